@@ -1,0 +1,172 @@
+//! Actions: what a task does. The executor hands a runner an [`ActionContext`] (the task's rendered
+//! configuration, its log file, deadline and cancellation) and gets back an [`ActionOutcome`]. It
+//! knows nothing else about them: a new action is a new runner registered in [`Registry::builtin`]
+//! plus its shape in `weir_model::action`.
+
+mod command;
+mod http;
+mod noop;
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+pub use command::kill_orphans;
+pub use http::client as http_client;
+
+/// Everything a runner may use to perform one attempt.
+pub struct ActionContext {
+    /// The action's keys with templates rendered (e.g. `command`, `env`, `working_dir`).
+    pub config: Map<String, Value>,
+    /// Identifies the attempt in messages and in the environment of commands.
+    pub attempt: AttemptId,
+    /// The attempt's log, opened for appending. Commands write their stdout and stderr here.
+    pub log: File,
+    /// Where a command may write its JSON output (`$WEIR_OUTPUT`).
+    pub output_path: PathBuf,
+    /// Working directory default: the project directory.
+    pub project_dir: PathBuf,
+    /// Environment variables describing the attempt (`WEIR_RUN_ID`, `WEIR_TASK`, …).
+    pub env: Vec<(String, String)>,
+    /// When the attempt times out.
+    pub deadline: Option<Instant>,
+    /// Becomes true when the attempt must stop (run cancelled, task marked by hand).
+    pub cancel: watch::Receiver<bool>,
+    /// Grace between SIGTERM and SIGKILL.
+    pub kill_grace: Duration,
+    /// Largest output accepted.
+    pub max_output_bytes: usize,
+    /// Receives a command's process id as soon as it exists.
+    pub on_spawn: Option<tokio::sync::oneshot::Sender<i32>>,
+}
+
+/// Names one attempt of one task instance.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AttemptId {
+    pub run_id: String,
+    pub task_id: String,
+    pub map_index: i32,
+    pub try_number: i32,
+}
+
+impl std::fmt::Display for AttemptId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.run_id, self.task_id)?;
+        if self.map_index >= 0 {
+            write!(f, "[{}]", self.map_index)?;
+        }
+        write!(f, "#{}", self.try_number)
+    }
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionOutcome {
+    pub result: Result<Option<Value>, ActionError>,
+    pub exit_code: Option<i32>,
+}
+
+impl ActionOutcome {
+    pub fn success(output: Option<Value>) -> Self {
+        ActionOutcome { result: Ok(output), exit_code: None }
+    }
+
+    pub fn failure(kind: FailureKind, message: impl Into<String>) -> Self {
+        ActionOutcome { result: Err(ActionError { kind, message: message.into() }), exit_code: None }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionError {
+    pub kind: FailureKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    Failed,
+    TimedOut,
+    Cancelled,
+}
+
+impl FailureKind {
+    /// The attempt state this failure is recorded as.
+    pub fn attempt_state(self) -> &'static str {
+        match self {
+            FailureKind::Failed => "failed",
+            FailureKind::TimedOut => "timed_out",
+            FailureKind::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// A runner for one action kind.
+#[async_trait::async_trait]
+pub trait ActionRunner: Send + Sync {
+    async fn run(&self, ctx: ActionContext) -> ActionOutcome;
+}
+
+/// The runners by action kind name.
+#[derive(Clone)]
+pub struct Registry {
+    runners: HashMap<String, Arc<dyn ActionRunner>>,
+}
+
+impl Registry {
+    /// The actions built into this crate: `command`, `http`, `noop`.
+    pub fn builtin() -> Registry {
+        let mut registry = Registry { runners: HashMap::new() };
+        registry.register("command", Arc::new(command::CommandRunner));
+        registry.register("http", Arc::new(http::HttpRunner::new()));
+        registry.register("noop", Arc::new(noop::NoopRunner));
+        registry
+    }
+
+    /// Adds or replaces the runner for `kind` (later crates register sql, function, … here).
+    pub fn register(&mut self, kind: &str, runner: Arc<dyn ActionRunner>) {
+        self.runners.insert(kind.to_string(), runner);
+    }
+
+    pub fn get(&self, kind: &str) -> Option<Arc<dyn ActionRunner>> {
+        self.runners.get(kind).cloned()
+    }
+}
+
+/// Waits until `deadline` (forever when None).
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Waits until the cancel flag turns true (forever if its sender is gone without cancelling).
+async fn cancelled(cancel: &mut watch::Receiver<bool>) {
+    if cancel.wait_for(|c| *c).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Reads a JSON output file, limited in size; text that is not JSON becomes a JSON string.
+fn read_output(path: &std::path::Path, max_bytes: usize) -> Result<Option<Value>, String> {
+    let text = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot read task output {}: {e}", path.display())),
+    };
+    if text.len() > max_bytes {
+        return Err(format!("task output is {} bytes, more than the {max_bytes} allowed: pass large data through the lake", text.len()));
+    }
+    let text = String::from_utf8_lossy(&text);
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(serde_json::from_str(trimmed).unwrap_or_else(|_| Value::String(trimmed.to_string()))))
+}

@@ -1,0 +1,241 @@
+//! The core: the single owner of active runs. See the crate docs for the shape; the files here
+//! split its work: `run.rs` (a run in memory), `transitions.rs` (what happens when a task ends),
+//! `dispatch.rs` (capacity and launching attempts), `commands.rs` (what users ask),
+//! `scheduler.rs` (cron intervals), `recovery.rs` (start-up after a crash), `notify.rs`.
+
+mod commands;
+mod dispatch;
+mod notify;
+mod recovery;
+mod run;
+mod scheduler;
+mod transitions;
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use weir_model::config::Config;
+use weir_store::{Committer, EventRecord, Mutation, RunRecord, ScheduleStateRecord, Store};
+
+use crate::actions::{ActionOutcome, Registry};
+use crate::project::{Catalog, PipelineVersion};
+use crate::time::now_us;
+
+pub(crate) use commands::{Command, StoredRun};
+pub(crate) use recovery::load_stored_version;
+pub(crate) use run::RunState;
+
+/// One task instance of one run: the task's index in its pipeline version and the map index
+/// (-1 when unmapped).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct InstanceKey {
+    pub run_id: Arc<str>,
+    pub task: usize,
+    pub map_index: i32,
+}
+
+pub(crate) enum Msg {
+    Finished { key: InstanceKey, try_number: i32, outcome: ActionOutcome },
+    Spawned { key: InstanceKey, try_number: i32, pid: i32 },
+    Notified { run: RunRecord, results: Vec<(String, Result<(), String>)> },
+    Command(Command),
+}
+
+/// What the core was started with and shares with the attempts it launches.
+pub(crate) struct Shared {
+    pub store: Arc<dyn Store>,
+    pub committer: Committer,
+    pub registry: Registry,
+    pub config: Config,
+    pub project_dir: PathBuf,
+    pub data_dir: PathBuf,
+    /// Marks every process this server starts (`WEIR_INSTANCE`), to find orphans after a crash.
+    pub instance: String,
+    pub runs_changed: broadcast::Sender<RunRecord>,
+    pub public_url: String,
+}
+
+enum Timer {
+    Retry { key: InstanceKey, try_number: i32 },
+    Schedule { pipeline: String },
+}
+
+/// An attempt that is committed as running and is to be launched once the commit is durable.
+pub(crate) struct Launch {
+    key: InstanceKey,
+    try_number: i32,
+    version: Arc<PipelineVersion>,
+    context: Option<serde_json::Value>,
+    cancel: watch::Receiver<bool>,
+}
+
+pub(crate) struct Core {
+    shared: Arc<Shared>,
+    tx: mpsc::UnboundedSender<Msg>,
+    catalog: Catalog,
+    /// Active (queued or running) runs.
+    runs: HashMap<Arc<str>, RunState>,
+    /// Queued runs per pipeline, in the order they may start.
+    queued: HashMap<String, VecDeque<Arc<str>>>,
+    running_runs: HashMap<String, u32>,
+    /// Ready task instances waiting for capacity, per pool.
+    ready: BTreeMap<String, VecDeque<InstanceKey>>,
+    pool_used: HashMap<String, u32>,
+    running_attempts: HashMap<InstanceKey, (i32, watch::Sender<bool>, String)>,
+    timers: BTreeMap<(i64, u64), Timer>,
+    timer_seq: u64,
+    schedule_state: HashMap<String, ScheduleStateRecord>,
+    /// Logical dates of scheduled and backfill runs known to exist, per pipeline.
+    logical_dates: HashMap<String, HashSet<i64>>,
+    // What the current turn produced, flushed together.
+    batch: Vec<Mutation>,
+    launches: Vec<Launch>,
+    changed: Vec<RunRecord>,
+    after_commit: Vec<Box<dyn FnOnce(Result<(), String>) + Send>>,
+    notifications: Vec<(RunRecord, Arc<PipelineVersion>)>,
+}
+
+impl Core {
+    pub(crate) fn new(shared: Arc<Shared>, tx: mpsc::UnboundedSender<Msg>, catalog: Catalog) -> Core {
+        Core {
+            shared,
+            tx,
+            catalog,
+            runs: HashMap::new(),
+            queued: HashMap::new(),
+            running_runs: HashMap::new(),
+            ready: BTreeMap::new(),
+            pool_used: HashMap::new(),
+            running_attempts: HashMap::new(),
+            timers: BTreeMap::new(),
+            timer_seq: 0,
+            schedule_state: HashMap::new(),
+            logical_dates: HashMap::new(),
+            batch: Vec::new(),
+            launches: Vec::new(),
+            changed: Vec::new(),
+            after_commit: Vec::new(),
+            notifications: Vec::new(),
+        }
+    }
+
+    /// Runs until every handle is dropped.
+    pub(crate) async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Msg>) {
+        loop {
+            let next_due = self.timers.keys().next().map(|(due, _)| *due);
+            let msg = tokio::select! {
+                msg = rx.recv() => match msg { Some(msg) => Some(msg), None => break },
+                _ = sleep_until_us(next_due) => None,
+            };
+            if let Some(msg) = msg {
+                self.handle(msg);
+            }
+            // Take what else is already waiting, so one commit carries it all.
+            for _ in 0..4096 {
+                match rx.try_recv() {
+                    Ok(msg) => self.handle(msg),
+                    Err(_) => break,
+                }
+            }
+            self.fire_due_timers();
+            self.dispatch();
+            self.flush();
+        }
+    }
+
+    fn handle(&mut self, msg: Msg) {
+        match msg {
+            Msg::Finished { key, try_number, outcome } => self.on_finished(key, try_number, outcome),
+            Msg::Spawned { key, try_number, pid } => self.on_spawned(key, try_number, pid),
+            Msg::Notified { run, results } => self.on_notified(run, results),
+            Msg::Command(command) => self.on_command(command),
+        }
+    }
+
+    fn fire_due_timers(&mut self) {
+        let now = now_us();
+        while let Some(entry) = self.timers.first_entry() {
+            if entry.key().0 > now {
+                break;
+            }
+            match entry.remove() {
+                Timer::Retry { key, try_number } => self.on_retry_due(key, try_number),
+                Timer::Schedule { pipeline } => self.schedule_pipeline(&pipeline),
+            }
+        }
+    }
+
+    fn add_timer(&mut self, due_us: i64, timer: Timer) {
+        self.timer_seq += 1;
+        self.timers.insert((due_us, self.timer_seq), timer);
+    }
+
+    /// Hands this turn's mutations to the committer; launches, replies and broadcasts wait for it.
+    fn flush(&mut self) {
+        if self.batch.is_empty() && self.after_commit.is_empty() && self.launches.is_empty() {
+            return;
+        }
+        let commit = self.shared.committer.submit(std::mem::take(&mut self.batch));
+        let launches = std::mem::take(&mut self.launches);
+        let changed = std::mem::take(&mut self.changed);
+        let replies = std::mem::take(&mut self.after_commit);
+        let notifications = std::mem::take(&mut self.notifications);
+        let shared = self.shared.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let result = commit.await.map_err(|e| e.to_string());
+            if result.is_ok() {
+                for launch in launches {
+                    dispatch::launch(shared.clone(), tx.clone(), launch);
+                }
+                for run in changed {
+                    let _ = shared.runs_changed.send(run);
+                }
+                for (run, version) in notifications {
+                    notify::deliver(shared.clone(), tx.clone(), run, version);
+                }
+            } else {
+                // Nothing was acted on; the store is the truth, and a restart resumes from it.
+                tracing::error!(error = ?result, dropped_launches = launches.len(), "commit failed: attempts were not started");
+                for launch in launches {
+                    let outcome = ActionOutcome::failure(crate::actions::FailureKind::Failed, "the metadata store did not accept the attempt's start");
+                    let _ = tx.send(Msg::Finished { key: launch.key, try_number: launch.try_number, outcome });
+                }
+            }
+            for reply in replies {
+                reply(result.clone());
+            }
+        });
+    }
+
+    fn event(&mut self, run_id: &str, task: Option<(&str, i32, i32)>, state: &str, message: Option<String>) {
+        self.batch.push(Mutation::Event(EventRecord {
+            run_id: run_id.to_string(),
+            at: now_us(),
+            task_id: task.map(|t| t.0.to_string()),
+            map_index: task.map(|t| t.1),
+            try_number: task.map(|t| t.2),
+            state: state.to_string(),
+            message,
+        }));
+    }
+
+    /// Replies once this turn's commit is durable.
+    fn reply_after_commit<T: Send + 'static>(&mut self, reply: oneshot::Sender<Result<T, crate::EngineError>>, value: T) {
+        self.after_commit.push(Box::new(move |result| {
+            let _ = reply.send(result.map(|_| value).map_err(crate::EngineError::Commit));
+        }));
+    }
+}
+
+async fn sleep_until_us(due: Option<i64>) {
+    match due {
+        Some(due) => {
+            let wait = (due - now_us()).max(0) as u64;
+            tokio::time::sleep(std::time::Duration::from_micros(wait)).await
+        }
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,237 @@
+//! The engine as the server and the binary see it: start it, ask it things. Every call that
+//! changes state returns once the change is durable.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use tokio::sync::{broadcast, mpsc, oneshot};
+use weir_model::Problem;
+use weir_model::config::Config;
+use weir_store::{Committer, RunRecord, Store, StoreError, TaskRecord};
+
+use crate::actions::Registry;
+use crate::core::{Command, Core, Msg, Shared};
+use crate::project::{PipelineVersion, load_pipelines};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("metadata commit failed: {0}")]
+    Commit(String),
+    #[error("the engine has stopped")]
+    Stopped,
+}
+
+/// What the engine is started with.
+pub struct EngineOptions {
+    pub project_dir: PathBuf,
+    pub data_dir: PathBuf,
+    pub config: Config,
+    pub store: Arc<dyn Store>,
+    pub registry: Registry,
+    /// Reload definitions when files under the project change.
+    pub watch: bool,
+    /// Base URL for links in notifications.
+    pub public_url: String,
+}
+
+/// A request to start a run by hand.
+#[derive(Debug, Clone, Default)]
+pub struct TriggerRequest {
+    pub pipeline: String,
+    pub params: Map<String, Value>,
+    pub logical_date: Option<DateTime<Utc>>,
+}
+
+/// A pipeline in force, as listed to users.
+#[derive(Debug, Clone, Serialize)]
+pub struct PipelineInfo {
+    pub name: String,
+    pub file: String,
+    pub version: String,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+    pub schedule: Option<String>,
+    pub timezone: String,
+    pub catchup: bool,
+    pub paused: bool,
+    pub max_active_runs: u32,
+    pub params: Map<String, Value>,
+    /// When the next scheduled run is due (RFC 3339).
+    pub next_run_at: Option<String>,
+    pub tasks: Vec<TaskInfo>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskInfo {
+    pub id: String,
+    pub action: String,
+    pub depends_on: Vec<String>,
+    pub trigger_rule: &'static str,
+    pub retries: u32,
+    pub pool: Option<String>,
+    pub mapped: bool,
+}
+
+/// A running engine. Cloning shares it.
+#[derive(Clone)]
+pub struct Engine {
+    tx: mpsc::UnboundedSender<Msg>,
+    store: Arc<dyn Store>,
+    runs_changed: broadcast::Sender<RunRecord>,
+    data_dir: PathBuf,
+    project_dir: PathBuf,
+}
+
+impl Engine {
+    /// Loads the project, recovers what the store says was active, and starts the core.
+    pub async fn start(options: EngineOptions) -> Result<Engine, EngineError> {
+        std::fs::create_dir_all(&options.data_dir).map_err(|e| EngineError::Invalid(format!("cannot create the data directory {}: {e}", options.data_dir.display())))?;
+        let data_dir = options.data_dir.canonicalize().unwrap_or(options.data_dir.clone());
+        let project_dir = options.project_dir.canonicalize().unwrap_or(options.project_dir.clone());
+        let mut catalog = load_pipelines(&project_dir, None);
+        catalog.problems.extend(crate::project::check_pools(&catalog, &options.config));
+        for problem in &catalog.problems {
+            tracing::warn!("{problem}");
+        }
+        let (runs_changed, _) = broadcast::channel(1024);
+        let shared = Arc::new(Shared {
+            committer: Committer::start(options.store.clone()),
+            store: options.store.clone(),
+            registry: options.registry,
+            config: options.config,
+            project_dir: project_dir.clone(),
+            instance: data_dir.display().to_string(),
+            data_dir: data_dir.clone(),
+            runs_changed: runs_changed.clone(),
+            public_url: options.public_url,
+        });
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut core = Core::new(shared, tx.clone(), catalog);
+        core.recover().await?;
+        tokio::spawn(core.run(rx));
+        if options.watch {
+            crate::watch::watch_project(&project_dir, tx.clone());
+        }
+        Ok(Engine { tx, store: options.store, runs_changed, data_dir, project_dir })
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.data_dir
+    }
+
+    pub fn project_dir(&self) -> &std::path::Path {
+        &self.project_dir
+    }
+
+    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T, EngineError>>) -> Command) -> Result<T, EngineError> {
+        let (reply, wait) = oneshot::channel();
+        self.tx.send(Msg::Command(make(reply))).map_err(|_| EngineError::Stopped)?;
+        wait.await.map_err(|_| EngineError::Stopped)?
+    }
+
+    pub async fn trigger(&self, request: TriggerRequest) -> Result<RunRecord, EngineError> {
+        self.ask(|reply| Command::Trigger { pipeline: request.pipeline, params: request.params, logical_date: request.logical_date, reply }).await
+    }
+
+    /// One run per schedule interval starting in [from, to]; intervals that already have a run
+    /// are skipped. Returns the runs created and how many were skipped.
+    pub async fn backfill(&self, pipeline: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<(Vec<RunRecord>, usize), EngineError> {
+        let mut existing = HashSet::new();
+        for run in self.store.runs(Some(pipeline), 100_000).await?.into_iter().filter(|r| r.run_type != "manual") {
+            existing.insert(run.logical_date);
+        }
+        self.ask(|reply| Command::Backfill { pipeline: pipeline.to_string(), from, to, existing, reply }).await
+    }
+
+    /// Retry from failure: reruns the failed, upstream-failed, skipped and cancelled tasks of an
+    /// ended run and their downstream tasks; succeeded tasks keep their outputs.
+    pub async fn retry(&self, run_id: &str) -> Result<RunRecord, EngineError> {
+        let stored = self.load_run(run_id).await?;
+        self.ask(|reply| Command::Retry { stored, reply }).await
+    }
+
+    pub async fn cancel(&self, run_id: &str) -> Result<RunRecord, EngineError> {
+        self.ask(|reply| Command::Cancel { run_id: run_id.to_string(), reply }).await
+    }
+
+    /// Marks a task instance `success` or `failed` by hand.
+    pub async fn mark(&self, run_id: &str, task_id: &str, map_index: Option<i32>, state: &str) -> Result<TaskRecord, EngineError> {
+        let stored = self.load_run(run_id).await?;
+        let stored = (!crate::rules::is_active_run(&stored.record.state)).then_some(stored);
+        self.ask(|reply| Command::Mark { run_id: run_id.to_string(), task_id: task_id.to_string(), map_index, state: state.to_string(), stored, reply }).await
+    }
+
+    pub async fn pause(&self, pipeline: &str, paused: bool) -> Result<(), EngineError> {
+        self.ask(|reply| Command::Pause { pipeline: pipeline.to_string(), paused, reply }).await
+    }
+
+    /// The pipelines in force and the problems of the definitions that are not.
+    pub async fn pipelines(&self) -> Result<(Vec<PipelineInfo>, Vec<Problem>), EngineError> {
+        let (reply, wait) = oneshot::channel();
+        self.tx.send(Msg::Command(Command::Pipelines { reply })).map_err(|_| EngineError::Stopped)?;
+        wait.await.map_err(|_| EngineError::Stopped)
+    }
+
+    /// Re-reads the definitions now; returns the problems found.
+    pub async fn reload(&self) -> Result<Vec<Problem>, EngineError> {
+        let (reply, wait) = oneshot::channel();
+        self.tx.send(Msg::Command(Command::Reload { reply: Some(reply) })).map_err(|_| EngineError::Stopped)?;
+        wait.await.map_err(|_| EngineError::Stopped)
+    }
+
+    /// Waits until the run has ended (or `timeout` passed) and returns it as it is then.
+    pub async fn wait(&self, run_id: &str, timeout: Duration) -> Result<RunRecord, EngineError> {
+        let mut changes = self.runs_changed.subscribe();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let run = self.store.run(run_id).await?.ok_or_else(|| EngineError::NotFound(format!("no run {run_id}")))?;
+            if !crate::rules::is_active_run(&run.state) {
+                return Ok(run);
+            }
+            loop {
+                match tokio::time::timeout_at(deadline, changes.recv()).await {
+                    Err(_) => return Ok(run),
+                    Ok(Ok(changed)) if changed.id == run_id && !crate::rules::is_active_run(&changed.state) => return Ok(changed),
+                    Ok(Ok(_)) => continue,
+                    Ok(Err(broadcast::error::RecvError::Lagged(_))) => break,
+                    Ok(Err(broadcast::error::RecvError::Closed)) => return Err(EngineError::Stopped),
+                }
+            }
+        }
+    }
+
+    async fn load_run(&self, run_id: &str) -> Result<crate::core::StoredRun, EngineError> {
+        let record = self.store.run(run_id).await?.ok_or_else(|| EngineError::NotFound(format!("no run {run_id}")))?;
+        let tasks = self.store.task_instances(run_id).await?;
+        let version = self.version(&record.pipeline, &record.version).await?;
+        Ok(crate::core::StoredRun { record, tasks, version })
+    }
+
+    async fn version(&self, pipeline: &str, version: &str) -> Result<Arc<PipelineVersion>, EngineError> {
+        let (reply, wait) = oneshot::channel();
+        self.tx.send(Msg::Command(Command::Version { pipeline: pipeline.to_string(), version: version.to_string(), reply })).map_err(|_| EngineError::Stopped)?;
+        if let Some(found) = wait.await.map_err(|_| EngineError::Stopped)? {
+            return Ok(found);
+        }
+        crate::core::load_stored_version(self.store.as_ref(), pipeline, version)
+            .await?
+            .ok_or_else(|| EngineError::NotFound(format!("version {version} of pipeline `{pipeline}` is not in the store")))
+    }
+}

@@ -1,0 +1,18 @@
+//! weir's engine: the scheduler, the pipeline executor, actions, timers and retries. It talks to
+//! storage only through `weir_store::Store` and to actions only through [`actions::ActionRunner`].
+//!
+//! One task (the core, `core/`) owns every active run in memory and is the only writer of run
+//! state: messages come in (a task finished, a user triggered a run, a timer fired), it decides
+//! the transitions, hands them to the group committer, and acts on them only once they are durable.
+
+pub mod actions;
+mod core;
+mod handle;
+pub mod logs;
+pub mod project;
+mod rules;
+pub mod time;
+mod watch;
+
+pub use handle::{Engine, EngineError, EngineOptions, PipelineInfo, TriggerRequest};
+pub use rules::is_terminal;

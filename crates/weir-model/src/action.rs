@@ -1,0 +1,223 @@
+//! Action kinds as definitions see them. A task names exactly one action by its key (`command:`,
+//! `http:`, `noop:`); the action may own further task-level keys (`env`, `working_dir` for
+//! `command`). The model checks the configuration's shape; the engine's runner for the same name
+//! executes it. Adding an action means adding an [`ActionKind`] here and a runner in the engine:
+//! the parser and the executor stay as they are.
+
+use serde_json::{Map, Value};
+
+/// An action as a task names it: its kind and its configuration (the action's own keys, as JSON).
+/// Strings inside `config` are templates, rendered when the task runs.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ActionSpec {
+    pub kind: String,
+    pub config: Map<String, Value>,
+}
+
+/// A problem in an action's configuration: the key path inside the task (e.g. `["http", "url"]`)
+/// and what is wrong there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigError {
+    pub path: Vec<String>,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn at(path: &[&str], message: impl Into<String>) -> Self {
+        ConfigError { path: path.iter().map(|s| s.to_string()).collect(), message: message.into() }
+    }
+}
+
+/// What the model knows of one action kind.
+pub struct ActionKind {
+    /// The task key that selects this action; also the runner's name in the engine.
+    pub name: &'static str,
+    /// Further task-level keys this action owns.
+    pub extra_keys: &'static [&'static str],
+    /// Checks the shape of the action's keys (the selecting key and any extra keys present).
+    pub check: fn(&Map<String, Value>) -> Result<(), ConfigError>,
+    /// One line for docs and `weir validate` hints.
+    pub summary: &'static str,
+}
+
+/// Every action kind the model accepts, in the order docs list them.
+pub fn action_kinds() -> &'static [ActionKind] {
+    &KINDS
+}
+
+/// The action kind selected by `key`, if any.
+pub fn action_kind(key: &str) -> Option<&'static ActionKind> {
+    KINDS.iter().find(|k| k.name == key)
+}
+
+static KINDS: [ActionKind; 3] = [
+    ActionKind {
+        name: "command",
+        extra_keys: &["env", "working_dir"],
+        check: check_command,
+        summary: "run a program (a list: program and args) or a shell line (a string)",
+    },
+    ActionKind {
+        name: "http",
+        extra_keys: &[],
+        check: check_http,
+        summary: "call a URL: method, url, headers, body, expect_status",
+    },
+    ActionKind {
+        name: "noop",
+        extra_keys: &[],
+        check: check_noop,
+        summary: "do nothing (optionally: output, sleep, fail) — for wiring and benchmarks",
+    },
+];
+
+fn check_command(config: &Map<String, Value>) -> Result<(), ConfigError> {
+    match config.get("command") {
+        Some(Value::String(s)) if s.trim().is_empty() => {
+            return Err(ConfigError::at(&["command"], "command is empty"));
+        }
+        Some(Value::String(_)) => {}
+        Some(Value::Array(items)) => {
+            if items.is_empty() {
+                return Err(ConfigError::at(&["command"], "command list is empty: give the program first, then its arguments"));
+            }
+            for (i, item) in items.iter().enumerate() {
+                if !item.is_string() && !item.is_number() && !item.is_boolean() {
+                    let index = i.to_string();
+                    return Err(ConfigError::at(&["command", &index], "each command argument must be a string"));
+                }
+            }
+        }
+        _ => return Err(ConfigError::at(&["command"], "command must be a shell line (string) or a list of program and arguments")),
+    }
+    if let Some(env) = config.get("env") {
+        let Value::Object(vars) = env else {
+            return Err(ConfigError::at(&["env"], "env must be a mapping of variable names to values"));
+        };
+        for (name, value) in vars {
+            if name.is_empty() || name.contains('=') || name.contains('\0') {
+                return Err(ConfigError::at(&["env", name], format!("invalid environment variable name `{name}`")));
+            }
+            if value.is_object() || value.is_array() {
+                return Err(ConfigError::at(&["env", name], "environment values must be strings, numbers or booleans"));
+            }
+        }
+    }
+    if let Some(dir) = config.get("working_dir") {
+        if !dir.is_string() {
+            return Err(ConfigError::at(&["working_dir"], "working_dir must be a string"));
+        }
+    }
+    Ok(())
+}
+
+const HTTP_KEYS: [&str; 6] = ["url", "method", "headers", "body", "expect_status", "timeout"];
+const HTTP_METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+fn check_http(config: &Map<String, Value>) -> Result<(), ConfigError> {
+    let http = match config.get("http") {
+        Some(Value::String(_)) => return Ok(()), // shorthand: `http: URL` is a GET
+        Some(Value::Object(http)) => http,
+        _ => return Err(ConfigError::at(&["http"], "http must be a URL or a mapping with url, method, headers, body, expect_status")),
+    };
+    for key in http.keys() {
+        if !HTTP_KEYS.contains(&key.as_str()) {
+            let hint = crate::problem::did_you_mean(key, HTTP_KEYS);
+            return Err(ConfigError::at(&["http", key], format!("unknown key `{key}` in http{hint}")));
+        }
+    }
+    match http.get("url") {
+        Some(Value::String(url)) if !url.trim().is_empty() => {}
+        Some(_) => return Err(ConfigError::at(&["http", "url"], "url must be a non-empty string")),
+        None => return Err(ConfigError::at(&["http"], "http needs a `url`")),
+    }
+    if let Some(method) = http.get("method") {
+        let ok = method.as_str().is_some_and(|m| HTTP_METHODS.contains(&m.to_ascii_uppercase().as_str()));
+        if !ok {
+            return Err(ConfigError::at(&["http", "method"], format!("method must be one of {}", HTTP_METHODS.join(", "))));
+        }
+    }
+    if let Some(headers) = http.get("headers") {
+        let Value::Object(headers) = headers else {
+            return Err(ConfigError::at(&["http", "headers"], "headers must be a mapping of names to values"));
+        };
+        for (name, value) in headers {
+            if !value.is_string() && !value.is_number() {
+                return Err(ConfigError::at(&["http", "headers", name], "header values must be strings"));
+            }
+        }
+    }
+    if let Some(expect) = http.get("expect_status") {
+        let valid = |v: &Value| v.as_u64().is_some_and(|n| (100..=599).contains(&n));
+        let ok = match expect {
+            Value::Array(codes) => !codes.is_empty() && codes.iter().all(valid),
+            other => valid(other),
+        };
+        if !ok {
+            return Err(ConfigError::at(&["http", "expect_status"], "expect_status must be a status code (100-599) or a list of them"));
+        }
+    }
+    if let Some(timeout) = http.get("timeout") {
+        let ok = timeout.as_str().is_some_and(|t| crate::duration::parse_duration(t).is_ok()) || timeout.as_f64().is_some_and(|n| n >= 0.0);
+        if !ok {
+            return Err(ConfigError::at(&["http", "timeout"], "timeout must be a duration such as 30s"));
+        }
+    }
+    Ok(())
+}
+
+const NOOP_KEYS: [&str; 3] = ["output", "sleep", "fail"];
+
+fn check_noop(config: &Map<String, Value>) -> Result<(), ConfigError> {
+    match config.get("noop") {
+        Some(Value::Null) | Some(Value::Bool(true)) => Ok(()),
+        Some(Value::Object(noop)) => {
+            for key in noop.keys() {
+                if !NOOP_KEYS.contains(&key.as_str()) {
+                    let hint = crate::problem::did_you_mean(key, NOOP_KEYS);
+                    return Err(ConfigError::at(&["noop", key], format!("unknown key `{key}` in noop{hint}")));
+                }
+            }
+            if let Some(sleep) = noop.get("sleep") {
+                if !sleep.as_str().is_some_and(|s| crate::duration::parse_duration(s).is_ok()) {
+                    return Err(ConfigError::at(&["noop", "sleep"], "sleep must be a duration such as 100ms"));
+                }
+            }
+            if let Some(fail) = noop.get("fail") {
+                if !fail.is_boolean() && !fail.is_string() {
+                    return Err(ConfigError::at(&["noop", "fail"], "fail must be true/false or a template that renders to true/false"));
+                }
+            }
+            Ok(())
+        }
+        _ => Err(ConfigError::at(&["noop"], "noop takes no value, `true`, or a mapping with output, sleep, fail")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn cfg(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn command_shapes() {
+        assert!(check_command(&cfg(json!({"command": "echo hi"}))).is_ok());
+        assert!(check_command(&cfg(json!({"command": ["echo", "hi"], "env": {"A": "1"}}))).is_ok());
+        assert_eq!(check_command(&cfg(json!({"command": []}))).unwrap_err().path, vec!["command"]);
+        assert_eq!(check_command(&cfg(json!({"command": "x", "env": ["A"]}))).unwrap_err().path, vec!["env"]);
+    }
+
+    #[test]
+    fn http_shapes() {
+        assert!(check_http(&cfg(json!({"http": "http://x"}))).is_ok());
+        assert!(check_http(&cfg(json!({"http": {"url": "http://x", "method": "post", "expect_status": [200, 201]}}))).is_ok());
+        let err = check_http(&cfg(json!({"http": {"url": "http://x", "methd": "GET"}}))).unwrap_err();
+        assert!(err.message.contains("did you mean `method`"), "{}", err.message);
+        assert!(check_http(&cfg(json!({"http": {"method": "GET"}}))).is_err());
+        assert!(check_http(&cfg(json!({"http": {"url": "u", "expect_status": 700}}))).is_err());
+    }
+}

@@ -1,0 +1,13 @@
+//! weir's definition formats, pure: parsing with source positions, validation, schedules and
+//! templates. Nothing in this crate does I/O or is async: callers hand it text and get back
+//! values or [`Problem`]s that point at `file:line:column`.
+
+pub mod action;
+pub mod config;
+pub mod duration;
+pub mod pipeline;
+pub mod problem;
+pub mod schedule;
+pub mod template;
+
+pub use problem::{Pos, Problem};

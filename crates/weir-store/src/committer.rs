@@ -1,0 +1,83 @@
+//! Group commit: one writer applies the mutations of every caller that arrived while the previous
+//! commit was in flight, in one transaction. A commit costs one fsync however many transitions it
+//! carries, so a thousand runs moving at once cost about what one does.
+
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{Mutation, Result, Store, StoreError};
+
+/// Most mutations gathered into one transaction; bounds a commit's latency under a flood.
+const MAX_BATCH: usize = 20_000;
+
+struct Pending {
+    batch: Vec<Mutation>,
+    done: oneshot::Sender<Result<(), String>>,
+}
+
+/// A handle to the group-commit writer. Cloning shares the writer.
+#[derive(Clone)]
+pub struct Committer {
+    tx: mpsc::UnboundedSender<Pending>,
+}
+
+impl Committer {
+    /// Starts the writer task on the current Tokio runtime.
+    pub fn start(store: Arc<dyn Store>) -> Committer {
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(write_loop(store, rx));
+        Committer { tx }
+    }
+
+    /// Queues `batch` for the next commit. The returned future resolves once the batch is durable
+    /// (or the commit failed); the order of submissions is the order of application.
+    pub fn submit(&self, batch: Vec<Mutation>) -> impl Future<Output = Result<()>> + Send + 'static {
+        let (done, wait) = oneshot::channel();
+        let sent = self.tx.send(Pending { batch, done }).is_ok();
+        async move {
+            if !sent {
+                return Err(StoreError::Closed);
+            }
+            match wait.await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(message)) => Err(StoreError::Commit(message)),
+                Err(_) => Err(StoreError::Closed),
+            }
+        }
+    }
+
+    /// Queues `batch` without waiting for it: for writes whose durability nothing depends on.
+    pub fn submit_detached(&self, batch: Vec<Mutation>) {
+        let (done, _) = oneshot::channel();
+        let _ = self.tx.send(Pending { batch, done });
+    }
+}
+
+async fn write_loop(store: Arc<dyn Store>, mut rx: mpsc::UnboundedReceiver<Pending>) {
+    let mut waiting: Vec<oneshot::Sender<Result<(), String>>> = Vec::new();
+    let mut batch: Vec<Mutation> = Vec::new();
+    while let Some(first) = rx.recv().await {
+        batch.extend(first.batch);
+        waiting.push(first.done);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(next) => {
+                    batch.extend(next.batch);
+                    waiting.push(next.done);
+                }
+                Err(_) => break,
+            }
+        }
+        let started = std::time::Instant::now();
+        let result = store.apply(&batch).await.map_err(|e| e.to_string());
+        tracing::trace!(mutations = batch.len(), callers = waiting.len(), micros = started.elapsed().as_micros() as u64, "group commit");
+        if let Err(error) = &result {
+            tracing::error!(%error, mutations = batch.len(), "metadata commit failed");
+        }
+        for done in waiting.drain(..) {
+            let _ = done.send(result.clone());
+        }
+        batch.clear();
+    }
+}

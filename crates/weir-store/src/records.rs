@@ -1,0 +1,115 @@
+//! Rows of the metadata store, as the engine reads and writes them.
+
+use serde::{Deserialize, Serialize};
+
+/// One write in a batch. Rows are sent whole (upsert by key); events are appended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mutation {
+    /// Insert a pipeline version if absent (key: pipeline, version).
+    PutVersion(VersionRecord),
+    /// Upsert a run (key: id).
+    PutRun(RunRecord),
+    /// Upsert a task instance (key: run_id, task_id, map_index).
+    PutTask(TaskRecord),
+    /// Upsert an attempt (key: run_id, task_id, map_index, try_number).
+    PutAttempt(AttemptRecord),
+    /// Append an event to a run's audit trail.
+    Event(EventRecord),
+    /// Upsert scheduler bookkeeping (key: pipeline).
+    PutScheduleState(ScheduleStateRecord),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionRecord {
+    pub pipeline: String,
+    /// Hex SHA-256 of `source`.
+    pub version: String,
+    pub path: String,
+    pub source: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub id: String,
+    pub pipeline: String,
+    pub version: String,
+    /// `queued`, `running`, `success`, `failed`, `cancelled`.
+    pub state: String,
+    /// `scheduled`, `manual`, `backfill`.
+    pub run_type: String,
+    pub logical_date: i64,
+    pub interval_start: i64,
+    pub interval_end: i64,
+    /// Params after overrides, as a JSON object.
+    pub params: serde_json::Value,
+    pub created_at: i64,
+    pub started_at: Option<i64>,
+    pub ended_at: Option<i64>,
+    /// True once the end-of-run notifications (if any) have been delivered.
+    pub notified: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskRecord {
+    pub run_id: String,
+    pub task_id: String,
+    /// -1 for an unmapped task (and for the parent of a mapped one); 0.. for mapped instances.
+    pub map_index: i32,
+    /// `pending`, `queued`, `running`, `up_for_retry`, `success`, `failed`, `upstream_failed`,
+    /// `skipped`, `cancelled`.
+    pub state: String,
+    /// Attempts started so far.
+    pub try_number: i32,
+    /// Attempts allowed in all: `retries + 1`, raised by `retries + 1` each time the run is retried
+    /// from failure, so a resumed task gets its full retry budget again.
+    pub max_tries: i32,
+    pub started_at: Option<i64>,
+    pub ended_at: Option<i64>,
+    /// When an `up_for_retry` task may start its next attempt.
+    pub next_try_at: Option<i64>,
+    /// The task's small JSON output, once it succeeded.
+    pub output: Option<serde_json::Value>,
+    /// The mapped element, for a mapped instance.
+    pub item: Option<serde_json::Value>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttemptRecord {
+    pub run_id: String,
+    pub task_id: String,
+    pub map_index: i32,
+    pub try_number: i32,
+    /// `running`, `success`, `failed`, `timed_out`, `cancelled`, `lost` (the server died under it).
+    pub state: String,
+    pub started_at: i64,
+    pub ended_at: Option<i64>,
+    /// Process id of a command attempt (its process group id too).
+    pub pid: Option<i32>,
+    pub exit_code: Option<i32>,
+    pub error: Option<String>,
+    /// Path of the attempt's log, relative to the data directory.
+    pub log_path: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventRecord {
+    pub run_id: String,
+    pub at: i64,
+    /// None for run-level events.
+    pub task_id: Option<String>,
+    pub map_index: Option<i32>,
+    pub try_number: Option<i32>,
+    /// The state entered.
+    pub state: String,
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScheduleStateRecord {
+    pub pipeline: String,
+    /// End of the latest interval the scheduler created a run for.
+    pub last_interval_end: Option<i64>,
+    pub paused: bool,
+}

@@ -1,0 +1,59 @@
+//! The embedded backend: one SQLite file in WAL mode, one writing connection and a few reading
+//! ones, so that queries from the dashboard never wait behind a commit.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::Sqlite;
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::sql_store::SqlStore;
+use crate::{Result, StoreError};
+
+/// The store on SQLite (`sqlite://PATH`, or `sqlite::memory:` for tests).
+pub type SqliteStore = SqlStore<Sqlite>;
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+const READERS: u32 = 4;
+/// How long a statement waits for another process's lock (a backup tool, the sqlite3 shell)
+/// before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl SqlStore<Sqlite> {
+    /// Opens (creating it and its directory if missing) and migrates the database at `url`.
+    pub async fn open(url: &str) -> Result<SqliteStore> {
+        let invalid = |reason: String| StoreError::Url { url: url.to_string(), reason };
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| invalid(e.to_string()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // An acknowledged commit must survive power loss: WAL + FULL syncs the log on commit.
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(false);
+        // Each connection to a private in-memory database would see a database of its own, so
+        // there the one connection serves both reads and writes.
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        if !in_memory && let Some(dir) = options.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| invalid(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        // The writer lives as long as the store: closing an in-memory database's last connection
+        // would drop the database.
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options.clone())
+            .await?;
+        MIGRATOR.run(&writer).await?;
+        let readers = if in_memory {
+            writer.clone()
+        } else {
+            SqlitePoolOptions::new().max_connections(READERS).connect_with(options.read_only(true)).await?
+        };
+        Ok(SqlStore::new(writer, readers))
+    }
+}

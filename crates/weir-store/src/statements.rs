@@ -1,0 +1,170 @@
+//! The SQL text of the store. SQLite and PostgreSQL run the very same statements: both accept `$N`
+//! placeholders, `ON CONFLICT (…) DO UPDATE SET c = excluded.c` and `FALSE`, so the dialects differ
+//! only in their migrations.
+
+use std::sync::LazyLock;
+
+/// How many rows one write statement carries, largest first. A statement per row would cost a
+/// round trip per row (to SQLite's worker thread, or to the PostgreSQL server); a few fixed sizes
+/// keep the number of distinct statements small enough for the per-connection statement cache.
+/// 256 rows of the widest table bind 3,328 values, well under both databases' limits.
+const CHUNK_SIZES: [usize; 3] = [256, 16, 1];
+
+/// What a write does when a row with the same key exists.
+enum OnConflict {
+    /// Replace every non-key column: rows are sent whole.
+    Update,
+    /// Keep the existing row: pipeline versions are immutable.
+    Ignore,
+    /// No key: the table is append-only.
+    Append,
+}
+
+/// The multi-row statements that write one table.
+pub(crate) struct Write {
+    /// `(rows, sql)`, largest first, as [`CHUNK_SIZES`].
+    statements: Vec<(usize, String)>,
+}
+
+impl Write {
+    fn new(table: &str, columns: &[&str], key: &[&str], on_conflict: OnConflict) -> Write {
+        let statements = CHUNK_SIZES.iter().map(|&rows| (rows, write_sql(table, columns, key, &on_conflict, rows))).collect();
+        Write { statements }
+    }
+
+    /// The statement for the largest chunk that fits in `remaining` (> 0) rows, and its row count.
+    pub(crate) fn chunk(&'static self, remaining: usize) -> (&'static str, usize) {
+        let (rows, sql) = self.statements.iter().find(|(rows, _)| *rows <= remaining).unwrap_or(&self.statements[self.statements.len() - 1]);
+        (sql.as_str(), *rows)
+    }
+}
+
+fn write_sql(table: &str, columns: &[&str], key: &[&str], on_conflict: &OnConflict, rows: usize) -> String {
+    let width = columns.len();
+    let values: Vec<String> = (0..rows)
+        .map(|row| {
+            let placeholders: Vec<String> = (1..=width).map(|column| format!("${}", row * width + column)).collect();
+            format!("({})", placeholders.join(", "))
+        })
+        .collect();
+    let mut sql = format!("INSERT INTO {table} ({}) VALUES {}", columns.join(", "), values.join(", "));
+    match on_conflict {
+        OnConflict::Update => {
+            let set: Vec<String> = columns.iter().filter(|c| !key.contains(c)).map(|c| format!("{c} = excluded.{c}")).collect();
+            sql += &format!(" ON CONFLICT ({}) DO UPDATE SET {}", key.join(", "), set.join(", "));
+        }
+        OnConflict::Ignore => sql += &format!(" ON CONFLICT ({}) DO NOTHING", key.join(", ")),
+        OnConflict::Append => {}
+    }
+    sql
+}
+
+// Column lists are in the order the binders in `sql_store.rs` bind them.
+
+pub(crate) static WRITE_VERSIONS: LazyLock<Write> = LazyLock::new(|| {
+    Write::new("pipeline_versions", &["pipeline", "version", "path", "source", "created_at"], &["pipeline", "version"], OnConflict::Ignore)
+});
+
+pub(crate) static WRITE_RUNS: LazyLock<Write> = LazyLock::new(|| {
+    let columns = [
+        "id",
+        "pipeline",
+        "version",
+        "state",
+        "run_type",
+        "logical_date",
+        "interval_start",
+        "interval_end",
+        "params",
+        "created_at",
+        "started_at",
+        "ended_at",
+        "notified",
+    ];
+    Write::new("runs", &columns, &["id"], OnConflict::Update)
+});
+
+pub(crate) static WRITE_TASKS: LazyLock<Write> = LazyLock::new(|| {
+    let columns = [
+        "run_id",
+        "task_id",
+        "map_index",
+        "state",
+        "try_number",
+        "max_tries",
+        "started_at",
+        "ended_at",
+        "next_try_at",
+        "output",
+        "item",
+        "error",
+    ];
+    Write::new("task_instances", &columns, &["run_id", "task_id", "map_index"], OnConflict::Update)
+});
+
+pub(crate) static WRITE_ATTEMPTS: LazyLock<Write> = LazyLock::new(|| {
+    let columns = [
+        "run_id",
+        "task_id",
+        "map_index",
+        "try_number",
+        "state",
+        "started_at",
+        "ended_at",
+        "pid",
+        "exit_code",
+        "error",
+        "log_path",
+    ];
+    Write::new("attempts", &columns, &["run_id", "task_id", "map_index", "try_number"], OnConflict::Update)
+});
+
+pub(crate) static WRITE_EVENTS: LazyLock<Write> = LazyLock::new(|| {
+    let columns = ["run_id", "at", "task_id", "map_index", "try_number", "state", "message"];
+    Write::new("run_events", &columns, &[], OnConflict::Append)
+});
+
+pub(crate) static WRITE_SCHEDULES: LazyLock<Write> = LazyLock::new(|| {
+    Write::new("schedule_state", &["pipeline", "last_interval_end", "paused"], &["pipeline"], OnConflict::Update)
+});
+
+// Reads. Rows are decoded by column name, so `SELECT *` stays correct as columns are added.
+// Ties on timestamps are broken by key so that listings are stable.
+
+pub(crate) const VERSION: &str = "SELECT * FROM pipeline_versions WHERE pipeline = $1 AND version = $2";
+pub(crate) const RUN: &str = "SELECT * FROM runs WHERE id = $1";
+pub(crate) const RUNS: &str = "SELECT * FROM runs ORDER BY created_at DESC, id DESC LIMIT $1";
+pub(crate) const RUNS_OF_PIPELINE: &str = "SELECT * FROM runs WHERE pipeline = $1 ORDER BY created_at DESC, id DESC LIMIT $2";
+pub(crate) const UNFINISHED_RUNS: &str = "SELECT * FROM runs WHERE state IN ('queued', 'running') ORDER BY created_at, id";
+/// Only finished runs can owe an end-of-run notification.
+pub(crate) const RUNS_PENDING_NOTIFICATION: &str =
+    "SELECT * FROM runs WHERE notified = FALSE AND state NOT IN ('queued', 'running') ORDER BY created_at, id";
+/// The predicate repeats the unique index's, so that both databases answer from it.
+pub(crate) const RUN_FOR_LOGICAL_DATE: &str =
+    "SELECT * FROM runs WHERE pipeline = $1 AND logical_date = $2 AND run_type IN ('scheduled', 'backfill')";
+pub(crate) const TASKS: &str = "SELECT * FROM task_instances WHERE run_id = $1 ORDER BY task_id, map_index";
+pub(crate) const ATTEMPTS: &str = "SELECT * FROM attempts WHERE run_id = $1 ORDER BY task_id, map_index, try_number";
+pub(crate) const ATTEMPTS_OF_TASK: &str =
+    "SELECT * FROM attempts WHERE run_id = $1 AND task_id = $2 ORDER BY map_index, try_number";
+pub(crate) const OPEN_ATTEMPTS: &str =
+    "SELECT * FROM attempts WHERE ended_at IS NULL ORDER BY started_at, run_id, task_id, map_index, try_number";
+pub(crate) const EVENTS: &str = "SELECT * FROM run_events WHERE run_id = $1 ORDER BY id";
+pub(crate) const SCHEDULE_STATES: &str = "SELECT * FROM schedule_state ORDER BY pipeline";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_cover_any_count() {
+        assert_eq!(WRITE_TASKS.chunk(20_000).1, 256);
+        assert_eq!(WRITE_TASKS.chunk(255).1, 16);
+        assert_eq!(WRITE_TASKS.chunk(15).1, 1);
+    }
+
+    #[test]
+    fn upsert_numbers_placeholders_across_rows() {
+        let sql = write_sql("t", &["k", "v"], &["k"], &OnConflict::Update, 2);
+        assert_eq!(sql, "INSERT INTO t (k, v) VALUES ($1, $2), ($3, $4) ON CONFLICT (k) DO UPDATE SET v = excluded.v");
+    }
+}
