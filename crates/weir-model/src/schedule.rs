@@ -85,6 +85,8 @@ impl Schedule {
         if pattern.contains('@') {
             return Err(format!("`@` is only allowed at the start of a preset such as `@daily`, not in `{expr}`"));
         }
+        let fields: Vec<&str> = pattern.split_whitespace().collect();
+        check_ranges(&fields).map_err(|e| format!("invalid cron expression `{expr}`: {e}"))?;
         let parser = CronParser::builder().seconds(Seconds::Optional).year(Year::Disallowed).build();
         let cron = parser.parse(pattern).map_err(|e| format!("invalid cron expression `{expr}`: {e}"))?;
         let schedule = Schedule { expr: expr.to_string(), cron };
@@ -163,6 +165,25 @@ impl Schedule {
     }
 }
 
+/// Checks the plain numbers of each field against the field's range, to name the field at fault.
+fn check_ranges(fields: &[&str]) -> Result<(), String> {
+    const FIELDS: [(&str, u32, u32); 6] =
+        [("second", 0, 59), ("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12), ("day of week", 0, 7)];
+    let ranges = if fields.len() == 6 { &FIELDS[..] } else { &FIELDS[1..] };
+    for (field, (name, low, high)) in fields.iter().zip(ranges) {
+        for part in field.split(',') {
+            // The values before a step (`/`) or an nth-weekday (`#`) are positions in the field.
+            let values = part.split(['/', '#']).next().unwrap_or_default();
+            for number in values.split('-').filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())) {
+                if !number.parse::<u32>().is_ok_and(|n| (*low..=*high).contains(&n)) {
+                    return Err(format!("{name} `{number}` is out of range ({low}-{high})"));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,7 +215,14 @@ mod tests {
         let err = Schedule::parse("0 2 * * * * 2026").unwrap_err();
         assert!(err.contains("has 7"), "{err}");
         let err = Schedule::parse("0 25 * * *").unwrap_err();
-        assert!(err.starts_with("invalid cron expression `0 25 * * *`: "), "{err}");
+        assert_eq!(err, "invalid cron expression `0 25 * * *`: hour `25` is out of range (0-23)");
+        let err = Schedule::parse("0 0 1,32 * *").unwrap_err();
+        assert_eq!(err, "invalid cron expression `0 0 1,32 * *`: day of month `32` is out of range (1-31)");
+        let err = Schedule::parse("60 * * * * *").unwrap_err();
+        assert_eq!(err, "invalid cron expression `60 * * * * *`: second `60` is out of range (0-59)");
+        assert!(Schedule::parse("*/45 0-23/2 L * 5#2").is_ok());
+        let err = Schedule::parse("0 0 * * MON-XYZ").unwrap_err();
+        assert!(err.starts_with("invalid cron expression `0 0 * * MON-XYZ`: "), "{err}");
         assert!(Schedule::parse("").is_err());
         assert!(Schedule::parse("0 2 * * @daily").is_err());
         assert!(Schedule::parse("a b c d e").is_err());

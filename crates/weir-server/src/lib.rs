@@ -1,1 +1,66 @@
+//! weir's HTTP surface, the only crate that knows HTTP: the native REST API under `/api/v1`
+//! (described by `/api/v1/openapi.json`), Prometheus metrics at `/metrics`, health at `/healthz`,
+//! the dashboard at `/`, and the AWS JSON protocols on `POST /` (dispatched on `X-Amz-Target`).
 
+mod api;
+mod aws;
+mod error;
+mod openapi;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+use metrics_exporter_prometheus::PrometheusHandle;
+use tokio::net::TcpListener;
+use weir_engine::Engine;
+
+pub use error::ApiError;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Engine,
+    pub metrics: Option<PrometheusHandle>,
+    pub started: std::time::Instant,
+}
+
+/// Installs the process-wide Prometheus recorder (once) and returns its handle.
+pub fn install_metrics() -> Option<PrometheusHandle> {
+    static HANDLE: std::sync::OnceLock<Option<PrometheusHandle>> = std::sync::OnceLock::new();
+    HANDLE.get_or_init(|| metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok()).clone()
+}
+
+/// The whole router.
+pub fn router(state: AppState) -> Router {
+    use api::{pipelines, runs};
+    let state = Arc::new(state);
+    Router::new()
+        .route("/", get(api::dashboard).post(aws::dispatch))
+        .route("/healthz", get(api::health))
+        .route("/metrics", get(api::metrics))
+        .route(openapi::OPENAPI, get(openapi::document))
+        .route(openapi::PIPELINES, get(pipelines::list))
+        .route(openapi::PIPELINE, get(pipelines::show))
+        .route(openapi::PIPELINE_RUNS, get(pipelines::runs).post(pipelines::trigger))
+        .route(openapi::PIPELINE_BACKFILL, post(pipelines::backfill))
+        .route(openapi::PIPELINE_PAUSE, post(pipelines::pause))
+        .route(openapi::PIPELINE_UNPAUSE, post(pipelines::unpause))
+        .route(openapi::RELOAD, post(pipelines::reload))
+        .route(openapi::RUNS, get(runs::list))
+        .route(openapi::RUN, get(runs::show))
+        .route(openapi::RUN_WAIT, get(runs::wait))
+        .route(openapi::RUN_EVENTS, get(runs::events))
+        .route(openapi::RUN_ATTEMPTS, get(runs::attempts))
+        .route(openapi::RUN_LOGS, get(runs::logs))
+        .route(openapi::RUN_RETRY, post(runs::retry))
+        .route(openapi::RUN_CANCEL, post(runs::cancel))
+        .route(openapi::TASK_MARK, post(runs::mark))
+        .fallback(api::not_found)
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+}

@@ -32,7 +32,10 @@ impl Committer {
 
     /// Queues `batch` for the next commit. The returned future resolves once the batch is durable
     /// (or the commit failed); the order of submissions is the order of application.
-    pub fn submit(&self, batch: Vec<Mutation>) -> impl Future<Output = Result<()>> + Send + 'static {
+    pub fn submit(
+        &self,
+        batch: Vec<Mutation>,
+    ) -> impl Future<Output = Result<()>> + Send + 'static {
         let (done, wait) = oneshot::channel();
         let sent = self.tx.send(Pending { batch, done }).is_ok();
         async move {
@@ -71,7 +74,12 @@ async fn write_loop(store: Arc<dyn Store>, mut rx: mpsc::UnboundedReceiver<Pendi
         }
         let started = std::time::Instant::now();
         let result = store.apply(&batch).await.map_err(|e| e.to_string());
-        tracing::trace!(mutations = batch.len(), callers = waiting.len(), micros = started.elapsed().as_micros() as u64, "group commit");
+        tracing::trace!(
+            mutations = batch.len(),
+            callers = waiting.len(),
+            micros = started.elapsed().as_micros() as u64,
+            "group commit"
+        );
         if let Err(error) = &result {
             tracing::error!(%error, mutations = batch.len(), "metadata commit failed");
         }

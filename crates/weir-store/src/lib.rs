@@ -47,7 +47,11 @@ pub trait Store: Send + Sync + 'static {
     async fn apply(&self, batch: &[Mutation]) -> Result<()>;
 
     /// A pipeline version by its content hash.
-    async fn pipeline_version(&self, pipeline: &str, version: &str) -> Result<Option<VersionRecord>>;
+    async fn pipeline_version(
+        &self,
+        pipeline: &str,
+        version: &str,
+    ) -> Result<Option<VersionRecord>>;
 
     /// One run by id.
     async fn run(&self, run_id: &str) -> Result<Option<RunRecord>>;
@@ -58,7 +62,11 @@ pub trait Store: Send + Sync + 'static {
     /// Runs whose end-of-run notification has not been delivered yet.
     async fn runs_pending_notification(&self) -> Result<Vec<RunRecord>>;
     /// The run of `pipeline` for the scheduled interval starting at `logical_date`, if any.
-    async fn run_for_logical_date(&self, pipeline: &str, logical_date: i64) -> Result<Option<RunRecord>>;
+    async fn run_for_logical_date(
+        &self,
+        pipeline: &str,
+        logical_date: i64,
+    ) -> Result<Option<RunRecord>>;
 
     /// All task instances of a run, ordered by task id then map index.
     async fn task_instances(&self, run_id: &str) -> Result<Vec<TaskRecord>>;
@@ -80,6 +88,9 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         Ok(Arc::new(PostgresStore::open(url).await?))
     } else {
-        Err(StoreError::Url { url: url.to_string(), reason: "expected sqlite://PATH or postgres://…".into() })
+        Err(StoreError::Url {
+            url: url.to_string(),
+            reason: "expected sqlite://PATH or postgres://…".into(),
+        })
     }
 }

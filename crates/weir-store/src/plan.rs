@@ -10,7 +10,9 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::hash::Hash;
 
-use crate::{AttemptRecord, EventRecord, Mutation, RunRecord, ScheduleStateRecord, TaskRecord, VersionRecord};
+use crate::{
+    AttemptRecord, EventRecord, Mutation, RunRecord, ScheduleStateRecord, TaskRecord, VersionRecord,
+};
 
 #[derive(Default)]
 pub(crate) struct Plan<'a> {
@@ -32,12 +34,22 @@ impl<'a> Plan<'a> {
         let mut schedules = Rows::default();
         for mutation in batch {
             match mutation {
-                Mutation::PutVersion(v) => versions.keep_first((v.pipeline.as_str(), v.version.as_str()), v),
-                Mutation::PutRun(r) => runs.keep_last(r.id.as_str(), r),
-                Mutation::PutTask(t) => tasks.keep_last((t.run_id.as_str(), t.task_id.as_str(), t.map_index), t),
-                Mutation::PutAttempt(a) => {
-                    attempts.keep_last((a.run_id.as_str(), a.task_id.as_str(), a.map_index, a.try_number), a)
+                Mutation::PutVersion(v) => {
+                    versions.keep_first((v.pipeline.as_str(), v.version.as_str()), v)
                 }
+                Mutation::PutRun(r) => runs.keep_last(r.id.as_str(), r),
+                Mutation::PutTask(t) => {
+                    tasks.keep_last((t.run_id.as_str(), t.task_id.as_str(), t.map_index), t)
+                }
+                Mutation::PutAttempt(a) => attempts.keep_last(
+                    (
+                        a.run_id.as_str(),
+                        a.task_id.as_str(),
+                        a.map_index,
+                        a.try_number,
+                    ),
+                    a,
+                ),
                 Mutation::Event(e) => plan.events.push(e),
                 Mutation::PutScheduleState(s) => schedules.keep_last(s.pipeline.as_str(), s),
             }
@@ -59,7 +71,10 @@ struct Rows<'a, K, R> {
 
 impl<K, R> Default for Rows<'_, K, R> {
     fn default() -> Self {
-        Rows { rows: Vec::new(), index: HashMap::new() }
+        Rows {
+            rows: Vec::new(),
+            index: HashMap::new(),
+        }
     }
 }
 
@@ -87,14 +102,26 @@ mod tests {
     use super::*;
 
     fn schedule(pipeline: &str, paused: bool) -> Mutation {
-        Mutation::PutScheduleState(ScheduleStateRecord { pipeline: pipeline.into(), last_interval_end: None, paused })
+        Mutation::PutScheduleState(ScheduleStateRecord {
+            pipeline: pipeline.into(),
+            last_interval_end: None,
+            paused,
+        })
     }
 
     #[test]
     fn last_upsert_of_a_key_wins_in_first_position() {
-        let batch = [schedule("a", false), schedule("b", false), schedule("a", true)];
+        let batch = [
+            schedule("a", false),
+            schedule("b", false),
+            schedule("a", true),
+        ];
         let plan = Plan::new(&batch);
-        let kept: Vec<_> = plan.schedules.iter().map(|s| (s.pipeline.as_str(), s.paused)).collect();
+        let kept: Vec<_> = plan
+            .schedules
+            .iter()
+            .map(|s| (s.pipeline.as_str(), s.paused))
+            .collect();
         assert_eq!(kept, [("a", true), ("b", false)]);
     }
 }

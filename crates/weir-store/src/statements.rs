@@ -1,8 +1,10 @@
 //! The SQL text of the store. SQLite and PostgreSQL run the very same statements: both accept `$N`
 //! placeholders, `ON CONFLICT (…) DO UPDATE SET c = excluded.c` and `FALSE`, so the dialects differ
-//! only in their migrations.
+//! only in their migrations, and in how the large writes spell placeholders ([`Placeholders`]).
 
-use std::sync::LazyLock;
+use std::sync::Arc;
+
+use sqlx::{AssertSqlSafe, SqlSafeStr, SqlStr};
 
 /// How many rows one write statement carries, largest first. A statement per row would cost a
 /// round trip per row (to SQLite's worker thread, or to the PostgreSQL server); a few fixed sizes
@@ -11,7 +13,7 @@ use std::sync::LazyLock;
 const CHUNK_SIZES: [usize; 3] = [256, 16, 1];
 
 /// What a write does when a row with the same key exists.
-enum OnConflict {
+pub(crate) enum OnConflict {
     /// Replace every non-key column: rows are sent whole.
     Update,
     /// Keep the existing row: pipeline versions are immutable.
@@ -20,38 +22,90 @@ enum OnConflict {
     Append,
 }
 
+/// How a dialect spells the bind parameters of the multi-row writes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Placeholders {
+    /// `$1, $2, …`, which PostgreSQL requires.
+    Numbered,
+    /// `?, ?, …`. SQLite finds each named or numbered parameter by a linear scan, which makes
+    /// binding a statement with thousands of them quadratic (it was 75% of a large commit);
+    /// anonymous ones are bound by position.
+    Anonymous,
+}
+
 /// The multi-row statements that write one table.
 pub(crate) struct Write {
-    /// `(rows, sql)`, largest first, as [`CHUNK_SIZES`].
-    statements: Vec<(usize, String)>,
+    /// `(rows, sql)`, largest first as [`CHUNK_SIZES`].
+    statements: Vec<(usize, SqlStr)>,
 }
 
 impl Write {
-    fn new(table: &str, columns: &[&str], key: &[&str], on_conflict: OnConflict) -> Write {
-        let statements = CHUNK_SIZES.iter().map(|&rows| (rows, write_sql(table, columns, key, &on_conflict, rows))).collect();
+    /// `columns` in the order the table's binder binds them; `key` among them.
+    pub(crate) fn new(
+        table: &str,
+        columns: &[&str],
+        key: &[&str],
+        on_conflict: OnConflict,
+        placeholders: Placeholders,
+    ) -> Write {
+        let statements = CHUNK_SIZES
+            .iter()
+            .map(|&rows| {
+                let sql = write_sql(table, columns, key, &on_conflict, placeholders, rows);
+                (rows, AssertSqlSafe(Arc::<str>::from(sql)).into_sql_str())
+            })
+            .collect();
         Write { statements }
     }
 
     /// The statement for the largest chunk that fits in `remaining` (> 0) rows, and its row count.
-    pub(crate) fn chunk(&'static self, remaining: usize) -> (&'static str, usize) {
-        let (rows, sql) = self.statements.iter().find(|(rows, _)| *rows <= remaining).unwrap_or(&self.statements[self.statements.len() - 1]);
-        (sql.as_str(), *rows)
+    pub(crate) fn chunk(&self, remaining: usize) -> (SqlStr, usize) {
+        let (rows, sql) = self
+            .statements
+            .iter()
+            .find(|(rows, _)| *rows <= remaining)
+            .unwrap_or(&self.statements[self.statements.len() - 1]);
+        (sql.clone(), *rows)
     }
 }
 
-fn write_sql(table: &str, columns: &[&str], key: &[&str], on_conflict: &OnConflict, rows: usize) -> String {
+fn write_sql(
+    table: &str,
+    columns: &[&str],
+    key: &[&str],
+    on_conflict: &OnConflict,
+    placeholders: Placeholders,
+    rows: usize,
+) -> String {
     let width = columns.len();
     let values: Vec<String> = (0..rows)
         .map(|row| {
-            let placeholders: Vec<String> = (1..=width).map(|column| format!("${}", row * width + column)).collect();
+            let placeholders: Vec<String> = (1..=width)
+                .map(|column| match placeholders {
+                    Placeholders::Numbered => format!("${}", row * width + column),
+                    Placeholders::Anonymous => "?".to_string(),
+                })
+                .collect();
             format!("({})", placeholders.join(", "))
         })
         .collect();
-    let mut sql = format!("INSERT INTO {table} ({}) VALUES {}", columns.join(", "), values.join(", "));
+    let mut sql = format!(
+        "INSERT INTO {table} ({}) VALUES {}",
+        columns.join(", "),
+        values.join(", ")
+    );
     match on_conflict {
         OnConflict::Update => {
-            let set: Vec<String> = columns.iter().filter(|c| !key.contains(c)).map(|c| format!("{c} = excluded.{c}")).collect();
-            sql += &format!(" ON CONFLICT ({}) DO UPDATE SET {}", key.join(", "), set.join(", "));
+            let set: Vec<String> = columns
+                .iter()
+                .filter(|c| !key.contains(c))
+                .map(|c| format!("{c} = excluded.{c}"))
+                .collect();
+            sql += &format!(
+                " ON CONFLICT ({}) DO UPDATE SET {}",
+                key.join(", "),
+                set.join(", ")
+            );
         }
         OnConflict::Ignore => sql += &format!(" ON CONFLICT ({}) DO NOTHING", key.join(", ")),
         OnConflict::Append => {}
@@ -59,95 +113,28 @@ fn write_sql(table: &str, columns: &[&str], key: &[&str], on_conflict: &OnConfli
     sql
 }
 
-// Column lists are in the order the binders in `sql_store.rs` bind them.
-
-pub(crate) static WRITE_VERSIONS: LazyLock<Write> = LazyLock::new(|| {
-    Write::new("pipeline_versions", &["pipeline", "version", "path", "source", "created_at"], &["pipeline", "version"], OnConflict::Ignore)
-});
-
-pub(crate) static WRITE_RUNS: LazyLock<Write> = LazyLock::new(|| {
-    let columns = [
-        "id",
-        "pipeline",
-        "version",
-        "state",
-        "run_type",
-        "logical_date",
-        "interval_start",
-        "interval_end",
-        "params",
-        "created_at",
-        "started_at",
-        "ended_at",
-        "notified",
-    ];
-    Write::new("runs", &columns, &["id"], OnConflict::Update)
-});
-
-pub(crate) static WRITE_TASKS: LazyLock<Write> = LazyLock::new(|| {
-    let columns = [
-        "run_id",
-        "task_id",
-        "map_index",
-        "state",
-        "try_number",
-        "max_tries",
-        "started_at",
-        "ended_at",
-        "next_try_at",
-        "output",
-        "item",
-        "error",
-    ];
-    Write::new("task_instances", &columns, &["run_id", "task_id", "map_index"], OnConflict::Update)
-});
-
-pub(crate) static WRITE_ATTEMPTS: LazyLock<Write> = LazyLock::new(|| {
-    let columns = [
-        "run_id",
-        "task_id",
-        "map_index",
-        "try_number",
-        "state",
-        "started_at",
-        "ended_at",
-        "pid",
-        "exit_code",
-        "error",
-        "log_path",
-    ];
-    Write::new("attempts", &columns, &["run_id", "task_id", "map_index", "try_number"], OnConflict::Update)
-});
-
-pub(crate) static WRITE_EVENTS: LazyLock<Write> = LazyLock::new(|| {
-    let columns = ["run_id", "at", "task_id", "map_index", "try_number", "state", "message"];
-    Write::new("run_events", &columns, &[], OnConflict::Append)
-});
-
-pub(crate) static WRITE_SCHEDULES: LazyLock<Write> = LazyLock::new(|| {
-    Write::new("schedule_state", &["pipeline", "last_interval_end", "paused"], &["pipeline"], OnConflict::Update)
-});
-
 // Reads. Rows are decoded by column name, so `SELECT *` stays correct as columns are added.
 // Ties on timestamps are broken by key so that listings are stable.
 
-pub(crate) const VERSION: &str = "SELECT * FROM pipeline_versions WHERE pipeline = $1 AND version = $2";
+pub(crate) const VERSION: &str =
+    "SELECT * FROM pipeline_versions WHERE pipeline = $1 AND version = $2";
 pub(crate) const RUN: &str = "SELECT * FROM runs WHERE id = $1";
 pub(crate) const RUNS: &str = "SELECT * FROM runs ORDER BY created_at DESC, id DESC LIMIT $1";
-pub(crate) const RUNS_OF_PIPELINE: &str = "SELECT * FROM runs WHERE pipeline = $1 ORDER BY created_at DESC, id DESC LIMIT $2";
-pub(crate) const UNFINISHED_RUNS: &str = "SELECT * FROM runs WHERE state IN ('queued', 'running') ORDER BY created_at, id";
+pub(crate) const RUNS_OF_PIPELINE: &str =
+    "SELECT * FROM runs WHERE pipeline = $1 ORDER BY created_at DESC, id DESC LIMIT $2";
+pub(crate) const UNFINISHED_RUNS: &str =
+    "SELECT * FROM runs WHERE state IN ('queued', 'running') ORDER BY created_at, id";
 /// Only finished runs can owe an end-of-run notification.
-pub(crate) const RUNS_PENDING_NOTIFICATION: &str =
-    "SELECT * FROM runs WHERE notified = FALSE AND state NOT IN ('queued', 'running') ORDER BY created_at, id";
+pub(crate) const RUNS_PENDING_NOTIFICATION: &str = "SELECT * FROM runs WHERE notified = FALSE AND state NOT IN ('queued', 'running') ORDER BY created_at, id";
 /// The predicate repeats the unique index's, so that both databases answer from it.
-pub(crate) const RUN_FOR_LOGICAL_DATE: &str =
-    "SELECT * FROM runs WHERE pipeline = $1 AND logical_date = $2 AND run_type IN ('scheduled', 'backfill')";
-pub(crate) const TASKS: &str = "SELECT * FROM task_instances WHERE run_id = $1 ORDER BY task_id, map_index";
-pub(crate) const ATTEMPTS: &str = "SELECT * FROM attempts WHERE run_id = $1 ORDER BY task_id, map_index, try_number";
+pub(crate) const RUN_FOR_LOGICAL_DATE: &str = "SELECT * FROM runs WHERE pipeline = $1 AND logical_date = $2 AND run_type IN ('scheduled', 'backfill')";
+pub(crate) const TASKS: &str =
+    "SELECT * FROM task_instances WHERE run_id = $1 ORDER BY task_id, map_index";
+pub(crate) const ATTEMPTS: &str =
+    "SELECT * FROM attempts WHERE run_id = $1 ORDER BY task_id, map_index, try_number";
 pub(crate) const ATTEMPTS_OF_TASK: &str =
     "SELECT * FROM attempts WHERE run_id = $1 AND task_id = $2 ORDER BY map_index, try_number";
-pub(crate) const OPEN_ATTEMPTS: &str =
-    "SELECT * FROM attempts WHERE ended_at IS NULL ORDER BY started_at, run_id, task_id, map_index, try_number";
+pub(crate) const OPEN_ATTEMPTS: &str = "SELECT * FROM attempts WHERE ended_at IS NULL ORDER BY started_at, run_id, task_id, map_index, try_number";
 pub(crate) const EVENTS: &str = "SELECT * FROM run_events WHERE run_id = $1 ORDER BY id";
 pub(crate) const SCHEDULE_STATES: &str = "SELECT * FROM schedule_state ORDER BY pipeline";
 
@@ -157,14 +144,53 @@ mod tests {
 
     #[test]
     fn chunks_cover_any_count() {
-        assert_eq!(WRITE_TASKS.chunk(20_000).1, 256);
-        assert_eq!(WRITE_TASKS.chunk(255).1, 16);
-        assert_eq!(WRITE_TASKS.chunk(15).1, 1);
+        let write = Write::new(
+            "t",
+            &["k", "v"],
+            &["k"],
+            OnConflict::Update,
+            Placeholders::Anonymous,
+        );
+        assert_eq!(write.chunk(20_000).1, 256);
+        assert_eq!(write.chunk(256).1, 256);
+        assert_eq!(write.chunk(255).1, 16);
+        assert_eq!(write.chunk(15).1, 1);
     }
 
     #[test]
-    fn upsert_numbers_placeholders_across_rows() {
-        let sql = write_sql("t", &["k", "v"], &["k"], &OnConflict::Update, 2);
-        assert_eq!(sql, "INSERT INTO t (k, v) VALUES ($1, $2), ($3, $4) ON CONFLICT (k) DO UPDATE SET v = excluded.v");
+    fn placeholders_follow_the_dialect() {
+        let sql = write_sql(
+            "t",
+            &["k", "v"],
+            &["k"],
+            &OnConflict::Update,
+            Placeholders::Numbered,
+            2,
+        );
+        assert_eq!(
+            sql,
+            "INSERT INTO t (k, v) VALUES ($1, $2), ($3, $4) ON CONFLICT (k) DO UPDATE SET v = excluded.v"
+        );
+        let sql = write_sql(
+            "t",
+            &["k", "v"],
+            &["k"],
+            &OnConflict::Ignore,
+            Placeholders::Anonymous,
+            2,
+        );
+        assert_eq!(
+            sql,
+            "INSERT INTO t (k, v) VALUES (?, ?), (?, ?) ON CONFLICT (k) DO NOTHING"
+        );
+        let sql = write_sql(
+            "t",
+            &["k", "v"],
+            &[],
+            &OnConflict::Append,
+            Placeholders::Anonymous,
+            1,
+        );
+        assert_eq!(sql, "INSERT INTO t (k, v) VALUES (?, ?)");
     }
 }

@@ -101,15 +101,15 @@ impl Core {
         self.event(&key.run_id, Some((&task_id, key.map_index, try_number)), "running", None);
         let (cancel_tx, cancel_rx) = watch::channel(false);
         *self.pool_used.entry(pool.to_string()).or_default() += 1;
-        self.running_attempts.insert(key.clone(), (try_number, cancel_tx, pool.to_string()));
+        self.running_attempts.insert(key.clone(), super::RunningAttempt { task_id: task_id.clone(), try_number, cancel: cancel_tx, pool: pool.to_string(), pid: None });
         metrics::gauge!("weir_tasks_running").set(self.running_attempts.len() as f64);
         self.launches.push(Launch { key, try_number, version, context, cancel: cancel_rx });
     }
 
     /// Gives back the capacity an attempt held.
     pub(super) fn release(&mut self, key: &InstanceKey) {
-        if let Some((_, _, pool)) = self.running_attempts.remove(key) {
-            if let Some(used) = self.pool_used.get_mut(&pool) {
+        if let Some(attempt) = self.running_attempts.remove(key) {
+            if let Some(used) = self.pool_used.get_mut(&attempt.pool) {
                 *used = used.saturating_sub(1);
             }
         }
@@ -125,33 +125,28 @@ impl Core {
 
     /// Asks a running attempt to stop (its runner kills what it started).
     pub(super) fn stop_attempt(&mut self, key: &InstanceKey) {
-        if let Some((_, cancel, _)) = self.running_attempts.get(key) {
-            let _ = cancel.send(true);
+        if let Some(attempt) = self.running_attempts.get(key) {
+            let _ = attempt.cancel.send(true);
         }
     }
 
     /// The attempt record as it was when started (rebuilt, since attempts are not kept in memory).
-    pub(super) fn attempt_record(&self, key: &InstanceKey, try_number: i32) -> Option<AttemptRecord> {
-        let run = self.runs.get(&key.run_id);
-        let record = run.and_then(|r| r.instance(key.task, key.map_index));
-        let task_id = match (run, record) {
-            (Some(run), _) => run.task_id(key.task).to_string(),
-            _ => return None,
-        };
-        let attempt_id = AttemptId { run_id: key.run_id.to_string(), task_id: task_id.clone(), map_index: key.map_index, try_number };
-        Some(AttemptRecord {
+    pub(super) fn attempt_record(&self, key: &InstanceKey, task_id: &str, try_number: i32) -> AttemptRecord {
+        let started_at = self.runs.get(&key.run_id).and_then(|r| r.instance(key.task, key.map_index)).and_then(|r| r.started_at).unwrap_or_else(now_us);
+        let attempt_id = AttemptId { run_id: key.run_id.to_string(), task_id: task_id.to_string(), map_index: key.map_index, try_number };
+        AttemptRecord {
             run_id: key.run_id.to_string(),
-            task_id,
+            task_id: task_id.to_string(),
             map_index: key.map_index,
             try_number,
             state: "running".into(),
-            started_at: record.and_then(|r| r.started_at).unwrap_or_else(now_us),
+            started_at,
             ended_at: None,
             pid: None,
             exit_code: None,
             error: None,
             log_path: crate::logs::attempt_log(&attempt_id).display().to_string(),
-        })
+        }
     }
 }
 
@@ -159,8 +154,10 @@ impl Core {
 pub(super) fn launch(shared: Arc<Shared>, tx: mpsc::UnboundedSender<Msg>, launch: Launch) {
     tokio::spawn(async move {
         let Launch { key, try_number, version, context, cancel } = launch;
+        let began = now_us();
         let outcome = perform(&shared, &tx, &key, try_number, &version, context, cancel).await;
-        let _ = tx.send(Msg::Finished { key, try_number, outcome });
+        let ended = now_us();
+        let _ = tx.send(Msg::Finished { key, try_number, outcome, began, ended });
     });
 }
 

@@ -37,7 +37,8 @@ pub(crate) struct InstanceKey {
 }
 
 pub(crate) enum Msg {
-    Finished { key: InstanceKey, try_number: i32, outcome: ActionOutcome },
+    /// An attempt ended; `began`/`ended` are when its action really started and stopped (µs).
+    Finished { key: InstanceKey, try_number: i32, outcome: ActionOutcome, began: i64, ended: i64 },
     Spawned { key: InstanceKey, try_number: i32, pid: i32 },
     Notified { run: RunRecord, results: Vec<(String, Result<(), String>)> },
     Command(Command),
@@ -55,6 +56,15 @@ pub(crate) struct Shared {
     pub instance: String,
     pub runs_changed: broadcast::Sender<RunRecord>,
     pub public_url: String,
+}
+
+/// An attempt holding capacity.
+struct RunningAttempt {
+    task_id: String,
+    try_number: i32,
+    cancel: watch::Sender<bool>,
+    pool: String,
+    pid: Option<i32>,
 }
 
 enum Timer {
@@ -83,7 +93,7 @@ pub(crate) struct Core {
     /// Ready task instances waiting for capacity, per pool.
     ready: BTreeMap<String, VecDeque<InstanceKey>>,
     pool_used: HashMap<String, u32>,
-    running_attempts: HashMap<InstanceKey, (i32, watch::Sender<bool>, String)>,
+    running_attempts: HashMap<InstanceKey, RunningAttempt>,
     timers: BTreeMap<(i64, u64), Timer>,
     timer_seq: u64,
     schedule_state: HashMap<String, ScheduleStateRecord>,
@@ -123,6 +133,10 @@ impl Core {
 
     /// Runs until every handle is dropped.
     pub(crate) async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Msg>) {
+        // Whatever recovery decided goes out before the first message arrives.
+        self.fire_due_timers();
+        self.dispatch();
+        self.flush();
         loop {
             let next_due = self.timers.keys().next().map(|(due, _)| *due);
             let msg = tokio::select! {
@@ -147,7 +161,7 @@ impl Core {
 
     fn handle(&mut self, msg: Msg) {
         match msg {
-            Msg::Finished { key, try_number, outcome } => self.on_finished(key, try_number, outcome),
+            Msg::Finished { key, try_number, outcome, began, ended } => self.on_finished(key, try_number, outcome, (began, ended)),
             Msg::Spawned { key, try_number, pid } => self.on_spawned(key, try_number, pid),
             Msg::Notified { run, results } => self.on_notified(run, results),
             Msg::Command(command) => self.on_command(command),
@@ -201,7 +215,8 @@ impl Core {
                 tracing::error!(error = ?result, dropped_launches = launches.len(), "commit failed: attempts were not started");
                 for launch in launches {
                     let outcome = ActionOutcome::failure(crate::actions::FailureKind::Failed, "the metadata store did not accept the attempt's start");
-                    let _ = tx.send(Msg::Finished { key: launch.key, try_number: launch.try_number, outcome });
+                    let now = now_us();
+                    let _ = tx.send(Msg::Finished { key: launch.key, try_number: launch.try_number, outcome, began: now, ended: now });
                 }
             }
             for reply in replies {

@@ -14,23 +14,26 @@ use crate::time::now_us;
 
 impl Core {
     pub(super) fn on_spawned(&mut self, key: InstanceKey, try_number: i32, pid: i32) {
-        let Some(current) = self.running_attempts.get(&key) else { return };
-        if current.0 != try_number {
+        let Some(current) = self.running_attempts.get_mut(&key) else { return };
+        if current.try_number != try_number {
             return;
         }
-        if let Some(mut attempt) = self.attempt_record(&key, try_number) {
-            attempt.pid = Some(pid);
-            self.batch.push(Mutation::PutAttempt(attempt));
-        }
+        current.pid = Some(pid);
+        let task_id = current.task_id.clone();
+        let mut attempt = self.attempt_record(&key, &task_id, try_number);
+        attempt.pid = Some(pid);
+        self.batch.push(Mutation::PutAttempt(attempt));
     }
 
-    pub(super) fn on_finished(&mut self, key: InstanceKey, try_number: i32, outcome: ActionOutcome) {
-        let tracked = self.running_attempts.get(&key).is_some_and(|(t, _, _)| *t == try_number);
-        if tracked {
-            self.release(&key);
-        }
-        let Some(mut attempt) = self.attempt_record(&key, try_number) else { return };
-        attempt.ended_at = Some(now_us());
+    pub(super) fn on_finished(&mut self, key: InstanceKey, try_number: i32, outcome: ActionOutcome, (began, ended): (i64, i64)) {
+        let Some((pid, task_id)) = self.running_attempts.get(&key).filter(|a| a.try_number == try_number).map(|a| (a.pid, a.task_id.clone())) else {
+            return; // a stale report: the attempt was already settled
+        };
+        let mut attempt = self.attempt_record(&key, &task_id, try_number);
+        self.release(&key);
+        attempt.pid = pid;
+        attempt.started_at = began;
+        attempt.ended_at = Some(ended);
         attempt.exit_code = outcome.exit_code;
         let Some(run) = self.runs.get_mut(&key.run_id) else {
             // The run ended (cancelled) while this attempt was stopping: record how it ended.
@@ -55,7 +58,9 @@ impl Core {
                 let Some(record) = run.instance_mut(key.task, key.map_index) else { return };
                 record.output = output;
                 record.error = None;
+                record.started_at = Some(began);
                 touch(record, "success");
+                record.ended_at = Some(ended);
                 let record = record.clone();
                 self.batch.push(Mutation::PutTask(record));
                 self.event(&key.run_id, Some((&task_id, key.map_index, try_number)), "success", None);

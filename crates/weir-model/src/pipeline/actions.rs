@@ -110,6 +110,7 @@ fn notification(ctx: &mut Ctx<'_>, key: &str, pos: Pos, entries: &[Entry], param
     let owner = format!("the `{key}` notification");
     let mut webhook = None;
     let mut action_entries = Vec::new();
+    let mut misspelled_action = false;
     for e in entries {
         if e.key == "webhook" {
             webhook = Some(e);
@@ -118,10 +119,14 @@ fn notification(ctx: &mut Ctx<'_>, key: &str, pos: Pos, entries: &[Entry], param
         } else {
             let mut valid = action_keys();
             valid.push("webhook");
-            unknown_key(ctx, &e.key, e.key_pos, &format!("`{key}` notification"), &valid);
+            let suggestion = unknown_key(ctx, &e.key, e.key_pos, &format!("`{key}` notification"), &valid);
+            misspelled_action |= suggestion.is_some_and(|s| s == "webhook" || action_kind(s).is_some());
         }
     }
     let Some(webhook) = webhook else {
+        if misspelled_action && action_entries.is_empty() {
+            return None; // already reported: "has no action" would only repeat it
+        }
         return action(ctx, &owner, pos, &action_entries, &["webhook"], params).map(Notification::Action);
     };
     if let Some(other) = action_entries.first() {

@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::TriggerRule;
 use super::yaml::{Node, Value};
 use crate::duration::parse_duration;
-use crate::problem::{Pos, Problem, did_you_mean};
+use crate::problem::{Pos, Problem, did_you_mean, nearest};
 
 /// Where problems are collected while a file is read.
 pub(super) struct Ctx<'s> {
@@ -176,10 +176,12 @@ pub(super) fn is_identifier(name: &str) -> bool {
     chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// "unknown key `k` in WHERE; did you mean `x`?"
-pub(super) fn unknown_key(ctx: &mut Ctx<'_>, key: &str, pos: Pos, place: &str, valid: &[&str]) {
-    let hint = did_you_mean(key, valid.iter().copied());
+/// Reports "unknown key `k` in PLACE; did you mean `x`?"; returns the suggestion.
+pub(super) fn unknown_key<'v>(ctx: &mut Ctx<'_>, key: &str, pos: Pos, place: &str, valid: &[&'v str]) -> Option<&'v str> {
+    let suggestion = nearest(key, valid.iter().copied());
+    let hint = suggestion.map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
     ctx.problem(pos, format!("unknown key `{key}` in {place}{hint}"));
+    suggestion
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use super::fields::{Ctx, SETTING_KEYS, Settings, is_identifier, is_task_id, unkn
 use super::graph::{self, GraphTask};
 use super::yaml::{self, Entry, Node, Value};
 use super::{DEFAULT_MAX_ACTIVE_RUNS, Pipeline, RetryPolicy, Task};
-use crate::action::ActionSpec;
+use crate::action::{ActionSpec, action_kind};
 use crate::problem::{Pos, Problem, did_you_mean};
 use crate::schedule::Schedule;
 use crate::template::check_expression;
@@ -102,7 +102,9 @@ fn read_pipeline(ctx: &mut Ctx<'_>, name: &str, root: &Node) -> Option<Pipeline>
             "default_args" => defaults = default_args(ctx, node),
             "on_success" => on_success = notifications(ctx, "on_success", node, declared),
             "on_failure" => on_failure = notifications(ctx, "on_failure", node, declared),
-            other => unknown_key(ctx, other, e.key_pos, &format!("pipeline `{name}`"), &PIPELINE_KEYS),
+            other => {
+                unknown_key(ctx, other, e.key_pos, &format!("pipeline `{name}`"), &PIPELINE_KEYS);
+            }
         }
     }
     if let (Some(start), Some((end, pos))) = (start_date, end_date) {
@@ -340,6 +342,7 @@ fn read_task<'a>(ctx: &mut Ctx<'_>, entry: &'a Entry, params: Option<&Map<String
         }
     };
     let mut action_entries = Vec::new();
+    let mut misspelled_action = false;
     for e in entries {
         let node = &e.value;
         match e.key.as_str() {
@@ -351,12 +354,15 @@ fn read_task<'a>(ctx: &mut Ctx<'_>, entry: &'a Entry, params: Option<&Map<String
                 if !task.settings.read(ctx, key, node) {
                     let mut valid: Vec<&str> = TASK_OWN_KEYS.iter().chain(SETTING_KEYS.iter()).copied().collect();
                     valid.extend(action_keys());
-                    unknown_key(ctx, key, e.key_pos, &format!("task `{id}`"), &valid);
+                    misspelled_action |= unknown_key(ctx, key, e.key_pos, &format!("task `{id}`"), &valid).is_some_and(|s| action_kind(s).is_some());
                 }
             }
         }
     }
-    task.action = action(ctx, &format!("task `{id}`"), entry.key_pos, &action_entries, &[], params);
+    // A misspelled action key (`comand:`) is already reported; "has no action" would only repeat it.
+    if !(misspelled_action && action_entries.is_empty()) {
+        task.action = action(ctx, &format!("task `{id}`"), entry.key_pos, &action_entries, &[], params);
+    }
     task
 }
 

@@ -25,8 +25,19 @@ pub(crate) struct Node {
     pub value: Value,
     /// A scalar's text as written (after unescaping); empty for collections.
     pub text: String,
-    /// Whether the scalar was quoted (`'…'` or `"…"`), so its text starts one column later.
-    pub quoted: bool,
+    /// How a scalar was written; `Style::Plain` for collections.
+    pub style: Style,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Style {
+    Plain,
+    /// `'…'` or `"…"`: the text starts one column after the node's position.
+    Quoted,
+    /// `|` blocks: each line of the text is a line of the file, below the node's position.
+    Literal,
+    /// `>` blocks: lines are folded, so offsets cannot be mapped back.
+    Folded,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -50,13 +61,6 @@ pub(crate) struct Entry {
 impl Node {
     pub fn is_null(&self) -> bool {
         matches!(self.value, Value::Null)
-    }
-
-    pub fn as_str(&self) -> Option<&str> {
-        match &self.value {
-            Value::Str(s) => Some(s),
-            _ => None,
-        }
     }
 
     pub fn as_map(&self) -> Option<&[Entry]> {
@@ -129,22 +133,30 @@ impl Node {
         pos
     }
 
-    /// The position of byte `offset` inside this string node: exact when the string is written on
-    /// one line exactly as it reads (no escapes, no folding), else the string's start.
+    /// The position of byte `offset` inside this string node: exact when the string's line is
+    /// written in the file as it reads (no escapes, no folding), else the string's start.
     pub fn pos_in_string(&self, source: &str, offset: usize) -> Pos {
         let Value::Str(s) = &self.value else { return self.pos };
         let Some(before) = s.get(..offset) else { return self.pos };
-        if s.contains(['\n', '\r']) {
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let line_index = before.matches('\n').count();
+        let indent = self.pos.column.saturating_sub(1) as usize;
+        let skip = match self.style {
+            Style::Plain | Style::Quoted if s.contains(['\n', '\r']) => return self.pos,
+            Style::Plain => indent,
+            Style::Quoted => indent + 1,
+            Style::Literal => indent,
+            Style::Folded => return self.pos,
+        };
+        let line_number = self.pos.line as usize + line_index;
+        let Some(written) = source.lines().nth(line_number.saturating_sub(1)) else { return self.pos };
+        let text_line = s[line_start..].split('\n').next().unwrap_or_default();
+        let mut written = written.chars().skip(skip);
+        if !text_line.chars().all(|c| written.next() == Some(c)) {
             return self.pos;
         }
-        let Some(line) = source.lines().nth(self.pos.line.saturating_sub(1) as usize) else { return self.pos };
-        let skip = self.pos.column.saturating_sub(1) as usize + usize::from(self.quoted);
-        let mut written = line.chars().skip(skip);
-        if !s.chars().all(|c| written.next() == Some(c)) {
-            return self.pos;
-        }
-        let column = self.pos.column as usize + usize::from(self.quoted) + before.chars().count();
-        Pos::new(self.pos.line, u32::try_from(column).unwrap_or(u32::MAX))
+        let column = skip + 1 + before[line_start..].chars().count();
+        Pos::new(u32::try_from(line_number).unwrap_or(u32::MAX), u32::try_from(column).unwrap_or(u32::MAX))
     }
 }
 
@@ -210,13 +222,22 @@ impl Builder {
                     Some(Scalar::FloatingPoint(f)) => Value::Float(f.0),
                     Some(Scalar::String(s)) => Value::Str(s.into_owned()),
                     None => {
-                        let tag = tag.map(|t| t.to_string()).unwrap_or_default();
+                        let tag = match tag {
+                            Some(t) if t.is_yaml_core_schema() => format!("!!{}", t.suffix),
+                            Some(t) => t.to_string(),
+                            None => String::new(),
+                        };
                         self.problems.push((at, format!("`{text}` is not a valid `{tag}` value")));
                         Value::Str(text.to_string())
                     }
                 };
-                let quoted = matches!(style, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted);
-                self.insert(Node { pos: at, value, text: text.into_owned(), quoted }, anchor);
+                let style = match style {
+                    ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => Style::Quoted,
+                    ScalarStyle::Literal => Style::Literal,
+                    ScalarStyle::Folded => Style::Folded,
+                    _ => Style::Plain,
+                };
+                self.insert(Node { pos: at, value, text: text.into_owned(), style }, anchor);
             }
             Event::SequenceStart(anchor, _) => {
                 self.check_depth(at)?;
@@ -298,7 +319,7 @@ impl Builder {
 }
 
 fn collection(pos: Pos, value: Value) -> Node {
-    Node { pos, value, text: String::new(), quoted: false }
+    Node { pos, value, text: String::new(), style: Style::Plain }
 }
 
 fn count(node: &Node) -> usize {
@@ -329,7 +350,7 @@ mod tests {
         assert_eq!(entries[1].key, "a");
         let Value::Seq(items) = &entries[1].value.value else { panic!() };
         assert_eq!(items[1].pos, Pos::new(4, 5));
-        assert!(items[1].quoted);
+        assert_eq!(items[1].style, Style::Quoted);
         assert_eq!(node.pos_of_path(&["a".into(), "1".into()]), Pos::new(4, 5));
         assert_eq!(node.pos_of_path(&["a".into()]), Pos::new(2, 1));
         assert_eq!(node.pos_of_path(&["a".into(), "9".into()]), Pos::new(3, 3));
@@ -393,5 +414,10 @@ mod tests {
         assert_eq!(entries[1].value.pos_in_string(source, 2), Pos::new(2, 7));
         // Escapes: the string does not read as written, so its start is the best position.
         assert_eq!(entries[2].value.pos_in_string(source, 1), Pos::new(3, 6));
+        let source = "a: |\n  one\n\n  two {{ x\nb: >\n  one\n  {{ y\n";
+        let node = root(source);
+        let entries = node.as_map().unwrap();
+        assert_eq!(entries[0].value.pos_in_string(source, 9), Pos::new(4, 7));
+        assert_eq!(entries[1].value.pos_in_string(source, 4), entries[1].value.pos);
     }
 }

@@ -1,0 +1,193 @@
+//! `/api/v1/runs…`: show a run with its tasks, its audit trail, attempts and logs; wait for it;
+//! retry it from failure; cancel it; mark a task by hand.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use weir_engine::time::format_us;
+use weir_store::{AttemptRecord, EventRecord, RunRecord, TaskRecord};
+
+use super::ApiResult;
+use crate::{ApiError, AppState};
+
+type Shared = State<Arc<AppState>>;
+
+/// Longest a single `wait` request holds; clients loop for longer waits.
+const MAX_WAIT: Duration = Duration::from_secs(60);
+
+pub fn run_json(run: &RunRecord) -> Value {
+    json!({
+        "run_id": run.id,
+        "pipeline": run.pipeline,
+        "version": run.version,
+        "state": run.state,
+        "run_type": run.run_type,
+        "logical_date": format_us(run.logical_date),
+        "data_interval_start": format_us(run.interval_start),
+        "data_interval_end": format_us(run.interval_end),
+        "params": run.params,
+        "created_at": format_us(run.created_at),
+        "started_at": run.started_at.map(format_us),
+        "ended_at": run.ended_at.map(format_us),
+        "duration_seconds": run.started_at.zip(run.ended_at).map(|(s, e)| (e - s) as f64 / 1e6),
+    })
+}
+
+pub fn task_json(task: &TaskRecord) -> Value {
+    json!({
+        "task_id": task.task_id,
+        "map_index": task.map_index,
+        "state": task.state,
+        "try_number": task.try_number,
+        "max_tries": task.max_tries,
+        "started_at": task.started_at.map(format_us),
+        "ended_at": task.ended_at.map(format_us),
+        "next_try_at": task.next_try_at.map(format_us),
+        "output": task.output,
+        "item": task.item,
+        "error": task.error,
+    })
+}
+
+fn event_json(event: &EventRecord) -> Value {
+    json!({
+        "at": format_us(event.at),
+        "at_us": event.at,
+        "task_id": event.task_id,
+        "map_index": event.map_index,
+        "try_number": event.try_number,
+        "state": event.state,
+        "message": event.message,
+    })
+}
+
+fn attempt_json(attempt: &AttemptRecord) -> Value {
+    json!({
+        "task_id": attempt.task_id,
+        "map_index": attempt.map_index,
+        "try_number": attempt.try_number,
+        "state": attempt.state,
+        "started_at": format_us(attempt.started_at),
+        "started_at_us": attempt.started_at,
+        "ended_at": attempt.ended_at.map(format_us),
+        "ended_at_us": attempt.ended_at,
+        "pid": attempt.pid,
+        "exit_code": attempt.exit_code,
+        "error": attempt.error,
+        "log_path": attempt.log_path,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    pub pipeline: Option<String>,
+    pub limit: Option<u32>,
+}
+
+pub async fn list(State(state): Shared, query: Result<Query<ListQuery>, QueryRejection>) -> ApiResult {
+    let Query(query) = query?;
+    let runs = state.engine.store().runs(query.pipeline.as_deref(), query.limit.unwrap_or(25).min(10_000)).await?;
+    Ok(Json(json!({ "runs": runs.iter().map(run_json).collect::<Vec<_>>() })))
+}
+
+async fn load(state: &AppState, run_id: &str) -> Result<RunRecord, ApiError> {
+    state.engine.store().run(run_id).await?.ok_or_else(|| ApiError::not_found(format!("no run {run_id}")))
+}
+
+pub async fn show(State(state): Shared, Path(run_id): Path<String>) -> ApiResult {
+    let run = load(&state, &run_id).await?;
+    let tasks = state.engine.store().task_instances(&run_id).await?;
+    let mut body = run_json(&run);
+    body["tasks"] = Value::Array(tasks.iter().filter(|t| t.state != "removed").map(task_json).collect());
+    Ok(Json(body))
+}
+
+#[derive(Deserialize)]
+pub struct WaitQuery {
+    /// Seconds to wait at most (capped at 60).
+    pub timeout: Option<f64>,
+}
+
+pub async fn wait(State(state): Shared, Path(run_id): Path<String>, query: Result<Query<WaitQuery>, QueryRejection>) -> ApiResult {
+    let Query(query) = query?;
+    let timeout = query.timeout.filter(|t| t.is_finite() && *t >= 0.0).map(Duration::from_secs_f64).unwrap_or(MAX_WAIT).min(MAX_WAIT);
+    let run = state.engine.wait(&run_id, timeout).await?;
+    Ok(Json(run_json(&run)))
+}
+
+pub async fn events(State(state): Shared, Path(run_id): Path<String>) -> ApiResult {
+    load(&state, &run_id).await?;
+    let events = state.engine.store().run_events(&run_id).await?;
+    Ok(Json(json!({ "events": events.iter().map(event_json).collect::<Vec<_>>() })))
+}
+
+#[derive(Deserialize)]
+pub struct TaskQuery {
+    pub task: Option<String>,
+    pub map_index: Option<i32>,
+    #[serde(rename = "try")]
+    pub try_number: Option<i32>,
+}
+
+pub async fn attempts(State(state): Shared, Path(run_id): Path<String>, query: Result<Query<TaskQuery>, QueryRejection>) -> ApiResult {
+    let Query(query) = query?;
+    load(&state, &run_id).await?;
+    let attempts = state.engine.store().attempts(&run_id, query.task.as_deref()).await?;
+    Ok(Json(json!({ "attempts": attempts.iter().map(attempt_json).collect::<Vec<_>>() })))
+}
+
+/// Every attempt's log (optionally of one task, map index or try), in order.
+pub async fn logs(State(state): Shared, Path(run_id): Path<String>, query: Result<Query<TaskQuery>, QueryRejection>) -> ApiResult {
+    let Query(query) = query?;
+    load(&state, &run_id).await?;
+    let attempts = state.engine.store().attempts(&run_id, query.task.as_deref()).await?;
+    let data_dir = state.engine.data_dir().to_path_buf();
+    let mut out = Vec::new();
+    for attempt in attempts.iter().filter(|a| query.map_index.is_none_or(|m| a.map_index == m) && query.try_number.is_none_or(|t| a.try_number == t)) {
+        let path = data_dir.join(&attempt.log_path);
+        let text = tokio::fs::read(&path).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+        let mut entry = attempt_json(attempt);
+        entry["log"] = Value::String(text);
+        out.push(entry);
+    }
+    if out.is_empty() {
+        if let Some(task) = &query.task {
+            let tasks = state.engine.store().task_instances(&run_id).await?;
+            if !tasks.iter().any(|t| &t.task_id == task) {
+                return Err(ApiError::not_found(format!("run {run_id} has no task `{task}`")));
+            }
+        }
+    }
+    Ok(Json(json!({ "logs": out })))
+}
+
+pub async fn retry(State(state): Shared, Path(run_id): Path<String>) -> ApiResult {
+    let run = state.engine.retry(&run_id).await?;
+    Ok(Json(run_json(&run)))
+}
+
+pub async fn cancel(State(state): Shared, Path(run_id): Path<String>) -> ApiResult {
+    let run = state.engine.cancel(&run_id).await?;
+    Ok(Json(run_json(&run)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarkBody {
+    pub state: String,
+    pub map_index: Option<i32>,
+}
+
+pub async fn mark(State(state): Shared, Path((run_id, task)): Path<(String, String)>, body: Result<Json<MarkBody>, JsonRejection>) -> ApiResult {
+    let Json(body) = body?;
+    if body.state != "success" && body.state != "failed" {
+        return Err(ApiError::bad_request(format!("`state` must be `success` or `failed`, got `{}`", body.state)));
+    }
+    let task = state.engine.mark(&run_id, &task, body.map_index, &body.state).await?;
+    Ok(Json(task_json(&task)))
+}

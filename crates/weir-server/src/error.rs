@@ -1,0 +1,62 @@
+//! API errors: a status and `{"error": {"code", "message"}}`, where the message names the field
+//! and the rule when the request was at fault.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use weir_engine::EngineError;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        ApiError { status: StatusCode::BAD_REQUEST, code: "invalid_request", message: message.into() }
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        ApiError { status: StatusCode::NOT_FOUND, code: "not_found", message: message.into() }
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(error: EngineError) -> Self {
+        let (status, code) = match &error {
+            EngineError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            EngineError::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
+            EngineError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            EngineError::Store(_) | EngineError::Commit(_) => (StatusCode::INTERNAL_SERVER_ERROR, "store_error"),
+            EngineError::Stopped => (StatusCode::SERVICE_UNAVAILABLE, "stopped"),
+        };
+        ApiError { status, code, message: error.to_string() }
+    }
+}
+
+impl From<weir_store::StoreError> for ApiError {
+    fn from(error: weir_store::StoreError) -> Self {
+        EngineError::Store(error).into()
+    }
+}
+
+impl From<axum::extract::rejection::JsonRejection> for ApiError {
+    fn from(rejection: axum::extract::rejection::JsonRejection) -> Self {
+        ApiError::bad_request(format!("invalid JSON body: {}", rejection.body_text()))
+    }
+}
+
+impl From<axum::extract::rejection::QueryRejection> for ApiError {
+    fn from(rejection: axum::extract::rejection::QueryRejection) -> Self {
+        ApiError::bad_request(format!("invalid query: {}", rejection.body_text()))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(json!({ "error": { "code": self.code, "message": self.message } }))).into_response()
+    }
+}

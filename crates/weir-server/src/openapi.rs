@@ -1,0 +1,115 @@
+//! The OpenAPI document of the native API. Routes are registered from the same path constants the
+//! document lists, and a test checks the two agree.
+
+use axum::Json;
+use serde_json::{Value, json};
+
+pub const OPENAPI: &str = "/api/v1/openapi.json";
+pub const PIPELINES: &str = "/api/v1/pipelines";
+pub const PIPELINE: &str = "/api/v1/pipelines/{name}";
+pub const PIPELINE_RUNS: &str = "/api/v1/pipelines/{name}/runs";
+pub const PIPELINE_BACKFILL: &str = "/api/v1/pipelines/{name}/backfill";
+pub const PIPELINE_PAUSE: &str = "/api/v1/pipelines/{name}/pause";
+pub const PIPELINE_UNPAUSE: &str = "/api/v1/pipelines/{name}/unpause";
+pub const RELOAD: &str = "/api/v1/reload";
+pub const RUNS: &str = "/api/v1/runs";
+pub const RUN: &str = "/api/v1/runs/{run_id}";
+pub const RUN_WAIT: &str = "/api/v1/runs/{run_id}/wait";
+pub const RUN_EVENTS: &str = "/api/v1/runs/{run_id}/events";
+pub const RUN_ATTEMPTS: &str = "/api/v1/runs/{run_id}/attempts";
+pub const RUN_LOGS: &str = "/api/v1/runs/{run_id}/logs";
+pub const RUN_RETRY: &str = "/api/v1/runs/{run_id}/retry";
+pub const RUN_CANCEL: &str = "/api/v1/runs/{run_id}/cancel";
+pub const TASK_MARK: &str = "/api/v1/runs/{run_id}/tasks/{task_id}/mark";
+
+pub async fn document() -> Json<Value> {
+    Json(spec())
+}
+
+fn op(summary: &str, params: &[&str], body: Option<Value>, ok: &str) -> Value {
+    let mut parameters: Vec<Value> = params
+        .iter()
+        .map(|p| {
+            let (name, location) = match p.strip_prefix('?') {
+                Some(q) => (q, "query"),
+                None => (*p, "path"),
+            };
+            json!({ "name": name, "in": location, "required": location == "path", "schema": { "type": if name == "limit" || name == "map_index" || name == "try" { "integer" } else if name == "timeout" { "number" } else { "string" } } })
+        })
+        .collect();
+    parameters.sort_by_key(|p| p["in"] != "path");
+    let mut operation = json!({
+        "summary": summary,
+        "parameters": parameters,
+        "responses": {
+            ok: { "description": "OK", "content": { "application/json": { "schema": { "type": "object" } } } },
+            "default": { "description": "Error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }
+        }
+    });
+    if let Some(schema) = body {
+        operation["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": schema } } });
+    }
+    operation
+}
+
+pub fn spec() -> Value {
+    json!({
+        "openapi": "3.1.0",
+        "info": { "title": "weir", "version": env!("CARGO_PKG_VERSION"), "description": "weir's native REST API: pipelines, runs, logs." },
+        "paths": {
+            OPENAPI: { "get": op("This document", &[], None, "200") },
+            PIPELINES: { "get": op("Pipelines in force and the problems of definitions that are not", &[], None, "200") },
+            PIPELINE: { "get": op("One pipeline", &["name"], None, "200") },
+            PIPELINE_RUNS: {
+                "get": op("Runs of a pipeline, newest first", &["name", "?limit"], None, "200"),
+                "post": op("Trigger a run", &["name"], Some(json!({ "type": "object", "additionalProperties": false, "properties": { "params": { "type": "object" }, "logical_date": { "type": "string" } } })), "201")
+            },
+            PIPELINE_BACKFILL: { "post": op("One run per schedule interval starting in [from, to]", &["name"], Some(json!({ "type": "object", "additionalProperties": false, "required": ["from", "to"], "properties": { "from": { "type": "string" }, "to": { "type": "string" } } })), "201") },
+            PIPELINE_PAUSE: { "post": op("Stop scheduling new runs", &["name"], None, "200") },
+            PIPELINE_UNPAUSE: { "post": op("Resume scheduling", &["name"], None, "200") },
+            RELOAD: { "post": op("Re-read the definitions now", &[], None, "200") },
+            RUNS: { "get": op("Runs, newest first", &["?pipeline", "?limit"], None, "200") },
+            RUN: { "get": op("A run and its task instances", &["run_id"], None, "200") },
+            RUN_WAIT: { "get": op("Wait until the run ends (at most `timeout` seconds, 60 at most)", &["run_id", "?timeout"], None, "200") },
+            RUN_EVENTS: { "get": op("The run's audit trail: every state change with its time", &["run_id"], None, "200") },
+            RUN_ATTEMPTS: { "get": op("Every attempt of every task", &["run_id", "?task"], None, "200") },
+            RUN_LOGS: { "get": op("Logs of every attempt", &["run_id", "?task", "?map_index", "?try"], None, "200") },
+            RUN_RETRY: { "post": op("Retry from failure: rerun failed, upstream-failed, skipped and cancelled tasks and their downstream", &["run_id"], None, "200") },
+            RUN_CANCEL: { "post": op("Cancel a queued or running run", &["run_id"], None, "200") },
+            TASK_MARK: { "post": op("Mark a task instance success or failed by hand", &["run_id", "task_id"], Some(json!({ "type": "object", "additionalProperties": false, "required": ["state"], "properties": { "state": { "enum": ["success", "failed"] }, "map_index": { "type": "integer" } } })), "200") }
+        },
+        "components": {
+            "schemas": {
+                "Error": { "type": "object", "properties": { "error": { "type": "object", "properties": { "code": { "type": "string" }, "message": { "type": "string" } } } } }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_is_documented() {
+        let spec = spec();
+        let paths = spec["paths"].as_object().unwrap();
+        let routes = [OPENAPI, PIPELINES, PIPELINE, PIPELINE_RUNS, PIPELINE_BACKFILL, PIPELINE_PAUSE, PIPELINE_UNPAUSE, RELOAD, RUNS, RUN, RUN_WAIT, RUN_EVENTS, RUN_ATTEMPTS, RUN_LOGS, RUN_RETRY, RUN_CANCEL, TASK_MARK];
+        assert_eq!(paths.len(), routes.len());
+        for route in routes {
+            assert!(paths.contains_key(route), "{route} is not in the OpenAPI document");
+            let source = include_str!("lib.rs");
+            let constant = route_constant(route);
+            assert!(source.contains(&format!("openapi::{constant}")), "{route} ({constant}) is not routed in lib.rs");
+        }
+    }
+
+    fn route_constant(route: &str) -> &'static str {
+        let table = [
+            (OPENAPI, "OPENAPI"), (PIPELINES, "PIPELINES"), (PIPELINE, "PIPELINE"), (PIPELINE_RUNS, "PIPELINE_RUNS"), (PIPELINE_BACKFILL, "PIPELINE_BACKFILL"),
+            (PIPELINE_PAUSE, "PIPELINE_PAUSE"), (PIPELINE_UNPAUSE, "PIPELINE_UNPAUSE"), (RELOAD, "RELOAD"), (RUNS, "RUNS"), (RUN, "RUN"), (RUN_WAIT, "RUN_WAIT"),
+            (RUN_EVENTS, "RUN_EVENTS"), (RUN_ATTEMPTS, "RUN_ATTEMPTS"), (RUN_LOGS, "RUN_LOGS"), (RUN_RETRY, "RUN_RETRY"), (RUN_CANCEL, "RUN_CANCEL"), (TASK_MARK, "TASK_MARK"),
+        ];
+        table.iter().find(|(r, _)| *r == route).map(|(_, c)| *c).unwrap_or("?")
+    }
+}

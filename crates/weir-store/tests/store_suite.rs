@@ -1,0 +1,821 @@
+//! The one suite every `Store` passes. Each case is written once against `Arc<dyn Store>` and runs
+//! twice: on SQLite (a file in a temporary directory) and on PostgreSQL (a database of its own, on
+//! the server `WEIR_TEST_POSTGRES_URL` names, dropped afterwards), so cases run in parallel.
+
+use std::future::Future;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use serde_json::json;
+use sqlx::{AssertSqlSafe, Connection, PgConnection};
+use weir_store::*;
+
+/// The store under test, and how to open it again.
+struct Db {
+    url: String,
+    store: Arc<dyn Store>,
+}
+
+impl Db {
+    async fn open(url: String) -> Db {
+        let store = weir_store::open(&url)
+            .await
+            .unwrap_or_else(|e| panic!("cannot open {url}: {e}"));
+        Db { url, store }
+    }
+
+    /// Drops this store and opens the same database anew, as a restarted server would.
+    async fn reopen(self) -> Db {
+        let Db { url, store } = self;
+        drop(store);
+        Db::open(url).await
+    }
+
+    fn backend(&self) -> &str {
+        self.url.split(':').next().unwrap_or("?")
+    }
+}
+
+macro_rules! suite {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                crate::on_sqlite(super::$case).await
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                crate::on_postgres(super::$case).await
+            })*
+        }
+    };
+}
+
+suite!(
+    every_mutation_round_trips,
+    upserts_replace_whole_rows,
+    events_keep_their_order,
+    recovery_queries,
+    run_listings_are_newest_first,
+    run_for_logical_date_finds_scheduled_runs,
+    one_scheduled_run_per_interval_and_failed_batches_leave_nothing,
+    twenty_thousand_task_upserts_in_one_batch,
+    data_survives_reopen,
+    committer_gathers_concurrent_submissions,
+);
+
+async fn on_sqlite<F, Fut>(case: F)
+where
+    F: FnOnce(Db) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().expect("temporary directory");
+    // A directory that does not exist yet: opening must create it.
+    let url = format!("sqlite://{}/data/weir.db", dir.path().display());
+    case(Db::open(url).await).await;
+}
+
+async fn on_postgres<F, Fut>(case: F)
+where
+    F: FnOnce(Db) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let Ok(admin_url) = std::env::var("WEIR_TEST_POSTGRES_URL") else {
+        panic!(
+            "WEIR_TEST_POSTGRES_URL is not set. Start PostgreSQL with `eval \"$(scripts/postgres.sh)\"` \
+             (from the repository root; it prints the export line), then run the tests again."
+        );
+    };
+    let name = format!(
+        "weir_test_{:016x}",
+        RandomState::new().hash_one(std::process::id())
+    );
+    let mut admin = PgConnection::connect(&admin_url).await.unwrap_or_else(|e| {
+        panic!("cannot connect to {admin_url} (run scripts/postgres.sh?): {e}")
+    });
+    sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .expect("create test database");
+    let url = with_database(&admin_url, &name);
+    // Run the case on its own task so that a failing case still lets us drop its database.
+    let outcome = tokio::spawn(async move { case(Db::open(url).await).await }).await;
+    sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)")))
+        .execute(&mut admin)
+        .await
+        .expect("drop test database");
+    if let Err(error) = outcome {
+        std::panic::resume_unwind(error.into_panic());
+    }
+}
+
+/// `url` with its database name replaced by `name`, keeping any `?options`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, options) = match url.split_once('?') {
+        Some((base, options)) => (base, format!("?{options}")),
+        None => (url, String::new()),
+    };
+    let (scheme, rest) = base.split_once("://").expect("a postgres:// URL");
+    let server = rest.split_once('/').map_or(rest, |(server, _)| server);
+    format!("{scheme}://{server}/{name}{options}")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rows
+
+fn version(pipeline: &str, version: &str) -> VersionRecord {
+    VersionRecord {
+        pipeline: pipeline.into(),
+        version: version.into(),
+        path: format!("pipelines/{pipeline}.yaml"),
+        source: format!("name: {pipeline}\n# {version}\n"),
+        created_at: 1_700_000_000_000_000,
+    }
+}
+
+fn run(id: &str, pipeline: &str, run_type: &str, logical_date: i64, created_at: i64) -> RunRecord {
+    RunRecord {
+        id: id.into(),
+        pipeline: pipeline.into(),
+        version: "v1".into(),
+        state: "queued".into(),
+        run_type: run_type.into(),
+        logical_date,
+        interval_start: logical_date,
+        interval_end: logical_date + 3_600_000_000,
+        params: json!({}),
+        created_at,
+        started_at: None,
+        ended_at: None,
+        notified: false,
+    }
+}
+
+fn task(run_id: &str, task_id: &str, map_index: i32) -> TaskRecord {
+    TaskRecord {
+        run_id: run_id.into(),
+        task_id: task_id.into(),
+        map_index,
+        state: "pending".into(),
+        try_number: 0,
+        max_tries: 1,
+        started_at: None,
+        ended_at: None,
+        next_try_at: None,
+        output: None,
+        item: None,
+        error: None,
+    }
+}
+
+fn attempt(run_id: &str, task_id: &str, try_number: i32, started_at: i64) -> AttemptRecord {
+    AttemptRecord {
+        run_id: run_id.into(),
+        task_id: task_id.into(),
+        map_index: -1,
+        try_number,
+        state: "running".into(),
+        started_at,
+        ended_at: None,
+        pid: None,
+        exit_code: None,
+        error: None,
+        log_path: format!("logs/{run_id}/{task_id}/{try_number}.log"),
+    }
+}
+
+fn event(run_id: &str, at: i64, state: &str) -> EventRecord {
+    EventRecord {
+        run_id: run_id.into(),
+        at,
+        task_id: None,
+        map_index: None,
+        try_number: None,
+        state: state.into(),
+        message: None,
+    }
+}
+
+fn ids(runs: &[RunRecord]) -> Vec<&str> {
+    runs.iter().map(|r| r.id.as_str()).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cases
+
+async fn every_mutation_round_trips(db: Db) {
+    let store = &db.store;
+    let v = version("etl", "abc123");
+    let r = RunRecord {
+        state: "running".into(),
+        params: json!({"day": "2024-01-01", "n": 3, "nested": {"list": [1, 2.5, null, true]}}),
+        // Every column gets a value of its own, so that columns bound out of order would show.
+        interval_start: 900,
+        interval_end: 1_100,
+        started_at: Some(11),
+        ended_at: Some(12),
+        notified: true,
+        ..run("r1", "etl", "scheduled", 1_000, 10)
+    };
+    let full_task = TaskRecord {
+        state: "success".into(),
+        try_number: 2,
+        max_tries: 4,
+        started_at: Some(20),
+        ended_at: Some(21),
+        next_try_at: Some(22),
+        output: Some(json!({"rows": 42, "files": ["a", "b"]})),
+        item: Some(json!("élément ✓")),
+        error: Some("first try failed".into()),
+        ..task("r1", "extract", 3)
+    };
+    let bare_task = task("r1", "load", -1);
+    let full_attempt = AttemptRecord {
+        map_index: 3,
+        state: "failed".into(),
+        ended_at: Some(31),
+        pid: Some(4242),
+        exit_code: Some(-9),
+        error: Some("killed".into()),
+        ..attempt("r1", "extract", 1, 30)
+    };
+    let run_event = EventRecord {
+        message: Some("created by the scheduler".into()),
+        ..event("r1", 40, "queued")
+    };
+    let task_event = EventRecord {
+        task_id: Some("extract".into()),
+        map_index: Some(3),
+        try_number: Some(1),
+        ..event("r1", 41, "running")
+    };
+    let schedule = ScheduleStateRecord {
+        pipeline: "etl".into(),
+        last_interval_end: Some(5_000),
+        paused: true,
+    };
+    let fresh_schedule = ScheduleStateRecord {
+        pipeline: "new".into(),
+        last_interval_end: None,
+        paused: false,
+    };
+    store
+        .apply(&[
+            Mutation::PutVersion(v.clone()),
+            Mutation::PutRun(r.clone()),
+            Mutation::PutTask(full_task.clone()),
+            Mutation::PutTask(bare_task.clone()),
+            Mutation::PutAttempt(full_attempt.clone()),
+            Mutation::Event(run_event.clone()),
+            Mutation::Event(task_event.clone()),
+            Mutation::PutScheduleState(schedule.clone()),
+            Mutation::PutScheduleState(fresh_schedule.clone()),
+        ])
+        .await
+        .unwrap();
+    store.apply(&[]).await.unwrap();
+
+    assert_eq!(
+        store.pipeline_version("etl", "abc123").await.unwrap(),
+        Some(v)
+    );
+    assert_eq!(store.pipeline_version("etl", "other").await.unwrap(), None);
+    assert_eq!(store.run("r1").await.unwrap(), Some(r.clone()));
+    assert_eq!(store.run("missing").await.unwrap(), None);
+    assert_eq!(store.runs(None, 10).await.unwrap(), vec![r]);
+    assert_eq!(
+        store.task_instances("r1").await.unwrap(),
+        vec![full_task, bare_task]
+    );
+    assert_eq!(
+        store.attempts("r1", None).await.unwrap(),
+        vec![full_attempt.clone()]
+    );
+    assert_eq!(
+        store.attempts("r1", Some("extract")).await.unwrap(),
+        vec![full_attempt]
+    );
+    assert_eq!(store.attempts("r1", Some("load")).await.unwrap(), vec![]);
+    assert_eq!(
+        store.run_events("r1").await.unwrap(),
+        vec![run_event, task_event]
+    );
+    assert_eq!(
+        store.schedule_states().await.unwrap(),
+        vec![schedule, fresh_schedule]
+    );
+}
+
+async fn upserts_replace_whole_rows(db: Db) {
+    let store = &db.store;
+    let first = RunRecord {
+        started_at: Some(1),
+        params: json!({"a": 1}),
+        ..run("r1", "etl", "manual", 0, 1)
+    };
+    let done_task = TaskRecord {
+        output: Some(json!(1)),
+        error: Some("x".into()),
+        ..task("r1", "t", -1)
+    };
+    store
+        .apply(&[
+            Mutation::PutVersion(version("etl", "v1")),
+            Mutation::PutRun(first),
+            Mutation::PutTask(done_task),
+            Mutation::PutAttempt(attempt("r1", "t", 1, 5)),
+            Mutation::PutScheduleState(ScheduleStateRecord {
+                pipeline: "etl".into(),
+                last_interval_end: Some(9),
+                paused: true,
+            }),
+        ])
+        .await
+        .unwrap();
+
+    // Optional columns set back to NULL must be cleared, not kept.
+    let second = RunRecord {
+        state: "success".into(),
+        params: json!({"b": [2]}),
+        ended_at: Some(7),
+        ..run("r1", "etl", "manual", 0, 1)
+    };
+    let retried = TaskRecord {
+        state: "up_for_retry".into(),
+        try_number: 1,
+        next_try_at: Some(99),
+        ..task("r1", "t", -1)
+    };
+    let ended = AttemptRecord {
+        state: "success".into(),
+        ended_at: Some(6),
+        exit_code: Some(0),
+        ..attempt("r1", "t", 1, 5)
+    };
+    let unpaused = ScheduleStateRecord {
+        pipeline: "etl".into(),
+        last_interval_end: None,
+        paused: false,
+    };
+    let changed_version = VersionRecord {
+        source: "changed".into(),
+        ..version("etl", "v1")
+    };
+    store
+        .apply(&[
+            Mutation::PutVersion(changed_version),
+            Mutation::PutRun(second.clone()),
+            Mutation::PutTask(retried.clone()),
+            Mutation::PutAttempt(ended.clone()),
+            Mutation::PutScheduleState(unpaused.clone()),
+        ])
+        .await
+        .unwrap();
+
+    assert_eq!(
+        store.pipeline_version("etl", "v1").await.unwrap(),
+        Some(version("etl", "v1")),
+        "versions are immutable"
+    );
+    assert_eq!(store.run("r1").await.unwrap(), Some(second));
+    assert_eq!(store.task_instances("r1").await.unwrap(), vec![retried]);
+    assert_eq!(store.attempts("r1", None).await.unwrap(), vec![ended]);
+    assert_eq!(store.schedule_states().await.unwrap(), vec![unpaused]);
+
+    // One key written several times in one batch: the last write wins (the first, for versions).
+    let states = ["queued", "running", "success"];
+    let mut batch: Vec<Mutation> = states
+        .iter()
+        .map(|s| {
+            Mutation::PutTask(TaskRecord {
+                state: s.to_string(),
+                ..task("r1", "t", -1)
+            })
+        })
+        .collect();
+    batch.push(Mutation::PutVersion(version("etl", "v2")));
+    batch.push(Mutation::PutVersion(VersionRecord {
+        source: "later".into(),
+        ..version("etl", "v2")
+    }));
+    store.apply(&batch).await.unwrap();
+    assert_eq!(
+        store.task_instances("r1").await.unwrap()[0].state,
+        "success"
+    );
+    assert_eq!(
+        store.pipeline_version("etl", "v2").await.unwrap(),
+        Some(version("etl", "v2"))
+    );
+}
+
+async fn events_keep_their_order(db: Db) {
+    let store = &db.store;
+    // Events of two runs interleaved across batches, with equal and decreasing timestamps: the
+    // trail is in the order of writing, whatever `at` says.
+    let mut expected = Vec::new();
+    for batch_no in 0..3 {
+        let mut batch = Vec::new();
+        for i in 0..300 {
+            let e = event("a", 1_000 - (i % 7), &format!("a-{batch_no}-{i}"));
+            batch.push(Mutation::Event(e.clone()));
+            expected.push(e);
+            batch.push(Mutation::Event(event("b", 0, &format!("b-{batch_no}-{i}"))));
+        }
+        store.apply(&batch).await.unwrap();
+    }
+    assert_eq!(store.run_events("a").await.unwrap(), expected);
+    let b = store.run_events("b").await.unwrap();
+    assert_eq!(b.len(), 900);
+    assert_eq!(b[0].state, "b-0-0");
+    assert_eq!(b[899].state, "b-2-299");
+    assert_eq!(store.run_events("none").await.unwrap(), vec![]);
+}
+
+async fn recovery_queries(db: Db) {
+    let store = &db.store;
+    let with = |id: &str, created: i64, state: &str, notified: bool| RunRecord {
+        state: state.into(),
+        notified,
+        ..run(id, "etl", "manual", 0, created)
+    };
+    store
+        .apply(&[
+            Mutation::PutRun(with("running", 3, "running", false)),
+            Mutation::PutRun(with("queued", 1, "queued", false)),
+            Mutation::PutRun(with("ok-told", 2, "success", true)),
+            Mutation::PutRun(with("ok-untold", 5, "success", false)),
+            Mutation::PutRun(with("failed-untold", 4, "failed", false)),
+            Mutation::PutRun(with("cancelled-told", 6, "cancelled", true)),
+            Mutation::PutAttempt(attempt("running", "a", 1, 30)),
+            Mutation::PutAttempt(AttemptRecord {
+                ended_at: Some(11),
+                state: "failed".into(),
+                ..attempt("running", "a", 0, 10)
+            }),
+            Mutation::PutAttempt(attempt("queued", "b", 1, 20)),
+        ])
+        .await
+        .unwrap();
+
+    assert_eq!(
+        ids(&store.unfinished_runs().await.unwrap()),
+        ["queued", "running"]
+    );
+    assert_eq!(
+        ids(&store.runs_pending_notification().await.unwrap()),
+        ["failed-untold", "ok-untold"]
+    );
+    let open: Vec<_> = store
+        .open_attempts()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.run_id, a.try_number))
+        .collect();
+    assert_eq!(
+        open,
+        [("queued".to_string(), 1), ("running".to_string(), 1)]
+    );
+
+    // Finishing moves runs out of one list and into the other.
+    store
+        .apply(&[
+            Mutation::PutRun(with("running", 3, "success", true)),
+            Mutation::PutAttempt(AttemptRecord {
+                ended_at: Some(40),
+                state: "success".into(),
+                ..attempt("running", "a", 1, 30)
+            }),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(ids(&store.unfinished_runs().await.unwrap()), ["queued"]);
+    assert_eq!(store.open_attempts().await.unwrap().len(), 1);
+}
+
+async fn run_listings_are_newest_first(db: Db) {
+    let store = &db.store;
+    let batch: Vec<Mutation> = (0..10)
+        .map(|i| {
+            let pipeline = if i % 2 == 0 { "even" } else { "odd" };
+            Mutation::PutRun(run(&format!("r{i}"), pipeline, "manual", 0, 100 + i))
+        })
+        .collect();
+    store.apply(&batch).await.unwrap();
+    assert_eq!(ids(&store.runs(None, 3).await.unwrap()), ["r9", "r8", "r7"]);
+    assert_eq!(store.runs(None, 100).await.unwrap().len(), 10);
+    assert_eq!(
+        ids(&store.runs(Some("even"), 100).await.unwrap()),
+        ["r8", "r6", "r4", "r2", "r0"]
+    );
+    assert_eq!(
+        ids(&store.runs(Some("odd"), 2).await.unwrap()),
+        ["r9", "r7"]
+    );
+    assert_eq!(store.runs(Some("none"), 10).await.unwrap(), vec![]);
+    assert_eq!(store.runs(None, 0).await.unwrap(), vec![]);
+}
+
+async fn run_for_logical_date_finds_scheduled_runs(db: Db) {
+    let store = &db.store;
+    store
+        .apply(&[
+            Mutation::PutRun(run("manual", "etl", "manual", 100, 1)),
+            Mutation::PutRun(run("sched", "etl", "scheduled", 200, 2)),
+            Mutation::PutRun(run("backfill", "etl", "backfill", 300, 3)),
+            Mutation::PutRun(run("manual-same-day", "etl", "manual", 200, 4)),
+            Mutation::PutRun(run("other", "other", "scheduled", 100, 5)),
+        ])
+        .await
+        .unwrap();
+    let found = |pipeline: &'static str, date: i64| {
+        let store = store.clone();
+        async move {
+            store
+                .run_for_logical_date(pipeline, date)
+                .await
+                .unwrap()
+                .map(|r| r.id)
+        }
+    };
+    assert_eq!(
+        found("etl", 100).await,
+        None,
+        "manual runs do not occupy an interval"
+    );
+    assert_eq!(found("etl", 200).await.as_deref(), Some("sched"));
+    assert_eq!(found("etl", 300).await.as_deref(), Some("backfill"));
+    assert_eq!(found("other", 100).await.as_deref(), Some("other"));
+    assert_eq!(found("etl", 400).await, None);
+}
+
+async fn one_scheduled_run_per_interval_and_failed_batches_leave_nothing(db: Db) {
+    let store = &db.store;
+    store
+        .apply(&[Mutation::PutRun(run("first", "etl", "scheduled", 1_000, 1))])
+        .await
+        .unwrap();
+
+    for (id, run_type) in [("second", "scheduled"), ("filler", "backfill")] {
+        let doomed = [
+            Mutation::PutVersion(version("etl", "v9")),
+            Mutation::PutTask(task("first", "extract", -1)),
+            Mutation::PutAttempt(attempt("first", "extract", 1, 5)),
+            Mutation::Event(event("first", 2, "running")),
+            Mutation::PutRun(RunRecord {
+                state: "running".into(),
+                ..run("first", "etl", "scheduled", 1_000, 1)
+            }),
+            Mutation::PutRun(run(id, "etl", run_type, 1_000, 2)),
+            Mutation::PutScheduleState(ScheduleStateRecord {
+                pipeline: "etl".into(),
+                last_interval_end: Some(1),
+                paused: false,
+            }),
+        ];
+        let result = store.apply(&doomed).await;
+        assert!(
+            result.is_err(),
+            "a second {run_type} run for the interval must be refused"
+        );
+
+        // Nothing of the batch is visible, not even the writes before the failing one.
+        assert_eq!(store.run(id).await.unwrap(), None);
+        assert_eq!(store.run("first").await.unwrap().unwrap().state, "queued");
+        assert_eq!(store.pipeline_version("etl", "v9").await.unwrap(), None);
+        assert_eq!(store.task_instances("first").await.unwrap(), vec![]);
+        assert_eq!(store.attempts("first", None).await.unwrap(), vec![]);
+        assert_eq!(store.run_events("first").await.unwrap(), vec![]);
+        assert_eq!(store.schedule_states().await.unwrap(), vec![]);
+    }
+
+    // The store still works after a failed batch; manual runs and other intervals are free.
+    store
+        .apply(&[
+            Mutation::PutRun(run("manual", "etl", "manual", 1_000, 3)),
+            Mutation::PutRun(run("next", "etl", "scheduled", 2_000, 4)),
+            Mutation::PutRun(run("elsewhere", "other", "scheduled", 1_000, 5)),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(store.runs(None, 10).await.unwrap().len(), 4);
+    assert_eq!(
+        store
+            .run_for_logical_date("etl", 1_000)
+            .await
+            .unwrap()
+            .map(|r| r.id)
+            .as_deref(),
+        Some("first")
+    );
+}
+
+async fn twenty_thousand_task_upserts_in_one_batch(db: Db) {
+    const N: usize = 20_000;
+    let store = &db.store;
+    let insert: Vec<Mutation> = (0..N)
+        .map(|i| {
+            Mutation::PutTask(TaskRecord {
+                item: Some(json!({"i": i})),
+                ..task("big", &format!("task-{:03}", i % 100), (i / 100) as i32)
+            })
+        })
+        .collect();
+    let update: Vec<Mutation> = (0..N)
+        .map(|i| {
+            Mutation::PutTask(TaskRecord {
+                state: "success".into(),
+                output: Some(json!(i)),
+                ..task("big", &format!("task-{:03}", i % 100), (i / 100) as i32)
+            })
+        })
+        .collect();
+    for (what, batch) in [("inserts", &insert), ("updates", &update)] {
+        let started = Instant::now();
+        store.apply(batch).await.unwrap();
+        let elapsed = started.elapsed();
+        println!(
+            "{}: one batch of {N} task {what} in {:.1} ms = {:.0} rows/s",
+            db.backend(),
+            elapsed.as_secs_f64() * 1e3,
+            N as f64 / elapsed.as_secs_f64()
+        );
+    }
+    let tasks = store.task_instances("big").await.unwrap();
+    assert_eq!(tasks.len(), N);
+    assert!(
+        tasks
+            .iter()
+            .all(|t| t.state == "success" && t.item.is_none())
+    );
+    assert_eq!(
+        (tasks[0].task_id.as_str(), tasks[0].map_index),
+        ("task-000", 0)
+    );
+    assert_eq!(
+        (tasks[N - 1].task_id.as_str(), tasks[N - 1].map_index),
+        ("task-099", 199)
+    );
+}
+
+async fn data_survives_reopen(db: Db) {
+    let r = run("r1", "etl", "scheduled", 1_000, 1);
+    db.store
+        .apply(&[
+            Mutation::PutVersion(version("etl", "v1")),
+            Mutation::PutRun(r.clone()),
+            Mutation::PutTask(task("r1", "t", -1)),
+            Mutation::Event(event("r1", 1, "queued")),
+        ])
+        .await
+        .unwrap();
+    let db = db.reopen().await;
+    assert_eq!(db.store.run("r1").await.unwrap(), Some(r));
+    assert!(
+        db.store
+            .pipeline_version("etl", "v1")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(db.store.task_instances("r1").await.unwrap().len(), 1);
+    // Appending continues after the events written before the restart.
+    db.store
+        .apply(&[Mutation::Event(event("r1", 2, "running"))])
+        .await
+        .unwrap();
+    let states: Vec<_> = db
+        .store
+        .run_events("r1")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.state)
+        .collect();
+    assert_eq!(states, ["queued", "running"]);
+}
+
+async fn committer_gathers_concurrent_submissions(db: Db) {
+    let counting = Arc::new(CountingStore {
+        inner: db.store.clone(),
+        applies: AtomicUsize::new(0),
+    });
+    let committer = Committer::start(counting.clone());
+    let submissions: Vec<_> = (0..100)
+        .map(|i| {
+            let id = format!("run-{i:03}");
+            let batch = vec![
+                Mutation::PutRun(run(&id, "etl", "manual", 0, i)),
+                Mutation::PutTask(task(&id, "t", -1)),
+                Mutation::Event(event(&id, i, "queued")),
+            ];
+            let committer = committer.clone();
+            tokio::spawn(async move { committer.submit(batch).await })
+        })
+        .collect();
+    for submission in submissions {
+        submission.await.unwrap().unwrap();
+    }
+    let applies = counting.applies.load(Ordering::Relaxed);
+    println!(
+        "{}: 100 concurrent submissions took {applies} commits",
+        db.backend()
+    );
+    assert!(
+        applies < 100,
+        "submissions that wait together commit together"
+    );
+    assert_eq!(db.store.runs(None, 1_000).await.unwrap().len(), 100);
+    for i in [0, 57, 99] {
+        let id = format!("run-{i:03}");
+        assert_eq!(db.store.task_instances(&id).await.unwrap().len(), 1);
+        assert_eq!(db.store.run_events(&id).await.unwrap().len(), 1);
+    }
+
+    // Submissions from one caller apply in order; a failed commit fails its callers only.
+    let first = committer.submit(vec![Mutation::PutRun(run(
+        "ordered", "etl", "manual", 0, 1,
+    ))]);
+    let second = committer.submit(vec![Mutation::PutRun(RunRecord {
+        state: "success".into(),
+        ..run("ordered", "etl", "manual", 0, 1)
+    })]);
+    first.await.unwrap();
+    second.await.unwrap();
+    assert_eq!(
+        db.store.run("ordered").await.unwrap().unwrap().state,
+        "success"
+    );
+    let clash = committer.submit(vec![
+        Mutation::PutRun(run("s1", "etl", "scheduled", 5, 1)),
+        Mutation::PutRun(run("s2", "etl", "scheduled", 5, 1)),
+    ]);
+    assert!(matches!(clash.await, Err(StoreError::Commit(_))));
+    committer
+        .submit(vec![Mutation::PutRun(run("after", "etl", "manual", 0, 1))])
+        .await
+        .unwrap();
+    assert!(db.store.run("after").await.unwrap().is_some());
+}
+
+/// Counts the commits the committer makes; reads pass through.
+struct CountingStore {
+    inner: Arc<dyn Store>,
+    applies: AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl Store for CountingStore {
+    async fn apply(&self, batch: &[Mutation]) -> Result<()> {
+        self.applies.fetch_add(1, Ordering::Relaxed);
+        self.inner.apply(batch).await
+    }
+    async fn pipeline_version(
+        &self,
+        pipeline: &str,
+        version: &str,
+    ) -> Result<Option<VersionRecord>> {
+        self.inner.pipeline_version(pipeline, version).await
+    }
+    async fn run(&self, run_id: &str) -> Result<Option<RunRecord>> {
+        self.inner.run(run_id).await
+    }
+    async fn runs(&self, pipeline: Option<&str>, limit: u32) -> Result<Vec<RunRecord>> {
+        self.inner.runs(pipeline, limit).await
+    }
+    async fn unfinished_runs(&self) -> Result<Vec<RunRecord>> {
+        self.inner.unfinished_runs().await
+    }
+    async fn runs_pending_notification(&self) -> Result<Vec<RunRecord>> {
+        self.inner.runs_pending_notification().await
+    }
+    async fn run_for_logical_date(
+        &self,
+        pipeline: &str,
+        logical_date: i64,
+    ) -> Result<Option<RunRecord>> {
+        self.inner
+            .run_for_logical_date(pipeline, logical_date)
+            .await
+    }
+    async fn task_instances(&self, run_id: &str) -> Result<Vec<TaskRecord>> {
+        self.inner.task_instances(run_id).await
+    }
+    async fn attempts(&self, run_id: &str, task_id: Option<&str>) -> Result<Vec<AttemptRecord>> {
+        self.inner.attempts(run_id, task_id).await
+    }
+    async fn open_attempts(&self) -> Result<Vec<AttemptRecord>> {
+        self.inner.open_attempts().await
+    }
+    async fn run_events(&self, run_id: &str) -> Result<Vec<EventRecord>> {
+        self.inner.run_events(run_id).await
+    }
+    async fn schedule_states(&self) -> Result<Vec<ScheduleStateRecord>> {
+        self.inner.schedule_states().await
+    }
+}

@@ -1,0 +1,206 @@
+//! Command-line arguments. Every command's help ends with an example.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "weir", version, about = "Pipelines, state machines, streams, events, a lake and SQL in one binary.", propagate_version = true)]
+#[command(after_help = "Examples:\n  weir init demo && weir server --project demo\n  weir pipelines trigger example --wait")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Create a new project directory with a weir.toml and an example pipeline.
+    #[command(after_help = "Example:\n  weir init my-project")]
+    Init {
+        /// Directory to create (or fill, if empty).
+        dir: PathBuf,
+    },
+    /// Check every definition; prints file:line:column: message for each problem (exit 1 if any).
+    #[command(after_help = "Example:\n  weir validate my-project")]
+    Validate {
+        /// Project directory.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run everything in one process: scheduler, executor, REST API, metrics and dashboard.
+    #[command(after_help = "Example:\n  weir server --project my-project --listen 127.0.0.1:8080")]
+    Server(ServerArgs),
+    /// Pipelines: list, show, trigger, backfill, runs, pause, unpause, reload.
+    #[command(after_help = "Example:\n  weir pipelines trigger daily_sales --param region=us --wait")]
+    Pipelines {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        command: PipelinesCommand,
+    },
+    /// Runs: list, show (the audit trail), logs, retry from failure, cancel, mark tasks, wait.
+    #[command(after_help = "Example:\n  weir runs retry daily_sales__scheduled__20260101T020000 --wait")]
+    Runs {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        command: RunsCommand,
+    },
+    /// Measure weir: task-to-task gaps, fan-out throughput, idle memory.
+    #[command(after_help = "Example:\n  weir bench pipelines")]
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Args, Clone)]
+pub struct ServerArgs {
+    /// Project directory (weir.toml and definitions).
+    #[arg(long, default_value = ".")]
+    pub project: PathBuf,
+    /// Data directory (metadata database, logs). Default: PROJECT/.weir
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Address to listen on. Default: 127.0.0.1:8080
+    #[arg(long)]
+    pub listen: Option<String>,
+}
+
+#[derive(Args, Clone)]
+pub struct ClientArgs {
+    /// URL of the weir server.
+    #[arg(long, global = true, env = "WEIR_SERVER", default_value = "http://127.0.0.1:8080")]
+    pub server: String,
+    /// Print JSON instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Subcommand)]
+pub enum PipelinesCommand {
+    /// List pipelines in force (and definition problems).
+    #[command(after_help = "Example:\n  weir pipelines list --json")]
+    List,
+    /// Show one pipeline: schedule, params, tasks.
+    #[command(after_help = "Example:\n  weir pipelines show daily_sales")]
+    Show { name: String },
+    /// Start a run now. With --wait, exit 0 only if the run succeeded.
+    #[command(after_help = "Example:\n  weir pipelines trigger daily_sales --param region=us --wait")]
+    Trigger {
+        name: String,
+        /// Override a declared param (repeatable): --param region=us
+        #[arg(long = "param", value_name = "KEY=VALUE")]
+        params: Vec<String>,
+        /// Logical date of the run (YYYY-MM-DD or RFC 3339). Default: now.
+        #[arg(long)]
+        logical_date: Option<String>,
+        /// Wait for the run to end; exit 0 only if it succeeded.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// One run per schedule interval from --from to --to, at most max_active_runs at a time.
+    #[command(after_help = "Example:\n  weir pipelines backfill daily_sales --from 2026-01-01 --to 2026-01-31 --wait")]
+    Backfill {
+        name: String,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        /// Wait for every created run to end; exit 0 only if all succeeded.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Runs of a pipeline, newest first.
+    #[command(after_help = "Example:\n  weir pipelines runs daily_sales --limit 10")]
+    Runs {
+        name: String,
+        #[arg(long, default_value_t = 25)]
+        limit: u32,
+    },
+    /// Stop creating scheduled runs.
+    #[command(after_help = "Example:\n  weir pipelines pause daily_sales")]
+    Pause { name: String },
+    /// Resume scheduled runs (missed intervals follow the catchup rule).
+    #[command(after_help = "Example:\n  weir pipelines unpause daily_sales")]
+    Unpause { name: String },
+    /// Re-read the definitions now (the server also watches the project).
+    #[command(after_help = "Example:\n  weir pipelines reload")]
+    Reload,
+}
+
+#[derive(Subcommand)]
+pub enum RunsCommand {
+    /// Recent runs of every pipeline.
+    #[command(after_help = "Example:\n  weir runs list --pipeline daily_sales")]
+    List {
+        #[arg(long)]
+        pipeline: Option<String>,
+        #[arg(long, default_value_t = 25)]
+        limit: u32,
+    },
+    /// A run: its tasks and every state change with timestamps (the audit trail).
+    #[command(after_help = "Example:\n  weir runs show daily_sales__manual__20260101T000000_ab12")]
+    Show { run_id: String },
+    /// Logs of every attempt of a run, or of one task.
+    #[command(after_help = "Example:\n  weir runs logs daily_sales__manual__20260101T000000_ab12 extract")]
+    Logs {
+        run_id: String,
+        task: Option<String>,
+        /// Only this attempt.
+        #[arg(long = "try")]
+        try_number: Option<i32>,
+        /// Only this mapped instance.
+        #[arg(long)]
+        map_index: Option<i32>,
+    },
+    /// Retry from failure: rerun only failed, upstream-failed, skipped and cancelled tasks and
+    /// what depends on them. Succeeded tasks keep their outputs.
+    #[command(after_help = "Example:\n  weir runs retry daily_sales__manual__20260101T000000_ab12 --wait")]
+    Retry {
+        run_id: String,
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Cancel a queued or running run (running commands are stopped).
+    #[command(after_help = "Example:\n  weir runs cancel daily_sales__manual__20260101T000000_ab12")]
+    Cancel { run_id: String },
+    /// Mark a task success or failed by hand.
+    #[command(after_help = "Example:\n  weir runs mark daily_sales__manual__20260101T000000_ab12 extract success")]
+    Mark {
+        run_id: String,
+        task: String,
+        #[arg(value_parser = ["success", "failed"])]
+        state: String,
+        #[arg(long)]
+        map_index: Option<i32>,
+    },
+    /// Wait for a run to end; exit 0 only if it succeeded.
+    #[command(after_help = "Example:\n  weir runs wait daily_sales__manual__20260101T000000_ab12")]
+    Wait { run_id: String },
+}
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Pipelines: task-to-task gap on chains, fan-out completions per second, idle server memory.
+    #[command(after_help = "Example:\n  weir bench pipelines --chain 1000 --commands 100 --fanout 10000 --idle-pipelines 100")]
+    Pipelines {
+        /// Tasks in the no-op chain.
+        #[arg(long, default_value_t = 1000)]
+        chain: usize,
+        /// Tasks in the `command: true` chain.
+        #[arg(long, default_value_t = 100)]
+        commands: usize,
+        /// Independent no-op tasks in the fan-out.
+        #[arg(long, default_value_t = 10_000)]
+        fanout: usize,
+        /// Pipelines loaded by the idle server whose memory is measured.
+        #[arg(long, default_value_t = 100)]
+        idle_pipelines: usize,
+        /// Metadata store (default: SQLite in a temporary directory).
+        #[arg(long)]
+        store: Option<String>,
+    },
+}

@@ -1,0 +1,163 @@
+//! `weir bench …`: benchmarks that print their figures. Not timed tests: they measure and report.
+//!
+//! Gaps are measured from the attempt records: the time between one task's action ending and the
+//! next task's action starting, which covers the engine's decision, the durable commit (fsync)
+//! and the launch.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use weir_engine::{Engine, EngineOptions, TriggerRequest, actions::Registry};
+use weir_model::config::Config;
+use weir_store::Store;
+
+use crate::args::BenchCommand;
+
+pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        BenchCommand::Pipelines { chain, commands, fanout, idle_pipelines, store } => {
+            println!("weir bench pipelines ({} store)", if store.is_some() { "given" } else { "embedded SQLite" });
+            if chain > 0 {
+                let figures = chain_gaps(chain, "noop: true", store.as_deref()).await?;
+                println!("chain of {chain} no-op tasks: median gap {:.3} ms, p95 {:.3} ms, total {:.2} s", figures.median_ms, figures.p95_ms, figures.total_s);
+            }
+            if commands > 0 {
+                let figures = chain_gaps(commands, "command: \"true\"", store.as_deref()).await?;
+                println!("chain of {commands} `command: true` tasks: median gap {:.3} ms, p95 {:.3} ms, total {:.2} s", figures.median_ms, figures.p95_ms, figures.total_s);
+            }
+            if fanout > 0 {
+                let (per_second, seconds) = fanout_rate(fanout, store.as_deref()).await?;
+                println!("fan-out of {fanout} no-op tasks: {per_second:.0} completions/s ({seconds:.2} s)");
+            }
+            if idle_pipelines > 0 {
+                let rss = idle_memory(idle_pipelines).await?;
+                println!("idle server with {idle_pipelines} pipelines: {:.1} MB resident", rss as f64 / 1_048_576.0);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+struct Gaps {
+    median_ms: f64,
+    p95_ms: f64,
+    total_s: f64,
+}
+
+async fn start_engine(project: &Path, store_url: Option<&str>, config: Config) -> anyhow::Result<Engine> {
+    let data = project.join(".weir");
+    std::fs::create_dir_all(&data)?;
+    let url = match store_url {
+        Some(url) => url.to_string(),
+        None => format!("sqlite://{}", data.join("weir.db").display()),
+    };
+    let store: Arc<dyn Store> = weir_store::open(&url).await.with_context(|| format!("cannot open {url}"))?;
+    Ok(Engine::start(EngineOptions { project_dir: project.to_path_buf(), data_dir: data, config, store, registry: Registry::builtin(), watch: false, public_url: String::new() }).await?)
+}
+
+async fn run_once(engine: &Engine, pipeline: &str) -> anyhow::Result<String> {
+    let run = engine.trigger(TriggerRequest { pipeline: pipeline.into(), ..Default::default() }).await?;
+    let done = engine.wait(&run.id, Duration::from_secs(3600)).await?;
+    if done.state != "success" {
+        bail!("benchmark run {} ended {}", done.id, done.state);
+    }
+    Ok(run.id)
+}
+
+async fn chain_gaps(tasks: usize, action: &str, store: Option<&str>) -> anyhow::Result<Gaps> {
+    let dir = tempfile::tempdir()?;
+    let mut yaml = String::from("tasks:\n");
+    for i in 0..tasks {
+        yaml.push_str(&format!("  t{i}:\n    {action}\n"));
+        if i > 0 {
+            yaml.push_str(&format!("    depends_on: [t{}]\n", i - 1));
+        }
+    }
+    std::fs::create_dir_all(dir.path().join("pipelines"))?;
+    std::fs::write(dir.path().join("pipelines/chain.yaml"), yaml)?;
+    let engine = start_engine(dir.path(), store, Config::default()).await?;
+    let started = Instant::now();
+    let run_id = run_once(&engine, "chain").await?;
+    let total_s = started.elapsed().as_secs_f64();
+    let mut attempts = engine.store().attempts(&run_id, None).await?;
+    attempts.sort_by_key(|a| a.task_id[1..].parse::<usize>().unwrap_or(0));
+    let mut gaps: Vec<f64> = attempts.windows(2).filter_map(|w| Some((w[1].started_at - w[0].ended_at?) as f64 / 1000.0)).collect();
+    gaps.sort_by(f64::total_cmp);
+    let pick = |q: f64| gaps.get(((gaps.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(f64::NAN);
+    Ok(Gaps { median_ms: pick(0.5), p95_ms: pick(0.95), total_s })
+}
+
+async fn fanout_rate(tasks: usize, store: Option<&str>) -> anyhow::Result<(f64, f64)> {
+    let dir = tempfile::tempdir()?;
+    let mut yaml = String::from("tasks:\n");
+    for i in 0..tasks {
+        yaml.push_str(&format!("  t{i}: {{ noop: true }}\n"));
+    }
+    std::fs::create_dir_all(dir.path().join("pipelines"))?;
+    std::fs::write(dir.path().join("pipelines/fanout.yaml"), yaml)?;
+    let engine = start_engine(dir.path(), store, Config::default()).await?;
+    let started = Instant::now();
+    let run_id = run_once(&engine, "fanout").await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let attempts = engine.store().attempts(&run_id, None).await?;
+    let done = attempts.iter().filter(|a| a.state == "success").count();
+    if done != tasks {
+        bail!("only {done} of {tasks} tasks succeeded");
+    }
+    Ok((tasks as f64 / seconds, seconds))
+}
+
+/// Starts the real server on a project of `pipelines` pipelines and reads its resident memory.
+async fn idle_memory(pipelines: usize) -> anyhow::Result<u64> {
+    let dir = tempfile::tempdir()?;
+    std::fs::create_dir_all(dir.path().join("pipelines"))?;
+    for p in 0..pipelines {
+        let mut yaml = format!("schedule: \"{} * * * *\"\nstart_date: 2026-01-01\ntasks:\n", p % 60);
+        for t in 0..10 {
+            yaml.push_str(&format!("  t{t}:\n    command: echo {p}-{t} {{{{ ds }}}}\n"));
+            if t > 0 {
+                yaml.push_str(&format!("    depends_on: [t{}]\n", t - 1));
+            }
+        }
+        std::fs::write(dir.path().join(format!("pipelines/p{p}.yaml")), yaml)?;
+    }
+    let port = free_port()?;
+    let exe = std::env::current_exe()?;
+    let mut child = tokio::process::Command::new(exe)
+        .args(["server", "--project"])
+        .arg(dir.path())
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .env("WEIR_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()?;
+    let pid = child.id().context("server has no pid")?;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/api/v1/pipelines");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(response) = client.get(&url).send().await {
+            let body: serde_json::Value = response.json().await.unwrap_or_default();
+            if body["pipelines"].as_array().map(Vec::len) == Some(pipelines) {
+                break;
+            }
+        }
+        if Instant::now() > deadline {
+            bail!("server did not load {pipelines} pipelines in time");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let _ = child.kill().await;
+    let kb: u64 = status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.split_whitespace().next()).and_then(|v| v.parse().ok()).context("no VmRSS")?;
+    Ok(kb * 1024)
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}

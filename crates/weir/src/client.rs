@@ -1,0 +1,60 @@
+//! The client side of the REST API, for commands that talk to a running server.
+
+use anyhow::{Context, anyhow};
+use serde_json::Value;
+
+pub struct Client {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Client {
+    pub fn new(server: &str) -> anyhow::Result<Client> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder().build().context("cannot build the HTTP client")?;
+        Ok(Client { base: server.trim_end_matches('/').to_string(), http })
+    }
+
+    pub async fn get(&self, path: &str) -> anyhow::Result<Value> {
+        self.send(self.http.get(self.url(path))).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
+        self.send(self.http.post(self.url(path)).json(body)).await
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> anyhow::Result<Value> {
+        let response = request.send().await.map_err(|e| {
+            if e.is_connect() {
+                anyhow!("cannot reach the weir server at {} (start one with `weir server`, or point --server / WEIR_SERVER at it)", self.base)
+            } else {
+                anyhow!("request to {} failed: {e}", self.base)
+            }
+        })?;
+        let status = response.status();
+        let text = response.text().await.context("cannot read the server's response")?;
+        let body: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        if status.is_success() {
+            return Ok(body);
+        }
+        let message = body.pointer("/error/message").and_then(Value::as_str).map(String::from).unwrap_or_else(|| body.to_string());
+        Err(anyhow!("{message} (HTTP {})", status.as_u16()))
+    }
+}
+
+/// Percent-encodes one path segment.
+pub fn segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}

@@ -1,0 +1,22 @@
+//! One module per command group.
+
+mod init;
+mod pipelines;
+mod runs;
+mod server;
+mod validate;
+
+use std::process::ExitCode;
+
+use crate::args::{Cli, Command};
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Init { dir } => init::run(&dir),
+        Command::Validate { dir, json } => validate::run(&dir, json),
+        Command::Server(args) => server::run(args).await,
+        Command::Pipelines { client, command } => pipelines::run(&client, command).await,
+        Command::Runs { client, command } => runs::run(&client, command).await,
+        Command::Bench { command } => crate::bench::run(command).await,
+    }
+}

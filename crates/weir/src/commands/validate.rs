@@ -1,0 +1,38 @@
+//! `weir validate [DIR]`: every problem as `file:line:column: message`; exit 1 when any.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use serde_json::json;
+
+pub fn run(dir: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
+    if !dir.is_dir() {
+        anyhow::bail!("{} is not a directory", dir.display());
+    }
+    let mut problems = Vec::new();
+    let config = match crate::settings::load(dir) {
+        Ok(config) => Some(config),
+        Err(found) => {
+            problems.extend(found);
+            None
+        }
+    };
+    let catalog = weir_engine::project::load_pipelines(dir, None);
+    problems.extend(catalog.problems.iter().cloned());
+    if let Some(config) = &config {
+        problems.extend(weir_engine::project::check_pools(&catalog, config));
+    }
+    if as_json {
+        crate::output::print_json(&json!({ "pipelines": catalog.pipelines.len(), "problems": problems }));
+    } else {
+        for problem in &problems {
+            println!("{problem}");
+        }
+        if problems.is_empty() {
+            eprintln!("ok: {} pipelines, no problems", catalog.pipelines.len());
+        } else {
+            eprintln!("{} problems", problems.len());
+        }
+    }
+    Ok(if problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}

@@ -1,0 +1,5 @@
+//! End-to-end tests through the real `weir` binary: one test binary (one link) for all of them.
+
+mod support;
+
+mod basics;

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: formatting and lints, then every test of every crate
+# against real SQLite and a real PostgreSQL (started here, installed first if missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+eval "$(scripts/postgres.sh)"
+export WEIR_TEST_POSTGRES_URL
+
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast
+else
+  cargo test --workspace --no-fail-fast
+fi
