@@ -98,11 +98,24 @@ pub struct Engine {
 impl Engine {
     /// Loads the project, recovers what the store says was active, and starts the core.
     pub async fn start(options: EngineOptions) -> Result<Engine, EngineError> {
-        std::fs::create_dir_all(&options.data_dir).map_err(|e| EngineError::Invalid(format!("cannot create the data directory {}: {e}", options.data_dir.display())))?;
-        let data_dir = options.data_dir.canonicalize().unwrap_or(options.data_dir.clone());
-        let project_dir = options.project_dir.canonicalize().unwrap_or(options.project_dir.clone());
+        std::fs::create_dir_all(&options.data_dir).map_err(|e| {
+            EngineError::Invalid(format!(
+                "cannot create the data directory {}: {e}",
+                options.data_dir.display()
+            ))
+        })?;
+        let data_dir = options
+            .data_dir
+            .canonicalize()
+            .unwrap_or(options.data_dir.clone());
+        let project_dir = options
+            .project_dir
+            .canonicalize()
+            .unwrap_or(options.project_dir.clone());
         let mut catalog = load_pipelines(&project_dir, None);
-        catalog.problems.extend(crate::project::check_pools(&catalog, &options.config));
+        catalog
+            .problems
+            .extend(crate::project::check_pools(&catalog, &options.config));
         for problem in &catalog.problems {
             tracing::warn!("{problem}");
         }
@@ -125,7 +138,13 @@ impl Engine {
         if options.watch {
             crate::watch::watch_project(&project_dir, tx.clone());
         }
-        Ok(Engine { tx, store: options.store, runs_changed, data_dir, project_dir })
+        Ok(Engine {
+            tx,
+            store: options.store,
+            runs_changed,
+            data_dir,
+            project_dir,
+        })
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -140,24 +159,53 @@ impl Engine {
         &self.project_dir
     }
 
-    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T, EngineError>>) -> Command) -> Result<T, EngineError> {
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, EngineError>>) -> Command,
+    ) -> Result<T, EngineError> {
         let (reply, wait) = oneshot::channel();
-        self.tx.send(Msg::Command(make(reply))).map_err(|_| EngineError::Stopped)?;
+        self.tx
+            .send(Msg::Command(make(reply)))
+            .map_err(|_| EngineError::Stopped)?;
         wait.await.map_err(|_| EngineError::Stopped)?
     }
 
     pub async fn trigger(&self, request: TriggerRequest) -> Result<RunRecord, EngineError> {
-        self.ask(|reply| Command::Trigger { pipeline: request.pipeline, params: request.params, logical_date: request.logical_date, reply }).await
+        self.ask(|reply| Command::Trigger {
+            pipeline: request.pipeline,
+            params: request.params,
+            logical_date: request.logical_date,
+            reply,
+        })
+        .await
     }
 
     /// One run per schedule interval starting in [from, to]; intervals that already have a run
     /// are skipped. Returns the runs created and how many were skipped.
-    pub async fn backfill(&self, pipeline: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<(Vec<RunRecord>, usize), EngineError> {
+    pub async fn backfill(
+        &self,
+        pipeline: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<(Vec<RunRecord>, usize), EngineError> {
         let mut existing = HashSet::new();
-        for run in self.store.runs(Some(pipeline), 100_000).await?.into_iter().filter(|r| r.run_type != "manual") {
+        for run in self
+            .store
+            .runs(Some(pipeline), 100_000)
+            .await?
+            .into_iter()
+            .filter(|r| r.run_type != "manual")
+        {
             existing.insert(run.logical_date);
         }
-        self.ask(|reply| Command::Backfill { pipeline: pipeline.to_string(), from, to, existing, reply }).await
+        self.ask(|reply| Command::Backfill {
+            pipeline: pipeline.to_string(),
+            from,
+            to,
+            existing,
+            reply,
+        })
+        .await
     }
 
     /// Retry from failure: reruns the failed, upstream-failed, skipped and cancelled tasks of an
@@ -168,31 +216,58 @@ impl Engine {
     }
 
     pub async fn cancel(&self, run_id: &str) -> Result<RunRecord, EngineError> {
-        self.ask(|reply| Command::Cancel { run_id: run_id.to_string(), reply }).await
+        self.ask(|reply| Command::Cancel {
+            run_id: run_id.to_string(),
+            reply,
+        })
+        .await
     }
 
     /// Marks a task instance `success` or `failed` by hand.
-    pub async fn mark(&self, run_id: &str, task_id: &str, map_index: Option<i32>, state: &str) -> Result<TaskRecord, EngineError> {
+    pub async fn mark(
+        &self,
+        run_id: &str,
+        task_id: &str,
+        map_index: Option<i32>,
+        state: &str,
+    ) -> Result<TaskRecord, EngineError> {
         let stored = self.load_run(run_id).await?;
         let stored = (!crate::rules::is_active_run(&stored.record.state)).then_some(stored);
-        self.ask(|reply| Command::Mark { run_id: run_id.to_string(), task_id: task_id.to_string(), map_index, state: state.to_string(), stored, reply }).await
+        self.ask(|reply| Command::Mark {
+            run_id: run_id.to_string(),
+            task_id: task_id.to_string(),
+            map_index,
+            state: state.to_string(),
+            stored,
+            reply,
+        })
+        .await
     }
 
     pub async fn pause(&self, pipeline: &str, paused: bool) -> Result<(), EngineError> {
-        self.ask(|reply| Command::Pause { pipeline: pipeline.to_string(), paused, reply }).await
+        self.ask(|reply| Command::Pause {
+            pipeline: pipeline.to_string(),
+            paused,
+            reply,
+        })
+        .await
     }
 
     /// The pipelines in force and the problems of the definitions that are not.
     pub async fn pipelines(&self) -> Result<(Vec<PipelineInfo>, Vec<Problem>), EngineError> {
         let (reply, wait) = oneshot::channel();
-        self.tx.send(Msg::Command(Command::Pipelines { reply })).map_err(|_| EngineError::Stopped)?;
+        self.tx
+            .send(Msg::Command(Command::Pipelines { reply }))
+            .map_err(|_| EngineError::Stopped)?;
         wait.await.map_err(|_| EngineError::Stopped)
     }
 
     /// Re-reads the definitions now; returns the problems found.
     pub async fn reload(&self) -> Result<Vec<Problem>, EngineError> {
         let (reply, wait) = oneshot::channel();
-        self.tx.send(Msg::Command(Command::Reload { reply: Some(reply) })).map_err(|_| EngineError::Stopped)?;
+        self.tx
+            .send(Msg::Command(Command::Reload { reply: Some(reply) }))
+            .map_err(|_| EngineError::Stopped)?;
         wait.await.map_err(|_| EngineError::Stopped)
     }
 
@@ -201,37 +276,69 @@ impl Engine {
         let mut changes = self.runs_changed.subscribe();
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            let run = self.store.run(run_id).await?.ok_or_else(|| EngineError::NotFound(format!("no run {run_id}")))?;
+            let run = self
+                .store
+                .run(run_id)
+                .await?
+                .ok_or_else(|| EngineError::NotFound(format!("no run {run_id}")))?;
             if !crate::rules::is_active_run(&run.state) {
                 return Ok(run);
             }
             loop {
                 match tokio::time::timeout_at(deadline, changes.recv()).await {
                     Err(_) => return Ok(run),
-                    Ok(Ok(changed)) if changed.id == run_id && !crate::rules::is_active_run(&changed.state) => return Ok(changed),
+                    Ok(Ok(changed))
+                        if changed.id == run_id && !crate::rules::is_active_run(&changed.state) =>
+                    {
+                        return Ok(changed);
+                    }
                     Ok(Ok(_)) => continue,
                     Ok(Err(broadcast::error::RecvError::Lagged(_))) => break,
-                    Ok(Err(broadcast::error::RecvError::Closed)) => return Err(EngineError::Stopped),
+                    Ok(Err(broadcast::error::RecvError::Closed)) => {
+                        return Err(EngineError::Stopped);
+                    }
                 }
             }
         }
     }
 
     async fn load_run(&self, run_id: &str) -> Result<crate::core::StoredRun, EngineError> {
-        let record = self.store.run(run_id).await?.ok_or_else(|| EngineError::NotFound(format!("no run {run_id}")))?;
+        let record = self
+            .store
+            .run(run_id)
+            .await?
+            .ok_or_else(|| EngineError::NotFound(format!("no run {run_id}")))?;
         let tasks = self.store.task_instances(run_id).await?;
         let version = self.version(&record.pipeline, &record.version).await?;
-        Ok(crate::core::StoredRun { record, tasks, version })
+        Ok(crate::core::StoredRun {
+            record,
+            tasks,
+            version,
+        })
     }
 
-    async fn version(&self, pipeline: &str, version: &str) -> Result<Arc<PipelineVersion>, EngineError> {
+    async fn version(
+        &self,
+        pipeline: &str,
+        version: &str,
+    ) -> Result<Arc<PipelineVersion>, EngineError> {
         let (reply, wait) = oneshot::channel();
-        self.tx.send(Msg::Command(Command::Version { pipeline: pipeline.to_string(), version: version.to_string(), reply })).map_err(|_| EngineError::Stopped)?;
+        self.tx
+            .send(Msg::Command(Command::Version {
+                pipeline: pipeline.to_string(),
+                version: version.to_string(),
+                reply,
+            }))
+            .map_err(|_| EngineError::Stopped)?;
         if let Some(found) = wait.await.map_err(|_| EngineError::Stopped)? {
             return Ok(found);
         }
         crate::core::load_stored_version(self.store.as_ref(), pipeline, version)
             .await?
-            .ok_or_else(|| EngineError::NotFound(format!("version {version} of pipeline `{pipeline}` is not in the store")))
+            .ok_or_else(|| {
+                EngineError::NotFound(format!(
+                    "version {version} of pipeline `{pipeline}` is not in the store"
+                ))
+            })
     }
 }

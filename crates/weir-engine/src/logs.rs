@@ -9,27 +9,47 @@ use crate::actions::AttemptId;
 
 /// The log path of an attempt, relative to the data directory.
 pub fn attempt_log(attempt: &AttemptId) -> PathBuf {
-    instance_dir(&attempt.run_id, &attempt.task_id, attempt.map_index).join(format!("{}.log", attempt.try_number))
+    instance_dir(&attempt.run_id, &attempt.task_id, attempt.map_index)
+        .join(format!("{}.log", attempt.try_number))
 }
 
 /// Where a command attempt writes its JSON output, relative to the data directory.
 pub fn attempt_output(attempt: &AttemptId) -> PathBuf {
-    instance_dir(&attempt.run_id, &attempt.task_id, attempt.map_index).join(format!("{}.output", attempt.try_number))
+    instance_dir(&attempt.run_id, &attempt.task_id, attempt.map_index)
+        .join(format!("{}.output", attempt.try_number))
 }
 
 fn instance_dir(run_id: &str, task_id: &str, map_index: i32) -> PathBuf {
-    let task = if map_index >= 0 { format!("{task_id}.{map_index}") } else { task_id.to_string() };
-    Path::new("logs").join(sanitize(run_id)).join(sanitize(&task))
+    let task = if map_index >= 0 {
+        format!("{task_id}.{map_index}")
+    } else {
+        task_id.to_string()
+    };
+    Path::new("logs")
+        .join(sanitize(run_id))
+        .join(sanitize(&task))
 }
 
 /// Keeps a path component inside its directory whatever a name contains.
 fn sanitize(name: &str) -> String {
-    name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '+' | ':') { c } else { '_' }).collect::<String>().trim_start_matches('.').to_string()
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '+' | ':') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect::<String>()
+        .trim_start_matches('.')
+        .to_string()
 }
 
 /// The last `max_bytes` of a log (starting at a line boundary when possible).
 pub fn tail(path: &Path, max_bytes: u64) -> String {
-    let Ok(mut file) = std::fs::File::open(path) else { return String::new() };
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return String::new();
+    };
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     let start = len.saturating_sub(max_bytes);
     if file.seek(SeekFrom::Start(start)).is_err() {
@@ -50,7 +70,12 @@ mod tests {
 
     #[test]
     fn names_cannot_escape_the_log_directory() {
-        let attempt = AttemptId { run_id: "../../etc".into(), task_id: "a/b".into(), map_index: 2, try_number: 1 };
+        let attempt = AttemptId {
+            run_id: "../../etc".into(),
+            task_id: "a/b".into(),
+            map_index: 2,
+            try_number: 1,
+        };
         let path = attempt_log(&attempt);
         assert!(!path.to_string_lossy().contains(".."), "{}", path.display());
         assert!(path.ends_with("a_b.2/1.log"));

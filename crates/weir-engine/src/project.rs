@@ -23,7 +23,12 @@ pub struct PipelineVersion {
 
 impl PipelineVersion {
     pub fn new(pipeline: Pipeline) -> Self {
-        let index: HashMap<&str, usize> = pipeline.tasks.keys().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
+        let index: HashMap<&str, usize> = pipeline
+            .tasks
+            .keys()
+            .enumerate()
+            .map(|(i, k)| (k.as_str(), i))
+            .collect();
         let mut downstream = vec![Vec::new(); pipeline.tasks.len()];
         let mut upstream = vec![Vec::new(); pipeline.tasks.len()];
         for (i, task) in pipeline.tasks.values().enumerate() {
@@ -37,9 +42,17 @@ impl PipelineVersion {
         let templated = pipeline
             .tasks
             .values()
-            .map(|t| t.map_over.is_some() || has_template(&serde_json::Value::Object(t.action.config.clone())))
+            .map(|t| {
+                t.map_over.is_some()
+                    || has_template(&serde_json::Value::Object(t.action.config.clone()))
+            })
             .collect();
-        PipelineVersion { pipeline, downstream, upstream, templated }
+        PipelineVersion {
+            pipeline,
+            downstream,
+            upstream,
+            templated,
+        }
     }
 
     pub fn task_index(&self, task_id: &str) -> Option<usize> {
@@ -87,10 +100,18 @@ pub fn load_pipelines(project: &Path, previous: Option<&Catalog>) -> Catalog {
     let dir = project.join("pipelines");
     let mut catalog = Catalog::default();
     let mut files: Vec<PathBuf> = match std::fs::read_dir(&dir) {
-        Ok(entries) => entries.flatten().map(|e| e.path()).filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))).collect(),
+        Ok(entries) => entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
+            .collect(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
         Err(e) => {
-            catalog.problems.push(Problem::new(display(project, &dir), Pos::START, format!("cannot read the pipelines directory: {e}")));
+            catalog.problems.push(Problem::new(
+                display(project, &dir),
+                Pos::START,
+                format!("cannot read the pipelines directory: {e}"),
+            ));
             Vec::new()
         }
     };
@@ -98,27 +119,40 @@ pub fn load_pipelines(project: &Path, previous: Option<&Catalog>) -> Catalog {
     let mut seen: HashMap<String, String> = HashMap::new();
     for path in files {
         let file = display(project, &path);
-        let Some(name) = path.file_stem().and_then(|s| s.to_str()).map(String::from) else { continue };
+        let Some(name) = path.file_stem().and_then(|s| s.to_str()).map(String::from) else {
+            continue;
+        };
         if let Some(first) = seen.get(&name) {
-            catalog.problems.push(Problem::new(&file, Pos::START, format!("duplicate pipeline name `{name}`: {first} defines it too")));
+            catalog.problems.push(Problem::new(
+                &file,
+                Pos::START,
+                format!("duplicate pipeline name `{name}`: {first} defines it too"),
+            ));
             continue;
         }
         seen.insert(name.clone(), file.clone());
         let source = match std::fs::read_to_string(&path) {
             Ok(source) => source,
             Err(e) => {
-                catalog.problems.push(Problem::new(&file, Pos::START, format!("cannot read: {e}")));
+                catalog
+                    .problems
+                    .push(Problem::new(&file, Pos::START, format!("cannot read: {e}")));
                 keep_previous(&mut catalog, previous, &name);
                 continue;
             }
         };
-        if let Some(old) = previous.and_then(|p| p.pipelines.get(&name)).filter(|v| v.pipeline.source == source && v.pipeline.file == file) {
+        if let Some(old) = previous
+            .and_then(|p| p.pipelines.get(&name))
+            .filter(|v| v.pipeline.source == source && v.pipeline.file == file)
+        {
             catalog.pipelines.insert(name, old.clone());
             continue;
         }
         match parse_pipeline(&file, &name, &source) {
             Ok(pipeline) => {
-                catalog.pipelines.insert(name, Arc::new(PipelineVersion::new(pipeline)));
+                catalog
+                    .pipelines
+                    .insert(name, Arc::new(PipelineVersion::new(pipeline)));
             }
             Err(problems) => {
                 catalog.problems.extend(problems);
@@ -137,7 +171,10 @@ fn keep_previous(catalog: &mut Catalog, previous: Option<&Catalog>, name: &str) 
 
 /// A path as users see it: relative to the project when inside it.
 pub fn display(project: &Path, path: &Path) -> String {
-    path.strip_prefix(project).unwrap_or(path).display().to_string()
+    path.strip_prefix(project)
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }
 
 /// Tasks that name a pool weir.toml does not define (such a pool runs one task at a time).
@@ -153,7 +190,8 @@ pub fn check_pools(catalog: &Catalog, config: &weir_model::config::Config) -> Ve
                 continue;
             }
             let pos = find_line(&pipeline.source, &format!("pool: {pool}")).unwrap_or(Pos::START);
-            let hint = weir_model::problem::did_you_mean(pool, config.pools.keys().map(String::as_str));
+            let hint =
+                weir_model::problem::did_you_mean(pool, config.pools.keys().map(String::as_str));
             problems.push(Problem::new(&pipeline.file, pos, format!("task `{}` uses pool `{pool}`, which weir.toml does not define under [pools]{hint}; it will run one task at a time", task.id)));
         }
     }
@@ -162,5 +200,8 @@ pub fn check_pools(catalog: &Catalog, config: &weir_model::config::Config) -> Ve
 
 /// The position of the first occurrence of `needle` (for problems found after parsing).
 fn find_line(source: &str, needle: &str) -> Option<Pos> {
-    source.lines().enumerate().find_map(|(i, line)| line.find(needle).map(|col| Pos::new(i as u32 + 1, line[..col].chars().count() as u32 + 1)))
+    source.lines().enumerate().find_map(|(i, line)| {
+        line.find(needle)
+            .map(|col| Pos::new(i as u32 + 1, line[..col].chars().count() as u32 + 1))
+    })
 }

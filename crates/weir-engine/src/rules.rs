@@ -14,7 +14,10 @@ pub enum Readiness {
 
 /// States a task instance ends in.
 pub fn is_terminal(state: &str) -> bool {
-    matches!(state, "success" | "failed" | "upstream_failed" | "skipped" | "cancelled")
+    matches!(
+        state,
+        "success" | "failed" | "upstream_failed" | "skipped" | "cancelled"
+    )
 }
 
 /// Run states before the run has ended.
@@ -86,7 +89,10 @@ mod tests {
         assert_eq!(eval(OneFailed, &["failed", "running"]), Run);
         assert_eq!(eval(OneFailed, &["success", "success"]), Skip);
         assert_eq!(eval(NoneFailed, &["success", "skipped"]), Run);
-        assert_eq!(eval(NoneFailed, &["success", "upstream_failed"]), UpstreamFailed);
+        assert_eq!(
+            eval(NoneFailed, &["success", "upstream_failed"]),
+            UpstreamFailed
+        );
         assert_eq!(eval(NoneFailed, &["success", "pending"]), Wait);
     }
 }

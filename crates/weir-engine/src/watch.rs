@@ -15,7 +15,12 @@ pub(crate) fn watch_project(project: &Path, core: mpsc::UnboundedSender<Msg>) {
     let (events_tx, mut events_rx) = mpsc::unbounded_channel::<()>();
     let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         if let Ok(event) = event {
-            let relevant = event.paths.iter().any(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json" | "toml")));
+            let relevant = event.paths.iter().any(|p| {
+                matches!(
+                    p.extension().and_then(|e| e.to_str()),
+                    Some("yaml" | "yml" | "json" | "toml")
+                )
+            });
             if relevant && !matches!(event.kind, notify::EventKind::Access(_)) {
                 let _ = events_tx.send(());
             }
@@ -40,7 +45,10 @@ pub(crate) fn watch_project(project: &Path, core: mpsc::UnboundedSender<Msg>) {
         while events_rx.recv().await.is_some() {
             tokio::time::sleep(DEBOUNCE).await;
             while events_rx.try_recv().is_ok() {}
-            if core.send(Msg::Command(Command::Reload { reply: None })).is_err() {
+            if core
+                .send(Msg::Command(Command::Reload { reply: None }))
+                .is_err()
+            {
                 return;
             }
         }

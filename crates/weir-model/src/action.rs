@@ -24,7 +24,10 @@ pub struct ConfigError {
 
 impl ConfigError {
     pub fn at(path: &[&str], message: impl Into<String>) -> Self {
-        ConfigError { path: path.iter().map(|s| s.to_string()).collect(), message: message.into() }
+        ConfigError {
+            path: path.iter().map(|s| s.to_string()).collect(),
+            message: message.into(),
+        }
     }
 }
 
@@ -79,71 +82,125 @@ fn check_command(config: &Map<String, Value>) -> Result<(), ConfigError> {
         Some(Value::String(_)) => {}
         Some(Value::Array(items)) => {
             if items.is_empty() {
-                return Err(ConfigError::at(&["command"], "command list is empty: give the program first, then its arguments"));
+                return Err(ConfigError::at(
+                    &["command"],
+                    "command list is empty: give the program first, then its arguments",
+                ));
             }
             for (i, item) in items.iter().enumerate() {
                 if !item.is_string() && !item.is_number() && !item.is_boolean() {
                     let index = i.to_string();
-                    return Err(ConfigError::at(&["command", &index], "each command argument must be a string"));
+                    return Err(ConfigError::at(
+                        &["command", &index],
+                        "each command argument must be a string",
+                    ));
                 }
             }
         }
-        _ => return Err(ConfigError::at(&["command"], "command must be a shell line (string) or a list of program and arguments")),
+        _ => {
+            return Err(ConfigError::at(
+                &["command"],
+                "command must be a shell line (string) or a list of program and arguments",
+            ));
+        }
     }
     if let Some(env) = config.get("env") {
         let Value::Object(vars) = env else {
-            return Err(ConfigError::at(&["env"], "env must be a mapping of variable names to values"));
+            return Err(ConfigError::at(
+                &["env"],
+                "env must be a mapping of variable names to values",
+            ));
         };
         for (name, value) in vars {
             if name.is_empty() || name.contains('=') || name.contains('\0') {
-                return Err(ConfigError::at(&["env", name], format!("invalid environment variable name `{name}`")));
+                return Err(ConfigError::at(
+                    &["env", name],
+                    format!("invalid environment variable name `{name}`"),
+                ));
             }
             if value.is_object() || value.is_array() {
-                return Err(ConfigError::at(&["env", name], "environment values must be strings, numbers or booleans"));
+                return Err(ConfigError::at(
+                    &["env", name],
+                    "environment values must be strings, numbers or booleans",
+                ));
             }
         }
     }
     if let Some(dir) = config.get("working_dir") {
         if !dir.is_string() {
-            return Err(ConfigError::at(&["working_dir"], "working_dir must be a string"));
+            return Err(ConfigError::at(
+                &["working_dir"],
+                "working_dir must be a string",
+            ));
         }
     }
     Ok(())
 }
 
-const HTTP_KEYS: [&str; 6] = ["url", "method", "headers", "body", "expect_status", "timeout"];
+const HTTP_KEYS: [&str; 6] = [
+    "url",
+    "method",
+    "headers",
+    "body",
+    "expect_status",
+    "timeout",
+];
 const HTTP_METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 fn check_http(config: &Map<String, Value>) -> Result<(), ConfigError> {
     let http = match config.get("http") {
         Some(Value::String(_)) => return Ok(()), // shorthand: `http: URL` is a GET
         Some(Value::Object(http)) => http,
-        _ => return Err(ConfigError::at(&["http"], "http must be a URL or a mapping with url, method, headers, body, expect_status")),
+        _ => {
+            return Err(ConfigError::at(
+                &["http"],
+                "http must be a URL or a mapping with url, method, headers, body, expect_status",
+            ));
+        }
     };
     for key in http.keys() {
         if !HTTP_KEYS.contains(&key.as_str()) {
             let hint = crate::problem::did_you_mean(key, HTTP_KEYS);
-            return Err(ConfigError::at(&["http", key], format!("unknown key `{key}` in http{hint}")));
+            return Err(ConfigError::at(
+                &["http", key],
+                format!("unknown key `{key}` in http{hint}"),
+            ));
         }
     }
     match http.get("url") {
         Some(Value::String(url)) if !url.trim().is_empty() => {}
-        Some(_) => return Err(ConfigError::at(&["http", "url"], "url must be a non-empty string")),
+        Some(_) => {
+            return Err(ConfigError::at(
+                &["http", "url"],
+                "url must be a non-empty string",
+            ));
+        }
         None => return Err(ConfigError::at(&["http"], "http needs a `url`")),
     }
     if let Some(method) = http.get("method") {
-        let ok = method.as_str().is_some_and(|m| HTTP_METHODS.contains(&m.to_ascii_uppercase().as_str()));
+        let ok = method
+            .as_str()
+            .is_some_and(|m| HTTP_METHODS.contains(&m.to_ascii_uppercase().as_str()));
         if !ok {
-            return Err(ConfigError::at(&["http", "method"], format!("method must be one of {}", HTTP_METHODS.join(", "))));
+            return Err(ConfigError::at(
+                &["http", "method"],
+                format!("method must be one of {}", HTTP_METHODS.join(", ")),
+            ));
         }
     }
     if let Some(headers) = http.get("headers") {
         let Value::Object(headers) = headers else {
-            return Err(ConfigError::at(&["http", "headers"], "headers must be a mapping of names to values"));
+            return Err(ConfigError::at(
+                &["http", "headers"],
+                "headers must be a mapping of names to values",
+            ));
         };
         for (name, value) in headers {
             if !value.is_string() && !value.is_number() {
-                return Err(ConfigError::at(&["http", "headers", name], "header values must be strings"));
+                return Err(ConfigError::at(
+                    &["http", "headers", name],
+                    "header values must be strings",
+                ));
             }
         }
     }
@@ -154,13 +211,22 @@ fn check_http(config: &Map<String, Value>) -> Result<(), ConfigError> {
             other => valid(other),
         };
         if !ok {
-            return Err(ConfigError::at(&["http", "expect_status"], "expect_status must be a status code (100-599) or a list of them"));
+            return Err(ConfigError::at(
+                &["http", "expect_status"],
+                "expect_status must be a status code (100-599) or a list of them",
+            ));
         }
     }
     if let Some(timeout) = http.get("timeout") {
-        let ok = timeout.as_str().is_some_and(|t| crate::duration::parse_duration(t).is_ok()) || timeout.as_f64().is_some_and(|n| n >= 0.0);
+        let ok = timeout
+            .as_str()
+            .is_some_and(|t| crate::duration::parse_duration(t).is_ok())
+            || timeout.as_f64().is_some_and(|n| n >= 0.0);
         if !ok {
-            return Err(ConfigError::at(&["http", "timeout"], "timeout must be a duration such as 30s"));
+            return Err(ConfigError::at(
+                &["http", "timeout"],
+                "timeout must be a duration such as 30s",
+            ));
         }
     }
     Ok(())
@@ -175,22 +241,37 @@ fn check_noop(config: &Map<String, Value>) -> Result<(), ConfigError> {
             for key in noop.keys() {
                 if !NOOP_KEYS.contains(&key.as_str()) {
                     let hint = crate::problem::did_you_mean(key, NOOP_KEYS);
-                    return Err(ConfigError::at(&["noop", key], format!("unknown key `{key}` in noop{hint}")));
+                    return Err(ConfigError::at(
+                        &["noop", key],
+                        format!("unknown key `{key}` in noop{hint}"),
+                    ));
                 }
             }
             if let Some(sleep) = noop.get("sleep") {
-                if !sleep.as_str().is_some_and(|s| crate::duration::parse_duration(s).is_ok()) {
-                    return Err(ConfigError::at(&["noop", "sleep"], "sleep must be a duration such as 100ms"));
+                if !sleep
+                    .as_str()
+                    .is_some_and(|s| crate::duration::parse_duration(s).is_ok())
+                {
+                    return Err(ConfigError::at(
+                        &["noop", "sleep"],
+                        "sleep must be a duration such as 100ms",
+                    ));
                 }
             }
             if let Some(fail) = noop.get("fail") {
                 if !fail.is_boolean() && !fail.is_string() {
-                    return Err(ConfigError::at(&["noop", "fail"], "fail must be true/false or a template that renders to true/false"));
+                    return Err(ConfigError::at(
+                        &["noop", "fail"],
+                        "fail must be true/false or a template that renders to true/false",
+                    ));
                 }
             }
             Ok(())
         }
-        _ => Err(ConfigError::at(&["noop"], "noop takes no value, `true`, or a mapping with output, sleep, fail")),
+        _ => Err(ConfigError::at(
+            &["noop"],
+            "noop takes no value, `true`, or a mapping with output, sleep, fail",
+        )),
     }
 }
 
@@ -207,16 +288,36 @@ mod tests {
     fn command_shapes() {
         assert!(check_command(&cfg(json!({"command": "echo hi"}))).is_ok());
         assert!(check_command(&cfg(json!({"command": ["echo", "hi"], "env": {"A": "1"}}))).is_ok());
-        assert_eq!(check_command(&cfg(json!({"command": []}))).unwrap_err().path, vec!["command"]);
-        assert_eq!(check_command(&cfg(json!({"command": "x", "env": ["A"]}))).unwrap_err().path, vec!["env"]);
+        assert_eq!(
+            check_command(&cfg(json!({"command": []})))
+                .unwrap_err()
+                .path,
+            vec!["command"]
+        );
+        assert_eq!(
+            check_command(&cfg(json!({"command": "x", "env": ["A"]})))
+                .unwrap_err()
+                .path,
+            vec!["env"]
+        );
     }
 
     #[test]
     fn http_shapes() {
         assert!(check_http(&cfg(json!({"http": "http://x"}))).is_ok());
-        assert!(check_http(&cfg(json!({"http": {"url": "http://x", "method": "post", "expect_status": [200, 201]}}))).is_ok());
-        let err = check_http(&cfg(json!({"http": {"url": "http://x", "methd": "GET"}}))).unwrap_err();
-        assert!(err.message.contains("did you mean `method`"), "{}", err.message);
+        assert!(
+            check_http(&cfg(
+                json!({"http": {"url": "http://x", "method": "post", "expect_status": [200, 201]}})
+            ))
+            .is_ok()
+        );
+        let err =
+            check_http(&cfg(json!({"http": {"url": "http://x", "methd": "GET"}}))).unwrap_err();
+        assert!(
+            err.message.contains("did you mean `method`"),
+            "{}",
+            err.message
+        );
         assert!(check_http(&cfg(json!({"http": {"method": "GET"}}))).is_err());
         assert!(check_http(&cfg(json!({"http": {"url": "u", "expect_status": 700}}))).is_err());
     }

@@ -33,7 +33,12 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { listen: "127.0.0.1:8080".into(), data_dir: String::new(), public_url: String::new(), watch: true }
+        ServerConfig {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: String::new(),
+            public_url: String::new(),
+            watch: true,
+        }
     }
 }
 
@@ -80,22 +85,33 @@ pub struct AwsConfig {
 
 impl Default for AwsConfig {
     fn default() -> Self {
-        AwsConfig { region: "us-east-1".into(), account_id: "000000000000".into() }
+        AwsConfig {
+            region: "us-east-1".into(),
+            account_id: "000000000000".into(),
+        }
     }
 }
 
 /// Builds the configuration from the defaults, an optional `weir.toml` (path for messages, text)
 /// and environment variables. Problems point into the file or name the variable.
-pub fn load_config(file: Option<(&str, &str)>, env: &[(String, String)]) -> Result<Config, Vec<Problem>> {
-    let mut tree = toml::Table::try_from(Config::default()).map_err(|e| vec![Problem::new("(defaults)", Pos::START, e.to_string())])?;
+pub fn load_config(
+    file: Option<(&str, &str)>,
+    env: &[(String, String)],
+) -> Result<Config, Vec<Problem>> {
+    let mut tree = toml::Table::try_from(Config::default())
+        .map_err(|e| vec![Problem::new("(defaults)", Pos::START, e.to_string())])?;
     if let Some((path, text)) = file {
-        let from_file: Config = toml::from_str(text).map_err(|e| vec![toml_problem(path, text, &e)])?;
-        let file_tree = toml::Table::try_from(from_file).map_err(|e| vec![Problem::new(path, Pos::START, e.to_string())])?;
+        let from_file: Config =
+            toml::from_str(text).map_err(|e| vec![toml_problem(path, text, &e)])?;
+        let file_tree = toml::Table::try_from(from_file)
+            .map_err(|e| vec![Problem::new(path, Pos::START, e.to_string())])?;
         tree = file_tree;
     }
     let mut problems = Vec::new();
     for (name, value) in env {
-        let Some(rest) = name.strip_prefix("WEIR_") else { continue };
+        let Some(rest) = name.strip_prefix("WEIR_") else {
+            continue;
+        };
         if let Err(message) = apply_env(&mut tree, &rest.to_ascii_lowercase(), value) {
             problems.push(Problem::new(format!("${name}"), Pos::START, message));
         }
@@ -103,8 +119,16 @@ pub fn load_config(file: Option<(&str, &str)>, env: &[(String, String)]) -> Resu
     if !problems.is_empty() {
         return Err(problems);
     }
-    let config: Config = tree.try_into().map_err(|e: toml::de::Error| vec![Problem::new("(environment)", Pos::START, e.to_string())])?;
-    validate(&config).map_err(|message| vec![Problem::new(file.map(|f| f.0).unwrap_or("(config)"), Pos::START, message)])?;
+    let config: Config = tree.try_into().map_err(|e: toml::de::Error| {
+        vec![Problem::new("(environment)", Pos::START, e.to_string())]
+    })?;
+    validate(&config).map_err(|message| {
+        vec![Problem::new(
+            file.map(|f| f.0).unwrap_or("(config)"),
+            Pos::START,
+            message,
+        )]
+    })?;
     Ok(config)
 }
 
@@ -112,23 +136,44 @@ pub fn load_config(file: Option<(&str, &str)>, env: &[(String, String)]) -> Resu
 /// alone, since `WEIR_SERVER` and friends belong to the client.
 fn apply_env(tree: &mut toml::Table, path: &str, value: &str) -> Result<(), String> {
     if let Some(pool) = path.strip_prefix("pools_") {
-        let slots: i64 = value.parse().map_err(|_| format!("pool `{pool}` needs a whole number of slots, got `{value}`"))?;
-        let pools = tree.entry("pools").or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let slots: i64 = value
+            .parse()
+            .map_err(|_| format!("pool `{pool}` needs a whole number of slots, got `{value}`"))?;
+        let pools = tree
+            .entry("pools")
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
         if let toml::Value::Table(pools) = pools {
             pools.insert(pool.to_string(), toml::Value::Integer(slots));
         }
         return Ok(());
     }
     for (section, table) in tree.iter_mut() {
-        let Some(key) = path.strip_prefix(section.as_str()).and_then(|r| r.strip_prefix('_')) else { continue };
-        let toml::Value::Table(table) = table else { continue };
-        let Some(current) = table.get_mut(key) else { continue };
+        let Some(key) = path
+            .strip_prefix(section.as_str())
+            .and_then(|r| r.strip_prefix('_'))
+        else {
+            continue;
+        };
+        let toml::Value::Table(table) = table else {
+            continue;
+        };
+        let Some(current) = table.get_mut(key) else {
+            continue;
+        };
         *current = match current {
-            toml::Value::Integer(_) => toml::Value::Integer(value.parse().map_err(|_| format!("{section}.{key} needs a whole number, got `{value}`"))?),
+            toml::Value::Integer(_) => toml::Value::Integer(
+                value
+                    .parse()
+                    .map_err(|_| format!("{section}.{key} needs a whole number, got `{value}`"))?,
+            ),
             toml::Value::Boolean(_) => toml::Value::Boolean(match value {
                 "1" | "true" | "yes" | "on" => true,
                 "0" | "false" | "no" | "off" => false,
-                _ => return Err(format!("{section}.{key} needs true or false, got `{value}`")),
+                _ => {
+                    return Err(format!(
+                        "{section}.{key} needs true or false, got `{value}`"
+                    ));
+                }
             }),
             _ => toml::Value::String(value.to_string()),
         };
@@ -138,13 +183,22 @@ fn apply_env(tree: &mut toml::Table, path: &str, value: &str) -> Result<(), Stri
 }
 
 fn validate(config: &Config) -> Result<(), String> {
-    if config.server.listen.parse::<std::net::SocketAddr>().is_err() {
-        return Err(format!("server.listen must be an address such as 127.0.0.1:8080, got `{}`", config.server.listen));
+    if config
+        .server
+        .listen
+        .parse::<std::net::SocketAddr>()
+        .is_err()
+    {
+        return Err(format!(
+            "server.listen must be an address such as 127.0.0.1:8080, got `{}`",
+            config.server.listen
+        ));
     }
     if config.executor.max_parallel_tasks == 0 {
         return Err("executor.max_parallel_tasks must be at least 1".into());
     }
-    crate::duration::parse_duration(&config.executor.kill_grace).map_err(|e| format!("executor.kill_grace: {e}"))?;
+    crate::duration::parse_duration(&config.executor.kill_grace)
+        .map_err(|e| format!("executor.kill_grace: {e}"))?;
     if let Some((name, _)) = config.pools.iter().find(|(_, slots)| **slots == 0) {
         return Err(format!("pool `{name}` must have at least 1 slot"));
     }
@@ -153,7 +207,11 @@ fn validate(config: &Config) -> Result<(), String> {
 
 fn toml_problem(path: &str, text: &str, error: &toml::de::Error) -> Problem {
     let offset = error.span().map(|s| s.start).unwrap_or(0);
-    Problem::new(path, pos_of_offset(text, offset), error.message().to_string())
+    Problem::new(
+        path,
+        pos_of_offset(text, offset),
+        error.message().to_string(),
+    )
 }
 
 /// The 1-based line and column (in characters) of a byte offset.
@@ -161,7 +219,12 @@ pub fn pos_of_offset(text: &str, offset: usize) -> Pos {
     let offset = offset.min(text.len());
     let before = text.get(..offset).unwrap_or(text);
     let line = before.matches('\n').count() as u32 + 1;
-    let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) as u32 + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0) as u32
+        + 1;
     Pos::new(line, column)
 }
 
@@ -170,13 +233,24 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn layers_defaults_file_then_environment() {
         let file = "[server]\nlisten = \"127.0.0.1:9000\"\n[pools]\ndb = 2\n";
-        let config = load_config(Some(("weir.toml", file)), &env(&[("WEIR_SERVER_LISTEN", "0.0.0.0:7000"), ("WEIR_POOLS_API", "3"), ("WEIR_SERVER", "http://x")])).unwrap();
+        let config = load_config(
+            Some(("weir.toml", file)),
+            &env(&[
+                ("WEIR_SERVER_LISTEN", "0.0.0.0:7000"),
+                ("WEIR_POOLS_API", "3"),
+                ("WEIR_SERVER", "http://x"),
+            ]),
+        )
+        .unwrap();
         assert_eq!(config.server.listen, "0.0.0.0:7000");
         assert_eq!(config.pools.get("db"), Some(&2));
         assert_eq!(config.pools.get("api"), Some(&3));
@@ -186,15 +260,23 @@ mod tests {
 
     #[test]
     fn unknown_keys_point_into_the_file() {
-        let problems = load_config(Some(("weir.toml", "[server]\nlisen = \"x\"\n")), &[]).unwrap_err();
+        let problems =
+            load_config(Some(("weir.toml", "[server]\nlisen = \"x\"\n")), &[]).unwrap_err();
         assert_eq!(problems[0].line, 2, "{}", problems[0]);
         assert!(problems[0].message.contains("lisen"), "{}", problems[0]);
     }
 
     #[test]
     fn bad_environment_values_name_the_variable() {
-        let problems = load_config(None, &env(&[("WEIR_EXECUTOR_MAX_PARALLEL_TASKS", "many")])).unwrap_err();
-        assert!(problems[0].to_string().starts_with("$WEIR_EXECUTOR_MAX_PARALLEL_TASKS"), "{}", problems[0]);
+        let problems =
+            load_config(None, &env(&[("WEIR_EXECUTOR_MAX_PARALLEL_TASKS", "many")])).unwrap_err();
+        assert!(
+            problems[0]
+                .to_string()
+                .starts_with("$WEIR_EXECUTOR_MAX_PARALLEL_TASKS"),
+            "{}",
+            problems[0]
+        );
         assert!(load_config(None, &env(&[("WEIR_SERVER_LISTEN", "nowhere")])).is_err());
     }
 

@@ -14,13 +14,21 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let mut total = 0f64;
     let mut rest = text;
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
         if digits == 0 {
-            return Err(format!("invalid duration `{text}`: expected a number before `{rest}` (e.g. 30s, 5m, 1h30m)"));
+            return Err(format!(
+                "invalid duration `{text}`: expected a number before `{rest}` (e.g. 30s, 5m, 1h30m)"
+            ));
         }
-        let number: f64 = rest[..digits].parse().map_err(|_| format!("invalid number in duration `{text}`"))?;
+        let number: f64 = rest[..digits]
+            .parse()
+            .map_err(|_| format!("invalid number in duration `{text}`"))?;
         rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let unit = &rest[..unit_len];
         rest = &rest[unit_len..];
         let factor = match unit {
@@ -29,8 +37,16 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             "m" | "min" | "mins" => 60.0,
             "h" | "hr" | "hrs" => 3600.0,
             "d" | "day" | "days" => 86400.0,
-            "" => return Err(format!("invalid duration `{text}`: missing unit after {number} (ms, s, m, h or d)")),
-            other => return Err(format!("invalid duration `{text}`: unknown unit `{other}` (ms, s, m, h or d)")),
+            "" => {
+                return Err(format!(
+                    "invalid duration `{text}`: missing unit after {number} (ms, s, m, h or d)"
+                ));
+            }
+            other => {
+                return Err(format!(
+                    "invalid duration `{text}`: unknown unit `{other}` (ms, s, m, h or d)"
+                ));
+            }
         };
         total += number * factor;
     }

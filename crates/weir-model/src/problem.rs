@@ -28,13 +28,22 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(file: impl Into<String>, pos: Pos, message: impl Into<String>) -> Self {
-        Problem { file: file.into(), line: pos.line, column: pos.column, message: message.into() }
+        Problem {
+            file: file.into(),
+            line: pos.line,
+            column: pos.column,
+            message: message.into(),
+        }
     }
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )
     }
 }
 

@@ -62,11 +62,17 @@ impl Schedule {
             return Err("the schedule is empty: give a cron expression such as `0 2 * * *` or a preset such as `@daily`".into());
         }
         let pattern = if expr.starts_with('@') {
-            match PRESETS.iter().find(|(name, _)| name.eq_ignore_ascii_case(expr)) {
+            match PRESETS
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case(expr))
+            {
                 Some((_, pattern)) => *pattern,
                 None => {
                     let names: Vec<&str> = PRESETS.iter().map(|(name, _)| *name).collect();
-                    let hint = crate::problem::did_you_mean(&expr.to_ascii_lowercase(), names.iter().copied());
+                    let hint = crate::problem::did_you_mean(
+                        &expr.to_ascii_lowercase(),
+                        names.iter().copied(),
+                    );
                     return Err(format!(
                         "unsupported schedule preset `{expr}`{hint} (presets: {}; or use a cron expression)",
                         names.join(", ")
@@ -83,17 +89,32 @@ impl Schedule {
             ));
         }
         if pattern.contains('@') {
-            return Err(format!("`@` is only allowed at the start of a preset such as `@daily`, not in `{expr}`"));
+            return Err(format!(
+                "`@` is only allowed at the start of a preset such as `@daily`, not in `{expr}`"
+            ));
         }
         let fields: Vec<&str> = pattern.split_whitespace().collect();
         check_ranges(&fields).map_err(|e| format!("invalid cron expression `{expr}`: {e}"))?;
-        let parser = CronParser::builder().seconds(Seconds::Optional).year(Year::Disallowed).build();
-        let cron = parser.parse(pattern).map_err(|e| format!("invalid cron expression `{expr}`: {e}"))?;
-        let schedule = Schedule { expr: expr.to_string(), cron };
+        let parser = CronParser::builder()
+            .seconds(Seconds::Optional)
+            .year(Year::Disallowed)
+            .build();
+        let cron = parser
+            .parse(pattern)
+            .map_err(|e| format!("invalid cron expression `{expr}`: {e}"))?;
+        let schedule = Schedule {
+            expr: expr.to_string(),
+            cron,
+        };
         // A pattern such as `0 0 31 2 *` parses but never fires: almost certainly a mistake.
         let reference = DateTime::<Utc>::from_timestamp(946_684_800, 0); // 2000-01-01
-        if reference.and_then(|t| schedule.next_after(t, Tz::UTC)).is_none() {
-            return Err(format!("the cron expression `{expr}` never fires (no such date)"));
+        if reference
+            .and_then(|t| schedule.next_after(t, Tz::UTC))
+            .is_none()
+        {
+            return Err(format!(
+                "the cron expression `{expr}` never fires (no such date)"
+            ));
         }
         Ok(schedule)
     }
@@ -109,7 +130,11 @@ impl Schedule {
 
     /// The first tick at or after `at`.
     pub fn first_at_or_after(&self, at: DateTime<Utc>, tz: Tz) -> Option<DateTime<Utc>> {
-        if at.nanosecond() == 0 { self.next_after(at.checked_sub_signed(Duration::seconds(1))?, tz) } else { self.next_after(at, tz) }
+        if at.nanosecond() == 0 {
+            self.next_after(at.checked_sub_signed(Duration::seconds(1))?, tz)
+        } else {
+            self.next_after(at, tz)
+        }
     }
 
     /// The interval that starts at `start` (normally a tick) and ends at the next tick.
@@ -119,14 +144,22 @@ impl Schedule {
     }
 
     /// Intervals whose start is a tick in `[from, to]`, in order, at most `limit` of them.
-    pub fn intervals(&self, tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>, limit: usize) -> Vec<Interval> {
+    pub fn intervals(
+        &self,
+        tz: Tz,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: usize,
+    ) -> Vec<Interval> {
         let mut out = Vec::new();
         let mut tick = self.first_at_or_after(from, tz);
         while let Some(start) = tick {
             if start > to || out.len() >= limit {
                 break;
             }
-            let Some(end) = self.next_after(start, tz) else { break };
+            let Some(end) = self.next_after(start, tz) else {
+                break;
+            };
             out.push(Interval { start, end });
             tick = Some(end);
         }
@@ -154,7 +187,9 @@ impl Schedule {
             if out.len() >= limit || start > now {
                 break;
             }
-            let Some(end) = self.next_after(start, tz) else { break };
+            let Some(end) = self.next_after(start, tz) else {
+                break;
+            };
             if end > now {
                 break;
             }
@@ -167,15 +202,31 @@ impl Schedule {
 
 /// Checks the plain numbers of each field against the field's range, to name the field at fault.
 fn check_ranges(fields: &[&str]) -> Result<(), String> {
-    const FIELDS: [(&str, u32, u32); 6] =
-        [("second", 0, 59), ("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12), ("day of week", 0, 7)];
-    let ranges = if fields.len() == 6 { &FIELDS[..] } else { &FIELDS[1..] };
+    const FIELDS: [(&str, u32, u32); 6] = [
+        ("second", 0, 59),
+        ("minute", 0, 59),
+        ("hour", 0, 23),
+        ("day of month", 1, 31),
+        ("month", 1, 12),
+        ("day of week", 0, 7),
+    ];
+    let ranges = if fields.len() == 6 {
+        &FIELDS[..]
+    } else {
+        &FIELDS[1..]
+    };
     for (field, (name, low, high)) in fields.iter().zip(ranges) {
         for part in field.split(',') {
             // The values before a step (`/`) or an nth-weekday (`#`) are positions in the field.
             let values = part.split(['/', '#']).next().unwrap_or_default();
-            for number in values.split('-').filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())) {
-                if !number.parse::<u32>().is_ok_and(|n| (*low..=*high).contains(&n)) {
+            for number in values
+                .split('-')
+                .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            {
+                if !number
+                    .parse::<u32>()
+                    .is_ok_and(|n| (*low..=*high).contains(&n))
+                {
                     return Err(format!("{name} `{number}` is out of range ({low}-{high})"));
                 }
             }
@@ -207,7 +258,10 @@ mod tests {
     #[test]
     fn rejects_bad_expressions_clearly() {
         let err = Schedule::parse("@reboot").unwrap_err();
-        assert!(err.contains("unsupported schedule preset `@reboot`"), "{err}");
+        assert!(
+            err.contains("unsupported schedule preset `@reboot`"),
+            "{err}"
+        );
         let err = Schedule::parse("@dayly").unwrap_err();
         assert!(err.contains("did you mean `@daily`?"), "{err}");
         let err = Schedule::parse("0 2 * *").unwrap_err();
@@ -215,14 +269,26 @@ mod tests {
         let err = Schedule::parse("0 2 * * * * 2026").unwrap_err();
         assert!(err.contains("has 7"), "{err}");
         let err = Schedule::parse("0 25 * * *").unwrap_err();
-        assert_eq!(err, "invalid cron expression `0 25 * * *`: hour `25` is out of range (0-23)");
+        assert_eq!(
+            err,
+            "invalid cron expression `0 25 * * *`: hour `25` is out of range (0-23)"
+        );
         let err = Schedule::parse("0 0 1,32 * *").unwrap_err();
-        assert_eq!(err, "invalid cron expression `0 0 1,32 * *`: day of month `32` is out of range (1-31)");
+        assert_eq!(
+            err,
+            "invalid cron expression `0 0 1,32 * *`: day of month `32` is out of range (1-31)"
+        );
         let err = Schedule::parse("60 * * * * *").unwrap_err();
-        assert_eq!(err, "invalid cron expression `60 * * * * *`: second `60` is out of range (0-59)");
+        assert_eq!(
+            err,
+            "invalid cron expression `60 * * * * *`: second `60` is out of range (0-59)"
+        );
         assert!(Schedule::parse("*/45 0-23/2 L * 5#2").is_ok());
         let err = Schedule::parse("0 0 * * MON-XYZ").unwrap_err();
-        assert!(err.starts_with("invalid cron expression `0 0 * * MON-XYZ`: "), "{err}");
+        assert!(
+            err.starts_with("invalid cron expression `0 0 * * MON-XYZ`: "),
+            "{err}"
+        );
         assert!(Schedule::parse("").is_err());
         assert!(Schedule::parse("0 2 * * @daily").is_err());
         assert!(Schedule::parse("a b c d e").is_err());
@@ -233,12 +299,24 @@ mod tests {
         let s = Schedule::parse("0 2 * * *").unwrap();
         let paris = chrono_tz::Europe::Paris;
         // 02:00 Paris in winter is 01:00 UTC.
-        assert_eq!(s.next_after(utc("2026-01-01T00:00:00Z"), paris), Some(utc("2026-01-01T01:00:00Z")));
+        assert_eq!(
+            s.next_after(utc("2026-01-01T00:00:00Z"), paris),
+            Some(utc("2026-01-01T01:00:00Z"))
+        );
         // Strictly after: a tick is not its own successor.
-        assert_eq!(s.next_after(utc("2026-01-01T01:00:00Z"), paris), Some(utc("2026-01-02T01:00:00Z")));
-        assert_eq!(s.next_after(utc("2026-01-01T00:59:59.5Z"), paris), Some(utc("2026-01-01T01:00:00Z")));
+        assert_eq!(
+            s.next_after(utc("2026-01-01T01:00:00Z"), paris),
+            Some(utc("2026-01-02T01:00:00Z"))
+        );
+        assert_eq!(
+            s.next_after(utc("2026-01-01T00:59:59.5Z"), paris),
+            Some(utc("2026-01-01T01:00:00Z"))
+        );
         // Summer: 02:00 Paris is 00:00 UTC.
-        assert_eq!(s.next_after(utc("2026-07-01T00:00:00Z"), paris), Some(utc("2026-07-02T00:00:00Z")));
+        assert_eq!(
+            s.next_after(utc("2026-07-01T00:00:00Z"), paris),
+            Some(utc("2026-07-02T00:00:00Z"))
+        );
     }
 
     #[test]
@@ -246,20 +324,40 @@ mod tests {
         // 2026-03-29: Paris clocks jump from 02:00 CET to 03:00 CEST.
         let paris = chrono_tz::Europe::Paris;
         let daily = Schedule::parse("@daily").unwrap();
-        let got = daily.intervals(paris, utc("2026-03-27T23:00:00Z"), utc("2026-03-29T22:00:00Z"), 10);
+        let got = daily.intervals(
+            paris,
+            utc("2026-03-27T23:00:00Z"),
+            utc("2026-03-29T22:00:00Z"),
+            10,
+        );
         assert_eq!(
             got,
             vec![
-                Interval { start: utc("2026-03-27T23:00:00Z"), end: utc("2026-03-28T23:00:00Z") },
+                Interval {
+                    start: utc("2026-03-27T23:00:00Z"),
+                    end: utc("2026-03-28T23:00:00Z")
+                },
                 // The day of the change is 23 hours long.
-                Interval { start: utc("2026-03-28T23:00:00Z"), end: utc("2026-03-29T22:00:00Z") },
-                Interval { start: utc("2026-03-29T22:00:00Z"), end: utc("2026-03-30T22:00:00Z") },
+                Interval {
+                    start: utc("2026-03-28T23:00:00Z"),
+                    end: utc("2026-03-29T22:00:00Z")
+                },
+                Interval {
+                    start: utc("2026-03-29T22:00:00Z"),
+                    end: utc("2026-03-30T22:00:00Z")
+                },
             ]
         );
         // A 02:30 job, whose time does not exist that day, runs at 03:00 CEST instead.
         let s = Schedule::parse("30 2 * * *").unwrap();
-        assert_eq!(s.next_after(utc("2026-03-28T12:00:00Z"), paris), Some(utc("2026-03-29T01:00:00Z")));
-        assert_eq!(s.next_after(utc("2026-03-29T01:00:00Z"), paris), Some(utc("2026-03-30T00:30:00Z")));
+        assert_eq!(
+            s.next_after(utc("2026-03-28T12:00:00Z"), paris),
+            Some(utc("2026-03-29T01:00:00Z"))
+        );
+        assert_eq!(
+            s.next_after(utc("2026-03-29T01:00:00Z"), paris),
+            Some(utc("2026-03-30T00:30:00Z"))
+        );
     }
 
     #[test]
@@ -268,12 +366,27 @@ mod tests {
         let paris = chrono_tz::Europe::Paris;
         let s = Schedule::parse("30 2 * * *").unwrap();
         let first = s.next_after(utc("2026-10-24T12:00:00Z"), paris);
-        assert_eq!(first, Some(utc("2026-10-25T00:30:00Z")), "a fixed-time job runs once, at the first 02:30");
-        assert_eq!(s.next_after(utc("2026-10-25T00:30:00Z"), paris), Some(utc("2026-10-26T01:30:00Z")));
+        assert_eq!(
+            first,
+            Some(utc("2026-10-25T00:30:00Z")),
+            "a fixed-time job runs once, at the first 02:30"
+        );
+        assert_eq!(
+            s.next_after(utc("2026-10-25T00:30:00Z"), paris),
+            Some(utc("2026-10-26T01:30:00Z"))
+        );
         // An hourly job runs in both copies of the repeated hour.
         let hourly = Schedule::parse("@hourly").unwrap();
-        let ticks: Vec<_> =
-            hourly.intervals(paris, utc("2026-10-24T23:00:00Z"), utc("2026-10-25T02:00:00Z"), 10).iter().map(|i| i.start).collect();
+        let ticks: Vec<_> = hourly
+            .intervals(
+                paris,
+                utc("2026-10-24T23:00:00Z"),
+                utc("2026-10-25T02:00:00Z"),
+                10,
+            )
+            .iter()
+            .map(|i| i.start)
+            .collect();
         assert_eq!(
             ticks,
             vec![
@@ -291,10 +404,28 @@ mod tests {
         let from = utc("2026-01-01T00:00:00Z");
         let got = s.intervals(chrono_tz::UTC, from, utc("2026-01-01T03:00:00Z"), 100);
         assert_eq!(got.len(), 4);
-        assert_eq!(got[0], Interval { start: from, end: utc("2026-01-01T01:00:00Z") });
+        assert_eq!(
+            got[0],
+            Interval {
+                start: from,
+                end: utc("2026-01-01T01:00:00Z")
+            }
+        );
         assert_eq!(got[3].start, utc("2026-01-01T03:00:00Z"));
-        assert_eq!(s.intervals(chrono_tz::UTC, from, utc("2026-01-02T00:00:00Z"), 2).len(), 2);
-        assert!(s.intervals(chrono_tz::UTC, utc("2026-01-01T00:30:00Z"), utc("2026-01-01T00:59:00Z"), 9).is_empty());
+        assert_eq!(
+            s.intervals(chrono_tz::UTC, from, utc("2026-01-02T00:00:00Z"), 2)
+                .len(),
+            2
+        );
+        assert!(
+            s.intervals(
+                chrono_tz::UTC,
+                utc("2026-01-01T00:30:00Z"),
+                utc("2026-01-01T00:59:00Z"),
+                9
+            )
+            .is_empty()
+        );
         let one = s.interval_starting_at(from, chrono_tz::UTC).unwrap();
         assert_eq!(one.end, utc("2026-01-01T01:00:00Z"));
     }
@@ -308,13 +439,29 @@ mod tests {
         let now = utc("2026-01-04T03:00:00Z");
         let due = s.due_intervals(tz, start_date, None, now, 10);
         let starts: Vec<_> = due.iter().map(|i| i.start).collect();
-        assert_eq!(starts, vec![utc("2026-01-01T02:00:00Z"), utc("2026-01-02T02:00:00Z"), utc("2026-01-03T02:00:00Z")]);
+        assert_eq!(
+            starts,
+            vec![
+                utc("2026-01-01T02:00:00Z"),
+                utc("2026-01-02T02:00:00Z"),
+                utc("2026-01-03T02:00:00Z")
+            ]
+        );
         assert_eq!(due[2].end, utc("2026-01-04T02:00:00Z"));
         // After the run of Jan 2nd's interval, only Jan 3rd's remains.
         let due = s.due_intervals(tz, start_date, Some(utc("2026-01-03T02:00:00Z")), now, 10);
-        assert_eq!(due, vec![Interval { start: utc("2026-01-03T02:00:00Z"), end: utc("2026-01-04T02:00:00Z") }]);
+        assert_eq!(
+            due,
+            vec![Interval {
+                start: utc("2026-01-03T02:00:00Z"),
+                end: utc("2026-01-04T02:00:00Z")
+            }]
+        );
         // Nothing is due before the first interval ends.
-        assert!(s.due_intervals(tz, start_date, None, utc("2026-01-02T01:59:59Z"), 10).is_empty());
+        assert!(
+            s.due_intervals(tz, start_date, None, utc("2026-01-02T01:59:59Z"), 10)
+                .is_empty()
+        );
         assert_eq!(s.due_intervals(tz, start_date, None, now, 1).len(), 1);
     }
 
@@ -322,12 +469,22 @@ mod tests {
     fn paris_daily_at_two_over_the_spring_change() {
         let paris = chrono_tz::Europe::Paris;
         let s = Schedule::parse("0 2 * * *").unwrap();
-        let start = paris.with_ymd_and_hms(2026, 3, 28, 0, 0, 0).unwrap().with_timezone(&Utc);
+        let start = paris
+            .with_ymd_and_hms(2026, 3, 28, 0, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc);
         let got = s.intervals(paris, start, utc("2026-03-30T12:00:00Z"), 10);
         let starts: Vec<_> = got.iter().map(|i| i.start).collect();
         // 02:00 CET = 01:00 UTC; on the 29th 02:00 does not exist and the job runs at 03:00 CEST = 01:00 UTC;
         // then 02:00 CEST = 00:00 UTC.
-        assert_eq!(starts, vec![utc("2026-03-28T01:00:00Z"), utc("2026-03-29T01:00:00Z"), utc("2026-03-30T00:00:00Z")]);
+        assert_eq!(
+            starts,
+            vec![
+                utc("2026-03-28T01:00:00Z"),
+                utc("2026-03-29T01:00:00Z"),
+                utc("2026-03-30T00:00:00Z")
+            ]
+        );
     }
 
     #[test]
@@ -335,7 +492,10 @@ mod tests {
         let err = Schedule::parse("0 0 31 2 *").unwrap_err();
         assert!(err.contains("never fires"), "{err}");
         let leap = Schedule::parse("0 0 29 2 *").unwrap();
-        assert_eq!(leap.next_after(utc("2026-01-01T00:00:00Z"), chrono_tz::UTC), Some(utc("2028-02-29T00:00:00Z")));
+        assert_eq!(
+            leap.next_after(utc("2026-01-01T00:00:00Z"), chrono_tz::UTC),
+            Some(utc("2028-02-29T00:00:00Z"))
+        );
     }
 
     proptest::proptest! {

@@ -36,12 +36,18 @@ pub fn check_template(text: &str) -> Result<(), TemplateError> {
     if !is_template(text) {
         return Ok(());
     }
-    environment().template_from_str(text).map(|_| ()).map_err(|e| to_error(text, &e))
+    environment()
+        .template_from_str(text)
+        .map(|_| ())
+        .map_err(|e| to_error(text, &e))
 }
 
 /// Checks an expression's syntax (as written in `map_over`, with or without `{{ }}` around it).
 pub fn check_expression(expr: &str) -> Result<(), TemplateError> {
-    environment().compile_expression(strip_braces(expr)).map(|_| ()).map_err(|e| to_error(expr, &e))
+    environment()
+        .compile_expression(strip_braces(expr))
+        .map(|_| ())
+        .map_err(|e| to_error(expr, &e))
 }
 
 /// Renders a template string against a context.
@@ -49,29 +55,52 @@ pub fn render(text: &str, context: &Value) -> Result<String, String> {
     if !is_template(text) {
         return Ok(text.to_string());
     }
-    environment().render_str(text, minijinja::value::Serde(context)).map_err(|e| describe(&e))
+    environment()
+        .render_str(text, minijinja::value::Serde(context))
+        .map_err(|e| describe(&e))
 }
 
 /// Renders every string inside a JSON value (recursively); other values stay as they are.
 pub fn render_value(value: &Value, context: &Value) -> Result<Value, String> {
     Ok(match value {
         Value::String(s) => Value::String(render(s, context)?),
-        Value::Array(items) => Value::Array(items.iter().map(|v| render_value(v, context)).collect::<Result<_, _>>()?),
-        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| Ok((k.clone(), render_value(v, context)?))).collect::<Result<_, String>>()?),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| render_value(v, context))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| Ok((k.clone(), render_value(v, context)?)))
+                .collect::<Result<_, String>>()?,
+        ),
         other => other.clone(),
     })
 }
 
 /// Evaluates an expression (`tasks.list.output.files`, optionally inside `{{ }}`) to a JSON value.
 pub fn evaluate(expr: &str, context: &Value) -> Result<Value, String> {
-    let compiled = environment().compile_expression(strip_braces(expr)).map_err(|e| describe(&e))?;
-    let result = compiled.eval(minijinja::value::Serde(context)).map_err(|e| describe(&e))?;
-    serde_json::to_value(&result).map_err(|e| format!("expression `{}` gave a value that is not JSON: {e}", expr.trim()))
+    let compiled = environment()
+        .compile_expression(strip_braces(expr))
+        .map_err(|e| describe(&e))?;
+    let result = compiled
+        .eval(minijinja::value::Serde(context))
+        .map_err(|e| describe(&e))?;
+    serde_json::to_value(&result).map_err(|e| {
+        format!(
+            "expression `{}` gave a value that is not JSON: {e}",
+            expr.trim()
+        )
+    })
 }
 
 fn strip_braces(expr: &str) -> &str {
     let trimmed = expr.trim();
-    match trimmed.strip_prefix("{{").and_then(|s| s.strip_suffix("}}")) {
+    match trimmed
+        .strip_prefix("{{")
+        .and_then(|s| s.strip_suffix("}}"))
+    {
         Some(inner) => inner.trim(),
         None => trimmed,
     }
@@ -93,10 +122,17 @@ fn describe(error: &minijinja::Error) -> String {
 fn to_error(text: &str, error: &minijinja::Error) -> TemplateError {
     let offset = match (error.range(), error.line()) {
         (Some(range), _) => range.start,
-        (None, Some(line)) => text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum(),
+        (None, Some(line)) => text
+            .split_inclusive('\n')
+            .take(line.saturating_sub(1))
+            .map(str::len)
+            .sum(),
         _ => 0,
     };
-    TemplateError { offset: offset.min(text.len()), message: describe(error) }
+    TemplateError {
+        offset: offset.min(text.len()),
+        message: describe(error),
+    }
 }
 
 #[cfg(test)]
@@ -107,7 +143,10 @@ mod tests {
     #[test]
     fn renders_airflow_style_context() {
         let ctx = json!({"ds": "2026-01-01", "params": {"region": "eu"}});
-        assert_eq!(render("--day {{ ds }} --region {{ params.region }}", &ctx).unwrap(), "--day 2026-01-01 --region eu");
+        assert_eq!(
+            render("--day {{ ds }} --region {{ params.region }}", &ctx).unwrap(),
+            "--day 2026-01-01 --region eu"
+        );
         assert_eq!(render("plain", &ctx).unwrap(), "plain");
     }
 
@@ -128,13 +167,19 @@ mod tests {
     #[test]
     fn evaluates_expressions_to_json() {
         let ctx = json!({"tasks": {"list": {"output": {"files": ["a", "b"]}}}});
-        assert_eq!(evaluate("{{ tasks.list.output.files }}", &ctx).unwrap(), json!(["a", "b"]));
+        assert_eq!(
+            evaluate("{{ tasks.list.output.files }}", &ctx).unwrap(),
+            json!(["a", "b"])
+        );
     }
 
     #[test]
     fn renders_nested_values() {
         let ctx = json!({"x": 1});
-        assert_eq!(render_value(&json!({"a": ["{{ x }}", 2]}), &ctx).unwrap(), json!({"a": ["1", 2]}));
+        assert_eq!(
+            render_value(&json!({"a": ["{{ x }}", 2]}), &ctx).unwrap(),
+            json!({"a": ["1", 2]})
+        );
     }
 
     proptest::proptest! {

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use weir_model::pipeline::{DEFAULT_MAX_ACTIVE_RUNS, Notification, RetryPolicy, TriggerRule, parse_pipeline};
+use weir_model::pipeline::{
+    DEFAULT_MAX_ACTIVE_RUNS, Notification, RetryPolicy, TriggerRule, parse_pipeline,
+};
 
 const FILE: &str = "pipelines/p.yaml";
 
@@ -24,7 +26,9 @@ fn problem(source: &str) -> String {
 }
 
 fn utc(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+    DateTime::parse_from_rfc3339(text)
+        .unwrap()
+        .with_timezone(&Utc)
 }
 
 const PRODUCT_EXAMPLE: &str = r#"# pipelines/daily_sales.yaml — the pipeline's name is the file's stem
@@ -50,16 +54,26 @@ fn parses_the_product_example() {
     assert_eq!(p.file, "pipelines/daily_sales.yaml");
     assert_eq!(p.source, PRODUCT_EXAMPLE);
     assert_eq!(p.version.len(), 64);
-    assert!(p.version.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+    assert!(
+        p.version
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+    );
     assert_eq!(p.description, None);
     assert!(p.tags.is_empty());
-    assert_eq!(p.schedule.as_ref().map(|s| s.expr.as_str()), Some("0 2 * * *"));
+    assert_eq!(
+        p.schedule.as_ref().map(|s| s.expr.as_str()),
+        Some("0 2 * * *")
+    );
     assert_eq!(p.timezone, chrono_tz::Europe::Paris);
     // Midnight in Paris (CET, UTC+1).
     assert_eq!(p.start_date, Some(utc("2025-12-31T23:00:00Z")));
     assert_eq!(p.end_date, None);
     assert!(!p.catchup);
-    assert_eq!(serde_json::Value::Object(p.params.clone()), json!({"region": "eu"}));
+    assert_eq!(
+        serde_json::Value::Object(p.params.clone()),
+        json!({"region": "eu"})
+    );
     assert_eq!(p.max_active_runs, DEFAULT_MAX_ACTIVE_RUNS);
     assert_eq!(p.max_active_tasks, None);
     assert!(p.on_success.is_empty() && p.on_failure.is_empty());
@@ -73,7 +87,15 @@ fn parses_the_product_example() {
         serde_json::Value::Object(extract.action.config.clone()),
         json!({"command": "./extract.sh --day {{ ds }} --region {{ params.region }}"})
     );
-    assert_eq!(extract.retry, RetryPolicy { retries: 3, delay: Duration::from_secs(30), exponential_backoff: false, max_delay: None });
+    assert_eq!(
+        extract.retry,
+        RetryPolicy {
+            retries: 3,
+            delay: Duration::from_secs(30),
+            exponential_backoff: false,
+            max_delay: None
+        }
+    );
     assert_eq!(extract.timeout, None);
     assert_eq!(extract.trigger_rule, TriggerRule::AllSuccess);
     assert_eq!(extract.pool, None);
@@ -81,13 +103,21 @@ fn parses_the_product_example() {
 
     let load = &p.tasks["load"];
     assert_eq!(load.depends_on, vec!["extract"]);
-    assert_eq!(serde_json::Value::Object(load.action.config.clone()), json!({"command": "./load.sh"}));
+    assert_eq!(
+        serde_json::Value::Object(load.action.config.clone()),
+        json!({"command": "./load.sh"})
+    );
     assert_eq!(load.retry, RetryPolicy::default());
 
     // The version is the content's: the same text gives the same version, any change another.
     let again = parse_pipeline("elsewhere.yaml", "daily_sales", PRODUCT_EXAMPLE).unwrap();
     assert_eq!(again.version, p.version);
-    let changed = parse_pipeline("x.yaml", "daily_sales", &PRODUCT_EXAMPLE.replace("30s", "31s")).unwrap();
+    let changed = parse_pipeline(
+        "x.yaml",
+        "daily_sales",
+        &PRODUCT_EXAMPLE.replace("30s", "31s"),
+    )
+    .unwrap();
     assert_ne!(changed.version, p.version);
 }
 
@@ -159,10 +189,22 @@ fn parses_a_complete_pipeline() {
         serde_json::Value::Object(p.params.clone()),
         json!({"region": "eu", "days": 3, "dry_run": false, "buckets": ["a", "b"], "limits": {"max": 1.5, "none": null}})
     );
-    assert_eq!(p.on_success, vec![Notification::Webhook { url: "https://hooks.example.com/ok".into() }]);
+    assert_eq!(
+        p.on_success,
+        vec![Notification::Webhook {
+            url: "https://hooks.example.com/ok".into()
+        }]
+    );
     assert_eq!(p.on_failure.len(), 2);
-    assert_eq!(p.on_failure[0], Notification::Webhook { url: "https://hooks.example.com/fail?run={{ run_id }}".into() });
-    let Notification::Action(page) = &p.on_failure[1] else { panic!("{:?}", p.on_failure[1]) };
+    assert_eq!(
+        p.on_failure[0],
+        Notification::Webhook {
+            url: "https://hooks.example.com/fail?run={{ run_id }}".into()
+        }
+    );
+    let Notification::Action(page) = &p.on_failure[1] else {
+        panic!("{:?}", p.on_failure[1])
+    };
     assert_eq!(page.kind, "command");
     assert_eq!(
         serde_json::Value::Object(page.config.clone()),
@@ -170,7 +212,10 @@ fn parses_a_complete_pipeline() {
     );
 
     // Topological order; ties would keep file order.
-    assert_eq!(p.tasks.keys().collect::<Vec<_>>(), vec!["list", "process", "report"]);
+    assert_eq!(
+        p.tasks.keys().collect::<Vec<_>>(),
+        vec!["list", "process", "report"]
+    );
 
     let list = &p.tasks["list"];
     assert_eq!(list.action.kind, "http");
@@ -201,7 +246,13 @@ fn parses_a_complete_pipeline() {
                "env": {"REGION": "{{ params.region }}", "DEBUG": 1}, "working_dir": "jobs"})
     );
     // Its own settings win over default_args, key by key.
-    assert_eq!(process.retry, RetryPolicy { retries: 0, ..defaults.clone() });
+    assert_eq!(
+        process.retry,
+        RetryPolicy {
+            retries: 0,
+            ..defaults.clone()
+        }
+    );
     assert_eq!(process.timeout, Some(Duration::from_secs(90)));
     assert_eq!(process.pool.as_deref(), Some("cpu"));
 
@@ -210,7 +261,10 @@ fn parses_a_complete_pipeline() {
     assert_eq!(report.depends_on, vec!["process"]);
     assert_eq!(report.trigger_rule, TriggerRule::AllDone);
     assert_eq!(report.action.kind, "noop");
-    assert_eq!(serde_json::Value::Object(report.action.config.clone()), json!({"noop": {"output": "done"}}));
+    assert_eq!(
+        serde_json::Value::Object(report.action.config.clone()),
+        json!({"noop": {"output": "done"}})
+    );
 }
 
 #[test]
@@ -220,8 +274,16 @@ fn minimal_pipelines_get_defaults() {
     assert_eq!(p.timezone, chrono_tz::UTC);
     assert_eq!(p.start_date, None);
     assert_eq!(p.max_active_runs, DEFAULT_MAX_ACTIVE_RUNS);
-    assert_eq!(serde_json::Value::Object(p.tasks["only"].action.config.clone()), json!({"noop": null}));
-    let p = parse_pipeline(FILE, "p", "schedule: null\ntasks: {a: {command: [\"true\"]}}\n").unwrap();
+    assert_eq!(
+        serde_json::Value::Object(p.tasks["only"].action.config.clone()),
+        json!({"noop": null})
+    );
+    let p = parse_pipeline(
+        FILE,
+        "p",
+        "schedule: null\ntasks: {a: {command: [\"true\"]}}\n",
+    )
+    .unwrap();
     assert!(p.schedule.is_none());
 }
 
@@ -229,34 +291,64 @@ fn minimal_pipelines_get_defaults() {
 fn topological_order_is_stable() {
     let source = "tasks:\n  d: {noop: , depends_on: [b, c]}\n  c: {noop: , depends_on: a}\n  b: {noop: , depends_on: a}\n  a: {noop: }\n  e: {noop: }\n";
     let p = parse_pipeline(FILE, "p", source).unwrap();
-    assert_eq!(p.tasks.keys().collect::<Vec<_>>(), vec!["a", "c", "b", "d", "e"]);
+    assert_eq!(
+        p.tasks.keys().collect::<Vec<_>>(),
+        vec!["a", "c", "b", "d", "e"]
+    );
 }
 
 // ---- problems, each at its position ----
 
 #[test]
 fn malformed_yaml() {
-    assert_eq!(problem("tasks:\n\ta: {noop: }\n"), "pipelines/p.yaml:2:2: invalid YAML: tabs disallowed within this context (block indentation)");
+    assert_eq!(
+        problem("tasks:\n\ta: {noop: }\n"),
+        "pipelines/p.yaml:2:2: invalid YAML: tabs disallowed within this context (block indentation)"
+    );
     assert_eq!(
         problem("tasks:\n  a:\n    noop:\n   retries: 1\n"),
         "pipelines/p.yaml:4:4: invalid YAML: while parsing a block mapping, did not find expected key"
     );
-    assert_eq!(problem("tasks:\n  a:\n    command: x: y\n"), "pipelines/p.yaml:3:15: invalid YAML: mapping values are not allowed in this context");
-    assert_eq!(problem("tasks: {a: {noop: }}\ndescription: !!int nope\n"), "pipelines/p.yaml:2:14: `nope` is not a valid `!!int` value");
-    assert_eq!(problem("tasks:\n  a: [1, 2\n  b: 3\n"), "pipelines/p.yaml:3:4: invalid YAML: illegal placement of ':' indicator");
+    assert_eq!(
+        problem("tasks:\n  a:\n    command: x: y\n"),
+        "pipelines/p.yaml:3:15: invalid YAML: mapping values are not allowed in this context"
+    );
+    assert_eq!(
+        problem("tasks: {a: {noop: }}\ndescription: !!int nope\n"),
+        "pipelines/p.yaml:2:14: `nope` is not a valid `!!int` value"
+    );
+    assert_eq!(
+        problem("tasks:\n  a: [1, 2\n  b: 3\n"),
+        "pipelines/p.yaml:3:4: invalid YAML: illegal placement of ':' indicator"
+    );
 }
 
 #[test]
 fn empty_file_and_wrong_top_level() {
-    assert_eq!(problem(""), "pipelines/p.yaml:1:1: the file is empty: a pipeline needs at least `tasks`");
-    assert_eq!(problem("# only a comment\n"), "pipelines/p.yaml:1:1: the file is empty: a pipeline needs at least `tasks`");
+    assert_eq!(
+        problem(""),
+        "pipelines/p.yaml:1:1: the file is empty: a pipeline needs at least `tasks`"
+    );
+    assert_eq!(
+        problem("# only a comment\n"),
+        "pipelines/p.yaml:1:1: the file is empty: a pipeline needs at least `tasks`"
+    );
     assert_eq!(
         problem("\n- a\n- b\n"),
         "pipelines/p.yaml:2:1: a pipeline file must be a mapping of keys such as `schedule` and `tasks`, not a list"
     );
-    assert_eq!(problem("schedule: \"@daily\"\n"), "pipelines/p.yaml:1:1: pipeline has no `tasks`: add a mapping of task ids to tasks");
-    assert_eq!(problem("tasks: {}\n"), "pipelines/p.yaml:1:1: `tasks` is empty: a pipeline needs at least one task");
-    assert_eq!(problem("tasks: [a, b]\n"), "pipelines/p.yaml:1:8: `tasks` must be a mapping of task ids to tasks, not a list");
+    assert_eq!(
+        problem("schedule: \"@daily\"\n"),
+        "pipelines/p.yaml:1:1: pipeline has no `tasks`: add a mapping of task ids to tasks"
+    );
+    assert_eq!(
+        problem("tasks: {}\n"),
+        "pipelines/p.yaml:1:1: `tasks` is empty: a pipeline needs at least one task"
+    );
+    assert_eq!(
+        problem("tasks: [a, b]\n"),
+        "pipelines/p.yaml:1:8: `tasks` must be a mapping of task ids to tasks, not a list"
+    );
     assert_eq!(
         problem("tasks:\n  a: {noop: }\n---\ntasks: {}\n"),
         "pipelines/p.yaml:4:1: a pipeline file holds one YAML document: remove this one, or the `---` before it"
@@ -273,7 +365,10 @@ fn unknown_keys_with_suggestions() {
         problem("schedul: \"@daily\"\ntasks: {a: {noop: }}\n"),
         "pipelines/p.yaml:1:1: unknown key `schedul` in pipeline `p`; did you mean `schedule`?"
     );
-    assert_eq!(problem("owner: me\ntasks: {a: {noop: }}\n"), "pipelines/p.yaml:1:1: unknown key `owner` in pipeline `p`");
+    assert_eq!(
+        problem("owner: me\ntasks: {a: {noop: }}\n"),
+        "pipelines/p.yaml:1:1: unknown key `owner` in pipeline `p`"
+    );
     assert_eq!(
         problem("default_args:\n  retry_dealy: 5m\ntasks: {a: {noop: }}\n"),
         "pipelines/p.yaml:2:3: unknown key `retry_dealy` in `default_args`; did you mean `retry_delay`?"
@@ -321,15 +416,30 @@ tasks:
 #[test]
 fn wrong_types() {
     let with = |line: &str| format!("tasks:\n  a:\n    noop:\n    {line}\n");
-    assert_eq!(problem(&with("retries: three")), "pipelines/p.yaml:4:14: `retries` must be a whole number ≥ 0");
-    assert_eq!(problem(&with("retries: 1.5")), "pipelines/p.yaml:4:14: `retries` must be a whole number ≥ 0");
+    assert_eq!(
+        problem(&with("retries: three")),
+        "pipelines/p.yaml:4:14: `retries` must be a whole number ≥ 0"
+    );
+    assert_eq!(
+        problem(&with("retries: 1.5")),
+        "pipelines/p.yaml:4:14: `retries` must be a whole number ≥ 0"
+    );
     assert_eq!(
         problem(&with("timeout: [1]")),
         "pipelines/p.yaml:4:14: `timeout` must be a duration such as 30s, 5m or 1h30m, or a number of seconds ≥ 0"
     );
-    assert_eq!(problem(&with("timeout: 0s")), "pipelines/p.yaml:4:14: `timeout` must be greater than zero (leave it out for no timeout)");
-    assert_eq!(problem(&with("retry_exponential_backoff: yes")), "pipelines/p.yaml:4:32: `retry_exponential_backoff` must be true or false, not a string");
-    assert_eq!(problem(&with("pool: 3")), "pipelines/p.yaml:4:11: `pool` must be a string, not a number");
+    assert_eq!(
+        problem(&with("timeout: 0s")),
+        "pipelines/p.yaml:4:14: `timeout` must be greater than zero (leave it out for no timeout)"
+    );
+    assert_eq!(
+        problem(&with("retry_exponential_backoff: yes")),
+        "pipelines/p.yaml:4:32: `retry_exponential_backoff` must be true or false, not a string"
+    );
+    assert_eq!(
+        problem(&with("pool: 3")),
+        "pipelines/p.yaml:4:11: `pool` must be a string, not a number"
+    );
     assert_eq!(
         problem(&with("trigger_rule: all_sucess")),
         "pipelines/p.yaml:4:19: unknown trigger rule `all_sucess`; did you mean `all_success`? (one of all_success, all_done, all_failed, one_success, one_failed, none_failed)"
@@ -338,22 +448,42 @@ fn wrong_types() {
         problem(&with("depends_on: [{x: 1}]")),
         "pipelines/p.yaml:4:18: `depends_on` must be a list of strings; this entry is a mapping"
     );
-    assert_eq!(problem("catchup: 1\ntasks: {a: {noop: }}\n"), "pipelines/p.yaml:1:10: `catchup` must be true or false, not a number");
-    assert_eq!(problem("max_active_runs: 0\ntasks: {a: {noop: }}\n"), "pipelines/p.yaml:1:18: `max_active_runs` must be a whole number ≥ 1");
-    assert_eq!(problem("max_active_tasks: -2\ntasks: {a: {noop: }}\n"), "pipelines/p.yaml:1:19: `max_active_tasks` must be a whole number ≥ 1");
-    assert_eq!(problem("tags: [a, {b: 1}]\ntasks: {a: {noop: }}\n"), "pipelines/p.yaml:1:11: `tags` must be a list of strings; this entry is a mapping");
-    assert_eq!(problem("description: [x]\ntasks: {a: {noop: }}\n"), "pipelines/p.yaml:1:14: `description` must be a string, not a list");
+    assert_eq!(
+        problem("catchup: 1\ntasks: {a: {noop: }}\n"),
+        "pipelines/p.yaml:1:10: `catchup` must be true or false, not a number"
+    );
+    assert_eq!(
+        problem("max_active_runs: 0\ntasks: {a: {noop: }}\n"),
+        "pipelines/p.yaml:1:18: `max_active_runs` must be a whole number ≥ 1"
+    );
+    assert_eq!(
+        problem("max_active_tasks: -2\ntasks: {a: {noop: }}\n"),
+        "pipelines/p.yaml:1:19: `max_active_tasks` must be a whole number ≥ 1"
+    );
+    assert_eq!(
+        problem("tags: [a, {b: 1}]\ntasks: {a: {noop: }}\n"),
+        "pipelines/p.yaml:1:11: `tags` must be a list of strings; this entry is a mapping"
+    );
+    assert_eq!(
+        problem("description: [x]\ntasks: {a: {noop: }}\n"),
+        "pipelines/p.yaml:1:14: `description` must be a string, not a list"
+    );
     assert_eq!(
         problem("tasks:\n  a: 3\n"),
         "pipelines/p.yaml:2:6: task `a` must be a mapping of task keys such as `command` and `depends_on`, not a number"
     );
-    assert_eq!(problem("schedule: 5\ntasks: {a: {noop: }}\n"), "pipelines/p.yaml:1:11: `schedule` must be a cron expression such as \"0 2 * * *\" or a preset such as @daily, not a number");
+    assert_eq!(
+        problem("schedule: 5\ntasks: {a: {noop: }}\n"),
+        "pipelines/p.yaml:1:11: `schedule` must be a cron expression such as \"0 2 * * *\" or a preset such as @daily, not a number"
+    );
 }
 
 #[test]
 fn duplicate_keys() {
     assert_eq!(
-        problems("tasks:\n  a:\n    noop:\n    retries: 1\n    retries: 2\n  b: {noop: }\n  a: {noop: }\n"),
+        problems(
+            "tasks:\n  a:\n    noop:\n    retries: 1\n    retries: 2\n  b: {noop: }\n  a: {noop: }\n"
+        ),
         vec![
             "pipelines/p.yaml:5:5: duplicate key `retries` (first set on line 4)",
             "pipelines/p.yaml:7:3: duplicate key `a` (first set on line 2)",
@@ -371,8 +501,22 @@ fn task_ids() {
         problem("tasks:\n  \"my task\": {noop: }\n"),
         "pipelines/p.yaml:2:3: invalid task id `my task`: use letters, digits, `_`, `.` and `-`, starting with a letter, digit or `_`"
     );
-    assert!(parse_pipeline(FILE, "p", "tasks:\n  2024_load.v2-x: {noop: }\n  b: {noop: , depends_on: [2024_load.v2-x]}\n").is_ok());
-    assert!(parse_pipeline(FILE, "p", "tasks:\n  2024: {noop: }\n  b: {noop: , depends_on: [2024]}\n").is_ok());
+    assert!(
+        parse_pipeline(
+            FILE,
+            "p",
+            "tasks:\n  2024_load.v2-x: {noop: }\n  b: {noop: , depends_on: [2024_load.v2-x]}\n"
+        )
+        .is_ok()
+    );
+    assert!(
+        parse_pipeline(
+            FILE,
+            "p",
+            "tasks:\n  2024: {noop: }\n  b: {noop: , depends_on: [2024]}\n"
+        )
+        .is_ok()
+    );
 }
 
 #[test]
@@ -386,15 +530,23 @@ fn dependencies() {
         "pipelines/p.yaml:3:17: task `a` depends on itself"
     );
     assert_eq!(
-        problem("tasks:\n  a: {noop: , depends_on: [c]}\n  b: {noop: , depends_on: [a]}\n  c: {noop: , depends_on: [b]}\n  d: {noop: , depends_on: [c]}\n"),
+        problem(
+            "tasks:\n  a: {noop: , depends_on: [c]}\n  b: {noop: , depends_on: [a]}\n  c: {noop: , depends_on: [b]}\n  d: {noop: , depends_on: [c]}\n"
+        ),
         "pipelines/p.yaml:2:3: cycle: a -> b -> c -> a (each task depends on the one before it)"
     );
 }
 
 #[test]
 fn actions() {
-    assert_eq!(problem("tasks:\n  x:\n    retries: 1\n"), "pipelines/p.yaml:2:3: task `x` has no action: add one of command, http, noop");
-    assert_eq!(problem("tasks:\n  x:\n"), "pipelines/p.yaml:2:3: task `x` has no action: add one of command, http, noop");
+    assert_eq!(
+        problem("tasks:\n  x:\n    retries: 1\n"),
+        "pipelines/p.yaml:2:3: task `x` has no action: add one of command, http, noop"
+    );
+    assert_eq!(
+        problem("tasks:\n  x:\n"),
+        "pipelines/p.yaml:2:3: task `x` has no action: add one of command, http, noop"
+    );
     assert_eq!(
         problem("tasks:\n  x:\n    command: ./a\n    http: http://b\n"),
         "pipelines/p.yaml:4:5: task `x` has two actions, `command` and `http`: keep one"
@@ -404,7 +556,10 @@ fn actions() {
         "pipelines/p.yaml:4:5: `env` belongs to the `command` action, but task `x` runs `http`"
     );
     // The action's own check, at the key it names.
-    assert_eq!(problem("tasks:\n  x:\n    command: []\n"), "pipelines/p.yaml:3:5: command list is empty: give the program first, then its arguments");
+    assert_eq!(
+        problem("tasks:\n  x:\n    command: []\n"),
+        "pipelines/p.yaml:3:5: command list is empty: give the program first, then its arguments"
+    );
     assert_eq!(
         problem("tasks:\n  x:\n    command: [a, {b: 1}]\n"),
         "pipelines/p.yaml:3:18: each command argument must be a string"
@@ -417,7 +572,10 @@ fn actions() {
         problem("tasks:\n  x:\n    command: a\n    env: [A]\n"),
         "pipelines/p.yaml:4:5: env must be a mapping of variable names to values"
     );
-    assert_eq!(problem("tasks:\n  x:\n    command: [a, .nan]\n"), "pipelines/p.yaml:3:18: `.nan` is not a finite number");
+    assert_eq!(
+        problem("tasks:\n  x:\n    command: [a, .nan]\n"),
+        "pipelines/p.yaml:3:18: `.nan` is not a finite number"
+    );
 }
 
 #[test]
@@ -470,7 +628,14 @@ fn schedules_and_timezones() {
         problem("timezone: europe/paris\ntasks: {a: {noop: }}\n"),
         "pipelines/p.yaml:1:11: unknown timezone `europe/paris`; did you mean `Europe/Paris`? (use an IANA name such as Europe/Paris, or UTC)"
     );
-    assert!(parse_pipeline(FILE, "p", "schedule: \"*/15 * * * * *\"\ntasks: {a: {noop: }}\n").is_ok());
+    assert!(
+        parse_pipeline(
+            FILE,
+            "p",
+            "schedule: \"*/15 * * * * *\"\ntasks: {a: {noop: }}\n"
+        )
+        .is_ok()
+    );
 }
 
 #[test]
@@ -487,7 +652,12 @@ fn dates() {
         problem("start_date: 2026-02-01\nend_date: 2026-01-01\ntasks: {a: {noop: }}\n"),
         "pipelines/p.yaml:2:11: `end_date` (2026-01-01 00:00:00 UTC) is before `start_date` (2026-02-01 00:00:00 UTC)"
     );
-    let p = parse_pipeline(FILE, "p", "start_date: 2026-01-01T06:30:00+02:00\ntasks: {a: {noop: }}\n").unwrap();
+    let p = parse_pipeline(
+        FILE,
+        "p",
+        "start_date: 2026-01-01T06:30:00+02:00\ntasks: {a: {noop: }}\n",
+    )
+    .unwrap();
     assert_eq!(p.start_date, Some(utc("2026-01-01T04:30:00Z")));
 }
 
@@ -502,7 +672,9 @@ fn params() {
         "pipelines/p.yaml:2:3: param name `my-param` is not an identifier: use letters, digits and `_`, not starting with a digit"
     );
     assert_eq!(
-        problem("params: {region: eu}\ntasks:\n  a:\n    command: run --region {{ params.regoin }}\n"),
+        problem(
+            "params: {region: eu}\ntasks:\n  a:\n    command: run --region {{ params.regoin }}\n"
+        ),
         "pipelines/p.yaml:4:37: `params.regoin` is not declared in `params`; did you mean `region`?"
     );
 }
@@ -510,16 +682,29 @@ fn params() {
 #[test]
 fn map_over() {
     let ok = "tasks:\n  list: {noop: }\n  mid: {noop: , depends_on: [list]}\n  each:\n    depends_on: [mid]\n    map_over: tasks.list.output\n    noop:\n";
-    assert_eq!(parse_pipeline(FILE, "p", ok).unwrap().tasks["each"].map_over.as_deref(), Some("tasks.list.output"));
+    assert_eq!(
+        parse_pipeline(FILE, "p", ok).unwrap().tasks["each"]
+            .map_over
+            .as_deref(),
+        Some("tasks.list.output")
+    );
     // An expression without task references (e.g. over params) is fine.
-    let params = "params: {days: [1, 2]}\ntasks:\n  each:\n    map_over: \"{{ params.days }}\"\n    noop:\n";
-    assert_eq!(parse_pipeline(FILE, "p", params).unwrap().tasks["each"].map_over.as_deref(), Some("params.days"));
+    let params =
+        "params: {days: [1, 2]}\ntasks:\n  each:\n    map_over: \"{{ params.days }}\"\n    noop:\n";
+    assert_eq!(
+        parse_pipeline(FILE, "p", params).unwrap().tasks["each"]
+            .map_over
+            .as_deref(),
+        Some("params.days")
+    );
     assert_eq!(
         problem("tasks:\n  list: {noop: }\n  each:\n    map_over: tasks.list.output\n    noop:\n"),
         "pipelines/p.yaml:4:21: `map_over` of task `each` uses `tasks.list`, which is not upstream of `each`: add `list` to its `depends_on`"
     );
     assert_eq!(
-        problem("tasks:\n  list: {noop: }\n  each:\n    depends_on: [list]\n    map_over: \"{{ tasks.lst.output }}\"\n    noop:\n"),
+        problem(
+            "tasks:\n  list: {noop: }\n  each:\n    depends_on: [list]\n    map_over: \"{{ tasks.lst.output }}\"\n    noop:\n"
+        ),
         "pipelines/p.yaml:5:25: `map_over` of task `each` uses `tasks.lst`, which is not a task of this pipeline; did you mean `list`?"
     );
     assert_eq!(

@@ -38,7 +38,11 @@ fn check_promises(source: &str, result: &Result<Pipeline, Vec<weir_model::Proble
             for (i, task) in p.tasks.values().enumerate() {
                 for dep in &task.depends_on {
                     let at = p.tasks.get_index_of(dep.as_str());
-                    assert!(at.is_some_and(|at| at < i), "{dep} must come before {}", task.id);
+                    assert!(
+                        at.is_some_and(|at| at < i),
+                        "{dep} must come before {}",
+                        task.id
+                    );
                 }
             }
         }
@@ -46,7 +50,10 @@ fn check_promises(source: &str, result: &Result<Pipeline, Vec<weir_model::Proble
             assert!(!problems.is_empty());
             let lines = source.lines().count() as u32 + 1;
             for problem in problems {
-                assert!(problem.line >= 1 && problem.line <= lines, "{problem} outside {lines} lines");
+                assert!(
+                    problem.line >= 1 && problem.line <= lines,
+                    "{problem} outside {lines} lines"
+                );
                 assert!(problem.column >= 1, "{problem}");
             }
         }

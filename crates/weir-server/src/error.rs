@@ -16,11 +16,19 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn bad_request(message: impl Into<String>) -> Self {
-        ApiError { status: StatusCode::BAD_REQUEST, code: "invalid_request", message: message.into() }
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            code: "invalid_request",
+            message: message.into(),
+        }
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
-        ApiError { status: StatusCode::NOT_FOUND, code: "not_found", message: message.into() }
+        ApiError {
+            status: StatusCode::NOT_FOUND,
+            code: "not_found",
+            message: message.into(),
+        }
     }
 }
 
@@ -30,10 +38,16 @@ impl From<EngineError> for ApiError {
             EngineError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             EngineError::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
             EngineError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
-            EngineError::Store(_) | EngineError::Commit(_) => (StatusCode::INTERNAL_SERVER_ERROR, "store_error"),
+            EngineError::Store(_) | EngineError::Commit(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "store_error")
+            }
             EngineError::Stopped => (StatusCode::SERVICE_UNAVAILABLE, "stopped"),
         };
-        ApiError { status, code, message: error.to_string() }
+        ApiError {
+            status,
+            code,
+            message: error.to_string(),
+        }
     }
 }
 
@@ -57,6 +71,10 @@ impl From<axum::extract::rejection::QueryRejection> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(json!({ "error": { "code": self.code, "message": self.message } }))).into_response()
+        (
+            self.status,
+            Json(json!({ "error": { "code": self.code, "message": self.message } })),
+        )
+            .into_response()
     }
 }

@@ -28,7 +28,13 @@ pub struct AppState {
 /// Installs the process-wide Prometheus recorder (once) and returns its handle.
 pub fn install_metrics() -> Option<PrometheusHandle> {
     static HANDLE: std::sync::OnceLock<Option<PrometheusHandle>> = std::sync::OnceLock::new();
-    HANDLE.get_or_init(|| metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok()).clone()
+    HANDLE
+        .get_or_init(|| {
+            metrics_exporter_prometheus::PrometheusBuilder::new()
+                .install_recorder()
+                .ok()
+        })
+        .clone()
 }
 
 /// The whole router.
@@ -42,7 +48,10 @@ pub fn router(state: AppState) -> Router {
         .route(openapi::OPENAPI, get(openapi::document))
         .route(openapi::PIPELINES, get(pipelines::list))
         .route(openapi::PIPELINE, get(pipelines::show))
-        .route(openapi::PIPELINE_RUNS, get(pipelines::runs).post(pipelines::trigger))
+        .route(
+            openapi::PIPELINE_RUNS,
+            get(pipelines::runs).post(pipelines::trigger),
+        )
         .route(openapi::PIPELINE_BACKFILL, post(pipelines::backfill))
         .route(openapi::PIPELINE_PAUSE, post(pipelines::pause))
         .route(openapi::PIPELINE_UNPAUSE, post(pipelines::unpause))
@@ -61,6 +70,12 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serves until `shutdown` resolves.
-pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
 }

@@ -47,7 +47,8 @@ fn op(summary: &str, params: &[&str], body: Option<Value>, ok: &str) -> Value {
         }
     });
     if let Some(schema) = body {
-        operation["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": schema } } });
+        operation["requestBody"] =
+            json!({ "required": true, "content": { "application/json": { "schema": schema } } });
     }
     operation
 }
@@ -94,22 +95,64 @@ mod tests {
     fn every_route_is_documented() {
         let spec = spec();
         let paths = spec["paths"].as_object().unwrap();
-        let routes = [OPENAPI, PIPELINES, PIPELINE, PIPELINE_RUNS, PIPELINE_BACKFILL, PIPELINE_PAUSE, PIPELINE_UNPAUSE, RELOAD, RUNS, RUN, RUN_WAIT, RUN_EVENTS, RUN_ATTEMPTS, RUN_LOGS, RUN_RETRY, RUN_CANCEL, TASK_MARK];
+        let routes = [
+            OPENAPI,
+            PIPELINES,
+            PIPELINE,
+            PIPELINE_RUNS,
+            PIPELINE_BACKFILL,
+            PIPELINE_PAUSE,
+            PIPELINE_UNPAUSE,
+            RELOAD,
+            RUNS,
+            RUN,
+            RUN_WAIT,
+            RUN_EVENTS,
+            RUN_ATTEMPTS,
+            RUN_LOGS,
+            RUN_RETRY,
+            RUN_CANCEL,
+            TASK_MARK,
+        ];
         assert_eq!(paths.len(), routes.len());
         for route in routes {
-            assert!(paths.contains_key(route), "{route} is not in the OpenAPI document");
+            assert!(
+                paths.contains_key(route),
+                "{route} is not in the OpenAPI document"
+            );
             let source = include_str!("lib.rs");
             let constant = route_constant(route);
-            assert!(source.contains(&format!("openapi::{constant}")), "{route} ({constant}) is not routed in lib.rs");
+            assert!(
+                source.contains(&format!("openapi::{constant}")),
+                "{route} ({constant}) is not routed in lib.rs"
+            );
         }
     }
 
     fn route_constant(route: &str) -> &'static str {
         let table = [
-            (OPENAPI, "OPENAPI"), (PIPELINES, "PIPELINES"), (PIPELINE, "PIPELINE"), (PIPELINE_RUNS, "PIPELINE_RUNS"), (PIPELINE_BACKFILL, "PIPELINE_BACKFILL"),
-            (PIPELINE_PAUSE, "PIPELINE_PAUSE"), (PIPELINE_UNPAUSE, "PIPELINE_UNPAUSE"), (RELOAD, "RELOAD"), (RUNS, "RUNS"), (RUN, "RUN"), (RUN_WAIT, "RUN_WAIT"),
-            (RUN_EVENTS, "RUN_EVENTS"), (RUN_ATTEMPTS, "RUN_ATTEMPTS"), (RUN_LOGS, "RUN_LOGS"), (RUN_RETRY, "RUN_RETRY"), (RUN_CANCEL, "RUN_CANCEL"), (TASK_MARK, "TASK_MARK"),
+            (OPENAPI, "OPENAPI"),
+            (PIPELINES, "PIPELINES"),
+            (PIPELINE, "PIPELINE"),
+            (PIPELINE_RUNS, "PIPELINE_RUNS"),
+            (PIPELINE_BACKFILL, "PIPELINE_BACKFILL"),
+            (PIPELINE_PAUSE, "PIPELINE_PAUSE"),
+            (PIPELINE_UNPAUSE, "PIPELINE_UNPAUSE"),
+            (RELOAD, "RELOAD"),
+            (RUNS, "RUNS"),
+            (RUN, "RUN"),
+            (RUN_WAIT, "RUN_WAIT"),
+            (RUN_EVENTS, "RUN_EVENTS"),
+            (RUN_ATTEMPTS, "RUN_ATTEMPTS"),
+            (RUN_LOGS, "RUN_LOGS"),
+            (RUN_RETRY, "RUN_RETRY"),
+            (RUN_CANCEL, "RUN_CANCEL"),
+            (TASK_MARK, "TASK_MARK"),
         ];
-        table.iter().find(|(r, _)| *r == route).map(|(_, c)| *c).unwrap_or("?")
+        table
+            .iter()
+            .find(|(r, _)| *r == route)
+            .map(|(_, c)| *c)
+            .unwrap_or("?")
     }
 }

@@ -5,8 +5,15 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "weir", version, about = "Pipelines, state machines, streams, events, a lake and SQL in one binary.", propagate_version = true)]
-#[command(after_help = "Examples:\n  weir init demo && weir server --project demo\n  weir pipelines trigger example --wait")]
+#[command(
+    name = "weir",
+    version,
+    about = "Pipelines, state machines, streams, events, a lake and SQL in one binary.",
+    propagate_version = true
+)]
+#[command(
+    after_help = "Examples:\n  weir init demo && weir server --project demo\n  weir pipelines trigger example --wait"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -33,7 +40,9 @@ pub enum Command {
     #[command(after_help = "Example:\n  weir server --project my-project --listen 127.0.0.1:8080")]
     Server(ServerArgs),
     /// Pipelines: list, show, trigger, backfill, runs, pause, unpause, reload.
-    #[command(after_help = "Example:\n  weir pipelines trigger daily_sales --param region=us --wait")]
+    #[command(
+        after_help = "Example:\n  weir pipelines trigger daily_sales --param region=us --wait"
+    )]
     Pipelines {
         #[command(flatten)]
         client: ClientArgs,
@@ -41,7 +50,9 @@ pub enum Command {
         command: PipelinesCommand,
     },
     /// Runs: list, show (the audit trail), logs, retry from failure, cancel, mark tasks, wait.
-    #[command(after_help = "Example:\n  weir runs retry daily_sales__scheduled__20260101T020000 --wait")]
+    #[command(
+        after_help = "Example:\n  weir runs retry daily_sales__scheduled__20260101T020000 --wait"
+    )]
     Runs {
         #[command(flatten)]
         client: ClientArgs,
@@ -72,7 +83,12 @@ pub struct ServerArgs {
 #[derive(Args, Clone)]
 pub struct ClientArgs {
     /// URL of the weir server.
-    #[arg(long, global = true, env = "WEIR_SERVER", default_value = "http://127.0.0.1:8080")]
+    #[arg(
+        long,
+        global = true,
+        env = "WEIR_SERVER",
+        default_value = "http://127.0.0.1:8080"
+    )]
     pub server: String,
     /// Print JSON instead of tables.
     #[arg(long, global = true)]
@@ -88,7 +104,9 @@ pub enum PipelinesCommand {
     #[command(after_help = "Example:\n  weir pipelines show daily_sales")]
     Show { name: String },
     /// Start a run now. With --wait, exit 0 only if the run succeeded.
-    #[command(after_help = "Example:\n  weir pipelines trigger daily_sales --param region=us --wait")]
+    #[command(
+        after_help = "Example:\n  weir pipelines trigger daily_sales --param region=us --wait"
+    )]
     Trigger {
         name: String,
         /// Override a declared param (repeatable): --param region=us
@@ -102,7 +120,9 @@ pub enum PipelinesCommand {
         wait: bool,
     },
     /// One run per schedule interval from --from to --to, at most max_active_runs at a time.
-    #[command(after_help = "Example:\n  weir pipelines backfill daily_sales --from 2026-01-01 --to 2026-01-31 --wait")]
+    #[command(
+        after_help = "Example:\n  weir pipelines backfill daily_sales --from 2026-01-01 --to 2026-01-31 --wait"
+    )]
     Backfill {
         name: String,
         #[arg(long)]
@@ -145,7 +165,9 @@ pub enum RunsCommand {
     #[command(after_help = "Example:\n  weir runs show daily_sales__manual__20260101T000000_ab12")]
     Show { run_id: String },
     /// Logs of every attempt of a run, or of one task.
-    #[command(after_help = "Example:\n  weir runs logs daily_sales__manual__20260101T000000_ab12 extract")]
+    #[command(
+        after_help = "Example:\n  weir runs logs daily_sales__manual__20260101T000000_ab12 extract"
+    )]
     Logs {
         run_id: String,
         task: Option<String>,
@@ -158,17 +180,23 @@ pub enum RunsCommand {
     },
     /// Retry from failure: rerun only failed, upstream-failed, skipped and cancelled tasks and
     /// what depends on them. Succeeded tasks keep their outputs.
-    #[command(after_help = "Example:\n  weir runs retry daily_sales__manual__20260101T000000_ab12 --wait")]
+    #[command(
+        after_help = "Example:\n  weir runs retry daily_sales__manual__20260101T000000_ab12 --wait"
+    )]
     Retry {
         run_id: String,
         #[arg(long)]
         wait: bool,
     },
     /// Cancel a queued or running run (running commands are stopped).
-    #[command(after_help = "Example:\n  weir runs cancel daily_sales__manual__20260101T000000_ab12")]
+    #[command(
+        after_help = "Example:\n  weir runs cancel daily_sales__manual__20260101T000000_ab12"
+    )]
     Cancel { run_id: String },
     /// Mark a task success or failed by hand.
-    #[command(after_help = "Example:\n  weir runs mark daily_sales__manual__20260101T000000_ab12 extract success")]
+    #[command(
+        after_help = "Example:\n  weir runs mark daily_sales__manual__20260101T000000_ab12 extract success"
+    )]
     Mark {
         run_id: String,
         task: String,
@@ -185,7 +213,9 @@ pub enum RunsCommand {
 #[derive(Subcommand)]
 pub enum BenchCommand {
     /// Pipelines: task-to-task gap on chains, fan-out completions per second, idle server memory.
-    #[command(after_help = "Example:\n  weir bench pipelines --chain 1000 --commands 100 --fanout 10000 --idle-pipelines 100")]
+    #[command(
+        after_help = "Example:\n  weir bench pipelines --chain 1000 --commands 100 --fanout 10000 --idle-pipelines 100"
+    )]
     Pipelines {
         /// Tasks in the no-op chain.
         #[arg(long, default_value_t = 1000)]

@@ -18,23 +18,47 @@ use crate::args::BenchCommand;
 
 pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
     match command {
-        BenchCommand::Pipelines { chain, commands, fanout, idle_pipelines, store } => {
-            println!("weir bench pipelines ({} store)", if store.is_some() { "given" } else { "embedded SQLite" });
+        BenchCommand::Pipelines {
+            chain,
+            commands,
+            fanout,
+            idle_pipelines,
+            store,
+        } => {
+            println!(
+                "weir bench pipelines ({} store)",
+                if store.is_some() {
+                    "given"
+                } else {
+                    "embedded SQLite"
+                }
+            );
             if chain > 0 {
                 let figures = chain_gaps(chain, "noop: true", store.as_deref()).await?;
-                println!("chain of {chain} no-op tasks: median gap {:.3} ms, p95 {:.3} ms, total {:.2} s", figures.median_ms, figures.p95_ms, figures.total_s);
+                println!(
+                    "chain of {chain} no-op tasks: median gap {:.3} ms, p95 {:.3} ms, total {:.2} s",
+                    figures.median_ms, figures.p95_ms, figures.total_s
+                );
             }
             if commands > 0 {
                 let figures = chain_gaps(commands, "command: \"true\"", store.as_deref()).await?;
-                println!("chain of {commands} `command: true` tasks: median gap {:.3} ms, p95 {:.3} ms, total {:.2} s", figures.median_ms, figures.p95_ms, figures.total_s);
+                println!(
+                    "chain of {commands} `command: true` tasks: median gap {:.3} ms, p95 {:.3} ms, total {:.2} s",
+                    figures.median_ms, figures.p95_ms, figures.total_s
+                );
             }
             if fanout > 0 {
                 let (per_second, seconds) = fanout_rate(fanout, store.as_deref()).await?;
-                println!("fan-out of {fanout} no-op tasks: {per_second:.0} completions/s ({seconds:.2} s)");
+                println!(
+                    "fan-out of {fanout} no-op tasks: {per_second:.0} completions/s ({seconds:.2} s)"
+                );
             }
             if idle_pipelines > 0 {
                 let rss = idle_memory(idle_pipelines).await?;
-                println!("idle server with {idle_pipelines} pipelines: {:.1} MB resident", rss as f64 / 1_048_576.0);
+                println!(
+                    "idle server with {idle_pipelines} pipelines: {:.1} MB resident",
+                    rss as f64 / 1_048_576.0
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -47,19 +71,39 @@ struct Gaps {
     total_s: f64,
 }
 
-async fn start_engine(project: &Path, store_url: Option<&str>, config: Config) -> anyhow::Result<Engine> {
+async fn start_engine(
+    project: &Path,
+    store_url: Option<&str>,
+    config: Config,
+) -> anyhow::Result<Engine> {
     let data = project.join(".weir");
     std::fs::create_dir_all(&data)?;
     let url = match store_url {
         Some(url) => url.to_string(),
         None => format!("sqlite://{}", data.join("weir.db").display()),
     };
-    let store: Arc<dyn Store> = weir_store::open(&url).await.with_context(|| format!("cannot open {url}"))?;
-    Ok(Engine::start(EngineOptions { project_dir: project.to_path_buf(), data_dir: data, config, store, registry: Registry::builtin(), watch: false, public_url: String::new() }).await?)
+    let store: Arc<dyn Store> = weir_store::open(&url)
+        .await
+        .with_context(|| format!("cannot open {url}"))?;
+    Ok(Engine::start(EngineOptions {
+        project_dir: project.to_path_buf(),
+        data_dir: data,
+        config,
+        store,
+        registry: Registry::builtin(),
+        watch: false,
+        public_url: String::new(),
+    })
+    .await?)
 }
 
 async fn run_once(engine: &Engine, pipeline: &str) -> anyhow::Result<String> {
-    let run = engine.trigger(TriggerRequest { pipeline: pipeline.into(), ..Default::default() }).await?;
+    let run = engine
+        .trigger(TriggerRequest {
+            pipeline: pipeline.into(),
+            ..Default::default()
+        })
+        .await?;
     let done = engine.wait(&run.id, Duration::from_secs(3600)).await?;
     if done.state != "success" {
         bail!("benchmark run {} ended {}", done.id, done.state);
@@ -84,10 +128,21 @@ async fn chain_gaps(tasks: usize, action: &str, store: Option<&str>) -> anyhow::
     let total_s = started.elapsed().as_secs_f64();
     let mut attempts = engine.store().attempts(&run_id, None).await?;
     attempts.sort_by_key(|a| a.task_id[1..].parse::<usize>().unwrap_or(0));
-    let mut gaps: Vec<f64> = attempts.windows(2).filter_map(|w| Some((w[1].started_at - w[0].ended_at?) as f64 / 1000.0)).collect();
+    let mut gaps: Vec<f64> = attempts
+        .windows(2)
+        .filter_map(|w| Some((w[1].started_at - w[0].ended_at?) as f64 / 1000.0))
+        .collect();
     gaps.sort_by(f64::total_cmp);
-    let pick = |q: f64| gaps.get(((gaps.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(f64::NAN);
-    Ok(Gaps { median_ms: pick(0.5), p95_ms: pick(0.95), total_s })
+    let pick = |q: f64| {
+        gaps.get(((gaps.len() as f64 - 1.0) * q).round() as usize)
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+    Ok(Gaps {
+        median_ms: pick(0.5),
+        p95_ms: pick(0.95),
+        total_s,
+    })
 }
 
 async fn fanout_rate(tasks: usize, store: Option<&str>) -> anyhow::Result<(f64, f64)> {
@@ -115,9 +170,14 @@ async fn idle_memory(pipelines: usize) -> anyhow::Result<u64> {
     let dir = tempfile::tempdir()?;
     std::fs::create_dir_all(dir.path().join("pipelines"))?;
     for p in 0..pipelines {
-        let mut yaml = format!("schedule: \"{} * * * *\"\nstart_date: 2026-01-01\ntasks:\n", p % 60);
+        let mut yaml = format!(
+            "schedule: \"{} * * * *\"\nstart_date: 2026-01-01\ntasks:\n",
+            p % 60
+        );
         for t in 0..10 {
-            yaml.push_str(&format!("  t{t}:\n    command: echo {p}-{t} {{{{ ds }}}}\n"));
+            yaml.push_str(&format!(
+                "  t{t}:\n    command: echo {p}-{t} {{{{ ds }}}}\n"
+            ));
             if t > 0 {
                 yaml.push_str(&format!("    depends_on: [t{}]\n", t - 1));
             }
@@ -154,10 +214,17 @@ async fn idle_memory(pipelines: usize) -> anyhow::Result<u64> {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     let _ = child.kill().await;
-    let kb: u64 = status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.split_whitespace().next()).and_then(|v| v.parse().ok()).context("no VmRSS")?;
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .context("no VmRSS")?;
     Ok(kb * 1024)
 }
 
 fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }

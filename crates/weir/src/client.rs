@@ -11,8 +11,13 @@ pub struct Client {
 impl Client {
     pub fn new(server: &str) -> anyhow::Result<Client> {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder().build().context("cannot build the HTTP client")?;
-        Ok(Client { base: server.trim_end_matches('/').to_string(), http })
+        let http = reqwest::Client::builder()
+            .build()
+            .context("cannot build the HTTP client")?;
+        Ok(Client {
+            base: server.trim_end_matches('/').to_string(),
+            http,
+        })
     }
 
     pub async fn get(&self, path: &str) -> anyhow::Result<Value> {
@@ -36,12 +41,19 @@ impl Client {
             }
         })?;
         let status = response.status();
-        let text = response.text().await.context("cannot read the server's response")?;
+        let text = response
+            .text()
+            .await
+            .context("cannot read the server's response")?;
         let body: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
         if status.is_success() {
             return Ok(body);
         }
-        let message = body.pointer("/error/message").and_then(Value::as_str).map(String::from).unwrap_or_else(|| body.to_string());
+        let message = body
+            .pointer("/error/message")
+            .and_then(Value::as_str)
+            .map(String::from)
+            .unwrap_or_else(|| body.to_string());
         Err(anyhow!("{message} (HTTP {})", status.as_u16()))
     }
 }

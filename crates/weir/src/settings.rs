@@ -10,11 +10,17 @@ use weir_model::config::{Config, load_config};
 /// Loads the project's configuration; problems come back as `file:line:column: message`.
 pub fn load(project: &Path) -> Result<Config, Vec<Problem>> {
     let path = project.join("weir.toml");
-    let env: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k.starts_with("WEIR_")).collect();
+    let env: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, _)| k.starts_with("WEIR_"))
+        .collect();
     match std::fs::read_to_string(&path) {
         Ok(text) => load_config(Some(("weir.toml", &text)), &env),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => load_config(None, &env),
-        Err(e) => Err(vec![Problem::new("weir.toml", weir_model::Pos::START, format!("cannot read: {e}"))]),
+        Err(e) => Err(vec![Problem::new(
+            "weir.toml",
+            weir_model::Pos::START,
+            format!("cannot read: {e}"),
+        )]),
     }
 }
 
@@ -22,7 +28,14 @@ pub fn load(project: &Path) -> Result<Config, Vec<Problem>> {
 pub fn load_or_fail(project: &Path) -> anyhow::Result<Config> {
     match load(project) {
         Ok(config) => Ok(config),
-        Err(problems) => bail!("invalid configuration:\n{}", problems.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n")),
+        Err(problems) => bail!(
+            "invalid configuration:\n{}",
+            problems
+                .iter()
+                .map(|p| format!("  {p}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
     }
 }
 
@@ -40,6 +53,7 @@ pub fn store_url(config: &Config, data_dir: &Path) -> anyhow::Result<String> {
     if !config.store.url.is_empty() {
         return Ok(config.store.url.clone());
     }
-    std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
     Ok(format!("sqlite://{}", data_dir.join("weir.db").display()))
 }

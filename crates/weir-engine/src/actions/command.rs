@@ -13,10 +13,15 @@ use std::process::Stdio;
 use serde_json::Value;
 use tokio::process::Command;
 
-use super::{ActionContext, ActionOutcome, ActionRunner, FailureKind, cancelled, read_output, sleep_until};
+use super::{
+    ActionContext, ActionOutcome, ActionRunner, FailureKind, cancelled, read_output, sleep_until,
+};
 
 /// Characters that make a command string a shell line rather than a program and its arguments.
-const SHELL_SYNTAX: &[char] = &['|', '&', ';', '<', '>', '(', ')', '$', '`', '\\', '"', '\'', '*', '?', '[', ']', '#', '~', '=', '%', '!', '{', '}', '\n'];
+const SHELL_SYNTAX: &[char] = &[
+    '|', '&', ';', '<', '>', '(', ')', '$', '`', '\\', '"', '\'', '*', '?', '[', ']', '#', '~',
+    '=', '%', '!', '{', '}', '\n',
+];
 
 pub struct CommandRunner;
 
@@ -43,7 +48,12 @@ impl ActionRunner for CommandRunner {
         }
         let (stdout, stderr) = match (ctx.log.try_clone(), ctx.log.try_clone()) {
             (Ok(out), Ok(err)) => (out, err),
-            (Err(e), _) | (_, Err(e)) => return ActionOutcome::failure(FailureKind::Failed, format!("cannot share the log file: {e}")),
+            (Err(e), _) | (_, Err(e)) => {
+                return ActionOutcome::failure(
+                    FailureKind::Failed,
+                    format!("cannot share the log file: {e}"),
+                );
+            }
         };
         command.stdin(Stdio::null()).stdout(stdout).stderr(stderr);
         command.process_group(0);
@@ -57,8 +67,15 @@ impl ActionRunner for CommandRunner {
         let mut child = match command.spawn() {
             Ok(child) => child,
             Err(e) => {
-                let hint = if e.kind() == std::io::ErrorKind::NotFound { format!(" (looked in PATH and {})", dir.display()) } else { String::new() };
-                return ActionOutcome::failure(FailureKind::Failed, format!("cannot start `{}`: {e}{hint}", argv[0]));
+                let hint = if e.kind() == std::io::ErrorKind::NotFound {
+                    format!(" (looked in PATH and {})", dir.display())
+                } else {
+                    String::new()
+                };
+                return ActionOutcome::failure(
+                    FailureKind::Failed,
+                    format!("cannot start `{}`: {e}{hint}", argv[0]),
+                );
             }
         };
         let pid = child.id().map(|p| p as i32).unwrap_or(0);
@@ -127,7 +144,11 @@ fn argv(command: Option<&Value>) -> Result<Vec<String>, String> {
                 Ok(vec!["sh".into(), "-c".into(), line.clone()])
             } else {
                 let words: Vec<String> = line.split_whitespace().map(String::from).collect();
-                if words.is_empty() { Err("the command rendered to an empty line".into()) } else { Ok(words) }
+                if words.is_empty() {
+                    Err("the command rendered to an empty line".into())
+                } else {
+                    Ok(words)
+                }
             }
         }
         _ => Err("command must be a string or a non-empty list".into()),
@@ -140,14 +161,28 @@ pub fn kill_orphans(instance: &str) -> Vec<i32> {
     let marker = format!("WEIR_INSTANCE={instance}");
     let own = std::process::id() as i32;
     let mut killed = Vec::new();
-    let Ok(entries) = std::fs::read_dir("/proc") else { return killed };
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return killed;
+    };
     for entry in entries.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else { continue };
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
         if pid == own {
             continue;
         }
-        let Ok(environ) = std::fs::read(Path::new("/proc").join(pid.to_string()).join("environ")) else { continue };
-        if environ.split(|b| *b == 0).any(|var| var == marker.as_bytes()) {
+        let Ok(environ) = std::fs::read(Path::new("/proc").join(pid.to_string()).join("environ"))
+        else {
+            continue;
+        };
+        if environ
+            .split(|b| *b == 0)
+            .any(|var| var == marker.as_bytes())
+        {
             // SAFETY: plain syscalls; the process carries our instance marker.
             unsafe {
                 libc::kill(-pid, libc::SIGKILL);
@@ -167,9 +202,18 @@ mod tests {
     #[test]
     fn plain_lines_run_directly_and_shell_lines_through_sh() {
         assert_eq!(argv(Some(&json!("true"))).unwrap(), vec!["true"]);
-        assert_eq!(argv(Some(&json!("./load.sh --day 2026-01-01"))).unwrap(), vec!["./load.sh", "--day", "2026-01-01"]);
-        assert_eq!(argv(Some(&json!("echo hi > out"))).unwrap()[..2], ["sh", "-c"]);
-        assert_eq!(argv(Some(&json!(["echo", "a b", 3]))).unwrap(), vec!["echo", "a b", "3"]);
+        assert_eq!(
+            argv(Some(&json!("./load.sh --day 2026-01-01"))).unwrap(),
+            vec!["./load.sh", "--day", "2026-01-01"]
+        );
+        assert_eq!(
+            argv(Some(&json!("echo hi > out"))).unwrap()[..2],
+            ["sh", "-c"]
+        );
+        assert_eq!(
+            argv(Some(&json!(["echo", "a b", 3]))).unwrap(),
+            vec!["echo", "a b", "3"]
+        );
         assert!(argv(Some(&json!("   "))).is_err());
     }
 }

@@ -21,7 +21,10 @@ impl HttpRunner {
 /// An HTTP client with rustls on the ring provider (installed once per process).
 pub fn client() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder().user_agent(concat!("weir/", env!("CARGO_PKG_VERSION"))).build().unwrap_or_else(|_| reqwest::Client::new())
+    reqwest::Client::builder()
+        .user_agent(concat!("weir/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_else(|_| reqwest::Client::new())
 }
 
 #[async_trait::async_trait]
@@ -30,19 +33,41 @@ impl ActionRunner for HttpRunner {
         let spec = match ctx.config.get("http") {
             Some(Value::String(url)) => json!({ "url": url }),
             Some(other) => other.clone(),
-            None => return ActionOutcome::failure(FailureKind::Failed, "http action without configuration"),
+            None => {
+                return ActionOutcome::failure(
+                    FailureKind::Failed,
+                    "http action without configuration",
+                );
+            }
         };
-        let url = spec.get("url").and_then(Value::as_str).unwrap_or_default().to_string();
+        let url = spec
+            .get("url")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
         let body = spec.get("body").cloned();
         let default_method = if body.is_some() { "POST" } else { "GET" };
-        let method_name = spec.get("method").and_then(Value::as_str).unwrap_or(default_method).to_ascii_uppercase();
+        let method_name = spec
+            .get("method")
+            .and_then(Value::as_str)
+            .unwrap_or(default_method)
+            .to_ascii_uppercase();
         let Ok(method) = reqwest::Method::from_bytes(method_name.as_bytes()) else {
-            return ActionOutcome::failure(FailureKind::Failed, format!("invalid HTTP method `{method_name}`"));
+            return ActionOutcome::failure(
+                FailureKind::Failed,
+                format!("invalid HTTP method `{method_name}`"),
+            );
         };
         let mut request = self.client.request(method, &url);
         if let Some(Value::Object(headers)) = spec.get("headers") {
             for (name, value) in headers {
-                request = request.header(name, value.as_str().map(String::from).unwrap_or_else(|| value.to_string()));
+                request = request.header(
+                    name,
+                    value
+                        .as_str()
+                        .map(String::from)
+                        .unwrap_or_else(|| value.to_string()),
+                );
             }
         }
         request = match body {
@@ -50,7 +75,11 @@ impl ActionRunner for HttpRunner {
             Some(Value::Null) | None => request,
             Some(json) => request.json(&json),
         };
-        if let Some(timeout) = spec.get("timeout").and_then(Value::as_str).and_then(|t| weir_model::duration::parse_duration(t).ok()) {
+        if let Some(timeout) = spec
+            .get("timeout")
+            .and_then(Value::as_str)
+            .and_then(|t| weir_model::duration::parse_duration(t).ok())
+        {
             request = request.timeout(timeout);
         }
         let _ = writeln!(ctx.log, "> {method_name} {url}");
@@ -63,7 +92,10 @@ impl ActionRunner for HttpRunner {
             Ok(response) => response,
             Err(e) => {
                 let _ = writeln!(ctx.log, "! {e}");
-                return ActionOutcome::failure(FailureKind::Failed, format!("request to {url} failed: {}", error_chain(&e)));
+                return ActionOutcome::failure(
+                    FailureKind::Failed,
+                    format!("request to {url} failed: {}", error_chain(&e)),
+                );
             }
         };
         let status = response.status();
@@ -76,14 +108,22 @@ impl ActionRunner for HttpRunner {
         let shown = text.get(..text.len().min(64 * 1024)).unwrap_or(&text);
         let _ = writeln!(ctx.log, "{shown}");
         let expected = match spec.get("expect_status") {
-            Some(Value::Array(codes)) => codes.iter().any(|c| c.as_u64() == Some(status.as_u16() as u64)),
+            Some(Value::Array(codes)) => codes
+                .iter()
+                .any(|c| c.as_u64() == Some(status.as_u16() as u64)),
             Some(code) => code.as_u64() == Some(status.as_u16() as u64),
             None => status.is_success(),
         };
         if !expected {
             let snippet: String = text.chars().take(300).collect();
-            let wanted = spec.get("expect_status").map(|v| v.to_string()).unwrap_or_else(|| "2xx".into());
-            return ActionOutcome::failure(FailureKind::Failed, format!("HTTP {status} from {url} (expected {wanted}): {snippet}"));
+            let wanted = spec
+                .get("expect_status")
+                .map(|v| v.to_string())
+                .unwrap_or_else(|| "2xx".into());
+            return ActionOutcome::failure(
+                FailureKind::Failed,
+                format!("HTTP {status} from {url} (expected {wanted}): {snippet}"),
+            );
         }
         let mut output = json!({ "status": status.as_u16() });
         if text.len() <= ctx.max_output_bytes && !text.is_empty() {

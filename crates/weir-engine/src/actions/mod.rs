@@ -74,11 +74,20 @@ pub struct ActionOutcome {
 
 impl ActionOutcome {
     pub fn success(output: Option<Value>) -> Self {
-        ActionOutcome { result: Ok(output), exit_code: None }
+        ActionOutcome {
+            result: Ok(output),
+            exit_code: None,
+        }
     }
 
     pub fn failure(kind: FailureKind, message: impl Into<String>) -> Self {
-        ActionOutcome { result: Err(ActionError { kind, message: message.into() }), exit_code: None }
+        ActionOutcome {
+            result: Err(ActionError {
+                kind,
+                message: message.into(),
+            }),
+            exit_code: None,
+        }
     }
 }
 
@@ -121,7 +130,9 @@ pub struct Registry {
 impl Registry {
     /// The actions built into this crate: `command`, `http`, `noop`.
     pub fn builtin() -> Registry {
-        let mut registry = Registry { runners: HashMap::new() };
+        let mut registry = Registry {
+            runners: HashMap::new(),
+        };
         registry.register("command", Arc::new(command::CommandRunner));
         registry.register("http", Arc::new(http::HttpRunner::new()));
         registry.register("noop", Arc::new(noop::NoopRunner));
@@ -161,12 +172,17 @@ fn read_output(path: &std::path::Path, max_bytes: usize) -> Result<Option<Value>
         Err(e) => return Err(format!("cannot read task output {}: {e}", path.display())),
     };
     if text.len() > max_bytes {
-        return Err(format!("task output is {} bytes, more than the {max_bytes} allowed: pass large data through the lake", text.len()));
+        return Err(format!(
+            "task output is {} bytes, more than the {max_bytes} allowed: pass large data through the lake",
+            text.len()
+        ));
     }
     let text = String::from_utf8_lossy(&text);
     let trimmed = text.trim();
     if trimmed.is_empty() {
         return Ok(None);
     }
-    Ok(Some(serde_json::from_str(trimmed).unwrap_or_else(|_| Value::String(trimmed.to_string()))))
+    Ok(Some(
+        serde_json::from_str(trimmed).unwrap_or_else(|_| Value::String(trimmed.to_string())),
+    ))
 }

@@ -28,27 +28,72 @@ pub(crate) struct StoredRun {
 }
 
 pub(crate) enum Command {
-    Trigger { pipeline: String, params: Map<String, Value>, logical_date: Option<DateTime<Utc>>, reply: Reply<RunRecord> },
-    Backfill { pipeline: String, from: DateTime<Utc>, to: DateTime<Utc>, existing: HashSet<i64>, reply: Reply<(Vec<RunRecord>, usize)> },
-    Retry { stored: StoredRun, reply: Reply<RunRecord> },
-    Cancel { run_id: String, reply: Reply<RunRecord> },
-    Mark { run_id: String, task_id: String, map_index: Option<i32>, state: String, stored: Option<StoredRun>, reply: Reply<TaskRecord> },
-    Pause { pipeline: String, paused: bool, reply: Reply<()> },
-    Pipelines { reply: oneshot::Sender<(Vec<PipelineInfo>, Vec<Problem>)> },
-    Reload { reply: Option<oneshot::Sender<Vec<Problem>>> },
-    Version { pipeline: String, version: String, reply: oneshot::Sender<Option<Arc<PipelineVersion>>> },
+    Trigger {
+        pipeline: String,
+        params: Map<String, Value>,
+        logical_date: Option<DateTime<Utc>>,
+        reply: Reply<RunRecord>,
+    },
+    Backfill {
+        pipeline: String,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        existing: HashSet<i64>,
+        reply: Reply<(Vec<RunRecord>, usize)>,
+    },
+    Retry {
+        stored: StoredRun,
+        reply: Reply<RunRecord>,
+    },
+    Cancel {
+        run_id: String,
+        reply: Reply<RunRecord>,
+    },
+    Mark {
+        run_id: String,
+        task_id: String,
+        map_index: Option<i32>,
+        state: String,
+        stored: Option<StoredRun>,
+        reply: Reply<TaskRecord>,
+    },
+    Pause {
+        pipeline: String,
+        paused: bool,
+        reply: Reply<()>,
+    },
+    Pipelines {
+        reply: oneshot::Sender<(Vec<PipelineInfo>, Vec<Problem>)>,
+    },
+    Reload {
+        reply: Option<oneshot::Sender<Vec<Problem>>>,
+    },
+    Version {
+        pipeline: String,
+        version: String,
+        reply: oneshot::Sender<Option<Arc<PipelineVersion>>>,
+    },
 }
 
 impl Core {
     pub(super) fn on_command(&mut self, command: Command) {
         match command {
-            Command::Trigger { pipeline, params, logical_date, reply } => {
-                match self.trigger(&pipeline, params, logical_date) {
-                    Ok(run) => self.reply_after_commit(reply, run),
-                    Err(e) => drop(reply.send(Err(e))),
-                }
-            }
-            Command::Backfill { pipeline, from, to, existing, reply } => match self.backfill(&pipeline, from, to, existing) {
+            Command::Trigger {
+                pipeline,
+                params,
+                logical_date,
+                reply,
+            } => match self.trigger(&pipeline, params, logical_date) {
+                Ok(run) => self.reply_after_commit(reply, run),
+                Err(e) => drop(reply.send(Err(e))),
+            },
+            Command::Backfill {
+                pipeline,
+                from,
+                to,
+                existing,
+                reply,
+            } => match self.backfill(&pipeline, from, to, existing) {
                 Ok(created) => self.reply_after_commit(reply, created),
                 Err(e) => drop(reply.send(Err(e))),
             },
@@ -60,11 +105,22 @@ impl Core {
                 Ok(run) => self.reply_after_commit(reply, run),
                 Err(e) => drop(reply.send(Err(e))),
             },
-            Command::Mark { run_id, task_id, map_index, state, stored, reply } => match self.mark(&run_id, &task_id, map_index, &state, stored) {
+            Command::Mark {
+                run_id,
+                task_id,
+                map_index,
+                state,
+                stored,
+                reply,
+            } => match self.mark(&run_id, &task_id, map_index, &state, stored) {
                 Ok(task) => self.reply_after_commit(reply, task),
                 Err(e) => drop(reply.send(Err(e))),
             },
-            Command::Pause { pipeline, paused, reply } => match self.pause(&pipeline, paused) {
+            Command::Pause {
+                pipeline,
+                paused,
+                reply,
+            } => match self.pause(&pipeline, paused) {
                 Ok(()) => self.reply_after_commit(reply, ()),
                 Err(e) => drop(reply.send(Err(e))),
             },
@@ -77,34 +133,74 @@ impl Core {
                     let _ = reply.send(self.catalog.problems.clone());
                 }
             }
-            Command::Version { pipeline, version, reply } => {
-                let found = self.catalog.pipelines.get(&pipeline).filter(|v| v.pipeline.version == version).cloned();
-                let found = found.or_else(|| self.runs.values().find(|r| r.version.pipeline.name == pipeline && r.version.pipeline.version == version).map(|r| r.version.clone()));
+            Command::Version {
+                pipeline,
+                version,
+                reply,
+            } => {
+                let found = self
+                    .catalog
+                    .pipelines
+                    .get(&pipeline)
+                    .filter(|v| v.pipeline.version == version)
+                    .cloned();
+                let found = found.or_else(|| {
+                    self.runs
+                        .values()
+                        .find(|r| {
+                            r.version.pipeline.name == pipeline
+                                && r.version.pipeline.version == version
+                        })
+                        .map(|r| r.version.clone())
+                });
                 let _ = reply.send(found);
             }
         }
     }
 
     fn current(&self, pipeline: &str) -> Result<Arc<PipelineVersion>, EngineError> {
-        self.catalog.pipelines.get(pipeline).cloned().ok_or_else(|| {
-            let hint = weir_model::problem::did_you_mean(pipeline, self.catalog.pipelines.keys().map(String::as_str));
-            EngineError::NotFound(format!("no pipeline `{pipeline}`{hint}"))
-        })
+        self.catalog
+            .pipelines
+            .get(pipeline)
+            .cloned()
+            .ok_or_else(|| {
+                let hint = weir_model::problem::did_you_mean(
+                    pipeline,
+                    self.catalog.pipelines.keys().map(String::as_str),
+                );
+                EngineError::NotFound(format!("no pipeline `{pipeline}`{hint}"))
+            })
     }
 
-    fn trigger(&mut self, pipeline: &str, overrides: Map<String, Value>, logical_date: Option<DateTime<Utc>>) -> Result<RunRecord, EngineError> {
+    fn trigger(
+        &mut self,
+        pipeline: &str,
+        overrides: Map<String, Value>,
+        logical_date: Option<DateTime<Utc>>,
+    ) -> Result<RunRecord, EngineError> {
         let version = self.current(pipeline)?;
         let params = merge_params(&version.pipeline.params, overrides)?;
         let logical = logical_date.map(to_us).unwrap_or_else(now_us);
         let suffix = format!("{:04x}", fastrand::u16(..));
-        let id = format!("{pipeline}__manual__{}_{suffix}", crate::time::from_us(logical).format("%Y%m%dT%H%M%S"));
+        let id = format!(
+            "{pipeline}__manual__{}_{suffix}",
+            crate::time::from_us(logical).format("%Y%m%dT%H%M%S")
+        );
         Ok(self.create_run(&version, id, "manual", logical, logical, logical, params))
     }
 
-    fn backfill(&mut self, pipeline: &str, from: DateTime<Utc>, to: DateTime<Utc>, existing: HashSet<i64>) -> Result<(Vec<RunRecord>, usize), EngineError> {
+    fn backfill(
+        &mut self,
+        pipeline: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        existing: HashSet<i64>,
+    ) -> Result<(Vec<RunRecord>, usize), EngineError> {
         let version = self.current(pipeline)?;
         let Some(schedule) = version.pipeline.schedule.clone() else {
-            return Err(EngineError::Invalid(format!("pipeline `{pipeline}` has no schedule: backfill creates one run per schedule interval")));
+            return Err(EngineError::Invalid(format!(
+                "pipeline `{pipeline}` has no schedule: backfill creates one run per schedule interval"
+            )));
         };
         if from > to {
             return Err(EngineError::Invalid("--from is after --to".into()));
@@ -114,20 +210,42 @@ impl Core {
         let mut skipped = 0;
         for interval in intervals {
             let logical = to_us(interval.start);
-            if existing.contains(&logical) || self.logical_dates.get(pipeline).is_some_and(|d| d.contains(&logical)) {
+            if existing.contains(&logical)
+                || self
+                    .logical_dates
+                    .get(pipeline)
+                    .is_some_and(|d| d.contains(&logical))
+            {
                 skipped += 1;
                 continue;
             }
             let id = scheduled_run_id(pipeline, "backfill", logical);
             let params = version.pipeline.params.clone();
-            created.push(self.create_run(&version, id, "backfill", logical, logical, to_us(interval.end), Value::Object(params)));
+            created.push(self.create_run(
+                &version,
+                id,
+                "backfill",
+                logical,
+                logical,
+                to_us(interval.end),
+                Value::Object(params),
+            ));
         }
         Ok((created, skipped))
     }
 
     /// Records a new queued run with all its tasks pending, then starts it if its pipeline has room.
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn create_run(&mut self, version: &Arc<PipelineVersion>, id: String, run_type: &str, logical: i64, start: i64, end: i64, params: Value) -> RunRecord {
+    pub(super) fn create_run(
+        &mut self,
+        version: &Arc<PipelineVersion>,
+        id: String,
+        run_type: &str,
+        logical: i64,
+        start: i64,
+        end: i64,
+        params: Value,
+    ) -> RunRecord {
         let pipeline = &version.pipeline;
         let record = RunRecord {
             id,
@@ -145,39 +263,71 @@ impl Core {
             notified: false,
         };
         if run_type != "manual" {
-            self.logical_dates.entry(pipeline.name.clone()).or_default().insert(logical);
+            self.logical_dates
+                .entry(pipeline.name.clone())
+                .or_default()
+                .insert(logical);
         }
-        self.batch.push(Mutation::PutVersion(weir_store::VersionRecord {
-            pipeline: pipeline.name.clone(),
-            version: pipeline.version.clone(),
-            path: pipeline.file.clone(),
-            source: pipeline.source.clone(),
-            created_at: now_us(),
-        }));
+        self.batch
+            .push(Mutation::PutVersion(weir_store::VersionRecord {
+                pipeline: pipeline.name.clone(),
+                version: pipeline.version.clone(),
+                path: pipeline.file.clone(),
+                source: pipeline.source.clone(),
+                created_at: now_us(),
+            }));
         self.batch.push(Mutation::PutRun(record.clone()));
-        let tasks: Vec<TaskRecord> = pipeline.tasks.values().map(|t| new_task_record(&record.id, &t.id, -1, t.retry.retries as i32 + 1)).collect();
-        self.batch.extend(tasks.iter().cloned().map(Mutation::PutTask));
-        self.event(&record.id, None, "queued", Some(format!("{run_type} run of version {}", short(&pipeline.version))));
+        let tasks: Vec<TaskRecord> = pipeline
+            .tasks
+            .values()
+            .map(|t| new_task_record(&record.id, &t.id, -1, t.retry.retries as i32 + 1))
+            .collect();
+        self.batch
+            .extend(tasks.iter().cloned().map(Mutation::PutTask));
+        self.event(
+            &record.id,
+            None,
+            "queued",
+            Some(format!(
+                "{run_type} run of version {}",
+                short(&pipeline.version)
+            )),
+        );
         let run = RunState::new(record.clone(), version.clone(), tasks);
-        self.queued.entry(pipeline.name.clone()).or_default().push_back(run.id.clone());
+        self.queued
+            .entry(pipeline.name.clone())
+            .or_default()
+            .push_back(run.id.clone());
         self.runs.insert(run.id.clone(), run);
         self.changed.push(record.clone());
         self.start_queued_runs(&pipeline.name.clone());
-        self.runs.values().find(|r| r.record.id == record.id).map(|r| r.record.clone()).unwrap_or(record)
+        self.runs
+            .values()
+            .find(|r| r.record.id == record.id)
+            .map(|r| r.record.clone())
+            .unwrap_or(record)
     }
 
     /// Starts queued runs of a pipeline while it has fewer than `max_active_runs` running.
     pub(super) fn start_queued_runs(&mut self, pipeline: &str) {
         loop {
-            let Some(next) = self.queued.get(pipeline).and_then(|q| q.front()).cloned() else { return };
-            let max = self.runs.get(&next).map(|r| r.version.pipeline.max_active_runs).unwrap_or(1);
+            let Some(next) = self.queued.get(pipeline).and_then(|q| q.front()).cloned() else {
+                return;
+            };
+            let max = self
+                .runs
+                .get(&next)
+                .map(|r| r.version.pipeline.max_active_runs)
+                .unwrap_or(1);
             if self.running_runs.get(pipeline).copied().unwrap_or(0) >= max {
                 return;
             }
             if let Some(queue) = self.queued.get_mut(pipeline) {
                 queue.pop_front();
             }
-            let Some(run) = self.runs.get_mut(&next) else { continue };
+            let Some(run) = self.runs.get_mut(&next) else {
+                continue;
+            };
             run.record.state = "running".into();
             run.record.started_at = Some(now_us());
             let record = run.record.clone();
@@ -192,14 +342,28 @@ impl Core {
     /// Puts every task of a running run where it belongs: ready ones in the queue, retries on
     /// timers, pending ones through their trigger rules. Used on start, resume and recovery.
     pub(super) fn activate(&mut self, run_id: &Arc<str>) {
-        let Some(run) = self.runs.get_mut(run_id) else { return };
+        let Some(run) = self.runs.get_mut(run_id) else {
+            return;
+        };
         let mut ready = Vec::new();
         let mut retries = Vec::new();
         let mut pending = Vec::new();
         for (i, slot) in run.slots.iter_mut().enumerate() {
             let mut visit = |record: &mut TaskRecord, map_index: i32| match record.state.as_str() {
-                "queued" => ready.push(InstanceKey { run_id: run_id.clone(), task: i, map_index }),
-                "up_for_retry" => retries.push((InstanceKey { run_id: run_id.clone(), task: i, map_index }, record.try_number, record.next_try_at.unwrap_or(0))),
+                "queued" => ready.push(InstanceKey {
+                    run_id: run_id.clone(),
+                    task: i,
+                    map_index,
+                }),
+                "up_for_retry" => retries.push((
+                    InstanceKey {
+                        run_id: run_id.clone(),
+                        task: i,
+                        map_index,
+                    },
+                    record.try_number,
+                    record.next_try_at.unwrap_or(0),
+                )),
                 _ => {}
             };
             if slot.instances.is_empty() {
@@ -233,14 +397,36 @@ impl Core {
     fn retry(&mut self, stored: StoredRun) -> Result<RunRecord, EngineError> {
         let run_id = stored.record.id.clone();
         if self.runs.contains_key(run_id.as_str()) {
-            return Err(EngineError::Conflict(format!("run {run_id} is still {}: cancel it first or wait for it to end", stored.record.state)));
+            return Err(EngineError::Conflict(format!(
+                "run {run_id} is still {}: cancel it first or wait for it to end",
+                stored.record.state
+            )));
         }
-        let version = self.catalog.pipelines.get(&stored.record.pipeline).filter(|v| v.pipeline.version == stored.version.pipeline.version).cloned().unwrap_or(stored.version);
+        let version = self
+            .catalog
+            .pipelines
+            .get(&stored.record.pipeline)
+            .filter(|v| v.pipeline.version == stored.version.pipeline.version)
+            .cloned()
+            .unwrap_or(stored.version);
         let mut run = RunState::new(stored.record, version.clone(), stored.tasks);
-        let rerun_states = ["failed", "upstream_failed", "skipped", "cancelled", "pending", "queued", "running", "up_for_retry"];
-        let roots: Vec<usize> = (0..run.slots.len()).filter(|&i| rerun_states.contains(&run.slots[i].record.state.as_str())).collect();
+        let rerun_states = [
+            "failed",
+            "upstream_failed",
+            "skipped",
+            "cancelled",
+            "pending",
+            "queued",
+            "running",
+            "up_for_retry",
+        ];
+        let roots: Vec<usize> = (0..run.slots.len())
+            .filter(|&i| rerun_states.contains(&run.slots[i].record.state.as_str()))
+            .collect();
         if roots.is_empty() {
-            return Err(EngineError::Conflict(format!("nothing to retry in run {run_id}: every task succeeded")));
+            return Err(EngineError::Conflict(format!(
+                "nothing to retry in run {run_id}: every task succeeded"
+            )));
         }
         let descendants: HashSet<usize> = version.descendants(&roots).into_iter().collect();
         let mut changed = Vec::new();
@@ -272,18 +458,31 @@ impl Core {
             }
             changed.push(slot.record.clone());
         }
-        run.open_slots = run.slots.iter().filter(|s| !is_terminal(&s.record.state)).count();
+        run.open_slots = run
+            .slots
+            .iter()
+            .filter(|s| !is_terminal(&s.record.state))
+            .count();
         run.record.state = "queued".into();
         run.record.ended_at = None;
         run.record.notified = false;
         let record = run.record.clone();
         let count = roots.len() + descendants.iter().filter(|d| !roots.contains(d)).count();
         self.batch.push(Mutation::PutRun(record.clone()));
-        self.batch.extend(changed.into_iter().map(Mutation::PutTask));
-        self.event(&run_id, None, "queued", Some(format!("retry from failure: {count} tasks to run again")));
+        self.batch
+            .extend(changed.into_iter().map(Mutation::PutTask));
+        self.event(
+            &run_id,
+            None,
+            "queued",
+            Some(format!("retry from failure: {count} tasks to run again")),
+        );
         self.changed.push(record.clone());
         let pipeline = record.pipeline.clone();
-        self.queued.entry(pipeline.clone()).or_default().push_back(run.id.clone());
+        self.queued
+            .entry(pipeline.clone())
+            .or_default()
+            .push_back(run.id.clone());
         self.runs.insert(run.id.clone(), run);
         self.start_queued_runs(&pipeline);
         Ok(record)
@@ -291,15 +490,26 @@ impl Core {
 
     fn cancel(&mut self, run_id: &str) -> Result<RunRecord, EngineError> {
         let Some((id, run)) = self.runs.get_key_value(run_id).map(|(k, r)| (k.clone(), r)) else {
-            return Err(EngineError::Conflict(format!("run {run_id} is not active (only queued or running runs can be cancelled)")));
+            return Err(EngineError::Conflict(format!(
+                "run {run_id} is not active (only queued or running runs can be cancelled)"
+            )));
         };
         let mut stop = Vec::new();
         let mut changed = Vec::new();
         for (i, slot) in run.slots.iter().enumerate() {
-            for (m, record) in std::iter::once((-1, &slot.record)).chain(slot.instances.iter().enumerate().map(|(m, r)| (m as i32, r))) {
+            for (m, record) in std::iter::once((-1, &slot.record)).chain(
+                slot.instances
+                    .iter()
+                    .enumerate()
+                    .map(|(m, r)| (m as i32, r)),
+            ) {
                 if !is_terminal(&record.state) {
                     if record.state == "running" {
-                        stop.push(InstanceKey { run_id: id.clone(), task: i, map_index: m });
+                        stop.push(InstanceKey {
+                            run_id: id.clone(),
+                            task: i,
+                            map_index: m,
+                        });
                     }
                     let mut record = record.clone();
                     touch(&mut record, "cancelled");
@@ -311,7 +521,12 @@ impl Core {
             self.stop_attempt(key);
         }
         for record in changed {
-            self.event(run_id, Some((&record.task_id, record.map_index, record.try_number)), "cancelled", None);
+            self.event(
+                run_id,
+                Some((&record.task_id, record.map_index, record.try_number)),
+                "cancelled",
+                None,
+            );
             self.batch.push(Mutation::PutTask(record));
         }
         self.finish_run(&id, "cancelled", Some("cancelled by request".into()));
@@ -319,35 +534,69 @@ impl Core {
     }
 
     fn store_changed_run(&self, run_id: &str) -> Result<RunRecord, EngineError> {
-        self.changed.iter().rev().find(|r| r.id == run_id).cloned().ok_or_else(|| EngineError::NotFound(format!("run {run_id}")))
+        self.changed
+            .iter()
+            .rev()
+            .find(|r| r.id == run_id)
+            .cloned()
+            .ok_or_else(|| EngineError::NotFound(format!("run {run_id}")))
     }
 
     /// Sets a task's state by hand. In an active run, downstream tasks follow; in an ended run,
     /// the run's state is recomputed (retry it to run what follows).
-    fn mark(&mut self, run_id: &str, task_id: &str, map_index: Option<i32>, state: &str, stored: Option<StoredRun>) -> Result<TaskRecord, EngineError> {
+    fn mark(
+        &mut self,
+        run_id: &str,
+        task_id: &str,
+        map_index: Option<i32>,
+        state: &str,
+        stored: Option<StoredRun>,
+    ) -> Result<TaskRecord, EngineError> {
         if state != "success" && state != "failed" {
-            return Err(EngineError::Invalid(format!("state must be success or failed, not `{state}`")));
+            return Err(EngineError::Invalid(format!(
+                "state must be success or failed, not `{state}`"
+            )));
         }
         let active = self.runs.contains_key(run_id);
         if !active {
-            let Some(stored) = stored else { return Err(EngineError::NotFound(format!("no run {run_id}"))) };
+            let Some(stored) = stored else {
+                return Err(EngineError::NotFound(format!("no run {run_id}")));
+            };
             let run = RunState::new(stored.record, stored.version, stored.tasks);
             let id = run.id.clone();
             self.runs.insert(id.clone(), run);
         }
-        let id: Arc<str> = self.runs.get_key_value(run_id).map(|(k, _)| k.clone()).ok_or_else(|| EngineError::NotFound(format!("no run {run_id}")))?;
+        let id: Arc<str> = self
+            .runs
+            .get_key_value(run_id)
+            .map(|(k, _)| k.clone())
+            .ok_or_else(|| EngineError::NotFound(format!("no run {run_id}")))?;
         let result = self.mark_in(&id, task_id, map_index.unwrap_or(-1), state);
         if !active {
             // Not reopened: settle the run's outcome from its tasks and let it go again.
             if let Some(mut run) = self.runs.remove(&id) {
                 if result.is_ok() {
-                    let failed = run.slots.iter().any(|s| crate::rules::is_failure(&s.record.state));
+                    let failed = run
+                        .slots
+                        .iter()
+                        .any(|s| crate::rules::is_failure(&s.record.state));
                     let open = run.slots.iter().any(|s| !is_terminal(&s.record.state));
-                    let new_state = if open { run.record.state.clone() } else if failed { "failed".into() } else { "success".into() };
+                    let new_state = if open {
+                        run.record.state.clone()
+                    } else if failed {
+                        "failed".into()
+                    } else {
+                        "success".into()
+                    };
                     if new_state != run.record.state && run.record.state != "cancelled" {
                         run.record.state = new_state.clone();
                         self.batch.push(Mutation::PutRun(run.record.clone()));
-                        self.event(&id, None, &new_state, Some("after a task was marked by hand".into()));
+                        self.event(
+                            &id,
+                            None,
+                            &new_state,
+                            Some("after a task was marked by hand".into()),
+                        );
                         self.changed.push(run.record.clone());
                     }
                 }
@@ -356,34 +605,66 @@ impl Core {
         result
     }
 
-    fn mark_in(&mut self, id: &Arc<str>, task_id: &str, map_index: i32, state: &str) -> Result<TaskRecord, EngineError> {
-        let run = self.runs.get(id).ok_or_else(|| EngineError::NotFound(format!("no run {id}")))?;
+    fn mark_in(
+        &mut self,
+        id: &Arc<str>,
+        task_id: &str,
+        map_index: i32,
+        state: &str,
+    ) -> Result<TaskRecord, EngineError> {
+        let run = self
+            .runs
+            .get(id)
+            .ok_or_else(|| EngineError::NotFound(format!("no run {id}")))?;
         let task = run.version.task_index(task_id).ok_or_else(|| {
-            let hint = weir_model::problem::did_you_mean(task_id, run.version.pipeline.tasks.keys().map(String::as_str));
+            let hint = weir_model::problem::did_you_mean(
+                task_id,
+                run.version.pipeline.tasks.keys().map(String::as_str),
+            );
             EngineError::NotFound(format!("no task `{task_id}` in run {id}{hint}"))
         })?;
-        let key = InstanceKey { run_id: id.clone(), task, map_index };
+        let key = InstanceKey {
+            run_id: id.clone(),
+            task,
+            map_index,
+        };
         let Some(record) = run.instance(task, map_index) else {
-            return Err(EngineError::NotFound(format!("task `{task_id}` has no map index {map_index}")));
+            return Err(EngineError::NotFound(format!(
+                "task `{task_id}` has no map index {map_index}"
+            )));
         };
         let was_terminal = is_terminal(&record.state);
         if record.state == "running" {
             self.stop_attempt(&key);
             self.release(&key);
         }
-        let run = self.runs.get_mut(id).ok_or_else(|| EngineError::NotFound(format!("no run {id}")))?;
-        let Some(record) = run.instance_mut(task, map_index) else { return Err(EngineError::NotFound(task_id.into())) };
+        let run = self
+            .runs
+            .get_mut(id)
+            .ok_or_else(|| EngineError::NotFound(format!("no run {id}")))?;
+        let Some(record) = run.instance_mut(task, map_index) else {
+            return Err(EngineError::NotFound(task_id.into()));
+        };
         touch(record, state);
         record.error = (state == "failed").then(|| "marked failed by hand".to_string());
         record.next_try_at = None;
         let record = record.clone();
         self.batch.push(Mutation::PutTask(record.clone()));
-        self.event(id, Some((task_id, map_index, record.try_number)), state, Some("marked by hand".into()));
+        self.event(
+            id,
+            Some((task_id, map_index, record.try_number)),
+            state,
+            Some("marked by hand".into()),
+        );
         if !was_terminal {
             self.instance_ended(&key);
         } else if map_index < 0 {
             // Already ended: its downstream tasks may now decide differently.
-            let downstream = self.runs.get(id).map(|r| r.version.downstream[task].clone()).unwrap_or_default();
+            let downstream = self
+                .runs
+                .get(id)
+                .map(|r| r.version.downstream[task].clone())
+                .unwrap_or_default();
             for d in downstream {
                 self.decide(id, d);
             }
@@ -394,7 +675,14 @@ impl Core {
 
     fn pause(&mut self, pipeline: &str, paused: bool) -> Result<(), EngineError> {
         self.current(pipeline)?;
-        let state = self.schedule_state.entry(pipeline.to_string()).or_insert_with(|| ScheduleStateRecord { pipeline: pipeline.to_string(), last_interval_end: None, paused });
+        let state = self
+            .schedule_state
+            .entry(pipeline.to_string())
+            .or_insert_with(|| ScheduleStateRecord {
+                pipeline: pipeline.to_string(),
+                last_interval_end: None,
+                paused,
+            });
         state.paused = paused;
         let state = state.clone();
         self.batch.push(Mutation::PutScheduleState(state));
@@ -416,13 +704,26 @@ fn reset(record: &mut TaskRecord, retries: i32) {
 
 /// Params of a run: the declared defaults overridden by the trigger's, which must be declared and
 /// keep the default's type (strings from the command line are converted).
-fn merge_params(declared: &Map<String, Value>, overrides: Map<String, Value>) -> Result<Value, EngineError> {
+fn merge_params(
+    declared: &Map<String, Value>,
+    overrides: Map<String, Value>,
+) -> Result<Value, EngineError> {
     let mut params = declared.clone();
     for (name, value) in overrides {
         let Some(default) = declared.get(&name) else {
-            let hint = weir_model::problem::did_you_mean(&name, declared.keys().map(String::as_str));
-            let known = if declared.is_empty() { "it declares none".to_string() } else { format!("it declares {}", declared.keys().cloned().collect::<Vec<_>>().join(", ")) };
-            return Err(EngineError::Invalid(format!("unknown param `{name}`{hint} (the pipeline must declare it under `params`; {known})")));
+            let hint =
+                weir_model::problem::did_you_mean(&name, declared.keys().map(String::as_str));
+            let known = if declared.is_empty() {
+                "it declares none".to_string()
+            } else {
+                format!(
+                    "it declares {}",
+                    declared.keys().cloned().collect::<Vec<_>>().join(", ")
+                )
+            };
+            return Err(EngineError::Invalid(format!(
+                "unknown param `{name}`{hint} (the pipeline must declare it under `params`; {known})"
+            )));
         };
         let value = coerce(&name, default, value)?;
         params.insert(name, value);
@@ -432,9 +733,15 @@ fn merge_params(declared: &Map<String, Value>, overrides: Map<String, Value>) ->
 
 fn coerce(name: &str, default: &Value, value: Value) -> Result<Value, EngineError> {
     let text = value.as_str().map(str::to_string);
-    let bad = |want: &str| EngineError::Invalid(format!("param `{name}` must be {want} (like its default {default}), got {value}"));
+    let bad = |want: &str| {
+        EngineError::Invalid(format!(
+            "param `{name}` must be {want} (like its default {default}), got {value}"
+        ))
+    };
     Ok(match (default, &text) {
-        (Value::Number(_), Some(t)) => serde_json::from_str::<serde_json::Number>(t).map(Value::Number).map_err(|_| bad("a number"))?,
+        (Value::Number(_), Some(t)) => serde_json::from_str::<serde_json::Number>(t)
+            .map(Value::Number)
+            .map_err(|_| bad("a number"))?,
         (Value::Number(_), None) if value.is_number() => value,
         (Value::Number(_), None) => return Err(bad("a number")),
         (Value::Bool(_), Some(t)) => Value::Bool(match t.as_str() {
@@ -444,13 +751,18 @@ fn coerce(name: &str, default: &Value, value: Value) -> Result<Value, EngineErro
         }),
         (Value::Bool(_), None) if value.is_boolean() => value,
         (Value::Bool(_), None) => return Err(bad("true or false")),
-        (Value::Array(_) | Value::Object(_), Some(t)) => serde_json::from_str(t).map_err(|_| bad("JSON"))?,
+        (Value::Array(_) | Value::Object(_), Some(t)) => {
+            serde_json::from_str(t).map_err(|_| bad("JSON"))?
+        }
         _ => value,
     })
 }
 
 pub(super) fn scheduled_run_id(pipeline: &str, run_type: &str, logical: i64) -> String {
-    format!("{pipeline}__{run_type}__{}", crate::time::from_us(logical).format("%Y%m%dT%H%M%S"))
+    format!(
+        "{pipeline}__{run_type}__{}",
+        crate::time::from_us(logical).format("%Y%m%dT%H%M%S")
+    )
 }
 
 fn short(version: &str) -> &str {
@@ -464,11 +776,31 @@ mod tests {
 
     #[test]
     fn params_are_declared_and_typed() {
-        let declared = json!({"region": "eu", "limit": 10, "dry": false}).as_object().cloned().unwrap();
-        let merged = merge_params(&declared, json!({"limit": "25", "dry": "true"}).as_object().cloned().unwrap()).unwrap();
+        let declared = json!({"region": "eu", "limit": 10, "dry": false})
+            .as_object()
+            .cloned()
+            .unwrap();
+        let merged = merge_params(
+            &declared,
+            json!({"limit": "25", "dry": "true"})
+                .as_object()
+                .cloned()
+                .unwrap(),
+        )
+        .unwrap();
         assert_eq!(merged, json!({"region": "eu", "limit": 25, "dry": true}));
-        let err = merge_params(&declared, json!({"regoin": "us"}).as_object().cloned().unwrap()).unwrap_err();
+        let err = merge_params(
+            &declared,
+            json!({"regoin": "us"}).as_object().cloned().unwrap(),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("did you mean `region`"), "{err}");
-        assert!(merge_params(&declared, json!({"limit": "ten"}).as_object().cloned().unwrap()).is_err());
+        assert!(
+            merge_params(
+                &declared,
+                json!({"limit": "ten"}).as_object().cloned().unwrap()
+            )
+            .is_err()
+        );
     }
 }

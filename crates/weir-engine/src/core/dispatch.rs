@@ -45,10 +45,14 @@ impl Core {
         for pool in pools {
             let slots = self.pool_slots(&pool);
             loop {
-                if self.running_attempts.len() >= max || self.pool_used.get(&pool).copied().unwrap_or(0) >= slots {
+                if self.running_attempts.len() >= max
+                    || self.pool_used.get(&pool).copied().unwrap_or(0) >= slots
+                {
                     break;
                 }
-                let Some(key) = self.ready.get_mut(&pool).and_then(|q| q.pop_front()) else { break };
+                let Some(key) = self.ready.get_mut(&pool).and_then(|q| q.pop_front()) else {
+                    break;
+                };
                 self.start_attempt(key, &pool);
             }
             if self.ready.get(&pool).is_some_and(|q| q.is_empty()) {
@@ -58,12 +62,21 @@ impl Core {
     }
 
     fn start_attempt(&mut self, key: InstanceKey, pool: &str) {
-        let Some(run) = self.runs.get_mut(&key.run_id) else { return };
-        let ready_state = run.instance(key.task, key.map_index).map(|t| t.state.clone());
+        let Some(run) = self.runs.get_mut(&key.run_id) else {
+            return;
+        };
+        let ready_state = run
+            .instance(key.task, key.map_index)
+            .map(|t| t.state.clone());
         if ready_state.as_deref() != Some("queued") || run.record.state != "running" {
             return; // cancelled or marked while it waited
         }
-        if run.version.pipeline.max_active_tasks.is_some_and(|max| run.running >= max) {
+        if run
+            .version
+            .pipeline
+            .max_active_tasks
+            .is_some_and(|max| run.running >= max)
+        {
             run.deferred.push(key);
             return;
         }
@@ -72,7 +85,9 @@ impl Core {
         let task = &version.pipeline.tasks[key.task];
         let templated = version.templated[key.task];
         let task_id = task.id.clone();
-        let Some(record) = run.instance_mut(key.task, key.map_index) else { return };
+        let Some(record) = run.instance_mut(key.task, key.map_index) else {
+            return;
+        };
         let now = now_us();
         record.try_number += 1;
         record.state = "running".into();
@@ -82,7 +97,12 @@ impl Core {
         let try_number = record.try_number;
         let record = record.clone();
         let context = templated.then(|| run.context(key.task, key.map_index, try_number));
-        let attempt_id = AttemptId { run_id: key.run_id.to_string(), task_id: task_id.clone(), map_index: key.map_index, try_number };
+        let attempt_id = AttemptId {
+            run_id: key.run_id.to_string(),
+            task_id: task_id.clone(),
+            map_index: key.map_index,
+            try_number,
+        };
         let attempt = AttemptRecord {
             run_id: attempt_id.run_id.clone(),
             task_id: task_id.clone(),
@@ -98,12 +118,32 @@ impl Core {
         };
         self.batch.push(Mutation::PutTask(record));
         self.batch.push(Mutation::PutAttempt(attempt));
-        self.event(&key.run_id, Some((&task_id, key.map_index, try_number)), "running", None);
+        self.event(
+            &key.run_id,
+            Some((&task_id, key.map_index, try_number)),
+            "running",
+            None,
+        );
         let (cancel_tx, cancel_rx) = watch::channel(false);
         *self.pool_used.entry(pool.to_string()).or_default() += 1;
-        self.running_attempts.insert(key.clone(), super::RunningAttempt { task_id: task_id.clone(), try_number, cancel: cancel_tx, pool: pool.to_string(), pid: None });
+        self.running_attempts.insert(
+            key.clone(),
+            super::RunningAttempt {
+                task_id: task_id.clone(),
+                try_number,
+                cancel: cancel_tx,
+                pool: pool.to_string(),
+                pid: None,
+            },
+        );
         metrics::gauge!("weir_tasks_running").set(self.running_attempts.len() as f64);
-        self.launches.push(Launch { key, try_number, version, context, cancel: cancel_rx });
+        self.launches.push(Launch {
+            key,
+            try_number,
+            version,
+            context,
+            cancel: cancel_rx,
+        });
     }
 
     /// Gives back the capacity an attempt held.
@@ -131,9 +171,24 @@ impl Core {
     }
 
     /// The attempt record as it was when started (rebuilt, since attempts are not kept in memory).
-    pub(super) fn attempt_record(&self, key: &InstanceKey, task_id: &str, try_number: i32) -> AttemptRecord {
-        let started_at = self.runs.get(&key.run_id).and_then(|r| r.instance(key.task, key.map_index)).and_then(|r| r.started_at).unwrap_or_else(now_us);
-        let attempt_id = AttemptId { run_id: key.run_id.to_string(), task_id: task_id.to_string(), map_index: key.map_index, try_number };
+    pub(super) fn attempt_record(
+        &self,
+        key: &InstanceKey,
+        task_id: &str,
+        try_number: i32,
+    ) -> AttemptRecord {
+        let started_at = self
+            .runs
+            .get(&key.run_id)
+            .and_then(|r| r.instance(key.task, key.map_index))
+            .and_then(|r| r.started_at)
+            .unwrap_or_else(now_us);
+        let attempt_id = AttemptId {
+            run_id: key.run_id.to_string(),
+            task_id: task_id.to_string(),
+            map_index: key.map_index,
+            try_number,
+        };
         AttemptRecord {
             run_id: key.run_id.to_string(),
             task_id: task_id.to_string(),
@@ -153,11 +208,23 @@ impl Core {
 /// Performs one attempt off the core: renders the action, opens the log, runs, reports back.
 pub(super) fn launch(shared: Arc<Shared>, tx: mpsc::UnboundedSender<Msg>, launch: Launch) {
     tokio::spawn(async move {
-        let Launch { key, try_number, version, context, cancel } = launch;
+        let Launch {
+            key,
+            try_number,
+            version,
+            context,
+            cancel,
+        } = launch;
         let began = now_us();
         let outcome = perform(&shared, &tx, &key, try_number, &version, context, cancel).await;
         let ended = now_us();
-        let _ = tx.send(Msg::Finished { key, try_number, outcome, began, ended });
+        let _ = tx.send(Msg::Finished {
+            key,
+            try_number,
+            outcome,
+            began,
+            ended,
+        });
     });
 }
 
@@ -172,22 +239,45 @@ async fn perform(
 ) -> ActionOutcome {
     let task = &version.pipeline.tasks[key.task];
     let config = match &context {
-        Some(context) => match weir_model::template::render_value(&serde_json::Value::Object(task.action.config.clone()), context) {
+        Some(context) => match weir_model::template::render_value(
+            &serde_json::Value::Object(task.action.config.clone()),
+            context,
+        ) {
             Ok(serde_json::Value::Object(config)) => config,
-            Ok(_) => return ActionOutcome::failure(FailureKind::Failed, "the action configuration did not render to a mapping"),
-            Err(e) => return ActionOutcome::failure(FailureKind::Failed, format!("template error: {e}")),
+            Ok(_) => {
+                return ActionOutcome::failure(
+                    FailureKind::Failed,
+                    "the action configuration did not render to a mapping",
+                );
+            }
+            Err(e) => {
+                return ActionOutcome::failure(FailureKind::Failed, format!("template error: {e}"));
+            }
         },
         None => task.action.config.clone(),
     };
     let Some(runner) = shared.registry.get(&task.action.kind) else {
-        return ActionOutcome::failure(FailureKind::Failed, format!("no runner for action `{}`", task.action.kind));
+        return ActionOutcome::failure(
+            FailureKind::Failed,
+            format!("no runner for action `{}`", task.action.kind),
+        );
     };
-    let attempt = AttemptId { run_id: key.run_id.to_string(), task_id: task.id.clone(), map_index: key.map_index, try_number };
+    let attempt = AttemptId {
+        run_id: key.run_id.to_string(),
+        task_id: task.id.clone(),
+        map_index: key.map_index,
+        try_number,
+    };
     let log_path = shared.data_dir.join(crate::logs::attempt_log(&attempt));
     let output_path = shared.data_dir.join(crate::logs::attempt_output(&attempt));
     let log = match open_log(&log_path) {
         Ok(log) => log,
-        Err(e) => return ActionOutcome::failure(FailureKind::Failed, format!("cannot open the log {}: {e}", log_path.display())),
+        Err(e) => {
+            return ActionOutcome::failure(
+                FailureKind::Failed,
+                format!("cannot open the log {}: {e}", log_path.display()),
+            );
+        }
     };
     let _ = std::fs::remove_file(&output_path);
     let (pid_tx, pid_rx) = tokio::sync::oneshot::channel();
@@ -196,7 +286,11 @@ async fn perform(
         let key = key.clone();
         tokio::spawn(async move {
             if let Ok(pid) = pid_rx.await {
-                let _ = tx.send(Msg::Spawned { key, try_number, pid });
+                let _ = tx.send(Msg::Spawned {
+                    key,
+                    try_number,
+                    pid,
+                });
             }
         });
     }
@@ -219,7 +313,8 @@ async fn perform(
         }
     }
     let deadline = task.timeout.map(|t| tokio::time::Instant::now() + t);
-    let kill_grace = weir_model::duration::parse_duration(&shared.config.executor.kill_grace).unwrap_or(Duration::from_secs(5));
+    let kill_grace = weir_model::duration::parse_duration(&shared.config.executor.kill_grace)
+        .unwrap_or(Duration::from_secs(5));
     let ctx = ActionContext {
         config,
         attempt,
@@ -234,7 +329,9 @@ async fn perform(
         on_spawn: Some(pid_tx),
     };
     // A runner that ignores its deadline is still stopped, a little after it.
-    let backstop = task.timeout.map(|t| t + kill_grace + Duration::from_secs(1));
+    let backstop = task
+        .timeout
+        .map(|t| t + kill_grace + Duration::from_secs(1));
     match backstop {
         Some(limit) => match tokio::time::timeout(limit, runner.run(ctx)).await {
             Ok(outcome) => outcome,
@@ -248,5 +345,8 @@ fn open_log(path: &std::path::Path) -> std::io::Result<std::fs::File> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    std::fs::OpenOptions::new().create(true).append(true).open(path)
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
 }

@@ -38,9 +38,22 @@ pub(crate) struct InstanceKey {
 
 pub(crate) enum Msg {
     /// An attempt ended; `began`/`ended` are when its action really started and stopped (µs).
-    Finished { key: InstanceKey, try_number: i32, outcome: ActionOutcome, began: i64, ended: i64 },
-    Spawned { key: InstanceKey, try_number: i32, pid: i32 },
-    Notified { run: RunRecord, results: Vec<(String, Result<(), String>)> },
+    Finished {
+        key: InstanceKey,
+        try_number: i32,
+        outcome: ActionOutcome,
+        began: i64,
+        ended: i64,
+    },
+    Spawned {
+        key: InstanceKey,
+        try_number: i32,
+        pid: i32,
+    },
+    Notified {
+        run: RunRecord,
+        results: Vec<(String, Result<(), String>)>,
+    },
     Command(Command),
 }
 
@@ -108,7 +121,11 @@ pub(crate) struct Core {
 }
 
 impl Core {
-    pub(crate) fn new(shared: Arc<Shared>, tx: mpsc::UnboundedSender<Msg>, catalog: Catalog) -> Core {
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        tx: mpsc::UnboundedSender<Msg>,
+        catalog: Catalog,
+    ) -> Core {
         Core {
             shared,
             tx,
@@ -161,8 +178,18 @@ impl Core {
 
     fn handle(&mut self, msg: Msg) {
         match msg {
-            Msg::Finished { key, try_number, outcome, began, ended } => self.on_finished(key, try_number, outcome, (began, ended)),
-            Msg::Spawned { key, try_number, pid } => self.on_spawned(key, try_number, pid),
+            Msg::Finished {
+                key,
+                try_number,
+                outcome,
+                began,
+                ended,
+            } => self.on_finished(key, try_number, outcome, (began, ended)),
+            Msg::Spawned {
+                key,
+                try_number,
+                pid,
+            } => self.on_spawned(key, try_number, pid),
             Msg::Notified { run, results } => self.on_notified(run, results),
             Msg::Command(command) => self.on_command(command),
         }
@@ -191,7 +218,10 @@ impl Core {
         if self.batch.is_empty() && self.after_commit.is_empty() && self.launches.is_empty() {
             return;
         }
-        let commit = self.shared.committer.submit(std::mem::take(&mut self.batch));
+        let commit = self
+            .shared
+            .committer
+            .submit(std::mem::take(&mut self.batch));
         let launches = std::mem::take(&mut self.launches);
         let changed = std::mem::take(&mut self.changed);
         let replies = std::mem::take(&mut self.after_commit);
@@ -214,9 +244,18 @@ impl Core {
                 // Nothing was acted on; the store is the truth, and a restart resumes from it.
                 tracing::error!(error = ?result, dropped_launches = launches.len(), "commit failed: attempts were not started");
                 for launch in launches {
-                    let outcome = ActionOutcome::failure(crate::actions::FailureKind::Failed, "the metadata store did not accept the attempt's start");
+                    let outcome = ActionOutcome::failure(
+                        crate::actions::FailureKind::Failed,
+                        "the metadata store did not accept the attempt's start",
+                    );
                     let now = now_us();
-                    let _ = tx.send(Msg::Finished { key: launch.key, try_number: launch.try_number, outcome, began: now, ended: now });
+                    let _ = tx.send(Msg::Finished {
+                        key: launch.key,
+                        try_number: launch.try_number,
+                        outcome,
+                        began: now,
+                        ended: now,
+                    });
                 }
             }
             for reply in replies {
@@ -225,7 +264,13 @@ impl Core {
         });
     }
 
-    fn event(&mut self, run_id: &str, task: Option<(&str, i32, i32)>, state: &str, message: Option<String>) {
+    fn event(
+        &mut self,
+        run_id: &str,
+        task: Option<(&str, i32, i32)>,
+        state: &str,
+        message: Option<String>,
+    ) {
         self.batch.push(Mutation::Event(EventRecord {
             run_id: run_id.to_string(),
             at: now_us(),
@@ -238,7 +283,11 @@ impl Core {
     }
 
     /// Replies once this turn's commit is durable.
-    fn reply_after_commit<T: Send + 'static>(&mut self, reply: oneshot::Sender<Result<T, crate::EngineError>>, value: T) {
+    fn reply_after_commit<T: Send + 'static>(
+        &mut self,
+        reply: oneshot::Sender<Result<T, crate::EngineError>>,
+        value: T,
+    ) {
         self.after_commit.push(Box::new(move |result| {
             let _ = reply.send(result.map(|_| value).map_err(crate::EngineError::Commit));
         }));

@@ -19,7 +19,11 @@ use crate::time::format_us;
 const WEBHOOK_TRIES: u32 = 3;
 
 impl Core {
-    pub(super) fn on_notified(&mut self, mut run: RunRecord, results: Vec<(String, Result<(), String>)>) {
+    pub(super) fn on_notified(
+        &mut self,
+        mut run: RunRecord,
+        results: Vec<(String, Result<(), String>)>,
+    ) {
         for (what, result) in results {
             let message = match result {
                 Ok(()) => format!("notification sent: {what}"),
@@ -35,15 +39,29 @@ impl Core {
     }
 }
 
-pub(super) fn deliver(shared: Arc<Shared>, tx: mpsc::UnboundedSender<Msg>, run: RunRecord, version: Arc<PipelineVersion>) {
+pub(super) fn deliver(
+    shared: Arc<Shared>,
+    tx: mpsc::UnboundedSender<Msg>,
+    run: RunRecord,
+    version: Arc<PipelineVersion>,
+) {
     tokio::spawn(async move {
         let context = run_context(&shared, &run, &version).await;
-        let notifications = if run.state == "success" { &version.pipeline.on_success } else { &version.pipeline.on_failure };
+        let notifications = if run.state == "success" {
+            &version.pipeline.on_success
+        } else {
+            &version.pipeline.on_failure
+        };
         let mut results = Vec::new();
         for (n, notification) in notifications.iter().enumerate() {
             let result = match notification {
-                Notification::Webhook { url } => (format!("webhook {url}"), webhook(url, &context).await),
-                Notification::Action(spec) => (format!("{} action", spec.kind), action(&shared, &run, n, spec, &context).await),
+                Notification::Webhook { url } => {
+                    (format!("webhook {url}"), webhook(url, &context).await)
+                }
+                Notification::Action(spec) => (
+                    format!("{} action", spec.kind),
+                    action(&shared, &run, n, spec, &context).await,
+                ),
             };
             results.push(result);
         }
@@ -53,13 +71,24 @@ pub(super) fn deliver(shared: Arc<Shared>, tx: mpsc::UnboundedSender<Msg>, run: 
 
 /// What notifications receive: the run, its failed tasks with their log tails, and a link.
 async fn run_context(shared: &Shared, run: &RunRecord, version: &PipelineVersion) -> Value {
-    let tasks = shared.store.task_instances(&run.id).await.unwrap_or_default();
+    let tasks = shared
+        .store
+        .task_instances(&run.id)
+        .await
+        .unwrap_or_default();
     let mut failed = Vec::new();
     for task in tasks.iter().filter(|t| t.state == "failed") {
-        let attempt = AttemptId { run_id: run.id.clone(), task_id: task.task_id.clone(), map_index: task.map_index, try_number: task.try_number };
+        let attempt = AttemptId {
+            run_id: run.id.clone(),
+            task_id: task.task_id.clone(),
+            map_index: task.map_index,
+            try_number: task.try_number,
+        };
         let path = shared.data_dir.join(crate::logs::attempt_log(&attempt));
         let tail_bytes = shared.config.executor.log_tail_bytes as u64;
-        let tail = tokio::task::spawn_blocking(move || crate::logs::tail(&path, tail_bytes)).await.unwrap_or_default();
+        let tail = tokio::task::spawn_blocking(move || crate::logs::tail(&path, tail_bytes))
+            .await
+            .unwrap_or_default();
         failed.push(json!({
             "task": task.task_id,
             "map_index": task.map_index,
@@ -90,7 +119,13 @@ async fn webhook(url: &str, context: &Value) -> Result<(), String> {
     let client = crate::actions::http_client();
     let mut last = String::new();
     for attempt in 1..=WEBHOOK_TRIES {
-        match client.post(url).json(context).timeout(Duration::from_secs(30)).send().await {
+        match client
+            .post(url)
+            .json(context)
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+        {
             Ok(response) if response.status().is_success() => return Ok(()),
             Ok(response) => last = format!("HTTP {}", response.status()),
             Err(e) => last = e.to_string(),
@@ -102,18 +137,44 @@ async fn webhook(url: &str, context: &Value) -> Result<(), String> {
     Err(last)
 }
 
-async fn action(shared: &Shared, run: &RunRecord, n: usize, spec: &weir_model::action::ActionSpec, context: &Value) -> Result<(), String> {
-    let runner = shared.registry.get(&spec.kind).ok_or_else(|| format!("no runner for action `{}`", spec.kind))?;
-    let config = match weir_model::template::render_value(&Value::Object(spec.config.clone()), context)? {
-        Value::Object(config) => config,
-        _ => return Err("the notification did not render to a mapping".into()),
+async fn action(
+    shared: &Shared,
+    run: &RunRecord,
+    n: usize,
+    spec: &weir_model::action::ActionSpec,
+    context: &Value,
+) -> Result<(), String> {
+    let runner = shared
+        .registry
+        .get(&spec.kind)
+        .ok_or_else(|| format!("no runner for action `{}`", spec.kind))?;
+    let config =
+        match weir_model::template::render_value(&Value::Object(spec.config.clone()), context)? {
+            Value::Object(config) => config,
+            _ => return Err("the notification did not render to a mapping".into()),
+        };
+    let attempt = AttemptId {
+        run_id: run.id.clone(),
+        task_id: format!(
+            "_notify_{}",
+            if run.state == "success" {
+                "success"
+            } else {
+                "failure"
+            }
+        ),
+        map_index: n as i32,
+        try_number: 1,
     };
-    let attempt = AttemptId { run_id: run.id.clone(), task_id: format!("_notify_{}", if run.state == "success" { "success" } else { "failure" }), map_index: n as i32, try_number: 1 };
     let log_path = shared.data_dir.join(crate::logs::attempt_log(&attempt));
     if let Some(dir) = log_path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     }
-    let log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path).map_err(|e| e.to_string())?;
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .map_err(|e| e.to_string())?;
     let (_cancel_tx, cancel) = watch::channel(false);
     let env = vec![
         ("WEIR_INSTANCE".to_string(), shared.instance.clone()),
@@ -135,5 +196,10 @@ async fn action(shared: &Shared, run: &RunRecord, n: usize, spec: &weir_model::a
         max_output_bytes: shared.config.executor.max_output_bytes as usize,
         on_spawn: None,
     };
-    runner.run(ctx).await.result.map(|_| ()).map_err(|e| e.message)
+    runner
+        .run(ctx)
+        .await
+        .result
+        .map(|_| ())
+        .map_err(|e| e.message)
 }

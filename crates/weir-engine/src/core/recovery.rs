@@ -24,14 +24,24 @@ impl Core {
         .await
         .unwrap_or_default();
         if !killed.is_empty() {
-            tracing::warn!(?killed, "killed processes left by attempts of a previous server");
+            tracing::warn!(
+                ?killed,
+                "killed processes left by attempts of a previous server"
+            );
         }
         for state in store.schedule_states().await? {
             self.schedule_state.insert(state.pipeline.clone(), state);
         }
         let mut open: HashMap<(String, String, i32), AttemptRecord> = HashMap::new();
         for attempt in store.open_attempts().await? {
-            open.insert((attempt.run_id.clone(), attempt.task_id.clone(), attempt.map_index), attempt);
+            open.insert(
+                (
+                    attempt.run_id.clone(),
+                    attempt.task_id.clone(),
+                    attempt.map_index,
+                ),
+                attempt,
+            );
         }
         let mut versions: HashMap<(String, String), Arc<PipelineVersion>> = HashMap::new();
         let mut recovered = 0;
@@ -59,14 +69,32 @@ impl Core {
             // Attempts that were running died with the server.
             let mut lost = Vec::new();
             for (i, slot) in run.slots.iter().enumerate() {
-                let instances = std::iter::once((-1, &slot.record)).chain(slot.instances.iter().enumerate().map(|(m, r)| (m as i32, r)));
-                for (m, task) in instances.filter(|(_, t)| t.state == "running" && (slot.instances.is_empty() || t.map_index >= 0)) {
-                    lost.push((InstanceKey { run_id: id.clone(), task: i, map_index: m }, task.try_number, open.remove(&(task.run_id.clone(), task.task_id.clone(), m))));
+                let instances = std::iter::once((-1, &slot.record)).chain(
+                    slot.instances
+                        .iter()
+                        .enumerate()
+                        .map(|(m, r)| (m as i32, r)),
+                );
+                for (m, task) in instances.filter(|(_, t)| {
+                    t.state == "running" && (slot.instances.is_empty() || t.map_index >= 0)
+                }) {
+                    lost.push((
+                        InstanceKey {
+                            run_id: id.clone(),
+                            task: i,
+                            map_index: m,
+                        },
+                        task.try_number,
+                        open.remove(&(task.run_id.clone(), task.task_id.clone(), m)),
+                    ));
                 }
             }
             self.runs.insert(id.clone(), run);
             if state == "queued" {
-                self.queued.entry(pipeline).or_default().push_back(id.clone());
+                self.queued
+                    .entry(pipeline)
+                    .or_default()
+                    .push_back(id.clone());
             } else {
                 *self.running_runs.entry(pipeline).or_default() += 1;
             }
@@ -77,7 +105,12 @@ impl Core {
                     attempt.error = Some("the server stopped while this attempt ran".into());
                     self.batch.push(Mutation::PutAttempt(attempt));
                 }
-                self.attempt_failed(&key, try_number, FailureKind::Failed, "lost: the server stopped while this attempt ran".into());
+                self.attempt_failed(
+                    &key,
+                    try_number,
+                    FailureKind::Failed,
+                    "lost: the server stopped while this attempt ran".into(),
+                );
             }
             if state == "running" {
                 self.activate(&id);
@@ -90,8 +123,21 @@ impl Core {
             attempt.ended_at = Some(now_us());
             self.batch.push(Mutation::PutAttempt(attempt));
         }
-        for name in self.catalog.pipelines.keys().filter(|n| self.catalog.pipelines[*n].pipeline.schedule.is_some()).cloned().collect::<Vec<_>>() {
-            let dates = store.runs(Some(&name), 1000).await?.into_iter().filter(|r| r.run_type != "manual").map(|r| r.logical_date).collect();
+        for name in self
+            .catalog
+            .pipelines
+            .keys()
+            .filter(|n| self.catalog.pipelines[*n].pipeline.schedule.is_some())
+            .cloned()
+            .collect::<Vec<_>>()
+        {
+            let dates = store
+                .runs(Some(&name), 1000)
+                .await?
+                .into_iter()
+                .filter(|r| r.run_type != "manual")
+                .map(|r| r.logical_date)
+                .collect();
             self.logical_dates.insert(name, dates);
         }
         let queued: Vec<String> = self.queued.keys().cloned().collect();
@@ -111,8 +157,17 @@ impl Core {
     }
 
     /// A pipeline version: the one in force if it matches, else parsed from the stored source.
-    pub(super) async fn load_version(&self, pipeline: &str, version: &str) -> Result<Option<Arc<PipelineVersion>>, StoreError> {
-        if let Some(current) = self.catalog.pipelines.get(pipeline).filter(|v| v.pipeline.version == version) {
+    pub(super) async fn load_version(
+        &self,
+        pipeline: &str,
+        version: &str,
+    ) -> Result<Option<Arc<PipelineVersion>>, StoreError> {
+        if let Some(current) = self
+            .catalog
+            .pipelines
+            .get(pipeline)
+            .filter(|v| v.pipeline.version == version)
+        {
             return Ok(Some(current.clone()));
         }
         load_stored_version(self.shared.store.as_ref(), pipeline, version).await
@@ -120,8 +175,14 @@ impl Core {
 }
 
 /// Parses a pipeline version kept in the store.
-pub(crate) async fn load_stored_version(store: &dyn weir_store::Store, pipeline: &str, version: &str) -> Result<Option<Arc<PipelineVersion>>, StoreError> {
-    let Some(stored) = store.pipeline_version(pipeline, version).await? else { return Ok(None) };
+pub(crate) async fn load_stored_version(
+    store: &dyn weir_store::Store,
+    pipeline: &str,
+    version: &str,
+) -> Result<Option<Arc<PipelineVersion>>, StoreError> {
+    let Some(stored) = store.pipeline_version(pipeline, version).await? else {
+        return Ok(None);
+    };
     match parse_pipeline(&stored.path, pipeline, &stored.source) {
         Ok(parsed) => Ok(Some(Arc::new(PipelineVersion::new(parsed)))),
         Err(problems) => {

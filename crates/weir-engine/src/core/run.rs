@@ -31,17 +31,26 @@ pub(crate) struct Slot {
 }
 
 impl RunState {
-    pub fn new(record: RunRecord, version: Arc<PipelineVersion>, mut tasks: Vec<TaskRecord>) -> RunState {
+    pub fn new(
+        record: RunRecord,
+        version: Arc<PipelineVersion>,
+        mut tasks: Vec<TaskRecord>,
+    ) -> RunState {
         let id: Arc<str> = Arc::from(record.id.as_str());
         let mut slots: Vec<Slot> = version
             .pipeline
             .tasks
             .values()
-            .map(|task| Slot { record: new_task_record(&record.id, &task.id, -1, task.retry.retries as i32 + 1), instances: Vec::new() })
+            .map(|task| Slot {
+                record: new_task_record(&record.id, &task.id, -1, task.retry.retries as i32 + 1),
+                instances: Vec::new(),
+            })
             .collect();
         tasks.sort_by_key(|t| t.map_index);
         for task in tasks.into_iter().filter(|t| t.state != "removed") {
-            let Some(i) = version.task_index(&task.task_id) else { continue };
+            let Some(i) = version.task_index(&task.task_id) else {
+                continue;
+            };
             let slot = &mut slots[i];
             if task.map_index < 0 {
                 slot.record = task;
@@ -49,22 +58,46 @@ impl RunState {
                 slot.instances.push(task);
             }
         }
-        let open_slots = slots.iter().filter(|s| !is_terminal(&s.record.state)).count();
-        RunState { id, record, version, slots, open_slots, running: 0, deferred: Vec::new() }
+        let open_slots = slots
+            .iter()
+            .filter(|s| !is_terminal(&s.record.state))
+            .count();
+        RunState {
+            id,
+            record,
+            version,
+            slots,
+            open_slots,
+            running: 0,
+            deferred: Vec::new(),
+        }
     }
 
     pub fn instance(&self, task: usize, map_index: i32) -> Option<&TaskRecord> {
         let slot = self.slots.get(task)?;
-        if map_index < 0 { Some(&slot.record) } else { slot.instances.get(map_index as usize) }
+        if map_index < 0 {
+            Some(&slot.record)
+        } else {
+            slot.instances.get(map_index as usize)
+        }
     }
 
     pub fn instance_mut(&mut self, task: usize, map_index: i32) -> Option<&mut TaskRecord> {
         let slot = self.slots.get_mut(task)?;
-        if map_index < 0 { Some(&mut slot.record) } else { slot.instances.get_mut(map_index as usize) }
+        if map_index < 0 {
+            Some(&mut slot.record)
+        } else {
+            slot.instances.get_mut(map_index as usize)
+        }
     }
 
     pub fn task_id(&self, task: usize) -> &str {
-        self.version.pipeline.tasks.get_index(task).map(|(k, _)| k.as_str()).unwrap_or("?")
+        self.version
+            .pipeline
+            .tasks
+            .get_index(task)
+            .map(|(k, _)| k.as_str())
+            .unwrap_or("?")
     }
 
     /// The template context of a task instance: Airflow's names where Airflow has one.
@@ -75,8 +108,20 @@ impl RunState {
         let logical = local(self.record.logical_date);
         let mut tasks = Map::new();
         for (i, slot) in self.slots.iter().enumerate() {
-            let output = if slot.instances.is_empty() { slot.record.output.clone() } else { Some(Value::Array(slot.instances.iter().map(|t| t.output.clone().unwrap_or(Value::Null)).collect())) };
-            tasks.insert(self.task_id(i).to_string(), json!({ "state": slot.record.state, "output": output.unwrap_or(Value::Null) }));
+            let output = if slot.instances.is_empty() {
+                slot.record.output.clone()
+            } else {
+                Some(Value::Array(
+                    slot.instances
+                        .iter()
+                        .map(|t| t.output.clone().unwrap_or(Value::Null))
+                        .collect(),
+                ))
+            };
+            tasks.insert(
+                self.task_id(i).to_string(),
+                json!({ "state": slot.record.state, "output": output.unwrap_or(Value::Null) }),
+            );
         }
         let mut context = json!({
             "ds": logical.format("%Y-%m-%d").to_string(),
@@ -104,7 +149,12 @@ impl RunState {
     }
 }
 
-pub(crate) fn new_task_record(run_id: &str, task_id: &str, map_index: i32, max_tries: i32) -> TaskRecord {
+pub(crate) fn new_task_record(
+    run_id: &str,
+    task_id: &str,
+    map_index: i32,
+    max_tries: i32,
+) -> TaskRecord {
     TaskRecord {
         run_id: run_id.to_string(),
         task_id: task_id.to_string(),

@@ -22,10 +22,22 @@ impl Core {
     }
 
     pub(super) fn schedule_pipeline(&mut self, name: &str) {
-        let Some(version) = self.catalog.pipelines.get(name).cloned() else { return };
+        let Some(version) = self.catalog.pipelines.get(name).cloned() else {
+            return;
+        };
         let pipeline = &version.pipeline;
-        let Some(schedule) = pipeline.schedule.as_ref() else { return };
-        let state = self.schedule_state.entry(name.to_string()).or_insert_with(|| ScheduleStateRecord { pipeline: name.to_string(), last_interval_end: None, paused: false }).clone();
+        let Some(schedule) = pipeline.schedule.as_ref() else {
+            return;
+        };
+        let state = self
+            .schedule_state
+            .entry(name.to_string())
+            .or_insert_with(|| ScheduleStateRecord {
+                pipeline: name.to_string(),
+                last_interval_end: None,
+                paused: false,
+            })
+            .clone();
         if state.paused {
             return;
         }
@@ -34,7 +46,11 @@ impl Core {
         let last_end = state.last_interval_end.map(from_us);
         // Without a start date, the schedule starts when weir first sees the pipeline.
         let start = pipeline.start_date.or(last_end).unwrap_or(now);
-        let limit = if pipeline.catchup { CATCHUP_BATCH } else { 1_000_000 };
+        let limit = if pipeline.catchup {
+            CATCHUP_BATCH
+        } else {
+            1_000_000
+        };
         let mut due = schedule.due_intervals(tz, start, last_end, now, limit);
         if let Some(end_date) = pipeline.end_date {
             due.retain(|i| i.start <= end_date);
@@ -48,27 +64,56 @@ impl Core {
         for interval in due {
             let logical = to_us(interval.start);
             new_end = Some(new_end.unwrap_or(i64::MIN).max(to_us(interval.end)));
-            if first_sight || self.logical_dates.get(name).is_some_and(|d| d.contains(&logical)) {
+            if first_sight
+                || self
+                    .logical_dates
+                    .get(name)
+                    .is_some_and(|d| d.contains(&logical))
+            {
                 continue;
             }
             let id = scheduled_run_id(name, "scheduled", logical);
             let params = serde_json::Value::Object(pipeline.params.clone());
-            self.create_run(&version, id, "scheduled", logical, logical, to_us(interval.end), params);
+            self.create_run(
+                &version,
+                id,
+                "scheduled",
+                logical,
+                logical,
+                to_us(interval.end),
+                params,
+            );
         }
         if first_sight && new_end.is_none() {
             new_end = Some(to_us(now));
         }
         if new_end != state.last_interval_end {
-            let record = ScheduleStateRecord { pipeline: name.to_string(), last_interval_end: new_end, paused: false };
+            let record = ScheduleStateRecord {
+                pipeline: name.to_string(),
+                last_interval_end: new_end,
+                paused: false,
+            };
             self.schedule_state.insert(name.to_string(), record.clone());
             self.batch.push(Mutation::PutScheduleState(record));
         }
-        let next = if more { Some(now) } else { schedule.next_after(now, tz) };
+        let next = if more {
+            Some(now)
+        } else {
+            schedule.next_after(now, tz)
+        };
         if let Some(next) = next {
-            let within_end = pipeline.end_date.is_none_or(|end| next <= end + chrono::Duration::days(366));
+            let within_end = pipeline
+                .end_date
+                .is_none_or(|end| next <= end + chrono::Duration::days(366));
             if within_end {
-                self.timers.retain(|_, t| !matches!(t, Timer::Schedule { pipeline } if pipeline == name));
-                self.add_timer(to_us(next), Timer::Schedule { pipeline: name.to_string() });
+                self.timers
+                    .retain(|_, t| !matches!(t, Timer::Schedule { pipeline } if pipeline == name));
+                self.add_timer(
+                    to_us(next),
+                    Timer::Schedule {
+                        pipeline: name.to_string(),
+                    },
+                );
             }
         }
     }
@@ -77,15 +122,27 @@ impl Core {
 impl Core {
     /// Re-reads the definitions; a file that no longer parses keeps its last good version.
     pub(super) fn reload(&mut self) {
-        let mut catalog = crate::project::load_pipelines(&self.shared.project_dir, Some(&self.catalog));
-        catalog.problems.extend(crate::project::check_pools(&catalog, &self.shared.config));
-        for problem in catalog.problems.iter().filter(|p| !self.catalog.problems.contains(p)) {
+        let mut catalog =
+            crate::project::load_pipelines(&self.shared.project_dir, Some(&self.catalog));
+        catalog
+            .problems
+            .extend(crate::project::check_pools(&catalog, &self.shared.config));
+        for problem in catalog
+            .problems
+            .iter()
+            .filter(|p| !self.catalog.problems.contains(p))
+        {
             tracing::warn!("{problem}");
         }
         let changed: Vec<String> = catalog
             .pipelines
             .iter()
-            .filter(|(name, v)| self.catalog.pipelines.get(*name).is_none_or(|old| old.pipeline.version != v.pipeline.version))
+            .filter(|(name, v)| {
+                self.catalog
+                    .pipelines
+                    .get(*name)
+                    .is_none_or(|old| old.pipeline.version != v.pipeline.version)
+            })
             .map(|(name, _)| name.clone())
             .collect();
         for name in &changed {
@@ -104,7 +161,11 @@ impl Core {
             .values()
             .map(|v| {
                 let p = &v.pipeline;
-                let next_run_at = self.timers.iter().find(|(_, t)| matches!(t, Timer::Schedule { pipeline } if *pipeline == p.name)).map(|((due, _), _)| crate::time::format_us(*due));
+                let next_run_at = self
+                    .timers
+                    .iter()
+                    .find(|(_, t)| matches!(t, Timer::Schedule { pipeline } if *pipeline == p.name))
+                    .map(|((due, _), _)| crate::time::format_us(*due));
                 crate::handle::PipelineInfo {
                     name: p.name.clone(),
                     file: p.file.clone(),

@@ -14,7 +14,9 @@ use crate::time::now_us;
 
 impl Core {
     pub(super) fn on_spawned(&mut self, key: InstanceKey, try_number: i32, pid: i32) {
-        let Some(current) = self.running_attempts.get_mut(&key) else { return };
+        let Some(current) = self.running_attempts.get_mut(&key) else {
+            return;
+        };
         if current.try_number != try_number {
             return;
         }
@@ -25,8 +27,19 @@ impl Core {
         self.batch.push(Mutation::PutAttempt(attempt));
     }
 
-    pub(super) fn on_finished(&mut self, key: InstanceKey, try_number: i32, outcome: ActionOutcome, (began, ended): (i64, i64)) {
-        let Some((pid, task_id)) = self.running_attempts.get(&key).filter(|a| a.try_number == try_number).map(|a| (a.pid, a.task_id.clone())) else {
+    pub(super) fn on_finished(
+        &mut self,
+        key: InstanceKey,
+        try_number: i32,
+        outcome: ActionOutcome,
+        (began, ended): (i64, i64),
+    ) {
+        let Some((pid, task_id)) = self
+            .running_attempts
+            .get(&key)
+            .filter(|a| a.try_number == try_number)
+            .map(|a| (a.pid, a.task_id.clone()))
+        else {
             return; // a stale report: the attempt was already settled
         };
         let mut attempt = self.attempt_record(&key, &task_id, try_number);
@@ -37,16 +50,30 @@ impl Core {
         attempt.exit_code = outcome.exit_code;
         let Some(run) = self.runs.get_mut(&key.run_id) else {
             // The run ended (cancelled) while this attempt was stopping: record how it ended.
-            attempt.state = outcome.result.as_ref().err().map(|e| e.kind.attempt_state()).unwrap_or("success").to_string();
+            attempt.state = outcome
+                .result
+                .as_ref()
+                .err()
+                .map(|e| e.kind.attempt_state())
+                .unwrap_or("success")
+                .to_string();
             attempt.error = outcome.result.err().map(|e| e.message);
             self.batch.push(Mutation::PutAttempt(attempt));
             return;
         };
-        let is_current = run.instance(key.task, key.map_index).is_some_and(|t| t.state == "running" && t.try_number == try_number);
+        let is_current = run
+            .instance(key.task, key.map_index)
+            .is_some_and(|t| t.state == "running" && t.try_number == try_number);
         if !is_current {
             // Marked by hand or cancelled meanwhile: the attempt's result no longer decides anything.
             attempt.state = "cancelled".into();
-            attempt.error = Some(outcome.result.err().map(|e| e.message).unwrap_or_else(|| "finished after the task was marked".into()));
+            attempt.error = Some(
+                outcome
+                    .result
+                    .err()
+                    .map(|e| e.message)
+                    .unwrap_or_else(|| "finished after the task was marked".into()),
+            );
             self.batch.push(Mutation::PutAttempt(attempt));
             return;
         }
@@ -55,7 +82,9 @@ impl Core {
             Ok(output) => {
                 attempt.state = "success".into();
                 self.batch.push(Mutation::PutAttempt(attempt));
-                let Some(record) = run.instance_mut(key.task, key.map_index) else { return };
+                let Some(record) = run.instance_mut(key.task, key.map_index) else {
+                    return;
+                };
                 record.output = output;
                 record.error = None;
                 record.started_at = Some(began);
@@ -63,7 +92,12 @@ impl Core {
                 record.ended_at = Some(ended);
                 let record = record.clone();
                 self.batch.push(Mutation::PutTask(record));
-                self.event(&key.run_id, Some((&task_id, key.map_index, try_number)), "success", None);
+                self.event(
+                    &key.run_id,
+                    Some((&task_id, key.map_index, try_number)),
+                    "success",
+                    None,
+                );
                 metrics::counter!("weir_task_attempts_total", "state" => "success").increment(1);
                 self.instance_ended(&key);
             }
@@ -78,13 +112,36 @@ impl Core {
     }
 
     /// Applies the retry policy to a failed attempt of a running instance.
-    pub(super) fn attempt_failed(&mut self, key: &InstanceKey, try_number: i32, kind: FailureKind, message: String) {
-        let Some(run) = self.runs.get_mut(&key.run_id) else { return };
+    pub(super) fn attempt_failed(
+        &mut self,
+        key: &InstanceKey,
+        try_number: i32,
+        kind: FailureKind,
+        message: String,
+    ) {
+        let Some(run) = self.runs.get_mut(&key.run_id) else {
+            return;
+        };
         let task_id = run.task_id(key.task).to_string();
-        let Some(task) = run.version.pipeline.tasks.get_index(key.task).map(|(_, t)| t.clone()) else { return };
-        let Some(record) = run.instance_mut(key.task, key.map_index) else { return };
+        let Some(task) = run
+            .version
+            .pipeline
+            .tasks
+            .get_index(key.task)
+            .map(|(_, t)| t.clone())
+        else {
+            return;
+        };
+        let Some(record) = run.instance_mut(key.task, key.map_index) else {
+            return;
+        };
         let reason = match kind {
-            FailureKind::TimedOut => format!("timed out after {}", task.timeout.map(weir_model::duration::format_duration).unwrap_or_default()),
+            FailureKind::TimedOut => format!(
+                "timed out after {}",
+                task.timeout
+                    .map(weir_model::duration::format_duration)
+                    .unwrap_or_default()
+            ),
             _ => message,
         };
         record.error = Some(reason.clone());
@@ -95,24 +152,49 @@ impl Core {
             record.next_try_at = Some(due);
             let record = record.clone();
             self.batch.push(Mutation::PutTask(record));
-            let message = format!("{reason}; retry {} of {} in {}", try_number, record_retries(&self.runs[&key.run_id], key), weir_model::duration::format_duration(delay));
-            self.event(&key.run_id, Some((&task_id, key.map_index, try_number)), "up_for_retry", Some(message));
-            self.add_timer(due, Timer::Retry { key: key.clone(), try_number });
+            let message = format!(
+                "{reason}; retry {} of {} in {}",
+                try_number,
+                record_retries(&self.runs[&key.run_id], key),
+                weir_model::duration::format_duration(delay)
+            );
+            self.event(
+                &key.run_id,
+                Some((&task_id, key.map_index, try_number)),
+                "up_for_retry",
+                Some(message),
+            );
+            self.add_timer(
+                due,
+                Timer::Retry {
+                    key: key.clone(),
+                    try_number,
+                },
+            );
         } else {
             touch(record, "failed");
             let record = record.clone();
             self.batch.push(Mutation::PutTask(record));
-            self.event(&key.run_id, Some((&task_id, key.map_index, try_number)), "failed", Some(reason));
+            self.event(
+                &key.run_id,
+                Some((&task_id, key.map_index, try_number)),
+                "failed",
+                Some(reason),
+            );
             self.instance_ended(key);
         }
     }
 
     pub(super) fn on_retry_due(&mut self, key: InstanceKey, try_number: i32) {
-        let Some(run) = self.runs.get_mut(&key.run_id) else { return };
+        let Some(run) = self.runs.get_mut(&key.run_id) else {
+            return;
+        };
         if run.record.state != "running" {
             return;
         }
-        let Some(record) = run.instance_mut(key.task, key.map_index) else { return };
+        let Some(record) = run.instance_mut(key.task, key.map_index) else {
+            return;
+        };
         if record.state != "up_for_retry" || record.try_number != try_number {
             return;
         }
@@ -132,26 +214,50 @@ impl Core {
 
     /// When every instance of a mapped task has ended, the task ends: success if all succeeded.
     pub(super) fn settle_mapped(&mut self, run_id: &Arc<str>, task: usize) {
-        let Some(run) = self.runs.get_mut(run_id) else { return };
+        let Some(run) = self.runs.get_mut(run_id) else {
+            return;
+        };
         let slot = &mut run.slots[task];
-        if slot.instances.iter().any(|t| !is_terminal(&t.state)) || is_terminal(&slot.record.state) {
+        if slot.instances.iter().any(|t| !is_terminal(&t.state)) || is_terminal(&slot.record.state)
+        {
             return;
         }
-        let failed = slot.instances.iter().filter(|t| is_failure(&t.state)).count();
+        let failed = slot
+            .instances
+            .iter()
+            .filter(|t| is_failure(&t.state))
+            .count();
         let state = if failed > 0 { "failed" } else { "success" };
-        slot.record.output = Some(Value::Array(slot.instances.iter().map(|t| t.output.clone().unwrap_or(Value::Null)).collect()));
-        slot.record.error = (failed > 0).then(|| format!("{failed} of {} mapped instances failed", slot.instances.len()));
+        slot.record.output = Some(Value::Array(
+            slot.instances
+                .iter()
+                .map(|t| t.output.clone().unwrap_or(Value::Null))
+                .collect(),
+        ));
+        slot.record.error = (failed > 0).then(|| {
+            format!(
+                "{failed} of {} mapped instances failed",
+                slot.instances.len()
+            )
+        });
         touch(&mut slot.record, state);
         let record = slot.record.clone();
         let message = record.error.clone();
         self.batch.push(Mutation::PutTask(record.clone()));
-        self.event(run_id, Some((&record.task_id, -1, record.try_number)), state, message);
+        self.event(
+            run_id,
+            Some((&record.task_id, -1, record.try_number)),
+            state,
+            message,
+        );
         self.slot_ended(run_id, task);
     }
 
     /// A task (slot) reached a terminal state: count it, decide its downstream tasks, maybe end the run.
     pub(super) fn slot_ended(&mut self, run_id: &Arc<str>, task: usize) {
-        let Some(run) = self.runs.get_mut(run_id) else { return };
+        let Some(run) = self.runs.get_mut(run_id) else {
+            return;
+        };
         run.open_slots = run.open_slots.saturating_sub(1);
         let downstream = run.version.downstream[task].clone();
         for d in downstream {
@@ -162,47 +268,93 @@ impl Core {
 
     /// Applies the trigger rule of a pending task whose upstream tasks changed.
     pub(super) fn decide(&mut self, run_id: &Arc<str>, task: usize) {
-        let Some(run) = self.runs.get_mut(run_id) else { return };
+        let Some(run) = self.runs.get_mut(run_id) else {
+            return;
+        };
         if run.slots[task].record.state != "pending" {
             return;
         }
         let rule = run.version.pipeline.tasks[task].trigger_rule;
-        let upstream = run.version.upstream[task].iter().map(|&u| run.slots[u].record.state.as_str());
+        let upstream = run.version.upstream[task]
+            .iter()
+            .map(|&u| run.slots[u].record.state.as_str());
         match evaluate(rule, upstream) {
             Readiness::Wait => {}
-            Readiness::Run if run.version.pipeline.tasks[task].map_over.is_some() => self.expand(run_id, task),
+            Readiness::Run if run.version.pipeline.tasks[task].map_over.is_some() => {
+                self.expand(run_id, task)
+            }
             Readiness::Run => {
                 run.slots[task].record.state = "queued".into();
-                self.enqueue(InstanceKey { run_id: run_id.clone(), task, map_index: -1 });
+                self.enqueue(InstanceKey {
+                    run_id: run_id.clone(),
+                    task,
+                    map_index: -1,
+                });
             }
             Readiness::Skip => self.end_without_running(run_id, task, "skipped", None),
-            Readiness::UpstreamFailed => self.end_without_running(run_id, task, "upstream_failed", Some("an upstream task failed".into())),
+            Readiness::UpstreamFailed => self.end_without_running(
+                run_id,
+                task,
+                "upstream_failed",
+                Some("an upstream task failed".into()),
+            ),
         }
     }
 
-    pub(super) fn end_without_running(&mut self, run_id: &Arc<str>, task: usize, state: &str, message: Option<String>) {
-        let Some(run) = self.runs.get_mut(run_id) else { return };
+    pub(super) fn end_without_running(
+        &mut self,
+        run_id: &Arc<str>,
+        task: usize,
+        state: &str,
+        message: Option<String>,
+    ) {
+        let Some(run) = self.runs.get_mut(run_id) else {
+            return;
+        };
         let record = &mut run.slots[task].record;
         touch(record, state);
         record.error = message.clone();
         let record = record.clone();
         self.batch.push(Mutation::PutTask(record.clone()));
-        self.event(run_id, Some((&record.task_id, -1, record.try_number)), state, message);
+        self.event(
+            run_id,
+            Some((&record.task_id, -1, record.try_number)),
+            state,
+            message,
+        );
         self.slot_ended(run_id, task);
     }
 
     /// Dynamic fan-out: evaluates `map_over` and creates one instance per element.
     fn expand(&mut self, run_id: &Arc<str>, task: usize) {
-        let Some(run) = self.runs.get_mut(run_id) else { return };
-        let Some(expr) = run.version.pipeline.tasks[task].map_over.clone() else { return };
+        let Some(run) = self.runs.get_mut(run_id) else {
+            return;
+        };
+        let Some(expr) = run.version.pipeline.tasks[task].map_over.clone() else {
+            return;
+        };
         let items = weir_model::template::evaluate(&expr, &run.context(task, -1, 0));
         let items = match items {
             Ok(Value::Array(items)) => items,
-            Ok(other) => return self.fail_slot(run_id, task, format!("map_over `{expr}` must give a list, got {}", kind_of(&other))),
+            Ok(other) => {
+                return self.fail_slot(
+                    run_id,
+                    task,
+                    format!(
+                        "map_over `{expr}` must give a list, got {}",
+                        kind_of(&other)
+                    ),
+                );
+            }
             Err(e) => return self.fail_slot(run_id, task, format!("map_over `{expr}`: {e}")),
         };
         if items.is_empty() {
-            return self.end_without_running(run_id, task, "skipped", Some("map_over gave an empty list".into()));
+            return self.end_without_running(
+                run_id,
+                task,
+                "skipped",
+                Some("map_over gave an empty list".into()),
+            );
         }
         let slot = &mut run.slots[task];
         let max_tries = slot.record.max_tries;
@@ -220,12 +372,26 @@ impl Core {
         slot.record.state = "running".into();
         slot.record.started_at = Some(now_us());
         let count = slot.instances.len();
-        let mut mutations: Vec<Mutation> = slot.instances.iter().cloned().map(Mutation::PutTask).collect();
+        let mut mutations: Vec<Mutation> = slot
+            .instances
+            .iter()
+            .cloned()
+            .map(Mutation::PutTask)
+            .collect();
         mutations.push(Mutation::PutTask(slot.record.clone()));
         self.batch.extend(mutations);
-        self.event(run_id, Some((&task_id, -1, 0)), "running", Some(format!("mapped over {count} items")));
+        self.event(
+            run_id,
+            Some((&task_id, -1, 0)),
+            "running",
+            Some(format!("mapped over {count} items")),
+        );
         for i in 0..count {
-            self.enqueue(InstanceKey { run_id: run_id.clone(), task, map_index: i as i32 });
+            self.enqueue(InstanceKey {
+                run_id: run_id.clone(),
+                task,
+                map_index: i as i32,
+            });
         }
     }
 
@@ -235,7 +401,9 @@ impl Core {
 
     /// Ends the run once every task has ended; starts the next queued run of its pipeline.
     pub(super) fn maybe_finish_run(&mut self, run_id: &Arc<str>) {
-        let Some(run) = self.runs.get(run_id) else { return };
+        let Some(run) = self.runs.get(run_id) else {
+            return;
+        };
         if run.open_slots > 0 || run.record.state != "running" {
             return;
         }
@@ -245,19 +413,26 @@ impl Core {
 
     /// Moves a run to a terminal state and lets it go from memory.
     pub(super) fn finish_run(&mut self, run_id: &Arc<str>, state: &str, message: Option<String>) {
-        let Some(mut run) = self.runs.remove(run_id) else { return };
+        let Some(mut run) = self.runs.remove(run_id) else {
+            return;
+        };
         let was_running = run.record.state == "running";
         run.record.state = state.to_string();
         run.record.ended_at = Some(now_us());
         let pipeline = &run.version.pipeline;
-        let notifications = if state == "success" { &pipeline.on_success } else { &pipeline.on_failure };
+        let notifications = if state == "success" {
+            &pipeline.on_success
+        } else {
+            &pipeline.on_failure
+        };
         run.record.notified = notifications.is_empty();
         self.batch.push(Mutation::PutRun(run.record.clone()));
         self.event(run_id, None, state, message);
         metrics::counter!("weir_runs_total", "state" => state.to_string()).increment(1);
         self.changed.push(run.record.clone());
         if !run.record.notified {
-            self.notifications.push((run.record.clone(), run.version.clone()));
+            self.notifications
+                .push((run.record.clone(), run.version.clone()));
         }
         let name = run.record.pipeline.clone();
         if was_running {
@@ -272,7 +447,9 @@ impl Core {
 }
 
 fn record_retries(run: &super::RunState, key: &InstanceKey) -> i32 {
-    run.instance(key.task, key.map_index).map(|t| t.max_tries - 1).unwrap_or(0)
+    run.instance(key.task, key.map_index)
+        .map(|t| t.max_tries - 1)
+        .unwrap_or(0)
 }
 
 fn kind_of(value: &Value) -> &'static str {

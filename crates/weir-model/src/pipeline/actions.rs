@@ -17,7 +17,10 @@ pub(super) fn is_action_key(key: &str) -> bool {
 
 /// Every key that selects an action or belongs to one.
 pub(super) fn action_keys() -> Vec<&'static str> {
-    action_kinds().iter().flat_map(|k| std::iter::once(k.name).chain(k.extra_keys.iter().copied())).collect()
+    action_kinds()
+        .iter()
+        .flat_map(|k| std::iter::once(k.name).chain(k.extra_keys.iter().copied()))
+        .collect()
 }
 
 /// Builds the action of `owner` (e.g. "task `extract`", defined at `owner_pos`) from its
@@ -31,17 +34,30 @@ pub(super) fn action(
     alternatives: &[&str],
     params: Option<&Map<String, Json>>,
 ) -> Option<ActionSpec> {
-    let selected: Vec<&Entry> = entries.iter().copied().filter(|e| action_kind(&e.key).is_some()).collect();
+    let selected: Vec<&Entry> = entries
+        .iter()
+        .copied()
+        .filter(|e| action_kind(&e.key).is_some())
+        .collect();
     let (entry, kind) = match selected.as_slice() {
         [] => {
             let names: Vec<&str> = action_kinds().iter().map(|k| k.name).collect();
             let also: String = alternatives.iter().map(|a| format!("`{a}` or ")).collect();
-            ctx.problem(owner_pos, format!("{owner} has no action: add {also}one of {}", names.join(", ")));
+            ctx.problem(
+                owner_pos,
+                format!(
+                    "{owner} has no action: add {also}one of {}",
+                    names.join(", ")
+                ),
+            );
             return None;
         }
         [one] => (*one, action_kind(&one.key)?),
         [first, second, ..] => {
-            let message = format!("{owner} has two actions, `{}` and `{}`: keep one", first.key, second.key);
+            let message = format!(
+                "{owner} has two actions, `{}` and `{}`: keep one",
+                first.key, second.key
+            );
             ctx.problem(second.key_pos, message);
             return None;
         }
@@ -50,8 +66,17 @@ pub(super) fn action(
     let mut config = Map::new();
     for e in entries {
         if e.key != entry.key && !kind.extra_keys.contains(&e.key.as_str()) {
-            let owner_kind = action_kinds().iter().find(|k| k.extra_keys.contains(&e.key.as_str())).map_or("another", |k| k.name);
-            ctx.problem(e.key_pos, format!("`{}` belongs to the `{owner_kind}` action, but {owner} runs `{}`", e.key, kind.name));
+            let owner_kind = action_kinds()
+                .iter()
+                .find(|k| k.extra_keys.contains(&e.key.as_str()))
+                .map_or("another", |k| k.name);
+            ctx.problem(
+                e.key_pos,
+                format!(
+                    "`{}` belongs to the `{owner_kind}` action, but {owner} runs `{}`",
+                    e.key, kind.name
+                ),
+            );
             ok = false;
             continue;
         }
@@ -81,11 +106,19 @@ pub(super) fn action(
         ctx.problem(pos, err.message);
         return None;
     }
-    Some(ActionSpec { kind: kind.name.to_string(), config })
+    Some(ActionSpec {
+        kind: kind.name.to_string(),
+        config,
+    })
 }
 
 /// `on_success:` / `on_failure:`: one notification or a list of them.
-pub(super) fn notifications(ctx: &mut Ctx<'_>, key: &str, node: &Node, params: Option<&Map<String, Json>>) -> Vec<Notification> {
+pub(super) fn notifications(
+    ctx: &mut Ctx<'_>,
+    key: &str,
+    node: &Node,
+    params: Option<&Map<String, Json>>,
+) -> Vec<Notification> {
     let items: Vec<&Node> = match &node.value {
         Value::Null => return Vec::new(),
         Value::Seq(items) => items.iter().collect(),
@@ -106,7 +139,13 @@ pub(super) fn notifications(ctx: &mut Ctx<'_>, key: &str, node: &Node, params: O
     out
 }
 
-fn notification(ctx: &mut Ctx<'_>, key: &str, pos: Pos, entries: &[Entry], params: Option<&Map<String, Json>>) -> Option<Notification> {
+fn notification(
+    ctx: &mut Ctx<'_>,
+    key: &str,
+    pos: Pos,
+    entries: &[Entry],
+    params: Option<&Map<String, Json>>,
+) -> Option<Notification> {
     let owner = format!("the `{key}` notification");
     let mut webhook = None;
     let mut action_entries = Vec::new();
@@ -119,24 +158,41 @@ fn notification(ctx: &mut Ctx<'_>, key: &str, pos: Pos, entries: &[Entry], param
         } else {
             let mut valid = action_keys();
             valid.push("webhook");
-            let suggestion = unknown_key(ctx, &e.key, e.key_pos, &format!("`{key}` notification"), &valid);
-            misspelled_action |= suggestion.is_some_and(|s| s == "webhook" || action_kind(s).is_some());
+            let suggestion = unknown_key(
+                ctx,
+                &e.key,
+                e.key_pos,
+                &format!("`{key}` notification"),
+                &valid,
+            );
+            misspelled_action |=
+                suggestion.is_some_and(|s| s == "webhook" || action_kind(s).is_some());
         }
     }
     let Some(webhook) = webhook else {
         if misspelled_action && action_entries.is_empty() {
             return None; // already reported: "has no action" would only repeat it
         }
-        return action(ctx, &owner, pos, &action_entries, &["webhook"], params).map(Notification::Action);
+        return action(ctx, &owner, pos, &action_entries, &["webhook"], params)
+            .map(Notification::Action);
     };
     if let Some(other) = action_entries.first() {
-        ctx.problem(other.key_pos, format!("{owner} has both `webhook` and `{}`: a notification is a webhook or an action", other.key));
+        ctx.problem(
+            other.key_pos,
+            format!(
+                "{owner} has both `webhook` and `{}`: a notification is a webhook or an action",
+                other.key
+            ),
+        );
         return None;
     }
     let url = ctx.string("webhook", &webhook.value)?;
     let templated = url.contains("{{");
-    if !templated && !(url.starts_with("http://") || url.starts_with("https://")) {
-        ctx.problem(webhook.value.pos, format!("`webhook` must be an http:// or https:// URL, not `{url}`"));
+    if !(templated || url.starts_with("http://") || url.starts_with("https://")) {
+        ctx.problem(
+            webhook.value.pos,
+            format!("`webhook` must be an http:// or https:// URL, not `{url}`"),
+        );
         return None;
     }
     check_templates(ctx, &webhook.value, params);
@@ -158,19 +214,32 @@ pub(super) fn check_templates(ctx: &mut Ctx<'_>, node: &Node, params: Option<&Ma
                 check_params(ctx, node, params, inner, start);
             }
         }
-        Value::Seq(items) => items.iter().for_each(|item| check_templates(ctx, item, params)),
-        Value::Map(entries) => entries.iter().for_each(|e| check_templates(ctx, &e.value, params)),
+        Value::Seq(items) => items
+            .iter()
+            .for_each(|item| check_templates(ctx, item, params)),
+        Value::Map(entries) => entries
+            .iter()
+            .for_each(|e| check_templates(ctx, &e.value, params)),
         _ => {}
     }
 }
 
 /// Reports `params.NAME` references in `expr` (at byte `start` of `node`'s string) to undeclared params.
-pub(super) fn check_params(ctx: &mut Ctx<'_>, node: &Node, params: &Map<String, Json>, expr: &str, start: usize) {
+pub(super) fn check_params(
+    ctx: &mut Ctx<'_>,
+    node: &Node,
+    params: &Map<String, Json>,
+    expr: &str,
+    start: usize,
+) {
     for (name, offset) in references(expr, "params") {
         if !params.contains_key(&name) {
             let hint = did_you_mean(&name, params.keys().map(String::as_str));
             let pos = node.pos_in_string(ctx.source, start + offset);
-            ctx.problem(pos, format!("`params.{name}` is not declared in `params`{hint}"));
+            ctx.problem(
+                pos,
+                format!("`params.{name}` is not declared in `params`{hint}"),
+            );
         }
     }
 }
@@ -190,7 +259,9 @@ fn expression_blocks(text: &str) -> Vec<(usize, &str)> {
             }
         };
         let inner = at + 2;
-        let Some(len) = text.get(inner..).and_then(|rest| rest.find(close)) else { break };
+        let Some(len) = text.get(inner..).and_then(|rest| rest.find(close)) else {
+            break;
+        };
         out.push((inner, &text[inner..inner + len]));
         from = inner + len + 2;
     }
@@ -244,10 +315,10 @@ pub(super) fn references(expr: &str, root: &str) -> Vec<(String, usize)> {
             }
             Some(b'[') => {
                 let quote = skip_spaces(j + 1);
-                if let Some(&q) = bytes.get(quote).filter(|q| **q == b'"' || **q == b'\'') {
-                    if let Some(len) = expr.get(quote + 1..).and_then(|rest| rest.find(q as char)) {
-                        out.push((expr[quote + 1..quote + 1 + len].to_string(), quote + 1));
-                    }
+                if let Some(&q) = bytes.get(quote).filter(|q| **q == b'"' || **q == b'\'')
+                    && let Some(len) = expr.get(quote + 1..).and_then(|rest| rest.find(q as char))
+                {
+                    out.push((expr[quote + 1..quote + 1 + len].to_string(), quote + 1));
                 }
                 i = j + 1;
             }
@@ -277,10 +348,19 @@ mod tests {
 
     #[test]
     fn finds_references_in_expressions() {
-        let refs = references("tasks.list.output.files + tasks['my-task'].output + x.tasks.no + 'tasks.no'", "tasks");
-        assert_eq!(refs, vec![("list".to_string(), 6), ("my-task".to_string(), 33)]);
+        let refs = references(
+            "tasks.list.output.files + tasks['my-task'].output + x.tasks.no + 'tasks.no'",
+            "tasks",
+        );
+        assert_eq!(
+            refs,
+            vec![("list".to_string(), 6), ("my-task".to_string(), 33)]
+        );
         assert!(references("tasks", "tasks").is_empty());
-        assert_eq!(references("params . region", "params"), vec![("region".to_string(), 9)]);
+        assert_eq!(
+            references("params . region", "params"),
+            vec![("region".to_string(), 9)]
+        );
         assert!(references("mytasks.a", "tasks").is_empty());
         assert!(references("tasks[\"unterminated", "tasks").is_empty());
         assert!(references("params.items()", "params").is_empty());
@@ -289,7 +369,10 @@ mod tests {
     #[test]
     fn finds_expression_blocks() {
         let text = "run {{ a }} and {% if b %}x{% endif %} {# c #} {{ open";
-        let blocks: Vec<&str> = expression_blocks(text).into_iter().map(|(_, s)| s).collect();
+        let blocks: Vec<&str> = expression_blocks(text)
+            .into_iter()
+            .map(|(_, s)| s)
+            .collect();
         assert_eq!(blocks, vec![" a ", " if b ", " endif "]);
         assert_eq!(expression_blocks("{{ a }}")[0].0, 2);
     }

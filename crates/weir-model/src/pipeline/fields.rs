@@ -25,7 +25,10 @@ impl Ctx<'_> {
             Value::Null => None,
             Value::Str(s) => Some(s.clone()),
             _ => {
-                self.problem(node.pos, format!("`{key}` must be a string, not {}", node.describe()));
+                self.problem(
+                    node.pos,
+                    format!("`{key}` must be a string, not {}", node.describe()),
+                );
                 None
             }
         }
@@ -36,7 +39,10 @@ impl Ctx<'_> {
             Value::Null => None,
             Value::Bool(b) => Some(b),
             _ => {
-                self.problem(node.pos, format!("`{key}` must be true or false, not {}", node.describe()));
+                self.problem(
+                    node.pos,
+                    format!("`{key}` must be true or false, not {}", node.describe()),
+                );
                 None
             }
         }
@@ -46,7 +52,9 @@ impl Ctx<'_> {
     pub fn whole(&mut self, key: &str, node: &Node, min: u32) -> Option<u32> {
         match node.value {
             Value::Null => None,
-            Value::Int(i) if i >= i64::from(min) && i <= i64::from(u32::MAX) => u32::try_from(i).ok(),
+            Value::Int(i) if i >= i64::from(min) && i <= i64::from(u32::MAX) => {
+                u32::try_from(i).ok()
+            }
             _ => {
                 self.problem(node.pos, format!("`{key}` must be a whole number ≥ {min}"));
                 None
@@ -72,7 +80,12 @@ impl Ctx<'_> {
         if secs.is_finite() && (0.0..=1e10).contains(&secs) {
             return Some(Duration::from_secs_f64(secs));
         }
-        self.problem(node.pos, format!("`{key}` must be a duration such as 30s, 5m or 1h30m, or a number of seconds ≥ 0"));
+        self.problem(
+            node.pos,
+            format!(
+                "`{key}` must be a duration such as 30s, 5m or 1h30m, or a number of seconds ≥ 0"
+            ),
+        );
         None
     }
 
@@ -89,7 +102,13 @@ impl Ctx<'_> {
                 Value::Str(s) => out.push((s.clone(), item.pos)),
                 // A plain `2024` reads as a number; as a name it means the text written.
                 Value::Int(_) => out.push((item.text.clone(), item.pos)),
-                _ => self.problem(item.pos, format!("`{key}` must be a list of strings; this entry is {}", item.describe())),
+                _ => self.problem(
+                    item.pos,
+                    format!(
+                        "`{key}` must be a list of strings; this entry is {}",
+                        item.describe()
+                    ),
+                ),
             }
         }
         out
@@ -109,8 +128,15 @@ pub(super) struct Settings {
 }
 
 /// The keys [`Settings`] reads; also the keys `default_args` accepts.
-pub(super) const SETTING_KEYS: [&str; 7] =
-    ["retries", "retry_delay", "retry_exponential_backoff", "max_retry_delay", "timeout", "pool", "trigger_rule"];
+pub(super) const SETTING_KEYS: [&str; 7] = [
+    "retries",
+    "retry_delay",
+    "retry_exponential_backoff",
+    "max_retry_delay",
+    "timeout",
+    "pool",
+    "trigger_rule",
+];
 
 impl Settings {
     /// Reads `key` into these settings when it is a setting key; false when it is not one.
@@ -123,7 +149,10 @@ impl Settings {
             "timeout" => {
                 self.timeout = ctx.duration(key, node);
                 if self.timeout == Some(Duration::ZERO) {
-                    ctx.problem(node.pos, "`timeout` must be greater than zero (leave it out for no timeout)");
+                    ctx.problem(
+                        node.pos,
+                        "`timeout` must be greater than zero (leave it out for no timeout)",
+                    );
                 }
             }
             "pool" => {
@@ -143,7 +172,9 @@ impl Settings {
         Settings {
             retries: self.retries.or(defaults.retries),
             retry_delay: self.retry_delay.or(defaults.retry_delay),
-            retry_exponential_backoff: self.retry_exponential_backoff.or(defaults.retry_exponential_backoff),
+            retry_exponential_backoff: self
+                .retry_exponential_backoff
+                .or(defaults.retry_exponential_backoff),
             max_retry_delay: self.max_retry_delay.or(defaults.max_retry_delay),
             timeout: self.timeout.or(defaults.timeout),
             pool: self.pool.or_else(|| defaults.pool.clone()),
@@ -159,27 +190,46 @@ fn trigger_rule(ctx: &mut Ctx<'_>, node: &Node) -> Option<TriggerRule> {
         return Some(*rule);
     }
     let hint = did_you_mean(&name, names);
-    ctx.problem(node.pos, format!("unknown trigger rule `{name}`{hint} (one of {})", names.join(", ")));
+    ctx.problem(
+        node.pos,
+        format!(
+            "unknown trigger rule `{name}`{hint} (one of {})",
+            names.join(", ")
+        ),
+    );
     None
 }
 
 /// `[A-Za-z0-9_][A-Za-z0-9_.-]*`
 pub(super) fn is_task_id(id: &str) -> bool {
     let mut chars = id.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
 /// `[A-Za-z_][A-Za-z0-9_]*`
 pub(super) fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Reports "unknown key `k` in PLACE; did you mean `x`?"; returns the suggestion.
-pub(super) fn unknown_key<'v>(ctx: &mut Ctx<'_>, key: &str, pos: Pos, place: &str, valid: &[&'v str]) -> Option<&'v str> {
+pub(super) fn unknown_key<'v>(
+    ctx: &mut Ctx<'_>,
+    key: &str,
+    pos: Pos,
+    place: &str,
+    valid: &[&'v str],
+) -> Option<&'v str> {
     let suggestion = nearest(key, valid.iter().copied());
-    let hint = suggestion.map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
+    let hint = suggestion
+        .map(|s| format!("; did you mean `{s}`?"))
+        .unwrap_or_default();
     ctx.problem(pos, format!("unknown key `{key}` in {place}{hint}"));
     suggestion
 }

@@ -26,15 +26,21 @@ pub(super) fn check(tasks: &[GraphTask<'_>]) -> (Graph, Vec<(Pos, String)>) {
     for (i, task) in tasks.iter().enumerate() {
         for &(dep, pos) in &task.depends_on {
             match index.get(dep) {
-                Some(&j) if j == i => problems.push((pos, format!("task `{}` depends on itself", task.id))),
+                Some(&j) if j == i => {
+                    problems.push((pos, format!("task `{}` depends on itself", task.id)))
+                }
                 Some(&j) => {
                     if !upstream[i].contains(&j) {
                         upstream[i].push(j);
                     }
                 }
                 None => {
-                    let hint = did_you_mean(dep, tasks.iter().map(|t| t.id).filter(|id| *id != task.id));
-                    let message = format!("task `{}` depends on `{dep}`, which is not a task of this pipeline{hint}", task.id);
+                    let hint =
+                        did_you_mean(dep, tasks.iter().map(|t| t.id).filter(|id| *id != task.id));
+                    let message = format!(
+                        "task `{}` depends on `{dep}`, which is not a task of this pipeline{hint}",
+                        task.id
+                    );
                     problems.push((pos, message));
                 }
             }
@@ -44,7 +50,11 @@ pub(super) fn check(tasks: &[GraphTask<'_>]) -> (Graph, Vec<(Pos, String)>) {
     if graph.topological_order().is_none() {
         for cycle in graph.cycles() {
             let names: Vec<&str> = cycle.iter().map(|&i| tasks[i].id).collect();
-            let message = format!("cycle: {} -> {} (each task depends on the one before it)", names.join(" -> "), names[0]);
+            let message = format!(
+                "cycle: {} -> {} (each task depends on the one before it)",
+                names.join(" -> "),
+                names[0]
+            );
             problems.push((tasks[cycle[0]].pos, message));
         }
     }
@@ -67,7 +77,10 @@ impl Graph {
     pub fn topological_order(&self) -> Option<Vec<usize>> {
         let down = self.downstream();
         let mut waiting: Vec<usize> = self.upstream.iter().map(Vec::len).collect();
-        let mut ready: BinaryHeap<Reverse<usize>> = (0..waiting.len()).filter(|&i| waiting[i] == 0).map(Reverse).collect();
+        let mut ready: BinaryHeap<Reverse<usize>> = (0..waiting.len())
+            .filter(|&i| waiting[i] == 0)
+            .map(Reverse)
+            .collect();
         let mut order = Vec::with_capacity(waiting.len());
         while let Some(Reverse(i)) = ready.pop() {
             order.push(i);
@@ -161,7 +174,11 @@ fn reach(edges: &[Vec<usize>], from: usize) -> HashSet<usize> {
 }
 
 /// The shortest path from `start` back to itself within `group`, without repeating `start`.
-fn shortest_cycle(edges: &[Vec<usize>], start: usize, group: &HashSet<usize>) -> Option<Vec<usize>> {
+fn shortest_cycle(
+    edges: &[Vec<usize>],
+    start: usize,
+    group: &HashSet<usize>,
+) -> Option<Vec<usize>> {
     let mut previous: HashMap<usize, usize> = HashMap::new();
     let mut queue = VecDeque::from([start]);
     while let Some(n) = queue.pop_front() {
@@ -198,17 +215,30 @@ mod tests {
             .map(|(i, (id, deps))| GraphTask {
                 id,
                 pos: Pos::new(i as u32 + 1, 1),
-                depends_on: deps.iter().map(|d| (*d, Pos::new(i as u32 + 1, 10))).collect(),
+                depends_on: deps
+                    .iter()
+                    .map(|d| (*d, Pos::new(i as u32 + 1, 10)))
+                    .collect(),
             })
             .collect()
     }
 
     #[test]
     fn orders_topologically_with_ties_in_file_order() {
-        let t = tasks(&[("load", &["transform"]), ("extract", &[]), ("transform", &["extract"]), ("report", &[])]);
+        let t = tasks(&[
+            ("load", &["transform"]),
+            ("extract", &[]),
+            ("transform", &["extract"]),
+            ("report", &[]),
+        ]);
         let (graph, problems) = check(&t);
         assert!(problems.is_empty());
-        let order: Vec<&str> = graph.topological_order().unwrap().iter().map(|&i| t[i].id).collect();
+        let order: Vec<&str> = graph
+            .topological_order()
+            .unwrap()
+            .iter()
+            .map(|&i| t[i].id)
+            .collect();
         assert_eq!(order, vec!["extract", "transform", "load", "report"]);
         let up: HashSet<&str> = graph.all_upstream(0).iter().map(|&i| t[i].id).collect();
         assert_eq!(up, HashSet::from(["transform", "extract"]));
@@ -229,14 +259,27 @@ mod tests {
 
     #[test]
     fn names_each_cycle_once_in_flow_order() {
-        let t = tasks(&[("a", &["c"]), ("b", &["a"]), ("c", &["b"]), ("d", &["c"]), ("x", &["y"]), ("y", &["x"])]);
+        let t = tasks(&[
+            ("a", &["c"]),
+            ("b", &["a"]),
+            ("c", &["b"]),
+            ("d", &["c"]),
+            ("x", &["y"]),
+            ("y", &["x"]),
+        ]);
         let (graph, problems) = check(&t);
         assert!(graph.topological_order().is_none());
         assert_eq!(
             problems,
             vec![
-                (Pos::new(1, 1), "cycle: a -> b -> c -> a (each task depends on the one before it)".into()),
-                (Pos::new(5, 1), "cycle: x -> y -> x (each task depends on the one before it)".into()),
+                (
+                    Pos::new(1, 1),
+                    "cycle: a -> b -> c -> a (each task depends on the one before it)".into()
+                ),
+                (
+                    Pos::new(5, 1),
+                    "cycle: x -> y -> x (each task depends on the one before it)".into()
+                ),
             ]
         );
     }
@@ -247,10 +290,33 @@ mod tests {
         let t: Vec<GraphTask<'_>> = ids
             .iter()
             .enumerate()
-            .map(|(i, id)| GraphTask { id, pos: Pos::START, depends_on: if i == 0 { vec![] } else { vec![(ids[i - 1].as_str(), Pos::START)] } })
+            .map(|(i, id)| GraphTask {
+                id,
+                pos: Pos::START,
+                depends_on: if i == 0 {
+                    vec![]
+                } else {
+                    vec![(ids[i - 1].as_str(), Pos::START)]
+                },
+            })
             .collect();
         let (graph, problems) = check(&t);
         assert!(problems.is_empty());
         assert_eq!(graph.topological_order().unwrap().len(), 20_000);
+        // The same chain closed into one big cycle: found once, quickly, without recursion.
+        let mut t = t;
+        t[0].depends_on.push((ids[19_999].as_str(), Pos::START));
+        let (_, problems) = check(&t);
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].1.starts_with("cycle: t0 -> t1 -> t2 -> "),
+            "{}",
+            &problems[0].1[..40]
+        );
+        assert!(
+            problems[0]
+                .1
+                .ends_with("t19999 -> t0 (each task depends on the one before it)")
+        );
     }
 }

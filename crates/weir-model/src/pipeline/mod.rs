@@ -87,7 +87,12 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy { retries: 0, delay: Duration::from_secs(300), exponential_backoff: false, max_delay: None }
+        RetryPolicy {
+            retries: 0,
+            delay: Duration::from_secs(300),
+            exponential_backoff: false,
+            max_delay: None,
+        }
     }
 }
 
@@ -130,7 +135,11 @@ impl TriggerRule {
     ];
 
     pub fn name(self) -> &'static str {
-        TriggerRule::ALL.iter().find(|(_, r)| *r == self).map(|(n, _)| *n).unwrap_or("all_success")
+        TriggerRule::ALL
+            .iter()
+            .find(|(_, r)| *r == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("all_success")
     }
 }
 

@@ -42,7 +42,11 @@ pub const TASK_OWN_KEYS: [&str; 3] = ["depends_on", "map_over", "description"];
 
 /// Parses and checks the pipeline `name` from `source`; `file` is the path problems show.
 pub fn parse_pipeline(file: &str, name: &str, source: &str) -> Result<Pipeline, Vec<Problem>> {
-    let mut ctx = Ctx { file, source, problems: Vec::new() };
+    let mut ctx = Ctx {
+        file,
+        source,
+        problems: Vec::new(),
+    };
     let loaded = yaml::load(source);
     for (pos, message) in loaded.problems {
         ctx.problem(pos, message);
@@ -51,7 +55,10 @@ pub fn parse_pipeline(file: &str, name: &str, source: &str) -> Result<Pipeline, 
         Some(root) => read_pipeline(&mut ctx, name, root),
         None => {
             if ctx.problems.is_empty() {
-                ctx.problem(Pos::START, "the file is empty: a pipeline needs at least `tasks`");
+                ctx.problem(
+                    Pos::START,
+                    "the file is empty: a pipeline needs at least `tasks`",
+                );
             }
             None
         }
@@ -60,6 +67,14 @@ pub fn parse_pipeline(file: &str, name: &str, source: &str) -> Result<Pipeline, 
     match pipeline {
         Some(pipeline) if problems.is_empty() => Ok(pipeline),
         _ => {
+            if problems.is_empty() {
+                // Every path that yields no pipeline records why; this only guards that promise.
+                problems.push(Problem::new(
+                    file,
+                    Pos::START,
+                    "the pipeline could not be read",
+                ));
+            }
             problems.sort_by_key(|p| (p.line, p.column));
             problems.dedup();
             Err(problems)
@@ -69,13 +84,18 @@ pub fn parse_pipeline(file: &str, name: &str, source: &str) -> Result<Pipeline, 
 
 fn read_pipeline(ctx: &mut Ctx<'_>, name: &str, root: &Node) -> Option<Pipeline> {
     let Some(entries) = root.as_map() else {
-        let message = format!("a pipeline file must be a mapping of keys such as `schedule` and `tasks`, not {}", root.describe());
+        let message = format!(
+            "a pipeline file must be a mapping of keys such as `schedule` and `tasks`, not {}",
+            root.describe()
+        );
         ctx.problem(root.pos, message);
         return None;
     };
     let get = |key: &str| entries.iter().find(|e| e.key == key);
     // Read first what other keys depend on: dates on the time zone, templates on the params.
-    let timezone = get("timezone").and_then(|e| timezone(ctx, &e.value)).unwrap_or(Tz::UTC);
+    let timezone = get("timezone")
+        .and_then(|e| timezone(ctx, &e.value))
+        .unwrap_or(Tz::UTC);
     let (params, params_ok) = get("params").map_or((Map::new(), true), |e| params(ctx, &e.value));
     let declared = params_ok.then_some(&params);
 
@@ -91,7 +111,13 @@ fn read_pipeline(ctx: &mut Ctx<'_>, name: &str, root: &Node) -> Option<Pipeline>
         let node = &e.value;
         match e.key.as_str() {
             "description" => description = ctx.string("description", node),
-            "tags" => tags = ctx.strings("tags", node).into_iter().map(|(tag, _)| tag).collect(),
+            "tags" => {
+                tags = ctx
+                    .strings("tags", node)
+                    .into_iter()
+                    .map(|(tag, _)| tag)
+                    .collect()
+            }
             "schedule" => schedule = read_schedule(ctx, node),
             "timezone" | "params" | "tasks" => {}
             "start_date" => start_date = date(ctx, "start_date", node, timezone),
@@ -103,19 +129,31 @@ fn read_pipeline(ctx: &mut Ctx<'_>, name: &str, root: &Node) -> Option<Pipeline>
             "on_success" => on_success = notifications(ctx, "on_success", node, declared),
             "on_failure" => on_failure = notifications(ctx, "on_failure", node, declared),
             other => {
-                unknown_key(ctx, other, e.key_pos, &format!("pipeline `{name}`"), &PIPELINE_KEYS);
+                unknown_key(
+                    ctx,
+                    other,
+                    e.key_pos,
+                    &format!("pipeline `{name}`"),
+                    &PIPELINE_KEYS,
+                );
             }
         }
     }
-    if let (Some(start), Some((end, pos))) = (start_date, end_date) {
-        if end < start {
-            ctx.problem(pos, format!("`end_date` ({end}) is before `start_date` ({start})"));
-        }
+    if let (Some(start), Some((end, pos))) = (start_date, end_date)
+        && end < start
+    {
+        ctx.problem(
+            pos,
+            format!("`end_date` ({end}) is before `start_date` ({start})"),
+        );
     }
     let tasks = match get("tasks") {
         Some(e) => read_tasks(ctx, e, &defaults, declared),
         None => {
-            ctx.problem(root.pos, "pipeline has no `tasks`: add a mapping of task ids to tasks");
+            ctx.problem(
+                root.pos,
+                "pipeline has no `tasks`: add a mapping of task ids to tasks",
+            );
             None
         }
     };
@@ -145,11 +183,17 @@ fn timezone(ctx: &mut Ctx<'_>, node: &Node) -> Option<Tz> {
     if let Ok(tz) = name.trim().parse::<Tz>() {
         return Some(tz);
     }
-    let hint = match chrono_tz::TZ_VARIANTS.iter().find(|tz| tz.name().eq_ignore_ascii_case(name.trim())) {
+    let hint = match chrono_tz::TZ_VARIANTS
+        .iter()
+        .find(|tz| tz.name().eq_ignore_ascii_case(name.trim()))
+    {
         Some(tz) => format!("; did you mean `{}`?", tz.name()),
         None => did_you_mean(&name, chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())),
     };
-    ctx.problem(node.pos, format!("unknown timezone `{name}`{hint} (use an IANA name such as Europe/Paris, or UTC)"));
+    ctx.problem(
+        node.pos,
+        format!("unknown timezone `{name}`{hint} (use an IANA name such as Europe/Paris, or UTC)"),
+    );
     None
 }
 
@@ -181,20 +225,28 @@ fn date(ctx: &mut Ctx<'_>, key: &str, node: &Node, tz: Tz) -> Option<DateTime<Ut
         Value::Null => return None,
         Value::Str(text) => text.trim(),
         _ => {
-            ctx.problem(node.pos, format!("`{key}` must be {expected}, not {}", node.describe()));
+            ctx.problem(
+                node.pos,
+                format!("`{key}` must be {expected}, not {}", node.describe()),
+            );
             return None;
         }
     };
     if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         // Midnight, or the first hour that exists when the clock skips midnight that day.
-        let local = (0..=3).filter_map(|hour| day.and_hms_opt(hour, 0, 0)).find_map(|t| tz.from_local_datetime(&t).earliest());
+        let local = (0..=3)
+            .filter_map(|hour| day.and_hms_opt(hour, 0, 0))
+            .find_map(|t| tz.from_local_datetime(&t).earliest());
         if let Some(local) = local {
             return Some(local.with_timezone(&Utc));
         }
     } else if let Ok(instant) = DateTime::parse_from_rfc3339(text) {
         return Some(instant.with_timezone(&Utc));
     }
-    ctx.problem(node.pos, format!("invalid `{key}` `{text}`: expected {expected}"));
+    ctx.problem(
+        node.pos,
+        format!("invalid `{key}` `{text}`: expected {expected}"),
+    );
     None
 }
 
@@ -204,7 +256,13 @@ fn params(ctx: &mut Ctx<'_>, node: &Node) -> (Map<String, Json>, bool) {
         Value::Null => return (Map::new(), true),
         Value::Map(entries) => entries,
         _ => {
-            ctx.problem(node.pos, format!("`params` must be a mapping of param names to default values, not {}", node.describe()));
+            ctx.problem(
+                node.pos,
+                format!(
+                    "`params` must be a mapping of param names to default values, not {}",
+                    node.describe()
+                ),
+            );
             return (Map::new(), false);
         }
     };
@@ -212,7 +270,10 @@ fn params(ctx: &mut Ctx<'_>, node: &Node) -> (Map<String, Json>, bool) {
     let mut params = Map::new();
     for e in entries {
         if !is_identifier(&e.key) {
-            let message = format!("param name `{}` is not an identifier: use letters, digits and `_`, not starting with a digit", e.key);
+            let message = format!(
+                "param name `{}` is not an identifier: use letters, digits and `_`, not starting with a digit",
+                e.key
+            );
             ctx.problem(e.key_pos, message);
             ok = false;
         }
@@ -235,17 +296,28 @@ fn default_args(ctx: &mut Ctx<'_>, node: &Node) -> Settings {
         Value::Null => return settings,
         Value::Map(entries) => entries,
         _ => {
-            ctx.problem(node.pos, format!("`default_args` must be a mapping of task settings, not {}", node.describe()));
+            ctx.problem(
+                node.pos,
+                format!(
+                    "`default_args` must be a mapping of task settings, not {}",
+                    node.describe()
+                ),
+            );
             return settings;
         }
     };
     for e in entries {
         if !settings.read(ctx, &e.key, &e.value) {
             let hint = match did_you_mean(&e.key, SETTING_KEYS) {
-                hint if hint.is_empty() => format!(" (it sets {} for every task)", SETTING_KEYS.join(", ")),
+                hint if hint.is_empty() => {
+                    format!(" (it sets {} for every task)", SETTING_KEYS.join(", "))
+                }
                 hint => hint,
             };
-            ctx.problem(e.key_pos, format!("unknown key `{}` in `default_args`{hint}", e.key));
+            ctx.problem(
+                e.key_pos,
+                format!("unknown key `{}` in `default_args`{hint}", e.key),
+            );
         }
     }
     settings
@@ -262,15 +334,26 @@ struct RawTask<'a> {
     action: Option<ActionSpec>,
 }
 
-fn read_tasks(ctx: &mut Ctx<'_>, tasks: &Entry, defaults: &Settings, params: Option<&Map<String, Json>>) -> Option<IndexMap<String, Task>> {
+fn read_tasks(
+    ctx: &mut Ctx<'_>,
+    tasks: &Entry,
+    defaults: &Settings,
+    params: Option<&Map<String, Json>>,
+) -> Option<IndexMap<String, Task>> {
     let entries = match &tasks.value.value {
         Value::Map(entries) if !entries.is_empty() => entries,
         Value::Map(_) | Value::Null => {
-            ctx.problem(tasks.key_pos, "`tasks` is empty: a pipeline needs at least one task");
+            ctx.problem(
+                tasks.key_pos,
+                "`tasks` is empty: a pipeline needs at least one task",
+            );
             return None;
         }
         _ => {
-            let message = format!("`tasks` must be a mapping of task ids to tasks, not {}", tasks.value.describe());
+            let message = format!(
+                "`tasks` must be a mapping of task ids to tasks, not {}",
+                tasks.value.describe()
+            );
             ctx.problem(tasks.value.pos, message);
             return None;
         }
@@ -279,7 +362,11 @@ fn read_tasks(ctx: &mut Ctx<'_>, tasks: &Entry, defaults: &Settings, params: Opt
 
     let graph_tasks: Vec<GraphTask<'_>> = raw
         .iter()
-        .map(|t| GraphTask { id: t.id, pos: t.pos, depends_on: t.depends_on.iter().map(|(d, p)| (d.as_str(), *p)).collect() })
+        .map(|t| GraphTask {
+            id: t.id,
+            pos: t.pos,
+            depends_on: t.depends_on.iter().map(|(d, p)| (d.as_str(), *p)).collect(),
+        })
         .collect();
     let (graph, problems) = graph::check(&graph_tasks);
     for (pos, message) in problems {
@@ -296,10 +383,15 @@ fn read_tasks(ctx: &mut Ctx<'_>, tasks: &Entry, defaults: &Settings, params: Opt
         let retry = RetryPolicy {
             retries: settings.retries.unwrap_or(fallback.retries),
             delay: settings.retry_delay.unwrap_or(fallback.delay),
-            exponential_backoff: settings.retry_exponential_backoff.unwrap_or(fallback.exponential_backoff),
+            exponential_backoff: settings
+                .retry_exponential_backoff
+                .unwrap_or(fallback.exponential_backoff),
             max_delay: settings.max_retry_delay.or(fallback.max_delay),
         };
-        let depends_on = graph.upstream[i].iter().map(|&j| raw[j].id.to_string()).collect();
+        let depends_on = graph.upstream[i]
+            .iter()
+            .map(|&j| raw[j].id.to_string())
+            .collect();
         let built = Task {
             id: task.id.to_string(),
             depends_on,
@@ -316,7 +408,11 @@ fn read_tasks(ctx: &mut Ctx<'_>, tasks: &Entry, defaults: &Settings, params: Opt
     Some(out)
 }
 
-fn read_task<'a>(ctx: &mut Ctx<'_>, entry: &'a Entry, params: Option<&Map<String, Json>>) -> RawTask<'a> {
+fn read_task<'a>(
+    ctx: &mut Ctx<'_>,
+    entry: &'a Entry,
+    params: Option<&Map<String, Json>>,
+) -> RawTask<'a> {
     let id = entry.key.as_str();
     let mut task = RawTask {
         id,
@@ -328,15 +424,19 @@ fn read_task<'a>(ctx: &mut Ctx<'_>, entry: &'a Entry, params: Option<&Map<String
         action: None,
     };
     if !is_task_id(id) {
-        let message = format!("invalid task id `{id}`: use letters, digits, `_`, `.` and `-`, starting with a letter, digit or `_`");
+        let message = format!(
+            "invalid task id `{id}`: use letters, digits, `_`, `.` and `-`, starting with a letter, digit or `_`"
+        );
         ctx.problem(entry.key_pos, message);
     }
     let entries = match &entry.value.value {
         Value::Map(entries) => entries.as_slice(),
         Value::Null => &[],
         _ => {
-            let message =
-                format!("task `{id}` must be a mapping of task keys such as `command` and `depends_on`, not {}", entry.value.describe());
+            let message = format!(
+                "task `{id}` must be a mapping of task keys such as `command` and `depends_on`, not {}",
+                entry.value.describe()
+            );
             ctx.problem(entry.value.pos, message);
             return task;
         }
@@ -352,37 +452,61 @@ fn read_task<'a>(ctx: &mut Ctx<'_>, entry: &'a Entry, params: Option<&Map<String
             key if is_action_key(key) => action_entries.push(e),
             key => {
                 if !task.settings.read(ctx, key, node) {
-                    let mut valid: Vec<&str> = TASK_OWN_KEYS.iter().chain(SETTING_KEYS.iter()).copied().collect();
+                    let mut valid: Vec<&str> = TASK_OWN_KEYS
+                        .iter()
+                        .chain(SETTING_KEYS.iter())
+                        .copied()
+                        .collect();
                     valid.extend(action_keys());
-                    misspelled_action |= unknown_key(ctx, key, e.key_pos, &format!("task `{id}`"), &valid).is_some_and(|s| action_kind(s).is_some());
+                    misspelled_action |=
+                        unknown_key(ctx, key, e.key_pos, &format!("task `{id}`"), &valid)
+                            .is_some_and(|s| action_kind(s).is_some());
                 }
             }
         }
     }
     // A misspelled action key (`comand:`) is already reported; "has no action" would only repeat it.
     if !(misspelled_action && action_entries.is_empty()) {
-        task.action = action(ctx, &format!("task `{id}`"), entry.key_pos, &action_entries, &[], params);
+        task.action = action(
+            ctx,
+            &format!("task `{id}`"),
+            entry.key_pos,
+            &action_entries,
+            &[],
+            params,
+        );
     }
     task
 }
 
 /// `map_over:` an expression, optionally inside `{{ }}`: the expression and its offset in the string.
-fn map_over<'a>(ctx: &mut Ctx<'_>, node: &'a Node, params: Option<&Map<String, Json>>) -> Option<(String, usize, &'a Node)> {
+fn map_over<'a>(
+    ctx: &mut Ctx<'_>,
+    node: &'a Node,
+    params: Option<&Map<String, Json>>,
+) -> Option<(String, usize, &'a Node)> {
     let text = ctx.string("map_over", node)?;
     let mut start = text.len() - text.trim_start().len();
     let mut expr = text.trim();
-    if let Some(inner) = expr.strip_prefix("{{").and_then(|e| e.strip_suffix("}}")) {
-        if !inner.contains("{{") && !inner.contains("}}") {
-            start += 2 + (inner.len() - inner.trim_start().len());
-            expr = inner.trim();
-        }
+    if let Some(inner) = expr.strip_prefix("{{").and_then(|e| e.strip_suffix("}}"))
+        && !inner.contains("{{")
+        && !inner.contains("}}")
+    {
+        start += 2 + (inner.len() - inner.trim_start().len());
+        expr = inner.trim();
     }
     if expr.is_empty() {
-        ctx.problem(node.pos, "`map_over` is empty: give an expression such as tasks.list.output.files");
+        ctx.problem(
+            node.pos,
+            "`map_over` is empty: give an expression such as tasks.list.output.files",
+        );
         return None;
     }
     if let Err(e) = check_expression(expr) {
-        ctx.problem(node.pos_in_string(ctx.source, start + e.offset), format!("invalid `map_over` expression: {}", e.message));
+        ctx.problem(
+            node.pos_in_string(ctx.source, start + e.offset),
+            format!("invalid `map_over` expression: {}", e.message),
+        );
         return None;
     }
     if let Some(params) = params {
@@ -395,7 +519,9 @@ fn map_over<'a>(ctx: &mut Ctx<'_>, node: &'a Node, params: Option<&Map<String, J
 fn check_map_over_references(ctx: &mut Ctx<'_>, raw: &[RawTask<'_>], graph: &graph::Graph) {
     let index: HashMap<&str, usize> = raw.iter().enumerate().map(|(i, t)| (t.id, i)).collect();
     for (i, task) in raw.iter().enumerate() {
-        let Some((expr, start, node)) = &task.map_over else { continue };
+        let Some((expr, start, node)) = &task.map_over else {
+            continue;
+        };
         let mut upstream = None;
         for (name, offset) in references(expr, "tasks") {
             let pos = node.pos_in_string(ctx.source, start + offset);
@@ -406,7 +532,10 @@ fn check_map_over_references(ctx: &mut Ctx<'_>, raw: &[RawTask<'_>], graph: &gra
                     ctx.problem(pos, format!("`map_over` of task `{id}` uses `tasks.{name}`, which is not a task of this pipeline{hint}"));
                 }
                 Some(j) => {
-                    if !upstream.get_or_insert_with(|| graph.all_upstream(i)).contains(j) {
+                    if !upstream
+                        .get_or_insert_with(|| graph.all_upstream(i))
+                        .contains(j)
+                    {
                         let message = format!(
                             "`map_over` of task `{id}` uses `tasks.{name}`, which is not upstream of `{id}`: add `{name}` to its `depends_on`"
                         );

@@ -93,7 +93,9 @@ impl Node {
                 None => return Err((self.pos, format!("`{}` is not a finite number", self.text))),
             },
             Value::Str(s) => Json::String(s.clone()),
-            Value::Seq(items) => Json::Array(items.iter().map(Node::to_json).collect::<Result<_, _>>()?),
+            Value::Seq(items) => {
+                Json::Array(items.iter().map(Node::to_json).collect::<Result<_, _>>()?)
+            }
             Value::Map(entries) => {
                 let mut map = Map::new();
                 for entry in entries {
@@ -120,7 +122,8 @@ impl Node {
                     }
                     None => return pos,
                 },
-                Value::Seq(items) => match segment.parse::<usize>().ok().and_then(|i| items.get(i)) {
+                Value::Seq(items) => match segment.parse::<usize>().ok().and_then(|i| items.get(i))
+                {
                     Some(item) => {
                         pos = item.pos;
                         node = item;
@@ -136,8 +139,12 @@ impl Node {
     /// The position of byte `offset` inside this string node: exact when the string's line is
     /// written in the file as it reads (no escapes, no folding), else the string's start.
     pub fn pos_in_string(&self, source: &str, offset: usize) -> Pos {
-        let Value::Str(s) = &self.value else { return self.pos };
-        let Some(before) = s.get(..offset) else { return self.pos };
+        let Value::Str(s) = &self.value else {
+            return self.pos;
+        };
+        let Some(before) = s.get(..offset) else {
+            return self.pos;
+        };
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
         let line_index = before.matches('\n').count();
         let indent = self.pos.column.saturating_sub(1) as usize;
@@ -149,14 +156,19 @@ impl Node {
             Style::Folded => return self.pos,
         };
         let line_number = self.pos.line as usize + line_index;
-        let Some(written) = source.lines().nth(line_number.saturating_sub(1)) else { return self.pos };
+        let Some(written) = source.lines().nth(line_number.saturating_sub(1)) else {
+            return self.pos;
+        };
         let text_line = s[line_start..].split('\n').next().unwrap_or_default();
         let mut written = written.chars().skip(skip);
         if !text_line.chars().all(|c| written.next() == Some(c)) {
             return self.pos;
         }
         let column = skip + 1 + before[line_start..].chars().count();
-        Pos::new(u32::try_from(line_number).unwrap_or(u32::MAX), u32::try_from(column).unwrap_or(u32::MAX))
+        Pos::new(
+            u32::try_from(line_number).unwrap_or(u32::MAX),
+            u32::try_from(column).unwrap_or(u32::MAX),
+        )
     }
 }
 
@@ -176,16 +188,27 @@ pub(crate) fn load(source: &str) -> Loaded {
             Ok((event, span)) => {
                 if let Err(fatal) = builder.on_event(event, span.start) {
                     builder.problems.push(fatal);
-                    return Loaded { root: None, problems: builder.problems };
+                    return Loaded {
+                        root: None,
+                        problems: builder.problems,
+                    };
                 }
             }
             Err(e) => {
-                builder.problems.push((pos(e.marker()), format!("invalid YAML: {}", e.info())));
-                return Loaded { root: None, problems: builder.problems };
+                builder
+                    .problems
+                    .push((pos(e.marker()), format!("invalid YAML: {}", e.info())));
+                return Loaded {
+                    root: None,
+                    problems: builder.problems,
+                };
             }
         }
     }
-    Loaded { root: builder.root, problems: builder.problems }
+    Loaded {
+        root: builder.root,
+        problems: builder.problems,
+    }
 }
 
 fn pos(marker: &Marker) -> Pos {
@@ -195,8 +218,18 @@ fn pos(marker: &Marker) -> Pos {
 }
 
 enum Frame {
-    Seq { pos: Pos, anchor: usize, items: Vec<Node> },
-    Map { pos: Pos, anchor: usize, entries: Vec<Entry>, key: Option<Node>, seen: HashMap<String, Pos> },
+    Seq {
+        pos: Pos,
+        anchor: usize,
+        items: Vec<Node>,
+    },
+    Map {
+        pos: Pos,
+        anchor: usize,
+        entries: Vec<Entry>,
+        key: Option<Node>,
+        seen: HashMap<String, Pos>,
+    },
 }
 
 #[derive(Default)]
@@ -215,42 +248,69 @@ impl Builder {
         match event {
             Event::DocumentStart(_) => self.documents += 1,
             Event::Scalar(text, style, anchor, tag) => {
-                let value = match Scalar::parse_from_cow_and_metadata(text.clone(), style, tag.as_ref()) {
-                    Some(Scalar::Null) => Value::Null,
-                    Some(Scalar::Boolean(b)) => Value::Bool(b),
-                    Some(Scalar::Integer(i)) => Value::Int(i),
-                    Some(Scalar::FloatingPoint(f)) => Value::Float(f.0),
-                    Some(Scalar::String(s)) => Value::Str(s.into_owned()),
-                    None => {
-                        let tag = match tag {
-                            Some(t) if t.is_yaml_core_schema() => format!("!!{}", t.suffix),
-                            Some(t) => t.to_string(),
-                            None => String::new(),
-                        };
-                        self.problems.push((at, format!("`{text}` is not a valid `{tag}` value")));
-                        Value::Str(text.to_string())
-                    }
-                };
+                let value =
+                    match Scalar::parse_from_cow_and_metadata(text.clone(), style, tag.as_ref()) {
+                        Some(Scalar::Null) => Value::Null,
+                        Some(Scalar::Boolean(b)) => Value::Bool(b),
+                        Some(Scalar::Integer(i)) => Value::Int(i),
+                        Some(Scalar::FloatingPoint(f)) => Value::Float(f.0),
+                        Some(Scalar::String(s)) => Value::Str(s.into_owned()),
+                        None => {
+                            let tag = match tag {
+                                Some(t) if t.is_yaml_core_schema() => format!("!!{}", t.suffix),
+                                Some(t) => t.to_string(),
+                                None => String::new(),
+                            };
+                            self.problems
+                                .push((at, format!("`{text}` is not a valid `{tag}` value")));
+                            Value::Str(text.to_string())
+                        }
+                    };
                 let style = match style {
                     ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => Style::Quoted,
                     ScalarStyle::Literal => Style::Literal,
                     ScalarStyle::Folded => Style::Folded,
                     _ => Style::Plain,
                 };
-                self.insert(Node { pos: at, value, text: text.into_owned(), style }, anchor);
+                self.insert(
+                    Node {
+                        pos: at,
+                        value,
+                        text: text.into_owned(),
+                        style,
+                    },
+                    anchor,
+                );
             }
             Event::SequenceStart(anchor, _) => {
                 self.check_depth(at)?;
-                self.stack.push(Frame::Seq { pos: at, anchor, items: Vec::new() });
+                self.stack.push(Frame::Seq {
+                    pos: at,
+                    anchor,
+                    items: Vec::new(),
+                });
             }
             Event::MappingStart(anchor, _) => {
                 self.check_depth(at)?;
-                self.stack.push(Frame::Map { pos: at, anchor, entries: Vec::new(), key: None, seen: HashMap::new() });
+                self.stack.push(Frame::Map {
+                    pos: at,
+                    anchor,
+                    entries: Vec::new(),
+                    key: None,
+                    seen: HashMap::new(),
+                });
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let (node, anchor) = match self.stack.pop() {
-                    Some(Frame::Seq { pos, anchor, items }) => (collection(pos, Value::Seq(items)), anchor),
-                    Some(Frame::Map { pos, anchor, entries, .. }) => (collection(pos, Value::Map(entries)), anchor),
+                    Some(Frame::Seq { pos, anchor, items }) => {
+                        (collection(pos, Value::Seq(items)), anchor)
+                    }
+                    Some(Frame::Map {
+                        pos,
+                        anchor,
+                        entries,
+                        ..
+                    }) => (collection(pos, Value::Map(entries)), anchor),
                     None => return Ok(()),
                 };
                 self.insert(node, anchor);
@@ -260,7 +320,10 @@ impl Builder {
                     Some(node) => {
                         self.aliased += count(node);
                         if self.aliased > ALIAS_BUDGET {
-                            return Err((at, format!("aliases expand to more than {ALIAS_BUDGET} values")));
+                            return Err((
+                                at,
+                                format!("aliases expand to more than {ALIAS_BUDGET} values"),
+                            ));
                         }
                         node.clone()
                     }
@@ -275,7 +338,10 @@ impl Builder {
 
     fn check_depth(&self, at: Pos) -> Result<(), (Pos, String)> {
         if self.stack.len() >= MAX_DEPTH {
-            return Err((at, format!("values are nested more than {MAX_DEPTH} levels deep")));
+            return Err((
+                at,
+                format!("values are nested more than {MAX_DEPTH} levels deep"),
+            ));
         }
         Ok(())
     }
@@ -286,13 +352,18 @@ impl Builder {
         }
         match self.stack.last_mut() {
             Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map { entries, key, seen, .. }) => {
+            Some(Frame::Map {
+                entries, key, seen, ..
+            }) => {
                 let Some(key) = key.take() else {
                     *key = Some(node);
                     return;
                 };
                 if matches!(key.value, Value::Seq(_) | Value::Map(_)) {
-                    self.problems.push((key.pos, format!("keys must be strings, not {}", key.describe())));
+                    self.problems.push((
+                        key.pos,
+                        format!("keys must be strings, not {}", key.describe()),
+                    ));
                     return;
                 }
                 let name = match key.value {
@@ -300,12 +371,17 @@ impl Builder {
                     _ => key.text,
                 };
                 if let Some(first) = seen.get(&name) {
-                    let message = format!("duplicate key `{name}` (first set on line {})", first.line);
+                    let message =
+                        format!("duplicate key `{name}` (first set on line {})", first.line);
                     self.problems.push((key.pos, message));
                     return;
                 }
                 seen.insert(name.clone(), key.pos);
-                entries.push(Entry { key: name, key_pos: key.pos, value: node });
+                entries.push(Entry {
+                    key: name,
+                    key_pos: key.pos,
+                    value: node,
+                });
             }
             None if self.documents > 1 => {
                 if !node.is_null() {
@@ -319,7 +395,12 @@ impl Builder {
 }
 
 fn collection(pos: Pos, value: Value) -> Node {
-    Node { pos, value, text: String::new(), style: Style::Plain }
+    Node {
+        pos,
+        value,
+        text: String::new(),
+        style: Style::Plain,
+    }
 }
 
 fn count(node: &Node) -> usize {
@@ -348,7 +429,9 @@ mod tests {
         assert_eq!(entries[0].key_pos, Pos::new(1, 1));
         assert_eq!(entries[0].value.pos, Pos::new(1, 4));
         assert_eq!(entries[1].key, "a");
-        let Value::Seq(items) = &entries[1].value.value else { panic!() };
+        let Value::Seq(items) = &entries[1].value.value else {
+            panic!()
+        };
         assert_eq!(items[1].pos, Pos::new(4, 5));
         assert_eq!(items[1].style, Style::Quoted);
         assert_eq!(node.pos_of_path(&["a".into(), "1".into()]), Pos::new(4, 5));
@@ -360,7 +443,10 @@ mod tests {
     fn resolves_scalars_with_the_core_schema() {
         let node = root("a: 1\nb: 1.5\nc: true\nd: ~\ne: '1'\nf: !!str 2\ng: 2026-01-01\nh: yes\n");
         let json = node.to_json().unwrap();
-        assert_eq!(json, serde_json::json!({"a": 1, "b": 1.5, "c": true, "d": null, "e": "1", "f": "2", "g": "2026-01-01", "h": "yes"}));
+        assert_eq!(
+            json,
+            serde_json::json!({"a": 1, "b": 1.5, "c": true, "d": null, "e": "1", "f": "2", "g": "2026-01-01", "h": "yes"})
+        );
     }
 
     #[test]
@@ -369,8 +455,14 @@ mod tests {
         assert_eq!(
             loaded.problems,
             vec![
-                (Pos::new(4, 3), "duplicate key `x` (first set on line 3)".to_string()),
-                (Pos::new(5, 1), "duplicate key `a` (first set on line 1)".to_string()),
+                (
+                    Pos::new(4, 3),
+                    "duplicate key `x` (first set on line 3)".to_string()
+                ),
+                (
+                    Pos::new(5, 1),
+                    "duplicate key `a` (first set on line 1)".to_string()
+                ),
             ]
         );
         assert!(loaded.root.is_some());
@@ -381,20 +473,34 @@ mod tests {
         let loaded = load("a: [1, 2\nb: 3\n");
         assert!(loaded.root.is_none());
         assert_eq!(loaded.problems.len(), 1);
-        assert!(loaded.problems[0].1.starts_with("invalid YAML: "), "{:?}", loaded.problems);
+        assert!(
+            loaded.problems[0].1.starts_with("invalid YAML: "),
+            "{:?}",
+            loaded.problems
+        );
     }
 
     #[test]
     fn aliases_expand_within_a_budget() {
         let node = root("base: &b {x: 1}\nuse: *b\n");
-        assert_eq!(node.to_json().unwrap(), serde_json::json!({"base": {"x": 1}, "use": {"x": 1}}));
+        assert_eq!(
+            node.to_json().unwrap(),
+            serde_json::json!({"base": {"x": 1}, "use": {"x": 1}})
+        );
         let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
-        for (prev, name) in ["a", "b", "c", "d", "e", "f"].iter().zip(["b", "c", "d", "e", "f", "g"]) {
+        for (prev, name) in ["a", "b", "c", "d", "e", "f"]
+            .iter()
+            .zip(["b", "c", "d", "e", "f", "g"])
+        {
             bomb.push_str(&format!("{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
         }
         let loaded = load(&bomb);
         assert!(loaded.root.is_none());
-        assert!(loaded.problems[0].1.contains("aliases expand"), "{:?}", loaded.problems);
+        assert!(
+            loaded.problems[0].1.contains("aliases expand"),
+            "{:?}",
+            loaded.problems
+        );
     }
 
     #[test]
@@ -418,6 +524,9 @@ mod tests {
         let node = root(source);
         let entries = node.as_map().unwrap();
         assert_eq!(entries[0].value.pos_in_string(source, 9), Pos::new(4, 7));
-        assert_eq!(entries[1].value.pos_in_string(source, 4), entries[1].value.pos);
+        assert_eq!(
+            entries[1].value.pos_in_string(source, 4),
+            entries[1].value.pos
+        );
     }
 }

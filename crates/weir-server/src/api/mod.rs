@@ -17,13 +17,23 @@ type Shared = State<Arc<AppState>>;
 pub type ApiResult<T = Json<Value>> = Result<T, ApiError>;
 
 pub async fn health(State(state): Shared) -> Json<Value> {
-    Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION"), "uptime_seconds": state.started.elapsed().as_secs() }))
+    Json(
+        json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION"), "uptime_seconds": state.started.elapsed().as_secs() }),
+    )
 }
 
 pub async fn metrics(State(state): Shared) -> Response {
     match &state.metrics {
-        Some(handle) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], handle.render()).into_response(),
-        None => (StatusCode::SERVICE_UNAVAILABLE, "metrics recorder not installed").into_response(),
+        Some(handle) => (
+            [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+            handle.render(),
+        )
+            .into_response(),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "metrics recorder not installed",
+        )
+            .into_response(),
     }
 }
 
@@ -35,20 +45,33 @@ pub async fn not_found() -> ApiError {
 pub async fn dashboard(State(state): Shared) -> ApiResult<Html<String>> {
     let (pipelines, problems) = state.engine.pipelines().await?;
     let runs = state.engine.store().runs(None, 50).await?;
-    let mut html = String::from("<!doctype html><html><head><meta charset=utf-8><title>weir</title><style>body{font:14px system-ui;margin:2em}td,th{padding:2px 10px;text-align:left}.failed{color:#b00}.success{color:#070}</style></head><body><h1>weir</h1>");
+    let mut html = String::from(
+        "<!doctype html><html><head><meta charset=utf-8><title>weir</title><style>body{font:14px system-ui;margin:2em}td,th{padding:2px 10px;text-align:left}.failed{color:#b00}.success{color:#070}</style></head><body><h1>weir</h1>",
+    );
     html.push_str("<h2>Pipelines</h2><table><tr><th>name</th><th>schedule</th><th>tasks</th><th>next run</th></tr>");
     for p in &pipelines {
-        html.push_str(&format!("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", esc(&p.name), esc(p.schedule.as_deref().unwrap_or("—")), p.tasks.len(), esc(p.next_run_at.as_deref().unwrap_or("—"))));
+        html.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&p.name),
+            esc(p.schedule.as_deref().unwrap_or("—")),
+            p.tasks.len(),
+            esc(p.next_run_at.as_deref().unwrap_or("—"))
+        ));
     }
     html.push_str("</table>");
     if !problems.is_empty() {
         html.push_str("<h2>Problems</h2><ul>");
         for problem in &problems {
-            html.push_str(&format!("<li><code>{}</code></li>", esc(&problem.to_string())));
+            html.push_str(&format!(
+                "<li><code>{}</code></li>",
+                esc(&problem.to_string())
+            ));
         }
         html.push_str("</ul>");
     }
-    html.push_str("<h2>Recent runs</h2><table><tr><th>run</th><th>pipeline</th><th>state</th></tr>");
+    html.push_str(
+        "<h2>Recent runs</h2><table><tr><th>run</th><th>pipeline</th><th>state</th></tr>",
+    );
     for run in &runs {
         html.push_str(&format!("<tr><td><a href=\"/api/v1/runs/{0}\">{0}</a></td><td>{1}</td><td class=\"{2}\">{2}</td></tr>", esc(&run.id), esc(&run.pipeline), esc(&run.state)));
     }
@@ -57,5 +80,8 @@ pub async fn dashboard(State(state): Shared) -> ApiResult<Html<String>> {
 }
 
 fn esc(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

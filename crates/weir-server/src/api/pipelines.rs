@@ -18,12 +18,17 @@ type Shared = State<Arc<AppState>>;
 
 pub async fn list(State(state): Shared) -> ApiResult {
     let (pipelines, problems) = state.engine.pipelines().await?;
-    Ok(Json(json!({ "pipelines": pipelines, "problems": problems })))
+    Ok(Json(
+        json!({ "pipelines": pipelines, "problems": problems }),
+    ))
 }
 
 pub async fn show(State(state): Shared, Path(name): Path<String>) -> ApiResult {
     let (pipelines, _) = state.engine.pipelines().await?;
-    let pipeline = pipelines.into_iter().find(|p| p.name == name).ok_or_else(|| ApiError::not_found(format!("no pipeline `{name}`")))?;
+    let pipeline = pipelines
+        .into_iter()
+        .find(|p| p.name == name)
+        .ok_or_else(|| ApiError::not_found(format!("no pipeline `{name}`")))?;
     Ok(Json(json!(pipeline)))
 }
 
@@ -32,10 +37,20 @@ pub struct Limit {
     pub limit: Option<u32>,
 }
 
-pub async fn runs(State(state): Shared, Path(name): Path<String>, query: Result<Query<Limit>, axum::extract::rejection::QueryRejection>) -> ApiResult {
+pub async fn runs(
+    State(state): Shared,
+    Path(name): Path<String>,
+    query: Result<Query<Limit>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult {
     let Query(limit) = query?;
-    let runs = state.engine.store().runs(Some(&name), limit.limit.unwrap_or(25).min(10_000)).await?;
-    Ok(Json(json!({ "runs": runs.iter().map(run_json).collect::<Vec<_>>() })))
+    let runs = state
+        .engine
+        .store()
+        .runs(Some(&name), limit.limit.unwrap_or(25).min(10_000))
+        .await?;
+    Ok(Json(
+        json!({ "runs": runs.iter().map(run_json).collect::<Vec<_>>() }),
+    ))
 }
 
 #[derive(Deserialize, Default)]
@@ -46,15 +61,31 @@ pub struct TriggerBody {
     pub logical_date: Option<String>,
 }
 
-pub async fn trigger(State(state): Shared, Path(name): Path<String>, body: axum::body::Bytes) -> ApiResult<(StatusCode, Json<Value>)> {
+pub async fn trigger(
+    State(state): Shared,
+    Path(name): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<Value>)> {
     // An empty body is a trigger with the defaults.
     let body: TriggerBody = if body.iter().all(u8::is_ascii_whitespace) {
         TriggerBody::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?
     };
-    let logical_date = body.logical_date.as_deref().map(|d| parse_when("logical_date", d)).transpose()?;
-    let run = state.engine.trigger(TriggerRequest { pipeline: name, params: body.params, logical_date }).await?;
+    let logical_date = body
+        .logical_date
+        .as_deref()
+        .map(|d| parse_when("logical_date", d))
+        .transpose()?;
+    let run = state
+        .engine
+        .trigger(TriggerRequest {
+            pipeline: name,
+            params: body.params,
+            logical_date,
+        })
+        .await?;
     Ok((StatusCode::CREATED, Json(run_json(&run))))
 }
 
@@ -65,12 +96,21 @@ pub struct BackfillBody {
     pub to: String,
 }
 
-pub async fn backfill(State(state): Shared, Path(name): Path<String>, body: Result<Json<BackfillBody>, JsonRejection>) -> ApiResult<(StatusCode, Json<Value>)> {
+pub async fn backfill(
+    State(state): Shared,
+    Path(name): Path<String>,
+    body: Result<Json<BackfillBody>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
     let Json(body) = body?;
     let from = parse_when("from", &body.from)?;
     let to = parse_when("to", &body.to)?;
     let (created, skipped) = state.engine.backfill(&name, from, to).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "runs": created.iter().map(run_json).collect::<Vec<_>>(), "skipped": skipped }))))
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            json!({ "runs": created.iter().map(run_json).collect::<Vec<_>>(), "skipped": skipped }),
+        ),
+    ))
 }
 
 pub async fn pause(State(state): Shared, Path(name): Path<String>) -> ApiResult {
@@ -97,5 +137,9 @@ pub fn parse_when(field: &str, text: &str) -> Result<DateTime<Utc>, ApiError> {
         .ok()
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .map(|d| d.and_utc())
-        .ok_or_else(|| ApiError::bad_request(format!("`{field}` must be a date (YYYY-MM-DD) or an RFC 3339 timestamp, got `{text}`")))
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "`{field}` must be a date (YYYY-MM-DD) or an RFC 3339 timestamp, got `{text}`"
+            ))
+        })
 }

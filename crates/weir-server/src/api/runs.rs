@@ -89,21 +89,44 @@ pub struct ListQuery {
     pub limit: Option<u32>,
 }
 
-pub async fn list(State(state): Shared, query: Result<Query<ListQuery>, QueryRejection>) -> ApiResult {
+pub async fn list(
+    State(state): Shared,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> ApiResult {
     let Query(query) = query?;
-    let runs = state.engine.store().runs(query.pipeline.as_deref(), query.limit.unwrap_or(25).min(10_000)).await?;
-    Ok(Json(json!({ "runs": runs.iter().map(run_json).collect::<Vec<_>>() })))
+    let runs = state
+        .engine
+        .store()
+        .runs(
+            query.pipeline.as_deref(),
+            query.limit.unwrap_or(25).min(10_000),
+        )
+        .await?;
+    Ok(Json(
+        json!({ "runs": runs.iter().map(run_json).collect::<Vec<_>>() }),
+    ))
 }
 
 async fn load(state: &AppState, run_id: &str) -> Result<RunRecord, ApiError> {
-    state.engine.store().run(run_id).await?.ok_or_else(|| ApiError::not_found(format!("no run {run_id}")))
+    state
+        .engine
+        .store()
+        .run(run_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no run {run_id}")))
 }
 
 pub async fn show(State(state): Shared, Path(run_id): Path<String>) -> ApiResult {
     let run = load(&state, &run_id).await?;
     let tasks = state.engine.store().task_instances(&run_id).await?;
     let mut body = run_json(&run);
-    body["tasks"] = Value::Array(tasks.iter().filter(|t| t.state != "removed").map(task_json).collect());
+    body["tasks"] = Value::Array(
+        tasks
+            .iter()
+            .filter(|t| t.state != "removed")
+            .map(task_json)
+            .collect(),
+    );
     Ok(Json(body))
 }
 
@@ -113,9 +136,18 @@ pub struct WaitQuery {
     pub timeout: Option<f64>,
 }
 
-pub async fn wait(State(state): Shared, Path(run_id): Path<String>, query: Result<Query<WaitQuery>, QueryRejection>) -> ApiResult {
+pub async fn wait(
+    State(state): Shared,
+    Path(run_id): Path<String>,
+    query: Result<Query<WaitQuery>, QueryRejection>,
+) -> ApiResult {
     let Query(query) = query?;
-    let timeout = query.timeout.filter(|t| t.is_finite() && *t >= 0.0).map(Duration::from_secs_f64).unwrap_or(MAX_WAIT).min(MAX_WAIT);
+    let timeout = query
+        .timeout
+        .filter(|t| t.is_finite() && *t >= 0.0)
+        .map(Duration::from_secs_f64)
+        .unwrap_or(MAX_WAIT)
+        .min(MAX_WAIT);
     let run = state.engine.wait(&run_id, timeout).await?;
     Ok(Json(run_json(&run)))
 }
@@ -123,7 +155,9 @@ pub async fn wait(State(state): Shared, Path(run_id): Path<String>, query: Resul
 pub async fn events(State(state): Shared, Path(run_id): Path<String>) -> ApiResult {
     load(&state, &run_id).await?;
     let events = state.engine.store().run_events(&run_id).await?;
-    Ok(Json(json!({ "events": events.iter().map(event_json).collect::<Vec<_>>() })))
+    Ok(Json(
+        json!({ "events": events.iter().map(event_json).collect::<Vec<_>>() }),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -134,23 +168,47 @@ pub struct TaskQuery {
     pub try_number: Option<i32>,
 }
 
-pub async fn attempts(State(state): Shared, Path(run_id): Path<String>, query: Result<Query<TaskQuery>, QueryRejection>) -> ApiResult {
+pub async fn attempts(
+    State(state): Shared,
+    Path(run_id): Path<String>,
+    query: Result<Query<TaskQuery>, QueryRejection>,
+) -> ApiResult {
     let Query(query) = query?;
     load(&state, &run_id).await?;
-    let attempts = state.engine.store().attempts(&run_id, query.task.as_deref()).await?;
-    Ok(Json(json!({ "attempts": attempts.iter().map(attempt_json).collect::<Vec<_>>() })))
+    let attempts = state
+        .engine
+        .store()
+        .attempts(&run_id, query.task.as_deref())
+        .await?;
+    Ok(Json(
+        json!({ "attempts": attempts.iter().map(attempt_json).collect::<Vec<_>>() }),
+    ))
 }
 
 /// Every attempt's log (optionally of one task, map index or try), in order.
-pub async fn logs(State(state): Shared, Path(run_id): Path<String>, query: Result<Query<TaskQuery>, QueryRejection>) -> ApiResult {
+pub async fn logs(
+    State(state): Shared,
+    Path(run_id): Path<String>,
+    query: Result<Query<TaskQuery>, QueryRejection>,
+) -> ApiResult {
     let Query(query) = query?;
     load(&state, &run_id).await?;
-    let attempts = state.engine.store().attempts(&run_id, query.task.as_deref()).await?;
+    let attempts = state
+        .engine
+        .store()
+        .attempts(&run_id, query.task.as_deref())
+        .await?;
     let data_dir = state.engine.data_dir().to_path_buf();
     let mut out = Vec::new();
-    for attempt in attempts.iter().filter(|a| query.map_index.is_none_or(|m| a.map_index == m) && query.try_number.is_none_or(|t| a.try_number == t)) {
+    for attempt in attempts.iter().filter(|a| {
+        query.map_index.is_none_or(|m| a.map_index == m)
+            && query.try_number.is_none_or(|t| a.try_number == t)
+    }) {
         let path = data_dir.join(&attempt.log_path);
-        let text = tokio::fs::read(&path).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+        let text = tokio::fs::read(&path)
+            .await
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
         let mut entry = attempt_json(attempt);
         entry["log"] = Value::String(text);
         out.push(entry);
@@ -159,7 +217,9 @@ pub async fn logs(State(state): Shared, Path(run_id): Path<String>, query: Resul
         if let Some(task) = &query.task {
             let tasks = state.engine.store().task_instances(&run_id).await?;
             if !tasks.iter().any(|t| &t.task_id == task) {
-                return Err(ApiError::not_found(format!("run {run_id} has no task `{task}`")));
+                return Err(ApiError::not_found(format!(
+                    "run {run_id} has no task `{task}`"
+                )));
             }
         }
     }
@@ -183,11 +243,21 @@ pub struct MarkBody {
     pub map_index: Option<i32>,
 }
 
-pub async fn mark(State(state): Shared, Path((run_id, task)): Path<(String, String)>, body: Result<Json<MarkBody>, JsonRejection>) -> ApiResult {
+pub async fn mark(
+    State(state): Shared,
+    Path((run_id, task)): Path<(String, String)>,
+    body: Result<Json<MarkBody>, JsonRejection>,
+) -> ApiResult {
     let Json(body) = body?;
     if body.state != "success" && body.state != "failed" {
-        return Err(ApiError::bad_request(format!("`state` must be `success` or `failed`, got `{}`", body.state)));
+        return Err(ApiError::bad_request(format!(
+            "`state` must be `success` or `failed`, got `{}`",
+            body.state
+        )));
     }
-    let task = state.engine.mark(&run_id, &task, body.map_index, &body.state).await?;
+    let task = state
+        .engine
+        .mark(&run_id, &task, body.map_index, &body.state)
+        .await?;
     Ok(Json(task_json(&task)))
 }

@@ -51,9 +51,13 @@ tasks:
 
 pub fn run(dir: &Path) -> anyhow::Result<ExitCode> {
     if dir.join("weir.toml").exists() {
-        bail!("{} already has a weir.toml; not overwriting it", dir.display());
+        bail!(
+            "{} already has a weir.toml; not overwriting it",
+            dir.display()
+        );
     }
-    std::fs::create_dir_all(dir.join("pipelines")).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::create_dir_all(dir.join("pipelines"))
+        .with_context(|| format!("cannot create {}", dir.display()))?;
     std::fs::write(dir.join("weir.toml"), WEIR_TOML)?;
     let example = dir.join("pipelines/example.yaml");
     if !example.exists() {
@@ -64,6 +68,9 @@ pub fn run(dir: &Path) -> anyhow::Result<ExitCode> {
         std::fs::write(&gitignore, ".weir/\n")?;
     }
     println!("created a weir project in {}", dir.display());
-    println!("next: weir validate {0} && weir server --project {0}", dir.display());
+    println!(
+        "next: weir validate {0} && weir server --project {0}",
+        dir.display()
+    );
     Ok(ExitCode::SUCCESS)
 }

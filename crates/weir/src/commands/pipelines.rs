@@ -23,46 +23,103 @@ pub async fn run(args: &ClientArgs, command: PipelinesCommand) -> anyhow::Result
                     .map(|ps| {
                         ps.iter()
                             .map(|p| {
-                                let paused = if p["paused"] == json!(true) { " (paused)" } else { "" };
-                                vec![text(p, "name"), format!("{}{paused}", text(p, "schedule")), p["tasks"].as_array().map_or(0, Vec::len).to_string(), text(p, "next_run_at"), text(p, "version").chars().take(12).collect()]
+                                let paused = if p["paused"] == json!(true) {
+                                    " (paused)"
+                                } else {
+                                    ""
+                                };
+                                vec![
+                                    text(p, "name"),
+                                    format!("{}{paused}", text(p, "schedule")),
+                                    p["tasks"].as_array().map_or(0, Vec::len).to_string(),
+                                    text(p, "next_run_at"),
+                                    text(p, "version").chars().take(12).collect(),
+                                ]
                             })
                             .collect()
                     })
                     .unwrap_or_default();
-                table(&["pipeline", "schedule", "tasks", "next run", "version"], &rows);
+                table(
+                    &["pipeline", "schedule", "tasks", "next run", "version"],
+                    &rows,
+                );
                 for problem in body["problems"].as_array().into_iter().flatten() {
-                    eprintln!("problem: {}:{}:{}: {}", text(problem, "file"), text(problem, "line"), text(problem, "column"), text(problem, "message"));
+                    eprintln!(
+                        "problem: {}:{}:{}: {}",
+                        text(problem, "file"),
+                        text(problem, "line"),
+                        text(problem, "column"),
+                        text(problem, "message")
+                    );
                 }
             }
         }
         PipelinesCommand::Show { name } => {
-            let body = client.get(&format!("/api/v1/pipelines/{}", segment(&name))).await?;
+            let body = client
+                .get(&format!("/api/v1/pipelines/{}", segment(&name)))
+                .await?;
             if args.json {
                 print_json(&body);
             } else {
                 println!("pipeline  {}", text(&body, "name"));
                 println!("file      {}", text(&body, "file"));
                 println!("version   {}", text(&body, "version"));
-                println!("schedule  {} ({})", text(&body, "schedule"), text(&body, "timezone"));
+                println!(
+                    "schedule  {} ({})",
+                    text(&body, "schedule"),
+                    text(&body, "timezone")
+                );
                 println!("params    {}", body["params"]);
                 let rows: Vec<Vec<String>> = body["tasks"]
                     .as_array()
-                    .map(|ts| ts.iter().map(|t| vec![text(t, "id"), text(t, "action"), t["depends_on"].as_array().map(|d| d.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(",")).unwrap_or_default(), text(t, "trigger_rule"), text(t, "retries")]).collect())
+                    .map(|ts| {
+                        ts.iter()
+                            .map(|t| {
+                                vec![
+                                    text(t, "id"),
+                                    text(t, "action"),
+                                    t["depends_on"]
+                                        .as_array()
+                                        .map(|d| {
+                                            d.iter()
+                                                .filter_map(Value::as_str)
+                                                .collect::<Vec<_>>()
+                                                .join(",")
+                                        })
+                                        .unwrap_or_default(),
+                                    text(t, "trigger_rule"),
+                                    text(t, "retries"),
+                                ]
+                            })
+                            .collect()
+                    })
                     .unwrap_or_default();
-                table(&["task", "action", "depends on", "trigger rule", "retries"], &rows);
+                table(
+                    &["task", "action", "depends on", "trigger rule", "retries"],
+                    &rows,
+                );
             }
         }
-        PipelinesCommand::Trigger { name, params, logical_date, wait } => {
+        PipelinesCommand::Trigger {
+            name,
+            params,
+            logical_date,
+            wait,
+        } => {
             let mut overrides = Map::new();
             for param in params {
-                let Some((key, value)) = param.split_once('=') else { bail!("--param takes KEY=VALUE, got `{param}`") };
+                let Some((key, value)) = param.split_once('=') else {
+                    bail!("--param takes KEY=VALUE, got `{param}`")
+                };
                 overrides.insert(key.trim().to_string(), Value::String(value.to_string()));
             }
             let mut body = json!({ "params": overrides });
             if let Some(date) = logical_date {
                 body["logical_date"] = Value::String(date);
             }
-            let run = client.post(&format!("/api/v1/pipelines/{}/runs", segment(&name)), &body).await?;
+            let run = client
+                .post(&format!("/api/v1/pipelines/{}/runs", segment(&name)), &body)
+                .await?;
             if !wait {
                 if args.json {
                     print_json(&run);
@@ -76,11 +133,28 @@ pub async fn run(args: &ClientArgs, command: PipelinesCommand) -> anyhow::Result
             }
             return wait_for_runs(&client, &[text(&run, "run_id")], args.json).await;
         }
-        PipelinesCommand::Backfill { name, from, to, wait } => {
-            let body = client.post(&format!("/api/v1/pipelines/{}/backfill", segment(&name)), &json!({ "from": from, "to": to })).await?;
-            let ids: Vec<String> = body["runs"].as_array().map(|rs| rs.iter().map(|r| text(r, "run_id")).collect()).unwrap_or_default();
+        PipelinesCommand::Backfill {
+            name,
+            from,
+            to,
+            wait,
+        } => {
+            let body = client
+                .post(
+                    &format!("/api/v1/pipelines/{}/backfill", segment(&name)),
+                    &json!({ "from": from, "to": to }),
+                )
+                .await?;
+            let ids: Vec<String> = body["runs"]
+                .as_array()
+                .map(|rs| rs.iter().map(|r| text(r, "run_id")).collect())
+                .unwrap_or_default();
             if !args.json {
-                eprintln!("created {} runs, skipped {} intervals that already had one", ids.len(), text(&body, "skipped"));
+                eprintln!(
+                    "created {} runs, skipped {} intervals that already had one",
+                    ids.len(),
+                    text(&body, "skipped")
+                );
             }
             if wait {
                 return wait_for_runs(&client, &ids, args.json).await;
@@ -94,16 +168,39 @@ pub async fn run(args: &ClientArgs, command: PipelinesCommand) -> anyhow::Result
             }
         }
         PipelinesCommand::Runs { name, limit } => {
-            let body = client.get(&format!("/api/v1/pipelines/{}/runs?limit={limit}", segment(&name))).await?;
+            let body = client
+                .get(&format!(
+                    "/api/v1/pipelines/{}/runs?limit={limit}",
+                    segment(&name)
+                ))
+                .await?;
             super::runs::print_runs(&body, args.json);
         }
         PipelinesCommand::Pause { name } => {
-            let body = client.post(&format!("/api/v1/pipelines/{}/pause", segment(&name)), &json!({})).await?;
-            if args.json { print_json(&body) } else { println!("paused {name}") }
+            let body = client
+                .post(
+                    &format!("/api/v1/pipelines/{}/pause", segment(&name)),
+                    &json!({}),
+                )
+                .await?;
+            if args.json {
+                print_json(&body)
+            } else {
+                println!("paused {name}")
+            }
         }
         PipelinesCommand::Unpause { name } => {
-            let body = client.post(&format!("/api/v1/pipelines/{}/unpause", segment(&name)), &json!({})).await?;
-            if args.json { print_json(&body) } else { println!("unpaused {name}") }
+            let body = client
+                .post(
+                    &format!("/api/v1/pipelines/{}/unpause", segment(&name)),
+                    &json!({}),
+                )
+                .await?;
+            if args.json {
+                print_json(&body)
+            } else {
+                println!("unpaused {name}")
+            }
         }
         PipelinesCommand::Reload => {
             let body = client.post("/api/v1/reload", &json!({})).await?;
@@ -112,7 +209,13 @@ pub async fn run(args: &ClientArgs, command: PipelinesCommand) -> anyhow::Result
                 print_json(&body);
             } else {
                 for p in &problems {
-                    println!("{}:{}:{}: {}", text(p, "file"), text(p, "line"), text(p, "column"), text(p, "message"));
+                    println!(
+                        "{}:{}:{}: {}",
+                        text(p, "file"),
+                        text(p, "line"),
+                        text(p, "column"),
+                        text(p, "message")
+                    );
                 }
                 eprintln!("reloaded: {} problems", problems.len());
             }

@@ -12,8 +12,12 @@ pub async fn run(args: &ClientArgs, command: RunsCommand) -> anyhow::Result<Exit
     let client = Client::new(&args.server)?;
     match command {
         RunsCommand::List { pipeline, limit } => {
-            let filter = pipeline.map(|p| format!("&pipeline={}", segment(&p))).unwrap_or_default();
-            let body = client.get(&format!("/api/v1/runs?limit={limit}{filter}")).await?;
+            let filter = pipeline
+                .map(|p| format!("&pipeline={}", segment(&p)))
+                .unwrap_or_default();
+            let body = client
+                .get(&format!("/api/v1/runs?limit={limit}{filter}"))
+                .await?;
             print_runs(&body, args.json);
         }
         RunsCommand::Show { run_id } => {
@@ -27,17 +31,38 @@ pub async fn run(args: &ClientArgs, command: RunsCommand) -> anyhow::Result<Exit
                 return Ok(ExitCode::SUCCESS);
             }
             println!("run       {}", text(&run, "run_id"));
-            println!("pipeline  {} (version {})", text(&run, "pipeline"), text(&run, "version").chars().take(12).collect::<String>());
+            println!(
+                "pipeline  {} (version {})",
+                text(&run, "pipeline"),
+                text(&run, "version").chars().take(12).collect::<String>()
+            );
             println!("state     {}", text(&run, "state"));
-            println!("logical   {}  interval {} .. {}", text(&run, "logical_date"), text(&run, "data_interval_start"), text(&run, "data_interval_end"));
+            println!(
+                "logical   {}  interval {} .. {}",
+                text(&run, "logical_date"),
+                text(&run, "data_interval_start"),
+                text(&run, "data_interval_end")
+            );
             println!();
             let tasks: Vec<Vec<String>> = run["tasks"]
                 .as_array()
                 .into_iter()
                 .flatten()
-                .map(|t| vec![task_name(t), text(t, "state"), text(t, "try_number"), text(t, "started_at"), text(t, "ended_at"), text(t, "error")])
+                .map(|t| {
+                    vec![
+                        task_name(t),
+                        text(t, "state"),
+                        text(t, "try_number"),
+                        text(t, "started_at"),
+                        text(t, "ended_at"),
+                        text(t, "error"),
+                    ]
+                })
                 .collect();
-            table(&["task", "state", "tries", "started", "ended", "error"], &tasks);
+            table(
+                &["task", "state", "tries", "started", "ended", "error"],
+                &tasks,
+            );
             println!();
             let rows: Vec<Vec<String>> = events["events"]
                 .as_array()
@@ -48,12 +73,23 @@ pub async fn run(args: &ClientArgs, command: RunsCommand) -> anyhow::Result<Exit
                         Some(_) => task_name(e),
                         None => "(run)".into(),
                     };
-                    vec![text(e, "at"), task, text(e, "try_number"), text(e, "state"), text(e, "message")]
+                    vec![
+                        text(e, "at"),
+                        task,
+                        text(e, "try_number"),
+                        text(e, "state"),
+                        text(e, "message"),
+                    ]
                 })
                 .collect();
             table(&["at", "task", "try", "state", "message"], &rows);
         }
-        RunsCommand::Logs { run_id, task, try_number, map_index } => {
+        RunsCommand::Logs {
+            run_id,
+            task,
+            try_number,
+            map_index,
+        } => {
             let mut query = Vec::new();
             if let Some(task) = &task {
                 query.push(format!("task={}", segment(task)));
@@ -64,12 +100,23 @@ pub async fn run(args: &ClientArgs, command: RunsCommand) -> anyhow::Result<Exit
             if let Some(m) = map_index {
                 query.push(format!("map_index={m}"));
             }
-            let body = client.get(&format!("/api/v1/runs/{}/logs?{}", segment(&run_id), query.join("&"))).await?;
+            let body = client
+                .get(&format!(
+                    "/api/v1/runs/{}/logs?{}",
+                    segment(&run_id),
+                    query.join("&")
+                ))
+                .await?;
             if args.json {
                 print_json(&body);
             } else {
                 for entry in body["logs"].as_array().into_iter().flatten() {
-                    println!("=== {} try {} ({}) ===", task_name(entry), text(entry, "try_number"), text(entry, "state"));
+                    println!(
+                        "=== {} try {} ({}) ===",
+                        task_name(entry),
+                        text(entry, "try_number"),
+                        text(entry, "state")
+                    );
                     print!("{}", entry["log"].as_str().unwrap_or_default());
                     if !entry["log"].as_str().unwrap_or_default().ends_with('\n') {
                         println!();
@@ -78,20 +125,56 @@ pub async fn run(args: &ClientArgs, command: RunsCommand) -> anyhow::Result<Exit
             }
         }
         RunsCommand::Retry { run_id, wait } => {
-            let run = client.post(&format!("/api/v1/runs/{}/retry", segment(&run_id)), &json!({})).await?;
+            let run = client
+                .post(
+                    &format!("/api/v1/runs/{}/retry", segment(&run_id)),
+                    &json!({}),
+                )
+                .await?;
             if wait {
                 return wait_for_runs(&client, &[run_id], args.json).await;
             }
-            if args.json { print_json(&run) } else { print_run_line(&run) }
+            if args.json {
+                print_json(&run)
+            } else {
+                print_run_line(&run)
+            }
         }
         RunsCommand::Cancel { run_id } => {
-            let run = client.post(&format!("/api/v1/runs/{}/cancel", segment(&run_id)), &json!({})).await?;
-            if args.json { print_json(&run) } else { print_run_line(&run) }
+            let run = client
+                .post(
+                    &format!("/api/v1/runs/{}/cancel", segment(&run_id)),
+                    &json!({}),
+                )
+                .await?;
+            if args.json {
+                print_json(&run)
+            } else {
+                print_run_line(&run)
+            }
         }
-        RunsCommand::Mark { run_id, task, state, map_index } => {
+        RunsCommand::Mark {
+            run_id,
+            task,
+            state,
+            map_index,
+        } => {
             let body = json!({ "state": state, "map_index": map_index });
-            let task = client.post(&format!("/api/v1/runs/{}/tasks/{}/mark", segment(&run_id), segment(&task)), &body).await?;
-            if args.json { print_json(&task) } else { println!("{} is now {}", task_name(&task), text(&task, "state")) }
+            let task = client
+                .post(
+                    &format!(
+                        "/api/v1/runs/{}/tasks/{}/mark",
+                        segment(&run_id),
+                        segment(&task)
+                    ),
+                    &body,
+                )
+                .await?;
+            if args.json {
+                print_json(&task)
+            } else {
+                println!("{} is now {}", task_name(&task), text(&task, "state"))
+            }
         }
         RunsCommand::Wait { run_id } => return wait_for_runs(&client, &[run_id], args.json).await,
     }
@@ -119,25 +202,44 @@ pub fn print_runs(body: &Value, as_json: bool) {
         .as_array()
         .into_iter()
         .flatten()
-        .map(|r| vec![text(r, "run_id"), text(r, "state"), text(r, "run_type"), text(r, "logical_date"), text(r, "duration_seconds")])
+        .map(|r| {
+            vec![
+                text(r, "run_id"),
+                text(r, "state"),
+                text(r, "run_type"),
+                text(r, "logical_date"),
+                text(r, "duration_seconds"),
+            ]
+        })
         .collect();
     table(&["run", "state", "type", "logical date", "seconds"], &rows);
 }
 
 /// Waits for every run to end. Exit 0 only if all succeeded; prints each run (`run_id` in JSON).
-pub async fn wait_for_runs(client: &Client, ids: &[String], as_json: bool) -> anyhow::Result<ExitCode> {
+pub async fn wait_for_runs(
+    client: &Client,
+    ids: &[String],
+    as_json: bool,
+) -> anyhow::Result<ExitCode> {
     let mut all_ok = true;
     let mut finished = Vec::new();
     for id in ids {
         let run = loop {
-            let run = client.get(&format!("/api/v1/runs/{}/wait?timeout=30", segment(id))).await?;
+            let run = client
+                .get(&format!("/api/v1/runs/{}/wait?timeout=30", segment(id)))
+                .await?;
             if !matches!(run["state"].as_str(), Some("queued" | "running")) {
                 break run;
             }
         };
         all_ok &= run["state"] == "success";
         if !as_json {
-            println!("{}  {}  {}s", text(&run, "run_id"), text(&run, "state"), text(&run, "duration_seconds"));
+            println!(
+                "{}  {}  {}s",
+                text(&run, "run_id"),
+                text(&run, "state"),
+                text(&run, "duration_seconds")
+            );
         }
         finished.push(run);
     }
@@ -147,5 +249,9 @@ pub async fn wait_for_runs(client: &Client, ids: &[String], as_json: bool) -> an
             many => print_json(&json!({ "runs": many })),
         }
     }
-    Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

@@ -13,7 +13,11 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     init_tracing();
     let project = args.project.clone();
     if !project.is_dir() {
-        anyhow::bail!("project directory {} does not exist (create one with `weir init {}`)", project.display(), project.display());
+        anyhow::bail!(
+            "project directory {} does not exist (create one with `weir init {}`)",
+            project.display(),
+            project.display()
+        );
     }
     let mut config = settings::load_or_fail(&project)?;
     if let Some(listen) = &args.listen {
@@ -21,11 +25,19 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     }
     let data_dir = settings::data_dir(&project, &config, args.data.as_deref());
     let store_url = settings::store_url(&config, &data_dir)?;
-    let listener = tokio::net::TcpListener::bind(&config.server.listen).await.with_context(|| format!("cannot listen on {}", config.server.listen))?;
+    let listener = tokio::net::TcpListener::bind(&config.server.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.server.listen))?;
     let address = listener.local_addr()?;
-    let public_url = if config.server.public_url.is_empty() { format!("http://{address}") } else { config.server.public_url.clone() };
+    let public_url = if config.server.public_url.is_empty() {
+        format!("http://{address}")
+    } else {
+        config.server.public_url.clone()
+    };
     let metrics = weir_server::install_metrics();
-    let store = weir_store::open(&store_url).await.with_context(|| format!("cannot open the metadata store {}", redact(&store_url)))?;
+    let store = weir_store::open(&store_url)
+        .await
+        .with_context(|| format!("cannot open the metadata store {}", redact(&store_url)))?;
     let engine = Engine::start(EngineOptions {
         project_dir: project.clone(),
         data_dir: data_dir.clone(),
@@ -38,14 +50,22 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     .await?;
     tracing::info!(project = %project.display(), data = %data_dir.display(), store = %redact(&store_url), "weir listening on {public_url}");
     println!("weir listening on {public_url}");
-    let state = weir_server::AppState { engine, metrics, started: Instant::now() };
+    let state = weir_server::AppState {
+        engine,
+        metrics,
+        started: Instant::now(),
+    };
     weir_server::serve(listener, state, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("WEIR_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WEIR_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// Hides a password in a store URL.
@@ -85,7 +105,10 @@ async fn shutdown_signal() {
 mod tests {
     #[test]
     fn passwords_are_hidden() {
-        assert_eq!(super::redact("postgres://weir:secret@localhost/weir"), "postgres://weir:***@localhost/weir");
+        assert_eq!(
+            super::redact("postgres://weir:secret@localhost/weir"),
+            "postgres://weir:***@localhost/weir"
+        );
         assert_eq!(super::redact("sqlite:///tmp/x.db"), "sqlite:///tmp/x.db");
     }
 }

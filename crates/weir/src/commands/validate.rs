@@ -23,7 +23,9 @@ pub fn run(dir: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
         problems.extend(weir_engine::project::check_pools(&catalog, config));
     }
     if as_json {
-        crate::output::print_json(&json!({ "pipelines": catalog.pipelines.len(), "problems": problems }));
+        crate::output::print_json(
+            &json!({ "pipelines": catalog.pipelines.len(), "problems": problems }),
+        );
     } else {
         for problem in &problems {
             println!("{problem}");
@@ -34,5 +36,9 @@ pub fn run(dir: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
             eprintln!("{} problems", problems.len());
         }
     }
-    Ok(if problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

@@ -10,14 +10,35 @@ fn every_command_has_help_with_an_example() {
     assert!(top.status.success());
     let text = stdout(&top);
     for command in ["init", "validate", "server", "pipelines", "runs", "bench"] {
-        assert!(text.contains(command), "--help does not list {command}:\n{text}");
+        assert!(
+            text.contains(command),
+            "--help does not list {command}:\n{text}"
+        );
         let help = weir(&[command, "--help"]);
-        assert!(stdout(&help).contains("Example"), "weir {command} --help has no example:\n{}", stdout(&help));
+        assert!(
+            stdout(&help).contains("Example"),
+            "weir {command} --help has no example:\n{}",
+            stdout(&help)
+        );
     }
-    for (group, subs) in [("pipelines", &["list", "show", "trigger", "backfill", "runs", "pause", "unpause", "reload"][..]), ("runs", &["list", "show", "logs", "retry", "cancel", "mark", "wait"][..])] {
+    for (group, subs) in [
+        (
+            "pipelines",
+            &[
+                "list", "show", "trigger", "backfill", "runs", "pause", "unpause", "reload",
+            ][..],
+        ),
+        (
+            "runs",
+            &["list", "show", "logs", "retry", "cancel", "mark", "wait"][..],
+        ),
+    ] {
         for sub in subs {
             let help = weir(&[group, sub, "--help"]);
-            assert!(help.status.success() && stdout(&help).contains("Example"), "weir {group} {sub} --help has no example");
+            assert!(
+                help.status.success() && stdout(&help).contains("Example"),
+                "weir {group} {sub} --help has no example"
+            );
         }
     }
 }
@@ -31,7 +52,12 @@ fn init_validate_serve_trigger_show_logs() {
     let again = weir(&["init", dir.to_str().unwrap()]);
     assert!(!again.status.success(), "init must not overwrite a project");
     let validate = weir(&["validate", dir.to_str().unwrap()]);
-    assert!(validate.status.success(), "{}{}", stdout(&validate), stderr(&validate));
+    assert!(
+        validate.status.success(),
+        "{}{}",
+        stdout(&validate),
+        stderr(&validate)
+    );
 
     let server = Server::start(&dir);
     let list = server.json(&["pipelines", "list"]);
@@ -46,20 +72,48 @@ fn init_validate_serve_trigger_show_logs() {
     assert_eq!(states.get("extract").map(String::as_str), Some("success"));
     assert_eq!(states.get("process").map(String::as_str), Some("success"));
     assert_eq!(states.get("report").map(String::as_str), Some("success"));
-    let mapped = shown["tasks"].as_array().unwrap().iter().filter(|t| t["task_id"] == "process" && t["map_index"].as_i64() >= Some(0)).count();
+    let mapped = shown["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["task_id"] == "process" && t["map_index"].as_i64() >= Some(0))
+        .count();
     assert_eq!(mapped, 3, "one instance per element of extract's output");
     let events: Vec<&Value> = shown["events"].as_array().unwrap().iter().collect();
-    assert!(events.iter().any(|e| e["state"] == "queued" && e["task_id"].is_null()), "audit trail has the run being queued");
-    assert!(events.iter().filter(|e| e["task_id"] == "extract").count() >= 2, "audit trail has extract running and succeeding");
-    assert!(events.iter().all(|e| e["at"].as_str().is_some()), "every event has a timestamp");
+    assert!(
+        events
+            .iter()
+            .any(|e| e["state"] == "queued" && e["task_id"].is_null()),
+        "audit trail has the run being queued"
+    );
+    assert!(
+        events.iter().filter(|e| e["task_id"] == "extract").count() >= 2,
+        "audit trail has extract running and succeeding"
+    );
+    assert!(
+        events.iter().all(|e| e["at"].as_str().is_some()),
+        "every event has a timestamp"
+    );
 
     let logs = server.cli(&["runs", "logs", &run_id, "extract"]);
-    assert!(stdout(&logs).contains("bonjour for "), "the param override reached the command:\n{}", stdout(&logs));
+    assert!(
+        stdout(&logs).contains("bonjour for "),
+        "the param override reached the command:\n{}",
+        stdout(&logs)
+    );
     let report = server.cli(&["runs", "logs", &run_id, "report"]);
-    assert!(stdout(&report).contains("processed 3 items on "), "{}", stdout(&report));
+    assert!(
+        stdout(&report).contains("processed 3 items on "),
+        "{}",
+        stdout(&report)
+    );
 
     let human = server.cli(&["runs", "show", &run_id]);
-    assert!(stdout(&human).contains("STATE"), "human output is a table:\n{}", stdout(&human));
+    assert!(
+        stdout(&human).contains("STATE"),
+        "human output is a table:\n{}",
+        stdout(&human)
+    );
 }
 
 #[test]
@@ -83,7 +137,10 @@ fn health_metrics_openapi_and_errors() {
     let (status, body) = server.post("/api/v1/pipelines/hello/runs", "{\"parms\": {}}");
     assert_eq!(status, 400);
     assert!(body.contains("parms"), "the error names the field: {body}");
-    let (status, body) = server.post("/api/v1/pipelines/hello/backfill", "{\"from\": \"yesterday\", \"to\": \"2026-01-02\"}");
+    let (status, body) = server.post(
+        "/api/v1/pipelines/hello/backfill",
+        "{\"from\": \"yesterday\", \"to\": \"2026-01-02\"}",
+    );
     assert_eq!(status, 400);
     assert!(body.contains("`from`"), "{body}");
     let (status, _) = server.get("/");
@@ -95,7 +152,15 @@ fn health_metrics_openapi_and_errors() {
 
 #[test]
 fn client_reports_an_unreachable_server() {
-    let output = std::process::Command::new(BIN).args(["pipelines", "list"]).env("WEIR_SERVER", format!("http://127.0.0.1:{}", free_port())).output().unwrap();
+    let output = std::process::Command::new(BIN)
+        .args(["pipelines", "list"])
+        .env("WEIR_SERVER", format!("http://127.0.0.1:{}", free_port()))
+        .output()
+        .unwrap();
     assert!(!output.status.success());
-    assert!(stderr(&output).contains("cannot reach the weir server"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("cannot reach the weir server"),
+        "{}",
+        stderr(&output)
+    );
 }

@@ -48,7 +48,11 @@ impl Project {
 
 /// Runs `weir` with the given arguments (no server involved).
 pub fn weir(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).env_remove("WEIR_SERVER").output().expect("run weir")
+    Command::new(BIN)
+        .args(args)
+        .env_remove("WEIR_SERVER")
+        .output()
+        .expect("run weir")
 }
 
 pub fn stdout(output: &Output) -> String {
@@ -60,7 +64,11 @@ pub fn stderr(output: &Output) -> String {
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 /// A `weir server` process.
@@ -88,7 +96,10 @@ impl Server {
             project: project.to_path_buf(),
             data,
             port,
-            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             log: project.join("server.log"),
         };
         server.spawn();
@@ -96,7 +107,11 @@ impl Server {
     }
 
     fn spawn(&mut self) {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).expect("server log");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("server log");
         let child = Command::new(BIN)
             .args(["server", "--project"])
             .arg(&self.project)
@@ -118,7 +133,11 @@ impl Server {
                     panic!("server exited early ({status}):\n{}", self.log_text());
                 }
             }
-            assert!(Instant::now() < deadline, "server did not come up:\n{}", self.log_text());
+            assert!(
+                Instant::now() < deadline,
+                "server did not come up:\n{}",
+                self.log_text()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -146,7 +165,11 @@ impl Server {
 
     /// Runs a client command against this server.
     pub fn cli(&self, args: &[&str]) -> Output {
-        Command::new(BIN).args(args).env("WEIR_SERVER", &self.url).output().expect("run weir client")
+        Command::new(BIN)
+            .args(args)
+            .env("WEIR_SERVER", &self.url)
+            .output()
+            .expect("run weir client")
     }
 
     /// Runs a client command with `--json`, expecting success, and parses its output.
@@ -154,8 +177,20 @@ impl Server {
         let mut all: Vec<&str> = args.to_vec();
         all.push("--json");
         let output = self.cli(&all);
-        assert!(output.status.success(), "weir {} failed:\n{}\n{}", args.join(" "), stdout(&output), stderr(&output));
-        serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("weir {} printed no JSON ({e}):\n{}", args.join(" "), stdout(&output)))
+        assert!(
+            output.status.success(),
+            "weir {} failed:\n{}\n{}",
+            args.join(" "),
+            stdout(&output),
+            stderr(&output)
+        );
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+            panic!(
+                "weir {} printed no JSON ({e}):\n{}",
+                args.join(" "),
+                stdout(&output)
+            )
+        })
     }
 
     pub fn get(&self, path: &str) -> (u16, String) {
@@ -177,7 +212,13 @@ impl Server {
         let mut args = vec!["pipelines", "trigger", pipeline, "--wait", "--json"];
         args.extend_from_slice(extra);
         let output = self.cli(&args);
-        serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("no JSON from trigger ({e}): {}\n{}", stdout(&output), stderr(&output)))
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+            panic!(
+                "no JSON from trigger ({e}): {}\n{}",
+                stdout(&output),
+                stderr(&output)
+            )
+        })
     }
 
     pub fn run(&self, run_id: &str) -> Value {
@@ -185,11 +226,20 @@ impl Server {
     }
 
     pub fn task<'a>(&self, run: &'a Value, task: &str) -> &'a Value {
-        run["tasks"].as_array().and_then(|ts| ts.iter().find(|t| t["task_id"] == task && t["map_index"] == -1)).unwrap_or_else(|| panic!("no task {task} in {run}"))
+        run["tasks"]
+            .as_array()
+            .and_then(|ts| {
+                ts.iter()
+                    .find(|t| t["task_id"] == task && t["map_index"] == -1)
+            })
+            .unwrap_or_else(|| panic!("no task {task} in {run}"))
     }
 
     pub fn attempts(&self, run_id: &str, task: &str) -> Vec<Value> {
-        self.get_json(&format!("/api/v1/runs/{run_id}/attempts?task={task}"))["attempts"].as_array().cloned().unwrap_or_default()
+        self.get_json(&format!("/api/v1/runs/{run_id}/attempts?task={task}"))["attempts"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 
     pub fn wait_run(&self, run_id: &str) -> Value {
@@ -213,25 +263,42 @@ impl Drop for Server {
 /// A minimal HTTP/1.1 client for loopback: returns status and body.
 pub fn http(method: &str, url: &str, body: Option<&str>) -> Option<(u16, String)> {
     let rest = url.strip_prefix("http://")?;
-    let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
+    let (host, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap_or((rest, "/".into()));
     let mut stream = TcpStream::connect(host).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(90))).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(90)))
+        .ok()?;
     let body = body.unwrap_or("");
-    let request = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
     stream.write_all(request.as_bytes()).ok()?;
     let mut response = Vec::new();
     stream.read_to_end(&mut response).ok()?;
     let text = String::from_utf8_lossy(&response).into_owned();
     let status: u16 = text.split_whitespace().nth(1)?.parse().ok()?;
     let (head, body) = text.split_once("\r\n\r\n")?;
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_string() };
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
     Some((status, body))
 }
 
 fn dechunk(mut body: &str) -> String {
     let mut out = String::new();
     while let Some((size, rest)) = body.split_once("\r\n") {
-        let Ok(size) = usize::from_str_radix(size.trim(), 16) else { break };
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
         if size == 0 || rest.len() < size {
             break;
         }
@@ -267,7 +334,14 @@ impl Recorder {
                     data.extend_from_slice(&buf[..n]);
                     let text = String::from_utf8_lossy(&data);
                     if let Some((head, body)) = text.split_once("\r\n\r\n") {
-                        let length = head.lines().find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0))).unwrap_or(0);
+                        let length = head
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                            })
+                            .unwrap_or(0);
                         if body.len() >= length {
                             break;
                         }
@@ -275,8 +349,14 @@ impl Recorder {
                 }
                 let text = String::from_utf8_lossy(&data).into_owned();
                 let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-                seen.lock().expect("lock").push((head.lines().next().unwrap_or("").to_string(), body.to_string()));
-                let reply = format!("HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{response_body}", response_body.len());
+                seen.lock().expect("lock").push((
+                    head.lines().next().unwrap_or("").to_string(),
+                    body.to_string(),
+                ));
+                let reply = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{response_body}",
+                    response_body.len()
+                );
                 let _ = stream.write_all(reply.as_bytes());
             }
         });
@@ -284,7 +364,12 @@ impl Recorder {
     }
 
     pub fn bodies(&self) -> Vec<String> {
-        self.requests.lock().expect("lock").iter().map(|(_, b)| b.clone()).collect()
+        self.requests
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|(_, b)| b.clone())
+            .collect()
     }
 }
 
@@ -307,6 +392,11 @@ pub fn task_states(run: &Value) -> std::collections::BTreeMap<String, String> {
         .into_iter()
         .flatten()
         .filter(|t| t["map_index"] == -1)
-        .map(|t| (t["task_id"].as_str().unwrap_or("").to_string(), t["state"].as_str().unwrap_or("").to_string()))
+        .map(|t| {
+            (
+                t["task_id"].as_str().unwrap_or("").to_string(),
+                t["state"].as_str().unwrap_or("").to_string(),
+            )
+        })
         .collect()
 }
