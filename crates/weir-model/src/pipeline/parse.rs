@@ -76,7 +76,8 @@ pub fn parse_pipeline(file: &str, name: &str, source: &str) -> Result<Pipeline, 
                 ));
             }
             problems.sort_by_key(|p| (p.line, p.column));
-            problems.dedup();
+            let mut seen = std::collections::HashSet::new();
+            problems.retain(|p| seen.insert(p.to_string()));
             Err(problems)
         }
     }

@@ -4,3 +4,4 @@ mod support;
 
 mod basics;
 mod execution;
+mod lifecycle;
