@@ -33,7 +33,8 @@ pub(crate) fn watch_project(project: &Path, core: mpsc::UnboundedSender<Msg>) {
             return;
         }
     };
-    for dir in ["pipelines"] {
+    {
+        let dir = "pipelines";
         let path = project.join(dir);
         let _ = std::fs::create_dir_all(&path);
         if let Err(e) = watcher.watch(&path, RecursiveMode::Recursive) {

@@ -126,13 +126,13 @@ fn check_command(config: &Map<String, Value>) -> Result<(), ConfigError> {
             }
         }
     }
-    if let Some(dir) = config.get("working_dir") {
-        if !dir.is_string() {
-            return Err(ConfigError::at(
-                &["working_dir"],
-                "working_dir must be a string",
-            ));
-        }
+    if let Some(dir) = config.get("working_dir")
+        && !dir.is_string()
+    {
+        return Err(ConfigError::at(
+            &["working_dir"],
+            "working_dir must be a string",
+        ));
     }
     Ok(())
 }
@@ -247,24 +247,24 @@ fn check_noop(config: &Map<String, Value>) -> Result<(), ConfigError> {
                     ));
                 }
             }
-            if let Some(sleep) = noop.get("sleep") {
-                if !sleep
+            if let Some(sleep) = noop.get("sleep")
+                && sleep
                     .as_str()
-                    .is_some_and(|s| crate::duration::parse_duration(s).is_ok())
-                {
-                    return Err(ConfigError::at(
-                        &["noop", "sleep"],
-                        "sleep must be a duration such as 100ms",
-                    ));
-                }
+                    .is_none_or(|s| crate::duration::parse_duration(s).is_err())
+            {
+                return Err(ConfigError::at(
+                    &["noop", "sleep"],
+                    "sleep must be a duration such as 100ms",
+                ));
             }
-            if let Some(fail) = noop.get("fail") {
-                if !fail.is_boolean() && !fail.is_string() {
-                    return Err(ConfigError::at(
-                        &["noop", "fail"],
-                        "fail must be true/false or a template that renders to true/false",
-                    ));
-                }
+            if let Some(fail) = noop.get("fail")
+                && !fail.is_boolean()
+                && !fail.is_string()
+            {
+                return Err(ConfigError::at(
+                    &["noop", "fail"],
+                    "fail must be true/false or a template that renders to true/false",
+                ));
             }
             Ok(())
         }

@@ -574,31 +574,31 @@ impl Core {
         let result = self.mark_in(&id, task_id, map_index.unwrap_or(-1), state);
         if !active {
             // Not reopened: settle the run's outcome from its tasks and let it go again.
-            if let Some(mut run) = self.runs.remove(&id) {
-                if result.is_ok() {
-                    let failed = run
-                        .slots
-                        .iter()
-                        .any(|s| crate::rules::is_failure(&s.record.state));
-                    let open = run.slots.iter().any(|s| !is_terminal(&s.record.state));
-                    let new_state = if open {
-                        run.record.state.clone()
-                    } else if failed {
-                        "failed".into()
-                    } else {
-                        "success".into()
-                    };
-                    if new_state != run.record.state && run.record.state != "cancelled" {
-                        run.record.state = new_state.clone();
-                        self.batch.push(Mutation::PutRun(run.record.clone()));
-                        self.event(
-                            &id,
-                            None,
-                            &new_state,
-                            Some("after a task was marked by hand".into()),
-                        );
-                        self.changed.push(run.record.clone());
-                    }
+            if let Some(mut run) = self.runs.remove(&id)
+                && result.is_ok()
+            {
+                let failed = run
+                    .slots
+                    .iter()
+                    .any(|s| crate::rules::is_failure(&s.record.state));
+                let open = run.slots.iter().any(|s| !is_terminal(&s.record.state));
+                let new_state = if open {
+                    run.record.state.clone()
+                } else if failed {
+                    "failed".into()
+                } else {
+                    "success".into()
+                };
+                if new_state != run.record.state && run.record.state != "cancelled" {
+                    run.record.state = new_state.clone();
+                    self.batch.push(Mutation::PutRun(run.record.clone()));
+                    self.event(
+                        &id,
+                        None,
+                        &new_state,
+                        Some("after a task was marked by hand".into()),
+                    );
+                    self.changed.push(run.record.clone());
                 }
             }
         }

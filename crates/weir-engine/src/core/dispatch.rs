@@ -148,10 +148,10 @@ impl Core {
 
     /// Gives back the capacity an attempt held.
     pub(super) fn release(&mut self, key: &InstanceKey) {
-        if let Some(attempt) = self.running_attempts.remove(key) {
-            if let Some(used) = self.pool_used.get_mut(&attempt.pool) {
-                *used = used.saturating_sub(1);
-            }
+        if let Some(attempt) = self.running_attempts.remove(key)
+            && let Some(used) = self.pool_used.get_mut(&attempt.pool)
+        {
+            *used = used.saturating_sub(1);
         }
         metrics::gauge!("weir_tasks_running").set(self.running_attempts.len() as f64);
         if let Some(run) = self.runs.get_mut(&key.run_id) {

@@ -94,6 +94,9 @@ pub(crate) struct Launch {
     cancel: watch::Receiver<bool>,
 }
 
+/// Work that waits for the turn's commit (a reply to a user), given the commit's result.
+type AfterCommit = Box<dyn FnOnce(Result<(), String>) + Send>;
+
 pub(crate) struct Core {
     shared: Arc<Shared>,
     tx: mpsc::UnboundedSender<Msg>,
@@ -116,7 +119,7 @@ pub(crate) struct Core {
     batch: Vec<Mutation>,
     launches: Vec<Launch>,
     changed: Vec<RunRecord>,
-    after_commit: Vec<Box<dyn FnOnce(Result<(), String>) + Send>>,
+    after_commit: Vec<AfterCommit>,
     notifications: Vec<(RunRecord, Arc<PipelineVersion>)>,
 }
 

@@ -140,10 +140,10 @@ impl RunState {
             "try_number": try_number,
             "map_index": map_index,
         });
-        if map_index >= 0 {
-            if let Some(item) = self.instance(task, map_index).and_then(|t| t.item.clone()) {
-                context["item"] = item;
-            }
+        if map_index >= 0
+            && let Some(item) = self.instance(task, map_index).and_then(|t| t.item.clone())
+        {
+            context["item"] = item;
         }
         context
     }

@@ -213,14 +213,14 @@ pub async fn logs(
         entry["log"] = Value::String(text);
         out.push(entry);
     }
-    if out.is_empty() {
-        if let Some(task) = &query.task {
-            let tasks = state.engine.store().task_instances(&run_id).await?;
-            if !tasks.iter().any(|t| &t.task_id == task) {
-                return Err(ApiError::not_found(format!(
-                    "run {run_id} has no task `{task}`"
-                )));
-            }
+    if out.is_empty()
+        && let Some(task) = &query.task
+    {
+        let tasks = state.engine.store().task_instances(&run_id).await?;
+        if !tasks.iter().any(|t| &t.task_id == task) {
+            return Err(ApiError::not_found(format!(
+                "run {run_id} has no task `{task}`"
+            )));
         }
     }
     Ok(Json(json!({ "logs": out })))

@@ -128,10 +128,10 @@ impl Server {
             if let Some((200, _)) = http("GET", &format!("{}/healthz", self.url), None) {
                 return;
             }
-            if let Some(child) = self.child.as_mut() {
-                if let Ok(Some(status)) = child.try_wait() {
-                    panic!("server exited early ({status}):\n{}", self.log_text());
-                }
+            if let Some(child) = self.child.as_mut()
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                panic!("server exited early ({status}):\n{}", self.log_text());
             }
             assert!(
                 Instant::now() < deadline,
@@ -326,8 +326,7 @@ impl Recorder {
                 let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
                 let mut data = Vec::new();
                 let mut buf = [0u8; 8192];
-                loop {
-                    let Ok(n) = stream.read(&mut buf) else { break };
+                while let Ok(n) = stream.read(&mut buf) {
                     if n == 0 {
                         break;
                     }
