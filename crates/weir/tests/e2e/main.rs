@@ -6,3 +6,4 @@ mod basics;
 mod execution;
 mod lifecycle;
 mod durability;
+mod postgres;
