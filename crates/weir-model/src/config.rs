@@ -15,6 +15,7 @@ pub struct Config {
     pub store: StoreConfig,
     pub executor: ExecutorConfig,
     pub aws: AwsConfig,
+    pub lake: LakeConfig,
     /// Named concurrency limits shared by every pipeline (`pool: NAME` on a task).
     pub pools: IndexMap<String, u32>,
 }
@@ -90,6 +91,22 @@ impl Default for AwsConfig {
             account_id: "000000000000".into(),
         }
     }
+}
+
+/// Where the lake (object storage) lives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct LakeConfig {
+    /// `file:///path` or `s3://bucket/prefix`. Empty: a directory `lake` in the data directory.
+    pub url: String,
+    /// S3-compatible endpoint (e.g. `http://127.0.0.1:9000`); empty for AWS itself.
+    pub endpoint: String,
+    /// S3 region; empty: `aws.region`.
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// Allow plain-HTTP endpoints (local S3-compatible servers).
+    pub allow_http: bool,
 }
 
 /// Builds the configuration from the defaults, an optional `weir.toml` (path for messages, text)
@@ -284,5 +301,21 @@ mod tests {
     fn offsets_become_positions() {
         assert_eq!(pos_of_offset("ab\ncd", 4), Pos::new(2, 2));
         assert_eq!(pos_of_offset("ab", 99), Pos::new(1, 3));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics(file in "\\PC{0,200}", key in "WEIR_[A-Z_]{0,30}", value in "\\PC{0,20}") {
+            let _ = load_config(Some(("weir.toml", &file)), &[(key, value)]);
+        }
+
+        #[test]
+        fn problems_point_inside_the_file(file in "(\\[server\\]\n)?[a-z_]{1,10} = [0-9a-z\"]{0,10}\n") {
+            if let Err(problems) = load_config(Some(("weir.toml", &file)), &[]) {
+                for problem in problems {
+                    proptest::prop_assert!(problem.line as usize <= file.lines().count() + 1, "{}", problem);
+                }
+            }
+        }
     }
 }

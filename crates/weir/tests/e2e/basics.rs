@@ -194,3 +194,16 @@ fn configuration_layers_file_then_environment_then_flags() {
     assert!(!bad.status.success());
     assert!(stderr(&bad).contains("$WEIR_EXECUTOR_MAX_PARALLEL_TASKS"), "{}", stderr(&bad));
 }
+
+#[test]
+fn the_quickstart_and_the_documented_configuration_are_valid() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let quickstart = weir(&["validate", root.join("examples/quickstart").to_str().unwrap()]);
+    assert!(quickstart.status.success(), "{}{}", stdout(&quickstart), stderr(&quickstart));
+    let doc = std::fs::read_to_string(root.join("docs/configuration.md")).unwrap();
+    let toml = doc.split("```toml file=weir.toml\n").nth(1).and_then(|rest| rest.split("```").next()).expect("a weir.toml block in docs/configuration.md");
+    let project = Project::new();
+    project.write("weir.toml", toml);
+    let output = weir(&["validate", project.path().to_str().unwrap()]);
+    assert!(output.status.success(), "docs/configuration.md's weir.toml is not valid: {}", stdout(&output));
+}
