@@ -46,7 +46,17 @@ impl ActionRunner for CommandRunner {
                 command.env(name, scalar(value));
             }
         }
-        let (stdout, stderr) = match (ctx.log.try_clone(), ctx.log.try_clone()) {
+        let _ = std::fs::remove_file(&ctx.output_path);
+        let log = match ctx.log.file() {
+            Ok(log) => log,
+            Err(e) => {
+                return ActionOutcome::failure(
+                    FailureKind::Failed,
+                    format!("cannot open the log {}: {e}", ctx.log.path().display()),
+                );
+            }
+        };
+        let (stdout, stderr) = match (log.try_clone(), log.try_clone()) {
             (Ok(out), Ok(err)) => (out, err),
             (Err(e), _) | (_, Err(e)) => {
                 return ActionOutcome::failure(

@@ -26,8 +26,9 @@ pub struct ActionContext {
     pub config: Map<String, Value>,
     /// Identifies the attempt in messages and in the environment of commands.
     pub attempt: AttemptId,
-    /// The attempt's log, opened for appending. Commands write their stdout and stderr here.
-    pub log: File,
+    /// The attempt's log. Commands write their stdout and stderr here; it is created on first
+    /// use, so actions that log nothing cost no file.
+    pub log: LogFile,
     /// Where a command may write its JSON output (`$WEIR_OUTPUT`).
     pub output_path: PathBuf,
     /// Working directory default: the project directory.
@@ -44,6 +45,53 @@ pub struct ActionContext {
     pub max_output_bytes: usize,
     /// Receives a command's process id as soon as it exists.
     pub on_spawn: Option<tokio::sync::oneshot::Sender<i32>>,
+}
+
+/// An append-only log file opened on first use.
+pub struct LogFile {
+    path: PathBuf,
+    file: Option<File>,
+}
+
+impl LogFile {
+    pub fn new(path: PathBuf) -> LogFile {
+        LogFile { path, file: None }
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    /// The open file (creating it and its directory if needed).
+    pub fn file(&mut self) -> std::io::Result<&mut File> {
+        if self.file.is_none() {
+            if let Some(dir) = self.path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            self.file = Some(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&self.path)?,
+            );
+        }
+        self.file
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("log file not open"))
+    }
+}
+
+impl std::io::Write for LogFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.file()?.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self.file.as_mut() {
+            Some(file) => file.flush(),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Names one attempt of one task instance.

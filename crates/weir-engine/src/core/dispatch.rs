@@ -270,16 +270,7 @@ async fn perform(
     };
     let log_path = shared.data_dir.join(crate::logs::attempt_log(&attempt));
     let output_path = shared.data_dir.join(crate::logs::attempt_output(&attempt));
-    let log = match open_log(&log_path) {
-        Ok(log) => log,
-        Err(e) => {
-            return ActionOutcome::failure(
-                FailureKind::Failed,
-                format!("cannot open the log {}: {e}", log_path.display()),
-            );
-        }
-    };
-    let _ = std::fs::remove_file(&output_path);
+    let log = crate::actions::LogFile::new(log_path);
     let (pid_tx, pid_rx) = tokio::sync::oneshot::channel();
     if task.action.kind == "command" {
         let tx = tx.clone();
@@ -339,14 +330,4 @@ async fn perform(
         },
         None => runner.run(ctx).await,
     }
-}
-
-fn open_log(path: &std::path::Path) -> std::io::Result<std::fs::File> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
 }

@@ -166,15 +166,8 @@ async fn action(
         map_index: n as i32,
         try_number: 1,
     };
-    let log_path = shared.data_dir.join(crate::logs::attempt_log(&attempt));
-    if let Some(dir) = log_path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    }
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log_path)
-        .map_err(|e| e.to_string())?;
+    let log =
+        crate::actions::LogFile::new(shared.data_dir.join(crate::logs::attempt_log(&attempt)));
     let (_cancel_tx, cancel) = watch::channel(false);
     let env = vec![
         ("WEIR_INSTANCE".to_string(), shared.instance.clone()),

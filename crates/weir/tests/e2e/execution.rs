@@ -395,3 +395,48 @@ tasks:
         "on_failure is not called for a success"
     );
 }
+
+#[test]
+fn commands_get_env_working_dir_and_their_output_is_the_log() {
+    let project = Project::new();
+    project.write("data/marker.txt", "found-me\n");
+    project.pipeline(
+        "cmd",
+        r#"
+params: { who: world }
+tasks:
+  shell_line:
+    command: echo "to stdout $GREETING {{ params.who }}"; echo "to stderr" >&2; cat marker.txt
+    env: { GREETING: hello }
+    working_dir: data
+  argv:
+    command: [printf, "%s|", "a b", "{{ params.who }}", "$NOT_EXPANDED"]
+  exit_code:
+    command: [sh, -c, "exit 3"]
+"#,
+    );
+    let server = Server::start(project.path());
+    let run = server.trigger_wait("cmd", &[]);
+    assert_eq!(run["state"], "failed", "exit code 3 fails the task");
+    let id = run["run_id"].as_str().unwrap();
+    let log = stdout(&server.cli(&["runs", "logs", id, "shell_line"]));
+    assert!(log.contains("to stdout hello world"), "{log}");
+    assert!(log.contains("to stderr"), "stderr is captured too: {log}");
+    assert!(
+        log.contains("found-me"),
+        "working_dir is relative to the project: {log}"
+    );
+    let argv = stdout(&server.cli(&["runs", "logs", id, "argv"]));
+    assert!(
+        argv.contains("a b|world|$NOT_EXPANDED|"),
+        "a list runs without a shell: {argv}"
+    );
+    let attempts = server.attempts(id, "exit_code");
+    assert_eq!(attempts[0]["exit_code"], 3);
+    assert!(
+        server.task(&server.run(id), "exit_code")["error"]
+            .as_str()
+            .unwrap()
+            .contains("exited with code 3")
+    );
+}
