@@ -192,7 +192,7 @@ pub fn check_pools(catalog: &Catalog, config: &weir_model::config::Config) -> Ve
             let pos = find_line(&pipeline.source, &format!("pool: {pool}")).unwrap_or(Pos::START);
             let hint =
                 weir_model::problem::did_you_mean(pool, config.pools.keys().map(String::as_str));
-            problems.push(Problem::new(&pipeline.file, pos, format!("task `{}` uses pool `{pool}`, which weir.toml does not define under [pools]{hint}; it will run one task at a time", task.id)));
+            problems.push(Problem::new(&pipeline.file, pos, format!("task `{}` uses pool `{pool}`, which weir.toml does not define under [pools] (an undefined pool runs one task at a time){hint}", task.id)));
         }
     }
     problems

@@ -71,6 +71,11 @@ struct Gaps {
     total_s: f64,
 }
 
+/// The defaults, with `WEIR_*` environment overrides (e.g. `WEIR_EXECUTOR_MAX_PARALLEL_TASKS`).
+fn bench_config() -> anyhow::Result<Config> {
+    crate::settings::load(std::path::Path::new("/nonexistent-weir-bench-project")).map_err(|problems| anyhow::anyhow!("invalid configuration: {}", problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")))
+}
+
 async fn start_engine(
     project: &Path,
     store_url: Option<&str>,
@@ -122,7 +127,7 @@ async fn chain_gaps(tasks: usize, action: &str, store: Option<&str>) -> anyhow::
     }
     std::fs::create_dir_all(dir.path().join("pipelines"))?;
     std::fs::write(dir.path().join("pipelines/chain.yaml"), yaml)?;
-    let engine = start_engine(dir.path(), store, Config::default()).await?;
+    let engine = start_engine(dir.path(), store, bench_config()?).await?;
     let started = Instant::now();
     let run_id = run_once(&engine, "chain").await?;
     let total_s = started.elapsed().as_secs_f64();
@@ -153,7 +158,7 @@ async fn fanout_rate(tasks: usize, store: Option<&str>) -> anyhow::Result<(f64, 
     }
     std::fs::create_dir_all(dir.path().join("pipelines"))?;
     std::fs::write(dir.path().join("pipelines/fanout.yaml"), yaml)?;
-    let engine = start_engine(dir.path(), store, Config::default()).await?;
+    let engine = start_engine(dir.path(), store, bench_config()?).await?;
     let started = Instant::now();
     let run_id = run_once(&engine, "fanout").await?;
     let seconds = started.elapsed().as_secs_f64();

@@ -75,11 +75,12 @@ impl ActionRunner for HttpRunner {
             Some(Value::Null) | None => request,
             Some(json) => request.json(&json),
         };
-        if let Some(timeout) = spec
-            .get("timeout")
-            .and_then(Value::as_str)
-            .and_then(|t| weir_model::duration::parse_duration(t).ok())
-        {
+        let timeout = match spec.get("timeout") {
+            Some(Value::String(text)) => weir_model::duration::parse_duration(text).ok(),
+            Some(Value::Number(seconds)) => seconds.as_f64().filter(|s| s.is_finite() && *s >= 0.0).map(std::time::Duration::from_secs_f64),
+            _ => None,
+        };
+        if let Some(timeout) = timeout {
             request = request.timeout(timeout);
         }
         let _ = writeln!(ctx.log, "> {method_name} {url}");

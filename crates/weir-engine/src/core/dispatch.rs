@@ -137,11 +137,13 @@ impl Core {
             },
         );
         metrics::gauge!("weir_tasks_running").set(self.running_attempts.len() as f64);
+        let env = self.runs.get(&key.run_id).map(|run| run.attempt_env(key.task, key.map_index)).unwrap_or_default();
         self.launches.push(Launch {
             key,
             try_number,
             version,
             context,
+            env,
             cancel: cancel_rx,
         });
     }
@@ -213,10 +215,11 @@ pub(super) fn launch(shared: Arc<Shared>, tx: mpsc::UnboundedSender<Msg>, launch
             try_number,
             version,
             context,
+            env,
             cancel,
         } = launch;
         let began = now_us();
-        let outcome = perform(&shared, &tx, &key, try_number, &version, context, cancel).await;
+        let outcome = perform(&shared, &tx, &key, try_number, &version, context, env, cancel).await;
         let ended = now_us();
         let _ = tx.send(Msg::Finished {
             key,
@@ -228,6 +231,7 @@ pub(super) fn launch(shared: Arc<Shared>, tx: mpsc::UnboundedSender<Msg>, launch
     });
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn perform(
     shared: &Shared,
     tx: &mpsc::UnboundedSender<Msg>,
@@ -235,6 +239,7 @@ async fn perform(
     try_number: i32,
     version: &crate::project::PipelineVersion,
     context: Option<serde_json::Value>,
+    attempt_env: Vec<(String, String)>,
     cancel: watch::Receiver<bool>,
 ) -> ActionOutcome {
     let task = &version.pipeline.tasks[key.task];
@@ -293,16 +298,7 @@ async fn perform(
         ("WEIR_TRY_NUMBER".to_string(), try_number.to_string()),
         ("WEIR_MAP_INDEX".to_string(), key.map_index.to_string()),
     ];
-    if let Some(context) = &context {
-        for (name, field) in [("WEIR_LOGICAL_DATE", "logical_date"), ("WEIR_DS", "ds")] {
-            if let Some(value) = context.get(field).and_then(|v| v.as_str()) {
-                env.push((name.to_string(), value.to_string()));
-            }
-        }
-        if let Some(item) = context.get("item") {
-            env.push(("WEIR_ITEM".to_string(), item.to_string()));
-        }
-    }
+    env.extend(attempt_env);
     let deadline = task.timeout.map(|t| tokio::time::Instant::now() + t);
     let kill_grace = weir_model::duration::parse_duration(&shared.config.executor.kill_grace)
         .unwrap_or(Duration::from_secs(5));

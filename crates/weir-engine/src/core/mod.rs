@@ -91,6 +91,8 @@ pub(crate) struct Launch {
     try_number: i32,
     version: Arc<PipelineVersion>,
     context: Option<serde_json::Value>,
+    /// Environment describing the run to commands (`WEIR_DS`, `WEIR_ITEM`, …).
+    env: Vec<(String, String)>,
     cancel: watch::Receiver<bool>,
 }
 

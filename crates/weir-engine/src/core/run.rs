@@ -100,6 +100,24 @@ impl RunState {
             .unwrap_or("?")
     }
 
+    /// Environment variables that describe the run to a command, templated or not.
+    pub fn attempt_env(&self, task: usize, map_index: i32) -> Vec<(String, String)> {
+        let logical = crate::time::from_us(self.record.logical_date).with_timezone(&self.version.pipeline.timezone);
+        let mut env = vec![
+            ("WEIR_LOGICAL_DATE".to_string(), logical.to_rfc3339()),
+            ("WEIR_DS".to_string(), logical.format("%Y-%m-%d").to_string()),
+        ];
+        if let Some(item) = self.instance(task, map_index).and_then(|t| t.item.as_ref()) {
+            // A string item arrives as the string itself; anything else as JSON.
+            let text = match item {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            env.push(("WEIR_ITEM".to_string(), text));
+        }
+        env
+    }
+
     /// The template context of a task instance: Airflow's names where Airflow has one.
     pub fn context(&self, task: usize, map_index: i32, try_number: i32) -> Value {
         let pipeline = &self.version.pipeline;

@@ -33,7 +33,7 @@ pub fn run(dir: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
         if problems.is_empty() {
             eprintln!("ok: {} pipelines, no problems", catalog.pipelines.len());
         } else {
-            eprintln!("{} problems", problems.len());
+            eprintln!("{} problem{}", problems.len(), if problems.len() == 1 { "" } else { "s" });
         }
     }
     Ok(if problems.is_empty() {

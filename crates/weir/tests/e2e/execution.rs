@@ -413,10 +413,18 @@ tasks:
     command: [printf, "%s|", "a b", "{{ params.who }}", "$NOT_EXPANDED"]
   exit_code:
     command: [sh, -c, "exit 3"]
+  untemplated:
+    command: echo "ds=$WEIR_DS logical=$WEIR_LOGICAL_DATE"
+  items:
+    command: echo '["x.csv", {"k": 1}]' > "$WEIR_OUTPUT"
+  each_item:
+    depends_on: [items]
+    map_over: tasks.items.output
+    command: echo "item=$WEIR_ITEM"
 "#,
     );
     let server = Server::start(project.path());
-    let run = server.trigger_wait("cmd", &[]);
+    let run = server.trigger_wait("cmd", &["--logical-date", "2026-05-04"]);
     assert_eq!(run["state"], "failed", "exit code 3 fails the task");
     let id = run["run_id"].as_str().unwrap();
     let log = stdout(&server.cli(&["runs", "logs", id, "shell_line"]));
@@ -431,6 +439,10 @@ tasks:
         argv.contains("a b|world|$NOT_EXPANDED|"),
         "a list runs without a shell: {argv}"
     );
+    let untemplated = stdout(&server.cli(&["runs", "logs", id, "untemplated"]));
+    assert!(untemplated.contains("ds=2026-05-04 logical=2026-05-04T00:00:00+00:00"), "{untemplated}");
+    let items = stdout(&server.cli(&["runs", "logs", id, "each_item"]));
+    assert!(items.contains("item=x.csv\n") && items.contains("item={\"k\":1}"), "strings bare, others JSON: {items}");
     let attempts = server.attempts(id, "exit_code");
     assert_eq!(attempts[0]["exit_code"], 3);
     assert!(
