@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: formatting and lints, then every test of every crate
-# against real SQLite and a real PostgreSQL (started here, installed first if missing).
+# against real SQLite and a real PostgreSQL, and the lake against a local directory and an
+# S3-compatible server (both servers started here, installed first if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 eval "$(scripts/postgres.sh)"
 export WEIR_TEST_POSTGRES_URL
+# The S3-compatible server the lake suite runs against (moto, installed with pip if missing).
+eval "$(scripts/moto.sh)"
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings

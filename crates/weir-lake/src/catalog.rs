@@ -36,7 +36,10 @@ pub enum Partitioning {
     Hive { columns: Vec<Column> },
     /// A date layout such as `yyyy/MM/dd/HH`, giving columns `year`, `month`, `day`, `hour`
     /// (`columns` names them in order).
-    Pattern { pattern: String, columns: Vec<Column> },
+    Pattern {
+        pattern: String,
+        columns: Vec<Column>,
+    },
 }
 
 /// A table in the catalog.
@@ -78,4 +81,13 @@ pub struct TableFile {
     /// Partition values in the order of the table's partition columns, as text.
     pub partition_values: Vec<String>,
     pub row_count: Option<i64>,
+}
+
+/// A database: a namespace of tables.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Database {
+    pub name: String,
+    pub description: Option<String>,
+    /// µs since the epoch.
+    pub created_at: i64,
 }

@@ -3,4 +3,17 @@
 //! crawler that infers tables from files, and SQL over catalog tables on Apache DataFusion.
 //! The only crate that depends on DataFusion, so the rest of weir builds fast.
 
+pub mod bench;
 pub mod catalog;
+pub mod catalog_store;
+pub mod crawl_action;
+pub mod crawler;
+pub mod error;
+pub mod lake;
+pub mod sql;
+
+pub use catalog_store::{Catalog, ManifestChange};
+pub use crawl_action::CrawlRunner;
+pub use crawler::{CrawlReport, crawl};
+pub use error::LakeError;
+pub use lake::{Lake, ObjectCreated, ObjectInfo};

@@ -53,7 +53,7 @@ pub fn action_kind(key: &str) -> Option<&'static ActionKind> {
     KINDS.iter().find(|k| k.name == key)
 }
 
-static KINDS: [ActionKind; 3] = [
+static KINDS: [ActionKind; 5] = [
     ActionKind {
         name: "command",
         extra_keys: &["env", "working_dir"],
@@ -71,6 +71,18 @@ static KINDS: [ActionKind; 3] = [
         extra_keys: &[],
         check: check_noop,
         summary: "do nothing (optionally: output, sleep, fail) — for wiring and benchmarks",
+    },
+    ActionKind {
+        name: "crawl",
+        extra_keys: &[],
+        check: check_crawl,
+        summary: "crawl a lake prefix into catalog tables: prefix, database, table",
+    },
+    ActionKind {
+        name: "sql",
+        extra_keys: &[],
+        check: check_sql,
+        summary: "run a SQL statement on the lake's tables: a statement, or query and max_rows",
     },
 ];
 
@@ -275,6 +287,113 @@ fn check_noop(config: &Map<String, Value>) -> Result<(), ConfigError> {
     }
 }
 
+const CRAWL_KEYS: [&str; 3] = ["prefix", "database", "table"];
+
+fn check_crawl(config: &Map<String, Value>) -> Result<(), ConfigError> {
+    let crawl = match config.get("crawl") {
+        Some(Value::String(_)) => return Ok(()), // shorthand: `crawl: PREFIX`
+        Some(Value::Object(crawl)) => crawl,
+        _ => {
+            return Err(ConfigError::at(
+                &["crawl"],
+                "crawl must be a prefix or a mapping with prefix, database, table",
+            ));
+        }
+    };
+    for key in crawl.keys() {
+        if !CRAWL_KEYS.contains(&key.as_str()) {
+            let hint = crate::problem::did_you_mean(key, CRAWL_KEYS);
+            return Err(ConfigError::at(
+                &["crawl", key],
+                format!("unknown key `{key}` in crawl{hint}"),
+            ));
+        }
+    }
+    if !crawl.get("prefix").is_some_and(Value::is_string) {
+        return Err(ConfigError::at(
+            &["crawl"],
+            "crawl needs a `prefix`: the lake folder whose subfolders become tables",
+        ));
+    }
+    for key in ["database", "table"] {
+        match crawl.get(key) {
+            None | Some(Value::Null) => {}
+            // Templates are rendered when the task runs; the name is checked then.
+            Some(Value::String(name)) if name.contains("{{") || is_identifier(name) => {}
+            Some(_) => {
+                return Err(ConfigError::at(
+                    &["crawl", key],
+                    format!(
+                        "{key} must be a name of letters, digits and `_`, not starting with a digit"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `[A-Za-z_][A-Za-z0-9_]*`: database and table names that SQL needs no quotes for.
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+const SQL_KEYS: [&str; 2] = ["query", "max_rows"];
+
+fn check_sql(config: &Map<String, Value>) -> Result<(), ConfigError> {
+    let sql = match config.get("sql") {
+        Some(Value::String(query)) if query.trim().is_empty() => {
+            return Err(ConfigError::at(&["sql"], "sql is empty"));
+        }
+        Some(Value::String(_)) => return Ok(()),
+        Some(Value::Object(sql)) => sql,
+        _ => {
+            return Err(ConfigError::at(
+                &["sql"],
+                "sql must be a statement or a mapping with query and max_rows",
+            ));
+        }
+    };
+    for key in sql.keys() {
+        if !SQL_KEYS.contains(&key.as_str()) {
+            let hint = crate::problem::did_you_mean(key, SQL_KEYS);
+            return Err(ConfigError::at(
+                &["sql", key],
+                format!("unknown key `{key}` in sql{hint}"),
+            ));
+        }
+    }
+    match sql.get("query") {
+        Some(Value::String(query)) if !query.trim().is_empty() => {}
+        Some(_) => {
+            return Err(ConfigError::at(
+                &["sql", "query"],
+                "query must be a non-empty SQL statement",
+            ));
+        }
+        None => return Err(ConfigError::at(&["sql"], "sql needs a `query`")),
+    }
+    if let Some(max_rows) = sql.get("max_rows") {
+        // A template (`{{ params.n }}`) renders at run time; anything else must be a count now.
+        let ok = match max_rows {
+            Value::Number(n) => n.as_u64().is_some(),
+            Value::String(s) => s.contains("{{") || s.trim().parse::<u64>().is_ok(),
+            _ => false,
+        };
+        if !ok {
+            return Err(ConfigError::at(
+                &["sql", "max_rows"],
+                "max_rows must be a whole number of rows (0 or more)",
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,5 +439,64 @@ mod tests {
         );
         assert!(check_http(&cfg(json!({"http": {"method": "GET"}}))).is_err());
         assert!(check_http(&cfg(json!({"http": {"url": "u", "expect_status": 700}}))).is_err());
+    }
+
+    #[test]
+    fn crawl_shapes() {
+        assert!(check_crawl(&cfg(json!({"crawl": "raw/"}))).is_ok());
+        assert!(
+            check_crawl(&cfg(
+                json!({"crawl": {"prefix": "raw/{{ ds }}", "database": "raw", "table": "{{ params.t }}"}})
+            ))
+            .is_ok()
+        );
+        let err = check_crawl(&cfg(json!({"crawl": {"database": "raw"}}))).unwrap_err();
+        assert_eq!(err.path, vec!["crawl"]);
+        let err = check_crawl(&cfg(json!({"crawl": {"prefix": "p", "tabel": "t"}}))).unwrap_err();
+        assert!(
+            err.message.contains("did you mean `table`"),
+            "{}",
+            err.message
+        );
+        let err =
+            check_crawl(&cfg(json!({"crawl": {"prefix": "p", "database": "my-db"}}))).unwrap_err();
+        assert_eq!(err.path, vec!["crawl", "database"]);
+        assert!(check_crawl(&cfg(json!({"crawl": 3}))).is_err());
+        assert!(action_kind("crawl").is_some());
+    }
+
+    #[test]
+    fn sql_shapes() {
+        assert!(check_sql(&cfg(json!({"sql": "select 1"}))).is_ok());
+        assert!(check_sql(&cfg(json!({"sql": {"query": "select 1", "max_rows": 10}}))).is_ok());
+        assert!(
+            check_sql(&cfg(
+                json!({"sql": {"query": "select 1", "max_rows": "{{ params.n }}"}})
+            ))
+            .is_ok()
+        );
+        assert_eq!(
+            check_sql(&cfg(json!({"sql": "  "}))).unwrap_err().path,
+            vec!["sql"]
+        );
+        assert_eq!(
+            check_sql(&cfg(json!({"sql": {"max_rows": 1}})))
+                .unwrap_err()
+                .path,
+            vec!["sql"]
+        );
+        assert_eq!(
+            check_sql(&cfg(json!({"sql": {"query": "x", "max_rows": -1}})))
+                .unwrap_err()
+                .path,
+            vec!["sql", "max_rows"]
+        );
+        let err = check_sql(&cfg(json!({"sql": {"querry": "x"}}))).unwrap_err();
+        assert!(
+            err.message.contains("did you mean `query`"),
+            "{}",
+            err.message
+        );
+        assert!(check_sql(&cfg(json!({"sql": 3}))).is_err());
     }
 }

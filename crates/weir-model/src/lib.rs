@@ -3,6 +3,7 @@
 //! values or [`Problem`]s that point at `file:line:column`.
 
 pub mod action;
+pub mod asl;
 pub mod config;
 pub mod duration;
 pub mod pipeline;

@@ -17,13 +17,18 @@ impl Pos {
     }
 }
 
-/// One problem in one definition file, displayed as `file:line:column: message`.
+/// One problem in one definition file, displayed as `file:line:column: message` (or
+/// `file:line:column: path: message` when the format names places by a JSON path, as the Amazon
+/// States Language's validators do, e.g. `$.States.Choose.Choices[0].Next`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Problem {
     pub file: String,
     pub line: u32,
     pub column: u32,
     pub message: String,
+    /// Where in the document the problem is, as a JSON path (state machine definitions only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
 }
 
 impl Problem {
@@ -33,17 +38,31 @@ impl Problem {
             line: pos.line,
             column: pos.column,
             message: message.into(),
+            path: None,
+        }
+    }
+
+    /// A problem that also names its place by JSON path (`$.States.A.Next`).
+    pub fn at_path(
+        file: impl Into<String>,
+        pos: Pos,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Problem {
+            path: Some(path.into()),
+            ..Problem::new(file, pos, message)
         }
     }
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.file, self.line, self.column, self.message
-        )
+        write!(f, "{}:{}:{}: ", self.file, self.line, self.column)?;
+        if let Some(path) = &self.path {
+            write!(f, "{path}: ")?;
+        }
+        f.write_str(&self.message)
     }
 }
 

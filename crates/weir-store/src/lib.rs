@@ -5,6 +5,9 @@
 //! [`Committer`] gathers the batches of all runs and commits them together, one fsync per commit
 //! however many transitions it carries (group commit). Reads are plain queries.
 //!
+//! The lake's catalog (databases, tables, and each table's manifest of files) is kept here too,
+//! so a lake write commits by applying one batch.
+//!
 //! Timestamps are microseconds since the Unix epoch (`i64`); JSON is stored as text.
 
 mod committer;
@@ -79,6 +82,17 @@ pub trait Store: Send + Sync + 'static {
 
     /// Scheduler bookkeeping for every pipeline that has any.
     async fn schedule_states(&self) -> Result<Vec<ScheduleStateRecord>>;
+
+    /// A catalog database by name.
+    async fn database(&self, name: &str) -> Result<Option<DatabaseRecord>>;
+    /// Every catalog database, by name.
+    async fn databases(&self) -> Result<Vec<DatabaseRecord>>;
+    /// A catalog table.
+    async fn table(&self, database: &str, name: &str) -> Result<Option<TableRecord>>;
+    /// The tables of one database (by name), or of all (by database, then name).
+    async fn tables(&self, database: Option<&str>) -> Result<Vec<TableRecord>>;
+    /// A table's manifest, by key.
+    async fn table_files(&self, database: &str, table: &str) -> Result<Vec<TableFileRecord>>;
 }
 
 /// Opens the store a URL names: `sqlite://PATH` (created if missing) or `postgres://…`.

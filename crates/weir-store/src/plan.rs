@@ -5,13 +5,18 @@
 //! the write that would have prevailed is kept (the last upsert; the first version, as later ones
 //! would be ignored). Keeping one write per key is also required: PostgreSQL refuses a statement
 //! whose `ON CONFLICT DO UPDATE` would touch the same row twice.
+//!
+//! Catalog mutations are the exception: they include deletions, which do not commute with
+//! upserts of the same rows, so they keep their batch order and are applied one by one. A lake
+//! commit is a couple of them, each written with a few multi-row statements.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::hash::Hash;
 
 use crate::{
-    AttemptRecord, EventRecord, Mutation, RunRecord, ScheduleStateRecord, TaskRecord, VersionRecord,
+    AttemptRecord, EventRecord, Mutation, RunRecord, ScheduleStateRecord, TableFileRecord,
+    TaskRecord, VersionRecord,
 };
 
 #[derive(Default)]
@@ -22,6 +27,8 @@ pub(crate) struct Plan<'a> {
     pub attempts: Vec<&'a AttemptRecord>,
     pub events: Vec<&'a EventRecord>,
     pub schedules: Vec<&'a ScheduleStateRecord>,
+    /// Catalog mutations, in batch order.
+    pub catalog: Vec<&'a Mutation>,
 }
 
 impl<'a> Plan<'a> {
@@ -52,6 +59,13 @@ impl<'a> Plan<'a> {
                 ),
                 Mutation::Event(e) => plan.events.push(e),
                 Mutation::PutScheduleState(s) => schedules.keep_last(s.pipeline.as_str(), s),
+                Mutation::PutDatabase(_)
+                | Mutation::DropDatabase { .. }
+                | Mutation::PutTable(_)
+                | Mutation::DropTable { .. }
+                | Mutation::PutTableFiles(_)
+                | Mutation::DeleteTableFiles { .. }
+                | Mutation::ReplaceTableFiles { .. } => plan.catalog.push(mutation),
             }
         }
         plan.versions = versions.rows;
@@ -63,7 +77,23 @@ impl<'a> Plan<'a> {
     }
 }
 
-/// The rows of one table, one per key, in the order their keys first appeared.
+/// One row per file key (the last one written), for a multi-row upsert of manifest rows.
+pub(crate) fn unique_files(files: &[TableFileRecord]) -> Vec<&TableFileRecord> {
+    let mut rows = Rows::default();
+    for file in files {
+        rows.keep_last(
+            (
+                file.database.as_str(),
+                file.table_name.as_str(),
+                file.key.as_str(),
+            ),
+            file,
+        );
+    }
+    rows.rows
+}
+
+/// The rows of one table, in the order their keys first appeared.
 struct Rows<'a, K, R> {
     rows: Vec<&'a R>,
     index: HashMap<K, usize>,
@@ -123,5 +153,39 @@ mod tests {
             .map(|s| (s.pipeline.as_str(), s.paused))
             .collect();
         assert_eq!(kept, [("a", true), ("b", false)]);
+    }
+
+    #[test]
+    fn catalog_mutations_keep_their_order() {
+        let drop = Mutation::DropTable {
+            database: "d".into(),
+            name: "t".into(),
+        };
+        let batch = [
+            drop.clone(),
+            schedule("a", false),
+            Mutation::PutTableFiles(vec![]),
+            drop.clone(),
+        ];
+        let plan = Plan::new(&batch);
+        assert_eq!(plan.catalog, [&batch[0], &batch[2], &batch[3]]);
+        assert_eq!(plan.schedules.len(), 1);
+    }
+
+    #[test]
+    fn duplicate_file_keys_keep_the_last() {
+        let file = |key: &str, size| TableFileRecord {
+            database: "d".into(),
+            table_name: "t".into(),
+            key: key.into(),
+            size,
+            last_modified: 0,
+            etag: None,
+            partition_values: serde_json::json!([]),
+            row_count: None,
+        };
+        let files = [file("a", 1), file("b", 2), file("a", 3)];
+        let sizes: Vec<_> = unique_files(&files).iter().map(|f| f.size).collect();
+        assert_eq!(sizes, [3, 2]);
     }
 }

@@ -17,6 +17,30 @@ pub enum Mutation {
     Event(EventRecord),
     /// Upsert scheduler bookkeeping (key: pipeline).
     PutScheduleState(ScheduleStateRecord),
+    /// Upsert a catalog database (key: name).
+    PutDatabase(DatabaseRecord),
+    /// Delete a catalog database's row. Its tables are left alone: refusing to drop a database
+    /// that has tables, or dropping them first, is the caller's decision.
+    DropDatabase { name: String },
+    /// Upsert a catalog table (key: database, name).
+    PutTable(TableRecord),
+    /// Delete a catalog table and its manifest.
+    DropTable { database: String, name: String },
+    /// Upsert files into manifests (key: database, table_name, key).
+    PutTableFiles(Vec<TableFileRecord>),
+    /// Delete files from a table's manifest by key; absent keys are ignored.
+    DeleteTableFiles {
+        database: String,
+        table: String,
+        keys: Vec<String>,
+    },
+    /// Replace a table's whole manifest with `files` (whose `database` and `table_name` must be
+    /// this table's), in the batch's transaction: readers see the old list or the new one.
+    ReplaceTableFiles {
+        database: String,
+        table: String,
+        files: Vec<TableFileRecord>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -112,4 +136,49 @@ pub struct ScheduleStateRecord {
     /// End of the latest interval the scheduler created a run for.
     pub last_interval_end: Option<i64>,
     pub paused: bool,
+}
+
+/// A database of the lake's catalog: a namespace of tables.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatabaseRecord {
+    pub name: String,
+    pub description: Option<String>,
+    pub created_at: i64,
+}
+
+/// A table of the lake's catalog. The store keeps the schema and partitioning as the JSON the
+/// catalog gives it; the statistics are columns so that listings can show and sort them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableRecord {
+    pub database: String,
+    pub name: String,
+    /// Prefix in the lake, without a trailing slash.
+    pub location: String,
+    /// `parquet`, `csv` or `json`.
+    pub format: String,
+    /// The data columns, as a JSON array.
+    pub columns: serde_json::Value,
+    /// How partition values are read from keys, as a JSON object.
+    pub partitioning: serde_json::Value,
+    pub row_count: Option<i64>,
+    pub size_bytes: i64,
+    pub file_count: i64,
+    pub last_modified: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// One object of a table's manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableFileRecord {
+    pub database: String,
+    pub table_name: String,
+    /// Full key in the lake.
+    pub key: String,
+    pub size: i64,
+    pub last_modified: i64,
+    pub etag: Option<String>,
+    /// Partition values as a JSON array of strings.
+    pub partition_values: serde_json::Value,
+    pub row_count: Option<i64>,
 }

@@ -2,14 +2,15 @@
 //! (see `statements.rs`), so the mapping of records to rows and the transaction around a batch
 //! live here, and each backend only knows how to open its pools (`sqlite.rs`, `postgres.rs`).
 
+use sqlx::database::HasStatementCache;
 use sqlx::query::Query;
 use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool, Row, Type};
 
-use crate::plan::Plan;
-use crate::statements::{self as sql, OnConflict, Placeholders, Write};
+use crate::plan::{Plan, unique_files};
+use crate::statements::{self as sql, DeleteFiles, OnConflict, Placeholders, Write};
 use crate::{
-    AttemptRecord, EventRecord, Mutation, Result, RunRecord, ScheduleStateRecord, Store,
-    TaskRecord, VersionRecord,
+    AttemptRecord, DatabaseRecord, EventRecord, Mutation, Result, RunRecord, ScheduleStateRecord,
+    Store, TableFileRecord, TableRecord, TaskRecord, VersionRecord,
 };
 
 /// A [`Store`] on the sqlx driver `DB`. Named through its aliases, `SqliteStore` and
@@ -31,6 +32,10 @@ struct Writes {
     attempts: Write,
     events: Write,
     schedules: Write,
+    databases: Write,
+    tables: Write,
+    files: Write,
+    delete_files: DeleteFiles,
 }
 
 type Q<DB> = Query<'static, DB, <DB as Database>::Arguments>;
@@ -76,7 +81,7 @@ macro_rules! mapping {
 // or trait, so the list is written on both impls below; both drivers provide all of it.
 impl<DB> SqlStore<DB>
 where
-    DB: Database,
+    DB: Database + HasStatementCache,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     DB::Arguments: IntoArguments<DB>,
     for<'a> &'a str: Encode<'a, DB> + Type<DB> + ColumnIndex<DB::Row>,
@@ -187,6 +192,53 @@ where
         }
     );
 
+    mapping!(
+        DATABASE_COLUMNS,
+        bind_database,
+        database_from,
+        DatabaseRecord {
+            name: text,
+            description: opt_text,
+            created_at: value,
+        }
+    );
+
+    mapping!(
+        TABLE_COLUMNS,
+        bind_table,
+        table_from,
+        TableRecord {
+            database: text,
+            name: text,
+            location: text,
+            format: text,
+            columns: json,
+            partitioning: json,
+            row_count: value,
+            size_bytes: value,
+            file_count: value,
+            last_modified: value,
+            created_at: value,
+            updated_at: value,
+        }
+    );
+
+    mapping!(
+        FILE_COLUMNS,
+        bind_file,
+        file_from,
+        TableFileRecord {
+            database: text,
+            table_name: text,
+            key: text,
+            size: value,
+            last_modified: value,
+            etag: opt_text,
+            partition_values: json,
+            row_count: value,
+        }
+    );
+
     pub(crate) fn new(writer: Pool<DB>, readers: Pool<DB>, placeholders: Placeholders) -> Self {
         let write = |table, columns, key, on_conflict| {
             Write::new(table, columns, key, on_conflict, placeholders)
@@ -218,6 +270,25 @@ where
                 &["pipeline"],
                 OnConflict::Update,
             ),
+            databases: write(
+                "catalog_databases",
+                Self::DATABASE_COLUMNS,
+                &["name"],
+                OnConflict::Update,
+            ),
+            tables: write(
+                "catalog_tables",
+                Self::TABLE_COLUMNS,
+                &["database", "name"],
+                OnConflict::Update,
+            ),
+            files: write(
+                "catalog_files",
+                Self::FILE_COLUMNS,
+                &["database", "table_name", "key"],
+                OnConflict::Update,
+            ),
+            delete_files: DeleteFiles::new(placeholders),
         };
         SqlStore {
             writer,
@@ -243,6 +314,83 @@ where
             query.execute(&mut *conn).await?;
             rest = &rest[count..];
         }
+        Ok(())
+    }
+
+    /// Applies one catalog mutation (see `plan.rs` for why they go one by one).
+    async fn apply_catalog(&self, conn: &mut DB::Connection, mutation: &Mutation) -> Result<()> {
+        let w = &self.writes;
+        match mutation {
+            Mutation::PutDatabase(database) => {
+                Self::write(conn, &w.databases, &[database], Self::bind_database).await?
+            }
+            Mutation::DropDatabase { name } => {
+                let query = sqlx::query(sql::DELETE_DATABASE).bind(name.as_str());
+                query.execute(&mut *conn).await?;
+            }
+            Mutation::PutTable(table) => {
+                Self::write(conn, &w.tables, &[table], Self::bind_table).await?
+            }
+            Mutation::DropTable { database, name } => {
+                Self::delete_all_files(conn, database, name).await?;
+                let query = sqlx::query(sql::DELETE_TABLE)
+                    .bind(database.as_str())
+                    .bind(name.as_str());
+                query.execute(&mut *conn).await?;
+            }
+            Mutation::PutTableFiles(files) => {
+                Self::write(conn, &w.files, &unique_files(files), Self::bind_file).await?
+            }
+            Mutation::DeleteTableFiles {
+                database,
+                table,
+                keys,
+            } => {
+                let mut rest = keys.as_slice();
+                while !rest.is_empty() {
+                    let (statement, count) = w.delete_files.chunk(rest.len());
+                    // Not a cached prepared statement: PostgreSQL would soon switch to a generic
+                    // plan, which, before the table has statistics, scans every file of the
+                    // table for each key (seconds for a large manifest instead of milliseconds).
+                    let mut query = sqlx::query::<DB>(statement)
+                        .persistent(false)
+                        .bind(database.as_str())
+                        .bind(table.as_str());
+                    for key in &rest[..count] {
+                        query = query.bind(key.as_str());
+                    }
+                    query.execute(&mut *conn).await?;
+                    rest = &rest[count..];
+                }
+            }
+            Mutation::ReplaceTableFiles {
+                database,
+                table,
+                files,
+            } => {
+                Self::delete_all_files(conn, database, table).await?;
+                Self::write(conn, &w.files, &unique_files(files), Self::bind_file).await?
+            }
+            // The run tables' rows are written from the plan's per-table lists.
+            Mutation::PutVersion(_)
+            | Mutation::PutRun(_)
+            | Mutation::PutTask(_)
+            | Mutation::PutAttempt(_)
+            | Mutation::Event(_)
+            | Mutation::PutScheduleState(_) => {}
+        }
+        Ok(())
+    }
+
+    async fn delete_all_files(
+        conn: &mut DB::Connection,
+        database: &str,
+        table: &str,
+    ) -> Result<()> {
+        let query = sqlx::query(sql::DELETE_ALL_TABLE_FILES)
+            .bind(database)
+            .bind(table);
+        query.execute(&mut *conn).await?;
         Ok(())
     }
 
@@ -276,7 +424,7 @@ where
 #[async_trait::async_trait]
 impl<DB> Store for SqlStore<DB>
 where
-    DB: Database,
+    DB: Database + HasStatementCache,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     DB::Arguments: IntoArguments<DB>,
     for<'a> &'a str: Encode<'a, DB> + Type<DB> + ColumnIndex<DB::Row>,
@@ -296,6 +444,10 @@ where
         let w = &self.writes;
         // On any error `tx` is dropped uncommitted, which rolls the whole batch back.
         let mut tx = self.writer.begin().await?;
+        // The catalog's tables and the runs' are disjoint, so either may go first.
+        for mutation in &plan.catalog {
+            self.apply_catalog(&mut tx, mutation).await?;
+        }
         Self::write(&mut tx, &w.versions, &plan.versions, Self::bind_version).await?;
         Self::write(&mut tx, &w.runs, &plan.runs, Self::bind_run).await?;
         Self::write(&mut tx, &w.tasks, &plan.tasks, Self::bind_task).await?;
@@ -378,5 +530,33 @@ where
     async fn schedule_states(&self) -> Result<Vec<ScheduleStateRecord>> {
         self.fetch_all(sqlx::query(sql::SCHEDULE_STATES), Self::schedule_from)
             .await
+    }
+
+    async fn database(&self, name: &str) -> Result<Option<DatabaseRecord>> {
+        let query = sqlx::query(sql::DATABASE).bind(name);
+        self.fetch_optional(query, Self::database_from).await
+    }
+
+    async fn databases(&self) -> Result<Vec<DatabaseRecord>> {
+        self.fetch_all(sqlx::query(sql::DATABASES), Self::database_from)
+            .await
+    }
+
+    async fn table(&self, database: &str, name: &str) -> Result<Option<TableRecord>> {
+        let query = sqlx::query(sql::TABLE).bind(database).bind(name);
+        self.fetch_optional(query, Self::table_from).await
+    }
+
+    async fn tables(&self, database: Option<&str>) -> Result<Vec<TableRecord>> {
+        let query = match database {
+            Some(database) => sqlx::query(sql::TABLES_OF_DATABASE).bind(database),
+            None => sqlx::query(sql::TABLES),
+        };
+        self.fetch_all(query, Self::table_from).await
+    }
+
+    async fn table_files(&self, database: &str, table: &str) -> Result<Vec<TableFileRecord>> {
+        let query = sqlx::query(sql::TABLE_FILES).bind(database).bind(table);
+        self.fetch_all(query, Self::file_from).await
     }
 }

@@ -69,6 +69,51 @@ impl Write {
     }
 }
 
+/// `DELETE FROM catalog_files WHERE database = ? AND table_name = ? AND key IN (?, …)`, in the
+/// same chunk sizes as the writes: removing many files from a manifest takes a few statements.
+pub(crate) struct DeleteFiles {
+    /// `(keys, sql)`, largest first as [`CHUNK_SIZES`].
+    statements: Vec<(usize, SqlStr)>,
+}
+
+impl DeleteFiles {
+    pub(crate) fn new(placeholders: Placeholders) -> DeleteFiles {
+        let statements = CHUNK_SIZES
+            .iter()
+            .map(|&keys| {
+                let sql = delete_files_sql(placeholders, keys);
+                (keys, AssertSqlSafe(Arc::<str>::from(sql)).into_sql_str())
+            })
+            .collect();
+        DeleteFiles { statements }
+    }
+
+    /// The statement for the largest chunk that fits in `remaining` (> 0) keys, and its key count.
+    pub(crate) fn chunk(&self, remaining: usize) -> (SqlStr, usize) {
+        let (keys, sql) = self
+            .statements
+            .iter()
+            .find(|(keys, _)| *keys <= remaining)
+            .unwrap_or(&self.statements[self.statements.len() - 1]);
+        (sql.clone(), *keys)
+    }
+}
+
+fn delete_files_sql(placeholders: Placeholders, keys: usize) -> String {
+    let list: Vec<String> = (0..keys + 2)
+        .map(|i| match placeholders {
+            Placeholders::Numbered => format!("${}", i + 1),
+            Placeholders::Anonymous => "?".to_string(),
+        })
+        .collect();
+    format!(
+        "DELETE FROM catalog_files WHERE database = {} AND table_name = {} AND key IN ({})",
+        list[0],
+        list[1],
+        list[2..].join(", ")
+    )
+}
+
 fn write_sql(
     table: &str,
     columns: &[&str],
@@ -138,6 +183,22 @@ pub(crate) const OPEN_ATTEMPTS: &str = "SELECT * FROM attempts WHERE ended_at IS
 pub(crate) const EVENTS: &str = "SELECT * FROM run_events WHERE run_id = $1 ORDER BY id";
 pub(crate) const SCHEDULE_STATES: &str = "SELECT * FROM schedule_state ORDER BY pipeline";
 
+// The catalog.
+
+pub(crate) const DATABASE: &str = "SELECT * FROM catalog_databases WHERE name = $1";
+pub(crate) const DATABASES: &str = "SELECT * FROM catalog_databases ORDER BY name";
+pub(crate) const TABLE: &str = "SELECT * FROM catalog_tables WHERE database = $1 AND name = $2";
+pub(crate) const TABLES: &str = "SELECT * FROM catalog_tables ORDER BY database, name";
+pub(crate) const TABLES_OF_DATABASE: &str =
+    "SELECT * FROM catalog_tables WHERE database = $1 ORDER BY name";
+pub(crate) const TABLE_FILES: &str =
+    "SELECT * FROM catalog_files WHERE database = $1 AND table_name = $2 ORDER BY key";
+pub(crate) const DELETE_DATABASE: &str = "DELETE FROM catalog_databases WHERE name = $1";
+pub(crate) const DELETE_TABLE: &str =
+    "DELETE FROM catalog_tables WHERE database = $1 AND name = $2";
+pub(crate) const DELETE_ALL_TABLE_FILES: &str =
+    "DELETE FROM catalog_files WHERE database = $1 AND table_name = $2";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,5 +253,18 @@ mod tests {
             1,
         );
         assert_eq!(sql, "INSERT INTO t (k, v) VALUES (?, ?)");
+    }
+
+    #[test]
+    fn file_deletes_list_their_keys() {
+        assert_eq!(
+            delete_files_sql(Placeholders::Numbered, 2),
+            "DELETE FROM catalog_files WHERE database = $1 AND table_name = $2 AND key IN ($3, $4)"
+        );
+        assert_eq!(
+            delete_files_sql(Placeholders::Anonymous, 1),
+            "DELETE FROM catalog_files WHERE database = ? AND table_name = ? AND key IN (?)"
+        );
+        assert_eq!(DeleteFiles::new(Placeholders::Anonymous).chunk(300).1, 256);
     }
 }

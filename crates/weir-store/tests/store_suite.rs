@@ -66,6 +66,11 @@ suite!(
     twenty_thousand_task_upserts_in_one_batch,
     data_survives_reopen,
     committer_gathers_concurrent_submissions,
+    catalog_round_trips,
+    catalog_upserts_and_drops,
+    manifest_changes_apply_in_batch_order,
+    ten_thousand_manifest_rows_replace_at_once,
+    failed_catalog_batches_leave_nothing,
 );
 
 async fn on_sqlite<F, Fut>(case: F)
@@ -198,6 +203,48 @@ fn event(run_id: &str, at: i64, state: &str) -> EventRecord {
         state: state.into(),
         message: None,
     }
+}
+
+fn database(name: &str) -> DatabaseRecord {
+    DatabaseRecord {
+        name: name.into(),
+        description: None,
+        created_at: 1_700_000_000_000_000,
+    }
+}
+
+fn table(database: &str, name: &str) -> TableRecord {
+    TableRecord {
+        database: database.into(),
+        name: name.into(),
+        location: format!("{database}/{name}"),
+        format: "parquet".into(),
+        columns: json!([{"name": "id", "data_type": "Int64", "nullable": false}]),
+        partitioning: json!({"style": "none"}),
+        row_count: None,
+        size_bytes: 0,
+        file_count: 0,
+        last_modified: None,
+        created_at: 1,
+        updated_at: 1,
+    }
+}
+
+fn file(database: &str, table: &str, key: &str, size: i64) -> TableFileRecord {
+    TableFileRecord {
+        database: database.into(),
+        table_name: table.into(),
+        key: format!("{database}/{table}/{key}"),
+        size,
+        last_modified: 100,
+        etag: None,
+        partition_values: json!([]),
+        row_count: None,
+    }
+}
+
+fn keys(files: &[TableFileRecord]) -> Vec<&str> {
+    files.iter().map(|f| f.key.as_str()).collect()
 }
 
 fn ids(runs: &[RunRecord]) -> Vec<&str> {
@@ -763,6 +810,284 @@ async fn committer_gathers_concurrent_submissions(db: Db) {
     assert!(db.store.run("after").await.unwrap().is_some());
 }
 
+async fn catalog_round_trips(db: Db) {
+    let store = &db.store;
+    let sales = DatabaseRecord {
+        description: Some("ventes ✓".into()),
+        ..database("sales")
+    };
+    let orders = TableRecord {
+        format: "csv".into(),
+        columns: json!([
+            {"name": "id", "data_type": "Int64", "nullable": false},
+            {"name": "amount", "data_type": "Float64", "nullable": true}
+        ]),
+        partitioning: json!({"style": "hive", "columns": [{"name": "day", "data_type": "Utf8", "nullable": false}]}),
+        row_count: Some(42),
+        size_bytes: 4_096,
+        file_count: 2,
+        last_modified: Some(77),
+        created_at: 5,
+        updated_at: 6,
+        ..table("sales", "orders")
+    };
+    let full_file = TableFileRecord {
+        last_modified: 77,
+        etag: Some("\"abc\"".into()),
+        partition_values: json!(["2024-01-01"]),
+        row_count: Some(40),
+        ..file("sales", "orders", "day=2024-01-01/a.csv", 4_000)
+    };
+    let bare_file = file("sales", "orders", "day=2024-01-02/b.csv", 96);
+    store
+        .apply(&[
+            Mutation::PutDatabase(sales.clone()),
+            Mutation::PutDatabase(database("other")),
+            Mutation::PutTable(orders.clone()),
+            Mutation::PutTable(table("other", "t")),
+            Mutation::PutTableFiles(vec![bare_file.clone(), full_file.clone()]),
+        ])
+        .await
+        .unwrap();
+
+    assert_eq!(store.database("sales").await.unwrap(), Some(sales.clone()));
+    assert_eq!(store.database("missing").await.unwrap(), None);
+    assert_eq!(
+        store.databases().await.unwrap(),
+        vec![database("other"), sales]
+    );
+    assert_eq!(
+        store.table("sales", "orders").await.unwrap(),
+        Some(orders.clone())
+    );
+    assert_eq!(store.table("other", "orders").await.unwrap(), None);
+    assert_eq!(
+        store.tables(Some("sales")).await.unwrap(),
+        vec![orders.clone()]
+    );
+    assert_eq!(
+        store.tables(None).await.unwrap(),
+        vec![table("other", "t"), orders]
+    );
+    assert_eq!(store.tables(Some("missing")).await.unwrap(), vec![]);
+    // By key, whatever the order written.
+    assert_eq!(
+        store.table_files("sales", "orders").await.unwrap(),
+        vec![full_file, bare_file]
+    );
+    assert_eq!(store.table_files("other", "t").await.unwrap(), vec![]);
+}
+
+async fn catalog_upserts_and_drops(db: Db) {
+    let store = &db.store;
+    store
+        .apply(&[
+            Mutation::PutDatabase(database("d")),
+            Mutation::PutTable(table("d", "t")),
+            Mutation::PutTable(table("d", "u")),
+            Mutation::PutTableFiles(vec![file("d", "t", "a", 1), file("d", "u", "a", 1)]),
+        ])
+        .await
+        .unwrap();
+    let changed = TableRecord {
+        format: "json".into(),
+        file_count: 1,
+        updated_at: 9,
+        ..table("d", "t")
+    };
+    store
+        .apply(&[
+            Mutation::PutDatabase(DatabaseRecord {
+                description: Some("now described".into()),
+                ..database("d")
+            }),
+            Mutation::PutTable(changed.clone()),
+            Mutation::PutTableFiles(vec![file("d", "t", "a", 2)]),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .database("d")
+            .await
+            .unwrap()
+            .unwrap()
+            .description
+            .as_deref(),
+        Some("now described")
+    );
+    assert_eq!(store.table("d", "t").await.unwrap(), Some(changed));
+    assert_eq!(store.table_files("d", "t").await.unwrap()[0].size, 2);
+
+    // Dropping a table drops its manifest, and only its own.
+    store
+        .apply(&[Mutation::DropTable {
+            database: "d".into(),
+            name: "t".into(),
+        }])
+        .await
+        .unwrap();
+    assert_eq!(store.table("d", "t").await.unwrap(), None);
+    assert_eq!(store.table_files("d", "t").await.unwrap(), vec![]);
+    assert_eq!(store.table_files("d", "u").await.unwrap().len(), 1);
+
+    // Dropping a database removes its row only: its tables are the caller's business.
+    store
+        .apply(&[Mutation::DropDatabase { name: "d".into() }])
+        .await
+        .unwrap();
+    assert_eq!(store.databases().await.unwrap(), vec![]);
+    assert_eq!(store.tables(Some("d")).await.unwrap().len(), 1);
+
+    // Dropping what does not exist is not an error.
+    store
+        .apply(&[
+            Mutation::DropDatabase { name: "d".into() },
+            Mutation::DropTable {
+                database: "d".into(),
+                name: "missing".into(),
+            },
+        ])
+        .await
+        .unwrap();
+}
+
+async fn manifest_changes_apply_in_batch_order(db: Db) {
+    let store = &db.store;
+    let replace = |names: &[&str]| Mutation::ReplaceTableFiles {
+        database: "d".into(),
+        table: "t".into(),
+        files: names.iter().map(|n| file("d", "t", n, 1)).collect(),
+    };
+    let delete = |names: &[&str]| Mutation::DeleteTableFiles {
+        database: "d".into(),
+        table: "t".into(),
+        keys: names.iter().map(|n| format!("d/t/{n}")).collect(),
+    };
+    store
+        .apply(&[
+            Mutation::PutTable(table("d", "t")),
+            Mutation::PutTable(table("d", "u")),
+            Mutation::PutTableFiles(vec![file("d", "t", "old", 1), file("d", "u", "kept", 1)]),
+        ])
+        .await
+        .unwrap();
+    // A put before a replace is replaced; one after it stays. Duplicate keys keep the last row.
+    store
+        .apply(&[
+            Mutation::PutTableFiles(vec![file("d", "t", "lost", 1)]),
+            replace(&["a", "b", "c", "b"]),
+            Mutation::PutTableFiles(vec![file("d", "t", "later", 1), file("d", "t", "later", 5)]),
+            delete(&["c", "never-there"]),
+        ])
+        .await
+        .unwrap();
+    let files = store.table_files("d", "t").await.unwrap();
+    assert_eq!(keys(&files), ["d/t/a", "d/t/b", "d/t/later"]);
+    assert_eq!(files[2].size, 5);
+    // Other tables' manifests are untouched.
+    assert_eq!(
+        keys(&store.table_files("d", "u").await.unwrap()),
+        ["d/u/kept"]
+    );
+
+    // A delete followed by a put of the same key leaves the put.
+    store
+        .apply(&[
+            delete(&["a"]),
+            Mutation::PutTableFiles(vec![file("d", "t", "a", 7)]),
+            replace(&[]),
+            Mutation::PutTableFiles(vec![file("d", "t", "z", 1)]),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(keys(&store.table_files("d", "t").await.unwrap()), ["d/t/z"]);
+}
+
+async fn ten_thousand_manifest_rows_replace_at_once(db: Db) {
+    const N: usize = 10_000;
+    let store = &db.store;
+    let manifest = |generation: i64| -> Vec<TableFileRecord> {
+        (0..N)
+            .map(|i| TableFileRecord {
+                partition_values: json!([format!("{}", i % 100)]),
+                row_count: Some(generation),
+                ..file("d", "t", &format!("p={}/f{i:05}.csv", i % 100), 10)
+            })
+            .collect()
+    };
+    for generation in 1..=2 {
+        let started = Instant::now();
+        store
+            .apply(&[
+                Mutation::PutTable(table("d", "t")),
+                Mutation::ReplaceTableFiles {
+                    database: "d".into(),
+                    table: "t".into(),
+                    files: manifest(generation),
+                },
+            ])
+            .await
+            .unwrap();
+        println!(
+            "{}: replaced a manifest of {N} files in {:.1} ms",
+            db.backend(),
+            started.elapsed().as_secs_f64() * 1e3
+        );
+    }
+    let files = store.table_files("d", "t").await.unwrap();
+    assert_eq!(files.len(), N);
+    assert!(files.iter().all(|f| f.row_count == Some(2)));
+    let keys: Vec<String> = files.iter().map(|f| f.key.clone()).collect();
+    let started = Instant::now();
+    store
+        .apply(&[Mutation::DeleteTableFiles {
+            database: "d".into(),
+            table: "t".into(),
+            keys,
+        }])
+        .await
+        .unwrap();
+    println!(
+        "{}: deleted {N} manifest rows in {:.1} ms",
+        db.backend(),
+        started.elapsed().as_secs_f64() * 1e3
+    );
+    assert_eq!(store.table_files("d", "t").await.unwrap(), vec![]);
+}
+
+async fn failed_catalog_batches_leave_nothing(db: Db) {
+    let store = &db.store;
+    store
+        .apply(&[
+            Mutation::PutTable(table("d", "t")),
+            Mutation::PutTableFiles(vec![file("d", "t", "a", 1)]),
+        ])
+        .await
+        .unwrap();
+    // The scheduled-run clash fails the batch after the manifest was replaced inside it (the
+    // store writes catalog mutations first).
+    store
+        .apply(&[Mutation::PutRun(run("first", "etl", "scheduled", 1, 1))])
+        .await
+        .unwrap();
+    let doomed = [
+        Mutation::ReplaceTableFiles {
+            database: "d".into(),
+            table: "t".into(),
+            files: vec![file("d", "t", "b", 1)],
+        },
+        Mutation::PutTable(TableRecord {
+            file_count: 99,
+            ..table("d", "t")
+        }),
+        Mutation::PutRun(run("second", "etl", "scheduled", 1, 2)),
+    ];
+    assert!(store.apply(&doomed).await.is_err());
+    assert_eq!(keys(&store.table_files("d", "t").await.unwrap()), ["d/t/a"]);
+    assert_eq!(store.table("d", "t").await.unwrap().unwrap().file_count, 0);
+}
+
 /// Counts the commits the committer makes; reads pass through.
 struct CountingStore {
     inner: Arc<dyn Store>,
@@ -817,5 +1142,20 @@ impl Store for CountingStore {
     }
     async fn schedule_states(&self) -> Result<Vec<ScheduleStateRecord>> {
         self.inner.schedule_states().await
+    }
+    async fn database(&self, name: &str) -> Result<Option<DatabaseRecord>> {
+        self.inner.database(name).await
+    }
+    async fn databases(&self) -> Result<Vec<DatabaseRecord>> {
+        self.inner.databases().await
+    }
+    async fn table(&self, database: &str, name: &str) -> Result<Option<TableRecord>> {
+        self.inner.table(database, name).await
+    }
+    async fn tables(&self, database: Option<&str>) -> Result<Vec<TableRecord>> {
+        self.inner.tables(database).await
+    }
+    async fn table_files(&self, database: &str, table: &str) -> Result<Vec<TableFileRecord>> {
+        self.inner.table_files(database, table).await
     }
 }

@@ -59,6 +59,50 @@ pub enum Command {
         #[command(subcommand)]
         command: RunsCommand,
     },
+    /// The lake (object storage): ls, put, get, rm.
+    #[command(after_help = "Example:\n  weir lake put sales.csv raw/sales/2026-01-01.csv && weir lake ls raw/")]
+    Lake {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        command: LakeCommand,
+    },
+    /// The catalog: databases and tables with schemas, partitions and statistics.
+    #[command(after_help = "Example:\n  weir catalog list && weir catalog show raw.sales")]
+    Catalog {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        command: CatalogCommand,
+    },
+    /// Infer tables from the files under a prefix (each folder becomes a table).
+    #[command(after_help = "Example:\n  weir crawl raw/ --database raw")]
+    Crawl {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// Prefix in the lake to crawl.
+        prefix: String,
+        /// Database to put the tables in (default: `default`).
+        #[arg(long)]
+        database: Option<String>,
+        /// One table for the whole prefix, with this name.
+        #[arg(long)]
+        table: Option<String>,
+    },
+    /// Run SQL over catalog tables (`db.table`); CREATE TABLE … AS SELECT writes Parquet.
+    #[command(after_help = "Example:\n  weir sql \"SELECT country, count(*) FROM raw.clicks GROUP BY country\" --format csv")]
+    Sql {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// The statement.
+        query: String,
+        /// Output format.
+        #[arg(long, value_parser = ["table", "csv", "json"], default_value = "table")]
+        format: String,
+        /// Most rows to print.
+        #[arg(long, default_value_t = 10_000)]
+        max_rows: usize,
+    },
     /// Measure weir: task-to-task gaps, fan-out throughput, idle memory.
     #[command(after_help = "Example:\n  weir bench pipelines")]
     Bench {
@@ -208,6 +252,65 @@ pub enum RunsCommand {
     /// Wait for a run to end; exit 0 only if it succeeded.
     #[command(after_help = "Example:\n  weir runs wait daily_sales__manual__20260101T000000_ab12")]
     Wait { run_id: String },
+}
+
+#[derive(Subcommand)]
+pub enum LakeCommand {
+    /// Objects under a prefix.
+    #[command(after_help = "Example:\n  weir lake ls raw/sales/")]
+    Ls { prefix: Option<String> },
+    /// Upload a local file to KEY.
+    #[command(after_help = "Example:\n  weir lake put ./sales.csv raw/sales/2026-01-01.csv")]
+    Put { file: std::path::PathBuf, key: String },
+    /// Download KEY (to FILE, or to standard output).
+    #[command(after_help = "Example:\n  weir lake get raw/sales/2026-01-01.csv ./copy.csv")]
+    Get { key: String, file: Option<std::path::PathBuf> },
+    /// Delete KEY.
+    #[command(after_help = "Example:\n  weir lake rm raw/sales/2026-01-01.csv")]
+    Rm { key: String },
+}
+
+#[derive(Subcommand)]
+pub enum CatalogCommand {
+    /// Tables (of one database with --database), or databases with --databases.
+    #[command(after_help = "Example:\n  weir catalog list --database raw")]
+    List {
+        #[arg(long)]
+        database: Option<String>,
+        /// List databases instead of tables.
+        #[arg(long)]
+        databases: bool,
+    },
+    /// A table: location, format, schema, partitions, statistics, files.
+    #[command(after_help = "Example:\n  weir catalog show raw.sales")]
+    Show { table: String },
+    /// Create a database, or register a table over files already in the lake.
+    #[command(after_help = "Example:\n  weir catalog create raw.sales --location raw/sales --format csv --column id:Int64 --column amount:Float64 --partition day:Utf8")]
+    Create {
+        /// `DB` for a database, `DB.TABLE` for a table.
+        name: String,
+        /// The table's prefix in the lake.
+        #[arg(long)]
+        location: Option<String>,
+        #[arg(long, value_parser = ["parquet", "csv", "json"])]
+        format: Option<String>,
+        /// A data column, NAME:TYPE (Arrow type names: Int64, Float64, Utf8, Boolean, Date32, …).
+        #[arg(long = "column", value_name = "NAME:TYPE")]
+        columns: Vec<String>,
+        /// A Hive partition column, NAME:TYPE (in directory order).
+        #[arg(long = "partition", value_name = "NAME:TYPE")]
+        partitions: Vec<String>,
+        /// A date layout instead of Hive partitions, e.g. yyyy/MM/dd/HH.
+        #[arg(long)]
+        pattern: Option<String>,
+    },
+    /// Drop a table (`DB.TABLE`) or a database (`DB`, with --cascade to drop its tables).
+    #[command(after_help = "Example:\n  weir catalog drop raw.sales")]
+    Drop {
+        name: String,
+        #[arg(long)]
+        cascade: bool,
+    },
 }
 
 #[derive(Subcommand)]

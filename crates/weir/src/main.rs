@@ -5,6 +5,7 @@ mod args;
 mod bench;
 mod client;
 mod commands;
+mod lake_service;
 mod output;
 mod settings;
 

@@ -8,7 +8,7 @@ mod actions;
 mod fields;
 mod graph;
 mod parse;
-mod yaml;
+pub(crate) mod yaml;
 
 use std::time::Duration;
 

@@ -1,6 +1,7 @@
 //! One module per command group.
 
 mod init;
+mod lake;
 mod pipelines;
 mod runs;
 mod server;
@@ -18,5 +19,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Pipelines { client, command } => pipelines::run(&client, command).await,
         Command::Runs { client, command } => runs::run(&client, command).await,
         Command::Bench { command } => crate::bench::run(command).await,
+        Command::Lake { client, command } => lake::lake(&client, command).await,
+        Command::Catalog { client, command } => lake::catalog(&client, command).await,
+        Command::Crawl { client, prefix, database, table } => lake::crawl(&client, &prefix, database, table).await,
+        Command::Sql { client, query, format, max_rows } => lake::sql(&client, &query, &format, max_rows).await,
     }
 }

@@ -1,6 +1,7 @@
 //! `weir server`: the store, the engine and the HTTP server, wired together.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -38,20 +39,28 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     let store = weir_store::open(&store_url)
         .await
         .with_context(|| format!("cannot open the metadata store {}", redact(&store_url)))?;
+    let lake = Arc::new(weir_lake::Lake::open(&config.lake, &data_dir, &config.aws.region).context("cannot open the lake")?);
+    let catalog = weir_lake::Catalog::new(store.clone());
+    let sql = Arc::new(weir_lake::sql::SqlEngine::for_lake(lake.clone(), Arc::new(catalog.clone())).map_err(|e| anyhow::anyhow!("cannot start the SQL engine: {e}"))?);
+    let mut registry = Registry::builtin();
+    registry.register("crawl", Arc::new(weir_lake::CrawlRunner::new(lake.clone(), catalog.clone())));
+    registry.register("sql", Arc::new(weir_lake::sql::SqlRunner::new(sql.clone())));
     let engine = Engine::start(EngineOptions {
         project_dir: project.clone(),
         data_dir: data_dir.clone(),
         watch: config.server.watch,
         config,
         store,
-        registry: Registry::builtin(),
+        registry,
         public_url: public_url.clone(),
     })
     .await?;
     tracing::info!(project = %project.display(), data = %data_dir.display(), store = %redact(&store_url), "weir listening on {public_url}");
     println!("weir listening on {public_url}");
+    let lake_service = crate::lake_service::LakeAdapter { lake, catalog, sql };
     let state = weir_server::AppState {
         engine,
+        lake: Some(Arc::new(lake_service)),
         metrics,
         started: Instant::now(),
     };

@@ -171,39 +171,78 @@ fn configuration_layers_file_then_environment_then_flags() {
     project.pipeline("hello", "tasks:\n  a: { noop: true }\n");
     let file_port = free_port();
     let env_port = free_port();
-    project.write("weir.toml", &format!("[server]\nlisten = \"127.0.0.1:{file_port}\"\ndata_dir = \"state\"\n"));
+    project.write(
+        "weir.toml",
+        &format!("[server]\nlisten = \"127.0.0.1:{file_port}\"\ndata_dir = \"state\"\n"),
+    );
     let start = |env: &[(&str, String)]| {
         let mut command = std::process::Command::new(BIN);
-        command.args(["server", "--project"]).arg(project.path()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+        command
+            .args(["server", "--project"])
+            .arg(project.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
         for (k, v) in env {
             command.env(k, v);
         }
         command.spawn().unwrap()
     };
-    let up = |port: u16| eventually(std::time::Duration::from_secs(20), || http("GET", &format!("http://127.0.0.1:{port}/healthz"), None).is_some());
+    let up = |port: u16| {
+        eventually(std::time::Duration::from_secs(20), || {
+            http("GET", &format!("http://127.0.0.1:{port}/healthz"), None).is_some()
+        })
+    };
     let mut from_file = start(&[]);
     assert!(up(file_port), "server.listen from weir.toml");
-    assert!(project.path().join("state/weir.db").exists(), "server.data_dir from weir.toml, relative to the project");
+    assert!(
+        project.path().join("state/weir.db").exists(),
+        "server.data_dir from weir.toml, relative to the project"
+    );
     from_file.kill().unwrap();
     from_file.wait().unwrap();
     let mut from_env = start(&[("WEIR_SERVER_LISTEN", format!("127.0.0.1:{env_port}"))]);
     assert!(up(env_port), "WEIR_SERVER_LISTEN overrides the file");
     from_env.kill().unwrap();
     from_env.wait().unwrap();
-    let bad = std::process::Command::new(BIN).args(["server", "--project"]).arg(project.path()).env("WEIR_EXECUTOR_MAX_PARALLEL_TASKS", "lots").output().unwrap();
+    let bad = std::process::Command::new(BIN)
+        .args(["server", "--project"])
+        .arg(project.path())
+        .env("WEIR_EXECUTOR_MAX_PARALLEL_TASKS", "lots")
+        .output()
+        .unwrap();
     assert!(!bad.status.success());
-    assert!(stderr(&bad).contains("$WEIR_EXECUTOR_MAX_PARALLEL_TASKS"), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("$WEIR_EXECUTOR_MAX_PARALLEL_TASKS"),
+        "{}",
+        stderr(&bad)
+    );
 }
 
 #[test]
 fn the_quickstart_and_the_documented_configuration_are_valid() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let quickstart = weir(&["validate", root.join("examples/quickstart").to_str().unwrap()]);
-    assert!(quickstart.status.success(), "{}{}", stdout(&quickstart), stderr(&quickstart));
+    let quickstart = weir(&[
+        "validate",
+        root.join("examples/quickstart").to_str().unwrap(),
+    ]);
+    assert!(
+        quickstart.status.success(),
+        "{}{}",
+        stdout(&quickstart),
+        stderr(&quickstart)
+    );
     let doc = std::fs::read_to_string(root.join("docs/configuration.md")).unwrap();
-    let toml = doc.split("```toml file=weir.toml\n").nth(1).and_then(|rest| rest.split("```").next()).expect("a weir.toml block in docs/configuration.md");
+    let toml = doc
+        .split("```toml file=weir.toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a weir.toml block in docs/configuration.md");
     let project = Project::new();
     project.write("weir.toml", toml);
     let output = weir(&["validate", project.path().to_str().unwrap()]);
-    assert!(output.status.success(), "docs/configuration.md's weir.toml is not valid: {}", stdout(&output));
+    assert!(
+        output.status.success(),
+        "docs/configuration.md's weir.toml is not valid: {}",
+        stdout(&output)
+    );
 }

@@ -2,8 +2,11 @@
 
 mod support;
 
+mod bad_input;
 mod basics;
+mod docs;
+mod durability;
 mod execution;
 mod lifecycle;
-mod durability;
 mod postgres;
+mod lake;

@@ -7,10 +7,32 @@ use crate::support::*;
 
 /// A fresh database on the test server (`scripts/postgres.sh` prints its URL).
 fn fresh_database() -> String {
-    let admin = std::env::var("WEIR_TEST_POSTGRES_URL").expect("WEIR_TEST_POSTGRES_URL is not set: run `eval \"$(scripts/postgres.sh)\"` first");
-    let name = format!("weir_e2e_{}_{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() % 1_000_000_000);
-    let output = std::process::Command::new("psql").arg(&admin).args(["-v", "ON_ERROR_STOP=1", "-c", &format!("CREATE DATABASE {name}")]).output().expect("psql");
-    assert!(output.status.success(), "cannot create a database: {}", String::from_utf8_lossy(&output.stderr));
+    let admin = std::env::var("WEIR_TEST_POSTGRES_URL")
+        .expect("WEIR_TEST_POSTGRES_URL is not set: run `eval \"$(scripts/postgres.sh)\"` first");
+    let name = format!(
+        "weir_e2e_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+            % 1_000_000_000
+    );
+    let output = std::process::Command::new("psql")
+        .arg(&admin)
+        .args([
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            &format!("CREATE DATABASE {name}"),
+        ])
+        .output()
+        .expect("psql");
+    assert!(
+        output.status.success(),
+        "cannot create a database: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let (base, _) = admin.rsplit_once('/').expect("URL with a database");
     format!("{base}/{name}")
 }
@@ -34,11 +56,19 @@ tasks:
 "#,
     );
     let mut server = Server::start_with(project.path(), &[("WEIR_STORE_URL", &url)]);
-    assert!(!project.path().join(".weir/weir.db").exists(), "the metadata went to PostgreSQL, not SQLite");
+    assert!(
+        !project.path().join(".weir/weir.db").exists(),
+        "the metadata went to PostgreSQL, not SQLite"
+    );
     let ok = server.trigger_wait("pg", &[]);
     assert_eq!(ok["state"], "success", "{ok}");
-    let run_id = server.json(&["pipelines", "trigger", "pg"])["run_id"].as_str().unwrap().to_string();
-    assert!(eventually(Duration::from_secs(10), || server.task(&server.run(&run_id), "first")["state"] == "running"));
+    let run_id = server.json(&["pipelines", "trigger", "pg"])["run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(eventually(Duration::from_secs(10), || server
+        .task(&server.run(&run_id), "first")["state"]
+        == "running"));
     server.kill9();
     server.restart();
     let done = server.wait_run(&run_id);

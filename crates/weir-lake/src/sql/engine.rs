@@ -1,0 +1,280 @@
+//! [`SqlEngine`]: runs SQL text against the catalog. Statements that write (CREATE TABLE … AS,
+//! INSERT, DROP) are recognised in the parsed AST and carried out here, against the lake and the
+//! catalog; everything else is planned and run by DataFusion with writes disallowed, so SQL can
+//! never touch a file outside a table's write path.
+
+use std::collections::{HashSet, VecDeque};
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Instant;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion::datasource::physical_plan::FileScanConfig;
+use datafusion::datasource::source::DataSourceExec;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::session_state::SessionState;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::object_store::ObjectStore;
+use datafusion::physical_plan::{ExecutionPlan, execute_stream};
+use datafusion::prelude::SQLOptions;
+use datafusion::sql::parser::{DFParserBuilder, Statement as DFStatement};
+use datafusion::sql::sqlparser::ast::{ObjectType, Statement};
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use futures::{FutureExt, StreamExt};
+
+use super::access::{CatalogAccess, LakeContext, LakeRoot, ObjectCreated, ObjectListener};
+use super::result::QueryResult;
+use super::session::{SessionOptions, base_state};
+use super::snapshot::Snapshot;
+use super::{SqlError, ddl};
+
+/// Deepest nesting of expressions and subqueries the parser accepts (bounds its recursion).
+const RECURSION_LIMIT: usize = 64;
+
+/// Runs SQL over the catalog's tables. Cheap to share behind an `Arc`; statements run
+/// concurrently, each on its own snapshot of the tables it names.
+pub struct SqlEngine {
+    base: SessionState,
+    pub(crate) lake: Arc<LakeContext>,
+    listener: Option<ObjectListener>,
+}
+
+impl SqlEngine {
+    /// An engine over the lake in `store` under the object store path `root` (the lake's root
+    /// directory or bucket prefix; "" for the store's root), with tables from `catalog`.
+    pub fn new(
+        store: Arc<dyn ObjectStore>,
+        root: &str,
+        catalog: Arc<dyn CatalogAccess>,
+    ) -> Result<Self, SqlError> {
+        Self::with_options(store, root, catalog, SessionOptions::default())
+    }
+
+    /// [`SqlEngine::new`] with tuned session options.
+    pub fn with_options(
+        store: Arc<dyn ObjectStore>,
+        root: &str,
+        catalog: Arc<dyn CatalogAccess>,
+        options: SessionOptions,
+    ) -> Result<Self, SqlError> {
+        let (base, url) = base_state(Arc::clone(&store), &options)?;
+        Ok(SqlEngine {
+            base,
+            lake: Arc::new(LakeContext {
+                store,
+                root: LakeRoot::new(root),
+                url,
+                catalog,
+            }),
+            listener: None,
+        })
+    }
+
+    /// Calls `listener` for every object a statement writes, once the write has committed.
+    pub fn with_listener(mut self, listener: ObjectListener) -> Self {
+        self.listener = Some(listener);
+        self
+    }
+
+    /// Runs `sql` (one statement, or several separated by `;`, run in order; the result is the
+    /// last one's) and keeps every row of the result.
+    pub async fn execute(&self, sql: &str) -> Result<QueryResult, SqlError> {
+        self.execute_limited(sql, None).await
+    }
+
+    /// Like [`SqlEngine::execute`], but keeps at most `max_rows` rows of a query's result (all
+    /// rows are still produced and counted in `row_count`).
+    pub async fn execute_limited(
+        &self,
+        sql: &str,
+        max_rows: Option<usize>,
+    ) -> Result<QueryResult, SqlError> {
+        let started = Instant::now();
+        // A panic inside DataFusion on some odd input must not take the server down with it.
+        let outcome = AssertUnwindSafe(self.run(sql, max_rows))
+            .catch_unwind()
+            .await;
+        let mut result = match outcome {
+            Ok(result) => result?,
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| "unknown".to_string());
+                return Err(SqlError::new(format!(
+                    "internal error in the SQL engine: {what}"
+                )));
+            }
+        };
+        result.elapsed = started.elapsed();
+        Ok(result)
+    }
+
+    async fn run(&self, sql: &str, max_rows: Option<usize>) -> Result<QueryResult, SqlError> {
+        let statements = parse(sql)?;
+        let mut last = None;
+        for statement in statements {
+            last = Some(self.statement(statement, sql, max_rows).await?);
+        }
+        last.ok_or_else(|| SqlError::new("no SQL statement given"))
+    }
+
+    async fn statement(
+        &self,
+        statement: DFStatement,
+        sql: &str,
+        max_rows: Option<usize>,
+    ) -> Result<QueryResult, SqlError> {
+        match statement {
+            DFStatement::Statement(inner) => match *inner {
+                Statement::CreateTable(create) => ddl::create_table(self, create, sql).await,
+                Statement::Insert(insert) => ddl::insert(self, insert, sql).await,
+                Statement::Drop {
+                    object_type: ObjectType::Table,
+                    if_exists,
+                    names,
+                    ..
+                } => ddl::drop_tables(self, names, if_exists, sql).await,
+                other => {
+                    self.query(DFStatement::Statement(Box::new(other)), sql, max_rows)
+                        .await
+                }
+            },
+            DFStatement::Explain(_) => self.query(statement, sql, max_rows).await,
+            DFStatement::CreateExternalTable(_) => Err(SqlError::new(
+                "CREATE EXTERNAL TABLE is not supported: tables come from the crawler, the \
+                 catalog API, or CREATE TABLE … AS SELECT",
+            )),
+            DFStatement::CopyTo(_) => Err(SqlError::new(
+                "COPY is not supported: write results into the lake with CREATE TABLE … AS SELECT",
+            )),
+            DFStatement::Reset(_) => Err(SqlError::new("RESET is not supported")),
+        }
+    }
+
+    /// A session whose catalog holds the tables `statement` names, fetched now.
+    pub(crate) async fn state_for(
+        &self,
+        statement: &DFStatement,
+    ) -> Result<SessionState, SqlError> {
+        let sql = statement.to_string();
+        let references = self
+            .base
+            .resolve_table_references(statement)
+            .map_err(|e| SqlError::from_datafusion(&e, &sql))?;
+        let snapshot = Snapshot::load(&self.lake, &references).await?;
+        Ok(SessionStateBuilder::new_from_existing(self.base.clone())
+            .with_catalog_list(Arc::new(snapshot))
+            .build())
+    }
+
+    /// Plans a read-only statement (anything that is not one of weir's writing statements).
+    pub(crate) async fn plan_read(
+        &self,
+        statement: DFStatement,
+        sql: &str,
+    ) -> Result<(SessionState, LogicalPlan), SqlError> {
+        let state = self.state_for(&statement).await?;
+        let plan = state
+            .statement_to_plan(statement)
+            .await
+            .map_err(|e| SqlError::from_datafusion(&e, sql))?;
+        let read_only = SQLOptions::new()
+            .with_allow_ddl(false)
+            .with_allow_dml(false)
+            .with_allow_statements(false);
+        if read_only.verify_plan(&plan).is_err() {
+            return Err(SqlError::new(
+                "statement not supported: weir runs queries (SELECT, WITH, VALUES, EXPLAIN, SHOW, \
+                 DESCRIBE), CREATE [OR REPLACE] TABLE … [AS SELECT], INSERT INTO|OVERWRITE … \
+                 SELECT and DROP TABLE",
+            ));
+        }
+        Ok((state, plan))
+    }
+
+    async fn query(
+        &self,
+        statement: DFStatement,
+        sql: &str,
+        max_rows: Option<usize>,
+    ) -> Result<QueryResult, SqlError> {
+        let (state, plan) = self.plan_read(statement, sql).await?;
+        let physical = state
+            .create_physical_plan(&plan)
+            .await
+            .map_err(|e| SqlError::from_datafusion(&e, sql))?;
+        let schema = physical.schema();
+        let mut stream = execute_stream(Arc::clone(&physical), state.task_ctx())
+            .map_err(|e| SqlError::from_datafusion(&e, sql))?;
+        let mut batches: Vec<RecordBatch> = Vec::new();
+        let mut row_count = 0u64;
+        let mut kept = 0usize;
+        while let Some(batch) = stream.next().await {
+            let batch = batch.map_err(|e| SqlError::from_datafusion(&e, sql))?;
+            row_count += batch.num_rows() as u64;
+            let room = max_rows.map_or(usize::MAX, |m| m.saturating_sub(kept));
+            if room == 0 || batch.num_rows() == 0 {
+                continue;
+            }
+            let batch = if batch.num_rows() > room {
+                batch.slice(0, room)
+            } else {
+                batch
+            };
+            kept += batch.num_rows();
+            batches.push(batch);
+        }
+        Ok(QueryResult {
+            schema,
+            batches,
+            row_count,
+            truncated: (kept as u64) < row_count,
+            elapsed: Default::default(),
+            files_scanned: files_scanned(&physical),
+        })
+    }
+
+    /// Announces committed objects to the listener.
+    pub(crate) fn announce(&self, objects: impl IntoIterator<Item = ObjectCreated>) {
+        if let Some(listener) = &self.listener {
+            for object in objects {
+                listener(object);
+            }
+        }
+    }
+}
+
+/// Parses `sql` into statements; errors carry the parser's line and column.
+fn parse(sql: &str) -> Result<VecDeque<DFStatement>, SqlError> {
+    super::guard::check_links(sql)?;
+    let dialect = GenericDialect {};
+    let mut parser = DFParserBuilder::new(sql)
+        .with_dialect(&dialect)
+        .with_recursion_limit(RECURSION_LIMIT)
+        .build()
+        .map_err(|e| SqlError::from_datafusion(&e, sql))?;
+    parser
+        .parse_statements()
+        .map_err(|e| SqlError::from_datafusion(&e, sql))
+}
+
+/// Distinct files the plan's scans read (a file split into ranges counts once).
+pub fn files_scanned(plan: &Arc<dyn ExecutionPlan>) -> usize {
+    let mut files = HashSet::new();
+    let _ = plan.apply(|node| {
+        if let Some(exec) = node.downcast_ref::<DataSourceExec>()
+            && let Some(config) = exec.data_source().downcast_ref::<FileScanConfig>()
+        {
+            for group in &config.file_groups {
+                for file in group.iter() {
+                    files.insert(file.object_meta.location.clone());
+                }
+            }
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    files.len()
+}

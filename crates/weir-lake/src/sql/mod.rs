@@ -1,0 +1,39 @@
+//! SQL over the catalog's tables, on Apache DataFusion.
+//!
+//! - [`SqlEngine`] runs statements: queries over catalog tables by name (`db.table`), and the
+//!   writing statements `CREATE [OR REPLACE] TABLE … AS SELECT`, `INSERT INTO|OVERWRITE`,
+//!   `DROP TABLE`, which write Hive-partitioned Parquet into the lake and commit it to the
+//!   catalog atomically.
+//! - [`QueryResult`] renders rows as JSON objects, CSV or a text table.
+//! - [`SqlError`] says what went wrong and where (line and column in the statement).
+//! - [`SqlRunner`] is the `sql` pipeline action.
+//!
+//! What SQL needs from the catalog is the [`CatalogAccess`] trait, so it is tested against an
+//! in-memory fake and wired to the real catalog by the caller.
+
+mod access;
+pub mod bench;
+mod bridge;
+mod ddl;
+mod engine;
+mod error;
+mod guard;
+mod memory;
+mod provider;
+mod result;
+mod runner;
+mod session;
+mod snapshot;
+mod types;
+mod write;
+
+pub use access::{CatalogAccess, CatalogError, LakeRoot, ObjectCreated, ObjectListener};
+pub use engine::{SqlEngine, files_scanned};
+pub use error::SqlError;
+pub use memory::MemoryCatalog;
+pub use provider::LakeTable;
+pub use result::{QueryResult, ResultColumn, json_value};
+pub use runner::SqlRunner;
+pub use session::{CATALOG, DEFAULT_DATABASE, LAKE_URL, SessionOptions};
+pub use types::{NULL_PARTITION, parse_type, type_name};
+pub use write::{ROW_GROUP_ROWS, writer_properties};

@@ -1,0 +1,293 @@
+//! A catalog table as a DataFusion [`TableProvider`]. It reads exactly the files in the table's
+//! manifest (never a listing of the location, so a half-written table is invisible), prunes whole
+//! files with filters on partition columns (their values come from the manifest), and leaves
+//! other filters to the Parquet reader (row groups and pages pruned by statistics, rows filtered
+//! during the decode) through DataFusion's physical filter pushdown.
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch};
+use datafusion::arrow::datatypes::{Field, FieldRef, Schema, SchemaRef};
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::stats::Precision;
+use datafusion::common::{DFSchema, ScalarValue, Statistics};
+use datafusion::datasource::file_format::FileFormat;
+use datafusion::datasource::file_format::csv::CsvFormat;
+use datafusion::datasource::file_format::json::JsonFormat;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::PartitionedFile;
+use datafusion::datasource::listing::helpers::expr_applicable_for_cols;
+use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder};
+use datafusion::datasource::table_schema::TableSchema;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::logical_expr::utils::conjunction;
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
+use datafusion::object_store::ObjectMeta;
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::empty::EmptyExec;
+use tokio::sync::OnceCell;
+
+use super::access::{LakeContext, LakeRoot};
+use super::types::{partition_scalar, scan_schema};
+use crate::catalog::{Format, Table, TableFile};
+
+/// One catalog table, as seen by one statement. The manifest is read on the first scan and kept,
+/// so a statement that reads the table twice (a self-join) sees one version of it.
+pub struct LakeTable {
+    table: Table,
+    /// File columns then partition columns: what SQL sees.
+    schema: SchemaRef,
+    file_schema: SchemaRef,
+    partition_fields: Vec<FieldRef>,
+    lake: Arc<LakeContext>,
+    manifest: OnceCell<Arc<Vec<TableFile>>>,
+}
+
+impl fmt::Debug for LakeTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "LakeTable({}.{})", self.table.database, self.table.name)
+    }
+}
+
+impl LakeTable {
+    pub fn new(table: Table, lake: Arc<LakeContext>) -> Result<Self, super::SqlError> {
+        let (file_schema, partition_fields) = scan_schema(&table)?;
+        let mut fields: Vec<FieldRef> = file_schema.fields().iter().cloned().collect();
+        fields.extend(partition_fields.iter().cloned());
+        let mut names = std::collections::HashSet::new();
+        for f in &fields {
+            if !names.insert(f.name().to_lowercase()) {
+                return Err(super::SqlError::new(format!(
+                    "table {}.{} has two columns named `{}`",
+                    table.database,
+                    table.name,
+                    f.name()
+                )));
+            }
+        }
+        Ok(LakeTable {
+            schema: Arc::new(Schema::new(fields)),
+            file_schema,
+            partition_fields,
+            table,
+            lake,
+            manifest: OnceCell::new(),
+        })
+    }
+
+    pub fn table(&self) -> &Table {
+        &self.table
+    }
+
+    /// The manifest, read once per statement.
+    async fn manifest(&self) -> Result<Arc<Vec<TableFile>>> {
+        self.manifest
+            .get_or_try_init(|| async {
+                self.lake
+                    .catalog
+                    .files(&self.table.database, &self.table.name)
+                    .await
+                    .map(Arc::new)
+                    .map_err(|e| {
+                        DataFusionError::External(
+                            format!(
+                                "cannot read the manifest of {}.{}: {e}",
+                                self.table.database, self.table.name
+                            )
+                            .into(),
+                        )
+                    })
+            })
+            .await
+            .cloned()
+    }
+
+    fn partition_names(&self) -> Vec<&str> {
+        self.partition_fields
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect()
+    }
+
+    /// The manifest's files whose partition values pass `filters` (which reference partition
+    /// columns only), with those values as typed scalars. All files are checked in one batch.
+    fn prune(
+        &self,
+        state: &dyn Session,
+        files: &[TableFile],
+        filters: &[Expr],
+    ) -> Result<Vec<(TableFile, Vec<ScalarValue>)>> {
+        let count = self.partition_fields.len();
+        let mut typed = Vec::with_capacity(files.len());
+        for file in files {
+            if file.partition_values.len() != count {
+                return Err(DataFusionError::Execution(format!(
+                    "file {} of {}.{} has {} partition values, the table has {count} partition columns",
+                    file.key,
+                    self.table.database,
+                    self.table.name,
+                    file.partition_values.len()
+                )));
+            }
+            let values = file
+                .partition_values
+                .iter()
+                .zip(&self.partition_fields)
+                .map(|(text, field)| partition_scalar(text, field.data_type()))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| {
+                    DataFusionError::Execution(format!("file {}: {}", file.key, e.message))
+                })?;
+            typed.push((file.clone(), values));
+        }
+        let Some(predicate) = conjunction(filters.iter().cloned()) else {
+            return Ok(typed);
+        };
+        if typed.is_empty() {
+            return Ok(typed);
+        }
+        let fields: Vec<Field> = self
+            .partition_fields
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        let df_schema = DFSchema::from_unqualified_fields(fields.into(), Default::default())?;
+        let columns = (0..count)
+            .map(|i| ScalarValue::iter_to_array(typed.iter().map(|(_, v)| v[i].clone())))
+            .collect::<Result<Vec<ArrayRef>>>()?;
+        let batch = RecordBatch::try_new(Arc::clone(df_schema.inner()), columns)?;
+        let physical = state.create_physical_expr(predicate, &df_schema)?;
+        let result = physical.evaluate(&batch)?.into_array(batch.num_rows())?;
+        let Some(keep) = result.as_any().downcast_ref::<BooleanArray>() else {
+            return Ok(typed);
+        };
+        // NULL (unknown) excludes the file, as it excludes a row in WHERE.
+        Ok(typed
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| keep.is_valid(*i) && keep.value(*i))
+            .map(|(_, f)| f)
+            .collect())
+    }
+
+    fn format(&self, state: &dyn Session) -> Arc<dyn FileFormat> {
+        let options = state.table_options();
+        match self.table.format {
+            Format::Parquet => {
+                Arc::new(ParquetFormat::default().with_options(options.parquet.clone()))
+            }
+            Format::Csv => Arc::new(
+                CsvFormat::default()
+                    .with_options(options.csv.clone())
+                    .with_has_header(true),
+            ),
+            Format::Json => Arc::new(JsonFormat::default().with_options(options.json.clone())),
+        }
+    }
+}
+
+#[async_trait]
+impl TableProvider for LakeTable {
+    fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.schema)
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let names = self.partition_names();
+        let partition_filters: Vec<Expr> = filters
+            .iter()
+            .filter(|f| !names.is_empty() && expr_applicable_for_cols(&names, f))
+            .cloned()
+            .collect();
+        let manifest = self.manifest().await?;
+        let files = self.prune(state, &manifest, &partition_filters)?;
+        if files.is_empty() {
+            let schema = match projection {
+                Some(p) => Arc::new(self.schema.project(p)?),
+                None => self.schema(),
+            };
+            return Ok(Arc::new(EmptyExec::new(schema)));
+        }
+
+        let mut rows = Some(0usize);
+        let mut bytes = 0usize;
+        let partitioned: Vec<PartitionedFile> = files
+            .into_iter()
+            .map(|(file, values)| {
+                rows = match (rows, file.row_count) {
+                    (Some(total), Some(n)) => Some(total.saturating_add(n.max(0) as usize)),
+                    _ => None,
+                };
+                bytes = bytes.saturating_add(file.size.max(0) as usize);
+                PartitionedFile::new_from_meta(object_meta(&self.lake.root, &file))
+                    .with_partition_values(values)
+            })
+            .collect();
+        let target = state.config().target_partitions().max(1);
+        let groups = FileGroup::new(partitioned).split_files(target);
+
+        // Row counts from the manifest guide join order (build on the small side); inexact so
+        // nothing answers a query from them alone.
+        let mut statistics = Statistics::new_unknown(&self.schema);
+        if let Some(rows) = rows {
+            statistics.num_rows = Precision::Inexact(rows);
+        }
+        statistics.total_byte_size = Precision::Inexact(bytes);
+
+        let format = self.format(state);
+        let table_schema = TableSchema::builder(Arc::clone(&self.file_schema))
+            .with_table_partition_cols(self.partition_fields.clone())
+            .build();
+        let source = format.file_source(table_schema);
+        let config = FileScanConfigBuilder::new(self.lake.url.clone(), source)
+            .with_file_groups(groups)
+            .with_statistics(statistics)
+            .with_projection_indices(projection.cloned())?
+            .with_limit(limit)
+            .build();
+        format.create_physical_plan(state, config).await
+    }
+
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> Result<Vec<TableProviderFilterPushDown>> {
+        let names = self.partition_names();
+        Ok(filters
+            .iter()
+            .map(|f| {
+                if !names.is_empty() && expr_applicable_for_cols(&names, f) {
+                    // Applied exactly, file by file, from the manifest's partition values.
+                    TableProviderFilterPushDown::Exact
+                } else {
+                    // Given to the reader for pruning; DataFusion still filters the rows.
+                    TableProviderFilterPushDown::Inexact
+                }
+            })
+            .collect())
+    }
+}
+
+/// The object store's view of a manifest entry.
+fn object_meta(root: &LakeRoot, file: &TableFile) -> ObjectMeta {
+    ObjectMeta {
+        location: root.path(&file.key),
+        last_modified: chrono::DateTime::from_timestamp_micros(file.last_modified)
+            .unwrap_or_default(),
+        size: file.size.max(0) as u64,
+        e_tag: file.etag.clone(),
+        version: None,
+    }
+}

@@ -1,0 +1,80 @@
+//! The DataFusion session every statement starts from, configured for analytical speed on the
+//! machine's cores, with the lake's object store registered under one URL.
+
+use std::sync::Arc;
+
+use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::object_store::ObjectStoreUrl;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::session_state::SessionState;
+use datafusion::object_store::ObjectStore;
+use datafusion::prelude::SessionConfig;
+
+use super::SqlError;
+
+/// The URL under which the lake's store is known to DataFusion. Table keys are paths in it.
+pub const LAKE_URL: &str = "weir-lake://lake";
+
+/// The catalog and schema names SQL resolves unqualified names against (`t` = `default.t`;
+/// `db.t` = `weir.db.t`).
+pub const CATALOG: &str = "weir";
+pub const DEFAULT_DATABASE: &str = "default";
+
+/// Tuning knobs, mostly for the benchmark.
+#[derive(Debug, Clone)]
+pub struct SessionOptions {
+    /// Parallelism of scans, joins and aggregations; default: the number of cores.
+    pub target_partitions: usize,
+    pub batch_size: usize,
+    /// Filter rows while decoding Parquet (late materialization) rather than after.
+    pub parquet_pushdown_filters: bool,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        SessionOptions {
+            target_partitions: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2),
+            batch_size: 8192,
+            parquet_pushdown_filters: true,
+        }
+    }
+}
+
+/// Builds the base session: the lake store registered at [`LAKE_URL`], information_schema on
+/// (for SHOW TABLES and DESCRIBE), spans collected (for error positions).
+pub fn base_state(
+    store: Arc<dyn ObjectStore>,
+    options: &SessionOptions,
+) -> Result<(SessionState, ObjectStoreUrl), SqlError> {
+    let url = ObjectStoreUrl::parse(LAKE_URL).map_err(|e| SqlError::new(e.to_string()))?;
+    let runtime = RuntimeEnvBuilder::new()
+        .build_arc()
+        .map_err(|e| SqlError::new(e.to_string()))?;
+    runtime.register_object_store(url.as_ref(), store);
+
+    let mut config = SessionConfig::new()
+        .with_target_partitions(options.target_partitions.max(1))
+        .with_batch_size(options.batch_size.max(1))
+        .with_information_schema(true)
+        .with_default_catalog_and_schema(CATALOG, DEFAULT_DATABASE)
+        .with_create_default_catalog_and_schema(false)
+        .with_repartition_joins(true)
+        .with_repartition_aggregations(true)
+        .with_repartition_windows(true)
+        .with_repartition_file_scans(true);
+    let opts = config.options_mut();
+    opts.execution.parquet.pushdown_filters = options.parquet_pushdown_filters;
+    opts.execution.parquet.reorder_filters = true;
+    opts.execution.parquet.enable_page_index = true;
+    opts.execution.parquet.pruning = true;
+    opts.sql_parser.collect_spans = true;
+
+    let state = SessionStateBuilder::new()
+        .with_config(config)
+        .with_runtime_env(runtime)
+        .with_default_features()
+        .build();
+    Ok((state, url))
+}

@@ -1,0 +1,10 @@
+//! SQL on a local temporary lake with the in-memory catalog: reading CSV, JSON lines and
+//! Parquet tables, partition pruning, the writing statements and their atomicity, error
+//! positions, output formats, the `sql` action, and no panics on arbitrary input.
+
+mod fixtures;
+mod formats;
+mod reads;
+mod robustness;
+mod runner;
+mod writes;

@@ -1,0 +1,249 @@
+//! Input and output processing of JSONPath states, in the spec's order:
+//!
+//! ```text
+//! raw input ─InputPath─► effective input ─Parameters─► task input ─(task runs)─► result
+//! result ─ResultSelector─► selected result ─ResultPath (into raw input)─► ─OutputPath─► output
+//! ```
+//!
+//! JSONata states replace all five with `Arguments` (the task input, a [`Template`]) and
+//! `Output` (evaluated with `$states.input` = raw input and `$states.result` = result);
+//! [`jsonata_output`] covers the latter. `Assign` is evaluated by [`assign`].
+
+use serde_json::{Map, Value};
+
+use super::env::Env;
+use super::errors::{StatesError, names};
+use super::path::{Lookup, Path};
+use super::payload::Template;
+
+/// `InputPath`: selects the effective input from `env.input` (the raw input). `None` (written
+/// as `null`) gives `{}`.
+pub fn apply_input_path(input_path: Option<&Path>, env: &Env<'_>) -> Result<Value, StatesError> {
+    select(input_path, env, "InputPath")
+}
+
+/// `Parameters`: builds the task's input from the template, `env.input` being the effective
+/// input; without a template the effective input passes through.
+pub fn apply_parameters(
+    parameters: Option<&Template>,
+    env: &Env<'_>,
+) -> Result<Value, StatesError> {
+    match parameters {
+        Some(t) => t.evaluate(env),
+        None => Ok(env.input.clone()),
+    }
+}
+
+/// `ResultSelector`: builds the state's result from the task's `result` (read as `$`).
+pub fn apply_result_selector(
+    selector: Option<&Template>,
+    result: &Value,
+    env: &Env<'_>,
+) -> Result<Value, StatesError> {
+    match selector {
+        Some(t) => t.evaluate(&env.with_input(result)),
+        None => Ok(result.clone()),
+    }
+}
+
+/// `ResultPath`: writes `result` into the raw input. `None` (written as `null`) discards the
+/// result and keeps the raw input. Failure raises `States.ResultPathMatchFailure`.
+pub fn apply_result_path(
+    result_path: Option<&Path>,
+    raw_input: &Value,
+    result: Value,
+) -> Result<Value, StatesError> {
+    match result_path {
+        None => Ok(raw_input.clone()),
+        Some(p) => p.write(raw_input.clone(), result).map_err(|e| {
+            StatesError::new(
+                names::RESULT_PATH_MATCH_FAILURE,
+                format!(
+                    "Unable to apply ResultPath {p} to input {raw_input}: {}",
+                    e.0
+                ),
+            )
+        }),
+    }
+}
+
+/// `OutputPath`: selects the state's output from `value`. `None` (written as `null`) gives `{}`.
+pub fn apply_output_path(
+    output_path: Option<&Path>,
+    value: &Value,
+    env: &Env<'_>,
+) -> Result<Value, StatesError> {
+    select(output_path, &env.with_input(value), "OutputPath")
+}
+
+fn select(path: Option<&Path>, env: &Env<'_>, field: &str) -> Result<Value, StatesError> {
+    let Some(path) = path else {
+        return Ok(Value::Object(Map::new()));
+    };
+    path.evaluate(env).map_err(|e| match e {
+        Lookup::NotFound => StatesError::runtime(format!(
+            "Invalid path '{path}' : No results for path: {path} (in {field})"
+        )),
+        Lookup::UnknownVariable(name) => StatesError::runtime(format!(
+            "Invalid path '{path}': the variable ${name} is not defined (in {field})"
+        )),
+    })
+}
+
+/// The output of a JSONata state: `Output` evaluated with `env.input` = raw input and
+/// `env.result` = the result, or by default the result itself (the raw input when there is
+/// none, as for Wait and Choice).
+pub fn jsonata_output(output: Option<&Template>, env: &Env<'_>) -> Result<Value, StatesError> {
+    match output {
+        Some(t) => t.evaluate(env),
+        None => Ok(env.result.unwrap_or(env.input).clone()),
+    }
+}
+
+/// `Assign`: the variables to set, every expression evaluated against the variables as they
+/// were before the state (the spec: assignments do not see each other). Which value `$` /
+/// `$states.result` is bound to is the caller's choice (the guide: the state's result where it
+/// has one, after ResultSelector; else its input).
+pub fn assign(template: &Template, env: &Env<'_>) -> Result<Map<String, Value>, StatesError> {
+    match template.evaluate(env)? {
+        Value::Object(map) => Ok(map),
+        other => Err(StatesError::runtime(format!(
+            "Assign must produce an object, not {other}"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::asl::env::Entropy;
+    use crate::asl::read::Ctx;
+    use crate::asl::tree::Node;
+    use serde_json::json;
+
+    fn template(json: &Value) -> Template {
+        let node = node(json);
+        let mut ctx = Ctx {
+            file: "t",
+            problems: Vec::new(),
+            unread: Vec::new(),
+            distributed: 0,
+        };
+        let t = crate::asl::payload::jsonpath(&mut ctx, &node, "$");
+        assert!(ctx.problems.is_empty(), "{:?}", ctx.problems);
+        t.unwrap()
+    }
+
+    fn node(json: &Value) -> Node {
+        let (root, problems) = crate::asl::json::read(&json.to_string());
+        assert!(problems.is_empty());
+        root.unwrap()
+    }
+
+    fn p(text: &str) -> Path {
+        Path::parse(text).unwrap()
+    }
+
+    /// The spec's worked example (Input and Output Processing): InputPath, Parameters,
+    /// ResultPath and OutputPath on one Task.
+    #[test]
+    fn spec_example() {
+        let raw = json!({
+            "title": "Numbers to add",
+            "numbers": { "val1": 3, "val2": 4 }
+        });
+        let context = json!({"Execution": {"Id": "arn:exec:1"}});
+        let vars = Map::new();
+        let entropy = Entropy::new(1);
+        let env = Env::new(&raw, &context, &vars, &entropy);
+        let effective = apply_input_path(Some(&p("$.numbers")), &env).unwrap();
+        assert_eq!(effective, json!({"val1": 3, "val2": 4}));
+        let params = template(&json!({
+            "first.$": "$.val1",
+            "second.$": "$.val2",
+            "exec.$": "$$.Execution.Id",
+            "sum.$": "States.MathAdd($.val1, $.val2)",
+            "static": {"keep": "as is"}
+        }));
+        let task_input = apply_parameters(Some(&params), &env.with_input(&effective)).unwrap();
+        assert_eq!(
+            task_input,
+            json!({"first": 3, "second": 4, "exec": "arn:exec:1", "sum": 7, "static": {"keep": "as is"}})
+        );
+        let result = json!(7);
+        let selected = apply_result_selector(None, &result, &env).unwrap();
+        let with_result = apply_result_path(Some(&p("$.sum")), &raw, selected).unwrap();
+        assert_eq!(
+            with_result,
+            json!({"title": "Numbers to add", "numbers": {"val1": 3, "val2": 4}, "sum": 7})
+        );
+        let output = apply_output_path(Some(&p("$.sum")), &with_result, &env).unwrap();
+        assert_eq!(output, json!(7));
+    }
+
+    #[test]
+    fn nulls_and_defaults() {
+        let raw = json!({"a": 1});
+        let context = json!({});
+        let vars = Map::new();
+        let entropy = Entropy::new(1);
+        let env = Env::new(&raw, &context, &vars, &entropy);
+        assert_eq!(apply_input_path(None, &env).unwrap(), json!({}));
+        assert_eq!(apply_output_path(None, &raw, &env).unwrap(), json!({}));
+        assert_eq!(apply_parameters(None, &env).unwrap(), raw);
+        assert_eq!(apply_result_path(None, &raw, json!(5)).unwrap(), raw);
+        assert_eq!(
+            apply_result_path(Some(&p("$")), &raw, json!(5)).unwrap(),
+            json!(5)
+        );
+        let err = apply_input_path(Some(&p("$.missing")), &env).unwrap_err();
+        assert_eq!(err.error, "States.Runtime");
+        let err = apply_result_path(Some(&p("$.a.b")), &raw, json!(1)).unwrap_err();
+        assert_eq!(err.error, "States.ResultPathMatchFailure");
+        let err = apply_parameters(Some(&template(&json!({"x.$": "$.nope"}))), &env).unwrap_err();
+        assert_eq!(err.error, "States.Runtime");
+        assert!(err.cause.contains("'x.$'"), "{}", err.cause);
+    }
+
+    /// The developer guide's ResultSelector example: keep parts of a large task result.
+    #[test]
+    fn result_selector_example() {
+        let raw = json!({"comment": "in"});
+        let context = json!({});
+        let vars = Map::new();
+        let entropy = Entropy::new(1);
+        let env = Env::new(&raw, &context, &vars, &entropy);
+        let result = json!({
+            "resourceType": "elasticmapreduce",
+            "resource": "createCluster.sync",
+            "output": {"SdkHttpMetadata": {"HttpStatusCode": 200}, "ClusterId": "AKIAIOSFODNN7EXAMPLE"}
+        });
+        let selector = template(&json!({
+            "ClusterId.$": "$.output.ClusterId",
+            "ResourceType.$": "$.resourceType"
+        }));
+        let selected = apply_result_selector(Some(&selector), &result, &env).unwrap();
+        assert_eq!(
+            selected,
+            json!({"ClusterId": "AKIAIOSFODNN7EXAMPLE", "ResourceType": "elasticmapreduce"})
+        );
+        let out = apply_result_path(Some(&p("$.EMROutput")), &raw, selected).unwrap();
+        assert_eq!(out["EMROutput"]["ClusterId"], json!("AKIAIOSFODNN7EXAMPLE"));
+    }
+
+    #[test]
+    fn assign_reads_variables_before_the_state() {
+        let raw = json!({"n": 2});
+        let context = json!({});
+        let mut vars = Map::new();
+        vars.insert("x".into(), json!(1));
+        let entropy = Entropy::new(1);
+        let env = Env::new(&raw, &context, &vars, &entropy);
+        let t = template(&json!({"x.$": "$.n", "y.$": "$x", "z": "literal"}));
+        let assigned = assign(&t, &env).unwrap();
+        assert_eq!(
+            Value::Object(assigned),
+            json!({"x": 2, "y": 1, "z": "literal"})
+        );
+    }
+}

@@ -1,0 +1,99 @@
+//! The Amazon States Language (states-language.net/spec.html, plus the AWS developer guide's
+//! additions: variables, JSONata, Map's item readers): the pure part of running state machines.
+//!
+//! - [`parse_definition`] reads a definition (JSON, or YAML) into a checked [`StateMachine`], or
+//!   returns every [`Problem`] found, each at `file:line:column` with the JSON path of the place
+//!   (`$.States.Choose.Choices[0].Next`).
+//! - [`io`] is input and output processing (InputPath, Parameters, ResultSelector, ResultPath,
+//!   OutputPath, Output, Assign); [`Template`] evaluates payload templates, intrinsic functions
+//!   and JSONata values; [`Path`] is JSONPath as Step Functions reads it.
+//! - [`choose()`] evaluates a Choice state; [`errors`] has the error names, Retry/Catch matching
+//!   and Retry's back-off.
+//!
+//! Everything here is pure: what an evaluation reads (input, context object, variables, the
+//! time, randomness) comes in through an [`Env`]. The interpreter lives in weir-engine.
+
+pub mod choose;
+pub mod env;
+pub mod errors;
+pub mod intrinsic;
+pub mod io;
+pub mod jsonata;
+pub mod model;
+pub mod path;
+pub mod payload;
+
+mod json;
+mod read;
+mod tree;
+mod validate;
+
+pub use choose::{Chosen, choose, evaluate_condition, string_matches};
+pub use env::{Entropy, Env};
+pub use errors::{Jitter, StatesError, error_matches, retry_delay};
+pub use intrinsic::Intrinsic;
+pub use jsonata::{Jsonata, eval_jsonata};
+pub use model::*;
+pub use path::Path;
+pub use payload::Template;
+pub use read::MAX_NAME_CHARS;
+
+use crate::problem::{Pos, Problem};
+
+/// Reads and checks a state machine definition. `file` names it in problems; YAML is read when
+/// the name ends in `.yaml`/`.yml`, or when the text does not start with `{`.
+pub fn parse_definition(file: &str, text: &str) -> Result<StateMachine, Vec<Problem>> {
+    let lower = file.to_ascii_lowercase();
+    let yaml = lower.ends_with(".yaml")
+        || lower.ends_with(".yml")
+        || !(lower.ends_with(".json") || text.trim_start().starts_with('{'));
+    let mut ctx = read::Ctx {
+        file,
+        problems: Vec::new(),
+        unread: Vec::new(),
+        distributed: 0,
+    };
+    let root = if yaml {
+        let loaded = crate::pipeline::yaml::load(text);
+        let mut found = Vec::new();
+        let root = loaded.root.map(|r| tree::Node::from_yaml(&r, &mut found));
+        for (pos, message) in loaded.problems.into_iter().chain(found) {
+            ctx.problems.push(Problem::new(file, pos, message));
+        }
+        root
+    } else {
+        let (root, found) = json::read(text);
+        for (pos, path, message) in found {
+            ctx.problems
+                .push(Problem::at_path(file, pos, path, message));
+        }
+        root
+    };
+    let Some(root) = root else {
+        if ctx.problems.is_empty() {
+            ctx.problems
+                .push(Problem::new(file, Pos::START, "the definition is empty"));
+        }
+        return Err(ctx.problems);
+    };
+    let machine = read::machine(&mut ctx, &root);
+    if let Some(m) = &machine {
+        validate::check(&mut ctx, &root, &m.start_at, &m.states);
+    }
+    match machine {
+        Some(m) if ctx.problems.is_empty() => Ok(m),
+        _ => {
+            let mut problems = ctx.problems;
+            problems.sort_by_key(|p| (p.line, p.column));
+            problems.dedup();
+            if problems.is_empty() {
+                problems.push(Problem::new(
+                    file,
+                    Pos::START,
+                    "the definition could not be read",
+                ));
+            }
+            Err(problems)
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! Wiring: the server's `LakeService` implemented with `weir-lake`. Each method maps one HTTP
+//! operation to one library call and the library's errors to HTTP statuses; nothing else.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use serde_json::{Value, json};
+use weir_lake::catalog::Table;
+use weir_lake::sql::SqlEngine;
+use weir_lake::{Catalog, Lake, LakeError};
+use weir_server::lake::{LakeService, ServiceError, ServiceResult};
+
+pub struct LakeAdapter {
+    pub lake: Arc<Lake>,
+    pub catalog: Catalog,
+    pub sql: Arc<SqlEngine>,
+}
+
+fn status(error: LakeError) -> ServiceError {
+    let code = match &error {
+        LakeError::NotFound { .. } | LakeError::NoSuchDatabase(_) | LakeError::NoSuchTable(_) => 404,
+        LakeError::DatabaseExists(_) | LakeError::TableExists(_) | LakeError::DatabaseNotEmpty { .. } | LakeError::LocationOverlap { .. } => 409,
+        LakeError::InvalidKey { .. } | LakeError::InvalidName { .. } | LakeError::FileOutsideTable { .. } | LakeError::PartitionMismatch { .. } => 400,
+        _ => 500,
+    };
+    ServiceError::new(code, error.to_string())
+}
+
+fn json_of<T: serde::Serialize>(value: &T) -> ServiceResult {
+    serde_json::to_value(value).map_err(|e| ServiceError::new(500, e.to_string()))
+}
+
+#[async_trait::async_trait]
+impl LakeService for LakeAdapter {
+    async fn list(&self, prefix: &str) -> ServiceResult {
+        let objects = self.lake.list(prefix).await.map_err(status)?;
+        Ok(json!({ "objects": json_of(&objects)? }))
+    }
+
+    async fn put(&self, key: &str, body: Bytes) -> ServiceResult {
+        json_of(&self.lake.put(key, body).await.map_err(status)?)
+    }
+
+    async fn get(&self, key: &str) -> ServiceResult<Bytes> {
+        self.lake.get(key).await.map_err(status)
+    }
+
+    async fn delete(&self, key: &str) -> ServiceResult {
+        self.lake.delete(key).await.map_err(status)?;
+        Ok(json!({ "deleted": key }))
+    }
+
+    async fn databases(&self) -> ServiceResult {
+        Ok(json!({ "databases": json_of(&self.catalog.databases().await.map_err(status)?)? }))
+    }
+
+    async fn create_database(&self, name: &str, description: Option<&str>) -> ServiceResult {
+        json_of(&self.catalog.create_database(name, description).await.map_err(status)?)
+    }
+
+    async fn drop_database(&self, name: &str, cascade: bool) -> ServiceResult {
+        if !self.catalog.drop_database(name, cascade).await.map_err(status)? {
+            return Err(ServiceError::new(404, format!("database `{name}` does not exist")));
+        }
+        Ok(json!({ "dropped": name }))
+    }
+
+    async fn tables(&self, database: Option<&str>) -> ServiceResult {
+        Ok(json!({ "tables": json_of(&self.catalog.tables(database).await.map_err(status)?)? }))
+    }
+
+    async fn table(&self, database: &str, name: &str) -> ServiceResult {
+        let table = self.catalog.table(database, name).await.map_err(status)?.ok_or_else(|| ServiceError::new(404, format!("table `{database}.{name}` does not exist")))?;
+        let files = self.catalog.files(database, name).await.map_err(status)?;
+        Ok(json!({ "table": json_of(&table)?, "files": json_of(&files)? }))
+    }
+
+    async fn create_table(&self, mut spec: Value) -> ServiceResult {
+        // Statistics and times are the catalog's to keep; a request need not send them.
+        if let Value::Object(fields) = &mut spec {
+            fields.entry("stats").or_insert_with(|| json!({ "row_count": null, "size_bytes": 0, "file_count": 0, "last_modified": null }));
+            fields.entry("created_at").or_insert(json!(0));
+            fields.entry("updated_at").or_insert(json!(0));
+            fields.entry("partitioning").or_insert(json!({ "style": "none" }));
+        }
+        let table: Table = serde_json::from_value(spec).map_err(|e| ServiceError::new(400, format!("invalid table: {e}")))?;
+        self.catalog.ensure_database(&table.database).await.map_err(status)?;
+        json_of(&self.catalog.create_table(table).await.map_err(status)?)
+    }
+
+    async fn drop_table(&self, database: &str, name: &str) -> ServiceResult {
+        if !self.catalog.drop_table(database, name).await.map_err(status)? {
+            return Err(ServiceError::new(404, format!("table `{database}.{name}` does not exist")));
+        }
+        Ok(json!({ "dropped": format!("{database}.{name}") }))
+    }
+
+    async fn crawl(&self, prefix: &str, database: Option<&str>, table: Option<&str>) -> ServiceResult {
+        let report = weir_lake::crawl(&self.lake, &self.catalog, prefix, database.unwrap_or("default"), table).await.map_err(status)?;
+        json_of(&report)
+    }
+
+    async fn sql(&self, query: &str, max_rows: usize) -> ServiceResult {
+        let result = self.sql.execute_limited(query, max_rows).await.map_err(|e| ServiceError::new(400, e.to_string()))?;
+        Ok(json!({
+            "columns": json_of(&result.columns())?,
+            "rows": result.to_json_rows(),
+            "row_count": result.row_count,
+            "truncated": result.truncated,
+            "files_scanned": result.files_scanned,
+            "elapsed_ms": result.elapsed.as_secs_f64() * 1000.0,
+        }))
+    }
+}
