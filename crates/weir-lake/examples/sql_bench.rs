@@ -22,7 +22,11 @@ async fn main() {
     }
     // Tuning knobs for experiments: WEIR_SQL_PARTITIONS, WEIR_SQL_BATCH, WEIR_SQL_PUSHDOWN=0|1.
     let mut options = weir_lake::sql::SessionOptions::default();
-    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<usize>().ok());
+    let env = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+    };
     if let Some(n) = env("WEIR_SQL_PARTITIONS") {
         options.target_partitions = n;
     }

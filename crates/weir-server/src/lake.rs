@@ -24,20 +24,28 @@ pub struct ServiceError {
 
 impl ServiceError {
     pub fn new(status: u16, message: impl Into<String>) -> Self {
-        ServiceError { status, message: message.into() }
+        ServiceError {
+            status,
+            message: message.into(),
+        }
     }
 }
 
 impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> Self {
-        let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let code = match error.status {
             400 => "invalid_request",
             404 => "not_found",
             409 => "conflict",
             _ => "lake_error",
         };
-        ApiError { status, code, message: error.message }
+        ApiError {
+            status,
+            code,
+            message: error.message,
+        }
     }
 }
 
@@ -58,7 +66,12 @@ pub trait LakeService: Send + Sync {
     /// Registers a table described as the catalog's `Table` JSON.
     async fn create_table(&self, spec: Value) -> ServiceResult;
     async fn drop_table(&self, database: &str, name: &str) -> ServiceResult;
-    async fn crawl(&self, prefix: &str, database: Option<&str>, table: Option<&str>) -> ServiceResult;
+    async fn crawl(
+        &self,
+        prefix: &str,
+        database: Option<&str>,
+        table: Option<&str>,
+    ) -> ServiceResult;
     /// Runs one statement; `max_rows` bounds the rows returned (the count is exact).
     async fn sql(&self, query: &str, max_rows: usize) -> ServiceResult;
 }
@@ -66,7 +79,11 @@ pub trait LakeService: Send + Sync {
 type Shared = State<Arc<AppState>>;
 
 fn service(state: &AppState) -> Result<&Arc<dyn LakeService>, ApiError> {
-    state.lake.as_ref().ok_or_else(|| ApiError { status: StatusCode::SERVICE_UNAVAILABLE, code: "unavailable", message: "this server has no lake".into() })
+    state.lake.as_ref().ok_or_else(|| ApiError {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        code: "unavailable",
+        message: "this server has no lake".into(),
+    })
 }
 
 #[derive(Deserialize)]
@@ -74,13 +91,27 @@ pub struct PrefixQuery {
     pub prefix: Option<String>,
 }
 
-pub async fn list(State(state): Shared, query: Result<Query<PrefixQuery>, QueryRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn list(
+    State(state): Shared,
+    query: Result<Query<PrefixQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
     let Query(query) = query?;
-    Ok(Json(service(&state)?.list(query.prefix.as_deref().unwrap_or("")).await?))
+    Ok(Json(
+        service(&state)?
+            .list(query.prefix.as_deref().unwrap_or(""))
+            .await?,
+    ))
 }
 
-pub async fn put(State(state): Shared, Path(key): Path<String>, body: Bytes) -> Result<(StatusCode, Json<Value>), ApiError> {
-    Ok((StatusCode::CREATED, Json(service(&state)?.put(&key, body).await?)))
+pub async fn put(
+    State(state): Shared,
+    Path(key): Path<String>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(service(&state)?.put(&key, body).await?),
+    ))
 }
 
 pub async fn get(State(state): Shared, Path(key): Path<String>) -> Result<Response, ApiError> {
@@ -88,7 +119,10 @@ pub async fn get(State(state): Shared, Path(key): Path<String>) -> Result<Respon
     Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
 }
 
-pub async fn delete(State(state): Shared, Path(key): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn delete(
+    State(state): Shared,
+    Path(key): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     Ok(Json(service(&state)?.delete(&key).await?))
 }
 
@@ -103,9 +137,19 @@ pub struct DatabaseBody {
     pub description: Option<String>,
 }
 
-pub async fn create_database(State(state): Shared, body: Result<Json<DatabaseBody>, JsonRejection>) -> Result<(StatusCode, Json<Value>), ApiError> {
+pub async fn create_database(
+    State(state): Shared,
+    body: Result<Json<DatabaseBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let Json(body) = body?;
-    Ok((StatusCode::CREATED, Json(service(&state)?.create_database(&body.name, body.description.as_deref()).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            service(&state)?
+                .create_database(&body.name, body.description.as_deref())
+                .await?,
+        ),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -113,9 +157,17 @@ pub struct CascadeQuery {
     pub cascade: Option<bool>,
 }
 
-pub async fn drop_database(State(state): Shared, Path(name): Path<String>, query: Result<Query<CascadeQuery>, QueryRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn drop_database(
+    State(state): Shared,
+    Path(name): Path<String>,
+    query: Result<Query<CascadeQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
     let Query(query) = query?;
-    Ok(Json(service(&state)?.drop_database(&name, query.cascade.unwrap_or(false)).await?))
+    Ok(Json(
+        service(&state)?
+            .drop_database(&name, query.cascade.unwrap_or(false))
+            .await?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -123,21 +175,38 @@ pub struct DatabaseQuery {
     pub database: Option<String>,
 }
 
-pub async fn tables(State(state): Shared, query: Result<Query<DatabaseQuery>, QueryRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn tables(
+    State(state): Shared,
+    query: Result<Query<DatabaseQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
     let Query(query) = query?;
-    Ok(Json(service(&state)?.tables(query.database.as_deref()).await?))
+    Ok(Json(
+        service(&state)?.tables(query.database.as_deref()).await?,
+    ))
 }
 
-pub async fn table(State(state): Shared, Path((database, name)): Path<(String, String)>) -> Result<Json<Value>, ApiError> {
+pub async fn table(
+    State(state): Shared,
+    Path((database, name)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
     Ok(Json(service(&state)?.table(&database, &name).await?))
 }
 
-pub async fn create_table(State(state): Shared, body: Result<Json<Value>, JsonRejection>) -> Result<(StatusCode, Json<Value>), ApiError> {
+pub async fn create_table(
+    State(state): Shared,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let Json(body) = body?;
-    Ok((StatusCode::CREATED, Json(service(&state)?.create_table(body).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(service(&state)?.create_table(body).await?),
+    ))
 }
 
-pub async fn drop_table(State(state): Shared, Path((database, name)): Path<(String, String)>) -> Result<Json<Value>, ApiError> {
+pub async fn drop_table(
+    State(state): Shared,
+    Path((database, name)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
     Ok(Json(service(&state)?.drop_table(&database, &name).await?))
 }
 
@@ -149,9 +218,20 @@ pub struct CrawlBody {
     pub table: Option<String>,
 }
 
-pub async fn crawl(State(state): Shared, body: Result<Json<CrawlBody>, JsonRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn crawl(
+    State(state): Shared,
+    body: Result<Json<CrawlBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
     let Json(body) = body?;
-    Ok(Json(service(&state)?.crawl(&body.prefix, body.database.as_deref(), body.table.as_deref()).await?))
+    Ok(Json(
+        service(&state)?
+            .crawl(
+                &body.prefix,
+                body.database.as_deref(),
+                body.table.as_deref(),
+            )
+            .await?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -161,11 +241,16 @@ pub struct SqlBody {
     pub max_rows: Option<usize>,
 }
 
-pub async fn sql(State(state): Shared, body: Result<Json<SqlBody>, JsonRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn sql(
+    State(state): Shared,
+    body: Result<Json<SqlBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
     let Json(body) = body?;
     if body.query.trim().is_empty() {
         return Err(ApiError::bad_request("`query` must not be empty"));
     }
-    let result = service(&state)?.sql(&body.query, body.max_rows.unwrap_or(10_000).min(1_000_000)).await?;
+    let result = service(&state)?
+        .sql(&body.query, body.max_rows.unwrap_or(10_000).min(1_000_000))
+        .await?;
     Ok(Json(json!(result)))
 }

@@ -69,11 +69,26 @@ pub fn router(state: AppState) -> Router {
         .route(openapi::RUN_CANCEL, post(runs::cancel))
         .route(openapi::TASK_MARK, post(runs::mark))
         .route(openapi::LAKE_OBJECTS, get(lake::list))
-        .route(openapi::LAKE_OBJECT, get(lake::get).put(lake::put).delete(lake::delete))
-        .route(openapi::CATALOG_DATABASES, get(lake::databases).post(lake::create_database))
-        .route(openapi::CATALOG_DATABASE, axum::routing::delete(lake::drop_database))
-        .route(openapi::CATALOG_TABLES, get(lake::tables).post(lake::create_table))
-        .route(openapi::CATALOG_TABLE, get(lake::table).delete(lake::drop_table))
+        .route(
+            openapi::LAKE_OBJECT,
+            get(lake::get).put(lake::put).delete(lake::delete),
+        )
+        .route(
+            openapi::CATALOG_DATABASES,
+            get(lake::databases).post(lake::create_database),
+        )
+        .route(
+            openapi::CATALOG_DATABASE,
+            axum::routing::delete(lake::drop_database),
+        )
+        .route(
+            openapi::CATALOG_TABLES,
+            get(lake::tables).post(lake::create_table),
+        )
+        .route(
+            openapi::CATALOG_TABLE,
+            get(lake::table).delete(lake::drop_table),
+        )
         .route(openapi::CRAWL, post(lake::crawl))
         .route(openapi::SQL, post(lake::sql))
         .fallback(api::not_found)

@@ -122,42 +122,53 @@ mod tests {
 
     /// Every path constant with its name, as lib.rs refers to it.
     const ROUTES: &[(&str, &str)] = &[
-            (OPENAPI, "OPENAPI"),
-            (PIPELINES, "PIPELINES"),
-            (PIPELINE, "PIPELINE"),
-            (PIPELINE_RUNS, "PIPELINE_RUNS"),
-            (PIPELINE_BACKFILL, "PIPELINE_BACKFILL"),
-            (PIPELINE_PAUSE, "PIPELINE_PAUSE"),
-            (PIPELINE_UNPAUSE, "PIPELINE_UNPAUSE"),
-            (RELOAD, "RELOAD"),
-            (RUNS, "RUNS"),
-            (RUN, "RUN"),
-            (RUN_WAIT, "RUN_WAIT"),
-            (RUN_EVENTS, "RUN_EVENTS"),
-            (RUN_ATTEMPTS, "RUN_ATTEMPTS"),
-            (RUN_LOGS, "RUN_LOGS"),
-            (RUN_RETRY, "RUN_RETRY"),
-            (RUN_CANCEL, "RUN_CANCEL"),
-            (TASK_MARK, "TASK_MARK"),
-            (LAKE_OBJECTS, "LAKE_OBJECTS"),
-            (LAKE_OBJECT, "LAKE_OBJECT"),
-            (CATALOG_DATABASES, "CATALOG_DATABASES"),
-            (CATALOG_DATABASE, "CATALOG_DATABASE"),
-            (CATALOG_TABLES, "CATALOG_TABLES"),
-            (CATALOG_TABLE, "CATALOG_TABLE"),
-            (CRAWL, "CRAWL"),
-            (SQL, "SQL"),
+        (OPENAPI, "OPENAPI"),
+        (PIPELINES, "PIPELINES"),
+        (PIPELINE, "PIPELINE"),
+        (PIPELINE_RUNS, "PIPELINE_RUNS"),
+        (PIPELINE_BACKFILL, "PIPELINE_BACKFILL"),
+        (PIPELINE_PAUSE, "PIPELINE_PAUSE"),
+        (PIPELINE_UNPAUSE, "PIPELINE_UNPAUSE"),
+        (RELOAD, "RELOAD"),
+        (RUNS, "RUNS"),
+        (RUN, "RUN"),
+        (RUN_WAIT, "RUN_WAIT"),
+        (RUN_EVENTS, "RUN_EVENTS"),
+        (RUN_ATTEMPTS, "RUN_ATTEMPTS"),
+        (RUN_LOGS, "RUN_LOGS"),
+        (RUN_RETRY, "RUN_RETRY"),
+        (RUN_CANCEL, "RUN_CANCEL"),
+        (TASK_MARK, "TASK_MARK"),
+        (LAKE_OBJECTS, "LAKE_OBJECTS"),
+        (LAKE_OBJECT, "LAKE_OBJECT"),
+        (CATALOG_DATABASES, "CATALOG_DATABASES"),
+        (CATALOG_DATABASE, "CATALOG_DATABASE"),
+        (CATALOG_TABLES, "CATALOG_TABLES"),
+        (CATALOG_TABLE, "CATALOG_TABLE"),
+        (CRAWL, "CRAWL"),
+        (SQL, "SQL"),
     ];
 
     #[test]
     fn every_route_is_documented_and_routed() {
         let spec = spec();
         let paths = spec["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), ROUTES.len(), "the document has paths no constant names");
+        assert_eq!(
+            paths.len(),
+            ROUTES.len(),
+            "the document has paths no constant names"
+        );
         let source = include_str!("lib.rs");
         for (route, constant) in ROUTES {
-            assert!(paths.contains_key(*route), "{route} is not in the OpenAPI document");
-            assert!(source.contains(&format!("openapi::{constant})")) || source.contains(&format!("openapi::{constant},")), "{route} ({constant}) is not routed in lib.rs");
+            assert!(
+                paths.contains_key(*route),
+                "{route} is not in the OpenAPI document"
+            );
+            assert!(
+                source.contains(&format!("openapi::{constant})"))
+                    || source.contains(&format!("openapi::{constant},")),
+                "{route} ({constant}) is not routed in lib.rs"
+            );
         }
     }
 }

@@ -60,7 +60,9 @@ pub enum Command {
         command: RunsCommand,
     },
     /// The lake (object storage): ls, put, get, rm.
-    #[command(after_help = "Example:\n  weir lake put sales.csv raw/sales/2026-01-01.csv && weir lake ls raw/")]
+    #[command(
+        after_help = "Example:\n  weir lake put sales.csv raw/sales/2026-01-01.csv && weir lake ls raw/"
+    )]
     Lake {
         #[command(flatten)]
         client: ClientArgs,
@@ -90,7 +92,9 @@ pub enum Command {
         table: Option<String>,
     },
     /// Run SQL over catalog tables (`db.table`); CREATE TABLE … AS SELECT writes Parquet.
-    #[command(after_help = "Example:\n  weir sql \"SELECT country, count(*) FROM raw.clicks GROUP BY country\" --format csv")]
+    #[command(
+        after_help = "Example:\n  weir sql \"SELECT country, count(*) FROM raw.clicks GROUP BY country\" --format csv"
+    )]
     Sql {
         #[command(flatten)]
         client: ClientArgs,
@@ -261,10 +265,16 @@ pub enum LakeCommand {
     Ls { prefix: Option<String> },
     /// Upload a local file to KEY.
     #[command(after_help = "Example:\n  weir lake put ./sales.csv raw/sales/2026-01-01.csv")]
-    Put { file: std::path::PathBuf, key: String },
+    Put {
+        file: std::path::PathBuf,
+        key: String,
+    },
     /// Download KEY (to FILE, or to standard output).
     #[command(after_help = "Example:\n  weir lake get raw/sales/2026-01-01.csv ./copy.csv")]
-    Get { key: String, file: Option<std::path::PathBuf> },
+    Get {
+        key: String,
+        file: Option<std::path::PathBuf>,
+    },
     /// Delete KEY.
     #[command(after_help = "Example:\n  weir lake rm raw/sales/2026-01-01.csv")]
     Rm { key: String },
@@ -285,7 +295,9 @@ pub enum CatalogCommand {
     #[command(after_help = "Example:\n  weir catalog show raw.sales")]
     Show { table: String },
     /// Create a database, or register a table over files already in the lake.
-    #[command(after_help = "Example:\n  weir catalog create raw.sales --location raw/sales --format csv --column id:Int64 --column amount:Float64 --partition day:Utf8")]
+    #[command(
+        after_help = "Example:\n  weir catalog create raw.sales --location raw/sales --format csv --column id:Int64 --column amount:Float64 --partition day:Utf8"
+    )]
     Create {
         /// `DB` for a database, `DB.TABLE` for a table.
         name: String,

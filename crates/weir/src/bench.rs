@@ -73,7 +73,18 @@ struct Gaps {
 
 /// The defaults, with `WEIR_*` environment overrides (e.g. `WEIR_EXECUTOR_MAX_PARALLEL_TASKS`).
 fn bench_config() -> anyhow::Result<Config> {
-    crate::settings::load(std::path::Path::new("/nonexistent-weir-bench-project")).map_err(|problems| anyhow::anyhow!("invalid configuration: {}", problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")))
+    crate::settings::load(std::path::Path::new("/nonexistent-weir-bench-project")).map_err(
+        |problems| {
+            anyhow::anyhow!(
+                "invalid configuration: {}",
+                problems
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        },
+    )
 }
 
 async fn start_engine(

@@ -38,14 +38,26 @@ impl Client {
 
     /// A raw body (an object's bytes); errors as for JSON calls.
     pub async fn get_bytes(&self, path: &str) -> anyhow::Result<Vec<u8>> {
-        let response = self.http.get(self.url(path)).send().await.map_err(|e| anyhow!("cannot reach the weir server at {}: {e}", self.base))?;
+        let response = self
+            .http
+            .get(self.url(path))
+            .send()
+            .await
+            .map_err(|e| anyhow!("cannot reach the weir server at {}: {e}", self.base))?;
         let status = response.status();
-        let bytes = response.bytes().await.context("cannot read the server's response")?;
+        let bytes = response
+            .bytes()
+            .await
+            .context("cannot read the server's response")?;
         if status.is_success() {
             return Ok(bytes.to_vec());
         }
         let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        let message = body.pointer("/error/message").and_then(Value::as_str).map(String::from).unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
+        let message = body
+            .pointer("/error/message")
+            .and_then(Value::as_str)
+            .map(String::from)
+            .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
         Err(anyhow!("{message} (HTTP {})", status.as_u16()))
     }
 

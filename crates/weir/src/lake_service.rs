@@ -18,9 +18,17 @@ pub struct LakeAdapter {
 
 fn status(error: LakeError) -> ServiceError {
     let code = match &error {
-        LakeError::NotFound { .. } | LakeError::NoSuchDatabase(_) | LakeError::NoSuchTable(_) => 404,
-        LakeError::DatabaseExists(_) | LakeError::TableExists(_) | LakeError::DatabaseNotEmpty { .. } | LakeError::LocationOverlap { .. } => 409,
-        LakeError::InvalidKey { .. } | LakeError::InvalidName { .. } | LakeError::FileOutsideTable { .. } | LakeError::PartitionMismatch { .. } => 400,
+        LakeError::NotFound { .. } | LakeError::NoSuchDatabase(_) | LakeError::NoSuchTable(_) => {
+            404
+        }
+        LakeError::DatabaseExists(_)
+        | LakeError::TableExists(_)
+        | LakeError::DatabaseNotEmpty { .. }
+        | LakeError::LocationOverlap { .. } => 409,
+        LakeError::InvalidKey { .. }
+        | LakeError::InvalidName { .. }
+        | LakeError::FileOutsideTable { .. }
+        | LakeError::PartitionMismatch { .. } => 400,
         _ => 500,
     };
     ServiceError::new(code, error.to_string())
@@ -55,12 +63,26 @@ impl LakeService for LakeAdapter {
     }
 
     async fn create_database(&self, name: &str, description: Option<&str>) -> ServiceResult {
-        json_of(&self.catalog.create_database(name, description).await.map_err(status)?)
+        json_of(
+            &self
+                .catalog
+                .create_database(name, description)
+                .await
+                .map_err(status)?,
+        )
     }
 
     async fn drop_database(&self, name: &str, cascade: bool) -> ServiceResult {
-        if !self.catalog.drop_database(name, cascade).await.map_err(status)? {
-            return Err(ServiceError::new(404, format!("database `{name}` does not exist")));
+        if !self
+            .catalog
+            .drop_database(name, cascade)
+            .await
+            .map_err(status)?
+        {
+            return Err(ServiceError::new(
+                404,
+                format!("database `{name}` does not exist"),
+            ));
         }
         Ok(json!({ "dropped": name }))
     }
@@ -70,7 +92,14 @@ impl LakeService for LakeAdapter {
     }
 
     async fn table(&self, database: &str, name: &str) -> ServiceResult {
-        let table = self.catalog.table(database, name).await.map_err(status)?.ok_or_else(|| ServiceError::new(404, format!("table `{database}.{name}` does not exist")))?;
+        let table = self
+            .catalog
+            .table(database, name)
+            .await
+            .map_err(status)?
+            .ok_or_else(|| {
+                ServiceError::new(404, format!("table `{database}.{name}` does not exist"))
+            })?;
         let files = self.catalog.files(database, name).await.map_err(status)?;
         Ok(json!({ "table": json_of(&table)?, "files": json_of(&files)? }))
     }
@@ -81,27 +110,58 @@ impl LakeService for LakeAdapter {
             fields.entry("stats").or_insert_with(|| json!({ "row_count": null, "size_bytes": 0, "file_count": 0, "last_modified": null }));
             fields.entry("created_at").or_insert(json!(0));
             fields.entry("updated_at").or_insert(json!(0));
-            fields.entry("partitioning").or_insert(json!({ "style": "none" }));
+            fields
+                .entry("partitioning")
+                .or_insert(json!({ "style": "none" }));
         }
-        let table: Table = serde_json::from_value(spec).map_err(|e| ServiceError::new(400, format!("invalid table: {e}")))?;
-        self.catalog.ensure_database(&table.database).await.map_err(status)?;
+        let table: Table = serde_json::from_value(spec)
+            .map_err(|e| ServiceError::new(400, format!("invalid table: {e}")))?;
+        self.catalog
+            .ensure_database(&table.database)
+            .await
+            .map_err(status)?;
         json_of(&self.catalog.create_table(table).await.map_err(status)?)
     }
 
     async fn drop_table(&self, database: &str, name: &str) -> ServiceResult {
-        if !self.catalog.drop_table(database, name).await.map_err(status)? {
-            return Err(ServiceError::new(404, format!("table `{database}.{name}` does not exist")));
+        if !self
+            .catalog
+            .drop_table(database, name)
+            .await
+            .map_err(status)?
+        {
+            return Err(ServiceError::new(
+                404,
+                format!("table `{database}.{name}` does not exist"),
+            ));
         }
         Ok(json!({ "dropped": format!("{database}.{name}") }))
     }
 
-    async fn crawl(&self, prefix: &str, database: Option<&str>, table: Option<&str>) -> ServiceResult {
-        let report = weir_lake::crawl(&self.lake, &self.catalog, prefix, database.unwrap_or("default"), table).await.map_err(status)?;
+    async fn crawl(
+        &self,
+        prefix: &str,
+        database: Option<&str>,
+        table: Option<&str>,
+    ) -> ServiceResult {
+        let report = weir_lake::crawl(
+            &self.lake,
+            &self.catalog,
+            prefix,
+            database.unwrap_or("default"),
+            table,
+        )
+        .await
+        .map_err(status)?;
         json_of(&report)
     }
 
     async fn sql(&self, query: &str, max_rows: usize) -> ServiceResult {
-        let result = self.sql.execute_limited(query, max_rows).await.map_err(|e| ServiceError::new(400, e.to_string()))?;
+        let result = self
+            .sql
+            .execute_limited(query, Some(max_rows))
+            .await
+            .map_err(|e| ServiceError::new(400, e.to_string()))?;
         Ok(json!({
             "columns": json_of(&result.columns())?,
             "rows": result.to_json_rows(),

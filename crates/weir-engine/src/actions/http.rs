@@ -77,7 +77,10 @@ impl ActionRunner for HttpRunner {
         };
         let timeout = match spec.get("timeout") {
             Some(Value::String(text)) => weir_model::duration::parse_duration(text).ok(),
-            Some(Value::Number(seconds)) => seconds.as_f64().filter(|s| s.is_finite() && *s >= 0.0).map(std::time::Duration::from_secs_f64),
+            Some(Value::Number(seconds)) => seconds
+                .as_f64()
+                .filter(|s| s.is_finite() && *s >= 0.0)
+                .map(std::time::Duration::from_secs_f64),
             _ => None,
         };
         if let Some(timeout) = timeout {

@@ -137,7 +137,11 @@ impl Core {
             },
         );
         metrics::gauge!("weir_tasks_running").set(self.running_attempts.len() as f64);
-        let env = self.runs.get(&key.run_id).map(|run| run.attempt_env(key.task, key.map_index)).unwrap_or_default();
+        let env = self
+            .runs
+            .get(&key.run_id)
+            .map(|run| run.attempt_env(key.task, key.map_index))
+            .unwrap_or_default();
         self.launches.push(Launch {
             key,
             try_number,
@@ -219,7 +223,10 @@ pub(super) fn launch(shared: Arc<Shared>, tx: mpsc::UnboundedSender<Msg>, launch
             cancel,
         } = launch;
         let began = now_us();
-        let outcome = perform(&shared, &tx, &key, try_number, &version, context, env, cancel).await;
+        let outcome = perform(
+            &shared, &tx, &key, try_number, &version, context, env, cancel,
+        )
+        .await;
         let ended = now_us();
         let _ = tx.send(Msg::Finished {
             key,

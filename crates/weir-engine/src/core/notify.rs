@@ -78,8 +78,14 @@ async fn run_context(shared: &Shared, run: &RunRecord, version: &PipelineVersion
         .unwrap_or_default();
     let mut failed = Vec::new();
     // A mapped task is reported through its failed instances, not once more as a whole.
-    let mapped: std::collections::HashSet<&str> = tasks.iter().filter(|t| t.map_index >= 0).map(|t| t.task_id.as_str()).collect();
-    for task in tasks.iter().filter(|t| t.state == "failed" && !(t.map_index < 0 && mapped.contains(t.task_id.as_str()))) {
+    let mapped: std::collections::HashSet<&str> = tasks
+        .iter()
+        .filter(|t| t.map_index >= 0)
+        .map(|t| t.task_id.as_str())
+        .collect();
+    for task in tasks.iter().filter(|t| {
+        t.state == "failed" && !(t.map_index < 0 && mapped.contains(t.task_id.as_str()))
+    }) {
         let attempt = AttemptId {
             run_id: run.id.clone(),
             task_id: task.task_id.clone(),

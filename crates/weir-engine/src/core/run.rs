@@ -102,10 +102,14 @@ impl RunState {
 
     /// Environment variables that describe the run to a command, templated or not.
     pub fn attempt_env(&self, task: usize, map_index: i32) -> Vec<(String, String)> {
-        let logical = crate::time::from_us(self.record.logical_date).with_timezone(&self.version.pipeline.timezone);
+        let logical = crate::time::from_us(self.record.logical_date)
+            .with_timezone(&self.version.pipeline.timezone);
         let mut env = vec![
             ("WEIR_LOGICAL_DATE".to_string(), logical.to_rfc3339()),
-            ("WEIR_DS".to_string(), logical.format("%Y-%m-%d").to_string()),
+            (
+                "WEIR_DS".to_string(),
+                logical.format("%Y-%m-%d").to_string(),
+            ),
         ];
         if let Some(item) = self.instance(task, map_index).and_then(|t| t.item.as_ref()) {
             // A string item arrives as the string itself; anything else as JSON.

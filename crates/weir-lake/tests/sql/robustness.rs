@@ -95,13 +95,23 @@ async fn deep_parentheses_are_an_error_not_a_stack_overflow() {
 #[tokio::test]
 async fn long_expressions_do_not_overflow_the_stack() {
     let lake = lake();
-    for chain in [" + 1", " OR true", " UNION ALL SELECT 1", " JOIN (SELECT 1) ON true"] {
+    for chain in [
+        " + 1",
+        " OR true",
+        " UNION ALL SELECT 1",
+        " JOIN (SELECT 1) ON true",
+    ] {
         let sql = format!("SELECT 1{}", chain.repeat(20_000));
         let err = lake.engine.execute(&sql).await.expect_err("too long");
         assert!(err.message.contains("too complex"), "{err}");
     }
     // Below the limit it runs.
     let sql = format!("SELECT 1{} AS n", " + 1".repeat(400));
-    let rows = lake.engine.execute(&sql).await.expect("400 terms").to_json_rows();
+    let rows = lake
+        .engine
+        .execute(&sql)
+        .await
+        .expect("400 terms")
+        .to_json_rows();
     assert_eq!(rows[0]["n"], serde_json::json!(401));
 }

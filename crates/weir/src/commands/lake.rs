@@ -18,29 +18,55 @@ pub async fn lake(args: &ClientArgs, command: LakeCommand) -> anyhow::Result<Exi
     let client = Client::new(&args.server)?;
     match command {
         LakeCommand::Ls { prefix } => {
-            let body = client.get(&format!("/api/v1/lake/objects?prefix={}", segment(prefix.as_deref().unwrap_or("")))).await?;
+            let body = client
+                .get(&format!(
+                    "/api/v1/lake/objects?prefix={}",
+                    segment(prefix.as_deref().unwrap_or(""))
+                ))
+                .await?;
             if args.json {
                 print_json(&body);
             } else {
-                let rows: Vec<Vec<String>> = body["objects"].as_array().into_iter().flatten().map(|o| vec![text(o, "key"), text(o, "size"), text(o, "last_modified")]).collect();
+                let rows: Vec<Vec<String>> = body["objects"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|o| vec![text(o, "key"), text(o, "size"), text(o, "last_modified")])
+                    .collect();
                 table(&["key", "size", "last modified"], &rows);
             }
         }
         LakeCommand::Put { file, key } => {
-            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let body = client.put_bytes(&format!("/api/v1/lake/objects/{}", key_path(&key)), bytes).await?;
-            if args.json { print_json(&body) } else { println!("{}  {} bytes", text(&body, "key"), text(&body, "size")) }
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let body = client
+                .put_bytes(&format!("/api/v1/lake/objects/{}", key_path(&key)), bytes)
+                .await?;
+            if args.json {
+                print_json(&body)
+            } else {
+                println!("{}  {} bytes", text(&body, "key"), text(&body, "size"))
+            }
         }
         LakeCommand::Get { key, file } => {
-            let bytes = client.get_bytes(&format!("/api/v1/lake/objects/{}", key_path(&key))).await?;
+            let bytes = client
+                .get_bytes(&format!("/api/v1/lake/objects/{}", key_path(&key)))
+                .await?;
             match file {
-                Some(path) => std::fs::write(&path, &bytes).with_context(|| format!("cannot write {}", path.display()))?,
+                Some(path) => std::fs::write(&path, &bytes)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
                 None => std::io::stdout().write_all(&bytes)?,
             }
         }
         LakeCommand::Rm { key } => {
-            let body = client.delete(&format!("/api/v1/lake/objects/{}", key_path(&key))).await?;
-            if args.json { print_json(&body) } else { println!("deleted {key}") }
+            let body = client
+                .delete(&format!("/api/v1/lake/objects/{}", key_path(&key)))
+                .await?;
+            if args.json {
+                print_json(&body)
+            } else {
+                println!("deleted {key}")
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -57,7 +83,9 @@ fn columns(specs: &[String], what: &str) -> anyhow::Result<Vec<Value>> {
     specs
         .iter()
         .map(|spec| match spec.split_once(':') {
-            Some((name, ty)) if !name.is_empty() && !ty.is_empty() => Ok(json!({ "name": name, "data_type": ty, "nullable": true })),
+            Some((name, ty)) if !name.is_empty() && !ty.is_empty() => {
+                Ok(json!({ "name": name, "data_type": ty, "nullable": true }))
+            }
             _ => bail!("--{what} takes NAME:TYPE, got `{spec}`"),
         })
         .collect()
@@ -66,19 +94,31 @@ fn columns(specs: &[String], what: &str) -> anyhow::Result<Vec<Value>> {
 pub async fn catalog(args: &ClientArgs, command: CatalogCommand) -> anyhow::Result<ExitCode> {
     let client = Client::new(&args.server)?;
     match command {
-        CatalogCommand::List { database, databases } => {
+        CatalogCommand::List {
+            database,
+            databases,
+        } => {
             if databases {
                 let body = client.get("/api/v1/catalog/databases").await?;
                 if args.json {
                     print_json(&body);
                 } else {
-                    let rows: Vec<Vec<String>> = body["databases"].as_array().into_iter().flatten().map(|d| vec![text(d, "name"), text(d, "description")]).collect();
+                    let rows: Vec<Vec<String>> = body["databases"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|d| vec![text(d, "name"), text(d, "description")])
+                        .collect();
                     table(&["database", "description"], &rows);
                 }
                 return Ok(ExitCode::SUCCESS);
             }
-            let filter = database.map(|d| format!("?database={}", segment(&d))).unwrap_or_default();
-            let body = client.get(&format!("/api/v1/catalog/tables{filter}")).await?;
+            let filter = database
+                .map(|d| format!("?database={}", segment(&d)))
+                .unwrap_or_default();
+            let body = client
+                .get(&format!("/api/v1/catalog/tables{filter}"))
+                .await?;
             if args.json {
                 print_json(&body);
             } else {
@@ -86,14 +126,34 @@ pub async fn catalog(args: &ClientArgs, command: CatalogCommand) -> anyhow::Resu
                     .as_array()
                     .into_iter()
                     .flatten()
-                    .map(|t| vec![format!("{}.{}", text(t, "database"), text(t, "name")), text(t, "format"), text(t, "location"), text(&t["stats"], "row_count"), text(&t["stats"], "file_count"), text(&t["stats"], "size_bytes")])
+                    .map(|t| {
+                        vec![
+                            format!("{}.{}", text(t, "database"), text(t, "name")),
+                            text(t, "format"),
+                            text(t, "location"),
+                            text(&t["stats"], "row_count"),
+                            text(&t["stats"], "file_count"),
+                            text(&t["stats"], "size_bytes"),
+                        ]
+                    })
                     .collect();
-                table(&["table", "format", "location", "rows", "files", "bytes"], &rows);
+                table(
+                    &["table", "format", "location", "rows", "files", "bytes"],
+                    &rows,
+                );
             }
         }
         CatalogCommand::Show { table: name } => {
-            let (db, Some(name)) = split_name(&name) else { bail!("name the table as DB.TABLE") };
-            let body = client.get(&format!("/api/v1/catalog/tables/{}/{}", segment(&db), segment(&name))).await?;
+            let (db, Some(name)) = split_name(&name) else {
+                bail!("name the table as DB.TABLE")
+            };
+            let body = client
+                .get(&format!(
+                    "/api/v1/catalog/tables/{}/{}",
+                    segment(&db),
+                    segment(&name)
+                ))
+                .await?;
             if args.json {
                 print_json(&body);
             } else {
@@ -101,24 +161,56 @@ pub async fn catalog(args: &ClientArgs, command: CatalogCommand) -> anyhow::Resu
                 println!("table     {}.{}", text(t, "database"), text(t, "name"));
                 println!("location  {}", text(t, "location"));
                 println!("format    {}", text(t, "format"));
-                println!("rows      {}   files {}   bytes {}", text(&t["stats"], "row_count"), text(&t["stats"], "file_count"), text(&t["stats"], "size_bytes"));
-                let mut rows: Vec<Vec<String>> = t["columns"].as_array().into_iter().flatten().map(|c| vec![text(c, "name"), text(c, "data_type"), String::new()]).collect();
-                for c in t["partitioning"]["columns"].as_array().into_iter().flatten() {
-                    rows.push(vec![text(c, "name"), text(c, "data_type"), "partition".into()]);
+                println!(
+                    "rows      {}   files {}   bytes {}",
+                    text(&t["stats"], "row_count"),
+                    text(&t["stats"], "file_count"),
+                    text(&t["stats"], "size_bytes")
+                );
+                let mut rows: Vec<Vec<String>> = t["columns"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|c| vec![text(c, "name"), text(c, "data_type"), String::new()])
+                    .collect();
+                for c in t["partitioning"]["columns"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                {
+                    rows.push(vec![
+                        text(c, "name"),
+                        text(c, "data_type"),
+                        "partition".into(),
+                    ]);
                 }
                 table(&["column", "type", ""], &rows);
             }
         }
-        CatalogCommand::Create { name, location, format, columns: cols, partitions, pattern } => {
+        CatalogCommand::Create {
+            name,
+            location,
+            format,
+            columns: cols,
+            partitions,
+            pattern,
+        } => {
             let (db, table_name) = split_name(&name);
             let body = match table_name {
-                None => client.post("/api/v1/catalog/databases", &json!({ "name": db })).await?,
+                None => {
+                    client
+                        .post("/api/v1/catalog/databases", &json!({ "name": db }))
+                        .await?
+                }
                 Some(table_name) => {
                     let location = location.unwrap_or_else(|| format!("{db}/{table_name}"));
-                    let format = format.context("--format is required for a table (parquet, csv or json)")?;
+                    let format = format
+                        .context("--format is required for a table (parquet, csv or json)")?;
                     let part_columns = columns(&partitions, "partition")?;
                     let partitioning = match (&pattern, part_columns.is_empty()) {
-                        (Some(pattern), _) => json!({ "style": "pattern", "pattern": pattern, "columns": part_columns }),
+                        (Some(pattern), _) => {
+                            json!({ "style": "pattern", "pattern": pattern, "columns": part_columns })
+                        }
                         (None, false) => json!({ "style": "hive", "columns": part_columns }),
                         (None, true) => json!({ "style": "none" }),
                     };
@@ -129,26 +221,61 @@ pub async fn catalog(args: &ClientArgs, command: CatalogCommand) -> anyhow::Resu
                     spec.insert("format".into(), json!(format));
                     spec.insert("columns".into(), Value::Array(columns(&cols, "column")?));
                     spec.insert("partitioning".into(), partitioning);
-                    client.post("/api/v1/catalog/tables", &Value::Object(spec)).await?
+                    client
+                        .post("/api/v1/catalog/tables", &Value::Object(spec))
+                        .await?
                 }
             };
-            if args.json { print_json(&body) } else { println!("created {name}") }
+            if args.json {
+                print_json(&body)
+            } else {
+                println!("created {name}")
+            }
         }
         CatalogCommand::Drop { name, cascade } => {
             let (db, table_name) = split_name(&name);
             let body = match table_name {
-                Some(t) => client.delete(&format!("/api/v1/catalog/tables/{}/{}", segment(&db), segment(&t))).await?,
-                None => client.delete(&format!("/api/v1/catalog/databases/{}?cascade={cascade}", segment(&db))).await?,
+                Some(t) => {
+                    client
+                        .delete(&format!(
+                            "/api/v1/catalog/tables/{}/{}",
+                            segment(&db),
+                            segment(&t)
+                        ))
+                        .await?
+                }
+                None => {
+                    client
+                        .delete(&format!(
+                            "/api/v1/catalog/databases/{}?cascade={cascade}",
+                            segment(&db)
+                        ))
+                        .await?
+                }
             };
-            if args.json { print_json(&body) } else { println!("dropped {name}") }
+            if args.json {
+                print_json(&body)
+            } else {
+                println!("dropped {name}")
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn crawl(args: &ClientArgs, prefix: &str, database: Option<String>, table_name: Option<String>) -> anyhow::Result<ExitCode> {
+pub async fn crawl(
+    args: &ClientArgs,
+    prefix: &str,
+    database: Option<String>,
+    table_name: Option<String>,
+) -> anyhow::Result<ExitCode> {
     let client = Client::new(&args.server)?;
-    let report = client.post("/api/v1/crawl", &json!({ "prefix": prefix, "database": database, "table": table_name })).await?;
+    let report = client
+        .post(
+            "/api/v1/crawl",
+            &json!({ "prefix": prefix, "database": database, "table": table_name }),
+        )
+        .await?;
     if args.json {
         print_json(&report);
     } else {
@@ -156,12 +283,34 @@ pub async fn crawl(args: &ClientArgs, prefix: &str, database: Option<String>, ta
             .as_array()
             .into_iter()
             .flatten()
-            .map(|t| vec![text(t, "name"), text(t, "status"), text(t, "files_read"), text(t, "files_skipped"), t["conflicts"].as_array().map(|c| c.len()).unwrap_or(0).to_string()])
+            .map(|t| {
+                vec![
+                    text(t, "name"),
+                    text(t, "status"),
+                    text(t, "files_read"),
+                    text(t, "files_skipped"),
+                    t["conflicts"]
+                        .as_array()
+                        .map(|c| c.len())
+                        .unwrap_or(0)
+                        .to_string(),
+                ]
+            })
             .collect();
-        table(&["table", "status", "files read", "unchanged", "conflicts"], &rows);
+        table(
+            &["table", "status", "files read", "unchanged", "conflicts"],
+            &rows,
+        );
         for t in report["tables"].as_array().into_iter().flatten() {
             for conflict in t["conflicts"].as_array().into_iter().flatten() {
-                eprintln!("conflict in {}: {}", text(t, "name"), conflict.as_str().map(String::from).unwrap_or_else(|| conflict.to_string()));
+                eprintln!(
+                    "conflict in {}: {}",
+                    text(t, "name"),
+                    conflict
+                        .as_str()
+                        .map(String::from)
+                        .unwrap_or_else(|| conflict.to_string())
+                );
             }
         }
         eprintln!("crawled in {}s", text(&report, "seconds"));
@@ -169,12 +318,37 @@ pub async fn crawl(args: &ClientArgs, prefix: &str, database: Option<String>, ta
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn sql(args: &ClientArgs, query: &str, format: &str, max_rows: usize) -> anyhow::Result<ExitCode> {
+pub async fn sql(
+    args: &ClientArgs,
+    query: &str,
+    format: &str,
+    max_rows: usize,
+) -> anyhow::Result<ExitCode> {
     let client = Client::new(&args.server)?;
-    let result = client.post("/api/v1/sql", &json!({ "query": query, "max_rows": max_rows })).await?;
+    let result = client
+        .post(
+            "/api/v1/sql",
+            &json!({ "query": query, "max_rows": max_rows }),
+        )
+        .await?;
     let format = if args.json { "json" } else { format };
-    let columns: Vec<String> = result["columns"].as_array().into_iter().flatten().map(|c| c["name"].as_str().map(String::from).unwrap_or_else(|| c.to_string())).collect();
-    let rows: Vec<&Map<String, Value>> = result["rows"].as_array().into_iter().flatten().filter_map(Value::as_object).collect();
+    let columns: Vec<String> = result["columns"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            c["name"]
+                .as_str()
+                .map(String::from)
+                .unwrap_or_else(|| c.to_string())
+        })
+        .collect();
+    let rows: Vec<&Map<String, Value>> = result["rows"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object)
+        .collect();
     let cell = |row: &Map<String, Value>, column: &str| match row.get(column) {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => s.clone(),
@@ -183,23 +357,48 @@ pub async fn sql(args: &ClientArgs, query: &str, format: &str, max_rows: usize) 
     match format {
         "json" => print_json(&result),
         "csv" => {
-            println!("{}", columns.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(","));
+            println!(
+                "{}",
+                columns
+                    .iter()
+                    .map(|c| csv_field(c))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            );
             for row in &rows {
-                println!("{}", columns.iter().map(|c| csv_field(&cell(row, c))).collect::<Vec<_>>().join(","));
+                println!(
+                    "{}",
+                    columns
+                        .iter()
+                        .map(|c| csv_field(&cell(row, c)))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                );
             }
         }
         _ => {
             let headers: Vec<&str> = columns.iter().map(String::as_str).collect();
-            let body: Vec<Vec<String>> = rows.iter().map(|row| columns.iter().map(|c| cell(row, c)).collect()).collect();
+            let body: Vec<Vec<String>> = rows
+                .iter()
+                .map(|row| columns.iter().map(|c| cell(row, c)).collect())
+                .collect();
             if !headers.is_empty() {
                 table(&headers, &body);
             }
-            eprintln!("{} rows in {} ms", text(&result, "row_count"), text(&result, "elapsed_ms"));
+            eprintln!(
+                "{} rows in {} ms",
+                text(&result, "row_count"),
+                text(&result, "elapsed_ms")
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn csv_field(value: &str) -> String {
-    if value.contains([',', '"', '\n', '\r']) { format!("\"{}\"", value.replace('"', "\"\"")) } else { value.to_string() }
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_string()
+    }
 }

@@ -21,7 +21,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench { command } => crate::bench::run(command).await,
         Command::Lake { client, command } => lake::lake(&client, command).await,
         Command::Catalog { client, command } => lake::catalog(&client, command).await,
-        Command::Crawl { client, prefix, database, table } => lake::crawl(&client, &prefix, database, table).await,
-        Command::Sql { client, query, format, max_rows } => lake::sql(&client, &query, &format, max_rows).await,
+        Command::Crawl {
+            client,
+            prefix,
+            database,
+            table,
+        } => lake::crawl(&client, &prefix, database, table).await,
+        Command::Sql {
+            client,
+            query,
+            format,
+            max_rows,
+        } => lake::sql(&client, &query, &format, max_rows).await,
     }
 }

@@ -39,11 +39,20 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     let store = weir_store::open(&store_url)
         .await
         .with_context(|| format!("cannot open the metadata store {}", redact(&store_url)))?;
-    let lake = Arc::new(weir_lake::Lake::open(&config.lake, &data_dir, &config.aws.region).context("cannot open the lake")?);
+    let lake = Arc::new(
+        weir_lake::Lake::open(&config.lake, &data_dir, &config.aws.region)
+            .context("cannot open the lake")?,
+    );
     let catalog = weir_lake::Catalog::new(store.clone());
-    let sql = Arc::new(weir_lake::sql::SqlEngine::for_lake(lake.clone(), Arc::new(catalog.clone())).map_err(|e| anyhow::anyhow!("cannot start the SQL engine: {e}"))?);
+    let sql = Arc::new(
+        weir_lake::sql::SqlEngine::for_lake(lake.clone(), Arc::new(catalog.clone()))
+            .map_err(|e| anyhow::anyhow!("cannot start the SQL engine: {e}"))?,
+    );
     let mut registry = Registry::builtin();
-    registry.register("crawl", Arc::new(weir_lake::CrawlRunner::new(lake.clone(), catalog.clone())));
+    registry.register(
+        "crawl",
+        Arc::new(weir_lake::CrawlRunner::new(lake.clone(), catalog.clone())),
+    );
     registry.register("sql", Arc::new(weir_lake::sql::SqlRunner::new(sql.clone())));
     let engine = Engine::start(EngineOptions {
         project_dir: project.clone(),

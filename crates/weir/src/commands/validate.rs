@@ -33,7 +33,11 @@ pub fn run(dir: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
         if problems.is_empty() {
             eprintln!("ok: {} pipelines, no problems", catalog.pipelines.len());
         } else {
-            eprintln!("{} problem{}", problems.len(), if problems.len() == 1 { "" } else { "s" });
+            eprintln!(
+                "{} problem{}",
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" }
+            );
         }
     }
     Ok(if problems.is_empty() {

@@ -440,9 +440,15 @@ tasks:
         "a list runs without a shell: {argv}"
     );
     let untemplated = stdout(&server.cli(&["runs", "logs", id, "untemplated"]));
-    assert!(untemplated.contains("ds=2026-05-04 logical=2026-05-04T00:00:00+00:00"), "{untemplated}");
+    assert!(
+        untemplated.contains("ds=2026-05-04 logical=2026-05-04T00:00:00+00:00"),
+        "{untemplated}"
+    );
     let items = stdout(&server.cli(&["runs", "logs", id, "each_item"]));
-    assert!(items.contains("item=x.csv\n") && items.contains("item={\"k\":1}"), "strings bare, others JSON: {items}");
+    assert!(
+        items.contains("item=x.csv\n") && items.contains("item={\"k\":1}"),
+        "strings bare, others JSON: {items}"
+    );
     let attempts = server.attempts(id, "exit_code");
     assert_eq!(attempts[0]["exit_code"], 3);
     assert!(

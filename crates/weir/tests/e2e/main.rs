@@ -7,6 +7,6 @@ mod basics;
 mod docs;
 mod durability;
 mod execution;
+mod lake;
 mod lifecycle;
 mod postgres;
-mod lake;
