@@ -36,6 +36,26 @@ async fn main() {
     if let Some(n) = env("WEIR_SQL_PUSHDOWN") {
         options.parquet_pushdown_filters = n != 0;
     }
+    // WEIR_SQL_QUERY=… runs one statement over the benchmark's tables and prints it.
+    if let Ok(sql) = std::env::var("WEIR_SQL_QUERY") {
+        let engine = match weir_lake::sql::bench::open(&dir, rows, options).await {
+            Ok(engine) => engine,
+            Err(e) => {
+                eprintln!("{e}");
+                std::process::exit(1);
+            }
+        };
+        for _ in 0..runs.max(1) {
+            match engine.execute(&sql).await {
+                Ok(result) => {
+                    println!("{}", result.to_table().unwrap_or_default());
+                    println!("{} rows in {:?}", result.row_count, result.elapsed);
+                }
+                Err(e) => eprintln!("{e}"),
+            }
+        }
+        return;
+    }
     match weir_lake::sql::bench::query_benchmark_with(&dir, rows, runs, options).await {
         Ok(report) => {
             print!("{}", report.report());

@@ -303,10 +303,11 @@ async fn finish(
     let new_keys: std::collections::HashSet<&str> =
         written.files.iter().map(|f| f.key.as_str()).collect();
     for old in replaced {
-        if !new_keys.contains(old.key.as_str()) && write_dir(&old.key, &table.location).is_some() {
-            if let Err(e) = lake.store.delete(&lake.root.path(&old.key)).await {
-                tracing::warn!(key = %old.key, "cannot delete a replaced file: {e}");
-            }
+        if !new_keys.contains(old.key.as_str())
+            && write_dir(&old.key, &table.location).is_some()
+            && let Err(e) = lake.store.delete(&lake.root.path(&old.key)).await
+        {
+            tracing::warn!(key = %old.key, "cannot delete a replaced file: {e}");
         }
     }
     let qualified = format!("{}.{}", table.database, table.name);

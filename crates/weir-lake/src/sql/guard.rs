@@ -1,5 +1,5 @@
-//! A limit on how long a chain of operators a statement may hold. The parser builds `a + b + c
-//! + …`, `x OR y OR …`, long JOIN and UNION chains without recursion, but DataFusion then walks
+//! A limit on how long a chain of operators a statement may hold. The parser builds
+//! `a + b + c + …`, `x OR y OR …`, long JOIN and UNION chains without recursion, but DataFusion then walks
 //! (and clones) the resulting trees recursively, and a few thousand links overflow a thread's
 //! stack — a crash no error can report. Nesting (parentheses, function calls) is bounded by the
 //! parser's recursion limit instead.

@@ -162,6 +162,16 @@ pub async fn query_benchmark_with(
     })
 }
 
+/// Generates (or reuses) the data under `dir/lake` and opens an engine over it, with the
+/// benchmark's tables registered: for running single queries while tuning.
+pub async fn open(dir: &Path, rows: usize, options: SessionOptions) -> Result<SqlEngine, SqlError> {
+    let lake_dir = dir.join("lake");
+    let files = generate(&lake_dir, rows).await?;
+    let catalog = Arc::new(MemoryCatalog::new());
+    register(catalog.as_ref(), &files).await?;
+    engine(&lake_dir, catalog, options)
+}
+
 /// A SQL engine over the local lake directory (as `weir server` sets one up).
 pub fn engine(
     lake_dir: &Path,
