@@ -32,7 +32,8 @@ fn instance_dir(run_id: &str, task_id: &str, map_index: i32) -> PathBuf {
 
 /// Keeps a path component inside its directory whatever a name contains.
 fn sanitize(name: &str) -> String {
-    name.chars()
+    let mapped: String = name
+        .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '+' | ':') {
                 c
@@ -40,7 +41,9 @@ fn sanitize(name: &str) -> String {
                 '_'
             }
         })
-        .collect::<String>()
+        .collect();
+    mapped
+        .replace("..", "__")
         .trim_start_matches('.')
         .to_string()
 }

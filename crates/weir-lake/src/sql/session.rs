@@ -75,6 +75,7 @@ pub fn base_state(
         .with_config(config)
         .with_runtime_env(runtime)
         .with_default_features()
+        .with_physical_optimizer_rule(Arc::new(super::tuning::WindowAfterSort))
         .build();
     Ok((state, url))
 }

@@ -416,7 +416,8 @@ tasks:
   untemplated:
     command: echo "ds=$WEIR_DS logical=$WEIR_LOGICAL_DATE"
   items:
-    command: echo '["x.csv", {"k": 1}]' > "$WEIR_OUTPUT"
+    command: >-
+      echo '["x.csv", {"k": 1}]' > "$WEIR_OUTPUT"
   each_item:
     depends_on: [items]
     map_over: tasks.items.output

@@ -1,0 +1,61 @@
+//! Physical plan rewrites that DataFusion does not make by itself.
+//!
+//! Window functions: DataFusion runs a window whose functions need bounded memory (`lag`,
+//! `row_number`, running sums) with `BoundedWindowAggExec`, which keeps state per window
+//! partition and is slow when partitions are many and small (sessions, users: hundreds of
+//! thousands of partitions of a few rows). When the window's input is a full sort, everything is
+//! in memory already, and `WindowAggExec`, which evaluates each partition over the sorted batch in
+//! one pass, is several times faster at no extra memory.
+
+use std::sync::Arc;
+
+use datafusion::common::config::ConfigOptions;
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::error::Result;
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::InputOrderMode;
+use datafusion::physical_plan::sorts::sort::SortExec;
+use datafusion::physical_plan::windows::{BoundedWindowAggExec, WindowAggExec};
+
+#[derive(Debug, Default)]
+pub struct WindowAfterSort;
+
+impl PhysicalOptimizerRule for WindowAfterSort {
+    fn optimize(
+        &self,
+        plan: Arc<dyn ExecutionPlan>,
+        _config: &ConfigOptions,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        plan.transform_up(|node| {
+            let Some(window) = node.downcast_ref::<BoundedWindowAggExec>() else {
+                return Ok(Transformed::no(node));
+            };
+            let sorted_input = window.input_order_mode == InputOrderMode::Sorted
+                && window
+                    .input()
+                    .downcast_ref::<SortExec>()
+                    .is_some_and(|s| s.fetch().is_none());
+            if !sorted_input {
+                return Ok(Transformed::no(node));
+            }
+            let unbounded = WindowAggExec::try_new(
+                window.window_expr().to_vec(),
+                Arc::clone(window.input()),
+                !window.partition_keys().is_empty(),
+            )?;
+            Ok(Transformed::yes(
+                Arc::new(unbounded) as Arc<dyn ExecutionPlan>
+            ))
+        })
+        .map(|t| t.data)
+    }
+
+    fn name(&self) -> &str {
+        "weir_window_after_sort"
+    }
+
+    fn schema_check(&self) -> bool {
+        true
+    }
+}
