@@ -5,6 +5,7 @@
 mod fixtures;
 mod formats;
 mod reads;
+mod real_lake;
 mod robustness;
 mod runner;
 mod writes;

@@ -189,3 +189,29 @@ async fn row_limit_keeps_count() {
     assert_eq!(result.kept_rows(), 2);
     assert!(result.truncated);
 }
+
+#[tokio::test]
+async fn window_functions_over_partitions() {
+    let lake = lake();
+    sales(&lake, Format::Parquet).await;
+    let rows = lake
+        .rows(
+            "SELECT id, region, \
+                    lag(amount) OVER (PARTITION BY region ORDER BY id) AS previous, \
+                    row_number() OVER (PARTITION BY region ORDER BY id DESC) AS rn, \
+                    sum(amount) OVER (PARTITION BY region ORDER BY id) AS running \
+             FROM shop.sales WHERE day <= DATE '2024-01-02' ORDER BY id",
+        )
+        .await;
+    assert_eq!(
+        serde_json::Value::Array(rows.into_iter().map(Into::into).collect()),
+        json!([
+            {"id": 1, "region": "eu", "previous": null, "rn": 4, "running": 10.0},
+            {"id": 2, "region": "us", "previous": null, "rn": 2, "running": 20.0},
+            {"id": 3, "region": "eu", "previous": 10.0, "rn": 3, "running": 40.0},
+            {"id": 11, "region": "eu", "previous": 30.0, "rn": 2, "running": 60.0},
+            {"id": 12, "region": "us", "previous": 20.0, "rn": 1, "running": 50.0},
+            {"id": 13, "region": "eu", "previous": 20.0, "rn": 1, "running": 100.0},
+        ])
+    );
+}
