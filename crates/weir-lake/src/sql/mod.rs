@@ -24,6 +24,7 @@ mod result;
 mod runner;
 mod session;
 mod snapshot;
+mod sorted_window;
 mod tuning;
 mod types;
 mod write;
