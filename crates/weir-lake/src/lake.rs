@@ -422,6 +422,13 @@ impl Lake {
     /// Emits an [`ObjectCreated`] for an object written around [`Lake::put`] (by DataFusion,
     /// say), once it is visible.
     pub fn notify(&self, event: ObjectCreated) {
+        tracing::debug!(
+            key = %event.key,
+            size = event.size,
+            table = event.table.as_deref().unwrap_or(""),
+            partition = event.partition.as_deref().unwrap_or(""),
+            "object created"
+        );
         // No subscriber is not an error: nothing listens until the events subsystem starts.
         let _ = self.events.send(event);
     }

@@ -47,3 +47,12 @@ pub fn print_json(value: &Value) {
         serde_json::to_string_pretty(value).unwrap_or_default()
     );
 }
+
+/// A timestamp given in µs since the epoch (as the lake API reports them), in RFC 3339 UTC.
+pub fn micros_as_time(value: &Value, field: &str) -> String {
+    value[field]
+        .as_i64()
+        .and_then(chrono::DateTime::from_timestamp_micros)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_else(|| text(value, field))
+}

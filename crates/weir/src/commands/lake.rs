@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use crate::args::{CatalogCommand, ClientArgs, LakeCommand};
 use crate::client::{Client, segment};
-use crate::output::{print_json, table, text};
+use crate::output::{micros_as_time, print_json, table, text};
 
 fn key_path(key: &str) -> String {
     key.split('/').map(segment).collect::<Vec<_>>().join("/")
@@ -31,7 +31,13 @@ pub async fn lake(args: &ClientArgs, command: LakeCommand) -> anyhow::Result<Exi
                     .as_array()
                     .into_iter()
                     .flatten()
-                    .map(|o| vec![text(o, "key"), text(o, "size"), text(o, "last_modified")])
+                    .map(|o| {
+                        vec![
+                            text(o, "key"),
+                            text(o, "size"),
+                            micros_as_time(o, "last_modified"),
+                        ]
+                    })
                     .collect();
                 table(&["key", "size", "last modified"], &rows);
             }

@@ -4,9 +4,11 @@ mod support;
 
 mod bad_input;
 mod basics;
+mod doc_sessions;
 mod docs;
 mod durability;
 mod execution;
 mod lake;
 mod lifecycle;
+mod markdown;
 mod postgres;
