@@ -6,7 +6,8 @@
 //! however many transitions it carries (group commit). Reads are plain queries.
 //!
 //! The lake's catalog (databases, tables, and each table's manifest of files) is kept here too,
-//! so a lake write commits by applying one batch.
+//! so a lake write commits by applying one batch; and state machines with their executions, each
+//! execution's history and the interpreter's per-state records it resumes from.
 //!
 //! Timestamps are microseconds since the Unix epoch (`i64`); JSON is stored as text.
 
@@ -93,6 +94,24 @@ pub trait Store: Send + Sync + 'static {
     async fn tables(&self, database: Option<&str>) -> Result<Vec<TableRecord>>;
     /// A table's manifest, by key.
     async fn table_files(&self, database: &str, table: &str) -> Result<Vec<TableFileRecord>>;
+
+    /// A state machine by ARN.
+    async fn machine(&self, arn: &str) -> Result<Option<MachineRecord>>;
+    /// Every state machine, by name.
+    async fn machines(&self) -> Result<Vec<MachineRecord>>;
+    /// An execution by ARN.
+    async fn execution(&self, arn: &str) -> Result<Option<ExecutionRecord>>;
+    /// Executions, newest first, optionally of one machine and in one status, at most `limit`.
+    async fn executions(
+        &self,
+        machine_arn: Option<&str>,
+        status: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<ExecutionRecord>>;
+    /// An execution's history, by event id.
+    async fn history(&self, execution_arn: &str) -> Result<Vec<HistoryEventRecord>>;
+    /// The interpreter's records of an execution's state visits.
+    async fn steps(&self, execution_arn: &str) -> Result<Vec<StepRecord>>;
 }
 
 /// Opens the store a URL names: `sqlite://PATH` (created if missing) or `postgres://…`.

@@ -15,8 +15,8 @@ use std::collections::hash_map::Entry;
 use std::hash::Hash;
 
 use crate::{
-    AttemptRecord, EventRecord, Mutation, RunRecord, ScheduleStateRecord, TableFileRecord,
-    TaskRecord, VersionRecord,
+    AttemptRecord, EventRecord, ExecutionRecord, HistoryEventRecord, MachineRecord, Mutation,
+    RunRecord, ScheduleStateRecord, StepRecord, TableFileRecord, TaskRecord, VersionRecord,
 };
 
 #[derive(Default)]
@@ -27,7 +27,11 @@ pub(crate) struct Plan<'a> {
     pub attempts: Vec<&'a AttemptRecord>,
     pub events: Vec<&'a EventRecord>,
     pub schedules: Vec<&'a ScheduleStateRecord>,
-    /// Catalog mutations, in batch order.
+    pub machines: Vec<&'a MachineRecord>,
+    pub executions: Vec<&'a ExecutionRecord>,
+    pub history: Vec<&'a HistoryEventRecord>,
+    pub steps: Vec<&'a StepRecord>,
+    /// Catalog mutations and other deletions, in batch order.
     pub catalog: Vec<&'a Mutation>,
 }
 
@@ -39,6 +43,10 @@ impl<'a> Plan<'a> {
         let mut tasks = Rows::default();
         let mut attempts = Rows::default();
         let mut schedules = Rows::default();
+        let mut machines = Rows::default();
+        let mut executions = Rows::default();
+        let mut history = Rows::default();
+        let mut steps = Rows::default();
         for mutation in batch {
             match mutation {
                 Mutation::PutVersion(v) => {
@@ -59,7 +67,16 @@ impl<'a> Plan<'a> {
                 ),
                 Mutation::Event(e) => plan.events.push(e),
                 Mutation::PutScheduleState(s) => schedules.keep_last(s.pipeline.as_str(), s),
-                Mutation::PutDatabase(_)
+                Mutation::PutMachine(m) => machines.keep_last(m.arn.as_str(), m),
+                Mutation::PutExecution(e) => executions.keep_last(e.arn.as_str(), e),
+                Mutation::HistoryEvent(e) => {
+                    history.keep_first((e.execution_arn.as_str(), e.id), e)
+                }
+                Mutation::PutStep(s) => {
+                    steps.keep_last((s.execution_arn.as_str(), s.step.as_str()), s)
+                }
+                Mutation::DeleteMachine { .. }
+                | Mutation::PutDatabase(_)
                 | Mutation::DropDatabase { .. }
                 | Mutation::PutTable(_)
                 | Mutation::DropTable { .. }
@@ -73,6 +90,10 @@ impl<'a> Plan<'a> {
         plan.tasks = tasks.rows;
         plan.attempts = attempts.rows;
         plan.schedules = schedules.rows;
+        plan.machines = machines.rows;
+        plan.executions = executions.rows;
+        plan.history = history.rows;
+        plan.steps = steps.rows;
         plan
     }
 }

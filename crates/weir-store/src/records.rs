@@ -41,6 +41,68 @@ pub enum Mutation {
         table: String,
         files: Vec<TableFileRecord>,
     },
+    /// Upsert a state machine (key: arn).
+    PutMachine(MachineRecord),
+    /// Delete a state machine; its executions and their histories stay readable.
+    DeleteMachine { arn: String },
+    /// Upsert an execution (key: arn).
+    PutExecution(ExecutionRecord),
+    /// Append an event to an execution's history (key: execution_arn, id; a repeat is ignored).
+    HistoryEvent(HistoryEventRecord),
+    /// Upsert the interpreter's record of one state visit (key: execution_arn, step).
+    PutStep(StepRecord),
+}
+
+/// A state machine definition and the arguments it was created with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MachineRecord {
+    pub arn: String,
+    pub name: String,
+    /// `STANDARD` or `EXPRESS`.
+    pub machine_type: String,
+    pub definition: String,
+    pub role_arn: String,
+    pub settings: serde_json::Value,
+    pub source: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecutionRecord {
+    pub arn: String,
+    pub machine_arn: String,
+    pub name: String,
+    /// `RUNNING`, `SUCCEEDED`, `FAILED`, `TIMED_OUT`, `ABORTED`.
+    pub status: String,
+    pub input: String,
+    pub output: Option<String>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    pub definition: String,
+    pub started_at: i64,
+    pub stopped_at: Option<i64>,
+}
+
+/// One event of an execution's history, in Step Functions' terms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEventRecord {
+    pub execution_arn: String,
+    pub id: i64,
+    pub previous_id: i64,
+    pub at: i64,
+    /// `ExecutionStarted`, `TaskStateEntered`, …
+    pub event_type: String,
+    pub details: serde_json::Value,
+}
+
+/// The interpreter's durable note about one state visit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepRecord {
+    pub execution_arn: String,
+    pub step: String,
+    pub state: String,
+    pub record: serde_json::Value,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

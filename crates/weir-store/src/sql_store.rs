@@ -9,8 +9,9 @@ use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool,
 use crate::plan::{Plan, unique_files};
 use crate::statements::{self as sql, DeleteFiles, OnConflict, Placeholders, Write};
 use crate::{
-    AttemptRecord, DatabaseRecord, EventRecord, Mutation, Result, RunRecord, ScheduleStateRecord,
-    Store, TableFileRecord, TableRecord, TaskRecord, VersionRecord,
+    AttemptRecord, DatabaseRecord, EventRecord, ExecutionRecord, HistoryEventRecord, MachineRecord,
+    Mutation, Result, RunRecord, ScheduleStateRecord, StepRecord, Store, TableFileRecord,
+    TableRecord, TaskRecord, VersionRecord,
 };
 
 /// A [`Store`] on the sqlx driver `DB`. Named through its aliases, `SqliteStore` and
@@ -36,6 +37,10 @@ struct Writes {
     tables: Write,
     files: Write,
     delete_files: DeleteFiles,
+    machines: Write,
+    executions: Write,
+    history: Write,
+    steps: Write,
 }
 
 type Q<DB> = Query<'static, DB, <DB as Database>::Arguments>;
@@ -239,6 +244,68 @@ where
         }
     );
 
+    mapping!(
+        MACHINE_COLUMNS,
+        bind_machine,
+        machine_from,
+        MachineRecord {
+            arn: text,
+            name: text,
+            machine_type: text,
+            definition: text,
+            role_arn: text,
+            settings: json,
+            source: text,
+            created_at: value,
+            updated_at: value,
+        }
+    );
+
+    mapping!(
+        EXECUTION_COLUMNS,
+        bind_execution,
+        execution_from,
+        ExecutionRecord {
+            arn: text,
+            machine_arn: text,
+            name: text,
+            status: text,
+            input: text,
+            output: opt_text,
+            error: opt_text,
+            cause: opt_text,
+            definition: text,
+            started_at: value,
+            stopped_at: value,
+        }
+    );
+
+    mapping!(
+        HISTORY_COLUMNS,
+        bind_history,
+        history_from,
+        HistoryEventRecord {
+            execution_arn: text,
+            id: value,
+            previous_id: value,
+            at: value,
+            event_type: text,
+            details: json,
+        }
+    );
+
+    mapping!(
+        STEP_COLUMNS,
+        bind_step,
+        step_from,
+        StepRecord {
+            execution_arn: text,
+            step: text,
+            state: text,
+            record: json,
+        }
+    );
+
     pub(crate) fn new(writer: Pool<DB>, readers: Pool<DB>, placeholders: Placeholders) -> Self {
         let write = |table, columns, key, on_conflict| {
             Write::new(table, columns, key, on_conflict, placeholders)
@@ -289,6 +356,30 @@ where
                 OnConflict::Update,
             ),
             delete_files: DeleteFiles::new(placeholders),
+            machines: write(
+                "state_machines",
+                Self::MACHINE_COLUMNS,
+                &["arn"],
+                OnConflict::Update,
+            ),
+            executions: write(
+                "executions",
+                Self::EXECUTION_COLUMNS,
+                &["arn"],
+                OnConflict::Update,
+            ),
+            history: write(
+                "execution_events",
+                Self::HISTORY_COLUMNS,
+                &["execution_arn", "id"],
+                OnConflict::Ignore,
+            ),
+            steps: write(
+                "execution_steps",
+                Self::STEP_COLUMNS,
+                &["execution_arn", "step"],
+                OnConflict::Update,
+            ),
         };
         SqlStore {
             writer,
@@ -371,8 +462,16 @@ where
                 Self::delete_all_files(conn, database, table).await?;
                 Self::write(conn, &w.files, &unique_files(files), Self::bind_file).await?
             }
-            // The run tables' rows are written from the plan's per-table lists.
-            Mutation::PutVersion(_)
+            Mutation::DeleteMachine { arn } => {
+                let query = sqlx::query(sql::DELETE_MACHINE).bind(arn.as_str());
+                query.execute(&mut *conn).await?;
+            }
+            // The other tables' rows are written from the plan's per-table lists.
+            Mutation::PutMachine(_)
+            | Mutation::PutExecution(_)
+            | Mutation::HistoryEvent(_)
+            | Mutation::PutStep(_)
+            | Mutation::PutVersion(_)
             | Mutation::PutRun(_)
             | Mutation::PutTask(_)
             | Mutation::PutAttempt(_)
@@ -454,6 +553,16 @@ where
         Self::write(&mut tx, &w.attempts, &plan.attempts, Self::bind_attempt).await?;
         Self::write(&mut tx, &w.events, &plan.events, Self::bind_event).await?;
         Self::write(&mut tx, &w.schedules, &plan.schedules, Self::bind_schedule).await?;
+        Self::write(&mut tx, &w.machines, &plan.machines, Self::bind_machine).await?;
+        Self::write(
+            &mut tx,
+            &w.executions,
+            &plan.executions,
+            Self::bind_execution,
+        )
+        .await?;
+        Self::write(&mut tx, &w.history, &plan.history, Self::bind_history).await?;
+        Self::write(&mut tx, &w.steps, &plan.steps, Self::bind_step).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -558,5 +667,43 @@ where
     async fn table_files(&self, database: &str, table: &str) -> Result<Vec<TableFileRecord>> {
         let query = sqlx::query(sql::TABLE_FILES).bind(database).bind(table);
         self.fetch_all(query, Self::file_from).await
+    }
+
+    async fn machine(&self, arn: &str) -> Result<Option<MachineRecord>> {
+        self.fetch_optional(sqlx::query(sql::MACHINE).bind(arn), Self::machine_from)
+            .await
+    }
+
+    async fn machines(&self) -> Result<Vec<MachineRecord>> {
+        self.fetch_all(sqlx::query(sql::MACHINES), Self::machine_from)
+            .await
+    }
+
+    async fn execution(&self, arn: &str) -> Result<Option<ExecutionRecord>> {
+        self.fetch_optional(sqlx::query(sql::EXECUTION).bind(arn), Self::execution_from)
+            .await
+    }
+
+    async fn executions(
+        &self,
+        machine_arn: Option<&str>,
+        status: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<ExecutionRecord>> {
+        let query = sqlx::query(sql::EXECUTIONS)
+            .bind(machine_arn)
+            .bind(status)
+            .bind(i64::from(limit));
+        self.fetch_all(query, Self::execution_from).await
+    }
+
+    async fn history(&self, execution_arn: &str) -> Result<Vec<HistoryEventRecord>> {
+        let query = sqlx::query(sql::HISTORY).bind(execution_arn);
+        self.fetch_all(query, Self::history_from).await
+    }
+
+    async fn steps(&self, execution_arn: &str) -> Result<Vec<StepRecord>> {
+        let query = sqlx::query(sql::STEPS).bind(execution_arn);
+        self.fetch_all(query, Self::step_from).await
     }
 }

@@ -193,6 +193,14 @@ pub(crate) const TABLES_OF_DATABASE: &str =
     "SELECT * FROM catalog_tables WHERE database = $1 ORDER BY name";
 pub(crate) const TABLE_FILES: &str =
     "SELECT * FROM catalog_files WHERE database = $1 AND table_name = $2 ORDER BY key";
+pub(crate) const MACHINE: &str = "SELECT * FROM state_machines WHERE arn = $1";
+pub(crate) const MACHINES: &str = "SELECT * FROM state_machines ORDER BY name";
+pub(crate) const DELETE_MACHINE: &str = "DELETE FROM state_machines WHERE arn = $1";
+pub(crate) const EXECUTION: &str = "SELECT * FROM executions WHERE arn = $1";
+pub(crate) const EXECUTIONS: &str = "SELECT * FROM executions WHERE ($1 IS NULL OR machine_arn = $1) AND ($2 IS NULL OR status = $2) ORDER BY started_at DESC, arn DESC LIMIT $3";
+pub(crate) const HISTORY: &str =
+    "SELECT * FROM execution_events WHERE execution_arn = $1 ORDER BY id";
+pub(crate) const STEPS: &str = "SELECT * FROM execution_steps WHERE execution_arn = $1";
 pub(crate) const DELETE_DATABASE: &str = "DELETE FROM catalog_databases WHERE name = $1";
 pub(crate) const DELETE_TABLE: &str =
     "DELETE FROM catalog_tables WHERE database = $1 AND name = $2";

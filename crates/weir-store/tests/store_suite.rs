@@ -56,6 +56,7 @@ macro_rules! suite {
 }
 
 suite!(
+    machines_and_executions_round_trip,
     every_mutation_round_trips,
     upserts_replace_whole_rows,
     events_keep_their_order,
@@ -1158,4 +1159,135 @@ impl Store for CountingStore {
     async fn table_files(&self, database: &str, table: &str) -> Result<Vec<TableFileRecord>> {
         self.inner.table_files(database, table).await
     }
+    async fn machine(&self, arn: &str) -> Result<Option<MachineRecord>> {
+        self.inner.machine(arn).await
+    }
+    async fn machines(&self) -> Result<Vec<MachineRecord>> {
+        self.inner.machines().await
+    }
+    async fn execution(&self, arn: &str) -> Result<Option<ExecutionRecord>> {
+        self.inner.execution(arn).await
+    }
+    async fn executions(
+        &self,
+        machine_arn: Option<&str>,
+        status: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<ExecutionRecord>> {
+        self.inner.executions(machine_arn, status, limit).await
+    }
+    async fn history(&self, execution_arn: &str) -> Result<Vec<HistoryEventRecord>> {
+        self.inner.history(execution_arn).await
+    }
+    async fn steps(&self, execution_arn: &str) -> Result<Vec<StepRecord>> {
+        self.inner.steps(execution_arn).await
+    }
+}
+
+fn execution(arn: &str, machine: &str, status: &str, started_at: i64) -> ExecutionRecord {
+    ExecutionRecord {
+        arn: arn.into(),
+        machine_arn: machine.into(),
+        name: arn.rsplit(':').next().unwrap_or(arn).into(),
+        status: status.into(),
+        input: r#"{"a": 1}"#.into(),
+        output: None,
+        error: None,
+        cause: None,
+        definition: "{}".into(),
+        started_at,
+        stopped_at: None,
+    }
+}
+
+async fn machines_and_executions_round_trip(db: Db) {
+    let store = &db.store;
+    let machine = MachineRecord {
+        arn: "arn:aws:states:us-east-1:0:stateMachine:m".into(),
+        name: "m".into(),
+        machine_type: "STANDARD".into(),
+        definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}"#.into(),
+        role_arn: "arn:aws:iam::0:role/r".into(),
+        settings: json!({"tags": [{"key": "team", "value": "data"}]}),
+        source: "api".into(),
+        created_at: 1,
+        updated_at: 1,
+    };
+    let first = execution("arn:x:e1", &machine.arn, "RUNNING", 10);
+    let mut second = execution("arn:x:e2", &machine.arn, "RUNNING", 20);
+    let event = |id: i64, kind: &str| HistoryEventRecord {
+        execution_arn: first.arn.clone(),
+        id,
+        previous_id: id - 1,
+        at: 100 + id,
+        event_type: kind.into(),
+        details: json!({"n": id}),
+    };
+    let step = |name: &str, record: serde_json::Value| StepRecord {
+        execution_arn: first.arn.clone(),
+        step: "0".into(),
+        state: name.into(),
+        record,
+    };
+    store
+        .apply(&[
+            Mutation::PutMachine(machine.clone()),
+            Mutation::PutExecution(first.clone()),
+            Mutation::PutExecution(second.clone()),
+            Mutation::HistoryEvent(event(1, "ExecutionStarted")),
+            Mutation::HistoryEvent(event(2, "PassStateEntered")),
+            Mutation::PutStep(step("A", json!({"waiting": true}))),
+        ])
+        .await
+        .unwrap();
+    second.status = "SUCCEEDED".into();
+    second.output = Some("[1]".into());
+    second.stopped_at = Some(30);
+    store
+        .apply(&[
+            Mutation::PutExecution(second.clone()),
+            // A repeated event id is ignored (a replay after a crash may send it again).
+            Mutation::HistoryEvent(HistoryEventRecord {
+                event_type: "Duplicate".into(),
+                ..event(2, "x")
+            }),
+            Mutation::HistoryEvent(event(3, "PassStateExited")),
+            Mutation::PutStep(step("A", json!({"output": 5}))),
+        ])
+        .await
+        .unwrap();
+
+    assert_eq!(
+        store.machine(&machine.arn).await.unwrap(),
+        Some(machine.clone())
+    );
+    assert_eq!(store.machines().await.unwrap(), vec![machine.clone()]);
+    assert_eq!(
+        store.execution(&second.arn).await.unwrap(),
+        Some(second.clone())
+    );
+    let all = store
+        .executions(Some(&machine.arn), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(all, vec![second.clone(), first.clone()], "newest first");
+    let running = store.executions(None, Some("RUNNING"), 10).await.unwrap();
+    assert_eq!(running, vec![first.clone()]);
+    let history = store.history(&first.arn).await.unwrap();
+    let kinds: Vec<&str> = history.iter().map(|e| e.event_type.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["ExecutionStarted", "PassStateEntered", "PassStateExited"]
+    );
+    let steps = store.steps(&first.arn).await.unwrap();
+    assert_eq!(steps, vec![step("A", json!({"output": 5}))]);
+
+    store
+        .apply(&[Mutation::DeleteMachine {
+            arn: machine.arn.clone(),
+        }])
+        .await
+        .unwrap();
+    assert_eq!(store.machine(&machine.arn).await.unwrap(), None);
+    assert_eq!(store.executions(None, None, 10).await.unwrap().len(), 2);
 }
