@@ -16,6 +16,7 @@ use weir_store::{Committer, RunRecord, Store, StoreError, TaskRecord};
 
 use crate::actions::Registry;
 use crate::core::{Command, Core, Msg, Shared};
+use crate::functions::Functions;
 use crate::project::{PipelineVersion, load_pipelines};
 
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +94,7 @@ pub struct Engine {
     runs_changed: broadcast::Sender<RunRecord>,
     data_dir: PathBuf,
     project_dir: PathBuf,
+    functions: Arc<Functions>,
 }
 
 impl Engine {
@@ -119,11 +121,24 @@ impl Engine {
         for problem in &catalog.problems {
             tracing::warn!("{problem}");
         }
+        let functions = Arc::new(Functions::new(&project_dir, &data_dir, &options.config));
+        for problem in functions.list().1 {
+            tracing::warn!("{problem}");
+        }
+        let mut registry = options.registry;
+        // The `function` action needs the engine's own `Functions` (one concurrency limit per
+        // function across every caller), so it is registered here unless the caller brought one.
+        if registry.get("function").is_none() {
+            registry.register(
+                "function",
+                Arc::new(crate::actions::FunctionRunner::new(functions.clone())),
+            );
+        }
         let (runs_changed, _) = broadcast::channel(1024);
         let shared = Arc::new(Shared {
             committer: Committer::start(options.store.clone()),
             store: options.store.clone(),
-            registry: options.registry,
+            registry,
             config: options.config,
             project_dir: project_dir.clone(),
             instance: data_dir.display().to_string(),
@@ -144,7 +159,13 @@ impl Engine {
             runs_changed,
             data_dir,
             project_dir,
+            functions,
         })
+    }
+
+    /// The project's functions (`functions/*.yaml`), to list and invoke.
+    pub fn functions(&self) -> Arc<Functions> {
+        self.functions.clone()
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -268,7 +289,9 @@ impl Engine {
         self.tx
             .send(Msg::Command(Command::Reload { reply: Some(reply) }))
             .map_err(|_| EngineError::Stopped)?;
-        wait.await.map_err(|_| EngineError::Stopped)
+        let mut problems = wait.await.map_err(|_| EngineError::Stopped)?;
+        problems.extend(self.functions.reload());
+        Ok(problems)
     }
 
     /// Waits until the run has ended (or `timeout` passed) and returns it as it is then.

@@ -7,8 +7,10 @@
 
 pub mod actions;
 mod core;
+pub mod functions;
 mod handle;
 pub mod logs;
+pub mod machines;
 pub mod project;
 mod rules;
 pub mod time;

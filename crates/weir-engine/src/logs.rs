@@ -1,6 +1,7 @@
 //! Task logs: one append-only file per attempt under the data directory,
 //! `logs/RUN_ID/TASK[.MAP_INDEX]/TRY.log`, written by the attempt itself (a command's stdout and
-//! stderr go straight into it).
+//! stderr go straight into it). Function invocations keep theirs beside them, under
+//! `logs/functions/NAME/`.
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -17,6 +18,24 @@ pub fn attempt_log(attempt: &AttemptId) -> PathBuf {
 pub fn attempt_output(attempt: &AttemptId) -> PathBuf {
     instance_dir(&attempt.run_id, &attempt.task_id, attempt.map_index)
         .join(format!("{}.output", attempt.try_number))
+}
+
+/// The log of one function invocation, relative to the data directory:
+/// `logs/functions/NAME/INVOCATION_ID.log` (the payload, the command's stderr and the outcome).
+pub fn invocation_log(function: &str, invocation_id: &str) -> PathBuf {
+    invocations_dir(function).join(format!("{}.log", sanitize(invocation_id)))
+}
+
+/// The folder of a function's invocation logs, relative to the data directory.
+pub fn invocations_dir(function: &str) -> PathBuf {
+    Path::new("logs").join("functions").join(sanitize(function))
+}
+
+/// The folder of the action logs of a state machine execution, relative to the data directory.
+pub fn execution_dir(execution_name: &str) -> PathBuf {
+    Path::new("logs")
+        .join("machines")
+        .join(sanitize(execution_name))
 }
 
 fn instance_dir(run_id: &str, task_id: &str, map_index: i32) -> PathBuf {

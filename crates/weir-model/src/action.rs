@@ -53,7 +53,7 @@ pub fn action_kind(key: &str) -> Option<&'static ActionKind> {
     KINDS.iter().find(|k| k.name == key)
 }
 
-static KINDS: [ActionKind; 5] = [
+static KINDS: [ActionKind; 6] = [
     ActionKind {
         name: "command",
         extra_keys: &["env", "working_dir"],
@@ -83,6 +83,12 @@ static KINDS: [ActionKind; 5] = [
         extra_keys: &[],
         check: check_sql,
         summary: "run a SQL statement on the lake's tables: a statement, or query and max_rows",
+    },
+    ActionKind {
+        name: "function",
+        extra_keys: &["payload"],
+        check: check_function,
+        summary: "invoke a function (functions/NAME.yaml) with a JSON payload; its result is the output",
     },
 ];
 
@@ -394,6 +400,30 @@ fn check_sql(config: &Map<String, Value>) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// `function: NAME` and an optional `payload:` (any JSON; its strings are templates).
+fn check_function(config: &Map<String, Value>) -> Result<(), ConfigError> {
+    match config.get("function") {
+        // A template names the function at run time; the name is checked then.
+        Some(Value::String(name))
+            if name.contains("{{") || crate::function::is_function_name(name) => {}
+        Some(Value::String(name)) => {
+            return Err(ConfigError::at(
+                &["function"],
+                format!(
+                    "`{name}` is not a function name: functions are named by their file in functions/ (letters, digits, `-`, `_`)"
+                ),
+            ));
+        }
+        _ => {
+            return Err(ConfigError::at(
+                &["function"],
+                "function must be the name of a function (a file functions/NAME.yaml)",
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -463,6 +493,21 @@ mod tests {
         assert_eq!(err.path, vec!["crawl", "database"]);
         assert!(check_crawl(&cfg(json!({"crawl": 3}))).is_err());
         assert!(action_kind("crawl").is_some());
+    }
+
+    #[test]
+    fn function_shapes() {
+        assert!(check_function(&cfg(json!({"function": "score"}))).is_ok());
+        assert!(
+            check_function(&cfg(
+                json!({"function": "{{ params.f }}", "payload": {"day": "{{ ds }}"}})
+            ))
+            .is_ok()
+        );
+        let err = check_function(&cfg(json!({"function": "a b"}))).unwrap_err();
+        assert_eq!(err.path, vec!["function"]);
+        assert!(check_function(&cfg(json!({"function": ["x"]}))).is_err());
+        assert_eq!(action_kind("function").unwrap().extra_keys, ["payload"]);
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod action;
 pub mod asl;
 pub mod config;
 pub mod duration;
+pub mod function;
 pub mod pipeline;
 pub mod problem;
 pub mod schedule;

@@ -1,11 +1,13 @@
 //! weir's HTTP surface, the only crate that knows HTTP: the native REST API under `/api/v1`
 //! (described by `/api/v1/openapi.json`), Prometheus metrics at `/metrics`, health at `/healthz`,
-//! the dashboard at `/`, and the AWS JSON protocols on `POST /` (dispatched on `X-Amz-Target`).
+//! the dashboard at `/`, the AWS JSON protocols on `POST /` (dispatched on `X-Amz-Target`), and
+//! the Lambda REST API under `/2015-03-31/functions` (`lambda.rs`).
 
 mod api;
 mod aws;
 mod error;
 pub mod lake;
+mod lambda;
 mod openapi;
 
 use std::future::Future;
@@ -42,7 +44,7 @@ pub fn install_metrics() -> Option<PrometheusHandle> {
 
 /// The whole router.
 pub fn router(state: AppState) -> Router {
-    use api::{pipelines, runs};
+    use api::{functions, pipelines, runs};
     let state = Arc::new(state);
     Router::new()
         .route("/", get(api::dashboard).post(aws::dispatch))
@@ -91,6 +93,16 @@ pub fn router(state: AppState) -> Router {
         )
         .route(openapi::CRAWL, post(lake::crawl))
         .route(openapi::SQL, post(lake::sql))
+        .route(openapi::FUNCTIONS, get(functions::list))
+        .route(openapi::FUNCTION, get(functions::show))
+        .route(openapi::FUNCTION_INVOKE, post(functions::invoke))
+        .route(openapi::FUNCTION_INVOCATIONS, get(functions::invocations))
+        .route(openapi::FUNCTION_INVOCATION_LOG, get(functions::log))
+        // The Lambda REST API (not part of the native API's OpenAPI document).
+        .route(lambda::FUNCTIONS, get(lambda::list))
+        .route(lambda::FUNCTIONS_NO_SLASH, get(lambda::list))
+        .route(lambda::FUNCTION, get(lambda::get))
+        .route(lambda::INVOKE, post(lambda::invoke))
         .fallback(api::not_found)
         .with_state(state)
 }

@@ -29,6 +29,11 @@ pub const CATALOG_TABLES: &str = "/api/v1/catalog/tables";
 pub const CATALOG_TABLE: &str = "/api/v1/catalog/tables/{database}/{name}";
 pub const CRAWL: &str = "/api/v1/crawl";
 pub const SQL: &str = "/api/v1/sql";
+pub const FUNCTIONS: &str = "/api/v1/functions";
+pub const FUNCTION: &str = "/api/v1/functions/{name}";
+pub const FUNCTION_INVOKE: &str = "/api/v1/functions/{name}/invoke";
+pub const FUNCTION_INVOCATIONS: &str = "/api/v1/functions/{name}/invocations";
+pub const FUNCTION_INVOCATION_LOG: &str = "/api/v1/functions/{name}/invocations/{invocation_id}/log";
 
 pub async fn document() -> Json<Value> {
     Json(spec())
@@ -62,9 +67,9 @@ fn op(summary: &str, params: &[&str], body: Option<Value>, ok: &str) -> Value {
 }
 
 pub fn spec() -> Value {
-    json!({
+    let mut spec = json!({
         "openapi": "3.1.0",
-        "info": { "title": "weir", "version": env!("CARGO_PKG_VERSION"), "description": "weir's native REST API: pipelines, runs, logs." },
+        "info": { "title": "weir", "version": env!("CARGO_PKG_VERSION"), "description": "weir's native REST API: pipelines, runs, logs, functions." },
         "paths": {
             OPENAPI: { "get": op("This document", &[], None, "200") },
             PIPELINES: { "get": op("Pipelines in force and the problems of definitions that are not", &[], None, "200") },
@@ -113,7 +118,27 @@ pub fn spec() -> Value {
                 "Error": { "type": "object", "properties": { "error": { "type": "object", "properties": { "code": { "type": "string" }, "message": { "type": "string" } } } } }
             }
         }
-    })
+    });
+    // Added apart: one json! literal for every path exceeds the macro's recursion limit.
+    if let Some(paths) = spec["paths"].as_object_mut() {
+        paths.extend(function_paths());
+    }
+    spec
+}
+
+/// The `/api/v1/functions…` paths.
+fn function_paths() -> serde_json::Map<String, Value> {
+    let paths = json!({
+        FUNCTIONS: { "get": op("Functions in force and the problems of definitions that are not", &[], None, "200") },
+        FUNCTION: { "get": op("One function: command, timeout, max_concurrency, ARN", &["name"], None, "200") },
+        FUNCTION_INVOKE: { "post": op("Invoke a function: the body is the event (JSON; empty means {}). 200: {invocation_id, result, duration_ms}; 422 when the function failed: {invocation_id, error, cause}", &["name"], Some(json!({})), "200") },
+        FUNCTION_INVOCATIONS: { "get": op("Ids of the most recent invocations that have a log, newest first", &["name", "?limit"], None, "200") },
+        FUNCTION_INVOCATION_LOG: { "get": op("An invocation's log: its payload, the command's stderr, its result or error", &["name", "invocation_id"], None, "200") },
+    });
+    match paths {
+        Value::Object(paths) => paths,
+        _ => serde_json::Map::new(),
+    }
 }
 
 #[cfg(test)]
@@ -147,6 +172,11 @@ mod tests {
         (CATALOG_TABLE, "CATALOG_TABLE"),
         (CRAWL, "CRAWL"),
         (SQL, "SQL"),
+        (FUNCTIONS, "FUNCTIONS"),
+        (FUNCTION, "FUNCTION"),
+        (FUNCTION_INVOKE, "FUNCTION_INVOKE"),
+        (FUNCTION_INVOCATIONS, "FUNCTION_INVOCATIONS"),
+        (FUNCTION_INVOCATION_LOG, "FUNCTION_INVOCATION_LOG"),
     ];
 
     #[test]

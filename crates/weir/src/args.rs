@@ -107,6 +107,16 @@ pub enum Command {
         #[arg(long, default_value_t = 10_000)]
         max_rows: usize,
     },
+    /// Functions (functions/*.yaml): list, show, invoke with a JSON payload, read invocation logs.
+    #[command(
+        after_help = "Example:\n  weir functions invoke score_order --payload '{\"order_id\": 7}'"
+    )]
+    Functions {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        command: FunctionsCommand,
+    },
     /// Measure weir: task-to-task gaps, fan-out throughput, idle memory.
     #[command(after_help = "Example:\n  weir bench pipelines")]
     Bench {
@@ -322,6 +332,36 @@ pub enum CatalogCommand {
         name: String,
         #[arg(long)]
         cascade: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum FunctionsCommand {
+    /// Functions in force (and definition problems).
+    #[command(after_help = "Example:\n  weir functions list --json")]
+    List,
+    /// One function: command, environment variable names, timeout, concurrency, ARN.
+    #[command(after_help = "Example:\n  weir functions show score_order")]
+    Show { name: String },
+    /// Invoke a function and print its result (JSON). On a function error, prints
+    /// `error: ERROR: cause` to stderr and exits 1.
+    #[command(
+        after_help = "Example:\n  weir functions invoke score_order --payload '{\"order_id\": 7}'"
+    )]
+    Invoke {
+        name: String,
+        /// The event, as JSON (`-` reads it from standard input). Default: {}
+        #[arg(long, default_value = "{}")]
+        payload: String,
+    },
+    /// An invocation's log: the payload, the command's stderr, the result or error. Without an
+    /// invocation id, the most recent invocation's.
+    #[command(
+        after_help = "Example:\n  weir functions logs score_order 20260115T020000123456Z-9f1c2a3b"
+    )]
+    Logs {
+        name: String,
+        invocation_id: Option<String>,
     },
 }
 

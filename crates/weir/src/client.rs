@@ -36,6 +36,35 @@ impl Client {
         self.send(self.http.put(self.url(path)).body(body)).await
     }
 
+    /// POSTs raw JSON text and returns the status with the body, for endpoints whose non-2xx
+    /// answers carry data (a function's error); only failing to reach the server is an error.
+    pub async fn post_text_with_status(
+        &self,
+        path: &str,
+        body: String,
+    ) -> anyhow::Result<(u16, Value)> {
+        let response = self
+            .http
+            .post(self.url(path))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| {
+                anyhow!(
+                    "cannot reach the weir server at {} (start one with `weir server`, or point --server / WEIR_SERVER at it): {e}",
+                    self.base
+                )
+            })?;
+        let status = response.status().as_u16();
+        let text = response
+            .text()
+            .await
+            .context("cannot read the server's response")?;
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Ok((status, body))
+    }
+
     /// A raw body (an object's bytes); errors as for JSON calls.
     pub async fn get_bytes(&self, path: &str) -> anyhow::Result<Vec<u8>> {
         let response = self

@@ -66,14 +66,7 @@ impl ActionRunner for CommandRunner {
             }
         };
         command.stdin(Stdio::null()).stdout(stdout).stderr(stderr);
-        command.process_group(0);
-        // SAFETY: prctl is async-signal-safe; the closure allocates nothing and touches no locks.
-        unsafe {
-            command.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
-        }
+        own_process_group(&mut command);
         let mut child = match command.spawn() {
             Ok(child) => child,
             Err(e) => {
@@ -122,8 +115,21 @@ impl ActionRunner for CommandRunner {
     }
 }
 
+/// Makes the child lead its own process group (so a stop reaches everything it starts) and die
+/// with the server (parent-death signal). Shared by every runner that starts processes.
+pub(crate) fn own_process_group(command: &mut Command) {
+    command.process_group(0);
+    // SAFETY: prctl is async-signal-safe; the closure allocates nothing and touches no locks.
+    unsafe {
+        command.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+}
+
 /// SIGTERM to the group, then SIGKILL after the grace period if the leader is still there.
-async fn stop_group(pid: i32, child: &mut tokio::process::Child, grace: std::time::Duration) {
+pub(crate) async fn stop_group(pid: i32, child: &mut tokio::process::Child, grace: std::time::Duration) {
     if pid <= 0 {
         return;
     }

@@ -4,6 +4,7 @@
 //! plus its shape in `weir_model::action`.
 
 mod command;
+mod function;
 mod http;
 mod noop;
 
@@ -18,6 +19,8 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 pub use command::kill_orphans;
+pub(crate) use command::{own_process_group, stop_group};
+pub use function::FunctionRunner;
 pub use http::client as http_client;
 
 /// Everything a runner may use to perform one attempt.

@@ -97,3 +97,13 @@ pub fn parse_definition(file: &str, text: &str) -> Result<StateMachine, Vec<Prob
         }
     }
 }
+
+/// A definition written in YAML as JSON text (JSON text is returned as it is), for storing and
+/// describing it the way Step Functions does. None when the YAML does not load.
+pub fn definition_as_json(text: &str) -> Option<String> {
+    if text.trim_start().starts_with('{') {
+        return Some(text.to_string());
+    }
+    let root = crate::pipeline::yaml::load(text).root?;
+    root.to_json().ok().map(|json| json.to_string())
+}

@@ -9,7 +9,7 @@ use crate::duration::parse_duration;
 use crate::problem::{Pos, Problem, did_you_mean, nearest};
 
 /// Where problems are collected while a file is read.
-pub(super) struct Ctx<'s> {
+pub(crate) struct Ctx<'s> {
     pub file: &'s str,
     pub source: &'s str,
     pub problems: Vec<Problem>,
@@ -219,7 +219,7 @@ pub(super) fn is_identifier(name: &str) -> bool {
 }
 
 /// Reports "unknown key `k` in PLACE; did you mean `x`?"; returns the suggestion.
-pub(super) fn unknown_key<'v>(
+pub(crate) fn unknown_key<'v>(
     ctx: &mut Ctx<'_>,
     key: &str,
     pos: Pos,

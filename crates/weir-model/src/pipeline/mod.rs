@@ -5,7 +5,7 @@
 //! text: a run keeps the version it started with.
 
 mod actions;
-mod fields;
+pub(crate) mod fields;
 mod graph;
 mod parse;
 pub(crate) mod yaml;

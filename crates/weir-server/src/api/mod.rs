@@ -1,5 +1,6 @@
 //! Handlers of the native API, one file per resource.
 
+pub mod functions;
 pub mod pipelines;
 pub mod runs;
 

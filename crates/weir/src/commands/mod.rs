@@ -1,5 +1,6 @@
 //! One module per command group.
 
+mod functions;
 mod init;
 mod lake;
 mod pipelines;
@@ -19,6 +20,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Pipelines { client, command } => pipelines::run(&client, command).await,
         Command::Runs { client, command } => runs::run(&client, command).await,
         Command::Bench { command } => crate::bench::run(command).await,
+        Command::Functions { client, command } => functions::run(&client, command).await,
         Command::Lake { client, command } => lake::lake(&client, command).await,
         Command::Catalog { client, command } => lake::catalog(&client, command).await,
         Command::Crawl {

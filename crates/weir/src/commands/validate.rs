@@ -22,16 +22,31 @@ pub fn run(dir: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
     if let Some(config) = &config {
         problems.extend(weir_engine::project::check_pools(&catalog, config));
     }
+    let functions = weir_engine::functions::load_functions(dir, None);
+    problems.extend(functions.problems.iter().cloned());
+    problems.extend(weir_engine::functions::check_references(
+        &catalog, &functions,
+    ));
     if as_json {
-        crate::output::print_json(
-            &json!({ "pipelines": catalog.pipelines.len(), "problems": problems }),
-        );
+        crate::output::print_json(&json!({
+            "pipelines": catalog.pipelines.len(),
+            "functions": functions.functions.len(),
+            "problems": problems,
+        }));
     } else {
         for problem in &problems {
             println!("{problem}");
         }
         if problems.is_empty() {
-            eprintln!("ok: {} pipelines, no problems", catalog.pipelines.len());
+            let functions = match functions.functions.len() {
+                0 => String::new(),
+                1 => ", 1 function".to_string(),
+                n => format!(", {n} functions"),
+            };
+            eprintln!(
+                "ok: {} pipelines{functions}, no problems",
+                catalog.pipelines.len()
+            );
         } else {
             eprintln!(
                 "{} problem{}",

@@ -1,0 +1,1118 @@
+//! The States Language interpreter: runs one execution's states, in memory, writing its history
+//! and step records through a [`Journal`].
+//!
+//! Resuming after a crash is replay. Every state visit has a *step key* that depends only on
+//! where it happens (the branch or iteration path and the visit's sequence number there), so a
+//! resumed run visits the same keys in the same order. A visit whose record says it finished is
+//! not run again: its recorded output, next state and variable assignments are taken as they
+//! were. A visit that was waiting (a Wait's end, a retry's time, a task token) resumes the wait.
+//! Tasks start only once their "scheduled" record is durable, and their completion is made
+//! durable before the execution moves on, so a finished task never runs twice.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use futures::StreamExt;
+use indexmap::IndexMap;
+use serde_json::{Map, Value, json};
+use weir_model::asl::errors::names;
+use weir_model::asl::{
+    self, Dynamic, Entropy, Env, QueryLanguage, State, StateKind, StateMachine, StatesError,
+    Transition,
+};
+
+use super::history::{Journal, not_truncated};
+use super::resources::{self, Pattern, Target};
+use crate::time::{from_us, now_us};
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What the interpreter asks of the rest of weir.
+#[async_trait::async_trait]
+pub(crate) trait Services: Send + Sync {
+    /// Runs a task resource with its input and answers its result (for `.sync`, once the job
+    /// has finished). `token` is the task token of a `.waitForTaskToken` call.
+    async fn call(
+        &self,
+        run: &Run,
+        target: &Target,
+        pattern: Pattern,
+        input: Value,
+        token: Option<&str>,
+    ) -> Result<Value, StatesError>;
+
+    /// Waits for SendTaskSuccess / SendTaskFailure on `token`; fails with
+    /// `States.HeartbeatTimeout` when no heartbeat came within `heartbeat`.
+    async fn await_token(
+        &self,
+        token: &str,
+        heartbeat: Option<Duration>,
+    ) -> Result<Value, StatesError>;
+
+    /// The items an `ItemReader` names.
+    async fn read_items(&self, reader: &Value, input: &Value) -> Result<Vec<Value>, StatesError>;
+}
+
+/// One execution as the interpreter sees it.
+pub(crate) struct Run {
+    pub arn: String,
+    pub name: String,
+    pub machine_arn: String,
+    pub machine_name: String,
+    pub role_arn: String,
+    pub definition: Arc<StateMachine>,
+    pub input: Value,
+    pub started_at: i64,
+    pub journal: Journal,
+    /// Step records found in the store when the execution resumed.
+    pub replay: HashMap<String, Value>,
+    pub services: Arc<dyn Services>,
+}
+
+/// A finished state visit.
+struct Visit {
+    next: Option<String>,
+    output: Value,
+    assigned: Map<String, Value>,
+}
+
+/// Where a scope's states are and what they see.
+struct Scope<'a> {
+    /// Prefix of step keys: "" at the top, "3/b1/" in branch 1 of the Parallel at step 3.
+    prefix: String,
+    states: &'a IndexMap<String, State>,
+    start_at: &'a str,
+    /// `$$.Map.Item` inside a Map iteration.
+    map_item: Option<Value>,
+}
+
+impl Run {
+    /// Runs the whole execution; its output or the error that ended it.
+    pub async fn execute(self: &Arc<Self>) -> Result<Value, StatesError> {
+        let definition = Arc::clone(&self.definition);
+        let scope = Scope {
+            prefix: String::new(),
+            states: &definition.states,
+            start_at: &definition.start_at,
+            map_item: None,
+        };
+        let run = self.run_scope(scope, self.input.clone(), Map::new());
+        match definition.timeout_seconds {
+            Some(seconds) => {
+                let deadline = self.started_at + (seconds as i64).saturating_mul(1_000_000);
+                let left = Duration::from_micros((deadline - now_us()).max(0) as u64);
+                match tokio::time::timeout(left, run).await {
+                    Ok(result) => result,
+                    Err(_) => Err(StatesError::new(
+                        names::TIMEOUT,
+                        format!("The execution ran longer than its TimeoutSeconds ({seconds} s)"),
+                    )),
+                }
+            }
+            None => run.await,
+        }
+    }
+
+    fn context(&self, state: &str, entered: i64, retry: u64, scope: &Scope<'_>) -> Value {
+        let mut context = json!({
+            "Execution": {
+                "Id": self.arn,
+                "Name": self.name,
+                "Input": self.input,
+                "StartTime": iso(self.started_at),
+                "RoleArn": self.role_arn,
+                "RedriveCount": 0,
+            },
+            "StateMachine": {"Id": self.machine_arn, "Name": self.machine_name},
+            "State": {"Name": state, "EnteredTime": iso(entered), "RetryCount": retry},
+        });
+        if let Some(item) = &scope.map_item {
+            context["Map"] = json!({ "Item": item });
+        }
+        context
+    }
+
+    fn run_scope<'a>(
+        self: &'a Arc<Self>,
+        scope: Scope<'a>,
+        input: Value,
+        mut variables: Map<String, Value>,
+    ) -> BoxFuture<'a, Result<Value, StatesError>> {
+        Box::pin(async move {
+            let mut name = scope.start_at.to_string();
+            let mut input = input;
+            for seq in 0u64.. {
+                let step = format!("{}{seq}", scope.prefix);
+                let Some(state) = scope.states.get(&name) else {
+                    return Err(StatesError::runtime(format!("no state named {name}")));
+                };
+                let recorded = self.replay.get(&step);
+                let visit = match recorded.filter(|r| r["done"] == true) {
+                    Some(done) => replayed(done)?,
+                    None => {
+                        let resumed = recorded.is_some();
+                        let visit = self
+                            .visit(&scope, state, &step, input, &variables, resumed)
+                            .await;
+                        match visit {
+                            Ok(visit) => visit,
+                            Err(error) => {
+                                self.journal.step(
+                                    &step,
+                                    &state.name,
+                                    json!({"done": true, "error": error.error, "cause": error.cause}),
+                                );
+                                return Err(error);
+                            }
+                        }
+                    }
+                };
+                for (k, v) in &visit.assigned {
+                    variables.insert(k.clone(), v.clone());
+                }
+                match visit.next {
+                    Some(next) => {
+                        name = next;
+                        input = visit.output;
+                    }
+                    None => return Ok(visit.output),
+                }
+            }
+            Err(StatesError::runtime("a scope ran out of step numbers"))
+        })
+    }
+
+    /// Runs one state and records how it ended.
+    async fn visit(
+        self: &Arc<Self>,
+        scope: &Scope<'_>,
+        state: &State,
+        step: &str,
+        raw: Value,
+        variables: &Map<String, Value>,
+        resumed: bool,
+    ) -> Result<Visit, StatesError> {
+        let kind = state.kind.type_name();
+        let entered = now_us();
+        if !resumed {
+            self.journal.event(
+                &format!("{kind}StateEntered"),
+                "stateEnteredEventDetails",
+                json!({"name": state.name, "input": raw.to_string(), "inputDetails": not_truncated()}),
+                self.journal.last_id(),
+            );
+        }
+        let outcome = match &state.kind {
+            StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_) => {
+                self.with_retry_and_catch(scope, state, step, &raw, variables, entered)
+                    .await
+            }
+            StateKind::Wait(wait) => {
+                let context = self.context(&state.name, entered, 0, scope);
+                self.wait_state(wait, state, step, &raw, variables, &context)
+                    .await
+            }
+            _ => {
+                let context = self.context(&state.name, entered, 0, scope);
+                self.simple(state, &raw, variables, &context)
+            }
+        };
+        let visit = outcome?;
+        if !matches!(state.kind, StateKind::Fail(_)) {
+            self.journal.event(
+                &format!("{kind}StateExited"),
+                "stateExitedEventDetails",
+                json!({"name": state.name, "output": visit.output.to_string(), "outputDetails": not_truncated()}),
+                self.journal.last_id(),
+            );
+        }
+        self.journal.step(
+            step,
+            &state.name,
+            json!({"done": true, "next": visit.next, "output": visit.output, "assigned": visit.assigned}),
+        );
+        Ok(visit)
+    }
+
+    /// Wait: until a time, durably (a resumed Wait keeps its end).
+    async fn wait_state(
+        &self,
+        wait: &asl::Wait,
+        state: &State,
+        step: &str,
+        raw: &Value,
+        variables: &Map<String, Value>,
+        context: &Value,
+    ) -> Result<Visit, StatesError> {
+        let jsonata = state.query_language == QueryLanguage::Jsonata;
+        let (effective, until) = with_env(raw, context, variables, |env| {
+            let effective = if jsonata {
+                raw.clone()
+            } else {
+                asl::io::apply_input_path(state.input_path.as_ref(), env)?
+            };
+            if let Some(until) = self.replay.get(step).and_then(|r| r["until"].as_i64()) {
+                return Ok((effective, until));
+            }
+            let env = env.with_input(&effective);
+            let until = match wait {
+                asl::Wait::Seconds(seconds) => now_us().saturating_add(
+                    (resolve_u64(seconds, &env, "Seconds")? as i64).saturating_mul(1_000_000),
+                ),
+                asl::Wait::Timestamp(stamp) => {
+                    let text = resolve_string(stamp, &env, "Timestamp")?;
+                    DateTime::parse_from_rfc3339(&text)
+                        .map_err(|_| {
+                            StatesError::runtime(format!(
+                                "Wait Timestamp {text} is not an RFC 3339 timestamp"
+                            ))
+                        })?
+                        .with_timezone(&Utc)
+                        .timestamp_micros()
+                }
+            };
+            self.journal
+                .step(step, &state.name, json!({"until": until}));
+            Ok::<_, StatesError>((effective, until))
+        })?;
+        sleep_until(until).await;
+        with_env(raw, context, variables, |env| {
+            finish_without_result(state, raw, &effective, env)
+        })
+    }
+
+    /// Pass, Choice, Succeed and Fail: no waiting.
+    fn simple(
+        &self,
+        state: &State,
+        raw: &Value,
+        variables: &Map<String, Value>,
+        context: &Value,
+    ) -> Result<Visit, StatesError> {
+        with_env(raw, context, variables, |env| {
+            self.simple_in(state, raw, env)
+        })
+    }
+
+    fn simple_in(&self, state: &State, raw: &Value, env: &Env<'_>) -> Result<Visit, StatesError> {
+        let env = *env;
+        let jsonata = state.query_language == QueryLanguage::Jsonata;
+        match &state.kind {
+            StateKind::Pass(pass) => {
+                let result = if jsonata {
+                    raw.clone()
+                } else {
+                    let effective = asl::io::apply_input_path(state.input_path.as_ref(), &env)?;
+                    match &pass.result {
+                        Some(result) => result.clone(),
+                        None => asl::io::apply_parameters(
+                            state.parameters.as_ref(),
+                            &env.with_input(&effective),
+                        )?,
+                    }
+                };
+                finish(state, raw, Some(result), &env)
+            }
+            StateKind::Choice(choice) => {
+                let effective = if jsonata {
+                    raw.clone()
+                } else {
+                    asl::io::apply_input_path(state.input_path.as_ref(), &env)?
+                };
+                let chosen = asl::choose(choice, &env.with_input(&effective))?;
+                let next = chosen.next().to_string();
+                let (rule_assign, rule_output) = match chosen {
+                    asl::Chosen::Rule(rule) => (rule.assign.as_ref(), rule.output.as_ref()),
+                    asl::Chosen::Default(_) => (None, None),
+                };
+                let output = if jsonata {
+                    asl::io::jsonata_output(rule_output.or(state.output.as_ref()), &env)?
+                } else {
+                    asl::io::apply_output_path(state.output_path.as_ref(), &effective, &env)?
+                };
+                let mut assigned = Map::new();
+                for template in [state.assign.as_ref(), rule_assign].into_iter().flatten() {
+                    assigned.extend(asl::io::assign(template, &env)?);
+                }
+                Ok(Visit {
+                    next: Some(next),
+                    output,
+                    assigned,
+                })
+            }
+            StateKind::Succeed => {
+                let effective = if jsonata {
+                    raw.clone()
+                } else {
+                    asl::io::apply_input_path(state.input_path.as_ref(), &env)?
+                };
+                let mut visit = finish_without_result(state, raw, &effective, &env)?;
+                visit.next = None;
+                Ok(visit)
+            }
+            StateKind::Fail(fail) => {
+                let error = match &fail.error {
+                    Some(d) => resolve_string(d, &env, "Error")?,
+                    None => "States.Fail".to_string(),
+                };
+                let cause = match &fail.cause {
+                    Some(d) => resolve_string(d, &env, "Cause")?,
+                    None => String::new(),
+                };
+                self.journal.event(
+                    "FailStateExited",
+                    "stateExitedEventDetails",
+                    json!({"name": state.name, "output": raw.to_string(), "outputDetails": not_truncated()}),
+                    self.journal.last_id(),
+                );
+                Err(StatesError::new(error, cause))
+            }
+            _ => Err(StatesError::runtime("not a simple state")),
+        }
+    }
+
+    /// Task, Parallel and Map: their work, retried and caught as the state says.
+    async fn with_retry_and_catch(
+        self: &Arc<Self>,
+        scope: &Scope<'_>,
+        state: &State,
+        step: &str,
+        raw: &Value,
+        variables: &Map<String, Value>,
+        entered: i64,
+    ) -> Result<Visit, StatesError> {
+        let recorded = self.replay.get(step);
+        let mut counts: Vec<u64> = recorded
+            .and_then(|r| serde_json::from_value(r["retries"].clone()).ok())
+            .unwrap_or_else(|| vec![0; state.retry.len()]);
+        counts.resize(state.retry.len(), 0);
+        if let Some(at) = recorded.and_then(|r| r["retry_at"].as_i64()) {
+            sleep_until(at).await;
+        }
+        let mut resumed_token = recorded
+            .and_then(|r| r["token"].as_str())
+            .map(str::to_string);
+        // A task that finished before the crash: its result, not a second run.
+        let mut finished =
+            recorded
+                .filter(|r| r["finished"] == true)
+                .map(|r| match r["error"].as_str() {
+                    Some(error) => Err(StatesError::new(
+                        error,
+                        r["cause"].as_str().unwrap_or_default(),
+                    )),
+                    None => Ok(r["result"].clone()),
+                });
+        loop {
+            let retry_count: u64 = counts.iter().sum();
+            let context = self.context(&state.name, entered, retry_count, scope);
+            let attempt = self
+                .attempt(
+                    state,
+                    step,
+                    raw,
+                    variables,
+                    &context,
+                    Prior {
+                        token: resumed_token.take(),
+                        finished: finished.take(),
+                        retries: &counts,
+                    },
+                )
+                .await;
+            let error = match attempt {
+                Ok(visit) => return Ok(visit),
+                Err(error) => error,
+            };
+            if let Some((i, retrier)) = state.retrier_for(&error.error)
+                && counts[i] < retrier.max_attempts
+            {
+                let delay = retrier.delay(counts[i] as u32, fastrand::f64());
+                counts[i] += 1;
+                let at = now_us().saturating_add(delay.as_micros() as i64);
+                self.journal.step(
+                    step,
+                    &state.name,
+                    json!({"retries": counts, "retry_at": at}),
+                );
+                sleep_until(at).await;
+                continue;
+            }
+            let Some(catcher) = state.catcher_for(&error.error) else {
+                return Err(error);
+            };
+            let error_output = error.to_json();
+            let caught = with_env(raw, &context, variables, |env| {
+                let mut env = *env;
+                env.error_output = Some(&error_output);
+                catch(state, catcher, raw, &error_output, &env)
+            })?;
+            return Ok(caught);
+        }
+    }
+}
+
+/// The visit a Catcher makes of an error.
+fn catch(
+    state: &State,
+    catcher: &asl::Catcher,
+    raw: &Value,
+    error_output: &Value,
+    env: &Env<'_>,
+) -> Result<Visit, StatesError> {
+    {
+        {
+            let env = *env;
+            let (output, assigned) = if state.query_language == QueryLanguage::Jsonata {
+                let output = match &catcher.output {
+                    Some(t) => t.evaluate(&env)?,
+                    None => error_output.clone(),
+                };
+                let assigned = match &catcher.assign {
+                    Some(t) => asl::io::assign(t, &env)?,
+                    None => Map::new(),
+                };
+                (output, assigned)
+            } else {
+                let output = asl::io::apply_result_path(
+                    catcher.result_path.as_ref(),
+                    raw,
+                    error_output.clone(),
+                )?;
+                let assigned = match &catcher.assign {
+                    Some(t) => asl::io::assign(t, &env.with_input(error_output))?,
+                    None => Map::new(),
+                };
+                (output, assigned)
+            };
+            Ok(Visit {
+                next: Some(catcher.next.clone()),
+                output,
+                assigned,
+            })
+        }
+    }
+}
+
+impl Run {
+    /// One attempt of a Task, Parallel or Map.
+    #[allow(clippy::too_many_arguments)]
+    async fn attempt(
+        self: &Arc<Self>,
+        state: &State,
+        step: &str,
+        raw: &Value,
+        variables: &Map<String, Value>,
+        context: &Value,
+        prior: Prior<'_>,
+    ) -> Result<Visit, StatesError> {
+        let resumed_token = prior.token.clone();
+        let jsonata = state.query_language == QueryLanguage::Jsonata;
+        match &state.kind {
+            StateKind::Task(task) => {
+                let asl::Resource::Uri(resource) = &task.resource else {
+                    return Err(StatesError::runtime(
+                        "the Task's Resource is a template placeholder; substitute it first",
+                    ));
+                };
+                let (target, pattern) = resources::parse(resource)?;
+                let token = match (&resumed_token, pattern) {
+                    (Some(token), _) => Some(token.clone()),
+                    (None, Pattern::WaitForTaskToken) => Some(task_token(&self.arn, step)),
+                    _ => None,
+                };
+                let mut context = context.clone();
+                if let Some(token) = &token {
+                    context["Task"] = json!({ "Token": token });
+                }
+                let (input, timeout, heartbeat) = with_env(raw, &context, variables, |env| {
+                    let input = task_input(state, raw, env)?;
+                    let timeout = match &task.timeout_seconds {
+                        Some(d) => Some(resolve_u64(d, env, "TimeoutSeconds")?),
+                        None => None,
+                    };
+                    let heartbeat = match &task.heartbeat_seconds {
+                        Some(d) => Some(resolve_u64(d, env, "HeartbeatSeconds")?),
+                        None => None,
+                    };
+                    Ok::<_, StatesError>((input, timeout, heartbeat))
+                })?;
+                let result = match prior.finished {
+                    Some(result) => result?,
+                    None => {
+                        self.run_task(
+                            state,
+                            step,
+                            resource,
+                            &target,
+                            pattern,
+                            input,
+                            token,
+                            resumed_token.is_some(),
+                            timeout,
+                            heartbeat,
+                            prior.retries,
+                        )
+                        .await?
+                    }
+                };
+                with_env(raw, &context, variables, |env| {
+                    finish(state, raw, Some(result), env)
+                })
+            }
+            StateKind::Parallel(parallel) => {
+                let input = with_env(raw, context, variables, |env| task_input(state, raw, env))?;
+                let prev = self.journal.last_id();
+                self.journal
+                    .event("ParallelStateStarted", "", Value::Null, prev);
+                let branches = parallel.branches.iter().enumerate().map(|(i, branch)| {
+                    let scope = Scope {
+                        prefix: format!("{step}/b{i}/"),
+                        states: &branch.states,
+                        start_at: &branch.start_at,
+                        map_item: None,
+                    };
+                    self.run_scope(scope, input.clone(), variables.clone())
+                });
+                match futures::future::try_join_all(branches).await {
+                    Ok(results) => {
+                        self.journal.event(
+                            "ParallelStateSucceeded",
+                            "",
+                            Value::Null,
+                            self.journal.last_id(),
+                        );
+                        with_env(raw, context, variables, |env| {
+                            finish(state, raw, Some(Value::Array(results)), env)
+                        })
+                    }
+                    Err(error) => {
+                        self.journal.event(
+                            "ParallelStateFailed",
+                            "",
+                            Value::Null,
+                            self.journal.last_id(),
+                        );
+                        Err(error)
+                    }
+                }
+            }
+            StateKind::Map(map) => {
+                let effective = if jsonata {
+                    raw.clone()
+                } else {
+                    with_env(raw, context, variables, |env| {
+                        asl::io::apply_input_path(state.input_path.as_ref(), env)
+                    })?
+                };
+                let items = self.map_items(map, &effective, context, variables).await?;
+                let results = self
+                    .run_map(state, map, step, &items, &effective, variables, context)
+                    .await?;
+                with_env(raw, context, variables, |env| {
+                    finish(state, raw, Some(Value::Array(results)), env)
+                })
+            }
+            _ => Err(StatesError::runtime("not a task-like state")),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn run_task(
+        &self,
+        state: &State,
+        step: &str,
+        resource: &str,
+        target: &Target,
+        pattern: Pattern,
+        input: Value,
+        token: Option<String>,
+        resumed: bool,
+        timeout: Option<u64>,
+        heartbeat: Option<u64>,
+        retries: &[u64],
+    ) -> Result<Value, StatesError> {
+        let (resource_type, resource_name) = resources::event_names(resource);
+        let lambda = matches!(target, Target::Function(_));
+        let scheduled =
+            |kind: &str| format!("{}{kind}", if lambda { "LambdaFunction" } else { "Task" });
+        if !resumed {
+            let details = if lambda {
+                json!({"resource": resource, "input": input.to_string(), "inputDetails": not_truncated(), "timeoutInSeconds": timeout})
+            } else {
+                json!({"resourceType": resource_type, "resource": resource_name, "region": region_of(&self.arn), "parameters": input.to_string(), "timeoutInSeconds": timeout, "heartbeatInSeconds": heartbeat})
+            };
+            let key = if lambda {
+                "lambdaFunctionScheduledEventDetails"
+            } else {
+                "taskScheduledEventDetails"
+            };
+            self.journal.event(
+                &scheduled("Scheduled"),
+                key,
+                details,
+                self.journal.last_id(),
+            );
+            self.journal.step(
+                step,
+                &state.name,
+                json!({"scheduled": true, "token": token}),
+            );
+            // Nothing outside weir is touched before the schedule is durable.
+            self.journal.sync().await.map_err(StatesError::runtime)?;
+            let started = if lambda {
+                json!({})
+            } else {
+                json!({"resourceType": resource_type, "resource": resource_name})
+            };
+            self.journal.event(
+                &scheduled("Started"),
+                if lambda {
+                    ""
+                } else {
+                    "taskStartedEventDetails"
+                },
+                started,
+                self.journal.last_id(),
+            );
+        }
+        let services = Arc::clone(&self.services);
+        let work = async {
+            if pattern == Pattern::WaitForTaskToken {
+                let token = token.clone().unwrap_or_default();
+                if !resumed {
+                    services
+                        .call(self, target, pattern, input.clone(), Some(&token))
+                        .await?;
+                    self.journal.event(
+                        "TaskSubmitted",
+                        "taskSubmittedEventDetails",
+                        json!({"resourceType": resource_type, "resource": resource_name}),
+                        self.journal.last_id(),
+                    );
+                }
+                services
+                    .await_token(&token, heartbeat.map(Duration::from_secs))
+                    .await
+            } else {
+                services
+                    .call(self, target, pattern, input.clone(), None)
+                    .await
+            }
+        };
+        let result = match timeout {
+            Some(seconds) => match tokio::time::timeout(Duration::from_secs(seconds), work).await {
+                Ok(result) => result,
+                Err(_) => Err(StatesError::new(
+                    names::TIMEOUT,
+                    format!("The task ran longer than its TimeoutSeconds ({seconds} s)"),
+                )),
+            },
+            None => work.await,
+        };
+        match &result {
+            Ok(output) => {
+                let (kind, key, details) = if lambda {
+                    (
+                        "LambdaFunctionSucceeded",
+                        "lambdaFunctionSucceededEventDetails",
+                        json!({"output": output.to_string(), "outputDetails": not_truncated()}),
+                    )
+                } else {
+                    (
+                        "TaskSucceeded",
+                        "taskSucceededEventDetails",
+                        json!({"resourceType": resource_type, "resource": resource_name, "output": output.to_string(), "outputDetails": not_truncated()}),
+                    )
+                };
+                self.journal
+                    .event(kind, key, details, self.journal.last_id());
+            }
+            Err(error) => {
+                let timed_out =
+                    error.error == names::TIMEOUT || error.error == names::HEARTBEAT_TIMEOUT;
+                let (kind, key) = match (lambda, timed_out) {
+                    (true, true) => (
+                        "LambdaFunctionTimedOut",
+                        "lambdaFunctionTimedOutEventDetails",
+                    ),
+                    (true, false) => ("LambdaFunctionFailed", "lambdaFunctionFailedEventDetails"),
+                    (false, true) => ("TaskTimedOut", "taskTimedOutEventDetails"),
+                    (false, false) => ("TaskFailed", "taskFailedEventDetails"),
+                };
+                let mut details = json!({"error": error.error, "cause": error.cause});
+                if !lambda {
+                    details["resourceType"] = json!(resource_type);
+                    details["resource"] = json!(resource_name);
+                }
+                self.journal
+                    .event(kind, key, details, self.journal.last_id());
+            }
+        }
+        let record = match &result {
+            Ok(output) => json!({"finished": true, "result": output, "retries": retries}),
+            Err(e) => {
+                json!({"finished": true, "error": e.error, "cause": e.cause, "retries": retries})
+            }
+        };
+        self.journal.step(step, &state.name, record);
+        // A finished task is recorded before anything else happens, so it never runs twice.
+        self.journal.sync().await.map_err(StatesError::runtime)?;
+        result
+    }
+
+    async fn map_items(
+        &self,
+        map: &asl::Map,
+        effective: &Value,
+        context: &Value,
+        variables: &Map<String, Value>,
+    ) -> Result<Vec<Value>, StatesError> {
+        let items = if let Some(reader) = &map.item_reader {
+            self.services.read_items(reader, effective).await?
+        } else {
+            let value = match &map.items {
+                Some(t) => with_env(effective, context, variables, |env| t.evaluate(env))?,
+                None => effective.clone(),
+            };
+            match value {
+                Value::Array(items) => items,
+                other => {
+                    return Err(StatesError::runtime(format!(
+                        "the Map's items must be an array, not {other}"
+                    )));
+                }
+            }
+        };
+        let Some(batcher) = &map.item_batcher else {
+            return Ok(items);
+        };
+        let per_batch = batcher["MaxItemsPerBatch"]
+            .as_u64()
+            .unwrap_or(u64::MAX)
+            .max(1) as usize;
+        let batch_input = batcher.get("BatchInput").cloned();
+        Ok(items
+            .chunks(per_batch.min(items.len().max(1)))
+            .map(|chunk| {
+                let mut batch = json!({ "Items": chunk });
+                if let Some(input) = &batch_input {
+                    batch["BatchInput"] = input.clone();
+                }
+                batch
+            })
+            .collect())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn run_map(
+        self: &Arc<Self>,
+        state: &State,
+        map: &asl::Map,
+        step: &str,
+        items: &[Value],
+        effective: &Value,
+        variables: &Map<String, Value>,
+        context: &Value,
+    ) -> Result<Vec<Value>, StatesError> {
+        let jsonata = state.query_language == QueryLanguage::Jsonata;
+        let (limit, tolerated_count, tolerated_percentage, inputs) =
+            with_env(effective, context, variables, |env| {
+                let limit = match &map.max_concurrency {
+                    Some(d) => resolve_u64(d, env, "MaxConcurrency")?,
+                    None => 0,
+                };
+                let tolerated_count = match &map.tolerated_failure_count {
+                    Some(d) => Some(resolve_u64(d, env, "ToleratedFailureCount")?),
+                    None => None,
+                };
+                let tolerated_percentage = match &map.tolerated_failure_percentage {
+                    Some(Dynamic::Fixed(p)) => Some(*p),
+                    Some(Dynamic::Computed(t)) => t.evaluate(env)?.as_f64(),
+                    None => None,
+                };
+                let mut inputs = Vec::with_capacity(items.len());
+                for (index, item) in items.iter().enumerate() {
+                    let mut context = context.clone();
+                    context["Map"] = json!({"Item": {"Index": index, "Value": item}});
+                    let env = asl::Env {
+                        context: &context,
+                        ..*env
+                    };
+                    let input = match &map.item_selector {
+                        Some(t) if jsonata => t.evaluate(&env)?,
+                        Some(t) => t.evaluate(&env.with_input(effective))?,
+                        None => item.clone(),
+                    };
+                    inputs.push((index, input, json!({"Index": index, "Value": item})));
+                }
+                Ok::<_, StatesError>((limit, tolerated_count, tolerated_percentage, inputs))
+            })?;
+        let tolerant = tolerated_count.is_some() || tolerated_percentage.is_some();
+        self.journal.event(
+            "MapStateStarted",
+            "mapStateStartedEventDetails",
+            json!({"length": items.len()}),
+            self.journal.last_id(),
+        );
+        let processor = &map.processor;
+        let name = state.name.clone();
+        let iterations = inputs.into_iter().map(|(index, input, item)| {
+            let name = name.clone();
+            async move {
+                self.journal.event(
+                    "MapIterationStarted",
+                    "mapIterationStartedEventDetails",
+                    json!({"name": name, "index": index}),
+                    self.journal.last_id(),
+                );
+                let scope = Scope {
+                    prefix: format!("{step}/i{index}/"),
+                    states: &processor.states,
+                    start_at: &processor.start_at,
+                    map_item: Some(item),
+                };
+                let result = self.run_scope(scope, input, variables.clone()).await;
+                let kind = if result.is_ok() {
+                    "MapIterationSucceeded"
+                } else {
+                    "MapIterationFailed"
+                };
+                self.journal.event(
+                    kind,
+                    "mapIterationSucceededEventDetails",
+                    json!({"name": name, "index": index}),
+                    self.journal.last_id(),
+                );
+                (index, result)
+            }
+        });
+        let width = if limit == 0 { 1_000 } else { limit as usize };
+        let mut stream = futures::stream::iter(iterations).buffer_unordered(width);
+        let mut results = vec![Value::Null; items.len()];
+        let mut failures = 0u64;
+        while let Some((index, result)) = stream.next().await {
+            match result {
+                Ok(output) => results[index] = output,
+                Err(error) if tolerant => {
+                    failures += 1;
+                    results[index] = error.to_json();
+                    let over_count = tolerated_count.is_some_and(|n| failures > n);
+                    let over_share = tolerated_percentage
+                        .is_some_and(|p| failures as f64 * 100.0 / items.len().max(1) as f64 > p);
+                    if over_count || over_share {
+                        self.map_failed();
+                        return Err(StatesError::new(
+                            names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                            format!("{failures} of {} iterations failed", items.len()),
+                        ));
+                    }
+                }
+                Err(error) => {
+                    self.map_failed();
+                    return Err(error);
+                }
+            }
+        }
+        self.journal
+            .event("MapStateSucceeded", "", Value::Null, self.journal.last_id());
+        Ok(results)
+    }
+
+    fn map_failed(&self) {
+        self.journal
+            .event("MapStateFailed", "", Value::Null, self.journal.last_id());
+    }
+}
+
+/// What is known of a task-like state's earlier attempts when it resumes.
+struct Prior<'a> {
+    /// The task token handed out before the crash.
+    token: Option<String>,
+    /// How the task ended, when it ended before the crash.
+    finished: Option<Result<Value, StatesError>>,
+    retries: &'a [u64],
+}
+
+/// A finished visit as its record says.
+fn replayed(done: &Value) -> Result<Visit, StatesError> {
+    if let Some(error) = done["error"].as_str() {
+        return Err(StatesError::new(
+            error,
+            done["cause"].as_str().unwrap_or_default(),
+        ));
+    }
+    Ok(Visit {
+        next: done["next"].as_str().map(str::to_string),
+        output: done["output"].clone(),
+        assigned: done["assigned"].as_object().cloned().unwrap_or_default(),
+    })
+}
+
+/// Calls `f` with an environment binding `input`, `context` and `variables`, fresh randomness and
+/// the current time. (An [`Env`] is not `Send`, so none is kept across an await.)
+fn with_env<T>(
+    input: &Value,
+    context: &Value,
+    variables: &Map<String, Value>,
+    f: impl FnOnce(&Env<'_>) -> T,
+) -> T {
+    let entropy = Entropy::new(fastrand::u64(..));
+    let mut env = Env::new(input, context, variables, &entropy);
+    env.now = Some(Utc::now());
+    f(&env)
+}
+
+/// The task's input: InputPath then Parameters (JSONPath), or Arguments (JSONata).
+fn task_input(state: &State, raw: &Value, env: &Env<'_>) -> Result<Value, StatesError> {
+    if state.query_language == QueryLanguage::Jsonata {
+        return match &state.parameters {
+            Some(t) => t.evaluate(env),
+            None => Ok(raw.clone()),
+        };
+    }
+    let effective = asl::io::apply_input_path(state.input_path.as_ref(), env)?;
+    asl::io::apply_parameters(state.parameters.as_ref(), &env.with_input(&effective))
+}
+
+/// Output processing of a state with a result (Pass, Task, Parallel, Map) and its Assign.
+fn finish(
+    state: &State,
+    raw: &Value,
+    result: Option<Value>,
+    env: &Env<'_>,
+) -> Result<Visit, StatesError> {
+    let next = match &state.transition {
+        Transition::Next(next) => Some(next.clone()),
+        _ => None,
+    };
+    let result = result.unwrap_or(Value::Null);
+    if state.query_language == QueryLanguage::Jsonata {
+        let mut env = env.with_input(raw);
+        env.result = Some(&result);
+        let output = asl::io::jsonata_output(state.output.as_ref(), &env)?;
+        let assigned = match &state.assign {
+            Some(t) => asl::io::assign(t, &env)?,
+            None => Map::new(),
+        };
+        return Ok(Visit {
+            next,
+            output,
+            assigned,
+        });
+    }
+    let selected = if matches!(state.kind, StateKind::Pass(_)) {
+        result
+    } else {
+        asl::io::apply_result_selector(state.result_selector.as_ref(), &result, env)?
+    };
+    let assigned = match &state.assign {
+        Some(t) => asl::io::assign(t, &env.with_input(&selected))?,
+        None => Map::new(),
+    };
+    let combined = asl::io::apply_result_path(state.result_path.as_ref(), raw, selected)?;
+    let output = asl::io::apply_output_path(state.output_path.as_ref(), &combined, env)?;
+    Ok(Visit {
+        next,
+        output,
+        assigned,
+    })
+}
+
+/// Output processing of Wait and Succeed: OutputPath over the effective input.
+fn finish_without_result(
+    state: &State,
+    raw: &Value,
+    effective: &Value,
+    env: &Env<'_>,
+) -> Result<Visit, StatesError> {
+    let next = match &state.transition {
+        Transition::Next(next) => Some(next.clone()),
+        _ => None,
+    };
+    let (output, assigned) = if state.query_language == QueryLanguage::Jsonata {
+        let env = env.with_input(raw);
+        let output = asl::io::jsonata_output(state.output.as_ref(), &env)?;
+        let assigned = match &state.assign {
+            Some(t) => asl::io::assign(t, &env)?,
+            None => Map::new(),
+        };
+        (output, assigned)
+    } else {
+        let assigned = match &state.assign {
+            Some(t) => asl::io::assign(t, &env.with_input(effective))?,
+            None => Map::new(),
+        };
+        (
+            asl::io::apply_output_path(state.output_path.as_ref(), effective, env)?,
+            assigned,
+        )
+    };
+    Ok(Visit {
+        next,
+        output,
+        assigned,
+    })
+}
+
+fn resolve_u64(value: &Dynamic<u64>, env: &Env<'_>, field: &str) -> Result<u64, StatesError> {
+    match value {
+        Dynamic::Fixed(n) => Ok(*n),
+        Dynamic::Computed(t) => {
+            let v = t.evaluate(env)?;
+            v.as_u64()
+                .or_else(|| v.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
+                .ok_or_else(|| {
+                    StatesError::runtime(format!("{field} must be a non-negative number, got {v}"))
+                })
+        }
+    }
+}
+
+fn resolve_string(
+    value: &Dynamic<String>,
+    env: &Env<'_>,
+    field: &str,
+) -> Result<String, StatesError> {
+    match value {
+        Dynamic::Fixed(s) => Ok(s.clone()),
+        Dynamic::Computed(t) => match t.evaluate(env)? {
+            Value::String(s) => Ok(s),
+            other => Err(StatesError::runtime(format!(
+                "{field} must be a string, got {other}"
+            ))),
+        },
+    }
+}
+
+async fn sleep_until(at_us: i64) {
+    let left = at_us - now_us();
+    if left > 0 {
+        tokio::time::sleep(Duration::from_micros(left as u64)).await;
+    }
+}
+
+fn iso(us: i64) -> String {
+    from_us(us).to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// The region in an ARN (`arn:aws:states:REGION:…`).
+fn region_of(arn: &str) -> String {
+    arn.split(':').nth(3).unwrap_or_default().to_string()
+}
+
+/// A task token: names the execution and the step, so a token survives restarts, plus random
+/// bits so that tokens cannot be guessed from an execution's name.
+pub(crate) fn task_token(execution_arn: &str, step: &str) -> String {
+    use std::fmt::Write;
+    let mut token = String::new();
+    for byte in format!("{execution_arn}|{step}").bytes() {
+        let _ = write!(token, "{byte:02x}");
+    }
+    let _ = write!(token, ".{:016x}", fastrand::u64(..));
+    token
+}

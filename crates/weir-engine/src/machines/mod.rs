@@ -1,0 +1,858 @@
+//! State machines: definitions (from `machines/*.asl.json|yaml` and the API), executions run by
+//! the interpreter, their histories, and task tokens. [`Machines`] is what the server's Step
+//! Functions API and the CLI call; it knows nothing of HTTP.
+//!
+//! Standard executions are durable (every transition in the store, resumed after a restart by
+//! replay, see `interpreter.rs`); express ones run in memory.
+
+mod history;
+mod interpreter;
+mod resources;
+mod services;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::sync::{broadcast, mpsc, watch};
+use weir_model::Problem;
+use weir_model::asl::{self, StatesError};
+use weir_store::{Committer, ExecutionRecord, MachineRecord, Mutation, Store};
+
+use history::Journal;
+pub use history::event_json;
+use interpreter::Run;
+pub use services::FunctionInvoker;
+
+use crate::Engine;
+use crate::actions::Registry;
+use crate::time::now_us;
+
+/// Why a request about machines or executions was refused, in Step Functions' error names.
+#[derive(Debug, thiserror::Error)]
+pub enum MachineError {
+    #[error("{0}")]
+    StateMachineDoesNotExist(String),
+    #[error("{0}")]
+    StateMachineAlreadyExists(String),
+    #[error("{0}")]
+    ExecutionDoesNotExist(String),
+    #[error("{0}")]
+    ExecutionAlreadyExists(String),
+    #[error("{0}")]
+    InvalidDefinition(String),
+    #[error("{0}")]
+    InvalidName(String),
+    #[error("{0}")]
+    InvalidArn(String),
+    #[error("{0}")]
+    InvalidExecutionInput(String),
+    #[error("{0}")]
+    InvalidOutput(String),
+    #[error("{0}")]
+    TaskDoesNotExist(String),
+    #[error("{0}")]
+    InvalidToken(String),
+    #[error("{0}")]
+    Validation(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl MachineError {
+    /// The error's name in AWS's error shape (`__type`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            MachineError::StateMachineDoesNotExist(_) => "StateMachineDoesNotExist",
+            MachineError::StateMachineAlreadyExists(_) => "StateMachineAlreadyExists",
+            MachineError::ExecutionDoesNotExist(_) => "ExecutionDoesNotExist",
+            MachineError::ExecutionAlreadyExists(_) => "ExecutionAlreadyExists",
+            MachineError::InvalidDefinition(_) => "InvalidDefinition",
+            MachineError::InvalidName(_) => "InvalidName",
+            MachineError::InvalidArn(_) => "InvalidArn",
+            MachineError::InvalidExecutionInput(_) => "InvalidExecutionInput",
+            MachineError::InvalidOutput(_) => "InvalidOutput",
+            MachineError::TaskDoesNotExist(_) => "TaskDoesNotExist",
+            MachineError::InvalidToken(_) => "InvalidToken",
+            MachineError::Validation(_) => "ValidationException",
+            MachineError::Internal(_) => "InternalServerError",
+        }
+    }
+}
+
+impl From<weir_store::StoreError> for MachineError {
+    fn from(e: weir_store::StoreError) -> Self {
+        MachineError::Internal(e.to_string())
+    }
+}
+
+pub type Result<T, E = MachineError> = std::result::Result<T, E>;
+
+/// What the service is started with.
+pub struct MachinesOptions {
+    pub store: Arc<dyn Store>,
+    pub project_dir: PathBuf,
+    pub data_dir: PathBuf,
+    pub region: String,
+    pub account_id: String,
+    /// Runs pipelines for `arn:weir:states:::pipeline:run`.
+    pub engine: Option<Engine>,
+    pub functions: Option<Arc<dyn FunctionInvoker>>,
+    /// weir's actions, for `arn:weir:states:::action:KIND`.
+    pub actions: Registry,
+}
+
+/// A request to create a state machine.
+#[derive(Debug, Clone, Default)]
+pub struct NewMachine {
+    pub name: String,
+    pub definition: String,
+    pub role_arn: String,
+    /// `STANDARD` (default) or `EXPRESS`.
+    pub machine_type: Option<String>,
+    /// Arguments kept as given (loggingConfiguration, tracingConfiguration, tags, …).
+    pub settings: serde_json::Map<String, Value>,
+}
+
+/// A request to start an execution.
+#[derive(Debug, Clone, Default)]
+pub struct NewExecution {
+    pub machine_arn: String,
+    pub name: Option<String>,
+    /// JSON text; `{}` when absent.
+    pub input: Option<String>,
+}
+
+/// A running service. Cloning shares it.
+#[derive(Clone)]
+pub struct Machines {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    committer: Committer,
+    region: String,
+    account_id: String,
+    project_dir: PathBuf,
+    data_dir: PathBuf,
+    engine: Option<Engine>,
+    functions: Option<Arc<dyn FunctionInvoker>>,
+    actions: Registry,
+    /// Stop signals of the executions running in this process.
+    running: Mutex<HashMap<String, watch::Sender<Option<StatesError>>>>,
+    /// Task tokens waited on, and where their answer goes.
+    tokens: Mutex<HashMap<String, TokenWaiter>>,
+    finished: broadcast::Sender<ExecutionRecord>,
+    problems: Mutex<Vec<Problem>>,
+}
+
+struct TokenWaiter {
+    answer: mpsc::UnboundedSender<TokenMessage>,
+}
+
+enum TokenMessage {
+    Done(std::result::Result<Value, StatesError>),
+    Heartbeat,
+}
+
+/// Longest name Step Functions accepts for machines and executions.
+const MAX_NAME: usize = 80;
+
+impl Machines {
+    /// Starts the service: loads the project's machine files and resumes the executions the
+    /// store says are running.
+    pub async fn start(options: MachinesOptions) -> Result<Machines> {
+        let (finished, _) = broadcast::channel(1024);
+        let machines = Machines {
+            inner: Arc::new(Inner {
+                committer: Committer::start(options.store.clone()),
+                store: options.store,
+                region: options.region,
+                account_id: options.account_id,
+                project_dir: options.project_dir,
+                data_dir: options.data_dir,
+                engine: options.engine,
+                functions: options.functions,
+                actions: options.actions,
+                running: Mutex::new(HashMap::new()),
+                tokens: Mutex::new(HashMap::new()),
+                finished,
+                problems: Mutex::new(Vec::new()),
+            }),
+        };
+        machines.load_files().await?;
+        machines.recover().await?;
+        Ok(machines)
+    }
+
+    pub fn region(&self) -> &str {
+        &self.inner.region
+    }
+
+    /// Problems of the project's machine files at the last load.
+    pub fn problems(&self) -> Vec<Problem> {
+        self.inner
+            .problems
+            .lock()
+            .map(|p| p.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn machine_arn(&self, name: &str) -> String {
+        format!(
+            "arn:aws:states:{}:{}:stateMachine:{name}",
+            self.inner.region, self.inner.account_id
+        )
+    }
+
+    /// A machine ARN from an ARN or a bare name (the CLI's convenience).
+    pub fn resolve_machine(&self, name_or_arn: &str) -> String {
+        if name_or_arn.starts_with("arn:") {
+            name_or_arn.to_string()
+        } else {
+            self.machine_arn(name_or_arn)
+        }
+    }
+
+    /// Reads `machines/*.asl.json|yaml|yml` into the store (files win over API edits of the
+    /// same name); problems are kept for `problems()` and logged.
+    pub async fn load_files(&self) -> Result<Vec<Problem>> {
+        let dir = self.inner.project_dir.join("machines");
+        let mut problems = Vec::new();
+        let mut entries: Vec<PathBuf> = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+            Err(_) => Vec::new(),
+        };
+        entries.sort();
+        for path in entries {
+            let Some(name) = machine_file_name(&path) else {
+                continue;
+            };
+            let display = crate::project::display(&self.inner.project_dir, &path);
+            let text = match std::fs::read_to_string(&path) {
+                Ok(text) => text,
+                Err(e) => {
+                    problems.push(Problem::new(
+                        &display,
+                        weir_model::problem::Pos::START,
+                        format!("cannot read: {e}"),
+                    ));
+                    continue;
+                }
+            };
+            if let Err(found) = asl::parse_definition(&display, &text) {
+                problems.extend(found);
+                continue;
+            }
+            // YAML definitions are stored as JSON, as Describe returns them.
+            let Some(definition) = asl::definition_as_json(&text) else {
+                continue;
+            };
+            let arn = self.machine_arn(&name);
+            let existing = self.inner.store.machine(&arn).await?;
+            let now = now_us();
+            let record = MachineRecord {
+                arn,
+                name,
+                machine_type: existing
+                    .as_ref()
+                    .map(|m| m.machine_type.clone())
+                    .unwrap_or_else(|| "STANDARD".into()),
+                definition,
+                role_arn: existing
+                    .as_ref()
+                    .map(|m| m.role_arn.clone())
+                    .unwrap_or_else(|| default_role(&self.inner.account_id)),
+                settings: existing
+                    .as_ref()
+                    .map(|m| m.settings.clone())
+                    .unwrap_or_else(|| json!({})),
+                source: display,
+                created_at: existing.as_ref().map(|m| m.created_at).unwrap_or(now),
+                updated_at: now,
+            };
+            if existing
+                .as_ref()
+                .is_some_and(|m| m.definition == record.definition)
+            {
+                continue;
+            }
+            self.commit(vec![Mutation::PutMachine(record)]).await?;
+        }
+        for problem in &problems {
+            tracing::warn!("{problem}");
+        }
+        if let Ok(mut kept) = self.inner.problems.lock() {
+            kept.clone_from(&problems);
+        }
+        Ok(problems)
+    }
+
+    async fn commit(&self, batch: Vec<Mutation>) -> Result<()> {
+        self.inner
+            .committer
+            .submit(batch)
+            .await
+            .map_err(|e| MachineError::Internal(e.to_string()))
+    }
+
+    /// Checks a definition: the problems found, each with the JSON path of its place.
+    pub fn validate(definition: &str) -> Vec<Problem> {
+        match asl::parse_definition("definition", definition) {
+            Ok(_) => Vec::new(),
+            Err(problems) => problems,
+        }
+    }
+
+    pub async fn create(&self, new: NewMachine) -> Result<MachineRecord> {
+        check_name(&new.name)?;
+        parse(&new.definition)?;
+        let machine_type = new.machine_type.unwrap_or_else(|| "STANDARD".into());
+        if machine_type != "STANDARD" && machine_type != "EXPRESS" {
+            return Err(MachineError::Validation(format!(
+                "type must be STANDARD or EXPRESS, not {machine_type}"
+            )));
+        }
+        let arn = self.machine_arn(&new.name);
+        let now = now_us();
+        let record = MachineRecord {
+            arn: arn.clone(),
+            name: new.name.clone(),
+            machine_type,
+            definition: new.definition,
+            role_arn: if new.role_arn.is_empty() {
+                default_role(&self.inner.account_id)
+            } else {
+                new.role_arn
+            },
+            settings: Value::Object(new.settings),
+            source: "api".into(),
+            created_at: now,
+            updated_at: now,
+        };
+        if let Some(existing) = self.inner.store.machine(&arn).await? {
+            // Step Functions: creating the same machine again is idempotent.
+            if existing.definition == record.definition
+                && existing.role_arn == record.role_arn
+                && existing.machine_type == record.machine_type
+            {
+                return Ok(existing);
+            }
+            return Err(MachineError::StateMachineAlreadyExists(format!(
+                "State Machine Already Exists: '{arn}'"
+            )));
+        }
+        self.commit(vec![Mutation::PutMachine(record.clone())])
+            .await?;
+        Ok(record)
+    }
+
+    pub async fn update(
+        &self,
+        arn: &str,
+        definition: Option<String>,
+        role_arn: Option<String>,
+        settings: serde_json::Map<String, Value>,
+    ) -> Result<MachineRecord> {
+        let mut record = self.describe(arn).await?;
+        if let Some(definition) = definition {
+            parse(&definition)?;
+            record.definition = definition;
+        }
+        if let Some(role) = role_arn {
+            record.role_arn = role;
+        }
+        if let Value::Object(kept) = &mut record.settings {
+            kept.extend(settings);
+        }
+        record.updated_at = now_us();
+        self.commit(vec![Mutation::PutMachine(record.clone())])
+            .await?;
+        Ok(record)
+    }
+
+    pub async fn delete(&self, arn: &str) -> Result<()> {
+        check_arn(arn)?;
+        self.commit(vec![Mutation::DeleteMachine {
+            arn: arn.to_string(),
+        }])
+        .await
+    }
+
+    pub async fn describe(&self, arn: &str) -> Result<MachineRecord> {
+        check_arn(arn)?;
+        self.inner.store.machine(arn).await?.ok_or_else(|| {
+            MachineError::StateMachineDoesNotExist(format!("State Machine Does Not Exist: '{arn}'"))
+        })
+    }
+
+    pub async fn list(&self) -> Result<Vec<MachineRecord>> {
+        Ok(self.inner.store.machines().await?)
+    }
+
+    /// Starts a standard execution (durable) or an express one (in memory) and returns at once.
+    pub async fn start_execution(&self, new: NewExecution) -> Result<ExecutionRecord> {
+        let machine = self.describe(&new.machine_arn).await?;
+        let name = match new.name {
+            Some(name) => {
+                check_name(&name)?;
+                name
+            }
+            None => uuid(),
+        };
+        let input = input_text(new.input)?;
+        let express = machine.machine_type == "EXPRESS";
+        let arn = execution_arn(&machine.arn, &name, express);
+        if let Some(existing) = self.inner.store.execution(&arn).await? {
+            // The same name and input while it runs: the same execution (idempotent retries).
+            if existing.input == input && existing.status == "RUNNING" {
+                return Ok(existing);
+            }
+            return Err(MachineError::ExecutionAlreadyExists(format!(
+                "Execution Already Exists: '{arn}'"
+            )));
+        }
+        let definition = Arc::new(parse(&machine.definition)?);
+        let record = ExecutionRecord {
+            arn: arn.clone(),
+            machine_arn: machine.arn.clone(),
+            name: name.clone(),
+            status: "RUNNING".into(),
+            input: input.clone(),
+            output: None,
+            error: None,
+            cause: None,
+            definition: machine.definition.clone(),
+            started_at: now_us(),
+            stopped_at: None,
+        };
+        let committer = (!express).then(|| self.inner.committer.clone());
+        let journal = Journal::new(arn.clone(), committer, 1);
+        journal.put(vec![Mutation::PutExecution(record.clone())]);
+        let input_value: Value = serde_json::from_str(&input)
+            .map_err(|e| MachineError::InvalidExecutionInput(e.to_string()))?;
+        journal.event(
+            "ExecutionStarted",
+            "executionStartedEventDetails",
+            json!({
+                "input": input,
+                "inputDetails": history::not_truncated(),
+                "roleArn": machine.role_arn,
+                "stateMachineArn": machine.arn,
+            }),
+            0,
+        );
+        // Acknowledged only once durable: a crash after this answer resumes the execution.
+        journal.sync().await.map_err(MachineError::Internal)?;
+        let run = Arc::new(Run {
+            arn,
+            name,
+            machine_arn: machine.arn.clone(),
+            machine_name: machine.name.clone(),
+            role_arn: machine.role_arn.clone(),
+            definition,
+            input: input_value,
+            started_at: record.started_at,
+            journal,
+            replay: HashMap::new(),
+            services: Arc::new(services::Services::new(self.clone())),
+        });
+        self.spawn(run, record.clone());
+        Ok(record)
+    }
+
+    /// Runs an express execution to its end and answers how it ended (nothing is stored).
+    pub async fn start_sync_execution(&self, new: NewExecution) -> Result<ExecutionRecord> {
+        let machine = self.describe(&new.machine_arn).await?;
+        if machine.machine_type != "EXPRESS" {
+            return Err(MachineError::Validation(format!(
+                "StartSyncExecution runs EXPRESS state machines; {} is {}",
+                machine.arn, machine.machine_type
+            )));
+        }
+        let name = match new.name {
+            Some(name) => {
+                check_name(&name)?;
+                name
+            }
+            None => uuid(),
+        };
+        let input = input_text(new.input)?;
+        let input_value: Value = serde_json::from_str(&input)
+            .map_err(|e| MachineError::InvalidExecutionInput(e.to_string()))?;
+        let arn = execution_arn(&machine.arn, &name, true);
+        let mut record = ExecutionRecord {
+            arn: arn.clone(),
+            machine_arn: machine.arn.clone(),
+            name: name.clone(),
+            status: "RUNNING".into(),
+            input,
+            output: None,
+            error: None,
+            cause: None,
+            definition: machine.definition.clone(),
+            started_at: now_us(),
+            stopped_at: None,
+        };
+        let run = Arc::new(Run {
+            arn,
+            name,
+            machine_arn: machine.arn.clone(),
+            machine_name: machine.name.clone(),
+            role_arn: machine.role_arn.clone(),
+            definition: Arc::new(parse(&machine.definition)?),
+            input: input_value,
+            started_at: record.started_at,
+            journal: Journal::new(record.arn.clone(), None, 1),
+            replay: HashMap::new(),
+            services: Arc::new(services::Services::new(self.clone())),
+        });
+        let result = run.execute().await;
+        conclude(&mut record, result.map_err(Ended::Failed));
+        Ok(record)
+    }
+
+    /// Starts the task that drives `run` to its end and records how it ended.
+    fn spawn(&self, run: Arc<Run>, mut record: ExecutionRecord) {
+        let (stop, mut stopped) = watch::channel(None::<StatesError>);
+        if let Ok(mut running) = self.inner.running.lock() {
+            running.insert(run.arn.clone(), stop);
+        }
+        let machines = self.clone();
+        tokio::spawn(async move {
+            let outcome = tokio::select! {
+                result = run.execute() => result.map_err(Ended::Failed),
+                reason = async {
+                    loop {
+                        if stopped.changed().await.is_err() {
+                            std::future::pending::<()>().await;
+                        }
+                        if let Some(reason) = stopped.borrow().clone() {
+                            return reason;
+                        }
+                    }
+                } => Err(Ended::Aborted(reason)),
+            };
+            conclude(&mut record, outcome);
+            let (kind, key, details) = match record.status.as_str() {
+                "SUCCEEDED" => (
+                    "ExecutionSucceeded",
+                    "executionSucceededEventDetails",
+                    json!({"output": record.output, "outputDetails": history::not_truncated()}),
+                ),
+                "TIMED_OUT" => (
+                    "ExecutionTimedOut",
+                    "executionTimedOutEventDetails",
+                    json!({"error": record.error, "cause": record.cause}),
+                ),
+                "ABORTED" => (
+                    "ExecutionAborted",
+                    "executionAbortedEventDetails",
+                    json!({"error": record.error, "cause": record.cause}),
+                ),
+                _ => (
+                    "ExecutionFailed",
+                    "executionFailedEventDetails",
+                    json!({"error": record.error, "cause": record.cause}),
+                ),
+            };
+            run.journal.event(kind, key, details, run.journal.last_id());
+            run.journal
+                .put(vec![Mutation::PutExecution(record.clone())]);
+            if let Err(error) = run.journal.sync().await {
+                tracing::error!(execution = %record.arn, %error, "cannot record the end of an execution");
+            }
+            if let Ok(mut running) = machines.inner.running.lock() {
+                running.remove(&record.arn);
+            }
+            let _ = machines.inner.finished.send(record);
+        });
+    }
+
+    /// Resumes every execution the store says is running.
+    async fn recover(&self) -> Result<()> {
+        let running = self
+            .inner
+            .store
+            .executions(None, Some("RUNNING"), u32::MAX)
+            .await?;
+        for record in running {
+            let history = self.inner.store.history(&record.arn).await?;
+            let steps = self.inner.store.steps(&record.arn).await?;
+            let machine = self.inner.store.machine(&record.machine_arn).await?;
+            let definition = match asl::parse_definition("definition", &record.definition) {
+                Ok(definition) => Arc::new(definition),
+                Err(problems) => {
+                    tracing::error!(execution = %record.arn, "cannot resume: {}", problems.first().map(|p| p.to_string()).unwrap_or_default());
+                    continue;
+                }
+            };
+            let next_id = history.last().map(|e| e.id + 1).unwrap_or(1);
+            let input: Value = serde_json::from_str(&record.input).unwrap_or(Value::Null);
+            tracing::info!(execution = %record.arn, steps = steps.len(), "resuming execution");
+            let run = Arc::new(Run {
+                arn: record.arn.clone(),
+                name: record.name.clone(),
+                machine_arn: record.machine_arn.clone(),
+                machine_name: machine.as_ref().map(|m| m.name.clone()).unwrap_or_else(|| {
+                    record
+                        .machine_arn
+                        .rsplit(':')
+                        .next()
+                        .unwrap_or_default()
+                        .to_string()
+                }),
+                role_arn: machine.map(|m| m.role_arn).unwrap_or_default(),
+                definition,
+                input,
+                started_at: record.started_at,
+                journal: Journal::new(
+                    record.arn.clone(),
+                    Some(self.inner.committer.clone()),
+                    next_id,
+                ),
+                replay: steps.into_iter().map(|s| (s.step, s.record)).collect(),
+                services: Arc::new(services::Services::new(self.clone())),
+            });
+            self.spawn(run, record);
+        }
+        Ok(())
+    }
+
+    pub async fn stop(
+        &self,
+        arn: &str,
+        error: Option<String>,
+        cause: Option<String>,
+    ) -> Result<ExecutionRecord> {
+        let record = self.describe_execution(arn).await?;
+        if record.status != "RUNNING" {
+            return Ok(record);
+        }
+        let reason = StatesError::new(error.unwrap_or_default(), cause.unwrap_or_default());
+        let signalled = self
+            .inner
+            .running
+            .lock()
+            .ok()
+            .and_then(|running| running.get(arn).map(|stop| stop.send(Some(reason)).is_ok()))
+            .unwrap_or(false);
+        if !signalled {
+            return Err(MachineError::ExecutionDoesNotExist(format!(
+                "Execution is not running here: '{arn}'"
+            )));
+        }
+        self.wait(arn, Duration::from_secs(30)).await
+    }
+
+    pub async fn describe_execution(&self, arn: &str) -> Result<ExecutionRecord> {
+        check_arn(arn)?;
+        self.inner.store.execution(arn).await?.ok_or_else(|| {
+            MachineError::ExecutionDoesNotExist(format!("Execution Does Not Exist: '{arn}'"))
+        })
+    }
+
+    pub async fn executions(
+        &self,
+        machine_arn: Option<&str>,
+        status: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<ExecutionRecord>> {
+        if let Some(arn) = machine_arn {
+            self.describe(arn).await?;
+        }
+        Ok(self
+            .inner
+            .store
+            .executions(machine_arn, status, limit)
+            .await?)
+    }
+
+    /// The history, as GetExecutionHistory returns its events.
+    pub async fn history(&self, arn: &str) -> Result<Vec<Value>> {
+        self.describe_execution(arn).await?;
+        let events = self.inner.store.history(arn).await?;
+        Ok(events.iter().map(event_json).collect())
+    }
+
+    /// Waits (up to `timeout`) for an execution to end; returns it as it is then.
+    pub async fn wait(&self, arn: &str, timeout: Duration) -> Result<ExecutionRecord> {
+        let mut finished = self.inner.finished.subscribe();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let record = self.describe_execution(arn).await?;
+            if record.status != "RUNNING" {
+                return Ok(record);
+            }
+            loop {
+                match tokio::time::timeout_at(deadline, finished.recv()).await {
+                    Err(_) => return self.describe_execution(arn).await,
+                    Ok(Ok(done)) if done.arn == arn => break,
+                    Ok(Ok(_)) => continue,
+                    Ok(Err(_)) => break,
+                }
+            }
+        }
+    }
+
+    pub fn send_task_success(&self, token: &str, output: &str) -> Result<()> {
+        let value: Value = serde_json::from_str(output)
+            .map_err(|e| MachineError::InvalidOutput(format!("output is not JSON: {e}")))?;
+        self.answer(token, TokenMessage::Done(Ok(value)), true)
+    }
+
+    pub fn send_task_failure(
+        &self,
+        token: &str,
+        error: Option<String>,
+        cause: Option<String>,
+    ) -> Result<()> {
+        let error = StatesError::new(error.unwrap_or_default(), cause.unwrap_or_default());
+        self.answer(token, TokenMessage::Done(Err(error)), true)
+    }
+
+    pub fn send_task_heartbeat(&self, token: &str) -> Result<()> {
+        self.answer(token, TokenMessage::Heartbeat, false)
+    }
+
+    fn answer(&self, token: &str, message: TokenMessage, last: bool) -> Result<()> {
+        if token.is_empty() || token.len() > 8192 {
+            return Err(MachineError::InvalidToken("Invalid token".into()));
+        }
+        let mut tokens = self
+            .inner
+            .tokens
+            .lock()
+            .map_err(|_| MachineError::Internal("token table poisoned".into()))?;
+        let Some(waiter) = tokens.get(token) else {
+            return Err(MachineError::TaskDoesNotExist(
+                "Task does not exist anymore".into(),
+            ));
+        };
+        let delivered = waiter.answer.send(message).is_ok();
+        if last || !delivered {
+            tokens.remove(token);
+        }
+        if delivered {
+            Ok(())
+        } else {
+            Err(MachineError::TaskDoesNotExist(
+                "Task does not exist anymore".into(),
+            ))
+        }
+    }
+}
+
+/// How an execution ended other than by succeeding.
+enum Ended {
+    Failed(StatesError),
+    Aborted(StatesError),
+}
+
+fn conclude(record: &mut ExecutionRecord, outcome: std::result::Result<Value, Ended>) {
+    record.stopped_at = Some(now_us());
+    match outcome {
+        Ok(output) => {
+            record.status = "SUCCEEDED".into();
+            record.output = Some(output.to_string());
+        }
+        Err(Ended::Failed(error)) => {
+            record.status = if error.error == asl::errors::names::TIMEOUT
+                && error.cause.contains("execution ran longer")
+            {
+                "TIMED_OUT".into()
+            } else {
+                "FAILED".into()
+            };
+            record.error = Some(error.error);
+            record.cause = Some(error.cause);
+        }
+        Err(Ended::Aborted(reason)) => {
+            record.status = "ABORTED".into();
+            record.error = Some(reason.error).filter(|e| !e.is_empty());
+            record.cause = Some(reason.cause).filter(|c| !c.is_empty());
+        }
+    }
+}
+
+fn parse(definition: &str) -> Result<asl::StateMachine> {
+    asl::parse_definition("definition", definition).map_err(|problems| {
+        let text: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        MachineError::InvalidDefinition(format!(
+            "Invalid State Machine Definition: {}",
+            text.join("; ")
+        ))
+    })
+}
+
+fn input_text(input: Option<String>) -> Result<String> {
+    let input = input.unwrap_or_else(|| "{}".into());
+    if input.len() > 256 * 1024 {
+        return Err(MachineError::InvalidExecutionInput(
+            "input is larger than 256 KiB".into(),
+        ));
+    }
+    serde_json::from_str::<Value>(&input).map_err(|e| {
+        MachineError::InvalidExecutionInput(format!("Invalid State Machine Execution Input: {e}"))
+    })?;
+    Ok(input)
+}
+
+/// Step Functions' naming rule: 1–80 characters, none of whitespace, brackets, wildcards,
+/// punctuation that ARNs or URLs use, or control characters.
+fn check_name(name: &str) -> Result<()> {
+    let bad =
+        |c: char| c.is_whitespace() || c.is_control() || "<>{}[]?*\"#%\\^|~`$&,;:/".contains(c);
+    if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(bad) {
+        return Err(MachineError::InvalidName(format!(
+            "Invalid Name: '{name}' (1 to {MAX_NAME} characters, no whitespace, brackets, \
+             wildcards or any of \"#%\\^|~`$&,;:/)"
+        )));
+    }
+    Ok(())
+}
+
+fn check_arn(arn: &str) -> Result<()> {
+    if arn.starts_with("arn:") && arn.split(':').count() >= 7 {
+        Ok(())
+    } else {
+        Err(MachineError::InvalidArn(format!("Invalid Arn: '{arn}'")))
+    }
+}
+
+fn execution_arn(machine_arn: &str, name: &str, express: bool) -> String {
+    let base = machine_arn.replacen(
+        ":stateMachine:",
+        if express { ":express:" } else { ":execution:" },
+        1,
+    );
+    if express {
+        format!("{base}:{name}:{}", uuid())
+    } else {
+        format!("{base}:{name}")
+    }
+}
+
+fn default_role(account: &str) -> String {
+    format!("arn:aws:iam::{account}:role/weir")
+}
+
+fn uuid() -> String {
+    asl::Entropy::new(fastrand::u64(..)).uuid()
+}
+
+/// `orders.asl.json` → `orders`.
+fn machine_file_name(path: &Path) -> Option<String> {
+    let file = path.file_name()?.to_str()?;
+    [".asl.json", ".asl.yaml", ".asl.yml"]
+        .iter()
+        .find_map(|ext| file.strip_suffix(ext))
+        .filter(|name| check_name(name).is_ok())
+        .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests;
