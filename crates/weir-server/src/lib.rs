@@ -9,6 +9,7 @@ mod error;
 pub mod lake;
 mod lambda;
 mod openapi;
+mod stepfunctions;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -26,6 +27,8 @@ pub struct AppState {
     pub engine: Engine,
     /// The lake, catalog and SQL (absent in servers built without them).
     pub lake: Option<Arc<dyn lake::LakeService>>,
+    /// State machines and the Step Functions API (absent in servers built without them).
+    pub machines: Option<weir_engine::machines::Machines>,
     pub metrics: Option<PrometheusHandle>,
     pub started: std::time::Instant,
 }

@@ -79,14 +79,19 @@ pub(super) async fn run(job: Job<'_>, payload: &Value) -> Result<(Value, Duratio
             too_large,
         }) => classify(status, &stdout, too_large, &stderr_tail),
     };
-    // The log's own newline keeps the section markers on lines of their own.
+    // Section markers start lines of their own, whether or not stderr ended with a newline.
+    let gap = if stderr_tail.is_empty() || stderr_tail.ends_with('\n') {
+        ""
+    } else {
+        "\n"
+    };
     let _ = match &result {
         Ok(value) => writeln!(
             log,
-            "\n== result ({ms} ms)\n{}",
+            "{gap}== result ({ms} ms)\n{}",
             clip(&value.to_string())
         ),
-        Err((error, cause)) => writeln!(log, "\n== error {error} ({ms} ms)\n{cause}"),
+        Err((error, cause)) => writeln!(log, "{gap}== error {error} ({ms} ms)\n{cause}"),
     };
     result.map(|value| (value, elapsed))
 }

@@ -260,3 +260,14 @@ impl interpreter::Services for Services {
         ))
     }
 }
+
+/// Task states invoke the project's functions (`functions/*.yaml`).
+#[async_trait::async_trait]
+impl FunctionInvoker for crate::functions::Functions {
+    async fn invoke(&self, name: &str, payload: &Value) -> Result<Value, StatesError> {
+        crate::functions::Functions::invoke(self, name, payload)
+            .await
+            .map(|invocation| invocation.result)
+            .map_err(|e| StatesError::new(e.error, e.cause))
+    }
+}

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
+use weir_engine::machines::{FunctionInvoker, Machines, MachinesOptions};
 use weir_engine::{Engine, EngineOptions, actions::Registry};
 
 use crate::args::ServerArgs;
@@ -54,6 +55,8 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         Arc::new(weir_lake::CrawlRunner::new(lake.clone(), catalog.clone())),
     );
     registry.register("sql", Arc::new(weir_lake::sql::SqlRunner::new(sql.clone())));
+    let actions = registry.clone();
+    let aws = config.aws.clone();
     let engine = Engine::start(EngineOptions {
         project_dir: project.clone(),
         data_dir: data_dir.clone(),
@@ -64,12 +67,26 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         public_url: public_url.clone(),
     })
     .await?;
+    let functions: Arc<dyn FunctionInvoker> = engine.functions();
+    let machines = Machines::start(MachinesOptions {
+        store: engine.store().clone(),
+        project_dir: project.clone(),
+        data_dir: data_dir.clone(),
+        region: aws.region,
+        account_id: aws.account_id,
+        engine: Some(engine.clone()),
+        functions: Some(functions),
+        actions,
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot start the state machines: {e}"))?;
     tracing::info!(project = %project.display(), data = %data_dir.display(), store = %redact(&store_url), "weir listening on {public_url}");
     println!("weir listening on {public_url}");
     let lake_service = crate::lake_service::LakeAdapter { lake, catalog, sql };
     let state = weir_server::AppState {
         engine,
         lake: Some(Arc::new(lake_service)),
+        machines: Some(machines),
         metrics,
         started: Instant::now(),
     };

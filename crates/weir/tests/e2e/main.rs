@@ -8,6 +8,7 @@ mod doc_sessions;
 mod docs;
 mod durability;
 mod execution;
+mod functions;
 mod lake;
 mod lifecycle;
 mod markdown;
