@@ -117,6 +117,17 @@ pub enum Command {
         #[command(subcommand)]
         command: FunctionsCommand,
     },
+    /// State machines (machines/*.asl.json, and those created through the Step Functions API):
+    /// list, show, start, executions, describe, history, stop, validate, task tokens.
+    #[command(
+        after_help = "Example:\n  weir machines start orders --input '{\"order_id\": 7}' --wait"
+    )]
+    Machines {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        command: MachinesCommand,
+    },
     /// Measure weir: task-to-task gaps, fan-out throughput, idle memory.
     #[command(after_help = "Example:\n  weir bench pipelines")]
     Bench {
@@ -332,6 +343,83 @@ pub enum CatalogCommand {
         name: String,
         #[arg(long)]
         cascade: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum MachinesCommand {
+    /// State machines in force.
+    #[command(after_help = "Example:\n  weir machines list")]
+    List,
+    /// One state machine: ARN, type, role, definition.
+    #[command(after_help = "Example:\n  weir machines show orders")]
+    Show {
+        /// Name or ARN.
+        machine: String,
+    },
+    /// Start an execution; prints its ARN, or with --wait its status and output (exit 1 unless
+    /// it succeeded).
+    #[command(after_help = "Example:\n  weir machines start orders --input '{\"order_id\": 7}' --wait")]
+    Start {
+        /// Name or ARN.
+        machine: String,
+        /// The execution's input (JSON).
+        #[arg(long, default_value = "{}")]
+        input: String,
+        /// The execution's name (default: a UUID). Starting the same name with the same input
+        /// again returns the running execution.
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Executions, newest first (of one machine, optionally in one status).
+    #[command(after_help = "Example:\n  weir machines executions orders --status FAILED")]
+    Executions {
+        machine: Option<String>,
+        /// RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED.
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// One execution: status, input, output, error.
+    #[command(after_help = "Example:\n  weir machines describe orders:run-7")]
+    Describe {
+        /// Execution ARN, or MACHINE:NAME.
+        execution: String,
+    },
+    /// An execution's history (Step Functions' event types).
+    #[command(after_help = "Example:\n  weir machines history orders:run-7")]
+    History {
+        /// Execution ARN, or MACHINE:NAME.
+        execution: String,
+    },
+    /// Stop a running execution.
+    #[command(after_help = "Example:\n  weir machines stop orders:run-7 --cause 'wrong input'")]
+    Stop {
+        execution: String,
+        #[arg(long)]
+        error: Option<String>,
+        #[arg(long)]
+        cause: Option<String>,
+    },
+    /// Check a definition file; prints file:line:column: $.json.path: message per problem.
+    #[command(after_help = "Example:\n  weir machines validate machines/orders.asl.json")]
+    Validate { file: PathBuf },
+    /// Complete a `.waitForTaskToken` task with its output (JSON).
+    #[command(after_help = "Example:\n  weir machines send-success TOKEN --output '{\"ok\": true}'")]
+    SendSuccess {
+        token: String,
+        #[arg(long, default_value = "{}")]
+        output: String,
+    },
+    /// Fail a `.waitForTaskToken` task.
+    #[command(after_help = "Example:\n  weir machines send-failure TOKEN --error Rejected")]
+    SendFailure {
+        token: String,
+        #[arg(long)]
+        error: Option<String>,
+        #[arg(long)]
+        cause: Option<String>,
     },
 }
 

@@ -28,6 +28,37 @@ impl Client {
         self.send(self.http.post(self.url(path)).json(body)).await
     }
 
+    /// Calls an operation of an AWS JSON 1.0 protocol on `POST /` (`target`, e.g.
+    /// `AWSStepFunctions.StartExecution`); an AWS error becomes `ErrorName: message`.
+    pub async fn aws(&self, target: &str, body: &Value) -> anyhow::Result<Value> {
+        let response = self
+            .http
+            .post(self.url("/"))
+            .header("x-amz-target", target)
+            .header(reqwest::header::CONTENT_TYPE, "application/x-amz-json-1.0")
+            .body(body.to_string())
+            .send()
+            .await
+            .map_err(|e| {
+                anyhow!(
+                    "cannot reach the weir server at {} (start one with `weir server`, or point --server / WEIR_SERVER at it): {e}",
+                    self.base
+                )
+            })?;
+        let status = response.status();
+        let text = response
+            .text()
+            .await
+            .context("cannot read the server's response")?;
+        let value: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        if status.is_success() {
+            return Ok(value);
+        }
+        let name = value["__type"].as_str().unwrap_or("Error");
+        let message = value["message"].as_str().unwrap_or_default();
+        Err(anyhow!("{name}: {message}"))
+    }
+
     pub async fn delete(&self, path: &str) -> anyhow::Result<Value> {
         self.send(self.http.delete(self.url(path))).await
     }

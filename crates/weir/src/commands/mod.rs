@@ -3,6 +3,7 @@
 mod functions;
 mod init;
 mod lake;
+mod machines;
 mod pipelines;
 mod runs;
 mod server;
@@ -21,6 +22,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Runs { client, command } => runs::run(&client, command).await,
         Command::Bench { command } => crate::bench::run(command).await,
         Command::Functions { client, command } => functions::run(&client, command).await,
+        Command::Machines { client, command } => machines::run(&client, command).await,
         Command::Lake { client, command } => lake::lake(&client, command).await,
         Command::Catalog { client, command } => lake::catalog(&client, command).await,
         Command::Crawl {
