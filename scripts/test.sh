@@ -9,6 +9,14 @@ eval "$(scripts/postgres.sh)"
 export WEIR_TEST_POSTGRES_URL
 # The S3-compatible server the lake suite runs against (moto, installed with pip if missing).
 eval "$(scripts/moto.sh)"
+# boto3 and the AWS CLI: the Lambda API's end-to-end tests and docs/functions.md drive them.
+if ! python3 -c 'import boto3' >/dev/null 2>&1; then
+  python3 -m pip install --quiet boto3 >&2
+fi
+if ! command -v aws >/dev/null 2>&1; then
+  python3 -m pip install --quiet awscli >&2
+  hash -r
+fi
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings

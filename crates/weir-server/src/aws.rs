@@ -44,7 +44,10 @@ pub async fn dispatch(
             } else {
                 StatusCode::BAD_REQUEST
             };
-            (status, json!({ "__type": error.code, "message": error.message }))
+            (
+                status,
+                json!({ "__type": error.code, "message": error.message }),
+            )
         }
     };
     let mut response = (status, body.to_string()).into_response();

@@ -32,17 +32,30 @@ const LOG_TAIL_BYTES: u64 = 4096;
 
 type Shared = State<Arc<AppState>>;
 
-/// An AWS-shaped request error.
-fn aws_error(status: StatusCode, kind: &'static str, message: impl Into<String>) -> Response {
-    let mut response = (
+/// An AWS-shaped request error: its status, `x-amzn-ErrorType` and `{"__type", "message"}`.
+struct AwsError {
+    status: StatusCode,
+    kind: &'static str,
+    message: String,
+}
+
+fn aws_error(status: StatusCode, kind: &'static str, message: impl Into<String>) -> AwsError {
+    AwsError {
         status,
-        Json(json!({ "__type": kind, "Type": "User", "message": message.into() })),
-    )
-        .into_response();
-    response
-        .headers_mut()
-        .insert("x-amzn-ErrorType", HeaderValue::from_static(kind));
-    response
+        kind,
+        message: message.into(),
+    }
+}
+
+impl IntoResponse for AwsError {
+    fn into_response(self) -> Response {
+        let body = json!({ "__type": self.kind, "Type": "User", "message": self.message });
+        let mut response = (self.status, Json(body)).into_response();
+        response
+            .headers_mut()
+            .insert("x-amzn-ErrorType", HeaderValue::from_static(self.kind));
+        response
+    }
 }
 
 fn not_found(name: &str, functions: &Functions) -> Response {
@@ -51,20 +64,35 @@ fn not_found(name: &str, functions: &Functions) -> Response {
         "ResourceNotFoundException",
         format!("Function not found: {}", functions.arn(name)),
     )
+    .into_response()
 }
 
-/// The function a `FunctionName` names, and the qualifier it carries (if any).
+/// The function a `FunctionName` names, and the qualifier it carries (if any): `NAME`,
+/// `ACCOUNT:function:NAME` or `arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME`, each
+/// optionally followed by `:QUALIFIER`.
 fn parse_name(raw: &str) -> Option<(&str, Option<&str>)> {
-    let parts: Vec<&str> = raw.split(':').collect();
-    let (name, qualifier) = match parts.as_slice() {
-        ["arn", _partition, "lambda", _region, _account, "function", name] => (*name, None),
-        ["arn", _partition, "lambda", _region, _account, "function", name, q] => (*name, Some(*q)),
-        [_account, "function", name] => (*name, None),
-        [_account, "function", name, q] => (*name, Some(*q)),
-        [name] => (*name, None),
-        [name, q] => (*name, Some(*q)),
-        _ => return None,
+    let rest = match raw.split_once(":function:") {
+        Some((prefix, rest)) => {
+            let fields: Vec<&str> = prefix.split(':').collect();
+            let known = match fields.as_slice() {
+                [account] => !account.is_empty(),
+                ["arn", _partition, "lambda", _region, _account] => true,
+                _ => false,
+            };
+            if !known {
+                return None;
+            }
+            rest
+        }
+        None => raw,
     };
+    let (name, qualifier) = match rest.split_once(':') {
+        Some((name, qualifier)) => (name, Some(qualifier)),
+        None => (rest, None),
+    };
+    if qualifier.is_some_and(|q| q.is_empty() || q.contains(':')) {
+        return None;
+    }
     weir_model::function::is_function_name(name).then_some((name, qualifier))
 }
 
@@ -75,7 +103,11 @@ pub struct Qualified {
 }
 
 /// The function's name, or the error response for a name or qualifier weir does not serve.
-fn resolve(raw: &str, query_qualifier: Option<&str>, functions: &Functions) -> Result<String, Response> {
+fn resolve(
+    raw: &str,
+    query_qualifier: Option<&str>,
+    functions: &Functions,
+) -> Result<String, AwsError> {
     let Some((name, qualifier)) = parse_name(raw) else {
         return Err(aws_error(
             StatusCode::BAD_REQUEST,
@@ -115,7 +147,7 @@ pub async fn invoke(
     let functions = state.engine.functions();
     let name = match resolve(&raw, query.qualifier.as_deref(), &functions) {
         Ok(name) => name,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     if functions.get(&name).is_none() {
         return not_found(&name, &functions);
@@ -127,7 +159,8 @@ pub async fn invoke(
                 StatusCode::BAD_REQUEST,
                 "InvalidRequestContentException",
                 format!("Could not parse request body into json: {message}"),
-            );
+            )
+            .into_response();
         }
     };
     match header_text(&headers, "x-amz-invocation-type").unwrap_or("RequestResponse") {
@@ -147,18 +180,19 @@ pub async fn invoke(
                 StatusCode::BAD_REQUEST,
                 "InvalidParameterValueException",
                 format!("InvocationType must be RequestResponse, Event or DryRun, not `{other}`"),
-            );
+            )
+            .into_response();
         }
     }
     let tail = header_text(&headers, "x-amz-log-type") == Some("Tail");
-    let (body, id, error) = match functions.invoke(&name, &payload).await {
-        Ok(invocation) => (invocation.result.to_string(), invocation.id, None),
+    let (body, id, failed) = match functions.invoke(&name, &payload).await {
+        Ok(invocation) => (invocation.result.to_string(), invocation.id, false),
         Err(e) if e.error == errors::NOT_FOUND && e.invocation_id.is_none() => {
             return not_found(&name, &functions);
         }
         Err(e) => {
             let body = json!({ "errorType": e.error, "errorMessage": e.cause }).to_string();
-            (body, e.invocation_id.unwrap_or_default(), Some(()))
+            (body, e.invocation_id.unwrap_or_default(), true)
         }
     };
     let mut response = Response::new(Body::from(body));
@@ -167,12 +201,18 @@ pub async fn invoke(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    headers.insert("X-Amz-Executed-Version", HeaderValue::from_static("$LATEST"));
+    headers.insert(
+        "X-Amz-Executed-Version",
+        HeaderValue::from_static("$LATEST"),
+    );
     if let Ok(value) = HeaderValue::from_str(&id) {
         headers.insert("x-amzn-RequestId", value);
     }
-    if error.is_some() {
-        headers.insert("X-Amz-Function-Error", HeaderValue::from_static("Unhandled"));
+    if failed {
+        headers.insert(
+            "X-Amz-Function-Error",
+            HeaderValue::from_static("Unhandled"),
+        );
     }
     if tail {
         let log = weir_engine::logs::tail(&functions.log_path(&name, &id), LOG_TAIL_BYTES);
@@ -228,7 +268,7 @@ pub async fn get(
     let functions = state.engine.functions();
     let name = match resolve(&raw, query.qualifier.as_deref(), &functions) {
         Ok(name) => name,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     match functions.get(&name) {
         Some(info) => Json(json!({

@@ -33,7 +33,8 @@ pub const FUNCTIONS: &str = "/api/v1/functions";
 pub const FUNCTION: &str = "/api/v1/functions/{name}";
 pub const FUNCTION_INVOKE: &str = "/api/v1/functions/{name}/invoke";
 pub const FUNCTION_INVOCATIONS: &str = "/api/v1/functions/{name}/invocations";
-pub const FUNCTION_INVOCATION_LOG: &str = "/api/v1/functions/{name}/invocations/{invocation_id}/log";
+pub const FUNCTION_INVOCATION_LOG: &str =
+    "/api/v1/functions/{name}/invocations/{invocation_id}/log";
 
 pub async fn document() -> Json<Value> {
     Json(spec())

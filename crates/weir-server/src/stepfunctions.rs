@@ -38,11 +38,15 @@ pub async fn handle(machines: &Machines, operation: &str, body: &Value) -> Answe
         "CreateStateMachine" => create(machines, request).await,
         "UpdateStateMachine" => update(machines, request).await,
         "DeleteStateMachine" => {
-            machines.delete(request.required("stateMachineArn")?).await?;
+            machines
+                .delete(request.required("stateMachineArn")?)
+                .await?;
             Ok(json!({}))
         }
         "DescribeStateMachine" => {
-            let machine = machines.describe(request.required("stateMachineArn")?).await?;
+            let machine = machines
+                .describe(request.required("stateMachineArn")?)
+                .await?;
             Ok(describe_machine(&machine))
         }
         "ListStateMachines" => {
@@ -92,7 +96,8 @@ pub async fn handle(machines: &Machines, operation: &str, body: &Value) -> Answe
                 .start_sync_execution(new_execution(&request)?)
                 .await?;
             let mut answer = describe_execution(&execution);
-            answer["billingDetails"] = json!({"billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": 100});
+            answer["billingDetails"] =
+                json!({"billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": 100});
             Ok(answer)
         }
         "StopExecution" => {
@@ -115,8 +120,15 @@ pub async fn handle(machines: &Machines, operation: &str, body: &Value) -> Answe
             let machine = request.optional("stateMachineArn")?;
             let status = request.optional("statusFilter")?;
             if let Some(status) = status
-                && !["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE"]
-                    .contains(&status)
+                && ![
+                    "RUNNING",
+                    "SUCCEEDED",
+                    "FAILED",
+                    "TIMED_OUT",
+                    "ABORTED",
+                    "PENDING_REDRIVE",
+                ]
+                .contains(&status)
             {
                 return Err(invalid(format!(
                     "statusFilter must be RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED or PENDING_REDRIVE, not {status}"
@@ -142,9 +154,7 @@ pub async fn handle(machines: &Machines, operation: &str, body: &Value) -> Answe
             page(items, "executions", &request)
         }
         "GetExecutionHistory" => {
-            let mut events = machines
-                .history(request.required("executionArn")?)
-                .await?;
+            let mut events = machines.history(request.required("executionArn")?).await?;
             if body["reverseOrder"] == true {
                 events.reverse();
             }
@@ -156,10 +166,8 @@ pub async fn handle(machines: &Machines, operation: &str, body: &Value) -> Answe
             page(events, "events", &request)
         }
         "SendTaskSuccess" => {
-            machines.send_task_success(
-                request.required("taskToken")?,
-                request.required("output")?,
-            )?;
+            machines
+                .send_task_success(request.required("taskToken")?, request.required("output")?)?;
             Ok(json!({}))
         }
         "SendTaskFailure" => {
@@ -200,7 +208,14 @@ impl<'a> Request<'a> {
 }
 
 async fn create(machines: &Machines, request: Request<'_>) -> Answer {
-    let kept = ["loggingConfiguration", "tracingConfiguration", "tags", "publish", "versionDescription", "encryptionConfiguration"];
+    let kept = [
+        "loggingConfiguration",
+        "tracingConfiguration",
+        "tags",
+        "publish",
+        "versionDescription",
+        "encryptionConfiguration",
+    ];
     let settings: Map<String, Value> = kept
         .iter()
         .filter_map(|k| request.0.get(*k).map(|v| (k.to_string(), v.clone())))
@@ -221,7 +236,11 @@ async fn create(machines: &Machines, request: Request<'_>) -> Answer {
 }
 
 async fn update(machines: &Machines, request: Request<'_>) -> Answer {
-    let kept = ["loggingConfiguration", "tracingConfiguration", "encryptionConfiguration"];
+    let kept = [
+        "loggingConfiguration",
+        "tracingConfiguration",
+        "encryptionConfiguration",
+    ];
     let settings: Map<String, Value> = kept
         .iter()
         .filter_map(|k| request.0.get(*k).map(|v| (k.to_string(), v.clone())))
@@ -304,12 +323,10 @@ fn page(items: Vec<Value>, key: &str, request: &Request<'_>) -> Answer {
         },
     };
     let start = match request.optional("nextToken")? {
-        Some(token) => token
-            .parse::<usize>()
-            .map_err(|_| AwsError {
-                code: "InvalidToken",
-                message: format!("Invalid nextToken: {token}"),
-            })?,
+        Some(token) => token.parse::<usize>().map_err(|_| AwsError {
+            code: "InvalidToken",
+            message: format!("Invalid nextToken: {token}"),
+        })?,
         None => 0,
     };
     let end = (start + max).min(items.len());

@@ -359,7 +359,9 @@ pub enum MachinesCommand {
     },
     /// Start an execution; prints its ARN, or with --wait its status and output (exit 1 unless
     /// it succeeded).
-    #[command(after_help = "Example:\n  weir machines start orders --input '{\"order_id\": 7}' --wait")]
+    #[command(
+        after_help = "Example:\n  weir machines start orders --input '{\"order_id\": 7}' --wait"
+    )]
     Start {
         /// Name or ARN.
         machine: String,
@@ -406,7 +408,9 @@ pub enum MachinesCommand {
     #[command(after_help = "Example:\n  weir machines validate machines/orders.asl.json")]
     Validate { file: PathBuf },
     /// Complete a `.waitForTaskToken` task with its output (JSON).
-    #[command(after_help = "Example:\n  weir machines send-success TOKEN --output '{\"ok\": true}'")]
+    #[command(
+        after_help = "Example:\n  weir machines send-success TOKEN --output '{\"ok\": true}'"
+    )]
     SendSuccess {
         token: String,
         #[arg(long, default_value = "{}")]

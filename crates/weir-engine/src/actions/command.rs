@@ -129,7 +129,11 @@ pub(crate) fn own_process_group(command: &mut Command) {
 }
 
 /// SIGTERM to the group, then SIGKILL after the grace period if the leader is still there.
-pub(crate) async fn stop_group(pid: i32, child: &mut tokio::process::Child, grace: std::time::Duration) {
+pub(crate) async fn stop_group(
+    pid: i32,
+    child: &mut tokio::process::Child,
+    grace: std::time::Duration,
+) {
     if pid <= 0 {
         return;
     }

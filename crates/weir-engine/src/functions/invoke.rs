@@ -141,10 +141,12 @@ impl Drop for GroupGuard {
 
 async fn execute(job: &Job<'_>, log: &mut File, payload: String) -> Result<Finished, Failure> {
     let spec = job.spec;
-    let (program, args) = spec
-        .command
-        .split_first()
-        .ok_or_else(|| (errors::FAILED.to_string(), "the command is empty".to_string()))?;
+    let (program, args) = spec.command.split_first().ok_or_else(|| {
+        (
+            errors::FAILED.to_string(),
+            "the command is empty".to_string(),
+        )
+    })?;
     let dir = match &spec.working_dir {
         Some(dir) => job.project_dir.join(dir),
         None => job.project_dir.to_path_buf(),
@@ -322,7 +324,11 @@ fn classify(
     parsed.map_err(|e| {
         let start: String = text.chars().take(200).collect();
         let cause = format!("the output on stdout is not JSON ({e}); it starts with: {start}");
-        with_tail((errors::INVALID_OUTPUT.into(), cause), stderr_tail, Some(&exit))
+        with_tail(
+            (errors::INVALID_OUTPUT.into(), cause),
+            stderr_tail,
+            Some(&exit),
+        )
     })
 }
 

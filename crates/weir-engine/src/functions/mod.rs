@@ -243,7 +243,9 @@ impl Functions {
                     .catalog
                     .problems
                     .iter()
-                    .filter(|p| Path::new(&p.file).file_stem().and_then(|s| s.to_str()) == Some(name))
+                    .filter(|p| {
+                        Path::new(&p.file).file_stem().and_then(|s| s.to_str()) == Some(name)
+                    })
                     .map(ToString::to_string)
                     .collect();
                 let cause = if file_problems.is_empty() {

@@ -152,8 +152,8 @@ pub fn check_references(
             {
                 continue;
             }
-            let pos = find_line(&pipeline.source, &format!("function: {target}"))
-                .unwrap_or(Pos::START);
+            let pos =
+                find_line(&pipeline.source, &format!("function: {target}")).unwrap_or(Pos::START);
             let hint = weir_model::problem::did_you_mean(
                 target,
                 functions.functions.keys().map(String::as_str),
@@ -198,10 +198,10 @@ mod tests {
         assert_eq!(first.functions.keys().collect::<Vec<_>>(), ["echo"]);
         let problems: Vec<String> = first.problems.iter().map(ToString::to_string).collect();
         assert!(
-            problems
-                .iter()
-                .any(|p| p.starts_with("functions/bad.yaml:1:1: unknown key `comand`")
-                    && p.ends_with("did you mean `command`?")),
+            problems.iter().any(
+                |p| p.starts_with("functions/bad.yaml:1:1: unknown key `comand`")
+                    && p.ends_with("did you mean `command`?")
+            ),
             "{problems:?}"
         );
 

@@ -24,7 +24,11 @@ impl Fixture {
     }
 
     fn function(&self, name: &str, yaml: &str) -> &Fixture {
-        let path = self.project.path().join("functions").join(format!("{name}.yaml"));
+        let path = self
+            .project
+            .path()
+            .join("functions")
+            .join(format!("{name}.yaml"));
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, yaml).unwrap();
         self
@@ -70,7 +74,11 @@ fn read_pid(path: &Path) -> i32 {
         {
             return pid;
         }
-        assert!(Instant::now() < deadline, "{} never written", path.display());
+        assert!(
+            Instant::now() < deadline,
+            "{} never written",
+            path.display()
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
 }
@@ -144,7 +152,9 @@ working_dir: work/here
     let error = functions.invoke("nowhere", &json!({})).await.unwrap_err();
     assert_eq!(error.error, errors::FAILED);
     assert!(
-        error.cause.contains("working_dir `missing` is not a directory"),
+        error
+            .cause
+            .contains("working_dir `missing` is not a directory"),
         "{}",
         error.cause
     );
@@ -267,9 +277,11 @@ async fn a_caller_that_stops_waiting_stops_the_processes() {
     let fx = Fixture::new();
     fx.function("hang", "command: echo $$ > hang.pid; exec sleep 60\n");
     let functions = fx.functions();
-    let gave_up =
-        tokio::time::timeout(Duration::from_millis(500), functions.invoke("hang", &json!({})))
-            .await;
+    let gave_up = tokio::time::timeout(
+        Duration::from_millis(500),
+        functions.invoke("hang", &json!({})),
+    )
+    .await;
     assert!(gave_up.is_err());
     let pid = read_pid(&fx.path("hang.pid"));
     assert!(eventually(Duration::from_secs(3), || ended(pid)));
@@ -293,10 +305,7 @@ async fn background_processes_do_not_outlive_the_invocation() {
 
 /// The most spans of `spans` (start, end) that overlap at one instant.
 fn max_overlap(spans: &[(u128, u128)]) -> usize {
-    let mut points: Vec<(u128, i32)> = spans
-        .iter()
-        .flat_map(|&(s, e)| [(s, 1), (e, -1)])
-        .collect();
+    let mut points: Vec<(u128, i32)> = spans.iter().flat_map(|&(s, e)| [(s, 1), (e, -1)]).collect();
     // Ends sort before starts at the same instant.
     points.sort();
     let (mut now, mut most) = (0i32, 0i32);
@@ -346,23 +355,39 @@ async fn definitions_are_reread_when_their_files_change() {
     let fx = Fixture::new();
     fx.function("v", "command: echo 1\n");
     let functions = fx.functions();
-    assert_eq!(functions.invoke("v", &json!({})).await.unwrap().result, json!(1));
+    assert_eq!(
+        functions.invoke("v", &json!({})).await.unwrap().result,
+        json!(1)
+    );
     // A different size is a different file: no reload call needed.
     fx.function("v", "command: echo 22\n");
-    assert_eq!(functions.invoke("v", &json!({})).await.unwrap().result, json!(22));
+    assert_eq!(
+        functions.invoke("v", &json!({})).await.unwrap().result,
+        json!(22)
+    );
     // A broken edit keeps the last good version and reports the problem.
     fx.function("v", "command: [echo\n");
-    assert_eq!(functions.invoke("v", &json!({})).await.unwrap().result, json!(22));
+    assert_eq!(
+        functions.invoke("v", &json!({})).await.unwrap().result,
+        json!(22)
+    );
     let (list, problems) = functions.list();
     assert_eq!(list.len(), 1);
-    assert_eq!(list[0].arn, "arn:aws:lambda:us-east-1:000000000000:function:v");
+    assert_eq!(
+        list[0].arn,
+        "arn:aws:lambda:us-east-1:000000000000:function:v"
+    );
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert_eq!(problems[0].file, "functions/v.yaml");
     // A new file with a problem names it when invoked.
     fx.function("w", "comand: echo\n");
     let error = functions.invoke("w", &json!({})).await.unwrap_err();
     assert_eq!(error.error, errors::NOT_FOUND);
-    assert!(error.cause.contains("unknown key `comand`"), "{}", error.cause);
+    assert!(
+        error.cause.contains("unknown key `comand`"),
+        "{}",
+        error.cause
+    );
     // v.yaml's problem, and w.yaml's two (the unknown key, and no `command`).
     assert_eq!(functions.reload().len(), 3);
 }

@@ -566,9 +566,14 @@ impl Run {
             }
             StateKind::Parallel(parallel) => {
                 let input = with_env(raw, context, variables, |env| task_input(state, raw, env))?;
-                let prev = self.journal.last_id();
-                self.journal
-                    .event("ParallelStateStarted", "", Value::Null, prev);
+                if self.first_time(&format!("{step}/started"), &state.name) {
+                    self.journal.event(
+                        "ParallelStateStarted",
+                        "",
+                        Value::Null,
+                        self.journal.last_id(),
+                    );
+                }
                 let branches = parallel.branches.iter().enumerate().map(|(i, branch)| {
                     let scope = Scope {
                         prefix: format!("{step}/b{i}/"),
@@ -853,23 +858,32 @@ impl Run {
                 Ok::<_, StatesError>((limit, tolerated_count, tolerated_percentage, inputs))
             })?;
         let tolerant = tolerated_count.is_some() || tolerated_percentage.is_some();
-        self.journal.event(
-            "MapStateStarted",
-            "mapStateStartedEventDetails",
-            json!({"length": items.len()}),
-            self.journal.last_id(),
-        );
+        if self.first_time(&format!("{step}/started"), &state.name) {
+            self.journal.event(
+                "MapStateStarted",
+                "mapStateStartedEventDetails",
+                json!({"length": items.len()}),
+                self.journal.last_id(),
+            );
+        }
         let processor = &map.processor;
         let name = state.name.clone();
         let iterations = inputs.into_iter().map(|(index, input, item)| {
             let name = name.clone();
             async move {
-                self.journal.event(
-                    "MapIterationStarted",
-                    "mapIterationStartedEventDetails",
-                    json!({"name": name, "index": index}),
-                    self.journal.last_id(),
-                );
+                // An iteration that ended before a crash is not run (nor reported) again.
+                let key = format!("{step}/i{index}");
+                if let Some(done) = self.replay.get(&key).filter(|r| r["done"] == true) {
+                    return (index, replayed(done).map(|visit| visit.output));
+                }
+                if self.first_time(&format!("{key}/started"), &name) {
+                    self.journal.event(
+                        "MapIterationStarted",
+                        "mapIterationStartedEventDetails",
+                        json!({"name": name, "index": index}),
+                        self.journal.last_id(),
+                    );
+                }
                 let scope = Scope {
                     prefix: format!("{step}/i{index}/"),
                     states: &processor.states,
@@ -882,6 +896,11 @@ impl Run {
                 } else {
                     "MapIterationFailed"
                 };
+                let record = match &result {
+                    Ok(output) => json!({"done": true, "output": output}),
+                    Err(e) => json!({"done": true, "error": e.error, "cause": e.cause}),
+                };
+                self.journal.step(&key, &name, record);
                 self.journal.event(
                     kind,
                     "mapIterationSucceededEventDetails",
@@ -921,6 +940,15 @@ impl Run {
         self.journal
             .event("MapStateSucceeded", "", Value::Null, self.journal.last_id());
         Ok(results)
+    }
+
+    /// Whether `key` is met for the first time (not before a crash); records it.
+    fn first_time(&self, key: &str, state: &str) -> bool {
+        if self.replay.contains_key(key) {
+            return false;
+        }
+        self.journal.step(key, state, json!({"seen": true}));
+        true
     }
 
     fn map_failed(&self) {

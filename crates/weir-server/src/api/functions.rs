@@ -90,10 +90,7 @@ pub async fn invocations(
     Ok(Json(json!({ "function": name, "invocations": ids })))
 }
 
-pub async fn log(
-    State(state): Shared,
-    Path((name, id)): Path<(String, String)>,
-) -> ApiResult {
+pub async fn log(State(state): Shared, Path((name, id)): Path<(String, String)>) -> ApiResult {
     let path = state.engine.functions().log_path(&name, &id);
     match tokio::fs::read(&path).await {
         Ok(bytes) => Ok(Json(json!({

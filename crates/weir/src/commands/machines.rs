@@ -316,8 +316,8 @@ fn time(value: &Value) -> String {
 }
 
 fn validate(file: &std::path::Path, as_json: bool) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(file)
-        .with_context(|| format!("cannot read {}", file.display()))?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let name = file.display().to_string();
     let problems = match weir_model::asl::parse_definition(&name, &text) {
         Ok(_) => Vec::new(),

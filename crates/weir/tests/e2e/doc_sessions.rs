@@ -1,4 +1,4 @@
-//! `docs/lake.md` and `docs/sql.md` are shell sessions, and this runs them.
+//! `docs/lake.md`, `docs/sql.md` and `docs/functions.md` are shell sessions, and this runs them.
 //!
 //! A block with `file=PATH` in its info string is written into a fresh project. A ```console
 //! block holds `$ command` lines, each followed by the output it prints: the command runs with
@@ -225,6 +225,13 @@ fn the_lake_guide_runs_on_s3() {
 #[test]
 fn the_sql_guide_runs() {
     let (path, text) = doc("sql.md");
+    let project = Project::new();
+    run_session(&path, &text, &project, Server::start);
+}
+
+#[test]
+fn the_functions_guide_runs() {
+    let (path, text) = doc("functions.md");
     let project = Project::new();
     run_session(&path, &text, &project, Server::start);
 }

@@ -11,7 +11,10 @@ use crate::support::*;
 /// `slow` runs past its timeout.
 fn project() -> Project {
     let project = Project::new();
-    project.write("functions/echo.yaml", "description: Returns its event\ncommand: [cat]\n");
+    project.write(
+        "functions/echo.yaml",
+        "description: Returns its event\ncommand: [cat]\n",
+    );
     project.write(
         "functions/fail.yaml",
         r#"command: |
@@ -90,7 +93,11 @@ fn the_cli_lists_invokes_and_shows_logs() {
     // Unknown functions and bad payloads.
     let output = server.cli(&["functions", "invoke", "nope"]);
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("no function `nope`"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("no function `nope`"),
+        "{}",
+        stderr(&output)
+    );
     let output = server.cli(&["functions", "invoke", "echo", "--payload", "{oops"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(
@@ -103,7 +110,10 @@ fn the_cli_lists_invokes_and_shows_logs() {
     let output = server.cli(&["functions", "logs", "fail"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let log = stdout(&output);
-    assert!(log.contains("== payload\n{}\n== stderr\nabout to break\n"), "{log}");
+    assert!(
+        log.contains("== payload\n{}\n== stderr\nabout to break\n"),
+        "{log}"
+    );
     assert!(log.contains("== error Boom"), "{log}");
     let invoked = server.json(&["functions", "invoke", "echo", "--payload", "[1]"]);
     let id = invoked["invocation_id"].as_str().unwrap();
@@ -137,7 +147,10 @@ fn the_rest_api_answers_results_errors_and_logs() {
     assert_eq!(status, 400, "{body}");
 
     let log = server.get_json(&format!("/api/v1/functions/echo/invocations/{id}/log"));
-    assert!(log["log"].as_str().unwrap().contains(r#"{"a":[1,2]}"#), "{log}");
+    assert!(
+        log["log"].as_str().unwrap().contains(r#"{"a":[1,2]}"#),
+        "{log}"
+    );
     let (status, _) = server.get("/api/v1/functions/echo/invocations/nope/log");
     assert_eq!(status, 404);
     let ids = server.get_json("/api/v1/functions/echo/invocations");
@@ -147,7 +160,10 @@ fn the_rest_api_answers_results_errors_and_logs() {
     project.write("functions/late.yaml", "command: echo '\"late\"'\n");
     let (status, body) = server.post("/api/v1/functions/late/invoke", "{}");
     assert_eq!(status, 200, "{body}");
-    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["result"], "late");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["result"],
+        "late"
+    );
 }
 
 const BOTO3_SCRIPT: &str = r#"

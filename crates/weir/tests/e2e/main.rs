@@ -11,5 +11,6 @@ mod execution;
 mod functions;
 mod lake;
 mod lifecycle;
+mod machines;
 mod markdown;
 mod postgres;
