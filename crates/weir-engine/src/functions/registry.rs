@@ -171,10 +171,15 @@ pub fn check_references(
     problems
 }
 
-/// The position of the first occurrence of `needle` (for problems found after parsing).
+/// The position of the first `needle` not followed by more of a name (`function: scor` must not
+/// find `function: score`), for problems found after parsing.
 fn find_line(source: &str, needle: &str) -> Option<Pos> {
     source.lines().enumerate().find_map(|(i, line)| {
-        let col = line.find(needle)?;
+        let col = line.match_indices(needle).find_map(|(at, _)| {
+            let next = line[at + needle.len()..].chars().next();
+            let ends = next.is_none_or(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-')));
+            ends.then_some(at)
+        })?;
         Some(Pos::new(
             u32::try_from(i + 1).unwrap_or(u32::MAX),
             u32::try_from(line[..col].chars().count() + 1).unwrap_or(u32::MAX),

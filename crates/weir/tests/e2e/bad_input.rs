@@ -611,5 +611,8 @@ fn a_valid_project_validates_cleanly() {
     let output = weir(&["validate", project.path().to_str().unwrap(), "--json"]);
     assert!(output.status.success());
     let body: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(body, json!({"pipelines": 2, "problems": []}));
+    assert_eq!(
+        body,
+        json!({"pipelines": 2, "functions": 0, "problems": []})
+    );
 }

@@ -85,7 +85,10 @@ fn the_documented_example_runs_as_described() {
     );
     let report: Value =
         serde_json::from_slice(&weir(&["validate", &dir, "--json"]).stdout).unwrap();
-    assert_eq!(report, serde_json::json!({"pipelines": 1, "problems": []}));
+    assert_eq!(
+        report,
+        serde_json::json!({"pipelines": 1, "functions": 0, "problems": []})
+    );
 
     let server = Server::start(project.path());
 
