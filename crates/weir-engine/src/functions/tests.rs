@@ -391,3 +391,21 @@ async fn definitions_are_reread_when_their_files_change() {
     // v.yaml's problem, and w.yaml's two (the unknown key, and no `command`).
     assert_eq!(functions.reload().len(), 3);
 }
+
+#[tokio::test]
+async fn a_result_larger_than_the_limit_is_refused_without_blocking_the_process() {
+    let fx = Fixture::new();
+    // 7 MiB of output: more than the 6 MiB a result may hold; the process must still finish.
+    fx.function(
+        "huge",
+        "command: head -c 7340032 /dev/zero | tr '\\0' 'a'; echo done >&2\n",
+    );
+    let functions = fx.functions();
+    let error = functions.invoke("huge", &json!({})).await.unwrap_err();
+    assert_eq!(error.error, errors::TOO_LARGE);
+    assert!(
+        error.cause.ends_with("stderr:\ndone\nexit status 0"),
+        "{}",
+        error.cause
+    );
+}
