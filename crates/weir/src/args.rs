@@ -480,4 +480,24 @@ pub enum BenchCommand {
         #[arg(long)]
         store: Option<String>,
     },
+    /// State machines: transitions per second with the history persisted (a chain of Pass
+    /// states, a Map), and StartExecution to the first state entered.
+    #[command(after_help = "Example:\n  weir bench machines --chain 1000 --map 10000 --starts 200")]
+    Machines {
+        /// Pass states in the chain.
+        #[arg(long, default_value_t = 1000)]
+        chain: usize,
+        /// Items of the Map (each a Pass state).
+        #[arg(long, default_value_t = 10_000)]
+        map: usize,
+        /// Executions started one after another for the latency figure.
+        #[arg(long, default_value_t = 200)]
+        starts: usize,
+        /// Runs of each throughput figure (the median is printed).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Metadata store (default: SQLite in a temporary directory).
+        #[arg(long)]
+        store: Option<String>,
+    },
 }

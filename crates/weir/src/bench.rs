@@ -62,6 +62,13 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        BenchCommand::Machines {
+            chain,
+            map,
+            starts,
+            runs,
+            store,
+        } => crate::bench_machines::run(chain, map, starts, runs, store.as_deref()).await,
     }
 }
 

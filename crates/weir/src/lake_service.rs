@@ -172,3 +172,25 @@ impl LakeService for LakeAdapter {
         }))
     }
 }
+
+/// The lake as state machines read it (Map's `ItemReader`).
+pub struct LakeObjects(pub Arc<weir_lake::Lake>);
+
+#[async_trait::async_trait]
+impl weir_engine::machines::ObjectReader for LakeObjects {
+    async fn read(&self, key: &str) -> Result<Vec<u8>, String> {
+        self.0
+            .get(key)
+            .await
+            .map(|bytes| bytes.to_vec())
+            .map_err(|e| e.to_string())
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<(String, u64)>, String> {
+        self.0
+            .list(prefix)
+            .await
+            .map(|objects| objects.into_iter().map(|o| (o.key, o.size)).collect())
+            .map_err(|e| e.to_string())
+    }
+}

@@ -3,6 +3,7 @@
 
 mod args;
 mod bench;
+mod bench_machines;
 mod client;
 mod commands;
 mod lake_service;

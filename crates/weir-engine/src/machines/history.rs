@@ -1,10 +1,11 @@
 //! An execution's history and step records on their way to the store.
 //!
 //! Events get consecutive ids in the order they are emitted (branches of a Parallel or a Map
-//! interleave, as in Step Functions). Writes are queued to the group committer without waiting;
-//! [`Journal::sync`] waits until everything queued so far is durable, which the interpreter does
-//! before anything with an effect outside weir (a task) and at the end of the execution. A crash
-//! loses at most the pure steps since the last sync, which replay computes again.
+//! interleave, as in Step Functions). Writes gather in a buffer that goes to the group committer
+//! every [`FLUSH_AT`] records and whenever the interpreter is about to wait ([`Journal::flush`]);
+//! [`Journal::sync`] waits until everything so far is durable, which the interpreter does before
+//! anything with an effect outside weir (a task) and at the end of the execution. A crash loses
+//! at most the pure steps since the last sync, which replay computes again.
 
 use std::sync::Mutex;
 
@@ -23,7 +24,13 @@ pub(crate) struct Journal {
 
 struct Inner {
     next_id: i64,
+    /// Records not yet handed to the committer.
+    pending: Vec<Mutation>,
 }
+
+/// Records gathered before they go to the committer: one hand-off per few hundred transitions of
+/// a long run of pure states, instead of one per record.
+const FLUSH_AT: usize = 512;
 
 impl Journal {
     /// `next_id`: one past the last event already stored (1 for a new execution).
@@ -31,7 +38,10 @@ impl Journal {
         Journal {
             execution_arn,
             committer,
-            inner: Mutex::new(Inner { next_id }),
+            inner: Mutex::new(Inner {
+                next_id,
+                pending: Vec::new(),
+            }),
         }
     }
 
@@ -55,9 +65,7 @@ impl Journal {
             event_type: event_type.to_string(),
             details: Value::Object(body),
         };
-        if let Some(committer) = &self.committer {
-            committer.submit_detached(vec![Mutation::HistoryEvent(record)]);
-        }
+        self.push(&mut inner, Mutation::HistoryEvent(record));
         id
     }
 
@@ -68,32 +76,63 @@ impl Journal {
 
     /// Records what the interpreter must know about a step to resume it.
     pub fn step(&self, step: &str, state: &str, record: Value) {
-        if let Some(committer) = &self.committer {
-            committer.submit_detached(vec![Mutation::PutStep(StepRecord {
-                execution_arn: self.execution_arn.clone(),
-                step: step.to_string(),
-                state: state.to_string(),
-                record,
-            })]);
+        if self.committer.is_none() {
+            return;
         }
+        let Ok(mut inner) = self.inner.lock() else {
+            return;
+        };
+        let mutation = Mutation::PutStep(StepRecord {
+            execution_arn: self.execution_arn.clone(),
+            step: step.to_string(),
+            state: state.to_string(),
+            record,
+        });
+        self.push(&mut inner, mutation);
     }
 
     /// Queues other writes (the execution's row) behind what was emitted so far.
     pub fn put(&self, mutations: Vec<Mutation>) {
-        if let Some(committer) = &self.committer {
-            committer.submit_detached(mutations);
+        if let Ok(mut inner) = self.inner.lock() {
+            for mutation in mutations {
+                self.push(&mut inner, mutation);
+            }
+        }
+    }
+
+    fn push(&self, inner: &mut Inner, mutation: Mutation) {
+        let Some(committer) = &self.committer else {
+            return;
+        };
+        inner.pending.push(mutation);
+        if inner.pending.len() >= FLUSH_AT {
+            committer.submit_detached(std::mem::take(&mut inner.pending));
+        }
+    }
+
+    /// Hands what is buffered to the committer (without waiting for it): before the interpreter
+    /// waits for anything, so that a Wait's deadline is on its way to disk while it sleeps.
+    pub fn flush(&self) {
+        let Some(committer) = &self.committer else {
+            return;
+        };
+        if let Ok(mut inner) = self.inner.lock()
+            && !inner.pending.is_empty()
+        {
+            committer.submit_detached(std::mem::take(&mut inner.pending));
         }
     }
 
     /// Waits until everything emitted so far is durable.
     pub async fn sync(&self) -> Result<(), String> {
-        match &self.committer {
-            Some(committer) => committer
-                .submit(Vec::new())
-                .await
-                .map_err(|e| e.to_string()),
-            None => Ok(()),
-        }
+        let Some(committer) = &self.committer else {
+            return Ok(());
+        };
+        let pending = match self.inner.lock() {
+            Ok(mut inner) => std::mem::take(&mut inner.pending),
+            Err(_) => Vec::new(),
+        };
+        committer.submit(pending).await.map_err(|e| e.to_string())
     }
 }
 

@@ -9,10 +9,11 @@
 //! Tasks start only once their "scheduled" record is durable, and their completion is made
 //! durable before the execution moves on, so a finished task never runs twice.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -66,10 +67,19 @@ pub(crate) struct Run {
     pub role_arn: String,
     pub definition: Arc<StateMachine>,
     pub input: Value,
+    /// Whether the definition reads the context object at all (`$$`, `$states.context`); when
+    /// it does not, none is built.
+    pub uses_context: bool,
+    /// Whether the definition reads `$$.Execution.Input` (or the whole context object): copying
+    /// a large input into every state's context costs more than any state does.
+    pub input_in_context: bool,
     pub started_at: i64,
     pub journal: Journal,
     /// Step records found in the store when the execution resumed.
     pub replay: HashMap<String, Value>,
+    /// Every branch or iteration path that has records in `replay` (`3/i5` for `3/i5/0`): the
+    /// scopes that had started before the crash.
+    pub replayed_scopes: HashSet<String>,
     pub services: Arc<dyn Services>,
 }
 
@@ -88,6 +98,8 @@ struct Scope<'a> {
     start_at: &'a str,
     /// `$$.Map.Item` inside a Map iteration.
     map_item: Option<Value>,
+    /// Set when a state of the scope runs (rather than being replayed from its record).
+    fresh: Option<&'a AtomicBool>,
 }
 
 impl Run {
@@ -99,6 +111,7 @@ impl Run {
             states: &definition.states,
             start_at: &definition.start_at,
             map_item: None,
+            fresh: None,
         };
         let run = self.run_scope(scope, self.input.clone(), Map::new());
         match definition.timeout_seconds {
@@ -118,11 +131,14 @@ impl Run {
     }
 
     fn context(&self, state: &str, entered: i64, retry: u64, scope: &Scope<'_>) -> Value {
+        if !self.uses_context {
+            return Value::Null;
+        }
         let mut context = json!({
             "Execution": {
                 "Id": self.arn,
                 "Name": self.name,
-                "Input": self.input,
+                "Input": if self.input_in_context { self.input.clone() } else { Value::Null },
                 "StartTime": iso(self.started_at),
                 "RoleArn": self.role_arn,
                 "RedriveCount": 0,
@@ -154,6 +170,9 @@ impl Run {
                 let visit = match recorded.filter(|r| r["done"] == true) {
                     Some(done) => replayed(done)?,
                     None => {
+                        if let Some(fresh) = scope.fresh {
+                            fresh.store(true, Ordering::Relaxed);
+                        }
                         let resumed = recorded.is_some();
                         let visit = self
                             .visit(&scope, state, &step, input, &variables, resumed)
@@ -279,6 +298,7 @@ impl Run {
                 .step(step, &state.name, json!({"until": until}));
             Ok::<_, StatesError>((effective, until))
         })?;
+        self.journal.flush();
         sleep_until(until).await;
         with_env(raw, context, variables, |env| {
             finish_without_result(state, raw, &effective, env)
@@ -391,6 +411,7 @@ impl Run {
             .unwrap_or_else(|| vec![0; state.retry.len()]);
         counts.resize(state.retry.len(), 0);
         if let Some(at) = recorded.and_then(|r| r["retry_at"].as_i64()) {
+            self.journal.flush();
             sleep_until(at).await;
         }
         let mut resumed_token = recorded
@@ -439,6 +460,7 @@ impl Run {
                     &state.name,
                     json!({"retries": counts, "retry_at": at}),
                 );
+                self.journal.flush();
                 sleep_until(at).await;
                 continue;
             }
@@ -566,7 +588,7 @@ impl Run {
             }
             StateKind::Parallel(parallel) => {
                 let input = with_env(raw, context, variables, |env| task_input(state, raw, env))?;
-                if self.first_time(&format!("{step}/started"), &state.name) {
+                if !self.replayed_scopes.contains(step) {
                     self.journal.event(
                         "ParallelStateStarted",
                         "",
@@ -580,6 +602,7 @@ impl Run {
                         states: &branch.states,
                         start_at: &branch.start_at,
                         map_item: None,
+                        fresh: None,
                     };
                     self.run_scope(scope, input.clone(), variables.clone())
                 });
@@ -842,15 +865,20 @@ impl Run {
                 };
                 let mut inputs = Vec::with_capacity(items.len());
                 for (index, item) in items.iter().enumerate() {
-                    let mut context = context.clone();
-                    context["Map"] = json!({"Item": {"Index": index, "Value": item}});
-                    let env = asl::Env {
-                        context: &context,
-                        ..*env
-                    };
                     let input = match &map.item_selector {
-                        Some(t) if jsonata => t.evaluate(&env)?,
-                        Some(t) => t.evaluate(&env.with_input(effective))?,
+                        Some(t) => {
+                            let mut context = context.clone();
+                            context["Map"] = json!({"Item": {"Index": index, "Value": item}});
+                            let env = asl::Env {
+                                context: &context,
+                                ..*env
+                            };
+                            if jsonata {
+                                t.evaluate(&env)?
+                            } else {
+                                t.evaluate(&env.with_input(effective))?
+                            }
+                        }
                         None => item.clone(),
                     };
                     inputs.push((index, input, json!({"Index": index, "Value": item})));
@@ -858,7 +886,7 @@ impl Run {
                 Ok::<_, StatesError>((limit, tolerated_count, tolerated_percentage, inputs))
             })?;
         let tolerant = tolerated_count.is_some() || tolerated_percentage.is_some();
-        if self.first_time(&format!("{step}/started"), &state.name) {
+        if !self.replayed_scopes.contains(step) {
             self.journal.event(
                 "MapStateStarted",
                 "mapStateStartedEventDetails",
@@ -871,12 +899,11 @@ impl Run {
         let iterations = inputs.into_iter().map(|(index, input, item)| {
             let name = name.clone();
             async move {
-                // An iteration that ended before a crash is not run (nor reported) again.
+                // Iterations that ended before a crash replay from their states' records, and
+                // are not reported again; an iteration's events are written once.
                 let key = format!("{step}/i{index}");
-                if let Some(done) = self.replay.get(&key).filter(|r| r["done"] == true) {
-                    return (index, replayed(done).map(|visit| visit.output));
-                }
-                if self.first_time(&format!("{key}/started"), &name) {
+                let resumed = self.replayed_scopes.contains(&key);
+                if !resumed {
                     self.journal.event(
                         "MapIterationStarted",
                         "mapIterationStartedEventDetails",
@@ -884,29 +911,28 @@ impl Run {
                         self.journal.last_id(),
                     );
                 }
+                let fresh = AtomicBool::new(!resumed);
                 let scope = Scope {
-                    prefix: format!("{step}/i{index}/"),
+                    prefix: format!("{key}/"),
                     states: &processor.states,
                     start_at: &processor.start_at,
                     map_item: Some(item),
+                    fresh: Some(&fresh),
                 };
                 let result = self.run_scope(scope, input, variables.clone()).await;
-                let kind = if result.is_ok() {
-                    "MapIterationSucceeded"
-                } else {
-                    "MapIterationFailed"
-                };
-                let record = match &result {
-                    Ok(output) => json!({"done": true, "output": output}),
-                    Err(e) => json!({"done": true, "error": e.error, "cause": e.cause}),
-                };
-                self.journal.step(&key, &name, record);
-                self.journal.event(
-                    kind,
-                    "mapIterationSucceededEventDetails",
-                    json!({"name": name, "index": index}),
-                    self.journal.last_id(),
-                );
+                if fresh.load(Ordering::Relaxed) || result.is_err() {
+                    let kind = if result.is_ok() {
+                        "MapIterationSucceeded"
+                    } else {
+                        "MapIterationFailed"
+                    };
+                    self.journal.event(
+                        kind,
+                        "mapIterationSucceededEventDetails",
+                        json!({"name": name, "index": index}),
+                        self.journal.last_id(),
+                    );
+                }
                 (index, result)
             }
         });
@@ -942,19 +968,53 @@ impl Run {
         Ok(results)
     }
 
-    /// Whether `key` is met for the first time (not before a crash); records it.
-    fn first_time(&self, key: &str, state: &str) -> bool {
-        if self.replay.contains_key(key) {
-            return false;
-        }
-        self.journal.step(key, state, json!({"seen": true}));
-        true
-    }
-
     fn map_failed(&self) {
         self.journal
             .event("MapStateFailed", "", Value::Null, self.journal.last_id());
     }
+}
+
+/// The branch and iteration paths under which `steps` has records.
+pub(crate) fn scopes_of<'a>(steps: impl Iterator<Item = &'a String>) -> HashSet<String> {
+    let mut scopes = HashSet::new();
+    for step in steps {
+        let mut end = 0;
+        while let Some(at) = step[end..].find('/') {
+            end += at;
+            scopes.insert(step[..end].to_string());
+            end += 1;
+        }
+    }
+    scopes
+}
+
+/// Whether a definition's text mentions the context object at all (`$$` in JSONPath,
+/// `$states.context` in JSONata).
+pub(crate) fn context_used(definition: &str) -> bool {
+    definition.contains("$$") || definition.contains("$states.context")
+}
+
+/// Whether a definition's text reads the execution's input through the context object: a
+/// reference to `$$.Execution.Input`, or to the context (or its `Execution`) as a whole, in
+/// JSONPath (`$$`) or JSONata (`$states.context`).
+pub(crate) fn context_needs_input(definition: &str) -> bool {
+    for marker in ["$$", "$states.context"] {
+        let mut rest = definition;
+        while let Some(at) = rest.find(marker) {
+            let after = &rest[at + marker.len()..];
+            let path: String = after
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '.' || *c == '_')
+                .collect();
+            let whole =
+                path.is_empty() || path == ".Execution" || path.starts_with(".Execution.Input");
+            if whole {
+                return true;
+            }
+            rest = after;
+        }
+    }
+    false
 }
 
 /// What is known of a task-like state's earlier attempts when it resumes.
@@ -1117,6 +1177,7 @@ fn resolve_string(
     }
 }
 
+/// Sleeps until `at_us`. Callers flush the journal first.
 async fn sleep_until(at_us: i64) {
     let left = at_us - now_us();
     if left > 0 {

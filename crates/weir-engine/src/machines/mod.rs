@@ -7,6 +7,7 @@
 
 mod history;
 mod interpreter;
+mod items;
 mod resources;
 mod services;
 
@@ -24,6 +25,7 @@ use weir_store::{Committer, ExecutionRecord, MachineRecord, Mutation, Store};
 use history::Journal;
 pub use history::event_json;
 use interpreter::Run;
+pub use items::ObjectReader;
 pub use services::FunctionInvoker;
 
 use crate::Engine;
@@ -102,6 +104,8 @@ pub struct MachinesOptions {
     pub functions: Option<Arc<dyn FunctionInvoker>>,
     /// weir's actions, for `arn:weir:states:::action:KIND`.
     pub actions: Registry,
+    /// The lake, for Map's `ItemReader`.
+    pub objects: Option<Arc<dyn ObjectReader>>,
 }
 
 /// A request to create a state machine.
@@ -141,6 +145,7 @@ struct Inner {
     engine: Option<Engine>,
     functions: Option<Arc<dyn FunctionInvoker>>,
     actions: Registry,
+    objects: Option<Arc<dyn ObjectReader>>,
     /// Stop signals of the executions running in this process.
     running: Mutex<HashMap<String, watch::Sender<Option<StatesError>>>>,
     /// Task tokens waited on, and where their answer goes.
@@ -177,6 +182,7 @@ impl Machines {
                 engine: options.engine,
                 functions: options.functions,
                 actions: options.actions,
+                objects: options.objects,
                 running: Mutex::new(HashMap::new()),
                 tokens: Mutex::new(HashMap::new()),
                 finished,
@@ -455,9 +461,12 @@ impl Machines {
             role_arn: machine.role_arn.clone(),
             definition,
             input: input_value,
+            input_in_context: interpreter::context_needs_input(&machine.definition),
+            uses_context: interpreter::context_used(&machine.definition),
             started_at: record.started_at,
             journal,
             replay: HashMap::new(),
+            replayed_scopes: Default::default(),
             services: Arc::new(services::Services::new(self.clone())),
         });
         self.spawn(run, record.clone());
@@ -505,9 +514,12 @@ impl Machines {
             role_arn: machine.role_arn.clone(),
             definition: Arc::new(parse(&machine.definition)?),
             input: input_value,
+            input_in_context: interpreter::context_needs_input(&machine.definition),
+            uses_context: interpreter::context_used(&machine.definition),
             started_at: record.started_at,
             journal: Journal::new(record.arn.clone(), None, 1),
             replay: HashMap::new(),
+            replayed_scopes: Default::default(),
             services: Arc::new(services::Services::new(self.clone())),
         });
         let result = run.execute().await;
@@ -608,12 +620,15 @@ impl Machines {
                 role_arn: machine.map(|m| m.role_arn).unwrap_or_default(),
                 definition,
                 input,
+                input_in_context: interpreter::context_needs_input(&record.definition),
+                uses_context: interpreter::context_used(&record.definition),
                 started_at: record.started_at,
                 journal: Journal::new(
                     record.arn.clone(),
                     Some(self.inner.committer.clone()),
                     next_id,
                 ),
+                replayed_scopes: interpreter::scopes_of(steps.iter().map(|s| &s.step)),
                 replay: steps.into_iter().map(|s| (s.step, s.record)).collect(),
                 services: Arc::new(services::Services::new(self.clone())),
             });

@@ -253,11 +253,14 @@ impl interpreter::Services for Services {
         result
     }
 
-    async fn read_items(&self, reader: &Value, _input: &Value) -> Result<Vec<Value>, StatesError> {
-        Err(StatesError::new(
-            names::ITEM_READER_FAILED,
-            format!("ItemReader {reader} needs the lake, which this server does not have"),
-        ))
+    async fn read_items(&self, reader: &Value, input: &Value) -> Result<Vec<Value>, StatesError> {
+        match &self.machines.inner.objects {
+            Some(objects) => super::items::read_items(objects.as_ref(), reader, input).await,
+            None => Err(StatesError::new(
+                names::ITEM_READER_FAILED,
+                format!("ItemReader {reader} needs the lake, which this server does not have"),
+            )),
+        }
     }
 }
 

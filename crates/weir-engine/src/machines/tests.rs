@@ -31,6 +31,7 @@ async fn start(dir: &Path, store: Arc<dyn Store>) -> Machines {
         engine: None,
         functions: None,
         actions: Registry::builtin(),
+        objects: None,
     })
     .await
     .expect("machines")
@@ -497,4 +498,54 @@ async fn bad_definitions_and_names_are_refused() {
         env.store.machines().await.unwrap().is_empty(),
         "nothing was stored"
     );
+}
+
+#[test]
+fn the_context_carries_the_input_only_when_read() {
+    use super::interpreter::context_needs_input;
+    assert!(context_needs_input(r#"{"a.$": "$$.Execution.Input.x"}"#));
+    assert!(context_needs_input(r#"{"a.$": "$$"}"#));
+    assert!(context_needs_input(r#"{"a.$": "$$.Execution"}"#));
+    assert!(context_needs_input(
+        r#"{"a": "{% $states.context.Execution.Input %}"}"#
+    ));
+    assert!(context_needs_input(r#"{"a": "{% $states.context %}"}"#));
+    assert!(!context_needs_input(
+        r#"{"a.$": "$$.Execution.Name", "b.$": "$$.Map.Item.Value"}"#
+    ));
+    assert!(!context_needs_input(r#"{"a.$": "$.x"}"#));
+}
+
+#[tokio::test]
+async fn the_context_object_is_what_step_functions_gives() {
+    let env = env().await;
+    let definition = json!({
+        "StartAt": "Look",
+        "States": {"Look": {"Type": "Pass", "Parameters": {
+            "input.$": "$$.Execution.Input", "name.$": "$$.Execution.Name",
+            "machine.$": "$$.StateMachine.Name", "state.$": "$$.State.Name",
+            "retries.$": "$$.State.RetryCount"}, "End": true}}
+    });
+    let done = env
+        .run("context", definition, json!({"big": [1, 2, 3]}))
+        .await;
+    let out = output(&done);
+    assert_eq!(out["input"], json!({"big": [1, 2, 3]}));
+    assert_eq!(out["name"], json!(done.name));
+    assert_eq!(out["machine"], "context");
+    assert_eq!(out["state"], "Look");
+    assert_eq!(out["retries"], 0);
+}
+
+#[test]
+fn scopes_are_the_paths_above_each_step() {
+    let steps = [
+        "0".to_string(),
+        "3/i5/0".to_string(),
+        "3/i5/2/b1/0".to_string(),
+    ];
+    let scopes = super::interpreter::scopes_of(steps.iter());
+    let mut scopes: Vec<_> = scopes.into_iter().collect();
+    scopes.sort();
+    assert_eq!(scopes, ["3", "3/i5", "3/i5/2", "3/i5/2/b1"]);
 }

@@ -56,6 +56,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     );
     registry.register("sql", Arc::new(weir_lake::sql::SqlRunner::new(sql.clone())));
     let actions = registry.clone();
+    let lake_for_items = lake.clone();
     let aws = config.aws.clone();
     let engine = Engine::start(EngineOptions {
         project_dir: project.clone(),
@@ -77,6 +78,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         engine: Some(engine.clone()),
         functions: Some(functions),
         actions,
+        objects: Some(Arc::new(crate::lake_service::LakeObjects(lake_for_items))),
     })
     .await
     .map_err(|e| anyhow::anyhow!("cannot start the state machines: {e}"))?;

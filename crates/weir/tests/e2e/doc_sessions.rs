@@ -235,3 +235,10 @@ fn the_functions_guide_runs() {
     let project = Project::new();
     run_session(&path, &text, &project, Server::start);
 }
+
+#[test]
+fn the_state_machines_guide_runs() {
+    let (path, text) = doc("state-machines.md");
+    let project = Project::new();
+    run_session(&path, &text, &project, Server::start);
+}

@@ -544,3 +544,83 @@ fn executions_and_their_inputs_are_checked() {
     assert_eq!(status, 400);
     assert!(body.contains("UnknownOperationException"), "{body}");
 }
+
+#[test]
+fn map_reads_its_items_from_the_lake() {
+    let project = Project::new();
+    project.write(
+        "machines/totals.asl.json",
+        r#"{
+  "StartAt": "Rows",
+  "States": {
+    "Rows": {"Type": "Map",
+      "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+                     "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"},
+                     "Parameters": {"Bucket": "lake", "Key.$": "$.csv"}},
+      "ItemProcessor": {"StartAt": "Amount", "States": {
+        "Amount": {"Type": "Pass", "Parameters": {"cents.$": "States.StringToJson($.amount)"}, "End": true}}},
+      "ResultPath": "$.rows", "Next": "Lines"},
+    "Lines": {"Type": "Map",
+      "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+                     "ReaderConfig": {"InputType": "JSONL", "MaxItems": 3},
+                     "Parameters": {"Key": "in/events.jsonl"}},
+      "ItemBatcher": {"MaxItemsPerBatch": 2, "BatchInput": {"source": "events"}},
+      "ItemProcessor": {"StartAt": "Count", "States": {
+        "Count": {"Type": "Pass", "Parameters": {"n.$": "States.ArrayLength($.Items)", "from.$": "$.BatchInput.source"}, "End": true}}},
+      "ResultPath": "$.batches", "Next": "Listing"},
+    "Listing": {"Type": "Map",
+      "ItemReader": {"Resource": "arn:aws:states:::s3:listObjectsV2", "Parameters": {"Bucket": "lake", "Prefix": "in/"}},
+      "ItemProcessor": {"StartAt": "Key", "States": {"Key": {"Type": "Pass", "InputPath": "$.Key", "End": true}}},
+      "ResultPath": "$.keys", "End": true}
+  }
+}"#,
+    );
+    let server = Server::start(project.path());
+    let csv = project.write("orders.csv", "id,amount\n1,250\n2,99\n");
+    let jsonl = project.write(
+        "events.jsonl",
+        "{\"e\": 1}\n{\"e\": 2}\n{\"e\": 3}\n{\"e\": 4}\n",
+    );
+    for (file, key) in [(&csv, "in/orders.csv"), (&jsonl, "in/events.jsonl")] {
+        let put = server.cli(&["lake", "put", file.to_str().unwrap(), key]);
+        assert!(put.status.success(), "{}", stderr(&put));
+    }
+    let run = server.cli(&[
+        "machines",
+        "start",
+        "totals",
+        "--input",
+        r#"{"csv": "in/orders.csv"}"#,
+        "--wait",
+        "--json",
+    ]);
+    let done: Value = serde_json::from_slice(&run.stdout).unwrap_or(Value::Null);
+    assert_eq!(done["status"], "SUCCEEDED", "{done}\n{}", server.log_text());
+    let output: Value = serde_json::from_str(done["output"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        output["rows"],
+        serde_json::json!([{"cents": 250}, {"cents": 99}])
+    );
+    assert_eq!(
+        output["batches"],
+        serde_json::json!([{"n": 2, "from": "events"}, {"n": 1, "from": "events"}]),
+        "MaxItems 3 in batches of 2"
+    );
+    assert_eq!(
+        output["keys"],
+        serde_json::json!(["in/events.jsonl", "in/orders.csv"])
+    );
+
+    let missing = server.cli(&[
+        "machines",
+        "start",
+        "totals",
+        "--input",
+        r#"{"csv": "in/nothing.csv"}"#,
+        "--wait",
+        "--json",
+    ]);
+    let failed: Value = serde_json::from_slice(&missing.stdout).unwrap_or(Value::Null);
+    assert_eq!(failed["status"], "FAILED");
+    assert_eq!(failed["error"], "States.ItemReaderFailed", "{failed}");
+}
