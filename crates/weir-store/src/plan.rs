@@ -45,7 +45,6 @@ impl<'a> Plan<'a> {
         let mut schedules = Rows::default();
         let mut machines = Rows::default();
         let mut executions = Rows::default();
-        let mut history = Rows::default();
         let mut steps = Rows::default();
         for mutation in batch {
             match mutation {
@@ -69,9 +68,9 @@ impl<'a> Plan<'a> {
                 Mutation::PutScheduleState(s) => schedules.keep_last(s.pipeline.as_str(), s),
                 Mutation::PutMachine(m) => machines.keep_last(m.arn.as_str(), m),
                 Mutation::PutExecution(e) => executions.keep_last(e.arn.as_str(), e),
-                Mutation::HistoryEvent(e) => {
-                    history.keep_first((e.execution_arn.as_str(), e.id), e)
-                }
+                // Events are unique by construction; a repeat (a replay after a crash) is ignored
+                // by the insert itself (`ON CONFLICT DO NOTHING`), so none is tracked here.
+                Mutation::HistoryEvent(e) => plan.history.push(e),
                 Mutation::PutStep(s) => {
                     steps.keep_last((s.execution_arn.as_str(), s.step.as_str()), s)
                 }
@@ -92,7 +91,6 @@ impl<'a> Plan<'a> {
         plan.schedules = schedules.rows;
         plan.machines = machines.rows;
         plan.executions = executions.rows;
-        plan.history = history.rows;
         plan.steps = steps.rows;
         plan
     }

@@ -93,7 +93,9 @@ pub struct HistoryEventRecord {
     pub at: i64,
     /// `ExecutionStarted`, `TaskStateEntered`, …
     pub event_type: String,
-    pub details: serde_json::Value,
+    /// JSON text of the event's details object, serialized by the writer (the interpreter's
+    /// thread) rather than by the committer, which is the busier of the two.
+    pub details: String,
 }
 
 /// The interpreter's durable note about one state visit.
@@ -102,7 +104,8 @@ pub struct StepRecord {
     pub execution_arn: String,
     pub step: String,
     pub state: String,
-    pub record: serde_json::Value,
+    /// JSON text.
+    pub record: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

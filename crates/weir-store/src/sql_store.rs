@@ -290,7 +290,7 @@ where
             previous_id: value,
             at: value,
             event_type: text,
-            details: json,
+            details: text,
         }
     );
 
@@ -302,7 +302,7 @@ where
             execution_arn: text,
             step: text,
             state: text,
-            record: json,
+            record: text,
         }
     );
 

@@ -1221,13 +1221,13 @@ async fn machines_and_executions_round_trip(db: Db) {
         previous_id: id - 1,
         at: 100 + id,
         event_type: kind.into(),
-        details: json!({"n": id}),
+        details: json!({"n": id}).to_string(),
     };
     let step = |name: &str, record: serde_json::Value| StepRecord {
         execution_arn: first.arn.clone(),
         step: "0".into(),
         state: name.into(),
-        record,
+        record: record.to_string(),
     };
     store
         .apply(&[

@@ -63,7 +63,7 @@ impl Journal {
             previous_id: previous,
             at: now_us(),
             event_type: event_type.to_string(),
-            details: Value::Object(body),
+            details: Value::Object(body).to_string(),
         };
         self.push(&mut inner, Mutation::HistoryEvent(record));
         id
@@ -86,7 +86,7 @@ impl Journal {
             execution_arn: self.execution_arn.clone(),
             step: step.to_string(),
             state: state.to_string(),
-            record,
+            record: record.to_string(),
         });
         self.push(&mut inner, mutation);
     }
@@ -143,7 +143,7 @@ pub fn event_json(record: &HistoryEventRecord) -> Value {
     event.insert("type".into(), json!(record.event_type));
     event.insert("id".into(), json!(record.id));
     event.insert("previousEventId".into(), json!(record.previous_id));
-    if let Value::Object(details) = &record.details {
+    if let Ok(Value::Object(details)) = serde_json::from_str::<Value>(&record.details) {
         for (k, v) in details {
             event.insert(k.clone(), v.clone());
         }

@@ -629,7 +629,13 @@ impl Machines {
                     next_id,
                 ),
                 replayed_scopes: interpreter::scopes_of(steps.iter().map(|s| &s.step)),
-                replay: steps.into_iter().map(|s| (s.step, s.record)).collect(),
+                replay: steps
+                    .into_iter()
+                    .map(|s| {
+                        let record = serde_json::from_str(&s.record).unwrap_or(Value::Null);
+                        (s.step, record)
+                    })
+                    .collect(),
                 services: Arc::new(services::Services::new(self.clone())),
             });
             self.spawn(run, record);

@@ -1,5 +1,6 @@
 -- State machines and their executions, SQLite flavour. Keep in step with
--- ../postgres/0003_machines.sql.
+-- ../postgres/0003_machines.sql. The two tables written per transition are WITHOUT ROWID: their
+-- rows live in their primary key's b-tree, one insert each instead of two.
 
 CREATE TABLE state_machines (
     arn          TEXT    NOT NULL PRIMARY KEY,
@@ -47,7 +48,7 @@ CREATE TABLE execution_events (
     -- JSON: the event's details object (e.g. stateEnteredEventDetails).
     details       TEXT    NOT NULL,
     PRIMARY KEY (execution_arn, id)
-);
+) WITHOUT ROWID;
 
 -- What the interpreter needs to resume: per state visit (a path naming the branch, iteration
 -- and sequence number), what it is waiting for or how it ended.
@@ -57,4 +58,4 @@ CREATE TABLE execution_steps (
     state         TEXT    NOT NULL,
     record        TEXT    NOT NULL,
     PRIMARY KEY (execution_arn, step)
-);
+) WITHOUT ROWID;
