@@ -31,26 +31,13 @@ impl Client {
     /// Calls an operation of an AWS JSON 1.0 protocol on `POST /` (`target`, e.g.
     /// `AWSStepFunctions.StartExecution`); an AWS error becomes `ErrorName: message`.
     pub async fn aws(&self, target: &str, body: &Value) -> anyhow::Result<Value> {
-        let response = self
+        let request = self
             .http
             .post(self.url("/"))
             .header("x-amz-target", target)
             .header(reqwest::header::CONTENT_TYPE, "application/x-amz-json-1.0")
-            .body(body.to_string())
-            .send()
-            .await
-            .map_err(|e| {
-                anyhow!(
-                    "cannot reach the weir server at {} (start one with `weir server`, or point --server / WEIR_SERVER at it): {e}",
-                    self.base
-                )
-            })?;
-        let status = response.status();
-        let text = response
-            .text()
-            .await
-            .context("cannot read the server's response")?;
-        let value: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+            .body(body.to_string());
+        let (status, value) = self.exchange(request).await?;
         if status.is_success() {
             return Ok(value);
         }
@@ -125,7 +112,11 @@ impl Client {
         format!("{}{path}", self.base)
     }
 
-    async fn send(&self, request: reqwest::RequestBuilder) -> anyhow::Result<Value> {
+    /// Sends `request`; the status and the body (JSON, or the text as a JSON string).
+    async fn exchange(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> anyhow::Result<(reqwest::StatusCode, Value)> {
         let response = request.send().await.map_err(|e| {
             if e.is_connect() {
                 anyhow!("cannot reach the weir server at {} (start one with `weir server`, or point --server / WEIR_SERVER at it)", self.base)
@@ -138,7 +129,14 @@ impl Client {
             .text()
             .await
             .context("cannot read the server's response")?;
-        let body: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Ok((
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        ))
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> anyhow::Result<Value> {
+        let (status, body) = self.exchange(request).await?;
         if status.is_success() {
             return Ok(body);
         }

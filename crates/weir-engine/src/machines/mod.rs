@@ -402,49 +402,26 @@ impl Machines {
     /// Starts a standard execution (durable) or an express one (in memory) and returns at once.
     pub async fn start_execution(&self, new: NewExecution) -> Result<ExecutionRecord> {
         let machine = self.describe(&new.machine_arn).await?;
-        let name = match new.name {
-            Some(name) => {
-                check_name(&name)?;
-                name
-            }
-            None => uuid(),
-        };
-        let input = input_text(new.input)?;
         let express = machine.machine_type == "EXPRESS";
-        let arn = execution_arn(&machine.arn, &name, express);
-        if let Some(existing) = self.inner.store.execution(&arn).await? {
+        let record = new_record(&machine, new, express)?;
+        if let Some(existing) = self.inner.store.execution(&record.arn).await? {
             // The same name and input while it runs: the same execution (idempotent retries).
-            if existing.input == input && existing.status == "RUNNING" {
+            if existing.input == record.input && existing.status == "RUNNING" {
                 return Ok(existing);
             }
             return Err(MachineError::ExecutionAlreadyExists(format!(
-                "Execution Already Exists: '{arn}'"
+                "Execution Already Exists: '{}'",
+                record.arn
             )));
         }
-        let definition = Arc::new(parse(&machine.definition)?);
-        let record = ExecutionRecord {
-            arn: arn.clone(),
-            machine_arn: machine.arn.clone(),
-            name: name.clone(),
-            status: "RUNNING".into(),
-            input: input.clone(),
-            output: None,
-            error: None,
-            cause: None,
-            definition: machine.definition.clone(),
-            started_at: now_us(),
-            stopped_at: None,
-        };
         let committer = (!express).then(|| self.inner.committer.clone());
-        let journal = Journal::new(arn.clone(), committer, 1);
+        let journal = Journal::new(record.arn.clone(), committer, 1);
         journal.put(vec![Mutation::PutExecution(record.clone())]);
-        let input_value: Value = serde_json::from_str(&input)
-            .map_err(|e| MachineError::InvalidExecutionInput(e.to_string()))?;
         journal.event(
             "ExecutionStarted",
             "executionStartedEventDetails",
             json!({
-                "input": input,
+                "input": record.input,
                 "inputDetails": history::not_truncated(),
                 "roleArn": machine.role_arn,
                 "stateMachineArn": machine.arn,
@@ -453,22 +430,7 @@ impl Machines {
         );
         // Acknowledged only once durable: a crash after this answer resumes the execution.
         journal.sync().await.map_err(MachineError::Internal)?;
-        let run = Arc::new(Run {
-            arn,
-            name,
-            machine_arn: machine.arn.clone(),
-            machine_name: machine.name.clone(),
-            role_arn: machine.role_arn.clone(),
-            definition,
-            input: input_value,
-            input_in_context: interpreter::context_needs_input(&machine.definition),
-            uses_context: interpreter::context_used(&machine.definition),
-            started_at: record.started_at,
-            journal,
-            replay: HashMap::new(),
-            replayed_scopes: Default::default(),
-            services: Arc::new(services::Services::new(self.clone())),
-        });
+        let run = self.new_run(&machine, &record, journal)?;
         self.spawn(run, record.clone());
         Ok(record)
     }
@@ -482,49 +444,39 @@ impl Machines {
                 machine.arn, machine.machine_type
             )));
         }
-        let name = match new.name {
-            Some(name) => {
-                check_name(&name)?;
-                name
-            }
-            None => uuid(),
-        };
-        let input = input_text(new.input)?;
-        let input_value: Value = serde_json::from_str(&input)
+        let mut record = new_record(&machine, new, true)?;
+        let journal = Journal::new(record.arn.clone(), None, 1);
+        let run = self.new_run(&machine, &record, journal)?;
+        let result = run.execute().await;
+        conclude(&mut record, result.map_err(Ended::Failed));
+        Ok(record)
+    }
+
+    /// A new execution of `machine` for the interpreter.
+    fn new_run(
+        &self,
+        machine: &MachineRecord,
+        record: &ExecutionRecord,
+        journal: Journal,
+    ) -> Result<Arc<Run>> {
+        let input = serde_json::from_str(&record.input)
             .map_err(|e| MachineError::InvalidExecutionInput(e.to_string()))?;
-        let arn = execution_arn(&machine.arn, &name, true);
-        let mut record = ExecutionRecord {
-            arn: arn.clone(),
-            machine_arn: machine.arn.clone(),
-            name: name.clone(),
-            status: "RUNNING".into(),
-            input,
-            output: None,
-            error: None,
-            cause: None,
-            definition: machine.definition.clone(),
-            started_at: now_us(),
-            stopped_at: None,
-        };
-        let run = Arc::new(Run {
-            arn,
-            name,
+        Ok(Arc::new(Run {
+            arn: record.arn.clone(),
+            name: record.name.clone(),
             machine_arn: machine.arn.clone(),
             machine_name: machine.name.clone(),
             role_arn: machine.role_arn.clone(),
             definition: Arc::new(parse(&machine.definition)?),
-            input: input_value,
+            input,
             input_in_context: interpreter::context_needs_input(&machine.definition),
             uses_context: interpreter::context_used(&machine.definition),
             started_at: record.started_at,
-            journal: Journal::new(record.arn.clone(), None, 1),
+            journal,
             replay: HashMap::new(),
             replayed_scopes: Default::default(),
             services: Arc::new(services::Services::new(self.clone())),
-        });
-        let result = run.execute().await;
-        conclude(&mut record, result.map_err(Ended::Failed));
-        Ok(record)
+        }))
     }
 
     /// Starts the task that drives `run` to its end and records how it ended.
@@ -797,6 +749,36 @@ fn conclude(record: &mut ExecutionRecord, outcome: std::result::Result<Value, En
             record.cause = Some(reason.cause).filter(|c| !c.is_empty());
         }
     }
+}
+
+/// The record of a new execution of `machine`: its name checked (a UUID when none is given),
+/// its input checked, its definition fixed.
+fn new_record(
+    machine: &MachineRecord,
+    new: NewExecution,
+    express: bool,
+) -> Result<ExecutionRecord> {
+    let name = match new.name {
+        Some(name) => {
+            check_name(&name)?;
+            name
+        }
+        None => uuid(),
+    };
+    parse(&machine.definition)?;
+    Ok(ExecutionRecord {
+        arn: execution_arn(&machine.arn, &name, express),
+        machine_arn: machine.arn.clone(),
+        name,
+        status: "RUNNING".into(),
+        input: input_text(new.input)?,
+        output: None,
+        error: None,
+        cause: None,
+        definition: machine.definition.clone(),
+        started_at: now_us(),
+        stopped_at: None,
+    })
 }
 
 fn parse(definition: &str) -> Result<asl::StateMachine> {
