@@ -35,7 +35,9 @@ const RECURSION_LIMIT: usize = 64;
 /// Runs SQL over the catalog's tables. Cheap to share behind an `Arc`; statements run
 /// concurrently, each on its own snapshot of the tables it names.
 pub struct SqlEngine {
-    base: SessionState,
+    /// Built on the first statement: an idle server never maps DataFusion's planner in.
+    base: std::sync::OnceLock<SessionState>,
+    options: SessionOptions,
     pub(crate) lake: Arc<LakeContext>,
     listener: Option<ObjectListener>,
 }
@@ -58,9 +60,11 @@ impl SqlEngine {
         catalog: Arc<dyn CatalogAccess>,
         options: SessionOptions,
     ) -> Result<Self, SqlError> {
-        let (base, url) = base_state(Arc::clone(&store), &options)?;
+        let url = datafusion::execution::object_store::ObjectStoreUrl::parse(super::LAKE_URL)
+            .map_err(|e| SqlError::new(e.to_string()))?;
         Ok(SqlEngine {
-            base,
+            base: std::sync::OnceLock::new(),
+            options,
             lake: Arc::new(LakeContext {
                 store,
                 root: LakeRoot::new(root),
@@ -69,6 +73,15 @@ impl SqlEngine {
             }),
             listener: None,
         })
+    }
+
+    /// The base session, built on first use.
+    fn base(&self) -> Result<&SessionState, SqlError> {
+        if let Some(base) = self.base.get() {
+            return Ok(base);
+        }
+        let (state, _) = base_state(Arc::clone(&self.lake.store), &self.options)?;
+        Ok(self.base.get_or_init(|| state))
     }
 
     /// Calls `listener` for every object a statement writes, once the write has committed.
@@ -160,12 +173,12 @@ impl SqlEngine {
         statement: &DFStatement,
     ) -> Result<SessionState, SqlError> {
         let sql = statement.to_string();
-        let references = self
-            .base
+        let base = self.base()?;
+        let references = base
             .resolve_table_references(statement)
             .map_err(|e| SqlError::from_datafusion(&e, &sql))?;
         let snapshot = Snapshot::load(&self.lake, &references).await?;
-        Ok(SessionStateBuilder::new_from_existing(self.base.clone())
+        Ok(SessionStateBuilder::new_from_existing(base.clone())
             .with_catalog_list(Arc::new(snapshot))
             .build())
     }
