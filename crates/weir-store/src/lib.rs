@@ -110,6 +110,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<ExecutionRecord>>;
     /// An execution's history, by event id.
     async fn history(&self, execution_arn: &str) -> Result<Vec<HistoryEventRecord>>;
+    /// The id of an execution's last event (0 when it has none): where a resumed execution
+    /// goes on numbering, without reading its history.
+    async fn last_event_id(&self, execution_arn: &str) -> Result<i64>;
     /// The interpreter's records of an execution's state visits.
     async fn steps(&self, execution_arn: &str) -> Result<Vec<StepRecord>>;
 }

@@ -702,6 +702,14 @@ where
         self.fetch_all(query, Self::history_from).await
     }
 
+    async fn last_event_id(&self, execution_arn: &str) -> Result<i64> {
+        let row = sqlx::query::<DB>(sql::LAST_EVENT_ID)
+            .bind(execution_arn)
+            .fetch_one(&self.readers)
+            .await?;
+        Ok(row.try_get("last_id")?)
+    }
+
     async fn steps(&self, execution_arn: &str) -> Result<Vec<StepRecord>> {
         let query = sqlx::query(sql::STEPS).bind(execution_arn);
         self.fetch_all(query, Self::step_from).await

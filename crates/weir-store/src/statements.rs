@@ -200,6 +200,8 @@ pub(crate) const EXECUTION: &str = "SELECT * FROM executions WHERE arn = $1";
 pub(crate) const EXECUTIONS: &str = "SELECT * FROM executions WHERE ($1 IS NULL OR machine_arn = $1) AND ($2 IS NULL OR status = $2) ORDER BY started_at DESC, arn DESC LIMIT $3";
 pub(crate) const HISTORY: &str =
     "SELECT * FROM execution_events WHERE execution_arn = $1 ORDER BY id";
+pub(crate) const LAST_EVENT_ID: &str =
+    "SELECT COALESCE(MAX(id), 0) AS last_id FROM execution_events WHERE execution_arn = $1";
 pub(crate) const STEPS: &str = "SELECT * FROM execution_steps WHERE execution_arn = $1";
 pub(crate) const DELETE_DATABASE: &str = "DELETE FROM catalog_databases WHERE name = $1";
 pub(crate) const DELETE_TABLE: &str =

@@ -1179,6 +1179,9 @@ impl Store for CountingStore {
     async fn history(&self, execution_arn: &str) -> Result<Vec<HistoryEventRecord>> {
         self.inner.history(execution_arn).await
     }
+    async fn last_event_id(&self, execution_arn: &str) -> Result<i64> {
+        self.inner.last_event_id(execution_arn).await
+    }
     async fn steps(&self, execution_arn: &str) -> Result<Vec<StepRecord>> {
         self.inner.steps(execution_arn).await
     }
@@ -1275,6 +1278,8 @@ async fn machines_and_executions_round_trip(db: Db) {
     assert_eq!(running, vec![first.clone()]);
     let history = store.history(&first.arn).await.unwrap();
     let kinds: Vec<&str> = history.iter().map(|e| e.event_type.as_str()).collect();
+    assert_eq!(store.last_event_id(&first.arn).await.unwrap(), 3);
+    assert_eq!(store.last_event_id("arn:none").await.unwrap(), 0);
     assert_eq!(
         kinds,
         ["ExecutionStarted", "PassStateEntered", "PassStateExited"]

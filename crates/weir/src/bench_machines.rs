@@ -63,7 +63,7 @@ pub async fn run(
             .collect();
         let definition = json!({"StartAt": "S0", "States": states});
         let arn = create(&machines, "chain", &definition).await?;
-        let (rate, seconds) = median_rate(&machines, &store, &arn, runs).await?;
+        let (rate, seconds) = median_rate(&machines, &store, &arn, runs, None).await?;
         println!(
             "chain of {chain} Pass states: {rate:.0} transitions/s ({seconds:.3} s per execution, median of {runs})"
         );
@@ -78,7 +78,7 @@ pub async fn run(
         let arn = create(&machines, "fanout", &definition).await?;
         let input = json!({ "items": (0..map).collect::<Vec<_>>() }).to_string();
         let (rate, seconds) =
-            median_rate_with(&machines, &store, &arn, runs, Some(input.clone())).await?;
+            median_rate(&machines, &store, &arn, runs, Some(input.clone())).await?;
         println!(
             "Map over {map} items: {rate:.0} transitions/s ({seconds:.3} s per execution, median of {runs})"
         );
@@ -171,17 +171,8 @@ async fn start(machines: &Machines, arn: &str, input: Option<String>) -> anyhow:
     Ok(started.arn)
 }
 
-async fn median_rate(
-    machines: &Machines,
-    store: &Arc<dyn Store>,
-    arn: &str,
-    runs: usize,
-) -> anyhow::Result<(f64, f64)> {
-    median_rate_with(machines, store, arn, runs, None).await
-}
-
 /// Transitions (states entered) per second of whole executions, start to durable end.
-async fn median_rate_with(
+async fn median_rate(
     machines: &Machines,
     store: &Arc<dyn Store>,
     arn: &str,

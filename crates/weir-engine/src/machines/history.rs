@@ -45,11 +45,11 @@ impl Journal {
         }
     }
 
-    /// Appends an event; `details` is the type's details object (its key is derived from the
-    /// type when `key` is None). Returns the event's id.
-    pub fn event(&self, event_type: &str, key: &str, details: Value, previous: i64) -> i64 {
+    /// Appends an event; `details` is the type's details object, stored under `key` (no details
+    /// when `key` is empty). Its previous event is the one emitted just before it.
+    pub fn event(&self, event_type: &str, key: &str, details: Value) {
         let Ok(mut inner) = self.inner.lock() else {
-            return 0;
+            return;
         };
         let id = inner.next_id;
         inner.next_id += 1;
@@ -60,18 +60,12 @@ impl Journal {
         let record = HistoryEventRecord {
             execution_arn: self.execution_arn.clone(),
             id,
-            previous_id: previous,
+            previous_id: id - 1,
             at: now_us(),
             event_type: event_type.to_string(),
             details: Value::Object(body).to_string(),
         };
         self.push(&mut inner, Mutation::HistoryEvent(record));
-        id
-    }
-
-    /// The last event id handed out.
-    pub fn last_id(&self) -> i64 {
-        self.inner.lock().map(|i| i.next_id - 1).unwrap_or(0)
     }
 
     /// Records what the interpreter must know about a step to resume it.

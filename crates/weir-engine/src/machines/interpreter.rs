@@ -36,14 +36,14 @@ type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 #[async_trait::async_trait]
 pub(crate) trait Services: Send + Sync {
     /// Runs a task resource with its input and answers its result (for `.sync`, once the job
-    /// has finished). `token` is the task token of a `.waitForTaskToken` call.
+    /// has finished). A `.waitForTaskToken` call's token travels in its input
+    /// (`$$.Task.Token`), so the resource hands it on; its answer is then ignored.
     async fn call(
         &self,
         run: &Run,
         target: &Target,
         pattern: Pattern,
         input: Value,
-        token: Option<&str>,
     ) -> Result<Value, StatesError>;
 
     /// Waits for SendTaskSuccess / SendTaskFailure on `token`; fails with
@@ -222,7 +222,6 @@ impl Run {
                 &format!("{kind}StateEntered"),
                 "stateEnteredEventDetails",
                 json!({"name": state.name, "input": raw.to_string(), "inputDetails": not_truncated()}),
-                self.journal.last_id(),
             );
         }
         let outcome = match &state.kind {
@@ -240,15 +239,13 @@ impl Run {
                 self.simple(state, &raw, variables, &context)
             }
         };
+        // A Fail state ends in an error, so it never gets here.
         let visit = outcome?;
-        if !matches!(state.kind, StateKind::Fail(_)) {
-            self.journal.event(
-                &format!("{kind}StateExited"),
-                "stateExitedEventDetails",
-                json!({"name": state.name, "output": visit.output.to_string(), "outputDetails": not_truncated()}),
-                self.journal.last_id(),
-            );
-        }
+        self.journal.event(
+            &format!("{kind}StateExited"),
+            "stateExitedEventDetails",
+            json!({"name": state.name, "output": visit.output.to_string(), "outputDetails": not_truncated()}),
+        );
         self.journal.step(
             step,
             &state.name,
@@ -267,13 +264,8 @@ impl Run {
         variables: &Map<String, Value>,
         context: &Value,
     ) -> Result<Visit, StatesError> {
-        let jsonata = state.query_language == QueryLanguage::Jsonata;
         let (effective, until) = with_env(raw, context, variables, |env| {
-            let effective = if jsonata {
-                raw.clone()
-            } else {
-                asl::io::apply_input_path(state.input_path.as_ref(), env)?
-            };
+            let effective = effective_input(state, raw, env)?;
             if let Some(until) = self.replay.get(step).and_then(|r| r["until"].as_i64()) {
                 return Ok((effective, until));
             }
@@ -338,11 +330,7 @@ impl Run {
                 finish(state, raw, Some(result), &env)
             }
             StateKind::Choice(choice) => {
-                let effective = if jsonata {
-                    raw.clone()
-                } else {
-                    asl::io::apply_input_path(state.input_path.as_ref(), &env)?
-                };
+                let effective = effective_input(state, raw, &env)?;
                 let chosen = asl::choose(choice, &env.with_input(&effective))?;
                 let next = chosen.next().to_string();
                 let (rule_assign, rule_output) = match chosen {
@@ -365,11 +353,7 @@ impl Run {
                 })
             }
             StateKind::Succeed => {
-                let effective = if jsonata {
-                    raw.clone()
-                } else {
-                    asl::io::apply_input_path(state.input_path.as_ref(), &env)?
-                };
+                let effective = effective_input(state, raw, &env)?;
                 let mut visit = finish_without_result(state, raw, &effective, &env)?;
                 visit.next = None;
                 Ok(visit)
@@ -387,7 +371,6 @@ impl Run {
                     "FailStateExited",
                     "stateExitedEventDetails",
                     json!({"name": state.name, "output": raw.to_string(), "outputDetails": not_truncated()}),
-                    self.journal.last_id(),
                 );
                 Err(StatesError::new(error, cause))
             }
@@ -486,38 +469,30 @@ fn catch(
     error_output: &Value,
     env: &Env<'_>,
 ) -> Result<Visit, StatesError> {
-    {
-        {
-            let env = *env;
-            let (output, assigned) = if state.query_language == QueryLanguage::Jsonata {
-                let output = match &catcher.output {
-                    Some(t) => t.evaluate(&env)?,
-                    None => error_output.clone(),
-                };
-                let assigned = match &catcher.assign {
-                    Some(t) => asl::io::assign(t, &env)?,
-                    None => Map::new(),
-                };
-                (output, assigned)
-            } else {
-                let output = asl::io::apply_result_path(
-                    catcher.result_path.as_ref(),
-                    raw,
-                    error_output.clone(),
-                )?;
-                let assigned = match &catcher.assign {
-                    Some(t) => asl::io::assign(t, &env.with_input(error_output))?,
-                    None => Map::new(),
-                };
-                (output, assigned)
-            };
-            Ok(Visit {
-                next: Some(catcher.next.clone()),
-                output,
-                assigned,
-            })
-        }
-    }
+    let (output, assigned) = if state.query_language == QueryLanguage::Jsonata {
+        let output = match &catcher.output {
+            Some(t) => t.evaluate(env)?,
+            None => error_output.clone(),
+        };
+        let assigned = match &catcher.assign {
+            Some(t) => asl::io::assign(t, env)?,
+            None => Map::new(),
+        };
+        (output, assigned)
+    } else {
+        let output =
+            asl::io::apply_result_path(catcher.result_path.as_ref(), raw, error_output.clone())?;
+        let assigned = match &catcher.assign {
+            Some(t) => asl::io::assign(t, &env.with_input(error_output))?,
+            None => Map::new(),
+        };
+        (output, assigned)
+    };
+    Ok(Visit {
+        next: Some(catcher.next.clone()),
+        output,
+        assigned,
+    })
 }
 
 impl Run {
@@ -533,7 +508,6 @@ impl Run {
         prior: Prior<'_>,
     ) -> Result<Visit, StatesError> {
         let resumed_token = prior.token.clone();
-        let jsonata = state.query_language == QueryLanguage::Jsonata;
         match &state.kind {
             StateKind::Task(task) => {
                 let asl::Resource::Uri(resource) = &task.resource else {
@@ -589,12 +563,7 @@ impl Run {
             StateKind::Parallel(parallel) => {
                 let input = with_env(raw, context, variables, |env| task_input(state, raw, env))?;
                 if !self.replayed_scopes.contains(step) {
-                    self.journal.event(
-                        "ParallelStateStarted",
-                        "",
-                        Value::Null,
-                        self.journal.last_id(),
-                    );
+                    self.journal.event("ParallelStateStarted", "", Value::Null);
                 }
                 let branches = parallel.branches.iter().enumerate().map(|(i, branch)| {
                     let scope = Scope {
@@ -608,35 +577,22 @@ impl Run {
                 });
                 match futures::future::try_join_all(branches).await {
                     Ok(results) => {
-                        self.journal.event(
-                            "ParallelStateSucceeded",
-                            "",
-                            Value::Null,
-                            self.journal.last_id(),
-                        );
+                        self.journal
+                            .event("ParallelStateSucceeded", "", Value::Null);
                         with_env(raw, context, variables, |env| {
                             finish(state, raw, Some(Value::Array(results)), env)
                         })
                     }
                     Err(error) => {
-                        self.journal.event(
-                            "ParallelStateFailed",
-                            "",
-                            Value::Null,
-                            self.journal.last_id(),
-                        );
+                        self.journal.event("ParallelStateFailed", "", Value::Null);
                         Err(error)
                     }
                 }
             }
             StateKind::Map(map) => {
-                let effective = if jsonata {
-                    raw.clone()
-                } else {
-                    with_env(raw, context, variables, |env| {
-                        asl::io::apply_input_path(state.input_path.as_ref(), env)
-                    })?
-                };
+                let effective = with_env(raw, context, variables, |env| {
+                    effective_input(state, raw, env)
+                })?;
                 let items = self.map_items(map, &effective, context, variables).await?;
                 let results = self
                     .run_map(state, map, step, &items, &effective, variables, context)
@@ -679,12 +635,7 @@ impl Run {
             } else {
                 "taskScheduledEventDetails"
             };
-            self.journal.event(
-                &scheduled("Scheduled"),
-                key,
-                details,
-                self.journal.last_id(),
-            );
+            self.journal.event(&scheduled("Scheduled"), key, details);
             self.journal.step(
                 step,
                 &state.name,
@@ -705,7 +656,6 @@ impl Run {
                     "taskStartedEventDetails"
                 },
                 started,
-                self.journal.last_id(),
             );
         }
         let services = Arc::clone(&self.services);
@@ -713,23 +663,18 @@ impl Run {
             if pattern == Pattern::WaitForTaskToken {
                 let token = token.clone().unwrap_or_default();
                 if !resumed {
-                    services
-                        .call(self, target, pattern, input.clone(), Some(&token))
-                        .await?;
+                    services.call(self, target, pattern, input.clone()).await?;
                     self.journal.event(
                         "TaskSubmitted",
                         "taskSubmittedEventDetails",
                         json!({"resourceType": resource_type, "resource": resource_name}),
-                        self.journal.last_id(),
                     );
                 }
                 services
                     .await_token(&token, heartbeat.map(Duration::from_secs))
                     .await
             } else {
-                services
-                    .call(self, target, pattern, input.clone(), None)
-                    .await
+                services.call(self, target, pattern, input.clone()).await
             }
         };
         let result = match timeout {
@@ -757,8 +702,7 @@ impl Run {
                         json!({"resourceType": resource_type, "resource": resource_name, "output": output.to_string(), "outputDetails": not_truncated()}),
                     )
                 };
-                self.journal
-                    .event(kind, key, details, self.journal.last_id());
+                self.journal.event(kind, key, details);
             }
             Err(error) => {
                 let timed_out =
@@ -777,8 +721,7 @@ impl Run {
                     details["resourceType"] = json!(resource_type);
                     details["resource"] = json!(resource_name);
                 }
-                self.journal
-                    .event(kind, key, details, self.journal.last_id());
+                self.journal.event(kind, key, details);
             }
         }
         let record = match &result {
@@ -825,7 +768,7 @@ impl Run {
             .max(1) as usize;
         let batch_input = batcher.get("BatchInput").cloned();
         Ok(items
-            .chunks(per_batch.min(items.len().max(1)))
+            .chunks(per_batch)
             .map(|chunk| {
                 let mut batch = json!({ "Items": chunk });
                 if let Some(input) = &batch_input {
@@ -847,7 +790,6 @@ impl Run {
         variables: &Map<String, Value>,
         context: &Value,
     ) -> Result<Vec<Value>, StatesError> {
-        let jsonata = state.query_language == QueryLanguage::Jsonata;
         let (limit, tolerated_count, tolerated_percentage, inputs) =
             with_env(effective, context, variables, |env| {
                 let limit = match &map.max_concurrency {
@@ -869,15 +811,11 @@ impl Run {
                         Some(t) => {
                             let mut context = context.clone();
                             context["Map"] = json!({"Item": {"Index": index, "Value": item}});
-                            let env = asl::Env {
+                            // `$` is the Map's effective input in both languages.
+                            t.evaluate(&asl::Env {
                                 context: &context,
                                 ..*env
-                            };
-                            if jsonata {
-                                t.evaluate(&env)?
-                            } else {
-                                t.evaluate(&env.with_input(effective))?
-                            }
+                            })?
                         }
                         None => item.clone(),
                     };
@@ -891,7 +829,6 @@ impl Run {
                 "MapStateStarted",
                 "mapStateStartedEventDetails",
                 json!({"length": items.len()}),
-                self.journal.last_id(),
             );
         }
         let processor = &map.processor;
@@ -908,7 +845,6 @@ impl Run {
                         "MapIterationStarted",
                         "mapIterationStartedEventDetails",
                         json!({"name": name, "index": index}),
-                        self.journal.last_id(),
                     );
                 }
                 let fresh = AtomicBool::new(!resumed);
@@ -921,17 +857,13 @@ impl Run {
                 };
                 let result = self.run_scope(scope, input, variables.clone()).await;
                 if fresh.load(Ordering::Relaxed) || result.is_err() {
-                    let kind = if result.is_ok() {
-                        "MapIterationSucceeded"
+                    let (kind, key) = if result.is_ok() {
+                        ("MapIterationSucceeded", "mapIterationSucceededEventDetails")
                     } else {
-                        "MapIterationFailed"
+                        ("MapIterationFailed", "mapIterationFailedEventDetails")
                     };
-                    self.journal.event(
-                        kind,
-                        "mapIterationSucceededEventDetails",
-                        json!({"name": name, "index": index}),
-                        self.journal.last_id(),
-                    );
+                    self.journal
+                        .event(kind, key, json!({"name": name, "index": index}));
                 }
                 (index, result)
             }
@@ -963,14 +895,12 @@ impl Run {
                 }
             }
         }
-        self.journal
-            .event("MapStateSucceeded", "", Value::Null, self.journal.last_id());
+        self.journal.event("MapStateSucceeded", "", Value::Null);
         Ok(results)
     }
 
     fn map_failed(&self) {
-        self.journal
-            .event("MapStateFailed", "", Value::Null, self.journal.last_id());
+        self.journal.event("MapStateFailed", "", Value::Null);
     }
 }
 
@@ -1053,6 +983,15 @@ fn with_env<T>(
     let mut env = Env::new(input, context, variables, &entropy);
     env.now = Some(Utc::now());
     f(&env)
+}
+
+/// The state's effective input: its raw input through InputPath (JSONata states have none).
+fn effective_input(state: &State, raw: &Value, env: &Env<'_>) -> Result<Value, StatesError> {
+    if state.query_language == QueryLanguage::Jsonata {
+        Ok(raw.clone())
+    } else {
+        asl::io::apply_input_path(state.input_path.as_ref(), env)
+    }
 }
 
 /// The task's input: InputPath then Parameters (JSONPath), or Arguments (JSONata).

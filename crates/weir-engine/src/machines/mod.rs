@@ -416,8 +416,10 @@ impl Machines {
         }
         let committer = (!express).then(|| self.inner.committer.clone());
         let journal = Journal::new(record.arn.clone(), committer, 1);
-        journal.put(vec![Mutation::PutExecution(record.clone())]);
-        journal.event(
+        let run = self.new_run(&record, Some(&machine), journal, Vec::new())?;
+        run.journal
+            .put(vec![Mutation::PutExecution(record.clone())]);
+        run.journal.event(
             "ExecutionStarted",
             "executionStartedEventDetails",
             json!({
@@ -426,11 +428,9 @@ impl Machines {
                 "roleArn": machine.role_arn,
                 "stateMachineArn": machine.arn,
             }),
-            0,
         );
         // Acknowledged only once durable: a crash after this answer resumes the execution.
-        journal.sync().await.map_err(MachineError::Internal)?;
-        let run = self.new_run(&machine, &record, journal)?;
+        run.journal.sync().await.map_err(MachineError::Internal)?;
         self.spawn(run, record.clone());
         Ok(record)
     }
@@ -446,35 +446,51 @@ impl Machines {
         }
         let mut record = new_record(&machine, new, true)?;
         let journal = Journal::new(record.arn.clone(), None, 1);
-        let run = self.new_run(&machine, &record, journal)?;
+        let run = self.new_run(&record, Some(&machine), journal, Vec::new())?;
         let result = run.execute().await;
         conclude(&mut record, result.map_err(Ended::Failed));
         Ok(record)
     }
 
-    /// A new execution of `machine` for the interpreter.
+    /// An execution for the interpreter: its record (whose definition it runs), its machine
+    /// (when it still exists), its journal, and the step records it resumes from.
     fn new_run(
         &self,
-        machine: &MachineRecord,
         record: &ExecutionRecord,
+        machine: Option<&MachineRecord>,
         journal: Journal,
+        steps: Vec<weir_store::StepRecord>,
     ) -> Result<Arc<Run>> {
         let input = serde_json::from_str(&record.input)
             .map_err(|e| MachineError::InvalidExecutionInput(e.to_string()))?;
         Ok(Arc::new(Run {
             arn: record.arn.clone(),
             name: record.name.clone(),
-            machine_arn: machine.arn.clone(),
-            machine_name: machine.name.clone(),
-            role_arn: machine.role_arn.clone(),
-            definition: Arc::new(parse(&machine.definition)?),
+            machine_arn: record.machine_arn.clone(),
+            machine_name: match machine {
+                Some(machine) => machine.name.clone(),
+                None => record
+                    .machine_arn
+                    .rsplit(':')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+            },
+            role_arn: machine.map(|m| m.role_arn.clone()).unwrap_or_default(),
+            definition: Arc::new(parse(&record.definition)?),
             input,
-            input_in_context: interpreter::context_needs_input(&machine.definition),
-            uses_context: interpreter::context_used(&machine.definition),
+            input_in_context: interpreter::context_needs_input(&record.definition),
+            uses_context: interpreter::context_used(&record.definition),
             started_at: record.started_at,
             journal,
-            replay: HashMap::new(),
-            replayed_scopes: Default::default(),
+            replayed_scopes: interpreter::scopes_of(steps.iter().map(|s| &s.step)),
+            replay: steps
+                .into_iter()
+                .map(|s| {
+                    let record = serde_json::from_str(&s.record).unwrap_or(Value::Null);
+                    (s.step, record)
+                })
+                .collect(),
             services: Arc::new(services::Services::new(self.clone())),
         }))
     }
@@ -523,7 +539,7 @@ impl Machines {
                     json!({"error": record.error, "cause": record.cause}),
                 ),
             };
-            run.journal.event(kind, key, details, run.journal.last_id());
+            run.journal.event(kind, key, details);
             run.journal
                 .put(vec![Mutation::PutExecution(record.clone())]);
             if let Err(error) = run.journal.sync().await {
@@ -544,53 +560,19 @@ impl Machines {
             .executions(None, Some("RUNNING"), u32::MAX)
             .await?;
         for record in running {
-            let history = self.inner.store.history(&record.arn).await?;
+            let next_id = self.inner.store.last_event_id(&record.arn).await? + 1;
             let steps = self.inner.store.steps(&record.arn).await?;
             let machine = self.inner.store.machine(&record.machine_arn).await?;
-            let definition = match asl::parse_definition("definition", &record.definition) {
-                Ok(definition) => Arc::new(definition),
-                Err(problems) => {
-                    tracing::error!(execution = %record.arn, "cannot resume: {}", problems.first().map(|p| p.to_string()).unwrap_or_default());
-                    continue;
-                }
-            };
-            let next_id = history.last().map(|e| e.id + 1).unwrap_or(1);
-            let input: Value = serde_json::from_str(&record.input).unwrap_or(Value::Null);
             tracing::info!(execution = %record.arn, steps = steps.len(), "resuming execution");
-            let run = Arc::new(Run {
-                arn: record.arn.clone(),
-                name: record.name.clone(),
-                machine_arn: record.machine_arn.clone(),
-                machine_name: machine.as_ref().map(|m| m.name.clone()).unwrap_or_else(|| {
-                    record
-                        .machine_arn
-                        .rsplit(':')
-                        .next()
-                        .unwrap_or_default()
-                        .to_string()
-                }),
-                role_arn: machine.map(|m| m.role_arn).unwrap_or_default(),
-                definition,
-                input,
-                input_in_context: interpreter::context_needs_input(&record.definition),
-                uses_context: interpreter::context_used(&record.definition),
-                started_at: record.started_at,
-                journal: Journal::new(
-                    record.arn.clone(),
-                    Some(self.inner.committer.clone()),
-                    next_id,
-                ),
-                replayed_scopes: interpreter::scopes_of(steps.iter().map(|s| &s.step)),
-                replay: steps
-                    .into_iter()
-                    .map(|s| {
-                        let record = serde_json::from_str(&s.record).unwrap_or(Value::Null);
-                        (s.step, record)
-                    })
-                    .collect(),
-                services: Arc::new(services::Services::new(self.clone())),
-            });
-            self.spawn(run, record);
+            let journal = Journal::new(
+                record.arn.clone(),
+                Some(self.inner.committer.clone()),
+                next_id,
+            );
+            match self.new_run(&record, machine.as_ref(), journal, steps) {
+                Ok(run) => self.spawn(run, record),
+                Err(error) => tracing::error!(execution = %record.arn, %error, "cannot resume"),
+            }
         }
         Ok(())
     }
@@ -752,7 +734,7 @@ fn conclude(record: &mut ExecutionRecord, outcome: std::result::Result<Value, En
 }
 
 /// The record of a new execution of `machine`: its name checked (a UUID when none is given),
-/// its input checked, its definition fixed.
+/// its input checked, its definition fixed (checked when the interpreter reads it).
 fn new_record(
     machine: &MachineRecord,
     new: NewExecution,
@@ -765,7 +747,6 @@ fn new_record(
         }
         None => uuid(),
     };
-    parse(&machine.definition)?;
     Ok(ExecutionRecord {
         arn: execution_arn(&machine.arn, &name, express),
         machine_arn: machine.arn.clone(),

@@ -40,12 +40,7 @@ impl Services {
         }
     }
 
-    async fn start_execution(
-        &self,
-        pattern: Pattern,
-        input: &Value,
-        token: Option<&str>,
-    ) -> Result<Value, StatesError> {
+    async fn start_execution(&self, pattern: Pattern, input: &Value) -> Result<Value, StatesError> {
         let machine = input["StateMachineArn"]
             .as_str()
             .ok_or_else(|| StatesError::runtime("states:startExecution needs StateMachineArn"))?;
@@ -54,7 +49,6 @@ impl Services {
             Value::String(text) => Some(text.clone()),
             other => Some(other.to_string()),
         };
-        let _ = token;
         let started = self
             .machines
             .start_execution(NewExecution {
@@ -70,11 +64,16 @@ impl Services {
                 "StartDate": started.started_at as f64 / 1_000_000.0,
             }));
         };
-        let done = self
-            .machines
-            .wait(&started.arn, Duration::from_secs(u64::MAX / 4))
-            .await
-            .map_err(|e| StatesError::runtime(e.to_string()))?;
+        let done = loop {
+            let done = self
+                .machines
+                .wait(&started.arn, Duration::from_secs(3600))
+                .await
+                .map_err(|e| StatesError::runtime(e.to_string()))?;
+            if done.status != "RUNNING" {
+                break done;
+            }
+        };
         let output = match (&done.output, json_output) {
             (Some(text), true) => serde_json::from_str(text).unwrap_or(Value::Null),
             (Some(text), false) => Value::String(text.clone()),
@@ -195,7 +194,6 @@ impl interpreter::Services for Services {
         target: &Target,
         pattern: Pattern,
         input: Value,
-        token: Option<&str>,
     ) -> Result<Value, StatesError> {
         match target {
             Target::Function(name) => self.function(name, &input).await,
@@ -210,7 +208,7 @@ impl interpreter::Services for Services {
                     "StatusCode": 200,
                 }))
             }
-            Target::StartExecution => self.start_execution(pattern, &input, token).await,
+            Target::StartExecution => self.start_execution(pattern, &input).await,
             Target::PipelineRun => self.pipeline_run(pattern, &input).await,
             Target::Action(kind) => self.action(run, kind, input).await,
         }
