@@ -36,6 +36,8 @@ pub enum StoreError {
     Json(#[from] serde_json::Error),
     #[error("invalid store URL `{url}`: {reason}")]
     Url { url: String, reason: String },
+    #[error("a value could not be encoded for the metadata database: {0}")]
+    Encode(String),
     #[error("metadata commit failed: {0}")]
     Commit(String),
     #[error("the committer has stopped")]

@@ -2,16 +2,21 @@
 //! (see `statements.rs`), so the mapping of records to rows and the transaction around a batch
 //! live here, and each backend only knows how to open its pools (`sqlite.rs`, `postgres.rs`).
 
+use std::sync::Arc;
+
+use sqlx::SqlStr;
 use sqlx::database::HasStatementCache;
 use sqlx::query::Query;
-use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool, Row, Type};
+use sqlx::{
+    Arguments, ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool, Row, Type,
+};
 
 use crate::plan::{Plan, unique_files};
 use crate::statements::{self as sql, DeleteFiles, OnConflict, Placeholders, Write};
 use crate::{
     AttemptRecord, DatabaseRecord, EventRecord, ExecutionRecord, HistoryEventRecord, MachineRecord,
-    Mutation, Result, RunRecord, ScheduleStateRecord, StepRecord, Store, TableFileRecord,
-    TableRecord, TaskRecord, VersionRecord,
+    Mutation, Result, RunRecord, ScheduleStateRecord, StepRecord, Store, StoreError,
+    TableFileRecord, TableRecord, TaskRecord, VersionRecord,
 };
 
 /// A [`Store`] on the sqlx driver `DB`. Named through its aliases, `SqliteStore` and
@@ -45,8 +50,29 @@ struct Writes {
 
 type Q<DB> = Query<'static, DB, <DB as Database>::Arguments>;
 
-/// Fills the placeholders of one row.
-type Binder<DB, R> = fn(Q<DB>, &R) -> Result<Q<DB>>;
+/// One multi-row statement, ready to run.
+struct Chunk<DB: Database> {
+    statement: SqlStr,
+    args: DB::Arguments,
+    /// The strings `args` shares, freed here once the statement has run.
+    kept: Vec<Arc<str>>,
+    rows: usize,
+}
+
+/// Fills the placeholders of one row. Text goes in as shared strings that the writer also keeps
+/// (see [`shared`]).
+type Binder<DB, R> = fn(&mut <DB as Database>::Arguments, &R, &mut Vec<Arc<str>>) -> Result<()>;
+
+/// `text` as a string the statement's arguments share with `kept`, which the writer drops once the
+/// statement has run. SQLite's driver runs statements on its own thread: a string it received
+/// by value would be freed there, and glibc's allocator is slow when one thread keeps freeing
+/// what another allocates (a third of the writer's time went to it); a shared one is freed
+/// where it was made.
+fn shared(text: &str, kept: &mut Vec<Arc<str>>) -> Arc<str> {
+    let text: Arc<str> = Arc::from(text);
+    kept.push(Arc::clone(&text));
+    text
+}
 
 /// How one record is stored, declared once: its fields in column order, each with its kind.
 /// Expands to the column list, the binder that fills one row's placeholders and the decoder of a
@@ -58,20 +84,25 @@ macro_rules! mapping {
     ($columns:ident, $bind:ident, $decode:ident, $record:ident { $($field:ident: $kind:ident),+ $(,)? }) => {
         const $columns: &'static [&'static str] = &[$(stringify!($field)),+];
 
-        fn $bind(query: Q<DB>, record: &$record) -> Result<Q<DB>> {
-            Ok(query$(.bind(mapping!(@store $kind, record.$field)))+)
+        fn $bind(args: &mut DB::Arguments, record: &$record, kept: &mut Vec<Arc<str>>) -> Result<()> {
+            $(args
+                .add(mapping!(@store $kind, record.$field, kept))
+                .map_err(|e| StoreError::Encode(e.to_string()))?;)+
+            Ok(())
         }
 
         fn $decode(row: &DB::Row) -> Result<$record> {
             Ok($record { $($field: mapping!(@load $kind, row, stringify!($field))),+ })
         }
     };
-    (@store text, $value:expr) => { $value.as_str() };
-    (@store opt_text, $value:expr) => { $value.as_deref() };
-    (@store value, $value:expr) => { $value };
-    (@store json, $value:expr) => { serde_json::to_string(&$value)?.as_str() };
-    (@store opt_json, $value:expr) => {
-        $value.as_ref().map(serde_json::to_string).transpose()?.as_deref()
+    (@store text, $value:expr, $kept:ident) => { shared(&$value, $kept) };
+    (@store opt_text, $value:expr, $kept:ident) => {
+        $value.as_deref().map(|text| shared(text, $kept))
+    };
+    (@store value, $value:expr, $kept:ident) => { $value };
+    (@store json, $value:expr, $kept:ident) => { shared(&serde_json::to_string(&$value)?, $kept) };
+    (@store opt_json, $value:expr, $kept:ident) => {
+        $value.as_ref().map(serde_json::to_string).transpose()?.map(|text| shared(&text, $kept))
     };
     (@load json, $row:ident, $column:expr) => {
         serde_json::from_str(&$row.try_get::<String, _>($column)?)?
@@ -90,6 +121,8 @@ where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     DB::Arguments: IntoArguments<DB>,
     for<'a> &'a str: Encode<'a, DB> + Type<DB> + ColumnIndex<DB::Row>,
+    for<'a> Arc<str>: Encode<'a, DB> + Type<DB>,
+    for<'a> Option<Arc<str>>: Encode<'a, DB>,
     for<'a> Option<&'a str>: Encode<'a, DB>,
     for<'a> Option<i64>: Encode<'a, DB>,
     for<'a> Option<i32>: Encode<'a, DB>,
@@ -388,7 +421,9 @@ where
         }
     }
 
-    /// Writes `rows` with as few statements as the chunk sizes allow.
+    /// Writes `rows` with as few statements as the chunk sizes allow. The arguments of the next
+    /// statement are prepared while the database runs the current one: on SQLite that is another
+    /// thread, on PostgreSQL another process, so the two halves of the work overlap.
     async fn write<R: Sync>(
         conn: &mut DB::Connection,
         table: &Write,
@@ -396,16 +431,41 @@ where
         bind: Binder<DB, R>,
     ) -> Result<()> {
         let mut rest = rows;
-        while !rest.is_empty() {
-            let (statement, count) = table.chunk(rest.len());
-            let mut query = sqlx::query::<DB>(statement);
-            for row in &rest[..count] {
-                query = bind(query, row)?;
-            }
-            query.execute(&mut *conn).await?;
-            rest = &rest[count..];
+        let mut next = Self::encode(table, rest, bind)?;
+        while let Some(chunk) = next.take() {
+            rest = &rest[chunk.rows..];
+            let execute =
+                sqlx::query_with::<DB, _>(chunk.statement, chunk.args).execute(&mut *conn);
+            // `join` polls `execute` first, which hands the statement over, then encodes.
+            let encode_next = async { Self::encode(table, rest, bind) };
+            let (done, encoded) = futures::future::join(execute, encode_next).await;
+            done?;
+            drop(chunk.kept);
+            next = encoded?;
         }
         Ok(())
+    }
+
+    /// The statement and arguments for the first chunk of `rows` (none when `rows` is empty).
+    fn encode<R>(table: &Write, rows: &[&R], bind: Binder<DB, R>) -> Result<Option<Chunk<DB>>> {
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let (statement, count) = table.chunk(rows.len());
+        // Sized once: growing a vector of thousands of values step by step costs more in the
+        // allocator than the values themselves.
+        let mut args = DB::Arguments::default();
+        args.reserve(count * table.columns(), 0);
+        let mut kept = Vec::with_capacity(count * table.columns());
+        for row in &rows[..count] {
+            bind(&mut args, row, &mut kept)?;
+        }
+        Ok(Some(Chunk {
+            statement,
+            args,
+            kept,
+            rows: count,
+        }))
     }
 
     /// Applies one catalog mutation (see `plan.rs` for why they go one by one).
@@ -527,6 +587,8 @@ where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     DB::Arguments: IntoArguments<DB>,
     for<'a> &'a str: Encode<'a, DB> + Type<DB> + ColumnIndex<DB::Row>,
+    for<'a> Arc<str>: Encode<'a, DB> + Type<DB>,
+    for<'a> Option<Arc<str>>: Encode<'a, DB>,
     for<'a> Option<&'a str>: Encode<'a, DB>,
     for<'a> Option<i64>: Encode<'a, DB>,
     for<'a> Option<i32>: Encode<'a, DB>,

@@ -35,6 +35,10 @@ impl SqlStore<Sqlite> {
             .journal_mode(SqliteJournalMode::Wal)
             // An acknowledged commit must survive power loss: WAL + FULL syncs the log on commit.
             .synchronous(SqliteSynchronous::Full)
+            // Checkpoints copy the log into the database file and sync it. Every 4,000 pages
+            // (16 MiB) instead of SQLite's 1,000: a page appended to by many commits (the tail
+            // of a history) is copied once instead of four times.
+            .pragma("wal_autocheckpoint", "4000")
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(false);
         // sqlx shares an in-memory database between connections through SQLite's shared cache,

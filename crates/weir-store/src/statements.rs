@@ -37,6 +37,8 @@ pub(crate) enum Placeholders {
 pub(crate) struct Write {
     /// `(rows, sql)`, largest first as [`CHUNK_SIZES`].
     statements: Vec<(usize, SqlStr)>,
+    /// Placeholders per row.
+    columns: usize,
 }
 
 impl Write {
@@ -55,7 +57,15 @@ impl Write {
                 (rows, AssertSqlSafe(Arc::<str>::from(sql)).into_sql_str())
             })
             .collect();
-        Write { statements }
+        Write {
+            statements,
+            columns: columns.len(),
+        }
+    }
+
+    /// Placeholders per row.
+    pub(crate) fn columns(&self) -> usize {
+        self.columns
     }
 
     /// The statement for the largest chunk that fits in `remaining` (> 0) rows, and its row count.

@@ -215,6 +215,10 @@ impl Run {
         variables: &Map<String, Value>,
         resumed: bool,
     ) -> Result<Visit, StatesError> {
+        // A Map of pure states would otherwise run all its iterations in one poll: the group
+        // committer, woken on this worker, could not start writing until the Map is over, and
+        // other executions would wait as long. Spending Tokio's budget lets both in.
+        tokio::task::consume_budget().await;
         let kind = state.kind.type_name();
         let entered = now_us();
         if !resumed {

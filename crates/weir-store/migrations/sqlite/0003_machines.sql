@@ -48,7 +48,7 @@ CREATE TABLE execution_events (
     -- JSON: the event's details object (e.g. stateEnteredEventDetails).
     details       TEXT    NOT NULL,
     PRIMARY KEY (execution_arn, id)
-) WITHOUT ROWID;
+);
 
 -- What the interpreter needs to resume: per state visit (a path naming the branch, iteration
 -- and sequence number), what it is waiting for or how it ended.
@@ -58,4 +58,4 @@ CREATE TABLE execution_steps (
     state         TEXT    NOT NULL,
     record        TEXT    NOT NULL,
     PRIMARY KEY (execution_arn, step)
-) WITHOUT ROWID;
+);

@@ -220,7 +220,7 @@ fn configuration_layers_file_then_environment_then_flags() {
 
 #[test]
 fn the_quickstart_and_the_documented_configuration_are_valid() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = manifest_dir().join("../..");
     let quickstart = weir(&[
         "validate",
         root.join("examples/quickstart").to_str().unwrap(),

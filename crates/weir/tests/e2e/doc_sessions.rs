@@ -15,9 +15,7 @@ use crate::markdown::*;
 use crate::support::*;
 
 fn doc(name: &str) -> (PathBuf, String) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../docs")
-        .join(name);
+    let path = manifest_dir().join("../../docs").join(name);
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     (path, text)

@@ -12,7 +12,7 @@ use crate::markdown::*;
 use crate::support::*;
 
 fn doc_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/pipelines.md")
+    manifest_dir().join("../../docs/pipelines.md")
 }
 
 fn doc_text() -> String {

@@ -14,6 +14,15 @@ use serde_json::Value;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_weir");
 
+/// The crate's directory: from the environment the test runs in (cargo and nextest set it), so
+/// that a test binary kept in a shared target directory finds the checkout it is run from; the
+/// directory it was built in otherwise.
+pub fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
 /// A project directory that is removed at the end of the test.
 pub struct Project {
     pub dir: tempfile::TempDir,
