@@ -1,6 +1,8 @@
 -- State machines and their executions, SQLite flavour. Keep in step with
--- ../postgres/0003_machines.sql. The two tables written per transition are WITHOUT ROWID: their
--- rows live in their primary key's b-tree, one insert each instead of two.
+-- ../postgres/0003_machines.sql. The two tables written per transition are ordinary rowid tables,
+-- not WITHOUT ROWID: their rows can be large (an input of thousands of items), and a large row in
+-- a WITHOUT ROWID table overflows its key's b-tree cell, which every later insert then copies out
+-- to compare keys with.
 
 CREATE TABLE state_machines (
     arn          TEXT    NOT NULL PRIMARY KEY,
