@@ -165,6 +165,12 @@ impl Services {
             env: vec![
                 ("WEIR_EXECUTION_ARN".into(), run.arn.clone()),
                 ("WEIR_EXECUTION_NAME".into(), run.name.clone()),
+                // The marker the engine's start-up looks for: a command still running when the
+                // server died is killed before the execution resumes and runs the task again.
+                (
+                    "WEIR_INSTANCE".into(),
+                    self.machines.inner.data_dir.display().to_string(),
+                ),
             ],
             deadline: None,
             cancel,

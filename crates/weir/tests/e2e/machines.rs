@@ -624,3 +624,63 @@ fn map_reads_its_items_from_the_lake() {
     assert_eq!(failed["status"], "FAILED");
     assert_eq!(failed["error"], "States.ItemReaderFailed", "{failed}");
 }
+
+#[test]
+fn kill_9_during_tasks_leaves_no_process_behind() {
+    let project = Project::new();
+    // Each task notes its start, works for 2 s, then notes its end: a process that outlived the
+    // server would add an end of its own after the restart. The work runs in a grandchild, which
+    // the parent-death signal of the task's own process does not reach.
+    project.write(
+        "functions/slow.yaml",
+        "command: |\n  sh -c 'echo start >> fn.txt; sleep 2; echo end >> fn.txt'; echo '{}'\n",
+    );
+    project.write(
+        "machines/both.asl.json",
+        r#"{
+  "StartAt": "Both",
+  "States": {
+    "Both": {"Type": "Parallel", "End": true, "Branches": [
+      {"StartAt": "Command", "States": {"Command": {"Type": "Task",
+        "Resource": "arn:weir:states:::action:command",
+        "Parameters": {"command": "sh -c 'echo start >> cmd.txt; sleep 2; echo end >> cmd.txt'"},
+        "End": true}}},
+      {"StartAt": "Function", "States": {"Function": {"Type": "Task",
+        "Resource": "arn:aws:lambda:us-east-1:123456789012:function:slow", "End": true}}}
+    ]}
+  }
+}"#,
+    );
+    let mut server = Server::start(project.path());
+    let output = server.cli(&["machines", "start", "both", "--name", "both"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let arn = stdout(&output).trim().to_string();
+    assert!(eventually(Duration::from_secs(10), || {
+        project.read("cmd.txt").contains("start") && project.read("fn.txt").contains("start")
+    }));
+    server.kill9();
+    server.restart();
+    assert!(
+        eventually(Duration::from_secs(30), || server
+            .json(&["machines", "describe", &arn])["status"]
+            == "SUCCEEDED"),
+        "{}",
+        server.log_text()
+    );
+    // Long enough for a surviving first process to have finished its sleep.
+    std::thread::sleep(Duration::from_millis(2500));
+    for file in ["cmd.txt", "fn.txt"] {
+        let text = project.read(file);
+        let count = |word: &str| text.lines().filter(|l| *l == word).count();
+        assert_eq!(
+            count("start"),
+            2,
+            "{file}: ran again after the restart\n{text}"
+        );
+        assert_eq!(
+            count("end"),
+            1,
+            "{file}: the process running at the kill was killed at the restart\n{text}"
+        );
+    }
+}
