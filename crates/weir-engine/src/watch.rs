@@ -1,5 +1,5 @@
-//! Watches the project directory and asks the core to reload when definitions change. Events
-//! are debounced: an editor's save is often several writes.
+//! Watches the project's definition folders and reports edits, debounced: an editor's save is
+//! often several writes. Pipelines reload in the core; state machines load their files again.
 
 use std::path::Path;
 use std::time::Duration;
@@ -11,7 +11,27 @@ use crate::core::{Command, Msg};
 
 const DEBOUNCE: Duration = Duration::from_millis(150);
 
+/// Asks the core to reload whenever a file under `pipelines/` changes.
 pub(crate) fn watch_project(project: &Path, core: mpsc::UnboundedSender<Msg>) {
+    let Some(mut changes) = watch_dir(project, "pipelines") else {
+        return;
+    };
+    tokio::spawn(async move {
+        while changes.recv().await.is_some() {
+            if core
+                .send(Msg::Command(Command::Reload { reply: None }))
+                .is_err()
+            {
+                return;
+            }
+        }
+    });
+}
+
+/// One message per burst of changes to definition files (YAML, JSON, TOML) under
+/// `project/dir`, which is created if missing; `None` when the platform cannot watch. The watch
+/// lasts as long as the receiver.
+pub(crate) fn watch_dir(project: &Path, dir: &str) -> Option<mpsc::UnboundedReceiver<()>> {
     let (events_tx, mut events_rx) = mpsc::unbounded_channel::<()>();
     let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         if let Ok(event) = event {
@@ -29,29 +49,25 @@ pub(crate) fn watch_project(project: &Path, core: mpsc::UnboundedSender<Msg>) {
     let mut watcher = match watcher {
         Ok(watcher) => watcher,
         Err(e) => {
-            tracing::warn!(error = %e, "cannot watch the project; edits need `weir pipelines reload` or a restart");
-            return;
+            tracing::warn!(error = %e, dir, "cannot watch the project; edits need a restart");
+            return None;
         }
     };
-    {
-        let dir = "pipelines";
-        let path = project.join(dir);
-        let _ = std::fs::create_dir_all(&path);
-        if let Err(e) = watcher.watch(&path, RecursiveMode::Recursive) {
-            tracing::warn!(error = %e, path = %path.display(), "cannot watch");
-        }
+    let path = project.join(dir);
+    let _ = std::fs::create_dir_all(&path);
+    if let Err(e) = watcher.watch(&path, RecursiveMode::Recursive) {
+        tracing::warn!(error = %e, path = %path.display(), "cannot watch");
     }
+    let (changes_tx, changes_rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         let _watcher = watcher; // lives as long as this task
         while events_rx.recv().await.is_some() {
             tokio::time::sleep(DEBOUNCE).await;
             while events_rx.try_recv().is_ok() {}
-            if core
-                .send(Msg::Command(Command::Reload { reply: None }))
-                .is_err()
-            {
+            if changes_tx.send(()).is_err() {
                 return;
             }
         }
     });
+    Some(changes_rx)
 }

@@ -38,6 +38,7 @@ pub async fn run(
         functions: None,
         actions: Registry::builtin(),
         objects: None,
+        watch: false,
     })
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -106,6 +106,8 @@ pub struct MachinesOptions {
     pub actions: Registry,
     /// The lake, for Map's `ItemReader`.
     pub objects: Option<Arc<dyn ObjectReader>>,
+    /// Load `machines/` again whenever a file there changes.
+    pub watch: bool,
 }
 
 /// A request to create a state machine.
@@ -191,6 +193,19 @@ impl Machines {
         };
         machines.load_files().await?;
         machines.recover().await?;
+        if options.watch
+            && let Some(mut changes) =
+                crate::watch::watch_dir(&machines.inner.project_dir, "machines")
+        {
+            let watching = machines.clone();
+            tokio::spawn(async move {
+                while changes.recv().await.is_some() {
+                    if let Err(error) = watching.load_files().await {
+                        tracing::error!(%error, "cannot load the state machine files");
+                    }
+                }
+            });
+        }
         Ok(machines)
     }
 
@@ -224,7 +239,9 @@ impl Machines {
     }
 
     /// Reads `machines/*.asl.json|yaml|yml` into the store (files win over API edits of the
-    /// same name); problems are kept for `problems()` and logged.
+    /// same name); problems are kept for `problems()` and logged. A file with problems leaves
+    /// the machine at its last good definition; a machine whose file is gone is deleted (its
+    /// executions keep the definition they run).
     pub async fn load_files(&self) -> Result<Vec<Problem>> {
         let dir = self.inner.project_dir.join("machines");
         let mut problems = Vec::new();
@@ -287,6 +304,21 @@ impl Machines {
                 continue;
             }
             self.commit(vec![Mutation::PutMachine(record)]).await?;
+        }
+        let gone: Vec<Mutation> = self
+            .inner
+            .store
+            .machines()
+            .await?
+            .into_iter()
+            .filter(|m| m.source != "api" && !self.inner.project_dir.join(&m.source).exists())
+            .map(|m| {
+                tracing::info!(machine = %m.name, file = %m.source, "the file is gone; machine deleted");
+                Mutation::DeleteMachine { arn: m.arn }
+            })
+            .collect();
+        if !gone.is_empty() {
+            self.commit(gone).await?;
         }
         for problem in &problems {
             tracing::warn!("{problem}");

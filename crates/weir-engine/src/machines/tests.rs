@@ -32,6 +32,7 @@ async fn start(dir: &Path, store: Arc<dyn Store>) -> Machines {
         functions: None,
         actions: Registry::builtin(),
         objects: None,
+        watch: false,
     })
     .await
     .expect("machines")

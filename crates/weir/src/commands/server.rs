@@ -58,10 +58,11 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     let actions = registry.clone();
     let lake_for_items = lake.clone();
     let aws = config.aws.clone();
+    let watch = config.server.watch;
     let engine = Engine::start(EngineOptions {
         project_dir: project.clone(),
         data_dir: data_dir.clone(),
-        watch: config.server.watch,
+        watch,
         config,
         store,
         registry,
@@ -79,6 +80,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         functions: Some(functions),
         actions,
         objects: Some(Arc::new(crate::lake_service::LakeObjects(lake_for_items))),
+        watch,
     })
     .await
     .map_err(|e| anyhow::anyhow!("cannot start the state machines: {e}"))?;

@@ -684,3 +684,68 @@ fn kill_9_during_tasks_leaves_no_process_behind() {
         );
     }
 }
+
+#[test]
+fn machine_files_are_picked_up_while_the_server_runs() {
+    let project = Project::new();
+    let pass = |result: &str| {
+        format!(
+            r#"{{"StartAt": "A", "States": {{"A": {{"Type": "Pass", "Result": "{result}", "End": true}}}}}}"#
+        )
+    };
+    project.write("machines/greet.asl.json", &pass("v1"));
+    let server = Server::start(project.path());
+    let run = |name: &str| -> Value { server.json(&["machines", "start", name, "--wait"]) };
+    let definition = || {
+        server.json(&["machines", "show", "greet"])["definition"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(run("greet")["output"], "\"v1\"");
+
+    // An edit replaces the definition; new executions run it.
+    project.write("machines/greet.asl.json", &pass("v2"));
+    assert!(eventually(Duration::from_secs(10), || definition().contains("v2")));
+    assert_eq!(run("greet")["output"], "\"v2\"");
+
+    // A broken edit keeps the last good definition and says what is wrong.
+    project.write(
+        "machines/greet.asl.json",
+        r#"{"StartAt": "A", "States": {"A": {"Type": "Passs", "End": true}}}"#,
+    );
+    assert!(
+        eventually(Duration::from_secs(10), || server
+            .log_text()
+            .contains("machines/greet.asl.json:1:")),
+        "{}",
+        server.log_text()
+    );
+    assert!(definition().contains("v2"));
+
+    // A new file is a new machine (YAML too); a removed file removes its machine.
+    project.write(
+        "machines/other.asl.yaml",
+        "StartAt: A\nStates:\n  A:\n    Type: Succeed\n",
+    );
+    let names = || -> Vec<String> {
+        server.json(&["machines", "list"])["stateMachines"]
+            .as_array()
+            .map(|all| {
+                all.iter()
+                    .map(|m| m["name"].as_str().unwrap_or_default().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert!(eventually(Duration::from_secs(10), || names()
+        .contains(&"other".to_string())));
+    std::fs::remove_file(project.path().join("machines/greet.asl.json")).unwrap();
+    assert!(
+        eventually(Duration::from_secs(10), || !names()
+            .contains(&"greet".to_string())),
+        "{:?}",
+        names()
+    );
+    assert!(names().contains(&"other".to_string()));
+}
