@@ -371,11 +371,8 @@ impl Run {
                     Some(d) => resolve_string(d, &env, "Cause")?,
                     None => String::new(),
                 };
-                self.journal.event(
-                    "FailStateExited",
-                    "stateExitedEventDetails",
-                    json!({"name": state.name, "output": raw.to_string(), "outputDetails": not_truncated()}),
-                );
+                // No exit event: Step Functions has no `FailStateExited` (SDKs would not know
+                // the type); the execution's failure follows the state's entry.
                 Err(StatesError::new(error, cause))
             }
             _ => Err(StatesError::runtime("not a simple state")),

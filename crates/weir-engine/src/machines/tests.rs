@@ -172,6 +172,12 @@ async fn pass_choice_and_succeed_with_paths() {
     assert_eq!(other.status, "FAILED");
     assert_eq!(other.error.as_deref(), Some("NoMatch"));
     assert_eq!(other.cause.as_deref(), Some("nothing matched"));
+    // As in Step Functions, a Fail state is entered and the execution fails: there is no
+    // FailStateExited event type.
+    assert_eq!(
+        env.event_types(&other.arn).await[5..],
+        ["FailStateEntered", "ExecutionFailed"]
+    );
 }
 
 #[tokio::test]
