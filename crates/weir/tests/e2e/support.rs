@@ -111,11 +111,40 @@ impl Server {
                 .collect(),
             log: project.join("server.log"),
         };
-        server.spawn();
+        server.spawn(true);
         server
     }
 
-    fn spawn(&mut self) {
+    /// Starts the server and waits until it answers. A port found free may be taken before the
+    /// server binds it (while a server is down, the kernel may give its port to another test's
+    /// outgoing connection): a first start then moves to another port at once, a restart tries
+    /// the same port for a second before it moves (`url` follows).
+    fn spawn(&mut self, first: bool) {
+        for attempt in 0..10 {
+            let logged = self.log_text().len();
+            match self.try_spawn() {
+                Ok(()) => return,
+                Err(log)
+                    if log
+                        .get(logged..)
+                        .unwrap_or(&log)
+                        .contains("Address already in use") =>
+                {
+                    if first || attempt >= 5 {
+                        self.port = free_port();
+                        self.url = format!("http://127.0.0.1:{}", self.port);
+                    } else {
+                        std::thread::sleep(Duration::from_millis(200));
+                    }
+                }
+                Err(log) => panic!("server exited early:\n{log}"),
+            }
+        }
+        panic!("no free port for the server:\n{}", self.log_text());
+    }
+
+    /// One start; the log when the process exited before answering.
+    fn try_spawn(&mut self) -> Result<(), String> {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -135,12 +164,13 @@ impl Server {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Some((200, _)) = http("GET", &format!("{}/healthz", self.url), None) {
-                return;
+                return Ok(());
             }
             if let Some(child) = self.child.as_mut()
                 && let Ok(Some(status)) = child.try_wait()
             {
-                panic!("server exited early ({status}):\n{}", self.log_text());
+                self.child = None;
+                return Err(format!("({status})\n{}", self.log_text()));
             }
             assert!(
                 Instant::now() < deadline,
@@ -169,7 +199,7 @@ impl Server {
 
     pub fn restart(&mut self) {
         self.kill9();
-        self.spawn();
+        self.spawn(false);
     }
 
     /// Runs a client command against this server.
