@@ -141,7 +141,7 @@ impl Engine {
             registry,
             config: options.config,
             project_dir: project_dir.clone(),
-            instance: data_dir.display().to_string(),
+            instance: crate::actions::instance_marker(&data_dir),
             data_dir: data_dir.clone(),
             runs_changed: runs_changed.clone(),
             public_url: options.public_url,

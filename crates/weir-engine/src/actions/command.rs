@@ -175,6 +175,12 @@ fn argv(command: Option<&Value>) -> Result<Vec<String>, String> {
     }
 }
 
+/// The `WEIR_INSTANCE` value of every process a server on `data_dir` starts: what
+/// [`kill_orphans`] looks for after a crash.
+pub fn instance_marker(data_dir: &std::path::Path) -> String {
+    data_dir.display().to_string()
+}
+
 /// Kills every process whose environment carries `WEIR_INSTANCE=instance` and returns their pids.
 /// Used on start-up, before attempts that were running when the server died are retried.
 pub fn kill_orphans(instance: &str) -> Vec<i32> {

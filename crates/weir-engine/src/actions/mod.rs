@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-pub use command::kill_orphans;
+pub use command::{instance_marker, kill_orphans};
 pub(crate) use command::{own_process_group, stop_group};
 pub use function::FunctionRunner;
 pub use http::client as http_client;

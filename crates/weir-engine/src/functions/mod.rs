@@ -112,7 +112,7 @@ impl Functions {
         let functions = Functions {
             project_dir: project_dir.to_path_buf(),
             data_dir: data_dir.to_path_buf(),
-            instance: data_dir.display().to_string(),
+            instance: crate::actions::instance_marker(data_dir),
             kill_grace,
             region: config.aws.region.clone(),
             account_id: config.aws.account_id.clone(),

@@ -250,11 +250,23 @@ impl Machines {
             Err(_) => Vec::new(),
         };
         entries.sort();
+        let mut stored: HashMap<String, MachineRecord> = self
+            .inner
+            .store
+            .machines()
+            .await?
+            .into_iter()
+            .map(|m| (m.arn.clone(), m))
+            .collect();
+        let mut writes = Vec::new();
         for path in entries {
             let Some(name) = machine_file_name(&path) else {
                 continue;
             };
             let display = crate::project::display(&self.inner.project_dir, &path);
+            let arn = self.machine_arn(&name);
+            // Taken out: what stays in `stored` afterwards came from files that are gone.
+            let existing = stored.remove(&arn);
             let text = match std::fs::read_to_string(&path) {
                 Ok(text) => text,
                 Err(e) => {
@@ -274,8 +286,6 @@ impl Machines {
             let Some(definition) = asl::definition_as_json(&text) else {
                 continue;
             };
-            let arn = self.machine_arn(&name);
-            let existing = self.inner.store.machine(&arn).await?;
             let now = now_us();
             let record = MachineRecord {
                 arn,
@@ -303,22 +313,14 @@ impl Machines {
             {
                 continue;
             }
-            self.commit(vec![Mutation::PutMachine(record)]).await?;
+            writes.push(Mutation::PutMachine(record));
         }
-        let gone: Vec<Mutation> = self
-            .inner
-            .store
-            .machines()
-            .await?
-            .into_iter()
-            .filter(|m| m.source != "api" && !self.inner.project_dir.join(&m.source).exists())
-            .map(|m| {
-                tracing::info!(machine = %m.name, file = %m.source, "the file is gone; machine deleted");
-                Mutation::DeleteMachine { arn: m.arn }
-            })
-            .collect();
-        if !gone.is_empty() {
-            self.commit(gone).await?;
+        for gone in stored.into_values().filter(|m| m.source != "api") {
+            tracing::info!(machine = %gone.name, file = %gone.source, "the file is gone; machine deleted");
+            writes.push(Mutation::DeleteMachine { arn: gone.arn });
+        }
+        if !writes.is_empty() {
+            self.commit(writes).await?;
         }
         for problem in &problems {
             tracing::warn!("{problem}");

@@ -169,7 +169,7 @@ impl Services {
                 // server died is killed before the execution resumes and runs the task again.
                 (
                     "WEIR_INSTANCE".into(),
-                    self.machines.inner.data_dir.display().to_string(),
+                    crate::actions::instance_marker(&self.machines.inner.data_dir),
                 ),
             ],
             deadline: None,
