@@ -10,6 +10,7 @@ pub mod crawl_action;
 pub mod crawler;
 pub mod error;
 pub mod lake;
+pub mod parquet_footer;
 pub mod sql;
 
 pub use catalog_store::{Catalog, ManifestChange};

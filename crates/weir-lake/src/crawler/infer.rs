@@ -9,7 +9,6 @@ use datafusion::arrow::csv::reader::Format as CsvFormat;
 use datafusion::arrow::datatypes::Schema;
 use datafusion::arrow::json::reader::infer_json_schema;
 use datafusion::parquet::arrow::parquet_to_arrow_schema;
-use datafusion::parquet::file::metadata::ParquetMetaDataReader;
 
 use crate::catalog::Format;
 use crate::lake::{Lake, ObjectInfo};
@@ -18,10 +17,6 @@ use crate::lake::{Lake, ObjectInfo};
 const WHOLE_TEXT: u64 = 4 * 1024 * 1024;
 /// Larger text files: the schema comes from this much of their beginning.
 const TEXT_SAMPLE: u64 = 1024 * 1024;
-/// Parquet files up to this size are read whole (one request instead of two).
-const WHOLE_PARQUET: u64 = 64 * 1024;
-/// Parquet's footer: 4 bytes of metadata length, then the magic `PAR1`.
-const FOOTER: u64 = 8;
 
 /// A file's schema and, when cheap to know, its row count.
 pub(crate) struct Facts {
@@ -105,44 +100,10 @@ fn complete_lines(bytes: Bytes) -> Bytes {
 
 async fn parquet(lake: &Lake, object: &ObjectInfo) -> Result<Facts, String> {
     let key = object.key.as_str();
-    let size = object.size;
-    if size < FOOTER + 4 {
-        return Err(format!(
-            "{key}: {size} bytes is too short for a Parquet file"
-        ));
-    }
-    // The end of the file; usually it holds the whole footer.
-    let tail_start = size.saturating_sub(WHOLE_PARQUET);
-    let tail = lake
-        .get_range(key, tail_start..size)
-        .await
-        .map_err(|e| e.to_string())?;
-    let tail_len = tail.len() as u64;
-    if tail_len < FOOTER {
-        return Err(format!(
-            "{key}: the store returned {tail_len} bytes of its end"
-        ));
-    }
-    let footer = tail.slice((tail_len - FOOTER) as usize..);
-    if &footer[4..] != b"PAR1" {
-        return Err(format!("{key}: not a Parquet file (no PAR1 footer)"));
-    }
-    let metadata_len = u64::from(u32::from_le_bytes([
-        footer[0], footer[1], footer[2], footer[3],
-    ]));
-    if metadata_len + FOOTER > size {
-        return Err(format!("{key}: Parquet footer is longer than the file"));
-    }
-    let metadata_bytes = if metadata_len + FOOTER <= tail_len {
-        tail.slice((tail_len - FOOTER - metadata_len) as usize..(tail_len - FOOTER) as usize)
-    } else {
-        let start = size - FOOTER - metadata_len;
-        lake.get_range(key, start..size - FOOTER)
-            .await
-            .map_err(|e| e.to_string())?
-    };
-    let metadata = ParquetMetaDataReader::decode_metadata(&metadata_bytes)
-        .map_err(|e| format!("{key}: Parquet metadata: {e}"))?;
+    let metadata = crate::parquet_footer::parquet_metadata(key, object.size, |range| async move {
+        lake.get_range(key, range).await.map_err(|e| e.to_string())
+    })
+    .await?;
     let file = metadata.file_metadata();
     let schema = parquet_to_arrow_schema(file.schema_descr(), file.key_value_metadata())
         .map_err(|e| format!("{key}: Parquet schema: {e}"))?;

@@ -98,4 +98,6 @@ pub struct LakeContext {
     pub root: LakeRoot,
     pub url: ObjectStoreUrl,
     pub catalog: Arc<dyn CatalogAccess>,
+    /// Parquet footers already read, so planning a statement does not read them again.
+    pub footers: super::footers::FooterCache,
 }

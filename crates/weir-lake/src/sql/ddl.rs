@@ -426,23 +426,7 @@ fn check_columns(fields: &[FieldRef], partitions: &[String], sql: &str) -> Resul
                 name,
             ));
         };
-        let ok = matches!(
-            field.data_type(),
-            DataType::Utf8
-                | DataType::LargeUtf8
-                | DataType::Utf8View
-                | DataType::Boolean
-                | DataType::Date32
-                | DataType::Date64
-                | DataType::Int8
-                | DataType::Int16
-                | DataType::Int32
-                | DataType::Int64
-                | DataType::UInt8
-                | DataType::UInt16
-                | DataType::UInt32
-                | DataType::UInt64
-        );
+        let ok = partitionable(field.data_type());
         if !ok {
             return Err(SqlError::at_ident(
                 format!(
@@ -461,6 +445,31 @@ fn check_columns(fields: &[FieldRef], partitions: &[String], sql: &str) -> Resul
         ));
     }
     Ok(())
+}
+
+/// Whether values of this type make partition paths: strings (also dictionary-encoded, as
+/// repeating strings are read), integers, booleans and dates.
+fn partitionable(t: &DataType) -> bool {
+    match t {
+        DataType::Dictionary(_, value) => partitionable(value),
+        t => matches!(
+            t,
+            DataType::Utf8
+                | DataType::LargeUtf8
+                | DataType::Utf8View
+                | DataType::Boolean
+                | DataType::Date32
+                | DataType::Date64
+                | DataType::Int8
+                | DataType::Int16
+                | DataType::Int32
+                | DataType::Int64
+                | DataType::UInt8
+                | DataType::UInt16
+                | DataType::UInt32
+                | DataType::UInt64
+        ),
+    }
 }
 
 /// A SELECT that yields no rows of the declared column types (for CREATE TABLE without AS).

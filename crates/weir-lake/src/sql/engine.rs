@@ -70,6 +70,7 @@ impl SqlEngine {
                 root: LakeRoot::new(root),
                 url,
                 catalog,
+                footers: Default::default(),
             }),
             listener: None,
         })

@@ -4,12 +4,13 @@
 //! other filters to the Parquet reader (row groups and pages pruned by statistics, rows filtered
 //! during the decode) through DataFusion's physical filter pushdown.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch};
-use datafusion::arrow::datatypes::{Field, FieldRef, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::stats::Precision;
 use datafusion::common::{DFSchema, ScalarValue, Statistics};
@@ -30,7 +31,8 @@ use datafusion::physical_plan::empty::EmptyExec;
 use tokio::sync::OnceCell;
 
 use super::access::{LakeContext, LakeRoot};
-use super::types::{partition_scalar, scan_schema};
+use super::footers::{Footer, common_dictionary_columns, dictionary_type};
+use super::types::{parse_type, partition_scalar, scan_schema};
 use crate::catalog::{Format, Table, TableFile};
 
 /// One catalog table, as seen by one statement. The manifest is read on the first scan and kept,
@@ -43,6 +45,9 @@ pub struct LakeTable {
     partition_fields: Vec<FieldRef>,
     lake: Arc<LakeContext>,
     manifest: OnceCell<Arc<Vec<TableFile>>>,
+    /// The schema each file is read with, by key, where it differs from the file's own: its
+    /// dictionary-encoded strings read as dictionaries.
+    read_schemas: HashMap<String, SchemaRef>,
 }
 
 impl fmt::Debug for LakeTable {
@@ -52,8 +57,70 @@ impl fmt::Debug for LakeTable {
 }
 
 impl LakeTable {
+    /// The table with its schema as the catalog has it.
     pub fn new(table: Table, lake: Arc<LakeContext>) -> Result<Self, super::SqlError> {
+        Self::with_dictionaries(table, lake, &HashSet::new())
+    }
+
+    /// The table, with the string columns that every file of a Parquet table stores
+    /// dictionary-encoded read as Arrow dictionaries (see `footers`). Reads the manifest and the
+    /// footers (cached); when one cannot be read, the table is read as [`LakeTable::new`] reads it.
+    pub async fn open(table: Table, lake: Arc<LakeContext>) -> Result<Self, super::SqlError> {
+        if table.format != Format::Parquet {
+            return Self::new(table, lake);
+        }
+        let Ok(files) = lake.catalog.files(&table.database, &table.name).await else {
+            return Self::new(table, lake);
+        };
+        let mut footers: Vec<Arc<Footer>> = Vec::with_capacity(files.len());
+        for chunk in files.chunks(16) {
+            let read = chunk
+                .iter()
+                .map(|file| lake.footers.footer(&lake.store, &lake.root, file));
+            match futures::future::try_join_all(read).await {
+                Ok(read) => footers.extend(read),
+                Err(_) => return Self::new(table, lake),
+            }
+        }
+        let strings: HashSet<&str> = table
+            .columns
+            .iter()
+            .filter(|c| parse_type(&c.data_type).is_ok_and(|t| t == DataType::Utf8))
+            .map(|c| c.name.as_str())
+            .collect();
+        let mut columns = common_dictionary_columns(&footers);
+        columns.retain(|c| strings.contains(c.as_str()));
+        let mut provider = Self::with_dictionaries(table, Arc::clone(&lake), &columns)?;
+        if !columns.is_empty() {
+            for (file, footer) in files.iter().zip(&footers) {
+                if let Some(schema) = footer.read_schema(&columns) {
+                    provider.read_schemas.insert(file.key.clone(), schema);
+                }
+            }
+        }
+        provider.manifest = OnceCell::new_with(Some(Arc::new(files)));
+        Ok(provider)
+    }
+
+    fn with_dictionaries(
+        table: Table,
+        lake: Arc<LakeContext>,
+        dictionaries: &HashSet<String>,
+    ) -> Result<Self, super::SqlError> {
         let (file_schema, partition_fields) = scan_schema(&table)?;
+        let file_schema = if dictionaries.is_empty() {
+            file_schema
+        } else {
+            let fields: Vec<FieldRef> = file_schema
+                .fields()
+                .iter()
+                .map(|f| match dictionaries.contains(f.name()) {
+                    true => Arc::new(f.as_ref().clone().with_data_type(dictionary_type())),
+                    false => Arc::clone(f),
+                })
+                .collect();
+            Arc::new(Schema::new(fields))
+        };
         let mut fields: Vec<FieldRef> = file_schema.fields().iter().cloned().collect();
         fields.extend(partition_fields.iter().cloned());
         let mut names = std::collections::HashSet::new();
@@ -74,6 +141,7 @@ impl LakeTable {
             table,
             lake,
             manifest: OnceCell::new(),
+            read_schemas: HashMap::new(),
         })
     }
 
@@ -231,8 +299,13 @@ impl TableProvider for LakeTable {
                     _ => None,
                 };
                 bytes = bytes.saturating_add(file.size.max(0) as usize);
-                PartitionedFile::new_from_meta(object_meta(&self.lake.root, &file))
-                    .with_partition_values(values)
+                let read_schema = self.read_schemas.get(&file.key).cloned();
+                let file = PartitionedFile::new_from_meta(object_meta(&self.lake.root, &file))
+                    .with_partition_values(values);
+                match read_schema {
+                    Some(schema) => file.with_arrow_schema(schema),
+                    None => file,
+                }
             })
             .collect();
         let target = state.config().target_partitions().max(1);

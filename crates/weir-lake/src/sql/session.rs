@@ -78,7 +78,11 @@ pub fn base_state(
         .with_config(config)
         .with_runtime_env(runtime)
         .with_default_features()
+        .with_optimizer_rule(Arc::new(
+            super::eager_aggregate::AggregateBeforeDimensionJoin,
+        ))
         .with_physical_optimizer_rule(Arc::new(super::tuning::WindowAfterSort))
+        .with_physical_optimizer_rule(Arc::new(super::tuning::GroupByDictionaryKey))
         .build();
     Ok((state, url))
 }

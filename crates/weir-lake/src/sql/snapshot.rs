@@ -70,7 +70,13 @@ impl Snapshot {
         for table in tables {
             let database = table.database.clone();
             let name = table.name.clone();
-            let provider = LakeTable::new(table, Arc::clone(lake))?;
+            // information_schema lists every table: their schemas as the catalog has them, without
+            // reading any footer.
+            let provider = if wants_all {
+                LakeTable::new(table, Arc::clone(lake))?
+            } else {
+                LakeTable::open(table, Arc::clone(lake)).await?
+            };
             let db = snapshot.databases.entry(database).or_default();
             // Only this function holds the Arc yet, so get_mut succeeds.
             if let Some(db) = Arc::get_mut(db) {

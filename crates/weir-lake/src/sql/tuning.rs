@@ -16,10 +16,43 @@ use datafusion::error::Result;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::InputOrderMode;
+use datafusion::physical_plan::aggregates::AggregateExec;
 use datafusion::physical_plan::sorts::sort::SortExec;
 use datafusion::physical_plan::windows::{BoundedWindowAggExec, WindowAggExec};
 
+use super::dictionary_aggregate::DictionaryAggregateExec;
 use super::sorted_window::SortedWindowExec;
+
+/// Runs aggregations grouped by dictionary columns by key ([`DictionaryAggregateExec`]).
+#[derive(Debug, Default)]
+pub struct GroupByDictionaryKey;
+
+impl PhysicalOptimizerRule for GroupByDictionaryKey {
+    fn optimize(
+        &self,
+        plan: Arc<dyn ExecutionPlan>,
+        _config: &ConfigOptions,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        plan.transform_up(|node| {
+            let Some(aggregate) = node.downcast_ref::<AggregateExec>() else {
+                return Ok(Transformed::no(node));
+            };
+            match DictionaryAggregateExec::try_wrap(Arc::new(aggregate.clone())) {
+                Some(by_key) => Ok(Transformed::yes(Arc::new(by_key) as Arc<dyn ExecutionPlan>)),
+                None => Ok(Transformed::no(node)),
+            }
+        })
+        .map(|t| t.data)
+    }
+
+    fn name(&self) -> &str {
+        "weir_group_by_dictionary_key"
+    }
+
+    fn schema_check(&self) -> bool {
+        true
+    }
+}
 
 #[derive(Debug, Default)]
 pub struct WindowAfterSort;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringArray, UInt32Array};
 use datafusion::arrow::compute::{cast, take_record_batch};
-use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef};
 use datafusion::execution::TaskContext;
 use datafusion::object_store::buffered::BufWriter;
 use datafusion::object_store::path::{Path, PathPart};
@@ -16,6 +16,7 @@ use datafusion::object_store::{ObjectStore, ObjectStoreExt};
 use datafusion::parquet::arrow::AsyncArrowWriter;
 use datafusion::parquet::basic::Compression;
 use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::parquet::schema::types::ColumnPath;
 use datafusion::physical_plan::{ExecutionPlan, execute_stream};
 use futures::StreamExt;
 
@@ -40,11 +41,37 @@ pub struct Written {
 }
 
 /// Properties for every Parquet file weir writes (the benchmark's generator uses them too).
-pub fn writer_properties() -> WriterProperties {
-    WriterProperties::builder()
+///
+/// Strings are dictionary-encoded: they repeat (countries, pages, event types), so the
+/// dictionary shrinks them several times and the reader builds each distinct value once. Numbers
+/// and times are written plain: they are mostly distinct (ids, timestamps, amounts), where a
+/// dictionary saves little after compression, and a plain page is read with one copy where a
+/// dictionary page needs a lookup per value.
+pub fn writer_properties(schema: &Schema) -> WriterProperties {
+    let mut builder = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
-        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-        .build()
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS));
+    for field in schema.fields() {
+        if !is_repetitive(field.data_type()) {
+            let column = ColumnPath::from(field.name().as_str());
+            builder = builder.set_column_dictionary_enabled(column, false);
+        }
+    }
+    builder.build()
+}
+
+/// Whether values of this type usually repeat enough for a dictionary to pay.
+fn is_repetitive(t: &DataType) -> bool {
+    matches!(
+        t,
+        DataType::Utf8
+            | DataType::LargeUtf8
+            | DataType::Utf8View
+            | DataType::Binary
+            | DataType::LargeBinary
+            | DataType::BinaryView
+            | DataType::Dictionary(_, _)
+    )
 }
 
 /// A new write id: sortable by time, unique by a random suffix.
@@ -219,7 +246,7 @@ impl PartitionedWriter {
             let writer = AsyncArrowWriter::try_new(
                 object,
                 Arc::clone(&self.data_schema),
-                Some(writer_properties()),
+                Some(writer_properties(&self.data_schema)),
             )
             .map_err(parquet)?;
             self.open.insert(

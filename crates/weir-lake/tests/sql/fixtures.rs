@@ -60,10 +60,21 @@ impl TestLake {
         batch: &RecordBatch,
         partition_values: &[&str],
     ) -> TableFile {
+        self.put_parquet_with(key, batch, partition_values, None)
+    }
+
+    /// [`TestLake::put_parquet`] with the writer's properties given.
+    pub fn put_parquet_with(
+        &self,
+        key: &str,
+        batch: &RecordBatch,
+        partition_values: &[&str],
+        properties: Option<datafusion::parquet::file::properties::WriterProperties>,
+    ) -> TableFile {
         let path = self.path(key);
         std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
         let file = std::fs::File::create(&path).expect("create");
-        let mut writer = ArrowWriter::try_new(file, batch.schema(), None).expect("writer");
+        let mut writer = ArrowWriter::try_new(file, batch.schema(), properties).expect("writer");
         writer.write(batch).expect("write batch");
         writer.close().expect("close");
         entry(key, &path, partition_values, Some(batch.num_rows() as i64))

@@ -2,6 +2,7 @@
 //! Parquet tables, partition pruning, the writing statements and their atomicity, error
 //! positions, output formats, the `sql` action, and no panics on arbitrary input.
 
+mod dictionaries;
 mod fixtures;
 mod formats;
 mod reads;

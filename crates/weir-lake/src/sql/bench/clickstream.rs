@@ -197,7 +197,7 @@ pub fn write_day(path: &Path, day: usize, rows: usize, seed: u64) -> Result<(), 
     }
     let file = File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let schema = clicks_schema();
-    let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(writer_properties()))
+    let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(writer_properties(&schema)))
         .map_err(|e| e.to_string())?;
     for chunk in offsets.chunks(BATCH_ROWS) {
         let n = chunk.len();
@@ -286,8 +286,8 @@ pub fn write_countries(path: &Path) -> Result<(), String> {
     )
     .map_err(|e| e.to_string())?;
     let file = File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut writer =
-        ArrowWriter::try_new(file, schema, Some(writer_properties())).map_err(|e| e.to_string())?;
+    let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(writer_properties(&schema)))
+        .map_err(|e| e.to_string())?;
     writer.write(&batch).map_err(|e| e.to_string())?;
     writer.close().map_err(|e| e.to_string())?;
     Ok(())

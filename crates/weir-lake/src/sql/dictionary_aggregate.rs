@@ -1,0 +1,500 @@
+//! Grouping by dictionary-encoded columns without hashing every row.
+//!
+//! DataFusion's hash aggregation turns dictionary group keys into rows and hashes each one. When
+//! the group columns are dictionaries (strings read as dictionaries, see `footers`), a row's key
+//! already names its value: this plan maps each distinct value of a dictionary to a group once
+//! (usually once per file, as a file's batches share its dictionary) and then finds each row's
+//! group by indexing with its key. The aggregate functions are DataFusion's own group
+//! accumulators, fed exactly as `AggregateExec` feeds them, so results and the partial states
+//! handed to the final aggregation are the same.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, DictionaryArray, RecordBatch, UInt32Array,
+};
+use datafusion::arrow::compute::{cast, concat};
+use datafusion::arrow::datatypes::{DataType, Int32Type, SchemaRef, UInt32Type};
+use datafusion::arrow::row::{RowConverter, SortField};
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::{DataFusionError, Result};
+use datafusion::execution::TaskContext;
+use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
+use datafusion::logical_expr::{EmitTo, GroupsAccumulator};
+use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_expr::expressions::Column;
+use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode, aggregate_expressions};
+use datafusion::physical_plan::metrics::{BaselineMetrics, ExecutionPlanMetricsSet, MetricsSet};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, InputOrderMode, PlanProperties,
+    SendableRecordBatchStream,
+};
+use futures::StreamExt;
+
+/// At most this many group columns (their codes are packed into one `u128`).
+const MAX_COLUMNS: usize = 4;
+
+/// An `AggregateExec` (partial or single) whose group columns are all dictionaries, run by
+/// dictionary key. Everything but `execute` is the wrapped plan's.
+#[derive(Debug)]
+pub struct DictionaryAggregateExec {
+    inner: Arc<AggregateExec>,
+    /// Input column of each group expression.
+    group_columns: Vec<usize>,
+    metrics: ExecutionPlanMetricsSet,
+}
+
+impl DictionaryAggregateExec {
+    /// The aggregate run by dictionary key, or `None` when it does not qualify: not a partial or
+    /// single aggregation, grouping sets, a group expression that is not a dictionary column, an
+    /// aggregate that needs ordered input or lacks a group accumulator, a limit, or an ordered
+    /// input the plan relies on.
+    // `dynamic_filter_expr`: an aggregate that publishes a dynamic filter (a grouped top-K) keeps
+    // DataFusion's own execution, which updates it.
+    #[allow(deprecated)]
+    pub fn try_wrap(aggregate: Arc<AggregateExec>) -> Option<DictionaryAggregateExec> {
+        let qualifies = matches!(
+            aggregate.mode(),
+            AggregateMode::Partial | AggregateMode::Single | AggregateMode::SinglePartitioned
+        ) && aggregate.group_expr().is_single()
+            && aggregate.limit_options().is_none()
+            && aggregate.dynamic_filter_expr().is_none()
+            && *aggregate.input_order_mode() == InputOrderMode::Linear
+            && aggregate
+                .aggr_expr()
+                .iter()
+                .all(|a| a.groups_accumulator_supported() && a.order_bys().is_empty());
+        if !qualifies {
+            return None;
+        }
+        let groups = aggregate.group_expr().expr();
+        if groups.is_empty() || groups.len() > MAX_COLUMNS {
+            return None;
+        }
+        let input_schema = aggregate.input().schema();
+        let group_columns = groups
+            .iter()
+            .map(|(expr, _)| {
+                let column = expr.downcast_ref::<Column>()?;
+                let field = input_schema.fields().get(column.index())?;
+                matches!(field.data_type(), DataType::Dictionary(_, _)).then_some(column.index())
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(DictionaryAggregateExec {
+            inner: aggregate,
+            group_columns,
+            metrics: ExecutionPlanMetricsSet::new(),
+        })
+    }
+}
+
+impl DisplayAs for DictionaryAggregateExec {
+    fn fmt_as(&self, t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "DictionaryAggregateExec over ")?;
+        self.inner.fmt_as(t, f)
+    }
+}
+
+impl ExecutionPlan for DictionaryAggregateExec {
+    fn name(&self) -> &str {
+        "DictionaryAggregateExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        self.inner.properties()
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        self.inner.children()
+    }
+
+    fn apply_expressions(
+        &self,
+        f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        self.inner.apply_expressions(f)
+    }
+
+    fn maintains_input_order(&self) -> Vec<bool> {
+        vec![false]
+    }
+
+    fn required_input_ordering(
+        &self,
+    ) -> Vec<Option<datafusion::physical_expr::OrderingRequirements>> {
+        self.inner.required_input_ordering()
+    }
+
+    fn input_distribution_requirements(
+        &self,
+    ) -> datafusion::physical_plan::InputDistributionRequirements {
+        self.inner.input_distribution_requirements()
+    }
+
+    #[allow(deprecated)]
+    fn with_new_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let inner = Arc::clone(&self.inner).with_new_children(children)?;
+        let wrapped = inner
+            .downcast_ref::<AggregateExec>()
+            .map(|a| Arc::new(a.clone()))
+            .and_then(DictionaryAggregateExec::try_wrap);
+        Ok(match wrapped {
+            Some(plan) => Arc::new(plan),
+            None => inner,
+        })
+    }
+
+    fn execute(
+        &self,
+        partition_index: usize,
+        context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
+        let batch_size = context.session_config().batch_size().max(1);
+        let mut input = self
+            .inner
+            .input()
+            .execute(partition_index, Arc::clone(&context))?;
+        let schema = self.inner.schema();
+        let aggregates = self.inner.aggr_expr();
+        let mut state = GroupingState {
+            columns: self
+                .group_columns
+                .iter()
+                .map(|_| ColumnCodes::default())
+                .collect(),
+            group_columns: self.group_columns.clone(),
+            tuples: TupleGroups::default(),
+            arguments: aggregate_expressions(aggregates, self.inner.mode(), 0)?,
+            filters: self.inner.filter_expr().to_vec(),
+            accumulators: aggregates
+                .iter()
+                .map(|a| a.create_groups_accumulator())
+                .collect::<Result<_>>()?,
+            final_values: matches!(
+                self.inner.mode(),
+                AggregateMode::Single | AggregateMode::SinglePartitioned
+            ),
+            schema: Arc::clone(&schema),
+            reservation: MemoryConsumer::new(format!("DictionaryAggregateExec[{partition_index}]"))
+                .register(context.memory_pool()),
+            group_indices: Vec::new(),
+        };
+        let metrics = BaselineMetrics::new(&self.metrics, partition_index);
+        let batches = futures::stream::once(async move {
+            while let Some(batch) = input.next().await {
+                let batch = batch?;
+                let timer = metrics.elapsed_compute().timer();
+                state.update(&batch)?;
+                timer.done();
+            }
+            let timer = metrics.elapsed_compute().timer();
+            let result = state.emit()?;
+            timer.done();
+            metrics.record_output(result.num_rows());
+            let chunks: Vec<Result<RecordBatch>> = (0..result.num_rows())
+                .step_by(batch_size)
+                .map(|start| Ok(result.slice(start, batch_size.min(result.num_rows() - start))))
+                .collect();
+            Ok::<_, DataFusionError>(futures::stream::iter(chunks))
+        })
+        .map(|chunks| match chunks {
+            Ok(chunks) => chunks.boxed(),
+            Err(e) => futures::stream::iter(vec![Err(e)]).boxed(),
+        })
+        .flatten();
+        Ok(Box::pin(RecordBatchStreamAdapter::new(schema, batches)))
+    }
+
+    fn metrics(&self) -> Option<MetricsSet> {
+        Some(self.metrics.clone_inner())
+    }
+}
+
+/// The distinct values seen in one group column, each with a code (its index in `values`).
+#[derive(Default)]
+struct ColumnCodes {
+    /// Codes by the value's row encoding (which makes any type hashable and comparable).
+    codes: HashMap<Box<[u8]>, u32, BuildHasherDefault<MixHasher>>,
+    /// Code `i`'s value, as a one-element slice of the dictionary it was first seen in.
+    values: Vec<ArrayRef>,
+    null_code: Option<u32>,
+    converter: Option<RowConverter>,
+    /// The last dictionary seen and the code of each of its values: batches of one file share it.
+    last: Option<(ArrayRef, Vec<u32>)>,
+}
+
+impl ColumnCodes {
+    /// Each row's code, appended to `out`.
+    fn codes_of(&mut self, column: &ArrayRef, out: &mut Vec<u32>) -> Result<()> {
+        let Some(dictionary) = column.as_any_dictionary_opt() else {
+            return Err(DataFusionError::Internal(format!(
+                "DictionaryAggregateExec: group column is {}, not a dictionary",
+                column.data_type()
+            )));
+        };
+        let values = dictionary.values();
+        // Batches of one column chunk share its dictionary, though operators that copy batches
+        // (filters, coalescing) make new arrays of it: equal content is the same dictionary.
+        let fresh = !matches!(&self.last, Some((last, _))
+            if Arc::ptr_eq(last, values) || last.to_data() == values.to_data());
+        if fresh {
+            let mapping = self.map_values(values)?;
+            self.last = Some((Arc::clone(values), mapping));
+        }
+        let null_code = match dictionary.keys().null_count() {
+            0 => u32::MAX,
+            _ => self.null_code(values.data_type()),
+        };
+        let Some((_, mapping)) = &self.last else {
+            return Ok(());
+        };
+        let nulls = dictionary.keys().logical_nulls();
+        out.reserve(column.len());
+        let code = |k: usize| mapping.get(k).copied().unwrap_or(null_code);
+        // Int32 keys (what the Parquet reader produces) are read in place; other key types are
+        // normalized first.
+        match (column.as_dictionary_opt::<Int32Type>(), nulls) {
+            (Some(d), None) => out.extend(d.keys().values().iter().map(|&k| code(k as usize))),
+            (Some(d), Some(nulls)) => out.extend(
+                d.keys()
+                    .values()
+                    .iter()
+                    .zip(nulls.iter())
+                    .map(|(&k, valid)| if valid { code(k as usize) } else { null_code }),
+            ),
+            (None, None) => out.extend(dictionary.normalized_keys().into_iter().map(code)),
+            (None, Some(nulls)) => out.extend(
+                dictionary
+                    .normalized_keys()
+                    .into_iter()
+                    .zip(nulls.iter())
+                    .map(|(k, valid)| if valid { code(k) } else { null_code }),
+            ),
+        }
+        Ok(())
+    }
+
+    /// The code of every value of a dictionary, new values getting new codes.
+    fn map_values(&mut self, values: &ArrayRef) -> Result<Vec<u32>> {
+        let converter = match &mut self.converter {
+            Some(c) => c,
+            None => self.converter.insert(RowConverter::new(vec![SortField::new(
+                values.data_type().clone(),
+            )])?),
+        };
+        let rows = converter.convert_columns(std::slice::from_ref(values))?;
+        let mut mapping = Vec::with_capacity(values.len());
+        for i in 0..values.len() {
+            if values.is_null(i) {
+                mapping.push(self.null_code(values.data_type()));
+                continue;
+            }
+            let row = rows.row(i);
+            let code = match self.codes.get(row.as_ref()) {
+                Some(&code) => code,
+                None => {
+                    let code = self.values.len() as u32;
+                    self.codes.insert(row.as_ref().into(), code);
+                    self.values.push(values.slice(i, 1));
+                    code
+                }
+            };
+            mapping.push(code);
+        }
+        Ok(mapping)
+    }
+
+    fn null_code(&mut self, data_type: &DataType) -> u32 {
+        if let Some(code) = self.null_code {
+            return code;
+        }
+        let code = self.values.len() as u32;
+        self.values
+            .push(datafusion::arrow::array::new_null_array(data_type, 1));
+        self.null_code = Some(code);
+        code
+    }
+
+    /// The column's output: `codes[g]` is group g's code, as a dictionary of `data_type`.
+    fn output(&self, codes: UInt32Array, data_type: &DataType) -> Result<ArrayRef> {
+        let parts: Vec<&dyn Array> = self.values.iter().map(|v| v.as_ref()).collect();
+        let values = match parts.is_empty() {
+            true => match data_type {
+                DataType::Dictionary(_, v) => datafusion::arrow::array::new_empty_array(v),
+                other => datafusion::arrow::array::new_empty_array(other),
+            },
+            false => concat(&parts)?,
+        };
+        let dictionary: ArrayRef = Arc::new(DictionaryArray::<UInt32Type>::try_new(codes, values)?);
+        Ok(cast(&dictionary, data_type)?)
+    }
+
+    fn size(&self) -> usize {
+        self.codes.len() * 48 + self.values.len() * 64
+    }
+}
+
+/// The groups rows fell into: one per distinct code (one column) or tuple of codes (several).
+/// A dictionary may hold values no row uses (a filter removed them), so groups come from rows,
+/// not from dictionaries.
+#[derive(Default)]
+struct TupleGroups {
+    /// One column: the group of each code, `u32::MAX` while no row had it.
+    by_code: Vec<u32>,
+    /// Several columns: the group of each tuple (codes packed 32 bits apart).
+    by_tuple: HashMap<u128, usize, BuildHasherDefault<MixHasher>>,
+    /// Group g's code or tuple.
+    tuples: Vec<u128>,
+}
+
+/// A hasher for keys that are already well-spread integers (packed codes): one multiply and
+/// fold instead of SipHash, which would cost more than the rest of the per-row work.
+#[derive(Default)]
+struct MixHasher(u64);
+
+impl Hasher for MixHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+        let mut last = [0u8; 8];
+        last[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+        self.write_u64(u64::from_le_bytes(last) ^ (bytes.len() as u64) << 56);
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        let product =
+            u128::from(self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835);
+        self.0 = (product as u64) ^ ((product >> 64) as u64);
+    }
+
+    fn write_u128(&mut self, n: u128) {
+        self.write_u64(n as u64);
+        self.write_u64((n >> 64) as u64);
+    }
+}
+
+struct GroupingState {
+    columns: Vec<ColumnCodes>,
+    group_columns: Vec<usize>,
+    tuples: TupleGroups,
+    arguments: Vec<Vec<Arc<dyn PhysicalExpr>>>,
+    filters: Vec<Option<Arc<dyn PhysicalExpr>>>,
+    accumulators: Vec<Box<dyn GroupsAccumulator>>,
+    /// Single mode emits final values; partial mode emits states for a final aggregation.
+    final_values: bool,
+    schema: SchemaRef,
+    reservation: MemoryReservation,
+    group_indices: Vec<usize>,
+}
+
+impl GroupingState {
+    fn update(&mut self, batch: &RecordBatch) -> Result<()> {
+        let rows = batch.num_rows();
+        self.group_indices.clear();
+        let tuples = &mut self.tuples;
+        if self.columns.len() == 1 {
+            let mut codes = Vec::with_capacity(rows);
+            self.columns[0].codes_of(batch.column(self.group_columns[0]), &mut codes)?;
+            tuples
+                .by_code
+                .resize(self.columns[0].values.len(), u32::MAX);
+            self.group_indices.extend(codes.iter().map(|&c| {
+                let slot = &mut tuples.by_code[c as usize];
+                if *slot == u32::MAX {
+                    *slot = tuples.tuples.len() as u32;
+                    tuples.tuples.push(u128::from(c));
+                }
+                *slot as usize
+            }));
+        } else {
+            let mut packed = vec![0u128; rows];
+            let mut codes = Vec::with_capacity(rows);
+            for (j, column) in self.columns.iter_mut().enumerate() {
+                codes.clear();
+                column.codes_of(batch.column(self.group_columns[j]), &mut codes)?;
+                let shift = 32 * j as u32;
+                for (p, &c) in packed.iter_mut().zip(&codes) {
+                    *p |= u128::from(c) << shift;
+                }
+            }
+            self.group_indices.extend(packed.iter().map(|&key| {
+                *tuples.by_tuple.entry(key).or_insert_with(|| {
+                    tuples.tuples.push(key);
+                    tuples.tuples.len() - 1
+                })
+            }));
+        }
+        let groups = self.tuples.tuples.len();
+        for ((accumulator, arguments), filter) in self
+            .accumulators
+            .iter_mut()
+            .zip(&self.arguments)
+            .zip(&self.filters)
+        {
+            let values = arguments
+                .iter()
+                .map(|e| e.evaluate(batch).and_then(|v| v.into_array(rows)))
+                .collect::<Result<Vec<_>>>()?;
+            let filter = match filter {
+                Some(f) => Some(f.evaluate(batch)?.into_array(rows)?),
+                None => None,
+            };
+            let filter = filter.as_ref().map(|f| f.as_boolean());
+            accumulator.update_batch(&values, &self.group_indices, filter, groups)?;
+        }
+        let size = self.accumulators.iter().map(|a| a.size()).sum::<usize>()
+            + self.columns.iter().map(ColumnCodes::size).sum::<usize>()
+            + self.tuples.tuples.len() * 48
+            + self.tuples.by_code.len() * 4;
+        self.reservation.try_resize(size)
+    }
+
+    fn emit(&mut self) -> Result<RecordBatch> {
+        let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.schema.fields().len());
+        for (j, codes) in self.columns.iter().enumerate() {
+            let data_type = self.schema.field(j).data_type();
+            let keys: UInt32Array = self
+                .tuples
+                .tuples
+                .iter()
+                .map(|t| (t >> (32 * j)) as u32)
+                .collect();
+            columns.push(codes.output(keys, data_type)?);
+        }
+        for accumulator in &mut self.accumulators {
+            if self.final_values {
+                columns.push(accumulator.evaluate(EmitTo::All)?);
+            } else {
+                columns.extend(accumulator.state(EmitTo::All)?);
+            }
+        }
+        // Aggregates may return types that differ only in metadata or nullability; the schema
+        // is the plan's promise, so conform to it.
+        let columns = columns
+            .into_iter()
+            .zip(self.schema.fields())
+            .map(|(c, f)| match c.data_type() == f.data_type() {
+                true => Ok(c),
+                false => cast(&c, f.data_type()),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let batch = RecordBatch::try_new(Arc::clone(&self.schema), columns)?;
+        self.reservation.free();
+        Ok(batch)
+    }
+}
