@@ -136,7 +136,7 @@ async fn tables(lake: &TestLake, plain_file: bool) {
     }
 }
 
-const QUERIES: [&str; 9] = [
+const QUERIES: [&str; 10] = [
     // Aggregated before the join on a dictionary key (see `eager_aggregate`).
     "SELECT d.family, count(*) AS c, sum(t.n) AS s, min(t.n) AS lo, max(t.n) AS hi FROM {t} t JOIN {d} d ON t.color = d.color GROUP BY d.family",
     "SELECT d.family, d.color, count(t.n) AS c FROM {d} d JOIN {t} t ON d.color = t.color WHERE t.n > 20 GROUP BY d.family, d.color",
@@ -146,6 +146,7 @@ const QUERIES: [&str; 9] = [
     "SELECT color, shape, count(*) AS c, sum(n) AS s FROM {t} GROUP BY color, shape",
     "SELECT shape, count(n) FILTER (WHERE n % 2 = 0) AS even, count(color) AS colored FROM {t} GROUP BY shape",
     "SELECT color, day, count(*) AS c FROM {t} GROUP BY color, day",
+    "SELECT shape, n % 3 AS r, count(*) AS c FROM {t} GROUP BY shape, n % 3",
     "SELECT color, count(*) AS c FROM {t} WHERE n > 1000 GROUP BY color",
     "SELECT upper(color) AS u, count(*) AS c FROM {t} WHERE color LIKE '%e%' GROUP BY upper(color)",
 ];
@@ -207,6 +208,9 @@ async fn dictionary_columns_are_grouped_by_key() {
     tables(&lake, false).await;
     let plan_text = plan(&lake, QUERIES[4]).await;
     assert!(plan_text.contains("DictionaryAggregateExec"), "{plan_text}");
+    // A date beside a dictionary: grouped by key too.
+    let plan_text = plan(&lake, QUERIES[6]).await;
+    assert!(plan_text.contains("DictionaryAggregateExec"), "{plan_text}");
     // The join's facts are grouped by their dictionary key first.
     let plan_text = plan(&lake, QUERIES[0]).await;
     assert!(plan_text.contains("__weir_partial_0"), "{plan_text}");
@@ -225,4 +229,22 @@ async fn lake_with_plain_file() -> TestLake {
     let lake = lake();
     tables(&lake, true).await;
     lake
+}
+
+#[tokio::test]
+async fn dictionary_results_print_as_text_csv_and_json() {
+    let lake = lake();
+    tables(&lake, false).await;
+    let result = lake
+        .engine
+        .execute(
+            "SELECT color, count(*) AS c FROM dict.parquet_t WHERE color = 'red' GROUP BY color",
+        )
+        .await
+        .expect("query");
+    let csv = result.to_csv().expect("csv");
+    assert_eq!(csv.trim(), "color,c\nred,30", "{csv}");
+    let table = result.to_table().expect("table");
+    assert!(table.contains("| red"), "{table}");
+    assert_eq!(result.to_json_rows()[0]["color"], Value::from("red"));
 }
