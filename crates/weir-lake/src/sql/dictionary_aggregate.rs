@@ -28,12 +28,13 @@ use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::expressions::Column;
 use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode, aggregate_expressions};
 use datafusion::physical_plan::metrics::{BaselineMetrics, ExecutionPlanMetricsSet, MetricsSet};
-use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, InputOrderMode, PlanProperties,
     SendableRecordBatchStream,
 };
 use futures::StreamExt;
+
+use super::whole_result::stream_whole_result;
 
 /// At most this many group columns (their codes are packed into one `u128`).
 const MAX_COLUMNS: usize = 4;
@@ -197,29 +198,24 @@ impl ExecutionPlan for DictionaryAggregateExec {
             group_indices: Vec::new(),
         };
         let metrics = BaselineMetrics::new(&self.metrics, partition_index);
-        let batches = futures::stream::once(async move {
-            while let Some(batch) = input.next().await {
-                let batch = batch?;
-                let timer = metrics.elapsed_compute().timer();
-                state.update(&batch)?;
+        let compute_time = metrics.elapsed_compute().clone();
+        Ok(stream_whole_result(
+            schema,
+            batch_size,
+            metrics,
+            async move {
+                while let Some(batch) = input.next().await {
+                    let batch = batch?;
+                    let timer = compute_time.timer();
+                    state.update(&batch)?;
+                    timer.done();
+                }
+                let timer = compute_time.timer();
+                let result = state.emit();
                 timer.done();
-            }
-            let timer = metrics.elapsed_compute().timer();
-            let result = state.emit()?;
-            timer.done();
-            metrics.record_output(result.num_rows());
-            let chunks: Vec<Result<RecordBatch>> = (0..result.num_rows())
-                .step_by(batch_size)
-                .map(|start| Ok(result.slice(start, batch_size.min(result.num_rows() - start))))
-                .collect();
-            Ok::<_, DataFusionError>(futures::stream::iter(chunks))
-        })
-        .map(|chunks| match chunks {
-            Ok(chunks) => chunks.boxed(),
-            Err(e) => futures::stream::iter(vec![Err(e)]).boxed(),
-        })
-        .flatten();
-        Ok(Box::pin(RecordBatchStreamAdapter::new(schema, batches)))
+                result
+            },
+        ))
     }
 
     fn metrics(&self) -> Option<MetricsSet> {

@@ -30,6 +30,7 @@ mod snapshot;
 mod sorted_window;
 mod tuning;
 mod types;
+mod whole_result;
 mod write;
 
 pub use access::{CatalogAccess, CatalogError, LakeRoot, ObjectCreated, ObjectListener};

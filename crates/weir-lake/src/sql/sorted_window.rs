@@ -26,13 +26,14 @@ use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::expressions::Literal;
 use datafusion::physical_expr::window::{StandardWindowExpr, WindowExpr};
 use datafusion::physical_plan::metrics::{BaselineMetrics, ExecutionPlanMetricsSet, MetricsSet};
-use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::windows::{WindowAggExec, WindowUDFExpr};
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, InputDistributionRequirements, PlanProperties,
     SendableRecordBatchStream,
 };
 use futures::TryStreamExt;
+
+use super::whole_result::stream_whole_result;
 
 /// What one window expression computes, in terms this operator evaluates.
 #[derive(Debug, Clone)]
@@ -201,22 +202,21 @@ impl ExecutionPlan for SortedWindowExec {
         let shifts = self.shifts.clone();
         let metrics = BaselineMetrics::new(&self.metrics, partition_index);
         let output_schema = Arc::clone(&schema);
-        let batches = futures::stream::once(async move {
-            let batches: Vec<RecordBatch> = input.try_collect().await?;
-            let timer = metrics.elapsed_compute().timer();
-            let whole = concat_batches(&input_schema, &batches)?;
-            drop(batches);
-            let result = evaluate(&whole, &exprs, &shifts, &output_schema)?;
-            timer.done();
-            metrics.record_output(result.num_rows());
-            let chunks: Vec<Result<RecordBatch>> = (0..result.num_rows())
-                .step_by(batch_size)
-                .map(|start| Ok(result.slice(start, batch_size.min(result.num_rows() - start))))
-                .collect();
-            Ok::<_, DataFusionError>(futures::stream::iter(chunks))
-        })
-        .try_flatten();
-        Ok(Box::pin(RecordBatchStreamAdapter::new(schema, batches)))
+        let compute_time = metrics.elapsed_compute().clone();
+        Ok(stream_whole_result(
+            schema,
+            batch_size,
+            metrics,
+            async move {
+                let batches: Vec<RecordBatch> = input.try_collect().await?;
+                let timer = compute_time.timer();
+                let whole = concat_batches(&input_schema, &batches)?;
+                drop(batches);
+                let result = evaluate(&whole, &exprs, &shifts, &output_schema)?;
+                timer.done();
+                Ok(result)
+            },
+        ))
     }
 
     fn metrics(&self) -> Option<MetricsSet> {
