@@ -436,6 +436,63 @@ struct TupleGroups {
     by_tuple: HashMap<u128, usize, BuildHasherDefault<MixHasher>>,
     /// Group g's code or tuple.
     tuples: Vec<u128>,
+    /// Several columns with few combinations of codes: the group of each, by index.
+    dense: DenseGroups,
+}
+
+/// Most slots of a dense group table (4 MiB of `u32`).
+const DENSE_BITS: u32 = 20;
+
+/// Groups indexed by their codes, each column's code in its own bits (`shifts[j]` is where
+/// column j's start); `u32::MAX` where no row had the combination yet.
+#[derive(Default)]
+struct DenseGroups {
+    shifts: Vec<u32>,
+    table: Vec<u32>,
+}
+
+impl TupleGroups {
+    /// Whether the dense table can hold codes up to `counts` (distinct values per column),
+    /// laying it out again (wider) when a column outgrew its bits. False when the combinations
+    /// are too many for a table.
+    fn dense_fits(&mut self, counts: &[usize]) -> bool {
+        let fits = |shifts: &[u32]| {
+            counts.iter().enumerate().all(|(j, &n)| {
+                let end = shifts.get(j + 1).copied().unwrap_or(DENSE_BITS);
+                let start = shifts.get(j).copied().unwrap_or(DENSE_BITS);
+                end >= start && n <= 1usize << (end - start)
+            })
+        };
+        if !self.dense.table.is_empty() && fits(&self.dense.shifts) {
+            return true;
+        }
+        // Room to grow: twice the values seen so far, at least 16, per column.
+        let bits: Vec<u32> = counts
+            .iter()
+            .map(|&n| (n.max(8) * 2).next_power_of_two().trailing_zeros())
+            .collect();
+        if bits.iter().sum::<u32>() > DENSE_BITS {
+            self.dense = DenseGroups::default();
+            return false;
+        }
+        let mut shifts = Vec::with_capacity(bits.len());
+        let mut at = 0;
+        for b in &bits {
+            shifts.push(at);
+            at += b;
+        }
+        let mut table = vec![u32::MAX; 1usize << at];
+        for (group, key) in self.tuples.iter().enumerate() {
+            let index = (0..bits.len()).fold(0usize, |index, j| {
+                index | (((key >> (32 * j)) as u32 as usize) << shifts[j])
+            });
+            table[index] = group as u32;
+        }
+        // The last column ends at `at`, not at DENSE_BITS: record it so `fits` checks its width.
+        shifts.push(at);
+        self.dense = DenseGroups { shifts, table };
+        true
+    }
 }
 
 /// A hasher for keys that are already well-spread integers (packed codes): one multiply and
@@ -516,12 +573,34 @@ impl GroupingState {
                     *p |= u128::from(c) << shift;
                 }
             }
-            self.group_indices.extend(packed.iter().map(|&key| {
-                *tuples.by_tuple.entry(key).or_insert_with(|| {
+            let counts: Vec<usize> = self.columns.iter().map(|c| c.values.len()).collect();
+            if tuples.dense_fits(&counts) {
+                // Few combinations: index a table by the codes instead of hashing the tuple.
+                let DenseGroups { shifts, table } = &mut tuples.dense;
+                let mut new_groups = Vec::new();
+                for &key in &packed {
+                    let index = (0..counts.len()).fold(0usize, |index, j| {
+                        index | (((key >> (32 * j)) as u32 as usize) << shifts[j])
+                    });
+                    let slot = &mut table[index];
+                    if *slot == u32::MAX {
+                        *slot = (tuples.tuples.len() + new_groups.len()) as u32;
+                        new_groups.push(key);
+                    }
+                    self.group_indices.push(*slot as usize);
+                }
+                for key in new_groups {
+                    tuples.by_tuple.insert(key, tuples.tuples.len());
                     tuples.tuples.push(key);
-                    tuples.tuples.len() - 1
-                })
-            }));
+                }
+            } else {
+                self.group_indices.extend(packed.iter().map(|&key| {
+                    *tuples.by_tuple.entry(key).or_insert_with(|| {
+                        tuples.tuples.push(key);
+                        tuples.tuples.len() - 1
+                    })
+                }));
+            }
         }
         let groups = self.tuples.tuples.len();
         for ((accumulator, arguments), filter) in self
@@ -544,7 +623,8 @@ impl GroupingState {
         let size = self.accumulators.iter().map(|a| a.size()).sum::<usize>()
             + self.columns.iter().map(ColumnCodes::size).sum::<usize>()
             + self.tuples.tuples.len() * 48
-            + self.tuples.by_code.len() * 4;
+            + self.tuples.by_code.len() * 4
+            + self.tuples.dense.table.len() * 4;
         self.reservation.try_resize(size)
     }
 
@@ -580,5 +660,47 @@ impl GroupingState {
         let batch = RecordBatch::try_new(Arc::clone(&self.schema), columns)?;
         self.reservation.free();
         Ok(batch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index(groups: &TupleGroups, key: u128, columns: usize) -> usize {
+        (0..columns).fold(0usize, |index, j| {
+            index | (((key >> (32 * j)) as u32 as usize) << groups.dense.shifts[j])
+        })
+    }
+
+    #[test]
+    fn dense_table_grows_with_the_codes_and_keeps_its_groups() {
+        let mut groups = TupleGroups::default();
+        assert!(groups.dense_fits(&[3, 2]));
+        let keys = [0u128, 1 | (1 << 32), 2 | (1 << 32)];
+        for key in keys {
+            groups.by_tuple.insert(key, groups.tuples.len());
+            groups.tuples.push(key);
+        }
+        // Column 0 outgrows its bits: the table is laid out again with the same groups.
+        assert!(groups.dense_fits(&[500, 2]));
+        for (group, &key) in keys.iter().enumerate() {
+            assert_eq!(groups.dense.table[index(&groups, key, 2)], group as u32);
+        }
+        let taken = groups
+            .dense
+            .table
+            .iter()
+            .filter(|&&g| g != u32::MAX)
+            .count();
+        assert_eq!(taken, keys.len());
+    }
+
+    #[test]
+    fn too_many_combinations_use_the_hash_map() {
+        let mut groups = TupleGroups::default();
+        assert!(!groups.dense_fits(&[1 << 15, 1 << 10]));
+        assert!(groups.dense.table.is_empty());
+        assert!(groups.dense_fits(&[16, 16, 16]));
     }
 }
