@@ -335,14 +335,32 @@ impl ColumnCodes {
             ));
         };
         out.reserve(data.len());
+        match width {
+            1 => self.integer_runs::<1>(column, bytes, nulls.as_ref(), null_code, out),
+            2 => self.integer_runs::<2>(column, bytes, nulls.as_ref(), null_code, out),
+            4 => self.integer_runs::<4>(column, bytes, nulls.as_ref(), null_code, out),
+            _ => self.integer_runs::<8>(column, bytes, nulls.as_ref(), null_code, out),
+        }
+        Ok(())
+    }
+
+    /// [`ColumnCodes::integer_codes`] for values of `W` bytes.
+    fn integer_runs<const W: usize>(
+        &mut self,
+        column: &ArrayRef,
+        bytes: &[u8],
+        nulls: Option<&datafusion::arrow::buffer::NullBuffer>,
+        null_code: u32,
+        out: &mut Vec<u32>,
+    ) {
         let mut last: Option<(u64, u32)> = None;
-        for (i, value) in bytes.chunks_exact(width).enumerate() {
-            if nulls.as_ref().is_some_and(|n| n.is_null(i)) {
+        for (i, value) in bytes.chunks_exact(W).enumerate() {
+            if nulls.is_some_and(|n| n.is_null(i)) {
                 out.push(null_code);
                 continue;
             }
             let mut word = [0u8; 8];
-            word[..width].copy_from_slice(value);
+            word[..W].copy_from_slice(value);
             let bits = u64::from_le_bytes(word);
             let code = match last {
                 Some((seen, code)) if seen == bits => code,
@@ -362,7 +380,6 @@ impl ColumnCodes {
             };
             out.push(code);
         }
-        Ok(())
     }
 
     /// The code of every value of a dictionary, new values getting new codes.
@@ -563,29 +580,36 @@ impl GroupingState {
                 *slot as usize
             }));
         } else {
-            let mut packed = vec![0u128; rows];
-            let mut codes = Vec::with_capacity(rows);
+            let mut codes: Vec<Vec<u32>> = Vec::with_capacity(self.columns.len());
             for (j, column) in self.columns.iter_mut().enumerate() {
-                codes.clear();
-                column.codes_of(batch.column(self.group_columns[j]), &mut codes)?;
-                let shift = 32 * j as u32;
-                for (p, &c) in packed.iter_mut().zip(&codes) {
-                    *p |= u128::from(c) << shift;
-                }
+                let mut column_codes = Vec::with_capacity(rows);
+                column.codes_of(batch.column(self.group_columns[j]), &mut column_codes)?;
+                codes.push(column_codes);
             }
+            // A row's tuple: its codes packed 32 bits apart.
+            let tuple = |row: usize| {
+                codes
+                    .iter()
+                    .enumerate()
+                    .fold(0u128, |key, (j, c)| key | (u128::from(c[row]) << (32 * j)))
+            };
             let counts: Vec<usize> = self.columns.iter().map(|c| c.values.len()).collect();
+            self.group_indices.reserve(rows);
             if tuples.dense_fits(&counts) {
                 // Few combinations: index a table by the codes instead of hashing the tuple.
                 let DenseGroups { shifts, table } = &mut tuples.dense;
+                let mut index = vec![0usize; rows];
+                for (column_codes, &shift) in codes.iter().zip(shifts.iter()) {
+                    for (at, &code) in index.iter_mut().zip(column_codes) {
+                        *at |= (code as usize) << shift;
+                    }
+                }
                 let mut new_groups = Vec::new();
-                for &key in &packed {
-                    let index = (0..counts.len()).fold(0usize, |index, j| {
-                        index | (((key >> (32 * j)) as u32 as usize) << shifts[j])
-                    });
-                    let slot = &mut table[index];
+                for (row, &at) in index.iter().enumerate() {
+                    let slot = &mut table[at];
                     if *slot == u32::MAX {
                         *slot = (tuples.tuples.len() + new_groups.len()) as u32;
-                        new_groups.push(key);
+                        new_groups.push(tuple(row));
                     }
                     self.group_indices.push(*slot as usize);
                 }
@@ -594,7 +618,8 @@ impl GroupingState {
                     tuples.tuples.push(key);
                 }
             } else {
-                self.group_indices.extend(packed.iter().map(|&key| {
+                self.group_indices.extend((0..rows).map(|row| {
+                    let key = tuple(row);
                     *tuples.by_tuple.entry(key).or_insert_with(|| {
                         tuples.tuples.push(key);
                         tuples.tuples.len() - 1
