@@ -286,7 +286,9 @@ impl ColumnCodes {
             _ => self.null_code(values.data_type()),
         };
         let Some((_, mapping)) = &self.last else {
-            return Ok(());
+            return Err(DataFusionError::Internal(
+                "DictionaryAggregateExec: no codes for the dictionary".to_string(),
+            ));
         };
         let nulls = dictionary.keys().logical_nulls();
         out.reserve(column.len());
@@ -460,12 +462,21 @@ struct TupleGroups {
 /// Most slots of a dense group table (4 MiB of `u32`).
 const DENSE_BITS: u32 = 20;
 
-/// Groups indexed by their codes, each column's code in its own bits (`shifts[j]` is where
-/// column j's start); `u32::MAX` where no row had the combination yet.
+/// Groups indexed by their codes, column j's code in bits `shifts[j]..shifts[j + 1]`;
+/// `u32::MAX` where no row had the combination yet.
 #[derive(Default)]
 struct DenseGroups {
     shifts: Vec<u32>,
     table: Vec<u32>,
+}
+
+impl DenseGroups {
+    /// The slot of a tuple (codes packed 32 bits apart).
+    fn index(&self, tuple: u128) -> usize {
+        self.shifts.windows(2).enumerate().fold(0, |index, (j, w)| {
+            index | (((tuple >> (32 * j)) as u32 as usize) << w[0])
+        })
+    }
 }
 
 impl TupleGroups {
@@ -473,14 +484,13 @@ impl TupleGroups {
     /// laying it out again (wider) when a column outgrew its bits. False when the combinations
     /// are too many for a table.
     fn dense_fits(&mut self, counts: &[usize]) -> bool {
-        let fits = |shifts: &[u32]| {
-            counts.iter().enumerate().all(|(j, &n)| {
-                let end = shifts.get(j + 1).copied().unwrap_or(DENSE_BITS);
-                let start = shifts.get(j).copied().unwrap_or(DENSE_BITS);
-                end >= start && n <= 1usize << (end - start)
-            })
-        };
-        if !self.dense.table.is_empty() && fits(&self.dense.shifts) {
+        let shifts = &self.dense.shifts;
+        let fits = shifts.len() == counts.len() + 1
+            && counts
+                .iter()
+                .zip(shifts.windows(2))
+                .all(|(&n, w)| n <= 1usize << (w[1] - w[0]));
+        if fits {
             return true;
         }
         // Room to grow: twice the values seen so far, at least 16, per column.
@@ -498,16 +508,16 @@ impl TupleGroups {
             shifts.push(at);
             at += b;
         }
-        let mut table = vec![u32::MAX; 1usize << at];
-        for (group, key) in self.tuples.iter().enumerate() {
-            let index = (0..bits.len()).fold(0usize, |index, j| {
-                index | (((key >> (32 * j)) as u32 as usize) << shifts[j])
-            });
-            table[index] = group as u32;
-        }
-        // The last column ends at `at`, not at DENSE_BITS: record it so `fits` checks its width.
         shifts.push(at);
-        self.dense = DenseGroups { shifts, table };
+        let mut dense = DenseGroups {
+            shifts,
+            table: vec![u32::MAX; 1usize << at],
+        };
+        for (group, &tuple) in self.tuples.iter().enumerate() {
+            let index = dense.index(tuple);
+            dense.table[index] = group as u32;
+        }
+        self.dense = dense;
         true
     }
 }
@@ -692,12 +702,6 @@ impl GroupingState {
 mod tests {
     use super::*;
 
-    fn index(groups: &TupleGroups, key: u128, columns: usize) -> usize {
-        (0..columns).fold(0usize, |index, j| {
-            index | (((key >> (32 * j)) as u32 as usize) << groups.dense.shifts[j])
-        })
-    }
-
     #[test]
     fn dense_table_grows_with_the_codes_and_keeps_its_groups() {
         let mut groups = TupleGroups::default();
@@ -710,7 +714,7 @@ mod tests {
         // Column 0 outgrows its bits: the table is laid out again with the same groups.
         assert!(groups.dense_fits(&[500, 2]));
         for (group, &key) in keys.iter().enumerate() {
-            assert_eq!(groups.dense.table[index(&groups, key, 2)], group as u32);
+            assert_eq!(groups.dense.table[groups.dense.index(key)], group as u32);
         }
         let taken = groups
             .dense

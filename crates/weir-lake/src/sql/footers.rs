@@ -133,10 +133,8 @@ impl FooterCache {
                 continue;
             }
             // A top-level string is one leaf whose path is its name.
-            let leaf = (0..descriptor.num_columns()).find(|&i| {
-                let path = descriptor.column(i).path().parts().to_vec();
-                path.len() == 1 && &path[0] == field.name()
-            });
+            let leaf = (0..descriptor.num_columns())
+                .find(|&i| descriptor.column(i).path().parts() == [field.name().as_str()]);
             let Some(leaf) = leaf else { continue };
             let everywhere = parquet.num_row_groups() > 0
                 && parquet

@@ -123,7 +123,7 @@ impl LakeTable {
         };
         let mut fields: Vec<FieldRef> = file_schema.fields().iter().cloned().collect();
         fields.extend(partition_fields.iter().cloned());
-        let mut names = std::collections::HashSet::new();
+        let mut names = HashSet::new();
         for f in &fields {
             if !names.insert(f.name().to_lowercase()) {
                 return Err(super::SqlError::new(format!(

@@ -23,6 +23,20 @@ use datafusion::physical_plan::windows::{BoundedWindowAggExec, WindowAggExec};
 use super::dictionary_aggregate::DictionaryAggregateExec;
 use super::sorted_window::SortedWindowExec;
 
+/// `plan` with every node that `rewrite` returns a replacement for replaced, bottom up.
+fn replace_nodes(
+    plan: Arc<dyn ExecutionPlan>,
+    rewrite: impl Fn(&Arc<dyn ExecutionPlan>) -> Result<Option<Arc<dyn ExecutionPlan>>>,
+) -> Result<Arc<dyn ExecutionPlan>> {
+    plan.transform_up(|node| {
+        Ok(match rewrite(&node)? {
+            Some(replacement) => Transformed::yes(replacement),
+            None => Transformed::no(node),
+        })
+    })
+    .map(|t| t.data)
+}
+
 /// Runs aggregations grouped by dictionary columns by key ([`DictionaryAggregateExec`]).
 #[derive(Debug, Default)]
 pub struct GroupByDictionaryKey;
@@ -33,16 +47,15 @@ impl PhysicalOptimizerRule for GroupByDictionaryKey {
         plan: Arc<dyn ExecutionPlan>,
         _config: &ConfigOptions,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        plan.transform_up(|node| {
+        replace_nodes(plan, |node| {
             let Some(aggregate) = node.downcast_ref::<AggregateExec>() else {
-                return Ok(Transformed::no(node));
+                return Ok(None);
             };
-            match DictionaryAggregateExec::try_wrap(Arc::new(aggregate.clone())) {
-                Some(by_key) => Ok(Transformed::yes(Arc::new(by_key) as Arc<dyn ExecutionPlan>)),
-                None => Ok(Transformed::no(node)),
-            }
+            Ok(
+                DictionaryAggregateExec::try_wrap(Arc::new(aggregate.clone()))
+                    .map(|by_key| Arc::new(by_key) as Arc<dyn ExecutionPlan>),
+            )
         })
-        .map(|t| t.data)
     }
 
     fn name(&self) -> &str {
@@ -63,9 +76,9 @@ impl PhysicalOptimizerRule for WindowAfterSort {
         plan: Arc<dyn ExecutionPlan>,
         _config: &ConfigOptions,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        plan.transform_up(|node| {
+        replace_nodes(plan, |node| {
             let Some(window) = node.downcast_ref::<BoundedWindowAggExec>() else {
-                return Ok(Transformed::no(node));
+                return Ok(None);
             };
             let sorted_input = window.input_order_mode == InputOrderMode::Sorted
                 && window
@@ -73,21 +86,20 @@ impl PhysicalOptimizerRule for WindowAfterSort {
                     .downcast_ref::<SortExec>()
                     .is_some_and(|s| s.fetch().is_none());
             if !sorted_input {
-                return Ok(Transformed::no(node));
+                return Ok(None);
             }
             let unbounded = Arc::new(WindowAggExec::try_new(
                 window.window_expr().to_vec(),
                 Arc::clone(window.input()),
                 !window.partition_keys().is_empty(),
             )?);
-            Ok(Transformed::yes(
+            Ok(Some(
                 match SortedWindowExec::try_wrap(Arc::clone(&unbounded)) {
                     Some(sorted) => Arc::new(sorted) as Arc<dyn ExecutionPlan>,
                     None => unbounded as Arc<dyn ExecutionPlan>,
                 },
             ))
         })
-        .map(|t| t.data)
     }
 
     fn name(&self) -> &str {
