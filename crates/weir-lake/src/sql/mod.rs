@@ -22,6 +22,7 @@ mod error;
 mod footers;
 mod guard;
 mod memory;
+mod partition_groups;
 mod provider;
 mod result;
 mod runner;

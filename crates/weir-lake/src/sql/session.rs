@@ -8,6 +8,8 @@ use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::execution::session_state::SessionState;
 use datafusion::object_store::ObjectStore;
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
+use datafusion::physical_optimizer::optimizer::PhysicalOptimizer;
 use datafusion::prelude::SessionConfig;
 
 use super::SqlError;
@@ -73,6 +75,9 @@ pub fn base_state(
     opts.execution.parquet.enable_page_index = true;
     opts.execution.parquet.pruning = true;
     opts.sql_parser.collect_spans = true;
+    // A scan whose files are grouped by a partition column (`partition_groups`) satisfies an
+    // aggregation keyed by that column and more, with as many partitions as we ever use.
+    opts.optimizer.subset_repartition_threshold = 1;
 
     let state = SessionStateBuilder::new()
         .with_config(config)
@@ -81,8 +86,17 @@ pub fn base_state(
         .with_optimizer_rule(Arc::new(
             super::eager_aggregate::AggregateBeforeDimensionJoin,
         ))
-        .with_physical_optimizer_rule(Arc::new(super::tuning::WindowAfterSort))
-        .with_physical_optimizer_rule(Arc::new(super::tuning::GroupByDictionaryKey))
+        .with_physical_optimizer_rules(physical_rules())
         .build();
     Ok((state, url))
+}
+
+/// DataFusion's physical optimizer rules with weir's: file grouping before the distribution
+/// rules (which it informs), operator replacements after every other rule.
+fn physical_rules() -> Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>> {
+    let mut rules = PhysicalOptimizer::new().rules;
+    rules.insert(0, Arc::new(super::partition_groups::GroupFilesByPartition));
+    rules.push(Arc::new(super::tuning::WindowAfterSort));
+    rules.push(Arc::new(super::tuning::GroupByDictionaryKey));
+    rules
 }

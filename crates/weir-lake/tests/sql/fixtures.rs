@@ -8,7 +8,7 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::object_store::local::LocalFileSystem;
 use datafusion::parquet::arrow::ArrowWriter;
 use weir_lake::catalog::{Column, Format, Partitioning, Table, TableFile, TableStats};
-use weir_lake::sql::{CatalogAccess, MemoryCatalog, ObjectCreated, SqlEngine};
+use weir_lake::sql::{CatalogAccess, MemoryCatalog, ObjectCreated, SessionOptions, SqlEngine};
 
 pub struct TestLake {
     pub dir: tempfile::TempDir,
@@ -18,16 +18,22 @@ pub struct TestLake {
 }
 
 pub fn lake() -> TestLake {
+    lake_with(SessionOptions::default())
+}
+
+/// [`lake`] with the SQL session tuned.
+pub fn lake_with(options: SessionOptions) -> TestLake {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = std::fs::canonicalize(dir.path()).expect("canonical temp dir");
     let root = datafusion::object_store::path::Path::from_absolute_path(&root).expect("root");
     let catalog = Arc::new(MemoryCatalog::new());
     let events = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&events);
-    let engine = SqlEngine::new(
+    let engine = SqlEngine::with_options(
         Arc::new(LocalFileSystem::new()),
         root.as_ref(),
         Arc::clone(&catalog) as Arc<dyn CatalogAccess>,
+        options,
     )
     .expect("engine")
     .with_listener(Arc::new(move |e| sink.lock().expect("events").push(e)));

@@ -5,6 +5,7 @@
 mod dictionaries;
 mod fixtures;
 mod formats;
+mod partition_groups;
 mod reads;
 mod real_lake;
 mod robustness;
