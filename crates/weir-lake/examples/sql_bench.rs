@@ -20,7 +20,8 @@ async fn main() {
         eprintln!("{}: {e}", dir.display());
         std::process::exit(1);
     }
-    // Tuning knobs for experiments: WEIR_SQL_PARTITIONS, WEIR_SQL_BATCH, WEIR_SQL_PUSHDOWN=0|1.
+    // Tuning knobs for experiments: WEIR_SQL_PARTITIONS, WEIR_SQL_BATCH, WEIR_SQL_PUSHDOWN=0|1,
+    // WEIR_SQL_SET.
     let mut options = weir_lake::sql::SessionOptions::default();
     let env = |name: &str| {
         std::env::var(name)
@@ -35,6 +36,14 @@ async fn main() {
     }
     if let Some(n) = env("WEIR_SQL_PUSHDOWN") {
         options.parquet_pushdown_filters = n != 0;
+    }
+    // WEIR_SQL_SET="datafusion.a.b=v,…" sets DataFusion options.
+    if let Ok(settings) = std::env::var("WEIR_SQL_SET") {
+        options.settings = settings
+            .split(',')
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            .collect();
     }
     // WEIR_SQL_QUERY=… runs one statement over the benchmark's tables and prints it.
     if let Ok(sql) = std::env::var("WEIR_SQL_QUERY") {

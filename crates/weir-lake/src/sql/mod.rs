@@ -14,8 +14,10 @@
 mod access;
 pub mod bench;
 mod bridge;
+mod conjunction;
 mod ddl;
 mod dictionary_aggregate;
+mod dictionary_filter;
 mod eager_aggregate;
 mod engine;
 mod error;

@@ -30,6 +30,8 @@ pub struct SessionOptions {
     pub batch_size: usize,
     /// Filter rows while decoding Parquet (late materialization) rather than after.
     pub parquet_pushdown_filters: bool,
+    /// DataFusion settings by name (`datafusion.execution.…`), applied last; for experiments.
+    pub settings: Vec<(String, String)>,
 }
 
 impl Default for SessionOptions {
@@ -43,6 +45,7 @@ impl Default for SessionOptions {
             // than it saves unless filters are very selective.
             batch_size: 32_768,
             parquet_pushdown_filters: false,
+            settings: Vec::new(),
         }
     }
 }
@@ -78,6 +81,10 @@ pub fn base_state(
     // A scan whose files are grouped by a partition column (`partition_groups`) satisfies an
     // aggregation keyed by that column and more, with as many partitions as we ever use.
     opts.optimizer.subset_repartition_threshold = 1;
+    for (key, value) in &options.settings {
+        opts.set(key, value)
+            .map_err(|e| SqlError::new(format!("setting {key}: {e}")))?;
+    }
 
     let state = SessionStateBuilder::new()
         .with_config(config)
@@ -98,5 +105,6 @@ fn physical_rules() -> Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>> {
     rules.insert(0, Arc::new(super::partition_groups::GroupFilesByPartition));
     rules.push(Arc::new(super::tuning::WindowAfterSort));
     rules.push(Arc::new(super::tuning::GroupByDictionaryKey));
+    rules.push(Arc::new(super::dictionary_filter::CheaperFilters));
     rules
 }

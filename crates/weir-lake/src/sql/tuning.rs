@@ -24,7 +24,7 @@ use super::dictionary_aggregate::DictionaryAggregateExec;
 use super::sorted_window::SortedWindowExec;
 
 /// `plan` with every node that `rewrite` returns a replacement for replaced, bottom up.
-fn replace_nodes(
+pub(super) fn replace_nodes(
     plan: Arc<dyn ExecutionPlan>,
     rewrite: impl Fn(&Arc<dyn ExecutionPlan>) -> Result<Option<Arc<dyn ExecutionPlan>>>,
 ) -> Result<Arc<dyn ExecutionPlan>> {

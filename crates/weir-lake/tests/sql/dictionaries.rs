@@ -136,7 +136,7 @@ async fn tables(lake: &TestLake, plain_file: bool) {
     }
 }
 
-const QUERIES: [&str; 10] = [
+const QUERIES: [&str; 17] = [
     // Aggregated before the join on a dictionary key (see `eager_aggregate`).
     "SELECT d.family, count(*) AS c, sum(t.n) AS s, min(t.n) AS lo, max(t.n) AS hi FROM {t} t JOIN {d} d ON t.color = d.color GROUP BY d.family",
     "SELECT d.family, d.color, count(t.n) AS c FROM {d} d JOIN {t} t ON d.color = t.color WHERE t.n > 20 GROUP BY d.family, d.color",
@@ -149,6 +149,14 @@ const QUERIES: [&str; 10] = [
     "SELECT shape, n % 3 AS r, count(*) AS c FROM {t} GROUP BY shape, n % 3",
     "SELECT color, count(*) AS c FROM {t} WHERE n > 1000 GROUP BY color",
     "SELECT upper(color) AS u, count(*) AS c FROM {t} WHERE color LIKE '%e%' GROUP BY upper(color)",
+    // Filters answered once per distinct value (see `dictionary_filter`).
+    "SELECT n FROM {t} WHERE color = 'red' AND n > 10",
+    "SELECT n FROM {t} WHERE color IS NULL OR shape = 'circle'",
+    "SELECT n FROM {t} WHERE NOT (color IN ('red', 'green')) AND shape <> 'square'",
+    "SELECT n FROM {t} WHERE coalesce(color, 'none') = 'none'",
+    "SELECT n FROM {t} WHERE CASE WHEN color LIKE 'a %' THEN n < 60 ELSE shape IS NOT NULL END",
+    "SELECT count(*) AS c FROM {t} WHERE length(color) > 4 AND color <> 'green'",
+    "SELECT n FROM {t} WHERE color = shape OR color > 'g'",
 ];
 
 /// The query's rows as JSON, in a stable order; CSV reads an empty field as NULL, as Parquet
@@ -214,6 +222,21 @@ async fn dictionary_columns_are_grouped_by_key() {
     // The join's facts are grouped by their dictionary key first.
     let plan_text = plan(&lake, QUERIES[0]).await;
     assert!(plan_text.contains("__weir_partial_0"), "{plan_text}");
+    // A condition on one dictionary column is answered per value; one on two columns is not.
+    let plan_text = plan(&lake, QUERIES[10]).await;
+    assert!(
+        plan_text.contains("by_dictionary_value(color@"),
+        "{plan_text}"
+    );
+    let plan_text = plan(&lake, QUERIES[16]).await;
+    assert!(
+        plan_text.contains("by_dictionary_value(color@"),
+        "{plan_text}"
+    );
+    assert!(
+        !plan_text.contains("by_dictionary_value(color@1 = shape"),
+        "{plan_text}"
+    );
     // A column one file stores plain is read as strings in every file, so DataFusion groups it.
     let lake = lake_with_plain_file().await;
     let plan_text = plan(&lake, "SELECT shape, count(*) FROM {t} GROUP BY shape").await;
