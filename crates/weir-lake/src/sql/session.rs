@@ -81,6 +81,11 @@ pub fn base_state(
     // A scan whose files are grouped by a partition column (`partition_groups`) satisfies an
     // aggregation keyed by that column and more, with as many partitions as we ever use.
     opts.optimizer.subset_repartition_threshold = 1;
+    // Partial aggregation before the shuffle pays only when it shrinks the rows a lot: with
+    // groups at half the rows or more (sessions, users), the final aggregation does the work
+    // again (measured: `GROUP BY session_id` over 10M rows, 5.6M groups, 1.5 s → 0.95 s).
+    opts.execution
+        .skip_partial_aggregation_probe_ratio_threshold = 0.5;
     for (key, value) in &options.settings {
         opts.set(key, value)
             .map_err(|e| SqlError::new(format!("setting {key}: {e}")))?;
