@@ -131,19 +131,35 @@ impl DictionaryPredicate {
 fn per_row(keys: &Int32Array, answer: &[bool]) -> BooleanBuffer {
     let values = keys.values();
     let for_null = answer.last().copied().unwrap_or(false);
-    let answers = match answer.len() {
-        // The usual case, a few distinct values: a table indexed by the key's low bits needs no
-        // bounds check.
-        ..=64 => {
-            let mut table = [0u8; 64];
-            for (slot, &a) in table.iter_mut().zip(answer) {
-                *slot = u8::from(a);
-            }
-            pack(values, |key| table[(key & 63) as usize])
+    // The values' answers; the last one is NULL's.
+    let by_value = &answer[..answer.len().saturating_sub(1)];
+    let one_key = |wanted: bool| -> Option<i32> {
+        let mut found = by_value.iter().enumerate().filter(|(_, a)| **a == wanted);
+        match (found.next(), found.next()) {
+            (Some((key, _)), None) => i32::try_from(key).ok(),
+            _ => None,
         }
-        _ => pack(values, |key| {
-            u8::from(answer.get(key as usize).copied().unwrap_or(false))
-        }),
+    };
+    let answers = if by_value.iter().all(|a| !a) {
+        BooleanBuffer::new_unset(keys.len())
+    } else if by_value.iter().all(|a| *a) {
+        BooleanBuffer::new_set(keys.len())
+    } else if let Some(only) = one_key(true) {
+        // `x = 'a'`: comparing keys vectorises, a table lookup does not.
+        pack(values, |key| u8::from(key == only))
+    } else if let Some(only) = one_key(false) {
+        pack(values, |key| u8::from(key != only))
+    } else if by_value.len() <= 64 {
+        // A few distinct values: a table indexed by the key's low bits needs no bounds check.
+        let mut table = [0u8; 64];
+        for (slot, &a) in table.iter_mut().zip(by_value) {
+            *slot = u8::from(a);
+        }
+        pack(values, |key| table[(key & 63) as usize])
+    } else {
+        pack(values, |key| {
+            u8::from(by_value.get(key as usize).copied().unwrap_or(false))
+        })
     };
     match keys.nulls().filter(|n| n.null_count() > 0) {
         None => answers,
@@ -452,6 +468,8 @@ mod tests {
         .expect("batch");
         let conditions: Vec<Arc<dyn PhysicalExpr>> = vec![
             equals("v78"),
+            Arc::new(NotExpr::new(equals("v78"))),
+            Arc::new(NotExpr::new(Arc::new(IsNullExpr::new(x())))),
             Arc::new(IsNullExpr::new(x())),
             Arc::new(BinaryExpr::new(
                 Arc::new(IsNullExpr::new(x())),
