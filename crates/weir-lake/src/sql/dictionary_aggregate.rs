@@ -36,6 +36,15 @@ use futures::StreamExt;
 
 use super::whole_result::stream_whole_result;
 
+fn unreachable_rows() -> Result<&'static [u8]> {
+    Err(DataFusionError::Internal(
+        "DictionaryAggregateExec: values neither strings nor row-encoded".to_string(),
+    ))
+}
+
+/// Dictionaries whose codes a group column remembers.
+const REMEMBERED_DICTIONARIES: usize = 4;
+
 /// At most this many group columns (their codes are packed into one `u128`).
 const MAX_COLUMNS: usize = 4;
 
@@ -256,8 +265,9 @@ struct ColumnCodes {
     values: Vec<ArrayRef>,
     null_code: Option<u32>,
     converter: Option<RowConverter>,
-    /// The last dictionary seen and the code of each of its values: batches of one file share it.
-    last: Option<(ArrayRef, Vec<u32>)>,
+    /// The last dictionaries seen (the latest last) and the code of each of their values:
+    /// batches of one file share one.
+    recent: Vec<(ArrayRef, Vec<u32>)>,
 }
 
 impl ColumnCodes {
@@ -273,19 +283,31 @@ impl ColumnCodes {
             };
         };
         let values = dictionary.values();
-        // Batches of one column chunk share its dictionary, though operators that copy batches
-        // (filters, coalescing) make new arrays of it: equal content is the same dictionary.
-        let fresh = !matches!(&self.last, Some((last, _))
-            if Arc::ptr_eq(last, values) || last.to_data() == values.to_data());
-        if fresh {
-            let mapping = self.map_values(values)?;
-            self.last = Some((Arc::clone(values), mapping));
+        // Batches of one column chunk share its dictionary's buffers, though the reader and
+        // operators that copy batches wrap them in new arrays; a filter's coalescer alternates
+        // between a chunk's dictionary and the concatenation of two, so a few are remembered.
+        let data = values.to_data();
+        match self.recent.iter().position(|(seen, _)| {
+            let seen_data = seen.to_data();
+            seen_data.ptr_eq(&data) || seen_data == data
+        }) {
+            Some(i) => {
+                let seen = self.recent.remove(i);
+                self.recent.push(seen);
+            }
+            None => {
+                let mapping = self.map_values(values)?;
+                if self.recent.len() >= REMEMBERED_DICTIONARIES {
+                    self.recent.remove(0);
+                }
+                self.recent.push((Arc::clone(values), mapping));
+            }
         }
         let null_code = match dictionary.keys().null_count() {
             0 => u32::MAX,
             _ => self.null_code(values.data_type()),
         };
-        let Some((_, mapping)) = &self.last else {
+        let Some((_, mapping)) = self.recent.last() else {
             return Err(DataFusionError::Internal(
                 "DictionaryAggregateExec: no codes for the dictionary".to_string(),
             ));
@@ -386,25 +408,36 @@ impl ColumnCodes {
 
     /// The code of every value of a dictionary, new values getting new codes.
     fn map_values(&mut self, values: &ArrayRef) -> Result<Vec<u32>> {
-        let converter = match &mut self.converter {
-            Some(c) => c,
-            None => self.converter.insert(RowConverter::new(vec![SortField::new(
-                values.data_type().clone(),
-            )])?),
+        // Strings are keyed by their bytes; other types by their row encoding.
+        let strings = values.as_string_opt::<i32>();
+        let rows = match strings {
+            Some(_) => None,
+            None => {
+                let converter = match &mut self.converter {
+                    Some(c) => c,
+                    None => self.converter.insert(RowConverter::new(vec![SortField::new(
+                        values.data_type().clone(),
+                    )])?),
+                };
+                Some(converter.convert_columns(std::slice::from_ref(values))?)
+            }
         };
-        let rows = converter.convert_columns(std::slice::from_ref(values))?;
         let mut mapping = Vec::with_capacity(values.len());
         for i in 0..values.len() {
             if values.is_null(i) {
                 mapping.push(self.null_code(values.data_type()));
                 continue;
             }
-            let row = rows.row(i);
-            let code = match self.codes.get(row.as_ref()) {
+            let key: &[u8] = match (strings, &rows) {
+                (Some(strings), _) => strings.value(i).as_bytes(),
+                (None, Some(rows)) => rows.row(i).data(),
+                (None, None) => unreachable_rows()?,
+            };
+            let code = match self.codes.get(key) {
                 Some(&code) => code,
                 None => {
                     let code = self.values.len() as u32;
-                    self.codes.insert(row.as_ref().into(), code);
+                    self.codes.insert(key.into(), code);
                     self.values.push(values.slice(i, 1));
                     code
                 }
