@@ -26,11 +26,10 @@ use super::types::NULL_PARTITION;
 use crate::catalog::TableFile;
 
 /// Rows per Parquet row group: large enough for good compression and cheap statistics, small
-/// enough that the scan of one partition's file splits across cores (a row group is read by one
-/// core) and that statistics prune finely. About DuckDB's size (122,880).
-pub const ROW_GROUP_ROWS: usize = 128 * 1024;
+/// enough that scans split across cores.
+pub const ROW_GROUP_ROWS: usize = 1 << 20;
 /// A file is closed and the next one started after this many rows.
-const FILE_ROWS: usize = 8 << 20;
+const FILE_ROWS: usize = 8 * ROW_GROUP_ROWS;
 /// When the row groups being built in memory exceed this, the largest are flushed early.
 const BUFFERED_BYTES: usize = 512 << 20;
 
