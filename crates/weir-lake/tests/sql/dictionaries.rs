@@ -162,14 +162,7 @@ const QUERIES: [&str; 17] = [
 /// The query's rows as JSON, in a stable order; CSV reads an empty field as NULL, as Parquet
 /// stores it.
 async fn answer(lake: &TestLake, sql: &str) -> Vec<String> {
-    let mut rows: Vec<String> = lake
-        .rows(sql)
-        .await
-        .into_iter()
-        .map(|r| Value::Object(r).to_string())
-        .collect();
-    rows.sort();
-    rows
+    lake.sorted_rows(sql).await
 }
 
 async fn same_answers(plain_file: bool) {
@@ -196,18 +189,10 @@ async fn a_file_without_dictionaries_reads_the_column_as_strings() {
 
 /// What the plan says about `query` on the Parquet table.
 async fn plan(lake: &TestLake, query: &str) -> String {
-    let rows = lake
-        .rows(&format!(
-            "EXPLAIN {}",
-            query
-                .replace("{t}", "dict.parquet_t")
-                .replace("{d}", "dict.parquet_d")
-        ))
-        .await;
-    rows.iter()
-        .filter_map(|r| r.get("plan").and_then(Value::as_str))
-        .collect::<Vec<_>>()
-        .join("\n")
+    let query = query
+        .replace("{t}", "dict.parquet_t")
+        .replace("{d}", "dict.parquet_d");
+    lake.explain(&query).await
 }
 
 #[tokio::test]

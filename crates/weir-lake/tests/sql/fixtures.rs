@@ -100,6 +100,28 @@ impl TestLake {
         }
     }
 
+    /// The rows of `sql` as JSON objects, sorted, so answers compare regardless of row order.
+    pub async fn sorted_rows(&self, sql: &str) -> Vec<String> {
+        let mut rows: Vec<String> = self
+            .rows(sql)
+            .await
+            .into_iter()
+            .map(|r| serde_json::Value::Object(r).to_string())
+            .collect();
+        rows.sort();
+        rows
+    }
+
+    /// What `EXPLAIN` says about `sql`: the logical and the physical plan, as one text.
+    pub async fn explain(&self, sql: &str) -> String {
+        self.rows(&format!("EXPLAIN {sql}"))
+            .await
+            .iter()
+            .filter_map(|r| r.get("plan").and_then(serde_json::Value::as_str))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     /// Every file under the lake directory `prefix`, relative to the lake.
     pub fn files_under(&self, prefix: &str) -> Vec<String> {
         let mut found = Vec::new();

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
-use serde_json::Value;
 use weir_lake::catalog::Format;
 use weir_lake::sql::SessionOptions;
 
@@ -80,35 +79,15 @@ const QUERIES: [&str; 7] = [
     "SELECT day, count(*) AS c FROM (SELECT day FROM pg.events WHERE amount = 1 UNION ALL SELECT day FROM pg.events WHERE color = 'red') u GROUP BY day",
 ];
 
-async fn answer(lake: &TestLake, sql: &str) -> Vec<String> {
-    let mut rows: Vec<String> = lake
-        .rows(sql)
-        .await
-        .into_iter()
-        .map(|r| Value::Object(r).to_string())
-        .collect();
-    rows.sort();
-    rows
-}
-
-async fn plan(lake: &TestLake, sql: &str) -> String {
-    lake.rows(&format!("EXPLAIN {sql}"))
-        .await
-        .iter()
-        .filter_map(|r| r.get("plan").and_then(Value::as_str))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 #[tokio::test]
 async fn grouped_files_give_the_answers_of_one_stream() {
     let (grouped, single) = (lake_with(partitions(2)), lake_with(partitions(1)));
     events(&grouped, 6, |_| 400).await;
     events(&single, 6, |_| 400).await;
     for query in QUERIES {
-        let expected = answer(&single, query).await;
+        let expected = single.sorted_rows(query).await;
         assert!(!expected.is_empty(), "{query}");
-        assert_eq!(answer(&grouped, query).await, expected, "{query}");
+        assert_eq!(grouped.sorted_rows(query).await, expected, "{query}");
     }
 }
 
@@ -117,7 +96,7 @@ async fn an_aggregation_by_partition_column_needs_no_shuffle() {
     let lake = lake_with(partitions(2));
     events(&lake, 6, |_| 400).await;
     for query in [QUERIES[0], QUERIES[1], QUERIES[2], QUERIES[4]] {
-        let plan = plan(&lake, query).await;
+        let plan = lake.explain(query).await;
         assert!(
             plan.contains("output_partitioning=Hash("),
             "{query}\n{plan}"
@@ -126,15 +105,13 @@ async fn an_aggregation_by_partition_column_needs_no_shuffle() {
         assert!(!plan.contains("RepartitionExec"), "{query}\n{plan}");
     }
     // Not grouped by a partition column: the files are split evenly as usual.
-    let plan_text = plan(
-        &lake,
-        "SELECT color, count(*) FROM pg.events GROUP BY color",
-    )
-    .await;
+    let plan_text = lake
+        .explain("SELECT color, count(*) FROM pg.events GROUP BY color")
+        .await;
     assert!(!plan_text.contains("output_partitioning"), "{plan_text}");
     // Joins and unions compare two inputs' partitionings, which must then be real hashes.
     for query in [QUERIES[5], QUERIES[6]] {
-        let plan = plan(&lake, query).await;
+        let plan = lake.explain(query).await;
         assert!(!plan.contains("output_partitioning"), "{query}\n{plan}");
     }
 }
@@ -144,11 +121,11 @@ async fn uneven_partitions_are_split_as_usual() {
     // One day holds most rows: one stream would read it alone.
     let lake = lake_with(partitions(2));
     events(&lake, 4, |d| if d == 0 { 20_000 } else { 200 }).await;
-    let plan_text = plan(&lake, QUERIES[1]).await;
+    let plan_text = lake.explain(QUERIES[1]).await;
     assert!(!plan_text.contains("output_partitioning"), "{plan_text}");
     // Fewer values than streams: the same.
     let lake = lake_with(partitions(2));
     events(&lake, 1, |_| 400).await;
-    let plan_text = plan(&lake, QUERIES[1]).await;
+    let plan_text = lake.explain(QUERIES[1]).await;
     assert!(!plan_text.contains("output_partitioning"), "{plan_text}");
 }
