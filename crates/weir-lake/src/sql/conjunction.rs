@@ -19,6 +19,7 @@ use datafusion::logical_expr::{ColumnarValue, Operator};
 use datafusion::physical_expr::expressions::{
     BinaryExpr, Column, IsNotNullExpr, IsNullExpr, Literal, NotExpr,
 };
+use datafusion::physical_expr::split_conjunction;
 use datafusion::physical_plan::PhysicalExpr;
 
 use super::dictionary_filter::DictionaryPredicate;
@@ -33,20 +34,10 @@ impl AllOf {
     /// `expr` as an [`AllOf`] when it is an `AND` of at least two conditions that are all cheap
     /// to evaluate on every row of `schema`.
     pub fn try_new(expr: &Arc<dyn PhysicalExpr>, schema: &Schema) -> Option<AllOf> {
-        let mut conditions = Vec::new();
-        conjuncts(expr, &mut conditions);
-        (conditions.len() >= 2 && conditions.iter().all(|c| is_cheap(c, schema)))
-            .then_some(AllOf { conditions })
-    }
-}
-
-fn conjuncts(expr: &Arc<dyn PhysicalExpr>, into: &mut Vec<Arc<dyn PhysicalExpr>>) {
-    match expr.downcast_ref::<BinaryExpr>() {
-        Some(and) if *and.op() == Operator::And => {
-            conjuncts(and.left(), into);
-            conjuncts(and.right(), into);
-        }
-        _ => into.push(Arc::clone(expr)),
+        let conditions = split_conjunction(expr);
+        (conditions.len() >= 2 && conditions.iter().all(|c| is_cheap(c, schema))).then(|| AllOf {
+            conditions: conditions.into_iter().cloned().collect(),
+        })
     }
 }
 

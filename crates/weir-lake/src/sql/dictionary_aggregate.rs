@@ -14,11 +14,11 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, DictionaryArray, RecordBatch, UInt32Array,
+    Array, ArrayData, ArrayRef, AsArray, DictionaryArray, RecordBatch, StringArray, UInt32Array,
 };
 use datafusion::arrow::compute::{cast, concat};
 use datafusion::arrow::datatypes::{DataType, Int32Type, SchemaRef, UInt32Type};
-use datafusion::arrow::row::{RowConverter, SortField};
+use datafusion::arrow::row::{RowConverter, Rows, SortField};
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{DataFusionError, Result};
 use datafusion::execution::TaskContext;
@@ -35,12 +35,6 @@ use datafusion::physical_plan::{
 use futures::StreamExt;
 
 use super::whole_result::stream_whole_result;
-
-fn unreachable_rows() -> Result<&'static [u8]> {
-    Err(DataFusionError::Internal(
-        "DictionaryAggregateExec: values neither strings nor row-encoded".to_string(),
-    ))
-}
 
 /// Dictionaries whose codes a group column remembers.
 const REMEMBERED_DICTIONARIES: usize = 4;
@@ -254,6 +248,21 @@ fn integer_width(t: &DataType) -> Option<usize> {
     }
 }
 
+/// The bytes a dictionary value is known by.
+enum ValueBytes<'a> {
+    Strings(&'a StringArray),
+    Rows(Rows),
+}
+
+impl ValueBytes<'_> {
+    fn get(&self, i: usize) -> &[u8] {
+        match self {
+            ValueBytes::Strings(strings) => strings.value(i).as_bytes(),
+            ValueBytes::Rows(rows) => rows.row(i).data(),
+        }
+    }
+}
+
 /// The distinct values seen in one group column, each with a code (its index in `values`).
 #[derive(Default)]
 struct ColumnCodes {
@@ -267,7 +276,7 @@ struct ColumnCodes {
     converter: Option<RowConverter>,
     /// The last dictionaries seen (the latest last) and the code of each of their values:
     /// batches of one file share one.
-    recent: Vec<(ArrayRef, Vec<u32>)>,
+    recent: Vec<(ArrayData, Vec<u32>)>,
 }
 
 impl ColumnCodes {
@@ -287,10 +296,11 @@ impl ColumnCodes {
         // operators that copy batches wrap them in new arrays; a filter's coalescer alternates
         // between a chunk's dictionary and the concatenation of two, so a few are remembered.
         let data = values.to_data();
-        match self.recent.iter().position(|(seen, _)| {
-            let seen_data = seen.to_data();
-            seen_data.ptr_eq(&data) || seen_data == data
-        }) {
+        match self
+            .recent
+            .iter()
+            .position(|(seen, _)| seen.ptr_eq(&data) || *seen == data)
+        {
             Some(i) => {
                 let seen = self.recent.remove(i);
                 self.recent.push(seen);
@@ -300,7 +310,7 @@ impl ColumnCodes {
                 if self.recent.len() >= REMEMBERED_DICTIONARIES {
                     self.recent.remove(0);
                 }
-                self.recent.push((Arc::clone(values), mapping));
+                self.recent.push((data, mapping));
             }
         }
         let null_code = match dictionary.keys().null_count() {
@@ -409,9 +419,8 @@ impl ColumnCodes {
     /// The code of every value of a dictionary, new values getting new codes.
     fn map_values(&mut self, values: &ArrayRef) -> Result<Vec<u32>> {
         // Strings are keyed by their bytes; other types by their row encoding.
-        let strings = values.as_string_opt::<i32>();
-        let rows = match strings {
-            Some(_) => None,
+        let keys = match values.as_string_opt::<i32>() {
+            Some(strings) => ValueBytes::Strings(strings),
             None => {
                 let converter = match &mut self.converter {
                     Some(c) => c,
@@ -419,7 +428,7 @@ impl ColumnCodes {
                         values.data_type().clone(),
                     )])?),
                 };
-                Some(converter.convert_columns(std::slice::from_ref(values))?)
+                ValueBytes::Rows(converter.convert_columns(std::slice::from_ref(values))?)
             }
         };
         let mut mapping = Vec::with_capacity(values.len());
@@ -428,11 +437,7 @@ impl ColumnCodes {
                 mapping.push(self.null_code(values.data_type()));
                 continue;
             }
-            let key: &[u8] = match (strings, &rows) {
-                (Some(strings), _) => strings.value(i).as_bytes(),
-                (None, Some(rows)) => rows.row(i).data(),
-                (None, None) => unreachable_rows()?,
-            };
+            let key = keys.get(i);
             let code = match self.codes.get(key) {
                 Some(&code) => code,
                 None => {

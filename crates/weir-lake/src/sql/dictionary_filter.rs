@@ -130,7 +130,6 @@ impl DictionaryPredicate {
 /// table cannot happen (keys of rows that are not NULL are checked when read) and reads `false`.
 fn per_row(keys: &Int32Array, answer: &[bool]) -> BooleanBuffer {
     let values = keys.values();
-    let for_null = answer.last().copied().unwrap_or(false);
     // The values' answers; the last one is NULL's.
     let by_value = &answer[..answer.len().saturating_sub(1)];
     let one_key = |wanted: bool| -> Option<i32> {
@@ -161,17 +160,11 @@ fn per_row(keys: &Int32Array, answer: &[bool]) -> BooleanBuffer {
             u8::from(by_value.get(key as usize).copied().unwrap_or(false))
         })
     };
+    // NULL rows take NULL's answer, whatever their key.
     match keys.nulls().filter(|n| n.null_count() > 0) {
         None => answers,
-        // NULL rows take NULL's answer, whatever their key.
-        Some(nulls) => {
-            let constant = if for_null {
-                BooleanBuffer::new_set(keys.len())
-            } else {
-                BooleanBuffer::new_unset(keys.len())
-            };
-            &(&answers & nulls.inner()) | &(&constant & &!nulls.inner())
-        }
+        Some(nulls) if answer.last().copied().unwrap_or(false) => &answers | &!nulls.inner(),
+        Some(nulls) => &answers & nulls.inner(),
     }
 }
 
@@ -330,13 +323,12 @@ impl PhysicalOptimizerRule for CheaperFilters {
             let schema = filter.input().schema();
             let by_value = by_value(filter.predicate(), &schema);
             let predicate = by_value.as_ref().unwrap_or(filter.predicate());
-            let predicate = match AllOf::try_new(predicate, &schema) {
-                Some(all) => Arc::new(all) as Arc<dyn PhysicalExpr>,
-                None => match by_value {
-                    Some(predicate) => predicate,
-                    None => return Ok(None),
-                },
-            };
+            let predicate: Arc<dyn PhysicalExpr> =
+                match (AllOf::try_new(predicate, &schema), by_value) {
+                    (Some(all), _) => Arc::new(all),
+                    (None, Some(by_value)) => by_value,
+                    (None, None) => return Ok(None),
+                };
             let rebuilt = FilterExecBuilder::from(filter)
                 .with_predicate(predicate)
                 .build()?;

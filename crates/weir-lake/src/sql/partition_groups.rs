@@ -83,22 +83,14 @@ fn regroup_below(
         if aggregate.group_expr().has_grouping_set() {
             HashSet::new()
         } else {
-            let mut names: HashSet<String> = aggregate
+            // Its own group columns; they include every column an aggregation above could
+            // group by, as nothing else passes through.
+            aggregate
                 .group_expr()
                 .input_exprs()
                 .iter()
                 .filter_map(column_name)
-                .collect();
-            // An aggregation above this one that groups by a column this one passes through
-            // (its own group column) is served by the same grouping.
-            for (expr, name) in aggregate.group_expr().expr() {
-                if grouped_by.contains(name)
-                    && let Some(input) = column_name(expr)
-                {
-                    names.insert(input);
-                }
-            }
-            names
+                .collect()
         }
     } else if let Some(projection) = plan.downcast_ref::<ProjectionExec>() {
         projection
@@ -162,7 +154,8 @@ fn regroup_scan(
         .iter()
         .flat_map(|g| g.files().iter().cloned())
         .collect();
-    let groups = balanced_groups(files, &keys, partitions)?;
+    let positions: Vec<usize> = keys.iter().map(|(i, _)| *i).collect();
+    let groups = balanced_groups(files, &positions, partitions)?;
     let exprs = keys.into_iter().map(|(_, e)| e).collect();
     let mut regrouped = config.clone();
     regrouped.file_groups = groups;
@@ -170,13 +163,13 @@ fn regroup_scan(
     Some(DataSourceExec::from_data_source(regrouped))
 }
 
-/// The files in `partitions` groups, all files with equal values of the key columns in one
+/// The files in `partitions` groups, all files with equal partition values at `positions` in one
 /// group, the groups' sizes as even as the values allow (largest value first into the smallest
 /// group). `None` when there are too few values, or the largest group would read more than
 /// [`MAX_IMBALANCE`] times an even share.
 fn balanced_groups(
     files: Vec<PartitionedFile>,
-    keys: &[(usize, Arc<dyn PhysicalExpr>)],
+    positions: &[usize],
     partitions: usize,
 ) -> Option<Vec<FileGroup>> {
     if partitions < 2 {
@@ -184,12 +177,12 @@ fn balanced_groups(
     }
     let mut by_value: HashMap<Vec<ScalarValue>, (u64, Vec<PartitionedFile>)> = HashMap::new();
     for file in files {
-        let value: Vec<ScalarValue> = keys
+        let value: Vec<ScalarValue> = positions
             .iter()
-            .map(|(i, _)| file.partition_values.get(*i).cloned())
+            .map(|&i| file.partition_values.get(i).cloned())
             .collect::<Option<_>>()?;
         let entry = by_value.entry(value).or_default();
-        entry.0 += bytes_read(&file);
+        entry.0 += file.effective_size();
         entry.1.push(file);
     }
     if by_value.len() < partitions {
@@ -221,13 +214,6 @@ fn balanced_groups(
             .map(|(_, files)| FileGroup::new(files))
             .collect(),
     )
-}
-
-fn bytes_read(file: &PartitionedFile) -> u64 {
-    match &file.range {
-        Some(range) => (range.end - range.start).max(0) as u64,
-        None => file.object_meta.size,
-    }
 }
 
 fn first_path(files: &[PartitionedFile]) -> &str {
