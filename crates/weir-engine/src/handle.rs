@@ -15,7 +15,7 @@ use weir_model::config::Config;
 use weir_store::{Committer, RunRecord, Store, StoreError, TaskRecord};
 
 use crate::actions::Registry;
-use crate::core::{Command, Core, Msg, Shared};
+use crate::core::{Command, Core, Shared};
 use crate::functions::Functions;
 use crate::project::{PipelineVersion, load_pipelines};
 
@@ -31,9 +31,12 @@ pub enum EngineError {
     Store(#[from] StoreError),
     #[error("metadata commit failed: {0}")]
     Commit(String),
-    #[error("the engine has stopped")]
+    #[error("the server is stopping")]
     Stopped,
 }
+
+/// Commands waiting for the core at most; more wait in their senders.
+const COMMAND_QUEUE: usize = 1024;
 
 /// What the engine is started with.
 pub struct EngineOptions {
@@ -89,7 +92,9 @@ pub struct TaskInfo {
 /// A running engine. Cloning shares it.
 #[derive(Clone)]
 pub struct Engine {
-    tx: mpsc::UnboundedSender<Msg>,
+    /// Users' commands to the core. Bounded: when the core falls behind, callers wait here
+    /// (backpressure) instead of piling up an unbounded queue.
+    tx: mpsc::Sender<Command>,
     store: Arc<dyn Store>,
     runs_changed: broadcast::Sender<RunRecord>,
     data_dir: PathBuf,
@@ -146,12 +151,13 @@ impl Engine {
             runs_changed: runs_changed.clone(),
             public_url: options.public_url,
         });
-        let (tx, rx) = mpsc::unbounded_channel();
-        let mut core = Core::new(shared, tx.clone(), catalog);
+        let (internal, internal_rx) = mpsc::unbounded_channel();
+        let (tx, commands) = mpsc::channel(COMMAND_QUEUE);
+        let mut core = Core::new(shared, internal.clone(), catalog);
         core.recover().await?;
-        tokio::spawn(core.run(rx));
+        tokio::spawn(core.run(internal_rx, commands));
         if options.watch {
-            crate::watch::watch_project(&project_dir, tx.clone());
+            crate::watch::watch_project(&project_dir, internal);
         }
         Ok(Engine {
             tx,
@@ -186,7 +192,8 @@ impl Engine {
     ) -> Result<T, EngineError> {
         let (reply, wait) = oneshot::channel();
         self.tx
-            .send(Msg::Command(make(reply)))
+            .send(make(reply))
+            .await
             .map_err(|_| EngineError::Stopped)?;
         wait.await.map_err(|_| EngineError::Stopped)?
     }
@@ -278,7 +285,8 @@ impl Engine {
     pub async fn pipelines(&self) -> Result<(Vec<PipelineInfo>, Vec<Problem>), EngineError> {
         let (reply, wait) = oneshot::channel();
         self.tx
-            .send(Msg::Command(Command::Pipelines { reply }))
+            .send(Command::Pipelines { reply })
+            .await
             .map_err(|_| EngineError::Stopped)?;
         wait.await.map_err(|_| EngineError::Stopped)
     }
@@ -287,11 +295,31 @@ impl Engine {
     pub async fn reload(&self) -> Result<Vec<Problem>, EngineError> {
         let (reply, wait) = oneshot::channel();
         self.tx
-            .send(Msg::Command(Command::Reload { reply: Some(reply) }))
+            .send(Command::Reload { reply: Some(reply) })
+            .await
             .map_err(|_| EngineError::Stopped)?;
         let mut problems = wait.await.map_err(|_| EngineError::Stopped)?;
         problems.extend(self.functions.reload());
         Ok(problems)
+    }
+
+    /// Stops the engine as a server stop should (not as a crash): no new attempt starts; running
+    /// ones have `grace` to finish; those still running then are stopped, recorded as lost and
+    /// queued to run again at the next start without using a retry. Returns once all of that is
+    /// durable.
+    pub async fn shutdown(&self, grace: Duration) {
+        let (reply, drained) = oneshot::channel();
+        if self.tx.send(Command::Drain { reply }).await.is_err() {
+            return;
+        }
+        if tokio::time::timeout(grace, drained).await.is_ok() {
+            return;
+        }
+        let (reply, abandoned) = oneshot::channel();
+        if self.tx.send(Command::Abandon { reply }).await.is_ok() {
+            // A runner that ignores its cancellation does not hold the process up forever.
+            let _ = tokio::time::timeout(Duration::from_secs(60), abandoned).await;
+        }
     }
 
     /// Waits until the run has ended (or `timeout` passed) and returns it as it is then.
@@ -347,11 +375,12 @@ impl Engine {
     ) -> Result<Arc<PipelineVersion>, EngineError> {
         let (reply, wait) = oneshot::channel();
         self.tx
-            .send(Msg::Command(Command::Version {
+            .send(Command::Version {
                 pipeline: pipeline.to_string(),
                 version: version.to_string(),
                 reply,
-            }))
+            })
+            .await
             .map_err(|_| EngineError::Stopped)?;
         if let Some(found) = wait.await.map_err(|_| EngineError::Stopped)? {
             return Ok(found);

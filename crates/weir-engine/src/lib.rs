@@ -7,6 +7,7 @@
 
 pub mod actions;
 mod core;
+pub mod data_lock;
 pub mod functions;
 mod handle;
 pub mod logs;

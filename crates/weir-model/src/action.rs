@@ -239,11 +239,13 @@ fn check_http(config: &Map<String, Value>) -> Result<(), ConfigError> {
         let ok = timeout
             .as_str()
             .is_some_and(|t| crate::duration::parse_duration(t).is_ok())
-            || timeout.as_f64().is_some_and(|n| n >= 0.0);
+            || timeout
+                .as_f64()
+                .is_some_and(|n| crate::duration::from_seconds(n).is_ok());
         if !ok {
             return Err(ConfigError::at(
                 &["http", "timeout"],
-                "timeout must be a duration such as 30s",
+                "timeout must be a duration such as 30s, or a number of seconds from 0 to 1e10",
             ));
         }
     }

@@ -63,6 +63,11 @@ pub struct ExecutorConfig {
     pub kill_grace: String,
     /// Largest JSON output a task may pass downstream.
     pub max_output_bytes: u32,
+    /// Processes (functions and `action:` tasks) that state machine executions run at once.
+    pub max_machine_processes: u32,
+    /// How long a stopping server (SIGTERM, Ctrl-C) lets running attempts finish before it stops
+    /// them; stopped attempts run again after the restart without using a retry.
+    pub shutdown_grace: String,
 }
 
 impl Default for ExecutorConfig {
@@ -73,6 +78,8 @@ impl Default for ExecutorConfig {
             log_tail_bytes: 4096,
             kill_grace: "5s".into(),
             max_output_bytes: 1 << 20,
+            max_machine_processes: 64,
+            shutdown_grace: "30s".into(),
         }
     }
 }
@@ -216,6 +223,11 @@ fn validate(config: &Config) -> Result<(), String> {
     }
     crate::duration::parse_duration(&config.executor.kill_grace)
         .map_err(|e| format!("executor.kill_grace: {e}"))?;
+    crate::duration::parse_duration(&config.executor.shutdown_grace)
+        .map_err(|e| format!("executor.shutdown_grace: {e}"))?;
+    if config.executor.max_machine_processes == 0 {
+        return Err("executor.max_machine_processes must be at least 1".into());
+    }
     if let Some((name, _)) = config.pools.iter().find(|(_, slots)| **slots == 0) {
         return Err(format!("pool `{name}` must have at least 1 slot"));
     }

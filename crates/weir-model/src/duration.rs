@@ -53,11 +53,24 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     seconds(total, text)
 }
 
-fn seconds(secs: f64, text: &str) -> Result<Duration, String> {
-    if !secs.is_finite() || !(0.0..=1e10).contains(&secs) {
-        return Err(format!("invalid duration `{text}`: out of range"));
+/// The longest duration weir accepts anywhere (about 317 years): far beyond any real wait, and
+/// far enough below the limits of `Duration` and of clocks that adding it to now cannot overflow.
+pub const MAX_SECONDS: f64 = 1e10;
+
+/// A number of seconds as a duration, or why it is not one (negative, not finite, too large).
+/// Every duration a user or a peer writes as a number goes through here, never through
+/// `Duration::from_secs_f64`, which panics on such values.
+pub fn from_seconds(secs: f64) -> Result<Duration, String> {
+    if !secs.is_finite() || !(0.0..=MAX_SECONDS).contains(&secs) {
+        return Err(format!(
+            "{secs} seconds is out of range (0 to {MAX_SECONDS:e} seconds)"
+        ));
     }
-    Ok(Duration::from_secs_f64(secs))
+    Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())
+}
+
+fn seconds(secs: f64, text: &str) -> Result<Duration, String> {
+    from_seconds(secs).map_err(|_| format!("invalid duration `{text}`: out of range"))
 }
 
 /// Formats a duration the way definitions write it (`1h30m`, `250ms`).
@@ -88,6 +101,11 @@ mod tests {
     fn parses_units_and_combinations() {
         assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
         assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
+        assert!(parse_duration("1e300").is_err());
+        assert!(from_seconds(1e300).is_err());
+        assert!(from_seconds(f64::NAN).is_err());
+        assert!(from_seconds(-1.0).is_err());
+        assert_eq!(from_seconds(1.5), Ok(Duration::from_millis(1500)));
         assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
         assert_eq!(parse_duration("2").unwrap(), Duration::from_secs(2));
         assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));

@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use weir_model::pipeline::{
-    DEFAULT_MAX_ACTIVE_RUNS, Notification, RetryPolicy, TriggerRule, parse_pipeline,
+    DEFAULT_MAX_ACTIVE_RUNS, Notification, OnLost, RetryPolicy, TriggerRule, parse_pipeline,
 };
 
 const FILE: &str = "pipelines/p.yaml";
@@ -375,7 +375,7 @@ fn unknown_keys_with_suggestions() {
     );
     assert_eq!(
         problem("default_args:\n  owner: me\ntasks: {a: {noop: }}\n"),
-        "pipelines/p.yaml:2:3: unknown key `owner` in `default_args` (it sets retries, retry_delay, retry_exponential_backoff, max_retry_delay, timeout, pool, trigger_rule for every task)"
+        "pipelines/p.yaml:2:3: unknown key `owner` in `default_args` (it sets retries, retry_delay, retry_exponential_backoff, max_retry_delay, timeout, pool, trigger_rule, on_lost for every task)"
     );
     assert_eq!(
         problem("tasks:\n  a:\n    http: {url: \"http://x\", methd: GET}\n"),
@@ -736,5 +736,24 @@ fn invalid_templates() {
     assert_eq!(
         problem("tasks:\n  a:\n    command: >\n      echo one\n      echo {{ two\n"),
         "pipelines/p.yaml:4:7: invalid template: syntax error: unexpected end of input, expected end of variable block"
+    );
+}
+
+#[test]
+fn on_lost_says_what_a_lost_attempt_does() {
+    let pipeline = parse_pipeline(
+        "pipelines/p.yaml",
+        "p",
+        "default_args:\n  on_lost: fail\ntasks:\n  a: {noop: }\n  b: {noop: , on_lost: rerun}\n",
+    )
+    .expect("valid");
+    assert_eq!(pipeline.tasks["a"].on_lost, OnLost::Fail);
+    assert_eq!(pipeline.tasks["b"].on_lost, OnLost::Rerun);
+    let default =
+        parse_pipeline("pipelines/p.yaml", "p", "tasks:\n  a: {noop: }\n").expect("valid");
+    assert_eq!(default.tasks["a"].on_lost, OnLost::Rerun);
+    assert_eq!(
+        problem("tasks:\n  a:\n    noop:\n    on_lost: fial\n"),
+        "pipelines/p.yaml:4:14: unknown on_lost policy `fial`; did you mean `fail`? (one of rerun, fail)"
     );
 }

@@ -167,15 +167,18 @@ pub async fn handle(machines: &Machines, operation: &str, body: &Value) -> Answe
         }
         "SendTaskSuccess" => {
             machines
-                .send_task_success(request.required("taskToken")?, request.required("output")?)?;
+                .send_task_success(request.required("taskToken")?, request.required("output")?)
+                .await?;
             Ok(json!({}))
         }
         "SendTaskFailure" => {
-            machines.send_task_failure(
-                request.required("taskToken")?,
-                request.optional("error")?.map(str::to_string),
-                request.optional("cause")?.map(str::to_string),
-            )?;
+            machines
+                .send_task_failure(
+                    request.required("taskToken")?,
+                    request.optional("error")?.map(str::to_string),
+                    request.optional("cause")?.map(str::to_string),
+                )
+                .await?;
             Ok(json!({}))
         }
         "SendTaskHeartbeat" => {

@@ -49,25 +49,20 @@ impl Committer {
             }
         }
     }
-
-    /// Queues `batch` without waiting for it: for writes whose durability nothing depends on.
-    pub fn submit_detached(&self, batch: Vec<Mutation>) {
-        let (done, _) = oneshot::channel();
-        let _ = self.tx.send(Pending { batch, done });
-    }
 }
 
 async fn write_loop(store: Arc<dyn Store>, mut rx: mpsc::UnboundedReceiver<Pending>) {
-    let mut waiting: Vec<oneshot::Sender<Result<(), String>>> = Vec::new();
+    // Every caller's batch, end to end, and where each one ends.
     let mut batch: Vec<Mutation> = Vec::new();
+    let mut callers: Vec<(usize, oneshot::Sender<Result<(), String>>)> = Vec::new();
     while let Some(first) = rx.recv().await {
         batch.extend(first.batch);
-        waiting.push(first.done);
+        callers.push((batch.len(), first.done));
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
                 Ok(next) => {
                     batch.extend(next.batch);
-                    waiting.push(next.done);
+                    callers.push((batch.len(), next.done));
                 }
                 Err(_) => break,
             }
@@ -76,15 +71,41 @@ async fn write_loop(store: Arc<dyn Store>, mut rx: mpsc::UnboundedReceiver<Pendi
         let result = store.apply(&batch).await.map_err(|e| e.to_string());
         tracing::trace!(
             mutations = batch.len(),
-            callers = waiting.len(),
+            callers = callers.len(),
             micros = started.elapsed().as_micros() as u64,
             "group commit"
         );
-        if let Err(error) = &result {
-            tracing::error!(%error, mutations = batch.len(), "metadata commit failed");
-        }
-        for done in waiting.drain(..) {
-            let _ = done.send(result.clone());
+        match result {
+            Ok(()) => {
+                for (_, done) in callers.drain(..) {
+                    let _ = done.send(Ok(()));
+                }
+            }
+            Err(error) if callers.len() == 1 => {
+                tracing::error!(%error, mutations = batch.len(), "metadata commit failed");
+                for (_, done) in callers.drain(..) {
+                    let _ = done.send(Err(error.clone()));
+                }
+            }
+            Err(error) => {
+                // One caller's bad mutation must not fail the others that shared its commit:
+                // each batch is applied again on its own, in the order they came, and only those
+                // that fail on their own are told so. (Transactions are all or nothing, so the
+                // failed group commit left nothing behind to apply twice.)
+                tracing::warn!(%error, callers = callers.len(), "group commit failed; committing its callers one by one");
+                let mut start = 0;
+                for (end, done) in callers.drain(..) {
+                    let own = store
+                        .apply(&batch[start..end])
+                        .await
+                        .map_err(|e| e.to_string());
+                    if let Err(error) = &own {
+                        tracing::error!(%error, mutations = end - start, "metadata commit failed");
+                    }
+                    let _ = done.send(own);
+                    start = end;
+                }
+            }
         }
         batch.clear();
     }

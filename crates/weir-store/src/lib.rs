@@ -12,6 +12,7 @@
 //! Timestamps are microseconds since the Unix epoch (`i64`); JSON is stored as text.
 
 mod committer;
+pub mod fault;
 mod plan;
 mod postgres;
 mod records;

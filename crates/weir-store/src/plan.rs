@@ -22,6 +22,8 @@ use crate::{
 #[derive(Default)]
 pub(crate) struct Plan<'a> {
     pub versions: Vec<&'a VersionRecord>,
+    /// Runs created by this batch, inserted before the upserts (which may update them).
+    pub new_runs: Vec<&'a RunRecord>,
     pub runs: Vec<&'a RunRecord>,
     pub tasks: Vec<&'a TaskRecord>,
     pub attempts: Vec<&'a AttemptRecord>,
@@ -51,6 +53,7 @@ impl<'a> Plan<'a> {
                 Mutation::PutVersion(v) => {
                     versions.keep_first((v.pipeline.as_str(), v.version.as_str()), v)
                 }
+                Mutation::InsertRun(r) => plan.new_runs.push(r),
                 Mutation::PutRun(r) => runs.keep_last(r.id.as_str(), r),
                 Mutation::PutTask(t) => {
                     tasks.keep_last((t.run_id.as_str(), t.task_id.as_str(), t.map_index), t)
@@ -74,8 +77,13 @@ impl<'a> Plan<'a> {
                 Mutation::PutStep(s) => {
                     steps.keep_last((s.execution_arn.as_str(), s.step.as_str()), s)
                 }
-                Mutation::DeleteMachine { .. }
-                | Mutation::PutDatabase(_)
+                // The delete runs in batch order, before every upsert of the batch: an earlier put
+                // of the same machine must not come back after it.
+                Mutation::DeleteMachine { arn } => {
+                    machines.forget(arn.as_str());
+                    plan.catalog.push(mutation)
+                }
+                Mutation::PutDatabase(_)
                 | Mutation::DropDatabase { .. }
                 | Mutation::PutTable(_)
                 | Mutation::DropTable { .. }
@@ -89,7 +97,7 @@ impl<'a> Plan<'a> {
         plan.tasks = tasks.rows;
         plan.attempts = attempts.rows;
         plan.schedules = schedules.rows;
-        plan.machines = machines.rows;
+        plan.machines = machines.into_rows();
         plan.executions = executions.rows;
         plan.steps = steps.rows;
         plan
@@ -116,6 +124,8 @@ pub(crate) fn unique_files(files: &[TableFileRecord]) -> Vec<&TableFileRecord> {
 struct Rows<'a, K, R> {
     rows: Vec<&'a R>,
     index: HashMap<K, usize>,
+    /// Positions whose key was forgotten, dropped by [`Rows::into_rows`].
+    forgotten: Vec<usize>,
 }
 
 impl<K, R> Default for Rows<'_, K, R> {
@@ -123,6 +133,7 @@ impl<K, R> Default for Rows<'_, K, R> {
         Rows {
             rows: Vec::new(),
             index: HashMap::new(),
+            forgotten: Vec::new(),
         }
     }
 }
@@ -136,6 +147,27 @@ impl<'a, K: Hash + Eq, R> Rows<'a, K, R> {
                 self.rows.push(row);
             }
         }
+    }
+
+    /// Drops the row written so far for `key` (a deletion that follows it in the batch).
+    fn forget(&mut self, key: K) {
+        if let Some(position) = self.index.remove(&key) {
+            self.forgotten.push(position);
+        }
+    }
+
+    /// The rows kept, in order.
+    fn into_rows(self) -> Vec<&'a R> {
+        if self.forgotten.is_empty() {
+            return self.rows;
+        }
+        let forgotten: std::collections::HashSet<usize> = self.forgotten.into_iter().collect();
+        self.rows
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| !forgotten.contains(i))
+            .map(|(_, row)| row)
+            .collect()
     }
 
     fn keep_first(&mut self, key: K, row: &'a R) {
@@ -156,6 +188,38 @@ mod tests {
             last_interval_end: None,
             paused,
         })
+    }
+
+    fn machine(arn: &str) -> Mutation {
+        Mutation::PutMachine(crate::MachineRecord {
+            arn: arn.into(),
+            name: arn.into(),
+            machine_type: "STANDARD".into(),
+            definition: "{}".into(),
+            role_arn: String::new(),
+            settings: serde_json::Value::Null,
+            source: "api".into(),
+            created_at: 0,
+            updated_at: 0,
+        })
+    }
+
+    #[test]
+    fn a_machine_put_then_deleted_in_one_batch_stays_deleted() {
+        let batch = [
+            machine("a"),
+            machine("b"),
+            Mutation::DeleteMachine { arn: "a".into() },
+        ];
+        let plan = Plan::new(&batch);
+        let kept: Vec<_> = plan.machines.iter().map(|m| m.arn.as_str()).collect();
+        assert_eq!(kept, ["b"]);
+        assert_eq!(plan.catalog.len(), 1);
+        // Deleted then created again: the delete goes first, the put after it.
+        let batch = [Mutation::DeleteMachine { arn: "a".into() }, machine("a")];
+        let plan = Plan::new(&batch);
+        assert_eq!(plan.machines.len(), 1);
+        assert_eq!(plan.catalog.len(), 1);
     }
 
     #[test]

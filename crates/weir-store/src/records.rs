@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 pub enum Mutation {
     /// Insert a pipeline version if absent (key: pipeline, version).
     PutVersion(VersionRecord),
+    /// Insert a new run; the batch fails if a run with its id exists, so creating a run never
+    /// overwrites one.
+    InsertRun(RunRecord),
     /// Upsert a run (key: id).
     PutRun(RunRecord),
     /// Upsert a task instance (key: run_id, task_id, map_index).

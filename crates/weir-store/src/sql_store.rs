@@ -33,6 +33,7 @@ pub struct SqlStore<DB: Database> {
 /// The write statements of every table, in the backend's placeholder style.
 struct Writes {
     versions: Write,
+    new_runs: Write,
     runs: Write,
     tasks: Write,
     attempts: Write,
@@ -350,6 +351,7 @@ where
                 &["pipeline", "version"],
                 OnConflict::Ignore,
             ),
+            new_runs: write("runs", Self::RUN_COLUMNS, &["id"], OnConflict::Refuse),
             runs: write("runs", Self::RUN_COLUMNS, &["id"], OnConflict::Update),
             tasks: write(
                 "task_instances",
@@ -532,6 +534,7 @@ where
             | Mutation::HistoryEvent(_)
             | Mutation::PutStep(_)
             | Mutation::PutVersion(_)
+            | Mutation::InsertRun(_)
             | Mutation::PutRun(_)
             | Mutation::PutTask(_)
             | Mutation::PutAttempt(_)
@@ -610,6 +613,9 @@ where
             self.apply_catalog(&mut tx, mutation).await?;
         }
         Self::write(&mut tx, &w.versions, &plan.versions, Self::bind_version).await?;
+        // New runs first: an id that exists fails the insert instead of being overwritten by the
+        // upsert of the same run's later state in this batch.
+        Self::write(&mut tx, &w.new_runs, &plan.new_runs, Self::bind_run).await?;
         Self::write(&mut tx, &w.runs, &plan.runs, Self::bind_run).await?;
         Self::write(&mut tx, &w.tasks, &plan.tasks, Self::bind_task).await?;
         Self::write(&mut tx, &w.attempts, &plan.attempts, Self::bind_attempt).await?;

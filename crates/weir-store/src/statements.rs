@@ -20,6 +20,8 @@ pub(crate) enum OnConflict {
     Ignore,
     /// No key: the table is append-only.
     Append,
+    /// A plain insert: a row with the same key is an error, so a new row never replaces one.
+    Refuse,
 }
 
 /// How a dialect spells the bind parameters of the multi-row writes.
@@ -163,7 +165,7 @@ fn write_sql(
             );
         }
         OnConflict::Ignore => sql += &format!(" ON CONFLICT ({}) DO NOTHING", key.join(", ")),
-        OnConflict::Append => {}
+        OnConflict::Append | OnConflict::Refuse => {}
     }
     sql
 }

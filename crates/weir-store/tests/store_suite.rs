@@ -5,11 +5,11 @@
 use std::future::Future;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use serde_json::json;
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
+use weir_store::fault::FaultyStore;
 use weir_store::*;
 
 /// The store under test, and how to open it again.
@@ -749,10 +749,7 @@ async fn data_survives_reopen(db: Db) {
 }
 
 async fn committer_gathers_concurrent_submissions(db: Db) {
-    let counting = Arc::new(CountingStore {
-        inner: db.store.clone(),
-        applies: AtomicUsize::new(0),
-    });
+    let counting = FaultyStore::new(db.store.clone());
     let committer = Committer::start(counting.clone());
     let submissions: Vec<_> = (0..100)
         .map(|i| {
@@ -769,7 +766,7 @@ async fn committer_gathers_concurrent_submissions(db: Db) {
     for submission in submissions {
         submission.await.unwrap().unwrap();
     }
-    let applies = counting.applies.load(Ordering::Relaxed);
+    let applies = counting.applies();
     println!(
         "{}: 100 concurrent submissions took {applies} commits",
         db.backend()
@@ -809,6 +806,76 @@ async fn committer_gathers_concurrent_submissions(db: Db) {
         .await
         .unwrap();
     assert!(db.store.run("after").await.unwrap().is_some());
+
+    // A bad batch among many that share its group commit fails alone.
+    let mut submissions = Vec::new();
+    for i in 0..40 {
+        let batch = if i == 20 {
+            vec![
+                Mutation::PutRun(run("bad1", "etl", "scheduled", 7, 1)),
+                Mutation::PutRun(run("bad2", "etl", "scheduled", 7, 1)),
+            ]
+        } else {
+            vec![Mutation::PutRun(run(
+                &format!("shared-{i}"),
+                "etl",
+                "manual",
+                0,
+                1,
+            ))]
+        };
+        submissions.push((i, committer.submit(batch)));
+    }
+    for (i, submission) in submissions {
+        let result = submission.await;
+        if i == 20 {
+            assert!(matches!(result, Err(StoreError::Commit(_))), "{result:?}");
+        } else {
+            result.unwrap_or_else(|e| panic!("batch {i} failed with its neighbour: {e}"));
+            assert!(
+                db.store
+                    .run(&format!("shared-{i}"))
+                    .await
+                    .unwrap()
+                    .is_some()
+            );
+        }
+    }
+    assert!(db.store.run("bad1").await.unwrap().is_none());
+
+    // Creating a run never overwrites one.
+    committer
+        .submit(vec![Mutation::InsertRun(run(
+            "created", "etl", "manual", 0, 1,
+        ))])
+        .await
+        .unwrap();
+    let again = committer
+        .submit(vec![Mutation::InsertRun(RunRecord {
+            state: "failed".into(),
+            ..run("created", "etl", "manual", 0, 2)
+        })])
+        .await;
+    assert!(matches!(again, Err(StoreError::Commit(_))), "{again:?}");
+    assert_eq!(
+        db.store.run("created").await.unwrap().unwrap().state,
+        "queued"
+    );
+    // A run inserted and moved on in one batch is written with its last state.
+    committer
+        .submit(vec![
+            Mutation::InsertRun(run("moved", "etl", "manual", 0, 1)),
+            Mutation::PutRun(RunRecord {
+                state: "running".into(),
+                ..run("moved", "etl", "manual", 0, 1)
+            }),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        db.store.run("moved").await.unwrap().unwrap().state,
+        "running"
+    );
 }
 
 async fn catalog_round_trips(db: Db) {
@@ -1087,104 +1154,6 @@ async fn failed_catalog_batches_leave_nothing(db: Db) {
     assert!(store.apply(&doomed).await.is_err());
     assert_eq!(keys(&store.table_files("d", "t").await.unwrap()), ["d/t/a"]);
     assert_eq!(store.table("d", "t").await.unwrap().unwrap().file_count, 0);
-}
-
-/// Counts the commits the committer makes; reads pass through.
-struct CountingStore {
-    inner: Arc<dyn Store>,
-    applies: AtomicUsize,
-}
-
-#[async_trait::async_trait]
-impl Store for CountingStore {
-    async fn apply(&self, batch: &[Mutation]) -> Result<()> {
-        self.applies.fetch_add(1, Ordering::Relaxed);
-        self.inner.apply(batch).await
-    }
-    async fn pipeline_version(
-        &self,
-        pipeline: &str,
-        version: &str,
-    ) -> Result<Option<VersionRecord>> {
-        self.inner.pipeline_version(pipeline, version).await
-    }
-    async fn run(&self, run_id: &str) -> Result<Option<RunRecord>> {
-        self.inner.run(run_id).await
-    }
-    async fn runs(&self, pipeline: Option<&str>, limit: u32) -> Result<Vec<RunRecord>> {
-        self.inner.runs(pipeline, limit).await
-    }
-    async fn unfinished_runs(&self) -> Result<Vec<RunRecord>> {
-        self.inner.unfinished_runs().await
-    }
-    async fn runs_pending_notification(&self) -> Result<Vec<RunRecord>> {
-        self.inner.runs_pending_notification().await
-    }
-    async fn run_for_logical_date(
-        &self,
-        pipeline: &str,
-        logical_date: i64,
-    ) -> Result<Option<RunRecord>> {
-        self.inner
-            .run_for_logical_date(pipeline, logical_date)
-            .await
-    }
-    async fn task_instances(&self, run_id: &str) -> Result<Vec<TaskRecord>> {
-        self.inner.task_instances(run_id).await
-    }
-    async fn attempts(&self, run_id: &str, task_id: Option<&str>) -> Result<Vec<AttemptRecord>> {
-        self.inner.attempts(run_id, task_id).await
-    }
-    async fn open_attempts(&self) -> Result<Vec<AttemptRecord>> {
-        self.inner.open_attempts().await
-    }
-    async fn run_events(&self, run_id: &str) -> Result<Vec<EventRecord>> {
-        self.inner.run_events(run_id).await
-    }
-    async fn schedule_states(&self) -> Result<Vec<ScheduleStateRecord>> {
-        self.inner.schedule_states().await
-    }
-    async fn database(&self, name: &str) -> Result<Option<DatabaseRecord>> {
-        self.inner.database(name).await
-    }
-    async fn databases(&self) -> Result<Vec<DatabaseRecord>> {
-        self.inner.databases().await
-    }
-    async fn table(&self, database: &str, name: &str) -> Result<Option<TableRecord>> {
-        self.inner.table(database, name).await
-    }
-    async fn tables(&self, database: Option<&str>) -> Result<Vec<TableRecord>> {
-        self.inner.tables(database).await
-    }
-    async fn table_files(&self, database: &str, table: &str) -> Result<Vec<TableFileRecord>> {
-        self.inner.table_files(database, table).await
-    }
-    async fn machine(&self, arn: &str) -> Result<Option<MachineRecord>> {
-        self.inner.machine(arn).await
-    }
-    async fn machines(&self) -> Result<Vec<MachineRecord>> {
-        self.inner.machines().await
-    }
-    async fn execution(&self, arn: &str) -> Result<Option<ExecutionRecord>> {
-        self.inner.execution(arn).await
-    }
-    async fn executions(
-        &self,
-        machine_arn: Option<&str>,
-        status: Option<&str>,
-        limit: u32,
-    ) -> Result<Vec<ExecutionRecord>> {
-        self.inner.executions(machine_arn, status, limit).await
-    }
-    async fn history(&self, execution_arn: &str) -> Result<Vec<HistoryEventRecord>> {
-        self.inner.history(execution_arn).await
-    }
-    async fn last_event_id(&self, execution_arn: &str) -> Result<i64> {
-        self.inner.last_event_id(execution_arn).await
-    }
-    async fn steps(&self, execution_arn: &str) -> Result<Vec<StepRecord>> {
-        self.inner.steps(execution_arn).await
-    }
 }
 
 fn execution(arn: &str, machine: &str, status: &str, started_at: i64) -> ExecutionRecord {

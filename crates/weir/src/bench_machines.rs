@@ -39,6 +39,7 @@ pub async fn run(
         actions: Registry::builtin(),
         objects: None,
         watch: false,
+        max_processes: 64,
     })
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -81,7 +81,10 @@ impl ActionRunner for CommandRunner {
                 );
             }
         };
-        let pid = child.id().map(|p| p as i32).unwrap_or(0);
+        let pid = child.id().and_then(|p| i32::try_from(p).ok()).unwrap_or(0);
+        // Whatever ends this attempt, even the caller dropping this future (a Task state's
+        // TimeoutSeconds, StopExecution, a failed Parallel sibling), ends the whole group.
+        let _group = ProcessGroupGuard::new(pid);
         if let Some(report) = ctx.on_spawn.take() {
             let _ = report.send(pid);
         }
@@ -125,6 +128,30 @@ pub(crate) fn own_process_group(command: &mut Command) {
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
             Ok(())
         });
+    }
+}
+
+/// Kills a process group with SIGKILL when dropped. Held for as long as an attempt owns its
+/// processes: an attempt can end without reaching its own clean-up (the future running it is
+/// dropped when a state machine's task times out or its execution is stopped, when a Parallel
+/// sibling fails or a Map fails past its tolerance), and nothing it started may outlive it.
+pub(crate) struct ProcessGroupGuard {
+    pid: i32,
+}
+
+impl ProcessGroupGuard {
+    pub(crate) fn new(pid: i32) -> ProcessGroupGuard {
+        ProcessGroupGuard { pid }
+    }
+}
+
+impl Drop for ProcessGroupGuard {
+    fn drop(&mut self) {
+        if self.pid > 0 {
+            // SAFETY: plain syscall on the process group this attempt created. When the group is
+            // already empty the call fails with ESRCH, which is what we want.
+            unsafe { libc::kill(-self.pid, libc::SIGKILL) };
+        }
     }
 }
 
@@ -177,8 +204,15 @@ fn argv(command: Option<&Value>) -> Result<Vec<String>, String> {
 
 /// The `WEIR_INSTANCE` value of every process a server on `data_dir` starts: what
 /// [`kill_orphans`] looks for after a crash.
+///
+/// The marker is the data directory's canonical absolute path, so a server started with a relative
+/// `--data` (or inside the project, with the default) marks its children with the same value that
+/// the next server, however it spells the path, looks for.
 pub fn instance_marker(data_dir: &std::path::Path) -> String {
-    data_dir.display().to_string()
+    let absolute = std::fs::canonicalize(data_dir)
+        .or_else(|_| std::path::absolute(data_dir))
+        .unwrap_or_else(|_| data_dir.to_path_buf());
+    absolute.display().to_string()
 }
 
 /// Kills every process whose environment carries `WEIR_INSTANCE=instance` and returns their pids.

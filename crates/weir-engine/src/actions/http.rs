@@ -79,8 +79,7 @@ impl ActionRunner for HttpRunner {
             Some(Value::String(text)) => weir_model::duration::parse_duration(text).ok(),
             Some(Value::Number(seconds)) => seconds
                 .as_f64()
-                .filter(|s| s.is_finite() && *s >= 0.0)
-                .map(std::time::Duration::from_secs_f64),
+                .and_then(|s| weir_model::duration::from_seconds(s).ok()),
             _ => None,
         };
         if let Some(timeout) = timeout {

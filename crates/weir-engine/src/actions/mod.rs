@@ -18,8 +18,8 @@ use serde_json::{Map, Value};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+pub(crate) use command::{ProcessGroupGuard, own_process_group, stop_group};
 pub use command::{instance_marker, kill_orphans};
-pub(crate) use command::{own_process_group, stop_group};
 pub use function::FunctionRunner;
 pub use http::client as http_client;
 

@@ -73,11 +73,34 @@ pub(crate) enum Command {
         version: String,
         reply: oneshot::Sender<Option<Arc<PipelineVersion>>>,
     },
+    /// Start no new attempts; reply once none is running.
+    Drain { reply: oneshot::Sender<()> },
+    /// Stop the running attempts (they run again after a restart); reply once all reported.
+    Abandon { reply: oneshot::Sender<()> },
 }
 
 impl Core {
     pub(super) fn on_command(&mut self, command: Command) {
+        if self.stopping.is_stopping() {
+            // Nothing new starts while the server stops; what users read still answers.
+            match command {
+                Command::Trigger { reply, .. } => {
+                    return drop(reply.send(Err(EngineError::Stopped)));
+                }
+                Command::Backfill { reply, .. } => {
+                    return drop(reply.send(Err(EngineError::Stopped)));
+                }
+                Command::Retry { reply, .. } => return drop(reply.send(Err(EngineError::Stopped))),
+                other => return self.on_command_running(other),
+            }
+        }
+        self.on_command_running(command)
+    }
+
+    fn on_command_running(&mut self, command: Command) {
         match command {
+            Command::Drain { reply } => self.drain(reply),
+            Command::Abandon { reply } => self.abandon(reply),
             Command::Trigger {
                 pipeline,
                 params,
@@ -127,12 +150,7 @@ impl Core {
             Command::Pipelines { reply } => {
                 let _ = reply.send((self.pipeline_infos(), self.catalog.problems.clone()));
             }
-            Command::Reload { reply } => {
-                self.reload();
-                if let Some(reply) = reply {
-                    let _ = reply.send(self.catalog.problems.clone());
-                }
-            }
+            Command::Reload { reply } => self.reload(reply),
             Command::Version {
                 pipeline,
                 version,
@@ -181,12 +199,25 @@ impl Core {
         let version = self.current(pipeline)?;
         let params = merge_params(&version.pipeline.params, overrides)?;
         let logical = logical_date.map(to_us).unwrap_or_else(now_us);
-        let suffix = format!("{:04x}", fastrand::u16(..));
-        let id = format!(
-            "{pipeline}__manual__{}_{suffix}",
-            crate::time::from_us(logical).format("%Y%m%dT%H%M%S")
-        );
+        let id = self.new_manual_run_id(pipeline, logical);
         Ok(self.create_run(&version, id, "manual", logical, logical, logical, params))
+    }
+
+    /// A manual run's id: readable (pipeline, logical time) and unique. 48 random bits make two
+    /// triggers of one pipeline in one second collide about once in 10^14 pairs; an id still
+    /// active in memory is never handed out twice, and the store refuses to insert an id it
+    /// already holds (`Mutation::InsertRun`), so a run is never overwritten.
+    fn new_manual_run_id(&self, pipeline: &str, logical: i64) -> String {
+        let stamp = crate::time::from_us(logical).format("%Y%m%dT%H%M%S");
+        loop {
+            let id = format!(
+                "{pipeline}__manual__{stamp}_{:012x}",
+                fastrand::u64(..) & 0xffff_ffff_ffff
+            );
+            if !self.runs.contains_key(id.as_str()) {
+                return id;
+            }
+        }
     }
 
     fn backfill(
@@ -276,7 +307,7 @@ impl Core {
                 source: pipeline.source.clone(),
                 created_at: now_us(),
             }));
-        self.batch.push(Mutation::PutRun(record.clone()));
+        self.batch.push(Mutation::InsertRun(record.clone()));
         let tasks: Vec<TaskRecord> = pipeline
             .tasks
             .values()
@@ -294,6 +325,7 @@ impl Core {
             )),
         );
         let run = RunState::new(record.clone(), version.clone(), tasks);
+        self.created.push(run.id.clone());
         self.queued
             .entry(pipeline.name.clone())
             .or_default()
@@ -329,10 +361,17 @@ impl Core {
                 continue;
             };
             run.record.state = "running".into();
-            run.record.started_at = Some(now_us());
+            // A run retried from failure keeps its first start; each resumption is an event.
+            let resumed = run.record.started_at.is_some();
+            run.record.started_at.get_or_insert_with(now_us);
             let record = run.record.clone();
             self.batch.push(Mutation::PutRun(record.clone()));
-            self.event(&next, None, "running", None);
+            self.event(
+                &next,
+                None,
+                "running",
+                resumed.then(|| "resumed (retry from failure)".to_string()),
+            );
             self.changed.push(record);
             *self.running_runs.entry(pipeline.to_string()).or_default() += 1;
             self.activate(&next);

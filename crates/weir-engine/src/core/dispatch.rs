@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::FutureExt;
 use tokio::sync::{mpsc, watch};
 use weir_store::{AttemptRecord, Mutation};
 
@@ -223,10 +224,19 @@ pub(super) fn launch(shared: Arc<Shared>, tx: mpsc::UnboundedSender<Msg>, launch
             cancel,
         } = launch;
         let began = now_us();
-        let outcome = perform(
+        // A runner that panics fails its attempt like any other error: the task is retried or
+        // fails, the run goes on, and its pool slot is given back.
+        let outcome = std::panic::AssertUnwindSafe(perform(
             &shared, &tx, &key, try_number, &version, context, env, cancel,
-        )
-        .await;
+        ))
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|panic| {
+            ActionOutcome::failure(
+                FailureKind::Failed,
+                format!("the action failed unexpectedly: {}", panic_message(&*panic)),
+            )
+        });
         let ended = now_us();
         let _ = tx.send(Msg::Finished {
             key,
@@ -236,6 +246,15 @@ pub(super) fn launch(shared: Arc<Shared>, tx: mpsc::UnboundedSender<Msg>, launch
             ended,
         });
     });
+}
+
+/// The text a panic was raised with, when it has one.
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -9,6 +9,7 @@ mod notify;
 mod recovery;
 mod run;
 mod scheduler;
+mod shutdown;
 mod transitions;
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -55,6 +56,15 @@ pub(crate) enum Msg {
         results: Vec<(String, Result<(), String>)>,
     },
     Command(Command),
+    /// A turn's commit failed: the runs it created are not in the store, so memory forgets them.
+    CommitFailed {
+        created: Vec<Arc<str>>,
+    },
+    /// The definitions, read again off the core.
+    Reloaded {
+        catalog: Catalog,
+        reply: Option<oneshot::Sender<Vec<weir_model::Problem>>>,
+    },
 }
 
 /// What the core was started with and shares with the attempts it launches.
@@ -120,10 +130,20 @@ pub(crate) struct Core {
     // What the current turn produced, flushed together.
     batch: Vec<Mutation>,
     launches: Vec<Launch>,
+    /// Runs this turn created, forgotten again if its commit fails.
+    created: Vec<Arc<str>>,
     changed: Vec<RunRecord>,
     after_commit: Vec<AfterCommit>,
     notifications: Vec<(RunRecord, Arc<PipelineVersion>)>,
+    /// Whether the server is stopping (no new attempts; see `shutdown.rs`).
+    stopping: shutdown::Stopping,
+    /// Turns whose commit is on its way to the disk (see [`Core::flush`]).
+    commit_slots: Arc<tokio::sync::Semaphore>,
 }
+
+/// Turns that may wait for their commit at once. Group commit needs a few in flight (one being
+/// written while the next gathers); more would only queue in memory.
+const COMMITS_IN_FLIGHT: usize = 4;
 
 impl Core {
     pub(crate) fn new(
@@ -147,22 +167,36 @@ impl Core {
             logical_dates: HashMap::new(),
             batch: Vec::new(),
             launches: Vec::new(),
+            created: Vec::new(),
             changed: Vec::new(),
             after_commit: Vec::new(),
             notifications: Vec::new(),
+            stopping: shutdown::Stopping::No,
+            commit_slots: Arc::new(tokio::sync::Semaphore::new(COMMITS_IN_FLIGHT)),
         }
     }
 
-    /// Runs until every handle is dropped.
-    pub(crate) async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Msg>) {
+    /// Runs until every handle is dropped. `rx` carries the core's own messages (attempts that
+    /// ended, the watcher); `commands` what users ask, bounded.
+    pub(crate) async fn run(
+        mut self,
+        mut rx: mpsc::UnboundedReceiver<Msg>,
+        mut commands: mpsc::Receiver<Command>,
+    ) {
         // Whatever recovery decided goes out before the first message arrives.
         self.fire_due_timers();
         self.dispatch();
-        self.flush();
+        self.flush().await;
         loop {
-            let next_due = self.timers.keys().next().map(|(due, _)| *due);
+            let next_due = (!self.stopping.is_stopping())
+                .then(|| self.timers.keys().next().map(|(due, _)| *due))
+                .flatten();
             let msg = tokio::select! {
-                msg = rx.recv() => match msg { Some(msg) => Some(msg), None => break },
+                msg = rx.recv() => msg,
+                command = commands.recv() => match command {
+                    Some(command) => Some(Msg::Command(command)),
+                    None => break, // every handle is gone
+                },
                 _ = sleep_until_us(next_due) => None,
             };
             if let Some(msg) = msg {
@@ -172,12 +206,18 @@ impl Core {
             for _ in 0..4096 {
                 match rx.try_recv() {
                     Ok(msg) => self.handle(msg),
-                    Err(_) => break,
+                    Err(_) => match commands.try_recv() {
+                        Ok(command) => self.on_command(command),
+                        Err(_) => break,
+                    },
                 }
             }
-            self.fire_due_timers();
-            self.dispatch();
-            self.flush();
+            if !self.stopping.is_stopping() {
+                self.fire_due_timers();
+                self.dispatch();
+            }
+            self.settle_stopping();
+            self.flush().await;
         }
     }
 
@@ -197,6 +237,13 @@ impl Core {
             } => self.on_spawned(key, try_number, pid),
             Msg::Notified { run, results } => self.on_notified(run, results),
             Msg::Command(command) => self.on_command(command),
+            Msg::CommitFailed { created } => self.forget_uncommitted(created),
+            Msg::Reloaded { catalog, reply } => {
+                self.apply_catalog(catalog);
+                if let Some(reply) = reply {
+                    let _ = reply.send(self.catalog.problems.clone());
+                }
+            }
         }
     }
 
@@ -219,15 +266,21 @@ impl Core {
     }
 
     /// Hands this turn's mutations to the committer; launches, replies and broadcasts wait for it.
-    fn flush(&mut self) {
+    /// At most [`COMMITS_IN_FLIGHT`] turns wait for the disk at once: past that the core waits
+    /// too, and so, through their bounded queue, do the callers (backpressure).
+    async fn flush(&mut self) {
         if self.batch.is_empty() && self.after_commit.is_empty() && self.launches.is_empty() {
             return;
         }
+        let Ok(slot) = self.commit_slots.clone().acquire_owned().await else {
+            return;
+        };
         let commit = self
             .shared
             .committer
             .submit(std::mem::take(&mut self.batch));
         let launches = std::mem::take(&mut self.launches);
+        let created = std::mem::take(&mut self.created);
         let changed = std::mem::take(&mut self.changed);
         let replies = std::mem::take(&mut self.after_commit);
         let notifications = std::mem::take(&mut self.notifications);
@@ -235,6 +288,7 @@ impl Core {
         let tx = self.tx.clone();
         tokio::spawn(async move {
             let result = commit.await.map_err(|e| e.to_string());
+            drop(slot);
             if result.is_ok() {
                 for launch in launches {
                     dispatch::launch(shared.clone(), tx.clone(), launch);
@@ -248,6 +302,9 @@ impl Core {
             } else {
                 // Nothing was acted on; the store is the truth, and a restart resumes from it.
                 tracing::error!(error = ?result, dropped_launches = launches.len(), "commit failed: attempts were not started");
+                if !created.is_empty() {
+                    let _ = tx.send(Msg::CommitFailed { created });
+                }
                 for launch in launches {
                     let outcome = ActionOutcome::failure(
                         crate::actions::FailureKind::Failed,
@@ -267,6 +324,49 @@ impl Core {
                 reply(result.clone());
             }
         });
+    }
+
+    /// Forgets runs whose creation was not committed: the caller was told the trigger failed, and
+    /// the store does not have them, so neither may memory (nor may they hold capacity).
+    fn forget_uncommitted(&mut self, created: Vec<Arc<str>>) {
+        for run_id in created {
+            let Some(run) = self.runs.remove(&run_id) else {
+                continue;
+            };
+            let pipeline = run.record.pipeline.clone();
+            tracing::warn!(run = %run_id, "forgetting a run whose creation was not committed");
+            if let Some(queue) = self.queued.get_mut(&pipeline) {
+                queue.retain(|id| *id != run_id);
+            }
+            if run.record.state == "running"
+                && let Some(count) = self.running_runs.get_mut(&pipeline)
+            {
+                *count = count.saturating_sub(1);
+            }
+            if run.record.run_type != "manual"
+                && let Some(dates) = self.logical_dates.get_mut(&pipeline)
+            {
+                dates.remove(&run.record.logical_date);
+            }
+            for queue in self.ready.values_mut() {
+                queue.retain(|key| key.run_id != run_id);
+            }
+            let attempts: Vec<InstanceKey> = self
+                .running_attempts
+                .keys()
+                .filter(|key| key.run_id == run_id)
+                .cloned()
+                .collect();
+            for key in attempts {
+                self.release(&key);
+            }
+            self.timers.retain(|_, timer| match timer {
+                Timer::Retry { key, .. } => key.run_id != run_id,
+                Timer::Schedule { .. } => true,
+            });
+            // Its pipeline may start the next queued run in the slot it held.
+            self.start_queued_runs(&pipeline);
+        }
     }
 
     fn event(

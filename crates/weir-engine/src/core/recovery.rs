@@ -1,6 +1,7 @@
 //! Start-up: rebuild active runs from the store and carry on. Processes of attempts that were
-//! running when the server died are killed first; those attempts are recorded as lost and their
-//! tasks retried per their policy, so no task runs twice at the same time.
+//! running when the server died are killed first, so no task runs twice at the same time; those
+//! attempts are recorded as lost and their tasks run again without using a retry (or fail, for
+//! tasks that say `on_lost: fail`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,7 +11,6 @@ use weir_store::{AttemptRecord, Mutation, StoreError};
 
 use super::run::RunState;
 use super::{Core, InstanceKey};
-use crate::actions::FailureKind;
 use crate::project::PipelineVersion;
 use crate::time::now_us;
 
@@ -105,12 +105,7 @@ impl Core {
                     attempt.error = Some("the server stopped while this attempt ran".into());
                     self.batch.push(Mutation::PutAttempt(attempt));
                 }
-                self.attempt_failed(
-                    &key,
-                    try_number,
-                    FailureKind::Failed,
-                    "lost: the server stopped while this attempt ran".into(),
-                );
+                self.attempt_lost(&key, try_number);
             }
             if state == "running" {
                 self.activate(&id);

@@ -121,12 +121,26 @@ impl Core {
 
 impl Core {
     /// Re-reads the definitions; a file that no longer parses keeps its last good version.
-    pub(super) fn reload(&mut self) {
-        let mut catalog =
-            crate::project::load_pipelines(&self.shared.project_dir, Some(&self.catalog));
-        catalog
-            .problems
-            .extend(crate::project::check_pools(&catalog, &self.shared.config));
+    /// Reads the project's definitions again, off the core: reading and parsing files must not
+    /// hold up every run's transitions. The result comes back as [`Msg::Reloaded`].
+    pub(super) fn reload(
+        &mut self,
+        reply: Option<tokio::sync::oneshot::Sender<Vec<weir_model::Problem>>>,
+    ) {
+        let previous = self.catalog.clone();
+        let shared = self.shared.clone();
+        let tx = self.tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut catalog = crate::project::load_pipelines(&shared.project_dir, Some(&previous));
+            catalog
+                .problems
+                .extend(crate::project::check_pools(&catalog, &shared.config));
+            let _ = tx.send(super::Msg::Reloaded { catalog, reply });
+        });
+    }
+
+    /// Puts a freshly loaded catalog in force and reschedules the pipelines that changed.
+    pub(super) fn apply_catalog(&mut self, catalog: crate::project::Catalog) {
         for problem in catalog
             .problems
             .iter()

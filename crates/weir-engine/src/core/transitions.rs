@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use serde_json::Value;
+use weir_model::pipeline::OnLost;
 use weir_store::Mutation;
 
 use super::run::{new_task_record, touch};
@@ -75,6 +76,16 @@ impl Core {
                     .unwrap_or_else(|| "finished after the task was marked".into()),
             );
             self.batch.push(Mutation::PutAttempt(attempt));
+            return;
+        }
+        if self.stopping.is_abandoning()
+            && outcome
+                .result
+                .as_ref()
+                .is_err_and(|e| e.kind == FailureKind::Cancelled)
+        {
+            // Stopped by the server's own stop, not by anything the task did.
+            self.abandoned(&key, attempt);
             return;
         }
         let task_id = run.task_id(key.task).to_string();
@@ -172,16 +183,78 @@ impl Core {
                 },
             );
         } else {
-            touch(record, "failed");
-            let record = record.clone();
-            self.batch.push(Mutation::PutTask(record));
-            self.event(
-                &key.run_id,
-                Some((&task_id, key.map_index, try_number)),
-                "failed",
-                Some(reason),
-            );
-            self.instance_ended(key);
+            self.instance_failed(key, try_number, reason);
+        }
+    }
+
+    /// An instance failed for good (its `error` is `reason`): recorded, and its run moves on.
+    fn instance_failed(&mut self, key: &InstanceKey, try_number: i32, reason: String) {
+        let Some(run) = self.runs.get_mut(&key.run_id) else {
+            return;
+        };
+        let task_id = run.task_id(key.task).to_string();
+        let Some(record) = run.instance_mut(key.task, key.map_index) else {
+            return;
+        };
+        record.error = Some(reason.clone());
+        touch(record, "failed");
+        let record = record.clone();
+        self.batch.push(Mutation::PutTask(record));
+        self.event(
+            &key.run_id,
+            Some((&task_id, key.map_index, try_number)),
+            "failed",
+            Some(reason),
+        );
+        self.instance_ended(key);
+    }
+
+    /// An attempt that was running when the server stopped (a crash, or a stop whose grace ran
+    /// out). The task did nothing wrong: it runs again at once, and the lost attempt does not use
+    /// one of its retries, unless the task says `on_lost: fail` because it must never run twice.
+    pub(super) fn attempt_lost(&mut self, key: &InstanceKey, try_number: i32) {
+        let Some(run) = self.runs.get_mut(&key.run_id) else {
+            return;
+        };
+        let task_id = run.task_id(key.task).to_string();
+        let on_lost = run
+            .version
+            .pipeline
+            .tasks
+            .get_index(key.task)
+            .map(|(_, t)| t.on_lost)
+            .unwrap_or_default();
+        let Some(record) = run.instance_mut(key.task, key.map_index) else {
+            return;
+        };
+        match on_lost {
+            OnLost::Fail => {
+                let reason = format!(
+                    "attempt {try_number} was lost when the server stopped, and `on_lost: fail` \
+                     forbids running this task again"
+                );
+                self.instance_failed(key, try_number, reason);
+            }
+            OnLost::Rerun => {
+                // One more try, so the lost one leaves every retry in place.
+                record.max_tries += 1;
+                record.state = "queued".into();
+                record.next_try_at = None;
+                record.error = Some(format!(
+                    "attempt {try_number} was lost when the server stopped"
+                ));
+                let record = record.clone();
+                self.batch.push(Mutation::PutTask(record));
+                self.event(
+                    &key.run_id,
+                    Some((&task_id, key.map_index, try_number)),
+                    "lost",
+                    Some(format!(
+                        "the server stopped while attempt {try_number} ran; it runs again, \
+                         not counted as a retry"
+                    )),
+                );
+            }
         }
     }
 

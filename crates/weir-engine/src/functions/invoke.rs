@@ -16,7 +16,7 @@ use tokio::process::Command;
 use weir_model::function::FunctionSpec;
 
 use super::errors;
-use crate::actions::{own_process_group, stop_group};
+use crate::actions::{ProcessGroupGuard, own_process_group, stop_group};
 
 /// Largest result accepted on stdout (Lambda's limit for a synchronous response).
 pub(super) const MAX_RESULT_BYTES: usize = 6 * 1024 * 1024;
@@ -123,22 +123,6 @@ enum Finished {
     TimedOut,
 }
 
-/// Kills the invocation's process group when dropped armed: a caller that stops waiting (a task
-/// timed out or cancelled, an HTTP client gone) leaves no process behind.
-struct GroupGuard {
-    pid: i32,
-    armed: bool,
-}
-
-impl Drop for GroupGuard {
-    fn drop(&mut self) {
-        if self.armed && self.pid > 0 {
-            // SAFETY: plain syscall on the process group this invocation created.
-            unsafe { libc::kill(-self.pid, libc::SIGKILL) };
-        }
-    }
-}
-
 async fn execute(job: &Job<'_>, log: &mut File, payload: String) -> Result<Finished, Failure> {
     let spec = job.spec;
     let (program, args) = spec.command.split_first().ok_or_else(|| {
@@ -193,7 +177,9 @@ async fn execute(job: &Job<'_>, log: &mut File, payload: String) -> Result<Finis
         )
     })?;
     let pid = child.id().and_then(|p| i32::try_from(p).ok()).unwrap_or(0);
-    let mut guard = GroupGuard { pid, armed: true };
+    // A caller that stops waiting (a task timed out or stopped, an HTTP client gone) leaves no
+    // process behind.
+    let _group = ProcessGroupGuard::new(pid);
     let stdin = child.stdin.take();
     let stdout = child.stdout.take();
     let mut kept = Vec::new();
@@ -255,7 +241,6 @@ async fn execute(job: &Job<'_>, log: &mut File, payload: String) -> Result<Finis
             Finished::TimedOut
         }
     };
-    guard.armed = false;
     Ok(result)
 }
 

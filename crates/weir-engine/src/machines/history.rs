@@ -7,6 +7,8 @@
 //! anything with an effect outside weir (a task) and at the end of the execution. A crash loses
 //! at most the pure steps since the last sync, which replay computes again.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Mutex;
 
 use serde_json::{Value, json};
@@ -26,7 +28,13 @@ struct Inner {
     next_id: i64,
     /// Records not yet handed to the committer.
     pending: Vec<Mutation>,
+    /// Batches handed to the committer without waiting, until a sync hears how they ended.
+    in_flight: Vec<Commit>,
+    /// The first of those that failed: the history has a gap, so every later sync fails too.
+    failed: Option<String>,
 }
+
+type Commit = Pin<Box<dyn Future<Output = weir_store::Result<()>> + Send>>;
 
 /// Records gathered before they go to the committer: one hand-off per few hundred transitions of
 /// a long run of pure states, instead of one per record.
@@ -41,6 +49,8 @@ impl Journal {
             inner: Mutex::new(Inner {
                 next_id,
                 pending: Vec::new(),
+                in_flight: Vec::new(),
+                failed: None,
             }),
         }
     }
@@ -100,7 +110,8 @@ impl Journal {
         };
         inner.pending.push(mutation);
         if inner.pending.len() >= FLUSH_AT {
-            committer.submit_detached(std::mem::take(&mut inner.pending));
+            let batch = std::mem::take(&mut inner.pending);
+            inner.in_flight.push(Box::pin(committer.submit(batch)));
         }
     }
 
@@ -113,7 +124,8 @@ impl Journal {
         if let Ok(mut inner) = self.inner.lock()
             && !inner.pending.is_empty()
         {
-            committer.submit_detached(std::mem::take(&mut inner.pending));
+            let batch = std::mem::take(&mut inner.pending);
+            inner.in_flight.push(Box::pin(committer.submit(batch)));
         }
     }
 
@@ -122,11 +134,37 @@ impl Journal {
         let Some(committer) = &self.committer else {
             return Ok(());
         };
-        let pending = match self.inner.lock() {
-            Ok(mut inner) => std::mem::take(&mut inner.pending),
-            Err(_) => Vec::new(),
+        let (pending, earlier) = match self.inner.lock() {
+            Ok(mut inner) => {
+                if let Some(failed) = &inner.failed {
+                    return Err(failed.clone());
+                }
+                (
+                    std::mem::take(&mut inner.pending),
+                    std::mem::take(&mut inner.in_flight),
+                )
+            }
+            Err(_) => return Err("the execution's journal is poisoned".into()),
         };
-        committer.submit(pending).await.map_err(|e| e.to_string())
+        let last = committer.submit(pending);
+        // Everything handed over earlier must be durable too, not only the last batch: a batch
+        // that failed is a gap in the history, and this sync reports it.
+        for commit in earlier {
+            if let Err(error) = commit.await {
+                let error = error.to_string();
+                if let Ok(mut inner) = self.inner.lock() {
+                    inner.failed.get_or_insert_with(|| error.clone());
+                }
+                return Err(error);
+            }
+        }
+        last.await.map_err(|error| {
+            let error = error.to_string();
+            if let Ok(mut inner) = self.inner.lock() {
+                inner.failed.get_or_insert_with(|| error.clone());
+            }
+            error
+        })
     }
 }
 

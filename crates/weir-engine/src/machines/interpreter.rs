@@ -497,6 +497,21 @@ fn catch(
 }
 
 impl Run {
+    /// The answer SendTaskSuccess or SendTaskFailure gave `token` of `step` before a crash.
+    fn recorded_answer(&self, step: &str, token: &str) -> Option<Result<Value, StatesError>> {
+        let record = self.replay.get(&answer_step(step))?;
+        if record["token"].as_str() != Some(token) {
+            return None; // the answer to an earlier attempt's token
+        }
+        Some(match record["error"].as_str() {
+            Some(error) => Err(StatesError::new(
+                error,
+                record["cause"].as_str().unwrap_or_default(),
+            )),
+            None => Ok(record["output"].clone()),
+        })
+    }
+
     /// One attempt of a Task, Parallel or Map.
     #[allow(clippy::too_many_arguments)]
     async fn attempt(
@@ -670,6 +685,11 @@ impl Run {
                         "taskSubmittedEventDetails",
                         json!({"resourceType": resource_type, "resource": resource_name}),
                     );
+                }
+                // Answered before a crash: the answer was made durable before it was
+                // acknowledged, so it is not waited for again.
+                if let Some(answer) = self.recorded_answer(step, &token) {
+                    return answer;
                 }
                 services
                     .await_token(&token, heartbeat.map(Duration::from_secs))
@@ -1144,4 +1164,24 @@ pub(crate) fn task_token(execution_arn: &str, step: &str) -> String {
     }
     let _ = write!(token, ".{:016x}", fastrand::u64(..));
     token
+}
+
+/// The execution and step a token was handed out for (see [`task_token`]).
+pub(crate) fn token_origin(token: &str) -> Option<(String, String)> {
+    let (hex, _) = token.split_once('.')?;
+    if !hex.len().is_multiple_of(2) {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect();
+    let text = String::from_utf8(bytes?).ok()?;
+    let (arn, step) = text.split_once('|')?;
+    Some((arn.to_string(), step.to_string()))
+}
+
+/// The step record that keeps the answer to a task token of `step`.
+pub(crate) fn answer_step(step: &str) -> String {
+    format!("{step}#answer")
 }

@@ -108,6 +108,9 @@ pub struct MachinesOptions {
     pub objects: Option<Arc<dyn ObjectReader>>,
     /// Load `machines/` again whenever a file there changes.
     pub watch: bool,
+    /// Processes (functions and `action:` tasks) that executions may run at once, across all of
+    /// them: a Map over thousands of items queues its tasks instead of forking thousands.
+    pub max_processes: usize,
 }
 
 /// A request to create a state machine.
@@ -154,6 +157,11 @@ struct Inner {
     tokens: Mutex<HashMap<String, TokenWaiter>>,
     finished: broadcast::Sender<ExecutionRecord>,
     problems: Mutex<Vec<Problem>>,
+    /// Permits for the processes executions start (`MachinesOptions::max_processes`).
+    processes: Arc<tokio::sync::Semaphore>,
+    /// Execution ARNs being started, each with the lock its starters take in turn: two
+    /// StartExecution calls with one name must not both find it free and both start it.
+    starting: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 struct TokenWaiter {
@@ -189,6 +197,8 @@ impl Machines {
                 tokens: Mutex::new(HashMap::new()),
                 finished,
                 problems: Mutex::new(Vec::new()),
+                processes: Arc::new(tokio::sync::Semaphore::new(options.max_processes.max(1))),
+                starting: Mutex::new(HashMap::new()),
             }),
         };
         machines.load_files().await?;
@@ -438,6 +448,41 @@ impl Machines {
         let machine = self.describe(&new.machine_arn).await?;
         let express = machine.machine_type == "EXPRESS";
         let record = new_record(&machine, new, express)?;
+        let arn = record.arn.clone();
+        let name_lock = self.starting_lock(&arn);
+        let started = {
+            let _turn = name_lock.lock().await;
+            self.start_unique(machine, record, express).await
+        };
+        self.release_starting_lock(&arn, name_lock);
+        started
+    }
+
+    /// The lock that starters of `arn` take in turn.
+    fn starting_lock(&self, arn: &str) -> Arc<tokio::sync::Mutex<()>> {
+        match self.inner.starting.lock() {
+            Ok(mut starting) => starting.entry(arn.to_string()).or_default().clone(),
+            // A poisoned table still gives a lock: this caller's own.
+            Err(_) => Arc::default(),
+        }
+    }
+
+    /// Drops the table's entry for `arn` once no other starter holds or waits for it.
+    fn release_starting_lock(&self, arn: &str, lock: Arc<tokio::sync::Mutex<()>>) {
+        if let Ok(mut starting) = self.inner.starting.lock()
+            && Arc::strong_count(&lock) <= 2
+        {
+            starting.remove(arn);
+        }
+    }
+
+    /// Starts `record` unless an execution with its ARN exists (the caller holds the ARN's lock).
+    async fn start_unique(
+        &self,
+        machine: MachineRecord,
+        record: ExecutionRecord,
+        express: bool,
+    ) -> Result<ExecutionRecord> {
         if let Some(existing) = self.inner.store.execution(&record.arn).await? {
             // The same name and input while it runs: the same execution (idempotent retries).
             if existing.input == record.input && existing.status == "RUNNING" {
@@ -687,52 +732,87 @@ impl Machines {
         }
     }
 
-    pub fn send_task_success(&self, token: &str, output: &str) -> Result<()> {
+    /// Answers a task token. The answer is durable before this returns: an execution resumed
+    /// after a crash finds it in its step records instead of waiting for a token that was
+    /// already answered.
+    pub async fn send_task_success(&self, token: &str, output: &str) -> Result<()> {
         let value: Value = serde_json::from_str(output)
             .map_err(|e| MachineError::InvalidOutput(format!("output is not JSON: {e}")))?;
-        self.answer(token, TokenMessage::Done(Ok(value)), true)
+        self.answer_token(token, Ok(value)).await
     }
 
-    pub fn send_task_failure(
+    pub async fn send_task_failure(
         &self,
         token: &str,
         error: Option<String>,
         cause: Option<String>,
     ) -> Result<()> {
         let error = StatesError::new(error.unwrap_or_default(), cause.unwrap_or_default());
-        self.answer(token, TokenMessage::Done(Err(error)), true)
+        self.answer_token(token, Err(error)).await
     }
 
     pub fn send_task_heartbeat(&self, token: &str) -> Result<()> {
-        self.answer(token, TokenMessage::Heartbeat, false)
+        self.deliver(token, TokenMessage::Heartbeat, false)
     }
 
-    fn answer(&self, token: &str, message: TokenMessage, last: bool) -> Result<()> {
-        if token.is_empty() || token.len() > 8192 {
-            return Err(MachineError::InvalidToken("Invalid token".into()));
+    async fn answer_token(
+        &self,
+        token: &str,
+        answer: std::result::Result<Value, StatesError>,
+    ) -> Result<()> {
+        check_token(token)?;
+        let waited = self
+            .inner
+            .tokens
+            .lock()
+            .map_err(|_| MachineError::Internal("token table poisoned".into()))?
+            .contains_key(token);
+        if !waited {
+            return Err(task_gone());
         }
+        if let Some((execution_arn, step)) = interpreter::token_origin(token) {
+            let record = match &answer {
+                Ok(output) => json!({"token": token, "output": output}),
+                Err(e) => json!({"token": token, "error": e.error, "cause": e.cause}),
+            };
+            self.commit(vec![Mutation::PutStep(weir_store::StepRecord {
+                execution_arn,
+                step: interpreter::answer_step(&step),
+                state: "answer".into(),
+                record: record.to_string(),
+            })])
+            .await?;
+        }
+        self.deliver(token, TokenMessage::Done(answer), true)
+    }
+
+    fn deliver(&self, token: &str, message: TokenMessage, last: bool) -> Result<()> {
+        check_token(token)?;
         let mut tokens = self
             .inner
             .tokens
             .lock()
             .map_err(|_| MachineError::Internal("token table poisoned".into()))?;
         let Some(waiter) = tokens.get(token) else {
-            return Err(MachineError::TaskDoesNotExist(
-                "Task does not exist anymore".into(),
-            ));
+            return Err(task_gone());
         };
         let delivered = waiter.answer.send(message).is_ok();
         if last || !delivered {
             tokens.remove(token);
         }
-        if delivered {
-            Ok(())
-        } else {
-            Err(MachineError::TaskDoesNotExist(
-                "Task does not exist anymore".into(),
-            ))
-        }
+        if delivered { Ok(()) } else { Err(task_gone()) }
     }
+}
+
+fn check_token(token: &str) -> Result<()> {
+    if token.is_empty() || token.len() > 8192 {
+        return Err(MachineError::InvalidToken("Invalid token".into()));
+    }
+    Ok(())
+}
+
+fn task_gone() -> MachineError {
+    MachineError::TaskDoesNotExist("Task does not exist anymore".into())
 }
 
 /// How an execution ended other than by succeeding.
@@ -874,3 +954,7 @@ fn machine_file_name(path: &Path) -> Option<String> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_durability;
+#[cfg(test)]
+mod tests_processes;

@@ -30,7 +30,19 @@ impl Services {
         Services { machines }
     }
 
+    /// Waits for one of the permits that bound the processes executions run at once.
+    async fn process_permit(&self) -> Result<tokio::sync::OwnedSemaphorePermit, StatesError> {
+        self.machines
+            .inner
+            .processes
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| StatesError::runtime("the server is stopping"))
+    }
+
     async fn function(&self, name: &str, payload: &Value) -> Result<Value, StatesError> {
+        let _permit = self.process_permit().await?;
         match &self.machines.inner.functions {
             Some(functions) => functions.invoke(name, payload).await,
             None => Err(StatesError::new(
@@ -178,6 +190,7 @@ impl Services {
             max_output_bytes: 256 * 1024,
             on_spawn: None,
         };
+        let _permit = self.process_permit().await?;
         let outcome = runner.run(ctx).await;
         match outcome.result {
             Ok(output) => Ok(output.unwrap_or(Value::Null)),

@@ -9,19 +9,27 @@ use serde_json::{Value, json};
 
 use super::*;
 
-struct Env {
-    machines: Machines,
+pub(super) struct Env {
+    pub(super) machines: Machines,
     store: Arc<dyn Store>,
-    _dir: tempfile::TempDir,
+    pub(super) _dir: tempfile::TempDir,
 }
 
-async fn open_store(dir: &Path) -> Arc<dyn Store> {
+pub(super) async fn open_store(dir: &Path) -> Arc<dyn Store> {
     weir_store::open(&format!("sqlite://{}", dir.join("weir.db").display()))
         .await
         .expect("store")
 }
 
-async fn start(dir: &Path, store: Arc<dyn Store>) -> Machines {
+pub(super) async fn start(dir: &Path, store: Arc<dyn Store>) -> Machines {
+    start_limited(dir, store, 64).await
+}
+
+pub(super) async fn start_limited(
+    dir: &Path,
+    store: Arc<dyn Store>,
+    max_processes: usize,
+) -> Machines {
     Machines::start(MachinesOptions {
         store,
         project_dir: dir.to_path_buf(),
@@ -33,12 +41,13 @@ async fn start(dir: &Path, store: Arc<dyn Store>) -> Machines {
         actions: Registry::builtin(),
         objects: None,
         watch: false,
+        max_processes,
     })
     .await
     .expect("machines")
 }
 
-async fn env() -> Env {
+pub(super) async fn env() -> Env {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = open_store(dir.path()).await;
     let machines = start(dir.path(), store.clone()).await;
@@ -50,7 +59,7 @@ async fn env() -> Env {
 }
 
 impl Env {
-    async fn run(&self, name: &str, definition: Value, input: Value) -> ExecutionRecord {
+    pub(super) async fn run(&self, name: &str, definition: Value, input: Value) -> ExecutionRecord {
         let machine = self
             .machines
             .create(NewMachine {
@@ -84,6 +93,32 @@ impl Env {
             .map(|e| e["type"].as_str().unwrap_or_default().to_string())
             .collect()
     }
+}
+
+/// Creates machine `name` and starts one execution of it (named `execution`, when given).
+pub(super) async fn create_and_start(
+    machines: &Machines,
+    name: &str,
+    definition: &Value,
+    execution: Option<&str>,
+    input: Option<Value>,
+) -> ExecutionRecord {
+    let machine = machines
+        .create(NewMachine {
+            name: name.into(),
+            definition: definition.to_string(),
+            ..NewMachine::default()
+        })
+        .await
+        .expect("create");
+    machines
+        .start_execution(NewExecution {
+            machine_arn: machine.arn,
+            name: execution.map(str::to_string),
+            input: input.map(|i| i.to_string()),
+        })
+        .await
+        .expect("start")
 }
 
 fn output(record: &ExecutionRecord) -> Value {
@@ -344,12 +379,13 @@ async fn task_tokens_wait_for_send_task_success() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert!(matches!(
-        env.machines.send_task_success("nope", "{}"),
+        env.machines.send_task_success("nope", "{}").await,
         Err(MachineError::TaskDoesNotExist(_))
     ));
     env.machines.send_task_heartbeat(&token).unwrap();
     env.machines
         .send_task_success(&token, r#"{"approved": true}"#)
+        .await
         .unwrap();
     let done = env
         .machines

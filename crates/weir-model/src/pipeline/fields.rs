@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use super::TriggerRule;
 use super::yaml::{Node, Value};
+use super::{OnLost, TriggerRule};
 use crate::duration::parse_duration;
 use crate::problem::{Pos, Problem, did_you_mean, nearest};
 
@@ -77,8 +77,8 @@ impl Ctx<'_> {
             Value::Float(f) => *f,
             _ => -1.0,
         };
-        if secs.is_finite() && (0.0..=1e10).contains(&secs) {
-            return Some(Duration::from_secs_f64(secs));
+        if let Ok(duration) = crate::duration::from_seconds(secs) {
+            return Some(duration);
         }
         self.problem(
             node.pos,
@@ -125,10 +125,11 @@ pub(super) struct Settings {
     pub timeout: Option<Duration>,
     pub pool: Option<String>,
     pub trigger_rule: Option<TriggerRule>,
+    pub on_lost: Option<OnLost>,
 }
 
 /// The keys [`Settings`] reads; also the keys `default_args` accepts.
-pub(super) const SETTING_KEYS: [&str; 7] = [
+pub(super) const SETTING_KEYS: [&str; 8] = [
     "retries",
     "retry_delay",
     "retry_exponential_backoff",
@@ -136,6 +137,7 @@ pub(super) const SETTING_KEYS: [&str; 7] = [
     "timeout",
     "pool",
     "trigger_rule",
+    "on_lost",
 ];
 
 impl Settings {
@@ -162,6 +164,7 @@ impl Settings {
                 }
             }
             "trigger_rule" => self.trigger_rule = trigger_rule(ctx, node),
+            "on_lost" => self.on_lost = on_lost(ctx, node),
             _ => return false,
         }
         true
@@ -179,21 +182,37 @@ impl Settings {
             timeout: self.timeout.or(defaults.timeout),
             pool: self.pool.or_else(|| defaults.pool.clone()),
             trigger_rule: self.trigger_rule.or(defaults.trigger_rule),
+            on_lost: self.on_lost.or(defaults.on_lost),
         }
     }
 }
 
+fn on_lost(ctx: &mut Ctx<'_>, node: &Node) -> Option<OnLost> {
+    one_of(ctx, "on_lost", "on_lost policy", node, &OnLost::ALL)
+}
+
 fn trigger_rule(ctx: &mut Ctx<'_>, node: &Node) -> Option<TriggerRule> {
-    let names = TriggerRule::ALL.map(|(name, _)| name);
-    let name = ctx.string("trigger_rule", node)?;
-    if let Some((_, rule)) = TriggerRule::ALL.iter().find(|(n, _)| *n == name) {
-        return Some(*rule);
+    one_of(ctx, "trigger_rule", "trigger rule", node, &TriggerRule::ALL)
+}
+
+/// A string naming one of `choices`; an unknown one is reported with the nearest name.
+fn one_of<T: Copy, const N: usize>(
+    ctx: &mut Ctx<'_>,
+    key: &str,
+    what: &str,
+    node: &Node,
+    choices: &[(&str, T); N],
+) -> Option<T> {
+    let names = choices.map(|(name, _)| name);
+    let name = ctx.string(key, node)?;
+    if let Some((_, value)) = choices.iter().find(|(n, _)| *n == name) {
+        return Some(*value);
     }
     let hint = did_you_mean(&name, names);
     ctx.problem(
         node.pos,
         format!(
-            "unknown trigger rule `{name}`{hint} (one of {})",
+            "unknown {what} `{name}`{hint} (one of {})",
             names.join(", ")
         ),
     );

@@ -72,6 +72,25 @@ pub struct Task {
     /// task becomes ready; one task instance runs per element of the resulting list.
     pub map_over: Option<String>,
     pub description: Option<String>,
+    /// What happens to an attempt the server lost (it crashed or was stopped while it ran).
+    pub on_lost: OnLost,
+}
+
+/// What happens to an attempt that was running when the server stopped (a crash, `kill -9`, or a
+/// stop whose grace period ran out). The task did nothing wrong, so by default it runs again and
+/// the lost attempt is not counted against its retries; a task whose side effects must never
+/// happen twice says `on_lost: fail`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnLost {
+    /// Run the task again, without using one of its retries.
+    #[default]
+    Rerun,
+    /// Fail the task: it may have done part of its work, and must not run twice.
+    Fail,
+}
+
+impl OnLost {
+    pub const ALL: [(&'static str, OnLost); 2] = [("rerun", OnLost::Rerun), ("fail", OnLost::Fail)];
 }
 
 /// How a failed attempt is retried.

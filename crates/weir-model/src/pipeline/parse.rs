@@ -403,6 +403,7 @@ fn read_tasks(
             pool: settings.pool,
             map_over: task.map_over.as_ref().map(|(expr, _, _)| expr.clone()),
             description: task.description.clone(),
+            on_lost: settings.on_lost.unwrap_or_default(),
         };
         out.insert(built.id.clone(), built);
     }

@@ -86,7 +86,39 @@ pub async fn trigger(
             logical_date,
         })
         .await?;
-    Ok((StatusCode::CREATED, Json(run_json(&run))))
+    let mut answer = run_json(&run);
+    let warnings = stale_version_warnings(&state, &run.pipeline).await;
+    if !warnings.is_empty() {
+        answer["warnings"] = json!(warnings);
+    }
+    Ok((StatusCode::CREATED, Json(answer)))
+}
+
+/// When the pipeline's file is invalid now, a trigger runs the last good version: the answer
+/// says so, with the file's problems, instead of leaving the user to wonder why an edit did not
+/// take.
+async fn stale_version_warnings(state: &crate::AppState, pipeline: &str) -> Vec<String> {
+    let Ok((pipelines, problems)) = state.engine.pipelines().await else {
+        return Vec::new();
+    };
+    let Some(info) = pipelines.iter().find(|p| p.name == pipeline) else {
+        return Vec::new();
+    };
+    let file_problems: Vec<String> = problems
+        .iter()
+        .filter(|p| p.file == info.file)
+        .map(ToString::to_string)
+        .collect();
+    if file_problems.is_empty() {
+        return Vec::new();
+    }
+    let mut warnings = vec![format!(
+        "{} is invalid now; this run uses the last good version ({})",
+        info.file,
+        info.version.get(..12).unwrap_or(&info.version)
+    )];
+    warnings.extend(file_problems);
+    warnings
 }
 
 #[derive(Deserialize)]

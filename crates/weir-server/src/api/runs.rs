@@ -142,12 +142,18 @@ pub async fn wait(
     query: Result<Query<WaitQuery>, QueryRejection>,
 ) -> ApiResult {
     let Query(query) = query?;
-    let timeout = query
-        .timeout
-        .filter(|t| t.is_finite() && *t >= 0.0)
-        .map(Duration::from_secs_f64)
-        .unwrap_or(MAX_WAIT)
-        .min(MAX_WAIT);
+    // Any number is accepted and capped, as the parameter is documented: 1e300 waits the most.
+    let timeout = match query.timeout {
+        Some(seconds) if seconds.is_nan() || seconds < 0.0 => {
+            return Err(ApiError::bad_request(format!(
+                "timeout must be a number of seconds ≥ 0, got {seconds}"
+            )));
+        }
+        Some(seconds) => {
+            Duration::try_from_secs_f64(seconds.min(MAX_WAIT.as_secs_f64())).unwrap_or(MAX_WAIT)
+        }
+        None => MAX_WAIT,
+    };
     let run = state.engine.wait(&run_id, timeout).await?;
     Ok(Json(run_json(&run)))
 }

@@ -120,6 +120,9 @@ pub async fn run(args: &ClientArgs, command: PipelinesCommand) -> anyhow::Result
             let run = client
                 .post(&format!("/api/v1/pipelines/{}/runs", segment(&name)), &body)
                 .await?;
+            for warning in run["warnings"].as_array().into_iter().flatten() {
+                eprintln!("warning: {}", warning.as_str().unwrap_or_default());
+            }
             if !wait {
                 if args.json {
                     print_json(&run);

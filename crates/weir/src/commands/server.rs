@@ -26,6 +26,10 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         config.server.listen = listen.clone();
     }
     let data_dir = settings::data_dir(&project, &config, args.data.as_deref());
+    // Before anything else touches the directory: one live server per data directory.
+    let _data_lock = weir_engine::data_lock::lock_data_dir(&data_dir)?;
+    let shutdown_grace = weir_model::duration::parse_duration(&config.executor.shutdown_grace)
+        .map_err(|e| anyhow::anyhow!("executor.shutdown_grace: {e}"))?;
     let store_url = settings::store_url(&config, &data_dir)?;
     let listener = tokio::net::TcpListener::bind(&config.server.listen)
         .await
@@ -59,6 +63,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     let lake_for_items = lake.clone();
     let aws = config.aws.clone();
     let watch = config.server.watch;
+    let max_machine_processes = config.executor.max_machine_processes as usize;
     let engine = Engine::start(EngineOptions {
         project_dir: project.clone(),
         data_dir: data_dir.clone(),
@@ -81,12 +86,14 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         actions,
         objects: Some(Arc::new(crate::lake_service::LakeObjects(lake_for_items))),
         watch,
+        max_processes: max_machine_processes,
     })
     .await
     .map_err(|e| anyhow::anyhow!("cannot start the state machines: {e}"))?;
     tracing::info!(project = %project.display(), data = %data_dir.display(), store = %redact(&store_url), "weir listening on {public_url}");
     println!("weir listening on {public_url}");
     let lake_service = crate::lake_service::LakeAdapter { lake, catalog, sql };
+    let stopping_engine = engine.clone();
     let state = weir_server::AppState {
         engine,
         lake: Some(Arc::new(lake_service)),
@@ -95,6 +102,9 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         started: Instant::now(),
     };
     weir_server::serve(listener, state, shutdown_signal()).await?;
+    tracing::info!(grace = ?shutdown_grace, "waiting for running attempts to finish");
+    stopping_engine.shutdown(shutdown_grace).await;
+    tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -72,6 +72,18 @@ fn retry_reruns_only_what_failed_and_what_depends_on_it() {
     assert_eq!(server.task(&shown, "a")["try_number"], 1);
     assert_eq!(server.task(&shown, "b")["try_number"], 2);
 
+    // The run keeps its first start; the retry is recorded as a resumption.
+    assert_eq!(shown["started_at"], run["started_at"], "{shown}\n{run}");
+    let events = server.get_json(&format!("/api/v1/runs/{id}/events"))["events"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        events.iter().any(|e| e["state"] == "running"
+            && e["message"].as_str().is_some_and(|m| m.contains("resumed"))),
+        "{events:?}"
+    );
+
     let again = server.cli(&["runs", "retry", &id]);
     assert!(!again.status.success(), "nothing left to retry");
     assert!(
@@ -417,6 +429,31 @@ fn edits_are_picked_up_without_restart_and_runs_keep_their_version() {
         server.trigger_wait("live", &[])["state"],
         "success",
         "the last good version still runs"
+    );
+    // … and a trigger says so, on the CLI and in the API's answer.
+    let stale = server.cli(&["pipelines", "trigger", "live"]);
+    assert!(stale.status.success(), "{}", stderr(&stale));
+    assert!(
+        stderr(&stale).contains(
+            "warning: pipelines/live.yaml is invalid now; this run uses the last good version"
+        ),
+        "{}",
+        stderr(&stale)
+    );
+    assert!(
+        stderr(&stale).contains("pipelines/live.yaml:3:"),
+        "{}",
+        stderr(&stale)
+    );
+    let (status, body) = server.post("/api/v1/pipelines/live/runs", "{}");
+    assert_eq!(status, 201, "{body}");
+    let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(
+        answer["warnings"][0]
+            .as_str()
+            .unwrap_or_default()
+            .contains("invalid now"),
+        "{answer}"
     );
     let reload = server.cli(&["pipelines", "reload"]);
     assert!(

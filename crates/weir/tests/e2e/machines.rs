@@ -627,6 +627,17 @@ fn map_reads_its_items_from_the_lake() {
 
 #[test]
 fn kill_9_during_tasks_leaves_no_process_behind() {
+    kill_9_during_tasks_leaves_no_process_behind_when(false);
+}
+
+/// As a user starts it: `weir server` inside the project, whose data directory is then the
+/// relative `.weir`. The marker its task processes carry must be the one the restart looks for.
+#[test]
+fn kill_9_during_tasks_leaves_no_process_behind_with_a_relative_data_directory() {
+    kill_9_during_tasks_leaves_no_process_behind_when(true);
+}
+
+fn kill_9_during_tasks_leaves_no_process_behind_when(relative: bool) {
     let project = Project::new();
     // Each task notes its start, works for 2 s, then notes its end: a process that outlived the
     // server would add an end of its own after the restart. The work runs in a grandchild, which
@@ -651,7 +662,11 @@ fn kill_9_during_tasks_leaves_no_process_behind() {
   }
 }"#,
     );
-    let mut server = Server::start(project.path());
+    let mut server = if relative {
+        Server::start_relative(project.path(), &[])
+    } else {
+        Server::start(project.path())
+    };
     let output = server.cli(&["machines", "start", "both", "--name", "both"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let arn = stdout(&output).trim().to_string();

@@ -14,3 +14,4 @@ mod lifecycle;
 mod machines;
 mod markdown;
 mod postgres;
+mod stopping;

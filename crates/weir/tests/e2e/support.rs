@@ -89,14 +89,26 @@ pub struct Server {
     port: u16,
     env: Vec<(String, String)>,
     log: PathBuf,
+    /// Started inside the project as `weir server` with no `--project` (so `.`, and a relative
+    /// data directory `./.weir`), as a user in the project directory starts it.
+    relative: bool,
 }
 
 impl Server {
+    /// Starts the server from inside the project directory, with its defaults: `--project .`
+    /// and the data directory `.weir` as relative paths.
+    pub fn start_relative(project: &Path, env: &[(&str, &str)]) -> Server {
+        Server::start_as(project, env, true)
+    }
     pub fn start(project: &Path) -> Server {
         Server::start_with(project, &[])
     }
 
     pub fn start_with(project: &Path, env: &[(&str, &str)]) -> Server {
+        Server::start_as(project, env, false)
+    }
+
+    fn start_as(project: &Path, env: &[(&str, &str)], relative: bool) -> Server {
         let port = free_port();
         let data = project.join(".weir");
         let mut server = Server {
@@ -110,6 +122,7 @@ impl Server {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             log: project.join("server.log"),
+            relative,
         };
         server.spawn(true);
         server
@@ -150,9 +163,14 @@ impl Server {
             .append(true)
             .open(&self.log)
             .expect("server log");
-        let child = Command::new(BIN)
-            .args(["server", "--project"])
-            .arg(&self.project)
+        let mut command = Command::new(BIN);
+        command.arg("server");
+        if self.relative {
+            command.current_dir(&self.project);
+        } else {
+            command.arg("--project").arg(&self.project);
+        }
+        let child = command
             .args(["--listen", &format!("127.0.0.1:{}", self.port)])
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env("WEIR_LOG", "info")
@@ -195,6 +213,32 @@ impl Server {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// SIGTERM, as a service manager stops the server; waits for the process to exit (at most
+    /// `within`) and returns how long that took and whether it exited on its own.
+    pub fn terminate(&mut self, within: Duration) -> (Duration, bool) {
+        let Some(mut child) = self.child.take() else {
+            return (Duration::ZERO, false);
+        };
+        let started = Instant::now();
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        while started.elapsed() < within {
+            if let Ok(Some(status)) = child.try_wait() {
+                return (started.elapsed(), status.success());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        (started.elapsed(), false)
+    }
+
+    /// Starts the server again after a stop (a crash or a SIGTERM).
+    pub fn start_again(&mut self) {
+        self.spawn(false);
     }
 
     pub fn restart(&mut self) {

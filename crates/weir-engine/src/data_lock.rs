@@ -1,0 +1,102 @@
+//! One live server per data directory. Two servers on one directory would each take the other's
+//! running attempts for a crash's leftovers, kill them and run them again; so a server holds an
+//! exclusive lock on `DATA/server.lock` (with its pid inside, to name it to the next one) for as
+//! long as it runs. The kernel drops the lock when the process dies, however it dies, so a crash
+//! never leaves a stale lock behind.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+
+/// The lock's file name inside the data directory.
+pub const LOCK_FILE: &str = "server.lock";
+
+/// Held for the life of a server; dropping it (or the process ending) releases the directory.
+#[derive(Debug)]
+pub struct DataDirLock {
+    _file: File,
+    path: PathBuf,
+}
+
+impl DataDirLock {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DataDirLockError {
+    #[error(
+        "the data directory {dir} is in use by another weir server (pid {pid}); stop it first, or give this one another directory with --data"
+    )]
+    InUse { dir: String, pid: String },
+    #[error("cannot lock the data directory {dir}: {source}")]
+    Io {
+        dir: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Locks `data_dir` (creating it if needed) for this process, or says which process holds it.
+pub fn lock_data_dir(data_dir: &Path) -> Result<DataDirLock, DataDirLockError> {
+    let io = |source| DataDirLockError::Io {
+        dir: data_dir.display().to_string(),
+        source,
+    };
+    std::fs::create_dir_all(data_dir).map_err(io)?;
+    let path = data_dir.join(LOCK_FILE);
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(io)?;
+    // SAFETY: flock on a descriptor this function owns; no memory is shared with the kernel.
+    let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
+    if !locked {
+        let error = std::io::Error::last_os_error();
+        if error.raw_os_error() != Some(libc::EWOULDBLOCK) {
+            return Err(io(error));
+        }
+        let mut holder = String::new();
+        let _ = file.read_to_string(&mut holder);
+        let pid = holder.trim();
+        return Err(DataDirLockError::InUse {
+            dir: data_dir.display().to_string(),
+            pid: if pid.is_empty() {
+                "unknown".into()
+            } else {
+                pid.to_string()
+            },
+        });
+    }
+    file.set_len(0).map_err(io)?;
+    file.seek(SeekFrom::Start(0)).map_err(io)?;
+    writeln!(file, "{}", std::process::id()).map_err(io)?;
+    file.sync_all().map_err(io)?;
+    Ok(DataDirLock { _file: file, path })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_holder_is_refused_with_the_first_ones_pid() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let first = lock_data_dir(dir.path()).expect("first lock");
+        // flock locks belong to the open file description, so a second open in the same
+        // process is refused just as another process would be.
+        let second = lock_data_dir(dir.path()).expect_err("second lock");
+        let message = second.to_string();
+        assert!(
+            message.contains(&format!("pid {}", std::process::id())),
+            "{message}"
+        );
+        drop(first);
+        lock_data_dir(dir.path()).expect("the directory is free again once released");
+    }
+}

@@ -1,0 +1,136 @@
+//! A store around a real one that counts its commits and fails them on demand: for tests of what
+//! callers do when the metadata database refuses a write (a full disk, a lost connection). Reads
+//! always go through.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use crate::{
+    AttemptRecord, DatabaseRecord, EventRecord, ExecutionRecord, HistoryEventRecord, MachineRecord,
+    Mutation, Result, RunRecord, ScheduleStateRecord, StepRecord, Store, StoreError,
+    TableFileRecord, TableRecord, TaskRecord, VersionRecord,
+};
+
+pub struct FaultyStore {
+    inner: Arc<dyn Store>,
+    applies: AtomicUsize,
+    failing: AtomicBool,
+}
+
+impl FaultyStore {
+    pub fn new(inner: Arc<dyn Store>) -> Arc<FaultyStore> {
+        Arc::new(FaultyStore {
+            inner,
+            applies: AtomicUsize::new(0),
+            failing: AtomicBool::new(false),
+        })
+    }
+
+    /// From now on every commit fails (`true`) or goes through (`false`).
+    pub fn fail_commits(&self, failing: bool) {
+        self.failing.store(failing, Ordering::Relaxed);
+    }
+
+    /// Commits attempted so far, failed ones included.
+    pub fn applies(&self) -> usize {
+        self.applies.load(Ordering::Relaxed)
+    }
+}
+
+#[async_trait::async_trait]
+#[async_trait::async_trait]
+impl Store for FaultyStore {
+    async fn apply(&self, batch: &[Mutation]) -> Result<()> {
+        self.applies.fetch_add(1, Ordering::Relaxed);
+        if self.failing.load(Ordering::Relaxed) {
+            return Err(StoreError::Commit(
+                "injected failure: the store refuses commits".into(),
+            ));
+        }
+        self.inner.apply(batch).await
+    }
+    async fn pipeline_version(
+        &self,
+        pipeline: &str,
+        version: &str,
+    ) -> Result<Option<VersionRecord>> {
+        self.inner.pipeline_version(pipeline, version).await
+    }
+    async fn run(&self, run_id: &str) -> Result<Option<RunRecord>> {
+        self.inner.run(run_id).await
+    }
+    async fn runs(&self, pipeline: Option<&str>, limit: u32) -> Result<Vec<RunRecord>> {
+        self.inner.runs(pipeline, limit).await
+    }
+    async fn unfinished_runs(&self) -> Result<Vec<RunRecord>> {
+        self.inner.unfinished_runs().await
+    }
+    async fn runs_pending_notification(&self) -> Result<Vec<RunRecord>> {
+        self.inner.runs_pending_notification().await
+    }
+    async fn run_for_logical_date(
+        &self,
+        pipeline: &str,
+        logical_date: i64,
+    ) -> Result<Option<RunRecord>> {
+        self.inner
+            .run_for_logical_date(pipeline, logical_date)
+            .await
+    }
+    async fn task_instances(&self, run_id: &str) -> Result<Vec<TaskRecord>> {
+        self.inner.task_instances(run_id).await
+    }
+    async fn attempts(&self, run_id: &str, task_id: Option<&str>) -> Result<Vec<AttemptRecord>> {
+        self.inner.attempts(run_id, task_id).await
+    }
+    async fn open_attempts(&self) -> Result<Vec<AttemptRecord>> {
+        self.inner.open_attempts().await
+    }
+    async fn run_events(&self, run_id: &str) -> Result<Vec<EventRecord>> {
+        self.inner.run_events(run_id).await
+    }
+    async fn schedule_states(&self) -> Result<Vec<ScheduleStateRecord>> {
+        self.inner.schedule_states().await
+    }
+    async fn database(&self, name: &str) -> Result<Option<DatabaseRecord>> {
+        self.inner.database(name).await
+    }
+    async fn databases(&self) -> Result<Vec<DatabaseRecord>> {
+        self.inner.databases().await
+    }
+    async fn table(&self, database: &str, name: &str) -> Result<Option<TableRecord>> {
+        self.inner.table(database, name).await
+    }
+    async fn tables(&self, database: Option<&str>) -> Result<Vec<TableRecord>> {
+        self.inner.tables(database).await
+    }
+    async fn table_files(&self, database: &str, table: &str) -> Result<Vec<TableFileRecord>> {
+        self.inner.table_files(database, table).await
+    }
+    async fn machine(&self, arn: &str) -> Result<Option<MachineRecord>> {
+        self.inner.machine(arn).await
+    }
+    async fn machines(&self) -> Result<Vec<MachineRecord>> {
+        self.inner.machines().await
+    }
+    async fn execution(&self, arn: &str) -> Result<Option<ExecutionRecord>> {
+        self.inner.execution(arn).await
+    }
+    async fn executions(
+        &self,
+        machine_arn: Option<&str>,
+        status: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<ExecutionRecord>> {
+        self.inner.executions(machine_arn, status, limit).await
+    }
+    async fn history(&self, execution_arn: &str) -> Result<Vec<HistoryEventRecord>> {
+        self.inner.history(execution_arn).await
+    }
+    async fn last_event_id(&self, execution_arn: &str) -> Result<i64> {
+        self.inner.last_event_id(execution_arn).await
+    }
+    async fn steps(&self, execution_arn: &str) -> Result<Vec<StepRecord>> {
+        self.inner.steps(execution_arn).await
+    }
+}
