@@ -23,7 +23,7 @@ mod statements;
 use std::sync::Arc;
 
 pub use committer::Committer;
-pub use postgres::PostgresStore;
+pub use postgres::{PostgresStore, ServerClaim, claim_postgres};
 pub use records::*;
 pub use sqlite::SqliteStore;
 
@@ -43,6 +43,10 @@ pub enum StoreError {
     Commit(String),
     #[error("the committer has stopped")]
     Closed,
+    #[error(
+        "the metadata database is in use by another weir server ({0}); until servers can share one, stop it first"
+    )]
+    InUse(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

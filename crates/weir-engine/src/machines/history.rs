@@ -187,3 +187,33 @@ pub fn event_json(record: &HistoryEventRecord) -> Value {
 pub fn not_truncated() -> Value {
     json!({"truncated": false})
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use weir_store::fault::FaultyStore;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_sync_reports_a_batch_that_failed_before_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("weir.db").display());
+        let store = FaultyStore::new(weir_store::open(&url).await.expect("store"));
+        let journal = Journal::new("arn:x".into(), Some(Committer::start(store.clone())), 1);
+        journal.event("ExecutionStarted", "", Value::Null);
+        store.fail_commits(true);
+        // Handed over without waiting, and lost.
+        journal.flush();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        store.fail_commits(false);
+        journal.event("PassStateEntered", "", Value::Null);
+        let synced = journal.sync().await;
+        assert!(synced.is_err(), "the lost batch went unreported");
+        // The gap stays: later syncs fail too.
+        journal.event("PassStateExited", "", Value::Null);
+        assert!(journal.sync().await.is_err());
+        let _: Arc<FaultyStore> = store;
+    }
+}

@@ -41,6 +41,13 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         config.server.public_url.clone()
     };
     let metrics = weir_server::install_metrics();
+    // One server per metadata database as well (the data directory's lock covers SQLite's).
+    let _store_claim = if store_url.starts_with("postgres") {
+        let holder = format!("pid {} on {}", std::process::id(), host_name());
+        Some(weir_store::claim_postgres(&store_url, &holder).await?)
+    } else {
+        None
+    };
     let store = weir_store::open(&store_url)
         .await
         .with_context(|| format!("cannot open the metadata store {}", redact(&store_url)))?;
@@ -115,6 +122,13 @@ fn init_tracing() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+/// This machine's name, to tell users which server holds a shared resource.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_string())
+        .unwrap_or_else(|_| "this host".into())
 }
 
 /// Hides a password in a store URL.

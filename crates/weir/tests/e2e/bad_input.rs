@@ -616,3 +616,32 @@ fn a_valid_project_validates_cleanly() {
         json!({"pipelines": 2, "functions": 0, "problems": []})
     );
 }
+
+#[test]
+fn durations_too_large_for_a_clock_are_refused_not_a_panic() {
+    let project = project(&[(
+        "pipelines/huge.yaml",
+        "tasks:\n  call:\n    http:\n      url: http://127.0.0.1:9/\n      timeout: 1e300\n  wait:\n    noop: true\n    timeout: 1e300\n",
+    )]);
+    let lines = problems(&project);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[0].starts_with("pipelines/huge.yaml:"), "{lines:?}");
+    assert!(lines.iter().any(|l| l.contains("timeout")), "{lines:?}");
+
+    // Through the API: a wait of 1e300 seconds is capped (as documented), not a dropped
+    // connection; a negative one is refused with the rule.
+    let project = project_with_pipeline();
+    let server = Server::start(project.path());
+    let run = server.trigger_wait("p", &[]);
+    let id = run["run_id"].as_str().unwrap_or_default();
+    let (status, body) = server.get(&format!("/api/v1/runs/{id}/wait?timeout=1e300"));
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = server.get(&format!("/api/v1/runs/{id}/wait?timeout=-1"));
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("timeout"), "{body}");
+    assert_eq!(server.get("/healthz").0, 200, "the server lives on");
+}
+
+fn project_with_pipeline() -> Project {
+    project(&[("pipelines/p.yaml", "tasks:\n  a: { noop: true }\n")])
+}

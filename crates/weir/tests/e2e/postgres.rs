@@ -78,3 +78,26 @@ tasks:
     let events = server.get_json(&format!("/api/v1/runs/{run_id}/events"));
     assert!(events["events"].as_array().unwrap().len() >= 6);
 }
+
+#[test]
+fn a_second_server_on_the_same_postgresql_database_is_refused() {
+    let url = fresh_database();
+    let first_project = Project::new();
+    let server = Server::start_with(first_project.path(), &[("WEIR_STORE_URL", &url)]);
+    // Another project directory, so only the database is shared.
+    let second_project = Project::new();
+    let second = std::process::Command::new(BIN)
+        .args(["server", "--project"])
+        .arg(second_project.path())
+        .args(["--listen", &format!("127.0.0.1:{}", free_port())])
+        .env("WEIR_STORE_URL", &url)
+        .output()
+        .expect("second server");
+    assert!(!second.status.success());
+    let message = stderr(&second);
+    assert!(
+        message.contains(&format!("pid {}", server.pid())),
+        "the refusal names the holder: {message}"
+    );
+    assert_eq!(server.get("/healthz").0, 200, "the first one is untouched");
+}
