@@ -1,6 +1,47 @@
 //! Human output: aligned tables. Scripts use `--json`.
+//!
+//! Everything the CLI prints goes through [`write_stdout`] (the `outln!` and `out!` macros):
+//! `println!` panics when stdout is a closed pipe (`weir runs list | head`), and a reader that
+//! stops reading is not an error: the command ends quietly, as `cat` would.
+
+use std::io::Write;
 
 use serde_json::Value;
+
+/// `println!` that ends the process quietly when stdout is a closed pipe.
+macro_rules! outln {
+    () => {
+        $crate::output::write_stdout(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::output::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` that ends the process quietly when stdout is a closed pipe.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::output::write_stdout(format_args!($($arg)*))
+    };
+}
+
+/// Writes to stdout. A closed pipe ends the process with status 0 and no message (the reader has
+/// all it wanted); any other write error (a full disk) ends it with status 1 and says why.
+pub fn write_stdout(args: std::fmt::Arguments<'_>) {
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_fmt(args) {
+        exit_on_write_error(&e);
+    }
+}
+
+/// Ends the process after stdout failed: quietly for a closed pipe, with a message otherwise.
+pub fn exit_on_write_error(error: &std::io::Error) -> ! {
+    if error.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    let _ = writeln!(std::io::stderr(), "error: cannot write output: {error}");
+    std::process::exit(1);
+}
 
 /// Prints rows under headers, columns padded to their widest cell.
 pub fn table(headers: &[&str], rows: &[Vec<String>]) {
@@ -24,7 +65,7 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) {
                 }
             })
             .collect();
-        println!("{}", padded.join("  ").trim_end());
+        outln!("{}", padded.join("  ").trim_end());
     };
     line(headers.iter().map(|h| h.to_uppercase()).collect());
     for row in rows {
@@ -42,7 +83,7 @@ pub fn text(value: &Value, field: &str) -> String {
 }
 
 pub fn print_json(value: &Value) {
-    println!(
+    outln!(
         "{}",
         serde_json::to_string_pretty(value).unwrap_or_default()
     );

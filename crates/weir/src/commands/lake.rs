@@ -51,7 +51,7 @@ pub async fn lake(args: &ClientArgs, command: LakeCommand) -> anyhow::Result<Exi
             if args.json {
                 print_json(&body)
             } else {
-                println!("{}  {} bytes", text(&body, "key"), text(&body, "size"))
+                outln!("{}  {} bytes", text(&body, "key"), text(&body, "size"))
             }
         }
         LakeCommand::Get { key, file } => {
@@ -61,7 +61,11 @@ pub async fn lake(args: &ClientArgs, command: LakeCommand) -> anyhow::Result<Exi
             match file {
                 Some(path) => std::fs::write(&path, &bytes)
                     .with_context(|| format!("cannot write {}", path.display()))?,
-                None => std::io::stdout().write_all(&bytes)?,
+                None => {
+                    if let Err(e) = std::io::stdout().lock().write_all(&bytes) {
+                        crate::output::exit_on_write_error(&e);
+                    }
+                }
             }
         }
         LakeCommand::Rm { key } => {
@@ -71,7 +75,7 @@ pub async fn lake(args: &ClientArgs, command: LakeCommand) -> anyhow::Result<Exi
             if args.json {
                 print_json(&body)
             } else {
-                println!("deleted {key}")
+                outln!("deleted {key}")
             }
         }
     }
@@ -164,10 +168,10 @@ pub async fn catalog(args: &ClientArgs, command: CatalogCommand) -> anyhow::Resu
                 print_json(&body);
             } else {
                 let t = &body["table"];
-                println!("table     {}.{}", text(t, "database"), text(t, "name"));
-                println!("location  {}", text(t, "location"));
-                println!("format    {}", text(t, "format"));
-                println!(
+                outln!("table     {}.{}", text(t, "database"), text(t, "name"));
+                outln!("location  {}", text(t, "location"));
+                outln!("format    {}", text(t, "format"));
+                outln!(
                     "rows      {}   files {}   bytes {}",
                     text(&t["stats"], "row_count"),
                     text(&t["stats"], "file_count"),
@@ -235,7 +239,7 @@ pub async fn catalog(args: &ClientArgs, command: CatalogCommand) -> anyhow::Resu
             if args.json {
                 print_json(&body)
             } else {
-                println!("created {name}")
+                outln!("created {name}")
             }
         }
         CatalogCommand::Drop { name, cascade } => {
@@ -262,7 +266,7 @@ pub async fn catalog(args: &ClientArgs, command: CatalogCommand) -> anyhow::Resu
             if args.json {
                 print_json(&body)
             } else {
-                println!("dropped {name}")
+                outln!("dropped {name}")
             }
         }
     }
@@ -363,7 +367,7 @@ pub async fn sql(
     match format {
         "json" => print_json(&result),
         "csv" => {
-            println!(
+            outln!(
                 "{}",
                 columns
                     .iter()
@@ -372,7 +376,7 @@ pub async fn sql(
                     .join(",")
             );
             for row in &rows {
-                println!(
+                outln!(
                     "{}",
                     columns
                         .iter()

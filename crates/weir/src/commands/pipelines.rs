@@ -61,15 +61,15 @@ pub async fn run(args: &ClientArgs, command: PipelinesCommand) -> anyhow::Result
             if args.json {
                 print_json(&body);
             } else {
-                println!("pipeline  {}", text(&body, "name"));
-                println!("file      {}", text(&body, "file"));
-                println!("version   {}", text(&body, "version"));
-                println!(
+                outln!("pipeline  {}", text(&body, "name"));
+                outln!("file      {}", text(&body, "file"));
+                outln!("version   {}", text(&body, "version"));
+                outln!(
                     "schedule  {} ({})",
                     text(&body, "schedule"),
                     text(&body, "timezone")
                 );
-                println!("params    {}", body["params"]);
+                outln!("params    {}", body["params"]);
                 let rows: Vec<Vec<String>> = body["tasks"]
                     .as_array()
                     .map(|ts| {
@@ -124,7 +124,7 @@ pub async fn run(args: &ClientArgs, command: PipelinesCommand) -> anyhow::Result
                 if args.json {
                     print_json(&run);
                 } else {
-                    println!("{}", text(&run, "run_id"));
+                    outln!("{}", text(&run, "run_id"));
                 }
                 return Ok(ExitCode::SUCCESS);
             }
@@ -186,7 +186,7 @@ pub async fn run(args: &ClientArgs, command: PipelinesCommand) -> anyhow::Result
             if args.json {
                 print_json(&body)
             } else {
-                println!("paused {name}")
+                outln!("paused {name}")
             }
         }
         PipelinesCommand::Unpause { name } => {
@@ -199,7 +199,7 @@ pub async fn run(args: &ClientArgs, command: PipelinesCommand) -> anyhow::Result
             if args.json {
                 print_json(&body)
             } else {
-                println!("unpaused {name}")
+                outln!("unpaused {name}")
             }
         }
         PipelinesCommand::Reload => {
@@ -209,7 +209,7 @@ pub async fn run(args: &ClientArgs, command: PipelinesCommand) -> anyhow::Result
                 print_json(&body);
             } else {
                 for p in &problems {
-                    println!(
+                    outln!(
                         "{}:{}:{}: {}",
                         text(p, "file"),
                         text(p, "line"),

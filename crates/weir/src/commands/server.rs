@@ -85,7 +85,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     .await
     .map_err(|e| anyhow::anyhow!("cannot start the state machines: {e}"))?;
     tracing::info!(project = %project.display(), data = %data_dir.display(), store = %redact(&store_url), "weir listening on {public_url}");
-    println!("weir listening on {public_url}");
+    outln!("weir listening on {public_url}");
     let lake_service = crate::lake_service::LakeAdapter { lake, catalog, sql };
     let state = weir_server::AppState {
         engine,

@@ -35,7 +35,7 @@ pub fn run(dir: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
         }));
     } else {
         for problem in &problems {
-            println!("{problem}");
+            outln!("{problem}");
         }
         if problems.is_empty() {
             let functions = match functions.functions.len() {
