@@ -15,3 +15,4 @@ mod lifecycle;
 mod machines;
 mod markdown;
 mod postgres;
+mod templates;
