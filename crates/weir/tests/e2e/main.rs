@@ -9,6 +9,7 @@ mod doc_sessions;
 mod docs;
 mod durability;
 mod execution;
+mod function_errors;
 mod functions;
 mod lake;
 mod lifecycle;
