@@ -8,7 +8,10 @@ use serde_json::{Map, Value, json};
 
 use crate::args::{CatalogCommand, ClientArgs, LakeCommand};
 use crate::client::{Client, segment};
-use crate::output::{micros_as_time, print_json, table, text};
+use crate::output::{
+    count, micros_as_time, millis, print_json, seconds_field, table, table_with_headers_as_given,
+    text,
+};
 
 fn key_path(key: &str) -> String {
     key.split('/').map(segment).collect::<Vec<_>>().join("/")
@@ -323,7 +326,24 @@ pub async fn crawl(
                 );
             }
         }
-        eprintln!("crawled in {}s", text(&report, "seconds"));
+        // Files that belong to no table, and why (the report lists the first ones, counts all).
+        let ignored: Vec<&str> = report["ignored"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        for entry in &ignored {
+            eprintln!("ignored {entry}");
+        }
+        let count = report["ignored_count"].as_u64().unwrap_or(0);
+        if count > ignored.len() as u64 {
+            eprintln!(
+                "ignored {} more",
+                crate::output::count(count - ignored.len() as u64, "file", "files")
+            );
+        }
+        eprintln!("crawled in {} s", seconds_field(&report, "seconds"));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -393,12 +413,14 @@ pub async fn sql(
                 .map(|row| columns.iter().map(|c| cell(row, c)).collect())
                 .collect();
             if !headers.is_empty() {
-                table(&headers, &body);
+                table_with_headers_as_given(&headers, &body);
             }
             eprintln!(
-                "{} rows in {} ms",
-                text(&result, "row_count"),
-                text(&result, "elapsed_ms")
+                "{} in {}",
+                count(text(&result, "row_count"), "row", "rows"),
+                result["elapsed_ms"]
+                    .as_f64()
+                    .map_or_else(|| "-".into(), millis)
             );
         }
     }

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use super::runs::{print_run_line, wait_for_runs};
 use crate::args::{ClientArgs, PipelinesCommand};
 use crate::client::{Client, segment};
-use crate::output::{print_json, table, text};
+use crate::output::{count, print_json, table, text};
 
 pub async fn run(args: &ClientArgs, command: PipelinesCommand) -> anyhow::Result<ExitCode> {
     let client = Client::new(&args.server)?;
@@ -89,13 +89,24 @@ pub async fn run(args: &ClientArgs, command: PipelinesCommand) -> anyhow::Result
                                         .unwrap_or_default(),
                                     text(t, "trigger_rule"),
                                     text(t, "retries"),
+                                    match t.get("pool").and_then(Value::as_str) {
+                                        Some(pool) => pool.to_string(),
+                                        None => "default".to_string(),
+                                    },
                                 ]
                             })
                             .collect()
                     })
                     .unwrap_or_default();
                 table(
-                    &["task", "action", "depends on", "trigger rule", "retries"],
+                    &[
+                        "task",
+                        "action",
+                        "depends on",
+                        "trigger rule",
+                        "retries",
+                        "pool",
+                    ],
                     &rows,
                 );
             }
@@ -151,9 +162,9 @@ pub async fn run(args: &ClientArgs, command: PipelinesCommand) -> anyhow::Result
                 .unwrap_or_default();
             if !args.json {
                 eprintln!(
-                    "created {} runs, skipped {} intervals that already had one",
-                    ids.len(),
-                    text(&body, "skipped")
+                    "created {}, skipped {} that already had one",
+                    count(ids.len(), "run", "runs"),
+                    count(text(&body, "skipped"), "interval", "intervals")
                 );
             }
             if wait {
@@ -217,7 +228,7 @@ pub async fn run(args: &ClientArgs, command: PipelinesCommand) -> anyhow::Result
                         text(p, "message")
                     );
                 }
-                eprintln!("reloaded: {} problems", problems.len());
+                eprintln!("reloaded: {}", count(problems.len(), "problem", "problems"));
             }
             if !problems.is_empty() {
                 return Ok(ExitCode::from(1));

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::args::{ClientArgs, RunsCommand};
 use crate::client::{Client, segment};
-use crate::output::{print_json, table, text};
+use crate::output::{print_json, seconds_field, table, text};
 
 pub async fn run(args: &ClientArgs, command: RunsCommand) -> anyhow::Result<ExitCode> {
     let client = Client::new(&args.server)?;
@@ -208,7 +208,7 @@ pub fn print_runs(body: &Value, as_json: bool) {
                 text(r, "state"),
                 text(r, "run_type"),
                 text(r, "logical_date"),
-                text(r, "duration_seconds"),
+                seconds_field(r, "duration_seconds"),
             ]
         })
         .collect();
@@ -238,7 +238,7 @@ pub async fn wait_for_runs(
                 "{}  {}  {}s",
                 text(&run, "run_id"),
                 text(&run, "state"),
-                text(&run, "duration_seconds")
+                seconds_field(&run, "duration_seconds")
             );
         }
         finished.push(run);
