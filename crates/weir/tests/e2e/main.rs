@@ -16,4 +16,5 @@ mod lifecycle;
 mod machines;
 mod markdown;
 mod postgres;
+mod readme;
 mod templates;
