@@ -281,11 +281,17 @@ impl Applied {
 
 /// Asks minijinja whether `name` is a filter: applying an unknown one is an error of its own kind.
 fn is_filter(name: &str) -> bool {
-    is_known(&format!("{{{{ x | {name} }}}}"), minijinja::ErrorKind::UnknownFilter)
+    is_known(
+        &format!("{{{{ x | {name} }}}}"),
+        minijinja::ErrorKind::UnknownFilter,
+    )
 }
 
 fn is_test(name: &str) -> bool {
-    is_known(&format!("{{{{ x is {name} }}}}"), minijinja::ErrorKind::UnknownTest)
+    is_known(
+        &format!("{{{{ x is {name} }}}}"),
+        minijinja::ErrorKind::UnknownTest,
+    )
 }
 
 /// Whether rendering `probe` (which applies one filter or test to `x`) fails for want of it.
@@ -529,7 +535,10 @@ mod tests {
             ),
             vec!["ds", "params", "tasks.a.output.files"]
         );
-        assert_eq!(expression_paths("{{ tasks.list.output }}"), vec!["tasks.list.output"]);
+        assert_eq!(
+            expression_paths("{{ tasks.list.output }}"),
+            vec!["tasks.list.output"]
+        );
         assert!(context_paths("plain").is_empty());
         assert!(context_paths("{{ broken").is_empty());
     }
@@ -574,7 +583,9 @@ mod tests {
         let ctx = json!({"tasks": {"list": {"output": null}}, "params": {"region": "eu"}});
         let err = render("{{ tasks.list.output.files | length }}", &ctx).unwrap_err();
         assert!(
-            err.contains("`tasks.list.output.files` is undefined because `tasks.list.output` is null"),
+            err.contains(
+                "`tasks.list.output.files` is undefined because `tasks.list.output` is null"
+            ),
             "{err}"
         );
         let err = render("{{ params.regoin }}", &ctx).unwrap_err();
