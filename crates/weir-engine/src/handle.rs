@@ -353,6 +353,22 @@ impl Engine {
         }
     }
 
+    /// A run's task instances in its pipeline version's order (upstream first, as the file lists
+    /// them), each task's mapped instances by index. The store keeps no order of its own.
+    pub async fn task_instances(&self, run: &RunRecord) -> Result<Vec<TaskRecord>, EngineError> {
+        let mut tasks = self.store.task_instances(&run.id).await?;
+        // Without its version (not in the store), the run's tasks keep the store's order.
+        if let Ok(version) = self.version(&run.pipeline, &run.version).await {
+            tasks.sort_by_key(|t| {
+                (
+                    version.task_index(&t.task_id).unwrap_or(usize::MAX),
+                    t.map_index,
+                )
+            });
+        }
+        Ok(tasks)
+    }
+
     async fn load_run(&self, run_id: &str) -> Result<crate::core::StoredRun, EngineError> {
         let record = self
             .store

@@ -6,7 +6,7 @@
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-use crate::problem::{Pos, Problem};
+use crate::problem::{Pos, Problem, did_you_mean};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
@@ -239,8 +239,24 @@ fn toml_problem(path: &str, text: &str, error: &toml::de::Error) -> Problem {
     Problem::new(
         path,
         pos_of_offset(text, offset),
-        error.message().to_string(),
+        suggest_known_key(error.message()),
     )
+}
+
+/// serde's "unknown field `listn`, expected one of `listen`, `data_dir`" with the likely key
+/// first: "unknown key `listn`; did you mean `listen`? (expected one of …)". Other messages are
+/// kept as they are.
+fn suggest_known_key(message: &str) -> String {
+    let Some((field, expected)) = message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split_once("`, expected "))
+    else {
+        return message.to_string();
+    };
+    // The expected names are the quoted words: "one of `a`, `b`" or "`a`".
+    let known = expected.split('`').skip(1).step_by(2);
+    let hint = did_you_mean(field, known);
+    format!("unknown key `{field}`{hint} (expected {expected})")
 }
 
 /// The 1-based line and column (in characters) of a byte offset.
@@ -293,6 +309,31 @@ mod tests {
             load_config(Some(("weir.toml", "[server]\nlisen = \"x\"\n")), &[]).unwrap_err();
         assert_eq!(problems[0].line, 2, "{}", problems[0]);
         assert!(problems[0].message.contains("lisen"), "{}", problems[0]);
+    }
+
+    #[test]
+    fn unknown_keys_suggest_the_nearest_known_key() {
+        let problems =
+            load_config(Some(("weir.toml", "[server]\nlistn = \"x\"\n")), &[]).unwrap_err();
+        assert_eq!(problems[0].line, 2, "{problems:?}");
+        assert!(
+            problems[0].message.starts_with(
+                "unknown key `listn`; did you mean `listen`? (expected one of `listen`"
+            ),
+            "{problems:?}"
+        );
+        let sections = load_config(Some(("weir.toml", "[sever]\n")), &[]).unwrap_err();
+        assert!(
+            sections[0].message.contains("did you mean `server`?"),
+            "{sections:?}"
+        );
+        let far = load_config(Some(("weir.toml", "[executor]\nzzz = 1\n")), &[]).unwrap_err();
+        assert!(
+            far[0]
+                .message
+                .starts_with("unknown key `zzz` (expected one of"),
+            "{far:?}"
+        );
     }
 
     #[test]

@@ -57,7 +57,7 @@ pub fn render(text: &str, context: &Value) -> Result<String, String> {
     }
     environment()
         .render_str(text, minijinja::value::Serde(context))
-        .map_err(|e| describe(&e))
+        .map_err(|e| describe_in(&e, context_paths(text), context))
 }
 
 /// Renders every string inside a JSON value (recursively); other values stay as they are.
@@ -86,13 +86,357 @@ pub fn evaluate(expr: &str, context: &Value) -> Result<Value, String> {
         .map_err(|e| describe(&e))?;
     let result = compiled
         .eval(minijinja::value::Serde(context))
-        .map_err(|e| describe(&e))?;
+        .map_err(|e| describe_in(&e, expression_paths(expr), context))?;
     serde_json::to_value(&result).map_err(|e| {
         format!(
             "expression `{}` gave a value that is not JSON: {e}",
             expr.trim()
         )
     })
+}
+
+/// The context paths a template reads, found without rendering it: root names (`ds`) and plain
+/// attribute lookups as far as they go (`tasks.extract.output`), sorted. Names the template sets
+/// itself (`{% set %}`, loop variables) and the environment's functions (`range`, `dict`, …) are
+/// left out. Empty when the template does not compile.
+pub fn context_paths(text: &str) -> Vec<String> {
+    if !is_template(text) {
+        return Vec::new();
+    }
+    match environment().template_from_str(text) {
+        Ok(template) => without_globals(template.undeclared_variables(true)),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// [`context_paths`] of an expression (as written in `map_over`, with or without `{{ }}`).
+pub fn expression_paths(expr: &str) -> Vec<String> {
+    match environment().compile_expression(strip_braces(expr)) {
+        Ok(compiled) => without_globals(compiled.undeclared_variables(true)),
+        Err(_) => Vec::new(),
+    }
+}
+
+fn without_globals(paths: std::collections::HashSet<String>) -> Vec<String> {
+    let globals: Vec<&str> = environment().globals().map(|(name, _)| name).collect();
+    let mut paths: Vec<String> = paths
+        .into_iter()
+        .filter(|p| !globals.contains(&root_of(p)))
+        .collect();
+    paths.sort();
+    paths
+}
+
+/// The first name of a dotted path.
+pub fn root_of(path: &str) -> &str {
+    path.split('.').next().unwrap_or(path)
+}
+
+/// Filters (`x | lenght`) and tests (`x is nmber`) a template applies that do not exist, at
+/// their byte offsets in `text`. minijinja only finds them when it renders.
+pub fn unknown_filters_and_tests(text: &str) -> Vec<TemplateError> {
+    let mut out = Vec::new();
+    for (start, inner) in expression_blocks(text) {
+        for (kind, name, offset) in applied_names(inner) {
+            let (known, candidates) = match kind {
+                Applied::Filter => (is_filter(name), BUILTIN_FILTERS),
+                Applied::Test => (is_test(name), BUILTIN_TESTS),
+            };
+            if !known {
+                let hint = crate::problem::did_you_mean(name, candidates.iter().copied());
+                out.push(TemplateError {
+                    offset: start + offset,
+                    message: format!("unknown {} `{name}`{hint}", kind.noun()),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The byte offset in `text` where the root name `name` is first read (not as an attribute of
+/// something else, not inside a string literal).
+pub fn find_root(text: &str, name: &str) -> Option<usize> {
+    expression_blocks(text)
+        .into_iter()
+        .find_map(|(start, inner)| find_root_in_expression(inner, name).map(|at| start + at))
+}
+
+/// [`find_root`] in an expression (no `{{ }}` around it).
+pub fn find_root_in_expression(expr: &str, name: &str) -> Option<usize> {
+    identifiers(expr)
+        .into_iter()
+        .find(|(ident, at)| *ident == name && !expr[..*at].trim_end().ends_with('.'))
+        .map(|(_, at)| at)
+}
+
+/// minijinja's built-in filters, for suggestions (whether a name is a filter is asked of
+/// minijinja itself, so this list only has to be good enough to suggest from).
+const BUILTIN_FILTERS: &[&str] = &[
+    "abs",
+    "attr",
+    "batch",
+    "bool",
+    "capitalize",
+    "chain",
+    "count",
+    "d",
+    "default",
+    "dictsort",
+    "e",
+    "escape",
+    "first",
+    "float",
+    "format",
+    "groupby",
+    "indent",
+    "int",
+    "items",
+    "join",
+    "last",
+    "length",
+    "lines",
+    "list",
+    "lower",
+    "map",
+    "max",
+    "min",
+    "pprint",
+    "reject",
+    "rejectattr",
+    "replace",
+    "reverse",
+    "round",
+    "safe",
+    "select",
+    "selectattr",
+    "slice",
+    "sort",
+    "split",
+    "string",
+    "sum",
+    "title",
+    "tojson",
+    "trim",
+    "unique",
+    "upper",
+    "urlencode",
+    "zip",
+];
+
+/// minijinja's built-in tests, for suggestions.
+const BUILTIN_TESTS: &[&str] = &[
+    "boolean",
+    "defined",
+    "divisibleby",
+    "endingwith",
+    "eq",
+    "equalto",
+    "escaped",
+    "even",
+    "false",
+    "filter",
+    "float",
+    "ge",
+    "greaterthan",
+    "gt",
+    "in",
+    "int",
+    "integer",
+    "iterable",
+    "le",
+    "lessthan",
+    "lower",
+    "lt",
+    "mapping",
+    "ne",
+    "none",
+    "number",
+    "odd",
+    "safe",
+    "sameas",
+    "sequence",
+    "startingwith",
+    "string",
+    "test",
+    "true",
+    "undefined",
+    "upper",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Applied {
+    Filter,
+    Test,
+}
+
+impl Applied {
+    fn noun(self) -> &'static str {
+        match self {
+            Applied::Filter => "filter",
+            Applied::Test => "test",
+        }
+    }
+}
+
+/// Asks minijinja whether `name` is a filter: applying an unknown one is an error of its own kind.
+fn is_filter(name: &str) -> bool {
+    is_known(
+        &format!("{{{{ x | {name} }}}}"),
+        minijinja::ErrorKind::UnknownFilter,
+    )
+}
+
+fn is_test(name: &str) -> bool {
+    is_known(
+        &format!("{{{{ x is {name} }}}}"),
+        minijinja::ErrorKind::UnknownTest,
+    )
+}
+
+/// Whether rendering `probe` (which applies one filter or test to `x`) fails for want of it.
+fn is_known(probe: &str, unknown: minijinja::ErrorKind) -> bool {
+    match environment().render_str(probe, minijinja::context! { x => 1 }) {
+        Ok(_) => true,
+        Err(e) => e.kind() != unknown,
+    }
+}
+
+/// The filters and tests an expression block applies: `| name`, `is [not] name` and
+/// `{% filter name %}`, each with its byte offset in the block.
+fn applied_names(block: &str) -> Vec<(Applied, &str, usize)> {
+    let words = identifiers(block);
+    let mut out = Vec::new();
+    for (i, &(word, at)) in words.iter().enumerate() {
+        let before = block[..at].trim_end();
+        if before.ends_with('|') && !before.ends_with("||") {
+            out.push((Applied::Filter, word, at));
+        } else if i == 0 && word == "filter" {
+            if let Some(&(name, name_at)) = words.get(1) {
+                out.push((Applied::Filter, name, name_at));
+            }
+        } else {
+            let after_is = i > 0 && words[i - 1].0 == "is" && !before.ends_with('.');
+            let after_is_not = i > 1 && words[i - 1].0 == "not" && words[i - 2].0 == "is";
+            if (after_is && word != "not") || after_is_not {
+                out.push((Applied::Test, word, at));
+            }
+        }
+    }
+    out
+}
+
+/// The identifiers of an expression block outside string literals, with their byte offsets.
+fn identifiers(block: &str) -> Vec<(&str, usize)> {
+    let bytes = block.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'"' || b == b'\'' {
+            i = end_of_string(bytes, i);
+        } else if b.is_ascii_alphabetic() || b == b'_' {
+            let start = i;
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                i += 1;
+            }
+            out.push((&block[start..i], start));
+        } else if b.is_ascii_digit() {
+            // A number (`1e3`, `0x1f`): its letters are not names.
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'.') {
+                i += 1;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The insides of `{{ … }}` and `{% … %}` blocks of a template, each with its byte offset.
+pub(crate) fn expression_blocks(text: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(found) = text.get(from..).and_then(|rest| rest.find('{')) {
+        let at = from + found;
+        let close = match text.as_bytes().get(at + 1) {
+            Some(b'{') => "}}",
+            Some(b'%') => "%}",
+            Some(b'#') => {
+                // A comment: skipped whole, its words are not code.
+                match text.get(at + 2..).and_then(|rest| rest.find("#}")) {
+                    Some(len) => from = at + 2 + len + 2,
+                    None => break,
+                }
+                continue;
+            }
+            _ => {
+                from = at + 1;
+                continue;
+            }
+        };
+        let inner = at + 2;
+        let Some(len) = text.get(inner..).and_then(|rest| rest.find(close)) else {
+            break;
+        };
+        out.push((inner, &text[inner..inner + len]));
+        from = inner + len + 2;
+    }
+    out
+}
+
+/// The index just past the string literal that starts at `start` (a quote).
+pub(crate) fn end_of_string(bytes: &[u8], start: usize) -> usize {
+    let quote = bytes[start];
+    let mut i = start + 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b if b == quote => return i + 1,
+            _ => i += 1,
+        }
+    }
+    bytes.len()
+}
+
+/// A render error, naming the path that was undefined when minijinja says only "undefined value".
+fn describe_in(error: &minijinja::Error, paths: Vec<String>, context: &Value) -> String {
+    let message = describe(error);
+    if error.kind() != minijinja::ErrorKind::UndefinedError {
+        return message;
+    }
+    match paths.iter().find_map(|path| missing_part(path, context)) {
+        Some(why) => format!("{message}: {why}"),
+        None => message,
+    }
+}
+
+/// Why `path` (`tasks.extract.output.files`) does not resolve in `context`, if it does not.
+fn missing_part(path: &str, context: &Value) -> Option<String> {
+    let mut value = context;
+    let mut walked = String::new();
+    for segment in path.split('.') {
+        let next = match value {
+            Value::Object(map) => map.get(segment),
+            Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
+            _ => None,
+        };
+        let Some(next) = next else {
+            return Some(if walked.is_empty() {
+                format!("`{segment}` is not defined")
+            } else if value.is_null() {
+                format!("`{path}` is undefined because `{walked}` is null")
+            } else {
+                format!("`{path}` is undefined: `{walked}` has no `{segment}`")
+            });
+        };
+        if !walked.is_empty() {
+            walked.push('.');
+        }
+        walked.push_str(segment);
+        value = next;
+    }
+    None
 }
 
 fn strip_braces(expr: &str) -> &str {
@@ -182,12 +526,86 @@ mod tests {
         );
     }
 
+    #[test]
+    fn finds_the_context_paths_a_template_reads() {
+        assert_eq!(
+            context_paths(
+                "{{ ds }} {{ tasks.a.output.files | length }} {% set x = 1 %}{{ x }}\
+                 {% for i in range(3) %}{{ i }}{{ loop.index }}{% endfor %}{{ params['r'] }}"
+            ),
+            vec!["ds", "params", "tasks.a.output.files"]
+        );
+        assert_eq!(
+            expression_paths("{{ tasks.list.output }}"),
+            vec!["tasks.list.output"]
+        );
+        assert!(context_paths("plain").is_empty());
+        assert!(context_paths("{{ broken").is_empty());
+    }
+
+    #[test]
+    fn finds_unknown_filters_and_tests_where_they_are() {
+        let text = "a {{ x | lenght }} {{ y | default('z') | upper }} {% if y is nmber %}{% endif %}\
+                    {{ 'q | nope' }} {% if y is not defined %}{% endif %}{% filter uper %}{% endfilter %}";
+        let found = unknown_filters_and_tests(text);
+        let messages: Vec<&str> = found.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            vec![
+                "unknown filter `lenght`; did you mean `length`?",
+                "unknown test `nmber`; did you mean `number`?",
+                "unknown filter `uper`; did you mean `upper`?",
+            ]
+        );
+        assert_eq!(&text[found[0].offset..found[0].offset + 6], "lenght");
+        assert_eq!(&text[found[1].offset..found[1].offset + 5], "nmber");
+    }
+
+    #[test]
+    fn the_suggestion_lists_name_real_filters_and_tests() {
+        for name in BUILTIN_FILTERS {
+            assert!(is_filter(name), "{name} is not a filter");
+        }
+        for name in BUILTIN_TESTS {
+            assert!(is_test(name), "{name} is not a test");
+        }
+    }
+
+    #[test]
+    fn finds_where_a_root_name_is_read() {
+        let text = "x {{ a.ds }} {{ 'ds' }} {{ ds }}";
+        assert_eq!(find_root(text, "ds"), Some(text.rfind("ds").unwrap()));
+        assert_eq!(find_root(text, "nothing"), None);
+    }
+
+    #[test]
+    fn a_render_error_names_the_undefined_value() {
+        let ctx = json!({"tasks": {"list": {"output": null}}, "params": {"region": "eu"}});
+        let err = render("{{ tasks.list.output.files | length }}", &ctx).unwrap_err();
+        assert!(
+            err.contains(
+                "`tasks.list.output.files` is undefined because `tasks.list.output` is null"
+            ),
+            "{err}"
+        );
+        let err = render("{{ params.regoin }}", &ctx).unwrap_err();
+        assert!(
+            err.contains("`params.regoin` is undefined: `params` has no `regoin`"),
+            "{err}"
+        );
+        let err = render("{{ nothing }}", &ctx).unwrap_err();
+        assert!(err.contains("`nothing` is not defined"), "{err}");
+    }
+
     proptest::proptest! {
         #[test]
         fn never_panics(text in "\\PC{0,40}") {
             let _ = check_template(&text);
             let _ = check_expression(&text);
             let _ = render(&text, &serde_json::json!({}));
+            let _ = context_paths(&text);
+            let _ = unknown_filters_and_tests(&text);
+            let _ = find_root(&text, "a");
         }
     }
 }

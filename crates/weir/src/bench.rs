@@ -25,7 +25,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
             idle_pipelines,
             store,
         } => {
-            println!(
+            outln!(
                 "weir bench pipelines ({} store)",
                 if store.is_some() {
                     "given"
@@ -35,27 +35,31 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
             );
             if chain > 0 {
                 let figures = chain_gaps(chain, "noop: true", store.as_deref()).await?;
-                println!(
+                outln!(
                     "chain of {chain} no-op tasks: median gap {:.3} ms, p95 {:.3} ms, total {:.2} s",
-                    figures.median_ms, figures.p95_ms, figures.total_s
+                    figures.median_ms,
+                    figures.p95_ms,
+                    figures.total_s
                 );
             }
             if commands > 0 {
                 let figures = chain_gaps(commands, "command: \"true\"", store.as_deref()).await?;
-                println!(
+                outln!(
                     "chain of {commands} `command: true` tasks: median gap {:.3} ms, p95 {:.3} ms, total {:.2} s",
-                    figures.median_ms, figures.p95_ms, figures.total_s
+                    figures.median_ms,
+                    figures.p95_ms,
+                    figures.total_s
                 );
             }
             if fanout > 0 {
                 let (per_second, seconds) = fanout_rate(fanout, store.as_deref()).await?;
-                println!(
+                outln!(
                     "fan-out of {fanout} no-op tasks: {per_second:.0} completions/s ({seconds:.2} s)"
                 );
             }
             if idle_pipelines > 0 {
                 let rss = idle_memory(idle_pipelines).await?;
-                println!(
+                outln!(
                     "idle server with {idle_pipelines} pipelines: {:.1} MB resident",
                     rss as f64 / 1_048_576.0
                 );

@@ -44,7 +44,7 @@ pub async fn run(
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     let runs = runs.max(1);
-    println!(
+    outln!(
         "weir bench machines ({})",
         if url.starts_with("sqlite") {
             "embedded SQLite"
@@ -66,7 +66,7 @@ pub async fn run(
         let definition = json!({"StartAt": "S0", "States": states});
         let arn = create(&machines, "chain", &definition).await?;
         let (rate, seconds) = median_rate(&machines, &store, &arn, runs, None).await?;
-        println!(
+        outln!(
             "chain of {chain} Pass states: {rate:.0} transitions/s ({seconds:.3} s per execution, median of {runs})"
         );
     }
@@ -81,7 +81,7 @@ pub async fn run(
         let input = json!({ "items": (0..map).collect::<Vec<_>>() }).to_string();
         let (rate, seconds) =
             median_rate(&machines, &store, &arn, runs, Some(input.clone())).await?;
-        println!(
+        outln!(
             "Map over {map} items: {rate:.0} transitions/s ({seconds:.3} s per execution, median of {runs})"
         );
         // The same in memory (an express machine: no history, nothing committed), which
@@ -113,7 +113,7 @@ pub async fn run(
         }
         times.sort_by(f64::total_cmp);
         let seconds = times[times.len() / 2];
-        println!(
+        outln!(
             "Map over {map} items, express (in memory, no history): {:.0} transitions/s ({seconds:.3} s)",
             (map + 1) as f64 / seconds
         );
@@ -142,7 +142,7 @@ pub async fn run(
         latencies.sort_by(f64::total_cmp);
         let median = latencies[latencies.len() / 2];
         let p95 = latencies[(latencies.len() * 95 / 100).min(latencies.len() - 1)];
-        println!(
+        outln!(
             "StartExecution to first state entered: median {median:.3} ms, p95 {p95:.3} ms ({starts} executions)"
         );
     }

@@ -1,13 +1,15 @@
 //! The `weir` binary: command-line parsing, configuration loading and wiring. Thin by design:
 //! the domain lives in the library crates; client commands talk to a running server's REST API.
 
+#[macro_use]
+mod output;
+
 mod args;
 mod bench;
 mod bench_machines;
 mod client;
 mod commands;
 mod lake_service;
-mod output;
 mod settings;
 
 use std::process::ExitCode;

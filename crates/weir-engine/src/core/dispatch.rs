@@ -2,6 +2,7 @@
 //! limit, its pool and its run's `max_active_tasks` all have room. Starting is two steps: the
 //! attempt is recorded as running (in this turn's commit), then launched once that is durable.
 
+use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -269,12 +270,33 @@ async fn perform(
     cancel: watch::Receiver<bool>,
 ) -> ActionOutcome {
     let task = &version.pipeline.tasks[key.task];
+    let attempt = AttemptId {
+        run_id: key.run_id.to_string(),
+        task_id: task.id.clone(),
+        map_index: key.map_index,
+        try_number,
+    };
+    let log_path = shared.data_dir.join(crate::logs::attempt_log(&attempt));
+    let output_path = shared.data_dir.join(crate::logs::attempt_output(&attempt));
+    let mut log = crate::actions::LogFile::new(log_path);
     let config = match &context {
         Some(context) => match weir_model::template::render_value(
             &serde_json::Value::Object(task.action.config.clone()),
             context,
         ) {
-            Ok(serde_json::Value::Object(config)) => config,
+            Ok(serde_json::Value::Object(config)) => {
+                // What ran, as the templates made it: the first thing to look at when it is wrong.
+                if let Some(command) = config
+                    .get("command")
+                    .filter(|_| task.action.kind == "command")
+                {
+                    let shown = command
+                        .as_str()
+                        .map_or_else(|| command.to_string(), str::to_string);
+                    let _ = writeln!(log, "[weir] command: {shown}");
+                }
+                config
+            }
             Ok(_) => {
                 return ActionOutcome::failure(
                     FailureKind::Failed,
@@ -282,7 +304,9 @@ async fn perform(
                 );
             }
             Err(e) => {
-                return ActionOutcome::failure(FailureKind::Failed, format!("template error: {e}"));
+                let message = format!("template error: {e}");
+                let _ = writeln!(log, "[weir] {message}");
+                return ActionOutcome::failure(FailureKind::Failed, message);
             }
         },
         None => task.action.config.clone(),
@@ -293,15 +317,6 @@ async fn perform(
             format!("no runner for action `{}`", task.action.kind),
         );
     };
-    let attempt = AttemptId {
-        run_id: key.run_id.to_string(),
-        task_id: task.id.clone(),
-        map_index: key.map_index,
-        try_number,
-    };
-    let log_path = shared.data_dir.join(crate::logs::attempt_log(&attempt));
-    let output_path = shared.data_dir.join(crate::logs::attempt_output(&attempt));
-    let log = crate::actions::LogFile::new(log_path);
     let (pid_tx, pid_rx) = tokio::sync::oneshot::channel();
     if task.action.kind == "command" {
         let tx = tx.clone();

@@ -39,12 +39,23 @@ pub(super) struct Job<'a> {
     pub log_path: PathBuf,
 }
 
-/// An invocation's failure: the error name and its cause.
+/// What went wrong, before the end of stderr and the exit status are added: the error name and
+/// a message.
 pub(super) type Failure = (String, String);
 
+/// A failed invocation as callers see it.
+pub(super) struct Failed {
+    pub error: String,
+    /// What went wrong, the end of stderr, the exit status: for people.
+    pub cause: String,
+    /// The error as Lambda reports an unhandled one (`errorMessage`, `errorType`, `trace`): the
+    /// function's own error object when it printed one, for programs.
+    pub payload: Value,
+}
+
 /// Runs the function once; on success, the result and how long the process ran.
-pub(super) async fn run(job: Job<'_>, payload: &Value) -> Result<(Value, Duration), Failure> {
-    let mut log = open_log(&job.log_path)?;
+pub(super) async fn run(job: Job<'_>, payload: &Value) -> Result<(Value, Duration), Failed> {
+    let mut log = open_log(&job.log_path).map_err(|f| with_tail(f, "", None, None))?;
     let payload_text = payload.to_string();
     let _ = writeln!(
         log,
@@ -61,7 +72,7 @@ pub(super) async fn run(job: Job<'_>, payload: &Value) -> Result<(Value, Duratio
     let ms = elapsed.as_millis();
     let stderr_tail = tail_from(&job.log_path, stderr_start);
     let result = match outcome {
-        Err(failure) => Err(with_tail(failure, &stderr_tail, None)),
+        Err(failure) => Err(with_tail(failure, &stderr_tail, None, None)),
         Ok(Finished::TimedOut) => Err(with_tail(
             (
                 errors::TIMEOUT.into(),
@@ -71,6 +82,7 @@ pub(super) async fn run(job: Job<'_>, payload: &Value) -> Result<(Value, Duratio
                 ),
             ),
             &stderr_tail,
+            None,
             None,
         )),
         Ok(Finished::Exited {
@@ -91,7 +103,11 @@ pub(super) async fn run(job: Job<'_>, payload: &Value) -> Result<(Value, Duratio
             "{gap}== result ({ms} ms)\n{}",
             clip(&value.to_string())
         ),
-        Err((error, cause)) => writeln!(log, "{gap}== error {error} ({ms} ms)\n{cause}"),
+        Err(failed) => writeln!(
+            log,
+            "{gap}== error {} ({ms} ms)\n{}",
+            failed.error, failed.cause
+        ),
     };
     result.map(|value| (value, elapsed))
 }
@@ -270,7 +286,7 @@ fn classify(
     stdout: &[u8],
     too_large: bool,
     stderr_tail: &str,
-) -> Result<Value, Failure> {
+) -> Result<Value, Failed> {
     let exit = exit_text(status);
     if too_large {
         let cause = format!(
@@ -280,6 +296,7 @@ fn classify(
             (errors::TOO_LARGE.into(), cause),
             stderr_tail,
             Some(&exit),
+            None,
         ));
     }
     let text = String::from_utf8_lossy(stdout);
@@ -301,10 +318,17 @@ fn classify(
                 None | Some(Value::Null) => String::new(),
                 Some(other) => other.to_string(),
             };
-            Some((error, message))
+            Some(((error, message), value))
         });
-        let failure = reported.unwrap_or_else(|| (errors::FAILED.into(), String::new()));
-        return Err(with_tail(failure, stderr_tail, Some(&exit)));
+        return Err(match reported {
+            Some((failure, object)) => with_tail(failure, stderr_tail, Some(&exit), Some(object)),
+            None => with_tail(
+                (errors::FAILED.into(), String::new()),
+                stderr_tail,
+                Some(&exit),
+                None,
+            ),
+        });
     }
     parsed.map_err(|e| {
         let start: String = text.chars().take(200).collect();
@@ -313,6 +337,7 @@ fn classify(
             (errors::INVALID_OUTPUT.into(), cause),
             stderr_tail,
             Some(&exit),
+            None,
         )
     })
 }
@@ -326,19 +351,45 @@ fn exit_text(status: ExitStatus) -> String {
     }
 }
 
-/// The cause as users read it: what went wrong, then the end of stderr, then the exit status.
-fn with_tail((error, message): Failure, stderr_tail: &str, exit: Option<&str>) -> Failure {
+/// The cause as users read it (what went wrong, then the end of stderr, then the exit status),
+/// and as Lambda reports an unhandled error: the function's own error object (`reported`) when
+/// it printed one, else `{"errorMessage", "errorType", "trace"}` with the end of stderr and the
+/// exit status as the trace, so a definition can read it with `States.StringToJson`.
+fn with_tail(
+    (error, message): Failure,
+    stderr_tail: &str,
+    exit: Option<&str>,
+    reported: Option<Value>,
+) -> Failed {
     let mut parts = Vec::new();
+    let mut trace: Vec<String> = Vec::new();
     if !message.trim().is_empty() {
         parts.push(message.trim_end().to_string());
     }
     if !stderr_tail.trim().is_empty() {
         parts.push(format!("stderr:\n{}", stderr_tail.trim_end()));
+        trace.extend(stderr_tail.trim_end().lines().map(str::to_string));
     }
     if let Some(exit) = exit {
         parts.push(exit.to_string());
+        trace.push(exit.to_string());
     }
-    (error, parts.join("\n"))
+    let payload = reported.unwrap_or_else(|| {
+        let error_message = match message.trim() {
+            "" => exit.unwrap_or(&error).to_string(),
+            text => text.to_string(),
+        };
+        serde_json::json!({
+            "errorMessage": error_message,
+            "errorType": error,
+            "trace": trace,
+        })
+    });
+    Failed {
+        error,
+        cause: parts.join("\n"),
+        payload,
+    }
 }
 
 /// The last [`STDERR_TAIL_BYTES`] of the log after `start` (where stderr began), from a line

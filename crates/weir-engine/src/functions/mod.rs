@@ -57,6 +57,24 @@ pub struct FunctionError {
     pub cause: String,
     /// The invocation (and so its log), when it got as far as starting.
     pub invocation_id: Option<String>,
+    /// The error as Lambda reports an unhandled one, as JSON text: `{"errorMessage", "errorType",
+    /// "trace"}`, or the error object the function printed itself. Step Functions gives it to a
+    /// Task state as its Cause.
+    #[serde(skip)]
+    pub payload: String,
+}
+
+impl FunctionError {
+    /// An error found before the function ran: its payload says only what the cause says.
+    fn before_running(error: &str, cause: String) -> FunctionError {
+        FunctionError {
+            payload: serde_json::json!({ "errorMessage": cause, "errorType": error, "trace": [] })
+                .to_string(),
+            error: error.to_string(),
+            cause,
+            invocation_id: None,
+        }
+    }
 }
 
 impl std::fmt::Display for FunctionError {
@@ -165,10 +183,11 @@ impl Functions {
     pub async fn invoke(&self, name: &str, payload: &Value) -> Result<Invocation, FunctionError> {
         let (definition, limit) = self.lookup(name)?;
         let _permit = match limit {
-            Some(slots) => Some(slots.acquire_owned().await.map_err(|_| FunctionError {
-                error: errors::FAILED.into(),
-                cause: "the function's concurrency limit was closed".into(),
-                invocation_id: None,
+            Some(slots) => Some(slots.acquire_owned().await.map_err(|_| {
+                FunctionError::before_running(
+                    errors::FAILED,
+                    "the function's concurrency limit was closed".into(),
+                )
             })?),
             None => None,
         };
@@ -189,13 +208,14 @@ impl Functions {
                 result,
                 duration,
             }),
-            Err((error, cause)) => {
+            Err(failed) => {
                 metrics::counter!("weir_function_errors_total", "function" => name.to_string())
                     .increment(1);
                 Err(FunctionError {
-                    error,
-                    cause,
+                    error: failed.error,
+                    cause: failed.cause,
                     invocation_id: Some(id),
+                    payload: failed.payload.to_string(),
                 })
             }
         }
@@ -256,11 +276,7 @@ impl Functions {
                         file_problems.join("\n")
                     )
                 };
-                Err(FunctionError {
-                    error: errors::NOT_FOUND.into(),
-                    cause,
-                    invocation_id: None,
-                })
+                Err(FunctionError::before_running(errors::NOT_FOUND, cause))
             }
         }
     }

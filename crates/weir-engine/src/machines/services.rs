@@ -288,6 +288,7 @@ impl FunctionInvoker for crate::functions::Functions {
         crate::functions::Functions::invoke(self, name, payload)
             .await
             .map(|invocation| invocation.result)
-            .map_err(|e| StatesError::new(e.error, e.cause))
+            // The Cause is the error as Lambda reports it (JSON text), as Step Functions gives it.
+            .map_err(|e| StatesError::new(e.error, e.payload))
     }
 }

@@ -9,12 +9,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::datasource::physical_plan::FileScanConfig;
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::session_state::SessionState;
-use datafusion::logical_expr::LogicalPlan;
+use datafusion::logical_expr::{DescribeTable, LogicalPlan};
 use datafusion::object_store::ObjectStore;
 use datafusion::physical_plan::{ExecutionPlan, execute_stream};
 use datafusion::prelude::SQLOptions;
@@ -206,7 +207,7 @@ impl SqlEngine {
                  SELECT and DROP TABLE",
             ));
         }
-        Ok((state, plan))
+        Ok((state, describe_logical_types(plan)))
     }
 
     async fn query(
@@ -259,6 +260,33 @@ impl SqlEngine {
             }
         }
     }
+}
+
+/// `DESCRIBE` shows a column's logical type: strings that every file stores dictionary-encoded
+/// are read as Arrow dictionaries (a reading strategy, see `footers.rs`), but they are `Utf8` to
+/// users, as the catalog says.
+fn describe_logical_types(plan: LogicalPlan) -> LogicalPlan {
+    let LogicalPlan::DescribeTable(describe) = plan else {
+        return plan;
+    };
+    let fields: Vec<Field> = describe
+        .schema
+        .fields()
+        .iter()
+        .map(|field| match field.data_type() {
+            DataType::Dictionary(_, value) => {
+                field.as_ref().clone().with_data_type((**value).clone())
+            }
+            _ => field.as_ref().clone(),
+        })
+        .collect();
+    LogicalPlan::DescribeTable(DescribeTable {
+        schema: Arc::new(Schema::new_with_metadata(
+            fields,
+            describe.schema.metadata().clone(),
+        )),
+        output_schema: describe.output_schema,
+    })
 }
 
 /// Parses `sql` into statements; errors carry the parser's line and column.

@@ -8,7 +8,10 @@ use super::fields::{Ctx, unknown_key};
 use super::yaml::{Entry, Node, Value};
 use crate::action::{ActionSpec, action_kind, action_kinds};
 use crate::problem::{Pos, did_you_mean};
-use crate::template::check_template;
+use crate::template::{
+    check_template, context_paths, end_of_string, expression_blocks, find_root, is_template,
+    root_of, unknown_filters_and_tests,
+};
 
 /// Whether `key` selects an action or is an action's extra key.
 pub(super) fn is_action_key(key: &str) -> bool {
@@ -173,8 +176,11 @@ fn notification(
         if misspelled_action && action_entries.is_empty() {
             return None; // already reported: "has no action" would only repeat it
         }
-        return action(ctx, &owner, pos, &action_entries, &["webhook"], params)
-            .map(Notification::Action);
+        let spec = action(ctx, &owner, pos, &action_entries, &["webhook"], params)?;
+        for e in &action_entries {
+            check_context(ctx, &e.value, &Scope::Notification);
+        }
+        return Some(Notification::Action(spec));
     };
     if let Some(other) = action_entries.first() {
         ctx.problem(
@@ -196,6 +202,7 @@ fn notification(
         return None;
     }
     check_templates(ctx, &webhook.value, params);
+    check_context(ctx, &webhook.value, &Scope::Notification);
     Some(Notification::Webhook { url })
 }
 
@@ -224,6 +231,221 @@ pub(super) fn check_templates(ctx: &mut Ctx<'_>, node: &Node, params: Option<&Ma
     }
 }
 
+/// The names a task's templates can use: what the engine puts in an attempt's context
+/// (`weir_engine`'s `RunState::context`), Airflow's names where Airflow has one.
+pub const TASK_CONTEXT: [&str; 15] = [
+    "ds",
+    "ds_nodash",
+    "ts",
+    "ts_nodash",
+    "logical_date",
+    "data_interval_start",
+    "data_interval_end",
+    "run_id",
+    "run_type",
+    "pipeline",
+    "params",
+    "tasks",
+    "task",
+    "try_number",
+    "map_index",
+];
+
+/// The names an end-of-run notification's templates can use (`weir_engine`'s notification
+/// context).
+pub const NOTIFICATION_CONTEXT: [&str; 13] = [
+    "event",
+    "pipeline",
+    "run_id",
+    "state",
+    "run_type",
+    "logical_date",
+    "ds",
+    "params",
+    "started_at",
+    "ended_at",
+    "failed_tasks",
+    "failed_task",
+    "link",
+];
+
+/// What a template's context holds where it is rendered.
+pub(super) enum Scope<'a> {
+    /// A task's action (or its `map_over`): the run's names, `tasks.X` for every task X upstream
+    /// of it (a task that is not upstream may not have run yet), `item` in a mapped task's action.
+    Task {
+        id: &'a str,
+        /// Every task of the pipeline, and whether it is upstream of this one.
+        tasks: Vec<(&'a str, bool)>,
+        item: bool,
+    },
+    /// An end-of-run notification.
+    Notification,
+}
+
+impl Scope<'_> {
+    fn names(&self) -> Vec<&'static str> {
+        match self {
+            Scope::Task { item, .. } => {
+                let mut names = TASK_CONTEXT.to_vec();
+                if *item {
+                    names.push("item");
+                }
+                names
+            }
+            Scope::Notification => NOTIFICATION_CONTEXT.to_vec(),
+        }
+    }
+
+    fn owner(&self) -> String {
+        match self {
+            Scope::Task { id, .. } => format!("task `{id}`"),
+            Scope::Notification => "a notification".into(),
+        }
+    }
+}
+
+/// Checks every template string inside `node` against the context it will be rendered with:
+/// names it reads, the tasks it reads from, the filters and tests it applies. Templates that do not
+/// compile are reported by [`check_templates`].
+pub(super) fn check_context(ctx: &mut Ctx<'_>, node: &Node, scope: &Scope<'_>) {
+    match &node.value {
+        Value::Str(text) if is_template(text) && check_template(text).is_ok() => {
+            for e in unknown_filters_and_tests(text) {
+                ctx.problem(node.pos_in_string(ctx.source, e.offset), e.message);
+            }
+            let paths = context_paths(text);
+            check_names(ctx, node, scope, &paths, |name| find_root(text, name));
+            if let Scope::Task { .. } = scope {
+                for (start, inner) in expression_blocks(text) {
+                    check_task_references(ctx, node, scope, inner, start);
+                }
+            }
+        }
+        Value::Seq(items) => items
+            .iter()
+            .for_each(|item| check_context(ctx, item, scope)),
+        Value::Map(entries) => entries
+            .iter()
+            .for_each(|e| check_context(ctx, &e.value, scope)),
+        _ => {}
+    }
+}
+
+/// Reports root names in `paths` that the scope's context lacks; `locate` finds where a name is
+/// read (a byte offset in `node`'s string).
+pub(super) fn check_names(
+    ctx: &mut Ctx<'_>,
+    node: &Node,
+    scope: &Scope<'_>,
+    paths: &[String],
+    locate: impl Fn(&str) -> Option<usize>,
+) {
+    let names = scope.names();
+    let mut reported = Vec::new();
+    for path in paths {
+        let root = root_of(path);
+        if names.contains(&root) || reported.contains(&root) {
+            continue;
+        }
+        reported.push(root);
+        let pos = locate(root).map_or(node.pos, |at| node.pos_in_string(ctx.source, at));
+        let hint = match (root, scope) {
+            ("item", Scope::Task { .. }) => {
+                "; `item` is defined only in a task with `map_over`".to_string()
+            }
+            _ => did_you_mean(root, names.iter().copied()),
+        };
+        ctx.problem(
+            pos,
+            format!(
+                "`{root}` is not defined in the templates of {}{hint} (they can use {})",
+                scope.owner(),
+                names.join(", ")
+            ),
+        );
+    }
+}
+
+/// Reports `tasks.X` in `expr` (at byte `start` of `node`'s string) where X is not a task of the
+/// pipeline or not upstream of the task whose template it is, and `tasks.X.Y` where Y is neither
+/// `output` nor `state`.
+pub(super) fn check_task_references(
+    ctx: &mut Ctx<'_>,
+    node: &Node,
+    scope: &Scope<'_>,
+    expr: &str,
+    start: usize,
+) {
+    let Scope::Task { id, tasks, .. } = scope else {
+        return;
+    };
+    for (name, offset) in references(expr, "tasks") {
+        let pos = node.pos_in_string(ctx.source, start + offset);
+        let message = match tasks.iter().find(|(task, _)| *task == name) {
+            None => {
+                let hint = did_you_mean(&name, tasks.iter().map(|(task, _)| *task));
+                format!("`tasks.{name}` is not a task of this pipeline{hint}")
+            }
+            Some(_) if name == *id => {
+                format!(
+                    "task `{id}` reads `tasks.{name}`, its own entry: a task cannot read its own output"
+                )
+            }
+            Some((_, false)) => format!(
+                "task `{id}` reads `tasks.{name}`, which is not upstream of `{id}` (it may not have run yet): add `{name}` to its `depends_on`"
+            ),
+            Some((_, true)) => match field_after(expr, start_of_name(expr, offset, &name)) {
+                Some((field, at)) if !TASK_FIELDS.contains(&field) => {
+                    let hint = did_you_mean(field, TASK_FIELDS);
+                    ctx.problem(
+                        node.pos_in_string(ctx.source, start + at),
+                        format!(
+                            "`tasks.{name}.{field}`: a task's entry has only `output` and `state`{hint}"
+                        ),
+                    );
+                    continue;
+                }
+                _ => continue,
+            },
+        };
+        ctx.problem(pos, message);
+    }
+}
+
+/// What `tasks.X` holds in a task's context.
+const TASK_FIELDS: [&str; 2] = ["output", "state"];
+
+/// The byte offset just past the task name found at `offset` (past its closing quote and `]` in
+/// `tasks["X"]`).
+fn start_of_name(expr: &str, offset: usize, name: &str) -> usize {
+    let mut end = offset + name.len();
+    let bytes = expr.as_bytes();
+    if matches!(bytes.get(end), Some(b'"' | b'\'')) {
+        end += 1;
+        while bytes.get(end).is_some_and(|b| b.is_ascii_whitespace()) {
+            end += 1;
+        }
+        if bytes.get(end) == Some(&b']') {
+            end += 1;
+        }
+    }
+    end
+}
+
+/// The attribute read right after byte `end` (`.output` → `output`), with its offset.
+fn field_after(expr: &str, end: usize) -> Option<(&str, usize)> {
+    let rest = expr.get(end..)?;
+    let dot = rest.len() - rest.trim_start().len();
+    let after_dot = rest[dot..].strip_prefix('.')?;
+    let name_start = end + dot + 1 + (after_dot.len() - after_dot.trim_start().len());
+    let name_len = expr[name_start..]
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        .count();
+    (name_len > 0).then(|| (&expr[name_start..name_start + name_len], name_start))
+}
+
 /// Reports `params.NAME` references in `expr` (at byte `start` of `node`'s string) to undeclared params.
 pub(super) fn check_params(
     ctx: &mut Ctx<'_>,
@@ -242,30 +464,6 @@ pub(super) fn check_params(
             );
         }
     }
-}
-
-/// The insides of `{{ … }}` and `{% … %}` blocks of a template, each with its byte offset.
-fn expression_blocks(text: &str) -> Vec<(usize, &str)> {
-    let mut out = Vec::new();
-    let mut from = 0;
-    while let Some(found) = text.get(from..).and_then(|rest| rest.find('{')) {
-        let at = from + found;
-        let close = match text.as_bytes().get(at + 1) {
-            Some(b'{') => "}}",
-            Some(b'%') => "%}",
-            _ => {
-                from = at + 1;
-                continue;
-            }
-        };
-        let inner = at + 2;
-        let Some(len) = text.get(inner..).and_then(|rest| rest.find(close)) else {
-            break;
-        };
-        out.push((inner, &text[inner..inner + len]));
-        from = inner + len + 2;
-    }
-    out
 }
 
 /// The names `root.NAME` and `root["NAME"]` refer to in an expression, with their byte offsets.
@@ -326,20 +524,6 @@ pub(super) fn references(expr: &str, root: &str) -> Vec<(String, usize)> {
         }
     }
     out
-}
-
-/// The index just past the string literal that starts at `start` (a quote).
-fn end_of_string(bytes: &[u8], start: usize) -> usize {
-    let quote = bytes[start];
-    let mut i = start + 1;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => i += 2,
-            b if b == quote => return i + 1,
-            _ => i += 1,
-        }
-    }
-    bytes.len()
 }
 
 #[cfg(test)]

@@ -9,7 +9,10 @@ use indexmap::IndexMap;
 use serde_json::{Map, Value as Json};
 use sha2::{Digest, Sha256};
 
-use super::actions::{action, action_keys, check_params, is_action_key, notifications, references};
+use super::actions::{
+    Scope, action, action_keys, check_context, check_names, check_params, is_action_key,
+    notifications, references,
+};
 use super::fields::{Ctx, SETTING_KEYS, Settings, is_identifier, is_task_id, unknown_key};
 use super::graph::{self, GraphTask};
 use super::yaml::{self, Entry, Node, Value};
@@ -17,7 +20,7 @@ use super::{DEFAULT_MAX_ACTIVE_RUNS, Pipeline, RetryPolicy, Task};
 use crate::action::{ActionSpec, action_kind};
 use crate::problem::{Pos, Problem, did_you_mean};
 use crate::schedule::Schedule;
-use crate::template::check_expression;
+use crate::template::{check_expression, expression_paths, find_root_in_expression};
 
 /// The keys a pipeline file may have at its top level.
 pub const PIPELINE_KEYS: [&str; 14] = [
@@ -333,6 +336,8 @@ struct RawTask<'a> {
     map_over: Option<(String, usize, &'a Node)>,
     description: Option<String>,
     action: Option<ActionSpec>,
+    /// The values of the action's keys, whose templates are checked once the graph is known.
+    action_nodes: Vec<&'a Node>,
 }
 
 fn read_tasks(
@@ -374,6 +379,7 @@ fn read_tasks(
         ctx.problem(pos, message);
     }
     check_map_over_references(ctx, &raw, &graph);
+    check_task_templates(ctx, &raw, &graph);
 
     let order = graph.topological_order()?;
     let mut out = IndexMap::new();
@@ -424,6 +430,7 @@ fn read_task<'a>(
         map_over: None,
         description: None,
         action: None,
+        action_nodes: Vec::new(),
     };
     if !is_task_id(id) {
         let message = format!(
@@ -467,6 +474,7 @@ fn read_task<'a>(
             }
         }
     }
+    task.action_nodes = action_entries.iter().map(|e| &e.value).collect();
     // A misspelled action key (`comand:`) is already reported; "has no action" would only repeat it.
     if !(misspelled_action && action_entries.is_empty()) {
         task.action = action(
@@ -515,6 +523,36 @@ fn map_over<'a>(
         check_params(ctx, node, params, expr, start);
     }
     Some((expr.to_string(), start, node))
+}
+
+/// Each task's templates (its action's and its `map_over`) against the context its attempts get:
+/// the run's names, the tasks upstream of it, `item` when it is mapped.
+fn check_task_templates(ctx: &mut Ctx<'_>, raw: &[RawTask<'_>], graph: &graph::Graph) {
+    for (i, task) in raw.iter().enumerate() {
+        let upstream = graph.all_upstream(i);
+        let tasks: Vec<(&str, bool)> = raw
+            .iter()
+            .enumerate()
+            .map(|(j, t)| (t.id, upstream.contains(&j)))
+            .collect();
+        let mut scope = Scope::Task {
+            id: task.id,
+            tasks,
+            item: task.map_over.is_some(),
+        };
+        for node in &task.action_nodes {
+            check_context(ctx, node, &scope);
+        }
+        if let Some((expr, start, node)) = &task.map_over {
+            // `map_over` is evaluated before there are items; its `tasks.X` are checked apart.
+            if let Scope::Task { item, .. } = &mut scope {
+                *item = false;
+            }
+            check_names(ctx, node, &scope, &expression_paths(expr), |name| {
+                find_root_in_expression(expr, name).map(|at| start + at)
+            });
+        }
+    }
 }
 
 /// `tasks.X` in a `map_over` must name a task upstream of the mapped task.

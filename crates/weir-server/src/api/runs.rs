@@ -118,7 +118,7 @@ async fn load(state: &AppState, run_id: &str) -> Result<RunRecord, ApiError> {
 
 pub async fn show(State(state): Shared, Path(run_id): Path<String>) -> ApiResult {
     let run = load(&state, &run_id).await?;
-    let tasks = state.engine.store().task_instances(&run_id).await?;
+    let tasks = state.engine.task_instances(&run).await?;
     let mut body = run_json(&run);
     body["tasks"] = Value::Array(
         tasks

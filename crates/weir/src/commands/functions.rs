@@ -53,9 +53,9 @@ pub async fn run(args: &ClientArgs, command: FunctionsCommand) -> anyhow::Result
                 print_json(&body);
             } else {
                 let log = body["log"].as_str().unwrap_or_default();
-                print!("{log}");
+                out!("{log}");
                 if !log.is_empty() && !log.ends_with('\n') {
-                    println!();
+                    outln!();
                 }
             }
         }
@@ -105,15 +105,15 @@ fn print_show(body: &Value) {
             })
             .unwrap_or_default()
     };
-    println!("function         {}", text(body, "name"));
-    println!("arn              {}", text(body, "arn"));
-    println!("file             {}", text(body, "file"));
-    println!("description      {}", text(body, "description"));
-    println!("command          {}", list("command"));
-    println!("env              {}", list("env"));
-    println!("working dir      {}", text(body, "working_dir"));
-    println!("timeout          {}", text(body, "timeout"));
-    println!("max concurrency  {}", text(body, "max_concurrency"));
+    outln!("function         {}", text(body, "name"));
+    outln!("arn              {}", text(body, "arn"));
+    outln!("file             {}", text(body, "file"));
+    outln!("description      {}", text(body, "description"));
+    outln!("command          {}", list("command"));
+    outln!("env              {}", list("env"));
+    outln!("working dir      {}", text(body, "working_dir"));
+    outln!("timeout          {}", text(body, "timeout"));
+    outln!("max concurrency  {}", text(body, "max_concurrency"));
 }
 
 /// Invokes `name`; prints the result, or `error: ERROR: cause` on stderr (exit 1).

@@ -67,8 +67,8 @@ pub fn run(dir: &Path) -> anyhow::Result<ExitCode> {
     if !gitignore.exists() {
         std::fs::write(&gitignore, ".weir/\n")?;
     }
-    println!("created a weir project in {}", dir.display());
-    println!(
+    outln!("created a weir project in {}", dir.display());
+    outln!(
         "next: weir validate {0} && weir server --project {0}",
         dir.display()
     );

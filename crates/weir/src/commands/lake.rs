@@ -8,7 +8,10 @@ use serde_json::{Map, Value, json};
 
 use crate::args::{CatalogCommand, ClientArgs, LakeCommand};
 use crate::client::{Client, segment};
-use crate::output::{micros_as_time, print_json, table, text};
+use crate::output::{
+    count, micros_as_time, millis, print_json, seconds_field, table, table_with_headers_as_given,
+    text,
+};
 
 fn key_path(key: &str) -> String {
     key.split('/').map(segment).collect::<Vec<_>>().join("/")
@@ -51,7 +54,7 @@ pub async fn lake(args: &ClientArgs, command: LakeCommand) -> anyhow::Result<Exi
             if args.json {
                 print_json(&body)
             } else {
-                println!("{}  {} bytes", text(&body, "key"), text(&body, "size"))
+                outln!("{}  {} bytes", text(&body, "key"), text(&body, "size"))
             }
         }
         LakeCommand::Get { key, file } => {
@@ -61,7 +64,11 @@ pub async fn lake(args: &ClientArgs, command: LakeCommand) -> anyhow::Result<Exi
             match file {
                 Some(path) => std::fs::write(&path, &bytes)
                     .with_context(|| format!("cannot write {}", path.display()))?,
-                None => std::io::stdout().write_all(&bytes)?,
+                None => {
+                    if let Err(e) = std::io::stdout().lock().write_all(&bytes) {
+                        crate::output::exit_on_write_error(&e);
+                    }
+                }
             }
         }
         LakeCommand::Rm { key } => {
@@ -71,7 +78,7 @@ pub async fn lake(args: &ClientArgs, command: LakeCommand) -> anyhow::Result<Exi
             if args.json {
                 print_json(&body)
             } else {
-                println!("deleted {key}")
+                outln!("deleted {key}")
             }
         }
     }
@@ -164,10 +171,10 @@ pub async fn catalog(args: &ClientArgs, command: CatalogCommand) -> anyhow::Resu
                 print_json(&body);
             } else {
                 let t = &body["table"];
-                println!("table     {}.{}", text(t, "database"), text(t, "name"));
-                println!("location  {}", text(t, "location"));
-                println!("format    {}", text(t, "format"));
-                println!(
+                outln!("table     {}.{}", text(t, "database"), text(t, "name"));
+                outln!("location  {}", text(t, "location"));
+                outln!("format    {}", text(t, "format"));
+                outln!(
                     "rows      {}   files {}   bytes {}",
                     text(&t["stats"], "row_count"),
                     text(&t["stats"], "file_count"),
@@ -235,7 +242,7 @@ pub async fn catalog(args: &ClientArgs, command: CatalogCommand) -> anyhow::Resu
             if args.json {
                 print_json(&body)
             } else {
-                println!("created {name}")
+                outln!("created {name}")
             }
         }
         CatalogCommand::Drop { name, cascade } => {
@@ -262,7 +269,7 @@ pub async fn catalog(args: &ClientArgs, command: CatalogCommand) -> anyhow::Resu
             if args.json {
                 print_json(&body)
             } else {
-                println!("dropped {name}")
+                outln!("dropped {name}")
             }
         }
     }
@@ -319,7 +326,24 @@ pub async fn crawl(
                 );
             }
         }
-        eprintln!("crawled in {}s", text(&report, "seconds"));
+        // Files that belong to no table, and why (the report lists the first ones, counts all).
+        let ignored: Vec<&str> = report["ignored"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        for entry in &ignored {
+            eprintln!("ignored {entry}");
+        }
+        let count = report["ignored_count"].as_u64().unwrap_or(0);
+        if count > ignored.len() as u64 {
+            eprintln!(
+                "ignored {} more",
+                crate::output::count(count - ignored.len() as u64, "file", "files")
+            );
+        }
+        eprintln!("crawled in {} s", seconds_field(&report, "seconds"));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -363,7 +387,7 @@ pub async fn sql(
     match format {
         "json" => print_json(&result),
         "csv" => {
-            println!(
+            outln!(
                 "{}",
                 columns
                     .iter()
@@ -372,7 +396,7 @@ pub async fn sql(
                     .join(",")
             );
             for row in &rows {
-                println!(
+                outln!(
                     "{}",
                     columns
                         .iter()
@@ -389,12 +413,14 @@ pub async fn sql(
                 .map(|row| columns.iter().map(|c| cell(row, c)).collect())
                 .collect();
             if !headers.is_empty() {
-                table(&headers, &body);
+                table_with_headers_as_given(&headers, &body);
             }
             eprintln!(
-                "{} rows in {} ms",
-                text(&result, "row_count"),
-                text(&result, "elapsed_ms")
+                "{} in {}",
+                count(text(&result, "row_count"), "row", "rows"),
+                result["elapsed_ms"]
+                    .as_f64()
+                    .map_or_else(|| "-".into(), millis)
             );
         }
     }

@@ -84,15 +84,15 @@ pub async fn run(args: &ClientArgs, command: MachinesCommand) -> anyhow::Result<
             if args.json {
                 print_json(&body);
             } else {
-                println!("name        {}", text(&body, "name"));
-                println!("arn         {}", text(&body, "stateMachineArn"));
-                println!("type        {}", text(&body, "type"));
-                println!("role        {}", text(&body, "roleArn"));
+                outln!("name        {}", text(&body, "name"));
+                outln!("arn         {}", text(&body, "stateMachineArn"));
+                outln!("type        {}", text(&body, "type"));
+                outln!("role        {}", text(&body, "roleArn"));
                 let definition: Value =
                     serde_json::from_str(body["definition"].as_str().unwrap_or("null"))
                         .unwrap_or(Value::Null);
-                println!("definition");
-                println!("{}", serde_json::to_string_pretty(&definition)?);
+                outln!("definition");
+                outln!("{}", serde_json::to_string_pretty(&definition)?);
             }
         }
         MachinesCommand::Start {
@@ -114,7 +114,7 @@ pub async fn run(args: &ClientArgs, command: MachinesCommand) -> anyhow::Result<
                 if args.json {
                     print_json(&started);
                 } else {
-                    println!("{execution}");
+                    outln!("{execution}");
                 }
                 return Ok(ExitCode::SUCCESS);
             }
@@ -123,7 +123,7 @@ pub async fn run(args: &ClientArgs, command: MachinesCommand) -> anyhow::Result<
                 print_json(&done);
             } else {
                 eprintln!("{execution}");
-                println!("{}", text(&done, "status"));
+                outln!("{}", text(&done, "status"));
                 print_result(&done);
             }
             return Ok(if done["status"] == "SUCCEEDED" {
@@ -173,11 +173,11 @@ pub async fn run(args: &ClientArgs, command: MachinesCommand) -> anyhow::Result<
             if args.json {
                 print_json(&body);
             } else {
-                println!("execution  {}", text(&body, "executionArn"));
-                println!("status     {}", text(&body, "status"));
-                println!("started    {}", time(&body["startDate"]));
-                println!("stopped    {}", time(&body["stopDate"]));
-                println!("input      {}", text(&body, "input"));
+                outln!("execution  {}", text(&body, "executionArn"));
+                outln!("status     {}", text(&body, "status"));
+                outln!("started    {}", time(&body["startDate"]));
+                outln!("stopped    {}", time(&body["stopDate"]));
+                outln!("input      {}", text(&body, "input"));
                 print_result(&body);
             }
         }
@@ -213,7 +213,7 @@ pub async fn run(args: &ClientArgs, command: MachinesCommand) -> anyhow::Result<
             if args.json {
                 print_json(&body);
             } else {
-                println!("stopped {arn}");
+                outln!("stopped {arn}");
             }
         }
         MachinesCommand::SendSuccess { token, output } => {
@@ -259,18 +259,18 @@ async fn wait_for(sfn: &Sfn, arn: &str) -> anyhow::Result<Value> {
 fn print_result(body: &Value) {
     if let Some(output) = body["output"].as_str() {
         match serde_json::from_str::<Value>(output) {
-            Ok(value) => println!(
+            Ok(value) => outln!(
                 "{}",
                 serde_json::to_string_pretty(&value).unwrap_or_else(|_| output.to_string())
             ),
-            Err(_) => println!("{output}"),
+            Err(_) => outln!("{output}"),
         }
     }
     if let Some(error) = body["error"].as_str() {
-        println!("error      {error}");
+        outln!("error      {error}");
     }
     if let Some(cause) = body["cause"].as_str() {
-        println!("cause      {cause}");
+        outln!("cause      {cause}");
     }
 }
 
@@ -326,7 +326,7 @@ fn validate(file: &std::path::Path, as_json: bool) -> anyhow::Result<ExitCode> {
     if as_json {
         print_json(&json!({ "problems": problems }));
     } else if problems.is_empty() {
-        println!("{name}: ok");
+        outln!("{name}: ok");
     } else {
         for problem in &problems {
             eprintln!("{problem}");

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use super::runs::{print_run_line, wait_for_runs};
 use crate::args::{ClientArgs, PipelinesCommand};
 use crate::client::{Client, segment};
-use crate::output::{print_json, table, text};
+use crate::output::{count, print_json, table, text};
 
 pub async fn run(args: &ClientArgs, command: PipelinesCommand) -> anyhow::Result<ExitCode> {
     let client = Client::new(&args.server)?;
@@ -61,15 +61,15 @@ pub async fn run(args: &ClientArgs, command: PipelinesCommand) -> anyhow::Result
             if args.json {
                 print_json(&body);
             } else {
-                println!("pipeline  {}", text(&body, "name"));
-                println!("file      {}", text(&body, "file"));
-                println!("version   {}", text(&body, "version"));
-                println!(
+                outln!("pipeline  {}", text(&body, "name"));
+                outln!("file      {}", text(&body, "file"));
+                outln!("version   {}", text(&body, "version"));
+                outln!(
                     "schedule  {} ({})",
                     text(&body, "schedule"),
                     text(&body, "timezone")
                 );
-                println!("params    {}", body["params"]);
+                outln!("params    {}", body["params"]);
                 let rows: Vec<Vec<String>> = body["tasks"]
                     .as_array()
                     .map(|ts| {
@@ -89,13 +89,24 @@ pub async fn run(args: &ClientArgs, command: PipelinesCommand) -> anyhow::Result
                                         .unwrap_or_default(),
                                     text(t, "trigger_rule"),
                                     text(t, "retries"),
+                                    match t.get("pool").and_then(Value::as_str) {
+                                        Some(pool) => pool.to_string(),
+                                        None => "default".to_string(),
+                                    },
                                 ]
                             })
                             .collect()
                     })
                     .unwrap_or_default();
                 table(
-                    &["task", "action", "depends on", "trigger rule", "retries"],
+                    &[
+                        "task",
+                        "action",
+                        "depends on",
+                        "trigger rule",
+                        "retries",
+                        "pool",
+                    ],
                     &rows,
                 );
             }
@@ -127,7 +138,7 @@ pub async fn run(args: &ClientArgs, command: PipelinesCommand) -> anyhow::Result
                 if args.json {
                     print_json(&run);
                 } else {
-                    println!("{}", text(&run, "run_id"));
+                    outln!("{}", text(&run, "run_id"));
                 }
                 return Ok(ExitCode::SUCCESS);
             }
@@ -154,9 +165,9 @@ pub async fn run(args: &ClientArgs, command: PipelinesCommand) -> anyhow::Result
                 .unwrap_or_default();
             if !args.json {
                 eprintln!(
-                    "created {} runs, skipped {} intervals that already had one",
-                    ids.len(),
-                    text(&body, "skipped")
+                    "created {}, skipped {} that already had one",
+                    count(ids.len(), "run", "runs"),
+                    count(text(&body, "skipped"), "interval", "intervals")
                 );
             }
             if wait {
@@ -189,7 +200,7 @@ pub async fn run(args: &ClientArgs, command: PipelinesCommand) -> anyhow::Result
             if args.json {
                 print_json(&body)
             } else {
-                println!("paused {name}")
+                outln!("paused {name}")
             }
         }
         PipelinesCommand::Unpause { name } => {
@@ -202,7 +213,7 @@ pub async fn run(args: &ClientArgs, command: PipelinesCommand) -> anyhow::Result
             if args.json {
                 print_json(&body)
             } else {
-                println!("unpaused {name}")
+                outln!("unpaused {name}")
             }
         }
         PipelinesCommand::Reload => {
@@ -212,7 +223,7 @@ pub async fn run(args: &ClientArgs, command: PipelinesCommand) -> anyhow::Result
                 print_json(&body);
             } else {
                 for p in &problems {
-                    println!(
+                    outln!(
                         "{}:{}:{}: {}",
                         text(p, "file"),
                         text(p, "line"),
@@ -220,7 +231,7 @@ pub async fn run(args: &ClientArgs, command: PipelinesCommand) -> anyhow::Result
                         text(p, "message")
                     );
                 }
-                eprintln!("reloaded: {} problems", problems.len());
+                eprintln!("reloaded: {}", count(problems.len(), "problem", "problems"));
             }
             if !problems.is_empty() {
                 return Ok(ExitCode::from(1));

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::args::{ClientArgs, RunsCommand};
 use crate::client::{Client, segment};
-use crate::output::{print_json, table, text};
+use crate::output::{print_json, seconds_field, table, text};
 
 pub async fn run(args: &ClientArgs, command: RunsCommand) -> anyhow::Result<ExitCode> {
     let client = Client::new(&args.server)?;
@@ -30,20 +30,20 @@ pub async fn run(args: &ClientArgs, command: RunsCommand) -> anyhow::Result<Exit
                 print_json(&body);
                 return Ok(ExitCode::SUCCESS);
             }
-            println!("run       {}", text(&run, "run_id"));
-            println!(
+            outln!("run       {}", text(&run, "run_id"));
+            outln!(
                 "pipeline  {} (version {})",
                 text(&run, "pipeline"),
                 text(&run, "version").chars().take(12).collect::<String>()
             );
-            println!("state     {}", text(&run, "state"));
-            println!(
+            outln!("state     {}", text(&run, "state"));
+            outln!(
                 "logical   {}  interval {} .. {}",
                 text(&run, "logical_date"),
                 text(&run, "data_interval_start"),
                 text(&run, "data_interval_end")
             );
-            println!();
+            outln!();
             let tasks: Vec<Vec<String>> = run["tasks"]
                 .as_array()
                 .into_iter()
@@ -63,7 +63,7 @@ pub async fn run(args: &ClientArgs, command: RunsCommand) -> anyhow::Result<Exit
                 &["task", "state", "tries", "started", "ended", "error"],
                 &tasks,
             );
-            println!();
+            outln!();
             let rows: Vec<Vec<String>> = events["events"]
                 .as_array()
                 .into_iter()
@@ -111,15 +111,15 @@ pub async fn run(args: &ClientArgs, command: RunsCommand) -> anyhow::Result<Exit
                 print_json(&body);
             } else {
                 for entry in body["logs"].as_array().into_iter().flatten() {
-                    println!(
+                    outln!(
                         "=== {} try {} ({}) ===",
                         task_name(entry),
                         text(entry, "try_number"),
                         text(entry, "state")
                     );
-                    print!("{}", entry["log"].as_str().unwrap_or_default());
+                    out!("{}", entry["log"].as_str().unwrap_or_default());
                     if !entry["log"].as_str().unwrap_or_default().ends_with('\n') {
-                        println!();
+                        outln!();
                     }
                 }
             }
@@ -173,7 +173,7 @@ pub async fn run(args: &ClientArgs, command: RunsCommand) -> anyhow::Result<Exit
             if args.json {
                 print_json(&task)
             } else {
-                println!("{} is now {}", task_name(&task), text(&task, "state"))
+                outln!("{} is now {}", task_name(&task), text(&task, "state"))
             }
         }
         RunsCommand::Wait { run_id } => return wait_for_runs(&client, &[run_id], args.json).await,
@@ -190,7 +190,7 @@ fn task_name(task: &Value) -> String {
 }
 
 pub fn print_run_line(run: &Value) {
-    println!("{}  {}", text(run, "run_id"), text(run, "state"));
+    outln!("{}  {}", text(run, "run_id"), text(run, "state"));
 }
 
 pub fn print_runs(body: &Value, as_json: bool) {
@@ -208,7 +208,7 @@ pub fn print_runs(body: &Value, as_json: bool) {
                 text(r, "state"),
                 text(r, "run_type"),
                 text(r, "logical_date"),
-                text(r, "duration_seconds"),
+                seconds_field(r, "duration_seconds"),
             ]
         })
         .collect();
@@ -234,11 +234,11 @@ pub async fn wait_for_runs(
         };
         all_ok &= run["state"] == "success";
         if !as_json {
-            println!(
+            outln!(
                 "{}  {}  {}s",
                 text(&run, "run_id"),
                 text(&run, "state"),
-                text(&run, "duration_seconds")
+                seconds_field(&run, "duration_seconds")
             );
         }
         finished.push(run);

@@ -98,7 +98,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     .await
     .map_err(|e| anyhow::anyhow!("cannot start the state machines: {e}"))?;
     tracing::info!(project = %project.display(), data = %data_dir.display(), store = %redact(&store_url), "weir listening on {public_url}");
-    println!("weir listening on {public_url}");
+    outln!("weir listening on {public_url}");
     let lake_service = crate::lake_service::LakeAdapter { lake, catalog, sql };
     let stopping_engine = engine.clone();
     let state = weir_server::AppState {
@@ -118,9 +118,13 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("WEIR_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Colours for a person at a terminal, plain text for a log file or a pipe (and NO_COLOR).
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .try_init();
 }
 

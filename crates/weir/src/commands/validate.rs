@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use serde_json::json;
 
+use crate::output::count;
+
 pub fn run(dir: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
     if !dir.is_dir() {
         anyhow::bail!("{} is not a directory", dir.display());
@@ -35,24 +37,19 @@ pub fn run(dir: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
         }));
     } else {
         for problem in &problems {
-            println!("{problem}");
+            outln!("{problem}");
         }
         if problems.is_empty() {
             let functions = match functions.functions.len() {
                 0 => String::new(),
-                1 => ", 1 function".to_string(),
-                n => format!(", {n} functions"),
+                n => format!(", {}", count(n, "function", "functions")),
             };
             eprintln!(
-                "ok: {} pipelines{functions}, no problems",
-                catalog.pipelines.len()
+                "ok: {}{functions}, no problems",
+                count(catalog.pipelines.len(), "pipeline", "pipelines")
             );
         } else {
-            eprintln!(
-                "{} problem{}",
-                problems.len(),
-                if problems.len() == 1 { "" } else { "s" }
-            );
+            eprintln!("{}", count(problems.len(), "problem", "problems"));
         }
     }
     Ok(if problems.is_empty() {

@@ -323,7 +323,7 @@ fn validate_reports_function_problems_and_missing_functions() {
     let output = weir(&["validate", project.path().to_str().unwrap()]);
     assert!(output.status.success(), "{}", stdout(&output));
     assert!(
-        stderr(&output).contains("ok: 1 pipelines, 3 functions, no problems"),
+        stderr(&output).contains("ok: 1 pipeline, 3 functions, no problems"),
         "{}",
         stderr(&output)
     );

@@ -4,14 +4,18 @@ mod support;
 
 mod bad_input;
 mod basics;
+mod cli_output;
 mod doc_sessions;
 mod docs;
 mod durability;
 mod execution;
+mod function_errors;
 mod functions;
 mod lake;
 mod lifecycle;
 mod machines;
 mod markdown;
 mod postgres;
+mod readme;
 mod stopping;
+mod templates;
