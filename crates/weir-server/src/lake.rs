@@ -254,3 +254,24 @@ pub async fn sql(
         .await?;
     Ok(Json(json!(result)))
 }
+
+/// This subsystem's routes.
+pub fn routes() -> crate::Routes {
+    use crate::openapi;
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route(openapi::LAKE_OBJECTS, get(list))
+        .route(openapi::LAKE_OBJECT, get(self::get).put(put).delete(delete))
+        .route(
+            openapi::CATALOG_DATABASES,
+            get(databases).post(create_database),
+        )
+        .route(
+            openapi::CATALOG_DATABASE,
+            axum::routing::delete(drop_database),
+        )
+        .route(openapi::CATALOG_TABLES, get(tables).post(create_table))
+        .route(openapi::CATALOG_TABLE, get(table).delete(drop_table))
+        .route(openapi::CRAWL, post(crawl))
+        .route(openapi::SQL, post(sql))
+}

@@ -9,13 +9,12 @@ mod error;
 pub mod lake;
 mod lambda;
 mod openapi;
-mod stepfunctions;
 
 use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::get;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
 use weir_engine::Engine;
@@ -45,70 +44,26 @@ pub fn install_metrics() -> Option<PrometheusHandle> {
         .clone()
 }
 
-/// The whole router.
+/// The whole router: the server's own routes, then one router per subsystem, each defined beside
+/// its handlers. The next subsystem adds its `routes()` here.
 pub fn router(state: AppState) -> Router {
-    use api::{functions, pipelines, runs};
     let state = Arc::new(state);
     Router::new()
         .route("/", get(api::dashboard).post(aws::dispatch))
         .route("/healthz", get(api::health))
         .route("/metrics", get(api::metrics))
         .route(openapi::OPENAPI, get(openapi::document))
-        .route(openapi::PIPELINES, get(pipelines::list))
-        .route(openapi::PIPELINE, get(pipelines::show))
-        .route(
-            openapi::PIPELINE_RUNS,
-            get(pipelines::runs).post(pipelines::trigger),
-        )
-        .route(openapi::PIPELINE_BACKFILL, post(pipelines::backfill))
-        .route(openapi::PIPELINE_PAUSE, post(pipelines::pause))
-        .route(openapi::PIPELINE_UNPAUSE, post(pipelines::unpause))
-        .route(openapi::RELOAD, post(pipelines::reload))
-        .route(openapi::RUNS, get(runs::list))
-        .route(openapi::RUN, get(runs::show))
-        .route(openapi::RUN_WAIT, get(runs::wait))
-        .route(openapi::RUN_EVENTS, get(runs::events))
-        .route(openapi::RUN_ATTEMPTS, get(runs::attempts))
-        .route(openapi::RUN_LOGS, get(runs::logs))
-        .route(openapi::RUN_RETRY, post(runs::retry))
-        .route(openapi::RUN_CANCEL, post(runs::cancel))
-        .route(openapi::TASK_MARK, post(runs::mark))
-        .route(openapi::LAKE_OBJECTS, get(lake::list))
-        .route(
-            openapi::LAKE_OBJECT,
-            get(lake::get).put(lake::put).delete(lake::delete),
-        )
-        .route(
-            openapi::CATALOG_DATABASES,
-            get(lake::databases).post(lake::create_database),
-        )
-        .route(
-            openapi::CATALOG_DATABASE,
-            axum::routing::delete(lake::drop_database),
-        )
-        .route(
-            openapi::CATALOG_TABLES,
-            get(lake::tables).post(lake::create_table),
-        )
-        .route(
-            openapi::CATALOG_TABLE,
-            get(lake::table).delete(lake::drop_table),
-        )
-        .route(openapi::CRAWL, post(lake::crawl))
-        .route(openapi::SQL, post(lake::sql))
-        .route(openapi::FUNCTIONS, get(functions::list))
-        .route(openapi::FUNCTION, get(functions::show))
-        .route(openapi::FUNCTION_INVOKE, post(functions::invoke))
-        .route(openapi::FUNCTION_INVOCATIONS, get(functions::invocations))
-        .route(openapi::FUNCTION_INVOCATION_LOG, get(functions::log))
-        // The Lambda REST API (not part of the native API's OpenAPI document).
-        .route(lambda::FUNCTIONS, get(lambda::list))
-        .route(lambda::FUNCTIONS_NO_SLASH, get(lambda::list))
-        .route(lambda::FUNCTION, get(lambda::get))
-        .route(lambda::INVOKE, post(lambda::invoke))
+        .merge(api::pipelines::routes())
+        .merge(api::runs::routes())
+        .merge(api::functions::routes())
+        .merge(lake::routes())
+        .merge(lambda::routes())
         .fallback(api::not_found)
         .with_state(state)
 }
+
+/// A subsystem's routes, merged into [`router`].
+pub(crate) type Routes = Router<Arc<AppState>>;
 
 /// Serves until `shutdown` resolves.
 pub async fn serve(

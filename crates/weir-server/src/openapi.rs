@@ -189,7 +189,15 @@ mod tests {
             ROUTES.len(),
             "the document has paths no constant names"
         );
-        let source = include_str!("lib.rs");
+        // The subsystems' routers, where the routes are defined.
+        let source = [
+            include_str!("api/pipelines.rs"),
+            include_str!("api/runs.rs"),
+            include_str!("api/functions.rs"),
+            include_str!("lake.rs"),
+            include_str!("lib.rs"),
+        ]
+        .concat();
         for (route, constant) in ROUTES {
             assert!(
                 paths.contains_key(*route),
@@ -198,7 +206,7 @@ mod tests {
             assert!(
                 source.contains(&format!("openapi::{constant})"))
                     || source.contains(&format!("openapi::{constant},")),
-                "{route} ({constant}) is not routed in lib.rs"
+                "{route} ({constant}) is not routed by any subsystem's router"
             );
         }
     }

@@ -109,6 +109,18 @@ pub async fn log(State(state): Shared, Path((name, id)): Path<(String, String)>)
     }
 }
 
+/// This subsystem's routes.
+pub fn routes() -> crate::Routes {
+    use crate::openapi;
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route(openapi::FUNCTIONS, get(list))
+        .route(openapi::FUNCTION, get(show))
+        .route(openapi::FUNCTION_INVOKE, post(invoke))
+        .route(openapi::FUNCTION_INVOCATIONS, get(invocations))
+        .route(openapi::FUNCTION_INVOCATION_LOG, get(log))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -175,3 +175,17 @@ pub fn parse_when(field: &str, text: &str) -> Result<DateTime<Utc>, ApiError> {
             ))
         })
 }
+
+/// This subsystem's routes.
+pub fn routes() -> crate::Routes {
+    use crate::openapi;
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route(openapi::PIPELINES, get(list))
+        .route(openapi::PIPELINE, get(show))
+        .route(openapi::PIPELINE_RUNS, get(runs).post(trigger))
+        .route(openapi::PIPELINE_BACKFILL, post(backfill))
+        .route(openapi::PIPELINE_PAUSE, post(pause))
+        .route(openapi::PIPELINE_UNPAUSE, post(unpause))
+        .route(openapi::RELOAD, post(reload))
+}

@@ -267,3 +267,19 @@ pub async fn mark(
         .await?;
     Ok(Json(task_json(&task)))
 }
+
+/// This subsystem's routes.
+pub fn routes() -> crate::Routes {
+    use crate::openapi;
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route(openapi::RUNS, get(list))
+        .route(openapi::RUN, get(show))
+        .route(openapi::RUN_WAIT, get(wait))
+        .route(openapi::RUN_EVENTS, get(events))
+        .route(openapi::RUN_ATTEMPTS, get(attempts))
+        .route(openapi::RUN_LOGS, get(logs))
+        .route(openapi::RUN_RETRY, post(retry))
+        .route(openapi::RUN_CANCEL, post(cancel))
+        .route(openapi::TASK_MARK, post(mark))
+}

@@ -1,6 +1,9 @@
 //! The AWS JSON protocols on `POST /`, dispatched on `X-Amz-Target`: Step Functions
-//! (`AWSStepFunctions.*`, `stepfunctions.rs`). An unknown target gets AWS's error shape so AWS
-//! clients report it properly.
+//! (`AWSStepFunctions.*`, `stepfunctions/`, one file per operation). An unknown target gets AWS's
+//! error shape so AWS clients report it properly. The next protocol (Kinesis, Firehose,
+//! EventBridge) is a folder beside `stepfunctions/` and a line in [`dispatch`].
+
+pub mod stepfunctions;
 
 use std::sync::Arc;
 
@@ -11,7 +14,12 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::AppState;
-use crate::stepfunctions::{self, AwsError};
+
+/// A protocol error: AWS's error name (`__type`) and message.
+pub struct AwsError {
+    pub code: &'static str,
+    pub message: String,
+}
 
 pub async fn dispatch(
     State(state): State<Arc<AppState>>,

@@ -7,18 +7,24 @@
 //! As in AWS, a function's own failure is not an HTTP error: the answer is 200 with
 //! `X-Amz-Function-Error: Unhandled` and `{"errorType", "errorMessage"}` as the body. Errors of the
 //! request are 4xx with `x-amzn-ErrorType` and `{"__type", "message"}`.
+//!
+//! One file per operation (`invoke.rs`, `get_function.rs`, `list_functions.rs`); this module holds
+//! what they share (naming a function, the error shape, a function's configuration) and the
+//! routes.
+
+mod get_function;
+mod invoke;
+mod list_functions;
 
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use weir_engine::functions::{FunctionInfo, Functions, errors};
+use weir_engine::functions::{FunctionInfo, Functions};
 
 use crate::AppState;
 
@@ -28,18 +34,22 @@ pub const FUNCTION: &str = "/2015-03-31/functions/{name}";
 pub const INVOKE: &str = "/2015-03-31/functions/{name}/invocations";
 
 /// Bytes of the invocation's log returned base64-encoded with `LogType: Tail` (as AWS does).
-const LOG_TAIL_BYTES: u64 = 4096;
+pub(super) const LOG_TAIL_BYTES: u64 = 4096;
 
-type Shared = State<Arc<AppState>>;
+pub(super) type Shared = State<Arc<AppState>>;
 
 /// An AWS-shaped request error: its status, `x-amzn-ErrorType` and `{"__type", "message"}`.
-struct AwsError {
+pub(super) struct AwsError {
     status: StatusCode,
     kind: &'static str,
     message: String,
 }
 
-fn aws_error(status: StatusCode, kind: &'static str, message: impl Into<String>) -> AwsError {
+pub(super) fn aws_error(
+    status: StatusCode,
+    kind: &'static str,
+    message: impl Into<String>,
+) -> AwsError {
     AwsError {
         status,
         kind,
@@ -58,7 +68,7 @@ impl IntoResponse for AwsError {
     }
 }
 
-fn not_found(name: &str, functions: &Functions) -> Response {
+pub(super) fn not_found(name: &str, functions: &Functions) -> Response {
     aws_error(
         StatusCode::NOT_FOUND,
         "ResourceNotFoundException",
@@ -103,7 +113,7 @@ pub struct Qualified {
 }
 
 /// The function's name, or the error response for a name or qualifier weir does not serve.
-fn resolve(
+pub(super) fn resolve(
     raw: &str,
     query_qualifier: Option<&str>,
     functions: &Functions,
@@ -132,100 +142,12 @@ fn resolve(
     Ok(name.to_string())
 }
 
-fn header_text<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+pub(super) fn header_text<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// `POST /2015-03-31/functions/{name}/invocations`: Invoke.
-pub async fn invoke(
-    State(state): Shared,
-    Path(raw): Path<String>,
-    Query(query): Query<Qualified>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let functions = state.engine.functions();
-    let name = match resolve(&raw, query.qualifier.as_deref(), &functions) {
-        Ok(name) => name,
-        Err(error) => return error.into_response(),
-    };
-    if functions.get(&name).is_none() {
-        return not_found(&name, &functions);
-    }
-    let payload = match crate::api::functions::event(&body) {
-        Ok(payload) => payload,
-        Err(message) => {
-            return aws_error(
-                StatusCode::BAD_REQUEST,
-                "InvalidRequestContentException",
-                format!("Could not parse request body into json: {message}"),
-            )
-            .into_response();
-        }
-    };
-    match header_text(&headers, "x-amz-invocation-type").unwrap_or("RequestResponse") {
-        "RequestResponse" => {}
-        "DryRun" => return StatusCode::NO_CONTENT.into_response(),
-        "Event" => {
-            // Asynchronous: accepted now, run in the background; its log records the outcome.
-            tokio::spawn(async move {
-                if let Err(e) = functions.invoke(&name, &payload).await {
-                    tracing::warn!(function = %name, invocation = ?e.invocation_id, "asynchronous invocation failed: {e}");
-                }
-            });
-            return StatusCode::ACCEPTED.into_response();
-        }
-        other => {
-            return aws_error(
-                StatusCode::BAD_REQUEST,
-                "InvalidParameterValueException",
-                format!("InvocationType must be RequestResponse, Event or DryRun, not `{other}`"),
-            )
-            .into_response();
-        }
-    }
-    let tail = header_text(&headers, "x-amz-log-type") == Some("Tail");
-    let (body, id, failed) = match functions.invoke(&name, &payload).await {
-        Ok(invocation) => (invocation.result.to_string(), invocation.id, false),
-        Err(e) if e.error == errors::NOT_FOUND && e.invocation_id.is_none() => {
-            return not_found(&name, &functions);
-        }
-        Err(e) => {
-            let body = json!({ "errorType": e.error, "errorMessage": e.cause }).to_string();
-            (body, e.invocation_id.unwrap_or_default(), true)
-        }
-    };
-    let mut response = Response::new(Body::from(body));
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    headers.insert(
-        "X-Amz-Executed-Version",
-        HeaderValue::from_static("$LATEST"),
-    );
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        headers.insert("x-amzn-RequestId", value);
-    }
-    if failed {
-        headers.insert(
-            "X-Amz-Function-Error",
-            HeaderValue::from_static("Unhandled"),
-        );
-    }
-    if tail {
-        let log = weir_engine::logs::tail(&functions.log_path(&name, &id), LOG_TAIL_BYTES);
-        let encoded = base64::engine::general_purpose::STANDARD.encode(log);
-        if let Ok(value) = HeaderValue::from_str(&encoded) {
-            headers.insert("X-Amz-Log-Result", value);
-        }
-    }
-    response
-}
-
 /// A function as the Lambda API describes one.
-fn configuration(info: &FunctionInfo, account_id: &str) -> Value {
+pub(super) fn configuration(info: &FunctionInfo, account_id: &str) -> Value {
     json!({
         "FunctionName": info.name,
         "FunctionArn": info.arn,
@@ -245,39 +167,19 @@ fn configuration(info: &FunctionInfo, account_id: &str) -> Value {
 }
 
 /// The account id inside an ARN built by weir (`arn:aws:lambda:REGION:ACCOUNT:function:NAME`).
-fn account_of(arn: &str) -> &str {
+pub(super) fn account_of(arn: &str) -> &str {
     arn.split(':').nth(4).unwrap_or("000000000000")
 }
 
-/// `GET /2015-03-31/functions/`: ListFunctions (every function in one page).
-pub async fn list(State(state): Shared) -> Response {
-    let (functions, _) = state.engine.functions().list();
-    let listed: Vec<Value> = functions
-        .iter()
-        .map(|f| configuration(f, account_of(&f.arn)))
-        .collect();
-    Json(json!({ "Functions": listed })).into_response()
-}
-
-/// `GET /2015-03-31/functions/{name}`: GetFunction.
-pub async fn get(
-    State(state): Shared,
-    Path(raw): Path<String>,
-    Query(query): Query<Qualified>,
-) -> Response {
-    let functions = state.engine.functions();
-    let name = match resolve(&raw, query.qualifier.as_deref(), &functions) {
-        Ok(name) => name,
-        Err(error) => return error.into_response(),
-    };
-    match functions.get(&name) {
-        Some(info) => Json(json!({
-            "Configuration": configuration(&info, account_of(&info.arn)),
-            "Code": { "RepositoryType": "weir", "Location": info.file },
-        }))
-        .into_response(),
-        None => not_found(&name, &functions),
-    }
+/// This subsystem's routes.
+pub fn routes() -> crate::Routes {
+    // The Lambda REST API (not part of the native API's OpenAPI document).
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route(FUNCTIONS, get(list_functions::handle))
+        .route(FUNCTIONS_NO_SLASH, get(list_functions::handle))
+        .route(FUNCTION, get(get_function::handle))
+        .route(INVOKE, post(invoke::handle))
 }
 
 #[cfg(test)]

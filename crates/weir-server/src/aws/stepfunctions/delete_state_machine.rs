@@ -1,0 +1,13 @@
+//! DeleteStateMachine: Deletes a machine; its executions and their histories stay readable.
+
+use serde_json::json;
+use weir_engine::machines::Machines;
+
+use super::{Answer, Request};
+
+pub async fn handle(machines: &Machines, request: Request<'_>) -> Answer {
+    machines
+        .delete(request.required("stateMachineArn")?)
+        .await?;
+    Ok(json!({}))
+}

@@ -1,0 +1,196 @@
+//! Step Functions' JSON 1.0 protocol (`X-Amz-Target: AWSStepFunctions.<Operation>`), over
+//! [`weir_engine::machines::Machines`]. Field names, shapes and error names are AWS's, so boto3,
+//! the AWS CLI and SDKs work unchanged; timestamps are epoch seconds, as the protocol encodes
+//! them. Arguments weir has no use for (logging, tracing, tags, …) are kept and described back.
+//!
+//! One file per operation, named after it; this module routes an operation to its file and holds
+//! what several of them share (field access, descriptions, paging). A new operation is a new file
+//! and a line in [`handle`].
+
+mod create_state_machine;
+mod delete_state_machine;
+mod describe_execution;
+mod describe_state_machine;
+mod get_execution_history;
+mod list_executions;
+mod list_state_machines;
+mod send_task_failure;
+mod send_task_heartbeat;
+mod send_task_success;
+mod start_execution;
+mod start_sync_execution;
+mod stop_execution;
+mod update_state_machine;
+mod validate_state_machine_definition;
+
+use serde_json::{Value, json};
+use weir_engine::machines::{MachineError, NewExecution};
+use weir_store::{ExecutionRecord, MachineRecord};
+
+pub use super::AwsError;
+
+impl From<MachineError> for AwsError {
+    fn from(e: MachineError) -> Self {
+        AwsError {
+            code: e.code(),
+            message: e.to_string(),
+        }
+    }
+}
+
+pub fn invalid(message: impl Into<String>) -> AwsError {
+    AwsError {
+        code: "ValidationException",
+        message: message.into(),
+    }
+}
+
+pub type Answer = Result<Value, AwsError>;
+
+/// Runs one operation with its request body.
+pub async fn handle(
+    machines: &weir_engine::machines::Machines,
+    operation: &str,
+    body: &Value,
+) -> Answer {
+    let request = Request(body);
+    match operation {
+        "CreateStateMachine" => create_state_machine::handle(machines, request).await,
+        "UpdateStateMachine" => update_state_machine::handle(machines, request).await,
+        "DeleteStateMachine" => delete_state_machine::handle(machines, request).await,
+        "DescribeStateMachine" => describe_state_machine::handle(machines, request).await,
+        "ListStateMachines" => list_state_machines::handle(machines, request).await,
+        "ValidateStateMachineDefinition" => {
+            validate_state_machine_definition::handle(machines, request).await
+        }
+        "StartExecution" => start_execution::handle(machines, request).await,
+        "StartSyncExecution" => start_sync_execution::handle(machines, request).await,
+        "StopExecution" => stop_execution::handle(machines, request).await,
+        "DescribeExecution" => describe_execution::handle(machines, request).await,
+        "ListExecutions" => list_executions::handle(machines, request).await,
+        "GetExecutionHistory" => get_execution_history::handle(machines, request).await,
+        "SendTaskSuccess" => send_task_success::handle(machines, request).await,
+        "SendTaskFailure" => send_task_failure::handle(machines, request).await,
+        "SendTaskHeartbeat" => send_task_heartbeat::handle(machines, request).await,
+        _ => Err(AwsError {
+            code: "UnknownOperationException",
+            message: format!("AWSStepFunctions.{operation} is not supported by this server"),
+        }),
+    }
+}
+
+/// Typed access to the request's fields, with errors that name the field.
+pub struct Request<'a>(pub &'a Value);
+
+impl<'a> Request<'a> {
+    pub fn optional(&self, field: &str) -> Result<Option<&'a str>, AwsError> {
+        match self.0.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.as_str())),
+            Some(_) => Err(invalid(format!("{field} must be a string"))),
+        }
+    }
+
+    pub fn required(&self, field: &str) -> Result<&'a str, AwsError> {
+        self.optional(field)?
+            .ok_or_else(|| invalid(format!("1 validation error detected: Value null at '{field}' failed to satisfy constraint: Member must not be null")))
+    }
+}
+
+pub fn new_execution(request: &Request<'_>) -> Result<NewExecution, AwsError> {
+    Ok(NewExecution {
+        machine_arn: request.required("stateMachineArn")?.to_string(),
+        name: request.optional("name")?.map(str::to_string),
+        input: request.optional("input")?.map(str::to_string),
+    })
+}
+
+pub fn describe_machine(machine: &MachineRecord) -> Value {
+    let mut answer = json!({
+        "stateMachineArn": machine.arn,
+        "name": machine.name,
+        "status": "ACTIVE",
+        "definition": machine.definition,
+        "roleArn": machine.role_arn,
+        "type": machine.machine_type,
+        "creationDate": seconds(machine.created_at),
+        "loggingConfiguration": {"level": "OFF", "includeExecutionData": false},
+        "tracingConfiguration": {"enabled": false},
+    });
+    if let Value::Object(settings) = &machine.settings {
+        for (k, v) in settings {
+            if k != "tags" && k != "publish" && k != "versionDescription" {
+                answer[k] = v.clone();
+            }
+        }
+    }
+    answer
+}
+
+pub fn describe_execution(execution: &ExecutionRecord) -> Value {
+    let mut answer = json!({
+        "executionArn": execution.arn,
+        "stateMachineArn": execution.machine_arn,
+        "name": execution.name,
+        "status": execution.status,
+        "startDate": seconds(execution.started_at),
+        "input": execution.input,
+        "inputDetails": {"included": true},
+    });
+    if let Some(stop) = execution.stopped_at {
+        answer["stopDate"] = json!(seconds(stop));
+    }
+    if let Some(output) = &execution.output {
+        answer["output"] = json!(output);
+        answer["outputDetails"] = json!({"included": true});
+    }
+    if let Some(error) = &execution.error {
+        answer["error"] = json!(error);
+    }
+    if let Some(cause) = &execution.cause {
+        answer["cause"] = json!(cause);
+    }
+    answer
+}
+
+/// `maxResults` and `nextToken` (an offset, opaque to clients) over a full list.
+pub fn page(items: Vec<Value>, key: &str, request: &Request<'_>) -> Answer {
+    let max = match request.0.get("maxResults") {
+        None | Some(Value::Null) => 1000,
+        Some(v) => match v.as_u64() {
+            Some(0) => 1000,
+            Some(n) if n <= 1000 => n as usize,
+            _ => return Err(invalid("maxResults must be a whole number from 0 to 1000")),
+        },
+    };
+    let start = match request.optional("nextToken")? {
+        Some(token) => token.parse::<usize>().map_err(|_| AwsError {
+            code: "InvalidToken",
+            message: format!("Invalid nextToken: {token}"),
+        })?,
+        None => 0,
+    };
+    let end = (start + max).min(items.len());
+    let mut answer = json!({ key: items.get(start.min(items.len())..end).unwrap_or_default() });
+    if end < items.len() {
+        answer["nextToken"] = json!(end.to_string());
+    }
+    Ok(answer)
+}
+
+/// Removes inputs and outputs from an event (`includeExecutionData: false`).
+pub fn strip_data(event: &mut Value) {
+    if let Value::Object(fields) = event {
+        for details in fields.values_mut() {
+            if let Value::Object(details) = details {
+                for key in ["input", "output", "parameters"] {
+                    details.remove(key);
+                }
+            }
+        }
+    }
+}
+
+pub fn seconds(micros: i64) -> f64 {
+    micros as f64 / 1_000_000.0
+}

@@ -1,0 +1,11 @@
+//! SendTaskHeartbeat: Tells a task waiting on a token with HeartbeatSeconds that its worker is alive.
+
+use serde_json::json;
+use weir_engine::machines::Machines;
+
+use super::{Answer, Request};
+
+pub async fn handle(machines: &Machines, request: Request<'_>) -> Answer {
+    machines.send_task_heartbeat(request.required("taskToken")?)?;
+    Ok(json!({}))
+}

@@ -1,0 +1,16 @@
+//! StartSyncExecution: Runs an express execution to its end and describes how it ended.
+
+use serde_json::json;
+use weir_engine::machines::Machines;
+
+use super::{Answer, Request, describe_execution, new_execution};
+
+pub async fn handle(machines: &Machines, request: Request<'_>) -> Answer {
+    let execution = machines
+        .start_sync_execution(new_execution(&request)?)
+        .await?;
+    let mut answer = describe_execution(&execution);
+    answer["billingDetails"] =
+        json!({"billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": 100});
+    Ok(answer)
+}

@@ -1,0 +1,27 @@
+//! ValidateStateMachineDefinition: Checks a definition without creating anything: `OK`, or `FAIL` with a diagnostic per problem.
+
+use serde_json::{Value, json};
+use weir_engine::machines::Machines;
+
+use super::{Answer, Request};
+
+pub async fn handle(_machines: &Machines, request: Request<'_>) -> Answer {
+    let definition = request.required("definition")?;
+    let problems = Machines::validate(definition);
+    let diagnostics: Vec<Value> = problems
+        .iter()
+        .map(|p| {
+            json!({
+                "severity": "ERROR",
+                "code": "SCHEMA_VALIDATION_FAILED",
+                "message": p.message,
+                "location": p.path.clone().unwrap_or_default(),
+            })
+        })
+        .collect();
+    Ok(json!({
+        "result": if diagnostics.is_empty() { "OK" } else { "FAIL" },
+        "diagnostics": diagnostics,
+        "truncated": false,
+    }))
+}
