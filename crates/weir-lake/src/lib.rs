@@ -3,7 +3,6 @@
 //! crawler that infers tables from files, and SQL over catalog tables on Apache DataFusion.
 //! The only crate that depends on DataFusion, so the rest of weir builds fast.
 
-pub mod bench;
 pub mod catalog;
 pub mod catalog_store;
 pub mod crawl_action;

@@ -12,7 +12,6 @@
 //! in-memory fake and wired to the real catalog by the caller.
 
 mod access;
-pub mod bench;
 mod bridge;
 mod conjunction;
 mod ddl;
@@ -44,5 +43,6 @@ pub use provider::LakeTable;
 pub use result::{QueryResult, ResultColumn, json_value};
 pub use runner::SqlRunner;
 pub use session::{CATALOG, DEFAULT_DATABASE, LAKE_URL, SessionOptions};
+pub use types::columns_of;
 pub use types::{NULL_PARTITION, parse_type, type_name};
 pub use write::{ROW_GROUP_ROWS, writer_properties};

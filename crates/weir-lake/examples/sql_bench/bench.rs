@@ -1,10 +1,7 @@
-//! The SQL benchmark (`weir bench sql`): about ten analytical queries over generated clickstream
+//! The SQL benchmark (`cargo run --release -p weir-lake --example sql_bench`): about ten analytical queries over generated clickstream
 //! data (10 million rows by default) in Hive-partitioned Parquet, run by weir and by DuckDB (the
 //! `duckdb` package from PyPI) on the same files in the same run, with the ratio of their times.
 //! Target: weir no slower than 1.5× DuckDB on any query, and as fast or faster on the median.
-
-mod clickstream;
-mod queries;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -14,9 +11,11 @@ use std::time::Instant;
 use datafusion::object_store::local::LocalFileSystem;
 use serde::Serialize;
 
-use super::{CatalogAccess, MemoryCatalog, SessionOptions, SqlEngine, SqlError};
-use crate::catalog::{Column, Format, Partitioning, Table, TableFile, TableStats};
-pub use queries::{BenchQuery, QUERIES};
+use weir_lake::catalog::{Column, Format, Partitioning, Table, TableFile, TableStats};
+use weir_lake::sql::{CatalogAccess, MemoryCatalog, SessionOptions, SqlEngine, SqlError};
+
+use crate::clickstream;
+use crate::queries::QUERIES;
 
 /// Days of data: one Hive partition (one file) each.
 pub const DAYS: usize = 30;
@@ -92,16 +91,7 @@ impl QueryBenchmark {
 }
 
 /// Generates (or reuses) `rows` rows of clickstream under `dir/lake`, runs every query in weir
-/// and in DuckDB `runs` times each, and returns the figures.
-pub async fn query_benchmark(
-    dir: &Path,
-    rows: usize,
-    runs: usize,
-) -> Result<QueryBenchmark, SqlError> {
-    query_benchmark_with(dir, rows, runs, SessionOptions::default()).await
-}
-
-/// [`query_benchmark`] with explicit session options (for tuning).
+/// and in DuckDB `runs` times each with the given session options, and returns the figures.
 pub async fn query_benchmark_with(
     dir: &Path,
     rows: usize,
@@ -336,7 +326,7 @@ async fn register(
     };
     let clicks_table = table(
         "clicks",
-        super::types::columns_of(clickstream::clicks_schema().fields()),
+        weir_lake::sql::columns_of(clickstream::clicks_schema().fields()),
         Partitioning::Hive {
             columns: vec![column("day", "Date32", false)],
         },
@@ -344,7 +334,7 @@ async fn register(
     );
     let countries_table = table(
         "countries",
-        super::types::columns_of(clickstream::countries_schema().fields()),
+        weir_lake::sql::columns_of(clickstream::countries_schema().fields()),
         Partitioning::None,
         &countries,
     );

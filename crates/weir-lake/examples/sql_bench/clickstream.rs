@@ -13,7 +13,7 @@ use datafusion::arrow::array::{
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::parquet::arrow::ArrowWriter;
 
-use crate::sql::writer_properties;
+use weir_lake::sql::writer_properties;
 
 pub const FIRST_DAY: (i32, u32, u32) = (2024, 1, 1);
 /// Rows per generated batch (and so per data page group handed to the writer).

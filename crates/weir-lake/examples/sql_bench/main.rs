@@ -2,6 +2,10 @@
 //! [RUNS]` (defaults: a directory under the system's temp dir, 10 000 000 rows, 5 runs). Data is
 //! generated once per DIR and ROWS, then reused.
 
+mod bench;
+mod clickstream;
+mod queries;
+
 use std::path::PathBuf;
 
 #[tokio::main]
@@ -47,7 +51,7 @@ async fn main() {
     }
     // WEIR_SQL_QUERY=… runs one statement over the benchmark's tables and prints it.
     if let Ok(sql) = std::env::var("WEIR_SQL_QUERY") {
-        let engine = match weir_lake::sql::bench::open(&dir, rows, options).await {
+        let engine = match bench::open(&dir, rows, options).await {
             Ok(engine) => engine,
             Err(e) => {
                 eprintln!("{e}");
@@ -65,7 +69,7 @@ async fn main() {
         }
         return;
     }
-    match weir_lake::sql::bench::query_benchmark_with(&dir, rows, runs, options).await {
+    match bench::query_benchmark_with(&dir, rows, runs, options).await {
         Ok(report) => {
             print!("{}", report.report());
             println!("(data generated in {:.1}s)", report.generate_seconds);
