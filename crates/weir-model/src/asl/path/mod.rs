@@ -224,6 +224,10 @@ impl<'t> Parser<'t> {
             if self.eat("*") {
                 return Ok(Some(Step::Child(Selector::Wildcard)));
             }
+            // Jayway reads `$.['a b']` as `$['a b']`: a dot before a bracket is skipped.
+            if self.peek() == Some('[') {
+                return Ok(Some(Step::Child(self.bracket()?)));
+            }
             return Ok(Some(Step::Child(Selector::Name(self.dot_name()?))));
         }
         if self.peek() == Some('[') {
