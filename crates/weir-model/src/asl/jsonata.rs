@@ -431,7 +431,9 @@ fn parse<'a>(ctx: FunctionContext<'a, '_>, args: &[&'a Ata<'a>]) -> AtaResult<'a
 fn random<'a>(ctx: FunctionContext<'a, '_>, args: &[&'a Ata<'a>]) -> AtaResult<'a> {
     let bits = match arg(args, 0) {
         Ata::Undefined => next_random(),
-        Ata::Number(seed) => mix(seed.to_bits()),
+        // Like the other functions Step Functions adds, a non-integer seed is cut toward zero
+        // (`$random(42.9)` is `$random(42)`).
+        Ata::Number(seed) if seed.is_finite() => mix(seed.trunc() as i64 as u64),
         _ => return error("the seed of $random must be a number"),
     };
     Ok(Ata::number(ctx.arena, to_unit(bits)))

@@ -3,7 +3,7 @@
 //! `States.Runtime`, as a missing path does anywhere else.
 
 use base64::Engine as _;
-use serde_json::{Number, Value};
+use serde_json::Value;
 
 use super::{Arg, Call, Func, Intrinsic, Piece};
 use crate::asl::env::{Env, mix};
@@ -71,6 +71,19 @@ fn int(func: Func, v: &Value) -> Result<i64, StatesError> {
     }
 }
 
+/// A number argument AWS documents as "rounded off to the nearest integer" when it is not
+/// one (MathAdd, MathRandom, ArrayRange): rounded as Java's `Math.round` does, halves up
+/// (`2.5` → 3, `-2.5` → -2), which is what Step Functions answers.
+fn rounded(func: Func, v: &Value) -> Result<i64, StatesError> {
+    if let Some(i) = v.as_i64() {
+        return Ok(i);
+    }
+    match v.as_f64() {
+        Some(f) if f.is_finite() && f.abs() < 9.0e15 => Ok((f + 0.5).floor() as i64),
+        _ => fail(func, format!("expected an integer, got {v}")),
+    }
+}
+
 fn array(func: Func, v: Value) -> Result<Vec<Value>, StatesError> {
     match v {
         Value::Array(items) => Ok(items),
@@ -94,8 +107,13 @@ fn call(c: &Call, env: &Env<'_>) -> Result<Value, StatesError> {
         Func::Format => Value::Null,
         Func::StringToJson => {
             let s = string(f, &next())?;
+            // Jackson, which Step Functions parses with, reads an empty (or blank) text as
+            // null.
+            if s.trim().is_empty() {
+                return Ok(Value::Null);
+            }
             match serde_json::from_str(&s) {
-                Ok(v) => v,
+                Ok(v) => without_negative_zero(v),
                 Err(e) => return fail(f, format!("not JSON: {e}")),
             }
         }
@@ -119,7 +137,12 @@ fn call(c: &Call, env: &Env<'_>) -> Result<Value, StatesError> {
             let wanted = next();
             Value::Bool(items.contains(&wanted))
         }
-        Func::ArrayRange => range(f, int(f, &next())?, int(f, &next())?, int(f, &next())?)?,
+        Func::ArrayRange => range(
+            f,
+            rounded(f, &next())?,
+            rounded(f, &next())?,
+            rounded(f, &next())?,
+        )?,
         Func::ArrayGetItem => {
             let items = array(f, next())?;
             let index = int(f, &next())?;
@@ -174,8 +197,8 @@ fn call(c: &Call, env: &Env<'_>) -> Result<Value, StatesError> {
             Value::Object(a)
         }
         Func::MathRandom => {
-            let start = int(f, &next())?;
-            let end = int(f, &next())?;
+            let start = rounded(f, &next())?;
+            let end = rounded(f, &next())?;
             let seed = match next() {
                 Value::Null => None,
                 s => Some(int(f, &s)?),
@@ -191,19 +214,10 @@ fn call(c: &Call, env: &Env<'_>) -> Result<Value, StatesError> {
             Value::from(start.wrapping_add((draw % span) as i64))
         }
         Func::MathAdd => {
-            let (a, b) = (next(), next());
-            match (a.as_i64(), b.as_i64()) {
-                (Some(x), Some(y)) => match x.checked_add(y) {
-                    Some(sum) => Value::from(sum),
-                    None => return fail(f, "the sum overflows"),
-                },
-                _ => match (a.as_f64(), b.as_f64()) {
-                    (Some(x), Some(y)) => match Number::from_f64(x + y) {
-                        Some(n) => Value::Number(n),
-                        None => return fail(f, "the sum is not a finite number"),
-                    },
-                    _ => return fail(f, "both arguments must be numbers"),
-                },
+            let (a, b) = (rounded(f, &next())?, rounded(f, &next())?);
+            match a.checked_add(b) {
+                Some(sum) => Value::from(sum),
+                None => return fail(f, "the sum overflows"),
             }
         }
         Func::StringSplit => {
@@ -218,6 +232,22 @@ fn call(c: &Call, env: &Env<'_>) -> Result<Value, StatesError> {
         }
         Func::Uuid => Value::String(env.entropy.uuid()),
     })
+}
+
+/// serde_json reads `-0` as the float -0.0; Jackson, as Step Functions does, as the integer 0.
+fn without_negative_zero(value: Value) -> Value {
+    match value {
+        Value::Number(n) if n.as_f64().is_some_and(|f| f == 0.0 && f.is_sign_negative()) => {
+            Value::from(0)
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(without_negative_zero).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, without_negative_zero(v)))
+                .collect(),
+        ),
+        other => other,
+    }
 }
 
 fn limited(f: Func, s: String) -> Result<String, StatesError> {
@@ -447,6 +477,49 @@ mod tests {
         );
         let uuid = run("States.UUID()", json!({})).unwrap();
         assert_eq!(uuid.as_str().map(str::len), Some(36));
+    }
+
+    /// AWS rounds non-integer arguments of MathAdd, MathRandom and ArrayRange to the nearest
+    /// integer, halves up as Java does (recorded on AWS: 1.49 + 1.5 = 3, -1.49 + -1.5 = -2).
+    #[test]
+    fn non_integer_numbers_are_rounded_halves_up() {
+        let add =
+            |a: f64, b: f64| run("States.MathAdd($.a, $.b)", json!({"a": a, "b": b})).unwrap();
+        assert_eq!(add(-9.0, 3.0), json!(-6));
+        assert_eq!(add(1.49, 1.5), json!(3));
+        assert_eq!(add(1.5, 1.51), json!(4));
+        assert_eq!(add(-1.49, -1.5), json!(-2));
+        assert_eq!(add(-1.5, -1.51), json!(-3));
+        assert_eq!(add(0.5, 0.0), json!(1));
+        assert_eq!(add(2.5, 0.0), json!(3));
+        assert_eq!(add(-0.5, 0.5), json!(1));
+        assert_eq!(add(-2.5, 0.0), json!(-2));
+        assert_eq!(
+            run(
+                "States.ArrayRange($.a, $.b, $.c)",
+                json!({"a": 0.5, "b": 3.4, "c": 1.5})
+            )
+            .unwrap(),
+            json!([1, 3])
+        );
+        let n = run("States.MathRandom($.a, $.b)", json!({"a": 12.5, "b": 14.4})).unwrap();
+        assert_eq!(n, json!(13));
+    }
+
+    /// Jackson reads an empty or blank text as null; `-0` is the integer 0 (recorded on AWS).
+    #[test]
+    fn string_to_json_reads_as_step_functions_does() {
+        let parse = |s: &str| run("States.StringToJson($.s)", json!({ "s": s })).unwrap();
+        assert_eq!(parse(""), Value::Null);
+        assert_eq!(parse(" "), Value::Null);
+        assert_eq!(parse("null"), Value::Null);
+        assert_eq!(parse("-0"), json!(0));
+        assert_eq!(parse("1.1"), json!(1.1));
+        assert_eq!(parse("\"HelloWorld\""), json!("HelloWorld"));
+        assert_eq!(
+            parse("{\"Arg1\": 1, \"Arg2\": []}"),
+            json!({"Arg1": 1, "Arg2": []})
+        );
     }
 
     #[test]
