@@ -551,6 +551,15 @@ impl Machines {
                 } => Err(Ended::Aborted(reason)),
             };
             conclude(&mut record, outcome);
+            // An error or cause the execution ended without (a Fail state that names none) is
+            // left out of the event, as Step Functions does, rather than written as null.
+            let mut ended = serde_json::Map::new();
+            if let Some(error) = &record.error {
+                ended.insert("error".into(), json!(error));
+            }
+            if let Some(cause) = &record.cause {
+                ended.insert("cause".into(), json!(cause));
+            }
             let (kind, key, details) = match record.status.as_str() {
                 "SUCCEEDED" => (
                     "ExecutionSucceeded",
@@ -560,17 +569,17 @@ impl Machines {
                 "TIMED_OUT" => (
                     "ExecutionTimedOut",
                     "executionTimedOutEventDetails",
-                    json!({"error": record.error, "cause": record.cause}),
+                    Value::Object(ended),
                 ),
                 "ABORTED" => (
                     "ExecutionAborted",
                     "executionAbortedEventDetails",
-                    json!({"error": record.error, "cause": record.cause}),
+                    Value::Object(ended),
                 ),
                 _ => (
                     "ExecutionFailed",
                     "executionFailedEventDetails",
-                    json!({"error": record.error, "cause": record.cause}),
+                    Value::Object(ended),
                 ),
             };
             run.journal.event(kind, key, details);
@@ -756,8 +765,8 @@ fn conclude(record: &mut ExecutionRecord, outcome: std::result::Result<Value, En
             } else {
                 "FAILED".into()
             };
-            record.error = Some(error.error);
-            record.cause = Some(error.cause);
+            record.error = Some(error.error).filter(|e| !e.is_empty());
+            record.cause = Some(error.cause).filter(|c| !c.is_empty());
         }
         Err(Ended::Aborted(reason)) => {
             record.status = "ABORTED".into();
@@ -874,3 +883,5 @@ fn machine_file_name(path: &Path) -> Option<String> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_fidelity;

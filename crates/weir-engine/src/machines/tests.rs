@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 
 use super::*;
 
-struct Env {
-    machines: Machines,
+pub(super) struct Env {
+    pub(super) machines: Machines,
     store: Arc<dyn Store>,
     _dir: tempfile::TempDir,
 }
@@ -38,7 +38,7 @@ async fn start(dir: &Path, store: Arc<dyn Store>) -> Machines {
     .expect("machines")
 }
 
-async fn env() -> Env {
+pub(super) async fn env() -> Env {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = open_store(dir.path()).await;
     let machines = start(dir.path(), store.clone()).await;
@@ -50,7 +50,7 @@ async fn env() -> Env {
 }
 
 impl Env {
-    async fn run(&self, name: &str, definition: Value, input: Value) -> ExecutionRecord {
+    pub(super) async fn run(&self, name: &str, definition: Value, input: Value) -> ExecutionRecord {
         let machine = self
             .machines
             .create(NewMachine {
@@ -75,7 +75,7 @@ impl Env {
             .expect("wait")
     }
 
-    async fn event_types(&self, arn: &str) -> Vec<String> {
+    pub(super) async fn event_types(&self, arn: &str) -> Vec<String> {
         self.machines
             .history(arn)
             .await
@@ -86,7 +86,7 @@ impl Env {
     }
 }
 
-fn output(record: &ExecutionRecord) -> Value {
+pub(super) fn output(record: &ExecutionRecord) -> Value {
     assert_eq!(record.status, "SUCCEEDED", "{record:?}");
     serde_json::from_str(record.output.as_deref().unwrap_or("null")).unwrap()
 }
@@ -401,6 +401,12 @@ async fn same_name_and_input_is_idempotent_while_running() {
             .await
             .contains(&"ExecutionAborted".to_string())
     );
+    // Once the execution has ended, the same name and input is no longer the same execution:
+    // Step Functions refuses it (the name stays taken).
+    assert!(matches!(
+        env.machines.start_execution(start("{}")).await,
+        Err(MachineError::ExecutionAlreadyExists(_))
+    ));
 }
 
 #[test]

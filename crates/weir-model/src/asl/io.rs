@@ -19,7 +19,7 @@ use super::payload::Template;
 /// `InputPath`: selects the effective input from `env.input` (the raw input). `None` (written
 /// as `null`) gives `{}`.
 pub fn apply_input_path(input_path: Option<&Path>, env: &Env<'_>) -> Result<Value, StatesError> {
-    select(input_path, env, "InputPath")
+    select(input_path, env)
 }
 
 /// `Parameters`: builds the task's input from the template, `env.input` being the effective
@@ -73,29 +73,36 @@ pub fn apply_output_path(
     value: &Value,
     env: &Env<'_>,
 ) -> Result<Value, StatesError> {
-    select(output_path, &env.with_input(value), "OutputPath")
+    select(output_path, &env.with_input(value))
 }
 
-fn select(path: Option<&Path>, env: &Env<'_>, field: &str) -> Result<Value, StatesError> {
+/// InputPath and OutputPath: a path that finds nothing fails with Step Functions' words,
+/// `Invalid path '$.foo' : No results for path: $['foo']` (the second half is Jayway's).
+fn select(path: Option<&Path>, env: &Env<'_>) -> Result<Value, StatesError> {
     let Some(path) = path else {
         return Ok(Value::Object(Map::new()));
     };
     path.evaluate(env).map_err(|e| match e {
-        Lookup::NotFound => StatesError::runtime(format!(
-            "Invalid path '{path}' : No results for path: {path} (in {field})"
-        )),
+        Lookup::NotFound => {
+            StatesError::runtime(format!("Invalid path '{path}' : {}", path.not_found(env)))
+        }
         Lookup::UnknownVariable(name) => StatesError::runtime(format!(
-            "Invalid path '{path}': the variable ${name} is not defined (in {field})"
+            "Invalid path '{path}' : The variable ${name} is not defined"
         )),
     })
 }
 
 /// The output of a JSONata state: `Output` evaluated with `env.input` = raw input and
 /// `env.result` = the result, or by default the result itself (the raw input when there is
-/// none, as for Wait and Choice).
-pub fn jsonata_output(output: Option<&Template>, env: &Env<'_>) -> Result<Value, StatesError> {
+/// none, as for Wait and Choice). `field` names where `Output` was written in errors
+/// (`Output`, or `Choices[1]/Output` for a Choice rule's own).
+pub fn jsonata_output(
+    output: Option<&Template>,
+    env: &Env<'_>,
+    field: &str,
+) -> Result<Value, StatesError> {
     match output {
-        Some(t) => t.evaluate(env),
+        Some(t) => t.evaluate_field(env, field),
         None => Ok(env.result.unwrap_or(env.input).clone()),
     }
 }
@@ -103,9 +110,14 @@ pub fn jsonata_output(output: Option<&Template>, env: &Env<'_>) -> Result<Value,
 /// `Assign`: the variables to set, every expression evaluated against the variables as they
 /// were before the state (the spec: assignments do not see each other). Which value `$` /
 /// `$states.result` is bound to is the caller's choice (the guide: the state's result where it
-/// has one, after ResultSelector; else its input).
-pub fn assign(template: &Template, env: &Env<'_>) -> Result<Map<String, Value>, StatesError> {
-    match template.evaluate(env)? {
+/// has one, after ResultSelector; else its input). `field` names where it was written in
+/// errors (`Assign`, `Choices[0]/Assign`, `Catch[1]/Assign`).
+pub fn assign(
+    template: &Template,
+    env: &Env<'_>,
+    field: &str,
+) -> Result<Map<String, Value>, StatesError> {
+    match template.evaluate_field(env, field)? {
         Value::Object(map) => Ok(map),
         other => Err(StatesError::runtime(format!(
             "Assign must produce an object, not {other}"
@@ -198,6 +210,20 @@ mod tests {
         );
         let err = apply_input_path(Some(&p("$.missing")), &env).unwrap_err();
         assert_eq!(err.error, "States.Runtime");
+        assert_eq!(
+            err.cause,
+            "Invalid path '$.missing' : No results for path: $['missing']"
+        );
+        let err = apply_output_path(Some(&p("$.a.b.c")), &raw, &env).unwrap_err();
+        assert_eq!(
+            err.cause,
+            "Invalid path '$.a.b.c' : No results for path: $['a']['b']['c']"
+        );
+        let err = apply_output_path(Some(&p("$.x.y")), &raw, &env).unwrap_err();
+        assert_eq!(
+            err.cause,
+            "Invalid path '$.x.y' : Missing property in path $['x']"
+        );
         let err = apply_result_path(Some(&p("$.a.b")), &raw, json!(1)).unwrap_err();
         assert_eq!(err.error, "States.ResultPathMatchFailure");
         let err = apply_parameters(Some(&template(&json!({"x.$": "$.nope"}))), &env).unwrap_err();
@@ -240,7 +266,7 @@ mod tests {
         let entropy = Entropy::new(1);
         let env = Env::new(&raw, &context, &vars, &entropy);
         let t = template(&json!({"x.$": "$.n", "y.$": "$x", "z": "literal"}));
-        let assigned = assign(&t, &env).unwrap();
+        let assigned = assign(&t, &env, "Assign").unwrap();
         assert_eq!(
             Value::Object(assigned),
             json!({"x": 2, "y": 1, "z": "literal"})

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::{Arg, Call, Func, Intrinsic, Piece};
 use crate::asl::env::{Env, mix};
-use crate::asl::errors::StatesError;
+use crate::asl::errors::{StatesError, names};
 use crate::asl::path::Lookup;
 
 /// Inputs to Base64Encode/Decode and Hash are limited to this many characters, as in AWS.
@@ -17,21 +17,48 @@ const MAX_RANGE_ITEMS: usize = 1_000;
 
 impl Intrinsic {
     /// Runs the call against `env` (paths in arguments read `$`, `$$` and variables from it).
+    /// A path argument that finds nothing fails the way Step Functions words it, naming the
+    /// whole expression: `The function 'States.Format('{}', $.nope)' had the following error:
+    /// The JsonPath argument for the field '$.nope' could not be found in the input '{…}'`.
     pub fn evaluate(&self, env: &Env<'_>) -> Result<Value, StatesError> {
-        call(&self.call, env)
+        call(&self.call, env).map_err(|e| {
+            if e.error == names::RUNTIME {
+                StatesError::runtime(format!(
+                    "The function '{}' had the following error: {}",
+                    self.text, e.cause
+                ))
+            } else {
+                e
+            }
+        })
     }
 }
 
 /// The error a path argument that finds nothing raises.
-pub(crate) fn lookup_error(path: &str, lookup: Lookup) -> StatesError {
+pub(crate) fn lookup_error(path: &str, input: &Value, lookup: Lookup) -> StatesError {
     match lookup {
         Lookup::NotFound => StatesError::runtime(format!(
-            "The JSONPath {path} could not be found in the input"
+            "The JsonPath argument for the field '{path}' could not be found in the input '{}'",
+            shown_input(input)
         )),
         Lookup::UnknownVariable(name) => {
             StatesError::runtime(format!("The variable ${name} is not defined"))
         }
     }
+}
+
+/// The input as error causes quote it: compact JSON, cut at 256 characters.
+pub(crate) fn shown_input(input: &Value) -> String {
+    let mut shown = input.to_string();
+    if shown.len() > 256 {
+        let cut = (0..=256)
+            .rev()
+            .find(|i| shown.is_char_boundary(*i))
+            .unwrap_or(0);
+        shown.truncate(cut);
+        shown.push('…');
+    }
+    shown
 }
 
 fn arg(arg: &Arg, env: &Env<'_>) -> Result<Value, StatesError> {
@@ -42,7 +69,7 @@ fn arg(arg: &Arg, env: &Env<'_>) -> Result<Value, StatesError> {
         Arg::Null => Value::Null,
         Arg::Path(path) => path
             .evaluate(env)
-            .map_err(|e| lookup_error(path.text(), e))?,
+            .map_err(|e| lookup_error(path.text(), env.input, e))?,
         Arg::Call(c) => call(c, env)?,
     })
 }
@@ -519,6 +546,22 @@ mod tests {
         assert_eq!(
             parse("{\"Arg1\": 1, \"Arg2\": []}"),
             json!({"Arg1": 1, "Arg2": []})
+        );
+    }
+
+    /// A path argument that finds nothing names the whole expression and the input (AWS's
+    /// words, recorded in us-east-1).
+    #[test]
+    fn a_missing_argument_names_the_whole_call() {
+        let err = run(
+            "States.Format('{}', States.Format('{}', $.nope))",
+            json!({"other": 1}),
+        )
+        .unwrap_err();
+        assert_eq!(err.error, "States.Runtime");
+        assert_eq!(
+            err.cause,
+            "The function 'States.Format('{}', States.Format('{}', $.nope))' had the following error: The JsonPath argument for the field '$.nope' could not be found in the input '{\"other\":1}'"
         );
     }
 

@@ -1,0 +1,462 @@
+//! Where executions recorded on AWS disagreed with weir: the causes of the errors a state
+//! raises itself (prefixed with the state and the event that entered it), Fail states that
+//! name no error, JSONata expressions that yield nothing, a Choice with nowhere to go, number
+//! fields that hold no integer, Map items that are not an array, and the context object.
+
+use serde_json::{Value, json};
+
+use super::tests::{env, output};
+
+/// The prefix Step Functions puts on the cause of an error a state raised itself.
+fn at(state: &str, event: u32) -> String {
+    format!(
+        "An error occurred while executing the state '{state}' (entered at the event id #{event}). "
+    )
+}
+
+/// Runs a one-state machine `{"StartAt": "S", "States": {"S": state}}`.
+async fn run_state(name: &str, state: Value, input: Value) -> super::ExecutionRecord {
+    let env = env().await;
+    env.run(name, json!({"StartAt": "S", "States": {"S": state}}), input)
+        .await
+}
+
+fn failed(record: &super::ExecutionRecord) -> (&str, &str) {
+    assert_eq!(record.status, "FAILED", "{record:?}");
+    (
+        record.error.as_deref().unwrap_or_default(),
+        record.cause.as_deref().unwrap_or_default(),
+    )
+}
+
+#[tokio::test]
+async fn paths_that_select_nothing_fail_with_aws_causes() {
+    let done = run_state(
+        "input-path",
+        json!({"Type": "Pass", "InputPath": "$.foo", "End": true}),
+        json!({"a": 1}),
+    )
+    .await;
+    assert_eq!(
+        failed(&done),
+        (
+            "States.Runtime",
+            format!(
+                "{}Invalid path '$.foo' : No results for path: $['foo']",
+                at("S", 2)
+            )
+            .as_str()
+        )
+    );
+
+    let done = run_state(
+        "parameters",
+        json!({"Type": "Pass", "Parameters": {"m.$": "$.nope"}, "End": true}),
+        json!({"x": "a"}),
+    )
+    .await;
+    assert_eq!(
+        failed(&done).1,
+        format!(
+            "{}The JSONPath '$.nope' specified for the field 'm.$' could not be found in the input '{{\"x\":\"a\"}}'",
+            at("S", 2)
+        )
+    );
+
+    let done = run_state(
+        "intrinsic",
+        json!({"Type": "Pass", "Parameters": {"v.$": "States.Format('{}', $.nope)"}, "End": true}),
+        json!({"other": 1}),
+    )
+    .await;
+    assert_eq!(
+        failed(&done).1,
+        format!(
+            "{}The function 'States.Format('{{}}', $.nope)' had the following error: The JsonPath argument for the field '$.nope' could not be found in the input '{{\"other\":1}}'",
+            at("S", 2)
+        )
+    );
+
+    // The second state is entered by event 4 (started, entered, exited, entered).
+    let env = env().await;
+    let done = env
+        .run(
+            "output-path",
+            json!({"StartAt": "First", "States": {
+                "First": {"Type": "Pass", "Next": "Second"},
+                "Second": {"Type": "Pass", "OutputPath": "$.x.y", "End": true}
+            }}),
+            json!({"a": 1}),
+        )
+        .await;
+    let cause = format!(
+        "{}Invalid path '$.x.y' : Missing property in path $['x']",
+        at("Second", 4)
+    );
+    assert_eq!(failed(&done), ("States.Runtime", cause.as_str()));
+    let history = env.machines.history(&done.arn).await.unwrap();
+    let last = history.last().unwrap();
+    assert_eq!(last["type"], "ExecutionFailed");
+    assert_eq!(
+        last["executionFailedEventDetails"],
+        json!({"error": "States.Runtime", "cause": cause})
+    );
+}
+
+#[tokio::test]
+async fn a_runtime_error_is_not_caught_and_keeps_one_prefix() {
+    // The failing state is inside a Map iteration: the prefix names it, once, and the Map's
+    // Catch does not take a States.Runtime error.
+    let env = env().await;
+    let done = env
+        .run(
+            "nested",
+            json!({"StartAt": "S", "States": {
+                "S": {"Type": "Map", "ItemsPath": "$.items",
+                    "ItemProcessor": {"StartAt": "Inner", "States": {
+                        "Inner": {"Type": "Pass", "InputPath": "$.missing", "End": true}}},
+                    "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],
+                    "End": true},
+                "Caught": {"Type": "Pass", "End": true}
+            }}),
+            json!({"items": [{"a": 1}]}),
+        )
+        .await;
+    let (error, cause) = failed(&done);
+    assert_eq!(error, "States.Runtime");
+    assert_eq!(cause.matches("An error occurred").count(), 1, "{cause}");
+    assert!(
+        cause.starts_with(
+            "An error occurred while executing the state 'Inner' (entered at the event id #"
+        ),
+        "{cause}"
+    );
+    assert!(
+        cause.ends_with("Invalid path '$.missing' : No results for path: $['missing']"),
+        "{cause}"
+    );
+}
+
+#[tokio::test]
+async fn a_fail_state_without_error_or_cause_reports_neither() {
+    let env = env().await;
+    let done = env
+        .run(
+            "bare-fail",
+            json!({"StartAt": "S", "States": {"S": {"Type": "Fail"}}}),
+            json!({}),
+        )
+        .await;
+    assert_eq!(done.status, "FAILED");
+    assert_eq!(done.error, None);
+    assert_eq!(done.cause, None);
+    let history = env.machines.history(&done.arn).await.unwrap();
+    let last = history.last().unwrap();
+    assert_eq!(last["type"], "ExecutionFailed");
+    assert_eq!(last["executionFailedEventDetails"], json!({}));
+
+    let done = env
+        .run(
+            "error-only",
+            json!({"StartAt": "S", "States": {"S": {"Type": "Fail", "Error": "Oops"}}}),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (done.error.as_deref(), done.cause.as_deref()),
+        (Some("Oops"), None)
+    );
+
+    // A Fail state's own error passes unchanged; failing to work out its Error is the state's.
+    let done = env
+        .run(
+            "error-path",
+            json!({"StartAt": "S", "States": {"S": {"Type": "Fail", "ErrorPath": "$.nope", "Cause": "c"}}}),
+            json!({"other": 1}),
+        )
+        .await;
+    assert_eq!(
+        failed(&done),
+        (
+            "States.Runtime",
+            format!(
+                "{}The JSONPath '$.nope' specified for the field 'ErrorPath' could not be found in the input '{{\"other\":1}}'",
+                at("S", 2)
+            )
+            .as_str()
+        )
+    );
+}
+
+#[tokio::test]
+async fn jsonata_that_yields_nothing_names_its_field() {
+    let done = run_state(
+        "undefined-output",
+        json!({"Type": "Pass", "QueryLanguage": "JSONata",
+            "Output": {"v": "{% $states.input.absent %}"}, "End": true}),
+        json!({"present": 1}),
+    )
+    .await;
+    assert_eq!(
+        failed(&done),
+        (
+            "States.QueryEvaluationError",
+            format!(
+                "{}The JSONata expression '$states.input.absent' specified for the field 'Output/v' returned nothing (undefined).",
+                at("S", 2)
+            )
+            .as_str()
+        )
+    );
+
+    let done = run_state(
+        "undefined-assign",
+        json!({"Type": "Pass", "QueryLanguage": "JSONata",
+            "Assign": {"x": ["{% $states.input.absent %}"]}, "End": true}),
+        json!({}),
+    )
+    .await;
+    assert!(
+        failed(&done).1.ends_with(
+            "The JSONata expression '$states.input.absent' specified for the field 'Assign/x[0]' returned nothing (undefined)."
+        ),
+        "{done:?}"
+    );
+
+    let env = env().await;
+    let done = env
+        .run(
+            "undefined-condition",
+            json!({"QueryLanguage": "JSONata", "StartAt": "S", "States": {
+                "S": {"Type": "Choice", "Choices": [
+                    {"Condition": "{% $states.input.n = 1 %}", "Next": "Done"},
+                    {"Condition": "{% $states.input.absent %}", "Next": "Done"}
+                ]},
+                "Done": {"Type": "Succeed"}
+            }}),
+            json!({"n": 2}),
+        )
+        .await;
+    assert!(
+        failed(&done).1.ends_with(
+            "specified for the field 'Choices[1]/Condition' returned nothing (undefined)."
+        ),
+        "{done:?}"
+    );
+
+    // Unlike States.Runtime, a query error is caught.
+    let done = env
+        .run(
+            "caught",
+            json!({"QueryLanguage": "JSONata", "StartAt": "M", "States": {
+                "M": {"Type": "Map", "Items": "{% $states.input.absent %}",
+                    "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+                    "Catch": [{"ErrorEquals": ["States.QueryEvaluationError"], "Next": "Caught"}],
+                    "End": true},
+                "Caught": {"Type": "Pass", "End": true}
+            }}),
+            json!({}),
+        )
+        .await;
+    let out = output(&done);
+    assert_eq!(out["Error"], "States.QueryEvaluationError");
+    assert!(
+        out["Cause"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("specified for the field 'Items' returned nothing (undefined)."),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn a_choice_with_nowhere_to_go_is_a_runtime_error() {
+    let env = env().await;
+    let done = env
+        .run(
+            "no-default",
+            json!({"StartAt": "S", "States": {
+                "S": {"Type": "Choice", "Choices": [
+                    {"Variable": "$.x", "BooleanEquals": true, "Next": "Done"}
+                ]},
+                "Done": {"Type": "Succeed"}
+            }}),
+            json!({"x": false}),
+        )
+        .await;
+    assert_eq!(
+        failed(&done),
+        (
+            "States.Runtime",
+            format!(
+                "{}Failed to transition out of the state. The state does not point to a next state.",
+                at("S", 2)
+            )
+            .as_str()
+        )
+    );
+}
+
+#[tokio::test]
+async fn number_paths_must_hold_non_negative_integers() {
+    for seconds in [json!(-1), json!(1.5), json!("5"), json!(null)] {
+        let done = run_state(
+            "seconds-path",
+            json!({"Type": "Wait", "SecondsPath": "$.s", "End": true}),
+            json!({ "s": seconds }),
+        )
+        .await;
+        let (error, cause) = failed(&done);
+        assert_eq!(error, "States.Runtime", "{seconds}");
+        assert!(cause.starts_with(&at("S", 2)), "{cause}");
+        assert!(cause.contains("'SecondsPath'"), "{cause}");
+    }
+    let done = run_state(
+        "seconds-zero",
+        json!({"Type": "Wait", "SecondsPath": "$.s", "End": true}),
+        json!({"s": 0}),
+    )
+    .await;
+    assert_eq!(output(&done), json!({"s": 0}));
+
+    for limit in [json!(1.5), json!(-2), json!("2")] {
+        let done = run_state(
+            "concurrency-path",
+            json!({"Type": "Map", "MaxConcurrencyPath": "$.limit", "ItemsPath": "$.items",
+                "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+                "End": true}),
+            json!({"limit": limit, "items": [1, 2]}),
+        )
+        .await;
+        let (error, cause) = failed(&done);
+        assert_eq!(error, "States.Runtime", "{limit}");
+        assert!(cause.contains("'MaxConcurrencyPath'"), "{cause}");
+    }
+}
+
+#[tokio::test]
+async fn map_items_must_be_an_array() {
+    let map = |items_path: &str| {
+        json!({"Type": "Map", "ItemsPath": items_path,
+            "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+            "End": true})
+    };
+    let done = run_state("not-array", map("$.items"), json!({"items": "abc"})).await;
+    let (error, cause) = failed(&done);
+    assert_eq!(error, "States.Runtime");
+    assert!(cause.starts_with(&at("S", 2)), "{cause}");
+    assert!(cause.contains("ItemsPath"), "{cause}");
+    let done = run_state("no-items", map("$.none"), json!({"items": []})).await;
+    assert_eq!(
+        failed(&done).1,
+        format!(
+            "{}Invalid path '$.none' : No results for path: $['none']",
+            at("S", 2)
+        )
+    );
+}
+
+#[tokio::test]
+async fn escaped_member_names_select_what_they_name() {
+    let done = run_state(
+        "escaped",
+        json!({"Type": "Pass", "Parameters": {
+            "dotted.$": "$['a.b']", "spaced.$": "$.['x y']", "quoted.$": "$['it\\'s']",
+            "joined.$": "States.Format('{}-{}', $['a.b'], $['x y'])"}, "End": true}),
+        json!({"a.b": 1, "x y": 2, "it's": 3, "a": {"b": 9}}),
+    )
+    .await;
+    assert_eq!(
+        output(&done),
+        json!({"dotted": 1, "spaced": 2, "quoted": 3, "joined": "1-2"})
+    );
+}
+
+/// A timestamp as Step Functions writes it in the context object: `2019-03-26T20:14:13.192Z`.
+fn is_aws_timestamp(value: &Value) -> bool {
+    let Some(text) = value.as_str() else {
+        return false;
+    };
+    text.len() == 24
+        && text.ends_with('Z')
+        && chrono::DateTime::parse_from_rfc3339(text).is_ok()
+        && text.as_bytes()[19] == b'.'
+}
+
+#[tokio::test]
+async fn the_context_object_has_every_documented_field() {
+    let env = env().await;
+    let done = env
+        .run(
+            "full-context",
+            json!({"StartAt": "Look", "States": {
+                "Look": {"Type": "Pass", "Parameters": {"ctx.$": "$$"}, "ResultPath": "$.top", "Next": "Each"},
+                "Each": {"Type": "Map", "ItemsPath": "$.items",
+                    "ItemSelector": {"index.$": "$$.Map.Item.Index", "value.$": "$$.Map.Item.Value"},
+                    "ItemProcessor": {"StartAt": "In", "States": {"In": {"Type": "Pass", "End": true}}},
+                    "ResultPath": "$.each", "End": true}
+            }}),
+            json!({"items": ["a", "b"]}),
+        )
+        .await;
+    let out = output(&done);
+    let ctx = &out["top"]["ctx"];
+    assert_eq!(ctx["Execution"]["Id"], json!(done.arn));
+    assert_eq!(ctx["Execution"]["Name"], json!(done.name));
+    assert_eq!(ctx["Execution"]["Input"], json!({"items": ["a", "b"]}));
+    assert!(is_aws_timestamp(&ctx["Execution"]["StartTime"]), "{ctx}");
+    assert!(
+        ctx["Execution"]["RoleArn"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("arn:aws:iam::")),
+        "{ctx}"
+    );
+    assert_eq!(ctx["Execution"]["RedriveCount"], 0);
+    // RedriveTime appears only once an execution has been redriven.
+    assert!(ctx["Execution"].get("RedriveTime").is_none(), "{ctx}");
+    assert_eq!(ctx["State"]["Name"], "Look");
+    assert!(is_aws_timestamp(&ctx["State"]["EnteredTime"]), "{ctx}");
+    assert_eq!(ctx["State"]["RetryCount"], 0);
+    assert_eq!(ctx["StateMachine"]["Id"], json!(done.machine_arn));
+    assert_eq!(ctx["StateMachine"]["Name"], "full-context");
+    assert!(ctx.get("Task").is_none(), "{ctx}");
+    assert_eq!(
+        out["each"],
+        json!([{"index": 0, "value": "a"}, {"index": 1, "value": "b"}])
+    );
+}
+
+#[tokio::test]
+async fn a_timed_out_task_reports_its_error_and_no_cause() {
+    let env = env().await;
+    let done = env
+        .run(
+            "slow",
+            json!({"StartAt": "S", "States": {"S": {"Type": "Task",
+                "Resource": "arn:weir:states:::action:command",
+                "Parameters": {"command": "sleep 5"},
+                "TimeoutSeconds": 1, "End": true}}}),
+            json!({}),
+        )
+        .await;
+    assert_eq!(done.status, "FAILED");
+    assert_eq!(done.error.as_deref(), Some("States.Timeout"));
+    assert_eq!(done.cause, None);
+    let history = env.machines.history(&done.arn).await.unwrap();
+    let timed_out = history
+        .iter()
+        .find(|e| e["type"] == "TaskTimedOut")
+        .expect("a TaskTimedOut event");
+    assert_eq!(
+        timed_out["taskTimedOutEventDetails"]["error"],
+        "States.Timeout"
+    );
+    assert!(
+        timed_out["taskTimedOutEventDetails"].get("cause").is_none(),
+        "{timed_out}"
+    );
+    assert_eq!(
+        history.last().unwrap()["executionFailedEventDetails"],
+        json!({"error": "States.Timeout"})
+    );
+}
