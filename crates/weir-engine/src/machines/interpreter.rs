@@ -46,6 +46,13 @@ pub(crate) trait Services: Send + Sync {
         input: Value,
     ) -> Result<Value, StatesError>;
 
+    /// Starts taking answers for `token` before the resource that will answer is called, so
+    /// that an answer sent at once is kept for [`Services::await_token`] rather than refused.
+    fn open_token(&self, token: &str);
+
+    /// Stops taking answers for a token no one will wait for (its resource call failed).
+    fn close_token(&self, token: &str);
+
     /// Waits for SendTaskSuccess / SendTaskFailure on `token`; fails with
     /// `States.HeartbeatTimeout` when no heartbeat came within `heartbeat`.
     async fn await_token(
@@ -748,7 +755,11 @@ impl Run {
             if pattern == Pattern::WaitForTaskToken {
                 let token = token.clone().unwrap_or_default();
                 if !resumed {
-                    services.call(self, target, pattern, input.clone()).await?;
+                    services.open_token(&token);
+                    if let Err(error) = services.call(self, target, pattern, input.clone()).await {
+                        services.close_token(&token);
+                        return Err(error);
+                    }
                     self.journal.event(
                         "TaskSubmitted",
                         "taskSubmittedEventDetails",

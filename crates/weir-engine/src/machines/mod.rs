@@ -158,6 +158,8 @@ struct Inner {
 
 struct TokenWaiter {
     answer: mpsc::UnboundedSender<TokenMessage>,
+    /// The answers to a token handed out but not yet waited on, kept until the wait starts.
+    unclaimed: Option<mpsc::UnboundedReceiver<TokenMessage>>,
 }
 
 enum TokenMessage {
@@ -731,7 +733,9 @@ impl Machines {
             ));
         };
         let delivered = waiter.answer.send(message).is_ok();
-        if last || !delivered {
+        // An answer that came before the wait started stays with its token until the wait
+        // takes it (the wait then removes the token).
+        if (last || !delivered) && waiter.unclaimed.is_none() {
             tokens.remove(token);
         }
         if delivered {

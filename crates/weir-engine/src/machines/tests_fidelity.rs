@@ -460,3 +460,32 @@ async fn a_timed_out_task_reports_its_error_and_no_cause() {
         json!({"error": "States.Timeout"})
     );
 }
+
+/// A worker may answer a task token as soon as it has it, before the interpreter has started
+/// waiting: Step Functions accepts that answer, so weir keeps it for the wait.
+#[tokio::test]
+async fn an_answer_sent_before_the_wait_starts_is_kept() {
+    use super::interpreter::Services as _;
+    let env = env().await;
+    let services = super::services::Services::new(env.machines.clone());
+    services.open_token("early");
+    env.machines.send_task_heartbeat("early").unwrap();
+    env.machines
+        .send_task_success("early", r#"{"ok": true}"#)
+        .unwrap();
+    let answer = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        services.await_token("early", Some(std::time::Duration::from_secs(5))),
+    )
+    .await
+    .expect("the early answer was kept")
+    .unwrap();
+    assert_eq!(answer, json!({"ok": true}));
+    // The wait took the answer and the token is gone.
+    assert!(env.machines.send_task_success("early", "{}").is_err());
+
+    // A token whose resource call failed takes no answers.
+    services.open_token("abandoned");
+    services.close_token("abandoned");
+    assert!(env.machines.send_task_success("abandoned", "{}").is_err());
+}
