@@ -508,6 +508,39 @@ fn kill_9_resumes_executions_without_running_finished_tasks_again() {
     );
 }
 
+/// What boto3 sees of failures Step Functions words in its own way: a runtime error's cause
+/// names the state and the event that entered it; a Fail state without Error or Cause leaves
+/// both out of DescribeExecution and of the ExecutionFailed event.
+#[test]
+fn failures_read_as_step_functions_writes_them() {
+    let project = Project::new();
+    let server = Server::start(project.path());
+    boto3(
+        &server,
+        &project,
+        r#"
+role = 'arn:aws:iam::000000000000:role/r'
+def run(name, definition, input):
+    arn = sf.create_state_machine(name=name, definition=json.dumps(definition), roleArn=role)['stateMachineArn']
+    started = sf.start_execution(stateMachineArn=arn, input=json.dumps(input))
+    return wait(started['executionArn'])
+
+done = run('missing', {"StartAt": "Load", "States": {"Load": {"Type": "Pass", "InputPath": "$.foo", "End": True}}}, {"a": 1})
+assert done['status'] == 'FAILED', done
+assert done['error'] == 'States.Runtime', done
+expected = "An error occurred while executing the state 'Load' (entered at the event id #2). Invalid path '$.foo' : No results for path: $['foo']"
+assert done['cause'] == expected, done['cause']
+
+done = run('bare', {"StartAt": "Stop", "States": {"Stop": {"Type": "Fail"}}}, {})
+assert done['status'] == 'FAILED', done
+assert 'error' not in done and 'cause' not in done, done
+events = sf.get_execution_history(executionArn=done['executionArn'])['events']
+assert events[-1]['type'] == 'ExecutionFailed', events[-1]
+assert events[-1]['executionFailedEventDetails'] == {}, events[-1]
+"#,
+    );
+}
+
 #[test]
 fn executions_and_their_inputs_are_checked() {
     let project = Project::new();
