@@ -226,6 +226,25 @@ mod tests {
         );
         let err = apply_result_path(Some(&p("$.a.b")), &raw, json!(1)).unwrap_err();
         assert_eq!(err.error, "States.ResultPathMatchFailure");
+        // An index past the end of an array is null in a `.$` field, a miss in an intrinsic's
+        // argument (both as AWS answers).
+        let items = json!({"items": [1, 2]});
+        let on_items = env.with_input(&items);
+        assert_eq!(
+            apply_parameters(Some(&template(&json!({"idx.$": "$.items[5]"}))), &on_items).unwrap(),
+            json!({"idx": null})
+        );
+        let err = apply_parameters(
+            Some(&template(
+                &json!({"v.$": "States.Format('{}', $.items[5])"}),
+            )),
+            &on_items,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.cause,
+            "The function 'States.Format('{}', $.items[5])' had the following error: The JsonPath argument for the field '$.items[5]' could not be found in the input '{\"items\":[1,2]}'"
+        );
         let err = apply_parameters(Some(&template(&json!({"x.$": "$.nope"}))), &env).unwrap_err();
         assert_eq!(err.error, "States.Runtime");
         assert!(err.cause.contains("'x.$'"), "{}", err.cause);

@@ -54,9 +54,14 @@ impl Template {
                 let mut map = Map::new();
                 for (key, t) in fields {
                     let value = match t {
-                        Template::Path(path) => path
-                            .evaluate(env)
-                            .map_err(|e| field_error(&format!("{key}.$"), path, env.input, e))?,
+                        Template::Path(path) => match path.evaluate(env) {
+                            Ok(value) => value,
+                            // As on AWS: `"x.$": "$.items[5]"` on two items is null.
+                            Err(Lookup::NotFound) if path.ends_past_an_array(env) => Value::Null,
+                            Err(e) => {
+                                return Err(field_error(&format!("{key}.$"), path, env.input, e));
+                            }
+                        },
                         t if field.is_empty() => t.evaluate_field(env, key)?,
                         t => t.evaluate_field(env, &format!("{field}/{key}"))?,
                     };

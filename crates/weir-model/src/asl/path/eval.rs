@@ -58,6 +58,26 @@ impl Path {
         out
     }
 
+    /// Whether this definite path found nothing only because its last step is an index past
+    /// the end of an array that is there (`$.items[5]` on two items). Step Functions reads
+    /// such a `.$` field as null (Jayway over Jackson answers null for a missing element).
+    pub fn ends_past_an_array(&self, env: &Env<'_>) -> bool {
+        let Some((Step::Child(Selector::Index(_)), before)) = self.steps.split_last() else {
+            return false;
+        };
+        let root = match &self.root {
+            Root::Input => env.input,
+            Root::Context => env.context,
+            Root::Variable(name) => match env.variables.get(name) {
+                Some(v) => v,
+                None => return false,
+            },
+        };
+        select(root, before, env)
+            .first()
+            .is_some_and(|parent| parent.is_array())
+    }
+
     /// Why this path found nothing in `env`, in Jayway's words: a member missing before the
     /// last step is `Missing property in path $['a']` (the path up to it), anything else is
     /// `No results for path: $['a']['b']` (the whole path).
@@ -377,6 +397,21 @@ mod tests {
         assert_eq!(why("$.x.y.z"), "Missing property in path $['x']");
         assert_eq!(why("$.a.x.y"), "Missing property in path $['a']['x']");
         assert_eq!(why("$.l[3]"), "No results for path: $['l'][3]");
+    }
+
+    #[test]
+    fn an_index_past_the_end_is_told_apart() {
+        let input = json!({"items": [1, 2], "text": "abc"});
+        let context = json!({});
+        let vars = Variables::new();
+        let entropy = Entropy::new(1);
+        let env = Env::new(&input, &context, &vars, &entropy);
+        let past = |t: &str| Path::parse(t).unwrap().ends_past_an_array(&env);
+        assert!(past("$.items[5]"));
+        assert!(!past("$.items[1].x"));
+        assert!(!past("$.missing[0]"));
+        assert!(!past("$.text[0]"));
+        assert!(!past("$.nope"));
     }
 
     #[test]
