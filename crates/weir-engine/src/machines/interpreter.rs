@@ -851,8 +851,7 @@ impl Run {
         } else {
             let value = with_env(here, effective, context, variables, |env| {
                 match &map.items {
-                    // ItemsPath is a reference path, read as InputPath is.
-                    Some(Template::Path(path)) => asl::io::apply_input_path(Some(path), env),
+                    Some(Template::Path(path)) => asl::io::apply_items_path(path, env),
                     Some(t) => t.evaluate_field(env, "Items"),
                     None => Ok(effective.clone()),
                 }

@@ -346,12 +346,27 @@ async fn map_items_must_be_an_array() {
     assert_eq!(error, "States.Runtime");
     assert!(cause.starts_with(&at("S", 2)), "{cause}");
     assert!(cause.contains("ItemsPath"), "{cause}");
-    let done = run_state("no-items", map("$.none"), json!({"items": []})).await;
+    // A member that is not there: what executions on AWS report, without the prefix.
+    let done = run_state("no-items", map("$.jobs"), json!({"items": []})).await;
     assert_eq!(
-        failed(&done).1,
-        format!(
-            "{}Invalid path '$.none' : No results for path: $['none']",
-            at("S", 2)
+        failed(&done),
+        (
+            "States.ReferencePathConflict",
+            r#"Unable to apply step "jobs" to input {"items":[]}"#
+        )
+    );
+    // So is a ResultPath through something that is not an object.
+    let done = run_state(
+        "result-path",
+        json!({"Type": "Pass", "Result": 1, "ResultPath": "$.a.b", "End": true}),
+        json!({"a": "text"}),
+    )
+    .await;
+    assert_eq!(
+        failed(&done),
+        (
+            "States.ReferencePathConflict",
+            r#"Unable to apply step "b" to input {"a":"text"}"#
         )
     );
 }

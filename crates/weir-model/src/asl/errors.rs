@@ -64,6 +64,9 @@ pub mod names {
     pub const PARAMETER_PATH_FAILURE: &str = "States.ParameterPathFailure";
     pub const PERMISSIONS: &str = "States.Permissions";
     pub const QUERY_EVALUATION_ERROR: &str = "States.QueryEvaluationError";
+    /// What executions report when ResultPath cannot be written or ItemsPath names a member
+    /// that is not there (the guide lists `States.ResultPathMatchFailure`, which they do not).
+    pub const REFERENCE_PATH_CONFLICT: &str = "States.ReferencePathConflict";
     pub const RESULT_PATH_MATCH_FAILURE: &str = "States.ResultPathMatchFailure";
     pub const RESULT_WRITER_FAILED: &str = "States.ResultWriterFailed";
     pub const RUNTIME: &str = "States.Runtime";
@@ -83,6 +86,7 @@ pub mod names {
         PARAMETER_PATH_FAILURE,
         PERMISSIONS,
         QUERY_EVALUATION_ERROR,
+        REFERENCE_PATH_CONFLICT,
         RESULT_PATH_MATCH_FAILURE,
         RESULT_WRITER_FAILED,
         RUNTIME,

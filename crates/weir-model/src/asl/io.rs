@@ -22,6 +22,25 @@ pub fn apply_input_path(input_path: Option<&Path>, env: &Env<'_>) -> Result<Valu
     select(input_path, env)
 }
 
+/// `ItemsPath`: selects a Map state's items from its effective input. A member that is not
+/// there fails as executions on AWS do, with `States.ReferencePathConflict` and `Unable to
+/// apply step "items" to input {…}`; other misses as InputPath does.
+pub fn apply_items_path(items_path: &Path, env: &Env<'_>) -> Result<Value, StatesError> {
+    let found = items_path.evaluate(env);
+    if let Err(Lookup::NotFound) = found
+        && let Some(member) = items_path.missing_member(env)
+    {
+        return Err(StatesError::new(
+            names::REFERENCE_PATH_CONFLICT,
+            super::path::unable(&member, &env.input.to_string()),
+        ));
+    }
+    match found {
+        Ok(items) => Ok(items),
+        Err(_) => select(Some(items_path), env),
+    }
+}
+
 /// `Parameters`: builds the task's input from the template, `env.input` being the effective
 /// input; without a template the effective input passes through.
 pub fn apply_parameters(
@@ -47,7 +66,9 @@ pub fn apply_result_selector(
 }
 
 /// `ResultPath`: writes `result` into the raw input. `None` (written as `null`) discards the
-/// result and keeps the raw input. Failure raises `States.ResultPathMatchFailure`.
+/// result and keeps the raw input. A path through something that is not an object fails with
+/// `States.ReferencePathConflict` (`Unable to apply step "b" to input {"a":1}`), as executions
+/// on AWS do.
 pub fn apply_result_path(
     result_path: Option<&Path>,
     raw_input: &Value,
@@ -55,15 +76,9 @@ pub fn apply_result_path(
 ) -> Result<Value, StatesError> {
     match result_path {
         None => Ok(raw_input.clone()),
-        Some(p) => p.write(raw_input.clone(), result).map_err(|e| {
-            StatesError::new(
-                names::RESULT_PATH_MATCH_FAILURE,
-                format!(
-                    "Unable to apply ResultPath {p} to input {raw_input}: {}",
-                    e.0
-                ),
-            )
-        }),
+        Some(p) => p
+            .write(raw_input.clone(), result)
+            .map_err(|e| StatesError::new(names::REFERENCE_PATH_CONFLICT, e.0)),
     }
 }
 
@@ -208,6 +223,14 @@ mod tests {
             apply_result_path(Some(&p("$")), &raw, json!(5)).unwrap(),
             json!(5)
         );
+        let err = apply_items_path(&p("$.a.items"), &env).unwrap_err();
+        assert_eq!(err.error, "States.ReferencePathConflict");
+        assert_eq!(
+            err.cause,
+            r#"Unable to apply step "items" to input {"a":1}"#
+        );
+        let err = apply_items_path(&p("$.list"), &env).unwrap_err();
+        assert_eq!(err.cause, r#"Unable to apply step "list" to input {"a":1}"#);
         let err = apply_input_path(Some(&p("$.missing")), &env).unwrap_err();
         assert_eq!(err.error, "States.Runtime");
         assert_eq!(
@@ -225,7 +248,8 @@ mod tests {
             "Invalid path '$.x.y' : Missing property in path $['x']"
         );
         let err = apply_result_path(Some(&p("$.a.b")), &raw, json!(1)).unwrap_err();
-        assert_eq!(err.error, "States.ResultPathMatchFailure");
+        assert_eq!(err.error, "States.ReferencePathConflict");
+        assert_eq!(err.cause, r#"Unable to apply step "b" to input {"a":1}"#);
         // An index past the end of an array is null in a `.$` field, a miss in an intrinsic's
         // argument (both as AWS answers).
         let items = json!({"items": [1, 2]});

@@ -78,6 +78,29 @@ impl Path {
             .is_some_and(|parent| parent.is_array())
     }
 
+    /// The first member this definite path names that `env` does not have (`b` for `$.a.b`
+    /// on `{"a": {}}` or on `{"a": 1}`); `None` when it fails elsewhere (an index).
+    pub fn missing_member(&self, env: &Env<'_>) -> Option<String> {
+        let mut current = match &self.root {
+            Root::Input => env.input,
+            Root::Context => env.context,
+            Root::Variable(name) => env.variables.get(name)?,
+        };
+        for step in &self.steps {
+            let Step::Child(selector) = step else {
+                return None;
+            };
+            let mut found = Vec::new();
+            apply(selector, current, env, &mut found);
+            match (found.first(), selector) {
+                (Some(next), _) => current = next,
+                (None, Selector::Name(name)) => return Some(name.clone()),
+                (None, _) => return None,
+            }
+        }
+        None
+    }
+
     /// Why this path found nothing in `env`, in Jayway's words: a member missing before the
     /// last step is `Missing property in path $['a']` (the path up to it), anything else is
     /// `No results for path: $['a']['b']` (the whole path).

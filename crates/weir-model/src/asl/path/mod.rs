@@ -17,6 +17,7 @@ use std::fmt;
 pub use eval::{Lookup, Variables};
 pub(crate) use filter::Filter;
 pub use write::WriteError;
+pub(crate) use write::unable;
 
 /// Where a path starts.
 #[derive(Debug, Clone, PartialEq)]
