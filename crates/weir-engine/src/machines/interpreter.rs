@@ -521,6 +521,8 @@ impl Run {
                 Ok(visit) => return Ok(visit),
                 Err(error) => error,
             };
+            // Matched under the name it was raised with, reported under AWS's.
+            let caught_as = error.error.clone();
             if let Some((i, retrier)) = state.retrier_for(&error.error)
                 && counts[i] < retrier.max_attempts
             {
@@ -532,7 +534,11 @@ impl Run {
                 sleep_until(at).await;
                 continue;
             }
-            let Some(catcher) = state.catcher_for(&error.error) else {
+            let error = StatesError {
+                error: asl::errors::reported(&error.error).to_string(),
+                ..error
+            };
+            let Some(catcher) = state.catcher_for(&caught_as) else {
                 return Err(error);
             };
             let error_output = error.to_json();
@@ -811,7 +817,7 @@ impl Run {
                     (false, true) => ("TaskTimedOut", "taskTimedOutEventDetails"),
                     (false, false) => ("TaskFailed", "taskFailedEventDetails"),
                 };
-                let mut details = json!({"error": error.error});
+                let mut details = json!({"error": asl::errors::reported(&error.error)});
                 if !error.cause.is_empty() {
                     details["cause"] = json!(error.cause);
                 }

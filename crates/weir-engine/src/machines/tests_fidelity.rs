@@ -504,3 +504,45 @@ async fn an_answer_sent_before_the_wait_starts_is_kept() {
     services.close_token("abandoned");
     assert!(env.machines.send_task_success("abandoned", "{}").is_err());
 }
+
+/// A missed heartbeat is reported as AWS records it: `States.Timeout` with no cause, though a
+/// Catch on `States.HeartbeatTimeout` still takes it.
+#[tokio::test]
+async fn a_missed_heartbeat_reads_as_a_timeout() {
+    let env = env().await;
+    let task = json!({"Type": "Task",
+        "Resource": "arn:weir:states:::action:command.waitForTaskToken",
+        "Parameters": {"command": "true"},
+        "HeartbeatSeconds": 1, "End": true});
+    let done = env
+        .run(
+            "silent",
+            json!({"StartAt": "S", "States": {"S": task}}),
+            json!({}),
+        )
+        .await;
+    assert_eq!(done.status, "FAILED");
+    assert_eq!(done.error.as_deref(), Some("States.Timeout"));
+    assert_eq!(done.cause, None);
+    let history = env.machines.history(&done.arn).await.unwrap();
+    let timed_out = history
+        .iter()
+        .find(|e| e["type"] == "TaskTimedOut")
+        .expect("a TaskTimedOut event");
+    assert_eq!(
+        timed_out["taskTimedOutEventDetails"]["error"],
+        "States.Timeout"
+    );
+    assert!(timed_out["taskTimedOutEventDetails"].get("cause").is_none());
+
+    let mut caught = task.clone();
+    caught["Catch"] = json!([{"ErrorEquals": ["States.HeartbeatTimeout"], "Next": "Caught"}]);
+    let done = env
+        .run(
+            "silent-caught",
+            json!({"StartAt": "S", "States": {"S": caught, "Caught": {"Type": "Pass", "End": true}}}),
+            json!({}),
+        )
+        .await;
+    assert_eq!(output(&done), json!({"Error": "States.Timeout"}));
+}
