@@ -449,6 +449,9 @@ mod tests {
         assert_eq!(eval("$['say \"hi\"']", &input).unwrap(), json!(4));
         assert_eq!(eval("$['back\\\\slash']", &input).unwrap(), json!(5));
         assert_eq!(eval("$.['a'].b", &input).unwrap(), json!(6));
+        let controls = json!({"a\u{8}b\u{c}": 7, "x/y": 8});
+        assert_eq!(eval("$['a\\bb\\f']", &controls).unwrap(), json!(7));
+        assert_eq!(eval("$['x\\/y']", &controls).unwrap(), json!(8));
     }
 
     #[test]
