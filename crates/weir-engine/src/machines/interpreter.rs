@@ -1214,24 +1214,63 @@ fn finish_without_result(
 
 /// A number field given by a path or an expression (`SecondsPath`, `MaxConcurrencyPath`,
 /// `Seconds`, …): it must be a non-negative integer. A fraction, a negative number or
-/// anything but a number fails the state with `States.Runtime`.
+/// anything but a number fails the state with `States.Runtime`, in Step Functions' words for
+/// `SecondsPath` and `MaxConcurrencyPath` (which reads a whole number written as a string or
+/// with a fraction, cutting the fraction).
 fn resolve_u64(value: &Dynamic<u64>, env: &Env<'_>, field: &str) -> Result<u64, StatesError> {
-    match value {
-        Dynamic::Fixed(n) => Ok(*n),
-        Dynamic::Computed(t) => {
-            let v = t.evaluate_field(env, field)?;
-            let whole = v.as_u64().or_else(|| {
-                v.as_f64()
-                    .filter(|f| f.fract() == 0.0 && (0.0..9.0e15).contains(f))
-                    .map(|f| f as u64)
-            });
-            whole.ok_or_else(|| {
+    let t = match value {
+        Dynamic::Fixed(n) => return Ok(*n),
+        Dynamic::Computed(t) => t,
+    };
+    let v = t.evaluate_field(env, field)?;
+    let path = match t {
+        Template::Path(path) => path.text(),
+        _ => "",
+    };
+    // How the causes quote the value: a string as it is, anything else as JSON.
+    let shown = match &v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let whole = |f: f64| (f.fract() == 0.0 && f.abs() < 9.0e15).then_some(f as i64);
+    match field {
+        // Only a JSON integer is read as a long: `1.5`, `1.0` and `"5"` are not.
+        "SecondsPath" => match v.as_i64() {
+            Some(n) if n >= 0 => Ok(n as u64),
+            Some(_) => Err(StatesError::runtime(format!(
+                "The SecondsPath parameter references a negative value: {path} == {shown}"
+            ))),
+            None => Err(StatesError::runtime(format!(
+                "The SecondsPath parameter cannot be parsed as a long value: {path} == {shown}"
+            ))),
+        },
+        "MaxConcurrencyPath" => {
+            let read = match &v {
+                Value::Number(n) => n
+                    .as_i64()
+                    .or_else(|| n.as_f64().filter(|f| f.abs() < 9.0e15).map(|f| f.trunc() as i64)),
+                Value::String(s) => s.trim().parse::<i64>().ok(),
+                _ => None,
+            };
+            match read {
+                Some(n) if n >= 0 => Ok(n as u64),
+                Some(n) => Err(StatesError::runtime(format!(
+                    "Expected non-negative integer for MaxConcurrency, got '{n}' instead."
+                ))),
+                None => Err(StatesError::runtime(format!(
+                    "The MaxConcurrencyPath field refers to value \"{shown}\" which is not a valid integer: {path}"
+                ))),
+            }
+        }
+        _ => v
+            .as_u64()
+            .or_else(|| v.as_f64().and_then(whole).and_then(|n| u64::try_from(n).ok()))
+            .ok_or_else(|| {
                 StatesError::runtime(format!(
                     "The value of the field '{field}' must be a non-negative integer, but was {}: {v}",
                     json_kind(&v)
                 ))
-            })
-        }
+            }),
     }
 }
 

@@ -299,38 +299,73 @@ async fn a_choice_with_nowhere_to_go_is_a_runtime_error() {
 
 #[tokio::test]
 async fn number_paths_must_hold_non_negative_integers() {
-    for seconds in [json!(-1), json!(1.5), json!("5"), json!(null)] {
-        let done = run_state(
+    let wait = |seconds: Value| async move {
+        run_state(
             "seconds-path",
             json!({"Type": "Wait", "SecondsPath": "$.s", "End": true}),
             json!({ "s": seconds }),
         )
-        .await;
-        let (error, cause) = failed(&done);
-        assert_eq!(error, "States.Runtime", "{seconds}");
-        assert!(cause.starts_with(&at("S", 2)), "{cause}");
-        assert!(cause.contains("'SecondsPath'"), "{cause}");
+        .await
+    };
+    for (seconds, cause) in [
+        (
+            json!(-1),
+            "The SecondsPath parameter references a negative value: $.s == -1",
+        ),
+        (
+            json!(1.5),
+            "The SecondsPath parameter cannot be parsed as a long value: $.s == 1.5",
+        ),
+        (
+            json!("5"),
+            "The SecondsPath parameter cannot be parsed as a long value: $.s == 5",
+        ),
+        (
+            json!(null),
+            "The SecondsPath parameter cannot be parsed as a long value: $.s == null",
+        ),
+    ] {
+        let done = wait(seconds).await;
+        assert_eq!(
+            failed(&done),
+            ("States.Runtime", format!("{}{cause}", at("S", 2)).as_str())
+        );
     }
-    let done = run_state(
-        "seconds-zero",
-        json!({"Type": "Wait", "SecondsPath": "$.s", "End": true}),
-        json!({"s": 0}),
-    )
-    .await;
-    assert_eq!(output(&done), json!({"s": 0}));
+    assert_eq!(output(&wait(json!(0)).await), json!({"s": 0}));
 
-    for limit in [json!(1.5), json!(-2), json!("2")] {
-        let done = run_state(
+    let map = |limit: Value| async move {
+        run_state(
             "concurrency-path",
             json!({"Type": "Map", "MaxConcurrencyPath": "$.limit", "ItemsPath": "$.items",
                 "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
                 "End": true}),
             json!({"limit": limit, "items": [1, 2]}),
         )
-        .await;
-        let (error, cause) = failed(&done);
-        assert_eq!(error, "States.Runtime", "{limit}");
-        assert!(cause.contains("'MaxConcurrencyPath'"), "{cause}");
+        .await
+    };
+    for (limit, cause) in [
+        (
+            json!(-2),
+            "Expected non-negative integer for MaxConcurrency, got '-2' instead.",
+        ),
+        (
+            json!("many"),
+            "The MaxConcurrencyPath field refers to value \"many\" which is not a valid integer: $.limit",
+        ),
+        (
+            json!({"n": 1}),
+            "The MaxConcurrencyPath field refers to value \"{\"n\":1}\" which is not a valid integer: $.limit",
+        ),
+    ] {
+        let done = map(limit).await;
+        assert_eq!(
+            failed(&done),
+            ("States.Runtime", format!("{}{cause}", at("S", 2)).as_str())
+        );
+    }
+    // A whole number written as a string, or with a fraction (cut), is read.
+    for limit in [json!("2"), json!(1.5), json!(0)] {
+        assert_eq!(output(&map(limit).await), json!([1, 2]));
     }
 }
 
