@@ -334,17 +334,7 @@ impl Run {
                     (resolve_u64(seconds, &env, &field_name(state, "Seconds"))? as i64)
                         .saturating_mul(1_000_000),
                 ),
-                asl::Wait::Timestamp(stamp) => {
-                    let text = resolve_string(stamp, &env, &field_name(state, "Timestamp"))?;
-                    DateTime::parse_from_rfc3339(&text)
-                        .map_err(|_| {
-                            StatesError::runtime(format!(
-                                "Wait Timestamp {text} is not an RFC 3339 timestamp"
-                            ))
-                        })?
-                        .with_timezone(&Utc)
-                        .timestamp_micros()
-                }
+                asl::Wait::Timestamp(stamp) => wait_until(stamp, &env, state)?,
             };
             self.record(step, here, json!({"until": until}));
             Ok::<_, StatesError>((effective, until))
@@ -1222,10 +1212,17 @@ fn resolve_u64(value: &Dynamic<u64>, env: &Env<'_>, field: &str) -> Result<u64, 
         Dynamic::Fixed(n) => return Ok(*n),
         Dynamic::Computed(t) => t,
     };
-    let v = t.evaluate_field(env, field)?;
-    let path = match t {
-        Template::Path(path) => path.text(),
-        _ => "",
+    let (v, path) = match t {
+        Template::Path(path) if field == "SecondsPath" => match path.evaluate(env) {
+            Ok(v) => (v, path.text()),
+            Err(_) => {
+                return Err(StatesError::runtime(format!(
+                    "The SecondsPath parameter does not reference an input value: {path}"
+                )));
+            }
+        },
+        Template::Path(path) => (t.evaluate_field(env, field)?, path.text()),
+        _ => (t.evaluate_field(env, field)?, ""),
     };
     // How the causes quote the value: a string as it is, anything else as JSON.
     let shown = match &v {
@@ -1271,6 +1268,36 @@ fn resolve_u64(value: &Dynamic<u64>, env: &Env<'_>, field: &str) -> Result<u64, 
                     json_kind(&v)
                 ))
             }),
+    }
+}
+
+/// When a Wait with `Timestamp` or `TimestampPath` ends. A path that selects nothing, or no
+/// ISO 8601 timestamp, fails in Step Functions' words (`The TimestampPath parameter does not
+/// reference a valid ISO-8601 extended offset date-time format string: $.t == soon`).
+fn wait_until(stamp: &Dynamic<String>, env: &Env<'_>, state: &State) -> Result<i64, StatesError> {
+    let (text, path) = match stamp {
+        Dynamic::Computed(Template::Path(path)) => match path.evaluate(env) {
+            Ok(Value::String(text)) => (text, path.text()),
+            Ok(other) => (other.to_string(), path.text()),
+            Err(_) => {
+                return Err(StatesError::runtime(format!(
+                    "The TimestampPath parameter does not reference an input value: {path}"
+                )));
+            }
+        },
+        other => (
+            resolve_string(other, env, &field_name(state, "Timestamp"))?,
+            "",
+        ),
+    };
+    match DateTime::parse_from_rfc3339(&text) {
+        Ok(at) => Ok(at.with_timezone(&Utc).timestamp_micros()),
+        Err(_) if !path.is_empty() => Err(StatesError::runtime(format!(
+            "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {path} == {text}"
+        ))),
+        Err(_) => Err(StatesError::runtime(format!(
+            "The Timestamp field does not hold a valid ISO-8601 extended offset date-time format string: {text}"
+        ))),
     }
 }
 

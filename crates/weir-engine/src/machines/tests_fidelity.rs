@@ -332,6 +332,38 @@ async fn number_paths_must_hold_non_negative_integers() {
         );
     }
     assert_eq!(output(&wait(json!(0)).await), json!({"s": 0}));
+    let done = run_state(
+        "seconds-missing",
+        json!({"Type": "Wait", "SecondsPath": "$.nope", "End": true}),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        failed(&done).1,
+        format!(
+            "{}The SecondsPath parameter does not reference an input value: $.nope",
+            at("S", 2)
+        )
+    );
+    let until = |stamp: Value| async move {
+        run_state(
+            "timestamp-path",
+            json!({"Type": "Wait", "TimestampPath": "$.t", "End": true}),
+            json!({ "t": stamp }),
+        )
+        .await
+    };
+    assert_eq!(
+        failed(&until(json!("soon")).await).1,
+        format!(
+            "{}The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: $.t == soon",
+            at("S", 2)
+        )
+    );
+    assert_eq!(
+        output(&until(json!("2020-01-01T00:00:00Z")).await),
+        json!({"t": "2020-01-01T00:00:00Z"})
+    );
 
     let map = |limit: Value| async move {
         run_state(
