@@ -74,6 +74,9 @@ pub(crate) struct Run {
     pub role_arn: String,
     pub definition: Arc<StateMachine>,
     pub input: Value,
+    /// The input as the caller wrote it: the first state's input is shown so (in its entered
+    /// event and in error causes), as Step Functions does.
+    pub input_text: String,
     /// Whether the definition reads the context object at all (`$$`, `$states.context`); when
     /// it does not, none is built.
     pub uses_context: bool,
@@ -107,6 +110,9 @@ struct Here<'a> {
     event: i64,
     /// When the state was entered (`$$.State.EnteredTime`), in microseconds.
     at: i64,
+    /// The execution's input and its text, for the first state: while its input is that
+    /// value, causes quote the text.
+    input: Option<(&'a str, &'a Value)>,
 }
 
 impl Here<'_> {
@@ -263,6 +269,8 @@ impl Run {
         tokio::task::consume_budget().await;
         let kind = state.kind.type_name();
         let recorded = self.replay.get(step);
+        // The execution's first state: its input is shown as the caller wrote it.
+        let first = (step == "0").then_some((self.input_text.as_str(), &self.input));
         // A resumed state was entered before the crash: its records say when and by which
         // event.
         let here = match recorded {
@@ -270,15 +278,20 @@ impl Run {
                 state: &state.name,
                 event: record["entered_id"].as_i64().unwrap_or_default(),
                 at: record["entered_at"].as_i64().unwrap_or_else(now_us),
+                input: first,
             },
             _ => Here {
                 state: &state.name,
                 event: self.journal.event(
                     &format!("{kind}StateEntered"),
                     "stateEnteredEventDetails",
-                    json!({"name": state.name, "input": raw.to_string(), "inputDetails": not_truncated()}),
+                    json!({"name": state.name, "input": match first {
+                        Some((text, input)) if *input == raw => text.to_string(),
+                        _ => raw.to_string(),
+                    }, "inputDetails": not_truncated()}),
                 ),
                 at: now_us(),
+                input: first,
             },
         };
         let outcome = match &state.kind {
@@ -1098,6 +1111,10 @@ fn with_env<T>(
     let entropy = Entropy::new(fastrand::u64(..));
     let mut env = Env::new(input, context, variables, &entropy);
     env.now = Some(Utc::now());
+    env.input_text = here
+        .input
+        .filter(|(_, value)| *value == input)
+        .map(|(text, _)| text);
     f(&env).map_err(|e| here.locate(e))
 }
 

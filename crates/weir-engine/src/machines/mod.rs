@@ -515,6 +515,7 @@ impl Machines {
             role_arn: machine.map(|m| m.role_arn.clone()).unwrap_or_default(),
             definition: Arc::new(parse(&record.definition)?),
             input,
+            input_text: record.input.clone(),
             input_in_context: interpreter::context_needs_input(&record.definition),
             uses_context: interpreter::context_used(&record.definition),
             started_at: record.started_at,

@@ -613,3 +613,45 @@ async fn a_missed_heartbeat_reads_as_a_timeout() {
         .await;
     assert_eq!(output(&done), json!({"Error": "States.Timeout"}));
 }
+
+/// The first state's input is the execution's input as the caller wrote it (the console's
+/// default is indented): its entered event and the causes of its errors quote that text.
+#[tokio::test]
+async fn the_first_state_quotes_the_input_as_written() {
+    let env = env().await;
+    let machine = env
+        .machines
+        .create(super::NewMachine {
+            name: "as-written".into(),
+            definition: json!({"StartAt": "Job", "States": {"Job": {"Type": "Pass",
+                "Parameters": {"jobOption.$": "$.jobOption"}, "End": true}}})
+            .to_string(),
+            ..super::NewMachine::default()
+        })
+        .await
+        .unwrap();
+    let text = "{\n    \"Comment\": \"Insert your JSON here\"\n}";
+    let started = env
+        .machines
+        .start_execution(super::NewExecution {
+            machine_arn: machine.arn,
+            name: None,
+            input: Some(text.into()),
+        })
+        .await
+        .unwrap();
+    let done = env
+        .machines
+        .wait(&started.arn, std::time::Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(
+        failed(&done).1,
+        format!(
+            "{}The JSONPath '$.jobOption' specified for the field 'jobOption.$' could not be found in the input '{text}'",
+            at("Job", 2)
+        )
+    );
+    let history = env.machines.history(&done.arn).await.unwrap();
+    assert_eq!(history[1]["stateEnteredEventDetails"]["input"], json!(text));
+}

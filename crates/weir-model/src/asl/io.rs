@@ -274,6 +274,35 @@ mod tests {
         assert!(err.cause.contains("'x.$'"), "{}", err.cause);
     }
 
+    /// The execution's input is quoted as it was written while it is the state's input.
+    #[test]
+    fn causes_quote_the_input_as_written() {
+        let text = "{\n    \"Comment\": \"Insert your JSON here\"\n}";
+        let raw: Value = serde_json::from_str(text).unwrap();
+        let context = json!({});
+        let vars = Map::new();
+        let entropy = Entropy::new(1);
+        let mut env = Env::new(&raw, &context, &vars, &entropy);
+        env.input_text = Some(text);
+        let fields = template(&json!({"jobOption.$": "$.jobOption"}));
+        let effective = apply_input_path(Some(&p("$")), &env).unwrap();
+        let err = apply_parameters(Some(&fields), &env.with_input(&effective)).unwrap_err();
+        assert_eq!(
+            err.cause,
+            format!(
+                "The JSONPath '$.jobOption' specified for the field 'jobOption.$' could not be found in the input '{text}'"
+            )
+        );
+        // Another value is quoted as compact JSON.
+        let other = json!({"Comment": "x"});
+        let err = apply_parameters(Some(&fields), &env.with_input(&other)).unwrap_err();
+        assert!(
+            err.cause.ends_with(r#"in the input '{"Comment":"x"}'"#),
+            "{}",
+            err.cause
+        );
+    }
+
     /// The developer guide's ResultSelector example: keep parts of a large task result.
     #[test]
     fn result_selector_example() {

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use super::env::Env;
 use super::errors::StatesError;
-use super::intrinsic::{Intrinsic, lookup_error, shown_input};
+use super::intrinsic::{Intrinsic, lookup_error};
 use super::jsonata::{Jsonata, Surround, surround};
 use super::path::{Lookup, Path};
 use super::read::Ctx;
@@ -59,7 +59,7 @@ impl Template {
                             // As on AWS: `"x.$": "$.items[5]"` on two items is null.
                             Err(Lookup::NotFound) if path.ends_past_an_array(env) => Value::Null,
                             Err(e) => {
-                                return Err(field_error(&format!("{key}.$"), path, env.input, e));
+                                return Err(field_error(&format!("{key}.$"), path, env, e));
                             }
                         },
                         t if field.is_empty() => t.evaluate_field(env, key)?,
@@ -71,10 +71,10 @@ impl Template {
             }
             Template::Path(path) if field.is_empty() => path
                 .evaluate(env)
-                .map_err(|e| lookup_error(path.text(), env.input, e))?,
+                .map_err(|e| lookup_error(path.text(), env, e))?,
             Template::Path(path) => path
                 .evaluate(env)
-                .map_err(|e| field_error(field, path, env.input, e))?,
+                .map_err(|e| field_error(field, path, env, e))?,
             Template::Intrinsic(call) => call.evaluate(env)?,
             Template::Jsonata(expr) => expr.evaluate_field(env, field)?,
         })
@@ -89,13 +89,13 @@ impl Template {
 /// Step Functions' message for a path written in `field` (`x.$`, `ErrorPath`) that finds
 /// nothing: `The JSONPath '$.x' specified for the field 'x.$' could not be found in the input
 /// '{"y":1}'`.
-fn field_error(field: &str, path: &Path, input: &Value, lookup: Lookup) -> StatesError {
+fn field_error(field: &str, path: &Path, env: &Env<'_>, lookup: Lookup) -> StatesError {
     match lookup {
         Lookup::NotFound => StatesError::runtime(format!(
             "The JSONPath '{path}' specified for the field '{field}' could not be found in the input '{}'",
-            shown_input(input)
+            env.shown_input()
         )),
-        other => lookup_error(path.text(), input, other),
+        other => lookup_error(path.text(), env, other),
     }
 }
 

@@ -35,30 +35,16 @@ impl Intrinsic {
 }
 
 /// The error a path argument that finds nothing raises.
-pub(crate) fn lookup_error(path: &str, input: &Value, lookup: Lookup) -> StatesError {
+pub(crate) fn lookup_error(path: &str, env: &Env<'_>, lookup: Lookup) -> StatesError {
     match lookup {
         Lookup::NotFound => StatesError::runtime(format!(
             "The JsonPath argument for the field '{path}' could not be found in the input '{}'",
-            shown_input(input)
+            env.shown_input()
         )),
         Lookup::UnknownVariable(name) => {
             StatesError::runtime(format!("The variable ${name} is not defined"))
         }
     }
-}
-
-/// The input as error causes quote it: compact JSON, cut at 256 characters.
-pub(crate) fn shown_input(input: &Value) -> String {
-    let mut shown = input.to_string();
-    if shown.len() > 256 {
-        let cut = (0..=256)
-            .rev()
-            .find(|i| shown.is_char_boundary(*i))
-            .unwrap_or(0);
-        shown.truncate(cut);
-        shown.push('…');
-    }
-    shown
 }
 
 fn arg(arg: &Arg, env: &Env<'_>) -> Result<Value, StatesError> {
@@ -69,7 +55,7 @@ fn arg(arg: &Arg, env: &Env<'_>) -> Result<Value, StatesError> {
         Arg::Null => Value::Null,
         Arg::Path(path) => path
             .evaluate(env)
-            .map_err(|e| lookup_error(path.text(), env.input, e))?,
+            .map_err(|e| lookup_error(path.text(), env, e))?,
         Arg::Call(c) => call(c, env)?,
     })
 }

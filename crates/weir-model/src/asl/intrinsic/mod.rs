@@ -8,7 +8,7 @@
 
 mod eval;
 
-pub(crate) use eval::{hash as hash_hex, lookup_error, shown_input};
+pub(crate) use eval::{hash as hash_hex, lookup_error};
 
 use std::fmt;
 
