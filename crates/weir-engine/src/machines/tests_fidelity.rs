@@ -655,3 +655,29 @@ async fn the_first_state_quotes_the_input_as_written() {
     let history = env.machines.history(&done.arn).await.unwrap();
     assert_eq!(history[1]["stateEnteredEventDetails"]["input"], json!(text));
 }
+
+/// An execution recorded on AWS: a JSONata Task whose Arguments read a missing input field.
+#[tokio::test]
+async fn undefined_task_arguments_fail_as_recorded_on_aws() {
+    let env = env().await;
+    let done = env
+        .run(
+            "push",
+            json!({"QueryLanguage": "JSONata", "StartAt": "Run S3 Data Push", "States": {
+                "Run S3 Data Push": {"Type": "Task",
+                    "Resource": "arn:weir:states:::action:command",
+                    "Arguments": {"command": "true",
+                        "Input": {"pushLocation": "{% $states.input.pushLocation %}"}},
+                    "End": true}
+            }}),
+            json!({"other": 1}),
+        )
+        .await;
+    assert_eq!(
+        failed(&done),
+        (
+            "States.QueryEvaluationError",
+            "An error occurred while executing the state 'Run S3 Data Push' (entered at the event id #2). The JSONata expression '$states.input.pushLocation' specified for the field 'Arguments/Input/pushLocation' returned nothing (undefined)."
+        )
+    );
+}
