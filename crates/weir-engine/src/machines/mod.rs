@@ -572,7 +572,7 @@ impl Machines {
                 "TIMED_OUT" => (
                     "ExecutionTimedOut",
                     "executionTimedOutEventDetails",
-                    Value::Object(ended),
+                    json!({"error": asl::errors::names::TIMEOUT}),
                 ),
                 "ABORTED" => (
                     "ExecutionAborted",
@@ -762,14 +762,16 @@ fn conclude(record: &mut ExecutionRecord, outcome: std::result::Result<Value, En
             record.status = "SUCCEEDED".into();
             record.output = Some(output.to_string());
         }
+        // An execution past its own TimeoutSeconds is TIMED_OUT with no error and no cause
+        // (as recorded on AWS; only its ExecutionTimedOut event names States.Timeout).
+        Err(Ended::Failed(error))
+            if error.error == asl::errors::names::TIMEOUT
+                && error.cause.contains("execution ran longer") =>
+        {
+            record.status = "TIMED_OUT".into();
+        }
         Err(Ended::Failed(error)) => {
-            record.status = if error.error == asl::errors::names::TIMEOUT
-                && error.cause.contains("execution ran longer")
-            {
-                "TIMED_OUT".into()
-            } else {
-                "FAILED".into()
-            };
+            record.status = "FAILED".into();
             record.error = Some(error.error).filter(|e| !e.is_empty());
             record.cause = Some(error.cause).filter(|c| !c.is_empty());
         }

@@ -681,3 +681,27 @@ async fn undefined_task_arguments_fail_as_recorded_on_aws() {
         )
     );
 }
+
+/// An execution past its own TimeoutSeconds: TIMED_OUT with no error and no cause, as
+/// recorded on AWS; its ExecutionTimedOut event names States.Timeout.
+#[tokio::test]
+async fn a_timed_out_execution_reports_no_error_or_cause() {
+    let env = env().await;
+    let done = env
+        .run(
+            "too-long",
+            json!({"TimeoutSeconds": 1, "StartAt": "S",
+                "States": {"S": {"Type": "Wait", "Seconds": 5, "End": true}}}),
+            json!({}),
+        )
+        .await;
+    assert_eq!(done.status, "TIMED_OUT");
+    assert_eq!((done.error, done.cause), (None, None));
+    let history = env.machines.history(&done.arn).await.unwrap();
+    let last = history.last().unwrap();
+    assert_eq!(last["type"], "ExecutionTimedOut");
+    assert_eq!(
+        last["executionTimedOutEventDetails"],
+        json!({"error": "States.Timeout"})
+    );
+}
