@@ -58,6 +58,8 @@ pub enum MachineError {
     #[error("{0}")]
     InvalidToken(String),
     #[error("{0}")]
+    ExecutionNotRedrivable(String),
+    #[error("{0}")]
     Validation(String),
     #[error("{0}")]
     Internal(String),
@@ -78,6 +80,7 @@ impl MachineError {
             MachineError::InvalidOutput(_) => "InvalidOutput",
             MachineError::TaskDoesNotExist(_) => "TaskDoesNotExist",
             MachineError::InvalidToken(_) => "InvalidToken",
+            MachineError::ExecutionNotRedrivable(_) => "ExecutionNotRedrivable",
             MachineError::Validation(_) => "ValidationException",
             MachineError::Internal(_) => "InternalServerError",
         }
@@ -499,6 +502,16 @@ impl Machines {
     ) -> Result<Arc<Run>> {
         let input = serde_json::from_str(&record.input)
             .map_err(|e| MachineError::InvalidExecutionInput(e.to_string()))?;
+        // What a resumed execution replays: not a record a redrive set aside, nor the count.
+        let replay: HashMap<String, Value> = steps
+            .into_iter()
+            .filter(|s| s.step != REDRIVES_STEP)
+            .map(|s| {
+                let record = serde_json::from_str(&s.record).unwrap_or(Value::Null);
+                (s.step, record)
+            })
+            .filter(|(_, record)| record.get(REDRIVEN).is_none())
+            .collect();
         Ok(Arc::new(Run {
             arn: record.arn.clone(),
             name: record.name.clone(),
@@ -520,14 +533,8 @@ impl Machines {
             uses_context: interpreter::context_used(&record.definition),
             started_at: record.started_at,
             journal,
-            replayed_scopes: interpreter::scopes_of(steps.iter().map(|s| &s.step)),
-            replay: steps
-                .into_iter()
-                .map(|s| {
-                    let record = serde_json::from_str(&s.record).unwrap_or(Value::Null);
-                    (s.step, record)
-                })
-                .collect(),
+            replayed_scopes: interpreter::scopes_of(replay.keys()),
+            replay,
             services: Arc::new(services::Services::new(self.clone())),
         }))
     }
@@ -596,6 +603,93 @@ impl Machines {
             }
             let _ = machines.inner.finished.send(record);
         });
+    }
+
+    /// RedriveExecution: runs a FAILED, TIMED_OUT or ABORTED standard execution again from
+    /// where it stopped, under the same ARN and history. States that succeeded are not run
+    /// again (their records replay, as after a crash); the states that failed or were cut
+    /// short run again, and inside a Map or Parallel only the iterations and branches that did
+    /// not succeed. The history goes on with `ExecutionRedriven`. A `client_token` already used
+    /// for one of the last ten redrives answers that redrive again instead of another.
+    pub async fn redrive(
+        &self,
+        arn: &str,
+        client_token: Option<&str>,
+    ) -> Result<(ExecutionRecord, Redrives)> {
+        let mut record = self.describe_execution(arn).await?;
+        let steps = self.inner.store.steps(arn).await?;
+        let mut redrives = Redrives::of(&steps);
+        if let Some(token) = client_token
+            && redrives.tokens.iter().any(|t| t == token)
+        {
+            return Ok((record, redrives));
+        }
+        if !matches!(record.status.as_str(), "FAILED" | "TIMED_OUT" | "ABORTED") {
+            return Err(MachineError::ExecutionNotRedrivable(format!(
+                "Execution is {} and cannot be redriven: '{arn}'",
+                record.status
+            )));
+        }
+        let stopped = record.stopped_at.unwrap_or(record.started_at);
+        if now_us().saturating_sub(stopped) > REDRIVE_WINDOW_US {
+            return Err(MachineError::ExecutionNotRedrivable(format!(
+                "Execution stopped more than 14 days ago and cannot be redriven: '{arn}'"
+            )));
+        }
+        let machine = self.inner.store.machine(&record.machine_arn).await?;
+        let mut mutations = Vec::new();
+        let mut kept = Vec::new();
+        for step in steps {
+            if step.step == REDRIVES_STEP {
+                continue;
+            }
+            let value: Value = serde_json::from_str(&step.record).unwrap_or(Value::Null);
+            if succeeded(&value) {
+                kept.push(step);
+            } else {
+                mutations.push(Mutation::PutStep(weir_store::StepRecord {
+                    record: json!({ REDRIVEN: true }).to_string(),
+                    ..step
+                }));
+            }
+        }
+        redrives.count += 1;
+        redrives.at = Some(now_us());
+        if let Some(token) = client_token {
+            redrives.tokens.push(token.to_string());
+            let extra = redrives.tokens.len().saturating_sub(10);
+            redrives.tokens.drain(..extra);
+        }
+        mutations.push(Mutation::PutStep(weir_store::StepRecord {
+            execution_arn: arn.to_string(),
+            step: REDRIVES_STEP.to_string(),
+            state: String::new(),
+            record: serde_json::to_string(&redrives).unwrap_or_default(),
+        }));
+        record.status = "RUNNING".into();
+        record.stopped_at = None;
+        record.output = None;
+        record.error = None;
+        record.cause = None;
+        mutations.push(Mutation::PutExecution(record.clone()));
+        let next_id = self.inner.store.last_event_id(arn).await? + 1;
+        let journal = Journal::new(arn.to_string(), Some(self.inner.committer.clone()), next_id);
+        let run = self.new_run(&record, machine.as_ref(), journal, kept)?;
+        run.journal.put(mutations);
+        run.journal.event(
+            "ExecutionRedriven",
+            "executionRedrivenEventDetails",
+            json!({ "redriveCount": redrives.count }),
+        );
+        run.journal.sync().await.map_err(MachineError::Internal)?;
+        self.spawn(run, record.clone());
+        Ok((record, redrives))
+    }
+
+    /// How often an execution was redriven, and when last (DescribeExecution's
+    /// `redriveCount` and `redriveDate`).
+    pub async fn redrives(&self, arn: &str) -> Result<Redrives> {
+        Ok(Redrives::of(&self.inner.store.steps(arn).await?))
     }
 
     /// Resumes every execution the store says is running.
@@ -747,6 +841,39 @@ impl Machines {
             ))
         }
     }
+}
+
+/// Where an execution's redrives are counted: a step record under a key no state visit has.
+const REDRIVES_STEP: &str = "redrives";
+/// The mark of a step record a redrive set aside: the step runs again.
+const REDRIVEN: &str = "redriven";
+/// Step Functions redrives an execution up to 14 days after it stopped.
+const REDRIVE_WINDOW_US: i64 = 14 * 24 * 3600 * 1_000_000;
+
+/// An execution's redrives: how many, when the last was, and the client tokens of the last ten.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Redrives {
+    pub count: u64,
+    /// When the last redrive happened, in microseconds.
+    pub at: Option<i64>,
+    pub tokens: Vec<String>,
+}
+
+impl Redrives {
+    fn of(steps: &[weir_store::StepRecord]) -> Redrives {
+        steps
+            .iter()
+            .find(|s| s.step == REDRIVES_STEP)
+            .and_then(|s| serde_json::from_str(&s.record).ok())
+            .unwrap_or_default()
+    }
+}
+
+/// Whether a step record says its state succeeded (so a redrive replays it): it finished
+/// without an error, or its task did.
+fn succeeded(record: &Value) -> bool {
+    let ended = record["done"] == true || record["finished"] == true;
+    ended && record.get("error").is_none()
 }
 
 /// How an execution ended other than by succeeding.

@@ -705,3 +705,81 @@ async fn a_timed_out_execution_reports_no_error_or_cause() {
         json!({"error": "States.Timeout"})
     );
 }
+
+/// RedriveExecution: the iteration that failed runs again, the one that succeeded does not;
+/// the history goes on under the same ARN; a succeeded execution is not redrivable; a client
+/// token answers its redrive again.
+#[tokio::test]
+async fn redrive_reruns_only_what_failed() {
+    let env = env().await;
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("fixed");
+    let definition = json!({"StartAt": "Each", "States": {
+        "Each": {"Type": "Map", "ItemsPath": "$.items",
+            "ItemSelector": {"item.$": "$$.Map.Item.Value", "dir.$": "$.dir", "marker.$": "$.marker"},
+            "ItemProcessor": {"StartAt": "Work", "States": {"Work": {"Type": "Task",
+                "Resource": "arn:weir:states:::action:command",
+                "Parameters": {"command.$": "States.Format('echo x >> {}/{}.runs; test {} = ok || test -f {}', $.dir, $.item, $.item, $.marker)"},
+                "End": true}}},
+            "ResultPath": null, "End": true}
+    }});
+    let input = json!({"items": ["ok", "flaky"], "dir": dir.path().display().to_string(),
+        "marker": marker.display().to_string()});
+    let failed_run = env.run("redrive", definition, input).await;
+    assert_eq!(failed_run.status, "FAILED", "{failed_run:?}");
+    let runs = |item: &str| {
+        std::fs::read_to_string(dir.path().join(format!("{item}.runs")))
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    assert_eq!((runs("ok"), runs("flaky")), (1, 1));
+
+    std::fs::write(&marker, "").unwrap();
+    let (redriven, redrives) = env
+        .machines
+        .redrive(&failed_run.arn, Some("token-1"))
+        .await
+        .unwrap();
+    assert_eq!(redriven.arn, failed_run.arn);
+    assert_eq!(redriven.status, "RUNNING");
+    assert_eq!(redrives.count, 1);
+    let done = env
+        .machines
+        .wait(&failed_run.arn, std::time::Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(done.status, "SUCCEEDED", "{done:?}");
+    assert_eq!(
+        (runs("ok"), runs("flaky")),
+        (1, 2),
+        "only the failed iteration ran again"
+    );
+    let types = env.event_types(&done.arn).await;
+    let redriven_at = types
+        .iter()
+        .position(|t| t == "ExecutionRedriven")
+        .expect("an ExecutionRedriven event");
+    assert_eq!(types[redriven_at - 1], "ExecutionFailed");
+    assert_eq!(types.last().map(String::as_str), Some("ExecutionSucceeded"));
+    let history = env.machines.history(&done.arn).await.unwrap();
+    assert_eq!(
+        history[redriven_at]["executionRedrivenEventDetails"],
+        json!({"redriveCount": 1})
+    );
+    let ids: Vec<i64> = history.iter().map(|e| e["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, (1..=ids.len() as i64).collect::<Vec<_>>());
+
+    // The same client token answers the same redrive; a new one finds nothing to redrive.
+    let (again, redrives) = env
+        .machines
+        .redrive(&failed_run.arn, Some("token-1"))
+        .await
+        .unwrap();
+    assert_eq!((again.status.as_str(), redrives.count), ("SUCCEEDED", 1));
+    assert!(matches!(
+        env.machines.redrive(&failed_run.arn, Some("token-2")).await,
+        Err(super::MachineError::ExecutionNotRedrivable(_))
+    ));
+    assert_eq!(env.machines.redrives(&done.arn).await.unwrap().count, 1);
+}
