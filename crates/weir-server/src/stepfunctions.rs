@@ -111,10 +111,29 @@ pub async fn handle(machines: &Machines, operation: &str, body: &Value) -> Answe
             Ok(json!({ "stopDate": stopped.stopped_at.map(seconds) }))
         }
         "DescribeExecution" => {
-            let execution = machines
-                .describe_execution(request.required("executionArn")?)
+            let arn = request.required("executionArn")?;
+            let execution = machines.describe_execution(arn).await?;
+            let redrives = machines.redrives(arn).await?;
+            let mut answer = describe_execution(&execution);
+            answer["redriveCount"] = json!(redrives.count);
+            if let Some(at) = redrives.at {
+                answer["redriveDate"] = json!(seconds(at));
+            }
+            let (status, reason) = Machines::redrive_status(&execution);
+            answer["redriveStatus"] = json!(status);
+            if let Some(reason) = reason {
+                answer["redriveStatusReason"] = json!(reason);
+            }
+            Ok(answer)
+        }
+        "RedriveExecution" => {
+            let (_, redrives) = machines
+                .redrive(
+                    request.required("executionArn")?,
+                    request.optional("clientToken")?,
+                )
                 .await?;
-            Ok(describe_execution(&execution))
+            Ok(json!({ "redriveDate": redrives.at.map(seconds) }))
         }
         "ListExecutions" => {
             let machine = request.optional("stateMachineArn")?;

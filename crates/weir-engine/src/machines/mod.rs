@@ -686,6 +686,30 @@ impl Machines {
         Ok((record, redrives))
     }
 
+    /// Whether an execution can be redriven (DescribeExecution's `redriveStatus`), and why not
+    /// when it cannot (`redriveStatusReason`).
+    pub fn redrive_status(record: &ExecutionRecord) -> (&'static str, Option<String>) {
+        match record.status.as_str() {
+            "FAILED" | "TIMED_OUT" | "ABORTED" => {
+                let stopped = record.stopped_at.unwrap_or(record.started_at);
+                if now_us().saturating_sub(stopped) > REDRIVE_WINDOW_US {
+                    (
+                        "NOT_REDRIVABLE",
+                        Some(
+                            "Execution stopped more than 14 days ago and cannot be redriven".into(),
+                        ),
+                    )
+                } else {
+                    ("REDRIVABLE", None)
+                }
+            }
+            status => (
+                "NOT_REDRIVABLE",
+                Some(format!("Execution is {status} and cannot be redriven")),
+            ),
+        }
+    }
+
     /// How often an execution was redriven, and when last (DescribeExecution's
     /// `redriveCount` and `redriveDate`).
     pub async fn redrives(&self, arn: &str) -> Result<Redrives> {
