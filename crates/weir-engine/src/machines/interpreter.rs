@@ -84,6 +84,10 @@ pub(crate) struct Run {
     /// a large input into every state's context costs more than any state does.
     pub input_in_context: bool,
     pub started_at: i64,
+    /// How often the execution was redriven (`$$.Execution.RedriveCount`) and when last
+    /// (`$$.Execution.RedriveTime`, and where its TimeoutSeconds count from).
+    pub redrive_count: u64,
+    pub redriven_at: Option<i64>,
     pub journal: Journal,
     /// Step records found in the store when the execution resumed.
     pub replay: HashMap<String, Value>,
@@ -164,7 +168,8 @@ impl Run {
         let run = self.run_scope(scope, self.input.clone(), Map::new());
         match definition.timeout_seconds {
             Some(seconds) => {
-                let deadline = self.started_at + (seconds as i64).saturating_mul(1_000_000);
+                let from = self.redriven_at.unwrap_or(self.started_at);
+                let deadline = from + (seconds as i64).saturating_mul(1_000_000);
                 let left = Duration::from_micros((deadline - now_us()).max(0) as u64);
                 match tokio::time::timeout(left, run).await {
                     Ok(result) => result,
@@ -189,11 +194,14 @@ impl Run {
                 "Input": if self.input_in_context { self.input.clone() } else { Value::Null },
                 "StartTime": iso(self.started_at),
                 "RoleArn": self.role_arn,
-                "RedriveCount": 0,
+                "RedriveCount": self.redrive_count,
             },
             "StateMachine": {"Id": self.machine_arn, "Name": self.machine_name},
             "State": {"Name": state, "EnteredTime": iso(entered), "RetryCount": retry},
         });
+        if let Some(at) = self.redriven_at {
+            context["Execution"]["RedriveTime"] = json!(iso(at));
+        }
         if let Some(item) = &scope.map_item {
             context["Map"] = json!({ "Item": item });
         }

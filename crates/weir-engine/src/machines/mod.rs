@@ -502,6 +502,7 @@ impl Machines {
     ) -> Result<Arc<Run>> {
         let input = serde_json::from_str(&record.input)
             .map_err(|e| MachineError::InvalidExecutionInput(e.to_string()))?;
+        let redrives = Redrives::of(&steps);
         // What a resumed execution replays: not a record a redrive set aside, nor the count.
         let replay: HashMap<String, Value> = steps
             .into_iter()
@@ -532,6 +533,8 @@ impl Machines {
             input_in_context: interpreter::context_needs_input(&record.definition),
             uses_context: interpreter::context_used(&record.definition),
             started_at: record.started_at,
+            redrive_count: redrives.count,
+            redriven_at: redrives.at,
             journal,
             replayed_scopes: interpreter::scopes_of(replay.keys()),
             replay,
@@ -660,12 +663,14 @@ impl Machines {
             let extra = redrives.tokens.len().saturating_sub(10);
             redrives.tokens.drain(..extra);
         }
-        mutations.push(Mutation::PutStep(weir_store::StepRecord {
+        let counted = weir_store::StepRecord {
             execution_arn: arn.to_string(),
             step: REDRIVES_STEP.to_string(),
             state: String::new(),
             record: serde_json::to_string(&redrives).unwrap_or_default(),
-        }));
+        };
+        kept.push(counted.clone());
+        mutations.push(Mutation::PutStep(counted));
         record.status = "RUNNING".into();
         record.stopped_at = None;
         record.output = None;

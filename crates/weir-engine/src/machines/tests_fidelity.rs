@@ -783,3 +783,49 @@ async fn redrive_reruns_only_what_failed() {
     ));
     assert_eq!(env.machines.redrives(&done.arn).await.unwrap().count, 1);
 }
+
+/// A redriven execution's context counts its redrives and says when the last was; its
+/// TimeoutSeconds count from the redrive; a Parallel reruns only the branch that failed.
+#[tokio::test]
+async fn a_redriven_execution_knows_it_was_redriven() {
+    let env = env().await;
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("fixed");
+    let branch = |name: &str, command: String| {
+        json!({"StartAt": name, "States": {name: {"Type": "Task",
+            "Resource": "arn:weir:states:::action:command",
+            "Parameters": {"command": command}, "ResultPath": null, "End": true}}})
+    };
+    let runs = dir.path().join("steady.runs");
+    let definition = json!({"TimeoutSeconds": 2, "StartAt": "Both", "States": {
+        "Both": {"Type": "Parallel", "Branches": [
+            branch("Steady", format!("echo x >> {}", runs.display())),
+            branch("Flaky", format!("sleep 0.2; test -f {}", marker.display()))
+        ], "ResultPath": null, "Next": "Look"},
+        "Look": {"Type": "Pass", "Parameters": {"count.$": "$$.Execution.RedriveCount",
+            "time.$": "$$.Execution.RedriveTime"}, "End": true}
+    }});
+    let failed_run = env.run("redriven-context", definition, json!({})).await;
+    assert_eq!(failed_run.status, "FAILED", "{failed_run:?}");
+    // Past the machine's two seconds since it started: a redrive gets two more.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    std::fs::write(&marker, "").unwrap();
+    env.machines.redrive(&failed_run.arn, None).await.unwrap();
+    let done = env
+        .machines
+        .wait(&failed_run.arn, std::time::Duration::from_secs(30))
+        .await
+        .unwrap();
+    let out = output(&done);
+    assert_eq!(out["count"], 1);
+    assert!(
+        out["time"].as_str().is_some_and(|t| t.ends_with('Z')),
+        "{out}"
+    );
+    let steady = std::fs::read_to_string(&runs).unwrap();
+    assert_eq!(
+        steady.lines().count(),
+        1,
+        "the branch that succeeded ran once"
+    );
+}
