@@ -151,13 +151,17 @@ struct Inner {
     functions: Option<Arc<dyn FunctionInvoker>>,
     actions: Registry,
     objects: Option<Arc<dyn ObjectReader>>,
-    /// Stop signals of the executions running in this process.
-    running: Mutex<HashMap<String, watch::Sender<Option<StatesError>>>>,
+    /// Stop signals of the executions running in this process, each with the run it belongs
+    /// to (a redriven execution runs again under the same ARN).
+    running: Mutex<HashMap<String, (u64, StopSignal)>>,
     /// Task tokens waited on, and where their answer goes.
     tokens: Mutex<HashMap<String, TokenWaiter>>,
     finished: broadcast::Sender<ExecutionRecord>,
     problems: Mutex<Vec<Problem>>,
 }
+
+/// Where StopExecution sends the reason an execution is stopped.
+type StopSignal = watch::Sender<Option<StatesError>>;
 
 struct TokenWaiter {
     answer: mpsc::UnboundedSender<TokenMessage>,
@@ -545,8 +549,10 @@ impl Machines {
     /// Starts the task that drives `run` to its end and records how it ended.
     fn spawn(&self, run: Arc<Run>, mut record: ExecutionRecord) {
         let (stop, mut stopped) = watch::channel(None::<StatesError>);
+        static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let this_run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if let Ok(mut running) = self.inner.running.lock() {
-            running.insert(run.arn.clone(), stop);
+            running.insert(run.arn.clone(), (this_run, stop));
         }
         let machines = self.clone();
         tokio::spawn(async move {
@@ -601,7 +607,12 @@ impl Machines {
             if let Err(error) = run.journal.sync().await {
                 tracing::error!(execution = %record.arn, %error, "cannot record the end of an execution");
             }
-            if let Ok(mut running) = machines.inner.running.lock() {
+            // A redrive may already have started the execution again: its entry stays.
+            if let Ok(mut running) = machines.inner.running.lock()
+                && running
+                    .get(&record.arn)
+                    .is_some_and(|(run, _)| *run == this_run)
+            {
                 running.remove(&record.arn);
             }
             let _ = machines.inner.finished.send(record);
@@ -762,7 +773,11 @@ impl Machines {
             .running
             .lock()
             .ok()
-            .and_then(|running| running.get(arn).map(|stop| stop.send(Some(reason)).is_ok()))
+            .and_then(|running| {
+                running
+                    .get(arn)
+                    .map(|(_, stop)| stop.send(Some(reason)).is_ok())
+            })
             .unwrap_or(false);
         if !signalled {
             return Err(MachineError::ExecutionDoesNotExist(format!(

@@ -829,3 +829,28 @@ async fn a_redriven_execution_knows_it_was_redriven() {
         "the branch that succeeded ran once"
     );
 }
+
+/// A redriven execution can be stopped like any running one, even when the redrive came
+/// right after the failure (the failed run must not take the new run's stop signal with it).
+#[tokio::test]
+async fn a_redriven_execution_can_be_stopped() {
+    let env = env().await;
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("fixed");
+    let definition = json!({"StartAt": "Check", "States": {
+        "Check": {"Type": "Task", "Resource": "arn:weir:states:::action:command",
+            "Parameters": {"command": format!("test -f {}", marker.display())}, "Next": "Hold"},
+        "Hold": {"Type": "Wait", "Seconds": 60, "End": true}
+    }});
+    let failed_run = env.run("redrive-stop", definition, json!({})).await;
+    assert_eq!(failed_run.status, "FAILED");
+    std::fs::write(&marker, "").unwrap();
+    env.machines.redrive(&failed_run.arn, None).await.unwrap();
+    let stopped = env
+        .machines
+        .stop(&failed_run.arn, None, Some("enough".into()))
+        .await
+        .unwrap();
+    assert_eq!(stopped.status, "ABORTED");
+    assert_eq!(stopped.cause.as_deref(), Some("enough"));
+}
