@@ -128,6 +128,15 @@ fn randomness_comes_from_the_caller() {
         seeded,
         eval_with("$random(42)", &input(), &vars, 2).unwrap()
     );
+    // A seed is an integer: a fraction is cut toward zero.
+    assert_eq!(
+        eval_with("$random(42.9)", &input(), &vars, 6).unwrap(),
+        eval_with("$random(42)", &input(), &vars, 7).unwrap()
+    );
+    assert_ne!(
+        eval_with("$random(43)", &input(), &vars, 6).unwrap(),
+        eval_with("$random(42)", &input(), &vars, 6).unwrap()
+    );
     // Two calls in one expression differ.
     let pair = eval_with("[$random(), $random()]", &input(), &vars, 3).unwrap();
     assert_ne!(pair[0], pair[1]);

@@ -312,7 +312,7 @@ fn choice_spec_example() {
 }
 
 #[test]
-fn choice_without_default_fails_with_no_choice_matched() {
+fn choice_without_default_fails_as_step_functions_does() {
     let m = parse(
         r#"{"StartAt": "C", "States": {"C": {"Type": "Choice", "Choices": [{"Variable": "$.x", "BooleanEquals": true, "Next": "D"}]}, "D": {"Type": "Succeed"}}}"#,
     );
@@ -320,7 +320,13 @@ fn choice_without_default_fails_with_no_choice_matched() {
         panic!()
     };
     let err = env_eval(&json!({"x": false}), |env| choose(choice, env).unwrap_err());
-    assert_eq!(err.error, "States.NoChoiceMatched");
+    // Step Functions reports a Choice with nowhere to go as a runtime error, not
+    // States.NoChoiceMatched (recorded in us-east-1).
+    assert_eq!(err.error, "States.Runtime");
+    assert_eq!(
+        err.cause,
+        "Failed to transition out of the state. The state does not point to a next state."
+    );
     let ok = env_eval(&json!({"x": true}), |env| {
         choose(choice, env).map(|c| c.next().to_string())
     });
@@ -341,7 +347,7 @@ fn jsonata_choice_conditions() {
             panic!()
         };
         assert_eq!(rule.next, "Big");
-        let assigned = io::assign(rule.assign.as_ref().unwrap(), env).unwrap();
+        let assigned = io::assign(rule.assign.as_ref().unwrap(), env, "Assign").unwrap();
         assert_eq!(assigned["seen"], json!(11));
     });
     let small = json!({"n": 1});

@@ -404,6 +404,16 @@ pub enum MachinesCommand {
         #[arg(long)]
         cause: Option<String>,
     },
+    /// Run a failed, timed-out or aborted execution again from where it stopped (states that
+    /// succeeded are not run again).
+    #[command(after_help = "Example:\n  weir machines redrive orders:run-7")]
+    Redrive {
+        execution: String,
+        /// Makes retrying the command safe: a token used for one of the last ten redrives of
+        /// the execution answers that redrive again.
+        #[arg(long)]
+        client_token: Option<String>,
+    },
     /// Check a definition file; prints file:line:column: $.json.path: message per problem.
     #[command(after_help = "Example:\n  weir machines validate machines/orders.asl.json")]
     Validate { file: PathBuf },

@@ -56,10 +56,11 @@ impl Journal {
     }
 
     /// Appends an event; `details` is the type's details object, stored under `key` (no details
-    /// when `key` is empty). Its previous event is the one emitted just before it.
-    pub fn event(&self, event_type: &str, key: &str, details: Value) {
+    /// when `key` is empty). Its previous event is the one emitted just before it. Answers the
+    /// event's id (error causes name the event that entered the failing state).
+    pub fn event(&self, event_type: &str, key: &str, details: Value) -> i64 {
         let Ok(mut inner) = self.inner.lock() else {
-            return;
+            return 0;
         };
         let id = inner.next_id;
         inner.next_id += 1;
@@ -76,6 +77,7 @@ impl Journal {
             details: Value::Object(body).to_string(),
         };
         self.push(&mut inner, Mutation::HistoryEvent(record));
+        id
     }
 
     /// Records what the interpreter must know about a step to resume it.

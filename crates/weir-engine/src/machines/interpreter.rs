@@ -23,7 +23,7 @@ use serde_json::{Map, Value, json};
 use weir_model::asl::errors::names;
 use weir_model::asl::{
     self, Dynamic, Entropy, Env, QueryLanguage, State, StateKind, StateMachine, StatesError,
-    Transition,
+    Template, Transition,
 };
 
 use super::history::{Journal, not_truncated};
@@ -46,6 +46,13 @@ pub(crate) trait Services: Send + Sync {
         input: Value,
     ) -> Result<Value, StatesError>;
 
+    /// Starts taking answers for `token` before the resource that will answer is called, so
+    /// that an answer sent at once is kept for [`Services::await_token`] rather than refused.
+    fn open_token(&self, token: &str);
+
+    /// Stops taking answers for a token no one will wait for (its resource call failed).
+    fn close_token(&self, token: &str);
+
     /// Waits for SendTaskSuccess / SendTaskFailure on `token`; fails with
     /// `States.HeartbeatTimeout` when no heartbeat came within `heartbeat`.
     async fn await_token(
@@ -67,6 +74,9 @@ pub(crate) struct Run {
     pub role_arn: String,
     pub definition: Arc<StateMachine>,
     pub input: Value,
+    /// The input as the caller wrote it: the first state's input is shown so (in its entered
+    /// event and in error causes), as Step Functions does.
+    pub input_text: String,
     /// Whether the definition reads the context object at all (`$$`, `$states.context`); when
     /// it does not, none is built.
     pub uses_context: bool,
@@ -74,6 +84,10 @@ pub(crate) struct Run {
     /// a large input into every state's context costs more than any state does.
     pub input_in_context: bool,
     pub started_at: i64,
+    /// How often the execution was redriven (`$$.Execution.RedriveCount`) and when last
+    /// (`$$.Execution.RedriveTime`, and where its TimeoutSeconds count from).
+    pub redrive_count: u64,
+    pub redriven_at: Option<i64>,
     pub journal: Journal,
     /// Step records found in the store when the execution resumed.
     pub replay: HashMap<String, Value>,
@@ -88,6 +102,44 @@ struct Visit {
     next: Option<String>,
     output: Value,
     assigned: Map<String, Value>,
+}
+
+/// The state being run, for the prefix Step Functions puts on the cause of an error the state
+/// itself raised: `An error occurred while executing the state 'X' (entered at the event id
+/// #2). …`.
+#[derive(Clone, Copy)]
+struct Here<'a> {
+    state: &'a str,
+    /// The id of the state's `…StateEntered` event.
+    event: i64,
+    /// When the state was entered (`$$.State.EnteredTime`), in microseconds.
+    at: i64,
+    /// The execution's input and its text, for the first state: while its input is that
+    /// value, causes quote the text.
+    input: Option<(&'a str, &'a Value)>,
+}
+
+impl Here<'_> {
+    /// `error` as the state reports it: a runtime or query error the state's own fields
+    /// raised gets the prefix; the errors a task answered with, a Fail state's and those of
+    /// the states inside a branch or iteration (which carry their own) do not come here.
+    fn locate(self, error: StatesError) -> StatesError {
+        let prefixed = [
+            names::RUNTIME,
+            names::QUERY_EVALUATION_ERROR,
+            names::ITEM_READER_FAILED,
+        ];
+        if !prefixed.contains(&error.error.as_str()) {
+            return error;
+        }
+        StatesError::new(
+            error.error,
+            format!(
+                "An error occurred while executing the state '{}' (entered at the event id #{}). {}",
+                self.state, self.event, error.cause
+            ),
+        )
+    }
 }
 
 /// Where a scope's states are and what they see.
@@ -116,7 +168,8 @@ impl Run {
         let run = self.run_scope(scope, self.input.clone(), Map::new());
         match definition.timeout_seconds {
             Some(seconds) => {
-                let deadline = self.started_at + (seconds as i64).saturating_mul(1_000_000);
+                let from = self.redriven_at.unwrap_or(self.started_at);
+                let deadline = from + (seconds as i64).saturating_mul(1_000_000);
                 let left = Duration::from_micros((deadline - now_us()).max(0) as u64);
                 match tokio::time::timeout(left, run).await {
                     Ok(result) => result,
@@ -141,11 +194,14 @@ impl Run {
                 "Input": if self.input_in_context { self.input.clone() } else { Value::Null },
                 "StartTime": iso(self.started_at),
                 "RoleArn": self.role_arn,
-                "RedriveCount": 0,
+                "RedriveCount": self.redrive_count,
             },
             "StateMachine": {"Id": self.machine_arn, "Name": self.machine_name},
             "State": {"Name": state, "EnteredTime": iso(entered), "RetryCount": retry},
         });
+        if let Some(at) = self.redriven_at {
+            context["Execution"]["RedriveTime"] = json!(iso(at));
+        }
         if let Some(item) = &scope.map_item {
             context["Map"] = json!({ "Item": item });
         }
@@ -220,27 +276,45 @@ impl Run {
         // other executions would wait as long. Spending Tokio's budget lets both in.
         tokio::task::consume_budget().await;
         let kind = state.kind.type_name();
-        let entered = now_us();
-        if !resumed {
-            self.journal.event(
-                &format!("{kind}StateEntered"),
-                "stateEnteredEventDetails",
-                json!({"name": state.name, "input": raw.to_string(), "inputDetails": not_truncated()}),
-            );
-        }
+        let recorded = self.replay.get(step);
+        // The execution's first state: its input is shown as the caller wrote it.
+        let first = (step == "0").then_some((self.input_text.as_str(), &self.input));
+        // A resumed state was entered before the crash: its records say when and by which
+        // event.
+        let here = match recorded {
+            Some(record) if resumed => Here {
+                state: &state.name,
+                event: record["entered_id"].as_i64().unwrap_or_default(),
+                at: record["entered_at"].as_i64().unwrap_or_else(now_us),
+                input: first,
+            },
+            _ => Here {
+                state: &state.name,
+                event: self.journal.event(
+                    &format!("{kind}StateEntered"),
+                    "stateEnteredEventDetails",
+                    json!({"name": state.name, "input": match first {
+                        Some((text, input)) if *input == raw => text.to_string(),
+                        _ => raw.to_string(),
+                    }, "inputDetails": not_truncated()}),
+                ),
+                at: now_us(),
+                input: first,
+            },
+        };
         let outcome = match &state.kind {
             StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_) => {
-                self.with_retry_and_catch(scope, state, step, &raw, variables, entered)
+                self.with_retry_and_catch(scope, state, step, &raw, variables, here)
                     .await
             }
             StateKind::Wait(wait) => {
-                let context = self.context(&state.name, entered, 0, scope);
-                self.wait_state(wait, state, step, &raw, variables, &context)
+                let context = self.context(&state.name, here.at, 0, scope);
+                self.wait_state(wait, state, step, &raw, variables, &context, here)
                     .await
             }
             _ => {
-                let context = self.context(&state.name, entered, 0, scope);
-                self.simple(state, &raw, variables, &context)
+                let context = self.context(&state.name, here.at, 0, scope);
+                self.simple(state, &raw, variables, &context, here)
             }
         };
         // A Fail state ends in an error, so it never gets here.
@@ -259,6 +333,7 @@ impl Run {
     }
 
     /// Wait: until a time, durably (a resumed Wait keeps its end).
+    #[allow(clippy::too_many_arguments)]
     async fn wait_state(
         &self,
         wait: &asl::Wait,
@@ -267,8 +342,9 @@ impl Run {
         raw: &Value,
         variables: &Map<String, Value>,
         context: &Value,
+        here: Here<'_>,
     ) -> Result<Visit, StatesError> {
-        let (effective, until) = with_env(raw, context, variables, |env| {
+        let (effective, until) = with_env(here, raw, context, variables, |env| {
             let effective = effective_input(state, raw, env)?;
             if let Some(until) = self.replay.get(step).and_then(|r| r["until"].as_i64()) {
                 return Ok((effective, until));
@@ -276,29 +352,26 @@ impl Run {
             let env = env.with_input(&effective);
             let until = match wait {
                 asl::Wait::Seconds(seconds) => now_us().saturating_add(
-                    (resolve_u64(seconds, &env, "Seconds")? as i64).saturating_mul(1_000_000),
+                    (resolve_u64(seconds, &env, &field_name(state, "Seconds"))? as i64)
+                        .saturating_mul(1_000_000),
                 ),
-                asl::Wait::Timestamp(stamp) => {
-                    let text = resolve_string(stamp, &env, "Timestamp")?;
-                    DateTime::parse_from_rfc3339(&text)
-                        .map_err(|_| {
-                            StatesError::runtime(format!(
-                                "Wait Timestamp {text} is not an RFC 3339 timestamp"
-                            ))
-                        })?
-                        .with_timezone(&Utc)
-                        .timestamp_micros()
-                }
+                asl::Wait::Timestamp(stamp) => wait_until(stamp, &env, state)?,
             };
-            self.journal
-                .step(step, &state.name, json!({"until": until}));
+            self.record(step, here, json!({"until": until}));
             Ok::<_, StatesError>((effective, until))
         })?;
         self.journal.flush();
         sleep_until(until).await;
-        with_env(raw, context, variables, |env| {
+        with_env(here, raw, context, variables, |env| {
             finish_without_result(state, raw, &effective, env)
         })
+    }
+
+    /// Records what a state not yet finished needs on resuming, with the event that entered it.
+    fn record(&self, step: &str, here: Here<'_>, mut record: Value) {
+        record["entered_id"] = json!(here.event);
+        record["entered_at"] = json!(here.at);
+        self.journal.step(step, here.state, record);
     }
 
     /// Pass, Choice, Succeed and Fail: no waiting.
@@ -308,8 +381,27 @@ impl Run {
         raw: &Value,
         variables: &Map<String, Value>,
         context: &Value,
+        here: Here<'_>,
     ) -> Result<Visit, StatesError> {
-        with_env(raw, context, variables, |env| {
+        if let StateKind::Fail(fail) = &state.kind {
+            // The error a Fail state raises is its own to name (none when it names none);
+            // only a failure to work out its Error or Cause is reported as the state's.
+            let (error, cause) = with_env(here, raw, context, variables, |env| {
+                let error = match &fail.error {
+                    Some(d) => resolve_string(d, env, &field_name(state, "Error"))?,
+                    None => String::new(),
+                };
+                let cause = match &fail.cause {
+                    Some(d) => resolve_string(d, env, &field_name(state, "Cause"))?,
+                    None => String::new(),
+                };
+                Ok((error, cause))
+            })?;
+            // No exit event: Step Functions has no `FailStateExited` (SDKs would not know
+            // the type); the execution's failure follows the state's entry.
+            return Err(StatesError::new(error, cause));
+        }
+        with_env(here, raw, context, variables, |env| {
             self.simple_in(state, raw, env)
         })
     }
@@ -337,18 +429,37 @@ impl Run {
                 let effective = effective_input(state, raw, &env)?;
                 let chosen = asl::choose(choice, &env.with_input(&effective))?;
                 let next = chosen.next().to_string();
-                let (rule_assign, rule_output) = match chosen {
-                    asl::Chosen::Rule(rule) => (rule.assign.as_ref(), rule.output.as_ref()),
-                    asl::Chosen::Default(_) => (None, None),
+                let (rule_assign, rule_output, rule_at) = match chosen {
+                    asl::Chosen::Rule(rule) => (
+                        rule.assign.as_ref(),
+                        rule.output.as_ref(),
+                        choice
+                            .choices
+                            .iter()
+                            .position(|r| std::ptr::eq(r, rule))
+                            .unwrap_or_default(),
+                    ),
+                    asl::Chosen::Default(_) => (None, None, 0),
                 };
                 let output = if jsonata {
-                    asl::io::jsonata_output(rule_output.or(state.output.as_ref()), &env)?
+                    match rule_output {
+                        Some(t) => asl::io::jsonata_output(
+                            Some(t),
+                            &env,
+                            &format!("Choices[{rule_at}]/Output"),
+                        )?,
+                        None => asl::io::jsonata_output(state.output.as_ref(), &env, "Output")?,
+                    }
                 } else {
                     asl::io::apply_output_path(state.output_path.as_ref(), &effective, &env)?
                 };
                 let mut assigned = Map::new();
-                for template in [state.assign.as_ref(), rule_assign].into_iter().flatten() {
-                    assigned.extend(asl::io::assign(template, &env)?);
+                if let Some(template) = &state.assign {
+                    assigned.extend(asl::io::assign(template, &env, "Assign")?);
+                }
+                if let Some(template) = rule_assign {
+                    let field = format!("Choices[{rule_at}]/Assign");
+                    assigned.extend(asl::io::assign(template, &env, &field)?);
                 }
                 Ok(Visit {
                     next: Some(next),
@@ -362,19 +473,6 @@ impl Run {
                 visit.next = None;
                 Ok(visit)
             }
-            StateKind::Fail(fail) => {
-                let error = match &fail.error {
-                    Some(d) => resolve_string(d, &env, "Error")?,
-                    None => "States.Fail".to_string(),
-                };
-                let cause = match &fail.cause {
-                    Some(d) => resolve_string(d, &env, "Cause")?,
-                    None => String::new(),
-                };
-                // No exit event: Step Functions has no `FailStateExited` (SDKs would not know
-                // the type); the execution's failure follows the state's entry.
-                Err(StatesError::new(error, cause))
-            }
             _ => Err(StatesError::runtime("not a simple state")),
         }
     }
@@ -387,7 +485,7 @@ impl Run {
         step: &str,
         raw: &Value,
         variables: &Map<String, Value>,
-        entered: i64,
+        here: Here<'_>,
     ) -> Result<Visit, StatesError> {
         let recorded = self.replay.get(step);
         let mut counts: Vec<u64> = recorded
@@ -414,7 +512,7 @@ impl Run {
                 });
         loop {
             let retry_count: u64 = counts.iter().sum();
-            let context = self.context(&state.name, entered, retry_count, scope);
+            let context = self.context(&state.name, here.at, retry_count, scope);
             let attempt = self
                 .attempt(
                     state,
@@ -422,6 +520,7 @@ impl Run {
                     raw,
                     variables,
                     &context,
+                    here,
                     Prior {
                         token: resumed_token.take(),
                         finished: finished.take(),
@@ -433,26 +532,28 @@ impl Run {
                 Ok(visit) => return Ok(visit),
                 Err(error) => error,
             };
+            // Matched under the name it was raised with, reported under AWS's.
+            let caught_as = error.error.clone();
             if let Some((i, retrier)) = state.retrier_for(&error.error)
                 && counts[i] < retrier.max_attempts
             {
                 let delay = retrier.delay(counts[i] as u32, fastrand::f64());
                 counts[i] += 1;
                 let at = now_us().saturating_add(delay.as_micros() as i64);
-                self.journal.step(
-                    step,
-                    &state.name,
-                    json!({"retries": counts, "retry_at": at}),
-                );
+                self.record(step, here, json!({"retries": counts, "retry_at": at}));
                 self.journal.flush();
                 sleep_until(at).await;
                 continue;
             }
-            let Some(catcher) = state.catcher_for(&error.error) else {
+            let error = StatesError {
+                error: asl::errors::reported(&error.error).to_string(),
+                ..error
+            };
+            let Some(catcher) = state.catcher_for(&caught_as) else {
                 return Err(error);
             };
             let error_output = error.to_json();
-            let caught = with_env(raw, &context, variables, |env| {
+            let caught = with_env(here, raw, &context, variables, |env| {
                 let mut env = *env;
                 env.error_output = Some(&error_output);
                 catch(state, catcher, raw, &error_output, &env)
@@ -470,13 +571,18 @@ fn catch(
     error_output: &Value,
     env: &Env<'_>,
 ) -> Result<Visit, StatesError> {
+    let at = state
+        .catch
+        .iter()
+        .position(|c| std::ptr::eq(c, catcher))
+        .unwrap_or_default();
     let (output, assigned) = if state.query_language == QueryLanguage::Jsonata {
         let output = match &catcher.output {
-            Some(t) => t.evaluate(env)?,
+            Some(t) => t.evaluate_field(env, &format!("Catch[{at}]/Output"))?,
             None => error_output.clone(),
         };
         let assigned = match &catcher.assign {
-            Some(t) => asl::io::assign(t, env)?,
+            Some(t) => asl::io::assign(t, env, &format!("Catch[{at}]/Assign"))?,
             None => Map::new(),
         };
         (output, assigned)
@@ -484,7 +590,7 @@ fn catch(
         let output =
             asl::io::apply_result_path(catcher.result_path.as_ref(), raw, error_output.clone())?;
         let assigned = match &catcher.assign {
-            Some(t) => asl::io::assign(t, &env.with_input(error_output))?,
+            Some(t) => asl::io::assign(t, &env.with_input(error_output), "Assign")?,
             None => Map::new(),
         };
         (output, assigned)
@@ -521,6 +627,7 @@ impl Run {
         raw: &Value,
         variables: &Map<String, Value>,
         context: &Value,
+        here: Here<'_>,
         prior: Prior<'_>,
     ) -> Result<Visit, StatesError> {
         let resumed_token = prior.token.clone();
@@ -541,23 +648,21 @@ impl Run {
                 if let Some(token) = &token {
                     context["Task"] = json!({ "Token": token });
                 }
-                let (input, timeout, heartbeat) = with_env(raw, &context, variables, |env| {
-                    let input = task_input(state, raw, env)?;
-                    let timeout = match &task.timeout_seconds {
-                        Some(d) => Some(resolve_u64(d, env, "TimeoutSeconds")?),
-                        None => None,
-                    };
-                    let heartbeat = match &task.heartbeat_seconds {
-                        Some(d) => Some(resolve_u64(d, env, "HeartbeatSeconds")?),
-                        None => None,
-                    };
-                    Ok::<_, StatesError>((input, timeout, heartbeat))
-                })?;
+                let (input, timeout, heartbeat) =
+                    with_env(here, raw, &context, variables, |env| {
+                        let input = task_input(state, raw, env)?;
+                        let seconds = |d: &Option<Dynamic<u64>>, field| match d {
+                            Some(d) => resolve_u64(d, env, &field_name(state, field)).map(Some),
+                            None => Ok(None),
+                        };
+                        let timeout = seconds(&task.timeout_seconds, "TimeoutSeconds")?;
+                        let heartbeat = seconds(&task.heartbeat_seconds, "HeartbeatSeconds")?;
+                        Ok::<_, StatesError>((input, timeout, heartbeat))
+                    })?;
                 let result = match prior.finished {
                     Some(result) => result?,
                     None => {
                         self.run_task(
-                            state,
                             step,
                             resource,
                             &target,
@@ -568,16 +673,19 @@ impl Run {
                             timeout,
                             heartbeat,
                             prior.retries,
+                            here,
                         )
                         .await?
                     }
                 };
-                with_env(raw, &context, variables, |env| {
+                with_env(here, raw, &context, variables, |env| {
                     finish(state, raw, Some(result), env)
                 })
             }
             StateKind::Parallel(parallel) => {
-                let input = with_env(raw, context, variables, |env| task_input(state, raw, env))?;
+                let input = with_env(here, raw, context, variables, |env| {
+                    task_input(state, raw, env)
+                })?;
                 if !self.replayed_scopes.contains(step) {
                     self.journal.event("ParallelStateStarted", "", Value::Null);
                 }
@@ -595,7 +703,7 @@ impl Run {
                     Ok(results) => {
                         self.journal
                             .event("ParallelStateSucceeded", "", Value::Null);
-                        with_env(raw, context, variables, |env| {
+                        with_env(here, raw, context, variables, |env| {
                             finish(state, raw, Some(Value::Array(results)), env)
                         })
                     }
@@ -606,14 +714,18 @@ impl Run {
                 }
             }
             StateKind::Map(map) => {
-                let effective = with_env(raw, context, variables, |env| {
+                let effective = with_env(here, raw, context, variables, |env| {
                     effective_input(state, raw, env)
                 })?;
-                let items = self.map_items(map, &effective, context, variables).await?;
-                let results = self
-                    .run_map(state, map, step, &items, &effective, variables, context)
+                let items = self
+                    .map_items(state, map, &effective, context, variables, here)
                     .await?;
-                with_env(raw, context, variables, |env| {
+                let results = self
+                    .run_map(
+                        state, map, step, &items, &effective, variables, context, here,
+                    )
+                    .await?;
+                with_env(here, raw, context, variables, |env| {
                     finish(state, raw, Some(Value::Array(results)), env)
                 })
             }
@@ -624,7 +736,6 @@ impl Run {
     #[allow(clippy::too_many_arguments)]
     async fn run_task(
         &self,
-        state: &State,
         step: &str,
         resource: &str,
         target: &Target,
@@ -635,6 +746,7 @@ impl Run {
         timeout: Option<u64>,
         heartbeat: Option<u64>,
         retries: &[u64],
+        here: Here<'_>,
     ) -> Result<Value, StatesError> {
         let (resource_type, resource_name) = resources::event_names(resource);
         let lambda = matches!(target, Target::Function(_));
@@ -652,11 +764,7 @@ impl Run {
                 "taskScheduledEventDetails"
             };
             self.journal.event(&scheduled("Scheduled"), key, details);
-            self.journal.step(
-                step,
-                &state.name,
-                json!({"scheduled": true, "token": token}),
-            );
+            self.record(step, here, json!({"scheduled": true, "token": token}));
             // Nothing outside weir is touched before the schedule is durable.
             self.journal.sync().await.map_err(StatesError::runtime)?;
             let started = if lambda {
@@ -679,7 +787,11 @@ impl Run {
             if pattern == Pattern::WaitForTaskToken {
                 let token = token.clone().unwrap_or_default();
                 if !resumed {
-                    services.call(self, target, pattern, input.clone()).await?;
+                    services.open_token(&token);
+                    if let Err(error) = services.call(self, target, pattern, input.clone()).await {
+                        services.close_token(&token);
+                        return Err(error);
+                    }
                     self.journal.event(
                         "TaskSubmitted",
                         "taskSubmittedEventDetails",
@@ -701,10 +813,9 @@ impl Run {
         let result = match timeout {
             Some(seconds) => match tokio::time::timeout(Duration::from_secs(seconds), work).await {
                 Ok(result) => result,
-                Err(_) => Err(StatesError::new(
-                    names::TIMEOUT,
-                    format!("The task ran longer than its TimeoutSeconds ({seconds} s)"),
-                )),
+                // Step Functions gives a timed-out task no cause: its TaskTimedOut event and
+                // the execution's failure carry the error alone.
+                Err(_) => Err(StatesError::new(names::TIMEOUT, "")),
             },
             None => work.await,
         };
@@ -737,7 +848,10 @@ impl Run {
                     (false, true) => ("TaskTimedOut", "taskTimedOutEventDetails"),
                     (false, false) => ("TaskFailed", "taskFailedEventDetails"),
                 };
-                let mut details = json!({"error": error.error, "cause": error.cause});
+                let mut details = json!({"error": asl::errors::reported(&error.error)});
+                if !error.cause.is_empty() {
+                    details["cause"] = json!(error.cause);
+                }
                 if !lambda {
                     details["resourceType"] = json!(resource_type);
                     details["resource"] = json!(resource_name);
@@ -751,7 +865,7 @@ impl Run {
                 json!({"finished": true, "error": e.error, "cause": e.cause, "retries": retries})
             }
         };
-        self.journal.step(step, &state.name, record);
+        self.record(step, here, record);
         // A finished task is recorded before anything else happens, so it never runs twice.
         self.journal.sync().await.map_err(StatesError::runtime)?;
         result
@@ -759,24 +873,34 @@ impl Run {
 
     async fn map_items(
         &self,
+        state: &State,
         map: &asl::Map,
         effective: &Value,
         context: &Value,
         variables: &Map<String, Value>,
+        here: Here<'_>,
     ) -> Result<Vec<Value>, StatesError> {
         let items = if let Some(reader) = &map.item_reader {
-            self.services.read_items(reader, effective).await?
+            self.services
+                .read_items(reader, effective)
+                .await
+                .map_err(|e| here.locate(e))?
         } else {
-            let value = match &map.items {
-                Some(t) => with_env(effective, context, variables, |env| t.evaluate(env))?,
-                None => effective.clone(),
-            };
+            let value = with_env(here, effective, context, variables, |env| {
+                match &map.items {
+                    Some(Template::Path(path)) => asl::io::apply_items_path(path, env),
+                    Some(t) => t.evaluate_field(env, "Items"),
+                    None => Ok(effective.clone()),
+                }
+            })?;
             match value {
                 Value::Array(items) => items,
                 other => {
-                    return Err(StatesError::runtime(format!(
-                        "the Map's items must be an array, not {other}"
-                    )));
+                    return Err(here.locate(StatesError::runtime(format!(
+                        "Map state {} must evaluate to a JSON array, not {}",
+                        field_name(state, "Items"),
+                        json_kind(&other)
+                    ))));
                 }
             }
         };
@@ -810,20 +934,27 @@ impl Run {
         effective: &Value,
         variables: &Map<String, Value>,
         context: &Value,
+        here: Here<'_>,
     ) -> Result<Vec<Value>, StatesError> {
         let (limit, tolerated_count, tolerated_percentage, inputs) =
-            with_env(effective, context, variables, |env| {
+            with_env(here, effective, context, variables, |env| {
                 let limit = match &map.max_concurrency {
-                    Some(d) => resolve_u64(d, env, "MaxConcurrency")?,
+                    Some(d) => resolve_u64(d, env, &field_name(state, "MaxConcurrency"))?,
                     None => 0,
                 };
                 let tolerated_count = match &map.tolerated_failure_count {
-                    Some(d) => Some(resolve_u64(d, env, "ToleratedFailureCount")?),
+                    Some(d) => Some(resolve_u64(
+                        d,
+                        env,
+                        &field_name(state, "ToleratedFailureCount"),
+                    )?),
                     None => None,
                 };
                 let tolerated_percentage = match &map.tolerated_failure_percentage {
                     Some(Dynamic::Fixed(p)) => Some(*p),
-                    Some(Dynamic::Computed(t)) => t.evaluate(env)?.as_f64(),
+                    Some(Dynamic::Computed(t)) => t
+                        .evaluate_field(env, &field_name(state, "ToleratedFailurePercentage"))?
+                        .as_f64(),
                     None => None,
                 };
                 let mut inputs = Vec::with_capacity(items.len());
@@ -833,10 +964,13 @@ impl Run {
                             let mut context = context.clone();
                             context["Map"] = json!({"Item": {"Index": index, "Value": item}});
                             // `$` is the Map's effective input in both languages.
-                            t.evaluate(&asl::Env {
-                                context: &context,
-                                ..*env
-                            })?
+                            t.evaluate_field(
+                                &asl::Env {
+                                    context: &context,
+                                    ..*env
+                                },
+                                "ItemSelector",
+                            )?
                         }
                         None => item.clone(),
                     };
@@ -994,16 +1128,22 @@ fn replayed(done: &Value) -> Result<Visit, StatesError> {
 
 /// Calls `f` with an environment binding `input`, `context` and `variables`, fresh randomness and
 /// the current time. (An [`Env`] is not `Send`, so none is kept across an await.)
+/// An error `f` raises is the state's own (`here`): its cause gets Step Functions' prefix.
 fn with_env<T>(
+    here: Here<'_>,
     input: &Value,
     context: &Value,
     variables: &Map<String, Value>,
-    f: impl FnOnce(&Env<'_>) -> T,
-) -> T {
+    f: impl FnOnce(&Env<'_>) -> Result<T, StatesError>,
+) -> Result<T, StatesError> {
     let entropy = Entropy::new(fastrand::u64(..));
     let mut env = Env::new(input, context, variables, &entropy);
     env.now = Some(Utc::now());
-    f(&env)
+    env.input_text = here
+        .input
+        .filter(|(_, value)| *value == input)
+        .map(|(text, _)| text);
+    f(&env).map_err(|e| here.locate(e))
 }
 
 /// The state's effective input: its raw input through InputPath (JSONata states have none).
@@ -1019,7 +1159,7 @@ fn effective_input(state: &State, raw: &Value, env: &Env<'_>) -> Result<Value, S
 fn task_input(state: &State, raw: &Value, env: &Env<'_>) -> Result<Value, StatesError> {
     if state.query_language == QueryLanguage::Jsonata {
         return match &state.parameters {
-            Some(t) => t.evaluate(env),
+            Some(t) => t.evaluate_field(env, "Arguments"),
             None => Ok(raw.clone()),
         };
     }
@@ -1042,9 +1182,9 @@ fn finish(
     if state.query_language == QueryLanguage::Jsonata {
         let mut env = env.with_input(raw);
         env.result = Some(&result);
-        let output = asl::io::jsonata_output(state.output.as_ref(), &env)?;
+        let output = asl::io::jsonata_output(state.output.as_ref(), &env, "Output")?;
         let assigned = match &state.assign {
-            Some(t) => asl::io::assign(t, &env)?,
+            Some(t) => asl::io::assign(t, &env, "Assign")?,
             None => Map::new(),
         };
         return Ok(Visit {
@@ -1059,7 +1199,7 @@ fn finish(
         asl::io::apply_result_selector(state.result_selector.as_ref(), &result, env)?
     };
     let assigned = match &state.assign {
-        Some(t) => asl::io::assign(t, &env.with_input(&selected))?,
+        Some(t) => asl::io::assign(t, &env.with_input(&selected), "Assign")?,
         None => Map::new(),
     };
     let combined = asl::io::apply_result_path(state.result_path.as_ref(), raw, selected)?;
@@ -1084,15 +1224,15 @@ fn finish_without_result(
     };
     let (output, assigned) = if state.query_language == QueryLanguage::Jsonata {
         let env = env.with_input(raw);
-        let output = asl::io::jsonata_output(state.output.as_ref(), &env)?;
+        let output = asl::io::jsonata_output(state.output.as_ref(), &env, "Output")?;
         let assigned = match &state.assign {
-            Some(t) => asl::io::assign(t, &env)?,
+            Some(t) => asl::io::assign(t, &env, "Assign")?,
             None => Map::new(),
         };
         (output, assigned)
     } else {
         let assigned = match &state.assign {
-            Some(t) => asl::io::assign(t, &env.with_input(effective))?,
+            Some(t) => asl::io::assign(t, &env.with_input(effective), "Assign")?,
             None => Map::new(),
         };
         (
@@ -1107,17 +1247,102 @@ fn finish_without_result(
     })
 }
 
+/// A number field given by a path or an expression (`SecondsPath`, `MaxConcurrencyPath`,
+/// `Seconds`, …): it must be a non-negative integer. A fraction, a negative number or
+/// anything but a number fails the state with `States.Runtime`, in Step Functions' words for
+/// `SecondsPath` and `MaxConcurrencyPath` (which reads a whole number written as a string or
+/// with a fraction, cutting the fraction).
 fn resolve_u64(value: &Dynamic<u64>, env: &Env<'_>, field: &str) -> Result<u64, StatesError> {
-    match value {
-        Dynamic::Fixed(n) => Ok(*n),
-        Dynamic::Computed(t) => {
-            let v = t.evaluate(env)?;
-            v.as_u64()
-                .or_else(|| v.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
-                .ok_or_else(|| {
-                    StatesError::runtime(format!("{field} must be a non-negative number, got {v}"))
-                })
+    let t = match value {
+        Dynamic::Fixed(n) => return Ok(*n),
+        Dynamic::Computed(t) => t,
+    };
+    let (v, path) = match t {
+        Template::Path(path) if field == "SecondsPath" => match path.evaluate(env) {
+            Ok(v) => (v, path.text()),
+            Err(_) => {
+                return Err(StatesError::runtime(format!(
+                    "The SecondsPath parameter does not reference an input value: {path}"
+                )));
+            }
+        },
+        Template::Path(path) => (t.evaluate_field(env, field)?, path.text()),
+        _ => (t.evaluate_field(env, field)?, ""),
+    };
+    // How the causes quote the value: a string as it is, anything else as JSON.
+    let shown = match &v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let whole = |f: f64| (f.fract() == 0.0 && f.abs() < 9.0e15).then_some(f as i64);
+    match field {
+        // Only a JSON integer is read as a long: `1.5`, `1.0` and `"5"` are not.
+        "SecondsPath" => match v.as_i64() {
+            Some(n) if n >= 0 => Ok(n as u64),
+            Some(_) => Err(StatesError::runtime(format!(
+                "The SecondsPath parameter references a negative value: {path} == {shown}"
+            ))),
+            None => Err(StatesError::runtime(format!(
+                "The SecondsPath parameter cannot be parsed as a long value: {path} == {shown}"
+            ))),
+        },
+        "MaxConcurrencyPath" => {
+            let read = match &v {
+                Value::Number(n) => n
+                    .as_i64()
+                    .or_else(|| n.as_f64().filter(|f| f.abs() < 9.0e15).map(|f| f.trunc() as i64)),
+                Value::String(s) => s.trim().parse::<i64>().ok(),
+                _ => None,
+            };
+            match read {
+                Some(n) if n >= 0 => Ok(n as u64),
+                Some(n) => Err(StatesError::runtime(format!(
+                    "Expected non-negative integer for MaxConcurrency, got '{n}' instead."
+                ))),
+                None => Err(StatesError::runtime(format!(
+                    "The MaxConcurrencyPath field refers to value \"{shown}\" which is not a valid integer: {path}"
+                ))),
+            }
         }
+        _ => v
+            .as_u64()
+            .or_else(|| v.as_f64().and_then(whole).and_then(|n| u64::try_from(n).ok()))
+            .ok_or_else(|| {
+                StatesError::runtime(format!(
+                    "The value of the field '{field}' must be a non-negative integer, but was {}: {v}",
+                    json_kind(&v)
+                ))
+            }),
+    }
+}
+
+/// When a Wait with `Timestamp` or `TimestampPath` ends. A path that selects nothing, or no
+/// ISO 8601 timestamp, fails in Step Functions' words (`The TimestampPath parameter does not
+/// reference a valid ISO-8601 extended offset date-time format string: $.t == soon`).
+fn wait_until(stamp: &Dynamic<String>, env: &Env<'_>, state: &State) -> Result<i64, StatesError> {
+    let (text, path) = match stamp {
+        Dynamic::Computed(Template::Path(path)) => match path.evaluate(env) {
+            Ok(Value::String(text)) => (text, path.text()),
+            Ok(other) => (other.to_string(), path.text()),
+            Err(_) => {
+                return Err(StatesError::runtime(format!(
+                    "The TimestampPath parameter does not reference an input value: {path}"
+                )));
+            }
+        },
+        other => (
+            resolve_string(other, env, &field_name(state, "Timestamp"))?,
+            "",
+        ),
+    };
+    match DateTime::parse_from_rfc3339(&text) {
+        Ok(at) => Ok(at.with_timezone(&Utc).timestamp_micros()),
+        Err(_) if !path.is_empty() => Err(StatesError::runtime(format!(
+            "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {path} == {text}"
+        ))),
+        Err(_) => Err(StatesError::runtime(format!(
+            "The Timestamp field does not hold a valid ISO-8601 extended offset date-time format string: {text}"
+        ))),
     }
 }
 
@@ -1128,12 +1353,36 @@ fn resolve_string(
 ) -> Result<String, StatesError> {
     match value {
         Dynamic::Fixed(s) => Ok(s.clone()),
-        Dynamic::Computed(t) => match t.evaluate(env)? {
+        Dynamic::Computed(t) => match t.evaluate_field(env, field)? {
             Value::String(s) => Ok(s),
             other => Err(StatesError::runtime(format!(
-                "{field} must be a string, got {other}"
+                "The value of the field '{field}' must be a string, but was {}: {other}",
+                json_kind(&other)
             ))),
         },
+    }
+}
+
+/// How errors name a field that a JSONPath state writes as `…Path` (`SecondsPath`) and a
+/// JSONata state without the suffix (`Seconds`).
+fn field_name(state: &State, field: &'static str) -> String {
+    if state.query_language == QueryLanguage::Jsonata {
+        field.to_string()
+    } else {
+        format!("{field}Path")
+    }
+}
+
+/// A JSON value's type as error causes name it.
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "an integer",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }
 

@@ -58,6 +58,8 @@ pub enum MachineError {
     #[error("{0}")]
     InvalidToken(String),
     #[error("{0}")]
+    ExecutionNotRedrivable(String),
+    #[error("{0}")]
     Validation(String),
     #[error("{0}")]
     Internal(String),
@@ -78,6 +80,7 @@ impl MachineError {
             MachineError::InvalidOutput(_) => "InvalidOutput",
             MachineError::TaskDoesNotExist(_) => "TaskDoesNotExist",
             MachineError::InvalidToken(_) => "InvalidToken",
+            MachineError::ExecutionNotRedrivable(_) => "ExecutionNotRedrivable",
             MachineError::Validation(_) => "ValidationException",
             MachineError::Internal(_) => "InternalServerError",
         }
@@ -151,8 +154,9 @@ struct Inner {
     functions: Option<Arc<dyn FunctionInvoker>>,
     actions: Registry,
     objects: Option<Arc<dyn ObjectReader>>,
-    /// Stop signals of the executions running in this process.
-    running: Mutex<HashMap<String, watch::Sender<Option<StatesError>>>>,
+    /// Stop signals of the executions running in this process, each with the run it belongs
+    /// to (a redriven execution runs again under the same ARN).
+    running: Mutex<HashMap<String, (u64, StopSignal)>>,
     /// Task tokens waited on, and where their answer goes.
     tokens: Mutex<HashMap<String, TokenWaiter>>,
     finished: broadcast::Sender<ExecutionRecord>,
@@ -164,8 +168,13 @@ struct Inner {
     starting: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
+/// Where StopExecution sends the reason an execution is stopped.
+type StopSignal = watch::Sender<Option<StatesError>>;
+
 struct TokenWaiter {
     answer: mpsc::UnboundedSender<TokenMessage>,
+    /// The answers to a token handed out but not yet waited on, kept until the wait starts.
+    unclaimed: Option<mpsc::UnboundedReceiver<TokenMessage>>,
 }
 
 enum TokenMessage {
@@ -542,6 +551,17 @@ impl Machines {
     ) -> Result<Arc<Run>> {
         let input = serde_json::from_str(&record.input)
             .map_err(|e| MachineError::InvalidExecutionInput(e.to_string()))?;
+        let redrives = Redrives::of(&steps);
+        // What a resumed execution replays: not a record a redrive set aside, nor the count.
+        let replay: HashMap<String, Value> = steps
+            .into_iter()
+            .filter(|s| s.step != REDRIVES_STEP)
+            .map(|s| {
+                let record = serde_json::from_str(&s.record).unwrap_or(Value::Null);
+                (s.step, record)
+            })
+            .filter(|(_, record)| record.get(REDRIVEN).is_none())
+            .collect();
         Ok(Arc::new(Run {
             arn: record.arn.clone(),
             name: record.name.clone(),
@@ -558,18 +578,15 @@ impl Machines {
             role_arn: machine.map(|m| m.role_arn.clone()).unwrap_or_default(),
             definition: Arc::new(parse(&record.definition)?),
             input,
+            input_text: record.input.clone(),
             input_in_context: interpreter::context_needs_input(&record.definition),
             uses_context: interpreter::context_used(&record.definition),
             started_at: record.started_at,
+            redrive_count: redrives.count,
+            redriven_at: redrives.at,
             journal,
-            replayed_scopes: interpreter::scopes_of(steps.iter().map(|s| &s.step)),
-            replay: steps
-                .into_iter()
-                .map(|s| {
-                    let record = serde_json::from_str(&s.record).unwrap_or(Value::Null);
-                    (s.step, record)
-                })
-                .collect(),
+            replayed_scopes: interpreter::scopes_of(replay.keys()),
+            replay,
             services: Arc::new(services::Services::new(self.clone())),
         }))
     }
@@ -577,8 +594,10 @@ impl Machines {
     /// Starts the task that drives `run` to its end and records how it ended.
     fn spawn(&self, run: Arc<Run>, mut record: ExecutionRecord) {
         let (stop, mut stopped) = watch::channel(None::<StatesError>);
+        static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let this_run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if let Ok(mut running) = self.inner.running.lock() {
-            running.insert(run.arn.clone(), stop);
+            running.insert(run.arn.clone(), (this_run, stop));
         }
         let machines = self.clone();
         tokio::spawn(async move {
@@ -596,6 +615,15 @@ impl Machines {
                 } => Err(Ended::Aborted(reason)),
             };
             conclude(&mut record, outcome);
+            // An error or cause the execution ended without (a Fail state that names none) is
+            // left out of the event, as Step Functions does, rather than written as null.
+            let mut ended = serde_json::Map::new();
+            if let Some(error) = &record.error {
+                ended.insert("error".into(), json!(error));
+            }
+            if let Some(cause) = &record.cause {
+                ended.insert("cause".into(), json!(cause));
+            }
             let (kind, key, details) = match record.status.as_str() {
                 "SUCCEEDED" => (
                     "ExecutionSucceeded",
@@ -605,17 +633,17 @@ impl Machines {
                 "TIMED_OUT" => (
                     "ExecutionTimedOut",
                     "executionTimedOutEventDetails",
-                    json!({"error": record.error, "cause": record.cause}),
+                    json!({"error": asl::errors::names::TIMEOUT}),
                 ),
                 "ABORTED" => (
                     "ExecutionAborted",
                     "executionAbortedEventDetails",
-                    json!({"error": record.error, "cause": record.cause}),
+                    Value::Object(ended),
                 ),
                 _ => (
                     "ExecutionFailed",
                     "executionFailedEventDetails",
-                    json!({"error": record.error, "cause": record.cause}),
+                    Value::Object(ended),
                 ),
             };
             run.journal.event(kind, key, details);
@@ -624,11 +652,129 @@ impl Machines {
             if let Err(error) = run.journal.sync().await {
                 tracing::error!(execution = %record.arn, %error, "cannot record the end of an execution");
             }
-            if let Ok(mut running) = machines.inner.running.lock() {
+            // A redrive may already have started the execution again: its entry stays.
+            if let Ok(mut running) = machines.inner.running.lock()
+                && running
+                    .get(&record.arn)
+                    .is_some_and(|(run, _)| *run == this_run)
+            {
                 running.remove(&record.arn);
             }
             let _ = machines.inner.finished.send(record);
         });
+    }
+
+    /// RedriveExecution: runs a FAILED, TIMED_OUT or ABORTED standard execution again from
+    /// where it stopped, under the same ARN and history. States that succeeded are not run
+    /// again (their records replay, as after a crash); the states that failed or were cut
+    /// short run again, and inside a Map or Parallel only the iterations and branches that did
+    /// not succeed. The history goes on with `ExecutionRedriven`. A `client_token` already used
+    /// for one of the last ten redrives answers that redrive again instead of another.
+    pub async fn redrive(
+        &self,
+        arn: &str,
+        client_token: Option<&str>,
+    ) -> Result<(ExecutionRecord, Redrives)> {
+        let mut record = self.describe_execution(arn).await?;
+        let steps = self.inner.store.steps(arn).await?;
+        let mut redrives = Redrives::of(&steps);
+        if let Some(token) = client_token
+            && redrives.tokens.iter().any(|t| t == token)
+        {
+            return Ok((record, redrives));
+        }
+        if !matches!(record.status.as_str(), "FAILED" | "TIMED_OUT" | "ABORTED") {
+            return Err(MachineError::ExecutionNotRedrivable(format!(
+                "Execution is {} and cannot be redriven: '{arn}'",
+                record.status
+            )));
+        }
+        let stopped = record.stopped_at.unwrap_or(record.started_at);
+        if now_us().saturating_sub(stopped) > REDRIVE_WINDOW_US {
+            return Err(MachineError::ExecutionNotRedrivable(format!(
+                "Execution stopped more than 14 days ago and cannot be redriven: '{arn}'"
+            )));
+        }
+        let machine = self.inner.store.machine(&record.machine_arn).await?;
+        let mut mutations = Vec::new();
+        let mut kept = Vec::new();
+        for step in steps {
+            if step.step == REDRIVES_STEP {
+                continue;
+            }
+            let value: Value = serde_json::from_str(&step.record).unwrap_or(Value::Null);
+            if succeeded(&value) {
+                kept.push(step);
+            } else {
+                mutations.push(Mutation::PutStep(weir_store::StepRecord {
+                    record: json!({ REDRIVEN: true }).to_string(),
+                    ..step
+                }));
+            }
+        }
+        redrives.count += 1;
+        redrives.at = Some(now_us());
+        if let Some(token) = client_token {
+            redrives.tokens.push(token.to_string());
+            let extra = redrives.tokens.len().saturating_sub(10);
+            redrives.tokens.drain(..extra);
+        }
+        let counted = weir_store::StepRecord {
+            execution_arn: arn.to_string(),
+            step: REDRIVES_STEP.to_string(),
+            state: String::new(),
+            record: serde_json::to_string(&redrives).unwrap_or_default(),
+        };
+        kept.push(counted.clone());
+        mutations.push(Mutation::PutStep(counted));
+        record.status = "RUNNING".into();
+        record.stopped_at = None;
+        record.output = None;
+        record.error = None;
+        record.cause = None;
+        mutations.push(Mutation::PutExecution(record.clone()));
+        let next_id = self.inner.store.last_event_id(arn).await? + 1;
+        let journal = Journal::new(arn.to_string(), Some(self.inner.committer.clone()), next_id);
+        let run = self.new_run(&record, machine.as_ref(), journal, kept)?;
+        run.journal.put(mutations);
+        run.journal.event(
+            "ExecutionRedriven",
+            "executionRedrivenEventDetails",
+            json!({ "redriveCount": redrives.count }),
+        );
+        run.journal.sync().await.map_err(MachineError::Internal)?;
+        self.spawn(run, record.clone());
+        Ok((record, redrives))
+    }
+
+    /// Whether an execution can be redriven (DescribeExecution's `redriveStatus`), and why not
+    /// when it cannot (`redriveStatusReason`).
+    pub fn redrive_status(record: &ExecutionRecord) -> (&'static str, Option<String>) {
+        match record.status.as_str() {
+            "FAILED" | "TIMED_OUT" | "ABORTED" => {
+                let stopped = record.stopped_at.unwrap_or(record.started_at);
+                if now_us().saturating_sub(stopped) > REDRIVE_WINDOW_US {
+                    (
+                        "NOT_REDRIVABLE",
+                        Some(
+                            "Execution stopped more than 14 days ago and cannot be redriven".into(),
+                        ),
+                    )
+                } else {
+                    ("REDRIVABLE", None)
+                }
+            }
+            status => (
+                "NOT_REDRIVABLE",
+                Some(format!("Execution is {status} and cannot be redriven")),
+            ),
+        }
+    }
+
+    /// How often an execution was redriven, and when last (DescribeExecution's
+    /// `redriveCount` and `redriveDate`).
+    pub async fn redrives(&self, arn: &str) -> Result<Redrives> {
+        Ok(Redrives::of(&self.inner.store.steps(arn).await?))
     }
 
     /// Resumes every execution the store says is running.
@@ -672,7 +818,11 @@ impl Machines {
             .running
             .lock()
             .ok()
-            .and_then(|running| running.get(arn).map(|stop| stop.send(Some(reason)).is_ok()))
+            .and_then(|running| {
+                running
+                    .get(arn)
+                    .map(|(_, stop)| stop.send(Some(reason)).is_ok())
+            })
             .unwrap_or(false);
         if !signalled {
             return Err(MachineError::ExecutionDoesNotExist(format!(
@@ -797,7 +947,9 @@ impl Machines {
             return Err(task_gone());
         };
         let delivered = waiter.answer.send(message).is_ok();
-        if last || !delivered {
+        // An answer that came before the wait started stays with its token until the wait
+        // takes it (the wait then removes the token).
+        if (last || !delivered) && waiter.unclaimed.is_none() {
             tokens.remove(token);
         }
         if delivered { Ok(()) } else { Err(task_gone()) }
@@ -815,6 +967,39 @@ fn task_gone() -> MachineError {
     MachineError::TaskDoesNotExist("Task does not exist anymore".into())
 }
 
+/// Where an execution's redrives are counted: a step record under a key no state visit has.
+const REDRIVES_STEP: &str = "redrives";
+/// The mark of a step record a redrive set aside: the step runs again.
+const REDRIVEN: &str = "redriven";
+/// Step Functions redrives an execution up to 14 days after it stopped.
+const REDRIVE_WINDOW_US: i64 = 14 * 24 * 3600 * 1_000_000;
+
+/// An execution's redrives: how many, when the last was, and the client tokens of the last ten.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Redrives {
+    pub count: u64,
+    /// When the last redrive happened, in microseconds.
+    pub at: Option<i64>,
+    pub tokens: Vec<String>,
+}
+
+impl Redrives {
+    fn of(steps: &[weir_store::StepRecord]) -> Redrives {
+        steps
+            .iter()
+            .find(|s| s.step == REDRIVES_STEP)
+            .and_then(|s| serde_json::from_str(&s.record).ok())
+            .unwrap_or_default()
+    }
+}
+
+/// Whether a step record says its state succeeded (so a redrive replays it): it finished
+/// without an error, or its task did.
+fn succeeded(record: &Value) -> bool {
+    let ended = record["done"] == true || record["finished"] == true;
+    ended && record.get("error").is_none()
+}
+
 /// How an execution ended other than by succeeding.
 enum Ended {
     Failed(StatesError),
@@ -828,16 +1013,18 @@ fn conclude(record: &mut ExecutionRecord, outcome: std::result::Result<Value, En
             record.status = "SUCCEEDED".into();
             record.output = Some(output.to_string());
         }
+        // An execution past its own TimeoutSeconds is TIMED_OUT with no error and no cause
+        // (as recorded on AWS; only its ExecutionTimedOut event names States.Timeout).
+        Err(Ended::Failed(error))
+            if error.error == asl::errors::names::TIMEOUT
+                && error.cause.contains("execution ran longer") =>
+        {
+            record.status = "TIMED_OUT".into();
+        }
         Err(Ended::Failed(error)) => {
-            record.status = if error.error == asl::errors::names::TIMEOUT
-                && error.cause.contains("execution ran longer")
-            {
-                "TIMED_OUT".into()
-            } else {
-                "FAILED".into()
-            };
-            record.error = Some(error.error);
-            record.cause = Some(error.cause);
+            record.status = "FAILED".into();
+            record.error = Some(error.error).filter(|e| !e.is_empty());
+            record.cause = Some(error.cause).filter(|c| !c.is_empty());
         }
         Err(Ended::Aborted(reason)) => {
             record.status = "ABORTED".into();
@@ -956,5 +1143,7 @@ fn machine_file_name(path: &Path) -> Option<String> {
 mod tests;
 #[cfg(test)]
 mod tests_durability;
+#[cfg(test)]
+mod tests_fidelity;
 #[cfg(test)]
 mod tests_processes;

@@ -84,7 +84,7 @@ impl Env {
             .expect("wait")
     }
 
-    async fn event_types(&self, arn: &str) -> Vec<String> {
+    pub(super) async fn event_types(&self, arn: &str) -> Vec<String> {
         self.machines
             .history(arn)
             .await
@@ -121,7 +121,7 @@ pub(super) async fn create_and_start(
         .expect("start")
 }
 
-fn output(record: &ExecutionRecord) -> Value {
+pub(super) fn output(record: &ExecutionRecord) -> Value {
     assert_eq!(record.status, "SUCCEEDED", "{record:?}");
     serde_json::from_str(record.output.as_deref().unwrap_or("null")).unwrap()
 }
@@ -437,6 +437,12 @@ async fn same_name_and_input_is_idempotent_while_running() {
             .await
             .contains(&"ExecutionAborted".to_string())
     );
+    // Once the execution has ended, the same name and input is no longer the same execution:
+    // Step Functions refuses it (the name stays taken).
+    assert!(matches!(
+        env.machines.start_execution(start("{}")).await,
+        Err(MachineError::ExecutionAlreadyExists(_))
+    ));
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! Evaluating a Choice state: the first rule whose condition holds, else `Default`, else
-//! `States.NoChoiceMatched`.
+//! Evaluating a Choice state: the first rule whose condition holds, else `Default`, else a
+//! `States.Runtime` error (what Step Functions raises, though its guide lists
+//! `States.NoChoiceMatched`, which no execution reports).
 //!
 //! Comparisons follow the spec: an operator applied to a value of the wrong type is simply false
 //! (`StringEquals` on a number does not match); a `Variable` path that names nothing is a
@@ -11,7 +12,7 @@ use chrono::DateTime;
 use serde_json::Value;
 
 use super::env::Env;
-use super::errors::{StatesError, names};
+use super::errors::StatesError;
 use super::model::{Choice, ChoiceRule, Comparison, Condition, Operand, Rel, Test};
 use super::read::is_timestamp;
 
@@ -34,21 +35,25 @@ impl Chosen<'_> {
 /// Picks the next state. `env.input` is the effective input (JSONPath) or the raw input
 /// (JSONata's `$states.input`).
 pub fn choose<'c>(choice: &'c Choice, env: &Env<'_>) -> Result<Chosen<'c>, StatesError> {
-    for rule in &choice.choices {
-        if evaluate_condition(&rule.condition, env)? {
+    for (i, rule) in choice.choices.iter().enumerate() {
+        if condition_in(&rule.condition, env, &format!("Choices[{i}]/Condition"))? {
             return Ok(Chosen::Rule(rule));
         }
     }
     match &choice.default {
         Some(d) => Ok(Chosen::Default(d)),
-        None => Err(StatesError::new(
-            names::NO_CHOICE_MATCHED,
-            "No Choice Rule matched and no Default was specified",
+        None => Err(StatesError::runtime(
+            "Failed to transition out of the state. The state does not point to a next state.",
         )),
     }
 }
 
 pub fn evaluate_condition(condition: &Condition, env: &Env<'_>) -> Result<bool, StatesError> {
+    condition_in(condition, env, "Condition")
+}
+
+/// A condition written in `field` (`Choices[1]/Condition`), which errors name.
+fn condition_in(condition: &Condition, env: &Env<'_>, field: &str) -> Result<bool, StatesError> {
     Ok(match condition {
         Condition::And(rules) => {
             for r in rules {
@@ -68,7 +73,7 @@ pub fn evaluate_condition(condition: &Condition, env: &Env<'_>) -> Result<bool, 
         }
         Condition::Not(r) => !evaluate_condition(r, env)?,
         Condition::Compare(c) => compare(c, env)?,
-        Condition::Jsonata(t) => match t.evaluate(env)? {
+        Condition::Jsonata(t) => match t.evaluate_field(env, field)? {
             Value::Bool(b) => b,
             other => {
                 return Err(StatesError::query(format!(

@@ -35,6 +35,10 @@ pub struct Env<'a> {
     /// forever). jsonata-rs measures it with a monotonic timer: a guard, not an input to any
     /// result.
     pub jsonata_time_limit_ms: u64,
+    /// The text `input` was given as, when it is the execution's input as the caller sent it:
+    /// error causes quote an input by its text, and Step Functions quotes the first state's
+    /// input as it was written (with its spaces and line breaks), later ones as compact JSON.
+    pub input_text: Option<&'a str>,
 }
 
 impl<'a> Env<'a> {
@@ -54,12 +58,37 @@ impl<'a> Env<'a> {
             entropy,
             now: None,
             jsonata_time_limit_ms: DEFAULT_JSONATA_TIME_LIMIT_MS,
+            input_text: None,
         }
     }
 
-    /// The same environment with `$` bound to `input`.
+    /// The same environment with `$` bound to `input` (which keeps the input's text only when
+    /// it is the same value, as the effective input of a state without InputPath is).
     pub fn with_input(self, input: &'a Value) -> Self {
-        Env { input, ..self }
+        let input_text = self.input_text.filter(|_| input == self.input);
+        Env {
+            input,
+            input_text,
+            ..self
+        }
+    }
+
+    /// The input as error causes quote it: its text when known, else compact JSON; cut at 256
+    /// characters.
+    pub fn shown_input(&self) -> String {
+        let mut shown = match self.input_text {
+            Some(text) => text.to_string(),
+            None => self.input.to_string(),
+        };
+        if shown.len() > 256 {
+            let cut = (0..=256)
+                .rev()
+                .find(|i| shown.is_char_boundary(*i))
+                .unwrap_or(0);
+            shown.truncate(cut);
+            shown.push('…');
+        }
+        shown
     }
 }
 

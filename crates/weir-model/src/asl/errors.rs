@@ -3,8 +3,8 @@
 //! Matching follows the AWS developer guide: `States.ALL` matches every error except the two
 //! terminal ones (`States.Runtime`, `States.DataLimitExceeded`); `States.TaskFailed` matches every
 //! error except timeouts (and the terminal ones); `States.Timeout` also matches
-//! `States.HeartbeatTimeout`, the finer name AWS reports for a missed heartbeat; any other name
-//! matches itself only.
+//! `States.HeartbeatTimeout`, the finer name a missed heartbeat is matched under (it is
+//! reported as `States.Timeout`, see [`reported`]); any other name matches itself only.
 
 use std::fmt;
 use std::time::Duration;
@@ -37,9 +37,14 @@ impl StatesError {
         StatesError::new(names::QUERY_EVALUATION_ERROR, cause)
     }
 
-    /// The error's output as a Catcher passes it on: `{"Error": …, "Cause": …}`.
+    /// The error's output as a Catcher passes it on: `{"Error": …, "Cause": …}`, without the
+    /// `Cause` an error has none of (a timeout), as its events leave it out.
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({"Error": self.error, "Cause": self.cause})
+        if self.cause.is_empty() {
+            serde_json::json!({"Error": self.error})
+        } else {
+            serde_json::json!({"Error": self.error, "Cause": self.cause})
+        }
     }
 }
 
@@ -64,6 +69,9 @@ pub mod names {
     pub const PARAMETER_PATH_FAILURE: &str = "States.ParameterPathFailure";
     pub const PERMISSIONS: &str = "States.Permissions";
     pub const QUERY_EVALUATION_ERROR: &str = "States.QueryEvaluationError";
+    /// What executions report when ResultPath cannot be written or ItemsPath names a member
+    /// that is not there (the guide lists `States.ResultPathMatchFailure`, which they do not).
+    pub const REFERENCE_PATH_CONFLICT: &str = "States.ReferencePathConflict";
     pub const RESULT_PATH_MATCH_FAILURE: &str = "States.ResultPathMatchFailure";
     pub const RESULT_WRITER_FAILED: &str = "States.ResultWriterFailed";
     pub const RUNTIME: &str = "States.Runtime";
@@ -83,6 +91,7 @@ pub mod names {
         PARAMETER_PATH_FAILURE,
         PERMISSIONS,
         QUERY_EVALUATION_ERROR,
+        REFERENCE_PATH_CONFLICT,
         RESULT_PATH_MATCH_FAILURE,
         RESULT_WRITER_FAILED,
         RUNTIME,
@@ -90,6 +99,17 @@ pub mod names {
         TIMEOUT,
         "States.Http.Socket",
     ];
+}
+
+/// The name an execution reports for `error`: a missed heartbeat is matched by Retry and
+/// Catch as `States.HeartbeatTimeout` (and `States.Timeout`), but events, a Catcher's output
+/// and the execution's failure say `States.Timeout`, as recorded on AWS.
+pub fn reported(error: &str) -> &str {
+    if error == names::HEARTBEAT_TIMEOUT {
+        names::TIMEOUT
+    } else {
+        error
+    }
 }
 
 /// Errors no Retrier or Catcher can handle: they always fail the execution.
@@ -178,6 +198,8 @@ mod tests {
         assert!(error_matches("CustomError", "CustomError"));
         assert!(!error_matches("CustomError", "customerror"));
         assert!(error_equals_matches(&["A".into(), "B".into()], "B"));
+        assert_eq!(reported("States.HeartbeatTimeout"), "States.Timeout");
+        assert_eq!(reported("CustomError"), "CustomError");
     }
 
     #[test]

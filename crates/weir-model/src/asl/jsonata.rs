@@ -101,12 +101,25 @@ impl Jsonata {
     pub fn evaluate(&self, env: &Env<'_>) -> Result<Value, StatesError> {
         eval_jsonata(&self.expr, env)
     }
+
+    /// Evaluates the expression written in `field` (`Output`, `Arguments/Input/x`, …), which
+    /// errors name as Step Functions does.
+    pub fn evaluate_field(&self, env: &Env<'_>, field: &str) -> Result<Value, StatesError> {
+        eval_jsonata_field(&self.expr, env, field)
+    }
 }
 
 /// Evaluates a JSONata expression (without its `{% %}`) with `$states` bound from `env`.
 /// Errors, and an expression that yields nothing (undefined), raise
 /// `States.QueryEvaluationError`.
 pub fn eval_jsonata(expr: &str, env: &Env<'_>) -> Result<Value, StatesError> {
+    eval_jsonata_field(expr, env, "")
+}
+
+/// [`eval_jsonata`] for an expression written in `field`: an expression that yields nothing
+/// fails with AWS's words, `The JSONata expression '$x' specified for the field 'Output/v'
+/// returned nothing (undefined).`
+pub fn eval_jsonata_field(expr: &str, env: &Env<'_>, field: &str) -> Result<Value, StatesError> {
     precheck(expr).map_err(StatesError::query)?;
     let wrapped = format!(
         "($random := $__sfnRandom; $uuid := $__sfnUuid; $now := $__sfnNow; $millis := $__sfnMillis;\n{expr}\n)"
@@ -151,8 +164,11 @@ pub fn eval_jsonata(expr: &str, env: &Env<'_>) -> Result<Value, StatesError> {
     }));
     match outcome {
         Ok(Ok(Some(value))) => Ok(value),
+        Ok(Ok(None)) if field.is_empty() => Err(StatesError::query(format!(
+            "The JSONata expression '{expr}' returned nothing (undefined)."
+        ))),
         Ok(Ok(None)) => Err(StatesError::query(format!(
-            "The JSONata expression '{expr}' returned nothing (undefined)"
+            "The JSONata expression '{expr}' specified for the field '{field}' returned nothing (undefined)."
         ))),
         Ok(Err(e)) => Err(StatesError::query(format!(
             "The JSONata expression '{expr}' failed: {e}"
@@ -431,7 +447,9 @@ fn parse<'a>(ctx: FunctionContext<'a, '_>, args: &[&'a Ata<'a>]) -> AtaResult<'a
 fn random<'a>(ctx: FunctionContext<'a, '_>, args: &[&'a Ata<'a>]) -> AtaResult<'a> {
     let bits = match arg(args, 0) {
         Ata::Undefined => next_random(),
-        Ata::Number(seed) => mix(seed.to_bits()),
+        // Like the other functions Step Functions adds, a non-integer seed is cut toward zero
+        // (`$random(42.9)` is `$random(42)`).
+        Ata::Number(seed) if seed.is_finite() => mix(seed.trunc() as i64 as u64),
         _ => return error("the seed of $random must be a number"),
     };
     Ok(Ata::number(ctx.arena, to_unit(bits)))

@@ -34,32 +34,49 @@ pub enum Template {
 impl Template {
     /// The template's value in `env`.
     pub fn evaluate(&self, env: &Env<'_>) -> Result<Value, StatesError> {
+        self.evaluate_field(env, "")
+    }
+
+    /// The template's value in `env`, naming `field` (the state's field it was written in:
+    /// `Output`, `Arguments`, `ErrorPath`, …) in errors, as Step Functions does. Inside an
+    /// object or array the name grows as AWS writes it: `Output/a/b[0]`.
+    pub fn evaluate_field(&self, env: &Env<'_>, field: &str) -> Result<Value, StatesError> {
         Ok(match self {
             Template::Constant(v) => v.clone(),
             Template::Array(items) => Value::Array(
                 items
                     .iter()
-                    .map(|t| t.evaluate(env))
+                    .enumerate()
+                    .map(|(i, t)| t.evaluate_field(env, &format!("{field}[{i}]")))
                     .collect::<Result<_, _>>()?,
             ),
             Template::Object(fields) => {
                 let mut map = Map::new();
                 for (key, t) in fields {
                     let value = match t {
-                        Template::Path(path) => path
-                            .evaluate(env)
-                            .map_err(|e| field_error(key, path, env.input, e))?,
-                        t => t.evaluate(env)?,
+                        Template::Path(path) => match path.evaluate(env) {
+                            Ok(value) => value,
+                            // As on AWS: `"x.$": "$.items[5]"` on two items is null.
+                            Err(Lookup::NotFound) if path.ends_past_an_array(env) => Value::Null,
+                            Err(e) => {
+                                return Err(field_error(&format!("{key}.$"), path, env, e));
+                            }
+                        },
+                        t if field.is_empty() => t.evaluate_field(env, key)?,
+                        t => t.evaluate_field(env, &format!("{field}/{key}"))?,
                     };
                     map.insert(key.clone(), value);
                 }
                 Value::Object(map)
             }
+            Template::Path(path) if field.is_empty() => path
+                .evaluate(env)
+                .map_err(|e| lookup_error(path.text(), env, e))?,
             Template::Path(path) => path
                 .evaluate(env)
-                .map_err(|e| lookup_error(path.text(), e))?,
+                .map_err(|e| field_error(field, path, env, e))?,
             Template::Intrinsic(call) => call.evaluate(env)?,
-            Template::Jsonata(expr) => expr.evaluate(env)?,
+            Template::Jsonata(expr) => expr.evaluate_field(env, field)?,
         })
     }
 
@@ -69,24 +86,16 @@ impl Template {
     }
 }
 
-/// Step Functions' message for a `.$` field whose path finds nothing.
-fn field_error(key: &str, path: &Path, input: &Value, lookup: Lookup) -> StatesError {
+/// Step Functions' message for a path written in `field` (`x.$`, `ErrorPath`) that finds
+/// nothing: `The JSONPath '$.x' specified for the field 'x.$' could not be found in the input
+/// '{"y":1}'`.
+fn field_error(field: &str, path: &Path, env: &Env<'_>, lookup: Lookup) -> StatesError {
     match lookup {
-        Lookup::NotFound => {
-            let mut shown = input.to_string();
-            if shown.len() > 256 {
-                let cut = (0..=256)
-                    .rev()
-                    .find(|i| shown.is_char_boundary(*i))
-                    .unwrap_or(0);
-                shown.truncate(cut);
-                shown.push('…');
-            }
-            StatesError::runtime(format!(
-                "The JSONPath '{path}' specified for the field '{key}.$' could not be found in the input '{shown}'"
-            ))
-        }
-        other => lookup_error(path.text(), other),
+        Lookup::NotFound => StatesError::runtime(format!(
+            "The JSONPath '{path}' specified for the field '{field}' could not be found in the input '{}'",
+            env.shown_input()
+        )),
+        other => lookup_error(path.text(), env, other),
     }
 }
 

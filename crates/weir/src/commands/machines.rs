@@ -216,6 +216,23 @@ pub async fn run(args: &ClientArgs, command: MachinesCommand) -> anyhow::Result<
                 outln!("stopped {arn}");
             }
         }
+        MachinesCommand::Redrive {
+            execution,
+            client_token,
+        } => {
+            let arn = sfn.execution_arn(&execution).await?;
+            let body = sfn
+                .call(
+                    "RedriveExecution",
+                    json!({ "executionArn": arn, "clientToken": client_token }),
+                )
+                .await?;
+            if args.json {
+                print_json(&body);
+            } else {
+                println!("redriven {arn}");
+            }
+        }
         MachinesCommand::SendSuccess { token, output } => {
             serde_json::from_str::<Value>(&output)
                 .with_context(|| format!("--output is not JSON: {output}"))?;

@@ -508,6 +508,90 @@ fn kill_9_resumes_executions_without_running_finished_tasks_again() {
     );
 }
 
+/// What boto3 sees of failures Step Functions words in its own way: a runtime error's cause
+/// names the state and the event that entered it; a Fail state without Error or Cause leaves
+/// both out of DescribeExecution and of the ExecutionFailed event.
+#[test]
+fn failures_read_as_step_functions_writes_them() {
+    let project = Project::new();
+    let server = Server::start(project.path());
+    boto3(
+        &server,
+        &project,
+        r#"
+role = 'arn:aws:iam::000000000000:role/r'
+def run(name, definition, input):
+    arn = sf.create_state_machine(name=name, definition=json.dumps(definition), roleArn=role)['stateMachineArn']
+    started = sf.start_execution(stateMachineArn=arn, input=json.dumps(input))
+    return wait(started['executionArn'])
+
+done = run('missing', {"StartAt": "Load", "States": {"Load": {"Type": "Pass", "InputPath": "$.foo", "End": True}}}, {"a": 1})
+assert done['status'] == 'FAILED', done
+assert done['error'] == 'States.Runtime', done
+expected = "An error occurred while executing the state 'Load' (entered at the event id #2). Invalid path '$.foo' : No results for path: $['foo']"
+assert done['cause'] == expected, done['cause']
+
+done = run('bare', {"StartAt": "Stop", "States": {"Stop": {"Type": "Fail"}}}, {})
+assert done['status'] == 'FAILED', done
+assert 'error' not in done and 'cause' not in done, done
+events = sf.get_execution_history(executionArn=done['executionArn'])['events']
+assert events[-1]['type'] == 'ExecutionFailed', events[-1]
+assert events[-1]['executionFailedEventDetails'] == {}, events[-1]
+"#,
+    );
+}
+
+/// RedriveExecution through boto3 and `weir machines redrive`: a failed execution runs again
+/// under its ARN and succeeds; DescribeExecution counts the redrive and says when one applies.
+#[test]
+fn a_failed_execution_is_redriven() {
+    let project = Project::new();
+    let server = Server::start(project.path());
+    let marker = project.path().join("fixed");
+    boto3(
+        &server,
+        &project,
+        &format!(
+            r#"
+marker = {marker:?}
+definition = {{"StartAt": "Check", "States": {{"Check": {{"Type": "Task",
+    "Resource": "arn:weir:states:::action:command",
+    "Parameters": {{"command": "test -f " + marker}}, "End": True}}}}}}
+arn = sf.create_state_machine(name='redo', definition=json.dumps(definition),
+    roleArn='arn:aws:iam::000000000000:role/r')['stateMachineArn']
+run = sf.start_execution(stateMachineArn=arn, name='first', input='{{}}')['executionArn']
+done = wait(run)
+assert done['status'] == 'FAILED', done
+assert done['redriveCount'] == 0 and done['redriveStatus'] == 'REDRIVABLE', done
+open(marker, 'w').close()
+answer = sf.redrive_execution(executionArn=run, clientToken='once')
+assert 'redriveDate' in answer, answer
+done = wait(run)
+assert done['status'] == 'SUCCEEDED', done
+assert done['redriveCount'] == 1 and 'redriveDate' in done, done
+assert done['redriveStatus'] == 'NOT_REDRIVABLE', done
+assert done['redriveStatusReason'] == 'Execution is SUCCEEDED and cannot be redriven', done
+types = [e['type'] for e in sf.get_execution_history(executionArn=run)['events']]
+assert types.index('ExecutionRedriven') == types.index('ExecutionFailed') + 1, types
+assert types[-1] == 'ExecutionSucceeded', types
+try:
+    sf.redrive_execution(executionArn=run)
+    raise AssertionError('a succeeded execution was redriven')
+except botocore.exceptions.ClientError as e:
+    assert e.response['Error']['Code'] == 'ExecutionNotRedrivable', e.response
+"#,
+            marker = marker.display().to_string()
+        ),
+    );
+    let again = server.cli(&["machines", "redrive", "redo:first"]);
+    assert!(!again.status.success());
+    assert!(
+        stderr(&again).contains("cannot be redriven"),
+        "{}",
+        stderr(&again)
+    );
+}
+
 #[test]
 fn executions_and_their_inputs_are_checked() {
     let project = Project::new();

@@ -3,11 +3,11 @@
 //! `States.Runtime`, as a missing path does anywhere else.
 
 use base64::Engine as _;
-use serde_json::{Number, Value};
+use serde_json::Value;
 
 use super::{Arg, Call, Func, Intrinsic, Piece};
 use crate::asl::env::{Env, mix};
-use crate::asl::errors::StatesError;
+use crate::asl::errors::{StatesError, names};
 use crate::asl::path::Lookup;
 
 /// Inputs to Base64Encode/Decode and Hash are limited to this many characters, as in AWS.
@@ -17,16 +17,29 @@ const MAX_RANGE_ITEMS: usize = 1_000;
 
 impl Intrinsic {
     /// Runs the call against `env` (paths in arguments read `$`, `$$` and variables from it).
+    /// A path argument that finds nothing fails the way Step Functions words it, naming the
+    /// whole expression: `The function 'States.Format('{}', $.nope)' had the following error:
+    /// The JsonPath argument for the field '$.nope' could not be found in the input '{…}'`.
     pub fn evaluate(&self, env: &Env<'_>) -> Result<Value, StatesError> {
-        call(&self.call, env)
+        call(&self.call, env).map_err(|e| {
+            if e.error == names::RUNTIME {
+                StatesError::runtime(format!(
+                    "The function '{}' had the following error: {}",
+                    self.text, e.cause
+                ))
+            } else {
+                e
+            }
+        })
     }
 }
 
 /// The error a path argument that finds nothing raises.
-pub(crate) fn lookup_error(path: &str, lookup: Lookup) -> StatesError {
+pub(crate) fn lookup_error(path: &str, env: &Env<'_>, lookup: Lookup) -> StatesError {
     match lookup {
         Lookup::NotFound => StatesError::runtime(format!(
-            "The JSONPath {path} could not be found in the input"
+            "The JsonPath argument for the field '{path}' could not be found in the input '{}'",
+            env.shown_input()
         )),
         Lookup::UnknownVariable(name) => {
             StatesError::runtime(format!("The variable ${name} is not defined"))
@@ -42,7 +55,7 @@ fn arg(arg: &Arg, env: &Env<'_>) -> Result<Value, StatesError> {
         Arg::Null => Value::Null,
         Arg::Path(path) => path
             .evaluate(env)
-            .map_err(|e| lookup_error(path.text(), e))?,
+            .map_err(|e| lookup_error(path.text(), env, e))?,
         Arg::Call(c) => call(c, env)?,
     })
 }
@@ -71,6 +84,19 @@ fn int(func: Func, v: &Value) -> Result<i64, StatesError> {
     }
 }
 
+/// A number argument AWS documents as "rounded off to the nearest integer" when it is not
+/// one (MathAdd, MathRandom, ArrayRange): rounded as Java's `Math.round` does, halves up
+/// (`2.5` → 3, `-2.5` → -2), which is what Step Functions answers.
+fn rounded(func: Func, v: &Value) -> Result<i64, StatesError> {
+    if let Some(i) = v.as_i64() {
+        return Ok(i);
+    }
+    match v.as_f64() {
+        Some(f) if f.is_finite() && f.abs() < 9.0e15 => Ok((f + 0.5).floor() as i64),
+        _ => fail(func, format!("expected an integer, got {v}")),
+    }
+}
+
 fn array(func: Func, v: Value) -> Result<Vec<Value>, StatesError> {
     match v {
         Value::Array(items) => Ok(items),
@@ -94,8 +120,13 @@ fn call(c: &Call, env: &Env<'_>) -> Result<Value, StatesError> {
         Func::Format => Value::Null,
         Func::StringToJson => {
             let s = string(f, &next())?;
+            // Jackson, which Step Functions parses with, reads an empty (or blank) text as
+            // null.
+            if s.trim().is_empty() {
+                return Ok(Value::Null);
+            }
             match serde_json::from_str(&s) {
-                Ok(v) => v,
+                Ok(v) => without_negative_zero(v),
                 Err(e) => return fail(f, format!("not JSON: {e}")),
             }
         }
@@ -119,7 +150,12 @@ fn call(c: &Call, env: &Env<'_>) -> Result<Value, StatesError> {
             let wanted = next();
             Value::Bool(items.contains(&wanted))
         }
-        Func::ArrayRange => range(f, int(f, &next())?, int(f, &next())?, int(f, &next())?)?,
+        Func::ArrayRange => range(
+            f,
+            rounded(f, &next())?,
+            rounded(f, &next())?,
+            rounded(f, &next())?,
+        )?,
         Func::ArrayGetItem => {
             let items = array(f, next())?;
             let index = int(f, &next())?;
@@ -174,8 +210,8 @@ fn call(c: &Call, env: &Env<'_>) -> Result<Value, StatesError> {
             Value::Object(a)
         }
         Func::MathRandom => {
-            let start = int(f, &next())?;
-            let end = int(f, &next())?;
+            let start = rounded(f, &next())?;
+            let end = rounded(f, &next())?;
             let seed = match next() {
                 Value::Null => None,
                 s => Some(int(f, &s)?),
@@ -191,19 +227,10 @@ fn call(c: &Call, env: &Env<'_>) -> Result<Value, StatesError> {
             Value::from(start.wrapping_add((draw % span) as i64))
         }
         Func::MathAdd => {
-            let (a, b) = (next(), next());
-            match (a.as_i64(), b.as_i64()) {
-                (Some(x), Some(y)) => match x.checked_add(y) {
-                    Some(sum) => Value::from(sum),
-                    None => return fail(f, "the sum overflows"),
-                },
-                _ => match (a.as_f64(), b.as_f64()) {
-                    (Some(x), Some(y)) => match Number::from_f64(x + y) {
-                        Some(n) => Value::Number(n),
-                        None => return fail(f, "the sum is not a finite number"),
-                    },
-                    _ => return fail(f, "both arguments must be numbers"),
-                },
+            let (a, b) = (rounded(f, &next())?, rounded(f, &next())?);
+            match a.checked_add(b) {
+                Some(sum) => Value::from(sum),
+                None => return fail(f, "the sum overflows"),
             }
         }
         Func::StringSplit => {
@@ -218,6 +245,22 @@ fn call(c: &Call, env: &Env<'_>) -> Result<Value, StatesError> {
         }
         Func::Uuid => Value::String(env.entropy.uuid()),
     })
+}
+
+/// serde_json reads `-0` as the float -0.0; Jackson, as Step Functions does, as the integer 0.
+fn without_negative_zero(value: Value) -> Value {
+    match value {
+        Value::Number(n) if n.as_f64().is_some_and(|f| f == 0.0 && f.is_sign_negative()) => {
+            Value::from(0)
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(without_negative_zero).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, without_negative_zero(v)))
+                .collect(),
+        ),
+        other => other,
+    }
 }
 
 fn limited(f: Func, s: String) -> Result<String, StatesError> {
@@ -447,6 +490,65 @@ mod tests {
         );
         let uuid = run("States.UUID()", json!({})).unwrap();
         assert_eq!(uuid.as_str().map(str::len), Some(36));
+    }
+
+    /// AWS rounds non-integer arguments of MathAdd, MathRandom and ArrayRange to the nearest
+    /// integer, halves up as Java does (recorded on AWS: 1.49 + 1.5 = 3, -1.49 + -1.5 = -2).
+    #[test]
+    fn non_integer_numbers_are_rounded_halves_up() {
+        let add =
+            |a: f64, b: f64| run("States.MathAdd($.a, $.b)", json!({"a": a, "b": b})).unwrap();
+        assert_eq!(add(-9.0, 3.0), json!(-6));
+        assert_eq!(add(1.49, 1.5), json!(3));
+        assert_eq!(add(1.5, 1.51), json!(4));
+        assert_eq!(add(-1.49, -1.5), json!(-2));
+        assert_eq!(add(-1.5, -1.51), json!(-3));
+        assert_eq!(add(0.5, 0.0), json!(1));
+        assert_eq!(add(2.5, 0.0), json!(3));
+        assert_eq!(add(-0.5, 0.5), json!(1));
+        assert_eq!(add(-2.5, 0.0), json!(-2));
+        assert_eq!(
+            run(
+                "States.ArrayRange($.a, $.b, $.c)",
+                json!({"a": 0.5, "b": 3.4, "c": 1.5})
+            )
+            .unwrap(),
+            json!([1, 3])
+        );
+        let n = run("States.MathRandom($.a, $.b)", json!({"a": 12.5, "b": 14.4})).unwrap();
+        assert_eq!(n, json!(13));
+    }
+
+    /// Jackson reads an empty or blank text as null; `-0` is the integer 0 (recorded on AWS).
+    #[test]
+    fn string_to_json_reads_as_step_functions_does() {
+        let parse = |s: &str| run("States.StringToJson($.s)", json!({ "s": s })).unwrap();
+        assert_eq!(parse(""), Value::Null);
+        assert_eq!(parse(" "), Value::Null);
+        assert_eq!(parse("null"), Value::Null);
+        assert_eq!(parse("-0"), json!(0));
+        assert_eq!(parse("1.1"), json!(1.1));
+        assert_eq!(parse("\"HelloWorld\""), json!("HelloWorld"));
+        assert_eq!(
+            parse("{\"Arg1\": 1, \"Arg2\": []}"),
+            json!({"Arg1": 1, "Arg2": []})
+        );
+    }
+
+    /// A path argument that finds nothing names the whole expression and the input (AWS's
+    /// words, recorded in us-east-1).
+    #[test]
+    fn a_missing_argument_names_the_whole_call() {
+        let err = run(
+            "States.Format('{}', States.Format('{}', $.nope))",
+            json!({"other": 1}),
+        )
+        .unwrap_err();
+        assert_eq!(err.error, "States.Runtime");
+        assert_eq!(
+            err.cause,
+            "The function 'States.Format('{}', States.Format('{}', $.nope))' had the following error: The JsonPath argument for the field '$.nope' could not be found in the input '{\"other\":1}'"
+        );
     }
 
     #[test]

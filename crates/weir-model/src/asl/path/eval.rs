@@ -38,6 +38,105 @@ impl Path {
         }
     }
 
+    /// The path as Jayway writes it in its messages, which Step Functions passes on: every
+    /// member in brackets and quotes (`$.a.b[0]` is `$['a']['b'][0]`). Paths on the context
+    /// object are evaluated from its root, so they print from `$` too.
+    pub fn canonical(&self) -> String {
+        let mut out = match &self.root {
+            Root::Input | Root::Context => "$".to_string(),
+            Root::Variable(name) => format!("${name}"),
+        };
+        for step in &self.steps {
+            match step {
+                Step::Child(selector) => out.push_str(&fragment(selector)),
+                Step::Descendant(selector) => {
+                    out.push_str("..");
+                    out.push_str(&fragment(selector));
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether this definite path found nothing only because its last step is an index past
+    /// the end of an array that is there (`$.items[5]` on two items). Step Functions reads
+    /// such a `.$` field as null (Jayway over Jackson answers null for a missing element).
+    pub fn ends_past_an_array(&self, env: &Env<'_>) -> bool {
+        let Some((Step::Child(Selector::Index(_)), before)) = self.steps.split_last() else {
+            return false;
+        };
+        let root = match &self.root {
+            Root::Input => env.input,
+            Root::Context => env.context,
+            Root::Variable(name) => match env.variables.get(name) {
+                Some(v) => v,
+                None => return false,
+            },
+        };
+        select(root, before, env)
+            .first()
+            .is_some_and(|parent| parent.is_array())
+    }
+
+    /// The first member this definite path names that `env` does not have (`b` for `$.a.b`
+    /// on `{"a": {}}` or on `{"a": 1}`); `None` when it fails elsewhere (an index).
+    pub fn missing_member(&self, env: &Env<'_>) -> Option<String> {
+        let mut current = match &self.root {
+            Root::Input => env.input,
+            Root::Context => env.context,
+            Root::Variable(name) => env.variables.get(name)?,
+        };
+        for step in &self.steps {
+            let Step::Child(selector) = step else {
+                return None;
+            };
+            let mut found = Vec::new();
+            apply(selector, current, env, &mut found);
+            match (found.first(), selector) {
+                (Some(next), _) => current = next,
+                (None, Selector::Name(name)) => return Some(name.clone()),
+                (None, _) => return None,
+            }
+        }
+        None
+    }
+
+    /// Why this path found nothing in `env`, in Jayway's words: a member missing before the
+    /// last step is `Missing property in path $['a']` (the path up to it), anything else is
+    /// `No results for path: $['a']['b']` (the whole path).
+    pub fn not_found(&self, env: &Env<'_>) -> String {
+        let whole = || format!("No results for path: {}", self.canonical());
+        let mut current = match &self.root {
+            Root::Input => env.input,
+            Root::Context => env.context,
+            Root::Variable(name) => match env.variables.get(name) {
+                Some(v) => v,
+                None => return whole(),
+            },
+        };
+        for (i, step) in self.steps.iter().enumerate() {
+            let last = i + 1 == self.steps.len();
+            let Step::Child(selector) = step else {
+                return whole();
+            };
+            let mut found = Vec::new();
+            apply(selector, current, env, &mut found);
+            match found.first() {
+                Some(next) => current = next,
+                None if !last && matches!(selector, Selector::Name(_)) && current.is_object() => {
+                    let prefix = Path {
+                        text: String::new(),
+                        root: self.root.clone(),
+                        steps: self.steps[..=i].to_vec(),
+                    };
+                    return format!("Missing property in path {}", prefix.canonical());
+                }
+                None => return whole(),
+            }
+        }
+        whole()
+    }
+
     /// Whether the path names a value (for `IsPresent`): a definite path that resolves, or an
     /// indefinite path with at least one match.
     pub fn is_present(&self, env: &Env<'_>) -> bool {
@@ -46,6 +145,33 @@ impl Path {
             Ok(_) => true,
             Err(_) => false,
         }
+    }
+}
+
+/// One step as Jayway prints it.
+fn fragment(selector: &Selector) -> String {
+    let list = |items: Vec<String>| items.join(",");
+    match selector {
+        Selector::Name(name) => format!("['{name}']"),
+        Selector::Names(names) => format!(
+            "[{}]",
+            list(names.iter().map(|n| format!("'{n}'")).collect())
+        ),
+        Selector::Wildcard => "[*]".to_string(),
+        Selector::Index(i) => format!("[{i}]"),
+        Selector::Indices(indices) => {
+            format!("[{}]", list(indices.iter().map(i64::to_string).collect()))
+        }
+        Selector::Slice(start, end, step) => {
+            let bound = |b: &Option<i64>| b.map(|b| b.to_string()).unwrap_or_default();
+            match step {
+                Some(step) => format!("[{}:{}:{step}]", bound(start), bound(end)),
+                None => format!("[{}:{}]", bound(start), bound(end)),
+            }
+        }
+        Selector::Filter(_) => "[?]".to_string(),
+        Selector::Script(0) => "[(@.length)]".to_string(),
+        Selector::Script(offset) => format!("[(@.length{offset:+})]"),
     }
 }
 
@@ -265,6 +391,67 @@ mod tests {
             .unwrap(),
             json!(["B"])
         );
+    }
+
+    #[test]
+    fn canonical_paths_are_written_as_jayway_writes_them() {
+        let c = |t: &str| Path::parse(t).unwrap().canonical();
+        assert_eq!(c("$"), "$");
+        assert_eq!(c("$.foo"), "$['foo']");
+        assert_eq!(c("$.a.b[0]"), "$['a']['b'][0]");
+        assert_eq!(c("$['a.b']"), "$['a.b']");
+        assert_eq!(c("$.['x y']"), "$['x y']");
+        assert_eq!(c("$$.Execution.Id"), "$['Execution']['Id']");
+        assert_eq!(c("$..a[*]"), "$..['a'][*]");
+        assert_eq!(c("$.a[1:3]"), "$['a'][1:3]");
+        assert_eq!(c("$.a[(@.length-1)]"), "$['a'][(@.length-1)]");
+    }
+
+    #[test]
+    fn not_found_says_what_jayway_says() {
+        let input = json!({"a": {"b": 1}, "s": "text", "l": [1]});
+        let context = json!({});
+        let vars = Variables::new();
+        let entropy = Entropy::new(1);
+        let env = Env::new(&input, &context, &vars, &entropy);
+        let why = |t: &str| Path::parse(t).unwrap().not_found(&env);
+        assert_eq!(why("$.foo"), "No results for path: $['foo']");
+        assert_eq!(why("$.a.c"), "No results for path: $['a']['c']");
+        assert_eq!(why("$.x.y.z"), "Missing property in path $['x']");
+        assert_eq!(why("$.a.x.y"), "Missing property in path $['a']['x']");
+        assert_eq!(why("$.l[3]"), "No results for path: $['l'][3]");
+    }
+
+    #[test]
+    fn an_index_past_the_end_is_told_apart() {
+        let input = json!({"items": [1, 2], "text": "abc"});
+        let context = json!({});
+        let vars = Variables::new();
+        let entropy = Entropy::new(1);
+        let env = Env::new(&input, &context, &vars, &entropy);
+        let past = |t: &str| Path::parse(t).unwrap().ends_past_an_array(&env);
+        assert!(past("$.items[5]"));
+        assert!(!past("$.items[1].x"));
+        assert!(!past("$.missing[0]"));
+        assert!(!past("$.text[0]"));
+        assert!(!past("$.nope"));
+    }
+
+    #[test]
+    fn escaped_member_names() {
+        let input = json!({"a.b": 1, "x y": 2, "it's": 3, "say \"hi\"": 4, "back\\slash": 5, "a": {"b": 6}});
+        assert_eq!(eval("$['a.b']", &input).unwrap(), json!(1));
+        assert_eq!(eval("$.a.b", &input).unwrap(), json!(6));
+        assert_eq!(eval("$.['x y']", &input).unwrap(), json!(2));
+        assert_eq!(eval("$['x y']", &input).unwrap(), json!(2));
+        assert_eq!(eval("$['it\\'s']", &input).unwrap(), json!(3));
+        assert_eq!(eval("$[\"it's\"]", &input).unwrap(), json!(3));
+        assert_eq!(eval("$['say \"hi\"']", &input).unwrap(), json!(4));
+        assert_eq!(eval("$['back\\\\slash']", &input).unwrap(), json!(5));
+        assert_eq!(eval("$.['a'].b", &input).unwrap(), json!(6));
+        let controls = json!({"a\u{8}b\u{c}": 7, "x/y": 8});
+        assert_eq!(eval("$['a\\bb\\f']", &controls).unwrap(), json!(7));
+        assert_eq!(eval("$['x\\/y']", &controls).unwrap(), json!(8));
     }
 
     #[test]

@@ -285,6 +285,9 @@ pub(crate) fn quoted(text: &str) -> Result<(String, usize), SyntaxError> {
                 Some((_, 'n')) => out.push('\n'),
                 Some((_, 't')) => out.push('\t'),
                 Some((_, 'r')) => out.push('\r'),
+                // Jayway unescapes as Java does: `\b` and `\f` too.
+                Some((_, 'b')) => out.push('\u{8}'),
+                Some((_, 'f')) => out.push('\u{c}'),
                 Some((_, 'u')) => {
                     let hex: String = chars.by_ref().take(4).map(|(_, c)| c).collect();
                     match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {

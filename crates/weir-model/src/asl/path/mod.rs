@@ -17,6 +17,7 @@ use std::fmt;
 pub use eval::{Lookup, Variables};
 pub(crate) use filter::Filter;
 pub use write::WriteError;
+pub(crate) use write::unable;
 
 /// Where a path starts.
 #[derive(Debug, Clone, PartialEq)]
@@ -223,6 +224,10 @@ impl<'t> Parser<'t> {
         if self.eat(".") {
             if self.eat("*") {
                 return Ok(Some(Step::Child(Selector::Wildcard)));
+            }
+            // Jayway reads `$.['a b']` as `$['a b']`: a dot before a bracket is skipped.
+            if self.peek() == Some('[') {
+                return Ok(Some(Step::Child(self.bracket()?)));
             }
             return Ok(Some(Step::Child(Selector::Name(self.dot_name()?))));
         }

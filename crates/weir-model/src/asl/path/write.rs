@@ -1,7 +1,7 @@
 //! Writing through a reference path, as ResultPath does: `$.a.b` puts the result at `b` inside
 //! `a`, creating `a` (an object) when the input has none. A path through a value that is not an
 //! object (or an index beyond an array's end) cannot be written: Step Functions reports that as
-//! `States.ResultPathMatchFailure`.
+//! `States.ReferencePathConflict`, with the cause `Unable to apply step "b" to input {…}`.
 
 use serde_json::{Map, Value};
 
@@ -20,6 +20,8 @@ impl Path {
                 self.text
             )));
         }
+        // Causes quote the whole input, as Step Functions does.
+        let whole = target.to_string();
         let mut target = target;
         let mut slot = &mut target;
         for step in &self.steps {
@@ -28,13 +30,7 @@ impl Path {
                     Value::Object(map) => map
                         .entry(name.clone())
                         .or_insert_with(|| Value::Object(Map::new())),
-                    other => {
-                        return Err(WriteError(format!(
-                            "cannot set field '{name}' of {} (in {})",
-                            kind(other),
-                            self.text
-                        )));
-                    }
+                    _ => return Err(WriteError(unable(name, &whole))),
                 },
                 Step::Child(Selector::Index(i)) => match slot {
                     Value::Array(items) => {
@@ -66,6 +62,11 @@ impl Path {
         *slot = value;
         Ok(target)
     }
+}
+
+/// Step Functions' words for a member that cannot be set or read through.
+pub(crate) fn unable(step: &str, input: &str) -> String {
+    format!("Unable to apply step \"{step}\" to input {input}")
 }
 
 fn kind(value: &Value) -> &'static str {
@@ -111,7 +112,16 @@ mod tests {
 
     #[test]
     fn refuses_to_write_through_non_objects() {
-        assert!(write("$.a.b", json!({"a": "text"}), json!(1)).is_err());
+        assert_eq!(
+            write("$.a.b", json!({"a": "text"}), json!(1))
+                .unwrap_err()
+                .0,
+            r#"Unable to apply step "b" to input {"a":"text"}"#
+        );
+        assert_eq!(
+            write("$.x", json!([1]), json!(1)).unwrap_err().0,
+            r#"Unable to apply step "x" to input [1]"#
+        );
         assert!(write("$.a", json!("text"), json!(1)).is_err());
         assert!(write("$.a[5]", json!({"a": [1]}), json!(1)).is_err());
         assert!(write("$.a[*]", json!({"a": [1]}), json!(1)).is_err());

@@ -14,6 +14,7 @@ mod describe_state_machine;
 mod get_execution_history;
 mod list_executions;
 mod list_state_machines;
+mod redrive_execution;
 mod send_task_failure;
 mod send_task_heartbeat;
 mod send_task_success;
@@ -67,6 +68,7 @@ pub async fn handle(
         "StartSyncExecution" => start_sync_execution::handle(machines, request).await,
         "StopExecution" => stop_execution::handle(machines, request).await,
         "DescribeExecution" => describe_execution::handle(machines, request).await,
+        "RedriveExecution" => redrive_execution::handle(machines, request).await,
         "ListExecutions" => list_executions::handle(machines, request).await,
         "GetExecutionHistory" => get_execution_history::handle(machines, request).await,
         "SendTaskSuccess" => send_task_success::handle(machines, request).await,

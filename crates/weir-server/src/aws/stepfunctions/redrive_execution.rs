@@ -1,0 +1,18 @@
+//! RedriveExecution: resumes a failed, aborted or timed-out execution from where it failed, under
+//! the same ARN and history; succeeded states are not run again. A `clientToken` makes a retried
+//! request the same redrive.
+
+use serde_json::json;
+use weir_engine::machines::Machines;
+
+use super::{Answer, Request, seconds};
+
+pub async fn handle(machines: &Machines, request: Request<'_>) -> Answer {
+    let (_, redrives) = machines
+        .redrive(
+            request.required("executionArn")?,
+            request.optional("clientToken")?,
+        )
+        .await?;
+    Ok(json!({ "redriveDate": redrives.at.map(seconds) }))
+}
