@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc, watch};
 use weir_model::Problem;
 use weir_model::asl::{self, StatesError};
-use weir_store::{Committer, ExecutionRecord, MachineRecord, Mutation, Store};
+use weir_store::{Committer, ExecutionRecord, MachineMutation, MachineRecord, Store};
 
 use history::Journal;
 pub use history::event_json;
@@ -323,11 +323,11 @@ impl Machines {
             {
                 continue;
             }
-            writes.push(Mutation::PutMachine(record));
+            writes.push(MachineMutation::PutMachine(record));
         }
         for gone in stored.into_values().filter(|m| m.source != "api") {
             tracing::info!(machine = %gone.name, file = %gone.source, "the file is gone; machine deleted");
-            writes.push(Mutation::DeleteMachine { arn: gone.arn });
+            writes.push(MachineMutation::DeleteMachine { arn: gone.arn });
         }
         if !writes.is_empty() {
             self.commit(writes).await?;
@@ -341,7 +341,7 @@ impl Machines {
         Ok(problems)
     }
 
-    async fn commit(&self, batch: Vec<Mutation>) -> Result<()> {
+    async fn commit(&self, batch: Vec<MachineMutation>) -> Result<()> {
         self.inner
             .committer
             .submit(batch)
@@ -395,7 +395,7 @@ impl Machines {
                 "State Machine Already Exists: '{arn}'"
             )));
         }
-        self.commit(vec![Mutation::PutMachine(record.clone())])
+        self.commit(vec![MachineMutation::PutMachine(record.clone())])
             .await?;
         Ok(record)
     }
@@ -419,14 +419,14 @@ impl Machines {
             kept.extend(settings);
         }
         record.updated_at = now_us();
-        self.commit(vec![Mutation::PutMachine(record.clone())])
+        self.commit(vec![MachineMutation::PutMachine(record.clone())])
             .await?;
         Ok(record)
     }
 
     pub async fn delete(&self, arn: &str) -> Result<()> {
         check_arn(arn)?;
-        self.commit(vec![Mutation::DeleteMachine {
+        self.commit(vec![MachineMutation::DeleteMachine {
             arn: arn.to_string(),
         }])
         .await
@@ -497,7 +497,7 @@ impl Machines {
         let journal = Journal::new(record.arn.clone(), committer, 1);
         let run = self.new_run(&record, Some(&machine), journal, Vec::new())?;
         run.journal
-            .put(vec![Mutation::PutExecution(record.clone())]);
+            .put(vec![MachineMutation::PutExecution(record.clone())]);
         run.journal.event(
             "ExecutionStarted",
             "executionStartedEventDetails",
@@ -620,7 +620,7 @@ impl Machines {
             };
             run.journal.event(kind, key, details);
             run.journal
-                .put(vec![Mutation::PutExecution(record.clone())]);
+                .put(vec![MachineMutation::PutExecution(record.clone())]);
             if let Err(error) = run.journal.sync().await {
                 tracing::error!(execution = %record.arn, %error, "cannot record the end of an execution");
             }
@@ -775,7 +775,7 @@ impl Machines {
                 Ok(output) => json!({"token": token, "output": output}),
                 Err(e) => json!({"token": token, "error": e.error, "cause": e.cause}),
             };
-            self.commit(vec![Mutation::PutStep(weir_store::StepRecord {
+            self.commit(vec![MachineMutation::PutStep(weir_store::StepRecord {
                 execution_arn,
                 step: interpreter::answer_step(&step),
                 state: "answer".into(),
