@@ -468,7 +468,10 @@ fn a_bad_weir_toml_is_reported_at_the_key() {
     ]);
     assert_problems(
         &problems(&unknown),
-        &[("weir.toml:3:1", &["unknown key `lisen`; did you mean `listen`?"])],
+        &[(
+            "weir.toml:3:1",
+            &["unknown key `lisen`; did you mean `listen`?"],
+        )],
     );
     let wrong_type = project(&[
         ("weir.toml", "[executor]\nmax_parallel_tasks = \"many\"\n"),
