@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use tokio::sync::Mutex;
-use weir_store::{DatabaseRecord, Mutation, Store, TableFileRecord, TableRecord};
+use weir_store::{CatalogMutation, DatabaseRecord, Mutation, Store, TableFileRecord, TableRecord};
 
 use crate::catalog::{Database, Format, Partitioning, Table, TableFile, TableStats};
 use crate::error::{LakeError, Result};
@@ -91,7 +91,7 @@ impl Catalog {
             created_at: now(),
         };
         self.store
-            .apply(&[Mutation::PutDatabase(record.clone())])
+            .apply(&[CatalogMutation::PutDatabase(record.clone()).into()])
             .await?;
         Ok(database_from(record))
     }
@@ -136,14 +136,20 @@ impl Catalog {
         }
         let mut batch: Vec<Mutation> = tables
             .into_iter()
-            .map(|t| Mutation::DropTable {
-                database: t.database,
-                name: t.name,
+            .map(|t| {
+                CatalogMutation::DropTable {
+                    database: t.database,
+                    name: t.name,
+                }
+                .into()
             })
             .collect();
-        batch.push(Mutation::DropDatabase {
-            name: name.to_string(),
-        });
+        batch.push(
+            CatalogMutation::DropDatabase {
+                name: name.to_string(),
+            }
+            .into(),
+        );
         self.store.apply(&batch).await?;
         Ok(true)
     }
@@ -209,10 +215,11 @@ impl Catalog {
             return Ok(false);
         }
         self.store
-            .apply(&[Mutation::DropTable {
+            .apply(&[CatalogMutation::DropTable {
                 database: database.to_string(),
                 name: name.to_string(),
-            }])
+            }
+            .into()])
             .await?;
         Ok(true)
     }
@@ -313,7 +320,8 @@ impl Catalog {
         table.stats = stats(manifest.values());
         table.updated_at = now();
 
-        let mut batch = vec![Mutation::PutTable(table_record(&table)?)];
+        let mut batch: Vec<Mutation> =
+            vec![CatalogMutation::PutTable(table_record(&table)?).into()];
         let records = |files: &[TableFile]| -> Vec<TableFileRecord> {
             files
                 .iter()
@@ -321,21 +329,27 @@ impl Catalog {
                 .collect()
         };
         if change.replace {
-            batch.push(Mutation::ReplaceTableFiles {
-                database: table.database.clone(),
-                table: table.name.clone(),
-                files: records(&change.put),
-            });
-        } else if !change.is_empty() {
-            if !change.remove.is_empty() {
-                batch.push(Mutation::DeleteTableFiles {
+            batch.push(
+                CatalogMutation::ReplaceTableFiles {
                     database: table.database.clone(),
                     table: table.name.clone(),
-                    keys: change.remove.clone(),
-                });
+                    files: records(&change.put),
+                }
+                .into(),
+            );
+        } else if !change.is_empty() {
+            if !change.remove.is_empty() {
+                batch.push(
+                    CatalogMutation::DeleteTableFiles {
+                        database: table.database.clone(),
+                        table: table.name.clone(),
+                        keys: change.remove.clone(),
+                    }
+                    .into(),
+                );
             }
             if !change.put.is_empty() {
-                batch.push(Mutation::PutTableFiles(records(&change.put)));
+                batch.push(CatalogMutation::PutTableFiles(records(&change.put)).into());
             }
         }
         self.store.apply(&batch).await?;

@@ -32,10 +32,12 @@ impl Committer {
 
     /// Queues `batch` for the next commit. The returned future resolves once the batch is durable
     /// (or the commit failed); the order of submissions is the order of application.
-    pub fn submit(
+    pub fn submit<M: Into<Mutation>>(
         &self,
-        batch: Vec<Mutation>,
+        batch: Vec<M>,
     ) -> impl Future<Output = Result<()>> + Send + 'static {
+        // A no-op when the caller sent `Mutation`s already (collected in place).
+        let batch: Vec<Mutation> = batch.into_iter().map(Into::into).collect();
         let (done, wait) = oneshot::channel();
         let sent = self.tx.send(Pending { batch, done }).is_ok();
         async move {

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::{
-    AttemptRecord, DatabaseRecord, EventRecord, ExecutionRecord, HistoryEventRecord, MachineRecord,
-    Mutation, Result, RunRecord, ScheduleStateRecord, StepRecord, Store, StoreError,
-    TableFileRecord, TableRecord, TaskRecord, VersionRecord,
+    AttemptRecord, CatalogStore, DatabaseRecord, EventRecord, ExecutionRecord, HistoryEventRecord,
+    MachineRecord, MachineStore, Mutation, Result, RunRecord, RunStore, ScheduleStateRecord,
+    StepRecord, Store, StoreError, TableFileRecord, TableRecord, TaskRecord, VersionRecord,
 };
 
 pub struct FaultyStore {
@@ -38,7 +38,6 @@ impl FaultyStore {
 }
 
 #[async_trait::async_trait]
-#[async_trait::async_trait]
 impl Store for FaultyStore {
     async fn apply(&self, batch: &[Mutation]) -> Result<()> {
         self.applies.fetch_add(1, Ordering::Relaxed);
@@ -49,6 +48,10 @@ impl Store for FaultyStore {
         }
         self.inner.apply(batch).await
     }
+}
+
+#[async_trait::async_trait]
+impl RunStore for FaultyStore {
     async fn pipeline_version(
         &self,
         pipeline: &str,
@@ -92,6 +95,10 @@ impl Store for FaultyStore {
     async fn schedule_states(&self) -> Result<Vec<ScheduleStateRecord>> {
         self.inner.schedule_states().await
     }
+}
+
+#[async_trait::async_trait]
+impl CatalogStore for FaultyStore {
     async fn database(&self, name: &str) -> Result<Option<DatabaseRecord>> {
         self.inner.database(name).await
     }
@@ -107,6 +114,10 @@ impl Store for FaultyStore {
     async fn table_files(&self, database: &str, table: &str) -> Result<Vec<TableFileRecord>> {
         self.inner.table_files(database, table).await
     }
+}
+
+#[async_trait::async_trait]
+impl MachineStore for FaultyStore {
     async fn machine(&self, arn: &str) -> Result<Option<MachineRecord>> {
         self.inner.machine(arn).await
     }

@@ -78,7 +78,7 @@ impl SqlStore<Sqlite> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Store;
+    use crate::{RunStore, Store};
 
     async fn pragma<T>(pool: &sqlx::SqlitePool, statement: &'static str) -> T
     where
@@ -111,7 +111,7 @@ mod tests {
             paused: true,
         };
         store
-            .apply(&[crate::Mutation::PutScheduleState(schedule.clone())])
+            .apply(&[crate::RunMutation::PutScheduleState(schedule.clone()).into()])
             .await
             .unwrap();
         assert_eq!(store.schedule_states().await.unwrap(), vec![schedule]);

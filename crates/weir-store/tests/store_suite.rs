@@ -313,15 +313,15 @@ async fn every_mutation_round_trips(db: Db) {
     };
     store
         .apply(&[
-            Mutation::PutVersion(v.clone()),
-            Mutation::PutRun(r.clone()),
-            Mutation::PutTask(full_task.clone()),
-            Mutation::PutTask(bare_task.clone()),
-            Mutation::PutAttempt(full_attempt.clone()),
-            Mutation::Event(run_event.clone()),
-            Mutation::Event(task_event.clone()),
-            Mutation::PutScheduleState(schedule.clone()),
-            Mutation::PutScheduleState(fresh_schedule.clone()),
+            RunMutation::PutVersion(v.clone()).into(),
+            RunMutation::PutRun(r.clone()).into(),
+            RunMutation::PutTask(full_task.clone()).into(),
+            RunMutation::PutTask(bare_task.clone()).into(),
+            RunMutation::PutAttempt(full_attempt.clone()).into(),
+            RunMutation::Event(run_event.clone()).into(),
+            RunMutation::Event(task_event.clone()).into(),
+            RunMutation::PutScheduleState(schedule.clone()).into(),
+            RunMutation::PutScheduleState(fresh_schedule.clone()).into(),
         ])
         .await
         .unwrap();
@@ -372,15 +372,16 @@ async fn upserts_replace_whole_rows(db: Db) {
     };
     store
         .apply(&[
-            Mutation::PutVersion(version("etl", "v1")),
-            Mutation::PutRun(first),
-            Mutation::PutTask(done_task),
-            Mutation::PutAttempt(attempt("r1", "t", 1, 5)),
-            Mutation::PutScheduleState(ScheduleStateRecord {
+            RunMutation::PutVersion(version("etl", "v1")).into(),
+            RunMutation::PutRun(first).into(),
+            RunMutation::PutTask(done_task).into(),
+            RunMutation::PutAttempt(attempt("r1", "t", 1, 5)).into(),
+            RunMutation::PutScheduleState(ScheduleStateRecord {
                 pipeline: "etl".into(),
                 last_interval_end: Some(9),
                 paused: true,
-            }),
+            })
+            .into(),
         ])
         .await
         .unwrap();
@@ -415,11 +416,11 @@ async fn upserts_replace_whole_rows(db: Db) {
     };
     store
         .apply(&[
-            Mutation::PutVersion(changed_version),
-            Mutation::PutRun(second.clone()),
-            Mutation::PutTask(retried.clone()),
-            Mutation::PutAttempt(ended.clone()),
-            Mutation::PutScheduleState(unpaused.clone()),
+            RunMutation::PutVersion(changed_version).into(),
+            RunMutation::PutRun(second.clone()).into(),
+            RunMutation::PutTask(retried.clone()).into(),
+            RunMutation::PutAttempt(ended.clone()).into(),
+            RunMutation::PutScheduleState(unpaused.clone()).into(),
         ])
         .await
         .unwrap();
@@ -439,17 +440,21 @@ async fn upserts_replace_whole_rows(db: Db) {
     let mut batch: Vec<Mutation> = states
         .iter()
         .map(|s| {
-            Mutation::PutTask(TaskRecord {
+            RunMutation::PutTask(TaskRecord {
                 state: s.to_string(),
                 ..task("r1", "t", -1)
             })
+            .into()
         })
         .collect();
-    batch.push(Mutation::PutVersion(version("etl", "v2")));
-    batch.push(Mutation::PutVersion(VersionRecord {
-        source: "later".into(),
-        ..version("etl", "v2")
-    }));
+    batch.push(RunMutation::PutVersion(version("etl", "v2")).into());
+    batch.push(
+        RunMutation::PutVersion(VersionRecord {
+            source: "later".into(),
+            ..version("etl", "v2")
+        })
+        .into(),
+    );
     store.apply(&batch).await.unwrap();
     assert_eq!(
         store.task_instances("r1").await.unwrap()[0].state,
@@ -470,9 +475,9 @@ async fn events_keep_their_order(db: Db) {
         let mut batch = Vec::new();
         for i in 0..300 {
             let e = event("a", 1_000 - (i % 7), &format!("a-{batch_no}-{i}"));
-            batch.push(Mutation::Event(e.clone()));
+            batch.push(RunMutation::Event(e.clone()).into());
             expected.push(e);
-            batch.push(Mutation::Event(event("b", 0, &format!("b-{batch_no}-{i}"))));
+            batch.push(RunMutation::Event(event("b", 0, &format!("b-{batch_no}-{i}"))).into());
         }
         store.apply(&batch).await.unwrap();
     }
@@ -493,19 +498,20 @@ async fn recovery_queries(db: Db) {
     };
     store
         .apply(&[
-            Mutation::PutRun(with("running", 3, "running", false)),
-            Mutation::PutRun(with("queued", 1, "queued", false)),
-            Mutation::PutRun(with("ok-told", 2, "success", true)),
-            Mutation::PutRun(with("ok-untold", 5, "success", false)),
-            Mutation::PutRun(with("failed-untold", 4, "failed", false)),
-            Mutation::PutRun(with("cancelled-told", 6, "cancelled", true)),
-            Mutation::PutAttempt(attempt("running", "a", 1, 30)),
-            Mutation::PutAttempt(AttemptRecord {
+            RunMutation::PutRun(with("running", 3, "running", false)).into(),
+            RunMutation::PutRun(with("queued", 1, "queued", false)).into(),
+            RunMutation::PutRun(with("ok-told", 2, "success", true)).into(),
+            RunMutation::PutRun(with("ok-untold", 5, "success", false)).into(),
+            RunMutation::PutRun(with("failed-untold", 4, "failed", false)).into(),
+            RunMutation::PutRun(with("cancelled-told", 6, "cancelled", true)).into(),
+            RunMutation::PutAttempt(attempt("running", "a", 1, 30)).into(),
+            RunMutation::PutAttempt(AttemptRecord {
                 ended_at: Some(11),
                 state: "failed".into(),
                 ..attempt("running", "a", 0, 10)
-            }),
-            Mutation::PutAttempt(attempt("queued", "b", 1, 20)),
+            })
+            .into(),
+            RunMutation::PutAttempt(attempt("queued", "b", 1, 20)).into(),
         ])
         .await
         .unwrap();
@@ -533,12 +539,13 @@ async fn recovery_queries(db: Db) {
     // Finishing moves runs out of one list and into the other.
     store
         .apply(&[
-            Mutation::PutRun(with("running", 3, "success", true)),
-            Mutation::PutAttempt(AttemptRecord {
+            RunMutation::PutRun(with("running", 3, "success", true)).into(),
+            RunMutation::PutAttempt(AttemptRecord {
                 ended_at: Some(40),
                 state: "success".into(),
                 ..attempt("running", "a", 1, 30)
-            }),
+            })
+            .into(),
         ])
         .await
         .unwrap();
@@ -551,7 +558,7 @@ async fn run_listings_are_newest_first(db: Db) {
     let batch: Vec<Mutation> = (0..10)
         .map(|i| {
             let pipeline = if i % 2 == 0 { "even" } else { "odd" };
-            Mutation::PutRun(run(&format!("r{i}"), pipeline, "manual", 0, 100 + i))
+            RunMutation::PutRun(run(&format!("r{i}"), pipeline, "manual", 0, 100 + i)).into()
         })
         .collect();
     store.apply(&batch).await.unwrap();
@@ -573,11 +580,11 @@ async fn run_for_logical_date_finds_scheduled_runs(db: Db) {
     let store = &db.store;
     store
         .apply(&[
-            Mutation::PutRun(run("manual", "etl", "manual", 100, 1)),
-            Mutation::PutRun(run("sched", "etl", "scheduled", 200, 2)),
-            Mutation::PutRun(run("backfill", "etl", "backfill", 300, 3)),
-            Mutation::PutRun(run("manual-same-day", "etl", "manual", 200, 4)),
-            Mutation::PutRun(run("other", "other", "scheduled", 100, 5)),
+            RunMutation::PutRun(run("manual", "etl", "manual", 100, 1)).into(),
+            RunMutation::PutRun(run("sched", "etl", "scheduled", 200, 2)).into(),
+            RunMutation::PutRun(run("backfill", "etl", "backfill", 300, 3)).into(),
+            RunMutation::PutRun(run("manual-same-day", "etl", "manual", 200, 4)).into(),
+            RunMutation::PutRun(run("other", "other", "scheduled", 100, 5)).into(),
         ])
         .await
         .unwrap();
@@ -605,26 +612,28 @@ async fn run_for_logical_date_finds_scheduled_runs(db: Db) {
 async fn one_scheduled_run_per_interval_and_failed_batches_leave_nothing(db: Db) {
     let store = &db.store;
     store
-        .apply(&[Mutation::PutRun(run("first", "etl", "scheduled", 1_000, 1))])
+        .apply(&[RunMutation::PutRun(run("first", "etl", "scheduled", 1_000, 1)).into()])
         .await
         .unwrap();
 
     for (id, run_type) in [("second", "scheduled"), ("filler", "backfill")] {
         let doomed = [
-            Mutation::PutVersion(version("etl", "v9")),
-            Mutation::PutTask(task("first", "extract", -1)),
-            Mutation::PutAttempt(attempt("first", "extract", 1, 5)),
-            Mutation::Event(event("first", 2, "running")),
-            Mutation::PutRun(RunRecord {
+            RunMutation::PutVersion(version("etl", "v9")).into(),
+            RunMutation::PutTask(task("first", "extract", -1)).into(),
+            RunMutation::PutAttempt(attempt("first", "extract", 1, 5)).into(),
+            RunMutation::Event(event("first", 2, "running")).into(),
+            RunMutation::PutRun(RunRecord {
                 state: "running".into(),
                 ..run("first", "etl", "scheduled", 1_000, 1)
-            }),
-            Mutation::PutRun(run(id, "etl", run_type, 1_000, 2)),
-            Mutation::PutScheduleState(ScheduleStateRecord {
+            })
+            .into(),
+            RunMutation::PutRun(run(id, "etl", run_type, 1_000, 2)).into(),
+            RunMutation::PutScheduleState(ScheduleStateRecord {
                 pipeline: "etl".into(),
                 last_interval_end: Some(1),
                 paused: false,
-            }),
+            })
+            .into(),
         ];
         let result = store.apply(&doomed).await;
         assert!(
@@ -645,9 +654,9 @@ async fn one_scheduled_run_per_interval_and_failed_batches_leave_nothing(db: Db)
     // The store still works after a failed batch; manual runs and other intervals are free.
     store
         .apply(&[
-            Mutation::PutRun(run("manual", "etl", "manual", 1_000, 3)),
-            Mutation::PutRun(run("next", "etl", "scheduled", 2_000, 4)),
-            Mutation::PutRun(run("elsewhere", "other", "scheduled", 1_000, 5)),
+            RunMutation::PutRun(run("manual", "etl", "manual", 1_000, 3)).into(),
+            RunMutation::PutRun(run("next", "etl", "scheduled", 2_000, 4)).into(),
+            RunMutation::PutRun(run("elsewhere", "other", "scheduled", 1_000, 5)).into(),
         ])
         .await
         .unwrap();
@@ -668,19 +677,21 @@ async fn twenty_thousand_task_upserts_in_one_batch(db: Db) {
     let store = &db.store;
     let insert: Vec<Mutation> = (0..N)
         .map(|i| {
-            Mutation::PutTask(TaskRecord {
+            RunMutation::PutTask(TaskRecord {
                 item: Some(json!({"i": i})),
                 ..task("big", &format!("task-{:03}", i % 100), (i / 100) as i32)
             })
+            .into()
         })
         .collect();
     let update: Vec<Mutation> = (0..N)
         .map(|i| {
-            Mutation::PutTask(TaskRecord {
+            RunMutation::PutTask(TaskRecord {
                 state: "success".into(),
                 output: Some(json!(i)),
                 ..task("big", &format!("task-{:03}", i % 100), (i / 100) as i32)
             })
+            .into()
         })
         .collect();
     for (what, batch) in [("inserts", &insert), ("updates", &update)] {
@@ -715,10 +726,10 @@ async fn data_survives_reopen(db: Db) {
     let r = run("r1", "etl", "scheduled", 1_000, 1);
     db.store
         .apply(&[
-            Mutation::PutVersion(version("etl", "v1")),
-            Mutation::PutRun(r.clone()),
-            Mutation::PutTask(task("r1", "t", -1)),
-            Mutation::Event(event("r1", 1, "queued")),
+            RunMutation::PutVersion(version("etl", "v1")).into(),
+            RunMutation::PutRun(r.clone()).into(),
+            RunMutation::PutTask(task("r1", "t", -1)).into(),
+            RunMutation::Event(event("r1", 1, "queued")).into(),
         ])
         .await
         .unwrap();
@@ -734,7 +745,7 @@ async fn data_survives_reopen(db: Db) {
     assert_eq!(db.store.task_instances("r1").await.unwrap().len(), 1);
     // Appending continues after the events written before the restart.
     db.store
-        .apply(&[Mutation::Event(event("r1", 2, "running"))])
+        .apply(&[RunMutation::Event(event("r1", 2, "running")).into()])
         .await
         .unwrap();
     let states: Vec<_> = db
@@ -754,10 +765,10 @@ async fn committer_gathers_concurrent_submissions(db: Db) {
     let submissions: Vec<_> = (0..100)
         .map(|i| {
             let id = format!("run-{i:03}");
-            let batch = vec![
-                Mutation::PutRun(run(&id, "etl", "manual", 0, i)),
-                Mutation::PutTask(task(&id, "t", -1)),
-                Mutation::Event(event(&id, i, "queued")),
+            let batch: Vec<Mutation> = vec![
+                RunMutation::PutRun(run(&id, "etl", "manual", 0, i)).into(),
+                RunMutation::PutTask(task(&id, "t", -1)).into(),
+                RunMutation::Event(event(&id, i, "queued")).into(),
             ];
             let committer = committer.clone();
             tokio::spawn(async move { committer.submit(batch).await })
@@ -783,10 +794,10 @@ async fn committer_gathers_concurrent_submissions(db: Db) {
     }
 
     // Submissions from one caller apply in order; a failed commit fails its callers only.
-    let first = committer.submit(vec![Mutation::PutRun(run(
+    let first = committer.submit(vec![RunMutation::PutRun(run(
         "ordered", "etl", "manual", 0, 1,
     ))]);
-    let second = committer.submit(vec![Mutation::PutRun(RunRecord {
+    let second = committer.submit(vec![RunMutation::PutRun(RunRecord {
         state: "success".into(),
         ..run("ordered", "etl", "manual", 0, 1)
     })]);
@@ -797,12 +808,14 @@ async fn committer_gathers_concurrent_submissions(db: Db) {
         "success"
     );
     let clash = committer.submit(vec![
-        Mutation::PutRun(run("s1", "etl", "scheduled", 5, 1)),
-        Mutation::PutRun(run("s2", "etl", "scheduled", 5, 1)),
+        RunMutation::PutRun(run("s1", "etl", "scheduled", 5, 1)),
+        RunMutation::PutRun(run("s2", "etl", "scheduled", 5, 1)),
     ]);
     assert!(matches!(clash.await, Err(StoreError::Commit(_))));
     committer
-        .submit(vec![Mutation::PutRun(run("after", "etl", "manual", 0, 1))])
+        .submit(vec![RunMutation::PutRun(run(
+            "after", "etl", "manual", 0, 1,
+        ))])
         .await
         .unwrap();
     assert!(db.store.run("after").await.unwrap().is_some());
@@ -810,19 +823,13 @@ async fn committer_gathers_concurrent_submissions(db: Db) {
     // A bad batch among many that share its group commit fails alone.
     let mut submissions = Vec::new();
     for i in 0..40 {
-        let batch = if i == 20 {
+        let batch: Vec<Mutation> = if i == 20 {
             vec![
-                Mutation::PutRun(run("bad1", "etl", "scheduled", 7, 1)),
-                Mutation::PutRun(run("bad2", "etl", "scheduled", 7, 1)),
+                RunMutation::PutRun(run("bad1", "etl", "scheduled", 7, 1)).into(),
+                RunMutation::PutRun(run("bad2", "etl", "scheduled", 7, 1)).into(),
             ]
         } else {
-            vec![Mutation::PutRun(run(
-                &format!("shared-{i}"),
-                "etl",
-                "manual",
-                0,
-                1,
-            ))]
+            vec![RunMutation::PutRun(run(&format!("shared-{i}"), "etl", "manual", 0, 1)).into()]
         };
         submissions.push((i, committer.submit(batch)));
     }
@@ -845,13 +852,13 @@ async fn committer_gathers_concurrent_submissions(db: Db) {
 
     // Creating a run never overwrites one.
     committer
-        .submit(vec![Mutation::InsertRun(run(
+        .submit(vec![RunMutation::InsertRun(run(
             "created", "etl", "manual", 0, 1,
         ))])
         .await
         .unwrap();
     let again = committer
-        .submit(vec![Mutation::InsertRun(RunRecord {
+        .submit(vec![RunMutation::InsertRun(RunRecord {
             state: "failed".into(),
             ..run("created", "etl", "manual", 0, 2)
         })])
@@ -864,8 +871,8 @@ async fn committer_gathers_concurrent_submissions(db: Db) {
     // A run inserted and moved on in one batch is written with its last state.
     committer
         .submit(vec![
-            Mutation::InsertRun(run("moved", "etl", "manual", 0, 1)),
-            Mutation::PutRun(RunRecord {
+            RunMutation::InsertRun(run("moved", "etl", "manual", 0, 1)),
+            RunMutation::PutRun(RunRecord {
                 state: "running".into(),
                 ..run("moved", "etl", "manual", 0, 1)
             }),
@@ -909,11 +916,11 @@ async fn catalog_round_trips(db: Db) {
     let bare_file = file("sales", "orders", "day=2024-01-02/b.csv", 96);
     store
         .apply(&[
-            Mutation::PutDatabase(sales.clone()),
-            Mutation::PutDatabase(database("other")),
-            Mutation::PutTable(orders.clone()),
-            Mutation::PutTable(table("other", "t")),
-            Mutation::PutTableFiles(vec![bare_file.clone(), full_file.clone()]),
+            CatalogMutation::PutDatabase(sales.clone()).into(),
+            CatalogMutation::PutDatabase(database("other")).into(),
+            CatalogMutation::PutTable(orders.clone()).into(),
+            CatalogMutation::PutTable(table("other", "t")).into(),
+            CatalogMutation::PutTableFiles(vec![bare_file.clone(), full_file.clone()]).into(),
         ])
         .await
         .unwrap();
@@ -950,10 +957,11 @@ async fn catalog_upserts_and_drops(db: Db) {
     let store = &db.store;
     store
         .apply(&[
-            Mutation::PutDatabase(database("d")),
-            Mutation::PutTable(table("d", "t")),
-            Mutation::PutTable(table("d", "u")),
-            Mutation::PutTableFiles(vec![file("d", "t", "a", 1), file("d", "u", "a", 1)]),
+            CatalogMutation::PutDatabase(database("d")).into(),
+            CatalogMutation::PutTable(table("d", "t")).into(),
+            CatalogMutation::PutTable(table("d", "u")).into(),
+            CatalogMutation::PutTableFiles(vec![file("d", "t", "a", 1), file("d", "u", "a", 1)])
+                .into(),
         ])
         .await
         .unwrap();
@@ -965,12 +973,13 @@ async fn catalog_upserts_and_drops(db: Db) {
     };
     store
         .apply(&[
-            Mutation::PutDatabase(DatabaseRecord {
+            CatalogMutation::PutDatabase(DatabaseRecord {
                 description: Some("now described".into()),
                 ..database("d")
-            }),
-            Mutation::PutTable(changed.clone()),
-            Mutation::PutTableFiles(vec![file("d", "t", "a", 2)]),
+            })
+            .into(),
+            CatalogMutation::PutTable(changed.clone()).into(),
+            CatalogMutation::PutTableFiles(vec![file("d", "t", "a", 2)]).into(),
         ])
         .await
         .unwrap();
@@ -989,10 +998,11 @@ async fn catalog_upserts_and_drops(db: Db) {
 
     // Dropping a table drops its manifest, and only its own.
     store
-        .apply(&[Mutation::DropTable {
+        .apply(&[CatalogMutation::DropTable {
             database: "d".into(),
             name: "t".into(),
-        }])
+        }
+        .into()])
         .await
         .unwrap();
     assert_eq!(store.table("d", "t").await.unwrap(), None);
@@ -1001,7 +1011,7 @@ async fn catalog_upserts_and_drops(db: Db) {
 
     // Dropping a database removes its row only: its tables are the caller's business.
     store
-        .apply(&[Mutation::DropDatabase { name: "d".into() }])
+        .apply(&[CatalogMutation::DropDatabase { name: "d".into() }.into()])
         .await
         .unwrap();
     assert_eq!(store.databases().await.unwrap(), vec![]);
@@ -1010,11 +1020,12 @@ async fn catalog_upserts_and_drops(db: Db) {
     // Dropping what does not exist is not an error.
     store
         .apply(&[
-            Mutation::DropDatabase { name: "d".into() },
-            Mutation::DropTable {
+            CatalogMutation::DropDatabase { name: "d".into() }.into(),
+            CatalogMutation::DropTable {
                 database: "d".into(),
                 name: "missing".into(),
-            },
+            }
+            .into(),
         ])
         .await
         .unwrap();
@@ -1022,30 +1033,44 @@ async fn catalog_upserts_and_drops(db: Db) {
 
 async fn manifest_changes_apply_in_batch_order(db: Db) {
     let store = &db.store;
-    let replace = |names: &[&str]| Mutation::ReplaceTableFiles {
-        database: "d".into(),
-        table: "t".into(),
-        files: names.iter().map(|n| file("d", "t", n, 1)).collect(),
+    let replace = |names: &[&str]| {
+        CatalogMutation::ReplaceTableFiles {
+            database: "d".into(),
+            table: "t".into(),
+            files: names.iter().map(|n| file("d", "t", n, 1)).collect(),
+        }
+        .into()
     };
-    let delete = |names: &[&str]| Mutation::DeleteTableFiles {
-        database: "d".into(),
-        table: "t".into(),
-        keys: names.iter().map(|n| format!("d/t/{n}")).collect(),
+    let delete = |names: &[&str]| {
+        CatalogMutation::DeleteTableFiles {
+            database: "d".into(),
+            table: "t".into(),
+            keys: names.iter().map(|n| format!("d/t/{n}")).collect(),
+        }
+        .into()
     };
     store
         .apply(&[
-            Mutation::PutTable(table("d", "t")),
-            Mutation::PutTable(table("d", "u")),
-            Mutation::PutTableFiles(vec![file("d", "t", "old", 1), file("d", "u", "kept", 1)]),
+            CatalogMutation::PutTable(table("d", "t")).into(),
+            CatalogMutation::PutTable(table("d", "u")).into(),
+            CatalogMutation::PutTableFiles(vec![
+                file("d", "t", "old", 1),
+                file("d", "u", "kept", 1),
+            ])
+            .into(),
         ])
         .await
         .unwrap();
     // A put before a replace is replaced; one after it stays. Duplicate keys keep the last row.
     store
         .apply(&[
-            Mutation::PutTableFiles(vec![file("d", "t", "lost", 1)]),
+            CatalogMutation::PutTableFiles(vec![file("d", "t", "lost", 1)]).into(),
             replace(&["a", "b", "c", "b"]),
-            Mutation::PutTableFiles(vec![file("d", "t", "later", 1), file("d", "t", "later", 5)]),
+            CatalogMutation::PutTableFiles(vec![
+                file("d", "t", "later", 1),
+                file("d", "t", "later", 5),
+            ])
+            .into(),
             delete(&["c", "never-there"]),
         ])
         .await
@@ -1063,9 +1088,9 @@ async fn manifest_changes_apply_in_batch_order(db: Db) {
     store
         .apply(&[
             delete(&["a"]),
-            Mutation::PutTableFiles(vec![file("d", "t", "a", 7)]),
+            CatalogMutation::PutTableFiles(vec![file("d", "t", "a", 7)]).into(),
             replace(&[]),
-            Mutation::PutTableFiles(vec![file("d", "t", "z", 1)]),
+            CatalogMutation::PutTableFiles(vec![file("d", "t", "z", 1)]).into(),
         ])
         .await
         .unwrap();
@@ -1088,12 +1113,13 @@ async fn ten_thousand_manifest_rows_replace_at_once(db: Db) {
         let started = Instant::now();
         store
             .apply(&[
-                Mutation::PutTable(table("d", "t")),
-                Mutation::ReplaceTableFiles {
+                CatalogMutation::PutTable(table("d", "t")).into(),
+                CatalogMutation::ReplaceTableFiles {
                     database: "d".into(),
                     table: "t".into(),
                     files: manifest(generation),
-                },
+                }
+                .into(),
             ])
             .await
             .unwrap();
@@ -1109,11 +1135,12 @@ async fn ten_thousand_manifest_rows_replace_at_once(db: Db) {
     let keys: Vec<String> = files.iter().map(|f| f.key.clone()).collect();
     let started = Instant::now();
     store
-        .apply(&[Mutation::DeleteTableFiles {
+        .apply(&[CatalogMutation::DeleteTableFiles {
             database: "d".into(),
             table: "t".into(),
             keys,
-        }])
+        }
+        .into()])
         .await
         .unwrap();
     println!(
@@ -1128,28 +1155,30 @@ async fn failed_catalog_batches_leave_nothing(db: Db) {
     let store = &db.store;
     store
         .apply(&[
-            Mutation::PutTable(table("d", "t")),
-            Mutation::PutTableFiles(vec![file("d", "t", "a", 1)]),
+            CatalogMutation::PutTable(table("d", "t")).into(),
+            CatalogMutation::PutTableFiles(vec![file("d", "t", "a", 1)]).into(),
         ])
         .await
         .unwrap();
     // The scheduled-run clash fails the batch after the manifest was replaced inside it (the
     // store writes catalog mutations first).
     store
-        .apply(&[Mutation::PutRun(run("first", "etl", "scheduled", 1, 1))])
+        .apply(&[RunMutation::PutRun(run("first", "etl", "scheduled", 1, 1)).into()])
         .await
         .unwrap();
     let doomed = [
-        Mutation::ReplaceTableFiles {
+        CatalogMutation::ReplaceTableFiles {
             database: "d".into(),
             table: "t".into(),
             files: vec![file("d", "t", "b", 1)],
-        },
-        Mutation::PutTable(TableRecord {
+        }
+        .into(),
+        CatalogMutation::PutTable(TableRecord {
             file_count: 99,
             ..table("d", "t")
-        }),
-        Mutation::PutRun(run("second", "etl", "scheduled", 1, 2)),
+        })
+        .into(),
+        RunMutation::PutRun(run("second", "etl", "scheduled", 1, 2)).into(),
     ];
     assert!(store.apply(&doomed).await.is_err());
     assert_eq!(keys(&store.table_files("d", "t").await.unwrap()), ["d/t/a"]);
@@ -1203,12 +1232,12 @@ async fn machines_and_executions_round_trip(db: Db) {
     };
     store
         .apply(&[
-            Mutation::PutMachine(machine.clone()),
-            Mutation::PutExecution(first.clone()),
-            Mutation::PutExecution(second.clone()),
-            Mutation::HistoryEvent(event(1, "ExecutionStarted")),
-            Mutation::HistoryEvent(event(2, "PassStateEntered")),
-            Mutation::PutStep(step("A", json!({"waiting": true}))),
+            MachineMutation::PutMachine(machine.clone()).into(),
+            MachineMutation::PutExecution(first.clone()).into(),
+            MachineMutation::PutExecution(second.clone()).into(),
+            MachineMutation::HistoryEvent(event(1, "ExecutionStarted")).into(),
+            MachineMutation::HistoryEvent(event(2, "PassStateEntered")).into(),
+            MachineMutation::PutStep(step("A", json!({"waiting": true}))).into(),
         ])
         .await
         .unwrap();
@@ -1217,14 +1246,15 @@ async fn machines_and_executions_round_trip(db: Db) {
     second.stopped_at = Some(30);
     store
         .apply(&[
-            Mutation::PutExecution(second.clone()),
+            MachineMutation::PutExecution(second.clone()).into(),
             // A repeated event id is ignored (a replay after a crash may send it again).
-            Mutation::HistoryEvent(HistoryEventRecord {
+            MachineMutation::HistoryEvent(HistoryEventRecord {
                 event_type: "Duplicate".into(),
                 ..event(2, "x")
-            }),
-            Mutation::HistoryEvent(event(3, "PassStateExited")),
-            Mutation::PutStep(step("A", json!({"output": 5}))),
+            })
+            .into(),
+            MachineMutation::HistoryEvent(event(3, "PassStateExited")).into(),
+            MachineMutation::PutStep(step("A", json!({"output": 5}))).into(),
         ])
         .await
         .unwrap();
@@ -1257,9 +1287,10 @@ async fn machines_and_executions_round_trip(db: Db) {
     assert_eq!(steps, vec![step("A", json!({"output": 5}))]);
 
     store
-        .apply(&[Mutation::DeleteMachine {
+        .apply(&[MachineMutation::DeleteMachine {
             arn: machine.arn.clone(),
-        }])
+        }
+        .into()])
         .await
         .unwrap();
     assert_eq!(store.machine(&machine.arn).await.unwrap(), None);

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use tokio::sync::oneshot;
 use weir_model::Problem;
-use weir_store::{Mutation, RunRecord, ScheduleStateRecord, TaskRecord};
+use weir_store::{RunMutation, RunRecord, ScheduleStateRecord, TaskRecord};
 
 use super::run::{RunState, new_task_record, touch};
 use super::{Core, InstanceKey, Timer};
@@ -206,7 +206,7 @@ impl Core {
     /// A manual run's id: readable (pipeline, logical time) and unique. 48 random bits make two
     /// triggers of one pipeline in one second collide about once in 10^14 pairs; an id still
     /// active in memory is never handed out twice, and the store refuses to insert an id it
-    /// already holds (`Mutation::InsertRun`), so a run is never overwritten.
+    /// already holds (`RunMutation::InsertRun`), so a run is never overwritten.
     fn new_manual_run_id(&self, pipeline: &str, logical: i64) -> String {
         let stamp = crate::time::from_us(logical).format("%Y%m%dT%H%M%S");
         loop {
@@ -300,21 +300,21 @@ impl Core {
                 .insert(logical);
         }
         self.batch
-            .push(Mutation::PutVersion(weir_store::VersionRecord {
+            .push(RunMutation::PutVersion(weir_store::VersionRecord {
                 pipeline: pipeline.name.clone(),
                 version: pipeline.version.clone(),
                 path: pipeline.file.clone(),
                 source: pipeline.source.clone(),
                 created_at: now_us(),
             }));
-        self.batch.push(Mutation::InsertRun(record.clone()));
+        self.batch.push(RunMutation::InsertRun(record.clone()));
         let tasks: Vec<TaskRecord> = pipeline
             .tasks
             .values()
             .map(|t| new_task_record(&record.id, &t.id, -1, t.retry.retries as i32 + 1))
             .collect();
         self.batch
-            .extend(tasks.iter().cloned().map(Mutation::PutTask));
+            .extend(tasks.iter().cloned().map(RunMutation::PutTask));
         self.event(
             &record.id,
             None,
@@ -365,7 +365,7 @@ impl Core {
             let resumed = run.record.started_at.is_some();
             run.record.started_at.get_or_insert_with(now_us);
             let record = run.record.clone();
-            self.batch.push(Mutation::PutRun(record.clone()));
+            self.batch.push(RunMutation::PutRun(record.clone()));
             self.event(
                 &next,
                 None,
@@ -507,9 +507,9 @@ impl Core {
         run.record.notified = false;
         let record = run.record.clone();
         let count = roots.len() + descendants.iter().filter(|d| !roots.contains(d)).count();
-        self.batch.push(Mutation::PutRun(record.clone()));
+        self.batch.push(RunMutation::PutRun(record.clone()));
         self.batch
-            .extend(changed.into_iter().map(Mutation::PutTask));
+            .extend(changed.into_iter().map(RunMutation::PutTask));
         self.event(
             &run_id,
             None,
@@ -566,7 +566,7 @@ impl Core {
                 "cancelled",
                 None,
             );
-            self.batch.push(Mutation::PutTask(record));
+            self.batch.push(RunMutation::PutTask(record));
         }
         self.finish_run(&id, "cancelled", Some("cancelled by request".into()));
         self.store_changed_run(run_id)
@@ -630,7 +630,7 @@ impl Core {
                 };
                 if new_state != run.record.state && run.record.state != "cancelled" {
                     run.record.state = new_state.clone();
-                    self.batch.push(Mutation::PutRun(run.record.clone()));
+                    self.batch.push(RunMutation::PutRun(run.record.clone()));
                     self.event(
                         &id,
                         None,
@@ -688,7 +688,7 @@ impl Core {
         record.error = (state == "failed").then(|| "marked failed by hand".to_string());
         record.next_try_at = None;
         let record = record.clone();
-        self.batch.push(Mutation::PutTask(record.clone()));
+        self.batch.push(RunMutation::PutTask(record.clone()));
         self.event(
             id,
             Some((task_id, map_index, record.try_number)),
@@ -724,7 +724,7 @@ impl Core {
             });
         state.paused = paused;
         let state = state.clone();
-        self.batch.push(Mutation::PutScheduleState(state));
+        self.batch.push(RunMutation::PutScheduleState(state));
         if !paused {
             self.schedule_pipeline(pipeline);
         }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use futures::FutureExt;
 use tokio::sync::{mpsc, watch};
-use weir_store::{AttemptRecord, Mutation};
+use weir_store::{AttemptRecord, RunMutation};
 
 use super::{Core, InstanceKey, Launch, Msg, Shared};
 use crate::actions::{ActionContext, ActionOutcome, AttemptId, FailureKind};
@@ -118,8 +118,8 @@ impl Core {
             error: None,
             log_path: crate::logs::attempt_log(&attempt_id).display().to_string(),
         };
-        self.batch.push(Mutation::PutTask(record));
-        self.batch.push(Mutation::PutAttempt(attempt));
+        self.batch.push(RunMutation::PutTask(record));
+        self.batch.push(RunMutation::PutAttempt(attempt));
         self.event(
             &key.run_id,
             Some((&task_id, key.map_index, try_number)),

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use weir_model::config::Config;
-use weir_store::{Committer, EventRecord, Mutation, RunRecord, ScheduleStateRecord, Store};
+use weir_store::{Committer, EventRecord, RunMutation, RunRecord, ScheduleStateRecord, Store};
 
 use crate::actions::{ActionOutcome, Registry};
 use crate::project::{Catalog, PipelineVersion};
@@ -128,7 +128,7 @@ pub(crate) struct Core {
     /// Logical dates of scheduled and backfill runs known to exist, per pipeline.
     logical_dates: HashMap<String, HashSet<i64>>,
     // What the current turn produced, flushed together.
-    batch: Vec<Mutation>,
+    batch: Vec<RunMutation>,
     launches: Vec<Launch>,
     /// Runs this turn created, forgotten again if its commit fails.
     created: Vec<Arc<str>>,
@@ -376,7 +376,7 @@ impl Core {
         state: &str,
         message: Option<String>,
     ) {
-        self.batch.push(Mutation::Event(EventRecord {
+        self.batch.push(RunMutation::Event(EventRecord {
             run_id: run_id.to_string(),
             at: now_us(),
             task_id: task.map(|t| t.0.to_string()),

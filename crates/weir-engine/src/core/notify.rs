@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 use weir_model::pipeline::Notification;
-use weir_store::{Mutation, RunRecord};
+use weir_store::{RunMutation, RunRecord};
 
 use super::{Core, Msg, Shared};
 use crate::actions::{ActionContext, AttemptId};
@@ -34,7 +34,7 @@ impl Core {
         // A run retried meanwhile is notified again when it ends; leave its record alone.
         if !self.runs.contains_key(run.id.as_str()) {
             run.notified = true;
-            self.batch.push(Mutation::PutRun(run));
+            self.batch.push(RunMutation::PutRun(run));
         }
     }
 }

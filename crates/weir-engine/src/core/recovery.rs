@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use weir_model::pipeline::parse_pipeline;
-use weir_store::{AttemptRecord, Mutation, StoreError};
+use weir_store::{AttemptRecord, RunMutation, StoreError};
 
 use super::run::RunState;
 use super::{Core, InstanceKey};
@@ -57,7 +57,7 @@ impl Core {
                 record.state = "failed".into();
                 record.ended_at = Some(now_us());
                 record.notified = true;
-                self.batch.push(Mutation::PutRun(record));
+                self.batch.push(RunMutation::PutRun(record));
                 continue;
             };
             versions.insert(key, version.clone());
@@ -103,7 +103,7 @@ impl Core {
                     attempt.state = "lost".into();
                     attempt.ended_at = Some(now_us());
                     attempt.error = Some("the server stopped while this attempt ran".into());
-                    self.batch.push(Mutation::PutAttempt(attempt));
+                    self.batch.push(RunMutation::PutAttempt(attempt));
                 }
                 self.attempt_lost(&key, try_number);
             }
@@ -116,7 +116,7 @@ impl Core {
         for (_, mut attempt) in open {
             attempt.state = "lost".into();
             attempt.ended_at = Some(now_us());
-            self.batch.push(Mutation::PutAttempt(attempt));
+            self.batch.push(RunMutation::PutAttempt(attempt));
         }
         for name in self
             .catalog

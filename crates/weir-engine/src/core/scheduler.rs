@@ -4,7 +4,7 @@
 //! committed with the runs it created, so a crash can neither lose nor repeat one.
 
 use chrono::Utc;
-use weir_store::{Mutation, ScheduleStateRecord};
+use weir_store::{RunMutation, ScheduleStateRecord};
 
 use super::commands::scheduled_run_id;
 use super::{Core, Timer};
@@ -94,7 +94,7 @@ impl Core {
                 paused: false,
             };
             self.schedule_state.insert(name.to_string(), record.clone());
-            self.batch.push(Mutation::PutScheduleState(record));
+            self.batch.push(RunMutation::PutScheduleState(record));
         }
         let next = if more {
             Some(now)

@@ -5,7 +5,7 @@
 //! `on_lost: fail`). Either way, what the store says when the process exits is what happened.
 
 use tokio::sync::oneshot;
-use weir_store::Mutation;
+use weir_store::RunMutation;
 
 use super::{Core, InstanceKey};
 
@@ -70,7 +70,7 @@ impl Core {
         attempt.state = "lost".into();
         attempt.error = Some("the server was stopped before this attempt ended".into());
         let try_number = attempt.try_number;
-        self.batch.push(Mutation::PutAttempt(attempt));
+        self.batch.push(RunMutation::PutAttempt(attempt));
         self.attempt_lost(key, try_number);
     }
 

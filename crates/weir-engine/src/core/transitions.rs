@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use weir_model::pipeline::OnLost;
-use weir_store::Mutation;
+use weir_store::RunMutation;
 
 use super::run::{new_task_record, touch};
 use super::{Core, InstanceKey, Timer};
@@ -25,7 +25,7 @@ impl Core {
         let task_id = current.task_id.clone();
         let mut attempt = self.attempt_record(&key, &task_id, try_number);
         attempt.pid = Some(pid);
-        self.batch.push(Mutation::PutAttempt(attempt));
+        self.batch.push(RunMutation::PutAttempt(attempt));
     }
 
     pub(super) fn on_finished(
@@ -59,7 +59,7 @@ impl Core {
                 .unwrap_or("success")
                 .to_string();
             attempt.error = outcome.result.err().map(|e| e.message);
-            self.batch.push(Mutation::PutAttempt(attempt));
+            self.batch.push(RunMutation::PutAttempt(attempt));
             return;
         };
         let is_current = run
@@ -75,7 +75,7 @@ impl Core {
                     .map(|e| e.message)
                     .unwrap_or_else(|| "finished after the task was marked".into()),
             );
-            self.batch.push(Mutation::PutAttempt(attempt));
+            self.batch.push(RunMutation::PutAttempt(attempt));
             return;
         }
         if self.stopping.is_abandoning()
@@ -92,7 +92,7 @@ impl Core {
         match outcome.result {
             Ok(output) => {
                 attempt.state = "success".into();
-                self.batch.push(Mutation::PutAttempt(attempt));
+                self.batch.push(RunMutation::PutAttempt(attempt));
                 let Some(record) = run.instance_mut(key.task, key.map_index) else {
                     return;
                 };
@@ -102,7 +102,7 @@ impl Core {
                 touch(record, "success");
                 record.ended_at = Some(ended);
                 let record = record.clone();
-                self.batch.push(Mutation::PutTask(record));
+                self.batch.push(RunMutation::PutTask(record));
                 self.event(
                     &key.run_id,
                     Some((&task_id, key.map_index, try_number)),
@@ -115,7 +115,7 @@ impl Core {
             Err(error) => {
                 attempt.state = error.kind.attempt_state().into();
                 attempt.error = Some(error.message.clone());
-                self.batch.push(Mutation::PutAttempt(attempt));
+                self.batch.push(RunMutation::PutAttempt(attempt));
                 metrics::counter!("weir_task_attempts_total", "state" => error.kind.attempt_state()).increment(1);
                 self.attempt_failed(&key, try_number, error.kind, error.message);
             }
@@ -162,7 +162,7 @@ impl Core {
             record.state = "up_for_retry".into();
             record.next_try_at = Some(due);
             let record = record.clone();
-            self.batch.push(Mutation::PutTask(record));
+            self.batch.push(RunMutation::PutTask(record));
             let message = format!(
                 "{reason}; retry {} of {} in {}",
                 try_number,
@@ -199,7 +199,7 @@ impl Core {
         record.error = Some(reason.clone());
         touch(record, "failed");
         let record = record.clone();
-        self.batch.push(Mutation::PutTask(record));
+        self.batch.push(RunMutation::PutTask(record));
         self.event(
             &key.run_id,
             Some((&task_id, key.map_index, try_number)),
@@ -244,7 +244,7 @@ impl Core {
                     "attempt {try_number} was lost when the server stopped"
                 ));
                 let record = record.clone();
-                self.batch.push(Mutation::PutTask(record));
+                self.batch.push(RunMutation::PutTask(record));
                 self.event(
                     &key.run_id,
                     Some((&task_id, key.map_index, try_number)),
@@ -316,7 +316,7 @@ impl Core {
         touch(&mut slot.record, state);
         let record = slot.record.clone();
         let message = record.error.clone();
-        self.batch.push(Mutation::PutTask(record.clone()));
+        self.batch.push(RunMutation::PutTask(record.clone()));
         self.event(
             run_id,
             Some((&record.task_id, -1, record.try_number)),
@@ -388,7 +388,7 @@ impl Core {
         touch(record, state);
         record.error = message.clone();
         let record = record.clone();
-        self.batch.push(Mutation::PutTask(record.clone()));
+        self.batch.push(RunMutation::PutTask(record.clone()));
         self.event(
             run_id,
             Some((&record.task_id, -1, record.try_number)),
@@ -445,13 +445,13 @@ impl Core {
         slot.record.state = "running".into();
         slot.record.started_at = Some(now_us());
         let count = slot.instances.len();
-        let mut mutations: Vec<Mutation> = slot
+        let mut mutations: Vec<RunMutation> = slot
             .instances
             .iter()
             .cloned()
-            .map(Mutation::PutTask)
+            .map(RunMutation::PutTask)
             .collect();
-        mutations.push(Mutation::PutTask(slot.record.clone()));
+        mutations.push(RunMutation::PutTask(slot.record.clone()));
         self.batch.extend(mutations);
         self.event(
             run_id,
@@ -499,7 +499,7 @@ impl Core {
             &pipeline.on_failure
         };
         run.record.notified = notifications.is_empty();
-        self.batch.push(Mutation::PutRun(run.record.clone()));
+        self.batch.push(RunMutation::PutRun(run.record.clone()));
         self.event(run_id, None, state, message);
         metrics::counter!("weir_runs_total", "state" => state.to_string()).increment(1);
         self.changed.push(run.record.clone());

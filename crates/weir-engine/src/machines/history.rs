@@ -12,7 +12,7 @@ use std::pin::Pin;
 use std::sync::Mutex;
 
 use serde_json::{Value, json};
-use weir_store::{Committer, HistoryEventRecord, Mutation, StepRecord};
+use weir_store::{Committer, HistoryEventRecord, MachineMutation, StepRecord};
 
 use crate::time::now_us;
 
@@ -27,7 +27,7 @@ pub(crate) struct Journal {
 struct Inner {
     next_id: i64,
     /// Records not yet handed to the committer.
-    pending: Vec<Mutation>,
+    pending: Vec<MachineMutation>,
     /// Batches handed to the committer without waiting, until a sync hears how they ended.
     in_flight: Vec<Commit>,
     /// The first of those that failed: the history has a gap, so every later sync fails too.
@@ -76,7 +76,7 @@ impl Journal {
             event_type: event_type.to_string(),
             details: Value::Object(body).to_string(),
         };
-        self.push(&mut inner, Mutation::HistoryEvent(record));
+        self.push(&mut inner, MachineMutation::HistoryEvent(record));
         id
     }
 
@@ -88,7 +88,7 @@ impl Journal {
         let Ok(mut inner) = self.inner.lock() else {
             return;
         };
-        let mutation = Mutation::PutStep(StepRecord {
+        let mutation = MachineMutation::PutStep(StepRecord {
             execution_arn: self.execution_arn.clone(),
             step: step.to_string(),
             state: state.to_string(),
@@ -98,7 +98,7 @@ impl Journal {
     }
 
     /// Queues other writes (the execution's row) behind what was emitted so far.
-    pub fn put(&self, mutations: Vec<Mutation>) {
+    pub fn put(&self, mutations: Vec<MachineMutation>) {
         if let Ok(mut inner) = self.inner.lock() {
             for mutation in mutations {
                 self.push(&mut inner, mutation);
@@ -106,7 +106,7 @@ impl Journal {
         }
     }
 
-    fn push(&self, inner: &mut Inner, mutation: Mutation) {
+    fn push(&self, inner: &mut Inner, mutation: MachineMutation) {
         let Some(committer) = &self.committer else {
             return;
         };

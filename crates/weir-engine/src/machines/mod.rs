@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc, watch};
 use weir_model::Problem;
 use weir_model::asl::{self, StatesError};
-use weir_store::{Committer, ExecutionRecord, MachineRecord, Mutation, Store};
+use weir_store::{Committer, ExecutionRecord, MachineMutation, MachineRecord, Store};
 
 use history::Journal;
 pub use history::event_json;
@@ -332,11 +332,11 @@ impl Machines {
             {
                 continue;
             }
-            writes.push(Mutation::PutMachine(record));
+            writes.push(MachineMutation::PutMachine(record));
         }
         for gone in stored.into_values().filter(|m| m.source != "api") {
             tracing::info!(machine = %gone.name, file = %gone.source, "the file is gone; machine deleted");
-            writes.push(Mutation::DeleteMachine { arn: gone.arn });
+            writes.push(MachineMutation::DeleteMachine { arn: gone.arn });
         }
         if !writes.is_empty() {
             self.commit(writes).await?;
@@ -350,7 +350,7 @@ impl Machines {
         Ok(problems)
     }
 
-    async fn commit(&self, batch: Vec<Mutation>) -> Result<()> {
+    async fn commit(&self, batch: Vec<MachineMutation>) -> Result<()> {
         self.inner
             .committer
             .submit(batch)
@@ -404,7 +404,7 @@ impl Machines {
                 "State Machine Already Exists: '{arn}'"
             )));
         }
-        self.commit(vec![Mutation::PutMachine(record.clone())])
+        self.commit(vec![MachineMutation::PutMachine(record.clone())])
             .await?;
         Ok(record)
     }
@@ -428,14 +428,14 @@ impl Machines {
             kept.extend(settings);
         }
         record.updated_at = now_us();
-        self.commit(vec![Mutation::PutMachine(record.clone())])
+        self.commit(vec![MachineMutation::PutMachine(record.clone())])
             .await?;
         Ok(record)
     }
 
     pub async fn delete(&self, arn: &str) -> Result<()> {
         check_arn(arn)?;
-        self.commit(vec![Mutation::DeleteMachine {
+        self.commit(vec![MachineMutation::DeleteMachine {
             arn: arn.to_string(),
         }])
         .await
@@ -506,7 +506,7 @@ impl Machines {
         let journal = Journal::new(record.arn.clone(), committer, 1);
         let run = self.new_run(&record, Some(&machine), journal, Vec::new())?;
         run.journal
-            .put(vec![Mutation::PutExecution(record.clone())]);
+            .put(vec![MachineMutation::PutExecution(record.clone())]);
         run.journal.event(
             "ExecutionStarted",
             "executionStartedEventDetails",
@@ -648,7 +648,7 @@ impl Machines {
             };
             run.journal.event(kind, key, details);
             run.journal
-                .put(vec![Mutation::PutExecution(record.clone())]);
+                .put(vec![MachineMutation::PutExecution(record.clone())]);
             if let Err(error) = run.journal.sync().await {
                 tracing::error!(execution = %record.arn, %error, "cannot record the end of an execution");
             }
@@ -706,7 +706,7 @@ impl Machines {
             if succeeded(&value) {
                 kept.push(step);
             } else {
-                mutations.push(Mutation::PutStep(weir_store::StepRecord {
+                mutations.push(MachineMutation::PutStep(weir_store::StepRecord {
                     record: json!({ REDRIVEN: true }).to_string(),
                     ..step
                 }));
@@ -726,13 +726,13 @@ impl Machines {
             record: serde_json::to_string(&redrives).unwrap_or_default(),
         };
         kept.push(counted.clone());
-        mutations.push(Mutation::PutStep(counted));
+        mutations.push(MachineMutation::PutStep(counted));
         record.status = "RUNNING".into();
         record.stopped_at = None;
         record.output = None;
         record.error = None;
         record.cause = None;
-        mutations.push(Mutation::PutExecution(record.clone()));
+        mutations.push(MachineMutation::PutExecution(record.clone()));
         let next_id = self.inner.store.last_event_id(arn).await? + 1;
         let journal = Journal::new(arn.to_string(), Some(self.inner.committer.clone()), next_id);
         let run = self.new_run(&record, machine.as_ref(), journal, kept)?;
@@ -925,7 +925,7 @@ impl Machines {
                 Ok(output) => json!({"token": token, "output": output}),
                 Err(e) => json!({"token": token, "error": e.error, "cause": e.cause}),
             };
-            self.commit(vec![Mutation::PutStep(weir_store::StepRecord {
+            self.commit(vec![MachineMutation::PutStep(weir_store::StepRecord {
                 execution_arn,
                 step: interpreter::answer_step(&step),
                 state: "answer".into(),

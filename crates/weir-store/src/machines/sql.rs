@@ -1,0 +1,169 @@
+//! The state machines' statements: how their records are stored, their writes and their queries.
+
+use super::{ExecutionRecord, HistoryEventRecord, MachineRecord, MachineStore, Plan, StepRecord};
+use crate::driver::{Driver, Loads, Record, Statement, mapping};
+use crate::sql_store::{SqlStore, write};
+use crate::statements::{OnConflict, Placeholders, Write};
+use crate::{Result, StoreError};
+
+mapping!(MachineRecord {
+    arn: text,
+    name: text,
+    machine_type: text,
+    definition: text,
+    role_arn: text,
+    settings: json,
+    source: text,
+    created_at: value,
+    updated_at: value,
+});
+
+mapping!(ExecutionRecord {
+    arn: text,
+    machine_arn: text,
+    name: text,
+    status: text,
+    input: text,
+    output: opt_text,
+    error: opt_text,
+    cause: opt_text,
+    definition: text,
+    started_at: value,
+    stopped_at: value,
+});
+
+mapping!(HistoryEventRecord {
+    execution_arn: text,
+    id: value,
+    previous_id: value,
+    at: value,
+    event_type: text,
+    details: text,
+});
+
+mapping!(StepRecord {
+    execution_arn: text,
+    step: text,
+    state: text,
+    record: text,
+});
+
+/// The state machines' write statements, in the backend's placeholder style.
+pub(crate) struct MachineWrites {
+    machines: Write,
+    executions: Write,
+    history: Write,
+    steps: Write,
+}
+
+impl MachineWrites {
+    pub(crate) fn new(placeholders: Placeholders) -> MachineWrites {
+        let write = |table, columns, key, on_conflict| {
+            Write::new(table, columns, key, on_conflict, placeholders)
+        };
+        MachineWrites {
+            machines: write(
+                "state_machines",
+                MachineRecord::COLUMNS,
+                &["arn"],
+                OnConflict::Update,
+            ),
+            executions: write(
+                "executions",
+                ExecutionRecord::COLUMNS,
+                &["arn"],
+                OnConflict::Update,
+            ),
+            history: write(
+                "execution_events",
+                HistoryEventRecord::COLUMNS,
+                &["execution_arn", "id"],
+                OnConflict::Ignore,
+            ),
+            steps: write(
+                "execution_steps",
+                StepRecord::COLUMNS,
+                &["execution_arn", "step"],
+                OnConflict::Update,
+            ),
+        }
+    }
+
+    /// Writes the state machines' part of a batch, inside the batch's transaction: deletions
+    /// first, in batch order, then the upserts (see `plan.rs`).
+    pub(crate) async fn apply<DB: Driver>(
+        &self,
+        conn: &mut DB::Connection,
+        plan: Plan<'_>,
+    ) -> Result<()> {
+        for arn in plan.deleted {
+            DB::execute(conn, Statement::new(DELETE_MACHINE).bind(arn)).await?;
+        }
+        write::<DB, _>(conn, &self.machines, &plan.machines.into_rows()).await?;
+        write::<DB, _>(conn, &self.executions, &plan.executions.into_rows()).await?;
+        write::<DB, _>(conn, &self.history, &plan.history).await?;
+        write::<DB, _>(conn, &self.steps, &plan.steps.into_rows()).await
+    }
+}
+
+const DELETE_MACHINE: &str = "DELETE FROM state_machines WHERE arn = $1";
+
+// Reads. Rows are decoded by column name, so `SELECT *` stays correct as columns are added.
+// Ties on timestamps are broken by key so that listings are stable.
+
+const MACHINE: &str = "SELECT * FROM state_machines WHERE arn = $1";
+const MACHINES: &str = "SELECT * FROM state_machines ORDER BY name";
+const EXECUTION: &str = "SELECT * FROM executions WHERE arn = $1";
+const EXECUTIONS: &str = "SELECT * FROM executions WHERE ($1 IS NULL OR machine_arn = $1) AND ($2 IS NULL OR status = $2) ORDER BY started_at DESC, arn DESC LIMIT $3";
+const HISTORY: &str = "SELECT * FROM execution_events WHERE execution_arn = $1 ORDER BY id";
+const LAST_EVENT_ID: &str =
+    "SELECT COALESCE(MAX(id), 0) AS last_id FROM execution_events WHERE execution_arn = $1";
+const STEPS: &str = "SELECT * FROM execution_steps WHERE execution_arn = $1";
+
+#[async_trait::async_trait]
+impl<DB: Driver> MachineStore for SqlStore<DB> {
+    async fn machine(&self, arn: &str) -> Result<Option<MachineRecord>> {
+        self.fetch_optional(Statement::new(MACHINE).bind(arn)).await
+    }
+
+    async fn machines(&self) -> Result<Vec<MachineRecord>> {
+        self.fetch_all(Statement::new(MACHINES)).await
+    }
+
+    async fn execution(&self, arn: &str) -> Result<Option<ExecutionRecord>> {
+        self.fetch_optional(Statement::new(EXECUTION).bind(arn))
+            .await
+    }
+
+    async fn executions(
+        &self,
+        machine_arn: Option<&str>,
+        status: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<ExecutionRecord>> {
+        let query = Statement::new(EXECUTIONS)
+            .bind(machine_arn)
+            .bind(status)
+            .bind(i64::from(limit));
+        self.fetch_all(query).await
+    }
+
+    async fn history(&self, execution_arn: &str) -> Result<Vec<HistoryEventRecord>> {
+        self.fetch_all(Statement::new(HISTORY).bind(execution_arn))
+            .await
+    }
+
+    async fn last_event_id(&self, execution_arn: &str) -> Result<i64> {
+        let statement = Statement::new(LAST_EVENT_ID).bind(execution_arn);
+        // An aggregate without GROUP BY always returns its one row.
+        let row = DB::fetch_optional(&self.readers, statement)
+            .await?
+            .ok_or(StoreError::Database(sqlx::Error::RowNotFound))?;
+        <DB as Loads<i64>>::load(&row, "last_id")
+    }
+
+    async fn steps(&self, execution_arn: &str) -> Result<Vec<StepRecord>> {
+        self.fetch_all(Statement::new(STEPS).bind(execution_arn))
+            .await
+    }
+}
