@@ -131,9 +131,12 @@ impl MachineStore for FaultyStore {
         &self,
         machine_arn: Option<&str>,
         status: Option<&str>,
+        after: Option<(i64, &str)>,
         limit: u32,
     ) -> Result<Vec<ExecutionRecord>> {
-        self.inner.executions(machine_arn, status, limit).await
+        self.inner
+            .executions(machine_arn, status, after, limit)
+            .await
     }
     async fn history(&self, execution_arn: &str) -> Result<Vec<HistoryEventRecord>> {
         self.inner.history(execution_arn).await

@@ -1269,12 +1269,62 @@ async fn machines_and_executions_round_trip(db: Db) {
         Some(second.clone())
     );
     let all = store
-        .executions(Some(&machine.arn), None, 10)
+        .executions(Some(&machine.arn), None, None, 10)
         .await
         .unwrap();
     assert_eq!(all, vec![second.clone(), first.clone()], "newest first");
-    let running = store.executions(None, Some("RUNNING"), 10).await.unwrap();
+    let running = store
+        .executions(None, Some("RUNNING"), None, 10)
+        .await
+        .unwrap();
     assert_eq!(running, vec![first.clone()]);
+    // Pages continue after the execution that ended the last one, ties on the start time
+    // broken by ARN: every execution once, newest first.
+    let many: Vec<ExecutionRecord> = (0..7)
+        .map(|i| {
+            execution(
+                &format!("arn:page:{i}"),
+                "arn:paged",
+                "SUCCEEDED",
+                100 + i / 2,
+            )
+        })
+        .collect();
+    store
+        .apply(
+            &many
+                .iter()
+                .map(|e| MachineMutation::PutExecution(e.clone()).into())
+                .collect::<Vec<_>>(),
+        )
+        .await
+        .unwrap();
+    let mut paged = Vec::new();
+    let mut after: Option<(i64, String)> = None;
+    loop {
+        let page = store
+            .executions(
+                None,
+                Some("SUCCEEDED"),
+                after.as_ref().map(|(at, arn)| (*at, arn.as_str())),
+                3,
+            )
+            .await
+            .unwrap();
+        let Some(last) = page.last() else { break };
+        after = Some((last.started_at, last.arn.clone()));
+        paged.extend(
+            page.into_iter()
+                .map(|e| e.arn)
+                .filter(|a| a.starts_with("arn:page")),
+        );
+    }
+    let mut expected: Vec<&ExecutionRecord> = many.iter().collect();
+    expected.sort_by(|a, b| (b.started_at, &b.arn).cmp(&(a.started_at, &a.arn)));
+    assert_eq!(
+        paged,
+        expected.iter().map(|e| e.arn.clone()).collect::<Vec<_>>()
+    );
     let history = store.history(&first.arn).await.unwrap();
     let kinds: Vec<&str> = history.iter().map(|e| e.event_type.as_str()).collect();
     assert_eq!(store.last_event_id(&first.arn).await.unwrap(), 3);
@@ -1294,5 +1344,13 @@ async fn machines_and_executions_round_trip(db: Db) {
         .await
         .unwrap();
     assert_eq!(store.machine(&machine.arn).await.unwrap(), None);
-    assert_eq!(store.executions(None, None, 10).await.unwrap().len(), 2);
+    assert_eq!(
+        store
+            .executions(Some(&machine.arn), None, None, 10)
+            .await
+            .unwrap()
+            .len(),
+        2,
+        "the machine's executions stay readable"
+    );
 }

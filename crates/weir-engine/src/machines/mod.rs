@@ -782,7 +782,7 @@ impl Machines {
         let running = self
             .inner
             .store
-            .executions(None, Some("RUNNING"), u32::MAX)
+            .executions(None, Some("RUNNING"), None, u32::MAX)
             .await?;
         for record in running {
             let next_id = self.inner.store.last_event_id(&record.arn).await? + 1;
@@ -839,10 +839,13 @@ impl Machines {
         })
     }
 
+    /// Executions, newest first; `after` continues a listing after the execution it names (its
+    /// start time and ARN), so a page costs its own rows only.
     pub async fn executions(
         &self,
         machine_arn: Option<&str>,
         status: Option<&str>,
+        after: Option<(i64, &str)>,
         limit: u32,
     ) -> Result<Vec<ExecutionRecord>> {
         if let Some(arn) = machine_arn {
@@ -851,7 +854,7 @@ impl Machines {
         Ok(self
             .inner
             .store
-            .executions(machine_arn, status, limit)
+            .executions(machine_arn, status, after, limit)
             .await?)
     }
 

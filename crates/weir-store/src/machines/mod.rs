@@ -37,11 +37,14 @@ pub trait MachineStore: Send + Sync + 'static {
     async fn machines(&self) -> Result<Vec<MachineRecord>>;
     /// An execution by ARN.
     async fn execution(&self, arn: &str) -> Result<Option<ExecutionRecord>>;
-    /// Executions, newest first, optionally of one machine and in one status, at most `limit`.
+    /// Executions, newest first (by start, then ARN), optionally of one machine and in one
+    /// status, at most `limit`; with `after` (a start time and ARN), only those listed after that
+    /// execution: a page starts where the last one ended, however many came before it.
     async fn executions(
         &self,
         machine_arn: Option<&str>,
         status: Option<&str>,
+        after: Option<(i64, &str)>,
         limit: u32,
     ) -> Result<Vec<ExecutionRecord>>;
     /// An execution's history, by event id.

@@ -114,7 +114,7 @@ const DELETE_MACHINE: &str = "DELETE FROM state_machines WHERE arn = $1";
 const MACHINE: &str = "SELECT * FROM state_machines WHERE arn = $1";
 const MACHINES: &str = "SELECT * FROM state_machines ORDER BY name";
 const EXECUTION: &str = "SELECT * FROM executions WHERE arn = $1";
-const EXECUTIONS: &str = "SELECT * FROM executions WHERE ($1 IS NULL OR machine_arn = $1) AND ($2 IS NULL OR status = $2) ORDER BY started_at DESC, arn DESC LIMIT $3";
+const EXECUTIONS: &str = "SELECT * FROM executions WHERE ($1 IS NULL OR machine_arn = $1) AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR started_at < $3 OR (started_at = $3 AND arn < $4)) ORDER BY started_at DESC, arn DESC LIMIT $5";
 const HISTORY: &str = "SELECT * FROM execution_events WHERE execution_arn = $1 ORDER BY id";
 const LAST_EVENT_ID: &str =
     "SELECT COALESCE(MAX(id), 0) AS last_id FROM execution_events WHERE execution_arn = $1";
@@ -139,11 +139,14 @@ impl<DB: Driver> MachineStore for SqlStore<DB> {
         &self,
         machine_arn: Option<&str>,
         status: Option<&str>,
+        after: Option<(i64, &str)>,
         limit: u32,
     ) -> Result<Vec<ExecutionRecord>> {
         let query = Statement::new(EXECUTIONS)
             .bind(machine_arn)
             .bind(status)
+            .bind(after.map(|(started_at, _)| started_at))
+            .bind(after.map(|(_, arn)| arn))
             .bind(i64::from(limit));
         self.fetch_all(query).await
     }

@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 use weir_engine::machines::Machines;
 
-use super::{Answer, Request, invalid, page, seconds};
+use super::{Answer, AwsError, Request, invalid, max_results, seconds};
 
 pub async fn handle(machines: &Machines, request: Request<'_>) -> Answer {
     let machine = request.optional("stateMachineArn")?;
@@ -23,7 +23,24 @@ pub async fn handle(machines: &Machines, request: Request<'_>) -> Answer {
             "statusFilter must be RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED or PENDING_REDRIVE, not {status}"
         )));
     }
-    let executions = machines.executions(machine, status, 100_000).await?;
+    // The store reads one page (and one more row, to know whether another page follows),
+    // starting after the execution the token names: never the whole table.
+    let max = max_results(&request)?;
+    let after = match request.optional("nextToken")? {
+        Some(token) => Some(parse_token(token)?),
+        None => None,
+    };
+    let limit = u32::try_from(max + 1).unwrap_or(u32::MAX);
+    let mut executions = machines
+        .executions(
+            machine,
+            status,
+            after.as_ref().map(|(at, arn)| (*at, arn.as_str())),
+            limit,
+        )
+        .await?;
+    let more = executions.len() > max;
+    executions.truncate(max);
     let items: Vec<Value> = executions
         .iter()
         .map(|e| {
@@ -40,5 +57,20 @@ pub async fn handle(machines: &Machines, request: Request<'_>) -> Answer {
             item
         })
         .collect();
-    page(items, "executions", &request)
+    let mut answer = json!({ "executions": items });
+    if more && let Some(last) = executions.last() {
+        answer["nextToken"] = json!(format!("{}/{}", last.started_at, last.arn));
+    }
+    Ok(answer)
+}
+
+/// A `nextToken` this operation handed out: the start time and ARN of a page's last execution.
+fn parse_token(token: &str) -> Result<(i64, String), AwsError> {
+    token
+        .split_once('/')
+        .and_then(|(at, arn)| Some((at.parse().ok()?, arn.to_string())))
+        .ok_or_else(|| AwsError {
+            code: "InvalidToken",
+            message: format!("Invalid Token: '{token}'"),
+        })
 }

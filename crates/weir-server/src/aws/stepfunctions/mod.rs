@@ -157,14 +157,7 @@ pub fn describe_execution(execution: &ExecutionRecord) -> Value {
 
 /// `maxResults` and `nextToken` (an offset, opaque to clients) over a full list.
 pub fn page(items: Vec<Value>, key: &str, request: &Request<'_>) -> Answer {
-    let max = match request.0.get("maxResults") {
-        None | Some(Value::Null) => 1000,
-        Some(v) => match v.as_u64() {
-            Some(0) => 1000,
-            Some(n) if n <= 1000 => n as usize,
-            _ => return Err(invalid("maxResults must be a whole number from 0 to 1000")),
-        },
-    };
+    let max = max_results(request)?;
     let start = match request.optional("nextToken")? {
         Some(token) => token.parse::<usize>().map_err(|_| AwsError {
             code: "InvalidToken",
@@ -178,6 +171,18 @@ pub fn page(items: Vec<Value>, key: &str, request: &Request<'_>) -> Answer {
         answer["nextToken"] = json!(end.to_string());
     }
     Ok(answer)
+}
+
+/// `maxResults`: 1 to 1000, and 0 or absent for 1000, as Step Functions reads it.
+pub fn max_results(request: &Request<'_>) -> Result<usize, AwsError> {
+    match request.0.get("maxResults") {
+        None | Some(Value::Null) => Ok(1000),
+        Some(v) => match v.as_u64() {
+            Some(0) => Ok(1000),
+            Some(n) if n <= 1000 => Ok(n as usize),
+            _ => Err(invalid("maxResults must be a whole number from 0 to 1000")),
+        },
+    }
 }
 
 /// Removes inputs and outputs from an event (`includeExecutionData: false`).
