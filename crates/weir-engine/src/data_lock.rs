@@ -12,6 +12,9 @@ use std::path::{Path, PathBuf};
 /// The lock's file name inside the data directory.
 pub const LOCK_FILE: &str = "server.lock";
 
+/// How long a lock whose server is dead may still be held by what it left behind.
+const LEFTOVER_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Held for the life of a server; dropping it (or the process ending) releases the directory.
 #[derive(Debug)]
 pub struct DataDirLock {
@@ -54,24 +57,35 @@ pub fn lock_data_dir(data_dir: &Path) -> Result<DataDirLock, DataDirLockError> {
         .truncate(false)
         .open(&path)
         .map_err(io)?;
-    // SAFETY: flock on a descriptor this function owns; no memory is shared with the kernel.
-    let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
-    if !locked {
+    let started = std::time::Instant::now();
+    loop {
+        // SAFETY: flock on a descriptor this function owns; no memory is shared with the kernel.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            break;
+        }
         let error = std::io::Error::last_os_error();
         if error.raw_os_error() != Some(libc::EWOULDBLOCK) {
             return Err(io(error));
         }
         let mut holder = String::new();
+        let _ = file.seek(SeekFrom::Start(0));
         let _ = file.read_to_string(&mut holder);
-        let pid = holder.trim();
-        return Err(DataDirLockError::InUse {
-            dir: data_dir.display().to_string(),
-            pid: if pid.is_empty() {
-                "unknown".into()
-            } else {
-                pid.to_string()
-            },
-        });
+        let pid = holder.trim().to_string();
+        // The server that wrote its pid is gone, yet the lock is held: a child it was forking
+        // when it died still shares the lock until its exec closes it, a moment later. Only a
+        // live holder is refused at once.
+        let holder_alive = !pid.is_empty() && Path::new("/proc").join(&pid).exists();
+        if holder_alive || started.elapsed() >= LEFTOVER_WAIT {
+            return Err(DataDirLockError::InUse {
+                dir: data_dir.display().to_string(),
+                pid: if pid.is_empty() {
+                    "unknown".into()
+                } else {
+                    pid
+                },
+            });
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
     file.set_len(0).map_err(io)?;
     file.seek(SeekFrom::Start(0)).map_err(io)?;
