@@ -108,9 +108,14 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         metrics,
         started: Instant::now(),
     };
-    weir_server::serve(listener, state, shutdown_signal()).await?;
-    tracing::info!(grace = ?shutdown_grace, "waiting for running attempts to finish");
-    stopping_engine.shutdown(shutdown_grace).await;
+    // On SIGTERM or Ctrl-C the engine drains first, while the API still answers (what is
+    // running, how it ends; new triggers are refused with 503), then the HTTP server stops.
+    let stopping = async move {
+        shutdown_signal().await;
+        tracing::info!(grace = ?shutdown_grace, "waiting for running attempts to finish");
+        stopping_engine.shutdown(shutdown_grace).await;
+    };
+    weir_server::serve(listener, state, stopping).await?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
