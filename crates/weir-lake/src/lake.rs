@@ -14,10 +14,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use datafusion::execution::object_store::ObjectStoreUrl;
-use futures::TryStreamExt;
+use futures::{Stream, TryStreamExt};
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::buffered::BufWriter;
-use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload};
 use serde::{Deserialize, Serialize};
@@ -25,6 +24,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::broadcast;
 use weir_model::config::LakeConfig;
 
+use crate::durable::{DurableLocalStore, SyncListener};
 use crate::error::{LakeError, Result};
 
 /// Events kept for slow subscribers before they start missing some.
@@ -70,6 +70,9 @@ pub struct Lake {
     /// `store_url` followed by the root, with a trailing slash.
     url: String,
     events: broadcast::Sender<ObjectCreated>,
+    /// The same store as `store` when the lake is a local directory: files written around it (by
+    /// hand, then crawled) are fsynced through it before a manifest names them.
+    durable: Option<Arc<DurableLocalStore>>,
 }
 
 impl std::fmt::Debug for Lake {
@@ -111,12 +114,15 @@ impl Lake {
         let url = url::Url::from_directory_path(&dir).map_err(|()| {
             LakeError::Config(format!("lake directory {} is not absolute", dir.display()))
         })?;
-        Ok(Lake::new(
-            Arc::new(LocalFileSystem::new()),
+        let durable = Arc::new(DurableLocalStore::new(dir));
+        let mut lake = Lake::new(
+            durable.clone(),
             root,
             ObjectStoreUrl::local_filesystem(),
             url.to_string(),
-        ))
+        );
+        lake.durable = Some(durable);
+        Ok(lake)
     }
 
     fn open_s3(config: &LakeConfig, rest: &str, default_region: &str) -> Result<Lake> {
@@ -187,6 +193,32 @@ impl Lake {
             store_url,
             url,
             events,
+            durable: None,
+        }
+    }
+
+    /// Makes the objects at `keys` durable before a manifest names them: on a local lake, fsyncs
+    /// each file and its directories (weir's own writes already are; files copied into the lake
+    /// by hand are not). Object stores such as S3 are durable once a write returns.
+    pub async fn make_durable(&self, keys: &[String]) -> Result<()> {
+        let Some(durable) = &self.durable else {
+            return Ok(());
+        };
+        for key in keys {
+            let path = self.path(key)?;
+            durable
+                .sync(&path)
+                .await
+                .map_err(|e| LakeError::store("sync", key, e))?;
+        }
+        Ok(())
+    }
+
+    /// Calls `listener` with each object a local lake makes durable (fsynced), in order; for
+    /// tests that check syncs come before the commits that name the files.
+    pub fn set_sync_listener(&self, listener: SyncListener) {
+        if let Some(durable) = &self.durable {
+            durable.set_sync_listener(listener);
         }
     }
 
