@@ -36,6 +36,10 @@ const READ_CHUNK: usize = 1024 * 1024;
 /// Longest key accepted (S3's limit is 1,024 bytes for the whole key, prefix included).
 const MAX_KEY_BYTES: usize = 900;
 
+/// Bytes as they are read, never held whole.
+pub type ByteStream =
+    std::pin::Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send + 'static>>;
+
 /// One object in the lake.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObjectInfo {
@@ -336,26 +340,31 @@ impl Lake {
     /// Uploads the local file `source` to `key`, streaming it (in parts when large), and emits
     /// [`ObjectCreated`]. A failed upload leaves nothing at `key`.
     pub async fn put_file(&self, key: &str, source: &FsPath) -> Result<ObjectInfo> {
-        let path = self.path(key)?;
-        let mut file = tokio::fs::File::open(source)
+        let file = tokio::fs::File::open(source)
             .await
             .map_err(|e| LakeError::io(source, e))?;
+        self.put_stream(key, file_chunks(file)).await
+    }
+
+    /// Writes the object at `key` from `body` as it arrives, never holding more than an upload
+    /// part in memory (large objects go up in parts: S3 multipart, or a staged local file renamed
+    /// into place and fsynced), and emits [`ObjectCreated`]. A body that fails midway leaves
+    /// nothing at `key`.
+    pub async fn put_stream<S>(&self, key: &str, mut body: S) -> Result<ObjectInfo>
+    where
+        S: Stream<Item = std::io::Result<Bytes>> + Send + Unpin,
+    {
+        let path = self.path(key)?;
         let mut writer = BufWriter::with_capacity(self.store.clone(), path, UPLOAD_PART);
         let mut size = 0u64;
         let copied: Result<()> = async {
-            loop {
-                let mut chunk = Vec::with_capacity(READ_CHUNK);
-                let read = (&mut file)
-                    .take(READ_CHUNK as u64)
-                    .read_to_end(&mut chunk)
-                    .await
-                    .map_err(|e| LakeError::io(source, e))?;
-                if read == 0 {
-                    break;
-                }
-                size += read as u64;
+            while let Some(chunk) = body.try_next().await.map_err(|e| LakeError::Io {
+                path: key.to_string(),
+                source: e,
+            })? {
+                size += chunk.len() as u64;
                 writer
-                    .put(Bytes::from(chunk))
+                    .put(chunk)
                     .await
                     .map_err(|e| LakeError::store("upload", key, e))?;
             }
@@ -371,6 +380,22 @@ impl Lake {
             return Err(error);
         }
         self.written(key, size, None, None).await
+    }
+
+    /// The object's size and its bytes as they are read.
+    pub async fn get_stream(&self, key: &str) -> Result<(u64, ByteStream)> {
+        let path = self.path(key)?;
+        let result = self
+            .store
+            .get(&path)
+            .await
+            .map_err(|e| LakeError::store("get", key, e))?;
+        let size = result.meta.size;
+        let key = key.to_string();
+        let stream = result
+            .into_stream()
+            .map_err(move |e| std::io::Error::other(LakeError::store("get", &key, e)));
+        Ok((size, Box::pin(stream)))
     }
 
     /// The whole object.
@@ -518,6 +543,18 @@ pub fn check_key(key: &str) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The file's bytes, a chunk at a time.
+fn file_chunks(file: tokio::fs::File) -> ByteStream {
+    Box::pin(futures::stream::try_unfold(file, |mut file| async move {
+        let mut chunk = Vec::with_capacity(READ_CHUNK);
+        let read = (&mut file)
+            .take(READ_CHUNK as u64)
+            .read_to_end(&mut chunk)
+            .await?;
+        Ok::<_, std::io::Error>((read > 0).then(|| (Bytes::from(chunk), file)))
+    }))
 }
 
 /// `target` with `.partial` appended to its file name, in the same directory (so that the final

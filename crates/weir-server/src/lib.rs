@@ -31,6 +31,9 @@ pub struct AppState {
     pub machines: Option<weir_engine::machines::Machines>,
     pub metrics: Option<PrometheusHandle>,
     pub started: std::time::Instant,
+    /// Largest request body a route reads whole (JSON, the AWS protocols); `server.max_body_bytes`.
+    /// Lake uploads are streamed and not bounded by it.
+    pub max_body_bytes: usize,
 }
 
 /// Installs the process-wide Prometheus recorder (once) and returns its handle.
@@ -48,6 +51,7 @@ pub fn install_metrics() -> Option<PrometheusHandle> {
 /// The whole router.
 pub fn router(state: AppState) -> Router {
     use api::{functions, pipelines, runs};
+    let body_limit = axum::extract::DefaultBodyLimit::max(state.max_body_bytes);
     let state = Arc::new(state);
     Router::new()
         .route("/", get(api::dashboard).post(aws::dispatch))
@@ -107,6 +111,7 @@ pub fn router(state: AppState) -> Router {
         .route(lambda::FUNCTION, get(lambda::get))
         .route(lambda::INVOKE, post(lambda::invoke))
         .fallback(api::not_found)
+        .layer(body_limit)
         .with_state(state)
 }
 

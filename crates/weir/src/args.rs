@@ -100,12 +100,14 @@ pub enum Command {
         client: ClientArgs,
         /// The statement.
         query: String,
-        /// Output format.
-        #[arg(long, value_parser = ["table", "csv", "json"], default_value = "table")]
+        /// Output format: a table, the API's JSON answer, or an export streamed as it is
+        /// computed (csv, jsonl: JSON lines, arrow: Arrow IPC stream).
+        #[arg(long, value_parser = ["table", "json", "csv", "jsonl", "arrow"], default_value = "table")]
         format: String,
-        /// Most rows to print.
-        #[arg(long, default_value_t = 10_000)]
-        max_rows: usize,
+        /// Most rows to print, 0 for all [default: 10000 for table and json; all for csv, jsonl
+        /// and arrow]. A result cut short says so on stderr.
+        #[arg(long)]
+        max_rows: Option<usize>,
     },
     /// Functions (functions/*.yaml): list, show, invoke with a JSON payload, read invocation logs.
     #[command(

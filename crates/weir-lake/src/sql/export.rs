@@ -105,13 +105,17 @@ impl Exporter {
                 Some(batch) => batch,
                 None => return self.finish(out, false),
             };
-            let batch = if (batch.num_rows() as u64) > room {
+            let cut = (batch.num_rows() as u64) > room;
+            let batch = if cut {
                 batch.slice(0, room as usize)
             } else {
                 batch
             };
             self.rows += batch.num_rows() as u64;
             out.extend(self.encoder.batch(&batch)?);
+            if cut {
+                return self.finish(out, true);
+            }
             return Ok(Some(ExportPart::Bytes(Bytes::from(out))));
         }
     }

@@ -37,6 +37,10 @@ impl SqlEngine {
             let sql = sql.clone();
             async move {
                 let mut batches = running?;
+                // Checked first: a stream that is always ready would never let a timer fire.
+                if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
+                    return Some((Err(limits.timed_out()), None));
+                }
                 let next = AssertUnwindSafe(batches.next()).catch_unwind();
                 let outcome = match deadline {
                     Some(deadline) => match tokio::time::timeout_at(deadline, next).await {

@@ -46,8 +46,12 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     );
     let catalog = weir_lake::Catalog::new(store.clone());
     let sql = Arc::new(
-        weir_lake::sql::SqlEngine::for_lake(lake.clone(), Arc::new(catalog.clone()))
-            .map_err(|e| anyhow::anyhow!("cannot start the SQL engine: {e}"))?,
+        weir_lake::sql::SqlEngine::for_lake_with(
+            lake.clone(),
+            Arc::new(catalog.clone()),
+            settings::sql_options(&config.sql, &data_dir)?,
+        )
+        .map_err(|e| anyhow::anyhow!("cannot start the SQL engine: {e}"))?,
     );
     let mut registry = Registry::builtin();
     registry.register(
@@ -59,6 +63,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     let lake_for_items = lake.clone();
     let aws = config.aws.clone();
     let watch = config.server.watch;
+    let max_body_bytes = usize::try_from(config.server.max_body_bytes).unwrap_or(usize::MAX);
     let engine = Engine::start(EngineOptions {
         project_dir: project.clone(),
         data_dir: data_dir.clone(),
@@ -93,6 +98,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         machines: Some(machines),
         metrics,
         started: Instant::now(),
+        max_body_bytes,
     };
     weir_server::serve(listener, state, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)

@@ -4,6 +4,7 @@ mod support;
 
 mod bad_input;
 mod basics;
+mod bounds;
 mod doc_sessions;
 mod docs;
 mod durability;
