@@ -235,9 +235,9 @@ pub enum RunsCommand {
     /// A run: its tasks and every state change with timestamps (the audit trail).
     #[command(after_help = "Example:\n  weir runs show daily_sales__manual__20260101T000000_ab12")]
     Show { run_id: String },
-    /// Logs of every attempt of a run, or of one task.
+    /// Logs of every attempt of a run, or of one task; --follow tails a running attempt.
     #[command(
-        after_help = "Example:\n  weir runs logs daily_sales__manual__20260101T000000_ab12 extract"
+        after_help = "Examples:\n  weir runs logs daily_sales__manual__20260101T000000_ab12 extract\n  weir runs logs daily_sales__manual__20260101T000000_ab12 extract --follow"
     )]
     Logs {
         run_id: String,
@@ -248,6 +248,10 @@ pub enum RunsCommand {
         /// Only this mapped instance.
         #[arg(long)]
         map_index: Option<i32>,
+        /// Print the task's latest attempt (or --try) as it is written, until the attempt ends;
+        /// waits for the first attempt to start.
+        #[arg(long, short = 'f')]
+        follow: bool,
     },
     /// Retry from failure: rerun only failed, upstream-failed, skipped and cancelled tasks and
     /// what depends on them. Succeeded tasks keep their outputs.
