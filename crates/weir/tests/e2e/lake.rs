@@ -271,6 +271,7 @@ fn large_files_stream_up_and_down() {
     eprintln!("{size} bytes: put {put_time:?}, get {get_time:?}");
     if soak {
         let peak = peak_rss_bytes(server.pid());
+        eprintln!("server peak resident memory: {} MiB", peak >> 20);
         assert!(
             peak < 512 << 20,
             "the server peaked at {peak} bytes for a {size}-byte upload"
