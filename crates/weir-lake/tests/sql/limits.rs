@@ -91,3 +91,30 @@ async fn a_statement_past_the_time_limit_is_stopped_naming_it() {
         .to_json_rows();
     assert_eq!(rows[0]["one"], 1);
 }
+
+/// A window over sorted input is evaluated on the whole input at once (`SortedWindowExec`): that
+/// input counts against the pool, so past the limit the statement fails instead of growing the
+/// server without bound (the sort before it spills).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_window_past_the_memory_limit_fails_naming_it() {
+    let spill = tempfile::tempdir().expect("spill dir");
+    let lake = lake_with(SessionOptions {
+        memory_limit: Some(16 << 20),
+        spill_dir: Some(spill.path().to_path_buf()),
+        target_partitions: 1,
+        ..SessionOptions::default()
+    });
+    let window = "SELECT sum(p) AS s FROM (SELECT lag(value) OVER (PARTITION BY value % 1000 \
+                  ORDER BY value) AS p FROM generate_series(1, 3000000))";
+    let plan = lake
+        .engine
+        .execute(&format!("EXPLAIN {window}"))
+        .await
+        .expect("explain")
+        .to_table()
+        .expect("text");
+    assert!(plan.contains("SortedWindowExec"), "{plan}");
+    let error = lake.engine.execute(window).await.expect_err("over 16 MiB");
+    assert_eq!(error.kind, SqlErrorKind::MemoryLimit, "{error}");
+    assert!(error.message.contains("SortedWindowExec"), "{error}");
+}
