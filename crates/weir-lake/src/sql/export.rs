@@ -6,13 +6,17 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use datafusion::arrow::array::{ArrayRef, RecordBatch};
+use datafusion::arrow::array::{
+    Array, ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray,
+    StringViewArray,
+};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::ipc::writer::StreamWriter;
 use futures::StreamExt;
 use futures::stream::BoxStream;
 
+use super::result::decode_dictionary;
 use super::stream::ResultStream;
 use super::{SqlError, json_value};
 
@@ -208,16 +212,17 @@ impl Encoder {
             }
             Encoder::JsonLines { names } => {
                 let mut out = Vec::with_capacity(batch.num_rows() * 64);
+                let plain: Vec<ArrayRef> = batch.columns().iter().map(decode_dictionary).collect();
+                let columns: Vec<JsonColumn> = plain.iter().map(JsonColumn::of).collect();
                 for row in 0..batch.num_rows() {
                     out.push(b'{');
-                    for (i, (name, column)) in names.iter().zip(batch.columns()).enumerate() {
+                    for (i, (name, column)) in names.iter().zip(&columns).enumerate() {
                         if i > 0 {
                             out.push(b',');
                         }
                         out.extend_from_slice(name);
                         out.push(b':');
-                        serde_json::to_writer(&mut out, &json_value(column.as_ref(), row))
-                            .map_err(failed)?;
+                        column.write(row, &mut out).map_err(failed)?;
                     }
                     out.extend_from_slice(b"}\n");
                 }
@@ -252,6 +257,60 @@ impl Encoder {
                 Ok(std::mem::take(writer.get_mut()))
             }
             _ => Ok(Vec::new()),
+        }
+    }
+}
+
+/// A column as JSON lines write it: the common types straight from their arrays (no JSON value
+/// built per cell), the others through [`json_value`], which gives the same text.
+enum JsonColumn<'a> {
+    Int64(&'a Int64Array),
+    Int32(&'a Int32Array),
+    Float64(&'a Float64Array),
+    Utf8(&'a StringArray),
+    Utf8View(&'a StringViewArray),
+    Boolean(&'a BooleanArray),
+    Other(&'a ArrayRef),
+}
+
+impl<'a> JsonColumn<'a> {
+    fn of(column: &'a ArrayRef) -> JsonColumn<'a> {
+        let any = column.as_any();
+        match column.data_type() {
+            DataType::Int64 => any.downcast_ref().map(JsonColumn::Int64),
+            DataType::Int32 => any.downcast_ref().map(JsonColumn::Int32),
+            DataType::Float64 => any.downcast_ref().map(JsonColumn::Float64),
+            DataType::Utf8 => any.downcast_ref().map(JsonColumn::Utf8),
+            DataType::Utf8View => any.downcast_ref().map(JsonColumn::Utf8View),
+            DataType::Boolean => any.downcast_ref().map(JsonColumn::Boolean),
+            _ => None,
+        }
+        .unwrap_or(JsonColumn::Other(column))
+    }
+
+    fn write(&self, row: usize, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        let is_null = match self {
+            JsonColumn::Other(_) => false,
+            JsonColumn::Int64(a) => a.is_null(row),
+            JsonColumn::Int32(a) => a.is_null(row),
+            JsonColumn::Float64(a) => a.is_null(row),
+            JsonColumn::Utf8(a) => a.is_null(row),
+            JsonColumn::Utf8View(a) => a.is_null(row),
+            JsonColumn::Boolean(a) => a.is_null(row),
+        };
+        if is_null {
+            out.extend_from_slice(b"null");
+            return Ok(());
+        }
+        match self {
+            JsonColumn::Int64(a) => serde_json::to_writer(out, &a.value(row)),
+            JsonColumn::Int32(a) => serde_json::to_writer(out, &a.value(row)),
+            // Non-finite numbers are written `null`, as `json_value` makes them.
+            JsonColumn::Float64(a) => serde_json::to_writer(out, &a.value(row)),
+            JsonColumn::Utf8(a) => serde_json::to_writer(out, a.value(row)),
+            JsonColumn::Utf8View(a) => serde_json::to_writer(out, a.value(row)),
+            JsonColumn::Boolean(a) => serde_json::to_writer(out, &a.value(row)),
+            JsonColumn::Other(a) => serde_json::to_writer(out, &json_value(a.as_ref(), row)),
         }
     }
 }
