@@ -14,10 +14,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use datafusion::execution::object_store::ObjectStoreUrl;
-use futures::TryStreamExt;
+use futures::{Stream, TryStreamExt};
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::buffered::BufWriter;
-use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload};
 use serde::{Deserialize, Serialize};
@@ -25,6 +24,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::broadcast;
 use weir_model::config::LakeConfig;
 
+use crate::durable::{DurableLocalStore, SyncListener};
 use crate::error::{LakeError, Result};
 
 /// Events kept for slow subscribers before they start missing some.
@@ -35,6 +35,10 @@ const UPLOAD_PART: usize = 8 * 1024 * 1024;
 const READ_CHUNK: usize = 1024 * 1024;
 /// Longest key accepted (S3's limit is 1,024 bytes for the whole key, prefix included).
 const MAX_KEY_BYTES: usize = 900;
+
+/// Bytes as they are read, never held whole.
+pub type ByteStream =
+    std::pin::Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send + 'static>>;
 
 /// One object in the lake.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,6 +74,9 @@ pub struct Lake {
     /// `store_url` followed by the root, with a trailing slash.
     url: String,
     events: broadcast::Sender<ObjectCreated>,
+    /// The same store as `store` when the lake is a local directory: files written around it (by
+    /// hand, then crawled) are fsynced through it before a manifest names them.
+    durable: Option<Arc<DurableLocalStore>>,
 }
 
 impl std::fmt::Debug for Lake {
@@ -111,12 +118,15 @@ impl Lake {
         let url = url::Url::from_directory_path(&dir).map_err(|()| {
             LakeError::Config(format!("lake directory {} is not absolute", dir.display()))
         })?;
-        Ok(Lake::new(
-            Arc::new(LocalFileSystem::new()),
+        let durable = Arc::new(DurableLocalStore::new(dir));
+        let mut lake = Lake::new(
+            durable.clone(),
             root,
             ObjectStoreUrl::local_filesystem(),
             url.to_string(),
-        ))
+        );
+        lake.durable = Some(durable);
+        Ok(lake)
     }
 
     fn open_s3(config: &LakeConfig, rest: &str, default_region: &str) -> Result<Lake> {
@@ -187,6 +197,32 @@ impl Lake {
             store_url,
             url,
             events,
+            durable: None,
+        }
+    }
+
+    /// Makes the objects at `keys` durable before a manifest names them: on a local lake, fsyncs
+    /// each file and its directories (weir's own writes already are; files copied into the lake
+    /// by hand are not). Object stores such as S3 are durable once a write returns.
+    pub async fn make_durable(&self, keys: &[String]) -> Result<()> {
+        let Some(durable) = &self.durable else {
+            return Ok(());
+        };
+        for key in keys {
+            let path = self.path(key)?;
+            durable
+                .sync(&path)
+                .await
+                .map_err(|e| LakeError::store("sync", key, e))?;
+        }
+        Ok(())
+    }
+
+    /// Calls `listener` with each object a local lake makes durable (fsynced), in order; for
+    /// tests that check syncs come before the commits that name the files.
+    pub fn set_sync_listener(&self, listener: SyncListener) {
+        if let Some(durable) = &self.durable {
+            durable.set_sync_listener(listener);
         }
     }
 
@@ -304,26 +340,31 @@ impl Lake {
     /// Uploads the local file `source` to `key`, streaming it (in parts when large), and emits
     /// [`ObjectCreated`]. A failed upload leaves nothing at `key`.
     pub async fn put_file(&self, key: &str, source: &FsPath) -> Result<ObjectInfo> {
-        let path = self.path(key)?;
-        let mut file = tokio::fs::File::open(source)
+        let file = tokio::fs::File::open(source)
             .await
             .map_err(|e| LakeError::io(source, e))?;
+        self.put_stream(key, file_chunks(file)).await
+    }
+
+    /// Writes the object at `key` from `body` as it arrives, never holding more than an upload
+    /// part in memory (large objects go up in parts: S3 multipart, or a staged local file renamed
+    /// into place and fsynced), and emits [`ObjectCreated`]. A body that fails midway leaves
+    /// nothing at `key`.
+    pub async fn put_stream<S>(&self, key: &str, mut body: S) -> Result<ObjectInfo>
+    where
+        S: Stream<Item = std::io::Result<Bytes>> + Send + Unpin,
+    {
+        let path = self.path(key)?;
         let mut writer = BufWriter::with_capacity(self.store.clone(), path, UPLOAD_PART);
         let mut size = 0u64;
         let copied: Result<()> = async {
-            loop {
-                let mut chunk = Vec::with_capacity(READ_CHUNK);
-                let read = (&mut file)
-                    .take(READ_CHUNK as u64)
-                    .read_to_end(&mut chunk)
-                    .await
-                    .map_err(|e| LakeError::io(source, e))?;
-                if read == 0 {
-                    break;
-                }
-                size += read as u64;
+            while let Some(chunk) = body.try_next().await.map_err(|e| LakeError::Io {
+                path: key.to_string(),
+                source: e,
+            })? {
+                size += chunk.len() as u64;
                 writer
-                    .put(Bytes::from(chunk))
+                    .put(chunk)
                     .await
                     .map_err(|e| LakeError::store("upload", key, e))?;
             }
@@ -339,6 +380,22 @@ impl Lake {
             return Err(error);
         }
         self.written(key, size, None, None).await
+    }
+
+    /// The object's size and its bytes as they are read.
+    pub async fn get_stream(&self, key: &str) -> Result<(u64, ByteStream)> {
+        let path = self.path(key)?;
+        let result = self
+            .store
+            .get(&path)
+            .await
+            .map_err(|e| LakeError::store("get", key, e))?;
+        let size = result.meta.size;
+        let key = key.to_string();
+        let stream = result
+            .into_stream()
+            .map_err(move |e| std::io::Error::other(LakeError::store("get", &key, e)));
+        Ok((size, Box::pin(stream)))
     }
 
     /// The whole object.
@@ -486,6 +543,18 @@ pub fn check_key(key: &str) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The file's bytes, a chunk at a time.
+fn file_chunks(file: tokio::fs::File) -> ByteStream {
+    Box::pin(futures::stream::try_unfold(file, |mut file| async move {
+        let mut chunk = Vec::with_capacity(READ_CHUNK);
+        let read = (&mut file)
+            .take(READ_CHUNK as u64)
+            .read_to_end(&mut chunk)
+            .await?;
+        Ok::<_, std::io::Error>((read > 0).then(|| (Bytes::from(chunk), file)))
+    }))
 }
 
 /// `target` with `.partial` appended to its file name, in the same directory (so that the final

@@ -16,9 +16,13 @@ pub struct Config {
     pub executor: ExecutorConfig,
     pub aws: AwsConfig,
     pub lake: LakeConfig,
+    pub sql: SqlConfig,
     /// Named concurrency limits shared by every pipeline (`pool: NAME` on a task).
     pub pools: IndexMap<String, u32>,
 }
+
+/// Room for Lambda's 6 MB invocation payloads and any definition or statement.
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 8 << 20;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -30,6 +34,9 @@ pub struct ServerConfig {
     pub public_url: String,
     /// Watch the project for edits and reload definitions without a restart.
     pub watch: bool,
+    /// Largest request body read whole (JSON requests, the AWS protocols). Lake uploads are
+    /// streamed to the store and not bounded by it.
+    pub max_body_bytes: u64,
 }
 
 impl Default for ServerConfig {
@@ -39,6 +46,7 @@ impl Default for ServerConfig {
             data_dir: String::new(),
             public_url: String::new(),
             watch: true,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         }
     }
 }
@@ -114,6 +122,28 @@ pub struct LakeConfig {
     pub secret_access_key: String,
     /// Allow plain-HTTP endpoints (local S3-compatible servers).
     pub allow_http: bool,
+}
+
+/// Bounds on SQL statements (the REST API, `weir sql` and the `sql` action share them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SqlConfig {
+    /// Memory all running statements together may hold in DataFusion's pool (sorts, joins,
+    /// aggregations): `8GiB`, or a share of the machine's memory such as `50%`. Past it,
+    /// operators that can spill to disk (under the data directory) do, and the others fail the
+    /// statement. Empty: no limit.
+    pub memory_limit: String,
+    /// Longest a statement may run, its result's delivery included. Empty: no limit.
+    pub timeout: String,
+}
+
+impl Default for SqlConfig {
+    fn default() -> Self {
+        SqlConfig {
+            memory_limit: "50%".into(),
+            timeout: "30m".into(),
+        }
+    }
 }
 
 /// Builds the configuration from the defaults, an optional `weir.toml` (path for messages, text)
@@ -218,6 +248,9 @@ fn validate(config: &Config) -> Result<(), String> {
             config.server.listen
         ));
     }
+    if config.server.max_body_bytes == 0 {
+        return Err("server.max_body_bytes must be at least 1".into());
+    }
     if config.executor.max_parallel_tasks == 0 {
         return Err("executor.max_parallel_tasks must be at least 1".into());
     }
@@ -227,6 +260,14 @@ fn validate(config: &Config) -> Result<(), String> {
         .map_err(|e| format!("executor.shutdown_grace: {e}"))?;
     if config.executor.max_machine_processes == 0 {
         return Err("executor.max_machine_processes must be at least 1".into());
+    }
+    if !config.sql.memory_limit.trim().is_empty() {
+        crate::size::parse_size(&config.sql.memory_limit)
+            .map_err(|e| format!("sql.memory_limit: {e}"))?;
+    }
+    if !config.sql.timeout.trim().is_empty() {
+        crate::duration::parse_duration(&config.sql.timeout)
+            .map_err(|e| format!("sql.timeout: {e}"))?;
     }
     if let Some((name, _)) = config.pools.iter().find(|(_, slots)| **slots == 0) {
         return Err(format!("pool `{name}` must have at least 1 slot"));

@@ -23,6 +23,17 @@ impl ApiError {
         }
     }
 
+    /// A request body over `server.max_body_bytes`.
+    pub fn body_too_large() -> Self {
+        ApiError {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            code: "payload_too_large",
+            message: "the request body is larger than this server accepts (`max_body_bytes` \
+                      under `[server]` in weir.toml)"
+                .into(),
+        }
+    }
+
     pub fn not_found(message: impl Into<String>) -> Self {
         ApiError {
             status: StatusCode::NOT_FOUND,
@@ -59,6 +70,9 @@ impl From<weir_store::StoreError> for ApiError {
 
 impl From<axum::extract::rejection::JsonRejection> for ApiError {
     fn from(rejection: axum::extract::rejection::JsonRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return ApiError::body_too_large();
+        }
         ApiError::bad_request(format!("invalid JSON body: {}", rejection.body_text()))
     }
 }

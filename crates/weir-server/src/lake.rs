@@ -2,16 +2,22 @@
 //! the crawler and SQL over HTTP. The work is done behind [`LakeService`], which the binary
 //! implements with `weir-lake`: this crate stays free of DataFusion.
 
+use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures::{Stream, StreamExt, TryStreamExt};
+use http_body::Frame;
+use http_body_util::StreamBody;
 use serde::Deserialize;
 use serde_json::{Value, json};
+
+pub use bytes::Bytes;
 
 use crate::{ApiError, AppState};
 
@@ -51,12 +57,22 @@ impl From<ServiceError> for ApiError {
 
 pub type ServiceResult<T = Value> = Result<T, ServiceError>;
 
+/// Bytes as they arrive (an upload) or leave (a download), never held whole.
+pub type ByteStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;
+
+/// An object's bytes, streamed, with its size.
+pub struct ObjectBody {
+    pub size: u64,
+    pub body: ByteStream,
+}
+
 /// The lake operations the HTTP API offers. Results are JSON documents as the API returns them.
 #[async_trait::async_trait]
 pub trait LakeService: Send + Sync {
     async fn list(&self, prefix: &str) -> ServiceResult;
-    async fn put(&self, key: &str, body: Bytes) -> ServiceResult;
-    async fn get(&self, key: &str) -> ServiceResult<Bytes>;
+    /// Stores the object from `body` as it arrives; a body that fails midway stores nothing.
+    async fn put(&self, key: &str, body: ByteStream) -> ServiceResult;
+    async fn get(&self, key: &str) -> ServiceResult<ObjectBody>;
     async fn delete(&self, key: &str) -> ServiceResult;
     async fn databases(&self) -> ServiceResult;
     async fn create_database(&self, name: &str, description: Option<&str>) -> ServiceResult;
@@ -74,7 +90,63 @@ pub trait LakeService: Send + Sync {
     ) -> ServiceResult;
     /// Runs one statement; `max_rows` bounds the rows returned (the count is exact).
     async fn sql(&self, query: &str, max_rows: usize) -> ServiceResult;
+    /// Runs one statement and streams its result in `format`, at most `max_rows` rows (all when
+    /// `None`). Errors before the first part are the statement's; later ones break the stream.
+    async fn sql_export(
+        &self,
+        query: &str,
+        format: ResultFormat,
+        max_rows: Option<u64>,
+    ) -> ServiceResult<ResultParts>;
 }
+
+/// The streamed renderings of a SQL result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultFormat {
+    Csv,
+    JsonLines,
+    Arrow,
+}
+
+impl ResultFormat {
+    fn parse(name: &str) -> Option<ResultFormat> {
+        match name {
+            "csv" => Some(ResultFormat::Csv),
+            "jsonl" => Some(ResultFormat::JsonLines),
+            "arrow" => Some(ResultFormat::Arrow),
+            _ => None,
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            ResultFormat::Csv => "text/csv; charset=utf-8",
+            ResultFormat::JsonLines => "application/x-ndjson",
+            ResultFormat::Arrow => "application/vnd.apache.arrow.stream",
+        }
+    }
+}
+
+/// A piece of a streamed result: bytes, then once what was sent.
+pub enum ResultPart {
+    Bytes(Bytes),
+    /// Rows sent; `truncated` when `max_rows` left some out.
+    End {
+        rows: u64,
+        truncated: bool,
+    },
+}
+
+pub type ResultParts = Pin<Box<dyn Stream<Item = Result<ResultPart, ServiceError>> + Send>>;
+
+/// Trailers of a streamed result (sent to clients that ask with `TE: trailers`).
+pub const ROW_COUNT_TRAILER: &str = "weir-row-count";
+pub const TRUNCATED_TRAILER: &str = "weir-truncated";
+
+/// Rows of the JSON answer when the request names no `max_rows`.
+const DEFAULT_JSON_ROWS: usize = 10_000;
+/// Most rows the JSON answer holds, whatever the request says (`truncated` tells).
+const MAX_JSON_ROWS: usize = 1_000_000;
 
 type Shared = State<Arc<AppState>>;
 
@@ -103,20 +175,30 @@ pub async fn list(
     ))
 }
 
+/// The body is streamed to the store (no size limit: `server.max_body_bytes` bounds only
+/// bodies read whole).
 pub async fn put(
     State(state): Shared,
     Path(key): Path<String>,
-    body: Bytes,
+    body: Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let stream: ByteStream = Box::pin(body.into_data_stream().map_err(std::io::Error::other));
     Ok((
         StatusCode::CREATED,
-        Json(service(&state)?.put(&key, body).await?),
+        Json(service(&state)?.put(&key, stream).await?),
     ))
 }
 
 pub async fn get(State(state): Shared, Path(key): Path<String>) -> Result<Response, ApiError> {
-    let bytes = service(&state)?.get(&key).await?;
-    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
+    let object = service(&state)?.get(&key).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+            (header::CONTENT_LENGTH, object.size.to_string()),
+        ],
+        Body::from_stream(object.body),
+    )
+        .into_response())
 }
 
 pub async fn delete(
@@ -238,21 +320,72 @@ pub async fn crawl(
 #[serde(deny_unknown_fields)]
 pub struct SqlBody {
     pub query: String,
+    /// Most rows to return; 0 for all of them.
     pub max_rows: Option<usize>,
+    /// `json` (the default: one JSON document), or a streamed `csv`, `jsonl` or `arrow`.
+    pub format: Option<String>,
 }
 
 pub async fn sql(
     State(state): Shared,
     body: Result<Json<SqlBody>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let Json(body) = body?;
     if body.query.trim().is_empty() {
         return Err(ApiError::bad_request("`query` must not be empty"));
     }
-    let result = service(&state)?
-        .sql(&body.query, body.max_rows.unwrap_or(10_000).min(1_000_000))
-        .await?;
-    Ok(Json(json!(result)))
+    let format = match body.format.as_deref() {
+        None | Some("json") => None,
+        Some(name) => Some(ResultFormat::parse(name).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "`format` must be json, csv, jsonl or arrow, got `{name}`"
+            ))
+        })?),
+    };
+    let service = service(&state)?;
+    let Some(format) = format else {
+        let max_rows = match body.max_rows {
+            None => DEFAULT_JSON_ROWS,
+            Some(0) => MAX_JSON_ROWS,
+            Some(n) => n.min(MAX_JSON_ROWS),
+        };
+        let result = service.sql(&body.query, max_rows).await?;
+        return Ok(Json(json!(result)).into_response());
+    };
+    let max_rows = body.max_rows.filter(|&n| n > 0).map(|n| n as u64);
+    let mut parts = service.sql_export(&body.query, format, max_rows).await?;
+    // The first part holds the first rows: a statement that fails before them gets an error
+    // answer; one that fails later breaks the stream off (the status is sent by then).
+    let first = parts.next().await.transpose()?;
+    let frames = futures::stream::iter(first.map(Ok))
+        .chain(parts)
+        .map(|part| match part {
+            Ok(ResultPart::Bytes(bytes)) => Ok(Frame::data(bytes)),
+            Ok(ResultPart::End { rows, truncated }) => {
+                let mut trailers = HeaderMap::new();
+                trailers.insert(ROW_COUNT_TRAILER, HeaderValue::from(rows));
+                trailers.insert(
+                    TRUNCATED_TRAILER,
+                    HeaderValue::from_static(if truncated { "true" } else { "false" }),
+                );
+                Ok(Frame::trailers(trailers))
+            }
+            Err(error) => {
+                tracing::warn!(error = %error.message, "a streamed SQL result broke off");
+                Err(std::io::Error::other(error.message))
+            }
+        });
+    Ok((
+        [
+            (header::CONTENT_TYPE, format.content_type().to_string()),
+            (
+                header::TRAILER,
+                format!("{ROW_COUNT_TRAILER}, {TRUNCATED_TRAILER}"),
+            ),
+        ],
+        Body::new(StreamBody::new(frames)),
+    )
+        .into_response())
 }
 
 /// This subsystem's routes.

@@ -30,6 +30,9 @@ pub struct AppState {
     pub machines: Option<weir_engine::machines::Machines>,
     pub metrics: Option<PrometheusHandle>,
     pub started: std::time::Instant,
+    /// Largest request body a route reads whole (JSON, the AWS protocols); `server.max_body_bytes`.
+    /// Lake uploads are streamed and not bounded by it.
+    pub max_body_bytes: usize,
 }
 
 /// Installs the process-wide Prometheus recorder (once) and returns its handle.
@@ -47,6 +50,7 @@ pub fn install_metrics() -> Option<PrometheusHandle> {
 /// The whole router: the server's own routes, then one router per subsystem, each defined beside
 /// its handlers. The next subsystem adds its `routes()` here.
 pub fn router(state: AppState) -> Router {
+    let body_limit = axum::extract::DefaultBodyLimit::max(state.max_body_bytes);
     let state = Arc::new(state);
     Router::new()
         .route("/", get(api::dashboard).post(aws::dispatch))
@@ -59,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .merge(lake::routes())
         .merge(lambda::routes())
         .fallback(api::not_found)
+        .layer(body_limit)
         .with_state(state)
 }
 

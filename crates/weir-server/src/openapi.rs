@@ -88,13 +88,13 @@ pub fn spec() -> Value {
             RUN_WAIT: { "get": op("Wait until the run ends (at most `timeout` seconds, 60 at most)", &["run_id", "?timeout"], None, "200") },
             RUN_EVENTS: { "get": op("The run's audit trail: every state change with its time", &["run_id"], None, "200") },
             RUN_ATTEMPTS: { "get": op("Every attempt of every task", &["run_id", "?task"], None, "200") },
-            RUN_LOGS: { "get": op("Logs of every attempt", &["run_id", "?task", "?map_index", "?try"], None, "200") },
+            RUN_LOGS: { "get": op("Logs of every attempt, by range: bytes offset..offset+length (at most 1 MiB) of each, with the log's size and the next_offset to read from (follow a running attempt by asking again from it)", &["run_id", "?task", "?map_index", "?try", "?offset", "?length"], None, "200") },
             RUN_RETRY: { "post": op("Retry from failure: rerun failed, upstream-failed, skipped and cancelled tasks and their downstream", &["run_id"], None, "200") },
             RUN_CANCEL: { "post": op("Cancel a queued or running run", &["run_id"], None, "200") },
             LAKE_OBJECTS: { "get": op("Objects in the lake under a prefix", &["?prefix"], None, "200") },
             LAKE_OBJECT: {
                 "get": op("An object's bytes", &["key"], None, "200"),
-                "put": op("Write an object (the body is its bytes)", &["key"], Some(json!({ "type": "string", "format": "binary" })), "201"),
+                "put": op("Write an object (the body is its bytes, streamed to the store: no size limit)", &["key"], Some(json!({ "type": "string", "format": "binary" })), "201"),
                 "delete": op("Delete an object", &["key"], None, "200")
             },
             CATALOG_DATABASES: {
@@ -111,7 +111,7 @@ pub fn spec() -> Value {
                 "delete": op("Drop a table from the catalog", &["database", "name"], None, "200")
             },
             CRAWL: { "post": op("Crawl a prefix into tables", &[], Some(json!({ "type": "object", "required": ["prefix"], "additionalProperties": false, "properties": { "prefix": { "type": "string" }, "database": { "type": "string" }, "table": { "type": "string" } } })), "200") },
-            SQL: { "post": op("Run one SQL statement", &[], Some(json!({ "type": "object", "required": ["query"], "additionalProperties": false, "properties": { "query": { "type": "string" }, "max_rows": { "type": "integer" } } })), "200") },
+            SQL: { "post": op("Run SQL. format json (default): one document with columns, rows (at most max_rows, default 10,000, 0 for up to 1,000,000), row_count and truncated. format csv, jsonl or arrow: the result streamed as it is computed, every row unless max_rows is given; with `TE: trailers`, the trailers weir-row-count and weir-truncated say what was sent", &[], Some(json!({ "type": "object", "required": ["query"], "additionalProperties": false, "properties": { "query": { "type": "string" }, "max_rows": { "type": "integer", "minimum": 0 }, "format": { "enum": ["json", "csv", "jsonl", "arrow"] } } })), "200") },
             TASK_MARK: { "post": op("Mark a task instance success or failed by hand", &["run_id", "task_id"], Some(json!({ "type": "object", "additionalProperties": false, "required": ["state"], "properties": { "state": { "enum": ["success", "failed"] }, "map_index": { "type": "integer" } } })), "200") }
         },
         "components": {

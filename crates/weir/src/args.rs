@@ -100,12 +100,14 @@ pub enum Command {
         client: ClientArgs,
         /// The statement.
         query: String,
-        /// Output format.
-        #[arg(long, value_parser = ["table", "csv", "json"], default_value = "table")]
+        /// Output format: a table, the API's JSON answer, or an export streamed as it is
+        /// computed (csv, jsonl: JSON lines, arrow: Arrow IPC stream).
+        #[arg(long, value_parser = ["table", "json", "csv", "jsonl", "arrow"], default_value = "table")]
         format: String,
-        /// Most rows to print.
-        #[arg(long, default_value_t = 10_000)]
-        max_rows: usize,
+        /// Most rows to print, 0 for all [default: 10000 for table and json; all for csv, jsonl
+        /// and arrow]. A result cut short says so on stderr.
+        #[arg(long)]
+        max_rows: Option<usize>,
     },
     /// Functions (functions/*.yaml): list, show, invoke with a JSON payload, read invocation logs.
     #[command(
@@ -233,9 +235,9 @@ pub enum RunsCommand {
     /// A run: its tasks and every state change with timestamps (the audit trail).
     #[command(after_help = "Example:\n  weir runs show daily_sales__manual__20260101T000000_ab12")]
     Show { run_id: String },
-    /// Logs of every attempt of a run, or of one task.
+    /// Logs of every attempt of a run, or of one task; --follow tails a running attempt.
     #[command(
-        after_help = "Example:\n  weir runs logs daily_sales__manual__20260101T000000_ab12 extract"
+        after_help = "Examples:\n  weir runs logs daily_sales__manual__20260101T000000_ab12 extract\n  weir runs logs daily_sales__manual__20260101T000000_ab12 extract --follow"
     )]
     Logs {
         run_id: String,
@@ -246,6 +248,10 @@ pub enum RunsCommand {
         /// Only this mapped instance.
         #[arg(long)]
         map_index: Option<i32>,
+        /// Print the task's latest attempt (or --try) as it is written, until the attempt ends;
+        /// waits for the first attempt to start.
+        #[arg(long, short = 'f')]
+        follow: bool,
     },
     /// Retry from failure: rerun only failed, upstream-failed, skipped and cancelled tasks and
     /// what depends on them. Succeeded tasks keep their outputs.

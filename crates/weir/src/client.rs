@@ -1,7 +1,11 @@
 //! The client side of the REST API, for commands that talk to a running server.
 
+use std::io::Write;
+use std::path::Path;
+
 use anyhow::{Context, anyhow};
 use serde_json::Value;
+use tokio::io::AsyncReadExt;
 
 pub struct Client {
     base: String,
@@ -50,8 +54,30 @@ impl Client {
         self.send(self.http.delete(self.url(path))).await
     }
 
-    pub async fn put_bytes(&self, path: &str, body: Vec<u8>) -> anyhow::Result<Value> {
-        self.send(self.http.put(self.url(path)).body(body)).await
+    /// PUTs the file at `source` as the body, streamed from disk a chunk at a time.
+    pub async fn put_file(&self, path: &str, source: &Path) -> anyhow::Result<Value> {
+        let file = tokio::fs::File::open(source)
+            .await
+            .with_context(|| format!("cannot read {}", source.display()))?;
+        let size = file
+            .metadata()
+            .await
+            .with_context(|| format!("cannot read {}", source.display()))?
+            .len();
+        let chunks = futures::stream::try_unfold(file, |mut file| async move {
+            let mut chunk = Vec::with_capacity(UPLOAD_CHUNK);
+            let read = (&mut file)
+                .take(UPLOAD_CHUNK as u64)
+                .read_to_end(&mut chunk)
+                .await?;
+            Ok::<_, std::io::Error>((read > 0).then_some((chunk, file)))
+        });
+        let request = self
+            .http
+            .put(self.url(path))
+            .header(reqwest::header::CONTENT_LENGTH, size)
+            .body(reqwest::Body::wrap_stream(chunks));
+        self.send(request).await
     }
 
     /// POSTs raw JSON text and returns the status with the body, for endpoints whose non-2xx
@@ -68,12 +94,7 @@ impl Client {
             .body(body)
             .send()
             .await
-            .map_err(|e| {
-                anyhow!(
-                    "cannot reach the weir server at {} (start one with `weir server`, or point --server / WEIR_SERVER at it): {e}",
-                    self.base
-                )
-            })?;
+            .map_err(|e| self.unreachable(&e))?;
         let status = response.status().as_u16();
         let text = response
             .text()
@@ -83,29 +104,96 @@ impl Client {
         Ok((status, body))
     }
 
-    /// A raw body (an object's bytes); errors as for JSON calls.
-    pub async fn get_bytes(&self, path: &str) -> anyhow::Result<Vec<u8>> {
+    /// Writes a raw body (an object's bytes) to `out` as it arrives; the bytes written. Errors
+    /// as for JSON calls.
+    pub async fn download(&self, path: &str, out: &mut dyn Write) -> anyhow::Result<u64> {
         let response = self
             .http
             .get(self.url(path))
             .send()
             .await
-            .map_err(|e| anyhow!("cannot reach the weir server at {}: {e}", self.base))?;
-        let status = response.status();
-        let bytes = response
-            .bytes()
-            .await
-            .context("cannot read the server's response")?;
-        if status.is_success() {
-            return Ok(bytes.to_vec());
+            .map_err(|e| self.unreachable(&e))?;
+        if !response.status().is_success() {
+            return Err(refusal(response).await);
         }
-        let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        let message = body
-            .pointer("/error/message")
-            .and_then(Value::as_str)
-            .map(String::from)
-            .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
-        Err(anyhow!("{message} (HTTP {})", status.as_u16()))
+        let mut response = response;
+        let mut written = 0u64;
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| anyhow!("the download broke off: {}", error_chain(&e)))?
+        {
+            out.write_all(&chunk)?;
+            written += chunk.len() as u64;
+        }
+        out.flush()?;
+        Ok(written)
+    }
+
+    /// POSTs `body` and writes the streamed answer to `out` as it arrives; the rows sent and
+    /// whether rows were left out, from the answer's trailers.
+    pub async fn export(
+        &self,
+        path: &str,
+        body: &Value,
+        out: &mut dyn Write,
+    ) -> anyhow::Result<Option<ExportEnd>> {
+        use http_body_util::BodyExt;
+        let response = self
+            .http
+            .post(self.url(path))
+            .header(reqwest::header::TE, "trailers")
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| self.unreachable(&e))?;
+        if !response.status().is_success() {
+            return Err(refusal(response).await);
+        }
+        let mut body = reqwest::Body::from(response);
+        let mut end = None;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| {
+                anyhow!(
+                    "the result broke off midway, so what was written is incomplete (the server's \
+                     log says why): {}",
+                    error_chain(&e)
+                )
+            })?;
+            match frame.into_data() {
+                Ok(data) => out.write_all(&data)?,
+                Err(frame) => {
+                    if let Ok(trailers) = frame.into_trailers() {
+                        let value = |name: &str| {
+                            trailers
+                                .get(name)
+                                .and_then(|v| v.to_str().ok())
+                                .map(str::to_string)
+                        };
+                        end = Some(ExportEnd {
+                            rows: value("weir-row-count")
+                                .and_then(|v| v.parse().ok())
+                                .unwrap_or(0),
+                            truncated: value("weir-truncated").as_deref() == Some("true"),
+                        });
+                    }
+                }
+            }
+        }
+        out.flush()?;
+        Ok(end)
+    }
+
+    /// Why a request got no answer, with the causes (`error sending request` alone says nothing).
+    fn unreachable(&self, error: &reqwest::Error) -> anyhow::Error {
+        if error.is_connect() {
+            anyhow!(
+                "cannot reach the weir server at {} (start one with `weir server`, or point --server / WEIR_SERVER at it)",
+                self.base
+            )
+        } else {
+            anyhow!("request to {} failed: {}", self.base, error_chain(error))
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -117,13 +205,7 @@ impl Client {
         &self,
         request: reqwest::RequestBuilder,
     ) -> anyhow::Result<(reqwest::StatusCode, Value)> {
-        let response = request.send().await.map_err(|e| {
-            if e.is_connect() {
-                anyhow!("cannot reach the weir server at {} (start one with `weir server`, or point --server / WEIR_SERVER at it)", self.base)
-            } else {
-                anyhow!("request to {} failed: {e}", self.base)
-            }
-        })?;
+        let response = request.send().await.map_err(|e| self.unreachable(&e))?;
         let status = response.status();
         let text = response
             .text()
@@ -140,13 +222,53 @@ impl Client {
         if status.is_success() {
             return Ok(body);
         }
-        let message = body
-            .pointer("/error/message")
-            .and_then(Value::as_str)
-            .map(String::from)
-            .unwrap_or_else(|| body.to_string());
-        Err(anyhow!("{message} (HTTP {})", status.as_u16()))
+        Err(failure(status, &body))
     }
+}
+
+/// What a streamed export's trailers say.
+pub struct ExportEnd {
+    pub rows: u64,
+    pub truncated: bool,
+}
+
+/// Bytes of a file read and sent at a time.
+const UPLOAD_CHUNK: usize = 1 << 20;
+
+/// The error of a call the server refused, in the server's words.
+async fn refusal(response: reqwest::Response) -> anyhow::Error {
+    let status = response.status();
+    match response.text().await {
+        Ok(text) => failure(
+            status,
+            &serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        ),
+        Err(e) => anyhow!("cannot read the server's response: {}", error_chain(&e)),
+    }
+}
+
+/// The server's message of a failed call (`{"error": {"message"}}`, or the body as it is).
+fn failure(status: reqwest::StatusCode, body: &Value) -> anyhow::Error {
+    let message = body
+        .pointer("/error/message")
+        .and_then(Value::as_str)
+        .map(String::from)
+        .unwrap_or_else(|| match body {
+            Value::String(text) => text.clone(),
+            other => other.to_string(),
+        });
+    anyhow!("{message} (HTTP {})", status.as_u16())
+}
+
+/// An error with its causes, `: `-separated.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        message.push_str(&format!(": {inner}"));
+        source = inner.source();
+    }
+    message
 }
 
 /// Percent-encodes one path segment.

@@ -3,12 +3,15 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
+use futures::StreamExt;
 use serde_json::{Value, json};
 use weir_lake::catalog::Table;
-use weir_lake::sql::SqlEngine;
+use weir_lake::sql::{ExportFormat, ExportPart, SqlEngine, SqlError, SqlErrorKind, export};
 use weir_lake::{Catalog, Lake, LakeError};
-use weir_server::lake::{LakeService, ServiceError, ServiceResult};
+use weir_server::lake::{
+    ByteStream, LakeService, ObjectBody, ResultFormat, ResultPart, ResultParts, ServiceError,
+    ServiceResult,
+};
 
 pub struct LakeAdapter {
     pub lake: Arc<Lake>,
@@ -34,6 +37,15 @@ fn status(error: LakeError) -> ServiceError {
     ServiceError::new(code, error.to_string())
 }
 
+/// A statement's error: the statement's fault (or its limits'), or a bug (a caught panic).
+fn sql_error(error: SqlError) -> ServiceError {
+    let code = match error.kind {
+        SqlErrorKind::Panic => 500,
+        SqlErrorKind::Statement | SqlErrorKind::MemoryLimit | SqlErrorKind::Timeout => 400,
+    };
+    ServiceError::new(code, error.to_string())
+}
+
 fn json_of<T: serde::Serialize>(value: &T) -> ServiceResult {
     serde_json::to_value(value).map_err(|e| ServiceError::new(500, e.to_string()))
 }
@@ -45,12 +57,13 @@ impl LakeService for LakeAdapter {
         Ok(json!({ "objects": json_of(&objects)? }))
     }
 
-    async fn put(&self, key: &str, body: Bytes) -> ServiceResult {
-        json_of(&self.lake.put(key, body).await.map_err(status)?)
+    async fn put(&self, key: &str, body: ByteStream) -> ServiceResult {
+        json_of(&self.lake.put_stream(key, body).await.map_err(status)?)
     }
 
-    async fn get(&self, key: &str) -> ServiceResult<Bytes> {
-        self.lake.get(key).await.map_err(status)
+    async fn get(&self, key: &str) -> ServiceResult<ObjectBody> {
+        let (size, body) = self.lake.get_stream(key).await.map_err(status)?;
+        Ok(ObjectBody { size, body })
     }
 
     async fn delete(&self, key: &str) -> ServiceResult {
@@ -161,7 +174,7 @@ impl LakeService for LakeAdapter {
             .sql
             .execute_limited(query, Some(max_rows))
             .await
-            .map_err(|e| ServiceError::new(400, e.to_string()))?;
+            .map_err(sql_error)?;
         Ok(json!({
             "columns": json_of(&result.columns())?,
             "rows": result.to_json_rows(),
@@ -171,6 +184,34 @@ impl LakeService for LakeAdapter {
             "elapsed_ms": result.elapsed.as_secs_f64() * 1000.0,
         }))
     }
+
+    async fn sql_export(
+        &self,
+        query: &str,
+        format: ResultFormat,
+        max_rows: Option<u64>,
+    ) -> ServiceResult<ResultParts> {
+        let result = self.sql.execute_stream(query).await.map_err(sql_error)?;
+        Ok(export_parts(result, format, max_rows))
+    }
+}
+
+/// The parts of a streamed export as the server sends them.
+fn export_parts(
+    result: weir_lake::sql::ResultStream,
+    format: ResultFormat,
+    max_rows: Option<u64>,
+) -> ResultParts {
+    let format = match format {
+        ResultFormat::Csv => ExportFormat::Csv,
+        ResultFormat::JsonLines => ExportFormat::JsonLines,
+        ResultFormat::Arrow => ExportFormat::ArrowIpc,
+    };
+    Box::pin(export(result, format, max_rows).map(|part| match part {
+        Ok(ExportPart::Bytes(bytes)) => Ok(ResultPart::Bytes(bytes)),
+        Ok(ExportPart::End { rows, truncated }) => Ok(ResultPart::End { rows, truncated }),
+        Err(error) => Err(sql_error(error)),
+    }))
 }
 
 /// The lake as state machines read it (Map's `ItemReader`).

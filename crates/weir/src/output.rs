@@ -34,6 +34,25 @@ pub fn write_stdout(args: std::fmt::Arguments<'_>) {
     }
 }
 
+/// Flushes stdout (a follower's output must reach the reader as it comes), ending the process as
+/// [`write_stdout`] does when that fails.
+pub fn flush_stdout() {
+    if let Err(e) = std::io::stdout().flush() {
+        exit_on_write_error(&e);
+    }
+}
+
+/// Passes `result` on, except a failure to write stdout, which ends the process as
+/// [`write_stdout`] does (quietly for a closed pipe): for output streamed straight to stdout.
+pub fn stdout_result<T>(result: anyhow::Result<T>) -> anyhow::Result<T> {
+    if let Err(e) = &result
+        && let Some(io) = e.downcast_ref::<std::io::Error>()
+    {
+        exit_on_write_error(io);
+    }
+    result
+}
+
 /// Ends the process after stdout failed: quietly for a closed pipe, with a message otherwise.
 pub fn exit_on_write_error(error: &std::io::Error) -> ! {
     if error.kind() == std::io::ErrorKind::BrokenPipe {

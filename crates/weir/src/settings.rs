@@ -57,3 +57,46 @@ pub fn store_url(config: &Config, data_dir: &Path) -> anyhow::Result<String> {
         .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
     Ok(format!("sqlite://{}", data_dir.join("weir.db").display()))
 }
+
+/// The SQL engine's limits from `[sql]`: a memory pool (a percentage is of the machine's
+/// memory), spilling under `DATA/tmp/sql`, and the statement time limit.
+pub fn sql_options(
+    config: &weir_model::config::SqlConfig,
+    data_dir: &Path,
+) -> anyhow::Result<weir_lake::sql::SessionOptions> {
+    let memory_limit = match config.memory_limit.trim() {
+        "" => None,
+        text => {
+            let size = weir_model::size::parse_size(text)
+                .map_err(|e| anyhow::anyhow!("sql.memory_limit: {e}"))?;
+            Some(usize::try_from(size.resolve(total_memory())).unwrap_or(usize::MAX))
+        }
+    };
+    let timeout = match config.timeout.trim() {
+        "" => None,
+        text => Some(
+            weir_model::duration::parse_duration(text)
+                .map_err(|e| anyhow::anyhow!("sql.timeout: {e}"))?,
+        ),
+    };
+    Ok(weir_lake::sql::SessionOptions {
+        memory_limit,
+        spill_dir: Some(data_dir.join("tmp").join("sql")),
+        timeout,
+        ..Default::default()
+    })
+}
+
+/// The machine's physical memory in bytes.
+fn total_memory() -> u64 {
+    // SAFETY: sysconf reads a system constant; no memory is passed.
+    let (pages, page_size) = unsafe {
+        (
+            libc::sysconf(libc::_SC_PHYS_PAGES),
+            libc::sysconf(libc::_SC_PAGESIZE),
+        )
+    };
+    u64::try_from(pages)
+        .unwrap_or(0)
+        .saturating_mul(u64::try_from(page_size).unwrap_or(0))
+}

@@ -102,14 +102,40 @@ impl ActionRunner for HttpRunner {
             }
         };
         let status = response.status();
-        let text = tokio::select! {
-            text = response.text() => text.unwrap_or_default(),
+        // What is kept of the body: enough for the output and for the log, and no more.
+        let limit = ctx.max_output_bytes.max(LOGGED_BYTES);
+        let body = tokio::select! {
+            body = read_capped(response, limit) => body,
             _ = sleep_until(ctx.deadline) => return ActionOutcome::failure(FailureKind::TimedOut, "timed out reading the response"),
             _ = cancelled(&mut ctx.cancel) => return ActionOutcome::failure(FailureKind::Cancelled, "cancelled"),
         };
+        let (body, cut) = match body {
+            Ok(body) => body,
+            Err(e) => {
+                let _ = writeln!(ctx.log, "! {e}");
+                return ActionOutcome::failure(
+                    FailureKind::Failed,
+                    format!(
+                        "reading the response from {url} failed: {}",
+                        error_chain(&e)
+                    ),
+                );
+            }
+        };
+        let text = String::from_utf8_lossy(&body).into_owned();
         let _ = writeln!(ctx.log, "< {status}");
-        let shown = text.get(..text.len().min(64 * 1024)).unwrap_or(&text);
+        let shown = text
+            .char_indices()
+            .take_while(|(at, _)| *at < LOGGED_BYTES)
+            .map(|(_, c)| c)
+            .collect::<String>();
         let _ = writeln!(ctx.log, "{shown}");
+        if cut {
+            let _ = writeln!(
+                ctx.log,
+                "(the response is longer than {limit} bytes; the rest was not read)"
+            );
+        }
         let expected = match spec.get("expect_status") {
             Some(Value::Array(codes)) => codes
                 .iter()
@@ -129,11 +155,32 @@ impl ActionRunner for HttpRunner {
             );
         }
         let mut output = json!({ "status": status.as_u16() });
-        if text.len() <= ctx.max_output_bytes && !text.is_empty() {
+        if !cut && text.len() <= ctx.max_output_bytes && !text.is_empty() {
             output["body"] = serde_json::from_str(&text).unwrap_or(Value::String(text));
         }
         ActionOutcome::success(Some(output))
     }
+}
+
+/// Bytes of a response body written to the attempt's log.
+const LOGGED_BYTES: usize = 64 * 1024;
+
+/// Reads at most `limit + 1` bytes of the body; true when there was more (the rest is not read,
+/// so a huge or endless response costs no more than the limit).
+async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<(Vec<u8>, bool), reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = limit + 1 - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() > limit {
+            body.truncate(limit);
+            return Ok((body, true));
+        }
+    }
+    Ok((body, false))
 }
 
 fn error_chain(error: &dyn std::error::Error) -> String {
@@ -144,4 +191,75 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = inner.source();
     }
     message
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+    use std::time::Duration;
+
+    use serde_json::{Map, json};
+
+    use super::super::{ActionContext, ActionRunner, AttemptId, LogFile};
+    use super::HttpRunner;
+
+    /// A server whose answer never ends: a chunked body fed until the client hangs up.
+    fn endless_server() -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            let Ok((mut socket, _)) = listener.accept() else {
+                return;
+            };
+            let mut request = [0u8; 4096];
+            let _ = socket.read(&mut request);
+            let head =
+                "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n";
+            if socket.write_all(head.as_bytes()).is_err() {
+                return;
+            }
+            let chunk = format!("{:x}\r\n{}\r\n", 65536, "y".repeat(65536));
+            while socket.write_all(chunk.as_bytes()).is_ok() {}
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn an_endless_response_is_cut_while_it_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_cancel_tx, cancel) = tokio::sync::watch::channel(false);
+        let mut config = Map::new();
+        config.insert("http".into(), json!({ "url": endless_server() }));
+        let ctx = ActionContext {
+            config,
+            attempt: AttemptId {
+                run_id: "r".into(),
+                task_id: "t".into(),
+                map_index: -1,
+                try_number: 1,
+            },
+            log: LogFile::new(dir.path().join("t.log")),
+            output_path: dir.path().join("t.output"),
+            project_dir: dir.path().to_path_buf(),
+            env: Vec::new(),
+            deadline: None,
+            cancel,
+            kill_grace: Duration::from_secs(1),
+            max_output_bytes: 1 << 20,
+            on_spawn: None,
+        };
+        let outcome = tokio::time::timeout(Duration::from_secs(20), HttpRunner::new().run(ctx))
+            .await
+            .expect("the action ended (it read the endless body to its end before)");
+        // Succeeded on the status; the body, too large for the output, is left out of it.
+        assert_eq!(outcome.result, Ok(Some(json!({ "status": 200 }))));
+        let log = std::fs::read_to_string(dir.path().join("t.log")).unwrap();
+        assert!(
+            log.contains("longer than 1048576 bytes"),
+            "{}",
+            &log[log.len() - 200..]
+        );
+        assert!(log.len() < 100 * 1024, "the log holds {} bytes", log.len());
+    }
 }

@@ -215,17 +215,23 @@ async fn cancelled(cancel: &mut watch::Receiver<bool>) {
     }
 }
 
-/// Reads a JSON output file, limited in size; text that is not JSON becomes a JSON string.
+/// Reads a JSON output file, limited in size; text that is not JSON becomes a JSON string. At
+/// most `max_bytes + 1` bytes are read: a runaway output (or a FIFO that never ends) costs no
+/// more than that.
 fn read_output(path: &std::path::Path, max_bytes: usize) -> Result<Option<Value>, String> {
-    let text = match std::fs::read(path) {
-        Ok(bytes) => bytes,
+    use std::io::Read;
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("cannot read task output {}: {e}", path.display())),
     };
+    let mut text = Vec::new();
+    file.take(max_bytes as u64 + 1)
+        .read_to_end(&mut text)
+        .map_err(|e| format!("cannot read task output {}: {e}", path.display()))?;
     if text.len() > max_bytes {
         return Err(format!(
-            "task output is {} bytes, more than the {max_bytes} allowed: pass large data through the lake",
-            text.len()
+            "task output is more than the {max_bytes} bytes allowed: pass large data through the lake"
         ));
     }
     let text = String::from_utf8_lossy(&text);
@@ -236,4 +242,58 @@ fn read_output(path: &std::path::Path, max_bytes: usize) -> Result<Option<Value>
     Ok(Some(
         serde_json::from_str(trimmed).unwrap_or_else(|_| Value::String(trimmed.to_string())),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::CString;
+    use std::io::Write;
+    use std::os::unix::ffi::OsStrExt;
+    use std::time::Duration;
+
+    use super::read_output;
+
+    #[test]
+    fn outputs_are_read_up_to_their_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.json");
+        std::fs::write(&path, r#"{"n": 1}"#).unwrap();
+        assert_eq!(
+            read_output(&path, 8).unwrap(),
+            Some(serde_json::json!({"n": 1}))
+        );
+        let error = read_output(&path, 7).unwrap_err();
+        assert!(error.contains("more than the 7 bytes"), "{error}");
+        assert_eq!(read_output(&dir.path().join("none"), 7), Ok(None));
+    }
+
+    /// An output that never ends (a FIFO fed forever) is refused after `limit + 1` bytes, not
+    /// read to its end first.
+    #[test]
+    fn an_endless_output_is_cut_while_it_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.fifo");
+        let name = CString::new(path.as_os_str().as_bytes()).unwrap();
+        // SAFETY: mkfifo reads the NUL-terminated path only.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        let writer_path = path.clone();
+        std::thread::spawn(move || {
+            let mut fifo = std::fs::OpenOptions::new()
+                .write(true)
+                .open(writer_path)
+                .unwrap();
+            let chunk = vec![b'x'; 64 * 1024];
+            // Ends when the reader closes the FIFO (a broken pipe).
+            while fifo.write_all(&chunk).is_ok() {}
+        });
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(read_output(&path, 1 << 20));
+        });
+        let outcome = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("read_output returned (it read the endless output whole before)");
+        let error = outcome.unwrap_err();
+        assert!(error.contains("more than the 1048576 bytes"), "{error}");
+    }
 }

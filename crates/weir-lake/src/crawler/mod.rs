@@ -405,6 +405,10 @@ async fn crawl_table(
         } else {
             TableStatus::Created
         };
+        // Files copied into a local lake by hand may still sit in the page cache: a manifest
+        // must name only files that survive a crash.
+        let new_keys: Vec<String> = put.iter().map(|f| f.key.clone()).collect();
+        lake.make_durable(&new_keys).await?;
         let change = ManifestChange {
             replace: false,
             put,

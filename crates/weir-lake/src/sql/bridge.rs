@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::access::{CatalogAccess, CatalogError};
-use super::{SqlEngine, SqlError};
+use super::{SessionOptions, SqlEngine, SqlError};
 use crate::catalog::{Table, TableFile};
 use crate::catalog_store::Catalog;
 use crate::lake::Lake;
@@ -64,6 +64,15 @@ impl SqlEngine {
         lake: Arc<Lake>,
         catalog: Arc<dyn CatalogAccess>,
     ) -> Result<SqlEngine, SqlError> {
+        Self::for_lake_with(lake, catalog, SessionOptions::default())
+    }
+
+    /// [`SqlEngine::for_lake`] with session options (the server's memory and time limits).
+    pub fn for_lake_with(
+        lake: Arc<Lake>,
+        catalog: Arc<dyn CatalogAccess>,
+        options: SessionOptions,
+    ) -> Result<SqlEngine, SqlError> {
         // The lake's root inside its store: the path of a probe key, less the key.
         let probe = lake.path("x").map_err(|e| SqlError::new(e.to_string()))?;
         let root = probe
@@ -73,7 +82,9 @@ impl SqlEngine {
             .trim_end_matches('/')
             .to_string();
         let notify = Arc::clone(&lake);
-        Ok(SqlEngine::new(lake.object_store(), &root, catalog)?
-            .with_listener(Arc::new(move |object| notify.notify(object))))
+        Ok(
+            SqlEngine::with_options(lake.object_store(), &root, catalog, options)?
+                .with_listener(Arc::new(move |object| notify.notify(object))),
+        )
     }
 }

@@ -4,7 +4,6 @@
 //! never touch a file outside a table's write path.
 
 use std::collections::{HashSet, VecDeque};
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -13,8 +12,8 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::datasource::physical_plan::FileScanConfig;
 use datafusion::datasource::source::DataSourceExec;
-use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::session_state::SessionState;
+use datafusion::execution::{SessionStateBuilder, TaskContext};
 use datafusion::logical_expr::{DescribeTable, LogicalPlan};
 use datafusion::object_store::ObjectStore;
 use datafusion::physical_plan::{ExecutionPlan, execute_stream};
@@ -22,9 +21,10 @@ use datafusion::prelude::SQLOptions;
 use datafusion::sql::parser::{DFParserBuilder, Statement as DFStatement};
 use datafusion::sql::sqlparser::ast::{ObjectType, Statement};
 use datafusion::sql::sqlparser::dialect::GenericDialect;
-use futures::{FutureExt, StreamExt};
+use futures::StreamExt;
 
 use super::access::{CatalogAccess, LakeContext, LakeRoot, ObjectCreated, ObjectListener};
+use super::limits::Limits;
 use super::result::QueryResult;
 use super::session::{SessionOptions, base_state};
 use super::snapshot::Snapshot;
@@ -106,25 +106,20 @@ impl SqlEngine {
         max_rows: Option<usize>,
     ) -> Result<QueryResult, SqlError> {
         let started = Instant::now();
-        // A panic inside DataFusion on some odd input must not take the server down with it.
-        let outcome = AssertUnwindSafe(self.run(sql, max_rows))
-            .catch_unwind()
-            .await;
-        let mut result = match outcome {
-            Ok(result) => result?,
-            Err(panic) => {
-                let what = panic
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_else(|| "unknown".to_string());
-                return Err(SqlError::new(format!(
-                    "internal error in the SQL engine: {what}"
-                )));
-            }
-        };
+        let limits = self.limits();
+        let mut result = limits
+            .guarded(limits.deadline(), self.run(sql, max_rows))
+            .await?;
         result.elapsed = started.elapsed();
         Ok(result)
+    }
+
+    /// The memory and time limits statements run under.
+    pub(crate) fn limits(&self) -> Limits {
+        Limits {
+            memory: self.options.memory_limit,
+            timeout: self.options.timeout,
+        }
     }
 
     async fn run(&self, sql: &str, max_rows: Option<usize>) -> Result<QueryResult, SqlError> {
@@ -136,7 +131,7 @@ impl SqlEngine {
         last.ok_or_else(|| SqlError::new("no SQL statement given"))
     }
 
-    async fn statement(
+    pub(crate) async fn statement(
         &self,
         statement: DFStatement,
         sql: &str,
@@ -210,19 +205,29 @@ impl SqlEngine {
         Ok((state, describe_logical_types(plan)))
     }
 
+    /// Plans a read-only statement down to the plan to execute, with its task context.
+    pub(crate) async fn plan_query(
+        &self,
+        statement: DFStatement,
+        sql: &str,
+    ) -> Result<(Arc<dyn ExecutionPlan>, Arc<TaskContext>), SqlError> {
+        let (state, plan) = self.plan_read(statement, sql).await?;
+        let physical = state
+            .create_physical_plan(&plan)
+            .await
+            .map_err(|e| SqlError::from_datafusion(&e, sql))?;
+        Ok((physical, state.task_ctx()))
+    }
+
     async fn query(
         &self,
         statement: DFStatement,
         sql: &str,
         max_rows: Option<usize>,
     ) -> Result<QueryResult, SqlError> {
-        let (state, plan) = self.plan_read(statement, sql).await?;
-        let physical = state
-            .create_physical_plan(&plan)
-            .await
-            .map_err(|e| SqlError::from_datafusion(&e, sql))?;
+        let (physical, task) = self.plan_query(statement, sql).await?;
         let schema = physical.schema();
-        let mut stream = execute_stream(Arc::clone(&physical), state.task_ctx())
+        let mut stream = execute_stream(Arc::clone(&physical), task)
             .map_err(|e| SqlError::from_datafusion(&e, sql))?;
         let mut batches: Vec<RecordBatch> = Vec::new();
         let mut row_count = 0u64;
@@ -290,7 +295,7 @@ fn describe_logical_types(plan: LogicalPlan) -> LogicalPlan {
 }
 
 /// Parses `sql` into statements; errors carry the parser's line and column.
-fn parse(sql: &str) -> Result<VecDeque<DFStatement>, SqlError> {
+pub(crate) fn parse(sql: &str) -> Result<VecDeque<DFStatement>, SqlError> {
     super::guard::check_links(sql)?;
     let dialect = GenericDialect {};
     let mut parser = DFParserBuilder::new(sql)

@@ -12,6 +12,22 @@ pub struct SqlError {
     pub message: String,
     pub line: Option<u32>,
     pub column: Option<u32>,
+    pub kind: SqlErrorKind,
+}
+
+/// Why a statement failed, for callers that answer differently (an HTTP status, a test that
+/// must see a panic).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SqlErrorKind {
+    /// The statement is wrong, or failed on the data it read.
+    #[default]
+    Statement,
+    /// A bug: the engine panicked (the panic was caught, the server lives on).
+    Panic,
+    /// The statement needed more memory than the SQL memory limit allows.
+    MemoryLimit,
+    /// The statement ran longer than the SQL time limit.
+    Timeout,
 }
 
 impl fmt::Display for SqlError {
@@ -35,7 +51,21 @@ impl SqlError {
             message: message.into(),
             line: None,
             column: None,
+            kind: SqlErrorKind::Statement,
         }
+    }
+
+    /// An error of `kind`, with no position.
+    pub fn of_kind(kind: SqlErrorKind, message: impl Into<String>) -> Self {
+        SqlError {
+            kind,
+            ..SqlError::new(message)
+        }
+    }
+
+    /// Whether the engine panicked (a bug, never the user's fault).
+    pub fn is_panic(&self) -> bool {
+        self.kind == SqlErrorKind::Panic
     }
 
     /// An error about `ident`, placed at its first occurrence in `sql` when found.
@@ -66,6 +96,18 @@ impl SqlError {
         }
         let root = err.find_root();
         let message = tidy(&root.message());
+        match root {
+            DataFusionError::ExecutionJoin(join) if join.is_panic() => {
+                return SqlError::of_kind(
+                    SqlErrorKind::Panic,
+                    format!("internal error in the SQL engine: {message}"),
+                );
+            }
+            DataFusionError::ResourcesExhausted(_) => {
+                return SqlError::of_kind(SqlErrorKind::MemoryLimit, message);
+            }
+            _ => {}
+        }
         if let Some(diag) = err.diagnostic()
             && let Some(span) = diag.span
             && span.start.line > 0
@@ -75,9 +117,9 @@ impl SqlError {
         for ident in named_identifiers(&message) {
             if let Some((line, column)) = find_ident(sql, &ident) {
                 return SqlError {
-                    message,
                     line: Some(line),
                     column: Some(column),
+                    ..SqlError::new(message)
                 };
             }
         }
@@ -117,9 +159,9 @@ pub(crate) fn split_position(text: &str) -> SqlError {
     let message = text[..at].to_string();
     match (line, column) {
         (Some(line), Some(column)) if line > 0 => SqlError {
-            message,
             line: Some(line),
             column: Some(column),
+            ..SqlError::new(message)
         },
         _ => SqlError::new(text.to_string()),
     }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::*;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::arrow::util::pretty::pretty_format_batches_with_schema;
@@ -57,9 +57,10 @@ impl QueryResult {
         let mut rows = Vec::with_capacity(self.kept_rows());
         for batch in &self.batches {
             let schema = batch.schema();
+            let columns: Vec<ArrayRef> = batch.columns().iter().map(decode_dictionary).collect();
             for row in 0..batch.num_rows() {
                 let mut object = Map::new();
-                for (field, column) in schema.fields().iter().zip(batch.columns()) {
+                for (field, column) in schema.fields().iter().zip(&columns) {
                     object.insert(field.name().clone(), json_value(column.as_ref(), row));
                 }
                 rows.push(object);
@@ -95,6 +96,18 @@ impl QueryResult {
         pretty_format_batches_with_schema(self.schema.clone(), &self.batches)
             .map(|t| t.to_string())
             .map_err(|e| SqlError::new(e.to_string()))
+    }
+}
+
+/// A dictionary-encoded column as its plain values (one pass over the column), others as they
+/// are: [`json_value`] on a dictionary resolves its keys on every call, which row by row costs
+/// the whole column each time.
+pub fn decode_dictionary(column: &ArrayRef) -> ArrayRef {
+    match column.data_type() {
+        DataType::Dictionary(_, value) => {
+            datafusion::arrow::compute::cast(column, value).unwrap_or_else(|_| column.clone())
+        }
+        _ => column.clone(),
     }
 }
 

@@ -1,9 +1,13 @@
 //! The DataFusion session every statement starts from, configured for analytical speed on the
 //! machine's cores, with the lake's object store registered under one URL.
 
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::execution::session_state::SessionState;
@@ -32,6 +36,14 @@ pub struct SessionOptions {
     pub parquet_pushdown_filters: bool,
     /// DataFusion settings by name (`datafusion.execution.…`), applied last; for experiments.
     pub settings: Vec<(String, String)>,
+    /// Bytes every running statement together may hold in DataFusion's memory pool (sorts,
+    /// joins, aggregations); past it, operators that can spill to disk do, and the others fail
+    /// the statement. `None`: no limit.
+    pub memory_limit: Option<usize>,
+    /// Where spilled data goes (created when missing); `None`: the system's temporary directory.
+    pub spill_dir: Option<PathBuf>,
+    /// Longest a statement may run, its result's delivery included; `None`: no limit.
+    pub timeout: Option<Duration>,
 }
 
 impl Default for SessionOptions {
@@ -46,6 +58,9 @@ impl Default for SessionOptions {
             batch_size: 32_768,
             parquet_pushdown_filters: false,
             settings: Vec::new(),
+            memory_limit: None,
+            spill_dir: None,
+            timeout: None,
         }
     }
 }
@@ -57,7 +72,25 @@ pub fn base_state(
     options: &SessionOptions,
 ) -> Result<(SessionState, ObjectStoreUrl), SqlError> {
     let url = ObjectStoreUrl::parse(LAKE_URL).map_err(|e| SqlError::new(e.to_string()))?;
-    let runtime = RuntimeEnvBuilder::new()
+    let mut runtime = RuntimeEnvBuilder::new();
+    if let Some(limit) = options.memory_limit {
+        // Fair: spilling operators share what unspillable ones leave, so one big sort cannot
+        // starve a concurrent statement. Tracked: the error names the largest consumers.
+        runtime = runtime.with_memory_pool(Arc::new(TrackConsumersPool::new(
+            FairSpillPool::new(limit),
+            NonZeroUsize::new(3).unwrap_or(NonZeroUsize::MIN),
+        )));
+    }
+    if let Some(dir) = &options.spill_dir {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            SqlError::new(format!(
+                "cannot create the spill directory {}: {e}",
+                dir.display()
+            ))
+        })?;
+        runtime = runtime.with_temp_file_path(dir.clone());
+    }
+    let runtime = runtime
         .build_arc()
         .map_err(|e| SqlError::new(e.to_string()))?;
     runtime.register_object_store(url.as_ref(), store);

@@ -22,6 +22,7 @@ use datafusion::arrow::compute::{concat_batches, partition, take};
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{DataFusionError, Result, ScalarValue};
 use datafusion::execution::TaskContext;
+use datafusion::execution::memory_pool::MemoryConsumer;
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::expressions::Literal;
 use datafusion::physical_expr::window::{StandardWindowExpr, WindowExpr};
@@ -195,7 +196,11 @@ impl ExecutionPlan for SortedWindowExec {
         context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
         let batch_size = context.session_config().batch_size().max(1);
-        let input = self.inner.input().execute(partition_index, context)?;
+        // The whole input is held at once: it counts against the SQL memory pool (which fails
+        // the statement past its limit, naming it) rather than growing outside it.
+        let reservation = MemoryConsumer::new(format!("SortedWindowExec[{partition_index}]"))
+            .register(context.memory_pool());
+        let mut input = self.inner.input().execute(partition_index, context)?;
         let input_schema = self.inner.input().schema();
         let schema = self.inner.schema();
         let exprs = self.inner.window_expr().to_vec();
@@ -208,8 +213,14 @@ impl ExecutionPlan for SortedWindowExec {
             batch_size,
             metrics,
             async move {
-                let batches: Vec<RecordBatch> = input.try_collect().await?;
+                let mut batches: Vec<RecordBatch> = Vec::new();
+                while let Some(batch) = input.try_next().await? {
+                    reservation.try_grow(batch.get_array_memory_size())?;
+                    batches.push(batch);
+                }
                 let timer = compute_time.timer();
+                // The concatenated copy sits beside the batches for a moment.
+                reservation.try_grow(reservation.size())?;
                 let whole = concat_batches(&input_schema, &batches)?;
                 drop(batches);
                 let result = evaluate(&whole, &exprs, &shifts, &output_schema)?;

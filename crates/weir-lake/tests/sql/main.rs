@@ -5,6 +5,7 @@
 mod dictionaries;
 mod fixtures;
 mod formats;
+mod limits;
 mod partition_groups;
 mod reads;
 mod real_lake;

@@ -186,16 +186,41 @@ pub async fn attempts(
         .store()
         .attempts(&run_id, query.task.as_deref())
         .await?;
-    Ok(Json(
-        json!({ "attempts": attempts.iter().map(attempt_json).collect::<Vec<_>>() }),
-    ))
+    Ok(Json(json!({
+        "attempts": attempts
+            .iter()
+            .filter(|a| {
+                query.map_index.is_none_or(|m| a.map_index == m)
+                    && query.try_number.is_none_or(|t| a.try_number == t)
+            })
+            .map(attempt_json)
+            .collect::<Vec<_>>()
+    })))
 }
 
-/// Every attempt's log (optionally of one task, map index or try), in order.
+#[derive(Deserialize)]
+pub struct LogQuery {
+    pub task: Option<String>,
+    pub map_index: Option<i32>,
+    #[serde(rename = "try")]
+    pub try_number: Option<i32>,
+    /// First byte of each log to return (default 0).
+    pub offset: Option<u64>,
+    /// Most bytes of each log to return (default and cap: [`MAX_LOG_BYTES`]).
+    pub length: Option<u64>,
+}
+
+/// Most bytes of one log a request returns; clients page (or follow) with `offset`.
+const MAX_LOG_BYTES: u64 = 1 << 20;
+
+/// Every attempt's log (optionally of one task, map index or try), in order: the range
+/// `offset..offset+length` of each, with the log's current `size` and the `next_offset` to ask
+/// for. A log is never read whole: a running attempt's log is followed by asking again from
+/// `next_offset`.
 pub async fn logs(
     State(state): Shared,
     Path(run_id): Path<String>,
-    query: Result<Query<TaskQuery>, QueryRejection>,
+    query: Result<Query<LogQuery>, QueryRejection>,
 ) -> ApiResult {
     let Query(query) = query?;
     load(&state, &run_id).await?;
@@ -204,6 +229,8 @@ pub async fn logs(
         .store()
         .attempts(&run_id, query.task.as_deref())
         .await?;
+    let offset = query.offset.unwrap_or(0);
+    let length = query.length.unwrap_or(MAX_LOG_BYTES).min(MAX_LOG_BYTES);
     let data_dir = state.engine.data_dir().to_path_buf();
     let mut out = Vec::new();
     for attempt in attempts.iter().filter(|a| {
@@ -211,12 +238,18 @@ pub async fn logs(
             && query.try_number.is_none_or(|t| a.try_number == t)
     }) {
         let path = data_dir.join(&attempt.log_path);
-        let text = tokio::fs::read(&path)
+        let range = read_range(&path, offset, length)
             .await
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_default();
+            .map_err(|e| ApiError {
+                status: axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                code: "log_error",
+                message: format!("cannot read the log {}: {e}", path.display()),
+            })?;
         let mut entry = attempt_json(attempt);
-        entry["log"] = Value::String(text);
+        entry["log"] = Value::String(String::from_utf8_lossy(&range.bytes).into_owned());
+        entry["offset"] = json!(range.offset);
+        entry["next_offset"] = json!(range.offset + range.bytes.len() as u64);
+        entry["size"] = json!(range.size);
         out.push(entry);
     }
     if out.is_empty()
@@ -230,6 +263,49 @@ pub async fn logs(
         }
     }
     Ok(Json(json!({ "logs": out })))
+}
+
+/// A range of a log file.
+struct LogRange {
+    /// Where the range starts (the offset asked for, or the end of a shorter log).
+    offset: u64,
+    bytes: Vec<u8>,
+    /// The log's size now.
+    size: u64,
+}
+
+/// Reads at most `length` bytes of the file from `offset`; a missing file is an empty log (an
+/// attempt that has logged nothing yet). The range ends on a whole UTF-8 character unless it
+/// reaches the end of the file, so that reading on from its end never splits one.
+async fn read_range(path: &std::path::Path, offset: u64, length: u64) -> std::io::Result<LogRange> {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+    let mut file = match tokio::fs::File::open(path).await {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(LogRange {
+                offset: 0,
+                bytes: Vec::new(),
+                size: 0,
+            });
+        }
+        Err(e) => return Err(e),
+    };
+    let size = file.metadata().await?.len();
+    let offset = offset.min(size);
+    file.seek(std::io::SeekFrom::Start(offset)).await?;
+    let mut bytes = Vec::new();
+    file.take(length).read_to_end(&mut bytes).await?;
+    if offset + (bytes.len() as u64) < size
+        && let Err(e) = std::str::from_utf8(&bytes)
+        && e.error_len().is_none()
+    {
+        bytes.truncate(e.valid_up_to());
+    }
+    Ok(LogRange {
+        offset,
+        bytes,
+        size,
+    })
 }
 
 pub async fn retry(State(state): Shared, Path(run_id): Path<String>) -> ApiResult {

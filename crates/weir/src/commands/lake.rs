@@ -1,6 +1,5 @@
 //! `weir lake …`, `weir catalog …`, `weir crawl`, `weir sql`: client commands over the REST API.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
@@ -46,10 +45,8 @@ pub async fn lake(args: &ClientArgs, command: LakeCommand) -> anyhow::Result<Exi
             }
         }
         LakeCommand::Put { file, key } => {
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let body = client
-                .put_bytes(&format!("/api/v1/lake/objects/{}", key_path(&key)), bytes)
+                .put_file(&format!("/api/v1/lake/objects/{}", key_path(&key)), &file)
                 .await?;
             if args.json {
                 print_json(&body)
@@ -58,16 +55,14 @@ pub async fn lake(args: &ClientArgs, command: LakeCommand) -> anyhow::Result<Exi
             }
         }
         LakeCommand::Get { key, file } => {
-            let bytes = client
-                .get_bytes(&format!("/api/v1/lake/objects/{}", key_path(&key)))
-                .await?;
+            let path = format!("/api/v1/lake/objects/{}", key_path(&key));
             match file {
-                Some(path) => std::fs::write(&path, &bytes)
-                    .with_context(|| format!("cannot write {}", path.display()))?,
+                Some(target) => download_to(&client, &path, &target).await?,
                 None => {
-                    if let Err(e) = std::io::stdout().lock().write_all(&bytes) {
-                        crate::output::exit_on_write_error(&e);
-                    }
+                    // A closed pipe (`weir lake get KEY | head`) ends the command quietly.
+                    crate::output::stdout_result(
+                        client.download(&path, &mut std::io::stdout().lock()).await,
+                    )?;
                 }
             }
         }
@@ -83,6 +78,25 @@ pub async fn lake(args: &ClientArgs, command: LakeCommand) -> anyhow::Result<Exi
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Downloads to `target` through a file beside it, renamed into place once complete, so a
+/// broken download leaves no partial file under the name asked for.
+async fn download_to(client: &Client, path: &str, target: &std::path::Path) -> anyhow::Result<()> {
+    let mut partial = target.as_os_str().to_os_string();
+    partial.push(".weir-partial");
+    let partial = std::path::PathBuf::from(partial);
+    let mut file = std::fs::File::create(&partial)
+        .with_context(|| format!("cannot write {}", partial.display()))?;
+    let written = client.download(path, &mut file).await;
+    if let Err(error) = written.and_then(|_| {
+        std::fs::rename(&partial, target)
+            .with_context(|| format!("cannot write {}", target.display()))
+    }) {
+        let _ = std::fs::remove_file(&partial);
+        return Err(error);
+    }
+    Ok(())
 }
 
 fn split_name(name: &str) -> (String, Option<String>) {
@@ -348,20 +362,58 @@ pub async fn crawl(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Rows the table and JSON formats show when `--max-rows` is not given (the server's default).
+const INTERACTIVE_ROWS: usize = 10_000;
+
 pub async fn sql(
     args: &ClientArgs,
     query: &str,
     format: &str,
-    max_rows: usize,
+    max_rows: Option<usize>,
 ) -> anyhow::Result<ExitCode> {
     let client = Client::new(&args.server)?;
+    let format = if args.json { "json" } else { format };
+    if matches!(format, "csv" | "jsonl" | "arrow") {
+        // Streamed: complete unless --max-rows says otherwise.
+        let request = json!({ "query": query, "format": format, "max_rows": max_rows });
+        let end = crate::output::stdout_result(
+            client
+                .export("/api/v1/sql", &request, &mut std::io::stdout().lock())
+                .await,
+        )?;
+        if let Some(end) = end.filter(|end| end.truncated) {
+            eprintln!(
+                "the result was cut at {} {} by --max-rows (0 for every row)",
+                end.rows,
+                if end.rows == 1 { "row" } else { "rows" }
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let result = client
         .post(
             "/api/v1/sql",
-            &json!({ "query": query, "max_rows": max_rows }),
+            &json!({ "query": query, "max_rows": max_rows.unwrap_or(INTERACTIVE_ROWS) }),
         )
         .await?;
-    let format = if args.json { "json" } else { format };
+    if format == "json" {
+        print_json(&result);
+    } else {
+        print_table(&result);
+    }
+    if result["truncated"] == Value::Bool(true) {
+        eprintln!(
+            "showing {} of {} rows: --max-rows N (0 for all) shows more, --format csv|jsonl|arrow \
+             exports every row",
+            result["rows"].as_array().map_or(0, Vec::len),
+            text(&result, "row_count")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The rows of a JSON answer as a text table, and the count and time on stderr.
+fn print_table(result: &Value) {
     let columns: Vec<String> = result["columns"]
         .as_array()
         .into_iter()
@@ -373,64 +425,27 @@ pub async fn sql(
                 .unwrap_or_else(|| c.to_string())
         })
         .collect();
-    let rows: Vec<&Map<String, Value>> = result["rows"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_object)
-        .collect();
     let cell = |row: &Map<String, Value>, column: &str| match row.get(column) {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => s.clone(),
         Some(other) => other.to_string(),
     };
-    match format {
-        "json" => print_json(&result),
-        "csv" => {
-            outln!(
-                "{}",
-                columns
-                    .iter()
-                    .map(|c| csv_field(c))
-                    .collect::<Vec<_>>()
-                    .join(",")
-            );
-            for row in &rows {
-                outln!(
-                    "{}",
-                    columns
-                        .iter()
-                        .map(|c| csv_field(&cell(row, c)))
-                        .collect::<Vec<_>>()
-                        .join(",")
-                );
-            }
-        }
-        _ => {
-            let headers: Vec<&str> = columns.iter().map(String::as_str).collect();
-            let body: Vec<Vec<String>> = rows
-                .iter()
-                .map(|row| columns.iter().map(|c| cell(row, c)).collect())
-                .collect();
-            if !headers.is_empty() {
-                table_with_headers_as_given(&headers, &body);
-            }
-            eprintln!(
-                "{} in {}",
-                count(text(&result, "row_count"), "row", "rows"),
-                result["elapsed_ms"]
-                    .as_f64()
-                    .map_or_else(|| "-".into(), millis)
-            );
-        }
+    let body: Vec<Vec<String>> = result["rows"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object)
+        .map(|row| columns.iter().map(|c| cell(row, c)).collect())
+        .collect();
+    let headers: Vec<&str> = columns.iter().map(String::as_str).collect();
+    if !headers.is_empty() {
+        table_with_headers_as_given(&headers, &body);
     }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn csv_field(value: &str) -> String {
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value.to_string()
-    }
+    eprintln!(
+        "{} in {}",
+        count(text(result, "row_count"), "row", "rows"),
+        result["elapsed_ms"]
+            .as_f64()
+            .map_or_else(|| "-".into(), millis)
+    );
 }

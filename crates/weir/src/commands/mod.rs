@@ -3,6 +3,7 @@
 mod functions;
 mod init;
 mod lake;
+mod logs;
 mod machines;
 mod pipelines;
 mod runs;

@@ -89,39 +89,18 @@ pub async fn run(args: &ClientArgs, command: RunsCommand) -> anyhow::Result<Exit
             task,
             try_number,
             map_index,
+            follow,
         } => {
-            let mut query = Vec::new();
-            if let Some(task) = &task {
-                query.push(format!("task={}", segment(task)));
-            }
-            if let Some(t) = try_number {
-                query.push(format!("try={t}"));
-            }
-            if let Some(m) = map_index {
-                query.push(format!("map_index={m}"));
-            }
-            let body = client
-                .get(&format!(
-                    "/api/v1/runs/{}/logs?{}",
-                    segment(&run_id),
-                    query.join("&")
-                ))
-                .await?;
-            if args.json {
-                print_json(&body);
+            let selection = super::logs::Selection {
+                run_id,
+                task,
+                try_number,
+                map_index,
+            };
+            if follow {
+                super::logs::follow(&client, &selection).await?;
             } else {
-                for entry in body["logs"].as_array().into_iter().flatten() {
-                    outln!(
-                        "=== {} try {} ({}) ===",
-                        task_name(entry),
-                        text(entry, "try_number"),
-                        text(entry, "state")
-                    );
-                    out!("{}", entry["log"].as_str().unwrap_or_default());
-                    if !entry["log"].as_str().unwrap_or_default().ends_with('\n') {
-                        outln!();
-                    }
-                }
+                super::logs::print(&client, &selection, args.json).await?;
             }
         }
         RunsCommand::Retry { run_id, wait } => {

@@ -57,8 +57,12 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     );
     let catalog = weir_lake::Catalog::new(store.clone());
     let sql = Arc::new(
-        weir_lake::sql::SqlEngine::for_lake(lake.clone(), Arc::new(catalog.clone()))
-            .map_err(|e| anyhow::anyhow!("cannot start the SQL engine: {e}"))?,
+        weir_lake::sql::SqlEngine::for_lake_with(
+            lake.clone(),
+            Arc::new(catalog.clone()),
+            settings::sql_options(&config.sql, &data_dir)?,
+        )
+        .map_err(|e| anyhow::anyhow!("cannot start the SQL engine: {e}"))?,
     );
     let mut registry = Registry::builtin();
     registry.register(
@@ -71,6 +75,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     let aws = config.aws.clone();
     let watch = config.server.watch;
     let max_machine_processes = config.executor.max_machine_processes as usize;
+    let max_body_bytes = usize::try_from(config.server.max_body_bytes).unwrap_or(usize::MAX);
     let engine = Engine::start(EngineOptions {
         project_dir: project.clone(),
         data_dir: data_dir.clone(),
@@ -107,6 +112,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         machines: Some(machines),
         metrics,
         started: Instant::now(),
+        max_body_bytes,
     };
     // On SIGTERM or Ctrl-C the engine drains first, while the API still answers (what is
     // running, how it ends; new triggers are refused with 503), then the HTTP server stops.
