@@ -60,24 +60,7 @@ pub(super) async fn env() -> Env {
 
 impl Env {
     pub(super) async fn run(&self, name: &str, definition: Value, input: Value) -> ExecutionRecord {
-        let machine = self
-            .machines
-            .create(NewMachine {
-                name: name.into(),
-                definition: definition.to_string(),
-                ..NewMachine::default()
-            })
-            .await
-            .expect("create");
-        let started = self
-            .machines
-            .start_execution(NewExecution {
-                machine_arn: machine.arn,
-                name: None,
-                input: Some(input.to_string()),
-            })
-            .await
-            .expect("start");
+        let started = create_and_start(&self.machines, name, &definition, None, Some(input)).await;
         self.machines
             .wait(&started.arn, Duration::from_secs(30))
             .await

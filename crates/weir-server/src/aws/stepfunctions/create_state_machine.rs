@@ -1,23 +1,19 @@
 //! CreateStateMachine: Creates a state machine from a definition (machines from files are created by the server).
 
-use serde_json::{Map, Value, json};
+use serde_json::json;
 use weir_engine::machines::{Machines, NewMachine};
 
 use super::{Answer, Request, seconds};
 
 pub async fn handle(machines: &Machines, request: Request<'_>) -> Answer {
-    let kept = [
+    let settings = request.kept(&[
         "loggingConfiguration",
         "tracingConfiguration",
         "tags",
         "publish",
         "versionDescription",
         "encryptionConfiguration",
-    ];
-    let settings: Map<String, Value> = kept
-        .iter()
-        .filter_map(|k| request.0.get(*k).map(|v| (k.to_string(), v.clone())))
-        .collect();
+    ]);
     let machine = machines
         .create(NewMachine {
             name: request.required("name")?.to_string(),

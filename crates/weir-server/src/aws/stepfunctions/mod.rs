@@ -93,6 +93,14 @@ impl<'a> Request<'a> {
         }
     }
 
+    /// The arguments weir keeps and describes back without acting on them (logging, tracing,
+    /// tags, …): those of `keys` the request has.
+    pub fn kept(&self, keys: &[&str]) -> serde_json::Map<String, Value> {
+        keys.iter()
+            .filter_map(|k| self.0.get(*k).map(|v| (k.to_string(), v.clone())))
+            .collect()
+    }
+
     pub fn required(&self, field: &str) -> Result<&'a str, AwsError> {
         self.optional(field)?
             .ok_or_else(|| invalid(format!("1 validation error detected: Value null at '{field}' failed to satisfy constraint: Member must not be null")))

@@ -1,20 +1,16 @@
 //! UpdateStateMachine: Replaces a machine's definition, role or settings; running executions keep the definition they started with.
 
-use serde_json::{Map, Value, json};
+use serde_json::json;
 use weir_engine::machines::Machines;
 
 use super::{Answer, Request, seconds};
 
 pub async fn handle(machines: &Machines, request: Request<'_>) -> Answer {
-    let kept = [
+    let settings = request.kept(&[
         "loggingConfiguration",
         "tracingConfiguration",
         "encryptionConfiguration",
-    ];
-    let settings: Map<String, Value> = kept
-        .iter()
-        .filter_map(|k| request.0.get(*k).map(|v| (k.to_string(), v.clone())))
-        .collect();
+    ]);
     let machine = machines
         .update(
             request.required("stateMachineArn")?,
