@@ -514,7 +514,10 @@ impl Core {
             &run_id,
             None,
             "queued",
-            Some(format!("retry from failure: {count} tasks to run again")),
+            Some(format!(
+                "retry from failure: {count} {} to run again",
+                if count == 1 { "task" } else { "tasks" }
+            )),
         );
         self.changed.push(record.clone());
         let pipeline = record.pipeline.clone();
