@@ -14,7 +14,8 @@ use serde_json::Value;
 use tokio::process::Command;
 
 use super::{
-    ActionContext, ActionOutcome, ActionRunner, FailureKind, cancelled, read_output, sleep_until,
+    ActionContext, ActionOutcome, ActionRunner, FailureKind, LogFile, cancelled, read_output,
+    sleep_until,
 };
 
 /// Characters that make a command string a shell line rather than a program and its arguments.
@@ -46,24 +47,9 @@ impl ActionRunner for CommandRunner {
                 command.env(name, scalar(value));
             }
         }
-        let _ = std::fs::remove_file(&ctx.output_path);
-        let log = match ctx.log.file() {
-            Ok(log) => log,
-            Err(e) => {
-                return ActionOutcome::failure(
-                    FailureKind::Failed,
-                    format!("cannot open the log {}: {e}", ctx.log.path().display()),
-                );
-            }
-        };
-        let (stdout, stderr) = match (log.try_clone(), log.try_clone()) {
-            (Ok(out), Ok(err)) => (out, err),
-            (Err(e), _) | (_, Err(e)) => {
-                return ActionOutcome::failure(
-                    FailureKind::Failed,
-                    format!("cannot share the log file: {e}"),
-                );
-            }
+        let (stdout, stderr) = match open_files(&mut ctx).await {
+            Ok(files) => files,
+            Err(message) => return ActionOutcome::failure(FailureKind::Failed, message),
         };
         command.stdin(Stdio::null()).stdout(stdout).stderr(stderr);
         own_process_group(&mut command);
@@ -91,7 +77,7 @@ impl ActionRunner for CommandRunner {
         let stop_reason = tokio::select! {
             status = child.wait() => {
                 return match status {
-                    Ok(status) if status.success() => match read_output(&ctx.output_path, ctx.max_output_bytes) {
+                    Ok(status) if status.success() => match read_output_off_workers(&ctx).await {
                         Ok(output) => ActionOutcome { result: Ok(output), exit_code: Some(0) },
                         Err(message) => ActionOutcome { exit_code: Some(0), ..ActionOutcome::failure(FailureKind::Failed, message) },
                     },
@@ -116,6 +102,43 @@ impl ActionRunner for CommandRunner {
         };
         ActionOutcome::failure(stop_reason, message)
     }
+}
+
+/// Clears a stale output file and opens the attempt's log for the child's stdout and stderr, on a
+/// blocking thread: file-system calls (a slow or full disk) must not stall the async workers that
+/// every run and request shares.
+async fn open_files(ctx: &mut ActionContext) -> Result<(std::fs::File, std::fs::File), String> {
+    let placeholder = LogFile::new(ctx.log.path().to_path_buf());
+    let mut log = std::mem::replace(&mut ctx.log, placeholder);
+    let output_path = ctx.output_path.clone();
+    let opened = tokio::task::spawn_blocking(move || {
+        let _ = std::fs::remove_file(&output_path);
+        let shared = match log.file() {
+            Ok(file) => match (file.try_clone(), file.try_clone()) {
+                (Ok(out), Ok(err)) => Ok((out, err)),
+                (Err(e), _) | (_, Err(e)) => Err(format!("cannot share the log file: {e}")),
+            },
+            Err(e) => Err(format!("cannot open the log {}: {e}", log.path().display())),
+        };
+        (log, shared)
+    })
+    .await;
+    match opened {
+        Ok((log, shared)) => {
+            ctx.log = log;
+            shared
+        }
+        Err(e) => Err(format!("cannot open the log: {e}")),
+    }
+}
+
+/// [`read_output`] on a blocking thread (the output may be large, or a FIFO that never ends).
+async fn read_output_off_workers(ctx: &ActionContext) -> Result<Option<Value>, String> {
+    let path = ctx.output_path.clone();
+    let max = ctx.max_output_bytes;
+    tokio::task::spawn_blocking(move || read_output(&path, max))
+        .await
+        .unwrap_or_else(|e| Err(format!("cannot read the task's output: {e}")))
 }
 
 /// Makes the child lead its own process group (so a stop reaches everything it starts) and die
@@ -258,6 +281,56 @@ pub fn kill_orphans(instance: &str) -> Vec<i32> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// On the one thread of a current-thread runtime, a ticker keeps ticking while the runner
+    /// reads an output that takes a second to come (a FIFO whose writer is slow): file I/O runs
+    /// on blocking threads, not on the async worker that every run shares.
+    #[tokio::test]
+    async fn a_slow_output_file_does_not_stall_the_async_workers() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (_cancel_tx, cancel) = tokio::sync::watch::channel(false);
+        let mut config = serde_json::Map::new();
+        config.insert(
+            "command".into(),
+            json!("mkfifo \"$WEIR_OUTPUT\"; (sleep 1; echo '{\"ok\": true}' > \"$WEIR_OUTPUT\") &"),
+        );
+        let ctx = ActionContext {
+            config,
+            attempt: crate::actions::AttemptId {
+                run_id: "r".into(),
+                task_id: "t".into(),
+                map_index: -1,
+                try_number: 1,
+            },
+            log: LogFile::new(dir.path().join("t.log")),
+            output_path: dir.path().join("t.output"),
+            project_dir: dir.path().to_path_buf(),
+            env: Vec::new(),
+            deadline: None,
+            cancel,
+            kill_grace: std::time::Duration::from_secs(1),
+            max_output_bytes: 1 << 20,
+            on_spawn: None,
+        };
+        let ticks = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let ticker = tokio::spawn({
+            let ticks = ticks.clone();
+            async move {
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    ticks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+        });
+        let outcome = CommandRunner.run(ctx).await;
+        ticker.abort();
+        assert_eq!(outcome.result, Ok(Some(json!({"ok": true}))));
+        let ticks = ticks.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(
+            ticks >= 5,
+            "the worker stalled while the output was read ({ticks} ticks)"
+        );
+    }
 
     #[test]
     fn plain_lines_run_directly_and_shell_lines_through_sh() {
