@@ -2,6 +2,7 @@
 //! `LogType: Tail` returns the end of its log).
 
 use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -11,14 +12,32 @@ use weir_engine::functions::errors;
 
 use super::{LOG_TAIL_BYTES, Qualified, Shared, aws_error, header_text, not_found, resolve};
 
+/// Lambda's quota on a synchronous invocation's payload (6 MB), enforced on the route.
+pub const MAX_PAYLOAD_BYTES: usize = 6_291_456;
+
 /// `POST /2015-03-31/functions/{name}/invocations`: Invoke.
 pub async fn handle(
     State(state): Shared,
     Path(raw): Path<String>,
     Query(query): Query<Qualified>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        // Refused as Lambda refuses it, so SDKs raise their RequestTooLargeException.
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return aws_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "RequestTooLargeException",
+                format!(
+                    "Request must be smaller than {MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation"
+                ),
+            )
+            .into_response();
+        }
+        Err(rejection) => return rejection.into_response(),
+    };
     let functions = state.engine.functions();
     let name = match resolve(&raw, query.qualifier.as_deref(), &functions) {
         Ok(name) => name,

@@ -179,7 +179,12 @@ pub fn routes() -> crate::Routes {
         .route(FUNCTIONS, get(list_functions::handle))
         .route(FUNCTIONS_NO_SLASH, get(list_functions::handle))
         .route(FUNCTION, get(get_function::handle))
-        .route(INVOKE, post(invoke::handle))
+        .route(
+            INVOKE,
+            post(invoke::handle).layer(axum::extract::DefaultBodyLimit::max(
+                invoke::MAX_PAYLOAD_BYTES,
+            )),
+        )
 }
 
 #[cfg(test)]

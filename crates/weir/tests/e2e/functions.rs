@@ -328,3 +328,25 @@ fn validate_reports_function_problems_and_missing_functions() {
         stderr(&output)
     );
 }
+
+#[test]
+fn an_invoke_payload_over_lambdas_quota_is_refused_as_lambda_refuses_it() {
+    let project = project();
+    let server = Server::start(project.path());
+    let url = format!("{}/2015-03-31/functions/echo/invocations", server.url);
+    // 6 MB is Lambda's quota for a synchronous invocation's payload.
+    let big = format!("\"{}\"", "x".repeat(6_291_456));
+    let (status, body) = http("POST", &url, Some(&big)).expect("answer");
+    assert_eq!(status, 413, "{}", &body[..body.len().min(200)]);
+    let error: Value = serde_json::from_str(&body).expect("JSON error");
+    assert_eq!(error["__type"], "RequestTooLargeException", "{error}");
+    assert_eq!(
+        error["message"],
+        "Request must be smaller than 6291456 bytes for the InvokeFunction operation"
+    );
+    // Under the quota it runs.
+    let small = format!("\"{}\"", "x".repeat(1_000_000));
+    let (status, echoed) = http("POST", &url, Some(&small)).expect("answer");
+    assert_eq!(status, 200);
+    assert_eq!(echoed.len(), small.len());
+}
