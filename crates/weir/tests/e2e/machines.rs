@@ -848,3 +848,50 @@ fn machine_files_are_picked_up_while_the_server_runs() {
     );
     assert!(names().contains(&"other".to_string()));
 }
+
+/// SendTaskSuccess answers only once the answer is durable: a kill -9 right after it leaves the
+/// execution to finish with that answer after the restart, without its task running again or
+/// waiting for the token a second time.
+#[test]
+fn a_task_token_answer_survives_kill_9_right_after_it_was_acknowledged() {
+    let project = Project::new();
+    project.write(
+        "machines/approve.asl.json",
+        r#"{
+  "StartAt": "Approve",
+  "States": {"Approve": {"Type": "Task",
+    "Resource": "arn:weir:states:::action:command.waitForTaskToken",
+    "Parameters": {"command.$": "States.Format('echo ran >> runs.txt; printf %s {} > token.txt', $$.Task.Token)"},
+    "End": true}}
+}"#,
+    );
+    let mut server = Server::start(project.path());
+    let started = server.cli(&["machines", "start", "approve", "--name", "one"]);
+    assert!(started.status.success(), "{}", stderr(&started));
+    let arn = stdout(&started).trim().to_string();
+    assert!(eventually(Duration::from_secs(10), || !project
+        .read("token.txt")
+        .is_empty()));
+    let token = project.read("token.txt");
+    let answered = server.cli(&[
+        "machines",
+        "send-success",
+        &token,
+        "--output",
+        r#"{"approved": true}"#,
+    ]);
+    assert!(answered.status.success(), "{}", stderr(&answered));
+    server.kill9();
+    server.restart();
+    assert!(
+        eventually(Duration::from_secs(20), || server
+            .json(&["machines", "describe", &arn])["status"]
+            == "SUCCEEDED"),
+        "{}\n{}",
+        server.json(&["machines", "describe", &arn]),
+        server.log_text()
+    );
+    let described = server.json(&["machines", "describe", &arn]);
+    assert_eq!(described["output"], r#"{"approved":true}"#, "{described}");
+    assert_eq!(lines(&project, "runs.txt"), 1, "the task ran again");
+}
