@@ -7,10 +7,10 @@
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::fd::AsRawFd;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The lock's file name inside the data directory.
-pub const LOCK_FILE: &str = "server.lock";
+const LOCK_FILE: &str = "server.lock";
 
 /// How long a lock whose server is dead may still be held by what it left behind.
 const LEFTOVER_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
@@ -19,13 +19,6 @@ const LEFTOVER_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 #[derive(Debug)]
 pub struct DataDirLock {
     _file: File,
-    path: PathBuf,
-}
-
-impl DataDirLock {
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -91,7 +84,7 @@ pub fn lock_data_dir(data_dir: &Path) -> Result<DataDirLock, DataDirLockError> {
     file.seek(SeekFrom::Start(0)).map_err(io)?;
     writeln!(file, "{}", std::process::id()).map_err(io)?;
     file.sync_all().map_err(io)?;
-    Ok(DataDirLock { _file: file, path })
+    Ok(DataDirLock { _file: file })
 }
 
 #[cfg(test)]

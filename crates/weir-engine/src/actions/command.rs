@@ -288,30 +288,12 @@ mod tests {
     #[tokio::test]
     async fn a_slow_output_file_does_not_stall_the_async_workers() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let (_cancel_tx, cancel) = tokio::sync::watch::channel(false);
         let mut config = serde_json::Map::new();
         config.insert(
             "command".into(),
             json!("mkfifo \"$WEIR_OUTPUT\"; (sleep 1; echo '{\"ok\": true}' > \"$WEIR_OUTPUT\") &"),
         );
-        let ctx = ActionContext {
-            config,
-            attempt: crate::actions::AttemptId {
-                run_id: "r".into(),
-                task_id: "t".into(),
-                map_index: -1,
-                try_number: 1,
-            },
-            log: LogFile::new(dir.path().join("t.log")),
-            output_path: dir.path().join("t.output"),
-            project_dir: dir.path().to_path_buf(),
-            env: Vec::new(),
-            deadline: None,
-            cancel,
-            kill_grace: std::time::Duration::from_secs(1),
-            max_output_bytes: 1 << 20,
-            on_spawn: None,
-        };
+        let (ctx, _cancel) = crate::actions::test_context(dir.path(), config);
         let ticks = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
         let ticker = tokio::spawn({
             let ticks = ticks.clone();

@@ -201,7 +201,7 @@ mod tests {
 
     use serde_json::{Map, json};
 
-    use super::super::{ActionContext, ActionRunner, AttemptId, LogFile};
+    use super::super::ActionRunner;
     use super::HttpRunner;
 
     /// A server whose answer never ends: a chunked body fed until the client hangs up.
@@ -228,27 +228,9 @@ mod tests {
     #[tokio::test]
     async fn an_endless_response_is_cut_while_it_is_read() {
         let dir = tempfile::tempdir().unwrap();
-        let (_cancel_tx, cancel) = tokio::sync::watch::channel(false);
         let mut config = Map::new();
         config.insert("http".into(), json!({ "url": endless_server() }));
-        let ctx = ActionContext {
-            config,
-            attempt: AttemptId {
-                run_id: "r".into(),
-                task_id: "t".into(),
-                map_index: -1,
-                try_number: 1,
-            },
-            log: LogFile::new(dir.path().join("t.log")),
-            output_path: dir.path().join("t.output"),
-            project_dir: dir.path().to_path_buf(),
-            env: Vec::new(),
-            deadline: None,
-            cancel,
-            kill_grace: Duration::from_secs(1),
-            max_output_bytes: 1 << 20,
-            on_spawn: None,
-        };
+        let (ctx, _cancel) = super::super::test_context(dir.path(), config);
         let outcome = tokio::time::timeout(Duration::from_secs(20), HttpRunner::new().run(ctx))
             .await
             .expect("the action ended (it read the endless body to its end before)");

@@ -215,6 +215,35 @@ async fn cancelled(cancel: &mut watch::Receiver<bool>) {
     }
 }
 
+/// An attempt's context for a runner's unit tests: `config`, with its log and output in `dir`.
+/// The sender keeps the attempt from being cancelled while it is held.
+#[cfg(test)]
+pub(crate) fn test_context(
+    dir: &std::path::Path,
+    config: Map<String, Value>,
+) -> (ActionContext, watch::Sender<bool>) {
+    let (cancel_tx, cancel) = watch::channel(false);
+    let ctx = ActionContext {
+        config,
+        attempt: AttemptId {
+            run_id: "r".into(),
+            task_id: "t".into(),
+            map_index: -1,
+            try_number: 1,
+        },
+        log: LogFile::new(dir.join("t.log")),
+        output_path: dir.join("t.output"),
+        project_dir: dir.to_path_buf(),
+        env: Vec::new(),
+        deadline: None,
+        cancel,
+        kill_grace: Duration::from_secs(1),
+        max_output_bytes: 1 << 20,
+        on_spawn: None,
+    };
+    (ctx, cancel_tx)
+}
+
 /// Reads a JSON output file, limited in size; text that is not JSON becomes a JSON string. At
 /// most `max_bytes + 1` bytes are read: a runaway output (or a FIFO that never ends) costs no
 /// more than that.

@@ -120,9 +120,9 @@ impl Core {
 }
 
 impl Core {
-    /// Re-reads the definitions; a file that no longer parses keeps its last good version.
     /// Reads the project's definitions again, off the core: reading and parsing files must not
-    /// hold up every run's transitions. The result comes back as [`Msg::Reloaded`].
+    /// hold up every run's transitions. A file that no longer parses keeps its last good
+    /// version. The result comes back as `Msg::Reloaded`.
     pub(super) fn reload(
         &mut self,
         reply: Option<tokio::sync::oneshot::Sender<Vec<weir_model::Problem>>>,

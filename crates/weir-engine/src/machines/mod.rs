@@ -163,6 +163,8 @@ struct Inner {
     problems: Mutex<Vec<Problem>>,
     /// Permits for the processes executions start (`MachinesOptions::max_processes`).
     processes: Arc<tokio::sync::Semaphore>,
+    /// `WEIR_INSTANCE` of the processes tasks start, worked out once (it reads the file system).
+    instance: String,
     /// Execution ARNs being started, each with the lock its starters take in turn: two
     /// StartExecution calls with one name must not both find it free and both start it.
     starting: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -190,6 +192,7 @@ impl Machines {
     /// store says are running.
     pub async fn start(options: MachinesOptions) -> Result<Machines> {
         let (finished, _) = broadcast::channel(1024);
+        let instance = crate::actions::instance_marker(&options.data_dir);
         let machines = Machines {
             inner: Arc::new(Inner {
                 committer: Committer::start(options.store.clone()),
@@ -207,6 +210,7 @@ impl Machines {
                 finished,
                 problems: Mutex::new(Vec::new()),
                 processes: Arc::new(tokio::sync::Semaphore::new(options.max_processes.max(1))),
+                instance,
                 starting: Mutex::new(HashMap::new()),
             }),
         };

@@ -179,10 +179,7 @@ impl Services {
                 ("WEIR_EXECUTION_NAME".into(), run.name.clone()),
                 // The marker the engine's start-up looks for: a command still running when the
                 // server died is killed before the execution resumes and runs the task again.
-                (
-                    "WEIR_INSTANCE".into(),
-                    crate::actions::instance_marker(&self.machines.inner.data_dir),
-                ),
+                ("WEIR_INSTANCE".into(), self.machines.inner.instance.clone()),
             ],
             deadline: None,
             cancel,
