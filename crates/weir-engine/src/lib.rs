@@ -5,6 +5,7 @@
 //! state: messages come in (a task finished, a user triggered a run, a timer fired), it decides
 //! the transitions, hands them to the group committer, and acts on them only once they are durable.
 
+pub mod access;
 pub mod actions;
 mod core;
 pub mod data_lock;

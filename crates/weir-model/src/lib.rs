@@ -2,6 +2,7 @@
 //! templates. Nothing in this crate does I/O or is async: callers hand it text and get back
 //! values or [`Problem`]s that point at `file:line:column`.
 
+pub mod access;
 pub mod action;
 pub mod asl;
 pub mod config;

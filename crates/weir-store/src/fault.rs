@@ -6,9 +6,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::{
-    AttemptRecord, CatalogStore, DatabaseRecord, EventRecord, ExecutionRecord, HistoryEventRecord,
-    MachineRecord, MachineStore, Mutation, Result, RunRecord, RunStore, ScheduleStateRecord,
-    StepRecord, Store, StoreError, TableFileRecord, TableRecord, TaskRecord, VersionRecord,
+    AccessStore, AttemptRecord, AuditEntry, CatalogStore, CredentialRecord, DatabaseRecord,
+    EventRecord, ExecutionRecord, HistoryEventRecord, MachineRecord, MachineStore, Mutation,
+    Result, RunRecord, RunStore, ScheduleStateRecord, StepRecord, Store, StoreError,
+    TableFileRecord, TableRecord, TaskRecord, VersionRecord,
 };
 
 pub struct FaultyStore {
@@ -146,5 +147,15 @@ impl MachineStore for FaultyStore {
     }
     async fn steps(&self, execution_arn: &str) -> Result<Vec<StepRecord>> {
         self.inner.steps(execution_arn).await
+    }
+}
+
+#[async_trait::async_trait]
+impl AccessStore for FaultyStore {
+    async fn credentials(&self) -> Result<Vec<CredentialRecord>> {
+        self.inner.credentials().await
+    }
+    async fn audit(&self, since: i64, after: Option<i64>, limit: u32) -> Result<Vec<AuditEntry>> {
+        self.inner.audit(since, after, limit).await
     }
 }

@@ -4,7 +4,8 @@
 //! Each subsystem has its own module: [`runs`] (pipelines: versions, runs, task instances,
 //! attempts, run events, schedule state), [`catalog`] (the lake's databases, tables and
 //! manifests, so a lake write commits by applying one batch) and [`machines`] (state machines,
-//! executions, their histories and the interpreter's per-state records). Each holds its records,
+//! executions, their histories and the interpreter's per-state records) and [`access`]
+//! (credentials and the audit log). Each holds its records,
 //! its [`Mutation`]s, its read trait and its SQL; [`Store`] is the sum of the read traits plus
 //! `apply`.
 //!
@@ -15,6 +16,7 @@
 //!
 //! Timestamps are microseconds since the Unix epoch (`i64`); JSON is stored as text.
 
+pub mod access;
 pub mod catalog;
 mod committer;
 mod driver;
@@ -29,6 +31,7 @@ mod statements;
 
 use std::sync::Arc;
 
+pub use access::{AccessMutation, AccessStore, AuditEntry, AuditRecord, CredentialRecord};
 pub use catalog::{CatalogMutation, CatalogStore, DatabaseRecord, TableFileRecord, TableRecord};
 pub use committer::Committer;
 pub use machines::{
@@ -73,6 +76,7 @@ pub enum Mutation {
     Runs(RunMutation),
     Catalog(CatalogMutation),
     Machines(MachineMutation),
+    Access(AccessMutation),
 }
 
 impl From<RunMutation> for Mutation {
@@ -93,10 +97,16 @@ impl From<MachineMutation> for Mutation {
     }
 }
 
+impl From<AccessMutation> for Mutation {
+    fn from(mutation: AccessMutation) -> Self {
+        Mutation::Access(mutation)
+    }
+}
+
 /// Metadata persistence: every subsystem's reads, and one way to write them all. Every
 /// implementation passes the same suite (`tests/store_suite.rs`).
 #[async_trait::async_trait]
-pub trait Store: RunStore + CatalogStore + MachineStore {
+pub trait Store: RunStore + CatalogStore + MachineStore + AccessStore {
     /// Applies all mutations in one transaction, durably, in order.
     async fn apply(&self, batch: &[Mutation]) -> Result<()>;
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use sqlx::{Arguments, Pool, SqlStr};
 
+use crate::access::AccessWrites;
 use crate::catalog::CatalogWrites;
 use crate::driver::{Driver, Record, Statement};
 use crate::machines::MachineWrites;
@@ -28,6 +29,7 @@ pub struct SqlStore<DB: sqlx::Database> {
     runs: RunWrites,
     catalog: CatalogWrites,
     machines: MachineWrites,
+    access: AccessWrites,
 }
 
 /// One multi-row statement, ready to run.
@@ -47,6 +49,7 @@ impl<DB: Driver> SqlStore<DB> {
             runs: RunWrites::new(placeholders),
             catalog: CatalogWrites::new(placeholders),
             machines: MachineWrites::new(placeholders),
+            access: AccessWrites::new(placeholders),
         }
     }
 
@@ -130,6 +133,7 @@ impl<DB: Driver> Store for SqlStore<DB> {
         self.catalog.apply::<DB>(&mut tx, plan.catalog).await?;
         self.runs.apply::<DB>(&mut tx, plan.runs).await?;
         self.machines.apply::<DB>(&mut tx, plan.machines).await?;
+        self.access.apply::<DB>(&mut tx, plan.access).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -72,6 +72,8 @@ suite!(
     manifest_changes_apply_in_batch_order,
     ten_thousand_manifest_rows_replace_at_once,
     failed_catalog_batches_leave_nothing,
+    credentials_round_trip_and_revoke,
+    audit_log_appends_and_pages,
 );
 
 async fn on_sqlite<F, Fut>(case: F)
@@ -1353,4 +1355,96 @@ async fn machines_and_executions_round_trip(db: Db) {
         2,
         "the machine's executions stay readable"
     );
+}
+
+fn credential(name: &str, role: &str) -> CredentialRecord {
+    CredentialRecord {
+        name: name.into(),
+        role: role.into(),
+        token_hash: format!("hash-of-{name}"),
+        access_key_id: format!("AKID{name}"),
+        grants: json!({"pipelines": ["etl_*"], "tables": [], "prefixes": []}),
+        created_at: 1,
+        expires_at: Some(99),
+        revoked_at: None,
+    }
+}
+
+async fn credentials_round_trip_and_revoke(db: Db) {
+    let admin = credential("admin", "admin");
+    let ci = credential("ci", "operator");
+    let batch: Vec<Mutation> = vec![
+        AccessMutation::PutCredential(ci.clone()).into(),
+        AccessMutation::PutCredential(admin.clone()).into(),
+    ];
+    db.store.apply(&batch).await.unwrap();
+    assert_eq!(
+        db.store.credentials().await.unwrap(),
+        [admin.clone(), ci.clone()]
+    );
+
+    let revoked = CredentialRecord {
+        revoked_at: Some(50),
+        ..ci.clone()
+    };
+    db.store
+        .apply(&[AccessMutation::PutCredential(revoked.clone()).into()])
+        .await
+        .unwrap();
+    let db = db.reopen().await;
+    assert_eq!(
+        db.store.credentials().await.unwrap(),
+        [admin.clone(), revoked]
+    );
+
+    // A second credential may not reuse a token hash or an access key id: the batch fails whole.
+    let clash = CredentialRecord {
+        name: "other".into(),
+        ..admin.clone()
+    };
+    let result = db
+        .store
+        .apply(&[AccessMutation::PutCredential(clash).into()])
+        .await;
+    assert!(
+        result.is_err(),
+        "{}: a duplicate token hash was stored",
+        db.backend()
+    );
+    assert_eq!(db.store.credentials().await.unwrap().len(), 2);
+}
+
+async fn audit_log_appends_and_pages(db: Db) {
+    let entry = |at: i64, outcome: &str| AuditRecord {
+        at,
+        credential: (outcome != "unauthenticated").then(|| "ci".to_string()),
+        role: (outcome != "unauthenticated").then(|| "operator".to_string()),
+        source: "127.0.0.1:5000".into(),
+        action: "POST /api/v1/pipelines/{name}/runs".into(),
+        target: "/api/v1/pipelines/etl/runs".into(),
+        outcome: outcome.into(),
+        status: if outcome == "ok" { 200 } else { 401 },
+        detail: (outcome != "ok").then(|| "no credential".to_string()),
+    };
+    let records: Vec<AuditRecord> = (0..5)
+        .map(|i| entry(100 + i, if i % 2 == 0 { "ok" } else { "unauthenticated" }))
+        .collect();
+    db.store
+        .apply(&[AccessMutation::Audit(records[..3].to_vec()).into()])
+        .await
+        .unwrap();
+    db.store
+        .apply(&[AccessMutation::Audit(records[3..].to_vec()).into()])
+        .await
+        .unwrap();
+    let all = db.store.audit(0, None, 100).await.unwrap();
+    let read: Vec<AuditRecord> = all.iter().map(|e| e.record.clone()).collect();
+    assert_eq!(read, records, "{}", db.backend());
+    assert!(all.windows(2).all(|w| w[0].id < w[1].id));
+
+    let since = db.store.audit(103, None, 100).await.unwrap();
+    assert_eq!(since.len(), 2);
+    let first_page = db.store.audit(0, None, 2).await.unwrap();
+    let next_page = db.store.audit(0, Some(first_page[1].id), 2).await.unwrap();
+    assert_eq!(next_page[0].record, records[2]);
 }
