@@ -17,6 +17,7 @@ pub struct Config {
     pub aws: AwsConfig,
     pub lake: LakeConfig,
     pub sql: SqlConfig,
+    pub auth: AuthConfig,
     /// Named concurrency limits shared by every pipeline (`pool: NAME` on a task).
     pub pools: IndexMap<String, u32>,
 }
@@ -47,6 +48,29 @@ impl Default for ServerConfig {
             public_url: String::new(),
             watch: true,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+}
+
+/// Who may call the server (docs/security.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Every route but `/healthz` needs a credential. Turning it off lets anyone who reaches the
+    /// port run commands on this machine; the server warns when it listens beyond loopback so.
+    pub enabled: bool,
+    /// `/metrics` without a credential, for a Prometheus that cannot send one.
+    pub public_metrics: bool,
+    /// How long a browser session lasts after sign-in.
+    pub session_lifetime: String,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            enabled: true,
+            public_metrics: false,
+            session_lifetime: "12h".into(),
         }
     }
 }
@@ -251,6 +275,8 @@ fn validate(config: &Config) -> Result<(), String> {
     if config.server.max_body_bytes == 0 {
         return Err("server.max_body_bytes must be at least 1".into());
     }
+    crate::duration::parse_duration(&config.auth.session_lifetime)
+        .map_err(|e| format!("auth.session_lifetime: {e}"))?;
     if config.executor.max_parallel_tasks == 0 {
         return Err("executor.max_parallel_tasks must be at least 1".into());
     }

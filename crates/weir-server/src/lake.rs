@@ -390,21 +390,22 @@ pub async fn sql(
 
 /// This subsystem's routes.
 pub fn routes() -> crate::Routes {
+    use crate::auth::{ADMIN, VIEWER};
     use crate::openapi;
-    use axum::routing::{get, post};
-    axum::Router::new()
-        .route(openapi::LAKE_OBJECTS, get(list))
-        .route(openapi::LAKE_OBJECT, get(self::get).put(put).delete(delete))
-        .route(
-            openapi::CATALOG_DATABASES,
-            get(databases).post(create_database),
-        )
-        .route(
-            openapi::CATALOG_DATABASE,
-            axum::routing::delete(drop_database),
-        )
-        .route(openapi::CATALOG_TABLES, get(tables).post(create_table))
-        .route(openapi::CATALOG_TABLE, get(table).delete(drop_table))
-        .route(openapi::CRAWL, post(crawl))
-        .route(openapi::SQL, post(sql))
+    crate::Routes::default()
+        .get(openapi::LAKE_OBJECTS, VIEWER, list)
+        .get(openapi::LAKE_OBJECT, VIEWER, self::get)
+        .put(openapi::LAKE_OBJECT, ADMIN, put)
+        .delete(openapi::LAKE_OBJECT, ADMIN, delete)
+        .get(openapi::CATALOG_DATABASES, VIEWER, databases)
+        .post(openapi::CATALOG_DATABASES, ADMIN, create_database)
+        .delete(openapi::CATALOG_DATABASE, ADMIN, drop_database)
+        .get(openapi::CATALOG_TABLES, VIEWER, tables)
+        .post(openapi::CATALOG_TABLES, ADMIN, create_table)
+        .get(openapi::CATALOG_TABLE, VIEWER, table)
+        .delete(openapi::CATALOG_TABLE, ADMIN, drop_table)
+        .post(openapi::CRAWL, ADMIN, crawl)
+        // Any viewer may read with SQL; a statement that writes needs an admin (checked by
+        // `sql` itself, which knows what the statement does).
+        .post(openapi::SQL, VIEWER, sql)
 }

@@ -4,6 +4,7 @@
 //! the Lambda REST API under `/2015-03-31/functions` (`lambda.rs`).
 
 mod api;
+pub mod auth;
 mod aws;
 mod error;
 pub mod lake;
@@ -14,7 +15,6 @@ use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::get;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
 use weir_engine::Engine;
@@ -33,6 +33,9 @@ pub struct AppState {
     /// Largest request body a route reads whole (JSON, the AWS protocols); `server.max_body_bytes`.
     /// Lake uploads are streamed and not bounded by it.
     pub max_body_bytes: usize,
+    /// Credentials and the audit log; None when authentication is off (`[auth] enabled = false`).
+    pub access: Option<weir_engine::access::Access>,
+    pub auth: auth::AuthOptions,
 }
 
 /// Installs the process-wide Prometheus recorder (once) and returns its handle.
@@ -47,28 +50,44 @@ pub fn install_metrics() -> Option<PrometheusHandle> {
         .clone()
 }
 
-/// The whole router: the server's own routes, then one router per subsystem, each defined beside
-/// its handlers. The next subsystem adds its `routes()` here.
-pub fn router(state: AppState) -> Router {
-    let body_limit = axum::extract::DefaultBodyLimit::max(state.max_body_bytes);
-    let state = Arc::new(state);
-    Router::new()
-        .route("/", get(api::dashboard).post(aws::dispatch))
-        .route("/healthz", get(api::health))
-        .route("/metrics", get(api::metrics))
-        .route(openapi::OPENAPI, get(openapi::document))
+/// Every route with the access it needs: the server's own, then one set per subsystem, each
+/// defined beside its handlers. The next subsystem adds its `routes()` here.
+pub fn routes() -> Routes {
+    use auth::{Dialect, Need, VIEWER};
+    Routes::new(Dialect::Browser)
+        .get("/", VIEWER, api::dashboard)
+        .get("/login", Need::Open, auth::session::login)
+        .merge(Routes::new(Dialect::AwsJson).post("/", Need::Operation, aws::dispatch))
+        .merge(
+            Routes::default()
+                .get("/healthz", Need::Open, api::health)
+                .get("/metrics", Need::Metrics, api::metrics)
+                .get(openapi::OPENAPI, VIEWER, openapi::document),
+        )
         .merge(api::pipelines::routes())
         .merge(api::runs::routes())
         .merge(api::functions::routes())
+        .merge(api::access::routes())
         .merge(lake::routes())
         .merge(lambda::routes())
+}
+
+/// The whole router: [`routes`], authentication over all of them, and the body limit.
+pub fn router(state: AppState) -> Router {
+    let body_limit = axum::extract::DefaultBodyLimit::max(state.max_body_bytes);
+    let state = Arc::new(state);
+    let (router, _rules) = routes().into_parts();
+    router
         .fallback(api::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::middleware::authenticate,
+        ))
         .layer(body_limit)
         .with_state(state)
 }
 
-/// A subsystem's routes, merged into [`router`].
-pub(crate) type Routes = Router<Arc<AppState>>;
+pub use auth::{Routes, Rule};
 
 /// Serves until `shutdown` resolves.
 pub async fn serve(
@@ -76,7 +95,8 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -35,6 +35,11 @@ pub const FUNCTION_INVOKE: &str = "/api/v1/functions/{name}/invoke";
 pub const FUNCTION_INVOCATIONS: &str = "/api/v1/functions/{name}/invocations";
 pub const FUNCTION_INVOCATION_LOG: &str =
     "/api/v1/functions/{name}/invocations/{invocation_id}/log";
+pub const TOKENS: &str = "/api/v1/tokens";
+pub const TOKEN: &str = "/api/v1/tokens/{name}";
+pub const AUDIT: &str = "/api/v1/audit";
+pub const SESSION: &str = "/api/v1/session";
+pub const LOGOUT: &str = "/api/v1/logout";
 
 pub async fn document() -> Json<Value> {
     Json(spec())
@@ -123,6 +128,7 @@ pub fn spec() -> Value {
     // Added apart: one json! literal for every path exceeds the macro's recursion limit.
     if let Some(paths) = spec["paths"].as_object_mut() {
         paths.extend(function_paths());
+        paths.extend(access_paths());
     }
     spec
 }
@@ -142,72 +148,56 @@ fn function_paths() -> serde_json::Map<String, Value> {
     }
 }
 
+/// The credentials, the audit log and the browser's session.
+fn access_paths() -> serde_json::Map<String, Value> {
+    let paths = json!({
+        TOKENS: {
+            "get": op("Credentials (admin): name, role, grants, access key id, state; never their secrets", &[], None, "200"),
+            "post": op("Create a credential (admin). The answer holds its token and AWS key pair, shown this once", &[], Some(json!({ "type": "object", "required": ["role"], "additionalProperties": false, "properties": { "name": { "type": "string" }, "role": { "enum": ["viewer", "operator", "admin"] }, "pipelines": { "type": "array", "items": { "type": "string" } }, "tables": { "type": "array", "items": { "type": "string" } }, "prefixes": { "type": "array", "items": { "type": "string" } }, "expires": { "type": "string" } } })), "201")
+        },
+        TOKEN: { "delete": op("Revoke a credential (admin): its token, key pair and sessions stop working at once", &["name"], None, "200") },
+        AUDIT: { "get": op("The audit log (admin): every mutating call and every refused one, oldest first; page with after=next_after", &["?since", "?after", "?limit"], None, "200") },
+        SESSION: { "get": op("Who the caller is: name, role, grants, and the session's CSRF token for X-CSRF-Token", &[], None, "200") },
+        LOGOUT: { "post": op("End the browser session (clears the cookie)", &[], None, "200") },
+    });
+    match paths {
+        Value::Object(paths) => paths,
+        _ => serde_json::Map::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
 
-    /// Every path constant with its name, as lib.rs refers to it.
-    const ROUTES: &[(&str, &str)] = &[
-        (OPENAPI, "OPENAPI"),
-        (PIPELINES, "PIPELINES"),
-        (PIPELINE, "PIPELINE"),
-        (PIPELINE_RUNS, "PIPELINE_RUNS"),
-        (PIPELINE_BACKFILL, "PIPELINE_BACKFILL"),
-        (PIPELINE_PAUSE, "PIPELINE_PAUSE"),
-        (PIPELINE_UNPAUSE, "PIPELINE_UNPAUSE"),
-        (RELOAD, "RELOAD"),
-        (RUNS, "RUNS"),
-        (RUN, "RUN"),
-        (RUN_WAIT, "RUN_WAIT"),
-        (RUN_EVENTS, "RUN_EVENTS"),
-        (RUN_ATTEMPTS, "RUN_ATTEMPTS"),
-        (RUN_LOGS, "RUN_LOGS"),
-        (RUN_RETRY, "RUN_RETRY"),
-        (RUN_CANCEL, "RUN_CANCEL"),
-        (TASK_MARK, "TASK_MARK"),
-        (LAKE_OBJECTS, "LAKE_OBJECTS"),
-        (LAKE_OBJECT, "LAKE_OBJECT"),
-        (CATALOG_DATABASES, "CATALOG_DATABASES"),
-        (CATALOG_DATABASE, "CATALOG_DATABASE"),
-        (CATALOG_TABLES, "CATALOG_TABLES"),
-        (CATALOG_TABLE, "CATALOG_TABLE"),
-        (CRAWL, "CRAWL"),
-        (SQL, "SQL"),
-        (FUNCTIONS, "FUNCTIONS"),
-        (FUNCTION, "FUNCTION"),
-        (FUNCTION_INVOKE, "FUNCTION_INVOKE"),
-        (FUNCTION_INVOCATIONS, "FUNCTION_INVOCATIONS"),
-        (FUNCTION_INVOCATION_LOG, "FUNCTION_INVOCATION_LOG"),
-    ];
-
+    /// The document and the router agree: every native route the router serves (read from the
+    /// router's own table of rules) is documented with its method, and nothing else is.
     #[test]
     fn every_route_is_documented_and_routed() {
+        let routed: BTreeSet<(String, String)> = crate::routes()
+            .rules()
+            .iter()
+            .filter(|rule| rule.path.starts_with("/api/v1"))
+            .map(|rule| (rule.path.to_string(), rule.method.as_str().to_lowercase()))
+            .collect();
         let spec = spec();
-        let paths = spec["paths"].as_object().unwrap();
-        assert_eq!(
-            paths.len(),
-            ROUTES.len(),
-            "the document has paths no constant names"
-        );
-        // The subsystems' routers, where the routes are defined.
-        let source = [
-            include_str!("api/pipelines.rs"),
-            include_str!("api/runs.rs"),
-            include_str!("api/functions.rs"),
-            include_str!("lake.rs"),
-            include_str!("lib.rs"),
-        ]
-        .concat();
-        for (route, constant) in ROUTES {
-            assert!(
-                paths.contains_key(*route),
-                "{route} is not in the OpenAPI document"
-            );
-            assert!(
-                source.contains(&format!("openapi::{constant})"))
-                    || source.contains(&format!("openapi::{constant},")),
-                "{route} ({constant}) is not routed by any subsystem's router"
-            );
-        }
+        let documented: BTreeSet<(String, String)> = spec["paths"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .flat_map(|(path, methods)| {
+                methods
+                    .as_object()
+                    .unwrap()
+                    .keys()
+                    .map(move |method| (path.clone(), method.clone()))
+            })
+            .collect();
+        let undocumented: Vec<_> = routed.difference(&documented).collect();
+        let unrouted: Vec<_> = documented.difference(&routed).collect();
+        assert!(undocumented.is_empty(), "routed but not documented: {undocumented:?}");
+        assert!(unrouted.is_empty(), "documented but not routed: {unrouted:?}");
     }
 }

@@ -130,12 +130,64 @@ pub enum Command {
         #[command(subcommand)]
         command: MachinesCommand,
     },
+    /// Credentials: create (printed once), list, revoke. Each is a bearer token and an AWS key
+    /// pair with a role (viewer, operator, admin) and optional grants.
+    #[command(
+        after_help = "Example:\n  weir tokens create --role operator --name ci --pipelines 'etl_*' --expires 30d"
+    )]
+    Tokens {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        command: TokensCommand,
+    },
+    /// The audit log: every call that changed something and every refused call.
+    #[command(after_help = "Example:\n  weir audit --since 1h")]
+    Audit {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// Only entries since this time: RFC 3339, or a duration back from now (`1h`, `7d`).
+        #[arg(long)]
+        since: Option<String>,
+        /// At most this many entries (the oldest first).
+        #[arg(long, default_value_t = 1000)]
+        limit: u32,
+    },
     /// Measure weir: task-to-task gaps, fan-out throughput, idle memory.
     #[command(after_help = "Example:\n  weir bench pipelines")]
     Bench {
         #[command(subcommand)]
         command: BenchCommand,
     },
+}
+
+#[derive(Subcommand)]
+pub enum TokensCommand {
+    /// Create a credential and print its token and AWS key pair (shown this once).
+    Create {
+        /// viewer, operator or admin.
+        #[arg(long)]
+        role: String,
+        /// Its name (default: token-XXXXXXXX).
+        #[arg(long)]
+        name: Option<String>,
+        /// Only these pipelines and state machines (glob on names; repeat for more).
+        #[arg(long = "pipelines", value_name = "GLOB")]
+        pipelines: Vec<String>,
+        /// Only these tables (DATABASE.TABLE globs; repeat for more).
+        #[arg(long = "tables", value_name = "DB.GLOB")]
+        tables: Vec<String>,
+        /// Only lake keys under these prefixes (repeat for more).
+        #[arg(long = "prefixes", value_name = "PREFIX")]
+        prefixes: Vec<String>,
+        /// How long it lasts (`30d`, `12h`); default: until revoked.
+        #[arg(long)]
+        expires: Option<String>,
+    },
+    /// List credentials (never their secrets).
+    List,
+    /// Revoke a credential: its token, key pair and sessions stop working at once.
+    Revoke { name: String },
 }
 
 #[derive(Args, Clone)]
@@ -161,6 +213,10 @@ pub struct ClientArgs {
         default_value = "http://127.0.0.1:8080"
     )]
     pub server: String,
+    /// Credential to send (`Authorization: Bearer`). Default: the admin token of the project in
+    /// the current directory (`.weir/admin-token`).
+    #[arg(long, global = true, env = "WEIR_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
     /// Print JSON instead of tables.
     #[arg(long, global = true)]
     pub json: bool,

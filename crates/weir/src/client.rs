@@ -13,13 +13,22 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn new(server: &str) -> anyhow::Result<Client> {
+    /// A client of the server `args` name, sending the credential [`token`] finds.
+    pub fn new(args: &crate::args::ClientArgs) -> anyhow::Result<Client> {
         let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(token) = token(args) {
+            let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
+                .map_err(|_| anyhow!("the token has characters a header cannot carry"))?;
+            value.set_sensitive(true);
+            headers.insert(reqwest::header::AUTHORIZATION, value);
+        }
         let http = reqwest::Client::builder()
+            .default_headers(headers)
             .build()
             .context("cannot build the HTTP client")?;
         Ok(Client {
-            base: server.trim_end_matches('/').to_string(),
+            base: args.server.trim_end_matches('/').to_string(),
             http,
         })
     }
@@ -247,8 +256,34 @@ async fn refusal(response: reqwest::Response) -> anyhow::Error {
     }
 }
 
+/// The credential to send: `--token` or `WEIR_TOKEN`, else the admin token of the project in
+/// the current directory (`DATA/admin-token`, which the server writes at its first start), so a
+/// local user runs commands in the project with no extra step.
+pub fn token(args: &crate::args::ClientArgs) -> Option<String> {
+    if let Some(token) = args.token.as_deref().filter(|t| !t.is_empty()) {
+        return Some(token.trim().to_string());
+    }
+    let project = Path::new(".");
+    let config = crate::settings::load(project).ok()?;
+    let data_dir = crate::settings::data_dir(project, &config, None);
+    std::fs::read_to_string(data_dir.join("admin-token"))
+        .ok()
+        .map(|token| token.trim().to_string())
+        .filter(|token| !token.is_empty())
+}
+
 /// The server's message of a failed call (`{"error": {"message"}}`, or the body as it is).
 fn failure(status: reqwest::StatusCode, body: &Value) -> anyhow::Error {
+    if status == reqwest::StatusCode::UNAUTHORIZED {
+        let message = body
+            .pointer("/error/message")
+            .and_then(Value::as_str)
+            .unwrap_or("authentication required");
+        return anyhow!(
+            "{message} (HTTP 401). Run the command inside the project (the CLI reads its \
+             .weir/admin-token), or pass --token / set WEIR_TOKEN (see `weir tokens create`)"
+        );
+    }
     let message = body
         .pointer("/error/message")
         .and_then(Value::as_str)

@@ -402,9 +402,64 @@ impl Access {
             .collect()
     }
 
-    /// The server key, to sign and check session cookies.
-    pub fn server_key(&self) -> &ServerKey {
-        &self.inner.key
+    /// A browser session for the holder of `token`: the value of a cookie that names the
+    /// credential, its expiry and a signature over both and the token's hash, so that revoking
+    /// or re-issuing the credential ends the session.
+    pub fn new_session(
+        &self,
+        token: &str,
+        lifetime: std::time::Duration,
+    ) -> Result<(String, Arc<Caller>), Refusal> {
+        let caller = self.by_token(token)?;
+        let lifetime = i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX);
+        let mut expires = (now_micros() / 1_000_000).saturating_add(lifetime);
+        if let Some(at) = caller.expires_at {
+            expires = expires.min(at / 1_000_000);
+        }
+        let expires = expires.to_string();
+        let hash = keys::token_hash(token);
+        let tag = self
+            .inner
+            .key
+            .sign(&["session", &caller.name, &expires, &hash]);
+        let value = format!("{}.{expires}.{}", caller.name, keys::encode_hex(&tag));
+        Ok((value, caller))
+    }
+
+    /// The caller of a session cookie's value.
+    pub fn by_session(&self, value: &str) -> Result<Arc<Caller>, Refusal> {
+        let mut parts = value.rsplitn(3, '.');
+        let (Some(tag), Some(expires), Some(name)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(Refusal::Unknown);
+        };
+        let tag = keys::decode_hex(tag).ok_or(Refusal::Unknown)?;
+        let hash = self
+            .record(name)
+            .map(|r| r.token_hash)
+            .ok_or(Refusal::Unknown)?;
+        if !self
+            .inner
+            .key
+            .verify(&["session", name, expires, &hash], &tag)
+        {
+            return Err(Refusal::Unknown);
+        }
+        if expires.parse::<i64>().map_or(true, |at| at <= now_micros() / 1_000_000) {
+            return Err(Refusal::Expired);
+        }
+        self.by_name(name)
+    }
+
+    /// The CSRF token of a session: what a page served to that session sends back in
+    /// `X-CSRF-Token` with each change it asks for.
+    pub fn csrf_token(&self, session: &str) -> String {
+        keys::encode_hex(&self.inner.key.sign(&["csrf", session]))
+    }
+
+    /// Whether `token` is the CSRF token of `session`.
+    pub fn check_csrf_token(&self, session: &str, token: &str) -> bool {
+        keys::decode_hex(token).is_some_and(|tag| self.inner.key.verify(&["csrf", session], &tag))
     }
 
     /// Queues an entry for the audit log.

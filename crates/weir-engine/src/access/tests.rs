@@ -201,3 +201,43 @@ async fn audit_entries_are_committed() {
     assert_eq!(entries.len(), 2);
     assert_eq!(entries[1].record.status, 401);
 }
+
+#[tokio::test]
+async fn sessions_name_their_credential_and_end_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let access = open(dir.path()).await;
+    let issued = access
+        .create(NewCredential {
+            name: Some("web.user".into()),
+            role: Some(Role::Operator),
+            ..NewCredential::default()
+        })
+        .await
+        .unwrap();
+    let hour = std::time::Duration::from_secs(3600);
+    let (session, caller) = access.new_session(&issued.token, hour).unwrap();
+    assert_eq!(caller.name, "web.user");
+    assert_eq!(access.by_session(&session).unwrap().name, "web.user");
+    // A forged or altered cookie is refused.
+    let forged = session.replace("web.user", "admin");
+    assert_eq!(access.by_session(&forged).unwrap_err(), Refusal::Unknown);
+    assert_eq!(access.by_session("garbage").unwrap_err(), Refusal::Unknown);
+    let csrf = access.csrf_token(&session);
+    assert!(access.check_csrf_token(&session, &csrf));
+    assert!(!access.check_csrf_token(&forged, &csrf));
+    // Revoking the credential ends its sessions, and a new one of the same name does not revive them.
+    access.revoke("web.user").await.unwrap();
+    assert!(access.by_session(&session).is_err());
+    access
+        .create(NewCredential {
+            name: Some("web.user".into()),
+            ..NewCredential::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(access.by_session(&session).unwrap_err(), Refusal::Unknown);
+    assert_eq!(
+        access.new_session("weir_unknown", hour).unwrap_err(),
+        Refusal::Unknown
+    );
+}

@@ -111,14 +111,14 @@ pub async fn log(State(state): Shared, Path((name, id)): Path<(String, String)>)
 
 /// This subsystem's routes.
 pub fn routes() -> crate::Routes {
+    use crate::auth::{OPERATOR, VIEWER};
     use crate::openapi;
-    use axum::routing::{get, post};
-    axum::Router::new()
-        .route(openapi::FUNCTIONS, get(list))
-        .route(openapi::FUNCTION, get(show))
-        .route(openapi::FUNCTION_INVOKE, post(invoke))
-        .route(openapi::FUNCTION_INVOCATIONS, get(invocations))
-        .route(openapi::FUNCTION_INVOCATION_LOG, get(log))
+    crate::Routes::default()
+        .get(openapi::FUNCTIONS, VIEWER, list)
+        .get(openapi::FUNCTION, VIEWER, show)
+        .post(openapi::FUNCTION_INVOKE, OPERATOR, invoke)
+        .get(openapi::FUNCTION_INVOCATIONS, VIEWER, invocations)
+        .get(openapi::FUNCTION_INVOCATION_LOG, VIEWER, log)
 }
 
 #[cfg(test)]

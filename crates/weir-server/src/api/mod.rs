@@ -1,5 +1,6 @@
 //! Handlers of the native API, one file per resource.
 
+pub mod access;
 pub mod functions;
 pub mod pipelines;
 pub mod runs;
@@ -38,8 +39,18 @@ pub async fn metrics(State(state): Shared) -> Response {
     }
 }
 
-pub async fn not_found() -> ApiError {
-    ApiError::not_found("no such endpoint; see /api/v1/openapi.json")
+/// No route matched: 404 to a caller, 401 to an anonymous request when credentials are needed,
+/// so that an anonymous caller cannot map the routes.
+pub async fn not_found(identity: Option<axum::Extension<crate::auth::Identity>>) -> Response {
+    if identity.is_some_and(|axum::Extension(identity)| identity.role().is_none()) {
+        return crate::auth::middleware::refuse(
+            crate::auth::Dialect::Rest,
+            StatusCode::UNAUTHORIZED,
+            "authentication required: send `Authorization: Bearer TOKEN` (see `weir tokens`)",
+            "",
+        );
+    }
+    ApiError::not_found("no such endpoint; see /api/v1/openapi.json").into_response()
 }
 
 /// A plain overview until the dashboard proper lands: pipelines, problems and recent runs.

@@ -178,14 +178,15 @@ pub fn parse_when(field: &str, text: &str) -> Result<DateTime<Utc>, ApiError> {
 
 /// This subsystem's routes.
 pub fn routes() -> crate::Routes {
+    use crate::auth::{OPERATOR, VIEWER};
     use crate::openapi;
-    use axum::routing::{get, post};
-    axum::Router::new()
-        .route(openapi::PIPELINES, get(list))
-        .route(openapi::PIPELINE, get(show))
-        .route(openapi::PIPELINE_RUNS, get(runs).post(trigger))
-        .route(openapi::PIPELINE_BACKFILL, post(backfill))
-        .route(openapi::PIPELINE_PAUSE, post(pause))
-        .route(openapi::PIPELINE_UNPAUSE, post(unpause))
-        .route(openapi::RELOAD, post(reload))
+    crate::Routes::default()
+        .get(openapi::PIPELINES, VIEWER, list)
+        .get(openapi::PIPELINE, VIEWER, show)
+        .get(openapi::PIPELINE_RUNS, VIEWER, runs)
+        .post(openapi::PIPELINE_RUNS, OPERATOR, trigger)
+        .post(openapi::PIPELINE_BACKFILL, OPERATOR, backfill)
+        .post(openapi::PIPELINE_PAUSE, OPERATOR, pause)
+        .post(openapi::PIPELINE_UNPAUSE, OPERATOR, unpause)
+        .post(openapi::RELOAD, OPERATOR, reload)
 }

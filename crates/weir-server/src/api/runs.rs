@@ -346,16 +346,16 @@ pub async fn mark(
 
 /// This subsystem's routes.
 pub fn routes() -> crate::Routes {
+    use crate::auth::{OPERATOR, VIEWER};
     use crate::openapi;
-    use axum::routing::{get, post};
-    axum::Router::new()
-        .route(openapi::RUNS, get(list))
-        .route(openapi::RUN, get(show))
-        .route(openapi::RUN_WAIT, get(wait))
-        .route(openapi::RUN_EVENTS, get(events))
-        .route(openapi::RUN_ATTEMPTS, get(attempts))
-        .route(openapi::RUN_LOGS, get(logs))
-        .route(openapi::RUN_RETRY, post(retry))
-        .route(openapi::RUN_CANCEL, post(cancel))
-        .route(openapi::TASK_MARK, post(mark))
+    crate::Routes::default()
+        .get(openapi::RUNS, VIEWER, list)
+        .get(openapi::RUN, VIEWER, show)
+        .get(openapi::RUN_WAIT, VIEWER, wait)
+        .get(openapi::RUN_EVENTS, VIEWER, events)
+        .get(openapi::RUN_ATTEMPTS, VIEWER, attempts)
+        .get(openapi::RUN_LOGS, VIEWER, logs)
+        .post(openapi::RUN_RETRY, OPERATOR, retry)
+        .post(openapi::RUN_CANCEL, OPERATOR, cancel)
+        .post(openapi::TASK_MARK, OPERATOR, mark)
 }

@@ -14,6 +14,10 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::AppState;
+use crate::auth::Identity;
+use crate::auth::middleware::AuditNote;
+use axum::Extension;
+use weir_model::access::Role;
 
 /// A protocol error: AWS's error name (`__type`) and message.
 pub struct AwsError {
@@ -23,6 +27,7 @@ pub struct AwsError {
 
 pub async fn dispatch(
     State(state): State<Arc<AppState>>,
+    Extension(identity): Extension<Identity>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -30,10 +35,25 @@ pub async fn dispatch(
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
+    let mut note = AuditNote {
+        action: target.to_string(),
+        mutating: None,
+        refusal: None,
+    };
     let answer = match target.split_once('.') {
         Some(("AWSStepFunctions", operation)) => match &state.machines {
             Some(machines) => match parse_body(&body) {
-                Ok(request) => stepfunctions::handle(machines, operation, &request).await,
+                Ok(request) => {
+                    let needed = stepfunctions::role_of(operation);
+                    note.mutating = Some(needed > Role::Viewer);
+                    match allowed(&identity, needed, stepfunctions::machine_of(&request), target) {
+                        Ok(()) => stepfunctions::handle(machines, operation, &request).await,
+                        Err(error) => {
+                            note.refusal = Some(error.message.clone());
+                            Err(error)
+                        }
+                    }
+                }
                 Err(error) => Err(error),
             },
             None => Err(unknown(target)),
@@ -63,7 +83,38 @@ pub async fn dispatch(
         "content-type",
         HeaderValue::from_static("application/x-amz-json-1.0"),
     );
+    response.extensions_mut().insert(note);
     response
+}
+
+/// Whether the caller's role and grants allow the operation, refused as IAM refuses it.
+fn allowed(
+    identity: &Identity,
+    needed: Role,
+    machine: Option<&str>,
+    target: &str,
+) -> Result<(), AwsError> {
+    let action = target.replace("AWSStepFunctions.", "states:");
+    let user = identity.name().unwrap_or("anonymous");
+    if identity.role().is_none_or(|role| role < needed) {
+        return Err(AwsError {
+            code: "AccessDeniedException",
+            message: format!(
+                "User: {user} is not authorized to perform: {action} (the operation needs role {needed})"
+            ),
+        });
+    }
+    if let Some(machine) = machine
+        && !identity.grants().pipeline(machine)
+    {
+        return Err(AwsError {
+            code: "AccessDeniedException",
+            message: format!(
+                "User: {user} is not authorized to perform: {action} on resource: state machine {machine} (not in the credential's grants)"
+            ),
+        });
+    }
+    Ok(())
 }
 
 fn unknown(target: &str) -> AwsError {

@@ -174,14 +174,17 @@ pub(super) fn account_of(arn: &str) -> &str {
 /// This subsystem's routes.
 pub fn routes() -> crate::Routes {
     // The Lambda REST API (not part of the native API's OpenAPI document).
-    use axum::routing::{get, post};
-    axum::Router::new()
-        .route(FUNCTIONS, get(list_functions::handle))
-        .route(FUNCTIONS_NO_SLASH, get(list_functions::handle))
-        .route(FUNCTION, get(get_function::handle))
-        .route(
+    use crate::auth::{Dialect, OPERATOR, VIEWER};
+    use axum::http::Method;
+    crate::Routes::new(Dialect::AwsRest)
+        .get(FUNCTIONS, VIEWER, list_functions::handle)
+        .get(FUNCTIONS_NO_SLASH, VIEWER, list_functions::handle)
+        .get(FUNCTION, VIEWER, get_function::handle)
+        .add(
+            Method::POST,
             INVOKE,
-            post(invoke::handle).layer(axum::extract::DefaultBodyLimit::max(
+            OPERATOR,
+            axum::routing::post(invoke::handle).layer(axum::extract::DefaultBodyLimit::max(
                 invoke::MAX_PAYLOAD_BYTES,
             )),
         )

@@ -1,5 +1,6 @@
 //! One module per command group.
 
+mod access;
 mod functions;
 mod init;
 mod lake;
@@ -21,6 +22,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Server(args) => server::run(args).await,
         Command::Pipelines { client, command } => pipelines::run(&client, command).await,
         Command::Runs { client, command } => runs::run(&client, command).await,
+        Command::Tokens { client, command } => access::tokens(&client, command).await,
+        Command::Audit {
+            client,
+            since,
+            limit,
+        } => access::audit(&client, since, limit).await,
         Command::Bench { command } => crate::bench::run(command).await,
         Command::Functions { client, command } => functions::run(&client, command).await,
         Command::Machines { client, command } => machines::run(&client, command).await,

@@ -76,6 +76,24 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     let watch = config.server.watch;
     let max_machine_processes = config.executor.max_machine_processes as usize;
     let max_body_bytes = usize::try_from(config.server.max_body_bytes).unwrap_or(usize::MAX);
+    let auth_config = config.auth.clone();
+    let access = if auth_config.enabled {
+        Some(
+            weir_engine::access::Access::open(store.clone(), &data_dir)
+                .await
+                .context("cannot load the credentials")?,
+        )
+    } else {
+        if !address.ip().is_loopback() {
+            tracing::warn!(
+                %address,
+                "authentication is OFF ([auth] enabled = false) and the server listens beyond loopback: anyone who reaches {address} can run commands on this machine"
+            );
+        } else {
+            tracing::warn!("authentication is OFF ([auth] enabled = false)");
+        }
+        None
+    };
     let engine = Engine::start(EngineOptions {
         project_dir: project.clone(),
         data_dir: data_dir.clone(),
@@ -104,6 +122,13 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     .map_err(|e| anyhow::anyhow!("cannot start the state machines: {e}"))?;
     tracing::info!(project = %project.display(), data = %data_dir.display(), store = %redact(&store_url), "weir listening on {public_url}");
     outln!("weir listening on {public_url}");
+    if access.is_some() {
+        // As Jupyter does: a link that signs the browser in with the admin token.
+        let token_file = data_dir.join(weir_engine::access::ADMIN_TOKEN_FILE);
+        if let Ok(token) = std::fs::read_to_string(&token_file) {
+            outln!("sign in: {public_url}/login?token={}&next=/", token.trim());
+        }
+    }
     let lake_service = crate::lake_service::LakeAdapter { lake, catalog, sql };
     let stopping_engine = engine.clone();
     let state = weir_server::AppState {
@@ -113,6 +138,13 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         metrics,
         started: Instant::now(),
         max_body_bytes,
+        access,
+        auth: weir_server::auth::AuthOptions {
+            public_metrics: auth_config.public_metrics,
+            session_lifetime: weir_model::duration::parse_duration(&auth_config.session_lifetime)
+                .map_err(|e| anyhow::anyhow!("auth.session_lifetime: {e}"))?,
+            secure_cookies: false,
+        },
     };
     // On SIGTERM or Ctrl-C the engine drains first, while the API still answers (what is
     // running, how it ends; new triggers are refused with 503), then the HTTP server stops.

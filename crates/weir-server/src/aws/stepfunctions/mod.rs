@@ -25,6 +25,7 @@ mod update_state_machine;
 mod validate_state_machine_definition;
 
 use serde_json::{Value, json};
+use weir_model::access::Role;
 use weir_engine::machines::{MachineError, NewExecution};
 use weir_store::{ExecutionRecord, MachineRecord};
 
@@ -49,6 +50,47 @@ pub fn invalid(message: impl Into<String>) -> AwsError {
 pub type Answer = Result<Value, AwsError>;
 
 /// Runs one operation with its request body.
+/// Each operation and the role it needs. [`handle`] refuses an operation that is not here to
+/// anyone but an admin, so one added without a line here is closed, not open.
+pub const OPERATIONS: &[(&str, Role)] = &[
+    ("CreateStateMachine", Role::Admin),
+    ("UpdateStateMachine", Role::Admin),
+    ("DeleteStateMachine", Role::Admin),
+    ("DescribeStateMachine", Role::Viewer),
+    ("ListStateMachines", Role::Viewer),
+    ("ValidateStateMachineDefinition", Role::Viewer),
+    ("StartExecution", Role::Operator),
+    ("StartSyncExecution", Role::Operator),
+    ("StopExecution", Role::Operator),
+    ("DescribeExecution", Role::Viewer),
+    ("RedriveExecution", Role::Operator),
+    ("ListExecutions", Role::Viewer),
+    ("GetExecutionHistory", Role::Viewer),
+    ("SendTaskSuccess", Role::Operator),
+    ("SendTaskFailure", Role::Operator),
+    ("SendTaskHeartbeat", Role::Operator),
+];
+
+/// The role an operation needs (an admin's for one not listed).
+pub fn role_of(operation: &str) -> Role {
+    OPERATIONS
+        .iter()
+        .find(|(name, _)| *name == operation)
+        .map_or(Role::Admin, |(_, role)| *role)
+}
+
+/// The state machine a request is about, by name, from its `stateMachineArn` or `executionArn`
+/// (for the grants on names, which cover state machines as they cover pipelines).
+pub fn machine_of(body: &Value) -> Option<&str> {
+    if let Some(arn) = body.get("stateMachineArn").and_then(Value::as_str) {
+        // arn:aws:states:REGION:ACCOUNT:stateMachine:NAME[:VERSION]
+        return arn.split(':').nth(6);
+    }
+    let arn = body.get("executionArn").and_then(Value::as_str)?;
+    // arn:aws:states:REGION:ACCOUNT:execution:MACHINE:NAME
+    arn.split(':').nth(6)
+}
+
 pub async fn handle(
     machines: &weir_engine::machines::Machines,
     operation: &str,

@@ -1,0 +1,410 @@
+//! The two layers: `authenticate` over the whole router (who is calling; what to audit) and
+//! `authorize` on each route (may they; is it a forged browser request).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use weir_engine::access::{Access, Refusal};
+use weir_model::access::Role;
+use weir_store::AuditRecord;
+
+use super::{Dialect, Identity, Need, Via};
+use crate::AppState;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "weir_session";
+/// Longest `Authorization` header read; a longer one is refused unread.
+const MAX_AUTHORIZATION: usize = 8 * 1024;
+
+/// What a route or handler tells the audit layer about the call, in the response's extensions.
+#[derive(Debug, Clone)]
+pub struct AuditNote {
+    /// `METHOD /route/{param}`, or an AWS protocol's `Service.Operation`.
+    pub action: String,
+    /// Whether the call changes anything (audited even when it succeeds), when the method does
+    /// not say (every AWS JSON call is a POST).
+    pub mutating: Option<bool>,
+    /// Why it was refused.
+    pub refusal: Option<String>,
+}
+
+/// Whether the request carries a valid `X-CSRF-Token`: the session's, or, with authentication
+/// off, any (a custom header is what a cross-site form cannot add).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CsrfToken(pub bool);
+
+/// `/metrics` is open (`[auth] public_metrics`): told to the route's check.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PublicMetrics(pub bool);
+
+/// Finds the caller, runs the request, and audits it when it changed something or was refused.
+pub async fn authenticate(
+    State(state): State<Arc<AppState>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if request.uri().path() == "/healthz" {
+        return next.run(request).await;
+    }
+    request
+        .extensions_mut()
+        .insert(PublicMetrics(state.auth.public_metrics));
+    let Some(access) = &state.access else {
+        let custom_header = request.headers().contains_key("x-csrf-token");
+        request.extensions_mut().insert(CsrfToken(custom_header));
+        request.extensions_mut().insert(Identity::unchecked());
+        return next.run(request).await;
+    };
+    let source = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.to_string())
+        .unwrap_or_default();
+    let method = request.method().clone();
+    let target = request.uri().path().to_string();
+    let (identity, response) = match identify(access, request.headers()) {
+        Ok(identity) => {
+            let csrf = request
+                .headers()
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok());
+            let valid = match (&identity.via, csrf) {
+                (Via::Session(session), Some(token)) => access.check_csrf_token(session, token),
+                _ => false,
+            };
+            request.extensions_mut().insert(CsrfToken(valid));
+            request.extensions_mut().insert(identity.clone());
+            (identity, next.run(request).await)
+        }
+        Err(problem) => {
+            let dialect = dialect_of(&method, &target);
+            let response = refuse(dialect, StatusCode::UNAUTHORIZED, &problem, &target);
+            (Identity::anonymous(), response)
+        }
+    };
+    let note = response.extensions().get::<AuditNote>().cloned();
+    let status = response.status();
+    audit(access, &identity, &source, &method, &target, status, note).await;
+    response
+}
+
+/// The caller a request presents, or why what it presents is refused.
+fn identify(access: &Access, headers: &HeaderMap) -> Result<Identity, String> {
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        if value.len() > MAX_AUTHORIZATION {
+            return Err(format!(
+                "the Authorization header is longer than {MAX_AUTHORIZATION} bytes"
+            ));
+        }
+        let value = value
+            .to_str()
+            .map_err(|_| "the Authorization header is not ASCII".to_string())?;
+        return match value.split_once(' ') {
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {
+                let caller = access
+                    .by_token(token.trim())
+                    .map_err(|refusal| format!("{} in the Authorization header", refusal.as_str()))?;
+                Ok(Identity {
+                    caller: Some(caller),
+                    via: Via::Bearer,
+                })
+            }
+            _ => Err(
+                "the Authorization header must be `Bearer TOKEN` (or an AWS Signature Version 4 \
+                 on the AWS endpoints)"
+                    .into(),
+            ),
+        };
+    }
+    if let Some(session) = cookie(headers, SESSION_COOKIE) {
+        return match access.by_session(session) {
+            Ok(caller) => Ok(Identity {
+                caller: Some(caller),
+                via: Via::Session(session.to_string()),
+            }),
+            Err(Refusal::Expired) => Err("the session has expired; sign in again".into()),
+            Err(_) => Err("the session is not valid; sign in again".into()),
+        };
+    }
+    Ok(Identity::anonymous())
+}
+
+/// A cookie's value from the `Cookie` headers.
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
+/// Refuses a caller the route does not allow, and a browser request forged by another site.
+pub async fn authorize(
+    rule_path: &'static str,
+    need: Need,
+    dialect: Dialect,
+    request: Request,
+    next: Next,
+) -> Response {
+    let identity = request
+        .extensions()
+        .get::<Identity>()
+        .cloned()
+        .unwrap_or_else(Identity::anonymous);
+    let public_metrics = request
+        .extensions()
+        .get::<PublicMetrics>()
+        .is_some_and(|p| p.0);
+    let path = request.uri().path().to_string();
+    let needed = match need {
+        Need::Open => None,
+        Need::Metrics if public_metrics => None,
+        Need::Metrics => Some(Role::Viewer),
+        Need::Operation => Some(Role::Viewer),
+        Need::Role(role) => Some(role),
+    };
+    if let Some(needed) = needed {
+        match identity.role() {
+            None => {
+                return refuse(
+                    dialect,
+                    StatusCode::UNAUTHORIZED,
+                    "authentication required: send `Authorization: Bearer TOKEN` (see `weir tokens`)",
+                    &path,
+                );
+            }
+            Some(role) if role < needed => {
+                let message = format!(
+                    "credential `{}` has role {role}; {} {path} needs {needed}",
+                    identity.name().unwrap_or("?"),
+                    request.method()
+                );
+                return refuse(dialect, StatusCode::FORBIDDEN, &message, &path);
+            }
+            Some(_) => {}
+        }
+    }
+    if need != Need::Open
+        && let Err(reason) = same_site(&request, &identity)
+    {
+        return refuse(dialect, StatusCode::FORBIDDEN, &reason, &path);
+    }
+    let action = format!("{} {rule_path}", request.method());
+    let mut response = next.run(request).await;
+    if response.extensions().get::<AuditNote>().is_none() {
+        response.extensions_mut().insert(AuditNote {
+            action,
+            mutating: None,
+            refusal: None,
+        });
+    }
+    response
+}
+
+/// CSRF: a request that changes something and whose credential a browser could have attached on
+/// its own (a cookie, or none at all when authentication is off) must come from weir's own
+/// pages: not from another site (`Sec-Fetch-Site`, `Origin`), and, for a POST (the one method
+/// a form can send), with a JSON body or the session's `X-CSRF-Token`, which a page on another
+/// site can send only after a CORS preflight that weir never allows.
+fn same_site(request: &Request, identity: &Identity) -> Result<(), String> {
+    if identity.by_header() || !is_mutating(request.method()) {
+        return Ok(());
+    }
+    let headers = request.headers();
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = text("sec-fetch-site")
+        && !matches!(site, "same-origin" | "none")
+    {
+        return Err(format!(
+            "cross-site request refused (Sec-Fetch-Site: {site}): changes come from weir's own pages or a client with a token"
+        ));
+    }
+    if let Some(origin) = text("origin") {
+        let host = text("host").unwrap_or("");
+        let origin_host = origin.split_once("://").map(|(_, rest)| rest);
+        if origin_host != Some(host) {
+            return Err(format!(
+                "cross-origin request refused (Origin: {origin}): changes come from weir's own pages or a client with a token"
+            ));
+        }
+    }
+    if request.method() == Method::POST {
+        let json_body = text("content-type").is_some_and(is_json_type);
+        let token_ok = request
+            .extensions()
+            .get::<CsrfToken>()
+            .is_some_and(|token| token.0);
+        if !json_body && !token_ok {
+            return Err(
+                "a POST from a browser needs a JSON body (Content-Type: application/json) or the \
+                 session's X-CSRF-Token header"
+                    .into(),
+            );
+        }
+    }
+    Ok(())
+}
+
+fn is_json_type(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || essence.ends_with("+json")
+        || essence.starts_with("application/x-amz-json-")
+}
+
+pub(crate) fn is_mutating(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// The dialect of a request refused before routing (a bad credential): AWS's shape on the AWS
+/// endpoints, so AWS clients report it as they would AWS's.
+fn dialect_of(method: &Method, path: &str) -> Dialect {
+    if path == "/" && method == Method::POST {
+        Dialect::AwsJson
+    } else if path.starts_with("/2015-03-31/") {
+        Dialect::AwsRest
+    } else {
+        Dialect::Rest
+    }
+}
+
+/// A refusal in the route's dialect, noted for the audit log.
+pub(crate) fn refuse(dialect: Dialect, status: StatusCode, message: &str, path: &str) -> Response {
+    let mut response = match dialect {
+        Dialect::Rest => {
+            let code = if status == StatusCode::UNAUTHORIZED {
+                "unauthenticated"
+            } else {
+                "forbidden"
+            };
+            let mut response = (
+                status,
+                axum::Json(json!({ "error": { "code": code, "message": message } })),
+            )
+                .into_response();
+            if status == StatusCode::UNAUTHORIZED {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"weir\""),
+                );
+            }
+            response
+        }
+        Dialect::AwsJson | Dialect::AwsRest => {
+            let (status, kind) = if status == StatusCode::UNAUTHORIZED {
+                (StatusCode::FORBIDDEN, "MissingAuthenticationTokenException")
+            } else {
+                (StatusCode::BAD_REQUEST, "AccessDeniedException")
+            };
+            aws_refusal(dialect, status, kind, message)
+        }
+        Dialect::Browser if status == StatusCode::UNAUTHORIZED => {
+            let next = if path.starts_with('/') { path } else { "/" };
+            (
+                StatusCode::SEE_OTHER,
+                [(header::LOCATION, format!("/login?next={}", encode(next)))],
+            )
+                .into_response()
+        }
+        Dialect::Browser => (status, message.to_string()).into_response(),
+    };
+    response.extensions_mut().insert(AuditNote {
+        action: String::new(),
+        mutating: None,
+        refusal: Some(message.to_string()),
+    });
+    response
+}
+
+/// An AWS-shaped error: `{"__type", "message"}` with `x-amzn-ErrorType`.
+pub(crate) fn aws_refusal(
+    dialect: Dialect,
+    status: StatusCode,
+    kind: &'static str,
+    message: &str,
+) -> Response {
+    let content_type = if dialect == Dialect::AwsJson {
+        "application/x-amz-json-1.0"
+    } else {
+        "application/json"
+    };
+    let body = json!({ "__type": kind, "message": message }).to_string();
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert("x-amzn-ErrorType", HeaderValue::from_static(kind));
+    response
+}
+
+fn encode(path: &str) -> String {
+    path.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+async fn audit(
+    access: &Access,
+    identity: &Identity,
+    source: &str,
+    method: &Method,
+    target: &str,
+    status: StatusCode,
+    note: Option<AuditNote>,
+) {
+    let note = note.as_ref();
+    let refused = status == StatusCode::UNAUTHORIZED
+        || status == StatusCode::FORBIDDEN
+        || note.is_some_and(|n| n.refusal.is_some());
+    let mutating = note
+        .and_then(|n| n.mutating)
+        .unwrap_or_else(|| is_mutating(method));
+    if !refused && !mutating {
+        return;
+    }
+    let action = match note.map(|n| n.action.as_str()) {
+        Some(action) if !action.is_empty() => action.to_string(),
+        _ => format!("{method} {target}"),
+    };
+    let outcome = if status == StatusCode::UNAUTHORIZED
+        || (refused && identity.caller.is_none() && identity.via != Via::Disabled)
+    {
+        "unauthenticated"
+    } else if refused {
+        "denied"
+    } else if status.is_success() || status.is_redirection() {
+        "ok"
+    } else {
+        "failed"
+    };
+    access
+        .audit(AuditRecord {
+            at: chrono::Utc::now().timestamp_micros(),
+            credential: identity.name().map(str::to_string),
+            role: identity.role().map(|r| r.as_str().to_string()),
+            source: source.to_string(),
+            action,
+            target: target.to_string(),
+            outcome: outcome.into(),
+            status: i32::from(status.as_u16()),
+            detail: note.and_then(|n| n.refusal.clone()),
+        })
+        .await;
+}

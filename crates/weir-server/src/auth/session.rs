@@ -1,0 +1,143 @@
+//! The browser's sign-in, as Jupyter's: `GET /login?token=TOKEN&next=/` checks the token, sets
+//! the session cookie (`HttpOnly`, `SameSite=Strict`, `Secure` under TLS) and redirects to
+//! `next`. The server prints that link at start with the admin token. `GET /api/v1/session` tells
+//! a page who it is signed in as and its CSRF token; `POST /api/v1/logout` ends the session.
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::middleware::SESSION_COOKIE;
+use super::{Identity, Via};
+use crate::AppState;
+
+#[derive(Deserialize)]
+pub struct Login {
+    token: Option<String>,
+    next: Option<String>,
+}
+
+pub async fn login(State(state): State<Arc<AppState>>, Query(login): Query<Login>) -> Response {
+    let next = safe_next(login.next.as_deref());
+    let Some(access) = &state.access else {
+        return redirect(&next, None);
+    };
+    let Some(token) = login.token.filter(|t| !t.is_empty()) else {
+        return form(StatusCode::OK, &next, None);
+    };
+    match access.new_session(&token, state.auth.session_lifetime) {
+        Ok((session, _caller)) => {
+            let secure = if state.auth.secure_cookies {
+                "; Secure"
+            } else {
+                ""
+            };
+            let cookie = format!(
+                "{SESSION_COOKIE}={session}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
+                state.auth.session_lifetime.as_secs()
+            );
+            redirect(&next, Some(cookie))
+        }
+        Err(refusal) => form(StatusCode::UNAUTHORIZED, &next, Some(refusal.as_str())),
+    }
+}
+
+/// Who the page is signed in as, and the CSRF token its changes carry in `X-CSRF-Token`.
+pub async fn session(
+    State(state): State<Arc<AppState>>,
+    Extension(identity): Extension<Identity>,
+) -> Json<Value> {
+    let csrf_token = match (&identity.via, &state.access) {
+        (Via::Session(session), Some(access)) => Some(access.csrf_token(session)),
+        _ => None,
+    };
+    Json(json!({
+        "name": identity.name(),
+        "role": identity.role(),
+        "grants": identity.grants(),
+        "csrf_token": csrf_token,
+        "authentication": state.access.is_some(),
+    }))
+}
+
+pub async fn logout() -> Response {
+    let cookie = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    let mut response = Json(json!({ "signed_out": true })).into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// `next` when it is a path on this server; `/` otherwise (an open redirect would let a link
+/// that looks like weir's send the user anywhere).
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.contains('\\')
+                && !path.chars().any(char::is_control) =>
+        {
+            path.to_string()
+        }
+        _ => "/".to_string(),
+    }
+}
+
+fn redirect(next: &str, cookie: Option<String>) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    let headers = response.headers_mut();
+    if let Ok(location) = HeaderValue::from_str(next) {
+        headers.insert(header::LOCATION, location);
+    }
+    if let Some(value) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        headers.insert(header::SET_COOKIE, value);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn form(status: StatusCode, next: &str, problem: Option<&str>) -> Response {
+    let problem = problem
+        .map(|p| format!("<p style=\"color:#b00\">Not signed in: {}.</p>", escape(p)))
+        .unwrap_or_default();
+    let page = format!(
+        "<!doctype html><html><head><meta charset=utf-8><title>weir: sign in</title></head>\
+         <body style=\"font:14px system-ui;margin:2em\"><h1>weir</h1>{problem}\
+         <form method=get action=/login><input type=hidden name=next value=\"{}\">\
+         <label>Token <input name=token type=password autofocus size=50></label> \
+         <button>Sign in</button></form>\
+         <p>The admin token is in the data directory's <code>admin-token</code> file; \
+         <code>weir tokens create</code> makes others.</p></body></html>",
+        escape(next)
+    );
+    (status, Html(page)).into_response()
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_stays_on_this_server() {
+        assert_eq!(safe_next(Some("/runs?x=1")), "/runs?x=1");
+        for outside in ["//evil.example", "https://evil.example", "/\\evil", "", "runs"] {
+            assert_eq!(safe_next(Some(outside)), "/", "{outside}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
+}
