@@ -4,6 +4,7 @@
 //! the Lambda REST API under `/2015-03-31/functions` (`lambda.rs`).
 
 mod api;
+pub mod auth;
 mod aws;
 mod error;
 pub mod lake;
