@@ -215,7 +215,14 @@ pub struct ClientArgs {
     pub server: String,
     /// Credential to send (`Authorization: Bearer`). Default: the admin token of the project in
     /// the current directory (`.weir/admin-token`).
-    #[arg(long, global = true, env = "WEIR_TOKEN", hide_env_values = true)]
+    // Its own id: `machines send-success TOKEN` has a `token` of its own (a task token).
+    #[arg(
+        id = "auth_token",
+        long = "token",
+        global = true,
+        env = "WEIR_TOKEN",
+        hide_env_values = true
+    )]
     pub token: Option<String>,
     /// Print JSON instead of tables.
     #[arg(long, global = true)]

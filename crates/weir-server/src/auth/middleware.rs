@@ -67,8 +67,19 @@ pub async fn authenticate(
         .unwrap_or_default();
     let method = request.method().clone();
     let target = request.uri().path().to_string();
-    let (identity, response) = match identify(access, request.headers()) {
-        Ok(identity) => {
+    let identified = if is_signed(request.headers()) {
+        verify_signature(&state, access, request).await
+    } else {
+        match identify(access, request.headers()) {
+            Ok(identity) => Ok((identity, request)),
+            Err(problem) => {
+                let dialect = dialect_of(&method, &target);
+                Err(refuse(dialect, StatusCode::UNAUTHORIZED, &problem, &target))
+            }
+        }
+    };
+    let (identity, response) = match identified {
+        Ok((identity, mut request)) => {
             let csrf = request
                 .headers()
                 .get("x-csrf-token")
@@ -81,11 +92,7 @@ pub async fn authenticate(
             request.extensions_mut().insert(identity.clone());
             (identity, next.run(request).await)
         }
-        Err(problem) => {
-            let dialect = dialect_of(&method, &target);
-            let response = refuse(dialect, StatusCode::UNAUTHORIZED, &problem, &target);
-            (Identity::anonymous(), response)
-        }
+        Err(response) => (Identity::anonymous(), response),
     };
     let note = response.extensions().get::<AuditNote>().cloned();
     let status = response.status();
@@ -93,7 +100,108 @@ pub async fn authenticate(
     response
 }
 
-/// The caller a request presents, or why what it presents is refused.
+/// Whether the request is signed with AWS Signature Version 4.
+fn is_signed(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .is_some_and(|value| value.as_bytes().starts_with(b"AWS4-"))
+}
+
+/// The AWS service an endpoint answers as (the signature's scope must name it), and how it words
+/// errors; None for a route that is not an AWS endpoint.
+fn aws_service(method: &Method, path: &str, headers: &HeaderMap) -> Option<(&'static str, Dialect)> {
+    if path == "/" && method == Method::POST {
+        let target = headers.get("x-amz-target")?.to_str().ok()?;
+        let service = match target.split_once('.')?.0 {
+            "AWSStepFunctions" => "states",
+            _ => return None,
+        };
+        Some((service, Dialect::AwsJson))
+    } else if path.starts_with("/2015-03-31/") {
+        Some(("lambda", Dialect::AwsRest))
+    } else {
+        None
+    }
+}
+
+/// Verifies a signed request against the key pair it names; the request comes back with its
+/// body (read whole, within the body limit, since the signature covers its hash).
+async fn verify_signature(
+    state: &AppState,
+    access: &Access,
+    request: Request,
+) -> Result<(Identity, Request), Response> {
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path().to_string();
+    let Some((service, dialect)) = aws_service(&parts.method, &path, &parts.headers) else {
+        return Err(refuse(
+            dialect_of(&parts.method, &path),
+            StatusCode::UNAUTHORIZED,
+            "AWS Signature Version 4 is accepted on the AWS endpoints (POST / and the Lambda API); \
+             the native API takes `Authorization: Bearer TOKEN`",
+            &path,
+        ));
+    };
+    let body = match axum::body::to_bytes(body, state.max_body_bytes).await {
+        Ok(body) => body,
+        Err(_) => {
+            let message = format!(
+                "Request must be smaller than {} bytes for this operation",
+                state.max_body_bytes
+            );
+            return Err(noted(
+                aws_refusal(dialect, StatusCode::PAYLOAD_TOO_LARGE, "RequestTooLargeException", &message),
+                &message,
+            ));
+        }
+    };
+    let signed = super::sigv4::SignedRequest {
+        method: parts.method.as_str(),
+        path: &path,
+        query: parts.uri.query(),
+        headers: &parts.headers,
+        body: &body,
+    };
+    let expected = super::sigv4::Expected {
+        service,
+        region: &state.auth.region,
+        unsigned_payload: false,
+    };
+    let mut caller = None;
+    let verified = super::sigv4::verify(&signed, &expected, std::time::SystemTime::now(), |key| {
+        access.by_access_key(key).ok().map(|(found, secret)| {
+            caller = Some(found);
+            secret
+        })
+    });
+    match (verified, caller) {
+        (Ok(_), Some(caller)) => Ok((
+            Identity {
+                caller: Some(caller),
+                via: Via::Signature,
+            },
+            Request::from_parts(parts, axum::body::Body::from(body)),
+        )),
+        (Err(error), _) => Err(noted(
+            aws_refusal(dialect, error.status(), error.code(), error.message()),
+            error.message(),
+        )),
+        (Ok(_), None) => Err(refuse(dialect, StatusCode::UNAUTHORIZED, "unknown access key", &path)),
+    }
+}
+
+/// Notes a refusal for the audit log.
+fn noted(mut response: Response, reason: &str) -> Response {
+    response.extensions_mut().insert(AuditNote {
+        action: String::new(),
+        mutating: None,
+        refusal: Some(reason.to_string()),
+    });
+    response
+}
+
+/// The caller a request presents (a bearer token or the session cookie), or why what it presents
+/// is refused.
 fn identify(access: &Access, headers: &HeaderMap) -> Result<Identity, String> {
     if let Some(value) = headers.get(header::AUTHORIZATION) {
         if value.len() > MAX_AUTHORIZATION {
@@ -304,12 +412,18 @@ pub(crate) fn refuse(dialect: Dialect, status: StatusCode, message: &str, path: 
             response
         }
         Dialect::AwsJson | Dialect::AwsRest => {
-            let (status, kind) = if status == StatusCode::UNAUTHORIZED {
-                (StatusCode::FORBIDDEN, "MissingAuthenticationTokenException")
+            // As AWS answers: Lambda's REST API refuses with 403, the JSON protocols with 400.
+            let refused = if dialect == Dialect::AwsRest {
+                StatusCode::FORBIDDEN
             } else {
-                (StatusCode::BAD_REQUEST, "AccessDeniedException")
+                StatusCode::BAD_REQUEST
             };
-            aws_refusal(dialect, status, kind, message)
+            let (kind, message) = if status == StatusCode::UNAUTHORIZED {
+                ("MissingAuthenticationTokenException", "Missing Authentication Token")
+            } else {
+                ("AccessDeniedException", message)
+            };
+            aws_refusal(dialect, refused, kind, message)
         }
         Dialect::Browser if status == StatusCode::UNAUTHORIZED => {
             let next = if path.starts_with('/') { path } else { "/" };
@@ -333,7 +447,7 @@ pub(crate) fn refuse(dialect: Dialect, status: StatusCode, message: &str, path: 
 pub(crate) fn aws_refusal(
     dialect: Dialect,
     status: StatusCode,
-    kind: &'static str,
+    kind: &str,
     message: &str,
 ) -> Response {
     let content_type = if dialect == Dialect::AwsJson {
@@ -345,7 +459,9 @@ pub(crate) fn aws_refusal(
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert("x-amzn-ErrorType", HeaderValue::from_static(kind));
+    if let Ok(kind) = HeaderValue::from_str(kind) {
+        headers.insert("x-amzn-ErrorType", kind);
+    }
     response
 }
 

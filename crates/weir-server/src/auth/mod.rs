@@ -9,6 +9,7 @@
 pub mod middleware;
 pub mod routes;
 pub mod session;
+pub mod sigv4;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,6 +57,8 @@ pub struct AuthOptions {
     pub session_lifetime: Duration,
     /// Session cookies are `Secure` (the server speaks TLS).
     pub secure_cookies: bool,
+    /// The region AWS signatures must be scoped to (`aws.region`).
+    pub region: String,
 }
 
 impl Default for AuthOptions {
@@ -64,6 +67,7 @@ impl Default for AuthOptions {
             public_metrics: false,
             session_lifetime: Duration::from_secs(12 * 3600),
             secure_cookies: false,
+            region: "us-east-1".into(),
         }
     }
 }

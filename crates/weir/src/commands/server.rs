@@ -77,6 +77,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     let max_machine_processes = config.executor.max_machine_processes as usize;
     let max_body_bytes = usize::try_from(config.server.max_body_bytes).unwrap_or(usize::MAX);
     let auth_config = config.auth.clone();
+    let auth_region = config.aws.region.clone();
     let access = if auth_config.enabled {
         Some(
             weir_engine::access::Access::open(store.clone(), &data_dir)
@@ -144,6 +145,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
             session_lifetime: weir_model::duration::parse_duration(&auth_config.session_lifetime)
                 .map_err(|e| anyhow::anyhow!("auth.session_lifetime: {e}"))?,
             secure_cookies: false,
+            region: auth_region,
         },
     };
     // On SIGTERM or Ctrl-C the engine drains first, while the API still answers (what is

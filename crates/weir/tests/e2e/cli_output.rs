@@ -6,10 +6,7 @@ use crate::support::*;
 
 /// Runs `weir` with its stdout a pipe whose reading end is already closed (`weir … | head` after
 /// `head` has exited), and returns its exit status and stderr.
-fn weir_into_closed_pipe(
-    args: &[&str],
-    server: Option<&str>,
-) -> (std::process::ExitStatus, String) {
+fn weir_into_closed_pipe(args: &[&str], server: Option<&Server>) -> (std::process::ExitStatus, String) {
     let (reader, writer) = std::io::pipe().expect("pipe");
     drop(reader);
     let mut command = Command::new(BIN);
@@ -18,8 +15,10 @@ fn weir_into_closed_pipe(
         .env_remove("WEIR_SERVER")
         .stdout(writer)
         .stderr(Stdio::piped());
-    if let Some(url) = server {
-        command.env("WEIR_SERVER", url);
+    if let Some(server) = server {
+        command
+            .env("WEIR_SERVER", &server.url)
+            .env("WEIR_TOKEN", server.token());
     }
     let output = command.output().expect("run weir");
     (output.status, stderr(&output))
@@ -48,7 +47,7 @@ fn a_closed_pipe_ends_the_cli_quietly() {
         &["pipelines", "list"][..],
         &["pipelines", "list", "--json"][..],
     ] {
-        let (status, err) = weir_into_closed_pipe(args, Some(&server.url));
+        let (status, err) = weir_into_closed_pipe(args, Some(&server));
         assert!(
             !err.contains("panicked") && !err.contains("Broken pipe"),
             "weir {} into a closed pipe:\n{err}",

@@ -128,6 +128,9 @@ fn run_session(
                 .current_dir(project.path())
                 .env("PATH", &path)
                 .env("WEIR_SERVER", &server.url)
+                // What the docs tell readers to set: a token for curl, a key pair for AWS clients.
+                .env("WEIR_TOKEN", server.token())
+                .envs(server.aws_env())
                 .output()
                 .expect("run sh");
             let shown = if output.status.success() {

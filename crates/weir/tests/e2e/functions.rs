@@ -170,8 +170,7 @@ const BOTO3_SCRIPT: &str = r#"
 import base64, json, sys
 import boto3
 
-client = boto3.client('lambda', endpoint_url=sys.argv[1], region_name='us-east-1',
-                      aws_access_key_id='test', aws_secret_access_key='test')
+client = boto3.client('lambda', endpoint_url=sys.argv[1], region_name='us-east-1')
 
 r = client.invoke(FunctionName='echo', Payload=json.dumps({'order': 7}))
 assert r['StatusCode'] == 200, r
@@ -220,6 +219,7 @@ fn boto3_invokes_functions_unchanged() {
     let server = Server::start(project.path());
     let output = Command::new("python3")
         .args(["-c", BOTO3_SCRIPT, &server.url])
+        .envs(server.aws_env())
         .output()
         .expect("python3 with boto3 (scripts/test.sh installs it)");
     assert!(
@@ -336,7 +336,9 @@ fn an_invoke_payload_over_lambdas_quota_is_refused_as_lambda_refuses_it() {
     let url = format!("{}/2015-03-31/functions/echo/invocations", server.url);
     // 6 MB is Lambda's quota for a synchronous invocation's payload.
     let big = format!("\"{}\"", "x".repeat(6_291_456));
-    let (status, body) = http("POST", &url, Some(&big)).expect("answer");
+    let bearer = format!("Bearer {}", server.token());
+    let (status, body) = http_with("POST", &url, Some(&big), &[("Authorization", &bearer)])
+        .expect("answer");
     assert_eq!(status, 413, "{}", &body[..body.len().min(200)]);
     let error: Value = serde_json::from_str(&body).expect("JSON error");
     assert_eq!(error["__type"], "RequestTooLargeException", "{error}");
@@ -346,7 +348,8 @@ fn an_invoke_payload_over_lambdas_quota_is_refused_as_lambda_refuses_it() {
     );
     // Under the quota it runs.
     let small = format!("\"{}\"", "x".repeat(1_000_000));
-    let (status, echoed) = http("POST", &url, Some(&small)).expect("answer");
+    let (status, echoed) =
+        http_with("POST", &url, Some(&small), &[("Authorization", &bearer)]).expect("answer");
     assert_eq!(status, 200);
     assert_eq!(echoed.len(), small.len());
 }

@@ -13,8 +13,7 @@ use crate::support::*;
 fn boto3(server: &Server, project: &Project, script: &str) {
     let prelude = format!(
         "import json, time, sys, boto3, botocore, botocore.config\n\
-         sf = boto3.client('stepfunctions', endpoint_url='{}', region_name='us-east-1',\n\
-             aws_access_key_id='test', aws_secret_access_key='test')\n\
+         sf = boto3.client('stepfunctions', endpoint_url='{}', region_name='us-east-1')\n\
          PROJECT = {:?}\n\
          def wait(arn):\n\
          \x20   for _ in range(2000):\n\
@@ -29,6 +28,7 @@ fn boto3(server: &Server, project: &Project, script: &str) {
     let output = Command::new("python3")
         .arg("-c")
         .arg(format!("{prelude}{script}\nprint('ok')\n"))
+        .envs(server.aws_env())
         .output()
         .expect("python3 with boto3 (scripts/test.sh installs it)");
     assert!(
@@ -128,7 +128,6 @@ assert names == ['adder'], names
 # Express machines run synchronously. (boto3 sends StartSyncExecution to a `sync-` host, as
 # AWS's endpoints have one; pointed at weir, that prefix is turned off.)
 sync_client = boto3.client('stepfunctions', endpoint_url=sf.meta.endpoint_url, region_name='us-east-1',
-    aws_access_key_id='test', aws_secret_access_key='test',
     config=botocore.config.Config(inject_host_prefix=False))
 express = sf.create_state_machine(name='quick', type='EXPRESS', roleArn='arn:aws:iam::1:role/r',
     definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"fast": True}, "End": True}}}))
@@ -199,8 +198,7 @@ fn the_aws_cli_and_weir_machines_see_the_same_executions() {
                 "--output",
                 "json",
             ])
-            .env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .envs(server.aws_env())
             .env("AWS_CONFIG_FILE", "/dev/null")
             .output()
             .expect("aws (the AWS CLI; scripts/test.sh installs it)");

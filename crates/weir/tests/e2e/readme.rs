@@ -37,6 +37,8 @@ fn the_readme_quickstart_runs_as_written() {
 
     let mut run_id = String::new();
     let mut ran = 0;
+    // Where the commands run: a `cd DIR` line moves it, as it would in the reader's shell.
+    let mut cwd = root.path().to_path_buf();
     let mut failed_then_retried = false;
     for block in blocks(&readme).iter().filter(|b| b.language() == "sh") {
         for line in block.text.lines() {
@@ -53,14 +55,20 @@ fn the_readme_quickstart_runs_as_written() {
             {
                 continue;
             }
+            if let Some(dir) = command.strip_prefix("cd ") {
+                cwd = cwd.join(dir.trim());
+                assert!(cwd.is_dir(), "README: `{line}`: no such directory");
+                continue;
+            }
             let command = command
                 .replace("cargo run --release --", BIN)
                 .replace("<RUN_ID>", &run_id);
             let output = Command::new("sh")
                 .arg("-c")
                 .arg(&command)
-                .current_dir(root.path())
+                .current_dir(&cwd)
                 .env("WEIR_SERVER", &server.url)
+                .env_remove("WEIR_TOKEN")
                 .output()
                 .expect("run sh");
             let must_fail = comment.contains("fails");

@@ -89,6 +89,8 @@ pub struct Server {
     port: u16,
     env: Vec<(String, String)>,
     log: PathBuf,
+    /// The key pair `aws_env` made, once.
+    aws_keys: std::sync::OnceLock<(String, String)>,
     /// Started inside the project as `weir server` with no `--project` (so `.`, and a relative
     /// data directory `./.weir`), as a user in the project directory starts it.
     relative: bool,
@@ -122,6 +124,7 @@ impl Server {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             log: project.join("server.log"),
+            aws_keys: std::sync::OnceLock::new(),
             relative,
         };
         server.spawn(true);
@@ -246,11 +249,35 @@ impl Server {
         self.spawn(false);
     }
 
-    /// Runs a client command against this server.
+    /// The admin token the server wrote at its first start.
+    pub fn token(&self) -> String {
+        std::fs::read_to_string(self.data.join("admin-token"))
+            .map(|t| t.trim().to_string())
+            .unwrap_or_default()
+    }
+
+    /// An admin key pair for AWS clients (created once per server), as the environment boto3
+    /// and aws-cli read: `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`.
+    pub fn aws_env(&self) -> Vec<(String, String)> {
+        let keys = self.aws_keys.get_or_init(|| {
+            let issued = self.json(&["tokens", "create", "--role", "admin", "--name", "e2e-aws"]);
+            (
+                issued["access_key_id"].as_str().unwrap_or_default().to_string(),
+                issued["secret_access_key"].as_str().unwrap_or_default().to_string(),
+            )
+        });
+        vec![
+            ("AWS_ACCESS_KEY_ID".into(), keys.0.clone()),
+            ("AWS_SECRET_ACCESS_KEY".into(), keys.1.clone()),
+        ]
+    }
+
+    /// Runs a client command against this server, as its admin.
     pub fn cli(&self, args: &[&str]) -> Output {
         Command::new(BIN)
             .args(args)
             .env("WEIR_SERVER", &self.url)
+            .env("WEIR_TOKEN", self.token())
             .output()
             .expect("run weir client")
     }
@@ -277,7 +304,19 @@ impl Server {
     }
 
     pub fn get(&self, path: &str) -> (u16, String) {
-        http("GET", &format!("{}{path}", self.url), None).expect("server answers")
+        self.request("GET", path, None)
+    }
+
+    /// A request as the admin (bearer token).
+    pub fn request(&self, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
+        let bearer = format!("Bearer {}", self.token());
+        http_with(
+            method,
+            &format!("{}{path}", self.url),
+            body,
+            &[("Authorization", &bearer), ("Content-Type", "application/json")],
+        )
+        .expect("server answers")
     }
 
     pub fn get_json(&self, path: &str) -> Value {
@@ -287,7 +326,7 @@ impl Server {
     }
 
     pub fn post(&self, path: &str, body: &str) -> (u16, String) {
-        http("POST", &format!("{}{path}", self.url), Some(body)).expect("server answers")
+        self.request("POST", path, Some(body))
     }
 
     /// Triggers a run and waits for it; returns the run as JSON.
@@ -343,8 +382,32 @@ impl Drop for Server {
     }
 }
 
-/// A minimal HTTP/1.1 client for loopback: returns status and body.
+/// A minimal HTTP/1.1 client for loopback, without credentials: returns status and body.
 pub fn http(method: &str, url: &str, body: Option<&str>) -> Option<(u16, String)> {
+    http_with(method, url, body, &[("Content-Type", "application/json")])
+}
+
+/// [`http`] with the given headers (none added but Host, Content-Length and Connection).
+pub fn http_with(
+    method: &str,
+    url: &str,
+    body: Option<&str>,
+    headers: &[(&str, &str)],
+) -> Option<(u16, String)> {
+    let (status, _, body) = http_full(method, url, body, headers)?;
+    Some((status, body))
+}
+
+/// A response's headers, names lower-cased.
+pub type Headers = Vec<(String, String)>;
+
+/// [`http_with`], with the response's headers.
+pub fn http_full(
+    method: &str,
+    url: &str,
+    body: Option<&str>,
+    headers: &[(&str, &str)],
+) -> Option<(u16, Headers, String)> {
     let rest = url.strip_prefix("http://")?;
     let (host, path) = rest
         .split_once('/')
@@ -355,8 +418,12 @@ pub fn http(method: &str, url: &str, body: Option<&str>) -> Option<(u16, String)
         .set_read_timeout(Some(Duration::from_secs(90)))
         .ok()?;
     let body = body.unwrap_or("");
+    let extra: String = headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(request.as_bytes()).ok()?;
@@ -373,7 +440,13 @@ pub fn http(method: &str, url: &str, body: Option<&str>) -> Option<(u16, String)
     } else {
         body.to_string()
     };
-    Some((status, body))
+    let headers = head
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_string()))
+        .collect();
+    Some((status, headers, body))
 }
 
 fn dechunk(mut body: &str) -> String {
