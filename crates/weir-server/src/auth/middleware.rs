@@ -13,6 +13,7 @@ use weir_engine::access::{Access, Refusal};
 use weir_model::access::Role;
 use weir_store::AuditRecord;
 
+use super::routes::{Rule, Scope};
 use super::{Dialect, Identity, Need, Via};
 use crate::AppState;
 
@@ -54,6 +55,8 @@ pub async fn authenticate(
     request
         .extensions_mut()
         .insert(PublicMetrics(state.auth.public_metrics));
+    // For the checks of grants that need the store (a run's pipeline).
+    request.extensions_mut().insert(state.clone());
     let Some(access) = &state.access else {
         let custom_header = request.headers().contains_key("x-csrf-token");
         request.extensions_mut().insert(CsrfToken(custom_header));
@@ -255,13 +258,8 @@ pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> 
 }
 
 /// Refuses a caller the route does not allow, and a browser request forged by another site.
-pub async fn authorize(
-    rule_path: &'static str,
-    need: Need,
-    dialect: Dialect,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn authorize(rule: Rule, request: Request, next: Next) -> Response {
+    let (need, dialect, rule_path) = (rule.need, rule.dialect, rule.path);
     let identity = request
         .extensions()
         .get::<Identity>()
@@ -305,6 +303,14 @@ pub async fn authorize(
     {
         return refuse(dialect, StatusCode::FORBIDDEN, &reason, &path);
     }
+    let request = if identity.grants().is_everything() || rule.scope == Scope::Nothing {
+        request
+    } else {
+        match granted(rule.scope, request, &identity).await {
+            Ok(request) => request,
+            Err(reason) => return refuse(dialect, StatusCode::FORBIDDEN, &reason, &path),
+        }
+    };
     let action = format!("{} {rule_path}", request.method());
     let mut response = next.run(request).await;
     if response.extensions().get::<AuditNote>().is_none() {
@@ -315,6 +321,74 @@ pub async fn authorize(
         });
     }
     response
+}
+
+/// Whether the caller's grants cover what the route's path names.
+async fn granted(scope: Scope, request: Request, identity: &Identity) -> Result<Request, String> {
+    use axum::extract::FromRequestParts;
+    let (mut parts, body) = request.into_parts();
+    let params = axum::extract::RawPathParams::from_request_parts(&mut parts, &())
+        .await
+        .map_err(|_| "the path's parameters could not be read".to_string())?;
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.to_string())
+            .unwrap_or_default()
+    };
+    let state = parts.extensions.get::<Arc<AppState>>().cloned();
+    let who = identity.name().unwrap_or("?");
+    let grants = identity.grants();
+    let denied = |what: String| format!("credential `{who}` is not granted {what}");
+    match scope {
+        Scope::Nothing => {}
+        Scope::Pipeline => {
+            let name = param("name");
+            if !grants.pipeline(&name) {
+                return Err(denied(format!("pipeline `{name}`")));
+            }
+        }
+        Scope::Run => {
+            let run_id = param("run_id");
+            let pipeline = match state {
+                Some(state) => state
+                    .engine
+                    .store()
+                    .run(&run_id)
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|run| run.pipeline),
+                None => None,
+            };
+            // An unknown run is left to the handler (404); a known one must be granted.
+            if let Some(pipeline) = pipeline
+                && !grants.pipeline(&pipeline)
+            {
+                return Err(denied(format!("pipeline `{pipeline}` (of run {run_id})")));
+            }
+        }
+        Scope::Key => {
+            let key = param("key");
+            if !grants.key(&key) {
+                return Err(denied(format!("lake key `{key}` (outside its prefixes)")));
+            }
+        }
+        Scope::Database => {
+            let name = param("name");
+            if !grants.database(&name) {
+                return Err(denied(format!("database `{name}`")));
+            }
+        }
+        Scope::Table => {
+            let (database, name) = (param("database"), param("name"));
+            if !grants.table(&database, &name) {
+                return Err(denied(format!("table `{database}.{name}`")));
+            }
+        }
+    }
+    Ok(Request::from_parts(parts, body))
 }
 
 /// CSRF: a request that changes something and whose credential a browser could have attached on
