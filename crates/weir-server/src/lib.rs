@@ -9,6 +9,7 @@ mod error;
 pub mod lake;
 mod lambda;
 mod openapi;
+pub mod tls;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -16,7 +17,6 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::get;
 use metrics_exporter_prometheus::PrometheusHandle;
-use tokio::net::TcpListener;
 use weir_engine::Engine;
 
 pub use error::ApiError;
@@ -70,12 +70,16 @@ pub fn router(state: AppState) -> Router {
 /// A subsystem's routes, merged into [`router`].
 pub(crate) type Routes = Router<Arc<AppState>>;
 
-/// Serves until `shutdown` resolves.
-pub async fn serve(
-    listener: TcpListener,
+/// Serves until `shutdown` resolves, on plain TCP (`tokio::net::TcpListener`) or HTTPS
+/// ([`tls::TlsListener`]).
+pub async fn serve<L>(
+    listener: L,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
+) -> std::io::Result<()>
+where
+    L: axum::serve::Listener<Addr = std::net::SocketAddr>,
+{
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await

@@ -17,7 +17,7 @@ fn key_path(key: &str) -> String {
 }
 
 pub async fn lake(args: &ClientArgs, command: LakeCommand) -> anyhow::Result<ExitCode> {
-    let client = Client::new(&args.server)?;
+    let client = Client::new(args)?;
     match command {
         LakeCommand::Ls { prefix } => {
             let body = client
@@ -119,7 +119,7 @@ fn columns(specs: &[String], what: &str) -> anyhow::Result<Vec<Value>> {
 }
 
 pub async fn catalog(args: &ClientArgs, command: CatalogCommand) -> anyhow::Result<ExitCode> {
-    let client = Client::new(&args.server)?;
+    let client = Client::new(args)?;
     match command {
         CatalogCommand::List {
             database,
@@ -296,7 +296,7 @@ pub async fn crawl(
     database: Option<String>,
     table_name: Option<String>,
 ) -> anyhow::Result<ExitCode> {
-    let client = Client::new(&args.server)?;
+    let client = Client::new(args)?;
     let report = client
         .post(
             "/api/v1/crawl",
@@ -371,7 +371,7 @@ pub async fn sql(
     format: &str,
     max_rows: Option<usize>,
 ) -> anyhow::Result<ExitCode> {
-    let client = Client::new(&args.server)?;
+    let client = Client::new(args)?;
     let format = if args.json { "json" } else { format };
     if matches!(format, "csv" | "jsonl" | "arrow") {
         // Streamed: complete unless --max-rows says otherwise.

@@ -59,7 +59,7 @@ pub async fn run(args: &ClientArgs, command: MachinesCommand) -> anyhow::Result<
         return validate(file, args.json);
     }
     let sfn = Sfn {
-        client: Client::new(&args.server)?,
+        client: Client::new(args)?,
     };
     match command {
         MachinesCommand::List => {

@@ -11,7 +11,7 @@ use crate::client::{Client, segment};
 use crate::output::{count, print_json, table, text};
 
 pub async fn run(args: &ClientArgs, command: PipelinesCommand) -> anyhow::Result<ExitCode> {
-    let client = Client::new(&args.server)?;
+    let client = Client::new(args)?;
     match command {
         PipelinesCommand::List => {
             let body = client.get("/api/v1/pipelines").await?;

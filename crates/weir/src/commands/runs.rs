@@ -9,7 +9,7 @@ use crate::client::{Client, segment};
 use crate::output::{print_json, seconds_field, table, text};
 
 pub async fn run(args: &ClientArgs, command: RunsCommand) -> anyhow::Result<ExitCode> {
-    let client = Client::new(&args.server)?;
+    let client = Client::new(args)?;
     match command {
         RunsCommand::List { pipeline, limit } => {
             let filter = pipeline

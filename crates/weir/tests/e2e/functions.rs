@@ -1,8 +1,6 @@
 //! Functions through the real binary: the CLI, the REST API, the Lambda API as boto3 calls it,
 //! and the `function` pipeline action.
 
-use std::process::Command;
-
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -218,17 +216,7 @@ print('ok')
 fn boto3_invokes_functions_unchanged() {
     let project = project();
     let server = Server::start(project.path());
-    let output = Command::new("python3")
-        .args(["-c", BOTO3_SCRIPT, &server.url])
-        .output()
-        .expect("python3 with boto3 (scripts/test.sh installs it)");
-    assert!(
-        output.status.success() && stdout(&output).trim() == "ok",
-        "boto3 script failed:\n{}\n{}\nserver log:\n{}",
-        stdout(&output),
-        stderr(&output),
-        server.log_text()
-    );
+    python_ok(&server, BOTO3_SCRIPT, &[&server.url]);
 }
 
 #[test]
