@@ -161,6 +161,7 @@ pub struct TlsListener {
     acceptor: TlsAcceptor,
     handshakes: JoinSet<Option<(TlsStream<TcpStream>, SocketAddr)>>,
     handshake_timeout: Duration,
+    max_handshakes: usize,
 }
 
 impl TlsListener {
@@ -170,12 +171,14 @@ impl TlsListener {
             acceptor: TlsAcceptor::from(config),
             handshakes: JoinSet::new(),
             handshake_timeout: HANDSHAKE_TIMEOUT,
+            max_handshakes: MAX_HANDSHAKES,
         }
     }
 
-    /// Another limit on handshakes than [`HANDSHAKE_TIMEOUT`] (tests).
-    pub fn with_handshake_timeout(mut self, timeout: Duration) -> TlsListener {
+    /// Other limits on handshakes than [`HANDSHAKE_TIMEOUT`] and [`MAX_HANDSHAKES`] (tests).
+    pub fn with_handshake_limits(mut self, timeout: Duration, at_once: usize) -> TlsListener {
         self.handshake_timeout = timeout;
+        self.max_handshakes = at_once.max(1);
         self
     }
 
@@ -229,12 +232,12 @@ impl axum::serve::Listener for TlsListener {
     type Io = TlsStream<TcpStream>;
     type Addr = SocketAddr;
 
-    /// Accepts TCP connections while fewer than [`MAX_HANDSHAKES`] handshakes run and hands on
+    /// Accepts TCP connections while fewer than `max_handshakes` handshakes run and hands on
     /// each one whose handshake succeeds. Cancel-safe: a connection is either still in the
     /// kernel's queue or in `handshakes`.
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
         loop {
-            let room = self.handshakes.len() < MAX_HANDSHAKES;
+            let room = self.handshakes.len() < self.max_handshakes;
             tokio::select! {
                 accepted = self.tcp.accept(), if room => match accepted {
                     Ok((tcp, peer)) => self.start_handshake(tcp, peer),
