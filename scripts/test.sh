@@ -18,6 +18,11 @@ if ! command -v aws >/dev/null 2>&1; then
   hash -r
 fi
 
+# openssl makes the TLS tests' self-signed certificates, as docs/security.md shows.
+if ! command -v openssl >/dev/null 2>&1; then
+  (apt-get update -qq && apt-get install -y -qq openssl) >&2
+fi
+
 cargo fmt --all --check
 
 # Lint while building, what `cargo clippy -- -D warnings` does in a check-only pass: with

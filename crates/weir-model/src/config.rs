@@ -38,6 +38,11 @@ pub struct ServerConfig {
     /// Largest request body read whole (JSON requests, the AWS protocols). Lake uploads are
     /// streamed to the store and not bounded by it.
     pub max_body_bytes: u64,
+    /// PEM certificate chain for HTTPS (relative to the project); empty: plain HTTP. Goes with
+    /// `tls_key`.
+    pub tls_cert: String,
+    /// PEM private key (PKCS#8, RSA or EC) of `tls_cert`.
+    pub tls_key: String,
 }
 
 impl Default for ServerConfig {
@@ -48,6 +53,8 @@ impl Default for ServerConfig {
             public_url: String::new(),
             watch: true,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            tls_cert: String::new(),
+            tls_key: String::new(),
         }
     }
 }
@@ -277,6 +284,11 @@ fn validate(config: &Config) -> Result<(), String> {
     }
     crate::duration::parse_duration(&config.auth.session_lifetime)
         .map_err(|e| format!("auth.session_lifetime: {e}"))?;
+    if config.server.tls_cert.trim().is_empty() != config.server.tls_key.trim().is_empty() {
+        return Err(
+            "server.tls_cert and server.tls_key go together: set both for HTTPS, or neither".into(),
+        );
+    }
     if config.executor.max_parallel_tasks == 0 {
         return Err("executor.max_parallel_tasks must be at least 1".into());
     }
@@ -415,6 +427,46 @@ mod tests {
             problems[0]
         );
         assert!(load_config(None, &env(&[("WEIR_SERVER_LISTEN", "nowhere")])).is_err());
+    }
+
+    #[test]
+    fn tls_certificate_and_key_go_together() {
+        let https = load_config(
+            Some((
+                "weir.toml",
+                "[server]\ntls_cert = \"cert.pem\"\ntls_key = \"key.pem\"\n",
+            )),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                https.server.tls_cert.as_str(),
+                https.server.tls_key.as_str()
+            ),
+            ("cert.pem", "key.pem")
+        );
+        let from_env = load_config(
+            None,
+            &env(&[
+                ("WEIR_SERVER_TLS_CERT", "/etc/weir/cert.pem"),
+                ("WEIR_SERVER_TLS_KEY", "/etc/weir/key.pem"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(from_env.server.tls_key, "/etc/weir/key.pem");
+        let problems = load_config(
+            Some(("weir.toml", "[server]\ntls_cert = \"cert.pem\"\n")),
+            &[],
+        )
+        .unwrap_err();
+        assert!(
+            problems[0]
+                .to_string()
+                .contains("server.tls_cert and server.tls_key go together"),
+            "{}",
+            problems[0]
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod pipeline;
 pub mod problem;
 pub mod schedule;
 pub mod size;
+pub mod sql_tables;
 pub mod template;
 
 pub use problem::{Pos, Problem};

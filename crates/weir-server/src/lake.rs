@@ -18,6 +18,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 pub use bytes::Bytes;
+pub use weir_model::sql_tables::{SqlTables, TableName};
 
 use crate::{ApiError, AppState};
 
@@ -88,6 +89,11 @@ pub trait LakeService: Send + Sync {
         database: Option<&str>,
         table: Option<&str>,
     ) -> ServiceResult;
+    /// The catalog tables the statements of `sql` read and write, as the SQL engine resolves
+    /// them, worked out without running anything: what a check before [`LakeService::sql`] or
+    /// [`LakeService::sql_export`] holds against a credential. Text the engine would refuse
+    /// to parse is a 400 with the engine's message.
+    fn sql_tables(&self, sql: &str) -> ServiceResult<SqlTables>;
     /// Runs one statement; `max_rows` bounds the rows returned (the count is exact).
     async fn sql(&self, query: &str, max_rows: usize) -> ServiceResult;
     /// Runs one statement and streams its result in `format`, at most `max_rows` rows (all when

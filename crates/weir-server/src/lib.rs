@@ -10,13 +10,13 @@ mod error;
 pub mod lake;
 mod lambda;
 mod openapi;
+pub mod tls;
 
 use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
 use metrics_exporter_prometheus::PrometheusHandle;
-use tokio::net::TcpListener;
 use weir_engine::Engine;
 
 pub use error::ApiError;
@@ -89,13 +89,18 @@ pub fn router(state: AppState) -> Router {
 
 pub use auth::{Routes, Rule};
 
-/// Serves until `shutdown` resolves.
-pub async fn serve(
-    listener: TcpListener,
+/// Serves until `shutdown` resolves, on plain TCP (`tokio::net::TcpListener`) or HTTPS
+/// ([`tls::TlsListener`]).
+pub async fn serve<L>(
+    listener: L,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+) -> std::io::Result<()>
+where
+    L: axum::serve::Listener<Addr = std::net::SocketAddr>,
+    for<'a> auth::Peer: axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
+{
+    let app = router(state).into_make_service_with_connect_info::<auth::Peer>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

@@ -197,7 +197,13 @@ mod tests {
             .collect();
         let undocumented: Vec<_> = routed.difference(&documented).collect();
         let unrouted: Vec<_> = documented.difference(&routed).collect();
-        assert!(undocumented.is_empty(), "routed but not documented: {undocumented:?}");
-        assert!(unrouted.is_empty(), "documented but not routed: {unrouted:?}");
+        assert!(
+            undocumented.is_empty(),
+            "routed but not documented: {undocumented:?}"
+        );
+        assert!(
+            unrouted.is_empty(),
+            "documented but not routed: {unrouted:?}"
+        );
     }
 }

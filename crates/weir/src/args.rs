@@ -37,7 +37,9 @@ pub enum Command {
         json: bool,
     },
     /// Run everything in one process: scheduler, executor, REST API, metrics and dashboard.
-    #[command(after_help = "Example:\n  weir server --project my-project --listen 127.0.0.1:8080")]
+    #[command(
+        after_help = "Examples:\n  weir server --project my-project --listen 127.0.0.1:8080\n  weir server --tls-cert cert.pem --tls-key key.pem"
+    )]
     Server(ServerArgs),
     /// Pipelines: list, show, trigger, backfill, runs, pause, unpause, reload.
     #[command(
@@ -201,6 +203,13 @@ pub struct ServerArgs {
     /// Address to listen on. Default: 127.0.0.1:8080
     #[arg(long)]
     pub listen: Option<String>,
+    /// Serve HTTPS with this PEM certificate chain (server certificate first); needs --tls-key.
+    /// Default: server.tls_cert
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert (PKCS#8, RSA or EC). Default: server.tls_key
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Args, Clone)]
@@ -224,6 +233,10 @@ pub struct ClientArgs {
         hide_env_values = true
     )]
     pub token: Option<String>,
+    /// Trust the PEM certificates in FILE (a self-signed server certificate, a private CA) for an
+    /// https:// server, besides the system's trusted roots.
+    #[arg(long, global = true, env = "WEIR_CA_CERT", value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
     /// Print JSON instead of tables.
     #[arg(long, global = true)]
     pub json: bool,

@@ -7,14 +7,19 @@ use anyhow::{Context, anyhow};
 use serde_json::Value;
 use tokio::io::AsyncReadExt;
 
+use crate::args::ClientArgs;
+
 pub struct Client {
     base: String,
     http: reqwest::Client,
+    /// Whether `--ca-cert` was given, for the advice when the server's certificate is refused.
+    ca_cert: bool,
 }
 
 impl Client {
-    /// A client of the server `args` name, sending the credential [`token`] finds.
-    pub fn new(args: &crate::args::ClientArgs) -> anyhow::Result<Client> {
+    /// A client of the server at `--server`, sending the credential [`token`] finds and trusting
+    /// the certificates of `--ca-cert` (or `WEIR_CA_CERT`) besides the system's roots.
+    pub fn new(args: &ClientArgs) -> anyhow::Result<Client> {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut headers = reqwest::header::HeaderMap::new();
         if let Some(token) = token(args) {
@@ -23,13 +28,15 @@ impl Client {
             value.set_sensitive(true);
             headers.insert(reqwest::header::AUTHORIZATION, value);
         }
-        let http = reqwest::Client::builder()
-            .default_headers(headers)
-            .build()
-            .context("cannot build the HTTP client")?;
+        let mut builder = reqwest::Client::builder().default_headers(headers);
+        if let Some(path) = &args.ca_cert {
+            builder = builder.tls_certs_merge(trusted_certificates(path)?);
+        }
+        let http = builder.build().context("cannot build the HTTP client")?;
         Ok(Client {
             base: args.server.trim_end_matches('/').to_string(),
             http,
+            ca_cert: args.ca_cert.is_some(),
         })
     }
 
@@ -195,7 +202,25 @@ impl Client {
 
     /// Why a request got no answer, with the causes (`error sending request` alone says nothing).
     fn unreachable(&self, error: &reqwest::Error) -> anyhow::Error {
-        if error.is_connect() {
+        if let Some(refused) = certificate_refused(error) {
+            let advice = match refused {
+                Refused::CaAsServer => "a CA certificate (basicConstraints CA:TRUE) is no server \
+                    certificate to this client: make the server's with \
+                    `-addext basicConstraints=critical,CA:FALSE` (docs/security.md)"
+                    .to_string(),
+                Refused::Other(reason) if self.ca_cert => format!(
+                    "{reason}; the certificates of --ca-cert / WEIR_CA_CERT do not vouch for it"
+                ),
+                Refused::Other(reason) => format!(
+                    "{reason}; for a self-signed certificate or a private CA, pass its \
+                     certificate with --ca-cert FILE or WEIR_CA_CERT"
+                ),
+            };
+            anyhow!(
+                "the weir server at {} presented a certificate this client does not trust: {advice}",
+                self.base
+            )
+        } else if error.is_connect() {
             anyhow!(
                 "cannot reach the weir server at {} (start one with `weir server`, or point --server / WEIR_SERVER at it)",
                 self.base
@@ -293,6 +318,58 @@ fn failure(status: reqwest::StatusCode, body: &Value) -> anyhow::Error {
             other => other.to_string(),
         });
     anyhow!("{message} (HTTP {})", status.as_u16())
+}
+
+/// The PEM certificates of `--ca-cert`, each checked, the file named in every error.
+fn trusted_certificates(path: &Path) -> anyhow::Result<Vec<reqwest::Certificate>> {
+    let pem = std::fs::read(path)
+        .with_context(|| format!("cannot read the CA certificate {}", path.display()))?;
+    let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+        anyhow!(
+            "the CA certificate {} does not hold valid PEM certificates: {}",
+            path.display(),
+            error_chain(&e)
+        )
+    })?;
+    if certificates.is_empty() {
+        anyhow::bail!(
+            "the CA certificate {} holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+            path.display()
+        );
+    }
+    Ok(certificates)
+}
+
+/// Why TLS refused the server's certificate.
+enum Refused {
+    /// A self-signed certificate marked as a CA: webpki accepts no CA as the server's own.
+    CaAsServer,
+    Other(String),
+}
+
+/// What TLS says of the server's certificate, when that is why the connection failed.
+fn certificate_refused(error: &reqwest::Error) -> Option<Refused> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(inner) = source {
+        if let Some(rustls::Error::InvalidCertificate(reason)) =
+            inner.downcast_ref::<rustls::Error>()
+        {
+            // webpki's own error type is not a dependency of weir; its name says enough.
+            return Some(if format!("{reason:?}").contains("CaUsedAsEndEntity") {
+                Refused::CaAsServer
+            } else {
+                Refused::Other(reason.to_string())
+            });
+        }
+        // An I/O error's `source` skips the error it wraps (rustls' among them); `get_ref` does not.
+        source = match inner.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|e| e as &(dyn std::error::Error + 'static)),
+            None => inner.source(),
+        };
+    }
+    None
 }
 
 /// An error with its causes, `: `-separated.

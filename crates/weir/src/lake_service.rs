@@ -10,7 +10,7 @@ use weir_lake::sql::{ExportFormat, ExportPart, SqlEngine, SqlError, SqlErrorKind
 use weir_lake::{Catalog, Lake, LakeError};
 use weir_server::lake::{
     ByteStream, LakeService, ObjectBody, ResultFormat, ResultPart, ResultParts, ServiceError,
-    ServiceResult,
+    ServiceResult, SqlTables,
 };
 
 pub struct LakeAdapter {
@@ -136,6 +136,10 @@ impl LakeService for LakeAdapter {
         json_of(&self.catalog.create_table(table).await.map_err(status)?)
     }
 
+    fn sql_tables(&self, sql: &str) -> ServiceResult<SqlTables> {
+        self.sql.sql_tables(sql).map_err(sql_error)
+    }
+
     async fn drop_table(&self, database: &str, name: &str) -> ServiceResult {
         if !self
             .catalog
@@ -233,5 +237,42 @@ impl weir_engine::machines::ObjectReader for LakeObjects {
             .await
             .map(|objects| objects.into_iter().map(|o| (o.key, o.size)).collect())
             .map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The adapter over a real local lake, SQLite catalog and SQL engine.
+    async fn adapter(dir: &std::path::Path) -> LakeAdapter {
+        let store = weir_store::open(&format!("sqlite://{}", dir.join("weir.db").display()))
+            .await
+            .expect("store");
+        let lake = Arc::new(Lake::open_local(&dir.join("lake")).expect("lake"));
+        let catalog = Catalog::new(store);
+        let sql = Arc::new(
+            SqlEngine::for_lake(lake.clone(), Arc::new(catalog.clone())).expect("SQL engine"),
+        );
+        LakeAdapter { lake, catalog, sql }
+    }
+
+    #[tokio::test]
+    async fn sql_tables_says_what_a_statement_reads_and_writes_and_refuses_bad_text() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let service: &dyn LakeService = &adapter(dir.path()).await;
+        let tables = service
+            .sql_tables(
+                "CREATE TABLE sales.daily AS SELECT * FROM sales.orders JOIN regions USING (id)",
+            )
+            .expect("tables");
+        let shown = |names: &[weir_server::lake::TableName]| -> Vec<String> {
+            names.iter().map(ToString::to_string).collect()
+        };
+        assert_eq!(shown(&tables.reads), ["default.regions", "sales.orders"]);
+        assert_eq!(shown(&tables.writes), ["sales.daily"]);
+        assert!(!tables.read_only && !tables.lists_catalog);
+        let refused = service.sql_tables("SELECT * FROM t WHERE )").unwrap_err();
+        assert_eq!(refused.status, 400, "{}", refused.message);
     }
 }

@@ -7,6 +7,8 @@ use anyhow::{Context, bail};
 use weir_model::Problem;
 use weir_model::config::{Config, load_config};
 
+use crate::args::ServerArgs;
+
 /// Loads the project's configuration; problems come back as `file:line:column: message`.
 pub fn load(project: &Path) -> Result<Config, Vec<Problem>> {
     let path = project.join("weir.toml");
@@ -45,6 +47,24 @@ pub fn data_dir(project: &Path, config: &Config, flag: Option<&Path>) -> PathBuf
         Some(dir) => dir.to_path_buf(),
         None if !config.server.data_dir.is_empty() => project.join(&config.server.data_dir),
         None => project.join(".weir"),
+    }
+}
+
+/// The HTTPS certificate and key: the flags, else `server.tls_cert` and `server.tls_key`
+/// (relative to the project); none for plain HTTP. Clap and the configuration's checks make sure
+/// each comes with the other.
+pub fn tls_files(
+    project: &Path,
+    config: &Config,
+    flags: &ServerArgs,
+) -> Option<(PathBuf, PathBuf)> {
+    match (&flags.tls_cert, &flags.tls_key) {
+        (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),
+        _ if !config.server.tls_cert.trim().is_empty() => Some((
+            project.join(config.server.tls_cert.trim()),
+            project.join(config.server.tls_key.trim()),
+        )),
+        _ => None,
     }
 }
 

@@ -445,7 +445,10 @@ impl Access {
         {
             return Err(Refusal::Unknown);
         }
-        if expires.parse::<i64>().map_or(true, |at| at <= now_micros() / 1_000_000) {
+        if expires
+            .parse::<i64>()
+            .map_or(true, |at| at <= now_micros() / 1_000_000)
+        {
             return Err(Refusal::Expired);
         }
         self.by_name(name)

@@ -512,7 +512,10 @@ fn parse_one(sql: &str) -> Result<DFStatement, SqlError> {
 /// `db.t` (or `t`, in the default database) from a statement's table name, normalised as
 /// DataFusion does (unquoted names in lower case). Names must be path-safe: they become the
 /// table's location.
-fn table_name(object_name: &ObjectName, sql: &str) -> Result<(String, String), SqlError> {
+pub(super) fn table_name(
+    object_name: &ObjectName,
+    sql: &str,
+) -> Result<(String, String), SqlError> {
     let reference = object_name_to_table_reference(object_name.clone(), true)
         .map_err(|e| SqlError::from_datafusion(&e, sql))?;
     let (database, name) = match &reference {

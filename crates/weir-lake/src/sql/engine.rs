@@ -22,6 +22,7 @@ use datafusion::sql::parser::{DFParserBuilder, Statement as DFStatement};
 use datafusion::sql::sqlparser::ast::{ObjectType, Statement};
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use futures::StreamExt;
+use weir_model::sql_tables::SqlTables;
 
 use super::access::{CatalogAccess, LakeContext, LakeRoot, ObjectCreated, ObjectListener};
 use super::limits::Limits;
@@ -112,6 +113,14 @@ impl SqlEngine {
             .await?;
         result.elapsed = started.elapsed();
         Ok(result)
+    }
+
+    /// The catalog tables `sql` reads and writes (every statement of it), worked out from the
+    /// text alone, as this engine would parse and resolve it; nothing runs and the catalog is
+    /// not asked. Fails as running it would on text that does not parse, no statement, or a
+    /// writing statement with no valid table name. See [`SqlTables`] for what each part holds.
+    pub fn sql_tables(&self, sql: &str) -> Result<SqlTables, SqlError> {
+        super::tables::sql_tables(sql)
     }
 
     /// The memory and time limits statements run under.

@@ -7,6 +7,8 @@
 //! - [`QueryResult`] renders rows as JSON objects, CSV or a text table.
 //! - [`SqlError`] says what went wrong and where (line and column in the statement).
 //! - [`SqlRunner`] is the `sql` pipeline action.
+//! - [`SqlEngine::sql_tables`] says which catalog tables SQL text reads and writes, without
+//!   running it (for checks before a statement runs).
 //!
 //! What SQL needs from the catalog is the [`CatalogAccess`] trait, so it is tested against an
 //! in-memory fake and wired to the real catalog by the caller.
@@ -33,6 +35,7 @@ mod session;
 mod snapshot;
 mod sorted_window;
 mod stream;
+mod tables;
 mod tuning;
 mod types;
 mod whole_result;

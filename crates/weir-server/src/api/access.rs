@@ -95,7 +95,10 @@ pub struct AuditQuery {
     limit: Option<u32>,
 }
 
-pub async fn audit(State(state): Shared, query: Result<Query<AuditQuery>, QueryRejection>) -> ApiResult {
+pub async fn audit(
+    State(state): Shared,
+    query: Result<Query<AuditQuery>, QueryRejection>,
+) -> ApiResult {
     let Query(query) = query?;
     let access = access(&state)?;
     let since = match query.since.as_deref() {
@@ -110,7 +113,9 @@ pub async fn audit(State(state): Shared, query: Result<Query<AuditQuery>, QueryR
     let next_after = (entries.len() == limit as usize)
         .then(|| entries.last().map(|e| e.id))
         .flatten();
-    Ok(Json(json!({ "entries": entries, "next_after": next_after })))
+    Ok(Json(
+        json!({ "entries": entries, "next_after": next_after }),
+    ))
 }
 
 /// `since` as microseconds: an RFC 3339 time, or a duration back from now.
@@ -118,9 +123,8 @@ fn since_micros(text: &str) -> Result<i64, String> {
     if let Ok(at) = chrono::DateTime::parse_from_rfc3339(text) {
         return Ok(at.timestamp_micros());
     }
-    let back = weir_model::duration::parse_duration(text).map_err(|e| {
-        format!("since: `{text}` is neither an RFC 3339 time nor a duration ({e})")
-    })?;
+    let back = weir_model::duration::parse_duration(text)
+        .map_err(|e| format!("since: `{text}` is neither an RFC 3339 time nor a duration ({e})"))?;
     let back = i64::try_from(back.as_micros()).unwrap_or(i64::MAX);
     Ok(chrono::Utc::now().timestamp_micros().saturating_sub(back))
 }

@@ -1,7 +1,6 @@
 //! The two layers: `authenticate` over the whole router (who is calling; what to audit) and
 //! `authorize` on each route (may they; is it a forged browser request).
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Request, State};
@@ -65,7 +64,7 @@ pub async fn authenticate(
     };
     let source = request
         .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
+        .get::<ConnectInfo<super::Peer>>()
         .map(|info| info.0.to_string())
         .unwrap_or_default();
     let method = request.method().clone();
@@ -112,7 +111,11 @@ fn is_signed(headers: &HeaderMap) -> bool {
 
 /// The AWS service an endpoint answers as (the signature's scope must name it), and how it words
 /// errors; None for a route that is not an AWS endpoint.
-fn aws_service(method: &Method, path: &str, headers: &HeaderMap) -> Option<(&'static str, Dialect)> {
+fn aws_service(
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+) -> Option<(&'static str, Dialect)> {
     if path == "/" && method == Method::POST {
         let target = headers.get("x-amz-target")?.to_str().ok()?;
         let service = match target.split_once('.')?.0 {
@@ -153,7 +156,12 @@ async fn verify_signature(
                 state.max_body_bytes
             );
             return Err(noted(
-                aws_refusal(dialect, StatusCode::PAYLOAD_TOO_LARGE, "RequestTooLargeException", &message),
+                aws_refusal(
+                    dialect,
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "RequestTooLargeException",
+                    &message,
+                ),
                 &message,
             ));
         }
@@ -189,7 +197,12 @@ async fn verify_signature(
             aws_refusal(dialect, error.status(), error.code(), error.message()),
             error.message(),
         )),
-        (Ok(_), None) => Err(refuse(dialect, StatusCode::UNAUTHORIZED, "unknown access key", &path)),
+        (Ok(_), None) => Err(refuse(
+            dialect,
+            StatusCode::UNAUTHORIZED,
+            "unknown access key",
+            &path,
+        )),
     }
 }
 
@@ -217,9 +230,9 @@ fn identify(access: &Access, headers: &HeaderMap) -> Result<Identity, String> {
             .map_err(|_| "the Authorization header is not ASCII".to_string())?;
         return match value.split_once(' ') {
             Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {
-                let caller = access
-                    .by_token(token.trim())
-                    .map_err(|refusal| format!("{} in the Authorization header", refusal.as_str()))?;
+                let caller = access.by_token(token.trim()).map_err(|refusal| {
+                    format!("{} in the Authorization header", refusal.as_str())
+                })?;
                 Ok(Identity {
                     caller: Some(caller),
                     via: Via::Bearer,
@@ -493,7 +506,10 @@ pub(crate) fn refuse(dialect: Dialect, status: StatusCode, message: &str, path: 
                 StatusCode::BAD_REQUEST
             };
             let (kind, message) = if status == StatusCode::UNAUTHORIZED {
-                ("MissingAuthenticationTokenException", "Missing Authentication Token")
+                (
+                    "MissingAuthenticationTokenException",
+                    "Missing Authentication Token",
+                )
             } else {
                 ("AccessDeniedException", message)
             };

@@ -114,7 +114,12 @@ impl Routes {
         H: Handler<T, Arc<AppState>>,
         T: 'static,
     {
-        self.add(Method::DELETE, path, need, on(MethodFilter::DELETE, handler))
+        self.add(
+            Method::DELETE,
+            path,
+            need,
+            on(MethodFilter::DELETE, handler),
+        )
     }
 
     /// A route whose method router carries layers of its own (a larger body limit, …).

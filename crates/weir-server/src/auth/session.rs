@@ -135,7 +135,13 @@ mod tests {
     #[test]
     fn next_stays_on_this_server() {
         assert_eq!(safe_next(Some("/runs?x=1")), "/runs?x=1");
-        for outside in ["//evil.example", "https://evil.example", "/\\evil", "", "runs"] {
+        for outside in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil",
+            "",
+            "runs",
+        ] {
             assert_eq!(safe_next(Some(outside)), "/", "{outside}");
         }
         assert_eq!(safe_next(None), "/");

@@ -46,7 +46,12 @@ pub async fn dispatch(
                 Ok(request) => {
                     let needed = stepfunctions::role_of(operation);
                     note.mutating = Some(needed > Role::Viewer);
-                    match allowed(&identity, needed, stepfunctions::machine_of(&request), target) {
+                    match allowed(
+                        &identity,
+                        needed,
+                        stepfunctions::machine_of(&request),
+                        target,
+                    ) {
                         Ok(()) => stepfunctions::handle(machines, operation, &request).await,
                         Err(error) => {
                             note.refusal = Some(error.message.clone());

@@ -45,7 +45,10 @@ pub async fn tokens(args: &ClientArgs, command: TokensCommand) -> anyhow::Result
                 );
                 outln!("  token:             {}", text(&issued, "token"));
                 outln!("  access key id:     {}", text(&issued, "access_key_id"));
-                outln!("  secret access key: {}", text(&issued, "secret_access_key"));
+                outln!(
+                    "  secret access key: {}",
+                    text(&issued, "secret_access_key")
+                );
             }
         }
         TokensCommand::List => {
@@ -69,7 +72,14 @@ pub async fn tokens(args: &ClientArgs, command: TokensCommand) -> anyhow::Result
                 })
                 .collect();
             table(
-                &["name", "role", "state", "grants", "access key id", "expires"],
+                &[
+                    "name",
+                    "role",
+                    "state",
+                    "grants",
+                    "access key id",
+                    "expires",
+                ],
                 &rows,
             );
             outln!("{}", count(rows.len(), "credential", "credentials"));
@@ -119,7 +129,15 @@ pub async fn audit(
         })
         .collect();
     table(
-        &["at", "credential", "source", "action", "outcome", "status", "detail"],
+        &[
+            "at",
+            "credential",
+            "source",
+            "action",
+            "outcome",
+            "status",
+            "detail",
+        ],
         &rows,
     );
     outln!("{}", count(rows.len(), "entry", "entries"));

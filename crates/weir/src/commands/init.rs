@@ -11,6 +11,8 @@ const WEIR_TOML: &str = r#"# weir configuration. Every key is optional: these ar
 [server]
 listen = "127.0.0.1:8080"
 # data_dir = ".weir"            # metadata database and task logs
+# tls_cert = "cert.pem"         # serve HTTPS with this certificate and key (docs/security.md)
+# tls_key = "key.pem"
 
 [store]
 # url = "postgres://weir:weir@127.0.0.1:5432/weir"   # default: SQLite in the data directory

@@ -25,6 +25,11 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     if let Some(listen) = &args.listen {
         config.server.listen = listen.clone();
     }
+    // First: a bad certificate or key stops the start at once, the file named.
+    let tls = match settings::tls_files(&project, &config, &args) {
+        Some((cert, key)) => Some(weir_server::tls::server_config(&cert, &key)?),
+        None => None,
+    };
     let data_dir = settings::data_dir(&project, &config, args.data.as_deref());
     // Before anything else touches the directory: one live server per data directory.
     let _data_lock = weir_engine::data_lock::lock_data_dir(&data_dir)?;
@@ -35,8 +40,9 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
     let address = listener.local_addr()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let public_url = if config.server.public_url.is_empty() {
-        format!("http://{address}")
+        format!("{scheme}://{address}")
     } else {
         config.server.public_url.clone()
     };
@@ -144,7 +150,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
             public_metrics: auth_config.public_metrics,
             session_lifetime: weir_model::duration::parse_duration(&auth_config.session_lifetime)
                 .map_err(|e| anyhow::anyhow!("auth.session_lifetime: {e}"))?,
-            secure_cookies: false,
+            secure_cookies: tls.is_some(),
             region: auth_region,
         },
     };
@@ -155,7 +161,13 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         tracing::info!(grace = ?shutdown_grace, "waiting for running attempts to finish");
         stopping_engine.shutdown(shutdown_grace).await;
     };
-    weir_server::serve(listener, state, stopping).await?;
+    match tls {
+        Some(tls) => {
+            let listener = weir_server::tls::TlsListener::new(listener, tls);
+            weir_server::serve(listener, state, stopping).await?
+        }
+        None => weir_server::serve(listener, state, stopping).await?,
+    }
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }

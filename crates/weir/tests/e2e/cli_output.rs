@@ -6,7 +6,10 @@ use crate::support::*;
 
 /// Runs `weir` with its stdout a pipe whose reading end is already closed (`weir … | head` after
 /// `head` has exited), and returns its exit status and stderr.
-fn weir_into_closed_pipe(args: &[&str], server: Option<&Server>) -> (std::process::ExitStatus, String) {
+fn weir_into_closed_pipe(
+    args: &[&str],
+    server: Option<&Server>,
+) -> (std::process::ExitStatus, String) {
     let (reader, writer) = std::io::pipe().expect("pipe");
     drop(reader);
     let mut command = Command::new(BIN);

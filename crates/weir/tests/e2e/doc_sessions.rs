@@ -15,7 +15,7 @@ use std::process::Command;
 use crate::markdown::*;
 use crate::support::*;
 
-fn doc(name: &str) -> (PathBuf, String) {
+pub(crate) fn doc(name: &str) -> (PathBuf, String) {
     let path = manifest_dir().join("../../docs").join(name);
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
@@ -23,13 +23,13 @@ fn doc(name: &str) -> (PathBuf, String) {
 }
 
 /// One `$ command` of a console block and the output shown after it.
-struct Step {
+pub(crate) struct Step {
     command: String,
     expected: Vec<String>,
     line: usize,
 }
 
-fn steps(block: &Block) -> Vec<Step> {
+pub(crate) fn steps(block: &Block) -> Vec<Step> {
     let mut out: Vec<Step> = Vec::new();
     for (n, line) in block.text.lines().enumerate() {
         if let Some(command) = line.strip_prefix("$ ") {
@@ -95,6 +95,58 @@ fn expected_output_wildcards() {
     assert!(!lines_match(&expected, &["x", "y"]));
 }
 
+/// Runs one `$ command` of a console block in `dir` with `sh`, the real `weir` first on `PATH`,
+/// `WEIR_SERVER` pointing at `server` (when one runs) and the variables of `env`, and checks what
+/// it printed against what the docs show (standard error when the command fails).
+pub(crate) fn run_step(
+    doc_path: &Path,
+    step: &Step,
+    dir: &Path,
+    server: Option<&Server>,
+    env: &[(&str, &str)],
+) {
+    let bin_dir = Path::new(BIN).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg(&step.command)
+        .current_dir(dir)
+        .env("PATH", &path)
+        .env_remove("WEIR_SERVER")
+        .envs(env.iter().copied());
+    if let Some(server) = server {
+        // What the docs tell readers to set: a token for curl, a key pair for AWS clients.
+        command
+            .env("WEIR_SERVER", &server.url)
+            .env("WEIR_TOKEN", server.token())
+            .envs(server.aws_env());
+    }
+    let output = command.output().expect("run sh");
+    let shown = if output.status.success() {
+        stdout(&output)
+    } else {
+        stderr(&output)
+    };
+    let actual: Vec<&str> = shown.lines().map(str::trim_end).collect();
+    assert!(
+        lines_match(&step.expected, &actual),
+        "{}:{}: `{}` ({}) printed:\n{}\nthe docs show:\n{}\n(stderr: {})\nserver log:\n{}",
+        doc_path.display(),
+        step.line,
+        step.command,
+        output.status,
+        shown,
+        step.expected.join("\n"),
+        stderr(&output),
+        server.map(Server::log_text).unwrap_or_default()
+    );
+}
+
 /// Writes the doc's files into `project`, starts a server on it with `start`, and runs the doc's
 /// console blocks against it. Returns the server for further checks.
 fn run_session(
@@ -113,44 +165,10 @@ fn run_session(
         }
     }
     let server = start(project.path());
-    let bin_dir = Path::new(BIN).parent().unwrap();
-    let path = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
     let mut ran = 0;
     for block in all.iter().filter(|b| b.language() == "console") {
         for step in steps(block) {
-            let output = Command::new("sh")
-                .arg("-c")
-                .arg(&step.command)
-                .current_dir(project.path())
-                .env("PATH", &path)
-                .env("WEIR_SERVER", &server.url)
-                // What the docs tell readers to set: a token for curl, a key pair for AWS clients.
-                .env("WEIR_TOKEN", server.token())
-                .envs(server.aws_env())
-                .output()
-                .expect("run sh");
-            let shown = if output.status.success() {
-                stdout(&output)
-            } else {
-                stderr(&output)
-            };
-            let actual: Vec<&str> = shown.lines().map(str::trim_end).collect();
-            assert!(
-                lines_match(&step.expected, &actual),
-                "{}:{}: `{}` ({}) printed:\n{}\nthe docs show:\n{}\n(stderr: {})\nserver log:\n{}",
-                doc_path.display(),
-                step.line,
-                step.command,
-                output.status,
-                shown,
-                step.expected.join("\n"),
-                stderr(&output),
-                server.log_text()
-            );
+            run_step(doc_path, &step, project.path(), Some(&server), &[]);
             ran += 1;
         }
     }

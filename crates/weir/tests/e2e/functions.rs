@@ -1,8 +1,6 @@
 //! Functions through the real binary: the CLI, the REST API, the Lambda API as boto3 calls it,
 //! and the `function` pipeline action.
 
-use std::process::Command;
-
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -217,18 +215,7 @@ print('ok')
 fn boto3_invokes_functions_unchanged() {
     let project = project();
     let server = Server::start(project.path());
-    let output = Command::new("python3")
-        .args(["-c", BOTO3_SCRIPT, &server.url])
-        .envs(server.aws_env())
-        .output()
-        .expect("python3 with boto3 (scripts/test.sh installs it)");
-    assert!(
-        output.status.success() && stdout(&output).trim() == "ok",
-        "boto3 script failed:\n{}\n{}\nserver log:\n{}",
-        stdout(&output),
-        stderr(&output),
-        server.log_text()
-    );
+    python_ok(&server, BOTO3_SCRIPT, &[&server.url]);
 }
 
 #[test]
@@ -337,8 +324,8 @@ fn an_invoke_payload_over_lambdas_quota_is_refused_as_lambda_refuses_it() {
     // 6 MB is Lambda's quota for a synchronous invocation's payload.
     let big = format!("\"{}\"", "x".repeat(6_291_456));
     let bearer = format!("Bearer {}", server.token());
-    let (status, body) = http_with("POST", &url, Some(&big), &[("Authorization", &bearer)])
-        .expect("answer");
+    let (status, body) =
+        http_with("POST", &url, Some(&big), &[("Authorization", &bearer)]).expect("answer");
     assert_eq!(status, 413, "{}", &body[..body.len().min(200)]);
     let error: Value = serde_json::from_str(&body).expect("JSON error");
     assert_eq!(error["__type"], "RequestTooLargeException", "{error}");

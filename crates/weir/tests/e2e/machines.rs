@@ -25,19 +25,7 @@ fn boto3(server: &Server, project: &Project, script: &str) {
         server.url,
         project.path().display().to_string()
     );
-    let output = Command::new("python3")
-        .arg("-c")
-        .arg(format!("{prelude}{script}\nprint('ok')\n"))
-        .envs(server.aws_env())
-        .output()
-        .expect("python3 with boto3 (scripts/test.sh installs it)");
-    assert!(
-        output.status.success() && stdout(&output).trim_end().ends_with("ok"),
-        "boto3 script failed:\n{}\n{}\nserver log:\n{}",
-        stdout(&output),
-        stderr(&output),
-        server.log_text()
-    );
+    python_ok(server, &format!("{prelude}{script}\nprint('ok')\n"), &[]);
 }
 
 #[test]

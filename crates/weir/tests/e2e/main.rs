@@ -20,3 +20,4 @@ mod postgres;
 mod readme;
 mod stopping;
 mod templates;
+mod tls;

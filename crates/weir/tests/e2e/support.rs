@@ -94,6 +94,11 @@ pub struct Server {
     /// Started inside the project as `weir server` with no `--project` (so `.`, and a relative
     /// data directory `./.weir`), as a user in the project directory starts it.
     relative: bool,
+    /// Serves HTTPS (its flags in `args` or its settings in weir.toml): `url` is `https://`, and
+    /// the server is up when its log says so (the test's plain HTTP probe cannot ask).
+    https: bool,
+    /// More `weir server` arguments.
+    args: Vec<String>,
 }
 
 impl Server {
@@ -110,10 +115,37 @@ impl Server {
         Server::start_as(project, env, false)
     }
 
+    /// Starts a server that serves HTTPS from inside the project, as `weir server` run there,
+    /// with `args` (`--tls-cert`, `--tls-key`) or with the certificate and key its weir.toml
+    /// names (no `args`).
+    pub fn start_https(project: &Path, args: &[&str]) -> Server {
+        Server::https(project, args, true)
+    }
+
+    /// Like [`Server::start_https`], started from another directory with `--project`.
+    pub fn start_https_with_project_flag(project: &Path, args: &[&str]) -> Server {
+        Server::https(project, args, false)
+    }
+
+    fn https(project: &Path, args: &[&str], relative: bool) -> Server {
+        let mut server = Server::new(project, &[], relative);
+        server.https = true;
+        server.args = args.iter().map(|a| a.to_string()).collect();
+        server.url = server.base_url();
+        server.spawn(true);
+        server
+    }
+
     fn start_as(project: &Path, env: &[(&str, &str)], relative: bool) -> Server {
+        let mut server = Server::new(project, env, relative);
+        server.spawn(true);
+        server
+    }
+
+    fn new(project: &Path, env: &[(&str, &str)], relative: bool) -> Server {
         let port = free_port();
         let data = project.join(".weir");
-        let mut server = Server {
+        Server {
             child: None,
             url: format!("http://127.0.0.1:{port}"),
             project: project.to_path_buf(),
@@ -126,9 +158,14 @@ impl Server {
             log: project.join("server.log"),
             aws_keys: std::sync::OnceLock::new(),
             relative,
-        };
-        server.spawn(true);
-        server
+            https: false,
+            args: Vec::new(),
+        }
+    }
+
+    fn base_url(&self) -> String {
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}", self.port)
     }
 
     /// Starts the server and waits until it answers. A port found free may be taken before the
@@ -148,7 +185,7 @@ impl Server {
                 {
                     if first || attempt >= 5 {
                         self.port = free_port();
-                        self.url = format!("http://127.0.0.1:{}", self.port);
+                        self.url = self.base_url();
                     } else {
                         std::thread::sleep(Duration::from_millis(200));
                     }
@@ -173,8 +210,10 @@ impl Server {
         } else {
             command.arg("--project").arg(&self.project);
         }
+        let logged = self.log_text().len();
         let child = command
             .args(["--listen", &format!("127.0.0.1:{}", self.port)])
+            .args(&self.args)
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env("WEIR_LOG", "info")
             .stdout(Stdio::null())
@@ -184,7 +223,13 @@ impl Server {
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if let Some((200, _)) = http("GET", &format!("{}/healthz", self.url), None) {
+            if self.https {
+                let log = self.log_text();
+                let since_start = log.get(logged..).unwrap_or(&log);
+                if since_start.contains(&format!("weir listening on {}", self.url)) {
+                    return Ok(());
+                }
+            } else if let Some((200, _)) = http("GET", &format!("{}/healthz", self.url), None) {
                 return Ok(());
             }
             if let Some(child) = self.child.as_mut()
@@ -262,8 +307,14 @@ impl Server {
         let keys = self.aws_keys.get_or_init(|| {
             let issued = self.json(&["tokens", "create", "--role", "admin", "--name", "e2e-aws"]);
             (
-                issued["access_key_id"].as_str().unwrap_or_default().to_string(),
-                issued["secret_access_key"].as_str().unwrap_or_default().to_string(),
+                issued["access_key_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                issued["secret_access_key"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
             )
         });
         vec![
@@ -314,7 +365,10 @@ impl Server {
             method,
             &format!("{}{path}", self.url),
             body,
-            &[("Authorization", &bearer), ("Content-Type", "application/json")],
+            &[
+                ("Authorization", &bearer),
+                ("Content-Type", "application/json"),
+            ],
         )
         .expect("server answers")
     }
@@ -380,6 +434,57 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.kill9();
     }
+}
+
+/// Runs a Python script (boto3 against `server`) with `args`; the script asserts and prints `ok`
+/// last. Fails the test with what it printed and the server's log otherwise.
+pub fn python_ok(server: &Server, script: &str, args: &[&str]) {
+    let output = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .envs(server.aws_env())
+        .output()
+        .expect("python3 with boto3 (scripts/test.sh installs it)");
+    assert!(
+        output.status.success() && stdout(&output).trim_end().ends_with("ok"),
+        "python script failed:\n{}\n{}\nserver log:\n{}",
+        stdout(&output),
+        stderr(&output),
+        server.log_text()
+    );
+}
+
+/// A self-signed certificate for localhost and 127.0.0.1, `cert.pem` and its key `key.pem` in
+/// `dir`, made by the `openssl` CLI with the recipe docs/security.md gives.
+pub fn self_signed_certificate(dir: &Path) -> (PathBuf, PathBuf) {
+    let output = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "cert.pem",
+        ])
+        .current_dir(dir)
+        .output()
+        .expect("the openssl CLI (scripts/test.sh installs it)");
+    assert!(output.status.success(), "openssl: {}", stderr(&output));
+    (dir.join("cert.pem"), dir.join("key.pem"))
 }
 
 /// A minimal HTTP/1.1 client for loopback, without credentials: returns status and body.

@@ -25,8 +25,8 @@ mod update_state_machine;
 mod validate_state_machine_definition;
 
 use serde_json::{Value, json};
-use weir_model::access::Role;
 use weir_engine::machines::{MachineError, NewExecution};
+use weir_model::access::Role;
 use weir_store::{ExecutionRecord, MachineRecord};
 
 pub use super::AwsError;
