@@ -5,7 +5,7 @@
 use std::pin::Pin;
 use std::sync::Arc;
 
-use axum::Json;
+use axum::{Extension, Json};
 use axum::body::Body;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -171,14 +171,35 @@ pub struct PrefixQuery {
 
 pub async fn list(
     State(state): Shared,
+    Extension(identity): Extension<crate::auth::Identity>,
     query: Result<Query<PrefixQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(query) = query?;
-    Ok(Json(
-        service(&state)?
-            .list(query.prefix.as_deref().unwrap_or(""))
-            .await?,
-    ))
+    let prefix = query.prefix.as_deref().unwrap_or("");
+    let grants = identity.grants();
+    if !grants.listing(prefix) {
+        return Err(ApiError {
+            status: StatusCode::FORBIDDEN,
+            code: "forbidden",
+            message: format!(
+                "credential `{}` is not granted lake prefix `{prefix}`",
+                identity.name().unwrap_or("?")
+            ),
+        });
+    }
+    let mut answer = service(&state)?.list(prefix).await?;
+    keep(&mut answer, "objects", |object| {
+        object["key"].as_str().is_some_and(|key| grants.key(key))
+    });
+    Ok(Json(answer))
+}
+
+/// Keeps the entries of `answer[field]` that `granted` allows: a listing shows only what the
+/// credential may see.
+fn keep(answer: &mut Value, field: &str, granted: impl Fn(&Value) -> bool) {
+    if let Some(entries) = answer.get_mut(field).and_then(Value::as_array_mut) {
+        entries.retain(|entry| granted(entry));
+    }
 }
 
 /// The body is streamed to the store (no size limit: `server.max_body_bytes` bounds only
@@ -214,8 +235,16 @@ pub async fn delete(
     Ok(Json(service(&state)?.delete(&key).await?))
 }
 
-pub async fn databases(State(state): Shared) -> Result<Json<Value>, ApiError> {
-    Ok(Json(service(&state)?.databases().await?))
+pub async fn databases(
+    State(state): Shared,
+    Extension(identity): Extension<crate::auth::Identity>,
+) -> Result<Json<Value>, ApiError> {
+    let mut answer = service(&state)?.databases().await?;
+    let grants = identity.grants();
+    keep(&mut answer, "databases", |database| {
+        database["name"].as_str().is_some_and(|name| grants.database(name))
+    });
+    Ok(Json(answer))
 }
 
 #[derive(Deserialize)]
@@ -265,12 +294,17 @@ pub struct DatabaseQuery {
 
 pub async fn tables(
     State(state): Shared,
+    Extension(identity): Extension<crate::auth::Identity>,
     query: Result<Query<DatabaseQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(query) = query?;
-    Ok(Json(
-        service(&state)?.tables(query.database.as_deref()).await?,
-    ))
+    let mut answer = service(&state)?.tables(query.database.as_deref()).await?;
+    let grants = identity.grants();
+    keep(&mut answer, "tables", |table| {
+        let text = |field: &str| table[field].as_str().unwrap_or_default().to_string();
+        grants.table(&text("database"), &text("name"))
+    });
+    Ok(Json(answer))
 }
 
 pub async fn table(
@@ -334,12 +368,14 @@ pub struct SqlBody {
 
 pub async fn sql(
     State(state): Shared,
+    Extension(identity): Extension<crate::auth::Identity>,
     body: Result<Json<SqlBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(body) = body?;
     if body.query.trim().is_empty() {
         return Err(ApiError::bad_request("`query` must not be empty"));
     }
+    sql_allowed(service(&state)?.as_ref(), &identity, &body.query)?;
     let format = match body.format.as_deref() {
         None | Some("json") => None,
         Some(name) => Some(ResultFormat::parse(name).ok_or_else(|| {
@@ -395,6 +431,50 @@ pub async fn sql(
 }
 
 /// This subsystem's routes.
+/// Whether the caller may run a statement: one that writes needs an admin, and every table it
+/// reads or writes must be in the credential's grants (Lake Formation's table grants). A listing
+/// of the whole catalog (SHOW TABLES, information_schema) is refused to a credential narrowed to
+/// some tables, since it would name the others.
+fn sql_allowed(
+    service: &dyn LakeService,
+    identity: &crate::auth::Identity,
+    query: &str,
+) -> Result<(), ApiError> {
+    use weir_model::access::Role;
+    let tables = service.sql_tables(query)?;
+    let who = identity.name().unwrap_or("?");
+    let forbidden = |message: String| ApiError {
+        status: StatusCode::FORBIDDEN,
+        code: "forbidden",
+        message,
+    };
+    if !tables.read_only && identity.role().is_none_or(|role| role < Role::Admin) {
+        return Err(forbidden(format!(
+            "credential `{who}` may not run SQL that writes (needs role admin)"
+        )));
+    }
+    let grants = identity.grants();
+    if grants.tables.is_empty() {
+        return Ok(());
+    }
+    for table in tables.reads.iter().chain(&tables.writes) {
+        // The catalog finds tables whatever their case; grants compare the same way.
+        let (database, name) = (table.database.to_lowercase(), table.name.to_lowercase());
+        if !grants.table(&database, &name) {
+            return Err(forbidden(format!(
+                "credential `{who}` is not granted table `{table}`"
+            )));
+        }
+    }
+    if tables.lists_catalog {
+        return Err(forbidden(format!(
+            "credential `{who}` is granted some tables only; a statement that lists the catalog \
+             (SHOW TABLES, information_schema) would name the others: use `weir catalog list`"
+        )));
+    }
+    Ok(())
+}
+
 pub fn routes() -> crate::Routes {
     use crate::auth::{ADMIN, VIEWER};
     use crate::openapi;

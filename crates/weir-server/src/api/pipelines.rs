@@ -16,8 +16,13 @@ use crate::{ApiError, AppState};
 
 type Shared = State<Arc<AppState>>;
 
-pub async fn list(State(state): Shared) -> ApiResult {
-    let (pipelines, problems) = state.engine.pipelines().await?;
+pub async fn list(
+    State(state): Shared,
+    axum::Extension(identity): axum::Extension<crate::auth::Identity>,
+) -> ApiResult {
+    let (mut pipelines, problems) = state.engine.pipelines().await?;
+    // A listing shows what the credential may see.
+    pipelines.retain(|p| identity.grants().pipeline(&p.name));
     Ok(Json(
         json!({ "pipelines": pipelines, "problems": problems }),
     ))

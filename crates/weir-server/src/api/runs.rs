@@ -91,10 +91,11 @@ pub struct ListQuery {
 
 pub async fn list(
     State(state): Shared,
+    axum::Extension(identity): axum::Extension<crate::auth::Identity>,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> ApiResult {
     let Query(query) = query?;
-    let runs = state
+    let mut runs = state
         .engine
         .store()
         .runs(
@@ -102,6 +103,8 @@ pub async fn list(
             query.limit.unwrap_or(25).min(10_000),
         )
         .await?;
+    // A listing shows what the credential may see.
+    runs.retain(|run| identity.grants().pipeline(&run.pipeline));
     Ok(Json(
         json!({ "runs": runs.iter().map(run_json).collect::<Vec<_>>() }),
     ))

@@ -52,7 +52,9 @@ pub async fn dispatch(
                         stepfunctions::machine_of(&request),
                         target,
                     ) {
-                        Ok(()) => stepfunctions::handle(machines, operation, &request).await,
+                        Ok(()) => stepfunctions::handle(machines, operation, &request)
+                            .await
+                            .map(|answer| only_granted(answer, &identity)),
                         Err(error) => {
                             note.refusal = Some(error.message.clone());
                             Err(error)
@@ -90,6 +92,21 @@ pub async fn dispatch(
     );
     response.extensions_mut().insert(note);
     response
+}
+
+/// A listing of state machines shows those the credential's grants name.
+fn only_granted(mut answer: Value, identity: &Identity) -> Value {
+    if let Some(machines) = answer
+        .get_mut("stateMachines")
+        .and_then(Value::as_array_mut)
+    {
+        machines.retain(|m| {
+            m["name"]
+                .as_str()
+                .is_some_and(|name| identity.grants().pipeline(name))
+        });
+    }
+    answer
 }
 
 /// Whether the caller's role and grants allow the operation, refused as IAM refuses it.
