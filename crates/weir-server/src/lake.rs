@@ -5,12 +5,12 @@
 use std::pin::Pin;
 use std::sync::Arc;
 
-use axum::{Extension, Json};
 use axum::body::Body;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use futures::{Stream, StreamExt, TryStreamExt};
 use http_body::Frame;
 use http_body_util::StreamBody;
@@ -242,7 +242,9 @@ pub async fn databases(
     let mut answer = service(&state)?.databases().await?;
     let grants = identity.grants();
     keep(&mut answer, "databases", |database| {
-        database["name"].as_str().is_some_and(|name| grants.database(name))
+        database["name"]
+            .as_str()
+            .is_some_and(|name| grants.database(name))
     });
     Ok(Json(answer))
 }

@@ -89,6 +89,15 @@ pub fn router(state: AppState) -> Router {
 
 pub use auth::{Routes, Rule};
 
+/// Every AWS protocol operation served on `POST /`, as its `X-Amz-Target`, with the role it needs
+/// (for the route-coverage test, which reads the same table the dispatch does).
+pub fn aws_operations() -> Vec<(String, weir_model::access::Role)> {
+    aws::stepfunctions::OPERATIONS
+        .iter()
+        .map(|(name, role)| (format!("AWSStepFunctions.{name}"), *role))
+        .collect()
+}
+
 /// Serves until `shutdown` resolves, on plain TCP (`tokio::net::TcpListener`) or HTTPS
 /// ([`tls::TlsListener`]).
 pub async fn serve<L>(

@@ -18,6 +18,7 @@ mod machines;
 mod markdown;
 mod postgres;
 mod readme;
+mod security;
 mod stopping;
 mod templates;
 mod tls;
