@@ -263,6 +263,16 @@ fn the_state_machines_guide_runs() {
     run_session(&path, &text, &project, Server::start);
 }
 
+/// The security guide up to its TLS section (which `tls.rs` runs with a certificate).
+#[test]
+fn the_security_guide_runs() {
+    let (path, text) = doc("security.md");
+    let before_tls = text.split("\n## TLS\n").next().unwrap_or(&text).to_string();
+    let project = Project::new();
+    project.pipeline("etl_daily", "tasks:\n  a:\n    command: echo etl\n");
+    run_session(&path, &before_tls, &project, Server::start);
+}
+
 #[test]
 fn the_configuration_guide_runs() {
     let (path, text) = doc("configuration.md");

@@ -323,14 +323,19 @@ impl Server {
         ]
     }
 
-    /// Runs a client command against this server, as its admin.
+    /// Runs a client command against this server, as its admin (trusting its certificate when
+    /// it serves HTTPS with a self-signed one).
     pub fn cli(&self, args: &[&str]) -> Output {
-        Command::new(BIN)
+        let mut command = Command::new(BIN);
+        command
             .args(args)
             .env("WEIR_SERVER", &self.url)
-            .env("WEIR_TOKEN", self.token())
-            .output()
-            .expect("run weir client")
+            .env("WEIR_TOKEN", self.token());
+        let flag = self.args.iter().position(|a| a == "--tls-cert");
+        if let Some(cert) = flag.and_then(|i| self.args.get(i + 1)) {
+            command.env("WEIR_CA_CERT", self.project.join(cert));
+        }
+        command.output().expect("run weir client")
     }
 
     /// Runs a client command with `--json`, expecting success, and parses its output.

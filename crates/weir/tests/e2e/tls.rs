@@ -19,6 +19,7 @@ fn cli(server: &Server, args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(BIN)
         .args(args)
         .env("WEIR_SERVER", &server.url)
+        .env("WEIR_TOKEN", server.token())
         .env_remove("WEIR_CA_CERT")
         .envs(env.iter().copied())
         .output()
@@ -263,7 +264,6 @@ import json, sys, time, boto3, botocore.config, botocore.exceptions
 endpoint, ca = sys.argv[1], sys.argv[2]
 def client(**tls):
     return boto3.client('stepfunctions', endpoint_url=endpoint, region_name='us-east-1',
-                        aws_access_key_id='test', aws_secret_access_key='test',
                         config=botocore.config.Config(retries={'total_max_attempts': 1}), **tls)
 sf = client(verify=ca)
 definition = {"StartAt": "Hi", "States": {"Hi": {"Type": "Pass", "Result": {"over": "https"}, "End": True}}}
