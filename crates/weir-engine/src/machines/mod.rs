@@ -186,6 +186,9 @@ enum TokenMessage {
 
 /// Longest name Step Functions accepts for machines and executions.
 const MAX_NAME: usize = 80;
+/// The most bytes of UTF-8 an execution's input may have (Step Functions' quota on a task's,
+/// state's or execution's input or output).
+pub const MAX_DATA_BYTES: usize = 262_144;
 
 impl Machines {
     /// Starts the service: loads the project's machine files and resumes the executions the
@@ -1082,27 +1085,32 @@ fn parse(definition: &str) -> Result<asl::StateMachine> {
 
 fn input_text(input: Option<String>) -> Result<String> {
     let input = input.unwrap_or_else(|| "{}".into());
-    if input.len() > 256 * 1024 {
-        return Err(MachineError::InvalidExecutionInput(
-            "input is larger than 256 KiB".into(),
-        ));
+    if input.len() > MAX_DATA_BYTES {
+        return Err(MachineError::Validation(format!(
+            "1 validation error detected: Value at 'input' failed to satisfy constraint: \
+             Member must have size less than or equal to {MAX_DATA_BYTES} bytes in UTF-8 encoding"
+        )));
     }
+    // The parser's words quoted, as Step Functions quotes its own (`Invalid State Machine
+    // Execution Input: 'com.fasterxml.jackson.core.JsonParseException: Unexpected character …'`).
     serde_json::from_str::<Value>(&input).map_err(|e| {
-        MachineError::InvalidExecutionInput(format!("Invalid State Machine Execution Input: {e}"))
+        MachineError::InvalidExecutionInput(format!("Invalid State Machine Execution Input: '{e}'"))
     })?;
     Ok(input)
 }
 
-/// Step Functions' naming rule: 1–80 characters, none of whitespace, brackets, wildcards,
-/// punctuation that ARNs or URLs use, or control characters.
+/// Step Functions' naming rule: 1–80 characters, none of white space, brackets, wildcards,
+/// punctuation that ARNs or URLs use, control characters or the noncharacters U+FFFE and
+/// U+FFFF. A name of the wrong length is refused by the API's model first, with a
+/// ValidationException; what reaches here is answered `Invalid Name: 'NAME'`, as AWS does.
 fn check_name(name: &str) -> Result<()> {
-    let bad =
-        |c: char| c.is_whitespace() || c.is_control() || "<>{}[]?*\"#%\\^|~`$&,;:/".contains(c);
+    let bad = |c: char| {
+        c.is_whitespace()
+            || c.is_control()
+            || "<>{}[]?*\"#%\\^|~`$&,;:/\u{fffe}\u{ffff}".contains(c)
+    };
     if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(bad) {
-        return Err(MachineError::InvalidName(format!(
-            "Invalid Name: '{name}' (1 to {MAX_NAME} characters, no whitespace, brackets, \
-             wildcards or any of \"#%\\^|~`$&,;:/)"
-        )));
+        return Err(MachineError::InvalidName(format!("Invalid Name: '{name}'")));
     }
     Ok(())
 }

@@ -290,6 +290,18 @@ impl Server {
         http("POST", &format!("{}{path}", self.url), Some(body)).expect("server answers")
     }
 
+    /// Calls an AWS JSON protocol operation as the SDKs do (`POST /` with `X-Amz-Target:
+    /// TARGET`): status and body as JSON.
+    pub fn aws(&self, target: &str, body: &str) -> (u16, Value) {
+        let headers =
+            format!("X-Amz-Target: {target}\r\nContent-Type: application/x-amz-json-1.0\r\n");
+        let (status, text) = http_with(&headers, "POST", &format!("{}/", self.url), Some(body))
+            .expect("server answers");
+        let value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{target} answered {status} with no JSON ({e}): {text}"));
+        (status, value)
+    }
+
     /// Triggers a run and waits for it; returns the run as JSON.
     pub fn trigger_wait(&self, pipeline: &str, extra: &[&str]) -> Value {
         let mut args = vec!["pipelines", "trigger", pipeline, "--wait", "--json"];
@@ -345,6 +357,16 @@ impl Drop for Server {
 
 /// A minimal HTTP/1.1 client for loopback: returns status and body.
 pub fn http(method: &str, url: &str, body: Option<&str>) -> Option<(u16, String)> {
+    http_with("Content-Type: application/json\r\n", method, url, body)
+}
+
+/// [`http`] with `headers` (lines ending in CRLF) instead of the JSON content type.
+pub fn http_with(
+    headers: &str,
+    method: &str,
+    url: &str,
+    body: Option<&str>,
+) -> Option<(u16, String)> {
     let rest = url.strip_prefix("http://")?;
     let (host, path) = rest
         .split_once('/')
@@ -356,7 +378,7 @@ pub fn http(method: &str, url: &str, body: Option<&str>) -> Option<(u16, String)
         .ok()?;
     let body = body.unwrap_or("");
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(request.as_bytes()).ok()?;

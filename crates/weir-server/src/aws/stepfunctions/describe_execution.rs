@@ -3,9 +3,13 @@
 use serde_json::json;
 use weir_engine::machines::Machines;
 
-use super::{Answer, Request, describe_execution, seconds};
+use super::{Answer, INCLUDED_DATA, Member, Request, describe_execution, seconds};
 
 pub async fn handle(machines: &Machines, request: Request<'_>) -> Answer {
+    request.validate(&[
+        Member::arn("executionArn").required(),
+        Member::one_of("includedData", INCLUDED_DATA),
+    ])?;
     let arn = request.required("executionArn")?;
     let execution = machines.describe_execution(arn).await?;
     let redrives = machines.redrives(arn).await?;

@@ -3,26 +3,28 @@
 use serde_json::{Value, json};
 use weir_engine::machines::Machines;
 
-use super::{Answer, AwsError, Request, invalid, max_results, seconds};
+use super::{Answer, AwsError, Member, Request, max_results, seconds};
+
+/// `ExecutionStatus`, in the order Step Functions lists it when it refuses another value (as
+/// localstack's provider writes the message).
+const STATUSES: &[&str] = &[
+    "SUCCEEDED",
+    "TIMED_OUT",
+    "PENDING_REDRIVE",
+    "ABORTED",
+    "FAILED",
+    "RUNNING",
+];
 
 pub async fn handle(machines: &Machines, request: Request<'_>) -> Answer {
+    request.validate(&[
+        Member::arn("stateMachineArn"),
+        Member::one_of("statusFilter", STATUSES),
+        Member::page_size(),
+        Member::executions_page_token(),
+    ])?;
     let machine = request.optional("stateMachineArn")?;
     let status = request.optional("statusFilter")?;
-    if let Some(status) = status
-        && ![
-            "RUNNING",
-            "SUCCEEDED",
-            "FAILED",
-            "TIMED_OUT",
-            "ABORTED",
-            "PENDING_REDRIVE",
-        ]
-        .contains(&status)
-    {
-        return Err(invalid(format!(
-            "statusFilter must be RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED or PENDING_REDRIVE, not {status}"
-        )));
-    }
     // The store reads one page (and one more row, to know whether another page follows),
     // starting after the execution the token names: never the whole table.
     let max = max_results(&request)?;

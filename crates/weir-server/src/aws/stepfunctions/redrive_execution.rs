@@ -5,9 +5,13 @@
 use serde_json::json;
 use weir_engine::machines::Machines;
 
-use super::{Answer, Request, seconds};
+use super::{Answer, Member, Request, seconds};
 
 pub async fn handle(machines: &Machines, request: Request<'_>) -> Answer {
+    request.validate(&[
+        Member::arn("executionArn").required(),
+        Member::client_token(),
+    ])?;
     let (_, redrives) = machines
         .redrive(
             request.required("executionArn")?,
