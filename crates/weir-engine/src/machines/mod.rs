@@ -690,17 +690,8 @@ impl Machines {
         {
             return Ok((record, redrives));
         }
-        if !matches!(record.status.as_str(), "FAILED" | "TIMED_OUT" | "ABORTED") {
-            return Err(MachineError::ExecutionNotRedrivable(format!(
-                "Execution is {} and cannot be redriven: '{arn}'",
-                record.status
-            )));
-        }
-        let stopped = record.stopped_at.unwrap_or(record.started_at);
-        if now_us().saturating_sub(stopped) > REDRIVE_WINDOW_US {
-            return Err(MachineError::ExecutionNotRedrivable(format!(
-                "Execution stopped more than 14 days ago and cannot be redriven: '{arn}'"
-            )));
+        if let Some(reason) = self.not_redrivable(&record).await? {
+            return Err(MachineError::ExecutionNotRedrivable(reason));
         }
         let machine = self.inner.store.machine(&record.machine_arn).await?;
         let mut mutations = Vec::new();
@@ -755,27 +746,50 @@ impl Machines {
     }
 
     /// Whether an execution can be redriven (DescribeExecution's `redriveStatus`), and why not
-    /// when it cannot (`redriveStatusReason`).
-    pub fn redrive_status(record: &ExecutionRecord) -> (&'static str, Option<String>) {
-        match record.status.as_str() {
-            "FAILED" | "TIMED_OUT" | "ABORTED" => {
-                let stopped = record.stopped_at.unwrap_or(record.started_at);
-                if now_us().saturating_sub(stopped) > REDRIVE_WINDOW_US {
-                    (
-                        "NOT_REDRIVABLE",
-                        Some(
-                            "Execution stopped more than 14 days ago and cannot be redriven".into(),
-                        ),
-                    )
-                } else {
-                    ("REDRIVABLE", None)
-                }
-            }
-            status => (
-                "NOT_REDRIVABLE",
-                Some(format!("Execution is {status} and cannot be redriven")),
-            ),
+    /// when it cannot (`redriveStatusReason`, which is also what RedriveExecution's
+    /// `ExecutionNotRedrivable` says).
+    pub async fn redrive_status(
+        &self,
+        record: &ExecutionRecord,
+    ) -> Result<(&'static str, Option<String>)> {
+        Ok(match self.not_redrivable(record).await? {
+            None => ("REDRIVABLE", None),
+            Some(reason) => ("NOT_REDRIVABLE", Some(reason)),
+        })
+    }
+
+    /// Why `record` cannot be redriven, in the words of the API reference's
+    /// `redriveStatusReason` (DescribeExecution), or nothing when it can.
+    async fn not_redrivable(&self, record: &ExecutionRecord) -> Result<Option<String>> {
+        if !matches!(record.status.as_str(), "FAILED" | "TIMED_OUT" | "ABORTED") {
+            return Ok(Some(format!(
+                "Execution is {} and cannot be redriven",
+                record.status
+            )));
         }
+        let now = now_us();
+        // A deleted machine is past Step Functions' DELETING status, in which it refuses too.
+        if self
+            .inner
+            .store
+            .machine(&record.machine_arn)
+            .await?
+            .is_none()
+        {
+            return Ok(Some("State machine is in DELETING status".into()));
+        }
+        if now.saturating_sub(record.started_at) > MAX_EXECUTION_US {
+            return Ok(Some("Execution has exceeded the max execution time".into()));
+        }
+        let stopped = record.stopped_at.unwrap_or(record.started_at);
+        if now.saturating_sub(stopped) > REDRIVE_WINDOW_US {
+            return Ok(Some("Execution redrivable period exceeded".into()));
+        }
+        // The redrive needs room for ExecutionRedriven and at least one more event.
+        if self.inner.store.last_event_id(&record.arn).await? >= MAX_REDRIVABLE_EVENTS {
+            return Ok(Some("Execution history event limit exceeded".into()));
+        }
+        Ok(None)
     }
 
     /// How often an execution was redriven, and when last (DescribeExecution's
@@ -983,6 +997,10 @@ const REDRIVES_STEP: &str = "redrives";
 const REDRIVEN: &str = "redriven";
 /// Step Functions redrives an execution up to 14 days after it stopped.
 const REDRIVE_WINDOW_US: i64 = 14 * 24 * 3600 * 1_000_000;
+/// A standard execution is open for at most a year, its redrives included.
+const MAX_EXECUTION_US: i64 = 365 * 24 * 3600 * 1_000_000;
+/// Redrive needs "less than 24,999" events in the history (its quota is 25,000).
+const MAX_REDRIVABLE_EVENTS: i64 = 24_999;
 
 /// An execution's redrives: how many, when the last was, and the client tokens of the last ten.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]

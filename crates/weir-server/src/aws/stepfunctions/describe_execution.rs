@@ -18,7 +18,7 @@ pub async fn handle(machines: &Machines, request: Request<'_>) -> Answer {
     if let Some(at) = redrives.at {
         answer["redriveDate"] = json!(seconds(at));
     }
-    let (status, reason) = Machines::redrive_status(&execution);
+    let (status, reason) = machines.redrive_status(&execution).await?;
     answer["redriveStatus"] = json!(status);
     if let Some(reason) = reason {
         answer["redriveStatusReason"] = json!(reason);
