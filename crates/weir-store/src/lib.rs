@@ -32,7 +32,8 @@ use std::sync::Arc;
 pub use catalog::{CatalogMutation, CatalogStore, DatabaseRecord, TableFileRecord, TableRecord};
 pub use committer::Committer;
 pub use machines::{
-    ExecutionRecord, HistoryEventRecord, MachineMutation, MachineRecord, MachineStore, StepRecord,
+    ExecutionFilter, ExecutionRecord, HistoryEventRecord, MachineMutation, MachineRecord,
+    MachineStore, StepRecord,
 };
 pub use postgres::{PostgresStore, ServerClaim, claim_postgres};
 pub use runs::{

@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc, watch};
 use weir_model::Problem;
 use weir_model::asl::{self, StatesError};
+pub use weir_store::ExecutionFilter;
 use weir_store::{Committer, ExecutionRecord, MachineMutation, MachineRecord, Store};
 
 use history::Journal;
@@ -558,8 +559,7 @@ impl Machines {
     ) -> Result<Arc<Run>> {
         let input = serde_json::from_str(&record.input)
             .map_err(|e| MachineError::InvalidExecutionInput(e.to_string()))?;
-        let redrives = Redrives::of(&steps);
-        // What a resumed execution replays: not a record a redrive set aside, nor the count.
+        // What a resumed execution replays: not a record a redrive set aside, nor its tokens.
         let replay: HashMap<String, Value> = steps
             .into_iter()
             .filter(|s| s.step != REDRIVES_STEP)
@@ -589,8 +589,8 @@ impl Machines {
             input_in_context: interpreter::context_needs_input(&record.definition),
             uses_context: interpreter::context_used(&record.definition),
             started_at: record.started_at,
-            redrive_count: redrives.count,
-            redriven_at: redrives.at,
+            redrive_count: u64::try_from(record.redrive_count).unwrap_or_default(),
+            redriven_at: record.redriven_at,
             journal,
             replayed_scopes: interpreter::scopes_of(replay.keys()),
             replay,
@@ -677,18 +677,14 @@ impl Machines {
     /// short run again, and inside a Map or Parallel only the iterations and branches that did
     /// not succeed. The history goes on with `ExecutionRedriven`. A `client_token` already used
     /// for one of the last ten redrives answers that redrive again instead of another.
-    pub async fn redrive(
-        &self,
-        arn: &str,
-        client_token: Option<&str>,
-    ) -> Result<(ExecutionRecord, Redrives)> {
+    pub async fn redrive(&self, arn: &str, client_token: Option<&str>) -> Result<ExecutionRecord> {
         let mut record = self.describe_execution(arn).await?;
         let steps = self.inner.store.steps(arn).await?;
-        let mut redrives = Redrives::of(&steps);
+        let mut tokens = RedriveTokens::of(&steps);
         if let Some(token) = client_token
-            && redrives.tokens.iter().any(|t| t == token)
+            && tokens.tokens.iter().any(|t| t == token)
         {
-            return Ok((record, redrives));
+            return Ok(record);
         }
         if let Some(reason) = self.not_redrivable(&record).await? {
             return Err(MachineError::ExecutionNotRedrivable(reason));
@@ -710,22 +706,22 @@ impl Machines {
                 }));
             }
         }
-        redrives.count += 1;
-        redrives.at = Some(now_us());
         if let Some(token) = client_token {
-            redrives.tokens.push(token.to_string());
-            let extra = redrives.tokens.len().saturating_sub(10);
-            redrives.tokens.drain(..extra);
+            tokens.tokens.push(token.to_string());
+            let extra = tokens.tokens.len().saturating_sub(10);
+            tokens.tokens.drain(..extra);
         }
         let counted = weir_store::StepRecord {
             execution_arn: arn.to_string(),
             step: REDRIVES_STEP.to_string(),
             state: String::new(),
-            record: serde_json::to_string(&redrives).unwrap_or_default(),
+            record: serde_json::to_string(&tokens).unwrap_or_default(),
         };
         kept.push(counted.clone());
         mutations.push(MachineMutation::PutStep(counted));
         record.status = "RUNNING".into();
+        record.redrive_count += 1;
+        record.redriven_at = Some(now_us());
         record.stopped_at = None;
         record.output = None;
         record.error = None;
@@ -738,11 +734,11 @@ impl Machines {
         run.journal.event(
             "ExecutionRedriven",
             "executionRedrivenEventDetails",
-            json!({ "redriveCount": redrives.count }),
+            json!({ "redriveCount": record.redrive_count }),
         );
         run.journal.sync().await.map_err(MachineError::Internal)?;
         self.spawn(run, record.clone());
-        Ok((record, redrives))
+        Ok(record)
     }
 
     /// Whether an execution can be redriven (DescribeExecution's `redriveStatus`), and why not
@@ -792,18 +788,19 @@ impl Machines {
         Ok(None)
     }
 
-    /// How often an execution was redriven, and when last (DescribeExecution's
-    /// `redriveCount` and `redriveDate`).
-    pub async fn redrives(&self, arn: &str) -> Result<Redrives> {
-        Ok(Redrives::of(&self.inner.store.steps(arn).await?))
-    }
-
     /// Resumes every execution the store says is running.
     async fn recover(&self) -> Result<()> {
         let running = self
             .inner
             .store
-            .executions(None, Some("RUNNING"), None, u32::MAX)
+            .executions(
+                ExecutionFilter {
+                    status: Some("RUNNING"),
+                    ..ExecutionFilter::default()
+                },
+                None,
+                u32::MAX,
+            )
             .await?;
         for record in running {
             let next_id = self.inner.store.last_event_id(&record.arn).await? + 1;
@@ -864,19 +861,14 @@ impl Machines {
     /// start time and ARN), so a page costs its own rows only.
     pub async fn executions(
         &self,
-        machine_arn: Option<&str>,
-        status: Option<&str>,
+        filter: ExecutionFilter<'_>,
         after: Option<(i64, &str)>,
         limit: u32,
     ) -> Result<Vec<ExecutionRecord>> {
-        if let Some(arn) = machine_arn {
+        if let Some(arn) = filter.machine_arn {
             self.describe(arn).await?;
         }
-        Ok(self
-            .inner
-            .store
-            .executions(machine_arn, status, after, limit)
-            .await?)
+        Ok(self.inner.store.executions(filter, after, limit).await?)
     }
 
     /// The history, as GetExecutionHistory returns its events.
@@ -991,7 +983,7 @@ fn task_gone() -> MachineError {
     MachineError::TaskDoesNotExist("Task does not exist anymore".into())
 }
 
-/// Where an execution's redrives are counted: a step record under a key no state visit has.
+/// Where an execution's redrive tokens are kept: a step record under a key no state visit has.
 const REDRIVES_STEP: &str = "redrives";
 /// The mark of a step record a redrive set aside: the step runs again.
 const REDRIVEN: &str = "redriven";
@@ -1002,17 +994,16 @@ const MAX_EXECUTION_US: i64 = 365 * 24 * 3600 * 1_000_000;
 /// Redrive needs "less than 24,999" events in the history (its quota is 25,000).
 const MAX_REDRIVABLE_EVENTS: i64 = 24_999;
 
-/// An execution's redrives: how many, when the last was, and the client tokens of the last ten.
+/// The client tokens of an execution's last ten redrives: a RedriveExecution retried with one
+/// answers its redrive again. (How often and when last an execution was redriven is on its
+/// record.)
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Redrives {
-    pub count: u64,
-    /// When the last redrive happened, in microseconds.
-    pub at: Option<i64>,
-    pub tokens: Vec<String>,
+struct RedriveTokens {
+    tokens: Vec<String>,
 }
 
-impl Redrives {
-    fn of(steps: &[weir_store::StepRecord]) -> Redrives {
+impl RedriveTokens {
+    fn of(steps: &[weir_store::StepRecord]) -> RedriveTokens {
         steps
             .iter()
             .find(|s| s.step == REDRIVES_STEP)
@@ -1088,6 +1079,8 @@ fn new_record(
         definition: machine.definition.clone(),
         started_at: now_us(),
         stopped_at: None,
+        redrive_count: 0,
+        redriven_at: None,
     })
 }
 

@@ -792,14 +792,15 @@ async fn redrive_reruns_only_what_failed() {
     assert_eq!((runs("ok"), runs("flaky")), (1, 1));
 
     std::fs::write(&marker, "").unwrap();
-    let (redriven, redrives) = env
+    let redriven = env
         .machines
         .redrive(&failed_run.arn, Some("token-1"))
         .await
         .unwrap();
     assert_eq!(redriven.arn, failed_run.arn);
     assert_eq!(redriven.status, "RUNNING");
-    assert_eq!(redrives.count, 1);
+    assert_eq!(redriven.redrive_count, 1);
+    assert!(redriven.redriven_at >= failed_run.stopped_at);
     let done = env
         .machines
         .wait(&failed_run.arn, std::time::Duration::from_secs(30))
@@ -827,17 +828,24 @@ async fn redrive_reruns_only_what_failed() {
     assert_eq!(ids, (1..=ids.len() as i64).collect::<Vec<_>>());
 
     // The same client token answers the same redrive; a new one finds nothing to redrive.
-    let (again, redrives) = env
+    let again = env
         .machines
         .redrive(&failed_run.arn, Some("token-1"))
         .await
         .unwrap();
-    assert_eq!((again.status.as_str(), redrives.count), ("SUCCEEDED", 1));
+    assert_eq!(
+        (again.status.as_str(), again.redrive_count),
+        ("SUCCEEDED", 1)
+    );
     assert!(matches!(
         env.machines.redrive(&failed_run.arn, Some("token-2")).await,
         Err(super::MachineError::ExecutionNotRedrivable(_))
     ));
-    assert_eq!(env.machines.redrives(&done.arn).await.unwrap().count, 1);
+    let stored = env.machines.describe_execution(&done.arn).await.unwrap();
+    assert_eq!(
+        (stored.redrive_count, stored.redriven_at),
+        (1, redriven.redriven_at)
+    );
 }
 
 /// A redriven execution's context counts its redrives and says when the last was; its

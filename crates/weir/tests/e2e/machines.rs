@@ -542,7 +542,8 @@ assert events[-1]['executionFailedEventDetails'] == {}, events[-1]
 }
 
 /// RedriveExecution through boto3 and `weir machines redrive`: a failed execution runs again
-/// under its ARN and succeeds; DescribeExecution counts the redrive and says when one applies.
+/// under its ARN and succeeds; DescribeExecution and ListExecutions count the redrive, and
+/// ListExecutions' redriveFilter keeps the redriven executions or the others.
 #[test]
 fn a_failed_execution_is_redriven() {
     let project = Project::new();
@@ -574,6 +575,15 @@ assert done['redriveStatusReason'] == 'Execution is SUCCEEDED and cannot be redr
 types = [e['type'] for e in sf.get_execution_history(executionArn=run)['events']]
 assert types.index('ExecutionRedriven') == types.index('ExecutionFailed') + 1, types
 assert types[-1] == 'ExecutionSucceeded', types
+other = sf.start_execution(stateMachineArn=arn, name='second', input='{{}}')['executionArn']
+wait(other)
+listed = {{e['name']: e for e in sf.list_executions(stateMachineArn=arn)['executions']}}
+assert listed['first']['redriveCount'] == 1, listed
+assert listed['first']['redriveDate'] == done['redriveDate'], listed
+assert listed['second']['redriveCount'] == 0 and 'redriveDate' not in listed['second'], listed
+names = lambda f: [e['name'] for e in sf.list_executions(stateMachineArn=arn, redriveFilter=f)['executions']]
+assert names('REDRIVEN') == ['first'], names('REDRIVEN')
+assert names('NOT_REDRIVEN') == ['second'], names('NOT_REDRIVEN')
 try:
     sf.redrive_execution(executionArn=run)
     raise AssertionError('a succeeded execution was redriven')

@@ -3,7 +3,7 @@
 use serde_json::json;
 use weir_engine::machines::Machines;
 
-use super::{Answer, INCLUDED_DATA, Member, Request, describe_execution, seconds};
+use super::{Answer, INCLUDED_DATA, Member, Request, describe_execution, describe_redrives};
 
 pub async fn handle(machines: &Machines, request: Request<'_>) -> Answer {
     request.validate(&[
@@ -12,12 +12,8 @@ pub async fn handle(machines: &Machines, request: Request<'_>) -> Answer {
     ])?;
     let arn = request.required("executionArn")?;
     let execution = machines.describe_execution(arn).await?;
-    let redrives = machines.redrives(arn).await?;
     let mut answer = describe_execution(&execution);
-    answer["redriveCount"] = json!(redrives.count);
-    if let Some(at) = redrives.at {
-        answer["redriveDate"] = json!(seconds(at));
-    }
+    describe_redrives(&mut answer, &execution);
     let (status, reason) = machines.redrive_status(&execution).await?;
     answer["redriveStatus"] = json!(status);
     if let Some(reason) = reason {

@@ -1,9 +1,10 @@
-//! ListExecutions: Executions, newest first, optionally of one machine and in one status, a page at a time.
+//! ListExecutions: Executions, newest first, optionally of one machine, in one status and
+//! redriven or not, a page at a time, each with its redrive count and date.
 
 use serde_json::{Value, json};
-use weir_engine::machines::Machines;
+use weir_engine::machines::{ExecutionFilter, Machines};
 
-use super::{Answer, AwsError, Member, Request, max_results, seconds};
+use super::{Answer, AwsError, Member, Request, describe_redrives, max_results, seconds};
 
 /// `ExecutionStatus`, in the order Step Functions lists it when it refuses another value (as
 /// localstack's provider writes the message).
@@ -22,9 +23,15 @@ pub async fn handle(machines: &Machines, request: Request<'_>) -> Answer {
         Member::one_of("statusFilter", STATUSES),
         Member::page_size(),
         Member::executions_page_token(),
+        Member::one_of("redriveFilter", &["REDRIVEN", "NOT_REDRIVEN"]),
     ])?;
-    let machine = request.optional("stateMachineArn")?;
-    let status = request.optional("statusFilter")?;
+    let filter = ExecutionFilter {
+        machine_arn: request.optional("stateMachineArn")?,
+        status: request.optional("statusFilter")?,
+        redriven: request
+            .optional("redriveFilter")?
+            .map(|filter| filter == "REDRIVEN"),
+    };
     // The store reads one page (and one more row, to know whether another page follows),
     // starting after the execution the token names: never the whole table.
     let max = max_results(&request)?;
@@ -35,8 +42,7 @@ pub async fn handle(machines: &Machines, request: Request<'_>) -> Answer {
     let limit = u32::try_from(max + 1).unwrap_or(u32::MAX);
     let mut executions = machines
         .executions(
-            machine,
-            status,
+            filter,
             after.as_ref().map(|(at, arn)| (*at, arn.as_str())),
             limit,
         )
@@ -56,6 +62,7 @@ pub async fn handle(machines: &Machines, request: Request<'_>) -> Answer {
             if let Some(stop) = e.stopped_at {
                 item["stopDate"] = json!(seconds(stop));
             }
+            describe_redrives(&mut item, e);
             item
         })
         .collect();

@@ -155,6 +155,15 @@ pub fn describe_execution(execution: &ExecutionRecord) -> Value {
     answer
 }
 
+/// `redriveCount` (0 for an execution never redriven) and, once redriven, `redriveDate`, as
+/// DescribeExecution and ListExecutions' items give them.
+pub fn describe_redrives(answer: &mut Value, execution: &ExecutionRecord) {
+    answer["redriveCount"] = json!(execution.redrive_count);
+    if let Some(at) = execution.redriven_at {
+        answer["redriveDate"] = json!(seconds(at));
+    }
+}
+
 /// `maxResults` and `nextToken` (an offset, opaque to clients) over a full list.
 pub fn page(items: Vec<Value>, key: &str, request: &Request<'_>) -> Answer {
     let max = max_results(request)?;

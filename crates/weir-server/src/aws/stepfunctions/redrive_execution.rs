@@ -12,11 +12,11 @@ pub async fn handle(machines: &Machines, request: Request<'_>) -> Answer {
         Member::arn("executionArn").required(),
         Member::client_token(),
     ])?;
-    let (_, redrives) = machines
+    let redriven = machines
         .redrive(
             request.required("executionArn")?,
             request.optional("clientToken")?,
         )
         .await?;
-    Ok(json!({ "redriveDate": redrives.at.map(seconds) }))
+    Ok(json!({ "redriveDate": redriven.redriven_at.map(seconds) }))
 }
