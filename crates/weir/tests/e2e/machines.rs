@@ -399,6 +399,20 @@ States:
     }
 }
 
+/// An execution's history, checked to hold no event twice (ids 1, 2, … without a gap): how
+/// many events of a type it has.
+fn event_counts(server: &Server, arn: &str) -> impl Fn(&str) -> usize {
+    let history = server.json(&["machines", "history", arn]);
+    let events = history["events"].as_array().cloned().unwrap_or_default();
+    let ids: Vec<i64> = events.iter().map(|e| e["id"].as_i64().unwrap()).collect();
+    assert_eq!(
+        ids,
+        (1..=ids.len() as i64).collect::<Vec<_>>(),
+        "{arn}: no event twice"
+    );
+    move |kind| events.iter().filter(|e| e["type"] == kind).count()
+}
+
 /// Counts the lines of a file (0 when missing).
 fn lines(project: &Project, file: &str) -> usize {
     project.read(file).lines().count()
@@ -473,15 +487,7 @@ fn kill_9_resumes_executions_without_running_finished_tasks_again() {
             describe(&server, arn),
             server.log_text()
         );
-        let history = server.json(&["machines", "history", arn]);
-        let events = history["events"].as_array().unwrap();
-        let ids: Vec<i64> = events.iter().map(|e| e["id"].as_i64().unwrap()).collect();
-        assert_eq!(
-            ids,
-            (1..=ids.len() as i64).collect::<Vec<_>>(),
-            "{arn}: no event twice"
-        );
-        let count = |kind: &str| events.iter().filter(|e| e["type"] == kind).count();
+        let count = event_counts(&server, arn);
         assert_eq!(count("ExecutionStarted"), 1);
         assert_eq!(count("ExecutionSucceeded"), 1);
         assert_eq!(count("MapIterationSucceeded"), 6, "{arn}");
@@ -978,15 +984,7 @@ fn kill_9_during_a_redriven_task_finishes_the_redrive_once() {
         1,
         "the last state ran more than once"
     );
-    let history = server.json(&["machines", "history", &arn]);
-    let events = history["events"].as_array().unwrap();
-    let ids: Vec<i64> = events.iter().map(|e| e["id"].as_i64().unwrap()).collect();
-    assert_eq!(
-        ids,
-        (1..=ids.len() as i64).collect::<Vec<_>>(),
-        "no event twice"
-    );
-    let count = |kind: &str| events.iter().filter(|e| e["type"] == kind).count();
+    let count = event_counts(&server, &arn);
     assert_eq!(count("ExecutionRedriven"), 1);
     assert_eq!(count("ExecutionFailed"), 1);
     assert_eq!(count("ExecutionSucceeded"), 1);
