@@ -61,6 +61,15 @@ fn trigger(pipeline: &str) -> TriggerRequest {
     }
 }
 
+/// Triggers `pipeline` and waits for the run to end.
+async fn run_to_end(engine: &Engine, pipeline: &str) -> weir_store::RunRecord {
+    let run = engine.trigger(trigger(pipeline)).await.expect("trigger");
+    engine
+        .wait(&run.id, Duration::from_secs(20))
+        .await
+        .expect("wait")
+}
+
 #[tokio::test]
 async fn a_panicking_runner_fails_its_attempt_and_gives_back_its_slot() {
     let project = Project::new(&[(
@@ -75,14 +84,10 @@ async fn a_panicking_runner_fails_its_attempt_and_gives_back_its_slot() {
     let store = project.store().await;
     let engine = project.engine(store.clone(), registry, config).await;
     for _ in 0..2 {
-        let run = engine.trigger(trigger("breaks")).await.expect("trigger");
-        let done = engine
-            .wait(&run.id, Duration::from_secs(10))
-            .await
-            .expect("wait");
+        let done = run_to_end(&engine, "breaks").await;
         assert_eq!(done.state, "failed", "{done:?}");
         let attempts = store
-            .attempts(&run.id, Some("boom"))
+            .attempts(&done.id, Some("boom"))
             .await
             .expect("attempts");
         assert_eq!(attempts.len(), 2, "one try and its retry: {attempts:?}");
@@ -111,12 +116,8 @@ async fn a_trigger_whose_commit_failed_leaves_no_run_behind() {
     faulty.fail_commits(false);
     // The caller was told the trigger failed: no run may appear later, nor hold the pipeline's
     // only active slot.
-    let run = engine.trigger(trigger("one")).await.expect("trigger");
-    let done = engine
-        .wait(&run.id, Duration::from_secs(10))
-        .await
-        .expect("wait");
-    assert_eq!(done.state, "success", "{done:?}");
+    let run = run_to_end(&engine, "one").await;
+    assert_eq!(run.state, "success", "{run:?}");
     tokio::time::sleep(Duration::from_millis(200)).await;
     let runs = real.runs(Some("one"), 10).await.expect("runs");
     assert_eq!(
@@ -152,4 +153,77 @@ async fn run_ids_of_one_second_are_unique() {
         store.runs(Some("fast"), 1000).await.expect("runs").len(),
         300
     );
+}
+
+/// A commit that fails after a run existed: the end of its task and the start of the next were
+/// decided in memory but never reached the store. Memory is made to agree with the store again:
+/// the task the store still says is running counts as lost and runs again (not as a retry), the
+/// run goes on from there, and in the end store and engine tell the same story.
+#[tokio::test]
+async fn a_failed_commit_of_a_running_run_leaves_memory_and_store_agreeing() {
+    let project = Project::new(&[]);
+    let go = project.dir.path().join("go");
+    let journal = project.dir.path().join("journal");
+    std::fs::write(
+        project.dir.path().join("pipelines/gated.yaml"),
+        format!(
+            "tasks:\n  a:\n    command: echo a >> {journal}; while [ ! -f {go} ]; do sleep 0.02; done\n  \
+             b:\n    depends_on: [a]\n    command: echo b >> {journal}\n",
+            journal = journal.display(),
+            go = go.display()
+        ),
+    )
+    .expect("pipeline");
+    let real = project.store().await;
+    let faulty = FaultyStore::new(real.clone());
+    let engine = project
+        .engine(faulty.clone(), Registry::builtin(), Config::default())
+        .await;
+    let run = engine.trigger(trigger("gated")).await.expect("trigger");
+    let started = tokio::time::Instant::now();
+    while std::fs::read_to_string(&journal)
+        .unwrap_or_default()
+        .is_empty()
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "a never started"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // a ends while the store refuses commits: its end, and b's start, are lost.
+    let applies = faulty.applies();
+    faulty.fail_commits(true);
+    std::fs::write(&go, "").expect("go");
+    while faulty.applies() == applies {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "nothing was committed"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    faulty.fail_commits(false);
+
+    let done = engine
+        .wait(&run.id, Duration::from_secs(20))
+        .await
+        .expect("wait");
+    assert_eq!(done.state, "success", "{done:?}");
+    let tasks = real.task_instances(&run.id).await.expect("tasks");
+    for task in &tasks {
+        assert_eq!(task.state, "success", "{task:?}");
+    }
+    let attempts = real.attempts(&run.id, Some("a")).await.expect("attempts");
+    let states: Vec<&str> = attempts.iter().map(|a| a.state.as_str()).collect();
+    assert_eq!(states, ["lost", "success"], "{attempts:?}");
+    let journal = std::fs::read_to_string(&journal).expect("journal");
+    assert_eq!(
+        journal.lines().filter(|l| *l == "b").count(),
+        1,
+        "{journal}"
+    );
+    // Nothing is left running, in the store or in the engine's capacity.
+    let again = run_to_end(&engine, "gated").await;
+    assert_eq!(again.state, "success", "{again:?}");
 }

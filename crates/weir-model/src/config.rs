@@ -35,8 +35,8 @@ pub struct ServerConfig {
     pub public_url: String,
     /// Watch the project for edits and reload definitions without a restart.
     pub watch: bool,
-    /// Largest request body read whole (JSON requests, the AWS protocols). Lake uploads are
-    /// streamed to the store and not bounded by it.
+    /// Largest request body the REST API reads whole. Lake uploads are streamed to the store and
+    /// not bounded by it; the AWS protocols keep AWS's own quotas.
     pub max_body_bytes: u64,
     /// PEM certificate chain for HTTPS (relative to the project); empty: plain HTTP. Goes with
     /// `tls_key`.

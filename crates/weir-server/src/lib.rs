@@ -30,8 +30,8 @@ pub struct AppState {
     pub machines: Option<weir_engine::machines::Machines>,
     pub metrics: Option<PrometheusHandle>,
     pub started: std::time::Instant,
-    /// Largest request body a route reads whole (JSON, the AWS protocols); `server.max_body_bytes`.
-    /// Lake uploads are streamed and not bounded by it.
+    /// Largest request body a route of the REST API reads whole; `server.max_body_bytes`. Lake
+    /// uploads are streamed and not bounded by it; the AWS protocols keep AWS's own quotas.
     pub max_body_bytes: usize,
     /// Credentials and the audit log; None when authentication is off (`[auth] enabled = false`).
     pub access: Option<weir_engine::access::Access>,

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::{
     AccessStore, AttemptRecord, AuditEntry, CatalogStore, CredentialRecord, DatabaseRecord,
-    EventRecord, ExecutionRecord, HistoryEventRecord, MachineRecord, MachineStore, Mutation,
-    Result, RunRecord, RunStore, ScheduleStateRecord, StepRecord, Store, StoreError,
+    EventRecord, ExecutionFilter, ExecutionRecord, HistoryEventRecord, MachineRecord, MachineStore,
+    Mutation, Result, RunRecord, RunStore, ScheduleStateRecord, StepRecord, Store, StoreError,
     TableFileRecord, TableRecord, TaskRecord, VersionRecord,
 };
 
@@ -130,14 +130,11 @@ impl MachineStore for FaultyStore {
     }
     async fn executions(
         &self,
-        machine_arn: Option<&str>,
-        status: Option<&str>,
+        filter: ExecutionFilter<'_>,
         after: Option<(i64, &str)>,
         limit: u32,
     ) -> Result<Vec<ExecutionRecord>> {
-        self.inner
-            .executions(machine_arn, status, after, limit)
-            .await
+        self.inner.executions(filter, after, limit).await
     }
     async fn history(&self, execution_arn: &str) -> Result<Vec<HistoryEventRecord>> {
         self.inner.history(execution_arn).await

@@ -35,7 +35,8 @@ pub use access::{AccessMutation, AccessStore, AuditEntry, AuditRecord, Credentia
 pub use catalog::{CatalogMutation, CatalogStore, DatabaseRecord, TableFileRecord, TableRecord};
 pub use committer::Committer;
 pub use machines::{
-    ExecutionRecord, HistoryEventRecord, MachineMutation, MachineRecord, MachineStore, StepRecord,
+    ExecutionFilter, ExecutionRecord, HistoryEventRecord, MachineMutation, MachineRecord,
+    MachineStore, StepRecord,
 };
 pub use postgres::{PostgresStore, ServerClaim, claim_postgres};
 pub use runs::{

@@ -1200,6 +1200,23 @@ fn execution(arn: &str, machine: &str, status: &str, started_at: i64) -> Executi
         definition: "{}".into(),
         started_at,
         stopped_at: None,
+        redrive_count: 0,
+        redriven_at: None,
+    }
+}
+
+/// The executions of `machine`, newest first.
+fn of_machine(machine: &str) -> ExecutionFilter<'_> {
+    ExecutionFilter {
+        machine_arn: Some(machine),
+        ..ExecutionFilter::default()
+    }
+}
+
+fn in_status(status: &str) -> ExecutionFilter<'_> {
+    ExecutionFilter {
+        status: Some(status),
+        ..ExecutionFilter::default()
     }
 }
 
@@ -1271,15 +1288,34 @@ async fn machines_and_executions_round_trip(db: Db) {
         Some(second.clone())
     );
     let all = store
-        .executions(Some(&machine.arn), None, None, 10)
+        .executions(of_machine(&machine.arn), None, 10)
         .await
         .unwrap();
     assert_eq!(all, vec![second.clone(), first.clone()], "newest first");
     let running = store
-        .executions(None, Some("RUNNING"), None, 10)
+        .executions(in_status("RUNNING"), None, 10)
         .await
         .unwrap();
     assert_eq!(running, vec![first.clone()]);
+    // A redrive's count and date are on the execution's row, and listings filter by them.
+    second.redrive_count = 2;
+    second.redriven_at = Some(25);
+    store
+        .apply(&[MachineMutation::PutExecution(second.clone()).into()])
+        .await
+        .unwrap();
+    let redriven = |redriven: bool| ExecutionFilter {
+        redriven: Some(redriven),
+        ..of_machine(&machine.arn)
+    };
+    assert_eq!(
+        store.executions(redriven(true), None, 10).await.unwrap(),
+        vec![second.clone()]
+    );
+    assert_eq!(
+        store.executions(redriven(false), None, 10).await.unwrap(),
+        vec![first.clone()]
+    );
     // Pages continue after the execution that ended the last one, ties on the start time
     // broken by ARN: every execution once, newest first.
     let many: Vec<ExecutionRecord> = (0..7)
@@ -1306,8 +1342,7 @@ async fn machines_and_executions_round_trip(db: Db) {
     loop {
         let page = store
             .executions(
-                None,
-                Some("SUCCEEDED"),
+                in_status("SUCCEEDED"),
                 after.as_ref().map(|(at, arn)| (*at, arn.as_str())),
                 3,
             )
@@ -1348,7 +1383,7 @@ async fn machines_and_executions_round_trip(db: Db) {
     assert_eq!(store.machine(&machine.arn).await.unwrap(), None);
     assert_eq!(
         store
-            .executions(Some(&machine.arn), None, None, 10)
+            .executions(of_machine(&machine.arn), None, 10)
             .await
             .unwrap()
             .len(),

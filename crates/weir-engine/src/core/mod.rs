@@ -1,12 +1,14 @@
 //! The core: the single owner of active runs. See the crate docs for the shape; the files here
 //! split its work: `run.rs` (a run in memory), `transitions.rs` (what happens when a task ends),
 //! `dispatch.rs` (capacity and launching attempts), `commands.rs` (what users ask),
-//! `scheduler.rs` (cron intervals), `recovery.rs` (start-up after a crash), `notify.rs`.
+//! `scheduler.rs` (cron intervals), `recovery.rs` (start-up after a crash), `resync.rs` (memory
+//! made to agree with the store again after a failed commit), `notify.rs`.
 
 mod commands;
 mod dispatch;
 mod notify;
 mod recovery;
+mod resync;
 mod run;
 mod scheduler;
 mod shutdown;
@@ -56,9 +58,14 @@ pub(crate) enum Msg {
         results: Vec<(String, Result<(), String>)>,
     },
     Command(Command),
-    /// A turn's commit failed: the runs it created are not in the store, so memory forgets them.
+    /// A turn's commit failed: memory is ahead of the store (see `resync.rs`).
     CommitFailed {
+        /// Runs the turn created: not in the store, so memory forgets them.
         created: Vec<Arc<str>>,
+        /// Runs that existed and that the turn changed: read again from the store.
+        touched: Vec<String>,
+        /// Attempts the turn was to launch: never started, their capacity comes back.
+        launches: Vec<InstanceKey>,
     },
     /// The definitions, read again off the core.
     Reloaded {
@@ -201,12 +208,12 @@ impl Core {
                 _ = sleep_until_us(next_due) => None,
             };
             if let Some(msg) = msg {
-                self.handle(msg);
+                self.handle(msg).await;
             }
             // Take what else is already waiting, so one commit carries it all.
             for _ in 0..4096 {
                 match rx.try_recv() {
-                    Ok(msg) => self.handle(msg),
+                    Ok(msg) => self.handle(msg).await,
                     Err(_) => match commands.try_recv() {
                         Ok(command) => self.on_command(command),
                         Err(_) => break,
@@ -222,7 +229,7 @@ impl Core {
         }
     }
 
-    fn handle(&mut self, msg: Msg) {
+    async fn handle(&mut self, msg: Msg) {
         match msg {
             Msg::Finished {
                 key,
@@ -238,7 +245,11 @@ impl Core {
             } => self.on_spawned(key, try_number, pid),
             Msg::Notified { run, results } => self.on_notified(run, results),
             Msg::Command(command) => self.on_command(command),
-            Msg::CommitFailed { created } => self.forget_uncommitted(created),
+            Msg::CommitFailed {
+                created,
+                touched,
+                launches,
+            } => self.on_commit_failed(created, touched, launches).await,
             Msg::Reloaded { catalog, reply } => {
                 self.apply_catalog(catalog);
                 if let Some(reply) = reply {
@@ -276,6 +287,7 @@ impl Core {
         let Ok(slot) = self.commit_slots.clone().acquire_owned().await else {
             return;
         };
+        let touched = resync::touched_runs(&self.batch, &self.created);
         let commit = self
             .shared
             .committer
@@ -301,73 +313,18 @@ impl Core {
                     notify::deliver(shared.clone(), tx.clone(), run, version);
                 }
             } else {
-                // Nothing was acted on; the store is the truth, and a restart resumes from it.
+                // Nothing was acted on; the store is the truth, and memory is made to agree.
                 tracing::error!(error = ?result, dropped_launches = launches.len(), "commit failed: attempts were not started");
-                if !created.is_empty() {
-                    let _ = tx.send(Msg::CommitFailed { created });
-                }
-                for launch in launches {
-                    let outcome = ActionOutcome::failure(
-                        crate::actions::FailureKind::Failed,
-                        "the metadata store did not accept the attempt's start",
-                    );
-                    let now = now_us();
-                    let _ = tx.send(Msg::Finished {
-                        key: launch.key,
-                        try_number: launch.try_number,
-                        outcome,
-                        began: now,
-                        ended: now,
-                    });
-                }
+                let _ = tx.send(Msg::CommitFailed {
+                    created,
+                    touched,
+                    launches: launches.into_iter().map(|launch| launch.key).collect(),
+                });
             }
             for reply in replies {
                 reply(result.clone());
             }
         });
-    }
-
-    /// Forgets runs whose creation was not committed: the caller was told the trigger failed, and
-    /// the store does not have them, so neither may memory (nor may they hold capacity).
-    fn forget_uncommitted(&mut self, created: Vec<Arc<str>>) {
-        for run_id in created {
-            let Some(run) = self.runs.remove(&run_id) else {
-                continue;
-            };
-            let pipeline = run.record.pipeline.clone();
-            tracing::warn!(run = %run_id, "forgetting a run whose creation was not committed");
-            if let Some(queue) = self.queued.get_mut(&pipeline) {
-                queue.retain(|id| *id != run_id);
-            }
-            if run.record.state == "running"
-                && let Some(count) = self.running_runs.get_mut(&pipeline)
-            {
-                *count = count.saturating_sub(1);
-            }
-            if run.record.run_type != "manual"
-                && let Some(dates) = self.logical_dates.get_mut(&pipeline)
-            {
-                dates.remove(&run.record.logical_date);
-            }
-            for queue in self.ready.values_mut() {
-                queue.retain(|key| key.run_id != run_id);
-            }
-            let attempts: Vec<InstanceKey> = self
-                .running_attempts
-                .keys()
-                .filter(|key| key.run_id == run_id)
-                .cloned()
-                .collect();
-            for key in attempts {
-                self.release(&key);
-            }
-            self.timers.retain(|_, timer| match timer {
-                Timer::Retry { key, .. } => key.run_id != run_id,
-                Timer::Schedule { .. } => true,
-            });
-            // Its pipeline may start the next queued run in the slot it held.
-            self.start_queued_runs(&pipeline);
-        }
     }
 
     fn event(

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use weir_model::pipeline::parse_pipeline;
 use weir_store::{AttemptRecord, RunMutation, StoreError};
 
+use super::Core;
 use super::run::RunState;
-use super::{Core, InstanceKey};
 use crate::project::PipelineVersion;
 use crate::time::now_us;
 
@@ -67,28 +67,15 @@ impl Core {
             let state = run.record.state.clone();
             let pipeline = run.record.pipeline.clone();
             // Attempts that were running died with the server.
-            let mut lost = Vec::new();
-            for (i, slot) in run.slots.iter().enumerate() {
-                let instances = std::iter::once((-1, &slot.record)).chain(
-                    slot.instances
-                        .iter()
-                        .enumerate()
-                        .map(|(m, r)| (m as i32, r)),
-                );
-                for (m, task) in instances.filter(|(_, t)| {
-                    t.state == "running" && (slot.instances.is_empty() || t.map_index >= 0)
-                }) {
-                    lost.push((
-                        InstanceKey {
-                            run_id: id.clone(),
-                            task: i,
-                            map_index: m,
-                        },
-                        task.try_number,
-                        open.remove(&(task.run_id.clone(), task.task_id.clone(), m)),
-                    ));
-                }
-            }
+            let lost: Vec<_> = run
+                .running_instances()
+                .into_iter()
+                .map(|(key, task)| {
+                    let attempt =
+                        open.remove(&(task.run_id.clone(), task.task_id.clone(), key.map_index));
+                    (key, task.try_number, attempt)
+                })
+                .collect();
             self.runs.insert(id.clone(), run);
             if state == "queued" {
                 self.queued
@@ -157,15 +144,23 @@ impl Core {
         pipeline: &str,
         version: &str,
     ) -> Result<Option<Arc<PipelineVersion>>, StoreError> {
-        if let Some(current) = self
-            .catalog
+        if let Some(current) = self.version_in_force(pipeline, version) {
+            return Ok(Some(current));
+        }
+        load_stored_version(self.shared.store.as_ref(), pipeline, version).await
+    }
+
+    /// The pipeline's version in force, if it is `version`.
+    pub(super) fn version_in_force(
+        &self,
+        pipeline: &str,
+        version: &str,
+    ) -> Option<Arc<PipelineVersion>> {
+        self.catalog
             .pipelines
             .get(pipeline)
             .filter(|v| v.pipeline.version == version)
-        {
-            return Ok(Some(current.clone()));
-        }
-        load_stored_version(self.shared.store.as_ref(), pipeline, version).await
+            .cloned()
     }
 }
 

@@ -73,6 +73,31 @@ impl RunState {
         }
     }
 
+    /// The instances the run's records say are running, with their keys (for a mapped task,
+    /// its instances, not its aggregate record).
+    pub fn running_instances(&self) -> Vec<(super::InstanceKey, &TaskRecord)> {
+        let mut running = Vec::new();
+        for (task, slot) in self.slots.iter().enumerate() {
+            let instances = std::iter::once((-1, &slot.record)).chain(
+                slot.instances
+                    .iter()
+                    .enumerate()
+                    .map(|(m, r)| (m as i32, r)),
+            );
+            for (map_index, record) in instances
+                .filter(|(m, t)| t.state == "running" && (slot.instances.is_empty() || *m >= 0))
+            {
+                let key = super::InstanceKey {
+                    run_id: self.id.clone(),
+                    task,
+                    map_index,
+                };
+                running.push((key, record));
+            }
+        }
+        running
+    }
+
     pub fn instance(&self, task: usize, map_index: i32) -> Option<&TaskRecord> {
         let slot = self.slots.get(task)?;
         if map_index < 0 {

@@ -21,6 +21,7 @@ use futures::StreamExt;
 use indexmap::IndexMap;
 use serde_json::{Map, Value, json};
 use weir_model::asl::errors::names;
+use weir_model::asl::items::MapItem;
 use weir_model::asl::{
     self, Dynamic, Entropy, Env, QueryLanguage, State, StateKind, StateMachine, StatesError,
     Template, Transition,
@@ -871,6 +872,9 @@ impl Run {
         result
     }
 
+    /// The Map's iterations: what its `ItemReader` reads, or what its `ItemsPath` or `Items`
+    /// selects (by default its effective input), an array's elements or an object's members,
+    /// in batches when it has an `ItemBatcher`.
     async fn map_items(
         &self,
         state: &State,
@@ -879,30 +883,37 @@ impl Run {
         context: &Value,
         variables: &Map<String, Value>,
         here: Here<'_>,
-    ) -> Result<Vec<Value>, StatesError> {
+    ) -> Result<Vec<MapItem>, StatesError> {
         let items = if let Some(reader) = &map.item_reader {
             self.services
                 .read_items(reader, effective)
                 .await
                 .map_err(|e| here.locate(e))?
+                .into_iter()
+                .map(MapItem::element)
+                .collect()
         } else {
             let value = with_env(here, effective, context, variables, |env| {
                 match &map.items {
                     Some(Template::Path(path)) => asl::io::apply_items_path(path, env),
+                    Some(Template::Jsonata(expr)) => match expr.evaluate_field(env, "Items")? {
+                        array @ Value::Array(_) => Ok(array),
+                        other => Err(asl::items::not_an_array(expr.text(), &other)),
+                    },
                     Some(t) => t.evaluate_field(env, "Items"),
                     None => Ok(effective.clone()),
                 }
             })?;
-            match value {
-                Value::Array(items) => items,
-                other => {
-                    return Err(here.locate(StatesError::runtime(format!(
-                        "Map state {} must evaluate to a JSON array, not {}",
-                        field_name(state, "Items"),
-                        json_kind(&other)
-                    ))));
-                }
-            }
+            // Not confirmed against an execution on AWS: the cause of a value that is neither
+            // an array nor an object (the guide: the path "must evaluate to a JSON array or
+            // object").
+            asl::items::map_items(value).map_err(|other| {
+                here.locate(StatesError::runtime(format!(
+                    "Map state {} must evaluate to a JSON array or object, not {}",
+                    field_name(state, "Items"),
+                    json_kind(&other)
+                )))
+            })?
         };
         let Some(batcher) = &map.item_batcher else {
             return Ok(items);
@@ -915,11 +926,12 @@ impl Run {
         Ok(items
             .chunks(per_batch)
             .map(|chunk| {
-                let mut batch = json!({ "Items": chunk });
+                let inputs: Vec<&Value> = chunk.iter().map(|item| &item.input).collect();
+                let mut batch = json!({ "Items": inputs });
                 if let Some(input) = &batch_input {
                     batch["BatchInput"] = input.clone();
                 }
-                batch
+                MapItem::element(batch)
             })
             .collect())
     }
@@ -930,7 +942,7 @@ impl Run {
         state: &State,
         map: &asl::Map,
         step: &str,
-        items: &[Value],
+        items: &[MapItem],
         effective: &Value,
         variables: &Map<String, Value>,
         context: &Value,
@@ -962,7 +974,7 @@ impl Run {
                     let input = match &map.item_selector {
                         Some(t) => {
                             let mut context = context.clone();
-                            context["Map"] = json!({"Item": {"Index": index, "Value": item}});
+                            context["Map"] = json!({"Item": item.context(index)});
                             // `$` is the Map's effective input in both languages.
                             t.evaluate_field(
                                 &asl::Env {
@@ -972,9 +984,9 @@ impl Run {
                                 "ItemSelector",
                             )?
                         }
-                        None => item.clone(),
+                        None => item.input.clone(),
                     };
-                    inputs.push((index, input, json!({"Index": index, "Value": item})));
+                    inputs.push((index, input, item.context(index)));
                 }
                 Ok::<_, StatesError>((limit, tolerated_count, tolerated_percentage, inputs))
             })?;
@@ -1251,7 +1263,10 @@ fn finish_without_result(
 /// `Seconds`, …): it must be a non-negative integer. A fraction, a negative number or
 /// anything but a number fails the state with `States.Runtime`, in Step Functions' words for
 /// `SecondsPath` and `MaxConcurrencyPath` (which reads a whole number written as a string or
-/// with a fraction, cutting the fraction).
+/// with a fraction, cutting the fraction). The causes and what each path accepts are those of
+/// localstack's Step Functions provider (`wait_function/seconds_path.py`,
+/// `state_map/max_concurrency.py`), whose tests are recorded against AWS; the documentation
+/// words none of them.
 fn resolve_u64(value: &Dynamic<u64>, env: &Env<'_>, field: &str) -> Result<u64, StatesError> {
     let t = match value {
         Dynamic::Fixed(n) => return Ok(*n),
@@ -1318,7 +1333,8 @@ fn resolve_u64(value: &Dynamic<u64>, env: &Env<'_>, field: &str) -> Result<u64, 
 
 /// When a Wait with `Timestamp` or `TimestampPath` ends. A path that selects nothing, or no
 /// ISO 8601 timestamp, fails in Step Functions' words (`The TimestampPath parameter does not
-/// reference a valid ISO-8601 extended offset date-time format string: $.t == soon`).
+/// reference a valid ISO-8601 extended offset date-time format string: $.t == soon`, as
+/// localstack's provider words it in `wait_function/timestamp_path.py`).
 fn wait_until(stamp: &Dynamic<String>, env: &Env<'_>, state: &State) -> Result<i64, StatesError> {
     let (text, path) = match stamp {
         Dynamic::Computed(Template::Path(path)) => match path.evaluate(env) {

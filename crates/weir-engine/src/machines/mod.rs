@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc, watch};
 use weir_model::Problem;
 use weir_model::asl::{self, StatesError};
+pub use weir_store::ExecutionFilter;
 use weir_store::{Committer, ExecutionRecord, MachineMutation, MachineRecord, Store};
 
 use history::Journal;
@@ -186,6 +187,9 @@ enum TokenMessage {
 
 /// Longest name Step Functions accepts for machines and executions.
 const MAX_NAME: usize = 80;
+/// The most bytes of UTF-8 an execution's input may have (Step Functions' quota on a task's,
+/// state's or execution's input or output).
+pub const MAX_DATA_BYTES: usize = 262_144;
 
 impl Machines {
     /// Starts the service: loads the project's machine files and resumes the executions the
@@ -555,8 +559,7 @@ impl Machines {
     ) -> Result<Arc<Run>> {
         let input = serde_json::from_str(&record.input)
             .map_err(|e| MachineError::InvalidExecutionInput(e.to_string()))?;
-        let redrives = Redrives::of(&steps);
-        // What a resumed execution replays: not a record a redrive set aside, nor the count.
+        // What a resumed execution replays: not a record a redrive set aside, nor its tokens.
         let replay: HashMap<String, Value> = steps
             .into_iter()
             .filter(|s| s.step != REDRIVES_STEP)
@@ -586,8 +589,8 @@ impl Machines {
             input_in_context: interpreter::context_needs_input(&record.definition),
             uses_context: interpreter::context_used(&record.definition),
             started_at: record.started_at,
-            redrive_count: redrives.count,
-            redriven_at: redrives.at,
+            redrive_count: u64::try_from(record.redrive_count).unwrap_or_default(),
+            redriven_at: record.redriven_at,
             journal,
             replayed_scopes: interpreter::scopes_of(replay.keys()),
             replay,
@@ -674,30 +677,17 @@ impl Machines {
     /// short run again, and inside a Map or Parallel only the iterations and branches that did
     /// not succeed. The history goes on with `ExecutionRedriven`. A `client_token` already used
     /// for one of the last ten redrives answers that redrive again instead of another.
-    pub async fn redrive(
-        &self,
-        arn: &str,
-        client_token: Option<&str>,
-    ) -> Result<(ExecutionRecord, Redrives)> {
+    pub async fn redrive(&self, arn: &str, client_token: Option<&str>) -> Result<ExecutionRecord> {
         let mut record = self.describe_execution(arn).await?;
         let steps = self.inner.store.steps(arn).await?;
-        let mut redrives = Redrives::of(&steps);
+        let mut tokens = RedriveTokens::of(&steps);
         if let Some(token) = client_token
-            && redrives.tokens.iter().any(|t| t == token)
+            && tokens.tokens.iter().any(|t| t == token)
         {
-            return Ok((record, redrives));
+            return Ok(record);
         }
-        if !matches!(record.status.as_str(), "FAILED" | "TIMED_OUT" | "ABORTED") {
-            return Err(MachineError::ExecutionNotRedrivable(format!(
-                "Execution is {} and cannot be redriven: '{arn}'",
-                record.status
-            )));
-        }
-        let stopped = record.stopped_at.unwrap_or(record.started_at);
-        if now_us().saturating_sub(stopped) > REDRIVE_WINDOW_US {
-            return Err(MachineError::ExecutionNotRedrivable(format!(
-                "Execution stopped more than 14 days ago and cannot be redriven: '{arn}'"
-            )));
+        if let Some(reason) = self.not_redrivable(&record).await? {
+            return Err(MachineError::ExecutionNotRedrivable(reason));
         }
         let machine = self.inner.store.machine(&record.machine_arn).await?;
         let mut mutations = Vec::new();
@@ -716,22 +706,22 @@ impl Machines {
                 }));
             }
         }
-        redrives.count += 1;
-        redrives.at = Some(now_us());
         if let Some(token) = client_token {
-            redrives.tokens.push(token.to_string());
-            let extra = redrives.tokens.len().saturating_sub(10);
-            redrives.tokens.drain(..extra);
+            tokens.tokens.push(token.to_string());
+            let extra = tokens.tokens.len().saturating_sub(10);
+            tokens.tokens.drain(..extra);
         }
         let counted = weir_store::StepRecord {
             execution_arn: arn.to_string(),
             step: REDRIVES_STEP.to_string(),
             state: String::new(),
-            record: serde_json::to_string(&redrives).unwrap_or_default(),
+            record: serde_json::to_string(&tokens).unwrap_or_default(),
         };
         kept.push(counted.clone());
         mutations.push(MachineMutation::PutStep(counted));
         record.status = "RUNNING".into();
+        record.redrive_count += 1;
+        record.redriven_at = Some(now_us());
         record.stopped_at = None;
         record.output = None;
         record.error = None;
@@ -744,41 +734,58 @@ impl Machines {
         run.journal.event(
             "ExecutionRedriven",
             "executionRedrivenEventDetails",
-            json!({ "redriveCount": redrives.count }),
+            json!({ "redriveCount": record.redrive_count }),
         );
         run.journal.sync().await.map_err(MachineError::Internal)?;
         self.spawn(run, record.clone());
-        Ok((record, redrives))
+        Ok(record)
     }
 
     /// Whether an execution can be redriven (DescribeExecution's `redriveStatus`), and why not
-    /// when it cannot (`redriveStatusReason`).
-    pub fn redrive_status(record: &ExecutionRecord) -> (&'static str, Option<String>) {
-        match record.status.as_str() {
-            "FAILED" | "TIMED_OUT" | "ABORTED" => {
-                let stopped = record.stopped_at.unwrap_or(record.started_at);
-                if now_us().saturating_sub(stopped) > REDRIVE_WINDOW_US {
-                    (
-                        "NOT_REDRIVABLE",
-                        Some(
-                            "Execution stopped more than 14 days ago and cannot be redriven".into(),
-                        ),
-                    )
-                } else {
-                    ("REDRIVABLE", None)
-                }
-            }
-            status => (
-                "NOT_REDRIVABLE",
-                Some(format!("Execution is {status} and cannot be redriven")),
-            ),
-        }
+    /// when it cannot (`redriveStatusReason`, which is also what RedriveExecution's
+    /// `ExecutionNotRedrivable` says).
+    pub async fn redrive_status(
+        &self,
+        record: &ExecutionRecord,
+    ) -> Result<(&'static str, Option<String>)> {
+        Ok(match self.not_redrivable(record).await? {
+            None => ("REDRIVABLE", None),
+            Some(reason) => ("NOT_REDRIVABLE", Some(reason)),
+        })
     }
 
-    /// How often an execution was redriven, and when last (DescribeExecution's
-    /// `redriveCount` and `redriveDate`).
-    pub async fn redrives(&self, arn: &str) -> Result<Redrives> {
-        Ok(Redrives::of(&self.inner.store.steps(arn).await?))
+    /// Why `record` cannot be redriven, in the words of the API reference's
+    /// `redriveStatusReason` (DescribeExecution), or nothing when it can.
+    async fn not_redrivable(&self, record: &ExecutionRecord) -> Result<Option<String>> {
+        if !matches!(record.status.as_str(), "FAILED" | "TIMED_OUT" | "ABORTED") {
+            return Ok(Some(format!(
+                "Execution is {} and cannot be redriven",
+                record.status
+            )));
+        }
+        let now = now_us();
+        // A deleted machine is past Step Functions' DELETING status, in which it refuses too.
+        if self
+            .inner
+            .store
+            .machine(&record.machine_arn)
+            .await?
+            .is_none()
+        {
+            return Ok(Some("State machine is in DELETING status".into()));
+        }
+        if now.saturating_sub(record.started_at) > MAX_EXECUTION_US {
+            return Ok(Some("Execution has exceeded the max execution time".into()));
+        }
+        let stopped = record.stopped_at.unwrap_or(record.started_at);
+        if now.saturating_sub(stopped) > REDRIVE_WINDOW_US {
+            return Ok(Some("Execution redrivable period exceeded".into()));
+        }
+        // The redrive needs room for ExecutionRedriven and at least one more event.
+        if self.inner.store.last_event_id(&record.arn).await? >= MAX_REDRIVABLE_EVENTS {
+            return Ok(Some("Execution history event limit exceeded".into()));
+        }
+        Ok(None)
     }
 
     /// Resumes every execution the store says is running.
@@ -786,7 +793,14 @@ impl Machines {
         let running = self
             .inner
             .store
-            .executions(None, Some("RUNNING"), None, u32::MAX)
+            .executions(
+                ExecutionFilter {
+                    status: Some("RUNNING"),
+                    ..ExecutionFilter::default()
+                },
+                None,
+                u32::MAX,
+            )
             .await?;
         for record in running {
             let next_id = self.inner.store.last_event_id(&record.arn).await? + 1;
@@ -847,19 +861,14 @@ impl Machines {
     /// start time and ARN), so a page costs its own rows only.
     pub async fn executions(
         &self,
-        machine_arn: Option<&str>,
-        status: Option<&str>,
+        filter: ExecutionFilter<'_>,
         after: Option<(i64, &str)>,
         limit: u32,
     ) -> Result<Vec<ExecutionRecord>> {
-        if let Some(arn) = machine_arn {
+        if let Some(arn) = filter.machine_arn {
             self.describe(arn).await?;
         }
-        Ok(self
-            .inner
-            .store
-            .executions(machine_arn, status, after, limit)
-            .await?)
+        Ok(self.inner.store.executions(filter, after, limit).await?)
     }
 
     /// The history, as GetExecutionHistory returns its events.
@@ -974,24 +983,27 @@ fn task_gone() -> MachineError {
     MachineError::TaskDoesNotExist("Task does not exist anymore".into())
 }
 
-/// Where an execution's redrives are counted: a step record under a key no state visit has.
+/// Where an execution's redrive tokens are kept: a step record under a key no state visit has.
 const REDRIVES_STEP: &str = "redrives";
 /// The mark of a step record a redrive set aside: the step runs again.
 const REDRIVEN: &str = "redriven";
 /// Step Functions redrives an execution up to 14 days after it stopped.
 const REDRIVE_WINDOW_US: i64 = 14 * 24 * 3600 * 1_000_000;
+/// A standard execution is open for at most a year, its redrives included.
+const MAX_EXECUTION_US: i64 = 365 * 24 * 3600 * 1_000_000;
+/// Redrive needs "less than 24,999" events in the history (its quota is 25,000).
+const MAX_REDRIVABLE_EVENTS: i64 = 24_999;
 
-/// An execution's redrives: how many, when the last was, and the client tokens of the last ten.
+/// The client tokens of an execution's last ten redrives: a RedriveExecution retried with one
+/// answers its redrive again. (How often and when last an execution was redriven is on its
+/// record.)
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Redrives {
-    pub count: u64,
-    /// When the last redrive happened, in microseconds.
-    pub at: Option<i64>,
-    pub tokens: Vec<String>,
+struct RedriveTokens {
+    tokens: Vec<String>,
 }
 
-impl Redrives {
-    fn of(steps: &[weir_store::StepRecord]) -> Redrives {
+impl RedriveTokens {
+    fn of(steps: &[weir_store::StepRecord]) -> RedriveTokens {
         steps
             .iter()
             .find(|s| s.step == REDRIVES_STEP)
@@ -1067,6 +1079,8 @@ fn new_record(
         definition: machine.definition.clone(),
         started_at: now_us(),
         stopped_at: None,
+        redrive_count: 0,
+        redriven_at: None,
     })
 }
 
@@ -1082,27 +1096,32 @@ fn parse(definition: &str) -> Result<asl::StateMachine> {
 
 fn input_text(input: Option<String>) -> Result<String> {
     let input = input.unwrap_or_else(|| "{}".into());
-    if input.len() > 256 * 1024 {
-        return Err(MachineError::InvalidExecutionInput(
-            "input is larger than 256 KiB".into(),
-        ));
+    if input.len() > MAX_DATA_BYTES {
+        return Err(MachineError::Validation(format!(
+            "1 validation error detected: Value at 'input' failed to satisfy constraint: \
+             Member must have size less than or equal to {MAX_DATA_BYTES} bytes in UTF-8 encoding"
+        )));
     }
+    // The parser's words quoted, as Step Functions quotes its own (`Invalid State Machine
+    // Execution Input: 'com.fasterxml.jackson.core.JsonParseException: Unexpected character …'`).
     serde_json::from_str::<Value>(&input).map_err(|e| {
-        MachineError::InvalidExecutionInput(format!("Invalid State Machine Execution Input: {e}"))
+        MachineError::InvalidExecutionInput(format!("Invalid State Machine Execution Input: '{e}'"))
     })?;
     Ok(input)
 }
 
-/// Step Functions' naming rule: 1–80 characters, none of whitespace, brackets, wildcards,
-/// punctuation that ARNs or URLs use, or control characters.
+/// Step Functions' naming rule: 1–80 characters, none of white space, brackets, wildcards,
+/// punctuation that ARNs or URLs use, control characters or the noncharacters U+FFFE and
+/// U+FFFF. A name of the wrong length is refused by the API's model first, with a
+/// ValidationException; what reaches here is answered `Invalid Name: 'NAME'`, as AWS does.
 fn check_name(name: &str) -> Result<()> {
-    let bad =
-        |c: char| c.is_whitespace() || c.is_control() || "<>{}[]?*\"#%\\^|~`$&,;:/".contains(c);
+    let bad = |c: char| {
+        c.is_whitespace()
+            || c.is_control()
+            || "<>{}[]?*\"#%\\^|~`$&,;:/\u{fffe}\u{ffff}".contains(c)
+    };
     if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(bad) {
-        return Err(MachineError::InvalidName(format!(
-            "Invalid Name: '{name}' (1 to {MAX_NAME} characters, no whitespace, brackets, \
-             wildcards or any of \"#%\\^|~`$&,;:/)"
-        )));
+        return Err(MachineError::InvalidName(format!("Invalid Name: '{name}'")));
     }
     Ok(())
 }

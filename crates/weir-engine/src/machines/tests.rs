@@ -11,7 +11,7 @@ use super::*;
 
 pub(super) struct Env {
     pub(super) machines: Machines,
-    store: Arc<dyn Store>,
+    pub(super) store: Arc<dyn Store>,
     pub(super) _dir: tempfile::TempDir,
 }
 

@@ -402,7 +402,7 @@ async fn number_paths_must_hold_non_negative_integers() {
 }
 
 #[tokio::test]
-async fn map_items_must_be_an_array() {
+async fn map_items_are_an_array_or_an_object() {
     let map = |items_path: &str| {
         json!({"Type": "Map", "ItemsPath": items_path,
             "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
@@ -411,8 +411,58 @@ async fn map_items_must_be_an_array() {
     let done = run_state("not-array", map("$.items"), json!({"items": "abc"})).await;
     let (error, cause) = failed(&done);
     assert_eq!(error, "States.Runtime");
-    assert!(cause.starts_with(&at("S", 2)), "{cause}");
-    assert!(cause.contains("ItemsPath"), "{cause}");
+    assert_eq!(
+        cause,
+        format!(
+            "{}Map state ItemsPath must evaluate to a JSON array or object, not a string",
+            at("S", 2)
+        )
+    );
+    // An object: an iteration for each member, given `{"Key", "Value"}`, its name in
+    // `$$.Map.Item.Key` (the input's order kept).
+    let servers = json!({"servers": {"web": {"port": 80}, "db": {"port": 5432}}});
+    let done = run_state("object", map("$.servers"), servers.clone()).await;
+    assert_eq!(
+        output(&done),
+        json!([{"Key": "web", "Value": {"port": 80}}, {"Key": "db", "Value": {"port": 5432}}])
+    );
+    let mut selected = map("$.servers");
+    selected["ItemSelector"] = json!({"name.$": "$$.Map.Item.Key", "port.$": "$$.Map.Item.Value.port", "at.$": "$$.Map.Item.Index"});
+    let done = run_state("object-selector", selected, servers).await;
+    assert_eq!(
+        output(&done),
+        json!([{"name": "web", "port": 80, "at": 0}, {"name": "db", "port": 5432, "at": 1}])
+    );
+    // A JSONata expression must give an array (recorded on AWS with an object).
+    let jsonata = |items: &str| {
+        json!({"Type": "Map", "QueryLanguage": "JSONata", "Items": items,
+            "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+            "End": true})
+    };
+    let done = run_state(
+        "jsonata-object",
+        jsonata("{% $states.input.jobs %}"),
+        json!({"jobs": {"id": 7}}),
+    )
+    .await;
+    assert_eq!(
+        failed(&done),
+        (
+            "States.QueryEvaluationError",
+            format!(
+                "{}The JSONata expression '$states.input.jobs' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was 'object' for value: {{\"id\":7}}",
+                at("S", 2)
+            )
+            .as_str()
+        )
+    );
+    let done = run_state(
+        "jsonata-array",
+        jsonata("{% $states.input.jobs %}"),
+        json!({"jobs": [1, 2]}),
+    )
+    .await;
+    assert_eq!(output(&done), json!([1, 2]));
     // A member that is not there: what executions on AWS report, without the prefix.
     let done = run_state("no-items", map("$.jobs"), json!({"items": []})).await;
     assert_eq!(
@@ -742,14 +792,15 @@ async fn redrive_reruns_only_what_failed() {
     assert_eq!((runs("ok"), runs("flaky")), (1, 1));
 
     std::fs::write(&marker, "").unwrap();
-    let (redriven, redrives) = env
+    let redriven = env
         .machines
         .redrive(&failed_run.arn, Some("token-1"))
         .await
         .unwrap();
     assert_eq!(redriven.arn, failed_run.arn);
     assert_eq!(redriven.status, "RUNNING");
-    assert_eq!(redrives.count, 1);
+    assert_eq!(redriven.redrive_count, 1);
+    assert!(redriven.redriven_at >= failed_run.stopped_at);
     let done = env
         .machines
         .wait(&failed_run.arn, std::time::Duration::from_secs(30))
@@ -777,17 +828,24 @@ async fn redrive_reruns_only_what_failed() {
     assert_eq!(ids, (1..=ids.len() as i64).collect::<Vec<_>>());
 
     // The same client token answers the same redrive; a new one finds nothing to redrive.
-    let (again, redrives) = env
+    let again = env
         .machines
         .redrive(&failed_run.arn, Some("token-1"))
         .await
         .unwrap();
-    assert_eq!((again.status.as_str(), redrives.count), ("SUCCEEDED", 1));
+    assert_eq!(
+        (again.status.as_str(), again.redrive_count),
+        ("SUCCEEDED", 1)
+    );
     assert!(matches!(
         env.machines.redrive(&failed_run.arn, Some("token-2")).await,
         Err(super::MachineError::ExecutionNotRedrivable(_))
     ));
-    assert_eq!(env.machines.redrives(&done.arn).await.unwrap().count, 1);
+    let stored = env.machines.describe_execution(&done.arn).await.unwrap();
+    assert_eq!(
+        (stored.redrive_count, stored.redriven_at),
+        (1, redriven.redriven_at)
+    );
 }
 
 /// A redriven execution's context counts its redrives and says when the last was; its
@@ -859,4 +917,94 @@ async fn a_redriven_execution_can_be_stopped() {
         .unwrap();
     assert_eq!(stopped.status, "ABORTED");
     assert_eq!(stopped.cause.as_deref(), Some("enough"));
+}
+
+/// Each reason the API reference gives for `redriveStatus: NOT_REDRIVABLE`, word for word in
+/// `redriveStatusReason` and in RedriveExecution's `ExecutionNotRedrivable`, which changes
+/// nothing.
+#[tokio::test]
+async fn a_redrive_is_refused_for_each_documented_reason() {
+    let env = env().await;
+    let failing = json!({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E"}}});
+    let record = env.run("refused", failing.clone(), json!({})).await;
+    assert_eq!(record.status, "FAILED");
+    let refusal = |record: super::ExecutionRecord| {
+        let env = &env;
+        async move {
+            let put = super::MachineMutation::PutExecution(record.clone());
+            env.store.apply(&[put.into()]).await.unwrap();
+            let (status, reason) = env.machines.redrive_status(&record).await.unwrap();
+            let refused = match env.machines.redrive(&record.arn, None).await {
+                Err(super::MachineError::ExecutionNotRedrivable(message)) => message,
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(status, "NOT_REDRIVABLE");
+            assert_eq!(reason.as_deref(), Some(refused.as_str()));
+            let kept = env.machines.describe_execution(&record.arn).await.unwrap();
+            assert_eq!(kept.status, record.status, "nothing changed");
+            refused
+        }
+    };
+    let day = 24 * 3600 * 1_000_000i64;
+    let now = super::now_us();
+    assert_eq!(
+        env.machines.redrive_status(&record).await.unwrap(),
+        ("REDRIVABLE", None)
+    );
+    let stopped_long_ago = super::ExecutionRecord {
+        started_at: now - 16 * day,
+        stopped_at: Some(now - 15 * day),
+        ..record.clone()
+    };
+    assert_eq!(
+        refusal(stopped_long_ago).await,
+        "Execution redrivable period exceeded"
+    );
+    let open_a_year = super::ExecutionRecord {
+        started_at: now - 366 * day,
+        stopped_at: Some(now - day),
+        ..record.clone()
+    };
+    assert_eq!(
+        refusal(open_a_year).await,
+        "Execution has exceeded the max execution time"
+    );
+    let succeeded = super::ExecutionRecord {
+        status: "SUCCEEDED".into(),
+        ..record.clone()
+    };
+    assert_eq!(
+        refusal(succeeded).await,
+        "Execution is SUCCEEDED and cannot be redriven"
+    );
+    let running = super::ExecutionRecord {
+        status: "RUNNING".into(),
+        stopped_at: None,
+        ..record.clone()
+    };
+    assert_eq!(
+        refusal(running).await,
+        "Execution is RUNNING and cannot be redriven"
+    );
+    let full = env.run("full-history", failing.clone(), json!({})).await;
+    let events: Vec<weir_store::Mutation> = (10..=24_999)
+        .map(|id| {
+            super::MachineMutation::HistoryEvent(weir_store::HistoryEventRecord {
+                execution_arn: full.arn.clone(),
+                id,
+                previous_id: id - 1,
+                at: now,
+                event_type: "PassStateEntered".into(),
+                details: "{}".into(),
+            })
+            .into()
+        })
+        .collect();
+    env.store.apply(&events).await.unwrap();
+    assert_eq!(
+        refusal(full).await,
+        "Execution history event limit exceeded"
+    );
+    env.machines.delete(&record.machine_arn).await.unwrap();
+    assert_eq!(refusal(record).await, "State machine is in DELETING status");
 }

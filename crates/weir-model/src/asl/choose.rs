@@ -1,6 +1,9 @@
 //! Evaluating a Choice state: the first rule whose condition holds, else `Default`, else a
 //! `States.Runtime` error (what Step Functions raises, though its guide lists
-//! `States.NoChoiceMatched`, which no execution reports).
+//! `States.NoChoiceMatched`, which no execution reports: floci-io/floci's executor words the cause
+//! "verified against us-east-1", and aws-local-stepfunctions' conformance cases say "AWS
+//! snapshots report a runtime transition failure when nothing matches and no Default is
+//! configured").
 //!
 //! Comparisons follow the spec: an operator applied to a value of the wrong type is simply false
 //! (`StringEquals` on a number does not match); a `Variable` path that names nothing is a

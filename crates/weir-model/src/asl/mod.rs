@@ -18,6 +18,7 @@ pub mod env;
 pub mod errors;
 pub mod intrinsic;
 pub mod io;
+pub mod items;
 pub mod jsonata;
 pub mod model;
 pub mod path;

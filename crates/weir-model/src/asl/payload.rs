@@ -56,7 +56,9 @@ impl Template {
                     let value = match t {
                         Template::Path(path) => match path.evaluate(env) {
                             Ok(value) => value,
-                            // As on AWS: `"x.$": "$.items[5]"` on two items is null.
+                            // As on AWS: `"x.$": "$.items[5]"` on two items is null, the
+                            // one leniency of a `.$` path that finds nothing (floci-io/floci#3199
+                            // keeps it as AWS's; any other miss fails the state).
                             Err(Lookup::NotFound) if path.ends_past_an_array(env) => Value::Null,
                             Err(e) => {
                                 return Err(field_error(&format!("{key}.$"), path, env, e));

@@ -1,13 +1,14 @@
 //! The AWS JSON protocols on `POST /`, dispatched on `X-Amz-Target`: Step Functions
 //! (`AWSStepFunctions.*`, `stepfunctions/`, one file per operation). An unknown target gets AWS's
-//! error shape so AWS clients report it properly. The next protocol (Kinesis, Firehose,
-//! EventBridge) is a folder beside `stepfunctions/` and a line in [`dispatch`].
+//! error shape so AWS clients report it properly, and so does a body over the protocol's own
+//! request quota (read only up to it). The next protocol (Kinesis, Firehose, EventBridge) is a
+//! folder beside `stepfunctions/` and a line in [`dispatch`], with its quota.
 
 pub mod stepfunctions;
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -29,7 +30,7 @@ pub async fn dispatch(
     State(state): State<Arc<AppState>>,
     Extension(identity): Extension<Identity>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     let target = headers
         .get("x-amz-target")
@@ -42,7 +43,7 @@ pub async fn dispatch(
     };
     let answer = match target.split_once('.') {
         Some(("AWSStepFunctions", operation)) => match &state.machines {
-            Some(machines) => match parse_body(&body) {
+            Some(machines) => match read_body(body, stepfunctions::MAX_REQUEST_BYTES).await {
                 Ok(request) => {
                     let needed = stepfunctions::role_of(operation);
                     note.mutating = Some(needed > Role::Viewer);
@@ -74,10 +75,10 @@ pub async fn dispatch(
     let (status, body) = match answer {
         Ok(body) => (StatusCode::OK, body),
         Err(error) => {
-            let status = if error.code == "InternalServerError" {
-                StatusCode::INTERNAL_SERVER_ERROR
-            } else {
-                StatusCode::BAD_REQUEST
+            let status = match error.code {
+                "InternalServerError" => StatusCode::INTERNAL_SERVER_ERROR,
+                TOO_LARGE => StatusCode::PAYLOAD_TOO_LARGE,
+                _ => StatusCode::BAD_REQUEST,
             };
             (
                 status,
@@ -143,6 +144,35 @@ fn unknown(target: &str) -> AwsError {
     AwsError {
         code: "UnknownOperationException",
         message: format!("operation {target} is not supported by this server"),
+    }
+}
+
+/// AWS's common error for a request body over the service's quota, answered with status 413
+/// (the API references' "Common Errors": "Problems with the request at the HTTP level. The
+/// request entity is too large.").
+const TOO_LARGE: &str = "RequestEntityTooLargeException";
+
+/// The request body, read up to `limit` bytes (a larger one is refused, not read whole), as a
+/// JSON object.
+async fn read_body(body: Body, limit: usize) -> Result<Value, AwsError> {
+    match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => parse_body(&bytes),
+        Err(error) => {
+            let error = error.into_inner();
+            if error.is::<http_body_util::LengthLimitError>() {
+                Err(AwsError {
+                    code: TOO_LARGE,
+                    message: format!(
+                        "The request entity is too large: this service accepts requests of at most {limit} bytes"
+                    ),
+                })
+            } else {
+                Err(AwsError {
+                    code: "SerializationException",
+                    message: format!("cannot read the request body: {error}"),
+                })
+            }
+        }
     }
 }
 

@@ -37,13 +37,12 @@ pub trait MachineStore: Send + Sync + 'static {
     async fn machines(&self) -> Result<Vec<MachineRecord>>;
     /// An execution by ARN.
     async fn execution(&self, arn: &str) -> Result<Option<ExecutionRecord>>;
-    /// Executions, newest first (by start, then ARN), optionally of one machine and in one
-    /// status, at most `limit`; with `after` (a start time and ARN), only those listed after that
-    /// execution: a page starts where the last one ended, however many came before it.
+    /// Executions, newest first (by start, then ARN), those `filter` keeps, at most `limit`;
+    /// with `after` (a start time and ARN), only those listed after that execution: a page
+    /// starts where the last one ended, however many came before it.
     async fn executions(
         &self,
-        machine_arn: Option<&str>,
-        status: Option<&str>,
+        filter: ExecutionFilter<'_>,
         after: Option<(i64, &str)>,
         limit: u32,
     ) -> Result<Vec<ExecutionRecord>>;
@@ -54,6 +53,15 @@ pub trait MachineStore: Send + Sync + 'static {
     async fn last_event_id(&self, execution_arn: &str) -> Result<i64>;
     /// The interpreter's records of an execution's state visits.
     async fn steps(&self, execution_arn: &str) -> Result<Vec<StepRecord>>;
+}
+
+/// Which executions a listing keeps; every field that is set must hold.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ExecutionFilter<'a> {
+    pub machine_arn: Option<&'a str>,
+    pub status: Option<&'a str>,
+    /// Only those redriven at least once (`true`), or never (`false`).
+    pub redriven: Option<bool>,
 }
 
 /// A state machine definition and the arguments it was created with.
@@ -85,6 +93,9 @@ pub struct ExecutionRecord {
     pub definition: String,
     pub started_at: i64,
     pub stopped_at: Option<i64>,
+    /// How often the execution was redriven (RedriveExecution), and when last.
+    pub redrive_count: i64,
+    pub redriven_at: Option<i64>,
 }
 
 /// One event of an execution's history, in Step Functions' terms.

@@ -1,6 +1,9 @@
 //! The state machines' statements: how their records are stored, their writes and their queries.
 
-use super::{ExecutionRecord, HistoryEventRecord, MachineRecord, MachineStore, Plan, StepRecord};
+use super::{
+    ExecutionFilter, ExecutionRecord, HistoryEventRecord, MachineRecord, MachineStore, Plan,
+    StepRecord,
+};
 use crate::driver::{Driver, Loads, Record, Statement, mapping};
 use crate::sql_store::{SqlStore, write};
 use crate::statements::{OnConflict, Placeholders, Write};
@@ -30,6 +33,8 @@ mapping!(ExecutionRecord {
     definition: text,
     started_at: value,
     stopped_at: value,
+    redrive_count: value,
+    redriven_at: value,
 });
 
 mapping!(HistoryEventRecord {
@@ -114,7 +119,7 @@ const DELETE_MACHINE: &str = "DELETE FROM state_machines WHERE arn = $1";
 const MACHINE: &str = "SELECT * FROM state_machines WHERE arn = $1";
 const MACHINES: &str = "SELECT * FROM state_machines ORDER BY name";
 const EXECUTION: &str = "SELECT * FROM executions WHERE arn = $1";
-const EXECUTIONS: &str = "SELECT * FROM executions WHERE ($1 IS NULL OR machine_arn = $1) AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR started_at < $3 OR (started_at = $3 AND arn < $4)) ORDER BY started_at DESC, arn DESC LIMIT $5";
+const EXECUTIONS: &str = "SELECT * FROM executions WHERE ($1 IS NULL OR machine_arn = $1) AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR started_at < $3 OR (started_at = $3 AND arn < $4)) AND ($6 IS NULL OR ($6 = 1 AND redrive_count > 0) OR ($6 = 0 AND redrive_count = 0)) ORDER BY started_at DESC, arn DESC LIMIT $5";
 const HISTORY: &str = "SELECT * FROM execution_events WHERE execution_arn = $1 ORDER BY id";
 const LAST_EVENT_ID: &str =
     "SELECT COALESCE(MAX(id), 0) AS last_id FROM execution_events WHERE execution_arn = $1";
@@ -137,17 +142,17 @@ impl<DB: Driver> MachineStore for SqlStore<DB> {
 
     async fn executions(
         &self,
-        machine_arn: Option<&str>,
-        status: Option<&str>,
+        filter: ExecutionFilter<'_>,
         after: Option<(i64, &str)>,
         limit: u32,
     ) -> Result<Vec<ExecutionRecord>> {
         let query = Statement::new(EXECUTIONS)
-            .bind(machine_arn)
-            .bind(status)
+            .bind(filter.machine_arn)
+            .bind(filter.status)
             .bind(after.map(|(started_at, _)| started_at))
             .bind(after.map(|(_, arn)| arn))
-            .bind(i64::from(limit));
+            .bind(i64::from(limit))
+            .bind(filter.redriven.map(i64::from));
         self.fetch_all(query).await
     }
 

@@ -385,6 +385,20 @@ States:
     }
 }
 
+/// An execution's history, checked to hold no event twice (ids 1, 2, … without a gap): how
+/// many events of a type it has.
+fn event_counts(server: &Server, arn: &str) -> impl Fn(&str) -> usize {
+    let history = server.json(&["machines", "history", arn]);
+    let events = history["events"].as_array().cloned().unwrap_or_default();
+    let ids: Vec<i64> = events.iter().map(|e| e["id"].as_i64().unwrap()).collect();
+    assert_eq!(
+        ids,
+        (1..=ids.len() as i64).collect::<Vec<_>>(),
+        "{arn}: no event twice"
+    );
+    move |kind| events.iter().filter(|e| e["type"] == kind).count()
+}
+
 /// Counts the lines of a file (0 when missing).
 fn lines(project: &Project, file: &str) -> usize {
     project.read(file).lines().count()
@@ -459,15 +473,7 @@ fn kill_9_resumes_executions_without_running_finished_tasks_again() {
             describe(&server, arn),
             server.log_text()
         );
-        let history = server.json(&["machines", "history", arn]);
-        let events = history["events"].as_array().unwrap();
-        let ids: Vec<i64> = events.iter().map(|e| e["id"].as_i64().unwrap()).collect();
-        assert_eq!(
-            ids,
-            (1..=ids.len() as i64).collect::<Vec<_>>(),
-            "{arn}: no event twice"
-        );
-        let count = |kind: &str| events.iter().filter(|e| e["type"] == kind).count();
+        let count = event_counts(&server, arn);
         assert_eq!(count("ExecutionStarted"), 1);
         assert_eq!(count("ExecutionSucceeded"), 1);
         assert_eq!(count("MapIterationSucceeded"), 6, "{arn}");
@@ -528,7 +534,8 @@ assert events[-1]['executionFailedEventDetails'] == {}, events[-1]
 }
 
 /// RedriveExecution through boto3 and `weir machines redrive`: a failed execution runs again
-/// under its ARN and succeeds; DescribeExecution counts the redrive and says when one applies.
+/// under its ARN and succeeds; DescribeExecution and ListExecutions count the redrive, and
+/// ListExecutions' redriveFilter keeps the redriven executions or the others.
 #[test]
 fn a_failed_execution_is_redriven() {
     let project = Project::new();
@@ -560,6 +567,15 @@ assert done['redriveStatusReason'] == 'Execution is SUCCEEDED and cannot be redr
 types = [e['type'] for e in sf.get_execution_history(executionArn=run)['events']]
 assert types.index('ExecutionRedriven') == types.index('ExecutionFailed') + 1, types
 assert types[-1] == 'ExecutionSucceeded', types
+other = sf.start_execution(stateMachineArn=arn, name='second', input='{{}}')['executionArn']
+wait(other)
+listed = {{e['name']: e for e in sf.list_executions(stateMachineArn=arn)['executions']}}
+assert listed['first']['redriveCount'] == 1, listed
+assert listed['first']['redriveDate'] == done['redriveDate'], listed
+assert listed['second']['redriveCount'] == 0 and 'redriveDate' not in listed['second'], listed
+names = lambda f: [e['name'] for e in sf.list_executions(stateMachineArn=arn, redriveFilter=f)['executions']]
+assert names('REDRIVEN') == ['first'], names('REDRIVEN')
+assert names('NOT_REDRIVEN') == ['second'], names('NOT_REDRIVEN')
 try:
     sf.redrive_execution(executionArn=run)
     raise AssertionError('a succeeded execution was redriven')
@@ -880,4 +896,83 @@ fn a_task_token_answer_survives_kill_9_right_after_it_was_acknowledged() {
     let described = server.json(&["machines", "describe", &arn]);
     assert_eq!(described["output"], r#"{"approved":true}"#, "{described}");
     assert_eq!(lines(&project, "runs.txt"), 1, "the task ran again");
+}
+
+/// kill -9 while a redriven task runs: after the restart the execution finishes once, under
+/// its one redrive; the state that succeeded before the failure is not run again (neither by
+/// the redrive nor by the restart), and only the task that was cut off runs again.
+#[test]
+fn kill_9_during_a_redriven_task_finishes_the_redrive_once() {
+    let project = Project::new();
+    project.write(
+        "machines/gated.asl.json",
+        r#"{
+  "StartAt": "Before",
+  "States": {
+    "Before": {"Type": "Task", "Resource": "arn:weir:states:::action:command",
+               "Parameters": {"command": "echo ran >> before.txt"}, "ResultPath": null, "Next": "Gate"},
+    "Gate": {"Type": "Task", "Resource": "arn:weir:states:::action:command",
+             "Parameters": {"command": "echo ran >> gate.txt; test -f fixed || exit 1; while [ ! -f release ]; do sleep 0.05; done; echo ran >> gate-done.txt"},
+             "ResultPath": null, "Next": "After"},
+    "After": {"Type": "Task", "Resource": "arn:weir:states:::action:command",
+              "Parameters": {"command": "echo ran >> after.txt"}, "ResultPath": null, "End": true}
+  }
+}"#,
+    );
+    let mut server = Server::start(project.path());
+    let started = server.cli(&["machines", "start", "gated", "--name", "one"]);
+    assert!(started.status.success(), "{}", stderr(&started));
+    let arn = stdout(&started).trim().to_string();
+    let status = |server: &Server| server.json(&["machines", "describe", &arn])["status"].clone();
+    assert!(
+        eventually(Duration::from_secs(20), || status(&server) == "FAILED"),
+        "{}",
+        server.log_text()
+    );
+    project.write("fixed", "");
+    let redriven = server.cli(&["machines", "redrive", &arn]);
+    assert!(redriven.status.success(), "{}", stderr(&redriven));
+    assert!(
+        eventually(Duration::from_secs(20), || lines(&project, "gate.txt") == 2),
+        "the redriven task did not start:\n{}",
+        server.log_text()
+    );
+    server.kill9();
+    server.restart();
+    // The task cut off by the kill runs again (its process was stopped with the server); the
+    // release lets that new run finish.
+    assert!(
+        eventually(Duration::from_secs(20), || lines(&project, "gate.txt") == 3),
+        "the redriven task did not run again after the restart:\n{}",
+        server.log_text()
+    );
+    project.write("release", "");
+    assert!(
+        eventually(Duration::from_secs(20), || status(&server) == "SUCCEEDED"),
+        "{}\n{}",
+        server.json(&["machines", "describe", &arn]),
+        server.log_text()
+    );
+    let described = server.json(&["machines", "describe", &arn]);
+    assert_eq!(described["redriveCount"], 1, "{described}");
+    assert_eq!(
+        lines(&project, "before.txt"),
+        1,
+        "the state that succeeded ran again"
+    );
+    assert_eq!(
+        lines(&project, "gate-done.txt"),
+        1,
+        "the gate finished twice"
+    );
+    assert_eq!(
+        lines(&project, "after.txt"),
+        1,
+        "the last state ran more than once"
+    );
+    let count = event_counts(&server, &arn);
+    assert_eq!(count("ExecutionRedriven"), 1);
+    assert_eq!(count("ExecutionFailed"), 1);
+    assert_eq!(count("ExecutionSucceeded"), 1);
+    assert_eq!(count("ExecutionStarted"), 1);
 }

@@ -388,6 +388,22 @@ impl Server {
         self.request("POST", path, Some(body))
     }
 
+    /// Calls an AWS JSON protocol operation as the SDKs do (`POST /` with `X-Amz-Target:
+    /// TARGET`): status and body as JSON.
+    pub fn aws(&self, target: &str, body: &str) -> (u16, Value) {
+        let bearer = format!("Bearer {}", self.token());
+        let headers = [
+            ("X-Amz-Target", target),
+            ("Content-Type", "application/x-amz-json-1.0"),
+            ("Authorization", bearer.as_str()),
+        ];
+        let (status, text) = http_with("POST", &format!("{}/", self.url), Some(body), &headers)
+            .expect("server answers");
+        let value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{target} answered {status} with no JSON ({e}): {text}"));
+        (status, value)
+    }
+
     /// Triggers a run and waits for it; returns the run as JSON.
     pub fn trigger_wait(&self, pipeline: &str, extra: &[&str]) -> Value {
         let mut args = vec!["pipelines", "trigger", pipeline, "--wait", "--json"];

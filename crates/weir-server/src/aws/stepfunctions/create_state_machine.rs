@@ -3,9 +3,20 @@
 use serde_json::json;
 use weir_engine::machines::{Machines, NewMachine};
 
-use super::{Answer, Request, seconds};
+use super::{Answer, Member, Request, seconds};
+
+/// `StateMachineType`.
+pub const MACHINE_TYPES: &[&str] = &["STANDARD", "EXPRESS"];
 
 pub async fn handle(machines: &Machines, request: Request<'_>) -> Answer {
+    request.validate(&[
+        Member::name("name").required(),
+        Member::definition().required(),
+        Member::arn("roleArn").required(),
+        Member::one_of("type", MACHINE_TYPES),
+        Member::tags(),
+        Member::version_description(),
+    ])?;
     let settings = request.kept(&[
         "loggingConfiguration",
         "tracingConfiguration",
@@ -18,7 +29,7 @@ pub async fn handle(machines: &Machines, request: Request<'_>) -> Answer {
         .create(NewMachine {
             name: request.required("name")?.to_string(),
             definition: request.required("definition")?.to_string(),
-            role_arn: request.optional("roleArn")?.unwrap_or_default().to_string(),
+            role_arn: request.required("roleArn")?.to_string(),
             machine_type: request.optional("type")?.map(str::to_string),
             settings,
         })

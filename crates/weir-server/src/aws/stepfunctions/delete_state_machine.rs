@@ -3,9 +3,10 @@
 use serde_json::json;
 use weir_engine::machines::Machines;
 
-use super::{Answer, Request};
+use super::{Answer, Member, Request};
 
 pub async fn handle(machines: &Machines, request: Request<'_>) -> Answer {
+    request.validate(&[Member::arn("stateMachineArn").required()])?;
     machines
         .delete(request.required("stateMachineArn")?)
         .await?;

@@ -2,9 +2,10 @@
 
 use weir_engine::machines::Machines;
 
-use super::{Answer, Request, describe_machine};
+use super::{Answer, Member, Request, describe_machine};
 
 pub async fn handle(machines: &Machines, request: Request<'_>) -> Answer {
+    request.validate(&[Member::arn("stateMachineArn").required()])?;
     let machine = machines
         .describe(request.required("stateMachineArn")?)
         .await?;

@@ -2,9 +2,14 @@
 
 use weir_engine::machines::Machines;
 
-use super::{Answer, Request, page, strip_data};
+use super::{Answer, Member, Request, page, strip_data};
 
 pub async fn handle(machines: &Machines, request: Request<'_>) -> Answer {
+    request.validate(&[
+        Member::arn("executionArn").required(),
+        Member::page_size(),
+        Member::page_token(),
+    ])?;
     let mut events = machines.history(request.required("executionArn")?).await?;
     if request.0["reverseOrder"] == true {
         events.reverse();

@@ -1,28 +1,37 @@
-//! ListExecutions: Executions, newest first, optionally of one machine and in one status, a page at a time.
+//! ListExecutions: Executions, newest first, optionally of one machine, in one status and
+//! redriven or not, a page at a time, each with its redrive count and date.
 
 use serde_json::{Value, json};
-use weir_engine::machines::Machines;
+use weir_engine::machines::{ExecutionFilter, Machines};
 
-use super::{Answer, AwsError, Request, invalid, max_results, seconds};
+use super::{Answer, AwsError, Member, Request, describe_redrives, max_results, seconds};
+
+/// `ExecutionStatus`, in the order Step Functions lists it when it refuses another value (as
+/// localstack's provider writes the message).
+const STATUSES: &[&str] = &[
+    "SUCCEEDED",
+    "TIMED_OUT",
+    "PENDING_REDRIVE",
+    "ABORTED",
+    "FAILED",
+    "RUNNING",
+];
 
 pub async fn handle(machines: &Machines, request: Request<'_>) -> Answer {
-    let machine = request.optional("stateMachineArn")?;
-    let status = request.optional("statusFilter")?;
-    if let Some(status) = status
-        && ![
-            "RUNNING",
-            "SUCCEEDED",
-            "FAILED",
-            "TIMED_OUT",
-            "ABORTED",
-            "PENDING_REDRIVE",
-        ]
-        .contains(&status)
-    {
-        return Err(invalid(format!(
-            "statusFilter must be RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED or PENDING_REDRIVE, not {status}"
-        )));
-    }
+    request.validate(&[
+        Member::arn("stateMachineArn"),
+        Member::one_of("statusFilter", STATUSES),
+        Member::page_size(),
+        Member::executions_page_token(),
+        Member::one_of("redriveFilter", &["REDRIVEN", "NOT_REDRIVEN"]),
+    ])?;
+    let filter = ExecutionFilter {
+        machine_arn: request.optional("stateMachineArn")?,
+        status: request.optional("statusFilter")?,
+        redriven: request
+            .optional("redriveFilter")?
+            .map(|filter| filter == "REDRIVEN"),
+    };
     // The store reads one page (and one more row, to know whether another page follows),
     // starting after the execution the token names: never the whole table.
     let max = max_results(&request)?;
@@ -33,8 +42,7 @@ pub async fn handle(machines: &Machines, request: Request<'_>) -> Answer {
     let limit = u32::try_from(max + 1).unwrap_or(u32::MAX);
     let mut executions = machines
         .executions(
-            machine,
-            status,
+            filter,
             after.as_ref().map(|(at, arn)| (*at, arn.as_str())),
             limit,
         )
@@ -54,6 +62,7 @@ pub async fn handle(machines: &Machines, request: Request<'_>) -> Answer {
             if let Some(stop) = e.stopped_at {
                 item["stopDate"] = json!(seconds(stop));
             }
+            describe_redrives(&mut item, e);
             item
         })
         .collect();

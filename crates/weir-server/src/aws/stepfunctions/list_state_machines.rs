@@ -3,9 +3,10 @@
 use serde_json::{Value, json};
 use weir_engine::machines::Machines;
 
-use super::{Answer, Request, page, seconds};
+use super::{Answer, Member, Request, page, seconds};
 
 pub async fn handle(machines: &Machines, request: Request<'_>) -> Answer {
+    request.validate(&[Member::page_size(), Member::page_token()])?;
     let all = machines.list().await?;
     let items: Vec<Value> = all
         .iter()

@@ -4,13 +4,15 @@
 //! them. Arguments weir has no use for (logging, tracing, tags, …) are kept and described back.
 //!
 //! One file per operation, named after it; this module routes an operation to its file and holds
-//! what several of them share (field access, descriptions, paging). A new operation is a new file
-//! and a line in [`handle`].
+//! what several of them share (descriptions, paging; field access and the model's constraints in
+//! `fields.rs`). A new operation is a new file and a line in [`handle`]; it checks its members
+//! against the model first.
 
 mod create_state_machine;
 mod delete_state_machine;
 mod describe_execution;
 mod describe_state_machine;
+mod fields;
 mod get_execution_history;
 mod list_executions;
 mod list_state_machines;
@@ -30,6 +32,11 @@ use weir_model::access::Role;
 use weir_store::{ExecutionRecord, MachineRecord};
 
 pub use super::AwsError;
+pub use fields::{Member, Request};
+
+/// Step Functions' quota on a request: "1 MB per request", header and all (taken as 1 MiB of
+/// body); a larger body is refused before it is read whole.
+pub const MAX_REQUEST_BYTES: usize = 1 << 20;
 
 impl From<MachineError> for AwsError {
     fn from(e: MachineError) -> Self {
@@ -123,33 +130,18 @@ pub async fn handle(
     }
 }
 
-/// Typed access to the request's fields, with errors that name the field.
-pub struct Request<'a>(pub &'a Value);
+/// `IncludedData`, which weir accepts and does not act on (it keeps no encrypted data).
+pub const INCLUDED_DATA: &[&str] = &["ALL_DATA", "METADATA_ONLY"];
 
-impl<'a> Request<'a> {
-    pub fn optional(&self, field: &str) -> Result<Option<&'a str>, AwsError> {
-        match self.0.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.as_str())),
-            Some(_) => Err(invalid(format!("{field} must be a string"))),
-        }
-    }
-
-    /// The arguments weir keeps and describes back without acting on them (logging, tracing,
-    /// tags, …): those of `keys` the request has.
-    pub fn kept(&self, keys: &[&str]) -> serde_json::Map<String, Value> {
-        keys.iter()
-            .filter_map(|k| self.0.get(*k).map(|v| (k.to_string(), v.clone())))
-            .collect()
-    }
-
-    pub fn required(&self, field: &str) -> Result<&'a str, AwsError> {
-        self.optional(field)?
-            .ok_or_else(|| invalid(format!("1 validation error detected: Value null at '{field}' failed to satisfy constraint: Member must not be null")))
-    }
-}
-
-pub fn new_execution(request: &Request<'_>) -> Result<NewExecution, AwsError> {
+/// A StartExecution or StartSyncExecution request, its members checked against the model
+/// (`extra`: the members only one of them has).
+pub fn new_execution(request: &Request<'_>, extra: &[Member]) -> Result<NewExecution, AwsError> {
+    let members = [
+        Member::arn("stateMachineArn").required(),
+        Member::name("name"),
+        Member::data("input"),
+    ];
+    request.validate(&[&members, extra].concat())?;
     Ok(NewExecution {
         machine_arn: request.required("stateMachineArn")?.to_string(),
         name: request.optional("name")?.map(str::to_string),
@@ -205,6 +197,15 @@ pub fn describe_execution(execution: &ExecutionRecord) -> Value {
     answer
 }
 
+/// `redriveCount` (0 for an execution never redriven) and, once redriven, `redriveDate`, as
+/// DescribeExecution and ListExecutions' items give them.
+pub fn describe_redrives(answer: &mut Value, execution: &ExecutionRecord) {
+    answer["redriveCount"] = json!(execution.redrive_count);
+    if let Some(at) = execution.redriven_at {
+        answer["redriveDate"] = json!(seconds(at));
+    }
+}
+
 /// `maxResults` and `nextToken` (an offset, opaque to clients) over a full list.
 pub fn page(items: Vec<Value>, key: &str, request: &Request<'_>) -> Answer {
     let max = max_results(request)?;
@@ -223,7 +224,8 @@ pub fn page(items: Vec<Value>, key: &str, request: &Request<'_>) -> Answer {
     Ok(answer)
 }
 
-/// `maxResults`: 1 to 1000, and 0 or absent for 1000, as Step Functions reads it.
+/// `maxResults`: 1 to 1000, and 0 or absent for 1000, as Step Functions reads it (its range is
+/// checked with the operation's other members, [`Member::page_size`]).
 pub fn max_results(request: &Request<'_>) -> Result<usize, AwsError> {
     match request.0.get("maxResults") {
         None | Some(Value::Null) => Ok(1000),

@@ -5,14 +5,18 @@
 use serde_json::json;
 use weir_engine::machines::Machines;
 
-use super::{Answer, Request, seconds};
+use super::{Answer, Member, Request, seconds};
 
 pub async fn handle(machines: &Machines, request: Request<'_>) -> Answer {
-    let (_, redrives) = machines
+    request.validate(&[
+        Member::arn("executionArn").required(),
+        Member::client_token(),
+    ])?;
+    let redriven = machines
         .redrive(
             request.required("executionArn")?,
             request.optional("clientToken")?,
         )
         .await?;
-    Ok(json!({ "redriveDate": redrives.at.map(seconds) }))
+    Ok(json!({ "redriveDate": redriven.redriven_at.map(seconds) }))
 }

@@ -3,9 +3,14 @@
 use serde_json::json;
 use weir_engine::machines::Machines;
 
-use super::{Answer, Request};
+use super::{Answer, Member, Request};
 
 pub async fn handle(machines: &Machines, request: Request<'_>) -> Answer {
+    request.validate(&[
+        Member::task_token().required(),
+        Member::error(),
+        Member::cause(),
+    ])?;
     machines
         .send_task_failure(
             request.required("taskToken")?,

@@ -6,7 +6,9 @@ use weir_engine::machines::Machines;
 use super::{Answer, Request, new_execution, seconds};
 
 pub async fn handle(machines: &Machines, request: Request<'_>) -> Answer {
-    let execution = machines.start_execution(new_execution(&request)?).await?;
+    let execution = machines
+        .start_execution(new_execution(&request, &[])?)
+        .await?;
     Ok(json!({
         "executionArn": execution.arn,
         "startDate": seconds(execution.started_at),

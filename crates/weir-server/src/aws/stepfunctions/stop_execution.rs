@@ -3,9 +3,14 @@
 use serde_json::json;
 use weir_engine::machines::Machines;
 
-use super::{Answer, Request, seconds};
+use super::{Answer, Member, Request, seconds};
 
 pub async fn handle(machines: &Machines, request: Request<'_>) -> Answer {
+    request.validate(&[
+        Member::arn("executionArn").required(),
+        Member::error(),
+        Member::cause(),
+    ])?;
     let stopped = machines
         .stop(
             request.required("executionArn")?,

@@ -3,9 +3,15 @@
 use serde_json::json;
 use weir_engine::machines::Machines;
 
-use super::{Answer, Request, seconds};
+use super::{Answer, Member, Request, seconds};
 
 pub async fn handle(machines: &Machines, request: Request<'_>) -> Answer {
+    request.validate(&[
+        Member::arn("stateMachineArn").required(),
+        Member::definition(),
+        Member::arn("roleArn"),
+        Member::version_description(),
+    ])?;
     let settings = request.kept(&[
         "loggingConfiguration",
         "tracingConfiguration",

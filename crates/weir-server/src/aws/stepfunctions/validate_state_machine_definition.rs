@@ -3,9 +3,15 @@
 use serde_json::{Value, json};
 use weir_engine::machines::Machines;
 
-use super::{Answer, Request};
+use super::create_state_machine::MACHINE_TYPES;
+use super::{Answer, Member, Request};
 
 pub async fn handle(_machines: &Machines, request: Request<'_>) -> Answer {
+    request.validate(&[
+        Member::definition().required(),
+        Member::one_of("type", MACHINE_TYPES),
+        Member::one_of("severity", &["ERROR", "WARNING"]),
+    ])?;
     let definition = request.required("definition")?;
     let problems = Machines::validate(definition);
     let diagnostics: Vec<Value> = problems

@@ -1,4 +1,4 @@
--- Credentials and the audit log, PostgreSQL flavour. Keep in step with ../sqlite/0004_access.sql.
+-- Credentials and the audit log, PostgreSQL flavour. Keep in step with ../sqlite/0005_access.sql.
 
 CREATE TABLE credentials (
     name          TEXT COLLATE "C" NOT NULL PRIMARY KEY,

@@ -1,4 +1,4 @@
--- Credentials and the audit log, SQLite flavour. Keep in step with ../postgres/0004_access.sql.
+-- Credentials and the audit log, SQLite flavour. Keep in step with ../postgres/0005_access.sql.
 
 CREATE TABLE credentials (
     name          TEXT    NOT NULL PRIMARY KEY,
