@@ -37,6 +37,9 @@ pub struct ActionKind {
     pub name: &'static str,
     /// Further task-level keys this action owns.
     pub extra_keys: &'static [&'static str],
+    /// Keys whose string value is a shell line: rendered with every substituted value quoted
+    /// ([`crate::template::render_shell_line`]).
+    pub shell_lines: &'static [&'static str],
     /// Checks the shape of the action's keys (the selecting key and any extra keys present).
     pub check: fn(&Map<String, Value>) -> Result<(), ConfigError>,
     /// One line for docs and `weir validate` hints.
@@ -57,40 +60,64 @@ static KINDS: [ActionKind; 6] = [
     ActionKind {
         name: "command",
         extra_keys: &["env", "working_dir"],
+        shell_lines: &["command"],
         check: check_command,
         summary: "run a program (a list: program and args) or a shell line (a string)",
     },
     ActionKind {
         name: "http",
         extra_keys: &[],
+        shell_lines: &[],
         check: check_http,
         summary: "call a URL: method, url, headers, body, expect_status",
     },
     ActionKind {
         name: "noop",
         extra_keys: &[],
+        shell_lines: &[],
         check: check_noop,
         summary: "do nothing (optionally: output, sleep, fail) — for wiring and benchmarks",
     },
     ActionKind {
         name: "crawl",
         extra_keys: &[],
+        shell_lines: &[],
         check: check_crawl,
         summary: "crawl a lake prefix into catalog tables: prefix, database, table",
     },
     ActionKind {
         name: "sql",
         extra_keys: &[],
+        shell_lines: &[],
         check: check_sql,
         summary: "run a SQL statement on the lake's tables: a statement, or query and max_rows",
     },
     ActionKind {
         name: "function",
         extra_keys: &["payload"],
+        shell_lines: &[],
         check: check_function,
         summary: "invoke a function (functions/NAME.yaml) with a JSON payload; its result is the output",
     },
 ];
+
+/// Renders an action's configuration for one attempt: every string inside it is a template, and
+/// the keys that are shell lines (`command: "…"`) quote the values they substitute.
+pub fn render_config(spec: &ActionSpec, context: &Value) -> Result<Map<String, Value>, String> {
+    let shell_lines = action_kind(&spec.kind).map_or(&[][..], |kind| kind.shell_lines);
+    spec.config
+        .iter()
+        .map(|(key, value)| {
+            let rendered = match value {
+                Value::String(line) if shell_lines.contains(&key.as_str()) => {
+                    Value::String(crate::template::render_shell_line(line, context)?)
+                }
+                other => crate::template::render_value(other, context)?,
+            };
+            Ok((key.clone(), rendered))
+        })
+        .collect()
+}
 
 fn check_command(config: &Map<String, Value>) -> Result<(), ConfigError> {
     match config.get("command") {

@@ -3,11 +3,20 @@
 //! template's syntax when a definition is loaded, so a typo fails `weir validate` rather than a
 //! run. Undefined names are errors at render time, so a misspelt variable fails the task instead
 //! of silently rendering an empty string.
+//!
+//! A template that becomes a shell line ([`render_shell_line`]) autoescapes, as HTML templates
+//! do: every value it substitutes is quoted for the place it lands in the line (see
+//! [`crate::shell`]), its literal text is left as written, and `| safe` inserts a value as raw
+//! shell text.
 
 use std::sync::OnceLock;
 
-use minijinja::{Environment, UndefinedBehavior};
+use minijinja::value::{Kwargs, ValueKind};
+use minijinja::{AutoEscape, Environment, Error, Output, State, UndefinedBehavior};
 use serde_json::Value;
+
+/// The template name under which a shell line renders; its auto-escape mode has the same name.
+const SHELL_LINE: &str = "shell";
 
 /// A template problem: where in the template text (byte offset) and what.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,8 +30,57 @@ fn environment() -> &'static Environment<'static> {
     ENV.get_or_init(|| {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
-        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        env.set_auto_escape_callback(|name| {
+            if name == SHELL_LINE {
+                AutoEscape::Custom(SHELL_LINE.into())
+            } else {
+                AutoEscape::None
+            }
+        });
+        env.set_formatter(format_value);
+        env.add_filter("tojson", tojson);
         env
+    })
+}
+
+fn in_shell_line(state: &State) -> bool {
+    matches!(state.auto_escape(), AutoEscape::Custom(name) if name == SHELL_LINE)
+}
+
+/// Prints a value. In a shell line, a value that is not marked safe is written as a marker that
+/// [`crate::shell::substitute`] replaces by the value quoted for where it landed; a list keeps
+/// its items apart (one word each).
+fn format_value(
+    out: &mut Output,
+    state: &mut State,
+    value: &minijinja::Value,
+) -> Result<(), Error> {
+    if !in_shell_line(state) || value.is_safe() {
+        return minijinja::escape_formatter(out, state, value);
+    }
+    let (words, list) = match value.kind() {
+        ValueKind::Seq => (
+            value.try_iter()?.map(|item| item.to_string()).collect(),
+            true,
+        ),
+        _ => (vec![value.to_string()], false),
+    };
+    out.write_str(&crate::shell::marker(&words, list))
+        .map_err(Error::from)
+}
+
+/// minijinja's `tojson`, whose JSON is marked safe (for HTML). In a shell line it is not: JSON
+/// text is quoted like any other value.
+fn tojson(
+    state: &State,
+    value: &minijinja::Value,
+    indent: Option<minijinja::Value>,
+    args: Kwargs,
+) -> Result<minijinja::Value, Error> {
+    let json = minijinja::filters::tojson(value, indent, args)?;
+    Ok(match json.as_str() {
+        Some(text) if in_shell_line(state) => minijinja::Value::from(text),
+        _ => json,
     })
 }
 
@@ -58,6 +116,21 @@ pub fn render(text: &str, context: &Value) -> Result<String, String> {
     environment()
         .render_str(text, minijinja::value::Serde(context))
         .map_err(|e| describe_in(&e, context_paths(text), context))
+}
+
+/// Renders a template that becomes a shell line: each substituted value is quoted for the place
+/// it lands in the line (a bare word, `"…"`, `'…'`), the template's own text stays as written,
+/// and `{{ value | safe }}` inserts a value as raw shell text. A value whose place cannot be
+/// known for certain is an error rather than a guess (see [`crate::shell`]).
+pub fn render_shell_line(text: &str, context: &Value) -> Result<String, String> {
+    if !is_template(text) {
+        return Ok(text.to_string());
+    }
+    crate::shell::check_literal(text)?;
+    let marked = environment()
+        .render_named_str(SHELL_LINE, text, minijinja::value::Serde(context))
+        .map_err(|e| describe_in(&e, context_paths(text), context))?;
+    crate::shell::substitute(&marked)
 }
 
 /// Renders every string inside a JSON value (recursively); other values stay as they are.
@@ -482,6 +555,7 @@ fn to_error(text: &str, error: &minijinja::Error) -> TemplateError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::shell::tests::sh_words;
     use serde_json::json;
 
     #[test]
@@ -597,12 +671,110 @@ mod tests {
         assert!(err.contains("`nothing` is not defined"), "{err}");
     }
 
+    #[test]
+    fn a_shell_line_quotes_what_it_substitutes_not_its_own_text() {
+        let ctx = json!({"params": {
+            "quote": "oops\"; exit 3; echo \"",
+            "subst": "$(touch pwned)",
+            "ticks": "`touch pwned`",
+            "lines": "a\nexit 4",
+            "empty": "",
+            "n": 42,
+            "f": 1.5,
+            "yes": true,
+            "files": ["a b", "$(x)", 3],
+            "map": {"k": "v w"},
+        }});
+        let line = |text: &str| render_shell_line(text, &ctx).unwrap();
+        assert_eq!(
+            line("echo {{ params.quote }} > out"),
+            "echo 'oops\"; exit 3; echo \"' > out"
+        );
+        assert_eq!(
+            line("echo \"{{ params.quote }}\""),
+            "echo \"oops\\\"; exit 3; echo \\\"\""
+        );
+        assert_eq!(line("echo '{{ params.subst }}'"), "echo '$(touch pwned)'");
+        assert_eq!(line("echo {{ params.ticks }}"), "echo '`touch pwned`'");
+        assert_eq!(line("echo {{ params.lines }}"), "echo 'a\nexit 4'");
+        assert_eq!(line("echo {{ params.empty }} x"), "echo '' x");
+        assert_eq!(
+            line("sleep {{ params.n }}; echo {{ params.f }} {{ params.yes }}"),
+            "sleep 42; echo 1.5 True"
+        );
+        assert_eq!(line("rm {{ params.files }}"), "rm 'a b' '$(x)' 3");
+        assert_eq!(sh_words(&line("{{ params.files }}")), "[a b][$(x)][3]");
+        assert_eq!(sh_words(&line("\"{{ params.files }}\"")), "[a b $(x) 3]");
+        assert_eq!(sh_words(&line("{{ params.map }}")), "[{'k': 'v w'}]");
+        for name in ["quote", "subst", "ticks", "lines", "empty"] {
+            let value = ctx["params"][name].as_str().unwrap();
+            for text in [
+                "{{ v }}",
+                "\"{{ v }}\"",
+                "'{{ v }}'",
+                "x{{ v }}y",
+                "\"$(printf %s {{ v }})\"",
+            ] {
+                let text = text.replace("v }}", &format!("params.{name} }}}}"));
+                let rendered = line(&text);
+                let expected = match text.as_bytes()[0] {
+                    b'x' => format!("[x{value}y]"),
+                    _ => format!("[{value}]"),
+                };
+                assert_eq!(sh_words(&rendered), expected, "{text} → {rendered}");
+            }
+        }
+    }
+
+    /// The examples of docs/pipelines.md ("Values in shell lines").
+    #[test]
+    fn the_documented_quoting() {
+        let ctx = json!({"v": "it's $(x)"});
+        let line = |text: &str| render_shell_line(text, &ctx).unwrap();
+        assert_eq!(line("echo {{ v }}"), r#"echo "it's "'$(x)'"#);
+        assert_eq!(line("echo \"a {{ v }}\""), r#"echo "a it's \$(x)""#);
+        assert_eq!(line("echo 'a {{ v }}'"), r"echo 'a it'\''s $(x)'");
+    }
+
+    #[test]
+    fn safe_inserts_raw_shell_text_and_filters_do_not_unquote() {
+        let ctx = json!({"flags": "-l -a", "x": "a b;c", "obj": {"k": "$(x)"}});
+        let line = |text: &str| render_shell_line(text, &ctx).unwrap();
+        assert_eq!(line("ls {{ flags | safe }}"), "ls -l -a");
+        assert_eq!(line("ls {{ flags }}"), "ls '-l -a'");
+        assert_eq!(line("echo {{ obj | tojson }}"), r#"echo '{"k": "$(x)"}'"#);
+        assert_eq!(line("echo {{ x | upper }}"), "echo 'A B;C'");
+        assert_eq!(line("echo {{ '--x=%s' | format(x) }}"), "echo '--x=a b;c'");
+        assert_eq!(line("echo {{ x | e }}"), "echo 'a b;c'");
+        assert_eq!(line("echo {{ [x, 'y'] | join(',') }}"), "echo 'a b;c,y'");
+        assert_eq!(
+            line("{% for w in ['a b', x] %}echo {{ w }}; {% endfor %}"),
+            "echo 'a b'; echo 'a b;c'; "
+        );
+        // Outside shell lines nothing is quoted, and `tojson` is what it was.
+        assert_eq!(
+            render("echo {{ x }} {{ obj | tojson }}", &ctx).unwrap(),
+            r#"echo a b;c {"k": "$(x)"}"#
+        );
+        let err = render_shell_line("echo {{ nothing }}", &ctx).unwrap_err();
+        assert!(err.contains("`nothing` is not defined"), "{err}");
+        let err = render_shell_line("echo `{{ x }}`", &ctx).unwrap_err();
+        assert!(err.contains("backquotes"), "{err}");
+        assert!(
+            !err.contains("a b;c"),
+            "the value is not in the error: {err}"
+        );
+        assert!(render_shell_line("echo \u{E000}{{ x }}", &ctx).is_err());
+    }
+
     proptest::proptest! {
         #[test]
         fn never_panics(text in "\\PC{0,40}") {
             let _ = check_template(&text);
             let _ = check_expression(&text);
             let _ = render(&text, &serde_json::json!({}));
+            let _ = render_shell_line(&text, &serde_json::json!({}));
+            let _ = crate::shell::substitute(&text);
             let _ = context_paths(&text);
             let _ = unknown_filters_and_tests(&text);
             let _ = find_root(&text, "a");

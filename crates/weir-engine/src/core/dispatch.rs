@@ -280,11 +280,8 @@ async fn perform(
     let output_path = shared.data_dir.join(crate::logs::attempt_output(&attempt));
     let mut log = crate::actions::LogFile::new(log_path);
     let config = match &context {
-        Some(context) => match weir_model::template::render_value(
-            &serde_json::Value::Object(task.action.config.clone()),
-            context,
-        ) {
-            Ok(serde_json::Value::Object(config)) => {
+        Some(context) => match weir_model::action::render_config(&task.action, context) {
+            Ok(config) => {
                 // What ran, as the templates made it: the first thing to look at when it is wrong.
                 if let Some(command) = config
                     .get("command")
@@ -296,12 +293,6 @@ async fn perform(
                     let _ = writeln!(log, "[weir] command: {shown}");
                 }
                 config
-            }
-            Ok(_) => {
-                return ActionOutcome::failure(
-                    FailureKind::Failed,
-                    "the action configuration did not render to a mapping",
-                );
             }
             Err(e) => {
                 let message = format!("template error: {e}");

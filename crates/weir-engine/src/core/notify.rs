@@ -156,11 +156,7 @@ async fn action(
         .registry
         .get(&spec.kind)
         .ok_or_else(|| format!("no runner for action `{}`", spec.kind))?;
-    let config =
-        match weir_model::template::render_value(&Value::Object(spec.config.clone()), context)? {
-            Value::Object(config) => config,
-            _ => return Err("the notification did not render to a mapping".into()),
-        };
+    let config = weir_model::action::render_config(spec, context)?;
     let attempt = AttemptId {
         run_id: run.id.clone(),
         task_id: format!(

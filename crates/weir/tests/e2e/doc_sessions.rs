@@ -155,7 +155,19 @@ fn run_session(
     project: &Project,
     start: impl FnOnce(&Path) -> Server,
 ) -> Server {
-    let all = blocks(markdown);
+    let (server, ran) = run_blocks(doc_path, &blocks(markdown), project, start);
+    assert!(ran > 5, "{} shows too few commands", doc_path.display());
+    server
+}
+
+/// [`run_session`] over some blocks of a doc (a doc that holds more than one session marks
+/// each one's blocks with `session=NAME`). Returns the server and how many commands ran.
+pub fn run_blocks(
+    doc_path: &Path,
+    all: &[Block],
+    project: &Project,
+    start: impl FnOnce(&Path) -> Server,
+) -> (Server, usize) {
     for block in all.iter().filter(|b| b.attribute("file").is_some()) {
         let path = block.attribute("file").unwrap();
         let full = project.write(path, &block.text);
@@ -172,8 +184,7 @@ fn run_session(
             ran += 1;
         }
     }
-    assert!(ran > 5, "{} shows too few commands", doc_path.display());
-    server
+    (server, ran)
 }
 
 #[test]

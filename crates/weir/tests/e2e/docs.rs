@@ -44,9 +44,10 @@ fn shell_words_follow_sh_quoting() {
 fn the_documented_example_runs_as_described() {
     let doc = doc_text();
     let all = blocks(&doc);
+    // Blocks of a `session=NAME` belong to a smaller example of their own (tested below).
     let files: Vec<&Block> = all
         .iter()
-        .filter(|b| b.attribute("file").is_some())
+        .filter(|b| b.attribute("file").is_some() && b.attribute("session").is_none())
         .collect();
     assert!(
         all.iter()
@@ -260,6 +261,20 @@ fn the_documented_example_runs_as_described() {
         "alerts.log should hold:\n{expected}\nbut holds:\n{}",
         project.read("alerts.log")
     );
+}
+
+/// "Values in shell lines": a param that would break out of its quotes is text.
+#[test]
+fn the_shell_quoting_example_runs_as_described() {
+    let session: Vec<Block> = blocks(&doc_text())
+        .into_iter()
+        .filter(|b| b.attribute("session") == Some("quoting"))
+        .collect();
+    assert!(session.len() >= 2, "the quoting example and its session");
+    let project = Project::new();
+    let (_server, ran) =
+        crate::doc_sessions::run_blocks(&doc_path(), &session, &project, Server::start);
+    assert_eq!(ran, 4, "the session's commands ran");
 }
 
 #[test]

@@ -134,3 +134,64 @@ fn a_run_time_template_error_names_the_undefined_value_and_the_log_shows_the_com
         "the log shows the rendered command:\n{logs}"
     );
 }
+
+/// A param rendered into a shell line is quoted for where it lands: the value that broke out of
+/// `"…"` and ran `exit 3` (issue 11) is now text, in every quoting, and `| safe` is the way to
+/// insert shell text on purpose.
+#[test]
+fn a_param_in_a_shell_line_is_text_not_shell() {
+    let project = Project::new();
+    project.pipeline(
+        "greet",
+        r#"params: { greeting: hello, flags: "" }
+tasks:
+  double:
+    command: echo "{{ params.greeting }}" > double.txt
+  single:
+    command: echo '{{ params.greeting }}' > single.txt
+  bare:
+    command: printf '%s\n' {{ params.greeting }} > bare.txt
+  list:
+    command: [printf, "%s", "{{ params.greeting }}"]
+  raw:
+    command: echo raw {{ params.flags | safe }} > raw.txt
+"#,
+    );
+    let server = Server::start(project.path());
+    let greeting = r#"oops"; exit 3; echo "$(touch pwned)`touch pwned`'"#;
+    let run = server.trigger_wait(
+        "greet",
+        &[
+            "--param",
+            &format!("greeting={greeting}"),
+            "--param",
+            "flags=; echo raw again",
+        ],
+    );
+    assert_eq!(run["state"], "success", "{run}\n{}", server.log_text());
+    for file in ["double.txt", "single.txt", "bare.txt"] {
+        assert_eq!(project.read(file), format!("{greeting}\n"), "{file}");
+    }
+    assert!(
+        !project.path().join("pwned").exists(),
+        "nothing in the value ran"
+    );
+    assert_eq!(
+        project.read("raw.txt"),
+        "raw again\n",
+        "`| safe` inserted `; echo raw again` as shell text: its `;` ended the first echo"
+    );
+    let run_id = run["run_id"].as_str().unwrap();
+    let logs = stdout(&server.cli(&["runs", "logs", run_id, "list"]));
+    assert!(
+        logs.contains(greeting),
+        "an argument list passes the value as one argument, unquoted:\n{logs}"
+    );
+    let logs = stdout(&server.cli(&["runs", "logs", run_id, "bare"]));
+    assert!(
+        logs.contains(
+            r#"[weir] command: printf '%s\n' 'oops"; exit 3; echo "$(touch pwned)`touch pwned`'"#
+        ),
+        "the log shows the command as quoted:\n{logs}"
+    );
+}
