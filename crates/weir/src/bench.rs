@@ -225,9 +225,13 @@ async fn idle_memory(pipelines: usize) -> anyhow::Result<u64> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::new();
     let url = format!("http://127.0.0.1:{port}/api/v1/pipelines");
+    let token_file = dir.path().join(".weir/admin-token");
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        if let Ok(response) = client.get(&url).send().await {
+        // The server writes its admin token at start; the listing needs it.
+        let token = std::fs::read_to_string(&token_file).unwrap_or_default();
+        let request = client.get(&url).bearer_auth(token.trim());
+        if let Ok(response) = request.send().await {
             let body: serde_json::Value = response.json().await.unwrap_or_default();
             if body["pipelines"].as_array().map(Vec::len) == Some(pipelines) {
                 break;
