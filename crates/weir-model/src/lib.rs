@@ -10,6 +10,7 @@ pub mod function;
 pub mod pipeline;
 pub mod problem;
 pub mod schedule;
+pub mod secret;
 pub mod shell;
 pub mod size;
 pub mod template;

@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::pipelines::routes())
         .merge(api::runs::routes())
         .merge(api::functions::routes())
+        .merge(api::secrets::routes())
         .merge(lake::routes())
         .merge(lambda::routes())
         .fallback(api::not_found)

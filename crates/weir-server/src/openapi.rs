@@ -35,6 +35,8 @@ pub const FUNCTION_INVOKE: &str = "/api/v1/functions/{name}/invoke";
 pub const FUNCTION_INVOCATIONS: &str = "/api/v1/functions/{name}/invocations";
 pub const FUNCTION_INVOCATION_LOG: &str =
     "/api/v1/functions/{name}/invocations/{invocation_id}/log";
+pub const SECRETS: &str = "/api/v1/secrets";
+pub const SECRET: &str = "/api/v1/secrets/{name}";
 
 pub async fn document() -> Json<Value> {
     Json(spec())
@@ -123,6 +125,7 @@ pub fn spec() -> Value {
     // Added apart: one json! literal for every path exceeds the macro's recursion limit.
     if let Some(paths) = spec["paths"].as_object_mut() {
         paths.extend(function_paths());
+        paths.extend(secret_paths());
     }
     spec
 }
@@ -135,6 +138,21 @@ fn function_paths() -> serde_json::Map<String, Value> {
         FUNCTION_INVOKE: { "post": op("Invoke a function: the body is the event (JSON; empty means {}). 200: {invocation_id, result, duration_ms}; 422 when the function failed: {invocation_id, error, cause}", &["name"], Some(json!({})), "200") },
         FUNCTION_INVOCATIONS: { "get": op("Ids of the most recent invocations that have a log, newest first", &["name", "?limit"], None, "200") },
         FUNCTION_INVOCATION_LOG: { "get": op("An invocation's log: its payload, the command's stderr, its result or error", &["name", "invocation_id"], None, "200") },
+    });
+    match paths {
+        Value::Object(paths) => paths,
+        _ => serde_json::Map::new(),
+    }
+}
+
+/// The `/api/v1/secrets…` paths.
+fn secret_paths() -> serde_json::Map<String, Value> {
+    let paths = json!({
+        SECRETS: { "get": op("Secrets in force: name, source (environment, file or store), updated_at; never values", &[], None, "200") },
+        SECRET: {
+            "put": op("Set a secret in the store (sealed with the server's key); answers it as listed, without its value", &["name"], Some(json!({ "type": "object", "required": ["value"], "additionalProperties": false, "properties": { "value": { "type": "string", "maxLength": 65536 } } })), "200"),
+            "delete": op("Remove a secret from the store", &["name"], None, "200")
+        },
     });
     match paths {
         Value::Object(paths) => paths,
@@ -178,6 +196,8 @@ mod tests {
         (FUNCTION_INVOKE, "FUNCTION_INVOKE"),
         (FUNCTION_INVOCATIONS, "FUNCTION_INVOCATIONS"),
         (FUNCTION_INVOCATION_LOG, "FUNCTION_INVOCATION_LOG"),
+        (SECRETS, "SECRETS"),
+        (SECRET, "SECRET"),
     ];
 
     #[test]
@@ -194,6 +214,7 @@ mod tests {
             include_str!("api/pipelines.rs"),
             include_str!("api/runs.rs"),
             include_str!("api/functions.rs"),
+            include_str!("api/secrets.rs"),
             include_str!("lake.rs"),
             include_str!("lib.rs"),
         ]

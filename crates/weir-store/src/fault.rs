@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use crate::{
     AttemptRecord, CatalogStore, DatabaseRecord, EventRecord, ExecutionRecord, HistoryEventRecord,
     MachineRecord, MachineStore, Mutation, Result, RunRecord, RunStore, ScheduleStateRecord,
-    StepRecord, Store, StoreError, TableFileRecord, TableRecord, TaskRecord, VersionRecord,
+    SecretRecord, SecretStore, StepRecord, Store, StoreError, TableFileRecord, TableRecord,
+    TaskRecord, VersionRecord,
 };
 
 pub struct FaultyStore {
@@ -146,5 +147,15 @@ impl MachineStore for FaultyStore {
     }
     async fn steps(&self, execution_arn: &str) -> Result<Vec<StepRecord>> {
         self.inner.steps(execution_arn).await
+    }
+}
+
+#[async_trait::async_trait]
+impl SecretStore for FaultyStore {
+    async fn secret(&self, name: &str) -> Result<Option<SecretRecord>> {
+        self.inner.secret(name).await
+    }
+    async fn secrets(&self) -> Result<Vec<SecretRecord>> {
+        self.inner.secrets().await
     }
 }

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::hash::Hash;
 
-use crate::{Mutation, catalog, machines, runs};
+use crate::{Mutation, catalog, machines, runs, secrets};
 
 /// A batch, split by subsystem.
 #[derive(Default)]
@@ -27,6 +27,7 @@ pub(crate) struct Plan<'a> {
     pub runs: runs::Plan<'a>,
     pub catalog: catalog::Plan<'a>,
     pub machines: machines::Plan<'a>,
+    pub secrets: secrets::Plan<'a>,
 }
 
 impl<'a> Plan<'a> {
@@ -37,6 +38,7 @@ impl<'a> Plan<'a> {
                 Mutation::Runs(mutation) => plan.runs.add(mutation),
                 Mutation::Catalog(mutation) => plan.catalog.add(mutation),
                 Mutation::Machines(mutation) => plan.machines.add(mutation),
+                Mutation::Secrets(mutation) => plan.secrets.add(mutation),
             }
         }
         plan

@@ -3,6 +3,7 @@
 pub mod functions;
 pub mod pipelines;
 pub mod runs;
+pub mod secrets;
 
 use std::sync::Arc;
 

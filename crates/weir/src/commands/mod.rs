@@ -7,6 +7,7 @@ mod logs;
 mod machines;
 mod pipelines;
 mod runs;
+mod secrets;
 mod server;
 mod validate;
 
@@ -23,6 +24,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Runs { client, command } => runs::run(&client, command).await,
         Command::Bench { command } => crate::bench::run(command).await,
         Command::Functions { client, command } => functions::run(&client, command).await,
+        Command::Secrets { client, command } => secrets::run(&client, command).await,
         Command::Machines { client, command } => machines::run(&client, command).await,
         Command::Lake { client, command } => lake::lake(&client, command).await,
         Command::Catalog { client, command } => lake::catalog(&client, command).await,

@@ -1,5 +1,5 @@
-//! `docs/lake.md`, `docs/sql.md`, `docs/functions.md`, `docs/state-machines.md` and
-//! `docs/configuration.md` are shell sessions, and this runs them.
+//! `docs/lake.md`, `docs/sql.md`, `docs/functions.md`, `docs/state-machines.md`,
+//! `docs/configuration.md` and `docs/secrets.md` are shell sessions, and this runs them.
 //!
 //! A block with `file=PATH` in its info string is written into a fresh project. A ```console
 //! block holds `$ command` lines, each followed by the output it prints: the command runs with
@@ -249,6 +249,13 @@ fn the_functions_guide_runs() {
 #[test]
 fn the_state_machines_guide_runs() {
     let (path, text) = doc("state-machines.md");
+    let project = Project::new();
+    run_session(&path, &text, &project, Server::start);
+}
+
+#[test]
+fn the_secrets_guide_runs() {
+    let (path, text) = doc("secrets.md");
     let project = Project::new();
     run_session(&path, &text, &project, Server::start);
 }

@@ -18,5 +18,6 @@ mod machines;
 mod markdown;
 mod postgres;
 mod readme;
+mod secrets;
 mod stopping;
 mod templates;
