@@ -26,15 +26,18 @@ use crate::bench::{ServerProcess, bench_config, quantile};
 const ONE_TASK: &str = "one";
 /// A chain of no-op tasks: the chain-gap figure.
 const CHAIN: &str = "chain";
-/// The express state machine StartExecution starts: one Pass state.
-const MACHINE: &str = "bench";
+/// The state machines StartExecution starts, one Pass state each: an express one (in memory)
+/// and a standard one (its start committed before the answer, as a PutRecords is).
+const EXPRESS: &str = "bench-express";
+const STANDARD: &str = "bench-standard";
 
 #[derive(Clone, Copy, Debug)]
 enum Figure {
     ShowRun,
     TriggerAndWait,
     DescribeStateMachine,
-    StartExecution,
+    StartExpress,
+    StartStandard,
     ChainGap,
 }
 
@@ -46,7 +49,10 @@ impl Figure {
                 "trigger + wait, one no-op task (bearer token, 2 calls)".into()
             }
             Figure::DescribeStateMachine => "DescribeStateMachine (SigV4)".into(),
-            Figure::StartExecution => "StartExecution, express Pass machine (SigV4)".into(),
+            Figure::StartExpress => "StartExecution, express Pass machine (SigV4)".into(),
+            Figure::StartStandard => {
+                "StartExecution, standard Pass machine, durable (SigV4)".into()
+            }
             Figure::ChainGap => format!("chain of {chain} no-op tasks, gap between tasks"),
         }
     }
@@ -63,7 +69,8 @@ struct Side {
     region: String,
     /// A finished run, for `GET /api/v1/runs/{id}`.
     run_id: String,
-    machine_arn: String,
+    express_arn: String,
+    standard_arn: String,
     _project: tempfile::TempDir,
 }
 
@@ -80,7 +87,8 @@ pub async fn run(calls: usize, rounds: usize, chain: usize) -> anyhow::Result<Ex
         Figure::ShowRun,
         Figure::TriggerAndWait,
         Figure::DescribeStateMachine,
-        Figure::StartExecution,
+        Figure::StartExpress,
+        Figure::StartStandard,
     ];
     if chain > 0 {
         figures.push(Figure::ChainGap);
@@ -231,7 +239,8 @@ impl Side {
             client: reqwest::Client::new(),
             server,
             run_id: String::new(),
-            machine_arn: String::new(),
+            express_arn: String::new(),
+            standard_arn: String::new(),
             _project: project,
         };
         if auth {
@@ -253,24 +262,30 @@ impl Side {
             };
             side.keys = Some((key("access_key_id")?, key("secret_access_key")?));
         }
+        side.express_arn = side.create_machine(EXPRESS, "EXPRESS").await?;
+        side.standard_arn = side.create_machine(STANDARD, "STANDARD").await?;
+        side.run_id = side.trigger_and_wait(ONE_TASK).await?;
+        Ok(side)
+    }
+
+    /// Creates a one-Pass-state machine of `machine_type` (`EXPRESS`, `STANDARD`); its ARN.
+    async fn create_machine(&self, name: &str, machine_type: &str) -> anyhow::Result<String> {
         let definition = json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}});
-        let created = side
-            .send(side.aws(
+        let created = self
+            .send(self.aws(
                 "CreateStateMachine",
                 &json!({
-                    "name": MACHINE,
+                    "name": name,
                     "definition": definition.to_string(),
                     "roleArn": "arn:aws:iam::000000000000:role/weir-bench",
-                    "type": "EXPRESS",
+                    "type": machine_type,
                 }),
             )?)
             .await?;
-        side.machine_arn = created["stateMachineArn"]
+        Ok(created["stateMachineArn"]
             .as_str()
             .context("CreateStateMachine answered no stateMachineArn")?
-            .to_owned();
-        side.run_id = side.trigger_and_wait(ONE_TASK).await?;
-        Ok(side)
+            .to_owned())
     }
 
     /// One call of `figure` (not the chain), timed from its sending to its answer read, in
@@ -282,11 +297,15 @@ impl Side {
                 .build()?,
             Figure::DescribeStateMachine => self.aws(
                 "DescribeStateMachine",
-                &json!({"stateMachineArn": self.machine_arn}),
+                &json!({"stateMachineArn": self.express_arn}),
             )?,
-            Figure::StartExecution => self.aws(
+            Figure::StartExpress => self.aws(
                 "StartExecution",
-                &json!({"stateMachineArn": self.machine_arn}),
+                &json!({"stateMachineArn": self.express_arn}),
+            )?,
+            Figure::StartStandard => self.aws(
+                "StartExecution",
+                &json!({"stateMachineArn": self.standard_arn}),
             )?,
             Figure::TriggerAndWait | Figure::ChainGap => {
                 let started = Instant::now();

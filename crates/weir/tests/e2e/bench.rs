@@ -26,6 +26,7 @@ fn bench_auth_prints_each_figure_with_and_without_authentication() {
         "trigger + wait, one no-op task",
         "DescribeStateMachine (SigV4)",
         "StartExecution, express Pass machine (SigV4)",
+        "StartExecution, standard Pass machine, durable (SigV4)",
         "chain of 3 no-op tasks, gap between tasks",
     ] {
         let line = text
