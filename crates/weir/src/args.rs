@@ -620,4 +620,18 @@ pub enum BenchCommand {
         #[arg(long)]
         store: Option<String>,
     },
+    /// The cost of authentication: the same REST and Step Functions calls to two real servers,
+    /// one with authentication on (bearer token, SigV4) and one with it off, in alternation.
+    #[command(after_help = "Example:\n  weir bench auth --calls 500 --rounds 5 --chain 200")]
+    Auth {
+        /// Sequential calls per figure, server and round.
+        #[arg(long, default_value_t = 500)]
+        calls: usize,
+        /// Rounds, each measuring both servers (the medians of the rounds are printed).
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        /// Tasks in the no-op chain whose gap is measured through each server (0: none).
+        #[arg(long, default_value_t = 200)]
+        chain: usize,
+    },
 }

@@ -4,7 +4,7 @@
 //! next task's action starting, which covers the engine's decision, the durable commit (fsync)
 //! and the launch.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -73,6 +73,11 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
             runs,
             store,
         } => crate::bench_machines::run(chain, map, starts, runs, store.as_deref()).await,
+        BenchCommand::Auth {
+            calls,
+            rounds,
+            chain,
+        } => crate::bench_auth::run(calls, rounds, chain).await,
     }
 }
 
@@ -83,7 +88,7 @@ struct Gaps {
 }
 
 /// The defaults, with `WEIR_*` environment overrides (e.g. `WEIR_EXECUTOR_MAX_PARALLEL_TASKS`).
-fn bench_config() -> anyhow::Result<Config> {
+pub(crate) fn bench_config() -> anyhow::Result<Config> {
     crate::settings::load(std::path::Path::new("/nonexistent-weir-bench-project")).map_err(
         |problems| {
             anyhow::anyhow!(
@@ -160,14 +165,9 @@ async fn chain_gaps(tasks: usize, action: &str, store: Option<&str>) -> anyhow::
         .filter_map(|w| Some((w[1].started_at - w[0].ended_at?) as f64 / 1000.0))
         .collect();
     gaps.sort_by(f64::total_cmp);
-    let pick = |q: f64| {
-        gaps.get(((gaps.len() as f64 - 1.0) * q).round() as usize)
-            .copied()
-            .unwrap_or(f64::NAN)
-    };
     Ok(Gaps {
-        median_ms: pick(0.5),
-        p95_ms: pick(0.95),
+        median_ms: quantile(&gaps, 0.5),
+        p95_ms: quantile(&gaps, 0.95),
         total_s,
     })
 }
@@ -211,26 +211,13 @@ async fn idle_memory(pipelines: usize) -> anyhow::Result<u64> {
         }
         std::fs::write(dir.path().join(format!("pipelines/p{p}.yaml")), yaml)?;
     }
-    let port = free_port()?;
-    let exe = std::env::current_exe()?;
-    let mut child = tokio::process::Command::new(exe)
-        .args(["server", "--project"])
-        .arg(dir.path())
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .env("WEIR_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()?;
-    let pid = child.id().context("server has no pid")?;
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    let server = ServerProcess::start(dir.path(), &[]).await?;
     let client = reqwest::Client::new();
-    let url = format!("http://127.0.0.1:{port}/api/v1/pipelines");
-    let token_file = dir.path().join(".weir/admin-token");
+    let url = format!("{}/api/v1/pipelines", server.url);
+    let token = server.admin_token().unwrap_or_default();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        // The server writes its admin token at start; the listing needs it.
-        let token = std::fs::read_to_string(&token_file).unwrap_or_default();
-        let request = client.get(&url).bearer_auth(token.trim());
+        let request = client.get(&url).bearer_auth(&token);
         if let Ok(response) = request.send().await {
             let body: serde_json::Value = response.json().await.unwrap_or_default();
             if body["pipelines"].as_array().map(Vec::len) == Some(pipelines) {
@@ -243,8 +230,8 @@ async fn idle_memory(pipelines: usize) -> anyhow::Result<u64> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let _ = child.kill().await;
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid))?;
+    drop(server);
     let kb: u64 = status
         .lines()
         .find_map(|l| l.strip_prefix("VmRSS:"))
@@ -252,6 +239,79 @@ async fn idle_memory(pipelines: usize) -> anyhow::Result<u64> {
         .and_then(|v| v.parse().ok())
         .context("no VmRSS")?;
     Ok(kb * 1024)
+}
+
+/// The real `weir server` (this executable) on a project, on a free loopback port; killed when
+/// dropped.
+pub(crate) struct ServerProcess {
+    child: tokio::process::Child,
+    pub pid: u32,
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    /// `127.0.0.1:PORT`, the `Host` clients send.
+    pub host: String,
+    data: PathBuf,
+}
+
+impl ServerProcess {
+    /// Starts the server with `env` added to its environment and waits until it answers.
+    pub(crate) async fn start(project: &Path, env: &[(&str, &str)]) -> anyhow::Result<Self> {
+        let host = format!("127.0.0.1:{}", free_port()?);
+        let mut child = tokio::process::Command::new(std::env::current_exe()?)
+            .args(["server", "--project"])
+            .arg(project)
+            .args(["--listen", &host])
+            .env("WEIR_LOG", "warn")
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()?;
+        let pid = child.id().context("server has no pid")?;
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let url = format!("http://{host}");
+        let health = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let answer = health.get(format!("{url}/healthz")).send().await;
+            if answer.is_ok_and(|answer| answer.status().is_success()) {
+                break;
+            }
+            if let Some(status) = child.try_wait()? {
+                bail!("the benchmark's server ended at start ({status})");
+            }
+            if Instant::now() > deadline {
+                bail!("the benchmark's server did not answer in 30 s");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(ServerProcess {
+            child,
+            pid,
+            url,
+            host,
+            data: project.join(".weir"),
+        })
+    }
+
+    /// The admin token the server wrote before it listened (none with authentication off).
+    pub(crate) fn admin_token(&self) -> Option<String> {
+        let token = std::fs::read_to_string(self.data.join("admin-token")).ok()?;
+        Some(token.trim().to_string()).filter(|token| !token.is_empty())
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}
+
+/// The value at quantile `q` (0 to 1) of sorted figures; NaN when there are none.
+pub(crate) fn quantile(sorted: &[f64], q: f64) -> f64 {
+    sorted
+        .get(((sorted.len() as f64 - 1.0) * q).round() as usize)
+        .copied()
+        .unwrap_or(f64::NAN)
 }
 
 fn free_port() -> anyhow::Result<u16> {

@@ -6,6 +6,7 @@ mod output;
 
 mod args;
 mod bench;
+mod bench_auth;
 mod bench_machines;
 mod client;
 mod commands;

@@ -465,18 +465,25 @@ impl Access {
         keys::decode_hex(token).is_some_and(|tag| self.inner.key.verify(&["csrf", session], &tag))
     }
 
-    /// Queues an entry for the audit log.
+    /// Queues an entry for the audit log (committed within a tenth of a second, see `audit.rs`).
     pub async fn audit(&self, entry: AuditRecord) {
         self.inner.audit.record(entry).await
     }
 
-    /// Audit entries at or after `since` (microseconds), oldest first.
+    /// Commits the audit entries queued so far: when the server stops.
+    pub async fn flush_audit(&self) {
+        self.inner.audit.flush().await
+    }
+
+    /// Audit entries at or after `since` (microseconds), oldest first; the entries queued before
+    /// the call are among them.
     pub async fn audit_log(
         &self,
         since: i64,
         after: Option<i64>,
         limit: u32,
     ) -> Result<Vec<AuditEntry>, AccessError> {
+        self.inner.audit.flush().await;
         Ok(self.inner.store.audit(since, after, limit).await?)
     }
 }

@@ -139,6 +139,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     }
     let lake_service = crate::lake_service::LakeAdapter { lake, catalog, sql };
     let stopping_engine = engine.clone();
+    let stopping_access = access.clone();
     let state = weir_server::AppState {
         engine,
         lake: Some(Arc::new(lake_service)),
@@ -168,6 +169,10 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
             weir_server::serve(listener, state, stopping).await?
         }
         None => weir_server::serve(listener, state, stopping).await?,
+    }
+    // The audit log's last entries linger for a batch: commit them before the process ends.
+    if let Some(access) = stopping_access {
+        access.flush_audit().await;
     }
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)

@@ -4,6 +4,7 @@ mod support;
 
 mod bad_input;
 mod basics;
+mod bench;
 mod bounds;
 mod cli_output;
 mod doc_sessions;

@@ -574,3 +574,26 @@ fn metrics_need_a_credential_unless_made_public() {
     let url = format!("{}/api/v1/pipelines", open.url);
     assert_eq!(http("GET", &url, None).unwrap().0, 401);
 }
+
+/// Audit entries wait a moment to be committed together (`access/audit.rs`): a call made just
+/// before the server is stopped is still in the log when it starts again.
+#[test]
+fn a_call_just_before_a_stop_is_in_the_audit_log_after_it() {
+    let project = project();
+    let mut server = Server::start(project.path());
+    let (status, body) = server.post("/api/v1/pipelines/etl_daily/pause", "{}");
+    assert_eq!(status, 200, "{body}");
+    let (_, stopped_cleanly) = server.terminate(std::time::Duration::from_secs(30));
+    assert!(stopped_cleanly);
+    server.start_again();
+    let audit = server.json(&["audit"]);
+    let entries = audit["entries"].as_array().unwrap();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["action"] == "POST /api/v1/pipelines/{name}/pause"
+                && e["target"] == "/api/v1/pipelines/etl_daily/pause"
+                && e["outcome"] == "ok"),
+        "{audit:#}"
+    );
+}

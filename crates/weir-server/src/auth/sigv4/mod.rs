@@ -9,6 +9,9 @@
 //! needed, not a hash of it: it is the HMAC key, so the credential store must keep secret access
 //! keys recoverable (encrypted at rest), as AWS does.
 //!
+//! [`sign`] is the other side, for weir's own clients (`weir bench auth`): it signs with the same
+//! canonical request, string to sign and key derivation that [`verify`] checks.
+//!
 //! The checks come in AWS's order, each failing with AWS's code and words (`error.rs` says where
 //! each text comes from): the `Authorization` header is present (not also a presigned query);
 //! its `key=value` pairs; `Credential`, `Signature`, `SignedHeaders` and a date header are all
@@ -47,6 +50,7 @@
 
 mod authorization;
 mod canonical;
+mod client;
 mod error;
 mod signing;
 mod time;
@@ -61,6 +65,7 @@ use axum::http::HeaderMap;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use authorization::{Authorization, Scope};
+pub use client::{SignError, Signer, Unsigned, sign};
 use error::{Front, ScopeProblem};
 pub use error::{Rejection, SigV4Error};
 use time::Skew;
@@ -212,13 +217,12 @@ impl Claim<'_> {
             &self.signed_headers,
             &self.payload_hash(),
         );
-        let string_to_sign = format!(
-            "{ALGORITHM}\n{}\n{}/{}/{}/{TERMINATOR}\n{}",
-            time::basic(self.timestamp),
-            self.scope_date,
-            self.scope_region,
-            self.scope_service,
-            signing::sha256_hex(&canonical_request),
+        let string_to_sign = string_to_sign(
+            &canonical_request,
+            self.timestamp,
+            &self.scope_date,
+            &self.scope_region,
+            &self.scope_service,
         );
         let key = signing::signing_key(
             secret,
@@ -251,6 +255,22 @@ impl Claim<'_> {
             signing::sha256_hex(self.request.body)
         }
     }
+}
+
+/// `ALGORITHM \n TIMESTAMP \n DATE/REGION/SERVICE/aws4_request \n SHA-256(canonical request)`,
+/// what the signature is the HMAC of (the signer's and the verifier's).
+fn string_to_sign(
+    canonical_request: &[u8],
+    timestamp: DateTime<Utc>,
+    date: &str,
+    region: &str,
+    service: &str,
+) -> String {
+    format!(
+        "{ALGORITHM}\n{}\n{date}/{region}/{service}/{TERMINATOR}\n{}",
+        time::basic(timestamp),
+        signing::sha256_hex(canonical_request),
+    )
 }
 
 /// The request's date header: `X-Amz-Date` (ISO-8601 basic format) if present, else `Date`.

@@ -23,6 +23,11 @@ pub(super) fn signing_key(secret: &[u8], date: &str, region: &str, service: &str
     key
 }
 
+/// The signature of `string_to_sign`: its HMAC in lowercase hex, as clients send it.
+pub(super) fn signature(key: &hmac::Key, string_to_sign: &[u8]) -> String {
+    hex(hmac::sign(key, string_to_sign).as_ref())
+}
+
 /// Whether `signature` (lowercase hex, as clients send it) is the HMAC of `string_to_sign`.
 /// `ring::hmac::verify` compares in constant time; a signature that is not 64 lowercase hex
 /// digits matches nothing.

@@ -1,6 +1,6 @@
 //! Requests signed by the real botocore (`SigV4Auth`, what boto3 and aws-cli sign with) verify,
-//! and fail with another secret. CI installs boto3 (`scripts/test.sh`); without botocore this
-//! test fails, saying so.
+//! and fail with another secret, and weir's own signer writes what botocore writes. CI installs
+//! boto3 (`scripts/test.sh`); without botocore these tests fail, saying so.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Value, json};
 
-use crate::auth::sigv4::{Expected, Rejection, SignedRequest, verify};
+use crate::auth::sigv4::{Expected, Rejection, SignedRequest, Signer, Unsigned, sign, verify};
 
 const KEY: &str = "AKIAWEIRTESTKEY00001";
 const SECRET: &str = "wEiR/secret+key=0123456789abcdefghijklmn";
@@ -39,6 +39,15 @@ struct Case {
     target: &'static str,
     headers: Value,
     body: String,
+}
+
+impl Case {
+    fn path_and_query(&self) -> (&'static str, Option<&'static str>) {
+        match self.target.split_once('?') {
+            Some((path, query)) => (path, Some(query)),
+            None => (self.target, None),
+        }
+    }
 }
 
 fn cases() -> Vec<Case> {
@@ -152,10 +161,7 @@ fn requests_signed_by_botocore_verify_and_fail_with_another_secret() {
                 HeaderValue::from_str(value).expect("a header value"),
             );
         }
-        let (path, query) = match case.target.split_once('?') {
-            Some((path, query)) => (path, Some(query)),
-            None => (case.target, None),
-        };
+        let (path, query) = case.path_and_query();
         let request = SignedRequest {
             method: case.method,
             path,
@@ -184,5 +190,58 @@ fn requests_signed_by_botocore_verify_and_fail_with_another_secret() {
         assert_eq!(error.rejection(), Rejection::InvalidSignature);
         let status = if case.service == "lambda" { 403 } else { 400 };
         assert_eq!(error.status().as_u16(), status);
+    }
+}
+
+/// weir's signer (`sign`, what `weir bench auth` signs with) writes the very `Authorization`
+/// botocore writes for the same request at the same time.
+#[test]
+fn weirs_signer_signs_as_botocore_does() {
+    let cases = cases();
+    let signed = sign_with_botocore(&cases);
+    for (case, sent) in cases.iter().zip(&signed) {
+        let sent = sent.as_object().expect("headers");
+        let header = |name: &str| {
+            sent.iter()
+                .find(|(key, _)| key.eq_ignore_ascii_case(name))
+                .and_then(|(_, value)| value.as_str())
+                .unwrap_or_else(|| panic!("botocore sent no {name}"))
+        };
+        let when = chrono::NaiveDateTime::parse_from_str(header("x-amz-date"), "%Y%m%dT%H%M%SZ")
+            .expect("an X-Amz-Date");
+        let when = std::time::UNIX_EPOCH
+            + std::time::Duration::from_secs(when.and_utc().timestamp().unsigned_abs());
+        // Host first: the signer must sort what it signs.
+        let mut headers = HeaderMap::new();
+        headers.insert("host", HeaderValue::from_static(case.host));
+        for (name, value) in case.headers.as_object().expect("headers") {
+            headers.append(
+                HeaderName::from_bytes(name.as_bytes()).expect("a header name"),
+                HeaderValue::from_str(value.as_str().expect("a value")).expect("a header value"),
+            );
+        }
+        let (path, query) = case.path_and_query();
+        let request = Unsigned {
+            method: case.method,
+            path,
+            query,
+            body: case.body.as_bytes(),
+        };
+        let signer = Signer {
+            access_key_id: KEY,
+            secret_access_key: SECRET,
+            region: case.region,
+            service: case.service,
+        };
+        sign(&request, &mut headers, &signer, when).expect("signed");
+        assert_eq!(
+            headers
+                .get("authorization")
+                .map(|value| value.to_str().unwrap_or_default()),
+            Some(header("authorization")),
+            "{} {}",
+            case.method,
+            case.target
+        );
     }
 }

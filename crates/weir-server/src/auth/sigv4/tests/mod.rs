@@ -1,11 +1,13 @@
 //! Tests of the verifier: AWS's own test suite (`suite.rs`), every rejection in AWS's words
 //! (`errors.rs`), random and mangled input (`fuzz.rs`), requests signed by the real botocore
-//! (`botocore.rs`), and the cost of one verification (`cost.rs`, ignored: run it by name).
+//! (`botocore.rs`), the signer weir's clients use (`sign.rs`), and the cost of one verification
+//! (`cost.rs`, ignored: run it by name).
 
 mod botocore;
 mod cost;
 mod errors;
 mod fuzz;
+mod sign;
 mod suite;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

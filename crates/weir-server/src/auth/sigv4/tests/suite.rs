@@ -11,7 +11,7 @@ const AUTH_PREFIX: &str = "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPL
 
 /// (name, signed request) for every `.sreq` of the suite but `post-sts-header-after` (its token
 /// is added after signing, which weir refuses anyway; `errors.rs` covers session tokens).
-fn vectors() -> Vec<(&'static str, String)> {
+pub(super) fn vectors() -> Vec<(&'static str, String)> {
     let get = |target: &str, signed: &str, signature: &str| {
         format!(
             "GET {target} HTTP/1.1\nHost:example.amazonaws.com\nX-Amz-Date:20150830T123600Z\n\
