@@ -22,10 +22,12 @@ pub const SESSION_COOKIE: &str = "weir_session";
 const MAX_AUTHORIZATION: usize = 8 * 1024;
 
 /// What a route or handler tells the audit layer about the call, in the response's extensions.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct AuditNote {
     /// `METHOD /route/{param}`, or an AWS protocol's `Service.Operation`.
     pub action: String,
+    /// What the call was about when the path does not say (an AWS operation's resource ARN).
+    pub target: Option<String>,
     /// Whether the call changes anything (audited even when it succeeds), when the method does
     /// not say (every AWS JSON call is a POST).
     pub mutating: Option<bool>,
@@ -209,9 +211,8 @@ async fn verify_signature(
 /// Notes a refusal for the audit log.
 fn noted(mut response: Response, reason: &str) -> Response {
     response.extensions_mut().insert(AuditNote {
-        action: String::new(),
-        mutating: None,
         refusal: Some(reason.to_string()),
+        ..AuditNote::default()
     });
     response
 }
@@ -329,8 +330,7 @@ pub async fn authorize(rule: Rule, request: Request, next: Next) -> Response {
     if response.extensions().get::<AuditNote>().is_none() {
         response.extensions_mut().insert(AuditNote {
             action,
-            mutating: None,
-            refusal: None,
+            ..AuditNote::default()
         });
     }
     response
@@ -526,9 +526,8 @@ pub(crate) fn refuse(dialect: Dialect, status: StatusCode, message: &str, path: 
         Dialect::Browser => (status, message.to_string()).into_response(),
     };
     response.extensions_mut().insert(AuditNote {
-        action: String::new(),
-        mutating: None,
         refusal: Some(message.to_string()),
+        ..AuditNote::default()
     });
     response
 }
@@ -607,7 +606,9 @@ async fn audit(
             role: identity.role().map(|r| r.as_str().to_string()),
             source: source.to_string(),
             action,
-            target: target.to_string(),
+            target: note
+                .and_then(|n| n.target.clone())
+                .unwrap_or_else(|| target.to_string()),
             outcome: outcome.into(),
             status: i32::from(status.as_u16()),
             detail: note.and_then(|n| n.refusal.clone()),

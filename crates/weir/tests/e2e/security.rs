@@ -10,7 +10,7 @@ use weir_server::auth::{Dialect, Need};
 
 use crate::support::*;
 
-fn project() -> Project {
+pub(crate) fn project() -> Project {
     let project = Project::new();
     project.pipeline("etl_daily", "tasks:\n  a:\n    command: echo etl\n");
     project.pipeline("ml_train", "tasks:\n  a:\n    command: echo ml\n");
@@ -18,13 +18,19 @@ fn project() -> Project {
 }
 
 /// A new credential's token, access key id and secret.
-fn create(server: &Server, role: &str, name: &str, extra: &[&str]) -> Value {
+pub(crate) fn create(server: &Server, role: &str, name: &str, extra: &[&str]) -> Value {
     let mut args = vec!["tokens", "create", "--role", role, "--name", name];
     args.extend_from_slice(extra);
     server.json(&args)
 }
 
-fn with_token(server: &Server, token: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+pub(crate) fn with_token(
+    server: &Server,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> (u16, String) {
     let bearer = format!("Bearer {token}");
     http_with(
         method,
@@ -166,7 +172,7 @@ fn every_route_refuses_an_anonymous_caller_and_too_small_a_role() {
 }
 
 /// Signs in through the link the server prints, returning the session cookie.
-fn sign_in(server: &Server, token: &str) -> String {
+pub(crate) fn sign_in(server: &Server, token: &str) -> String {
     let (status, headers, _) = http_full(
         "GET",
         &format!("{}/login?token={token}&next=/runs", server.url),
