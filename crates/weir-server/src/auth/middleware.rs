@@ -362,24 +362,26 @@ async fn granted(scope: Scope, request: Request, identity: &Identity) -> Result<
                 return Err(denied(format!("pipeline `{name}`")));
             }
         }
+        // Every pipeline's runs are granted.
+        Scope::Run if grants.pipelines.is_empty() => {}
         Scope::Run => {
             let run_id = param("run_id");
-            let pipeline = match state {
-                Some(state) => state
-                    .engine
-                    .store()
-                    .run(&run_id)
-                    .await
-                    .ok()
-                    .flatten()
-                    .map(|run| run.pipeline),
+            let run = match state {
+                Some(state) => state.engine.store().run(&run_id).await.ok().flatten(),
                 None => None,
             };
-            // An unknown run is left to the handler (404); a known one must be granted.
-            if let Some(pipeline) = pipeline
-                && !grants.pipeline(&pipeline)
-            {
-                return Err(denied(format!("pipeline `{pipeline}` (of run {run_id})")));
+            // A run the check cannot find (unknown, not created yet, or unreadable now) is
+            // refused like another pipeline's: letting it through would let the handler find a
+            // run created since, and a 404 would tell which runs exist.
+            match run {
+                Some(run) if grants.pipeline(&run.pipeline) => {}
+                Some(run) => {
+                    return Err(denied(format!(
+                        "pipeline `{}` (of run {run_id})",
+                        run.pipeline
+                    )));
+                }
+                None => return Err(denied(format!("run {run_id} (no run it may see)"))),
             }
         }
         Scope::Key => {
