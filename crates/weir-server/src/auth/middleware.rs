@@ -59,6 +59,10 @@ pub async fn authenticate(
     // For the checks of grants that need the store (a run's pipeline).
     request.extensions_mut().insert(state.clone());
     let Some(access) = &state.access else {
+        if let Err(reason) = state.auth.hosts.check(request.headers()) {
+            let dialect = dialect_of(request.method(), request.uri().path());
+            return refuse(dialect, StatusCode::FORBIDDEN, &reason, "");
+        }
         let custom_header = request.headers().contains_key("x-csrf-token");
         request.extensions_mut().insert(CsrfToken(custom_header));
         request.extensions_mut().insert(Identity::unchecked());

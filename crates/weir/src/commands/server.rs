@@ -84,6 +84,13 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     let max_body_bytes = usize::try_from(config.server.max_body_bytes).unwrap_or(usize::MAX);
     let auth_config = config.auth.clone();
     let auth_region = config.aws.region.clone();
+    // With credentials on, a rebinding page has none to send; with them off, only the names this
+    // server is known by are answered.
+    let allowed_hosts = if auth_config.enabled {
+        weir_server::auth::hosts::AllowedHosts::any()
+    } else {
+        weir_server::auth::hosts::AllowedHosts::new(&public_url, &config.server.allowed_hosts)
+    };
     let access = if auth_config.enabled {
         Some(
             weir_engine::access::Access::open(store.clone(), &data_dir)
@@ -152,6 +159,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
                 .map_err(|e| anyhow::anyhow!("auth.session_lifetime: {e}"))?,
             secure_cookies: tls.is_some(),
             region: auth_region,
+            hosts: allowed_hosts,
         },
     };
     // On SIGTERM or Ctrl-C the engine drains first, while the API still answers (what is
