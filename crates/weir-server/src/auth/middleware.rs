@@ -317,7 +317,7 @@ pub async fn authorize(rule: Rule, request: Request, next: Next) -> Response {
         }
     }
     if need != Need::Open
-        && let Err(reason) = same_site(&request, &identity)
+        && let Err(reason) = same_site(&request, &identity, public_origin(&request).as_deref())
     {
         return refuse(dialect, StatusCode::FORBIDDEN, &reason, &path);
     }
@@ -415,7 +415,11 @@ async fn granted(scope: Scope, request: Request, identity: &Identity) -> Result<
 /// pages: not from another site (`Sec-Fetch-Site`, `Origin`), and, for a POST (the one method
 /// a form can send), with a JSON body or the session's `X-CSRF-Token`, which a page on another
 /// site can send only after a CORS preflight that weir never allows.
-fn same_site(request: &Request, identity: &Identity) -> Result<(), String> {
+fn same_site(
+    request: &Request,
+    identity: &Identity,
+    public_origin: Option<&str>,
+) -> Result<(), String> {
     if identity.by_header() || !is_mutating(request.method()) {
         return Ok(());
     }
@@ -431,7 +435,11 @@ fn same_site(request: &Request, identity: &Identity) -> Result<(), String> {
     if let Some(origin) = text("origin") {
         let host = text("host").unwrap_or("");
         let origin_host = origin.split_once("://").map(|(_, rest)| rest);
-        if origin_host != Some(host) {
+        // The server's own address, or the public one a reverse proxy serves it at (the proxy
+        // may pass its own Host on).
+        let own = origin_host == Some(host)
+            || public_origin.is_some_and(|public| origin.eq_ignore_ascii_case(public));
+        if !own {
             return Err(format!(
                 "cross-origin request refused (Origin: {origin}): changes come from weir's own pages or a client with a token"
             ));
@@ -452,6 +460,14 @@ fn same_site(request: &Request, identity: &Identity) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The origin (`scheme://host[:port]`) of `server.public_url`, where the server's pages are
+/// served from when a reverse proxy stands in front of it.
+fn public_origin(request: &Request) -> Option<String> {
+    let state = request.extensions().get::<Arc<AppState>>()?;
+    let uri = state.auth.public_url.parse::<axum::http::Uri>().ok()?;
+    Some(format!("{}://{}", uri.scheme_str()?, uri.authority()?))
 }
 
 fn is_json_type(content_type: &str) -> bool {

@@ -90,6 +90,8 @@ pub struct AuthOptions {
     pub region: String,
     /// The host names answered to (checked when authentication is off, against DNS rebinding).
     pub hosts: hosts::AllowedHosts,
+    /// `server.public_url` (empty: none): the server's pages may come from its origin.
+    pub public_url: String,
 }
 
 impl Default for AuthOptions {
@@ -100,6 +102,7 @@ impl Default for AuthOptions {
             secure_cookies: false,
             region: "us-east-1".into(),
             hosts: hosts::AllowedHosts::any(),
+            public_url: String::new(),
         }
     }
 }

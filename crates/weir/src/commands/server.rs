@@ -160,6 +160,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
             secure_cookies: tls.is_some(),
             region: auth_region,
             hosts: allowed_hosts,
+            public_url: public_url.clone(),
         },
     };
     // On SIGTERM or Ctrl-C the engine drains first, while the API still answers (what is

@@ -1,7 +1,7 @@
 //! What a browser can be made to send: with authentication off, a page that rebinds its own name
 //! to the server's address (DNS rebinding) is not answered.
 
-use crate::security::project;
+use crate::security::{create, project, sign_in};
 use crate::support::*;
 
 #[test]
@@ -60,4 +60,38 @@ fn with_authentication_off_only_the_servers_own_host_names_are_answered() {
     // Health checks from a load balancer name any host.
     let (status, _) = get_as("/healthz", &rebound);
     assert_eq!(status, 200);
+}
+
+#[test]
+fn behind_a_reverse_proxy_pages_from_the_public_url_may_make_changes() {
+    let project = project();
+    let server = Server::start_with(
+        project.path(),
+        &[("WEIR_SERVER_PUBLIC_URL", "https://weir.example.com")],
+    );
+    let operator = create(&server, "operator", "web", &[]);
+    let cookie = sign_in(&server, operator["token"].as_str().unwrap());
+    let trigger = format!("{}/api/v1/pipelines/etl_daily/runs", server.url);
+    // The proxy passes its own Host on; the browser names the public origin.
+    let post_from = |origin: &str| {
+        http_with(
+            "POST",
+            &trigger,
+            Some("{}"),
+            &[
+                ("Cookie", cookie.as_str()),
+                ("Content-Type", "application/json"),
+                ("Origin", origin),
+                ("Sec-Fetch-Site", "same-origin"),
+            ],
+        )
+        .unwrap()
+    };
+    let (status, body) = post_from("https://weir.example.com");
+    assert_eq!(status, 201, "{body}");
+    for other in ["https://evil.example", "http://weir.example.com", "null"] {
+        let (status, body) = post_from(other);
+        assert_eq!(status, 403, "{other}: {body}");
+        assert!(body.contains("cross-origin"), "{body}");
+    }
 }
