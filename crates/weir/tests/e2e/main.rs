@@ -19,6 +19,7 @@ mod markdown;
 mod postgres;
 mod readme;
 mod security;
+mod security_admin;
 mod security_browser;
 mod security_listings;
 mod security_machines;

@@ -24,6 +24,19 @@ pub(crate) fn create(server: &Server, role: &str, name: &str, extra: &[&str]) ->
     server.json(&args)
 }
 
+/// A credential narrowed to the pipelines `etl_*`, the tables `sales.*` and the prefix `raw/a/`.
+pub(crate) fn narrowed(server: &Server, role: &str, name: &str) -> Value {
+    let grants = [
+        "--pipelines",
+        "etl_*",
+        "--tables",
+        "sales.*",
+        "--prefixes",
+        "raw/a/",
+    ];
+    create(server, role, name, &grants)
+}
+
 pub(crate) fn with_token(
     server: &Server,
     token: &str,
@@ -389,19 +402,7 @@ print('ok')
 fn grants_narrow_pipelines_tables_and_lake_prefixes() {
     let project = project();
     let server = Server::start(project.path());
-    let narrow = create(
-        &server,
-        "operator",
-        "etl",
-        &[
-            "--pipelines",
-            "etl_*",
-            "--tables",
-            "sales.*",
-            "--prefixes",
-            "raw/a/",
-        ],
-    );
+    let narrow = narrowed(&server, "operator", "etl");
     let token = narrow["token"].as_str().unwrap();
     let as_etl = |args: &[&str]| {
         Command::new(BIN)
