@@ -33,6 +33,8 @@ pub struct AuditNote {
     pub mutating: Option<bool>,
     /// Why it was refused.
     pub refusal: Option<String>,
+    /// Why it failed, or what it did, when it was not refused (the audit log's detail).
+    pub detail: Option<String>,
 }
 
 /// Whether the request carries a valid `X-CSRF-Token`: the session's, or, with authentication
@@ -103,6 +105,12 @@ pub async fn authenticate(
         Err(response) => (Identity::anonymous(), response),
     };
     let note = response.extensions().get::<AuditNote>().cloned();
+    // A handler that came to know the caller (the sign-in page) says so.
+    let identity = response
+        .extensions()
+        .get::<Identity>()
+        .cloned()
+        .unwrap_or(identity);
     let status = response.status();
     audit(access, &identity, &source, &method, &target, status, note).await;
     response
@@ -275,9 +283,25 @@ pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> 
         .map(|(_, value)| value)
 }
 
-/// Refuses a caller the route does not allow, and a browser request forged by another site.
+/// Refuses a caller the route does not allow, and a browser request forged by another site; the
+/// audit log names the call by its route (`POST /api/v1/pipelines/{name}/runs`) unless the
+/// handler named it (an AWS protocol's operation).
 pub async fn authorize(rule: Rule, request: Request, next: Next) -> Response {
-    let (need, dialect, rule_path) = (rule.need, rule.dialect, rule.path);
+    let action = format!("{} {}", request.method(), rule.path);
+    let mut response = check_and_run(rule, request, next).await;
+    let mut note = response
+        .extensions_mut()
+        .remove::<AuditNote>()
+        .unwrap_or_default();
+    if note.action.is_empty() {
+        note.action = action;
+    }
+    response.extensions_mut().insert(note);
+    response
+}
+
+async fn check_and_run(rule: Rule, request: Request, next: Next) -> Response {
+    let (need, dialect) = (rule.need, rule.dialect);
     let identity = request
         .extensions()
         .get::<Identity>()
@@ -329,15 +353,7 @@ pub async fn authorize(rule: Rule, request: Request, next: Next) -> Response {
             Err(reason) => return refuse(dialect, StatusCode::FORBIDDEN, &reason, &path),
         }
     };
-    let action = format!("{} {rule_path}", request.method());
-    let mut response = next.run(request).await;
-    if response.extensions().get::<AuditNote>().is_none() {
-        response.extensions_mut().insert(AuditNote {
-            action,
-            ..AuditNote::default()
-        });
-    }
-    response
+    next.run(request).await
 }
 
 /// Whether the caller's grants cover what the route's path names.
@@ -633,7 +649,7 @@ async fn audit(
                 .unwrap_or_else(|| target.to_string()),
             outcome: outcome.into(),
             status: i32::from(status.as_u16()),
-            detail: note.and_then(|n| n.refusal.clone()),
+            detail: note.and_then(|n| n.refusal.clone().or_else(|| n.detail.clone())),
         })
         .await;
 }

@@ -20,6 +20,7 @@ mod postgres;
 mod readme;
 mod security;
 mod security_admin;
+mod security_audit;
 mod security_browser;
 mod security_listings;
 mod security_machines;
