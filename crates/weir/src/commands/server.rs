@@ -137,9 +137,16 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     tracing::info!(project = %project.display(), data = %data_dir.display(), store = %redact(&store_url), "weir listening on {public_url}");
     outln!("weir listening on {public_url}");
     if access.is_some() {
-        // As Jupyter does: a link that signs the browser in with the admin token.
+        // As Jupyter does: a link that signs the browser in with the admin token, for the person
+        // at the terminal. Output that goes elsewhere (a service's journal, a log file) may be
+        // read by others than who may read the data directory, so it says where the token is.
         let token_file = data_dir.join(weir_engine::access::ADMIN_TOKEN_FILE);
-        if let Ok(token) = std::fs::read_to_string(&token_file) {
+        if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+            outln!(
+                "sign in: {public_url}/login with the admin token in {}",
+                token_file.display()
+            );
+        } else if let Ok(token) = std::fs::read_to_string(&token_file) {
             outln!("sign in: {public_url}/login?token={}&next=/", token.trim());
         }
     }

@@ -6,7 +6,7 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Output};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -216,7 +216,7 @@ impl Server {
             .args(&self.args)
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env("WEIR_LOG", "info")
-            .stdout(Stdio::null())
+            .stdout(log.try_clone().expect("server log"))
             .stderr(log)
             .spawn()
             .expect("spawn server");
