@@ -18,6 +18,37 @@ use crate::actions::Registry;
 use crate::core::{Command, Core, Shared};
 use crate::functions::Functions;
 use crate::project::{PipelineVersion, load_pipelines};
+use crate::secrets::Secrets;
+
+/// The secrets service of a project: its key from `WEIR_SECRETS_KEY` or the key file (`[secrets]
+/// key_file`, by default `DATA/secrets.key`), its secrets from `WEIR_SECRET_*`, `[secrets] dir`
+/// and the store.
+async fn open_secrets(
+    options: &EngineOptions,
+    project_dir: &std::path::Path,
+    data_dir: &std::path::Path,
+    committer: &Committer,
+) -> Result<Secrets, EngineError> {
+    let settings = &options.config.secrets;
+    let key_file = match settings.key_file.trim() {
+        "" => crate::secrets::default_key_file(data_dir),
+        file => project_dir.join(file),
+    };
+    let dir = match settings.dir.trim() {
+        "" => None,
+        dir => Some(project_dir.join(dir)),
+    };
+    let key_variable = std::env::var(crate::secrets::KEY_VARIABLE).ok();
+    Secrets::open(
+        options.store.clone(),
+        committer.clone(),
+        key_variable.as_deref(),
+        &key_file,
+        dir,
+        std::env::vars(),
+    )
+    .await
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -100,6 +131,7 @@ pub struct Engine {
     data_dir: PathBuf,
     project_dir: PathBuf,
     functions: Arc<Functions>,
+    secrets: Arc<Secrets>,
 }
 
 impl Engine {
@@ -126,7 +158,14 @@ impl Engine {
         for problem in &catalog.problems {
             tracing::warn!("{problem}");
         }
-        let functions = Arc::new(Functions::new(&project_dir, &data_dir, &options.config));
+        let committer = Committer::start(options.store.clone());
+        let secrets = Arc::new(open_secrets(&options, &project_dir, &data_dir, &committer).await?);
+        let functions = Arc::new(Functions::new(
+            &project_dir,
+            &data_dir,
+            &options.config,
+            secrets.clone(),
+        ));
         for problem in functions.list().1 {
             tracing::warn!("{problem}");
         }
@@ -141,7 +180,8 @@ impl Engine {
         }
         let (runs_changed, _) = broadcast::channel(1024);
         let shared = Arc::new(Shared {
-            committer: Committer::start(options.store.clone()),
+            committer,
+            secrets: secrets.clone(),
             store: options.store.clone(),
             registry,
             config: options.config,
@@ -166,7 +206,13 @@ impl Engine {
             data_dir,
             project_dir,
             functions,
+            secrets,
         })
+    }
+
+    /// The secrets service: set, list and remove secrets, and what masks them.
+    pub fn secrets(&self) -> Arc<Secrets> {
+        self.secrets.clone()
     }
 
     /// The project's functions (`functions/*.yaml`), to list and invoke.

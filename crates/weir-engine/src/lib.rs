@@ -15,6 +15,7 @@ pub mod logs;
 pub mod machines;
 pub mod project;
 mod rules;
+pub mod secrets;
 pub mod time;
 mod watch;
 

@@ -18,6 +18,7 @@ pub struct Config {
     pub lake: LakeConfig,
     pub sql: SqlConfig,
     pub auth: AuthConfig,
+    pub secrets: SecretsConfig,
     /// Named concurrency limits shared by every pipeline (`pool: NAME` on a task).
     pub pools: IndexMap<String, u32>,
 }
@@ -158,6 +159,19 @@ pub struct LakeConfig {
     pub secret_access_key: String,
     /// Allow plain-HTTP endpoints (local S3-compatible servers).
     pub allow_http: bool,
+}
+
+/// Where secrets come from besides the metadata store (see docs/secrets.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecretsConfig {
+    /// The file holding the key that seals stored secrets, relative to the project directory.
+    /// Empty: `secrets.key` in the data directory, created at first start. `WEIR_SECRETS_KEY`
+    /// (the key itself) takes precedence over any file.
+    pub key_file: String,
+    /// A directory of one file per secret (the file name is the secret's name), as Docker and
+    /// Kubernetes mount them, relative to the project directory. Empty: none.
+    pub dir: String,
 }
 
 /// Bounds on SQL statements (the REST API, `weir sql` and the `sql` action share them).

@@ -272,14 +272,54 @@ fn read_env(ctx: &mut Ctx<'_>, node: &Node) -> BTreeMap<String, String> {
             );
             continue;
         }
+        if let Some(problem) = env_template_problem(&value) {
+            ctx.problem(e.value.pos, format!("`env.{}`: {problem}", e.key));
+            continue;
+        }
         env.insert(e.key.clone(), value);
     }
     env
 }
 
+/// An `env` value may be a template that reads secrets (`{{ secrets.api_token }}`), nothing else:
+/// a function has no run whose names it could read.
+fn env_template_problem(value: &str) -> Option<String> {
+    if let Err(e) = crate::template::check_template(value) {
+        return Some(format!("invalid template: {}", e.message));
+    }
+    let paths = crate::template::context_paths(value);
+    if let Some(other) = paths
+        .iter()
+        .find(|p| crate::template::root_of(p) != crate::secret::ROOT)
+    {
+        let root = crate::template::root_of(other);
+        return Some(format!(
+            "`{root}` is not defined here: a function's env templates can read `secrets` only"
+        ));
+    }
+    paths
+        .iter()
+        .filter_map(|p| p.split('.').nth(1))
+        .find(|name| !crate::secret::is_secret_name(name))
+        .map(|name| format!("`secrets.{name}`: {}", crate::secret::name_rule()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn env_templates_read_secrets_only() {
+        assert_eq!(env_template_problem("plain"), None);
+        assert_eq!(env_template_problem("Bearer {{ secrets.api_token }}"), None);
+        let problem = env_template_problem("{{ ds }}").unwrap();
+        assert!(problem.contains("`ds` is not defined here"), "{problem}");
+        assert!(
+            env_template_problem("{{ oops")
+                .unwrap()
+                .contains("invalid template")
+        );
+    }
 
     fn messages(text: &str) -> Vec<String> {
         parse_function("functions/f.yaml", "f", text)

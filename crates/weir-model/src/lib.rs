@@ -11,6 +11,7 @@ pub mod function;
 pub mod pipeline;
 pub mod problem;
 pub mod schedule;
+pub mod secret;
 pub mod shell;
 pub mod size;
 pub mod sql_tables;

@@ -68,6 +68,7 @@ pub fn routes() -> Routes {
         .merge(api::runs::routes())
         .merge(api::functions::routes())
         .merge(api::access::routes())
+        .merge(api::secrets::routes())
         .merge(lake::routes())
         .merge(lambda::routes())
 }

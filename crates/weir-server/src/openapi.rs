@@ -40,6 +40,8 @@ pub const TOKEN: &str = "/api/v1/tokens/{name}";
 pub const AUDIT: &str = "/api/v1/audit";
 pub const SESSION: &str = "/api/v1/session";
 pub const LOGOUT: &str = "/api/v1/logout";
+pub const SECRETS: &str = "/api/v1/secrets";
+pub const SECRET: &str = "/api/v1/secrets/{name}";
 
 pub async fn document() -> Json<Value> {
     Json(spec())
@@ -129,6 +131,7 @@ pub fn spec() -> Value {
     if let Some(paths) = spec["paths"].as_object_mut() {
         paths.extend(function_paths());
         paths.extend(access_paths());
+        paths.extend(secret_paths());
     }
     spec
 }
@@ -159,6 +162,21 @@ fn access_paths() -> serde_json::Map<String, Value> {
         AUDIT: { "get": op("The audit log (admin): every mutating call and every refused one, oldest first; page with after=next_after", &["?since", "?after", "?limit"], None, "200") },
         SESSION: { "get": op("Who the caller is: name, role, grants, and the session's CSRF token for X-CSRF-Token", &[], None, "200") },
         LOGOUT: { "post": op("End the browser session (clears the cookie)", &[], None, "200") },
+    });
+    match paths {
+        Value::Object(paths) => paths,
+        _ => serde_json::Map::new(),
+    }
+}
+
+/// The `/api/v1/secrets…` paths.
+fn secret_paths() -> serde_json::Map<String, Value> {
+    let paths = json!({
+        SECRETS: { "get": op("Secrets in force: name, source (environment, file or store), updated_at; never values", &[], None, "200") },
+        SECRET: {
+            "put": op("Set a secret in the store (sealed with the server's key); answers it as listed, without its value", &["name"], Some(json!({ "type": "object", "required": ["value"], "additionalProperties": false, "properties": { "value": { "type": "string", "maxLength": 65536 } } })), "200"),
+            "delete": op("Remove a secret from the store", &["name"], None, "200")
+        },
     });
     match paths {
         Value::Object(paths) => paths,

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use crate::{
     AccessStore, AttemptRecord, AuditEntry, CatalogStore, CredentialRecord, DatabaseRecord,
     EventRecord, ExecutionFilter, ExecutionRecord, HistoryEventRecord, MachineRecord, MachineStore,
-    Mutation, Result, RunRecord, RunStore, ScheduleStateRecord, StepRecord, Store, StoreError,
-    TableFileRecord, TableRecord, TaskRecord, VersionRecord,
+    Mutation, Result, RunRecord, RunStore, ScheduleStateRecord, SecretRecord, SecretStore,
+    StepRecord, Store, StoreError, TableFileRecord, TableRecord, TaskRecord, VersionRecord,
 };
 
 pub struct FaultyStore {
@@ -154,5 +154,15 @@ impl AccessStore for FaultyStore {
     }
     async fn audit(&self, since: i64, after: Option<i64>, limit: u32) -> Result<Vec<AuditEntry>> {
         self.inner.audit(since, after, limit).await
+    }
+}
+
+#[async_trait::async_trait]
+impl SecretStore for FaultyStore {
+    async fn secret(&self, name: &str) -> Result<Option<SecretRecord>> {
+        self.inner.secret(name).await
+    }
+    async fn secrets(&self) -> Result<Vec<SecretRecord>> {
+        self.inner.secrets().await
     }
 }

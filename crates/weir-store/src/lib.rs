@@ -3,9 +3,10 @@
 //!
 //! Each subsystem has its own module: [`runs`] (pipelines: versions, runs, task instances,
 //! attempts, run events, schedule state), [`catalog`] (the lake's databases, tables and
-//! manifests, so a lake write commits by applying one batch) and [`machines`] (state machines,
-//! executions, their histories and the interpreter's per-state records) and [`access`]
-//! (credentials and the audit log). Each holds its records,
+//! manifests, so a lake write commits by applying one batch), [`machines`] (state machines,
+//! executions, their histories and the interpreter's per-state records), [`access`]
+//! (credentials and the audit log) and [`secrets`] (sealed values: the store never sees a secret
+//! in plain text). Each holds its records,
 //! its [`Mutation`]s, its read trait and its SQL; [`Store`] is the sum of the read traits plus
 //! `apply`.
 //!
@@ -25,6 +26,7 @@ pub mod machines;
 mod plan;
 mod postgres;
 pub mod runs;
+pub mod secrets;
 mod sql_store;
 mod sqlite;
 mod statements;
@@ -43,6 +45,7 @@ pub use runs::{
     AttemptRecord, EventRecord, RunMutation, RunRecord, RunStore, ScheduleStateRecord, TaskRecord,
     VersionRecord,
 };
+pub use secrets::{SecretMutation, SecretRecord, SecretStore};
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +81,7 @@ pub enum Mutation {
     Catalog(CatalogMutation),
     Machines(MachineMutation),
     Access(AccessMutation),
+    Secrets(SecretMutation),
 }
 
 impl From<RunMutation> for Mutation {
@@ -104,10 +108,16 @@ impl From<AccessMutation> for Mutation {
     }
 }
 
+impl From<SecretMutation> for Mutation {
+    fn from(mutation: SecretMutation) -> Self {
+        Mutation::Secrets(mutation)
+    }
+}
+
 /// Metadata persistence: every subsystem's reads, and one way to write them all. Every
 /// implementation passes the same suite (`tests/store_suite.rs`).
 #[async_trait::async_trait]
-pub trait Store: RunStore + CatalogStore + MachineStore + AccessStore {
+pub trait Store: RunStore + CatalogStore + MachineStore + AccessStore + SecretStore {
     /// Applies all mutations in one transaction, durably, in order.
     async fn apply(&self, batch: &[Mutation]) -> Result<()>;
 }

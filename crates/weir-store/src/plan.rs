@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::hash::Hash;
 
-use crate::{Mutation, access, catalog, machines, runs};
+use crate::{Mutation, access, catalog, machines, runs, secrets};
 
 /// A batch, split by subsystem.
 #[derive(Default)]
@@ -28,6 +28,7 @@ pub(crate) struct Plan<'a> {
     pub catalog: catalog::Plan<'a>,
     pub machines: machines::Plan<'a>,
     pub access: access::Plan<'a>,
+    pub secrets: secrets::Plan<'a>,
 }
 
 impl<'a> Plan<'a> {
@@ -39,6 +40,7 @@ impl<'a> Plan<'a> {
                 Mutation::Catalog(mutation) => plan.catalog.add(mutation),
                 Mutation::Machines(mutation) => plan.machines.add(mutation),
                 Mutation::Access(mutation) => plan.access.add(mutation),
+                Mutation::Secrets(mutation) => plan.secrets.add(mutation),
             }
         }
         plan

@@ -2,7 +2,8 @@
 //! so each backend only knows how to open its pools (`sqlite.rs`, `postgres.rs`). This file holds
 //! what the subsystems share: the pools, the transaction around a batch, and the chunked
 //! multi-row write every subsystem's part of `apply` uses. Each subsystem's own statements,
-//! writes and queries live in its module (`runs/sql.rs`, `catalog/sql.rs`, `machines/sql.rs`).
+//! writes and queries live in its module (`runs/sql.rs`, `catalog/sql.rs`, `machines/sql.rs`,
+//! `secrets/sql.rs`).
 
 use std::sync::Arc;
 
@@ -14,6 +15,7 @@ use crate::driver::{Driver, Record, Statement};
 use crate::machines::MachineWrites;
 use crate::plan::Plan;
 use crate::runs::RunWrites;
+use crate::secrets::SecretWrites;
 use crate::statements::{Placeholders, Write};
 use crate::{Mutation, Result, Store};
 
@@ -30,6 +32,7 @@ pub struct SqlStore<DB: sqlx::Database> {
     catalog: CatalogWrites,
     machines: MachineWrites,
     access: AccessWrites,
+    secrets: SecretWrites,
 }
 
 /// One multi-row statement, ready to run.
@@ -50,6 +53,7 @@ impl<DB: Driver> SqlStore<DB> {
             catalog: CatalogWrites::new(placeholders),
             machines: MachineWrites::new(placeholders),
             access: AccessWrites::new(placeholders),
+            secrets: SecretWrites::new(placeholders),
         }
     }
 
@@ -134,6 +138,7 @@ impl<DB: Driver> Store for SqlStore<DB> {
         self.runs.apply::<DB>(&mut tx, plan.runs).await?;
         self.machines.apply::<DB>(&mut tx, plan.machines).await?;
         self.access.apply::<DB>(&mut tx, plan.access).await?;
+        self.secrets.apply::<DB>(&mut tx, plan.secrets).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -74,6 +74,8 @@ suite!(
     failed_catalog_batches_leave_nothing,
     credentials_round_trip_and_revoke,
     audit_log_appends_and_pages,
+    secrets_round_trip_replace_and_delete,
+    secret_writes_keep_their_batch_order,
 );
 
 async fn on_sqlite<F, Fut>(case: F)
@@ -1482,4 +1484,95 @@ async fn audit_log_appends_and_pages(db: Db) {
     let first_page = db.store.audit(0, None, 2).await.unwrap();
     let next_page = db.store.audit(0, Some(first_page[1].id), 2).await.unwrap();
     assert_eq!(next_page[0].record, records[2]);
+}
+
+fn secret(name: &str, sealed: &str, at: i64) -> SecretRecord {
+    SecretRecord {
+        name: name.into(),
+        sealed: sealed.into(),
+        key_id: "k1".into(),
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+async fn secrets_round_trip_replace_and_delete(db: Db) {
+    let store = &db.store;
+    assert_eq!(store.secrets().await.unwrap(), vec![]);
+    store
+        .apply(&[
+            SecretMutation::PutSecret(secret("db_password", "c2VhbGVk", 1)).into(),
+            SecretMutation::PutSecret(secret("API_TOKEN", "b3RoZXI=", 2)).into(),
+        ])
+        .await
+        .unwrap();
+    let names: Vec<String> = store
+        .secrets()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(names, ["API_TOKEN", "db_password"], "by name, bytewise");
+    let replaced = SecretRecord {
+        sealed: "bmV3".into(),
+        key_id: "k2".into(),
+        updated_at: 5,
+        ..secret("db_password", "", 1)
+    };
+    store
+        .apply(&[SecretMutation::PutSecret(replaced.clone()).into()])
+        .await
+        .unwrap();
+    assert_eq!(store.secret("db_password").await.unwrap(), Some(replaced));
+    let db = db.reopen().await;
+    let store = &db.store;
+    assert_eq!(store.secrets().await.unwrap().len(), 2, "{}", db.backend());
+    store
+        .apply(&[
+            SecretMutation::DeleteSecret {
+                name: "db_password".into(),
+            }
+            .into(),
+            SecretMutation::DeleteSecret {
+                name: "never_set".into(),
+            }
+            .into(),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(store.secret("db_password").await.unwrap(), None);
+    assert_eq!(
+        store.secret("API_TOKEN").await.unwrap(),
+        Some(secret("API_TOKEN", "b3RoZXI=", 2))
+    );
+}
+
+async fn secret_writes_keep_their_batch_order(db: Db) {
+    let store = &db.store;
+    let delete =
+        |name: &str| -> Mutation { SecretMutation::DeleteSecret { name: name.into() }.into() };
+    store
+        .apply(&[
+            SecretMutation::PutSecret(secret("a", "1", 1)).into(),
+            delete("a"),
+            SecretMutation::PutSecret(secret("b", "1", 1)).into(),
+            delete("b"),
+            SecretMutation::PutSecret(secret("b", "2", 2)).into(),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(store.secret("a").await.unwrap(), None);
+    assert_eq!(store.secret("b").await.unwrap(), Some(secret("b", "2", 2)));
+    // A failing batch leaves the secrets as they were.
+    store
+        .apply(&[RunMutation::PutRun(run("first", "etl", "scheduled", 1, 1)).into()])
+        .await
+        .unwrap();
+    let doomed = [
+        delete("b"),
+        RunMutation::PutRun(run("second", "etl", "scheduled", 1, 2)).into(),
+    ];
+    assert!(store.apply(&doomed).await.is_err());
+    assert_eq!(store.secret("b").await.unwrap(), Some(secret("b", "2", 2)));
 }

@@ -121,6 +121,15 @@ pub enum Command {
         #[command(subcommand)]
         command: FunctionsCommand,
     },
+    /// Secrets for templates (`{{ secrets.NAME }}`) and environments: set (value from standard
+    /// input), list (never values), rm.
+    #[command(after_help = "Example:\n  printf %s \"$TOKEN\" | weir secrets set api_token")]
+    Secrets {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        command: SecretsCommand,
+    },
     /// State machines (machines/*.asl.json, and those created through the Step Functions API):
     /// list, show, start, executions, describe, history, stop, validate, task tokens.
     #[command(
@@ -547,6 +556,25 @@ pub enum FunctionsCommand {
         name: String,
         invocation_id: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+pub enum SecretsCommand {
+    /// Set a secret in the server's store, sealed with its key. The value is read from standard
+    /// input (so it stays out of shell history and process lists); one trailing newline is
+    /// removed.
+    #[command(
+        after_help = "Examples:\n  weir secrets set db_password < password.txt\n  \
+                            printf %s \"$TOKEN\" | weir secrets set api_token"
+    )]
+    Set { name: String },
+    /// Secrets in force: name, where the value comes from, when it changed. Never values.
+    #[command(after_help = "Example:\n  weir secrets list --json")]
+    List,
+    /// Remove a secret from the store (one from the environment or [secrets] dir is removed
+    /// there).
+    #[command(after_help = "Example:\n  weir secrets rm db_password")]
+    Rm { name: String },
 }
 
 #[derive(Subcommand)]

@@ -38,6 +38,7 @@ pub async fn run(
         functions: None,
         actions: Registry::builtin(),
         objects: None,
+        secrets: std::sync::Arc::new(weir_engine::secrets::Secrets::none()),
         watch: false,
         max_processes: 64,
     })

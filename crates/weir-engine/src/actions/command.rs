@@ -17,6 +17,7 @@ use super::{
     ActionContext, ActionOutcome, ActionRunner, FailureKind, LogFile, cancelled, read_output,
     sleep_until,
 };
+use crate::secrets::LogSink;
 
 /// Characters that make a command string a shell line rather than a program and its arguments.
 const SHELL_SYNTAX: &[char] = &[
@@ -40,6 +41,7 @@ impl ActionRunner for CommandRunner {
             None => ctx.project_dir.clone(),
         };
         command.current_dir(&dir);
+        crate::secrets::hide_from_children(&mut command);
         command.envs(ctx.env.iter().map(|(k, v)| (k, v)));
         command.env("WEIR_OUTPUT", &ctx.output_path);
         if let Some(Value::Object(vars)) = ctx.config.get("env") {
@@ -47,13 +49,16 @@ impl ActionRunner for CommandRunner {
                 command.env(name, scalar(value));
             }
         }
-        let (stdout, stderr) = match open_files(&mut ctx).await {
+        let (stdout, stderr, sink) = match open_files(&mut ctx).await {
             Ok(files) => files,
             Err(message) => return ActionOutcome::failure(FailureKind::Failed, message),
         };
         command.stdin(Stdio::null()).stdout(stdout).stderr(stderr);
         own_process_group(&mut command);
-        let mut child = match command.spawn() {
+        let spawned = command.spawn();
+        // Our copies of the log's handles go: a masked log's copy ends when the processes' do.
+        drop(command);
+        let mut child = match spawned {
             Ok(child) => child,
             Err(e) => {
                 let hint = if e.kind() == std::io::ErrorKind::NotFound {
@@ -70,53 +75,71 @@ impl ActionRunner for CommandRunner {
         let pid = child.id().and_then(|p| i32::try_from(p).ok()).unwrap_or(0);
         // Whatever ends this attempt, even the caller dropping this future (a Task state's
         // TimeoutSeconds, StopExecution, a failed Parallel sibling), ends the whole group.
-        let _group = ProcessGroupGuard::new(pid);
+        let group = ProcessGroupGuard::new(pid);
         if let Some(report) = ctx.on_spawn.take() {
             let _ = report.send(pid);
         }
-        let stop_reason = tokio::select! {
-            status = child.wait() => {
-                return match status {
-                    Ok(status) if status.success() => match read_output_off_workers(&ctx).await {
-                        Ok(output) => ActionOutcome { result: Ok(output), exit_code: Some(0) },
-                        Err(message) => ActionOutcome { exit_code: Some(0), ..ActionOutcome::failure(FailureKind::Failed, message) },
-                    },
-                    Ok(status) => {
-                        use std::os::unix::process::ExitStatusExt;
-                        match (status.code(), status.signal()) {
-                            (Some(code), _) => ActionOutcome { exit_code: Some(code), ..ActionOutcome::failure(FailureKind::Failed, format!("exited with code {code}")) },
-                            (None, Some(signal)) => ActionOutcome::failure(FailureKind::Failed, format!("killed by signal {signal}")),
-                            _ => ActionOutcome::failure(FailureKind::Failed, "ended without an exit code"),
-                        }
-                    }
-                    Err(e) => ActionOutcome::failure(FailureKind::Failed, format!("cannot wait for the process: {e}")),
-                };
-            }
-            _ = sleep_until(ctx.deadline) => FailureKind::TimedOut,
-            _ = cancelled(&mut ctx.cancel) => FailureKind::Cancelled,
-        };
-        stop_group(pid, &mut child, ctx.kill_grace).await;
-        let message = match stop_reason {
-            FailureKind::TimedOut => "timed out: the process group was stopped",
-            _ => "cancelled: the process group was stopped",
-        };
-        ActionOutcome::failure(stop_reason, message)
+        let outcome = run_to_end(&mut ctx, &mut child, pid).await;
+        // Whatever the leader left in its group ends with the attempt; then all its output is
+        // in the log.
+        drop(group);
+        sink.finish(ctx.kill_grace).await;
+        outcome
     }
 }
 
-/// Clears a stale output file and opens the attempt's log for the child's stdout and stderr, on a
-/// blocking thread: file-system calls (a slow or full disk) must not stall the async workers that
-/// every run and request shares.
-async fn open_files(ctx: &mut ActionContext) -> Result<(std::fs::File, std::fs::File), String> {
+/// Waits for the child (stopping its group on a timeout or a cancel) and reads its output.
+async fn run_to_end(
+    ctx: &mut ActionContext,
+    child: &mut tokio::process::Child,
+    pid: i32,
+) -> ActionOutcome {
+    let stop_reason = tokio::select! {
+        status = child.wait() => {
+            return match status {
+                Ok(status) if status.success() => match read_output_off_workers(ctx).await {
+                    Ok(output) => ActionOutcome { result: Ok(output), exit_code: Some(0) },
+                    Err(message) => ActionOutcome { exit_code: Some(0), ..ActionOutcome::failure(FailureKind::Failed, message) },
+                },
+                Ok(status) => {
+                    use std::os::unix::process::ExitStatusExt;
+                    match (status.code(), status.signal()) {
+                        (Some(code), _) => ActionOutcome { exit_code: Some(code), ..ActionOutcome::failure(FailureKind::Failed, format!("exited with code {code}")) },
+                        (None, Some(signal)) => ActionOutcome::failure(FailureKind::Failed, format!("killed by signal {signal}")),
+                        _ => ActionOutcome::failure(FailureKind::Failed, "ended without an exit code"),
+                    }
+                }
+                Err(e) => ActionOutcome::failure(FailureKind::Failed, format!("cannot wait for the process: {e}")),
+            };
+        }
+        _ = sleep_until(ctx.deadline) => FailureKind::TimedOut,
+        _ = cancelled(&mut ctx.cancel) => FailureKind::Cancelled,
+    };
+    stop_group(pid, child, ctx.kill_grace).await;
+    let message = match stop_reason {
+        FailureKind::TimedOut => "timed out: the process group was stopped",
+        _ => "cancelled: the process group was stopped",
+    };
+    ActionOutcome::failure(stop_reason, message)
+}
+
+/// Clears a stale output file and opens the attempt's log for the child's stdout and stderr
+/// (through a masking copy when there are secrets), on a blocking thread: file-system calls (a
+/// slow or full disk) must not stall the async workers that every run and request shares.
+async fn open_files(ctx: &mut ActionContext) -> Result<(Stdio, Stdio, LogSink), String> {
     let placeholder = LogFile::new(ctx.log.path().to_path_buf());
     let mut log = std::mem::replace(&mut ctx.log, placeholder);
     let output_path = ctx.output_path.clone();
+    let masker = ctx.masker.clone();
     let opened = tokio::task::spawn_blocking(move || {
         let _ = std::fs::remove_file(&output_path);
         let shared = match log.file() {
-            Ok(file) => match (file.try_clone(), file.try_clone()) {
-                (Ok(out), Ok(err)) => Ok((out, err)),
-                (Err(e), _) | (_, Err(e)) => Err(format!("cannot share the log file: {e}")),
+            Ok(file) => match LogSink::open(file, &masker, 2) {
+                Ok((mut handles, sink)) => match (handles.pop(), handles.pop()) {
+                    (Some(err), Some(out)) => Ok((out, err, sink)),
+                    _ => Err("cannot share the log file".to_string()),
+                },
+                Err(e) => Err(format!("cannot share the log file: {e}")),
             },
             Err(e) => Err(format!("cannot open the log {}: {e}", log.path().display())),
         };
@@ -312,6 +335,28 @@ mod tests {
             ticks >= 5,
             "the worker stalled while the output was read ({ticks} ticks)"
         );
+    }
+
+    /// A secret the process writes in two pieces, a moment apart and on stdout and stderr, is
+    /// masked in the log; what the process left running does not hold the attempt up.
+    #[tokio::test]
+    async fn secrets_written_in_pieces_are_masked_in_the_log() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = serde_json::Map::new();
+        config.insert(
+            "command".into(),
+            json!(
+                "printf 'token=hun'; sleep 0.3; printf 'ter22\\n'; echo hunter22 >&2; sleep 30 &"
+            ),
+        );
+        let (mut ctx, _cancel) = crate::actions::test_context(dir.path(), config);
+        ctx.masker = crate::secrets::Masker::new(["hunter22"]);
+        let started = std::time::Instant::now();
+        let outcome = CommandRunner.run(ctx).await;
+        assert_eq!(outcome.result, Ok(None));
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        let log = std::fs::read_to_string(dir.path().join("t.log")).unwrap();
+        assert_eq!(log, "token=***\n***\n");
     }
 
     #[test]

@@ -48,6 +48,8 @@ pub struct ActionContext {
     pub max_output_bytes: usize,
     /// Receives a command's process id as soon as it exists.
     pub on_spawn: Option<tokio::sync::oneshot::Sender<i32>>,
+    /// Secret values, masked in what the action writes to its log.
+    pub masker: crate::secrets::Masker,
 }
 
 /// An append-only log file opened on first use.
@@ -240,6 +242,7 @@ pub(crate) fn test_context(
         kill_grace: Duration::from_secs(1),
         max_output_bytes: 1 << 20,
         on_spawn: None,
+        masker: crate::secrets::Masker::default(),
     };
     (ctx, cancel_tx)
 }

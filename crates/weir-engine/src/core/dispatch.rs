@@ -279,11 +279,13 @@ async fn perform(
     let log_path = shared.data_dir.join(crate::logs::attempt_log(&attempt));
     let output_path = shared.data_dir.join(crate::logs::attempt_output(&attempt));
     let mut log = crate::actions::LogFile::new(log_path);
+    let masker = shared.secrets.masker();
     let config = match &context {
-        Some(context) => match weir_model::action::render_config(&task.action, context) {
-            Ok(config) => {
-                // What ran, as the templates made it: the first thing to look at when it is wrong.
-                if let Some(command) = config
+        Some(context) => match shared.secrets.render_action(&task.action, context) {
+            Ok(crate::secrets::RenderedAction { config, shown }) => {
+                // What ran, as the templates made it (secrets as ***): the first thing to look
+                // at when it is wrong.
+                if let Some(command) = shown
                     .get("command")
                     .filter(|_| task.action.kind == "command")
                 {
@@ -295,7 +297,7 @@ async fn perform(
                 config
             }
             Err(e) => {
-                let message = format!("template error: {e}");
+                let message = masker.mask(&format!("template error: {e}"));
                 let _ = writeln!(log, "[weir] {message}");
                 return ActionOutcome::failure(FailureKind::Failed, message);
             }
@@ -346,16 +348,36 @@ async fn perform(
         kill_grace,
         max_output_bytes: shared.config.executor.max_output_bytes as usize,
         on_spawn: Some(pid_tx),
+        masker: masker.clone(),
     };
     // A runner that ignores its deadline is still stopped, a little after it.
     let backstop = task
         .timeout
         .map(|t| t + kill_grace + Duration::from_secs(1));
-    match backstop {
+    let outcome = match backstop {
         Some(limit) => match tokio::time::timeout(limit, runner.run(ctx)).await {
             Ok(outcome) => outcome,
             Err(_) => ActionOutcome::failure(FailureKind::TimedOut, "timed out"),
         },
         None => runner.run(ctx).await,
+    };
+    mask_outcome(outcome, &masker)
+}
+
+/// An attempt's output and error as they are kept and shown: with secret values masked.
+pub(crate) fn mask_outcome(
+    mut outcome: ActionOutcome,
+    masker: &crate::secrets::Masker,
+) -> ActionOutcome {
+    if masker.is_empty() {
+        return outcome;
     }
+    outcome.result = match outcome.result {
+        Ok(output) => Ok(output.map(|value| masker.mask_json(&value))),
+        Err(mut error) => {
+            error.message = masker.mask(&error.message);
+            Err(error)
+        }
+    };
+    outcome
 }

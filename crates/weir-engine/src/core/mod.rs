@@ -78,6 +78,7 @@ pub(crate) enum Msg {
 pub(crate) struct Shared {
     pub store: Arc<dyn Store>,
     pub committer: Committer,
+    pub secrets: Arc<crate::secrets::Secrets>,
     pub registry: Registry,
     pub config: Config,
     pub project_dir: PathBuf,

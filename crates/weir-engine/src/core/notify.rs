@@ -156,7 +156,7 @@ async fn action(
         .registry
         .get(&spec.kind)
         .ok_or_else(|| format!("no runner for action `{}`", spec.kind))?;
-    let config = weir_model::action::render_config(spec, context)?;
+    let config = shared.secrets.render_action(spec, context)?.config;
     let attempt = AttemptId {
         run_id: run.id.clone(),
         task_id: format!(
@@ -192,6 +192,7 @@ async fn action(
         kill_grace: Duration::from_secs(5),
         max_output_bytes: shared.config.executor.max_output_bytes as usize,
         on_spawn: None,
+        masker: shared.secrets.masker(),
     };
     runner
         .run(ctx)

@@ -37,6 +37,7 @@ pub(super) struct Job<'a> {
     pub kill_grace: Duration,
     pub id: &'a str,
     pub log_path: PathBuf,
+    pub secrets: &'a crate::secrets::Secrets,
 }
 
 /// What went wrong, before the end of stderr and the exit status are added: the error name and
@@ -56,6 +57,7 @@ pub(super) struct Failed {
 /// Runs the function once; on success, the result and how long the process ran.
 pub(super) async fn run(job: Job<'_>, payload: &Value) -> Result<(Value, Duration), Failed> {
     let mut log = open_log(&job.log_path).map_err(|f| with_tail(f, "", None, None))?;
+    let masker = job.secrets.masker();
     let payload_text = payload.to_string();
     let _ = writeln!(
         log,
@@ -63,11 +65,11 @@ pub(super) async fn run(job: Job<'_>, payload: &Value) -> Result<(Value, Duratio
         job.id,
         job.spec.name,
         chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        clip(&payload_text)
+        masker.mask(&clip(&payload_text))
     );
     let stderr_start = log.metadata().map(|m| m.len()).unwrap_or(0);
     let started = Instant::now();
-    let outcome = execute(&job, &mut log, payload_text).await;
+    let outcome = execute(&job, &mut log, &masker, payload_text).await;
     let elapsed = started.elapsed();
     let ms = elapsed.as_millis();
     let stderr_tail = tail_from(&job.log_path, stderr_start);
@@ -101,12 +103,13 @@ pub(super) async fn run(job: Job<'_>, payload: &Value) -> Result<(Value, Duratio
         Ok(value) => writeln!(
             log,
             "{gap}== result ({ms} ms)\n{}",
-            clip(&value.to_string())
+            masker.mask(&clip(&value.to_string()))
         ),
         Err(failed) => writeln!(
             log,
             "{gap}== error {} ({ms} ms)\n{}",
-            failed.error, failed.cause
+            failed.error,
+            masker.mask(&failed.cause)
         ),
     };
     result.map(|value| (value, elapsed))
@@ -139,7 +142,31 @@ enum Finished {
     TimedOut,
 }
 
-async fn execute(job: &Job<'_>, log: &mut File, payload: String) -> Result<Finished, Failure> {
+/// The function's `env`, its `{{ secrets.NAME }}` templates rendered.
+fn environment(job: &Job<'_>) -> Result<Vec<(String, String)>, Failure> {
+    let env = &job.spec.env;
+    let failed = |e: String| (errors::FAILED.to_string(), format!("env: {e}"));
+    let Some((context, _)) = job
+        .secrets
+        .contexts(env.values().map(String::as_str), &serde_json::json!({}))
+        .map_err(failed)?
+    else {
+        return Ok(env.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+    };
+    env.iter()
+        .map(|(name, value)| {
+            let value = weir_model::template::render(value, &context).map_err(failed)?;
+            Ok((name.clone(), value))
+        })
+        .collect()
+}
+
+async fn execute(
+    job: &Job<'_>,
+    log: &mut File,
+    masker: &crate::secrets::Masker,
+    payload: String,
+) -> Result<Finished, Failure> {
     let spec = job.spec;
     let (program, args) = spec.command.split_first().ok_or_else(|| {
         (
@@ -161,17 +188,20 @@ async fn execute(job: &Job<'_>, log: &mut File, payload: String) -> Result<Finis
             ),
         ));
     }
-    let stderr = log.try_clone().map_err(|e| {
+    let env = environment(job)?;
+    let (mut handles, sink) = crate::secrets::LogSink::open(log, masker, 1).map_err(|e| {
         (
             errors::FAILED.to_string(),
             format!("cannot share the log file: {e}"),
         )
     })?;
+    let stderr = handles.pop().unwrap_or_else(Stdio::null);
     let mut command = Command::new(program);
+    crate::secrets::hide_from_children(&mut command);
     command
         .args(args)
         .current_dir(&dir)
-        .envs(&spec.env)
+        .envs(env)
         .env("WEIR_FUNCTION", &spec.name)
         .env("WEIR_INVOCATION_ID", job.id)
         .env("AWS_LAMBDA_FUNCTION_NAME", &spec.name)
@@ -181,7 +211,10 @@ async fn execute(job: &Job<'_>, log: &mut File, payload: String) -> Result<Finis
         .stdout(Stdio::piped())
         .stderr(stderr);
     own_process_group(&mut command);
-    let mut child = command.spawn().map_err(|e| {
+    let spawned = command.spawn();
+    // Our copy of the log pipe's write end goes, so the copy ends when the processes' do.
+    drop(command);
+    let mut child = spawned.map_err(|e| {
         let hint = if e.kind() == std::io::ErrorKind::NotFound {
             format!(" (looked in PATH and {})", dir.display())
         } else {
@@ -257,6 +290,7 @@ async fn execute(job: &Job<'_>, log: &mut File, payload: String) -> Result<Finis
             Finished::TimedOut
         }
     };
+    sink.finish(STDOUT_DRAIN).await;
     Ok(result)
 }
 

@@ -111,6 +111,8 @@ pub struct Functions {
     kill_grace: Duration,
     region: String,
     account_id: String,
+    /// For `{{ secrets.NAME }}` in a function's `env`, and masking its log.
+    secrets: Arc<crate::secrets::Secrets>,
     state: Mutex<State>,
 }
 
@@ -124,7 +126,12 @@ struct State {
 
 impl Functions {
     /// Loads `PROJECT/functions`; invocation logs go under `data_dir`.
-    pub fn new(project_dir: &Path, data_dir: &Path, config: &Config) -> Functions {
+    pub fn new(
+        project_dir: &Path,
+        data_dir: &Path,
+        config: &Config,
+        secrets: Arc<crate::secrets::Secrets>,
+    ) -> Functions {
         let kill_grace = weir_model::duration::parse_duration(&config.executor.kill_grace)
             .unwrap_or(Duration::from_secs(5));
         let functions = Functions {
@@ -134,6 +141,7 @@ impl Functions {
             kill_grace,
             region: config.aws.region.clone(),
             account_id: config.aws.account_id.clone(),
+            secrets,
             state: Mutex::new(State {
                 signature: Vec::new(),
                 catalog: FunctionCatalog::default(),
@@ -199,6 +207,7 @@ impl Functions {
             kill_grace: self.kill_grace,
             id: &id,
             log_path: self.log_path(name, &id),
+            secrets: &self.secrets,
         };
         metrics::counter!("weir_function_invocations_total", "function" => name.to_string())
             .increment(1);

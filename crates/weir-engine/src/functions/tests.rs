@@ -37,7 +37,12 @@ impl Fixture {
     fn functions(&self) -> Functions {
         let mut config = Config::default();
         config.executor.kill_grace = "1s".into();
-        Functions::new(self.project.path(), self.data.path(), &config)
+        Functions::new(
+            self.project.path(),
+            self.data.path(),
+            &config,
+            std::sync::Arc::new(crate::secrets::Secrets::none()),
+        )
     }
 
     fn path(&self, relative: &str) -> std::path::PathBuf {

@@ -21,6 +21,8 @@ use crate::time::now_us;
 pub(crate) struct Journal {
     execution_arn: String,
     committer: Option<Committer>,
+    /// Secret values are masked in the events' details (what GetExecutionHistory shows).
+    secrets: Option<std::sync::Arc<crate::secrets::Secrets>>,
     inner: Mutex<Inner>,
 }
 
@@ -46,12 +48,21 @@ impl Journal {
         Journal {
             execution_arn,
             committer,
+            secrets: None,
             inner: Mutex::new(Inner {
                 next_id,
                 pending: Vec::new(),
                 in_flight: Vec::new(),
                 failed: None,
             }),
+        }
+    }
+
+    /// Masks secret values in the details of the events appended from now on.
+    pub fn masking(self, secrets: std::sync::Arc<crate::secrets::Secrets>) -> Journal {
+        Journal {
+            secrets: Some(secrets),
+            ..self
         }
     }
 
@@ -66,6 +77,10 @@ impl Journal {
         inner.next_id += 1;
         let mut body = serde_json::Map::new();
         if !key.is_empty() {
+            let details = match &self.secrets {
+                Some(secrets) => secrets.masker().mask_json(&details),
+                None => details,
+            };
             body.insert(key.to_string(), details);
         }
         let record = HistoryEventRecord {

@@ -110,6 +110,9 @@ pub struct MachinesOptions {
     pub actions: Registry,
     /// The lake, for Map's `ItemReader`.
     pub objects: Option<Arc<dyn ObjectReader>>,
+    /// Secret values to mask in history and task logs (`Engine::secrets`, or
+    /// `Secrets::none()`).
+    pub secrets: Arc<crate::secrets::Secrets>,
     /// Load `machines/` again whenever a file there changes.
     pub watch: bool,
     /// Processes (functions and `action:` tasks) that executions may run at once, across all of
@@ -155,6 +158,8 @@ struct Inner {
     functions: Option<Arc<dyn FunctionInvoker>>,
     actions: Registry,
     objects: Option<Arc<dyn ObjectReader>>,
+    /// Secret values, masked in history and in the logs of `action:` tasks.
+    secrets: Arc<crate::secrets::Secrets>,
     /// Stop signals of the executions running in this process, each with the run it belongs
     /// to (a redriven execution runs again under the same ARN).
     running: Mutex<HashMap<String, (u64, StopSignal)>>,
@@ -209,6 +214,7 @@ impl Machines {
                 functions: options.functions,
                 actions: options.actions,
                 objects: options.objects,
+                secrets: options.secrets,
                 running: Mutex::new(HashMap::new()),
                 tokens: Mutex::new(HashMap::new()),
                 finished,
@@ -557,6 +563,7 @@ impl Machines {
         journal: Journal,
         steps: Vec<weir_store::StepRecord>,
     ) -> Result<Arc<Run>> {
+        let journal = journal.masking(self.inner.secrets.clone());
         let input = serde_json::from_str(&record.input)
             .map_err(|e| MachineError::InvalidExecutionInput(e.to_string()))?;
         // What a resumed execution replays: not a record a redrive set aside, nor its tokens.

@@ -186,6 +186,7 @@ impl Services {
             kill_grace: Duration::from_secs(5),
             max_output_bytes: 256 * 1024,
             on_spawn: None,
+            masker: self.machines.inner.secrets.masker(),
         };
         let _permit = self.process_permit().await?;
         let outcome = runner.run(ctx).await;

@@ -40,6 +40,7 @@ pub(super) async fn start_limited(
         functions: None,
         actions: Registry::builtin(),
         objects: None,
+        secrets: std::sync::Arc::new(crate::secrets::Secrets::none()),
         watch: false,
         max_processes,
     })

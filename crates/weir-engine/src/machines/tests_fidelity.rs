@@ -771,7 +771,9 @@ async fn redrive_reruns_only_what_failed() {
     let dir = tempfile::tempdir().unwrap();
     let marker = dir.path().join("fixed");
     let definition = json!({"StartAt": "Each", "States": {
-        "Each": {"Type": "Map", "ItemsPath": "$.items",
+        // One iteration at a time: `ok` has succeeded before `flaky` fails (run side by side,
+        // the failure may stop `ok` midway, and redrive then rightly runs it again too).
+        "Each": {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 1,
             "ItemSelector": {"item.$": "$$.Map.Item.Value", "dir.$": "$.dir", "marker.$": "$.marker"},
             "ItemProcessor": {"StartAt": "Work", "States": {"Work": {"Type": "Task",
                 "Resource": "arn:weir:states:::action:command",

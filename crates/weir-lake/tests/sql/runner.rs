@@ -36,6 +36,7 @@ fn context(lake: &TestLake, sql: Value) -> (ActionContext, std::path::PathBuf) {
             kill_grace: Duration::from_secs(1),
             max_output_bytes: 64 * 1024,
             on_spawn: None,
+            masker: weir_engine::secrets::Masker::default(),
         },
         log_path,
     )

@@ -233,7 +233,7 @@ pub(super) fn check_templates(ctx: &mut Ctx<'_>, node: &Node, params: Option<&Ma
 
 /// The names a task's templates can use: what the engine puts in an attempt's context
 /// (`weir_engine`'s `RunState::context`), Airflow's names where Airflow has one.
-pub const TASK_CONTEXT: [&str; 15] = [
+pub const TASK_CONTEXT: [&str; 16] = [
     "ds",
     "ds_nodash",
     "ts",
@@ -249,11 +249,12 @@ pub const TASK_CONTEXT: [&str; 15] = [
     "task",
     "try_number",
     "map_index",
+    crate::secret::ROOT,
 ];
 
 /// The names an end-of-run notification's templates can use (`weir_engine`'s notification
 /// context).
-pub const NOTIFICATION_CONTEXT: [&str; 13] = [
+pub const NOTIFICATION_CONTEXT: [&str; 14] = [
     "event",
     "pipeline",
     "run_id",
@@ -267,6 +268,7 @@ pub const NOTIFICATION_CONTEXT: [&str; 13] = [
     "failed_tasks",
     "failed_task",
     "link",
+    crate::secret::ROOT,
 ];
 
 /// What a template's context holds where it is rendered.
@@ -316,10 +318,11 @@ pub(super) fn check_context(ctx: &mut Ctx<'_>, node: &Node, scope: &Scope<'_>) {
             }
             let paths = context_paths(text);
             check_names(ctx, node, scope, &paths, |name| find_root(text, name));
-            if let Scope::Task { .. } = scope {
-                for (start, inner) in expression_blocks(text) {
+            for (start, inner) in expression_blocks(text) {
+                if let Scope::Task { .. } = scope {
                     check_task_references(ctx, node, scope, inner, start);
                 }
+                check_secret_names(ctx, node, inner, start);
             }
         }
         Value::Seq(items) => items
@@ -410,6 +413,19 @@ pub(super) fn check_task_references(
             },
         };
         ctx.problem(pos, message);
+    }
+}
+
+/// Reports `secrets.NAME` references in `expr` (at byte `start` of `node`'s string) whose NAME
+/// no secret can have. Whether the secret is set is known only at run time.
+fn check_secret_names(ctx: &mut Ctx<'_>, node: &Node, expr: &str, start: usize) {
+    for (name, offset) in references(expr, crate::secret::ROOT) {
+        if !crate::secret::is_secret_name(&name) {
+            ctx.problem(
+                node.pos_in_string(ctx.source, start + offset),
+                format!("`secrets.{name}`: {}", crate::secret::name_rule()),
+            );
+        }
     }
 }
 

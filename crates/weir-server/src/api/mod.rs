@@ -4,6 +4,7 @@ pub mod access;
 pub mod functions;
 pub mod pipelines;
 pub mod runs;
+pub mod secrets;
 
 use std::sync::Arc;
 

@@ -8,6 +8,7 @@ mod logs;
 mod machines;
 mod pipelines;
 mod runs;
+mod secrets;
 mod server;
 mod validate;
 
@@ -30,6 +31,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => access::audit(&client, since, limit).await,
         Command::Bench { command } => crate::bench::run(command).await,
         Command::Functions { client, command } => functions::run(&client, command).await,
+        Command::Secrets { client, command } => secrets::run(&client, command).await,
         Command::Machines { client, command } => machines::run(&client, command).await,
         Command::Lake { client, command } => lake::lake(&client, command).await,
         Command::Catalog { client, command } => lake::catalog(&client, command).await,

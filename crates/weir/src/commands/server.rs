@@ -129,6 +129,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         functions: Some(functions),
         actions,
         objects: Some(Arc::new(crate::lake_service::LakeObjects(lake_for_items))),
+        secrets: engine.secrets(),
         watch,
         max_processes: max_machine_processes,
     })

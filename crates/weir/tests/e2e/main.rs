@@ -18,6 +18,7 @@ mod machines;
 mod markdown;
 mod postgres;
 mod readme;
+mod secrets;
 mod security;
 mod security_admin;
 mod security_audit;

@@ -566,3 +566,20 @@ fn credentials_are_listed_without_secrets_revoked_and_expire() {
         assert_eq!(status, 401, "{header:.20}: {body}");
     }
 }
+
+#[test]
+fn metrics_need_a_credential_unless_made_public() {
+    let project = project();
+    let closed = Server::start(project.path());
+    let url = format!("{}/metrics", closed.url);
+    assert_eq!(http("GET", &url, None).unwrap().0, 401);
+    assert_eq!(closed.get("/metrics").0, 200);
+    drop(closed);
+    let other = Project::new();
+    let open = Server::start_with(other.path(), &[("WEIR_AUTH_PUBLIC_METRICS", "true")]);
+    let url = format!("{}/metrics", open.url);
+    assert_eq!(http("GET", &url, None).unwrap().0, 200);
+    // Only the metrics: the rest still needs a credential.
+    let url = format!("{}/api/v1/pipelines", open.url);
+    assert_eq!(http("GET", &url, None).unwrap().0, 401);
+}

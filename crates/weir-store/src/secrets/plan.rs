@@ -1,0 +1,16 @@
+//! The secrets' part of a batch: a few rows at most, each written on its own, in batch order
+//! (deletions do not commute with upserts of the same name).
+
+use super::SecretMutation;
+
+#[derive(Default)]
+pub(crate) struct Plan<'a> {
+    /// In batch order.
+    pub mutations: Vec<&'a SecretMutation>,
+}
+
+impl<'a> Plan<'a> {
+    pub fn add(&mut self, mutation: &'a SecretMutation) {
+        self.mutations.push(mutation)
+    }
+}
