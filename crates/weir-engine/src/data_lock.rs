@@ -35,13 +35,36 @@ pub enum DataDirLockError {
     },
 }
 
+/// Creates the data directory readable by its owner alone: it holds task logs, the lake, the
+/// metadata database and the server's credentials, which other users of a shared host have no
+/// business reading. An existing directory is left as its owner made it, with a warning when
+/// others may read it.
+fn create_private(data_dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    if let Ok(metadata) = std::fs::metadata(data_dir) {
+        let mode = metadata.permissions().mode();
+        if metadata.is_dir() && mode & 0o077 != 0 {
+            tracing::warn!(
+                dir = %data_dir.display(),
+                "the data directory may be read by other users (mode {:o}); `chmod 700` it unless they should read task logs and the lake",
+                mode & 0o777
+            );
+        }
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(data_dir)
+}
+
 /// Locks `data_dir` (creating it if needed) for this process, or says which process holds it.
 pub fn lock_data_dir(data_dir: &Path) -> Result<DataDirLock, DataDirLockError> {
     let io = |source| DataDirLockError::Io {
         dir: data_dir.display().to_string(),
         source,
     };
-    std::fs::create_dir_all(data_dir).map_err(io)?;
+    create_private(data_dir).map_err(io)?;
     let path = data_dir.join(LOCK_FILE);
     let mut file = OpenOptions::new()
         .read(true)
@@ -105,5 +128,15 @@ mod tests {
         );
         drop(first);
         lock_data_dir(dir.path()).expect("the directory is free again once released");
+    }
+
+    #[test]
+    fn a_new_data_directory_is_its_owners_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let data = dir.path().join("project/.weir");
+        let _lock = lock_data_dir(&data).expect("lock");
+        let mode = std::fs::metadata(&data).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
     }
 }

@@ -111,6 +111,18 @@ impl Grants {
             })
     }
 
+    /// Whether every table of a database is granted, those not made yet included (`sales.*`):
+    /// what making tables whose names are not known beforehand (a crawl) needs.
+    pub fn every_table_of(&self, database: &str) -> bool {
+        self.tables.is_empty()
+            || self.tables.iter().any(|glob| match glob.split_once('.') {
+                Some((db_glob, table_glob)) => {
+                    glob_matches(db_glob, database) && table_glob.chars().all(|c| c == '*')
+                }
+                None => false,
+            })
+    }
+
     /// Whether a lake key (an object, or a prefix being listed) is inside a granted prefix.
     pub fn key(&self, key: &str) -> bool {
         self.prefixes.is_empty() || self.prefixes.iter().any(|prefix| key.starts_with(prefix))
@@ -223,6 +235,7 @@ mod tests {
         assert!(grants.table("sales", "orders") && grants.table("web", "events"));
         assert!(!grants.table("web", "clicks"));
         assert!(grants.database("sales") && grants.database("web"));
+        assert!(grants.every_table_of("sales") && !grants.every_table_of("web"));
         assert!(grants.key("raw/team-a/x.csv") && !grants.key("raw/team-b/x.csv"));
         assert!(grants.listing("raw/") && grants.listing("raw/team-a/2024/"));
         assert!(!grants.listing("exports/"));

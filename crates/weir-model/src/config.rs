@@ -44,6 +44,10 @@ pub struct ServerConfig {
     pub tls_cert: String,
     /// PEM private key (PKCS#8, RSA or EC) of `tls_cert`.
     pub tls_key: String,
+    /// With authentication off, the host names the server answers to besides localhost, IP
+    /// addresses and `public_url`'s host (DNS rebinding); `*` answers any.
+    /// `WEIR_SERVER_ALLOWED_HOSTS` takes them comma-separated.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for ServerConfig {
@@ -56,6 +60,7 @@ impl Default for ServerConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             tls_cert: String::new(),
             tls_key: String::new(),
+            allowed_hosts: Vec::new(),
         }
     }
 }
@@ -274,6 +279,14 @@ fn apply_env(tree: &mut toml::Table, path: &str, value: &str) -> Result<(), Stri
                     ));
                 }
             }),
+            toml::Value::Array(_) => toml::Value::Array(
+                value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|item| !item.is_empty())
+                    .map(|item| toml::Value::String(item.to_string()))
+                    .collect(),
+            ),
             _ => toml::Value::String(value.to_string()),
         };
         return Ok(());
@@ -394,6 +407,19 @@ mod tests {
         assert_eq!(config.pools.get("api"), Some(&3));
         assert_eq!(config.aws.region, "us-east-1");
         assert_eq!(config.executor.max_parallel_tasks, 64);
+    }
+
+    #[test]
+    fn lists_come_from_the_file_or_comma_separated_from_the_environment() {
+        let file = "[server]\nallowed_hosts = [\"weir.lan\"]\n";
+        let config = load_config(Some(("weir.toml", file)), &[]).unwrap();
+        assert_eq!(config.server.allowed_hosts, ["weir.lan"]);
+        let config = load_config(
+            Some(("weir.toml", file)),
+            &env(&[("WEIR_SERVER_ALLOWED_HOSTS", "a.lan, b.lan,")]),
+        )
+        .unwrap();
+        assert_eq!(config.server.allowed_hosts, ["a.lan", "b.lan"]);
     }
 
     #[test]

@@ -85,10 +85,22 @@ impl From<axum::extract::rejection::QueryRejection> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
+        // The audit log keeps why a call was refused or failed.
+        let refused = matches!(
+            self.status,
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+        );
+        let note = crate::auth::middleware::AuditNote {
+            refusal: refused.then(|| self.message.clone()),
+            detail: (!refused).then(|| self.message.clone()),
+            ..Default::default()
+        };
+        let mut response = (
             self.status,
             Json(json!({ "error": { "code": self.code, "message": self.message } })),
         )
-            .into_response()
+            .into_response();
+        response.extensions_mut().insert(note);
+        response
     }
 }

@@ -178,20 +178,30 @@ pub async fn list(
     let prefix = query.prefix.as_deref().unwrap_or("");
     let grants = identity.grants();
     if !grants.listing(prefix) {
-        return Err(ApiError {
-            status: StatusCode::FORBIDDEN,
-            code: "forbidden",
-            message: format!(
-                "credential `{}` is not granted lake prefix `{prefix}`",
-                identity.name().unwrap_or("?")
-            ),
-        });
+        return Err(not_granted(&identity, format!("lake prefix `{prefix}`")));
     }
     let mut answer = service(&state)?.list(prefix).await?;
     keep(&mut answer, "objects", |object| {
         object["key"].as_str().is_some_and(|key| grants.key(key))
     });
     Ok(Json(answer))
+}
+
+/// A 403 naming what the credential is not granted.
+fn not_granted(identity: &crate::auth::Identity, what: String) -> ApiError {
+    ApiError {
+        status: StatusCode::FORBIDDEN,
+        code: "forbidden",
+        message: format!(
+            "credential `{}` is not granted {what}",
+            identity.name().unwrap_or("?")
+        ),
+    }
+}
+
+/// Whether the lake folder `prefix` (and so everything under it) is inside the grants.
+fn folder_granted(grants: &weir_model::access::Grants, prefix: &str) -> bool {
+    grants.key(&format!("{}/", prefix.trim_end_matches('/')))
 }
 
 /// Keeps the entries of `answer[field]` that `granted` allows: a listing shows only what the
@@ -258,9 +268,13 @@ pub struct DatabaseBody {
 
 pub async fn create_database(
     State(state): Shared,
+    Extension(identity): Extension<crate::auth::Identity>,
     body: Result<Json<DatabaseBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let Json(body) = body?;
+    if !identity.grants().database(&body.name) {
+        return Err(not_granted(&identity, format!("database `{}`", body.name)));
+    }
     Ok((
         StatusCode::CREATED,
         Json(
@@ -318,9 +332,20 @@ pub async fn table(
 
 pub async fn create_table(
     State(state): Shared,
+    Extension(identity): Extension<crate::auth::Identity>,
     body: Result<Json<Value>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let Json(body) = body?;
+    let text = |field: &str| body[field].as_str().unwrap_or_default();
+    let grants = identity.grants();
+    if !grants.table(text("database"), text("name")) {
+        let table = format!("table `{}.{}`", text("database"), text("name"));
+        return Err(not_granted(&identity, table));
+    }
+    if !folder_granted(grants, text("location")) {
+        let location = format!("lake prefix `{}`", text("location"));
+        return Err(not_granted(&identity, location));
+    }
     Ok((
         StatusCode::CREATED,
         Json(service(&state)?.create_table(body).await?),
@@ -344,9 +369,30 @@ pub struct CrawlBody {
 
 pub async fn crawl(
     State(state): Shared,
+    Extension(identity): Extension<crate::auth::Identity>,
     body: Result<Json<CrawlBody>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Json(body) = body?;
+    let grants = identity.grants();
+    if !folder_granted(grants, &body.prefix) {
+        return Err(not_granted(
+            &identity,
+            format!("lake prefix `{}`", body.prefix),
+        ));
+    }
+    // The tables a crawl makes are named after folders: a credential narrowed to some tables
+    // names the database they go to and is granted all of it, or names the one table.
+    if !grants.tables.is_empty() {
+        let database = body.database.as_deref().unwrap_or("(the default)");
+        let allowed = match (body.database.as_deref(), body.table.as_deref()) {
+            (Some(database), Some(table)) => grants.table(database, table),
+            (Some(database), None) => grants.every_table_of(database),
+            (None, _) => false,
+        };
+        if !allowed {
+            return Err(not_granted(&identity, format!("database `{database}`")));
+        }
+    }
     Ok(Json(
         service(&state)?
             .crawl(

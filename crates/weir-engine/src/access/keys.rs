@@ -28,12 +28,18 @@ impl ServerKey {
     /// Reads the key file, creating it (mode 0600) with a random key when it does not exist.
     pub fn load_or_create(path: &Path) -> Result<ServerKey, AccessError> {
         let bytes = match std::fs::read_to_string(path) {
-            Ok(text) => decode_hex(text.trim())
-                .filter(|b| b.len() == KEY_BYTES)
-                .ok_or_else(|| AccessError::KeyFile {
+            Ok(text) => {
+                keep_private(path).map_err(|e| AccessError::KeyFile {
                     path: path.to_path_buf(),
-                    reason: format!("expected {} hexadecimal digits", KEY_BYTES * 2),
-                })?,
+                    reason: e.to_string(),
+                })?;
+                decode_hex(text.trim())
+                    .filter(|b| b.len() == KEY_BYTES)
+                    .ok_or_else(|| AccessError::KeyFile {
+                        path: path.to_path_buf(),
+                        reason: format!("expected {} hexadecimal digits", KEY_BYTES * 2),
+                    })?
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let bytes = random_bytes::<KEY_BYTES>()?;
                 write_private(path, encode_hex(&bytes).as_bytes()).map_err(|e| {
@@ -131,6 +137,22 @@ pub fn decode_hex(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// Makes a secret file that others may read (copied with a lax umask, say) its owner's alone
+/// again, with a warning: whoever reads it holds every credential.
+pub fn keep_private(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        tracing::warn!(
+            file = %path.display(),
+            "the file could be read by other users (mode {:o}); it is made private (600)",
+            mode & 0o777
+        );
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
 /// Writes a file only its owner may read, atomically: a temporary file made with mode 0600, then
 /// renamed over `path`, so no moment exists when the secret is readable by others or half written.
 pub fn write_private(path: &Path, content: &[u8]) -> std::io::Result<()> {
@@ -169,6 +191,22 @@ mod tests {
             first.secret_access_key("AKIAY")
         );
         assert_eq!(first.secret_access_key("AKIAX").len(), 40);
+    }
+
+    #[test]
+    fn a_key_file_others_may_read_is_made_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("credentials.key");
+        let first = ServerKey::load_or_create(&path).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let again = ServerKey::load_or_create(&path).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert_eq!(
+            first.secret_access_key("AKIAX"),
+            again.secret_access_key("AKIAX")
+        );
     }
 
     #[test]

@@ -211,7 +211,10 @@ impl Access {
             if on_disk.as_deref().map(|t| keys::token_hash(t.trim()))
                 == Some(admin.token_hash.clone())
             {
-                return Ok(());
+                return keys::keep_private(&path).map_err(|e| AccessError::TokenFile {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                });
             }
         }
         // First start, or the file is gone or stale: a new admin token (and key pair).

@@ -28,10 +28,15 @@ async fn the_first_start_writes_a_private_admin_token_that_works() {
     let caller = access.by_token(&token).unwrap();
     assert_eq!((caller.name.as_str(), caller.role), (ADMIN, Role::Admin));
 
-    // A restart keeps the same token; the database holds only its hash.
+    // A restart keeps the same token (and makes its file private again if it was loosened);
+    // the database holds only its hash.
     drop(access);
+    let file = dir.path().join(ADMIN_TOKEN_FILE);
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
     let access = open(dir.path()).await;
     assert!(access.by_token(&token).is_ok());
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
     let database = std::fs::read(dir.path().join("weir.db")).unwrap();
     assert!(
         !database.windows(token.len()).any(|w| w == token.as_bytes()),

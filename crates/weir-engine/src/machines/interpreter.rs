@@ -642,7 +642,7 @@ impl Run {
                 let (target, pattern) = resources::parse(resource)?;
                 let token = match (&resumed_token, pattern) {
                     (Some(token), _) => Some(token.clone()),
-                    (None, Pattern::WaitForTaskToken) => Some(task_token(&self.arn, step)),
+                    (None, Pattern::WaitForTaskToken) => Some(task_token(&self.arn, step)?),
                     _ => None,
                 };
                 let mut context = context.clone();
@@ -1419,29 +1419,25 @@ fn region_of(arn: &str) -> String {
     arn.split(':').nth(3).unwrap_or_default().to_string()
 }
 
-/// A task token: names the execution and the step, so a token survives restarts, plus random
-/// bits so that tokens cannot be guessed from an execution's name.
-pub(crate) fn task_token(execution_arn: &str, step: &str) -> String {
-    use std::fmt::Write;
-    let mut token = String::new();
-    for byte in format!("{execution_arn}|{step}").bytes() {
-        let _ = write!(token, "{byte:02x}");
-    }
-    let _ = write!(token, ".{:016x}", fastrand::u64(..));
-    token
+/// A task token: names the execution and the step, so a token survives restarts, plus 128 bits
+/// from the system's secure generator, so that a token can be neither guessed from an
+/// execution's name nor predicted from tokens seen before (whoever holds one may answer the
+/// task).
+pub(crate) fn task_token(execution_arn: &str, step: &str) -> Result<String, StatesError> {
+    use crate::access::keys;
+    let secret = keys::random_bytes::<16>()
+        .map_err(|e| StatesError::runtime(format!("cannot make a task token: {e}")))?;
+    Ok(format!(
+        "{}.{}",
+        keys::encode_hex(format!("{execution_arn}|{step}").as_bytes()),
+        keys::encode_hex(&secret)
+    ))
 }
 
 /// The execution and step a token was handed out for (see [`task_token`]).
 pub(crate) fn token_origin(token: &str) -> Option<(String, String)> {
     let (hex, _) = token.split_once('.')?;
-    if !hex.len().is_multiple_of(2) {
-        return None;
-    }
-    let bytes: Option<Vec<u8>> = (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
-        .collect();
-    let text = String::from_utf8(bytes?).ok()?;
+    let text = String::from_utf8(crate::access::keys::decode_hex(hex)?).ok()?;
     let (arn, step) = text.split_once('|')?;
     Some((arn.to_string(), step.to_string()))
 }
@@ -1449,4 +1445,25 @@ pub(crate) fn token_origin(token: &str) -> Option<(String, String)> {
 /// The step record that keeps the answer to a task token of `step`.
 pub(crate) fn answer_step(step: &str) -> String {
     format!("{step}#answer")
+}
+
+#[cfg(test)]
+mod token_tests {
+    use super::*;
+
+    #[test]
+    fn task_tokens_name_their_step_and_carry_128_unpredictable_bits() {
+        let arn = "arn:aws:states:us-east-1:123456789012:execution:m:e";
+        let (first, second) = (
+            task_token(arn, "0/Ask").unwrap(),
+            task_token(arn, "0/Ask").unwrap(),
+        );
+        assert_ne!(first, second);
+        for token in [&first, &second] {
+            let (_, secret) = token.split_once('.').unwrap();
+            assert_eq!(secret.len(), 32, "{token}");
+            assert_eq!(token_origin(token), Some((arn.into(), "0/Ask".into())));
+        }
+        assert_eq!(token_origin("zz.00"), None);
+    }
 }

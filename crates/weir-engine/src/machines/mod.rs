@@ -924,6 +924,13 @@ impl Machines {
         self.answer_token(token, Err(error)).await
     }
 
+    /// The execution a task token was handed out for (a token names it), for the server's
+    /// grants; None for text that is no token of this server's making. A token is only ever
+    /// honoured whole, so the execution it names is the one whose task it answers.
+    pub fn token_execution(token: &str) -> Option<String> {
+        interpreter::token_origin(token).map(|(execution_arn, _)| execution_arn)
+    }
+
     pub fn send_task_heartbeat(&self, token: &str) -> Result<()> {
         self.deliver(token, TokenMessage::Heartbeat, false)
     }

@@ -3,17 +3,17 @@
 
 use std::sync::Arc;
 
-use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::json;
 use weir_engine::access::{Access, AccessError, NewCredential};
 use weir_model::access::{Grants, Role};
 
 use super::ApiResult;
-use crate::auth::{ADMIN, Routes, VIEWER, session};
+use crate::auth::{ADMIN, Identity, Routes, VIEWER, session};
 use crate::{ApiError, AppState, openapi};
 
 type Shared = State<Arc<AppState>>;
@@ -33,6 +33,24 @@ pub struct CreateBody {
     expires: Option<String>,
 }
 
+/// Credentials and the audit log are for an admin whose grants do not narrow it: one narrowed
+/// to some pipelines could otherwise make itself a credential without grants, and the log shows
+/// every pipeline's callers.
+fn unnarrowed(identity: &Identity) -> Result<(), ApiError> {
+    if identity.grants().is_everything() {
+        return Ok(());
+    }
+    Err(ApiError {
+        status: StatusCode::FORBIDDEN,
+        code: "forbidden",
+        message: format!(
+            "credential `{}` is narrowed by grants; credentials and the audit log need an admin \
+             credential without grants",
+            identity.name().unwrap_or("?")
+        ),
+    })
+}
+
 fn access(state: &AppState) -> Result<&Access, ApiError> {
     state.access.as_ref().ok_or_else(|| {
         ApiError::bad_request(
@@ -43,8 +61,10 @@ fn access(state: &AppState) -> Result<&Access, ApiError> {
 
 pub async fn create(
     State(state): Shared,
+    Extension(identity): Extension<Identity>,
     body: Result<Json<CreateBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    unnarrowed(&identity)?;
     let Json(body) = body?;
     let access = access(&state)?;
     let role: Role = body
@@ -74,12 +94,18 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(json!(issued))))
 }
 
-pub async fn list(State(state): Shared) -> ApiResult {
+pub async fn list(State(state): Shared, Extension(identity): Extension<Identity>) -> ApiResult {
+    unnarrowed(&identity)?;
     let access = access(&state)?;
     Ok(Json(json!({ "tokens": access.list() })))
 }
 
-pub async fn revoke(State(state): Shared, Path(name): Path<String>) -> ApiResult {
+pub async fn revoke(
+    State(state): Shared,
+    Extension(identity): Extension<Identity>,
+    Path(name): Path<String>,
+) -> ApiResult {
+    unnarrowed(&identity)?;
     let access = access(&state)?;
     access.revoke(&name).await.map_err(access_error)?;
     Ok(Json(json!({ "revoked": name })))
@@ -97,8 +123,10 @@ pub struct AuditQuery {
 
 pub async fn audit(
     State(state): Shared,
+    Extension(identity): Extension<Identity>,
     query: Result<Query<AuditQuery>, QueryRejection>,
 ) -> ApiResult {
+    unnarrowed(&identity)?;
     let Query(query) = query?;
     let access = access(&state)?;
     let since = match query.since.as_deref() {

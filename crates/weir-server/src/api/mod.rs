@@ -55,9 +55,15 @@ pub async fn not_found(identity: Option<axum::Extension<crate::auth::Identity>>)
 }
 
 /// A plain overview until the dashboard proper lands: pipelines, problems and recent runs.
-pub async fn dashboard(State(state): Shared) -> ApiResult<Html<String>> {
-    let (pipelines, problems) = state.engine.pipelines().await?;
-    let runs = state.engine.store().runs(None, 50).await?;
+/// It shows what the credential may see, as the API's listings do.
+pub async fn dashboard(
+    State(state): Shared,
+    axum::Extension(identity): axum::Extension<crate::auth::Identity>,
+) -> ApiResult<Html<String>> {
+    let (mut pipelines, problems) = state.engine.pipelines().await?;
+    pipelines.retain(|p| identity.grants().pipeline(&p.name));
+    let problems = pipelines::granted_problems(problems, &identity);
+    let runs = runs::visible_runs(&state, &identity, None, 50).await?;
     let mut html = String::from(
         "<!doctype html><html><head><meta charset=utf-8><title>weir</title><style>body{font:14px system-ui;margin:2em}td,th{padding:2px 10px;text-align:left}.failed{color:#b00}.success{color:#070}</style></head><body><h1>weir</h1>",
     );

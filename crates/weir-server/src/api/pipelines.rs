@@ -23,9 +23,28 @@ pub async fn list(
     let (mut pipelines, problems) = state.engine.pipelines().await?;
     // A listing shows what the credential may see.
     pipelines.retain(|p| identity.grants().pipeline(&p.name));
+    let problems = granted_problems(problems, &identity);
     Ok(Json(
         json!({ "pipelines": pipelines, "problems": problems }),
     ))
+}
+
+/// The problems of the definition files of granted pipelines (a file's name is its pipeline's):
+/// another pipeline's problems would show its name, its file and what it does.
+pub fn granted_problems(
+    mut problems: Vec<weir_model::Problem>,
+    identity: &crate::auth::Identity,
+) -> Vec<weir_model::Problem> {
+    let grants = identity.grants();
+    if !grants.pipelines.is_empty() {
+        problems.retain(|problem| {
+            std::path::Path::new(&problem.file)
+                .file_stem()
+                .and_then(|stem| stem.to_str())
+                .is_some_and(|name| grants.pipeline(name))
+        });
+    }
+    problems
 }
 
 pub async fn show(State(state): Shared, Path(name): Path<String>) -> ApiResult {
@@ -160,8 +179,11 @@ pub async fn unpause(State(state): Shared, Path(name): Path<String>) -> ApiResul
     Ok(Json(json!({ "pipeline": name, "paused": false })))
 }
 
-pub async fn reload(State(state): Shared) -> ApiResult {
-    let problems = state.engine.reload().await?;
+pub async fn reload(
+    State(state): Shared,
+    axum::Extension(identity): axum::Extension<crate::auth::Identity>,
+) -> ApiResult {
+    let problems = granted_problems(state.engine.reload().await?, &identity);
     Ok(Json(json!({ "problems": problems })))
 }
 

@@ -13,6 +13,7 @@ use weir_engine::time::format_us;
 use weir_store::{AttemptRecord, EventRecord, RunRecord, TaskRecord};
 
 use super::ApiResult;
+use crate::auth::Identity;
 use crate::{ApiError, AppState};
 
 type Shared = State<Arc<AppState>>;
@@ -91,23 +92,49 @@ pub struct ListQuery {
 
 pub async fn list(
     State(state): Shared,
-    axum::Extension(identity): axum::Extension<crate::auth::Identity>,
+    axum::Extension(identity): axum::Extension<Identity>,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> ApiResult {
     let Query(query) = query?;
-    let mut runs = state
-        .engine
-        .store()
-        .runs(
-            query.pipeline.as_deref(),
-            query.limit.unwrap_or(25).min(10_000),
-        )
-        .await?;
-    // A listing shows what the credential may see.
-    runs.retain(|run| identity.grants().pipeline(&run.pipeline));
+    let limit = query.limit.unwrap_or(25).min(10_000);
+    let runs = visible_runs(&state, &identity, query.pipeline.as_deref(), limit).await?;
     Ok(Json(
         json!({ "runs": runs.iter().map(run_json).collect::<Vec<_>>() }),
     ))
+}
+
+/// The newest runs the credential may see (of one pipeline, or of all), at most `limit`. A
+/// credential narrowed to some pipelines gets as many as it would if its pipelines were the only
+/// ones: the newest runs of each granted pipeline, and of the newest runs overall those it is
+/// granted (pipelines whose file is gone keep their runs), merged newest first.
+pub async fn visible_runs(
+    state: &AppState,
+    identity: &Identity,
+    pipeline: Option<&str>,
+    limit: u32,
+) -> Result<Vec<RunRecord>, ApiError> {
+    let grants = identity.grants();
+    let store = state.engine.store();
+    if grants.pipelines.is_empty() {
+        return Ok(store.runs(pipeline, limit).await?);
+    }
+    if let Some(pipeline) = pipeline {
+        if !grants.pipeline(pipeline) {
+            return Ok(Vec::new());
+        }
+        return Ok(store.runs(Some(pipeline), limit).await?);
+    }
+    let mut runs = store.runs(None, limit).await?;
+    let (pipelines, _) = state.engine.pipelines().await?;
+    for granted in pipelines.iter().filter(|p| grants.pipeline(&p.name)) {
+        runs.extend(store.runs(Some(&granted.name), limit).await?);
+    }
+    runs.retain(|run| grants.pipeline(&run.pipeline));
+    // As the store orders them: newest first, then by id.
+    runs.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
+    runs.dedup_by(|a, b| a.id == b.id);
+    runs.truncate(limit as usize);
+    Ok(runs)
 }
 
 async fn load(state: &AppState, run_id: &str) -> Result<RunRecord, ApiError> {

@@ -22,15 +22,19 @@ pub const SESSION_COOKIE: &str = "weir_session";
 const MAX_AUTHORIZATION: usize = 8 * 1024;
 
 /// What a route or handler tells the audit layer about the call, in the response's extensions.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct AuditNote {
     /// `METHOD /route/{param}`, or an AWS protocol's `Service.Operation`.
     pub action: String,
+    /// What the call was about when the path does not say (an AWS operation's resource ARN).
+    pub target: Option<String>,
     /// Whether the call changes anything (audited even when it succeeds), when the method does
     /// not say (every AWS JSON call is a POST).
     pub mutating: Option<bool>,
     /// Why it was refused.
     pub refusal: Option<String>,
+    /// Why it failed, or what it did, when it was not refused (the audit log's detail).
+    pub detail: Option<String>,
 }
 
 /// Whether the request carries a valid `X-CSRF-Token`: the session's, or, with authentication
@@ -57,6 +61,10 @@ pub async fn authenticate(
     // For the checks of grants that need the store (a run's pipeline).
     request.extensions_mut().insert(state.clone());
     let Some(access) = &state.access else {
+        if let Err(reason) = state.auth.hosts.check(request.headers()) {
+            let dialect = dialect_of(request.method(), request.uri().path());
+            return refuse(dialect, StatusCode::FORBIDDEN, &reason, "");
+        }
         let custom_header = request.headers().contains_key("x-csrf-token");
         request.extensions_mut().insert(CsrfToken(custom_header));
         request.extensions_mut().insert(Identity::unchecked());
@@ -97,6 +105,12 @@ pub async fn authenticate(
         Err(response) => (Identity::anonymous(), response),
     };
     let note = response.extensions().get::<AuditNote>().cloned();
+    // A handler that came to know the caller (the sign-in page) says so.
+    let identity = response
+        .extensions()
+        .get::<Identity>()
+        .cloned()
+        .unwrap_or(identity);
     let status = response.status();
     audit(access, &identity, &source, &method, &target, status, note).await;
     response
@@ -209,9 +223,8 @@ async fn verify_signature(
 /// Notes a refusal for the audit log.
 fn noted(mut response: Response, reason: &str) -> Response {
     response.extensions_mut().insert(AuditNote {
-        action: String::new(),
-        mutating: None,
         refusal: Some(reason.to_string()),
+        ..AuditNote::default()
     });
     response
 }
@@ -270,9 +283,25 @@ pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> 
         .map(|(_, value)| value)
 }
 
-/// Refuses a caller the route does not allow, and a browser request forged by another site.
+/// Refuses a caller the route does not allow, and a browser request forged by another site; the
+/// audit log names the call by its route (`POST /api/v1/pipelines/{name}/runs`) unless the
+/// handler named it (an AWS protocol's operation).
 pub async fn authorize(rule: Rule, request: Request, next: Next) -> Response {
-    let (need, dialect, rule_path) = (rule.need, rule.dialect, rule.path);
+    let action = format!("{} {}", request.method(), rule.path);
+    let mut response = check_and_run(rule, request, next).await;
+    let mut note = response
+        .extensions_mut()
+        .remove::<AuditNote>()
+        .unwrap_or_default();
+    if note.action.is_empty() {
+        note.action = action;
+    }
+    response.extensions_mut().insert(note);
+    response
+}
+
+async fn check_and_run(rule: Rule, request: Request, next: Next) -> Response {
+    let (need, dialect) = (rule.need, rule.dialect);
     let identity = request
         .extensions()
         .get::<Identity>()
@@ -312,7 +341,7 @@ pub async fn authorize(rule: Rule, request: Request, next: Next) -> Response {
         }
     }
     if need != Need::Open
-        && let Err(reason) = same_site(&request, &identity)
+        && let Err(reason) = same_site(&request, &identity, public_origin(&request).as_deref())
     {
         return refuse(dialect, StatusCode::FORBIDDEN, &reason, &path);
     }
@@ -324,16 +353,7 @@ pub async fn authorize(rule: Rule, request: Request, next: Next) -> Response {
             Err(reason) => return refuse(dialect, StatusCode::FORBIDDEN, &reason, &path),
         }
     };
-    let action = format!("{} {rule_path}", request.method());
-    let mut response = next.run(request).await;
-    if response.extensions().get::<AuditNote>().is_none() {
-        response.extensions_mut().insert(AuditNote {
-            action,
-            mutating: None,
-            refusal: None,
-        });
-    }
-    response
+    next.run(request).await
 }
 
 /// Whether the caller's grants cover what the route's path names.
@@ -362,24 +382,26 @@ async fn granted(scope: Scope, request: Request, identity: &Identity) -> Result<
                 return Err(denied(format!("pipeline `{name}`")));
             }
         }
+        // Every pipeline's runs are granted.
+        Scope::Run if grants.pipelines.is_empty() => {}
         Scope::Run => {
             let run_id = param("run_id");
-            let pipeline = match state {
-                Some(state) => state
-                    .engine
-                    .store()
-                    .run(&run_id)
-                    .await
-                    .ok()
-                    .flatten()
-                    .map(|run| run.pipeline),
+            let run = match state {
+                Some(state) => state.engine.store().run(&run_id).await.ok().flatten(),
                 None => None,
             };
-            // An unknown run is left to the handler (404); a known one must be granted.
-            if let Some(pipeline) = pipeline
-                && !grants.pipeline(&pipeline)
-            {
-                return Err(denied(format!("pipeline `{pipeline}` (of run {run_id})")));
+            // A run the check cannot find (unknown, not created yet, or unreadable now) is
+            // refused like another pipeline's: letting it through would let the handler find a
+            // run created since, and a 404 would tell which runs exist.
+            match run {
+                Some(run) if grants.pipeline(&run.pipeline) => {}
+                Some(run) => {
+                    return Err(denied(format!(
+                        "pipeline `{}` (of run {run_id})",
+                        run.pipeline
+                    )));
+                }
+                None => return Err(denied(format!("run {run_id} (no run it may see)"))),
             }
         }
         Scope::Key => {
@@ -409,7 +431,11 @@ async fn granted(scope: Scope, request: Request, identity: &Identity) -> Result<
 /// pages: not from another site (`Sec-Fetch-Site`, `Origin`), and, for a POST (the one method
 /// a form can send), with a JSON body or the session's `X-CSRF-Token`, which a page on another
 /// site can send only after a CORS preflight that weir never allows.
-fn same_site(request: &Request, identity: &Identity) -> Result<(), String> {
+fn same_site(
+    request: &Request,
+    identity: &Identity,
+    public_origin: Option<&str>,
+) -> Result<(), String> {
     if identity.by_header() || !is_mutating(request.method()) {
         return Ok(());
     }
@@ -425,7 +451,11 @@ fn same_site(request: &Request, identity: &Identity) -> Result<(), String> {
     if let Some(origin) = text("origin") {
         let host = text("host").unwrap_or("");
         let origin_host = origin.split_once("://").map(|(_, rest)| rest);
-        if origin_host != Some(host) {
+        // The server's own address, or the public one a reverse proxy serves it at (the proxy
+        // may pass its own Host on).
+        let own = origin_host == Some(host)
+            || public_origin.is_some_and(|public| origin.eq_ignore_ascii_case(public));
+        if !own {
             return Err(format!(
                 "cross-origin request refused (Origin: {origin}): changes come from weir's own pages or a client with a token"
             ));
@@ -446,6 +476,14 @@ fn same_site(request: &Request, identity: &Identity) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The origin (`scheme://host[:port]`) of `server.public_url`, where the server's pages are
+/// served from when a reverse proxy stands in front of it.
+fn public_origin(request: &Request) -> Option<String> {
+    let state = request.extensions().get::<Arc<AppState>>()?;
+    let uri = state.auth.public_url.parse::<axum::http::Uri>().ok()?;
+    Some(format!("{}://{}", uri.scheme_str()?, uri.authority()?))
 }
 
 fn is_json_type(content_type: &str) -> bool {
@@ -526,9 +564,8 @@ pub(crate) fn refuse(dialect: Dialect, status: StatusCode, message: &str, path: 
         Dialect::Browser => (status, message.to_string()).into_response(),
     };
     response.extensions_mut().insert(AuditNote {
-        action: String::new(),
-        mutating: None,
         refusal: Some(message.to_string()),
+        ..AuditNote::default()
     });
     response
 }
@@ -607,10 +644,12 @@ async fn audit(
             role: identity.role().map(|r| r.as_str().to_string()),
             source: source.to_string(),
             action,
-            target: target.to_string(),
+            target: note
+                .and_then(|n| n.target.clone())
+                .unwrap_or_else(|| target.to_string()),
             outcome: outcome.into(),
             status: i32::from(status.as_u16()),
-            detail: note.and_then(|n| n.refusal.clone()),
+            detail: note.and_then(|n| n.refusal.clone().or_else(|| n.detail.clone())),
         })
         .await;
 }

@@ -6,6 +6,7 @@
 //! sign-in is `session.rs`. Grants (which pipelines, tables and prefixes) are checked by the
 //! handlers, which know what a request is about.
 
+pub mod hosts;
 pub mod middleware;
 pub mod routes;
 pub mod session;
@@ -87,6 +88,10 @@ pub struct AuthOptions {
     pub secure_cookies: bool,
     /// The region AWS signatures must be scoped to (`aws.region`).
     pub region: String,
+    /// The host names answered to (checked when authentication is off, against DNS rebinding).
+    pub hosts: hosts::AllowedHosts,
+    /// `server.public_url` (empty: none): the server's pages may come from its origin.
+    pub public_url: String,
 }
 
 impl Default for AuthOptions {
@@ -96,6 +101,8 @@ impl Default for AuthOptions {
             session_lifetime: Duration::from_secs(12 * 3600),
             secure_cookies: false,
             region: "us-east-1".into(),
+            hosts: hosts::AllowedHosts::any(),
+            public_url: String::new(),
         }
     }
 }

@@ -13,7 +13,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::middleware::SESSION_COOKIE;
+use super::middleware::{AuditNote, SESSION_COOKIE};
 use super::{Identity, Via};
 use crate::AppState;
 
@@ -32,7 +32,7 @@ pub async fn login(State(state): State<Arc<AppState>>, Query(login): Query<Login
         return form(StatusCode::OK, &next, None);
     };
     match access.new_session(&token, state.auth.session_lifetime) {
-        Ok((session, _caller)) => {
+        Ok((session, caller)) => {
             let secure = if state.auth.secure_cookies {
                 "; Secure"
             } else {
@@ -42,9 +42,27 @@ pub async fn login(State(state): State<Arc<AppState>>, Query(login): Query<Login
                 "{SESSION_COOKIE}={session}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
                 state.auth.session_lifetime.as_secs()
             );
-            redirect(&next, Some(cookie))
+            let mut response = redirect(&next, Some(cookie));
+            // A sign-in is audited as the credential that signed in.
+            response.extensions_mut().insert(AuditNote {
+                mutating: Some(true),
+                detail: Some("signed in: a browser session began".into()),
+                ..AuditNote::default()
+            });
+            response.extensions_mut().insert(Identity {
+                caller: Some(caller),
+                via: Via::Bearer,
+            });
+            response
         }
-        Err(refusal) => form(StatusCode::UNAUTHORIZED, &next, Some(refusal.as_str())),
+        Err(refusal) => {
+            let mut response = form(StatusCode::UNAUTHORIZED, &next, Some(refusal.as_str()));
+            response.extensions_mut().insert(AuditNote {
+                refusal: Some(format!("sign-in refused: {}", refusal.as_str())),
+                ..AuditNote::default()
+            });
+            response
+        }
     }
 }
 

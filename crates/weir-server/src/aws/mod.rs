@@ -38,8 +38,7 @@ pub async fn dispatch(
         .unwrap_or("");
     let mut note = AuditNote {
         action: target.to_string(),
-        mutating: None,
-        refusal: None,
+        ..AuditNote::default()
     };
     let answer = match target.split_once('.') {
         Some(("AWSStepFunctions", operation)) => match &state.machines {
@@ -47,12 +46,9 @@ pub async fn dispatch(
                 Ok(request) => {
                     let needed = stepfunctions::role_of(operation);
                     note.mutating = Some(needed > Role::Viewer);
-                    match allowed(
-                        &identity,
-                        needed,
-                        stepfunctions::machine_of(&request),
-                        target,
-                    ) {
+                    let named = stepfunctions::machines_named(operation, &request);
+                    note.target = named.iter().find_map(|n| n.arn.clone());
+                    match allowed(&identity, needed, &named, target) {
                         Ok(()) => stepfunctions::handle(machines, operation, &request)
                             .await
                             .map(|answer| only_granted(answer, &identity)),
@@ -95,26 +91,31 @@ pub async fn dispatch(
     response
 }
 
-/// A listing of state machines shows those the credential's grants name.
+/// A listing shows the state machines, and the executions of the state machines, that the
+/// credential's grants name.
 fn only_granted(mut answer: Value, identity: &Identity) -> Value {
-    if let Some(machines) = answer
-        .get_mut("stateMachines")
-        .and_then(Value::as_array_mut)
-    {
-        machines.retain(|m| {
-            m["name"]
-                .as_str()
-                .is_some_and(|name| identity.grants().pipeline(name))
-        });
-    }
+    let grants = identity.grants();
+    let keep = |answer: &mut Value, field: &str, name_of: fn(&Value) -> Option<&str>| {
+        if let Some(items) = answer.get_mut(field).and_then(Value::as_array_mut) {
+            items.retain(|item| name_of(item).is_some_and(|name| grants.pipeline(name)));
+        }
+    };
+    keep(&mut answer, "stateMachines", |machine| {
+        machine["name"].as_str()
+    });
+    // An execution's machine by name: the seventh part of its stateMachineArn.
+    keep(&mut answer, "executions", |execution| {
+        execution["stateMachineArn"].as_str()?.split(':').nth(6)
+    });
     answer
 }
 
-/// Whether the caller's role and grants allow the operation, refused as IAM refuses it.
+/// Whether the caller's role and grants allow the operation on every state machine the request
+/// names, refused as IAM refuses it.
 fn allowed(
     identity: &Identity,
     needed: Role,
-    machine: Option<&str>,
+    named: &[stepfunctions::Named],
     target: &str,
 ) -> Result<(), AwsError> {
     let action = target.replace("AWSStepFunctions.", "states:");
@@ -127,13 +128,20 @@ fn allowed(
             ),
         });
     }
-    if let Some(machine) = machine
-        && !identity.grants().pipeline(machine)
-    {
+    let grants = identity.grants();
+    if grants.pipelines.is_empty() {
+        return Ok(());
+    }
+    for named in named {
+        let resource = match &named.machine {
+            Some(machine) if grants.pipeline(machine) => continue,
+            Some(machine) => format!("state machine {machine}"),
+            None => format!("the {} given (it names no state machine)", named.member),
+        };
         return Err(AwsError {
             code: "AccessDeniedException",
             message: format!(
-                "User: {user} is not authorized to perform: {action} on resource: state machine {machine} (not in the credential's grants)"
+                "User: {user} is not authorized to perform: {action} on resource: {resource} (not in the credential's grants)"
             ),
         });
     }

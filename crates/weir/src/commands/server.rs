@@ -84,6 +84,13 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     let max_body_bytes = usize::try_from(config.server.max_body_bytes).unwrap_or(usize::MAX);
     let auth_config = config.auth.clone();
     let auth_region = config.aws.region.clone();
+    // With credentials on, a rebinding page has none to send; with them off, only the names this
+    // server is known by are answered.
+    let allowed_hosts = if auth_config.enabled {
+        weir_server::auth::hosts::AllowedHosts::any()
+    } else {
+        weir_server::auth::hosts::AllowedHosts::new(&public_url, &config.server.allowed_hosts)
+    };
     let access = if auth_config.enabled {
         Some(
             weir_engine::access::Access::open(store.clone(), &data_dir)
@@ -131,9 +138,16 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     tracing::info!(project = %project.display(), data = %data_dir.display(), store = %redact(&store_url), "weir listening on {public_url}");
     outln!("weir listening on {public_url}");
     if access.is_some() {
-        // As Jupyter does: a link that signs the browser in with the admin token.
+        // As Jupyter does: a link that signs the browser in with the admin token, for the person
+        // at the terminal. Output that goes elsewhere (a service's journal, a log file) may be
+        // read by others than who may read the data directory, so it says where the token is.
         let token_file = data_dir.join(weir_engine::access::ADMIN_TOKEN_FILE);
-        if let Ok(token) = std::fs::read_to_string(&token_file) {
+        if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+            outln!(
+                "sign in: {public_url}/login with the admin token in {}",
+                token_file.display()
+            );
+        } else if let Ok(token) = std::fs::read_to_string(&token_file) {
             outln!("sign in: {public_url}/login?token={}&next=/", token.trim());
         }
     }
@@ -154,6 +168,8 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
                 .map_err(|e| anyhow::anyhow!("auth.session_lifetime: {e}"))?,
             secure_cookies: tls.is_some(),
             region: auth_region,
+            hosts: allowed_hosts,
+            public_url: public_url.clone(),
         },
     };
     // On SIGTERM or Ctrl-C the engine drains first, while the API still answers (what is

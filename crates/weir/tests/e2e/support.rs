@@ -6,7 +6,7 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Output};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -216,7 +216,7 @@ impl Server {
             .args(&self.args)
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env("WEIR_LOG", "info")
-            .stdout(Stdio::null())
+            .stdout(log.try_clone().expect("server log"))
             .stderr(log)
             .spawn()
             .expect("spawn server");
@@ -513,7 +513,8 @@ pub fn http(method: &str, url: &str, body: Option<&str>) -> Option<(u16, String)
     http_with(method, url, body, &[("Content-Type", "application/json")])
 }
 
-/// [`http`] with the given headers (none added but Host, Content-Length and Connection).
+/// [`http`] with the given headers (none added but Content-Length, Connection, and Host unless
+/// they name one).
 pub fn http_with(
     method: &str,
     url: &str,
@@ -544,12 +545,18 @@ pub fn http_full(
         .set_read_timeout(Some(Duration::from_secs(90)))
         .ok()?;
     let body = body.unwrap_or("");
-    let extra: String = headers
+    let mut extra: String = headers
         .iter()
         .map(|(name, value)| format!("{name}: {value}\r\n"))
         .collect();
+    if !headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("host"))
+    {
+        extra.insert_str(0, &format!("Host: {host}\r\n"));
+    }
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(request.as_bytes()).ok()?;

@@ -86,16 +86,57 @@ pub fn role_of(operation: &str) -> Role {
         .map_or(Role::Admin, |(_, role)| *role)
 }
 
-/// The state machine a request is about, by name, from its `stateMachineArn` or `executionArn`
-/// (for the grants on names, which cover state machines as they cover pipelines).
-pub fn machine_of(body: &Value) -> Option<&str> {
-    if let Some(arn) = body.get("stateMachineArn").and_then(Value::as_str) {
-        // arn:aws:states:REGION:ACCOUNT:stateMachine:NAME[:VERSION]
-        return arn.split(':').nth(6);
+/// A state machine a request names, for the grants on names (which cover state machines as they
+/// cover pipelines).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Named {
+    /// The member that names it.
+    pub member: &'static str,
+    /// The state machine's name; None when the member cannot be read as naming one (a narrowed
+    /// credential is then refused: what it names is not known to be granted).
+    pub machine: Option<String>,
+    /// The ARN the member holds, for the audit log (a task token is a secret: never kept).
+    pub arn: Option<String>,
+}
+
+/// Every state machine a request names, whatever the operation does with each member: a grant
+/// holds for what the handler will act on only if every member that could name a resource is
+/// checked (an `executionArn` of another machine beside a granted `stateMachineArn` must not
+/// pass). A task token names the execution it was handed out for; CreateStateMachine's `name`
+/// names the machine it makes.
+pub fn machines_named(operation: &str, body: &Value) -> Vec<Named> {
+    let text = |member: &str| body.get(member).and_then(Value::as_str);
+    let mut named = Vec::new();
+    // arn:aws:states:REGION:ACCOUNT:stateMachine:NAME[:VERSION], and an execution's
+    // arn:aws:states:REGION:ACCOUNT:execution|express:MACHINE:NAME…: the name is the seventh part.
+    let machine_in = |arn: &str| arn.split(':').nth(6).map(str::to_string);
+    for member in ["executionArn", "stateMachineArn"] {
+        if let Some(arn) = text(member) {
+            named.push(Named {
+                member,
+                machine: machine_in(arn),
+                arn: Some(arn.to_string()),
+            });
+        }
     }
-    let arn = body.get("executionArn").and_then(Value::as_str)?;
-    // arn:aws:states:REGION:ACCOUNT:execution:MACHINE:NAME
-    arn.split(':').nth(6)
+    if let Some(token) = text("taskToken") {
+        let execution = weir_engine::machines::Machines::token_execution(token);
+        named.push(Named {
+            member: "taskToken",
+            machine: execution.as_deref().and_then(machine_in),
+            arn: execution,
+        });
+    }
+    if operation == "CreateStateMachine"
+        && let Some(name) = text("name")
+    {
+        named.push(Named {
+            member: "name",
+            machine: Some(name.to_string()),
+            arn: None,
+        });
+    }
+    named
 }
 
 pub async fn handle(

@@ -1,0 +1,97 @@
+//! What a browser can be made to send: with authentication off, a page that rebinds its own name
+//! to the server's address (DNS rebinding) is not answered.
+
+use crate::security::{create, project, sign_in};
+use crate::support::*;
+
+#[test]
+fn with_authentication_off_only_the_servers_own_host_names_are_answered() {
+    let project = project();
+    let server = Server::start_with(
+        project.path(),
+        &[
+            ("WEIR_AUTH_ENABLED", "false"),
+            ("WEIR_SERVER_ALLOWED_HOSTS", "weir.lan"),
+        ],
+    );
+    let port = server.url.rsplit(':').next().unwrap().to_string();
+    let get_as = |path: &str, host: &str| {
+        http_with(
+            "GET",
+            &format!("{}{path}", server.url),
+            None,
+            &[("Host", host)],
+        )
+        .unwrap()
+    };
+    let trigger = format!("{}/api/v1/pipelines/etl_daily/runs", server.url);
+    // A rebinding page: same origin as far as the browser knows, JSON and all.
+    let rebound = format!("evil.example:{port}");
+    let origin = format!("http://{rebound}");
+    let (status, body) = http_with(
+        "POST",
+        &trigger,
+        Some("{}"),
+        &[
+            ("Host", rebound.as_str()),
+            ("Origin", origin.as_str()),
+            ("Sec-Fetch-Site", "same-origin"),
+            ("Content-Type", "application/json"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("server.allowed_hosts"), "{body}");
+    let (status, body) = get_as("/api/v1/pipelines", &rebound);
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(
+        server.get_json("/api/v1/runs")["runs"],
+        serde_json::json!([])
+    );
+    // The names it is known by: localhost, its address, and the configured ones.
+    for host in [
+        format!("localhost:{port}"),
+        format!("127.0.0.1:{port}"),
+        format!("WEIR.lan:{port}"),
+    ] {
+        let (status, body) = get_as("/api/v1/pipelines", &host);
+        assert_eq!(status, 200, "{host}: {body}");
+    }
+    // Health checks from a load balancer name any host.
+    let (status, _) = get_as("/healthz", &rebound);
+    assert_eq!(status, 200);
+}
+
+#[test]
+fn behind_a_reverse_proxy_pages_from_the_public_url_may_make_changes() {
+    let project = project();
+    let server = Server::start_with(
+        project.path(),
+        &[("WEIR_SERVER_PUBLIC_URL", "https://weir.example.com")],
+    );
+    let operator = create(&server, "operator", "web", &[]);
+    let cookie = sign_in(&server, operator["token"].as_str().unwrap());
+    let trigger = format!("{}/api/v1/pipelines/etl_daily/runs", server.url);
+    // The proxy passes its own Host on; the browser names the public origin.
+    let post_from = |origin: &str| {
+        http_with(
+            "POST",
+            &trigger,
+            Some("{}"),
+            &[
+                ("Cookie", cookie.as_str()),
+                ("Content-Type", "application/json"),
+                ("Origin", origin),
+                ("Sec-Fetch-Site", "same-origin"),
+            ],
+        )
+        .unwrap()
+    };
+    let (status, body) = post_from("https://weir.example.com");
+    assert_eq!(status, 201, "{body}");
+    for other in ["https://evil.example", "http://weir.example.com", "null"] {
+        let (status, body) = post_from(other);
+        assert_eq!(status, 403, "{other}: {body}");
+        assert!(body.contains("cross-origin"), "{body}");
+    }
+}
