@@ -12,7 +12,7 @@ use serde_json::json;
 use weir_engine::access::{Access, AccessError, NewCredential};
 use weir_model::access::{Grants, Role};
 
-use super::ApiResult;
+use super::{ApiResult, unnarrowed};
 use crate::auth::{ADMIN, Identity, Routes, VIEWER, session};
 use crate::{ApiError, AppState, openapi};
 
@@ -31,24 +31,6 @@ pub struct CreateBody {
     prefixes: Vec<String>,
     /// How long the credential lasts (`30d`, `12h`); none: until revoked.
     expires: Option<String>,
-}
-
-/// Credentials and the audit log are for an admin whose grants do not narrow it: one narrowed
-/// to some pipelines could otherwise make itself a credential without grants, and the log shows
-/// every pipeline's callers.
-fn unnarrowed(identity: &Identity) -> Result<(), ApiError> {
-    if identity.grants().is_everything() {
-        return Ok(());
-    }
-    Err(ApiError {
-        status: StatusCode::FORBIDDEN,
-        code: "forbidden",
-        message: format!(
-            "credential `{}` is narrowed by grants; credentials and the audit log need an admin \
-             credential without grants",
-            identity.name().unwrap_or("?")
-        ),
-    })
 }
 
 fn access(state: &AppState) -> Result<&Access, ApiError> {

@@ -40,6 +40,24 @@ pub async fn metrics(State(state): Shared) -> Response {
     }
 }
 
+/// Credentials, secrets and the audit log are for an admin whose grants do not narrow it: one
+/// narrowed to some pipelines could otherwise make itself a credential without grants, a secret
+/// serves every pipeline, and the log shows every pipeline's callers.
+pub(crate) fn unnarrowed(identity: &crate::auth::Identity) -> Result<(), ApiError> {
+    if identity.grants().is_everything() {
+        return Ok(());
+    }
+    Err(ApiError {
+        status: StatusCode::FORBIDDEN,
+        code: "forbidden",
+        message: format!(
+            "credential `{}` is narrowed by grants; credentials and the audit log need an admin \
+             credential without grants",
+            identity.name().unwrap_or("?")
+        ),
+    })
+}
+
 /// No route matched: 404 to a caller, 401 to an anonymous request when credentials are needed,
 /// so that an anonymous caller cannot map the routes.
 pub async fn not_found(identity: Option<axum::Extension<crate::auth::Identity>>) -> Response {

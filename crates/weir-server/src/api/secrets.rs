@@ -4,18 +4,20 @@
 
 use std::sync::Arc;
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
+use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::ApiResult;
+use super::{ApiResult, unnarrowed};
+use crate::auth::Identity;
 use crate::{ApiError, AppState};
 
 type Shared = State<Arc<AppState>>;
 
-pub async fn list(State(state): Shared) -> ApiResult {
+pub async fn list(State(state): Shared, Extension(identity): Extension<Identity>) -> ApiResult {
+    unnarrowed(&identity)?;
     Ok(Json(json!({ "secrets": state.engine.secrets().list() })))
 }
 
@@ -25,7 +27,13 @@ struct NewValue {
     value: String,
 }
 
-pub async fn set(State(state): Shared, Path(name): Path<String>, body: Bytes) -> ApiResult {
+pub async fn set(
+    State(state): Shared,
+    Extension(identity): Extension<Identity>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    unnarrowed(&identity)?;
     let NewValue { value } = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request(format!(
             "the body must be {{\"value\": \"…\"}} (JSON, the value a string): {e}"
@@ -35,7 +43,12 @@ pub async fn set(State(state): Shared, Path(name): Path<String>, body: Bytes) ->
     Ok(Json(json!(info)))
 }
 
-pub async fn remove(State(state): Shared, Path(name): Path<String>) -> ApiResult {
+pub async fn remove(
+    State(state): Shared,
+    Extension(identity): Extension<Identity>,
+    Path(name): Path<String>,
+) -> ApiResult {
+    unnarrowed(&identity)?;
     state.engine.secrets().remove(&name).await?;
     Ok(Json(json!({ "name": name, "removed": true })))
 }

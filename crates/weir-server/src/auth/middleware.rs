@@ -162,6 +162,40 @@ async fn verify_signature(
             &path,
         ));
     };
+    let expected = super::sigv4::Expected {
+        service,
+        region: &state.auth.region,
+        unsigned_payload: false,
+    };
+    let now = std::time::SystemTime::now();
+    let refused = |error: super::sigv4::SigV4Error| {
+        noted(
+            aws_refusal(dialect, error.status(), error.code(), error.message()),
+            error.message(),
+        )
+    };
+    // Everything that needs neither the body nor the secret is checked before the body is read:
+    // an unsigned, expired or mis-scoped request, or one naming a key that is not an active
+    // credential's, never makes the server hold a body of up to `max_body_bytes`.
+    let head = super::sigv4::SignedRequest {
+        method: parts.method.as_str(),
+        path: &path,
+        query: parts.uri.query(),
+        headers: &parts.headers,
+        body: &[],
+    };
+    let claim = super::sigv4::check(&head, &expected, now).map_err(refused)?;
+    if access.by_access_key(claim.access_key_id()).is_err() {
+        return Err(match claim.verify(None) {
+            Err(error) => refused(error),
+            Ok(_) => refuse(
+                dialect,
+                StatusCode::UNAUTHORIZED,
+                "unknown access key",
+                &path,
+            ),
+        });
+    }
     let body = match axum::body::to_bytes(body, state.max_body_bytes).await {
         Ok(body) => body,
         Err(_) => {
@@ -187,13 +221,8 @@ async fn verify_signature(
         headers: &parts.headers,
         body: &body,
     };
-    let expected = super::sigv4::Expected {
-        service,
-        region: &state.auth.region,
-        unsigned_payload: false,
-    };
     let mut caller = None;
-    let verified = super::sigv4::verify(&signed, &expected, std::time::SystemTime::now(), |key| {
+    let verified = super::sigv4::verify(&signed, &expected, now, |key| {
         access.by_access_key(key).ok().map(|(found, secret)| {
             caller = Some(found);
             secret
@@ -207,10 +236,7 @@ async fn verify_signature(
             },
             Request::from_parts(parts, axum::body::Body::from(body)),
         )),
-        (Err(error), _) => Err(noted(
-            aws_refusal(dialect, error.status(), error.code(), error.message()),
-            error.message(),
-        )),
+        (Err(error), _) => Err(refused(error)),
         (Ok(_), None) => Err(refuse(
             dialect,
             StatusCode::UNAUTHORIZED,

@@ -23,6 +23,7 @@ mod secrets;
 mod security;
 mod security_admin;
 mod security_audit;
+mod security_aws;
 mod security_browser;
 mod security_listings;
 mod security_machines;

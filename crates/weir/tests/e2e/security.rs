@@ -37,6 +37,17 @@ pub(crate) fn narrowed(server: &Server, role: &str, name: &str) -> Value {
     create(server, role, name, &grants)
 }
 
+/// The audit log once `holds` is true of its entries, or as it is after 10 seconds: an entry is
+/// queued before its call is answered and committed with the next batch, just after.
+pub(crate) fn audit_when(server: &Server, holds: impl Fn(&[Value]) -> bool) -> Value {
+    let read = || server.json(&["audit"]);
+    let entries = |audit: &Value| audit["entries"].as_array().cloned().unwrap_or_default();
+    eventually(std::time::Duration::from_secs(10), || {
+        holds(&entries(&read()))
+    });
+    read()
+}
+
 pub(crate) fn with_token(
     server: &Server,
     token: &str,
@@ -384,20 +395,22 @@ print('ok')
         stderr(&output)
     );
     // Every refusal is in the audit log, with the credential when one was recognised.
-    let audit = server.json(&["audit"]);
+    let revoked_by_admin = |e: &Value| {
+        e["action"] == "DELETE /api/v1/tokens/{name}"
+            && e["credential"] == "admin"
+            && e["outcome"] == "ok"
+    };
+    let denied_to_boto = |e: &Value| {
+        e["outcome"] == "denied"
+            && e["credential"] == "boto"
+            && e["action"] == "AWSStepFunctions.CreateStateMachine"
+    };
+    let audit = audit_when(&server, |entries| entries.iter().any(denied_to_boto));
     let entries = audit["entries"].as_array().unwrap();
     assert!(entries.iter().any(|e| e["outcome"] == "unauthenticated"
         && e["detail"].as_str().unwrap_or("").contains("signature")));
-    assert!(entries.iter().any(|e| e["outcome"] == "denied"
-        && e["credential"] == "boto"
-        && e["action"] == "AWSStepFunctions.CreateStateMachine"));
-    assert!(
-        entries
-            .iter()
-            .any(|e| e["action"] == "DELETE /api/v1/tokens/{name}"
-                && e["credential"] == "admin"
-                && e["outcome"] == "ok")
-    );
+    assert!(entries.iter().any(denied_to_boto), "{audit}");
+    assert!(entries.iter().any(revoked_by_admin), "{audit}");
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! An admin narrowed by grants stays inside them: it cannot make itself a credential without
-//! grants, read every pipeline's callers in the audit log, or make catalog entries and crawl
+//! grants, set the secrets every pipeline uses, read every pipeline's callers in the audit log, or make catalog entries and crawl
 //! outside its tables and prefixes.
 
 use crate::security::{narrowed, project, with_token};
@@ -27,6 +27,13 @@ fn an_admin_narrowed_by_grants_cannot_step_outside_them() {
     refused("GET", "/api/v1/tokens", "", "without grants");
     refused("DELETE", "/api/v1/tokens/admin", "", "without grants");
     refused("GET", "/api/v1/audit", "", "without grants");
+    refused("GET", "/api/v1/secrets", "", "without grants");
+    refused(
+        "PUT",
+        "/api/v1/secrets/db_password",
+        r#"{"value": "x"}"#,
+        "without grants",
+    );
     assert!(
         server
             .json(&["tokens", "list"])
