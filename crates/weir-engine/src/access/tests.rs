@@ -230,6 +230,16 @@ async fn sessions_name_their_credential_and_end_with_it() {
     let csrf = access.csrf_token(&session);
     assert!(access.check_csrf_token(&session, &csrf));
     assert!(!access.check_csrf_token(&forged, &csrf));
+    // Signing out ends that session alone, here and after a restart.
+    let (other, _) = access.new_session(&issued.token, hour).unwrap();
+    access.end_session(&session).await.unwrap();
+    assert_eq!(access.by_session(&session).unwrap_err(), Refusal::Revoked);
+    assert!(access.by_session(&other).is_ok());
+    drop(access);
+    let access = open(dir.path()).await;
+    assert_eq!(access.by_session(&session).unwrap_err(), Refusal::Revoked);
+    assert!(access.by_session(&other).is_ok());
+    let session = other;
     // Revoking the credential ends its sessions, and a new one of the same name does not revive them.
     access.revoke("web.user").await.unwrap();
     assert!(access.by_session(&session).is_err());

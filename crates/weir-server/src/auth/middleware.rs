@@ -291,6 +291,10 @@ fn identify(access: &Access, headers: &HeaderMap) -> Result<Identity, String> {
                 via: Via::Session(session.to_string()),
             }),
             Err(Refusal::Expired) => Err("the session has expired; sign in again".into()),
+            Err(Refusal::Revoked) => Err(
+                "the session has ended (signed out, or its credential revoked); sign in again"
+                    .into(),
+            ),
             Err(_) => Err("the session is not valid; sign in again".into()),
         };
     }

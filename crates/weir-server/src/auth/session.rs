@@ -1,7 +1,8 @@
 //! The browser's sign-in, as Jupyter's: `GET /login?token=TOKEN&next=/` checks the token, sets
 //! the session cookie (`HttpOnly`, `SameSite=Strict`, `Secure` under TLS) and redirects to
 //! `next`. The server prints that link at start with the admin token. `GET /api/v1/session` tells
-//! a page who it is signed in as and its CSRF token; `POST /api/v1/logout` ends the session.
+//! a page who it is signed in as and its CSRF token; `POST /api/v1/logout` ends the session, on
+//! the server too.
 
 use std::sync::Arc;
 
@@ -84,7 +85,22 @@ pub async fn session(
     }))
 }
 
-pub async fn logout() -> Response {
+/// Signs out: the session ends on the server (its cookie, wherever a copy of it is, no longer
+/// signs anyone in) and the browser forgets the cookie.
+pub async fn logout(
+    State(state): State<Arc<AppState>>,
+    Extension(identity): Extension<Identity>,
+) -> Response {
+    if let (Via::Session(session), Some(access)) = (&identity.via, &state.access)
+        && let Err(error) = access.end_session(session).await
+    {
+        return crate::ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "store_error",
+            message: format!("the session could not be ended: {error}"),
+        }
+        .into_response();
+    }
     let cookie = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
     let mut response = Json(json!({ "signed_out": true })).into_response();
     if let Ok(value) = HeaderValue::from_str(&cookie) {

@@ -95,3 +95,37 @@ fn behind_a_reverse_proxy_pages_from_the_public_url_may_make_changes() {
         assert!(body.contains("cross-origin"), "{body}");
     }
 }
+
+#[test]
+fn signing_out_ends_the_session_on_the_server_and_not_only_in_the_browser() {
+    let project = project();
+    let mut server = Server::start(project.path());
+    let viewer = create(&server, "viewer", "looker", &[]);
+    let token = viewer["token"].as_str().unwrap();
+    let (kept, other) = (sign_in(&server, token), sign_in(&server, token));
+    let session = format!("{}/api/v1/session", server.url);
+    let with_cookie = |cookie: &str| {
+        http_with("GET", &session, None, &[("Cookie", cookie)])
+            .unwrap()
+            .0
+    };
+    assert_eq!(with_cookie(&kept), 200);
+    let (status, body) = http_with(
+        "POST",
+        &format!("{}/api/v1/logout", server.url),
+        Some("{}"),
+        &[
+            ("Cookie", kept.as_str()),
+            ("Content-Type", "application/json"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{body}");
+    // A copy of the cookie (kept by another tab, or stolen) no longer signs anyone in, not even
+    // after a restart; the other session goes on.
+    server.restart();
+    let (status, body) = http_with("GET", &session, None, &[("Cookie", kept.as_str())]).unwrap();
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("session has ended"), "{body}");
+    assert_eq!(with_cookie(&other), 200);
+}
