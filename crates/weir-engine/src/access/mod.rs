@@ -135,6 +135,9 @@ struct Inner {
     known: RwLock<Known>,
     /// Sessions signed out before their cookies expire: id → when the cookie expires (µs).
     ended_sessions: RwLock<HashMap<String, i64>>,
+    /// Held from a change's check to its commit, so that two creations of one name cannot both
+    /// pass the check (the second would replace the first, whose token then stops working).
+    changes: tokio::sync::Mutex<()>,
     audit: AuditWriter,
 }
 
@@ -201,6 +204,7 @@ impl Access {
                 key,
                 known: RwLock::new(Known::new(records)),
                 ended_sessions: RwLock::new(ended_sessions),
+                changes: tokio::sync::Mutex::new(()),
             }),
         };
         access.ensure_admin_token(data_dir).await?;
@@ -320,6 +324,7 @@ impl Access {
                 "expires: the expiry must be in the future".into(),
             ));
         }
+        let _change = self.inner.changes.lock().await;
         if self.record(&name).is_some_and(|r| r.revoked_at.is_none()) {
             return Err(AccessError::Exists(name));
         }
@@ -380,6 +385,7 @@ impl Access {
 
     /// Revokes a credential: its token and key pair stop working at once.
     pub async fn revoke(&self, name: &str) -> Result<(), AccessError> {
+        let _change = self.inner.changes.lock().await;
         let record = self
             .record(name)
             .filter(|r| r.revoked_at.is_none())

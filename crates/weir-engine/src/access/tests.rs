@@ -256,3 +256,31 @@ async fn sessions_name_their_credential_and_end_with_it() {
         Refusal::Unknown
     );
 }
+
+#[tokio::test]
+async fn one_of_two_creations_of_a_name_at_once_wins_and_its_token_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let access = open(dir.path()).await;
+    let creations: Vec<_> = (0..8)
+        .map(|_| {
+            let access = access.clone();
+            tokio::spawn(async move {
+                access
+                    .create(NewCredential {
+                        name: Some("ci".into()),
+                        ..NewCredential::default()
+                    })
+                    .await
+            })
+        })
+        .collect();
+    let mut issued = Vec::new();
+    for creation in creations {
+        match creation.await.unwrap() {
+            Ok(credential) => issued.push(credential),
+            Err(error) => assert!(matches!(error, AccessError::Exists(_)), "{error}"),
+        }
+    }
+    assert_eq!(issued.len(), 1);
+    assert_eq!(access.by_token(&issued[0].token).unwrap().name, "ci");
+}
