@@ -519,6 +519,14 @@ impl Access {
         Ok(())
     }
 
+    /// The name of this server's session cookie: `weir_session_` and a tag of the server key.
+    /// Browsers send a host's cookies to every port of it, so two weir servers on one machine
+    /// need names of their own, or signing in to one would sign out of the other.
+    pub fn session_cookie_name(&self) -> String {
+        let tag = keys::encode_hex(&self.inner.key.sign(&["session-cookie-name"]));
+        format!("weir_session_{}", tag.get(..8).unwrap_or_default())
+    }
+
     /// The CSRF token of a session: what a page served to that session sends back in
     /// `X-CSRF-Token` with each change it asks for.
     pub fn csrf_token(&self, session: &str) -> String {

@@ -40,7 +40,8 @@ pub async fn login(State(state): State<Arc<AppState>>, Query(login): Query<Login
                 ""
             };
             let cookie = format!(
-                "{SESSION_COOKIE}={session}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
+                "{}={session}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
+                access.session_cookie_name(),
                 state.auth.session_lifetime.as_secs()
             );
             let mut response = redirect(&next, Some(cookie));
@@ -101,7 +102,11 @@ pub async fn logout(
         }
         .into_response();
     }
-    let cookie = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    let name = state
+        .access
+        .as_ref()
+        .map_or_else(|| SESSION_COOKIE.to_string(), |a| a.session_cookie_name());
+    let cookie = format!("{name}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
     let mut response = Json(json!({ "signed_out": true })).into_response();
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, value);
