@@ -7,9 +7,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::{
     AccessStore, AttemptRecord, AuditEntry, CatalogStore, CredentialRecord, DatabaseRecord,
-    EventRecord, ExecutionFilter, ExecutionRecord, HistoryEventRecord, MachineRecord, MachineStore,
-    Mutation, Result, RunRecord, RunStore, ScheduleStateRecord, SecretRecord, SecretStore,
-    StepRecord, Store, StoreError, TableFileRecord, TableRecord, TaskRecord, VersionRecord,
+    EndedSession, EventRecord, ExecutionFilter, ExecutionRecord, HistoryEventRecord, MachineRecord,
+    MachineStore, Mutation, Result, RunRecord, RunStore, ScheduleStateRecord, SecretRecord,
+    SecretStore, StepRecord, Store, StoreError, TableFileRecord, TableRecord, TaskRecord,
+    VersionRecord,
 };
 
 pub struct FaultyStore {
@@ -154,6 +155,9 @@ impl AccessStore for FaultyStore {
     }
     async fn audit(&self, since: i64, after: Option<i64>, limit: u32) -> Result<Vec<AuditEntry>> {
         self.inner.audit(since, after, limit).await
+    }
+    async fn ended_sessions(&self, now: i64) -> Result<Vec<EndedSession>> {
+        self.inner.ended_sessions(now).await
     }
 }
 

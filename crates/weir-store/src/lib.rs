@@ -33,7 +33,9 @@ mod statements;
 
 use std::sync::Arc;
 
-pub use access::{AccessMutation, AccessStore, AuditEntry, AuditRecord, CredentialRecord};
+pub use access::{
+    AccessMutation, AccessStore, AuditEntry, AuditRecord, CredentialRecord, EndedSession,
+};
 pub use catalog::{CatalogMutation, CatalogStore, DatabaseRecord, TableFileRecord, TableRecord};
 pub use committer::Committer;
 pub use machines::{

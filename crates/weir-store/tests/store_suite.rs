@@ -74,6 +74,7 @@ suite!(
     failed_catalog_batches_leave_nothing,
     credentials_round_trip_and_revoke,
     audit_log_appends_and_pages,
+    ended_sessions_are_kept_until_they_expire,
     secrets_round_trip_replace_and_delete,
     secret_writes_keep_their_batch_order,
 );
@@ -1484,6 +1485,32 @@ async fn audit_log_appends_and_pages(db: Db) {
     let first_page = db.store.audit(0, None, 2).await.unwrap();
     let next_page = db.store.audit(0, Some(first_page[1].id), 2).await.unwrap();
     assert_eq!(next_page[0].record, records[2]);
+}
+
+async fn ended_sessions_are_kept_until_they_expire(db: Db) {
+    let ended = |id: &str, expires_at: i64| EndedSession {
+        id: id.into(),
+        expires_at,
+    };
+    db.store
+        .apply(&[
+            AccessMutation::EndSession(ended("a", 100)).into(),
+            AccessMutation::EndSession(ended("b", 300)).into(),
+            AccessMutation::EndSession(ended("b", 200)).into(),
+        ])
+        .await
+        .unwrap();
+    let db = db.reopen().await;
+    assert_eq!(
+        db.store.ended_sessions(0).await.unwrap(),
+        [ended("a", 100), ended("b", 200)],
+        "{}",
+        db.backend()
+    );
+    assert_eq!(
+        db.store.ended_sessions(100).await.unwrap(),
+        [ended("b", 200)]
+    );
 }
 
 fn secret(name: &str, sealed: &str, at: i64) -> SecretRecord {

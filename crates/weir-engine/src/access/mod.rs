@@ -19,7 +19,9 @@ use std::sync::{Arc, RwLock};
 
 use serde::Serialize;
 use weir_model::access::{Grants, Role};
-use weir_store::{AccessMutation, AuditEntry, AuditRecord, Committer, CredentialRecord, Store};
+use weir_store::{
+    AccessMutation, AuditEntry, AuditRecord, Committer, CredentialRecord, EndedSession, Store,
+};
 
 pub use audit::AuditWriter;
 use keys::ServerKey;
@@ -131,6 +133,11 @@ struct Inner {
     store: Arc<dyn Store>,
     key: ServerKey,
     known: RwLock<Known>,
+    /// Sessions signed out before their cookies expire: id → when the cookie expires (µs).
+    ended_sessions: RwLock<HashMap<String, i64>>,
+    /// Held from a change's check to its commit, so that two creations of one name cannot both
+    /// pass the check (the second would replace the first, whose token then stops working).
+    changes: tokio::sync::Mutex<()>,
     audit: AuditWriter,
 }
 
@@ -182,6 +189,12 @@ impl Access {
     pub async fn open(store: Arc<dyn Store>, data_dir: &Path) -> Result<Access, AccessError> {
         let key = ServerKey::load_or_create(&data_dir.join(KEY_FILE))?;
         let records = store.credentials().await?;
+        let ended_sessions = store
+            .ended_sessions(now_micros())
+            .await?
+            .into_iter()
+            .map(|ended| (ended.id, ended.expires_at))
+            .collect();
         let committer = Committer::start(store.clone());
         let access = Access {
             inner: Arc::new(Inner {
@@ -190,6 +203,8 @@ impl Access {
                 store,
                 key,
                 known: RwLock::new(Known::new(records)),
+                ended_sessions: RwLock::new(ended_sessions),
+                changes: tokio::sync::Mutex::new(()),
             }),
         };
         access.ensure_admin_token(data_dir).await?;
@@ -309,6 +324,7 @@ impl Access {
                 "expires: the expiry must be in the future".into(),
             ));
         }
+        let _change = self.inner.changes.lock().await;
         if self.record(&name).is_some_and(|r| r.revoked_at.is_none()) {
             return Err(AccessError::Exists(name));
         }
@@ -369,6 +385,7 @@ impl Access {
 
     /// Revokes a credential: its token and key pair stop working at once.
     pub async fn revoke(&self, name: &str) -> Result<(), AccessError> {
+        let _change = self.inner.changes.lock().await;
         let record = self
             .record(name)
             .filter(|r| r.revoked_at.is_none())
@@ -406,8 +423,8 @@ impl Access {
     }
 
     /// A browser session for the holder of `token`: the value of a cookie that names the
-    /// credential, its expiry and a signature over both and the token's hash, so that revoking
-    /// or re-issuing the credential ends the session.
+    /// credential, its expiry, a random id (what signing out ends) and a signature over them and
+    /// the token's hash, so that revoking or re-issuing the credential ends the session too.
     pub fn new_session(
         &self,
         token: &str,
@@ -420,19 +437,24 @@ impl Access {
             expires = expires.min(at / 1_000_000);
         }
         let expires = expires.to_string();
+        let id = keys::random_bytes::<16>()
+            .map(|bytes| keys::encode_hex(&bytes))
+            .map_err(|_| Refusal::Unknown)?;
         let hash = keys::token_hash(token);
         let tag = self
             .inner
             .key
-            .sign(&["session", &caller.name, &expires, &hash]);
-        let value = format!("{}.{expires}.{}", caller.name, keys::encode_hex(&tag));
+            .sign(&["session", &caller.name, &expires, &id, &hash]);
+        let value = format!("{}.{expires}.{id}.{}", caller.name, keys::encode_hex(&tag));
         Ok((value, caller))
     }
 
-    /// The caller of a session cookie's value.
-    pub fn by_session(&self, value: &str) -> Result<Arc<Caller>, Refusal> {
-        let mut parts = value.rsplitn(3, '.');
-        let (Some(tag), Some(expires), Some(name)) = (parts.next(), parts.next(), parts.next())
+    /// A session cookie's parts (name, expiry in seconds, id) once its signature is checked.
+    fn session_parts<'v>(&self, value: &'v str) -> Result<(&'v str, i64, &'v str), Refusal> {
+        // The name comes first and may hold dots; the other parts hold none.
+        let mut parts = value.rsplitn(4, '.');
+        let (Some(tag), Some(id), Some(expires), Some(name)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(Refusal::Unknown);
         };
@@ -444,17 +466,65 @@ impl Access {
         if !self
             .inner
             .key
-            .verify(&["session", name, expires, &hash], &tag)
+            .verify(&["session", name, expires, id, &hash], &tag)
         {
             return Err(Refusal::Unknown);
         }
-        if expires
-            .parse::<i64>()
-            .map_or(true, |at| at <= now_micros() / 1_000_000)
-        {
+        let expires = expires.parse::<i64>().map_err(|_| Refusal::Unknown)?;
+        Ok((name, expires, id))
+    }
+
+    /// The caller of a session cookie's value.
+    pub fn by_session(&self, value: &str) -> Result<Arc<Caller>, Refusal> {
+        let (name, expires, id) = self.session_parts(value)?;
+        if expires <= now_micros() / 1_000_000 {
             return Err(Refusal::Expired);
         }
+        let ended = self
+            .inner
+            .ended_sessions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains_key(id);
+        if ended {
+            return Err(Refusal::Revoked);
+        }
         self.by_name(name)
+    }
+
+    /// Ends a session before its cookie expires (signing out): durable first, then in memory,
+    /// so that the cookie stops working here and after a restart. A cookie that is not a valid
+    /// session's ends nothing.
+    pub async fn end_session(&self, value: &str) -> Result<(), AccessError> {
+        let Ok((_, expires, id)) = self.session_parts(value) else {
+            return Ok(());
+        };
+        let ended = EndedSession {
+            id: id.to_string(),
+            expires_at: expires.saturating_mul(1_000_000),
+        };
+        self.inner
+            .committer
+            .submit(vec![AccessMutation::EndSession(ended.clone())])
+            .await?;
+        let now = now_micros();
+        let mut sessions = self
+            .inner
+            .ended_sessions
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Those whose cookies have expired need no keeping.
+        sessions.retain(|_, expires_at| *expires_at > now);
+        sessions.insert(ended.id, ended.expires_at);
+        Ok(())
+    }
+
+    /// The name of this server's session cookie: `weir_session_` and a tag of the server key.
+    /// Browsers send a host's cookies to every port of it, so two weir servers on one machine
+    /// need names of their own, or signing in to one would sign out of the other.
+    pub fn session_cookie_name(&self) -> String {
+        let tag = keys::encode_hex(&self.inner.key.sign(&["session-cookie-name"]));
+        format!("weir_session_{}", tag.get(..8).unwrap_or_default())
     }
 
     /// The CSRF token of a session: what a page served to that session sends back in

@@ -252,6 +252,16 @@ async fn sessions_name_their_credential_and_end_with_it() {
     let csrf = access.csrf_token(&session);
     assert!(access.check_csrf_token(&session, &csrf));
     assert!(!access.check_csrf_token(&forged, &csrf));
+    // Signing out ends that session alone, here and after a restart.
+    let (other, _) = access.new_session(&issued.token, hour).unwrap();
+    access.end_session(&session).await.unwrap();
+    assert_eq!(access.by_session(&session).unwrap_err(), Refusal::Revoked);
+    assert!(access.by_session(&other).is_ok());
+    drop(access);
+    let access = open(dir.path()).await;
+    assert_eq!(access.by_session(&session).unwrap_err(), Refusal::Revoked);
+    assert!(access.by_session(&other).is_ok());
+    let session = other;
     // Revoking the credential ends its sessions, and a new one of the same name does not revive them.
     access.revoke("web.user").await.unwrap();
     assert!(access.by_session(&session).is_err());
@@ -267,4 +277,32 @@ async fn sessions_name_their_credential_and_end_with_it() {
         access.new_session("weir_unknown", hour).unwrap_err(),
         Refusal::Unknown
     );
+}
+
+#[tokio::test]
+async fn one_of_two_creations_of_a_name_at_once_wins_and_its_token_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let access = open(dir.path()).await;
+    let creations: Vec<_> = (0..8)
+        .map(|_| {
+            let access = access.clone();
+            tokio::spawn(async move {
+                access
+                    .create(NewCredential {
+                        name: Some("ci".into()),
+                        ..NewCredential::default()
+                    })
+                    .await
+            })
+        })
+        .collect();
+    let mut issued = Vec::new();
+    for creation in creations {
+        match creation.await.unwrap() {
+            Ok(credential) => issued.push(credential),
+            Err(error) => assert!(matches!(error, AccessError::Exists(_)), "{error}"),
+        }
+    }
+    assert_eq!(issued.len(), 1);
+    assert_eq!(access.by_token(&issued[0].token).unwrap().name, "ci");
 }

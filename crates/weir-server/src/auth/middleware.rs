@@ -16,7 +16,8 @@ use super::routes::{Rule, Scope};
 use super::{Dialect, Identity, Need, Via};
 use crate::AppState;
 
-/// The session cookie's name.
+/// The session cookie's name when authentication is off (there are no sessions then; signing
+/// out still clears the cookie of an earlier start). With it on, [`Access::session_cookie_name`].
 pub const SESSION_COOKIE: &str = "weir_session";
 /// Longest `Authorization` header read; a longer one is refused unread.
 const MAX_AUTHORIZATION: usize = 8 * 1024;
@@ -41,6 +42,12 @@ pub struct AuditNote {
 /// off, any (a custom header is what a cross-site form cannot add).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct CsrfToken(pub bool);
+
+/// Why the session cookie a request carries signs no one in (expired, ended, another server's):
+/// the request goes on as anonymous, so the sign-in page still answers, and a route that needs a
+/// credential says this instead of asking for one.
+#[derive(Debug, Clone)]
+pub(crate) struct StaleSession(pub String);
 
 /// `/metrics` is open (`[auth] public_metrics`): told to the route's check.
 #[derive(Debug, Clone, Copy)]
@@ -81,7 +88,12 @@ pub async fn authenticate(
         verify_signature(&state, access, request).await
     } else {
         match identify(access, request.headers()) {
-            Ok(identity) => Ok((identity, request)),
+            Ok((identity, stale)) => {
+                if let Some(stale) = stale {
+                    request.extensions_mut().insert(StaleSession(stale));
+                }
+                Ok((identity, request))
+            }
             Err(problem) => {
                 let dialect = dialect_of(&method, &target);
                 Err(refuse(dialect, StatusCode::UNAUTHORIZED, &problem, &target))
@@ -256,8 +268,8 @@ fn noted(mut response: Response, reason: &str) -> Response {
 }
 
 /// The caller a request presents (a bearer token or the session cookie), or why what it presents
-/// is refused.
-fn identify(access: &Access, headers: &HeaderMap) -> Result<Identity, String> {
+/// is refused; with why its session cookie signs no one in, when it does not.
+fn identify(access: &Access, headers: &HeaderMap) -> Result<(Identity, Option<String>), String> {
     if let Some(value) = headers.get(header::AUTHORIZATION) {
         if value.len() > MAX_AUTHORIZATION {
             return Err(format!(
@@ -272,10 +284,13 @@ fn identify(access: &Access, headers: &HeaderMap) -> Result<Identity, String> {
                 let caller = access.by_token(token.trim()).map_err(|refusal| {
                     format!("{} in the Authorization header", refusal.as_str())
                 })?;
-                Ok(Identity {
-                    caller: Some(caller),
-                    via: Via::Bearer,
-                })
+                Ok((
+                    Identity {
+                        caller: Some(caller),
+                        via: Via::Bearer,
+                    },
+                    None,
+                ))
             }
             _ => Err(
                 "the Authorization header must be `Bearer TOKEN` (or an AWS Signature Version 4 \
@@ -284,17 +299,24 @@ fn identify(access: &Access, headers: &HeaderMap) -> Result<Identity, String> {
             ),
         };
     }
-    if let Some(session) = cookie(headers, SESSION_COOKIE) {
-        return match access.by_session(session) {
-            Ok(caller) => Ok(Identity {
-                caller: Some(caller),
-                via: Via::Session(session.to_string()),
-            }),
-            Err(Refusal::Expired) => Err("the session has expired; sign in again".into()),
-            Err(_) => Err("the session is not valid; sign in again".into()),
+    if let Some(session) = cookie(headers, &access.session_cookie_name()) {
+        let stale = match access.by_session(session) {
+            Ok(caller) => {
+                let identity = Identity {
+                    caller: Some(caller),
+                    via: Via::Session(session.to_string()),
+                };
+                return Ok((identity, None));
+            }
+            Err(Refusal::Expired) => "the session has expired; sign in again",
+            Err(Refusal::Revoked) => {
+                "the session has ended (signed out, or its credential revoked); sign in again"
+            }
+            Err(Refusal::Unknown) => "the session is not valid; sign in again",
         };
+        return Ok((Identity::anonymous(), Some(stale.to_string())));
     }
-    Ok(Identity::anonymous())
+    Ok((Identity::anonymous(), None))
 }
 
 /// A cookie's value from the `Cookie` headers.
@@ -348,12 +370,12 @@ async fn check_and_run(rule: Rule, request: Request, next: Next) -> Response {
     if let Some(needed) = needed {
         match identity.role() {
             None => {
-                return refuse(
-                    dialect,
-                    StatusCode::UNAUTHORIZED,
+                let stale = request.extensions().get::<StaleSession>();
+                let message = stale.map_or(
                     "authentication required: send `Authorization: Bearer TOKEN` (see `weir tokens`)",
-                    &path,
+                    |stale| stale.0.as_str(),
                 );
+                return refuse(dialect, StatusCode::UNAUTHORIZED, message, &path);
             }
             Some(role) if role < needed => {
                 let message = format!(

@@ -1,7 +1,8 @@
 //! The browser's sign-in, as Jupyter's: `GET /login?token=TOKEN&next=/` checks the token, sets
 //! the session cookie (`HttpOnly`, `SameSite=Strict`, `Secure` under TLS) and redirects to
 //! `next`. The server prints that link at start with the admin token. `GET /api/v1/session` tells
-//! a page who it is signed in as and its CSRF token; `POST /api/v1/logout` ends the session.
+//! a page who it is signed in as and its CSRF token; `POST /api/v1/logout` ends the session, on
+//! the server too.
 
 use std::sync::Arc;
 
@@ -39,7 +40,8 @@ pub async fn login(State(state): State<Arc<AppState>>, Query(login): Query<Login
                 ""
             };
             let cookie = format!(
-                "{SESSION_COOKIE}={session}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
+                "{}={session}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
+                access.session_cookie_name(),
                 state.auth.session_lifetime.as_secs()
             );
             let mut response = redirect(&next, Some(cookie));
@@ -84,8 +86,27 @@ pub async fn session(
     }))
 }
 
-pub async fn logout() -> Response {
-    let cookie = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+/// Signs out: the session ends on the server (its cookie, wherever a copy of it is, no longer
+/// signs anyone in) and the browser forgets the cookie.
+pub async fn logout(
+    State(state): State<Arc<AppState>>,
+    Extension(identity): Extension<Identity>,
+) -> Response {
+    if let (Via::Session(session), Some(access)) = (&identity.via, &state.access)
+        && let Err(error) = access.end_session(session).await
+    {
+        return crate::ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "store_error",
+            message: format!("the session could not be ended: {error}"),
+        }
+        .into_response();
+    }
+    let name = state
+        .access
+        .as_ref()
+        .map_or_else(|| SESSION_COOKIE.to_string(), |a| a.session_cookie_name());
+    let cookie = format!("{name}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
     let mut response = Json(json!({ "signed_out": true })).into_response();
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, value);

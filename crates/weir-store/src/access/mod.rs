@@ -20,6 +20,9 @@ pub enum AccessMutation {
     PutCredential(CredentialRecord),
     /// Append entries to the audit log.
     Audit(Vec<AuditRecord>),
+    /// A browser session that ended before its cookie expires (signed out): its cookie no longer
+    /// signs anyone in (key: id).
+    EndSession(EndedSession),
 }
 
 /// The access subsystem's reads.
@@ -30,6 +33,18 @@ pub trait AccessStore: Send + Sync + 'static {
     /// Audit entries at or after `since` (microseconds), oldest first, at most `limit`; with
     /// `after`, only the entries with a larger id (the next page).
     async fn audit(&self, since: i64, after: Option<i64>, limit: u32) -> Result<Vec<AuditEntry>>;
+    /// The sessions ended before their cookies expire, those whose cookies have not expired by
+    /// `now` (microseconds).
+    async fn ended_sessions(&self, now: i64) -> Result<Vec<EndedSession>>;
+}
+
+/// A browser session ended by signing out, kept until its cookie would have expired.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EndedSession {
+    /// The session's random id, as its cookie carries it.
+    pub id: String,
+    /// When its cookie expires (microseconds); the row means nothing after that.
+    pub expires_at: i64,
 }
 
 /// A credential: a bearer token and an AWS access key pair with one role and its grants.

@@ -1,6 +1,6 @@
 //! The access subsystem's statements: how its records are stored, its writes and its queries.
 
-use super::{AccessStore, AuditEntry, AuditRecord, CredentialRecord, Plan};
+use super::{AccessStore, AuditEntry, AuditRecord, CredentialRecord, EndedSession, Plan};
 use crate::Result;
 use crate::driver::{Driver, Record, Statement, mapping};
 use crate::sql_store::{SqlStore, write};
@@ -29,10 +29,16 @@ mapping!(AuditRecord {
     detail: opt_text,
 });
 
+mapping!(EndedSession {
+    id: text,
+    expires_at: value,
+});
+
 /// The access subsystem's write statements, in the backend's placeholder style.
 pub(crate) struct AccessWrites {
     credentials: Write,
     audit: Write,
+    ended_sessions: Write,
 }
 
 impl AccessWrites {
@@ -52,6 +58,13 @@ impl AccessWrites {
                 OnConflict::Append,
                 placeholders,
             ),
+            ended_sessions: Write::new(
+                "ended_sessions",
+                EndedSession::COLUMNS,
+                &["id"],
+                OnConflict::Update,
+                placeholders,
+            ),
         }
     }
 
@@ -62,17 +75,24 @@ impl AccessWrites {
         plan: Plan<'_>,
     ) -> Result<()> {
         write::<DB, _>(conn, &self.credentials, &plan.credentials.into_rows()).await?;
-        write::<DB, _>(conn, &self.audit, &plan.audit).await
+        write::<DB, _>(conn, &self.audit, &plan.audit).await?;
+        write::<DB, _>(conn, &self.ended_sessions, &plan.ended_sessions.into_rows()).await
     }
 }
 
 const CREDENTIALS: &str = "SELECT * FROM credentials ORDER BY name";
+const ENDED_SESSIONS: &str = "SELECT * FROM ended_sessions WHERE expires_at > $1 ORDER BY id";
 const AUDIT: &str = "SELECT * FROM audit_log WHERE at >= $1 AND id > $2 ORDER BY id LIMIT $3";
 
 #[async_trait::async_trait]
 impl<DB: Driver> AccessStore for SqlStore<DB> {
     async fn credentials(&self) -> Result<Vec<CredentialRecord>> {
         self.fetch_all(Statement::new(CREDENTIALS)).await
+    }
+
+    async fn ended_sessions(&self, now: i64) -> Result<Vec<EndedSession>> {
+        self.fetch_all(Statement::new(ENDED_SESSIONS).bind(now))
+            .await
     }
 
     async fn audit(&self, since: i64, after: Option<i64>, limit: u32) -> Result<Vec<AuditEntry>> {
