@@ -33,7 +33,8 @@ impl ServerKey {
                     path: path.to_path_buf(),
                     reason: e.to_string(),
                 })?;
-                decode_hex(text.trim())
+                hex::decode(text.trim())
+                    .ok()
                     .filter(|b| b.len() == KEY_BYTES)
                     .ok_or_else(|| AccessError::KeyFile {
                         path: path.to_path_buf(),
@@ -42,7 +43,7 @@ impl ServerKey {
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let bytes = random_bytes::<KEY_BYTES>()?;
-                write_private(path, encode_hex(&bytes).as_bytes()).map_err(|e| {
+                write_private(path, hex::encode(bytes).as_bytes()).map_err(|e| {
                     AccessError::KeyFile {
                         path: path.to_path_buf(),
                         reason: e.to_string(),
@@ -101,7 +102,7 @@ pub fn new_token() -> Result<String, AccessError> {
 /// What the store keeps of a token: its SHA-256, in hex. A token carries 256 random bits, so a
 /// fast hash is enough (a slow one protects guessable passwords, not random keys).
 pub fn token_hash(token: &str) -> String {
-    encode_hex(digest::digest(&digest::SHA256, token.as_bytes()).as_ref())
+    hex::encode(digest::digest(&digest::SHA256, token.as_bytes()))
 }
 
 /// A new access key id: `AKIA` and 16 characters of base32, the shape of AWS's long-term keys.
@@ -121,20 +122,6 @@ pub fn random_bytes<const N: usize>() -> Result<[u8; N], AccessError> {
         .fill(&mut bytes)
         .map_err(|_| AccessError::Random)?;
     Ok(bytes)
-}
-
-pub fn encode_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 /// Makes a secret file that others may read (copied with a lax umask, say) its owner's alone
@@ -235,15 +222,5 @@ mod tests {
         let tag = key.sign(&["ab", "c"]);
         assert!(key.verify(&["ab", "c"], &tag));
         assert!(!key.verify(&["a", "bc"], &tag));
-    }
-
-    #[test]
-    fn hex_round_trips() {
-        assert_eq!(
-            decode_hex(&encode_hex(&[0, 15, 255])),
-            Some(vec![0, 15, 255])
-        );
-        assert_eq!(decode_hex("abc"), None);
-        assert_eq!(decode_hex("zz"), None);
     }
 }

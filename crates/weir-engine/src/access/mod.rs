@@ -313,7 +313,7 @@ impl Access {
     pub async fn create(&self, request: NewCredential) -> Result<IssuedCredential, AccessError> {
         let name = match request.name {
             Some(name) => name,
-            None => format!("token-{}", keys::encode_hex(&keys::random_bytes::<4>()?)),
+            None => format!("token-{}", hex::encode(keys::random_bytes::<4>()?)),
         };
         check_name(&name)?;
         if let Some(problem) = request.grants.problem() {
@@ -438,14 +438,14 @@ impl Access {
         }
         let expires = expires.to_string();
         let id = keys::random_bytes::<16>()
-            .map(|bytes| keys::encode_hex(&bytes))
+            .map(hex::encode)
             .map_err(|_| Refusal::Unknown)?;
         let hash = keys::token_hash(token);
         let tag = self
             .inner
             .key
             .sign(&["session", &caller.name, &expires, &id, &hash]);
-        let value = format!("{}.{expires}.{id}.{}", caller.name, keys::encode_hex(&tag));
+        let value = format!("{}.{expires}.{id}.{}", caller.name, hex::encode(tag));
         Ok((value, caller))
     }
 
@@ -458,7 +458,7 @@ impl Access {
         else {
             return Err(Refusal::Unknown);
         };
-        let tag = keys::decode_hex(tag).ok_or(Refusal::Unknown)?;
+        let tag = hex::decode(tag).ok().ok_or(Refusal::Unknown)?;
         let hash = self
             .record(name)
             .map(|r| r.token_hash)
@@ -523,19 +523,21 @@ impl Access {
     /// Browsers send a host's cookies to every port of it, so two weir servers on one machine
     /// need names of their own, or signing in to one would sign out of the other.
     pub fn session_cookie_name(&self) -> String {
-        let tag = keys::encode_hex(&self.inner.key.sign(&["session-cookie-name"]));
+        let tag = hex::encode(self.inner.key.sign(&["session-cookie-name"]));
         format!("weir_session_{}", tag.get(..8).unwrap_or_default())
     }
 
     /// The CSRF token of a session: what a page served to that session sends back in
     /// `X-CSRF-Token` with each change it asks for.
     pub fn csrf_token(&self, session: &str) -> String {
-        keys::encode_hex(&self.inner.key.sign(&["csrf", session]))
+        hex::encode(self.inner.key.sign(&["csrf", session]))
     }
 
     /// Whether `token` is the CSRF token of `session`.
     pub fn check_csrf_token(&self, session: &str, token: &str) -> bool {
-        keys::decode_hex(token).is_some_and(|tag| self.inner.key.verify(&["csrf", session], &tag))
+        hex::decode(token)
+            .ok()
+            .is_some_and(|tag| self.inner.key.verify(&["csrf", session], &tag))
     }
 
     /// Queues an entry for the audit log (committed within a tenth of a second, see `audit.rs`).

@@ -1429,15 +1429,15 @@ pub(crate) fn task_token(execution_arn: &str, step: &str) -> Result<String, Stat
         .map_err(|e| StatesError::runtime(format!("cannot make a task token: {e}")))?;
     Ok(format!(
         "{}.{}",
-        keys::encode_hex(format!("{execution_arn}|{step}").as_bytes()),
-        keys::encode_hex(&secret)
+        hex::encode(format!("{execution_arn}|{step}").as_bytes()),
+        hex::encode(secret)
     ))
 }
 
 /// The execution and step a token was handed out for (see [`task_token`]).
 pub(crate) fn token_origin(token: &str) -> Option<(String, String)> {
     let (hex, _) = token.split_once('.')?;
-    let text = String::from_utf8(crate::access::keys::decode_hex(hex)?).ok()?;
+    let text = String::from_utf8(hex::decode(hex).ok()?).ok()?;
     let (arn, step) = text.split_once('|')?;
     Some((arn.to_string(), step.to_string()))
 }

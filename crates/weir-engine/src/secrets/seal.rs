@@ -35,10 +35,7 @@ impl SealingKey {
         let mut labelled = b"weir secrets key id\0".to_vec();
         labelled.extend_from_slice(bytes);
         let digest = ring::digest::digest(&ring::digest::SHA256, &labelled);
-        let id = digest.as_ref()[..8]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let id = hex::encode(&digest.as_ref()[..8]);
         SealingKey { key, id }
     }
 

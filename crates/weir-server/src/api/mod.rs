@@ -116,7 +116,8 @@ pub async fn dashboard(
     Ok(Html(html))
 }
 
-fn esc(text: &str) -> String {
+/// Text made safe to put into HTML.
+pub(crate) fn esc(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -145,7 +145,12 @@ fn redirect(next: &str, cookie: Option<String>) -> Response {
 
 fn form(status: StatusCode, next: &str, problem: Option<&str>) -> Response {
     let problem = problem
-        .map(|p| format!("<p style=\"color:#b00\">Not signed in: {}.</p>", escape(p)))
+        .map(|p| {
+            format!(
+                "<p style=\"color:#b00\">Not signed in: {}.</p>",
+                crate::api::esc(p)
+            )
+        })
         .unwrap_or_default();
     let page = format!(
         "<!doctype html><html><head><meta charset=utf-8><title>weir: sign in</title></head>\
@@ -155,16 +160,9 @@ fn form(status: StatusCode, next: &str, problem: Option<&str>) -> Response {
          <button>Sign in</button></form>\
          <p>The admin token is in the data directory's <code>admin-token</code> file; \
          <code>weir tokens create</code> makes others.</p></body></html>",
-        escape(next)
+        crate::api::esc(next)
     );
     (status, Html(page)).into_response()
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use ring::{digest, hmac};
 
 /// Lowercase hex of the SHA-256 of `data`.
 pub(super) fn sha256_hex(data: &[u8]) -> String {
-    hex(digest::digest(&digest::SHA256, data).as_ref())
+    hex::encode(digest::digest(&digest::SHA256, data))
 }
 
 /// `kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request")`.
@@ -25,7 +25,7 @@ pub(super) fn signing_key(secret: &[u8], date: &str, region: &str, service: &str
 
 /// The signature of `string_to_sign`: its HMAC in lowercase hex, as clients send it.
 pub(super) fn signature(key: &hmac::Key, string_to_sign: &[u8]) -> String {
-    hex(hmac::sign(key, string_to_sign).as_ref())
+    hex::encode(hmac::sign(key, string_to_sign))
 }
 
 /// Whether `signature` (lowercase hex, as clients send it) is the HMAC of `string_to_sign`.
@@ -56,14 +56,4 @@ fn lower_hex_value(digit: u8) -> Option<u8> {
         b'a'..=b'f' => Some(digit - b'a' + 10),
         _ => None,
     }
-}
-
-pub(super) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &byte in bytes {
-        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-    }
-    out
 }
