@@ -40,6 +40,9 @@ pub struct ActionKind {
     /// Keys whose string value is a shell line: rendered with every substituted value quoted
     /// ([`crate::template::render_shell_line`]).
     pub shell_lines: &'static [&'static str],
+    /// Keys whose value is SQL text, or a mapping whose `query` is: rendered with every
+    /// substituted value written for its place in the SQL ([`crate::template::render_sql_text`]).
+    pub sql_texts: &'static [&'static str],
     /// Checks the shape of the action's keys (the selecting key and any extra keys present).
     pub check: fn(&Map<String, Value>) -> Result<(), ConfigError>,
     /// One line for docs and `weir validate` hints.
@@ -61,6 +64,7 @@ static KINDS: [ActionKind; 6] = [
         name: "command",
         extra_keys: &["env", "working_dir"],
         shell_lines: &["command"],
+        sql_texts: &[],
         check: check_command,
         summary: "run a program (a list: program and args) or a shell line (a string)",
     },
@@ -68,6 +72,7 @@ static KINDS: [ActionKind; 6] = [
         name: "http",
         extra_keys: &[],
         shell_lines: &[],
+        sql_texts: &[],
         check: check_http,
         summary: "call a URL: method, url, headers, body, expect_status",
     },
@@ -75,6 +80,7 @@ static KINDS: [ActionKind; 6] = [
         name: "noop",
         extra_keys: &[],
         shell_lines: &[],
+        sql_texts: &[],
         check: check_noop,
         summary: "do nothing (optionally: output, sleep, fail) — for wiring and benchmarks",
     },
@@ -82,6 +88,7 @@ static KINDS: [ActionKind; 6] = [
         name: "crawl",
         extra_keys: &[],
         shell_lines: &[],
+        sql_texts: &[],
         check: check_crawl,
         summary: "crawl a lake prefix into catalog tables: prefix, database, table",
     },
@@ -89,6 +96,7 @@ static KINDS: [ActionKind; 6] = [
         name: "sql",
         extra_keys: &[],
         shell_lines: &[],
+        sql_texts: &["sql"],
         check: check_sql,
         summary: "run a SQL statement on the lake's tables: a statement, or query and max_rows",
     },
@@ -96,15 +104,20 @@ static KINDS: [ActionKind; 6] = [
         name: "function",
         extra_keys: &["payload"],
         shell_lines: &[],
+        sql_texts: &[],
         check: check_function,
         summary: "invoke a function (functions/NAME.yaml) with a JSON payload; its result is the output",
     },
 ];
 
-/// Renders an action's configuration for one attempt: every string inside it is a template, and
-/// the keys that are shell lines (`command: "…"`) quote the values they substitute.
+/// Renders an action's configuration for one attempt: every string inside it is a template, the
+/// keys that are shell lines (`command: "…"`) quote the values they substitute, and SQL text
+/// (`sql: "…"`, `sql: {query: "…"}`) writes them as literals.
 pub fn render_config(spec: &ActionSpec, context: &Value) -> Result<Map<String, Value>, String> {
-    let shell_lines = action_kind(&spec.kind).map_or(&[][..], |kind| kind.shell_lines);
+    let kind = action_kind(&spec.kind);
+    let shell_lines = kind.map_or(&[][..], |kind| kind.shell_lines);
+    let sql_texts = kind.map_or(&[][..], |kind| kind.sql_texts);
+    let sql = |text: &str| crate::template::render_sql_text(text, context).map(Value::String);
     spec.config
         .iter()
         .map(|(key, value)| {
@@ -112,6 +125,19 @@ pub fn render_config(spec: &ActionSpec, context: &Value) -> Result<Map<String, V
                 Value::String(line) if shell_lines.contains(&key.as_str()) => {
                     Value::String(crate::template::render_shell_line(line, context)?)
                 }
+                Value::String(text) if sql_texts.contains(&key.as_str()) => sql(text)?,
+                Value::Object(members) if sql_texts.contains(&key.as_str()) => Value::Object(
+                    members
+                        .iter()
+                        .map(|(member, value)| {
+                            let rendered = match value {
+                                Value::String(text) if member == "query" => sql(text)?,
+                                other => crate::template::render_value(other, context)?,
+                            };
+                            Ok((member.clone(), rendered))
+                        })
+                        .collect::<Result<_, String>>()?,
+                ),
                 other => crate::template::render_value(other, context)?,
             };
             Ok((key.clone(), rendered))

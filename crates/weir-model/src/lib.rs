@@ -15,6 +15,7 @@ pub mod secret;
 pub mod shell;
 pub mod size;
 pub mod sql_tables;
+pub mod sql_text;
 pub mod template;
 
 pub use problem::{Pos, Problem};

@@ -17,6 +17,8 @@ use serde_json::Value;
 
 /// The template name under which a shell line renders; its auto-escape mode has the same name.
 const SHELL_LINE: &str = "shell";
+/// The template name (and auto-escape mode) of SQL text: the `sql` action's statement.
+const SQL_TEXT: &str = "sql";
 
 /// A template problem: where in the template text (byte offset) and what.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +35,8 @@ fn environment() -> &'static Environment<'static> {
         env.set_auto_escape_callback(|name| {
             if name == SHELL_LINE {
                 AutoEscape::Custom(SHELL_LINE.into())
+            } else if name == SQL_TEXT {
+                AutoEscape::Custom(SQL_TEXT.into())
             } else {
                 AutoEscape::None
             }
@@ -47,6 +51,10 @@ fn in_shell_line(state: &State) -> bool {
     matches!(state.auto_escape(), AutoEscape::Custom(name) if name == SHELL_LINE)
 }
 
+fn in_sql_text(state: &State) -> bool {
+    matches!(state.auto_escape(), AutoEscape::Custom(name) if name == SQL_TEXT)
+}
+
 /// Prints a value. In a shell line, a value that is not marked safe is written as a marker that
 /// [`crate::shell::substitute`] replaces by the value quoted for where it landed; a list keeps
 /// its items apart (one word each).
@@ -55,7 +63,21 @@ fn format_value(
     state: &mut State,
     value: &minijinja::Value,
 ) -> Result<(), Error> {
-    if !in_shell_line(state) || value.is_safe() {
+    if value.is_safe() {
+        return minijinja::escape_formatter(out, state, value);
+    }
+    if in_sql_text(state) {
+        let json = serde_json::to_value(value).map_err(|e| {
+            Error::new(
+                minijinja::ErrorKind::InvalidOperation,
+                format!("a value substituted into SQL is not JSON: {e}"),
+            )
+        })?;
+        return out
+            .write_str(&crate::sql_text::marker(&json))
+            .map_err(Error::from);
+    }
+    if !in_shell_line(state) {
         return minijinja::escape_formatter(out, state, value);
     }
     let (words, list) = match value.kind() {
@@ -79,7 +101,7 @@ fn tojson(
 ) -> Result<minijinja::Value, Error> {
     let json = minijinja::filters::tojson(value, indent, args)?;
     Ok(match json.as_str() {
-        Some(text) if in_shell_line(state) => minijinja::Value::from(text),
+        Some(text) if in_shell_line(state) || in_sql_text(state) => minijinja::Value::from(text),
         _ => json,
     })
 }
@@ -131,6 +153,22 @@ pub fn render_shell_line(text: &str, context: &Value) -> Result<String, String> 
         .render_named_str(SHELL_LINE, text, minijinja::value::Serde(context))
         .map_err(|e| describe_in(&e, context_paths(text), context))?;
     crate::shell::substitute(&marked)
+}
+
+/// Renders a template that becomes SQL text: each substituted value is written for the place it
+/// lands (a literal on its own, escaped inside `'…'` or a quoted identifier, a name's characters
+/// when joined to a name), the template's own text stays as written, and `{{ value | safe }}`
+/// inserts a value as raw SQL. A value whose place cannot be known for certain is an error
+/// rather than a guess (see [`crate::sql_text`]).
+pub fn render_sql_text(text: &str, context: &Value) -> Result<String, String> {
+    if !is_template(text) {
+        return Ok(text.to_string());
+    }
+    crate::sql_text::check_literal(text)?;
+    let marked = environment()
+        .render_named_str(SQL_TEXT, text, minijinja::value::Serde(context))
+        .map_err(|e| describe_in(&e, context_paths(text), context))?;
+    crate::sql_text::substitute(&marked)
 }
 
 /// Renders every string inside a JSON value (recursively); other values stay as they are.

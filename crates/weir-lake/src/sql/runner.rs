@@ -164,4 +164,69 @@ mod tests {
         let config = config.as_object().cloned().unwrap_or_default();
         assert!(settings(&config).is_err());
     }
+
+    /// A value substituted into the `sql` action's text reads back, through the SQL parser's own
+    /// tokenizer, as exactly one literal (or quoted name) equal to the value, wherever it lands:
+    /// no value can end its literal and add SQL of its own.
+    mod substituted_values {
+        use datafusion::sql::sqlparser::dialect::GenericDialect;
+        use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
+        use proptest::prelude::*;
+        use serde_json::json;
+
+        fn tokens(sql: &str) -> Vec<Token> {
+            Tokenizer::new(&GenericDialect {}, sql)
+                .tokenize()
+                .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                .into_iter()
+                .filter(|t| !matches!(t, Token::Whitespace(_)))
+                .collect()
+        }
+
+        proptest! {
+            #[test]
+            fn reads_back_as_one_literal(value in "\\PC{0,24}", n in any::<i64>()) {
+                let context = json!({"v": value, "n": n, "list": [value.clone(), n]});
+                let template = "SELECT {{ v }}, '{{ v }}', \"x{{ v }}\", -{{ n }} FROM t WHERE a IN ({{ list }})";
+                let sql = weir_model::template::render_sql_text(template, &context);
+                if value.contains('\0') {
+                    // A quoted name cannot carry NUL: refused, never passed on.
+                    prop_assert!(sql.is_err());
+                    return Ok(());
+                }
+                let sql = sql.map_err(TestCaseError::fail)?;
+                let got = tokens(&sql);
+                let literal = Token::SingleQuotedString(value.clone());
+                let number = if n < 0 {
+                    vec![Token::LParen, Token::Minus, Token::Number(n.unsigned_abs().to_string(), false), Token::RParen]
+                } else {
+                    vec![Token::Number(n.to_string(), false)]
+                };
+                let mut expected = vec![
+                    Token::make_keyword("SELECT"),
+                    literal.clone(),
+                    Token::Comma,
+                    literal.clone(),
+                    Token::Comma,
+                    Token::make_word(&format!("x{value}"), Some('"')),
+                    Token::Comma,
+                    Token::Minus,
+                ];
+                expected.extend(number.clone());
+                expected.extend([
+                    Token::make_keyword("FROM"),
+                    Token::make_word("t", None),
+                    Token::make_keyword("WHERE"),
+                    Token::make_word("a", None),
+                    Token::make_keyword("IN"),
+                    Token::LParen,
+                    literal,
+                    Token::Comma,
+                ]);
+                expected.extend(number);
+                expected.push(Token::RParen);
+                prop_assert_eq!(got, expected, "{}", sql);
+            }
+        }
+    }
 }

@@ -167,10 +167,14 @@ tasks:
   count:
     depends_on: [crawl]
     sql: "SELECT kind, sum(value) AS total FROM landing.events GROUP BY kind ORDER BY kind"
+  picked:
+    depends_on: [crawl]
+    # Params are written as SQL literals: the quote in `kind` cannot end its string.
+    sql: "SELECT count(*) AS n FROM landing.events WHERE kind = '{{ params.kind }}' OR kind IN ({{ params.kinds }})"
   report:
-    depends_on: [count]
-    command: [echo, "rows={{ tasks.count.output.row_count }} first={{ tasks.count.output.rows[0].total }}"]
-params: { server: "", path: "" }
+    depends_on: [count, picked]
+    command: [echo, "rows={{ tasks.count.output.row_count }} first={{ tasks.count.output.rows[0].total }} picked={{ tasks.picked.output.rows[0].n }}"]
+params: { server: "", path: "", kind: "a' OR 'x'='x", kinds: [b] }
 "#,
     );
     let server = Server::start(project.path());
@@ -192,7 +196,7 @@ params: { server: "", path: "" }
     assert_eq!(run["state"], "success", "{run}");
     let id = run["run_id"].as_str().unwrap();
     let report = stdout(&server.cli(&["runs", "logs", id, "report"]));
-    assert!(report.contains("rows=2 first=4"), "{report}");
+    assert!(report.contains("rows=2 first=4 picked=1"), "{report}");
 }
 
 /// A file of `size` bytes, sparse but for marked chunks at its start, middle and end (so a
