@@ -166,7 +166,13 @@ pub(crate) fn substitute(marked: &str) -> Result<String, String> {
                 }
                 _ => place,
             },
-            Place::Dollar if chars[i..].iter().take(dollar_tag.chars().count()).copied().eq(dollar_tag.chars()) => {
+            Place::Dollar
+                if chars[i..]
+                    .iter()
+                    .take(dollar_tag.chars().count())
+                    .copied()
+                    .eq(dollar_tag.chars()) =>
+            {
                 out.extend(dollar_tag.chars().skip(1));
                 i += dollar_tag.chars().count() - 1;
                 Place::Code
@@ -266,9 +272,16 @@ fn literal(value: &Value) -> Result<String, String> {
         Value::String(text) => format!("'{}'", text.replace('\'', "''")),
         Value::Array(items) => {
             if items.iter().any(|item| item.is_array() || item.is_object()) {
-                return Err("a list substituted into SQL must hold strings, numbers, booleans or nulls".into());
+                return Err(
+                    "a list substituted into SQL must hold strings, numbers, booleans or nulls"
+                        .into(),
+                );
             }
-            items.iter().map(literal).collect::<Result<Vec<_>, _>>()?.join(", ")
+            items
+                .iter()
+                .map(literal)
+                .collect::<Result<Vec<_>, _>>()?
+                .join(", ")
         }
         Value::Object(_) => format!("'{}'", value.to_string().replace('\'', "''")),
     })
@@ -327,7 +340,11 @@ mod tests {
     #[test]
     fn inside_quotes_the_quote_is_doubled() {
         assert_eq!(
-            sub(&[("WHERE day = '", Some(json!("2024-01-01' OR '1'='1"))), ("'", None)]).unwrap(),
+            sub(&[
+                ("WHERE day = '", Some(json!("2024-01-01' OR '1'='1"))),
+                ("'", None)
+            ])
+            .unwrap(),
             "WHERE day = '2024-01-01'' OR ''1''=''1'"
         );
         assert_eq!(
@@ -348,15 +365,26 @@ mod tests {
     #[test]
     fn a_value_joined_to_a_name_must_be_a_name() {
         assert_eq!(
-            sub(&[("SELECT * FROM lake.events_", Some(json!("20240101"))), ("", None)]).unwrap(),
+            sub(&[
+                ("SELECT * FROM lake.events_", Some(json!("20240101"))),
+                ("", None)
+            ])
+            .unwrap(),
             "SELECT * FROM lake.events_20240101"
         );
         assert_eq!(
-            sub(&[("SELECT * FROM lake.", Some(json!("clicks"))), (" LIMIT 1", None)]).unwrap(),
+            sub(&[
+                ("SELECT * FROM lake.", Some(json!("clicks"))),
+                (" LIMIT 1", None)
+            ])
+            .unwrap(),
             "SELECT * FROM lake.clicks LIMIT 1"
         );
-        let err = sub(&[("SELECT * FROM lake.", Some(json!("t; DROP TABLE x"))), ("", None)])
-            .unwrap_err();
+        let err = sub(&[
+            ("SELECT * FROM lake.", Some(json!("t; DROP TABLE x"))),
+            ("", None),
+        ])
+        .unwrap_err();
         assert!(err.contains("part of a name"), "{err}");
     }
 
@@ -378,7 +406,11 @@ mod tests {
             );
         }
         // After a comment, a dollar string or a prefixed string ends, values are fine again …
-        for prefix in ["SELECT 1 -- c\n, ", "SELECT /* a /* b */ */ ", "SELECT $t$ x $t$, "] {
+        for prefix in [
+            "SELECT 1 -- c\n, ",
+            "SELECT /* a /* b */ */ ",
+            "SELECT $t$ x $t$, ",
+        ] {
             assert_eq!(
                 sub(&[(prefix, Some(json!("v"))), ("", None)]).unwrap(),
                 format!("{prefix}'v'")

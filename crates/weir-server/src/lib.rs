@@ -36,6 +36,8 @@ pub struct AppState {
     /// Credentials and the audit log; None when authentication is off (`[auth] enabled = false`).
     pub access: Option<weir_engine::access::Access>,
     pub auth: auth::AuthOptions,
+    /// Streams, for the Kinesis API and `/api/v1/streams` (absent in servers built without them).
+    pub streams: Option<weir_stream::Streams>,
 }
 
 /// Installs the process-wide Prometheus recorder (once) and returns its handle.
@@ -69,6 +71,7 @@ pub fn routes() -> Routes {
         .merge(api::functions::routes())
         .merge(api::access::routes())
         .merge(api::secrets::routes())
+        .merge(api::streams::routes())
         .merge(lake::routes())
         .merge(lambda::routes())
 }

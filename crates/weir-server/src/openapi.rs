@@ -42,6 +42,10 @@ pub const SESSION: &str = "/api/v1/session";
 pub const LOGOUT: &str = "/api/v1/logout";
 pub const SECRETS: &str = "/api/v1/secrets";
 pub const SECRET: &str = "/api/v1/secrets/{name}";
+pub const STREAMS: &str = "/api/v1/streams";
+pub const STREAM: &str = "/api/v1/streams/{name}";
+pub const STREAM_RECORDS: &str = "/api/v1/streams/{name}/records";
+pub const SHARD_RECORDS: &str = "/api/v1/streams/{name}/shards/{shard}/records";
 
 pub async fn document() -> Json<Value> {
     Json(spec())
@@ -132,6 +136,7 @@ pub fn spec() -> Value {
         paths.extend(function_paths());
         paths.extend(access_paths());
         paths.extend(secret_paths());
+        paths.extend(stream_paths());
     }
     spec
 }
@@ -177,6 +182,26 @@ fn secret_paths() -> serde_json::Map<String, Value> {
             "put": op("Set a secret in the store (sealed with the server's key); answers it as listed, without its value", &["name"], Some(json!({ "type": "object", "required": ["value"], "additionalProperties": false, "properties": { "value": { "type": "string", "maxLength": 65536 } } })), "200"),
             "delete": op("Remove a secret from the store", &["name"], None, "200")
         },
+    });
+    match paths {
+        Value::Object(paths) => paths,
+        _ => serde_json::Map::new(),
+    }
+}
+
+/// The `/api/v1/streams…` paths.
+fn stream_paths() -> serde_json::Map<String, Value> {
+    let paths = json!({
+        STREAMS: {
+            "get": op("Streams: name, ARN, status, mode, created_ms", &[], None, "200"),
+            "post": op("Create a stream (admin): provisioned with `shards` (default 1), or `mode: ON_DEMAND` (4 shards)", &[], Some(json!({ "type": "object", "required": ["name"], "additionalProperties": false, "properties": { "name": { "type": "string" }, "shards": { "type": "integer" }, "mode": { "enum": ["PROVISIONED", "ON_DEMAND"] } } })), "200")
+        },
+        STREAM: {
+            "get": op("A stream: status, mode, retention, and every shard not yet expired with its hash-key range, sequence range and parents", &["name"], None, "200"),
+            "delete": op("Delete a stream and its log (admin)", &["name"], None, "200")
+        },
+        STREAM_RECORDS: { "post": op("Put 1-500 records, each durable before the answer: {records: [{partition_key, data | data_base64, explicit_hash_key?}]}; per record its shard_id and sequence_number, or error_code and error_message", &["name"], Some(json!({ "type": "object", "required": ["records"], "properties": { "records": { "type": "array", "maxItems": 500 } } })), "200") },
+        SHARD_RECORDS: { "get": op("Read a shard from `from` (trim_horizon, latest, at:SEQ, after:SEQ, at_timestamp:MS, offset:N), up to `limit` records, waiting up to `wait_ms` for the first; next_offset continues", &["name", "shard", "?from", "?limit", "?wait_ms"], None, "200") },
     });
     match paths {
         Value::Object(paths) => paths,

@@ -141,6 +141,17 @@ pub enum Command {
         #[command(subcommand)]
         command: MachinesCommand,
     },
+    /// Streams (Kinesis-compatible durable logs): create, list, describe, put, read, tail,
+    /// delete.
+    #[command(
+        after_help = "Example:\n  weir streams create clicks --shards 2\n  echo '{\"user\": 7}' | weir streams put clicks --partition-key user-7\n  weir streams tail clicks"
+    )]
+    Streams {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        command: StreamsCommand,
+    },
     /// Credentials: create (printed once), list, revoke. Each is a bearer token and an AWS key
     /// pair with a role (viewer, operator, admin) and optional grants.
     #[command(
@@ -556,6 +567,65 @@ pub enum FunctionsCommand {
         name: String,
         invocation_id: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+pub enum StreamsCommand {
+    /// Create a stream: provisioned with `--shards` (default 1), or `--on-demand` (4 shards).
+    #[command(after_help = "Example:\n  weir streams create clicks --shards 4")]
+    Create {
+        name: String,
+        #[arg(long, conflicts_with = "on_demand")]
+        shards: Option<u32>,
+        #[arg(long)]
+        on_demand: bool,
+    },
+    /// Streams: name, status, mode.
+    List,
+    /// A stream: status, retention, and its shards with their hash-key ranges and parents.
+    #[command(after_help = "Example:\n  weir streams describe clicks")]
+    Describe { name: String },
+    /// Put records: each DATA argument is one record, or, with none, each line of standard
+    /// input. Prints each record's shard and sequence number.
+    #[command(
+        after_help = "Example:\n  weir streams put clicks --partition-key user-7 '{\"page\": \"/\"}'"
+    )]
+    Put {
+        name: String,
+        /// The partition key of every record (it picks the shard). Default: a key per record,
+        /// spreading records over the shards.
+        #[arg(long)]
+        partition_key: Option<String>,
+        data: Vec<String>,
+    },
+    /// Read records of every shard (or one) from a position, oldest first within a shard.
+    #[command(after_help = "Example:\n  weir streams read clicks --from trim_horizon --limit 10")]
+    Read {
+        name: String,
+        /// One shard (`shardId-000000000001` or `1`). Default: every shard.
+        #[arg(long)]
+        shard: Option<String>,
+        /// trim_horizon, latest, at:SEQUENCE, after:SEQUENCE or at_timestamp:MS.
+        #[arg(long, default_value = "trim_horizon")]
+        from: String,
+        /// At most this many records per shard.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+    /// Follow a stream: print new records as they arrive, across every shard and the shards
+    /// that replace them, until interrupted.
+    #[command(after_help = "Example:\n  weir streams tail clicks --from trim_horizon")]
+    Tail {
+        name: String,
+        /// Where to start: latest (default), trim_horizon, at:SEQUENCE, at_timestamp:MS.
+        #[arg(long, default_value = "latest")]
+        from: String,
+        /// Stop after this many records (default: follow until interrupted).
+        #[arg(long)]
+        count: Option<usize>,
+    },
+    /// Delete a stream and its records.
+    Delete { name: String },
 }
 
 #[derive(Subcommand)]

@@ -9,6 +9,7 @@ use tokio::io::AsyncReadExt;
 
 use crate::args::ClientArgs;
 
+#[derive(Clone)]
 pub struct Client {
     base: String,
     http: reqwest::Client,

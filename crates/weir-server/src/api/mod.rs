@@ -5,6 +5,7 @@ pub mod functions;
 pub mod pipelines;
 pub mod runs;
 pub mod secrets;
+pub mod streams;
 
 use std::sync::Arc;
 

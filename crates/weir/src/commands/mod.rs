@@ -10,6 +10,7 @@ mod pipelines;
 mod runs;
 mod secrets;
 mod server;
+mod streams;
 mod validate;
 
 use std::process::ExitCode;
@@ -32,6 +33,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench { command } => crate::bench::run(command).await,
         Command::Functions { client, command } => functions::run(&client, command).await,
         Command::Secrets { client, command } => secrets::run(&client, command).await,
+        Command::Streams { client, command } => streams::run(&client, command).await,
         Command::Machines { client, command } => machines::run(&client, command).await,
         Command::Lake { client, command } => lake::lake(&client, command).await,
         Command::Catalog { client, command } => lake::catalog(&client, command).await,
