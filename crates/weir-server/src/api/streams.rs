@@ -40,7 +40,9 @@ impl From<StreamError> for ApiError {
         let (status, code) = match &error {
             StreamError::NotFound { .. } => (StatusCode::NOT_FOUND, "not_found"),
             StreamError::InUse { .. } => (StatusCode::CONFLICT, "conflict"),
-            StreamError::InvalidArgument(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
+            StreamError::InvalidArgument(_) | StreamError::Validation(_) => {
+                (StatusCode::BAD_REQUEST, "invalid_request")
+            }
             StreamError::LimitExceeded(_) => (StatusCode::TOO_MANY_REQUESTS, "limit_exceeded"),
             StreamError::Io(_) | StreamError::Store(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "stream_error")

@@ -29,5 +29,6 @@ mod security_listings;
 mod security_machines;
 mod sfn_requests;
 mod stopping;
+mod streams;
 mod templates;
 mod tls;
