@@ -4,6 +4,7 @@
 //! request quota (read only up to it). The next protocol (Kinesis, Firehose, EventBridge) is a
 //! folder beside `stepfunctions/` and a line in [`dispatch`], with its quota.
 
+mod fields;
 pub mod stepfunctions;
 
 use std::sync::Arc;

@@ -47,12 +47,7 @@ impl From<MachineError> for AwsError {
     }
 }
 
-pub fn invalid(message: impl Into<String>) -> AwsError {
-    AwsError {
-        code: "ValidationException",
-        message: message.into(),
-    }
-}
+pub use crate::aws::fields::invalid;
 
 pub type Answer = Result<Value, AwsError>;
 
