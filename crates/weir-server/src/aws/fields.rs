@@ -31,11 +31,16 @@ enum Rule {
     /// One of these strings.
     OneOf(&'static [&'static str]),
     /// A whole number in `min..=max`.
-    Integer { min: i64, max: i64 },
+    Integer {
+        min: i64,
+        max: i64,
+    },
     Boolean,
     /// A blob of `0..=max` bytes: base64 text in JSON (checked as AWS checks it), a byte string
     /// in CBOR (which the wire layer hands on as base64 text).
-    Blob { max: usize },
+    Blob {
+        max: usize,
+    },
     /// A point in time: epoch seconds in JSON (the wire layer converts CBOR's).
     Timestamp,
     /// A list of `min..=max` structures, each with these members.
@@ -344,7 +349,9 @@ impl<'a> Request<'a> {
             Some(text) => base64::engine::general_purpose::STANDARD
                 .decode(text)
                 .map(Some)
-                .map_err(|e| serialization(format!("'{text}' can not be converted to a Blob: {e}"))),
+                .map_err(|e| {
+                    serialization(format!("'{text}' can not be converted to a Blob: {e}"))
+                }),
         }
     }
 
@@ -384,9 +391,11 @@ fn null(path: &str) -> String {
 /// A JSON number as a whole number (a fraction cut).
 fn whole(value: &Value) -> Option<i64> {
     match value {
-        Value::Number(n) => n
-            .as_i64()
-            .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f.floor() as i64)),
+        Value::Number(n) => n.as_i64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.is_finite())
+                .map(|f| f.floor() as i64)
+        }),
         _ => None,
     }
 }
@@ -522,7 +531,8 @@ impl Member {
                 length_violations(items.len(), min, max, &shown, &violation, violations);
                 for (index, item) in items.iter().enumerate() {
                     for member in members {
-                        let path = format!("{path}.{}.member.{}", index + 1, lower_first(member.name));
+                        let path =
+                            format!("{path}.{}.member.{}", index + 1, lower_first(member.name));
                         member.check(&path, item.get(member.name), violations);
                     }
                 }
@@ -645,7 +655,10 @@ fn blob_problem(text: &str) -> Option<String> {
             "'{text}' can not be converted to a Blob: Invalid Base64 character: '{bad}'"
         ));
     }
-    if base64::engine::general_purpose::STANDARD.decode(text).is_err() {
+    if base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .is_err()
+    {
         // The spelling is AWS's.
         return Some(format!(
             "'{text}' can not be converted to a Blob: Invalid last non-pad Base64 character dectected"
@@ -769,7 +782,8 @@ mod tests {
              satisfy constraint: Member must have length less than or equal to 4; Value null at \
              'records.2.member.partitionKey' failed to satisfy constraint: Member must not be null"
         );
-        const MODE: &[Member] = &[Member::one_of("StreamMode", &["PROVISIONED", "ON_DEMAND"]).required()];
+        const MODE: &[Member] =
+            &[Member::one_of("StreamMode", &["PROVISIONED", "ON_DEMAND"]).required()];
         assert_eq!(
             refusal(
                 json!({"StreamModeDetails": {"StreamMode": "X"}}),
@@ -788,13 +802,34 @@ mod tests {
         let data = Member::blob("Data", 100);
         let flag = Member::boolean("EnforceConsumerDeletion");
         let cases = [
-            (json!({"StreamName": true}), "class java.lang.Boolean can not be converted to an String"),
-            (json!({"StreamName": 1}), "class java.math.BigDecimal can not be converted to an String"),
-            (json!({"StreamName": []}), "Start of list found where not expected"),
-            (json!({"ShardCount": "1"}), "class java.lang.String can not be converted to an Integer"),
-            (json!({"EnforceConsumerDeletion": "maybe"}), "'MAYBE' can not be converted to an Boolean"),
-            (json!({"Data": "abc"}), "'abc' can not be converted to a Blob: Base64 encoded length is expected a multiple of 4 bytes but found: 3"),
-            (json!({"Data": "ab*c"}), "'ab*c' can not be converted to a Blob: Invalid Base64 character: '*'"),
+            (
+                json!({"StreamName": true}),
+                "class java.lang.Boolean can not be converted to an String",
+            ),
+            (
+                json!({"StreamName": 1}),
+                "class java.math.BigDecimal can not be converted to an String",
+            ),
+            (
+                json!({"StreamName": []}),
+                "Start of list found where not expected",
+            ),
+            (
+                json!({"ShardCount": "1"}),
+                "class java.lang.String can not be converted to an Integer",
+            ),
+            (
+                json!({"EnforceConsumerDeletion": "maybe"}),
+                "'MAYBE' can not be converted to an Boolean",
+            ),
+            (
+                json!({"Data": "abc"}),
+                "'abc' can not be converted to a Blob: Base64 encoded length is expected a multiple of 4 bytes but found: 3",
+            ),
+            (
+                json!({"Data": "ab*c"}),
+                "'ab*c' can not be converted to a Blob: Invalid Base64 character: '*'",
+            ),
         ];
         for (request, message) in cases {
             assert_eq!(
@@ -804,7 +839,10 @@ mod tests {
             );
         }
         assert_eq!(
-            refusal(json!({"EnforceConsumerDeletion": "true", "ShardCount": 2.7}), &[count, flag]),
+            refusal(
+                json!({"EnforceConsumerDeletion": "true", "ShardCount": 2.7}),
+                &[count, flag]
+            ),
             ""
         );
     }

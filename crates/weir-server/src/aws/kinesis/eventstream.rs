@@ -86,12 +86,19 @@ mod tests {
 
     #[test]
     fn a_message_carries_its_lengths_crcs_headers_and_payload() {
-        let encoded = event("SubscribeToShardEvent", "application/json", b"{\"Records\":[]}");
+        let encoded = event(
+            "SubscribeToShardEvent",
+            "application/json",
+            b"{\"Records\":[]}",
+        );
         let (headers, payload) = decode(&encoded);
         assert_eq!(
             headers,
             [
-                (":event-type".to_string(), "SubscribeToShardEvent".to_string()),
+                (
+                    ":event-type".to_string(),
+                    "SubscribeToShardEvent".to_string()
+                ),
                 (":content-type".to_string(), "application/json".to_string()),
                 (":message-type".to_string(), "event".to_string()),
             ]
@@ -106,8 +113,8 @@ mod tests {
         assert_eq!(
             message(&[], b""),
             [
-                0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x05, 0xc2, 0x48, 0xeb, 0x7d,
-                0x98, 0xc8, 0xff
+                0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x05, 0xc2, 0x48, 0xeb, 0x7d, 0x98,
+                0xc8, 0xff
             ]
         );
     }

@@ -65,7 +65,9 @@ impl Wire {
             Ok(value)
         } else {
             // AWS's words for a body that is not a structure.
-            Err(serialization("Start of structure or map found where not expected."))
+            Err(serialization(
+                "Start of structure or map found where not expected.",
+            ))
         }
     }
 
