@@ -164,6 +164,15 @@ fn allowed(
     Ok(())
 }
 
+/// The role an operation of a protocol's table needs (an admin's for one not listed, so an
+/// operation added without its line is closed, not open).
+pub(crate) fn role_in(table: &[(&str, Role)], operation: &str) -> Role {
+    table
+        .iter()
+        .find(|(name, _)| *name == operation)
+        .map_or(Role::Admin, |(_, role)| *role)
+}
+
 pub(crate) fn unknown(target: &str) -> AwsError {
     AwsError {
         code: "UnknownOperationException",

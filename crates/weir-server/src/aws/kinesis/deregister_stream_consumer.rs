@@ -3,16 +3,21 @@
 
 use weir_stream::ConsumerDescription;
 
-use super::members::{CONSUMER_ARN_MEMBER, CONSUMER_NAME, STREAM_ARN_MEMBER, STREAM_ID_MEMBER};
+use super::members::{
+    CONSUMER_ARN_MEMBER, CONSUMER_NAME, Member, STREAM_ARN_MEMBER, STREAM_ID_MEMBER,
+};
 use super::{Answer, AwsError, Call, invalid_argument};
 
+/// The members that name a consumer: its ARN, or its stream's ARN and its name.
+pub const CONSUMER: [Member; 4] = [
+    STREAM_ARN_MEMBER,
+    CONSUMER_NAME,
+    CONSUMER_ARN_MEMBER,
+    STREAM_ID_MEMBER,
+];
+
 pub async fn handle(call: &Call<'_>) -> Answer {
-    call.request.validate_typed(&[
-        STREAM_ARN_MEMBER,
-        CONSUMER_NAME,
-        CONSUMER_ARN_MEMBER,
-        STREAM_ID_MEMBER,
-    ])?;
+    call.request.validate_typed(&CONSUMER)?;
     let (stream, consumer) = consumer_named(call).await?;
     call.streams
         .deregister_consumer(&stream, &consumer.name)

@@ -2,8 +2,7 @@
 
 use serde::Serialize;
 
-use super::deregister_stream_consumer::consumer_named;
-use super::members::{CONSUMER_ARN_MEMBER, CONSUMER_NAME, STREAM_ARN_MEMBER, STREAM_ID_MEMBER};
+use super::deregister_stream_consumer::{CONSUMER, consumer_named};
 use super::shapes::Consumer;
 use super::{Answer, Call};
 
@@ -14,12 +13,7 @@ struct Output {
 }
 
 pub async fn handle(call: &Call<'_>) -> Answer {
-    call.request.validate_typed(&[
-        STREAM_ARN_MEMBER,
-        CONSUMER_NAME,
-        CONSUMER_ARN_MEMBER,
-        STREAM_ID_MEMBER,
-    ])?;
+    call.request.validate_typed(&CONSUMER)?;
     let (_, consumer) = consumer_named(call).await?;
     call.ok(&Output {
         consumer_description: Consumer::of(&consumer, true),
