@@ -2,6 +2,8 @@
 //! streams, records, iterators of every kind, resharding with lineage, retention, tags, and
 //! enhanced fan-out with SubscribeToShard read by boto3.
 
+use std::process::Command;
+
 use serde_json::Value;
 
 use crate::support::*;
@@ -278,4 +280,116 @@ fn kinesis_the_aws_cli_puts_and_gets_records() {
     );
     aws(&["delete-stream", "--stream-name", "cli"]);
     assert_eq!(aws(&["list-streams"])["StreamNames"], serde_json::json!([]));
+}
+
+/// Calls a Kinesis operation with curl (`extra` picks the HTTP version and the TLS trust) and
+/// returns what curl printed: the response's head and body, or as much of a stream as came in
+/// `seconds`.
+fn curl(server: &Server, extra: &[&str], operation: &str, body: &str, seconds: u32) -> String {
+    let output = Command::new("curl")
+        .args(["-si", "--max-time", &seconds.to_string()])
+        .args(extra)
+        .args([
+            "-H",
+            &format!("X-Amz-Target: Kinesis_20131202.{operation}"),
+            "-H",
+            "Content-Type: application/x-amz-json-1.1",
+            "-H",
+            &format!("Authorization: Bearer {}", server.token()),
+            "--data-binary",
+            body,
+            &format!("{}/", server.url),
+        ])
+        .output()
+        .expect("curl");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn kinesis_http2_clients_are_answered_and_subscribe_to_shard_streams_over_http2() {
+    let project = Project::new();
+    let (cert, key) = self_signed_certificate(project.path());
+    let server = Server::start_https(
+        project.path(),
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    let h2 = ["--http2", "--cacert", cert.to_str().unwrap()];
+    let created = curl(
+        &server,
+        &h2,
+        "CreateStream",
+        r#"{"StreamName": "h2", "ShardCount": 1}"#,
+        30,
+    );
+    // ALPN chose HTTP/2.
+    assert!(created.starts_with("HTTP/2 200"), "{created}");
+    let put = curl(
+        &server,
+        &h2,
+        "PutRecord",
+        r#"{"StreamName": "h2", "PartitionKey": "k", "Data": "aGVsbG8gaDI="}"#,
+        30,
+    );
+    assert!(put.starts_with("HTTP/2 200"), "{put}");
+    let registered = curl(
+        &server,
+        &h2,
+        "RegisterStreamConsumer",
+        r#"{"StreamARN": "arn:aws:kinesis:us-east-1:000000000000:stream/h2", "ConsumerName": "c"}"#,
+        30,
+    );
+    let body = registered.split("\r\n\r\n").nth(1).unwrap_or_default();
+    let consumer: Value = serde_json::from_str(body).expect("a consumer");
+    let consumer_arn = consumer["Consumer"]["ConsumerARN"]
+        .as_str()
+        .expect("an ARN");
+    // The subscription streams for five minutes: curl stops after two seconds with what came.
+    let subscription = curl(
+        &server,
+        &h2,
+        "SubscribeToShard",
+        &serde_json::json!({
+            "ConsumerARN": consumer_arn,
+            "ShardId": "shardId-000000000000",
+            "StartingPosition": {"Type": "TRIM_HORIZON"},
+        })
+        .to_string(),
+        2,
+    );
+    assert!(subscription.starts_with("HTTP/2 200"), "{subscription}");
+    assert!(
+        subscription.contains("content-type: application/vnd.amazon.eventstream"),
+        "{subscription}"
+    );
+    let initial = subscription
+        .find("initial-response")
+        .expect("initial-response");
+    let event = subscription
+        .find("SubscribeToShardEvent")
+        .expect("an event");
+    assert!(initial < event, "{subscription}");
+    assert!(
+        subscription.contains("\"Data\":\"aGVsbG8gaDI=\""),
+        "{subscription}"
+    );
+}
+
+#[test]
+fn kinesis_http2_without_tls_is_answered_with_prior_knowledge() {
+    let project = Project::new();
+    let server = Server::start(project.path());
+    let listed = curl(
+        &server,
+        &["--http2-prior-knowledge"],
+        "ListStreams",
+        "{}",
+        30,
+    );
+    assert!(listed.starts_with("HTTP/2 200"), "{listed}");
+    assert!(listed.contains("\"StreamNames\":[]"), "{listed}");
 }
