@@ -86,6 +86,8 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             auth::middleware::authenticate,
         ))
+        // Outside authentication, so its refusals reach a CBOR client in CBOR.
+        .layer(axum::middleware::from_fn(aws::kinesis::cbor_refusals))
         .layer(body_limit)
         .with_state(state)
 }

@@ -13,6 +13,16 @@ use crate::support::*;
 /// Calls `Kinesis_20131202.OPERATION` with a CBOR body, as the admin: status, content type and
 /// the answer read as CBOR.
 fn call(server: &Server, operation: &str, body: Cbor) -> (u16, String, Cbor) {
+    call_as(server, Some(&server.token()), operation, body)
+}
+
+/// [`call`] with a bearer token, or none.
+fn call_as(
+    server: &Server,
+    token: Option<&str>,
+    operation: &str,
+    body: Cbor,
+) -> (u16, String, Cbor) {
     let mut encoded = Vec::new();
     ciborium::into_writer(&body, &mut encoded).expect("encode CBOR");
     let host = server.url.trim_start_matches("http://");
@@ -22,9 +32,9 @@ fn call(server: &Server, operation: &str, body: Cbor) -> (u16, String, Cbor) {
         .expect("timeout");
     let head = format!(
         "POST / HTTP/1.1\r\nHost: {host}\r\nX-Amz-Target: Kinesis_20131202.{operation}\r\n\
-         Content-Type: application/x-amz-cbor-1.1\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/x-amz-cbor-1.1\r\n{}\
          Content-Length: {}\r\nConnection: close\r\n\r\n",
-        server.token(),
+        token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n")),
         encoded.len()
     );
     stream.write_all(head.as_bytes()).expect("send");
@@ -206,4 +216,33 @@ fn kinesis_a_cbor_client_puts_and_reads_records_with_byte_blobs_and_millisecond_
     );
     assert_eq!(status, 400);
     assert_eq!(text(get(&error, "__type")), "SerializationException");
+}
+
+#[test]
+fn kinesis_a_cbor_client_reads_the_servers_refusals_in_cbor() {
+    let project = Project::new();
+    let server = Server::start(project.path());
+    // Refused before the Kinesis API is reached (no credential)…
+    let (status, content_type, error) = call_as(&server, None, "ListStreams", map(vec![]));
+    assert_eq!(
+        (status, content_type.as_str()),
+        (400, "application/x-amz-cbor-1.1")
+    );
+    assert_eq!(
+        text(get(&error, "__type")),
+        "MissingAuthenticationTokenException"
+    );
+    // …and by it (too small a role).
+    let viewer = server.json(&["tokens", "create", "--role", "viewer", "--name", "v"]);
+    let (status, content_type, error) = call_as(
+        &server,
+        viewer["token"].as_str(),
+        "CreateStream",
+        map(vec![("StreamName", Cbor::Text("s".into()))]),
+    );
+    assert_eq!(
+        (status, content_type.as_str()),
+        (400, "application/x-amz-cbor-1.1")
+    );
+    assert_eq!(text(get(&error, "__type")), "AccessDeniedException");
 }

@@ -4,12 +4,18 @@
 
 use serde_json::{Value, json};
 
+use crate::security::create;
 use crate::support::*;
 
 /// Calls `Kinesis_20131202.OPERATION` with `body` as JSON 1.1, as the admin: status, content
 /// type and body.
 fn call(server: &Server, operation: &str, body: &str) -> (u16, String, Value) {
-    let bearer = format!("Bearer {}", server.token());
+    call_as(server, &server.token(), operation, body)
+}
+
+/// [`call`] with a bearer token.
+fn call_as(server: &Server, token: &str, operation: &str, body: &str) -> (u16, String, Value) {
+    let bearer = format!("Bearer {token}");
     let target = format!("Kinesis_20131202.{operation}");
     let (status, headers, text) = http_full(
         "POST",
@@ -214,6 +220,14 @@ fn kinesis_requests_breaking_the_model_or_aws_limits_are_refused_in_aws_words() 
             "Stream absent under account 000000000000 not found."
         )
     );
+    // A body over the request quota is refused before it is read whole, and nothing is put.
+    let body = json!({"StreamName": "s", "PartitionKey": "k", "Data": "A".repeat(8 << 20)});
+    let (status, _, answer) = call(&server, "PutRecord", &body.to_string());
+    assert_eq!(status, 413, "{answer}");
+    assert_eq!(
+        answer["__type"], "RequestEntityTooLargeException",
+        "{answer}"
+    );
     assert_eq!(
         refusal(&server, "ListShards", json!({})),
         pair(
@@ -317,5 +331,79 @@ fn kinesis_iterators_that_are_not_or_no_longer_valid_are_refused_in_aws_words() 
     assert_eq!(
         (status, answer["__type"].as_str()),
         (400, Some("UnknownOperationException"))
+    );
+}
+
+#[test]
+fn kinesis_grants_on_names_hold_for_every_stream_a_request_names_and_for_listings() {
+    let project = Project::new();
+    let server = Server::start(project.path());
+    let admin = |operation: &str, body: Value| {
+        let (status, _, answer) = call(&server, operation, &body.to_string());
+        assert_eq!(status, 200, "{operation} {body}: {answer}");
+        answer
+    };
+    for name in ["etl_orders", "payroll"] {
+        admin("CreateStream", json!({"StreamName": name, "ShardCount": 1}));
+    }
+    let narrow = create(&server, "operator", "etl", &["--pipelines", "etl_*"]);
+    let etl = narrow["token"].as_str().unwrap();
+    let as_etl = |operation: &str, body: Value| {
+        let (status, _, answer) = call_as(&server, etl, operation, &body.to_string());
+        (status, answer)
+    };
+    let denied = |operation: &str, body: Value| {
+        let (status, answer) = as_etl(operation, body.clone());
+        assert_eq!(status, 400, "{operation} {body}: {answer}");
+        assert_eq!(
+            answer["__type"], "AccessDeniedException",
+            "{operation} {body}: {answer}"
+        );
+    };
+    let record = |stream: &str| json!({"StreamName": stream, "PartitionKey": "k", "Data": "AA=="});
+    assert_eq!(as_etl("PutRecord", record("etl_orders")).0, 200);
+    denied("PutRecord", record("payroll"));
+    denied(
+        "DescribeStream",
+        json!({"StreamARN": "arn:aws:kinesis:us-east-1:000000000000:stream/payroll"}),
+    );
+    // A granted name beside another stream's ARN grants nothing.
+    denied(
+        "DescribeStream",
+        json!({"StreamName": "etl_orders",
+               "StreamARN": "arn:aws:kinesis:us-east-1:000000000000:stream/payroll"}),
+    );
+    let (status, listed) = as_etl("ListStreams", json!({}));
+    assert_eq!(status, 200);
+    assert_eq!(listed["StreamNames"], json!(["etl_orders"]), "{listed}");
+    // An iterator names its stream.
+    let iterator = admin(
+        "GetShardIterator",
+        json!({"StreamName": "payroll", "ShardId": "shardId-000000000000",
+               "ShardIteratorType": "TRIM_HORIZON"}),
+    );
+    denied(
+        "GetRecords",
+        json!({"ShardIterator": iterator["ShardIterator"]}),
+    );
+    denied("GetRecords", json!({"ShardIterator": "AAAA"}));
+    // Roles: a viewer reads, an operator writes, an admin shapes streams.
+    let viewer = create(&server, "viewer", "v", &[]);
+    let viewer = viewer["token"].as_str().unwrap();
+    let (status, _, answer) = call_as(&server, viewer, "PutRecord", &record("payroll").to_string());
+    assert_eq!(
+        (status, answer["__type"].as_str()),
+        (400, Some("AccessDeniedException"))
+    );
+    let (status, _, _) = call_as(
+        &server,
+        viewer,
+        "GetRecords",
+        &json!({"ShardIterator": iterator["ShardIterator"]}).to_string(),
+    );
+    assert_eq!(status, 200);
+    denied(
+        "CreateStream",
+        json!({"StreamName": "etl_new", "ShardCount": 1}),
     );
 }

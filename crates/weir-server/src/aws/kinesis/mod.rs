@@ -52,7 +52,7 @@ use super::AwsError;
 use super::fields::Request;
 use crate::auth::Identity;
 use crate::auth::middleware::AuditNote;
-pub use wire::Wire;
+pub use wire::{Wire, cbor_refusals};
 
 /// The largest request body read: a PutRecords of 500 records holds up to 5 MiB of data, which
 /// is 6.7 MiB as base64, with up to 500 partition keys of 256 characters beside it.

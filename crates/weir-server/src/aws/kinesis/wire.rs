@@ -198,6 +198,55 @@ impl Serialize for Timestamp {
     }
 }
 
+/// The refusals of the layers before the Kinesis dispatch (authentication, signatures) are
+/// written in AWS's JSON shape; a client that sent CBOR reads its errors in CBOR, so this layer
+/// writes those again in CBOR. Other answers pass through untouched.
+pub async fn cbor_refusals(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+    let content_type = |headers: &axum::http::HeaderMap| {
+        headers
+            .get(CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_string)
+    };
+    let cbor = Wire::of(content_type(request.headers()).as_deref()) == Wire::Cbor;
+    let response = next.run(request).await;
+    let refused_in_json = content_type(response.headers())
+        .is_some_and(|value| value.starts_with("application/x-amz-json-1.0"));
+    if !cbor || !refused_in_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    // A refusal is a short message; anything longer is not one of them.
+    let error = match axum::body::to_bytes(body, 64 << 10).await {
+        Ok(bytes) => {
+            let value: Value = serde_json::from_slice(&bytes).unwrap_or_default();
+            let text = |key: &str| value.get(key).and_then(Value::as_str).unwrap_or_default();
+            (text("__type").to_string(), text("message").to_string())
+        }
+        Err(_) => ("InternalFailure".to_string(), String::new()),
+    };
+    #[derive(Serialize)]
+    struct Body<'a> {
+        __type: &'a str,
+        message: &'a str,
+    }
+    let body = Wire::Cbor
+        .encode(&Body {
+            __type: &error.0,
+            message: &error.1,
+        })
+        .unwrap_or_default();
+    parts.headers.remove(CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(CONTENT_TYPE, axum::http::HeaderValue::from_static(CBOR));
+    axum::response::Response::from_parts(parts, axum::body::Body::from(body))
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
