@@ -132,9 +132,6 @@ pub struct Engine {
     project_dir: PathBuf,
     functions: Arc<Functions>,
     secrets: Arc<Secrets>,
-    /// The group committer every subsystem of this server shares (one writer, one fsync per
-    /// batch for all of them).
-    committer: Committer,
 }
 
 impl Engine {
@@ -183,7 +180,7 @@ impl Engine {
         }
         let (runs_changed, _) = broadcast::channel(1024);
         let shared = Arc::new(Shared {
-            committer: committer.clone(),
+            committer,
             secrets: secrets.clone(),
             store: options.store.clone(),
             registry,
@@ -210,7 +207,6 @@ impl Engine {
             project_dir,
             functions,
             secrets,
-            committer,
         })
     }
 
@@ -226,12 +222,6 @@ impl Engine {
 
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
-    }
-
-    /// The server's group committer, for subsystems that write beside the engine (streams,
-    /// consumer checkpoints), so their commits share its batches.
-    pub fn committer(&self) -> Committer {
-        self.committer.clone()
     }
 
     pub fn data_dir(&self) -> &std::path::Path {

@@ -38,8 +38,6 @@ pub struct AppState {
     /// Credentials and the audit log; None when authentication is off (`[auth] enabled = false`).
     pub access: Option<weir_engine::access::Access>,
     pub auth: auth::AuthOptions,
-    /// Streams, for the Kinesis API and `/api/v1/streams` (absent in servers built without them).
-    pub streams: Option<weir_stream::Streams>,
 }
 
 /// Installs the process-wide Prometheus recorder (once) and returns its handle.

@@ -79,7 +79,6 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     let actions = registry.clone();
     let lake_for_items = lake.clone();
     let aws = config.aws.clone();
-    let (stream_region, stream_account) = (aws.region.clone(), aws.account_id.clone());
     let watch = config.server.watch;
     let max_machine_processes = config.executor.max_machine_processes as usize;
     let max_body_bytes = usize::try_from(config.server.max_body_bytes).unwrap_or(usize::MAX);
@@ -145,13 +144,6 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     })
     .await
     .map_err(|e| anyhow::anyhow!("cannot start the state machines: {e}"))?;
-    let streams = weir_stream::Streams::open(
-        weir_stream::StreamsConfig::new(data_dir.join("streams"), &stream_region, &stream_account),
-        engine.store().clone(),
-        engine.committer(),
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("cannot open the streams: {e}"))?;
     tracing::info!(project = %project.display(), data = %data_dir.display(), store = %redact(&store_url), "weir listening on {public_url}");
     outln!("weir listening on {public_url}");
     if access.is_some() {
@@ -189,7 +181,6 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
             hosts: allowed_hosts,
             public_url: public_url.clone(),
         },
-        streams: Some(streams),
     };
     // On SIGTERM or Ctrl-C the engine drains first, while the API still answers (what is
     // running, how it ends; new triggers are refused with 503), then the HTTP server stops.
