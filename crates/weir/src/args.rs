@@ -704,4 +704,29 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 200)]
         chain: usize,
     },
+    /// Streams: durable appends per second in process and over HTTP PutRecords (100 B and 1 KiB
+    /// records), and put-to-get latency for a tailing reader and SubscribeToShard.
+    #[command(
+        after_help = "Example:\n  weir bench streams --records 2000000 --http-seconds 5 --latency-records 1000"
+    )]
+    Streams {
+        /// Records of 100 B appended in process (a quarter as many of 1 KiB).
+        #[arg(long, default_value_t = 2_000_000)]
+        records: u64,
+        /// Concurrent in-process writers.
+        #[arg(long, default_value_t = 8)]
+        writers: usize,
+        /// Seconds of HTTP PutRecords per record size.
+        #[arg(long, default_value_t = 5.0)]
+        http_seconds: f64,
+        /// Keep-alive connections sending PutRecords at once.
+        #[arg(long, default_value_t = 8)]
+        connections: usize,
+        /// Shards of the streams the HTTP load goes to.
+        #[arg(long, default_value_t = 4)]
+        shards: u32,
+        /// Records put one at a time for each latency figure.
+        #[arg(long, default_value_t = 1000)]
+        latency_records: usize,
+    },
 }

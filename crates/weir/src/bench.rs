@@ -78,6 +78,25 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
             rounds,
             chain,
         } => crate::bench_auth::run(calls, rounds, chain).await,
+        BenchCommand::Streams {
+            records,
+            writers,
+            http_seconds,
+            connections,
+            shards,
+            latency_records,
+        } => {
+            crate::bench_streams::run(crate::bench_streams::StreamsBench {
+                records,
+                writers,
+                http_seconds,
+                connections,
+                shards,
+                latency_records,
+            })
+            .await?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -8,6 +8,7 @@ mod args;
 mod bench;
 mod bench_auth;
 mod bench_machines;
+mod bench_streams;
 mod client;
 mod commands;
 mod lake_service;
