@@ -724,3 +724,61 @@ async fn stream_throughput_quotas_refuse_per_record() {
         appended
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_places_by_md5_and_carries_records_of_a_mebibyte() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open_with(dir.path(), |config| config.segment_bytes = 3 << 20).await;
+    let streams = &env.streams;
+    streams.create_stream(provisioned("big", 2)).await.unwrap();
+    // MD5("a") = 0cc175b9…, below 2^127: the first shard; MD5("b") = 92eb5ffe…: the second.
+    let placed = streams
+        .put("big", vec![record("a", "1"), record("b", "2")])
+        .await
+        .unwrap();
+    let shards: Vec<ShardId> = placed.iter().map(|r| r.as_ref().unwrap().shard).collect();
+    assert_eq!(shards, [ShardId(0), ShardId(1)]);
+    // Records of AWS's largest size, between small ones, across segment rolls.
+    let big = |i: u8| bytes::Bytes::from(vec![i; 1 << 20]);
+    let mut sent = Vec::new();
+    for i in 0..5u8 {
+        let batch = vec![
+            weir_stream::NewRecord {
+                partition_key: "a".into(),
+                explicit_hash_key: None,
+                data: big(i),
+            },
+            record("a", &format!("small-{i}")),
+        ];
+        sent.push(big(i));
+        sent.push(bytes::Bytes::from(format!("small-{i}")));
+        streams.put("big", batch).await.unwrap();
+    }
+    let too_big = weir_stream::NewRecord {
+        partition_key: "a".into(),
+        explicit_hash_key: None,
+        data: bytes::Bytes::from(vec![0; (1 << 20) + 1]),
+    };
+    assert_eq!(
+        message(streams.put("big", vec![too_big]).await).0,
+        "ValidationException"
+    );
+    let mut read = Vec::new();
+    let mut offset = 1;
+    loop {
+        let batch = streams
+            .read("big", ShardId(0), offset, 10_000, 2 << 20)
+            .unwrap();
+        if batch.records.is_empty() {
+            break;
+        }
+        assert!(batch.records.len() <= 2, "max_bytes bounds a batch");
+        offset = batch.next_offset;
+        read.extend(batch.records.into_iter().map(|r| r.data));
+    }
+    assert_eq!(read, sent);
+    drop(env);
+    let env = open(dir.path()).await;
+    let batch = env.streams.read("big", ShardId(0), 3, 1, 1).unwrap();
+    assert_eq!(batch.records[0].data, big(1));
+}
