@@ -214,13 +214,18 @@ impl Writer {
             })
         };
         let mut outcomes = outcomes.into_iter();
+        let (mut records, mut bytes) = (0u64, 0u64);
         for writer in self.open.iter_mut() {
             if !writer.buf.is_empty() {
                 match outcomes
                     .next()
                     .unwrap_or_else(|| Err(io::Error::other("no outcome")))
                 {
-                    Ok(()) => writer.publish(),
+                    Ok(()) => {
+                        records += writer.staged.len() as u64;
+                        bytes += writer.buf.len() as u64;
+                        writer.publish()
+                    }
                     Err(error) => writer.fail(&error),
                 }
             }
@@ -237,6 +242,14 @@ impl Writer {
                     *slot = Some(result);
                 }
             }
+        }
+        if records > 0 {
+            let stream = self.options.stream.clone();
+            metrics::counter!("weir_stream_appended_records_total", "stream" => stream.clone())
+                .increment(records);
+            metrics::counter!("weir_stream_appended_bytes_total", "stream" => stream.clone())
+                .increment(bytes);
+            metrics::counter!("weir_stream_group_commits_total", "stream" => stream).increment(1);
         }
         for request in self.requests.drain(..) {
             let results = request

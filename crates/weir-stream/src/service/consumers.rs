@@ -19,7 +19,7 @@ impl Streams {
         name: &str,
     ) -> Result<ConsumerDescription, StreamError> {
         check_consumer_name(name)?;
-        let _admin = self.inner.admin.lock().await;
+        let admin = self.admin().await;
         let state = self.stream(stream)?;
         let (stream_arn, count, exists) = {
             let meta = state.meta();
@@ -48,30 +48,37 @@ impl Streams {
             status: "ACTIVE".into(),
             created_ms,
         };
-        self.commit(vec![StreamMutation::PutConsumer(record.clone()).into()])
-            .await?;
-        let description = consumer_description(&record, &stream_arn);
-        state.meta_mut().consumers.insert(name.to_string(), record);
-        Ok(description)
+        let mutation = StreamMutation::PutConsumer(record.clone()).into();
+        self.commit_then(admin, vec![mutation], move |committed| {
+            committed?;
+            let description = consumer_description(&record, &stream_arn);
+            state
+                .meta_mut()
+                .consumers
+                .insert(record.name.clone(), record);
+            Ok(description)
+        })
+        .await
     }
 
     /// DeregisterStreamConsumer.
     pub async fn deregister_consumer(&self, stream: &str, name: &str) -> Result<(), StreamError> {
-        let _admin = self.inner.admin.lock().await;
+        let admin = self.admin().await;
         let state = self.stream(stream)?;
         if !state.meta().consumers.contains_key(name) {
             return Err(self.consumer_not_found(name));
         }
-        self.commit(vec![
-            StreamMutation::DeleteConsumer {
-                stream: stream.to_string(),
-                name: name.to_string(),
-            }
-            .into(),
-        ])
-        .await?;
-        state.meta_mut().consumers.remove(name);
-        Ok(())
+        let mutation = StreamMutation::DeleteConsumer {
+            stream: stream.to_string(),
+            name: name.to_string(),
+        };
+        let name = name.to_string();
+        self.commit_then(admin, vec![mutation.into()], move |committed| {
+            committed?;
+            state.meta_mut().consumers.remove(&name);
+            Ok(())
+        })
+        .await
     }
 
     /// DescribeStreamConsumer.

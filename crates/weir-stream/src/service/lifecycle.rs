@@ -42,7 +42,7 @@ impl Streams {
                 self.account()
             )));
         }
-        let _admin = self.inner.admin.lock().await;
+        let admin = self.admin().await;
         if self.stream(&new.name).is_ok() {
             return Err(StreamError::stream_exists(&new.name, self.account()));
         }
@@ -97,39 +97,34 @@ impl Streams {
                 .values()
                 .map(|s| StreamMutation::PutShard(s.record(&new.name)).into()),
         );
-        let open: Vec<OpenShard> = shards
-            .values()
-            .map(|s| OpenShard {
-                id: s.id,
-                hash_start: s.hash_start,
-                hash_end: s.hash_end,
-                log: Arc::clone(&s.log),
+        let open: Vec<OpenShard> = shards.values().map(|s| s.open_shard()).collect();
+        let options = self.writer_options(&new.name);
+        let this = self.clone();
+        let stream_dir = dir.clone();
+        let created = self
+            .commit_then(admin, mutations, move |committed| {
+                committed?;
+                let writer = WriterHandle::start(options, open)?;
+                let meta = StreamMeta {
+                    record,
+                    shards,
+                    consumers: BTreeMap::new(),
+                };
+                let description = meta.description(now_ms());
+                let state = Arc::new(StreamState::new(stream_dir, writer, meta));
+                this.inner
+                    .streams
+                    .write()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(new.name, state);
+                Ok(description)
             })
-            .collect();
-        let committed = self.commit(mutations).await;
-        let writer =
-            committed.and_then(|()| Ok(WriterHandle::start(self.writer_options(&new.name), open)?));
-        let writer = match writer {
-            Ok(writer) => writer,
-            Err(error) => {
-                // Nothing names the folder; a restart would remove it too.
-                let _ = blocking(move || Ok(std::fs::remove_dir_all(dir)?)).await;
-                return Err(error);
-            }
-        };
-        let meta = StreamMeta {
-            record,
-            shards,
-            consumers: BTreeMap::new(),
-        };
-        let description = meta.description(now_ms());
-        let state = Arc::new(StreamState::new(dir, writer, meta));
-        self.inner
-            .streams
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(new.name, state);
-        Ok(description)
+            .await;
+        if created.is_err() {
+            // Nothing names the folder; a restart would remove it too.
+            let _ = blocking(move || Ok(std::fs::remove_dir_all(dir)?)).await;
+        }
+        created
     }
 
     /// DeleteStream: its metadata, then its files. With consumers registered, only when
@@ -139,7 +134,7 @@ impl Streams {
         name: &str,
         enforce_consumer_deletion: bool,
     ) -> Result<(), StreamError> {
-        let _admin = self.inner.admin.lock().await;
+        let admin = self.admin().await;
         let state = self.stream(name)?;
         if !enforce_consumer_deletion && !state.meta().consumers.is_empty() {
             return Err(StreamError::InUse {
@@ -149,18 +144,21 @@ impl Streams {
                 ),
             });
         }
-        self.commit(vec![
-            StreamMutation::DeleteStream {
-                name: name.to_string(),
-            }
-            .into(),
-        ])
+        let mutation = StreamMutation::DeleteStream {
+            name: name.to_string(),
+        };
+        let this = self.clone();
+        let forgotten = name.to_string();
+        self.commit_then(admin, vec![mutation.into()], move |committed| {
+            committed?;
+            this.inner
+                .streams
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&forgotten);
+            Ok(())
+        })
         .await?;
-        self.inner
-            .streams
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(name);
         // The writer commits what it holds and stops; then nothing writes the files.
         let (done, stopped) = oneshot::channel();
         if state.writer.send(Command::Stop { done }) {

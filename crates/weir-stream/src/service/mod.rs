@@ -84,8 +84,11 @@ struct Inner {
     streams: RwLock<BTreeMap<String, Arc<StreamState>>>,
     /// Serializes changes of metadata (create, delete, reshard, settings), so each one
     /// validates against the state it changes. Appends and reads never take it.
-    admin: tokio::sync::Mutex<()>,
+    admin: Arc<tokio::sync::Mutex<()>>,
 }
+
+/// Held by a metadata change from its checks until memory has taken its outcome.
+type AdminGuard = tokio::sync::OwnedMutexGuard<()>;
 
 impl Streams {
     pub fn config(&self) -> &StreamsConfig {
@@ -133,9 +136,30 @@ impl Streams {
             .collect()
     }
 
-    /// Commits metadata changes through the group committer, durably.
-    async fn commit(&self, mutations: Vec<Mutation>) -> Result<(), StreamError> {
-        Ok(self.inner.committer.submit(mutations).await?)
+    /// Takes the lock that serializes metadata changes.
+    async fn admin(&self) -> AdminGuard {
+        Arc::clone(&self.inner.admin).lock_owned().await
+    }
+
+    /// Commits `mutations` through the group committer, then hands the outcome to `then`
+    /// (which makes memory and the writer follow), on a task of its own, holding `guard` until
+    /// `then` has run. Once a batch is submitted it commits whatever the caller does, so a caller
+    /// that goes away (a dropped request) must not be able to skip `then` and leave memory, the
+    /// writer and the store disagreeing.
+    async fn commit_then<T: Send + 'static>(
+        &self,
+        guard: AdminGuard,
+        mutations: Vec<Mutation>,
+        then: impl FnOnce(Result<(), StreamError>) -> Result<T, StreamError> + Send + 'static,
+    ) -> Result<T, StreamError> {
+        let committed = self.inner.committer.submit(mutations);
+        tokio::spawn(async move {
+            let result = then(committed.await.map_err(StreamError::from));
+            drop(guard);
+            result
+        })
+        .await
+        .map_err(|e| StreamError::Io(std::io::Error::other(e.to_string())))?
     }
 
     fn writer_options(&self, name: &str) -> WriterOptions {

@@ -11,7 +11,7 @@ use weir_store::{Committer, Store};
 use super::state::{ShardSpec, StreamMeta, StreamState};
 use super::{Inner, Streams, StreamsConfig, blocking, now_ms};
 use crate::StreamError;
-use crate::log::{OpenShard, WriterHandle};
+use crate::log::WriterHandle;
 
 /// How often retention runs in the background.
 const RETENTION_EVERY: Duration = Duration::from_secs(60);
@@ -31,7 +31,7 @@ impl Streams {
                 store,
                 committer,
                 streams: RwLock::new(BTreeMap::new()),
-                admin: tokio::sync::Mutex::new(()),
+                admin: Arc::new(tokio::sync::Mutex::new(())),
             }),
         };
         let mut owned = HashSet::new();
@@ -88,12 +88,7 @@ impl Streams {
         let open = shards
             .values()
             .filter(|s| s.ending_offset.is_none())
-            .map(|s| OpenShard {
-                id: s.id,
-                hash_start: s.hash_start,
-                hash_end: s.hash_end,
-                log: Arc::clone(&s.log),
-            })
+            .map(|s| s.open_shard())
             .collect();
         let writer = WriterHandle::start(self.writer_options(&record.name), open)?;
         let meta = StreamMeta {

@@ -10,9 +10,9 @@ use tokio::sync::oneshot;
 use weir_store::{Mutation, StreamMutation};
 
 use super::state::{ShardSpec, ShardState, StreamState};
-use super::{SHARD_LIMIT, Streams, blocking, now_ms};
+use super::{AdminGuard, SHARD_LIMIT, Streams, blocking, now_ms};
 use crate::hash::even_ranges;
-use crate::log::{Command, OpenShard, Reshard, sync_dir};
+use crate::log::{Command, Reshard, sync_dir};
 use crate::{ShardId, StreamError, StreamMode};
 
 /// A change of a stream's shards.
@@ -128,7 +128,7 @@ impl Streams {
         shard: ShardId,
         new_starting_hash_key: u128,
     ) -> Result<(), StreamError> {
-        let _admin = self.inner.admin.lock().await;
+        let admin = self.admin().await;
         let state = self.stream(stream)?;
         let (plan, _) = {
             let meta = state.meta();
@@ -149,7 +149,7 @@ impl Streams {
             (plan, id)
         };
         self.check_shard_limit(1)?;
-        self.apply(&state, plan).await
+        self.apply(admin, state, plan).await
     }
 
     /// MergeShards: two adjacent open shards close; one child takes both ranges.
@@ -159,7 +159,7 @@ impl Streams {
         shard: ShardId,
         adjacent: ShardId,
     ) -> Result<(), StreamError> {
-        let _admin = self.inner.admin.lock().await;
+        let admin = self.admin().await;
         let state = self.stream(stream)?;
         let plan = {
             let meta = state.meta();
@@ -178,13 +178,13 @@ impl Streams {
             plan.merge(&mut meta.next_shard_id(), piece(&first), piece(&second));
             plan
         };
-        self.apply(&state, plan).await
+        self.apply(admin, state, plan).await
     }
 
     /// UpdateShardCount (UNIFORM_SCALING): the open shards become `target` shards of equal
     /// ranges, through splits and merges (see [`uniform_plan`]).
     pub async fn update_shard_count(&self, stream: &str, target: u32) -> Result<(), StreamError> {
-        let _admin = self.inner.admin.lock().await;
+        let admin = self.admin().await;
         let state = self.stream(stream)?;
         let plan = {
             let meta = state.meta();
@@ -227,7 +227,7 @@ impl Streams {
         if plan.new.is_empty() {
             return Ok(());
         }
-        self.apply(&state, plan).await
+        self.apply(admin, state, plan).await
     }
 
     fn check_active(&self, status: &str, stream: &str) -> Result<(), StreamError> {
@@ -258,7 +258,12 @@ impl Streams {
     }
 
     /// Applies a plan: new shards' folders, the writer's switch, one commit, memory.
-    async fn apply(&self, state: &Arc<StreamState>, plan: Plan) -> Result<(), StreamError> {
+    async fn apply(
+        &self,
+        admin: AdminGuard,
+        state: Arc<StreamState>,
+        plan: Plan,
+    ) -> Result<(), StreamError> {
         let now = now_ms();
         let specs: Vec<ShardSpec> = plan
             .new
@@ -288,12 +293,7 @@ impl Streams {
         let open = children
             .iter()
             .filter(|c| c.ending_offset.is_none())
-            .map(|c| OpenShard {
-                id: c.id,
-                hash_start: c.hash_start,
-                hash_end: c.hash_end,
-                log: Arc::clone(&c.log),
-            })
+            .map(|c| c.open_shard())
             .collect();
         let (ends_tx, ends) = oneshot::channel();
         let (proceed, proceed_rx) = oneshot::channel();
@@ -324,14 +324,18 @@ impl Streams {
             .chain(&children)
             .map(|s| StreamMutation::PutShard(s.record(&state.name)).into())
             .collect();
-        let committed = self.commit(mutations).await;
-        let _ = proceed.send(committed.is_ok());
-        committed?;
-        let mut meta = state.meta_mut();
-        for shard in parents.into_iter().chain(children) {
-            meta.shards.insert(shard.id, shard);
-        }
-        Ok(())
+        self.commit_then(admin, mutations, move |committed| {
+            // The writer waits for this answer: the children take records only once the new
+            // layout is durable; otherwise the parents take them again.
+            let _ = proceed.send(committed.is_ok());
+            committed?;
+            let mut meta = state.meta_mut();
+            for shard in parents.into_iter().chain(children) {
+                meta.shards.insert(shard.id, shard);
+            }
+            Ok(())
+        })
+        .await
     }
 }
 

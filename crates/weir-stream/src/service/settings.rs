@@ -1,21 +1,23 @@
 //! A stream's settings: retention (Increase/DecreaseStreamRetentionPeriod) and tags.
 
+use std::sync::Arc;
+
 use weir_store::{StreamMutation, StreamRecord};
 
 use super::lifecycle::MAX_TAGS;
 use super::state::StreamState;
-use super::{MAX_RETENTION_HOURS, MIN_RETENTION_HOURS, Streams};
+use super::{AdminGuard, MAX_RETENTION_HOURS, MIN_RETENTION_HOURS, Streams};
 use crate::StreamError;
 
 impl Streams {
     /// Sets the retention, within AWS's bounds (24 to 8760 hours), whichever the direction.
     pub async fn set_retention(&self, stream: &str, hours: u32) -> Result<(), StreamError> {
         check_retention(hours)?;
-        let _admin = self.inner.admin.lock().await;
+        let admin = self.admin().await;
         let state = self.stream(stream)?;
         let mut record = state.meta().record.clone();
         record.retention_hours = i64::from(hours);
-        self.save(&state, record).await
+        self.save(admin, state, record).await
     }
 
     /// IncreaseStreamRetentionPeriod: refuses a shorter retention, in AWS's words.
@@ -48,7 +50,7 @@ impl Streams {
         stream: &str,
         tags: Vec<(String, String)>,
     ) -> Result<(), StreamError> {
-        let _admin = self.inner.admin.lock().await;
+        let admin = self.admin().await;
         let state = self.stream(stream)?;
         let mut record = state.meta().record.clone();
         let mut map = record.tags.as_object().cloned().unwrap_or_default();
@@ -62,12 +64,12 @@ impl Streams {
             )));
         }
         record.tags = serde_json::Value::Object(map);
-        self.save(&state, record).await
+        self.save(admin, state, record).await
     }
 
     /// RemoveTagsFromStream: keys that are not there are ignored.
     pub async fn remove_tags(&self, stream: &str, keys: Vec<String>) -> Result<(), StreamError> {
-        let _admin = self.inner.admin.lock().await;
+        let admin = self.admin().await;
         let state = self.stream(stream)?;
         let mut record = state.meta().record.clone();
         let mut map = record.tags.as_object().cloned().unwrap_or_default();
@@ -75,7 +77,7 @@ impl Streams {
             map.remove(key);
         }
         record.tags = serde_json::Value::Object(map);
-        self.save(&state, record).await
+        self.save(admin, state, record).await
     }
 
     /// ListTagsForStream, sorted by key.
@@ -84,11 +86,19 @@ impl Streams {
     }
 
     /// Commits a stream's changed record, then keeps it.
-    async fn save(&self, state: &StreamState, record: StreamRecord) -> Result<(), StreamError> {
-        self.commit(vec![StreamMutation::PutStream(record.clone()).into()])
-            .await?;
-        state.meta_mut().record = record;
-        Ok(())
+    async fn save(
+        &self,
+        admin: AdminGuard,
+        state: Arc<StreamState>,
+        record: StreamRecord,
+    ) -> Result<(), StreamError> {
+        let mutation = StreamMutation::PutStream(record.clone()).into();
+        self.commit_then(admin, vec![mutation], move |committed| {
+            committed?;
+            state.meta_mut().record = record;
+            Ok(())
+        })
+        .await
     }
 }
 

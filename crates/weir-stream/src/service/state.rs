@@ -8,7 +8,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use weir_store::{ShardRecord, StreamConsumerRecord, StreamRecord};
 
-use crate::log::{ShardLog, WriterHandle};
+use crate::log::{OpenShard, ShardLog, WriterHandle};
 use crate::{
     ConsumerDescription, SequenceNumber, ShardDescription, ShardId, StreamDescription, StreamError,
     StreamMode, StreamSummary,
@@ -27,19 +27,25 @@ pub(crate) struct StreamMeta {
     pub consumers: BTreeMap<String, StreamConsumerRecord>,
 }
 
-/// A shard's metadata, typed, with its log.
+/// A shard's metadata, typed (its [`ShardSpec`], which it derefs to), with its log.
 #[derive(Debug, Clone)]
 pub(crate) struct ShardState {
-    pub id: ShardId,
-    pub parent: Option<ShardId>,
-    pub adjacent_parent: Option<ShardId>,
-    pub hash_start: u128,
-    pub hash_end: u128,
-    pub starting_offset: u64,
-    pub ending_offset: Option<u64>,
-    pub created_ms: i64,
-    pub closed_ms: Option<i64>,
+    pub spec: ShardSpec,
     pub log: Arc<ShardLog>,
+}
+
+impl std::ops::Deref for ShardState {
+    type Target = ShardSpec;
+
+    fn deref(&self) -> &ShardSpec {
+        &self.spec
+    }
+}
+
+impl std::ops::DerefMut for ShardState {
+    fn deref_mut(&mut self) -> &mut ShardSpec {
+        &mut self.spec
+    }
 }
 
 impl StreamState {
@@ -141,6 +147,16 @@ impl StreamMeta {
 }
 
 impl ShardState {
+    /// The shard as its stream's writer takes it (open shards only).
+    pub fn open_shard(&self) -> OpenShard {
+        OpenShard {
+            id: self.id,
+            hash_start: self.hash_start,
+            hash_end: self.hash_end,
+            log: Arc::clone(&self.log),
+        }
+    }
+
     pub fn description(&self) -> ShardDescription {
         ShardDescription {
             id: self.id,
@@ -235,15 +251,7 @@ impl ShardSpec {
         let closed = self.ending_offset.is_some();
         let log = ShardLog::open(dir, self.id, self.starting_offset, closed)?;
         Ok(ShardState {
-            id: self.id,
-            parent: self.parent,
-            adjacent_parent: self.adjacent_parent,
-            hash_start: self.hash_start,
-            hash_end: self.hash_end,
-            starting_offset: self.starting_offset,
-            ending_offset: self.ending_offset,
-            created_ms: self.created_ms,
-            closed_ms: self.closed_ms,
+            spec: self,
             log: Arc::new(log),
         })
     }
