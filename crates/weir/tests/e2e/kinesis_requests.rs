@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::security::create;
+use crate::security::{audit_when, create};
 use crate::support::*;
 
 /// Calls `Kinesis_20131202.OPERATION` with `body` as JSON 1.1, as the admin: status, content
@@ -405,5 +405,23 @@ fn kinesis_grants_on_names_hold_for_every_stream_a_request_names_and_for_listing
     denied(
         "CreateStream",
         json!({"StreamName": "etl_new", "ShardCount": 1}),
+    );
+    // Shaping streams is audited, and so is every refusal; records written are not (the data
+    // plane), or a producer would flood the log.
+    let put_refused =
+        |e: &Value| e["action"] == "Kinesis_20131202.PutRecord" && e["outcome"] == "denied";
+    let audit = audit_when(&server, |entries| entries.iter().any(put_refused));
+    let entries = audit["entries"].as_array().unwrap();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["action"] == "Kinesis_20131202.CreateStream" && e["outcome"] == "ok"),
+        "{audit}"
+    );
+    assert!(
+        !entries
+            .iter()
+            .any(|e| e["action"] == "Kinesis_20131202.PutRecord" && e["outcome"] == "ok"),
+        "{audit}"
     );
 }

@@ -4,7 +4,7 @@
 use weir_stream::{NewStream, StreamMode};
 
 use super::members::{Member, STREAM_NAME, TAG_MAP};
-use super::{Answer, Call, invalid_argument};
+use super::{Answer, Call};
 
 const MODE: &[Member] = &[Member::one_of("StreamMode", &["PROVISIONED", "ON_DEMAND"]).required()];
 
@@ -28,11 +28,7 @@ pub async fn handle(call: &Call<'_>) -> Answer {
     let shard_count = request
         .integer("ShardCount")?
         .and_then(|n| u32::try_from(n).ok());
-    if mode == StreamMode::Provisioned && shard_count.is_none() {
-        return Err(invalid_argument(
-            "ShardCount must be provided for a stream in PROVISIONED mode.",
-        ));
-    }
+    // A provisioned stream without a shard count is the service's to refuse.
     call.streams
         .create_stream(NewStream {
             name: request.required("StreamName")?.to_string(),

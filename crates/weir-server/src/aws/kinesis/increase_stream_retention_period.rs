@@ -16,17 +16,13 @@ pub async fn handle(call: &Call<'_>) -> Answer {
     call.request.validate_typed(&with_stream(&[RETENTION]))?;
     let stream = call.stream()?;
     let hours = requested_hours(call)?;
-    let current = call.streams.describe(&stream)?.retention_hours;
-    if hours < current {
-        return Err(invalid_argument(format!(
-            "Requested retention period ({hours} hours) for stream {stream} can not be shorter than existing retention period ({current} hours). Use DecreaseRetentionPeriod API."
-        )));
-    }
-    call.streams.set_retention(&stream, hours).await?;
+    // The service refuses a shorter retention than the stream's.
+    call.streams.increase_retention(&stream, hours).await?;
     call.empty()
 }
 
-/// The hours asked for, within AWS's bounds (24 hours to 8,760), refused in AWS's words.
+/// The hours asked for, within AWS's bounds (24 hours to 8,760), refused in AWS's words (here,
+/// where the number is still the one sent: a negative one is shown as it came).
 pub fn requested_hours(call: &Call<'_>) -> Result<u32, AwsError> {
     let hours = call.request.integer("RetentionPeriodHours")?.unwrap_or(0);
     if hours < MIN_RETENTION_HOURS {

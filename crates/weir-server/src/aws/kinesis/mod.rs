@@ -91,6 +91,9 @@ pub const OPERATIONS: &[(&str, Role)] = &[
     ("SubscribeToShard", Role::Viewer),
 ];
 
+/// The operations that write records (audited only when refused).
+const DATA_WRITES: &[&str] = &["PutRecord", "PutRecords"];
+
 /// The role an operation needs (an admin's for one not listed).
 pub fn role_of(operation: &str) -> Role {
     super::role_in(OPERATIONS, operation)
@@ -227,7 +230,9 @@ pub async fn dispatch(
         ..AuditNote::default()
     };
     let needed = role_of(operation);
-    note.mutating = Some(needed > Role::Viewer);
+    // Writing records is the data plane: like CloudTrail's data events, not in the audit log
+    // unless refused (a producer's every call would flood it); shaping streams is.
+    note.mutating = Some(needed > Role::Viewer && !DATA_WRITES.contains(&operation));
     let answer = match streams {
         None => Err(super::unknown(target)),
         Some(streams) => match super::read_bytes(body, MAX_REQUEST_BYTES).await {

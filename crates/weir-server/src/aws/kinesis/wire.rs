@@ -300,6 +300,18 @@ mod tests {
         );
     }
 
+    /// Jackson's CBOR generator, which the Java SDKs use, writes maps, arrays and strings of
+    /// indefinite length.
+    #[test]
+    fn indefinite_lengths_as_the_java_sdks_write_them_are_read() {
+        // {_ "StreamName": "s", "Records": [_ {_ "Data": (_ h'01', h'02')}]}
+        let body = b"\xbf\x6aStreamName\x61s\x67Records\x9f\xbf\x64Data\x5f\x41\x01\x41\x02\xff\xff\xff\xff";
+        assert_eq!(
+            Wire::Cbor.decode(body).unwrap(),
+            json!({"StreamName": "s", "Records": [{"Data": "AQI="}]})
+        );
+    }
+
     #[test]
     fn bodies_that_are_not_structures_are_serialization_errors() {
         for (wire, body) in [
