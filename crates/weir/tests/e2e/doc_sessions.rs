@@ -1,5 +1,5 @@
 //! `docs/lake.md`, `docs/sql.md`, `docs/functions.md`, `docs/state-machines.md`,
-//! `docs/configuration.md` and `docs/secrets.md` are shell sessions, and this runs them.
+//! `docs/configuration.md`, `docs/secrets.md` and `docs/streams.md` are shell sessions, and this runs them.
 //!
 //! A block with `file=PATH` in its info string is written into a fresh project. A ```console
 //! block holds `$ command` lines, each followed by the output it prints: the command runs with
@@ -282,6 +282,13 @@ fn the_security_guide_runs() {
     let project = Project::new();
     project.pipeline("etl_daily", "tasks:\n  a:\n    command: echo etl\n");
     run_session(&path, &before_tls, &project, Server::start);
+}
+
+#[test]
+fn the_streams_guide_runs() {
+    let (path, text) = doc("streams.md");
+    let project = Project::new();
+    run_session(&path, &text, &project, Server::start);
 }
 
 #[test]
