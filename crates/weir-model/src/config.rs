@@ -19,6 +19,7 @@ pub struct Config {
     pub sql: SqlConfig,
     pub auth: AuthConfig,
     pub secrets: SecretsConfig,
+    pub streams: StreamsConfig,
     /// Named concurrency limits shared by every pipeline (`pool: NAME` on a task).
     pub pools: IndexMap<String, u32>,
 }
@@ -174,6 +175,28 @@ pub struct SecretsConfig {
     pub dir: String,
 }
 
+/// Streams (see docs/streams.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StreamsConfig {
+    /// Refuse records past Kinesis's per-shard write quotas (1 MiB/s and 1,000 records/s) with
+    /// `ProvisionedThroughputExceededException`, as Kinesis does: for testing producers' retries.
+    /// Off: a shard takes what the disk takes.
+    pub throughput_quotas: bool,
+    /// A shard's segment file is rolled past this size (`128MiB`); retention drops whole
+    /// segments, so smaller segments free space sooner.
+    pub segment_size: String,
+}
+
+impl Default for StreamsConfig {
+    fn default() -> Self {
+        StreamsConfig {
+            throughput_quotas: false,
+            segment_size: "128MiB".into(),
+        }
+    }
+}
+
 /// Bounds on SQL statements (the REST API, `weir sql` and the `sql` action share them).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -294,6 +317,19 @@ fn apply_env(tree: &mut toml::Table, path: &str, value: &str) -> Result<(), Stri
     Ok(())
 }
 
+/// `streams.segment_size` in bytes: at least 1 MiB (a record is up to 1 MiB), not a share of
+/// memory (it sizes files).
+pub fn streams_segment_bytes(streams: &StreamsConfig) -> Result<u64, String> {
+    match crate::size::parse_size(&streams.segment_size) {
+        Ok(crate::size::ByteSize::Bytes(bytes)) if bytes >= 1 << 20 => Ok(bytes),
+        Ok(_) => Err(format!(
+            "streams.segment_size must be at least 1MiB (a size, not a share of memory), got `{}`",
+            streams.segment_size
+        )),
+        Err(e) => Err(format!("streams.segment_size: {e}")),
+    }
+}
+
 fn validate(config: &Config) -> Result<(), String> {
     if config
         .server
@@ -316,6 +352,7 @@ fn validate(config: &Config) -> Result<(), String> {
             "server.tls_cert and server.tls_key go together: set both for HTTPS, or neither".into(),
         );
     }
+    streams_segment_bytes(&config.streams)?;
     if config.executor.max_parallel_tasks == 0 {
         return Err("executor.max_parallel_tasks must be at least 1".into());
     }

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 #[command(
     name = "weir",
     version,
-    about = "Pipelines, state machines, functions, a lake and SQL in one binary.",
+    about = "Pipelines, state machines, functions, streams, a lake and SQL in one binary.",
     propagate_version = true
 )]
 #[command(

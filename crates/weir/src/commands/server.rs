@@ -79,6 +79,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     let actions = registry.clone();
     let lake_for_items = lake.clone();
     let aws = config.aws.clone();
+    let streams_config = config.streams.clone();
     let watch = config.server.watch;
     let max_machine_processes = config.executor.max_machine_processes as usize;
     let max_body_bytes = usize::try_from(config.server.max_body_bytes).unwrap_or(usize::MAX);
@@ -122,7 +123,16 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     // The streams' logs under DATA/streams, their metadata in the store (through a committer of
     // their own, so appends never wait behind the engine's turns).
     let streams = weir_stream::Streams::open(
-        weir_stream::StreamsConfig::new(data_dir.join("streams"), &aws.region, &aws.account_id),
+        weir_stream::StreamsConfig {
+            segment_bytes: weir_model::config::streams_segment_bytes(&streams_config)
+                .map_err(|e| anyhow::anyhow!(e))?,
+            throughput_quotas: streams_config.throughput_quotas,
+            ..weir_stream::StreamsConfig::new(
+                data_dir.join("streams"),
+                &aws.region,
+                &aws.account_id,
+            )
+        },
         engine.store().clone(),
         weir_store::Committer::start(engine.store().clone()),
     )

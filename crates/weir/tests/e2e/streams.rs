@@ -290,3 +290,51 @@ fn kill_9_while_producers_put_loses_no_acknowledged_record() {
         .unwrap_or("");
     assert!(sequence > before, "{sequence} after {before}");
 }
+
+#[test]
+fn throughput_quotas_refuse_records_past_a_shards_write_quota_when_on() {
+    let project = Project::new();
+    project.write(
+        "weir.toml",
+        "[streams]\nthroughput_quotas = true\nsegment_size = \"1MiB\"\n",
+    );
+    let server = Server::start(project.path());
+    let (status, body) = server.aws(
+        "Kinesis_20131202.CreateStream",
+        r#"{"StreamName": "metered", "ShardCount": 1}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    // 1,500 records in well under a second: a shard takes 1,000 a second.
+    let records: Vec<Value> = (0..500)
+        .map(|i| json!({ "PartitionKey": "k", "Data": "eA==", "ExplicitHashKey": i.to_string() }))
+        .collect();
+    let request = json!({ "StreamName": "metered", "Records": records }).to_string();
+    let mut failed = 0;
+    for _ in 0..3 {
+        let (status, answer) = server.aws("Kinesis_20131202.PutRecords", &request);
+        assert_eq!(status, 200, "{answer}");
+        failed += answer["FailedRecordCount"].as_u64().unwrap();
+        for record in answer["Records"].as_array().unwrap() {
+            if let Some(code) = record.get("ErrorCode") {
+                assert_eq!(code, "ProvisionedThroughputExceededException", "{record}");
+            }
+        }
+    }
+    assert!(
+        failed >= 400,
+        "past 1,000 records a second, records are refused ({failed})"
+    );
+
+    // A segment size below a record's largest size is refused at start, naming the key.
+    let bad = Project::new();
+    bad.write("weir.toml", "[streams]\nsegment_size = \"64KiB\"\n");
+    let validated = weir(&["validate", bad.path().to_str().unwrap()]);
+    assert!(!validated.status.success());
+    assert!(
+        stderr(&validated).contains("streams.segment_size must be at least 1MiB")
+            || stdout(&validated).contains("streams.segment_size must be at least 1MiB"),
+        "{}{}",
+        stdout(&validated),
+        stderr(&validated)
+    );
+}
