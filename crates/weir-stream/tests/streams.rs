@@ -109,6 +109,13 @@ async fn stream_round_trip_keeps_order_and_survives_reopen() {
     assert_eq!(page.records[0].offset, 2);
 
     // A restart: the metadata and every record come back, and appends go on where they were.
+    env.streams.close().await;
+    assert!(
+        env.streams
+            .put("orders", vec![record("k", "late")])
+            .await
+            .is_err()
+    );
     drop(env);
     let env = open(dir.path()).await;
     let (total, again) = read_all(&env.streams);

@@ -173,6 +173,17 @@ impl Streams {
         Ok(())
     }
 
+    /// Stops every stream's writer once what it holds is durable, for a server's orderly stop;
+    /// appends after this fail (as for a deleted stream). Reads go on working.
+    pub async fn close(&self) {
+        for state in self.all_streams() {
+            let (done, stopped) = oneshot::channel();
+            if state.writer.send(Command::Stop { done }) {
+                let _ = stopped.await;
+            }
+        }
+    }
+
     /// DescribeStream: every shard not yet expired.
     pub fn describe(&self, name: &str) -> Result<StreamDescription, StreamError> {
         Ok(self.stream(name)?.meta().description(now_ms()))
