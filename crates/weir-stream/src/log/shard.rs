@@ -162,7 +162,7 @@ impl ShardLog {
             let mut full = false;
             let stopped = segment.walk(position, size, |frame, chunk| {
                 if frame.offset < next {
-                    offset = frame.offset + 1;
+                    offset = frame.offset.saturating_add(1);
                     return ControlFlow::Continue(());
                 }
                 let data = chunk.slice(frame.data.clone());
@@ -180,7 +180,7 @@ impl ShardLog {
                     data,
                     arrival_ms: frame.arrival_ms,
                 });
-                offset = frame.offset + 1;
+                offset = frame.offset.saturating_add(1);
                 ControlFlow::Continue(())
             })?;
             next = offset.max(next);
