@@ -6,6 +6,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use tokio::sync::watch;
@@ -24,6 +25,8 @@ pub(crate) struct ShardLog {
     /// Where the last read ended (segment base, offset, position): the next read of a reader
     /// that follows the shard starts there without an index lookup.
     hint: Mutex<Option<(u64, u64, u64)>>,
+    /// Retention removed the shard's folder (a closed shard past its retention).
+    retired: AtomicBool,
 }
 
 /// What a read found.
@@ -35,23 +38,30 @@ pub(crate) struct Read {
 impl ShardLog {
     /// Opens (recovering) the log in `dir`, creating the folder and a first segment at
     /// `starting_offset` when there is none. A `closed` shard gets no new segment: it takes no
-    /// more records.
+    /// more records; and when its folder is gone (retention removed it) and it is not being
+    /// `created`, it comes back retired.
     pub fn open(
         dir: PathBuf,
         shard: ShardId,
         starting_offset: u64,
         closed: bool,
+        created: bool,
     ) -> io::Result<ShardLog> {
-        if !dir.exists() {
+        let retired = closed && !created && !dir.exists();
+        if !retired && !dir.exists() {
             fs::create_dir_all(&dir)?;
             if let Some(parent) = dir.parent() {
                 sync_dir(parent)?;
             }
         }
-        let mut bases: Vec<u64> = fs::read_dir(&dir)?
-            .filter_map(|entry| entry.ok())
-            .filter_map(|entry| Segment::parse_name(entry.file_name().to_str()?))
-            .collect();
+        let mut bases: Vec<u64> = if retired {
+            Vec::new()
+        } else {
+            fs::read_dir(&dir)?
+                .filter_map(|entry| entry.ok())
+                .filter_map(|entry| Segment::parse_name(entry.file_name().to_str()?))
+                .collect()
+        };
         bases.sort_unstable();
         let mut segments = Vec::with_capacity(bases.len().max(1));
         for (i, &base) in bases.iter().enumerate() {
@@ -71,6 +81,7 @@ impl ShardLog {
             segments: RwLock::new(segments),
             durable: watch::Sender::new(end),
             hint: Mutex::new(None),
+            retired: AtomicBool::new(retired),
         })
     }
 
@@ -145,7 +156,11 @@ impl ShardLog {
         let segments = self.segments();
         let mut records: Vec<Record> = Vec::new();
         let mut bytes = 0usize;
-        let mut next = from.max(segments.first().map_or(from, |s| s.base));
+        let mut next = from.max(
+            segments
+                .first()
+                .map_or_else(|| self.end_offset(), |s| s.base),
+        );
         for (i, segment) in segments.iter().enumerate() {
             let (end_offset, size) = segment.durable_end();
             let segment_end = segments
@@ -253,6 +268,20 @@ impl ShardLog {
     /// Whether every segment is gone (a closed shard past its retention).
     pub fn is_empty(&self) -> bool {
         self.segments().is_empty()
+    }
+
+    /// Removes the folder of a closed shard whose segments retention dropped.
+    pub fn retire(&self) -> io::Result<()> {
+        if self.dir.exists() {
+            fs::remove_dir_all(&self.dir)?;
+        }
+        self.retired.store(true, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Whether retention removed the shard.
+    pub fn is_retired(&self) -> bool {
+        self.retired.load(Ordering::Relaxed)
     }
 }
 

@@ -69,7 +69,7 @@ impl Streams {
         let shards = blocking(move || {
             let shards = specs
                 .into_iter()
-                .map(|spec| Ok((spec.id, spec.open(&shards_dir)?)))
+                .map(|spec| Ok((spec.id, spec.open(&shards_dir, true)?)))
                 .collect::<Result<BTreeMap<_, _>, StreamError>>()?;
             sync_dir(&shards_dir)?;
             sync_dir(&root)?;
