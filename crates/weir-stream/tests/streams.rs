@@ -839,3 +839,23 @@ async fn stream_parents_stay_readable_until_their_retention_ends() {
     let env = open(dir.path()).await;
     assert_eq!(env.streams.describe("lineage").unwrap().shards.len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_benchmarks_measure_what_they_appended() {
+    let dir = tempfile::tempdir().unwrap();
+    let figures = weir_stream::bench_append(dir.path(), 100, 5_001, 3)
+        .await
+        .unwrap();
+    assert_eq!(
+        (figures.records, figures.writers, figures.shards),
+        (5_001, 3, 4)
+    );
+    assert!(figures.records_per_second > 0.0 && figures.megabytes_per_second > 0.0);
+    assert!(figures.to_string().contains("records/s"));
+    let dir = tempfile::tempdir().unwrap();
+    let latency = weir_stream::bench_tail_latency(dir.path(), 200, 7, Duration::from_millis(1))
+        .await
+        .unwrap();
+    assert_eq!(latency.records, 200, "the reader saw every record");
+    assert!(latency.p50_ms <= latency.p99_ms && latency.p99_ms <= latency.max_ms);
+}
