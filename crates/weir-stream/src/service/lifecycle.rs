@@ -47,7 +47,18 @@ impl Streams {
             return Err(StreamError::stream_exists(&new.name, self.account()));
         }
         self.check_shard_limit(count)?;
-        let created_ms = now_ms();
+        // A folder of its own, even when a stream of the same name was deleted within the same
+        // millisecond and its files are still being removed.
+        let mut created_ms = now_ms();
+        while self
+            .inner
+            .config
+            .dir
+            .join(format!("{}-{created_ms}", new.name))
+            .exists()
+        {
+            created_ms += 1;
+        }
         let storage_dir = format!("{}-{created_ms}", new.name);
         let dir = self.inner.config.dir.join(&storage_dir);
         let specs: Vec<ShardSpec> = even_ranges(count)
