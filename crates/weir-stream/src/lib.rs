@@ -22,7 +22,7 @@ pub mod bench;
 mod log;
 mod service;
 
-pub use bench::{BenchFigures, bench_append};
+pub use bench::{BenchFigures, LatencyFigures, bench_append, bench_tail_latency};
 pub use error::StreamError;
 pub use iterator::{ITERATOR_LIFETIME_MS, ShardIterator};
 pub use service::{

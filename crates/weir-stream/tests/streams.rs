@@ -109,6 +109,13 @@ async fn stream_round_trip_keeps_order_and_survives_reopen() {
     assert_eq!(page.records[0].offset, 2);
 
     // A restart: the metadata and every record come back, and appends go on where they were.
+    env.streams.close().await;
+    assert!(
+        env.streams
+            .put("orders", vec![record("k", "late")])
+            .await
+            .is_err()
+    );
     drop(env);
     let env = open(dir.path()).await;
     let (total, again) = read_all(&env.streams);
@@ -781,4 +788,74 @@ async fn stream_places_by_md5_and_carries_records_of_a_mebibyte() {
     let env = open(dir.path()).await;
     let batch = env.streams.read("big", ShardId(0), 3, 1, 1).unwrap();
     assert_eq!(batch.records[0].data, big(1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_parents_stay_readable_until_their_retention_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path()).await;
+    let streams = &env.streams;
+    streams
+        .create_stream(provisioned("lineage", 1))
+        .await
+        .unwrap();
+    streams
+        .put("lineage", vec![at_hash(1, "before")])
+        .await
+        .unwrap();
+    streams
+        .split_shard("lineage", ShardId(0), HALF)
+        .await
+        .unwrap();
+    streams
+        .put("lineage", vec![at_hash(1, "after")])
+        .await
+        .unwrap();
+    // Within the retention the parent is described and read.
+    streams.enforce_retention(weir_stream_now() + 23 * 3_600_000);
+    assert_eq!(streams.describe("lineage").unwrap().shards.len(), 3);
+    let parent = streams.read("lineage", ShardId(0), 0, 10, 1 << 20).unwrap();
+    assert_eq!(parent.records.len(), 1);
+    assert!(parent.at_shard_end);
+    // Past it, the parent is gone from the description and its files from the disk; the
+    // children, open, keep their lineage.
+    let later = weir_stream_now() + 25 * 3_600_000;
+    streams.enforce_retention(later);
+    let described = streams.describe("lineage").unwrap();
+    let ids: Vec<ShardId> = described.shards.iter().map(|s| s.id).collect();
+    assert_eq!(ids, [ShardId(1), ShardId(2)]);
+    assert_eq!(described.shards[0].parent, Some(ShardId(0)));
+    let stream_dir = std::fs::read_dir(dir.path().join("streams"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert!(!stream_dir.join("shardId-000000000000").exists());
+    assert!(stream_dir.join("shardId-000000000001").exists());
+    let parent = streams.read("lineage", ShardId(0), 0, 10, 1 << 20).unwrap();
+    assert!(parent.records.is_empty() && parent.at_shard_end);
+    drop(env);
+    let env = open(dir.path()).await;
+    assert_eq!(env.streams.describe("lineage").unwrap().shards.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_benchmarks_measure_what_they_appended() {
+    let dir = tempfile::tempdir().unwrap();
+    let figures = weir_stream::bench_append(dir.path(), 100, 5_001, 3)
+        .await
+        .unwrap();
+    assert_eq!(
+        (figures.records, figures.writers, figures.shards),
+        (5_001, 3, 4)
+    );
+    assert!(figures.records_per_second > 0.0 && figures.megabytes_per_second > 0.0);
+    assert!(figures.to_string().contains("records/s"));
+    let dir = tempfile::tempdir().unwrap();
+    let latency = weir_stream::bench_tail_latency(dir.path(), 200, 7, Duration::from_millis(1))
+        .await
+        .unwrap();
+    assert_eq!(latency.records, 200, "the reader saw every record");
+    assert!(latency.p50_ms <= latency.p99_ms && latency.p99_ms <= latency.max_ms);
 }

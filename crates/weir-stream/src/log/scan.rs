@@ -79,6 +79,9 @@ impl Scanner {
             let in_order = self
                 .last_arrival_ms
                 .is_none_or(|last| frame.arrival_ms >= last);
+            let Some(next_offset) = self.next_offset.checked_add(1) else {
+                return Fed::Corrupt;
+            };
             if frame.offset != self.next_offset || !in_order {
                 return Fed::Corrupt;
             }
@@ -95,7 +98,7 @@ impl Scanner {
                 });
             }
             self.last_arrival_ms = Some(frame.arrival_ms);
-            self.next_offset += 1;
+            self.next_offset = next_offset;
             self.position += frame.len as u64;
             at += frame.len;
         }

@@ -6,6 +6,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use tokio::sync::watch;
@@ -24,6 +25,8 @@ pub(crate) struct ShardLog {
     /// Where the last read ended (segment base, offset, position): the next read of a reader
     /// that follows the shard starts there without an index lookup.
     hint: Mutex<Option<(u64, u64, u64)>>,
+    /// Retention removed the shard's folder (a closed shard past its retention).
+    retired: AtomicBool,
 }
 
 /// What a read found.
@@ -35,23 +38,30 @@ pub(crate) struct Read {
 impl ShardLog {
     /// Opens (recovering) the log in `dir`, creating the folder and a first segment at
     /// `starting_offset` when there is none. A `closed` shard gets no new segment: it takes no
-    /// more records.
+    /// more records; and when its folder is gone (retention removed it) and it is not being
+    /// `created`, it comes back retired.
     pub fn open(
         dir: PathBuf,
         shard: ShardId,
         starting_offset: u64,
         closed: bool,
+        created: bool,
     ) -> io::Result<ShardLog> {
-        if !dir.exists() {
+        let retired = closed && !created && !dir.exists();
+        if !retired && !dir.exists() {
             fs::create_dir_all(&dir)?;
             if let Some(parent) = dir.parent() {
                 sync_dir(parent)?;
             }
         }
-        let mut bases: Vec<u64> = fs::read_dir(&dir)?
-            .filter_map(|entry| entry.ok())
-            .filter_map(|entry| Segment::parse_name(entry.file_name().to_str()?))
-            .collect();
+        let mut bases: Vec<u64> = if retired {
+            Vec::new()
+        } else {
+            fs::read_dir(&dir)?
+                .filter_map(|entry| entry.ok())
+                .filter_map(|entry| Segment::parse_name(entry.file_name().to_str()?))
+                .collect()
+        };
         bases.sort_unstable();
         let mut segments = Vec::with_capacity(bases.len().max(1));
         for (i, &base) in bases.iter().enumerate() {
@@ -71,6 +81,7 @@ impl ShardLog {
             segments: RwLock::new(segments),
             durable: watch::Sender::new(end),
             hint: Mutex::new(None),
+            retired: AtomicBool::new(retired),
         })
     }
 
@@ -145,7 +156,11 @@ impl ShardLog {
         let segments = self.segments();
         let mut records: Vec<Record> = Vec::new();
         let mut bytes = 0usize;
-        let mut next = from.max(segments.first().map_or(from, |s| s.base));
+        let mut next = from.max(
+            segments
+                .first()
+                .map_or_else(|| self.end_offset(), |s| s.base),
+        );
         for (i, segment) in segments.iter().enumerate() {
             let (end_offset, size) = segment.durable_end();
             let segment_end = segments
@@ -162,7 +177,7 @@ impl ShardLog {
             let mut full = false;
             let stopped = segment.walk(position, size, |frame, chunk| {
                 if frame.offset < next {
-                    offset = frame.offset + 1;
+                    offset = frame.offset.saturating_add(1);
                     return ControlFlow::Continue(());
                 }
                 let data = chunk.slice(frame.data.clone());
@@ -180,7 +195,7 @@ impl ShardLog {
                     data,
                     arrival_ms: frame.arrival_ms,
                 });
-                offset = frame.offset + 1;
+                offset = frame.offset.saturating_add(1);
                 ControlFlow::Continue(())
             })?;
             next = offset.max(next);
@@ -254,6 +269,20 @@ impl ShardLog {
     pub fn is_empty(&self) -> bool {
         self.segments().is_empty()
     }
+
+    /// Removes the folder of a closed shard whose segments retention dropped.
+    pub fn retire(&self) -> io::Result<()> {
+        if self.dir.exists() {
+            fs::remove_dir_all(&self.dir)?;
+        }
+        self.retired.store(true, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Whether retention removed the shard.
+    pub fn is_retired(&self) -> bool {
+        self.retired.load(Ordering::Relaxed)
+    }
 }
 
 /// Opens a segment found on disk. The `active` one is scanned and cut after its last valid
@@ -322,5 +351,129 @@ impl std::fmt::Debug for ShardLog {
             .field("dir", &self.dir)
             .field("end", &self.end_offset())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::frame;
+    use proptest::prelude::*;
+
+    /// Writes `records` (key, data) as segments of about `segment_bytes` under `dir`, the last
+    /// cut to `cut` of its bytes; returns the records recovery must keep.
+    fn write_segments(
+        dir: &Path,
+        records: &[(String, Vec<u8>)],
+        segment_bytes: usize,
+        cut: prop::sample::Index,
+    ) -> Vec<(u64, i64, String, Vec<u8>)> {
+        // Each segment: its base, its bytes, and where each of its frames ends.
+        struct Written {
+            base: u64,
+            bytes: Vec<u8>,
+            ends: Vec<(u64, usize)>,
+        }
+        let mut segments = vec![Written {
+            base: 0,
+            bytes: Vec::new(),
+            ends: Vec::new(),
+        }];
+        for (offset, (key, data)) in records.iter().enumerate() {
+            let offset = offset as u64;
+            if segments
+                .last()
+                .is_some_and(|s| s.bytes.len() >= segment_bytes)
+            {
+                segments.push(Written {
+                    base: offset,
+                    bytes: Vec::new(),
+                    ends: Vec::new(),
+                });
+            }
+            if let Some(segment) = segments.last_mut() {
+                frame::encode(
+                    &mut segment.bytes,
+                    offset,
+                    1000 + offset as i64,
+                    key.as_bytes(),
+                    data,
+                );
+                segment.ends.push((offset, segment.bytes.len()));
+            }
+        }
+        fs::create_dir_all(dir).unwrap();
+        let last = segments.len() - 1;
+        let mut kept_end = 0;
+        for (i, Written { base, bytes, ends }) in segments.iter().enumerate() {
+            let len = if i == last {
+                cut.index(bytes.len() + 1)
+            } else {
+                bytes.len()
+            };
+            fs::write(dir.join(Segment::file_name(*base)), &bytes[..len]).unwrap();
+            kept_end = if i == last {
+                ends.iter()
+                    .filter(|(_, end)| *end <= len)
+                    .map(|(o, _)| o + 1)
+                    .max()
+                    .unwrap_or(*base)
+            } else {
+                base + ends.len() as u64
+            };
+        }
+        records
+            .iter()
+            .enumerate()
+            .take(kept_end as usize)
+            .map(|(o, (k, d))| (o as u64, 1000 + o as i64, k.clone(), d.clone()))
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn reads_after_recovery_return_exactly_the_kept_records(
+            records in proptest::collection::vec(("[a-z]{1,6}", proptest::collection::vec(any::<u8>(), 0..400)), 1..120),
+            segment_bytes in 200usize..3000,
+            cut in any::<prop::sample::Index>(),
+            reads in proptest::collection::vec((0u64..130, 1usize..50, 1usize..2000), 1..20),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let shard_dir = dir.path().join("shard");
+            let kept = write_segments(&shard_dir, &records, segment_bytes, cut);
+            let log = ShardLog::open(shard_dir.clone(), ShardId(3), 0, false, false).unwrap();
+            prop_assert_eq!(log.end_offset(), kept.len() as u64);
+            // Opened again, the sealed segments come back from the indexes the first open saved.
+            drop(log);
+            let log = ShardLog::open(shard_dir, ShardId(3), 0, false, false).unwrap();
+            prop_assert_eq!(log.end_offset(), kept.len() as u64);
+            let whole = log.read(0, usize::MAX, usize::MAX).unwrap();
+            prop_assert_eq!(whole.records.len(), kept.len());
+            for (from, limit, max_bytes) in reads {
+                let read = log.read(from, limit, max_bytes).unwrap();
+                let expected: Vec<_> = kept.iter().filter(|r| r.0 >= from).take(limit).collect();
+                prop_assert!(read.records.len() <= expected.len());
+                if !expected.is_empty() {
+                    prop_assert!(!read.records.is_empty(), "at least one record");
+                }
+                for (got, want) in read.records.iter().zip(&expected) {
+                    prop_assert_eq!(got.offset, want.0);
+                    prop_assert_eq!(got.arrival_ms, want.1);
+                    prop_assert_eq!(&got.partition_key, &want.2);
+                    prop_assert_eq!(&got.data[..], &want.3[..]);
+                    prop_assert_eq!(got.sequence, SequenceNumber::new(ShardId(3), want.0));
+                }
+                let bytes: usize = read.records.iter().map(|r| r.data.len()).sum();
+                prop_assert!(read.records.len() <= 1 || bytes <= max_bytes);
+                let next = read.records.last().map_or(from, |r| r.offset + 1);
+                prop_assert_eq!(read.next_offset, next);
+                // By time: the first kept record that arrived at or after a moment.
+                let at = 1000 + from as i64;
+                let by_time = log.offset_at_time(at).unwrap();
+                prop_assert_eq!(by_time, (from).min(kept.len() as u64));
+            }
+        }
     }
 }

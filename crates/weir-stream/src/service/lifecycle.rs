@@ -47,7 +47,18 @@ impl Streams {
             return Err(StreamError::stream_exists(&new.name, self.account()));
         }
         self.check_shard_limit(count)?;
-        let created_ms = now_ms();
+        // A folder of its own, even when a stream of the same name was deleted within the same
+        // millisecond and its files are still being removed.
+        let mut created_ms = now_ms();
+        while self
+            .inner
+            .config
+            .dir
+            .join(format!("{}-{created_ms}", new.name))
+            .exists()
+        {
+            created_ms += 1;
+        }
         let storage_dir = format!("{}-{created_ms}", new.name);
         let dir = self.inner.config.dir.join(&storage_dir);
         let specs: Vec<ShardSpec> = even_ranges(count)
@@ -69,7 +80,7 @@ impl Streams {
         let shards = blocking(move || {
             let shards = specs
                 .into_iter()
-                .map(|spec| Ok((spec.id, spec.open(&shards_dir)?)))
+                .map(|spec| Ok((spec.id, spec.open(&shards_dir, true)?)))
                 .collect::<Result<BTreeMap<_, _>, StreamError>>()?;
             sync_dir(&shards_dir)?;
             sync_dir(&root)?;
@@ -171,6 +182,17 @@ impl Streams {
             tracing::warn!(stream = name, %error, "cannot remove a deleted stream's files");
         }
         Ok(())
+    }
+
+    /// Stops every stream's writer once what it holds is durable, for a server's orderly stop;
+    /// appends after this fail (as for a deleted stream). Reads go on working.
+    pub async fn close(&self) {
+        for state in self.all_streams() {
+            let (done, stopped) = oneshot::channel();
+            if state.writer.send(Command::Stop { done }) {
+                let _ = stopped.await;
+            }
+        }
     }
 
     /// DescribeStream: every shard not yet expired.

@@ -81,7 +81,7 @@ impl Streams {
         let shards = blocking(move || {
             specs
                 .into_iter()
-                .map(|spec| Ok((spec.id, spec.open(&shards_dir)?)))
+                .map(|spec| Ok((spec.id, spec.open(&shards_dir, false)?)))
                 .collect::<Result<BTreeMap<_, _>, StreamError>>()
         })
         .await?;

@@ -284,7 +284,7 @@ impl Streams {
         let children = blocking(move || {
             let children = specs
                 .into_iter()
-                .map(|spec| spec.open(&dir))
+                .map(|spec| spec.open(&dir, true))
                 .collect::<Result<Vec<_>, StreamError>>()?;
             sync_dir(&dir)?;
             Ok(children)

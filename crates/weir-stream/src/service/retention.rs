@@ -24,8 +24,8 @@ impl Streams {
                 if shard.ending_offset.is_some()
                     && shard.log.is_empty()
                     && shard.expired(now_ms, now_ms - cutoff)
-                    && shard.log.dir.exists()
-                    && let Err(error) = std::fs::remove_dir_all(&shard.log.dir)
+                    && !shard.log.is_retired()
+                    && let Err(error) = shard.log.retire()
                 {
                     tracing::warn!(dir = %shard.log.dir.display(), %error, "cannot remove an expired shard's folder");
                 }

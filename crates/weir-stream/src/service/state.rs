@@ -118,7 +118,7 @@ impl StreamMeta {
         let shards: Vec<ShardDescription> = self
             .shards
             .values()
-            .filter(|s| !s.expired(now_ms, retention))
+            .filter(|s| !s.expired(now_ms, retention) && !s.log.is_retired())
             .map(ShardState::description)
             .collect();
         StreamDescription {
@@ -245,11 +245,12 @@ impl ShardSpec {
         })
     }
 
-    /// Opens (recovers) the shard's log under the stream's folder: a blocking call.
-    pub fn open(self, stream_dir: &Path) -> Result<ShardState, StreamError> {
+    /// Opens (recovers) the shard's log under the stream's folder, or makes it when the shard
+    /// is being `created`: a blocking call.
+    pub fn open(self, stream_dir: &Path, created: bool) -> Result<ShardState, StreamError> {
         let dir = shard_dir(stream_dir, self.id);
         let closed = self.ending_offset.is_some();
-        let log = ShardLog::open(dir, self.id, self.starting_offset, closed)?;
+        let log = ShardLog::open(dir, self.id, self.starting_offset, closed, created)?;
         Ok(ShardState {
             spec: self,
             log: Arc::new(log),

@@ -1,15 +1,14 @@
-//! The in-process append benchmark `weir bench streams` runs: durable appends (group commit with
-//! fsync) from concurrent producers into one stream, measured end to end, then checked: every
-//! acknowledged record must be in the log.
+//! Durable append throughput: concurrent producers into one stream, measured end to end, then
+//! checked: every acknowledged record must be in the log.
 
 use std::fmt;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
 
-use crate::{NewRecord, NewStream, ShardId, StreamError, StreamMode, Streams, StreamsConfig};
+use super::open_bench_stream;
+use crate::{NewRecord, ShardId, StreamError, Streams};
 
 /// Records per PutRecords call, AWS's most.
 const BATCH: usize = 500;
@@ -55,18 +54,7 @@ pub async fn bench_append(
     writers: usize,
 ) -> Result<BenchFigures, StreamError> {
     let writers = writers.max(1);
-    let store = weir_store::open(&format!("sqlite://{}/bench.db", dir.display())).await?;
-    let committer = weir_store::Committer::start(Arc::clone(&store));
-    let config = StreamsConfig::new(dir.join("streams"), "us-east-1", "000000000000");
-    let streams = Streams::open(config, store, committer).await?;
-    streams
-        .create_stream(NewStream {
-            name: "bench".into(),
-            mode: StreamMode::Provisioned,
-            shard_count: Some(SHARDS),
-            tags: Vec::new(),
-        })
-        .await?;
+    let streams = open_bench_stream(dir, SHARDS).await?;
     let data = Bytes::from(vec![b'x'; record_bytes]);
     let started = Instant::now();
     let mut producers = Vec::with_capacity(writers);
@@ -86,15 +74,18 @@ pub async fn bench_append(
     let seconds = started.elapsed().as_secs_f64();
     let mut appended = 0;
     for shard in 0..SHARDS {
-        appended +=
-            streams.start_offset("bench", ShardId(shard), crate::StartingPosition::Latest)?;
+        appended += streams.start_offset(
+            super::STREAM,
+            ShardId(shard),
+            crate::StartingPosition::Latest,
+        )?;
     }
     if appended != records {
         return Err(StreamError::Io(std::io::Error::other(format!(
             "{records} records acknowledged but {appended} in the log"
         ))));
     }
-    streams.delete_stream("bench", true).await?;
+    streams.delete_stream(super::STREAM, true).await?;
     Ok(BenchFigures {
         records,
         record_bytes,
@@ -123,7 +114,7 @@ async fn produce(
                 data: data.clone(),
             })
             .collect();
-        for result in streams.put("bench", batch).await? {
+        for result in streams.put(super::STREAM, batch).await? {
             if let Err(failure) = result {
                 return Err(StreamError::Io(std::io::Error::other(format!(
                     "{}: {}",
