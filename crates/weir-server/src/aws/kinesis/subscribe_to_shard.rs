@@ -11,6 +11,7 @@ use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::IntoResponse;
 use bytes::Bytes;
+use futures::StreamExt as _;
 use serde::Serialize;
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -99,8 +100,6 @@ pub async fn handle(call: &Call<'_>) -> Answer {
     );
     Ok(response)
 }
-
-use futures::StreamExt as _;
 
 /// The first event: the operation's (empty) output.
 fn initial_response(wire: Wire) -> Result<Bytes, AwsError> {
