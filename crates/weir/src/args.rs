@@ -713,8 +713,8 @@ pub enum BenchCommand {
         /// Records of 100 B appended in process (a quarter as many of 1 KiB).
         #[arg(long, default_value_t = 2_000_000)]
         records: u64,
-        /// Concurrent in-process writers.
-        #[arg(long, default_value_t = 8)]
+        /// Concurrent in-process writers (each with one put of 500 in flight).
+        #[arg(long, default_value_t = 32)]
         writers: usize,
         /// Seconds of HTTP PutRecords per record size.
         #[arg(long, default_value_t = 5.0)]
