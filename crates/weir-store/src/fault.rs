@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::{
-    AccessStore, AttemptRecord, AuditEntry, CatalogStore, CredentialRecord, DatabaseRecord,
-    EndedSession, EventRecord, ExecutionFilter, ExecutionRecord, HistoryEventRecord, MachineRecord,
-    MachineStore, Mutation, Result, RunRecord, RunStore, ScheduleStateRecord, SecretRecord,
-    SecretStore, StepRecord, Store, StoreError, TableFileRecord, TableRecord, TaskRecord,
-    VersionRecord,
+    AccessStore, AttemptRecord, AuditEntry, CatalogStore, ConsumerStore, CredentialRecord,
+    DatabaseRecord, EndedSession, EventRecord, ExecutionFilter, ExecutionRecord,
+    HistoryEventRecord, LeaseClaim, LeaseRecord, MachineRecord, MachineStore, Mutation, Result,
+    RunRecord, RunStore, ScheduleStateRecord, SecretRecord, SecretStore, StepRecord, Store,
+    StoreError, TableFileRecord, TableRecord, TaskRecord, VersionRecord,
 };
 
 pub struct FaultyStore {
@@ -168,5 +168,29 @@ impl SecretStore for FaultyStore {
     }
     async fn secrets(&self) -> Result<Vec<SecretRecord>> {
         self.inner.secrets().await
+    }
+}
+
+#[async_trait::async_trait]
+impl ConsumerStore for FaultyStore {
+    async fn leases(&self, group_name: &str, stream: &str) -> Result<Vec<LeaseRecord>> {
+        self.inner.leases(group_name, stream).await
+    }
+    async fn all_leases(&self) -> Result<Vec<LeaseRecord>> {
+        self.inner.all_leases().await
+    }
+    async fn claim_lease(&self, claim: &LeaseClaim<'_>) -> Result<Option<LeaseRecord>> {
+        self.inner.claim_lease(claim).await
+    }
+    async fn release_lease(
+        &self,
+        group_name: &str,
+        stream: &str,
+        shard: &str,
+        owner: &str,
+    ) -> Result<()> {
+        self.inner
+            .release_lease(group_name, stream, shard, owner)
+            .await
     }
 }

@@ -5,8 +5,8 @@
 //! attempts, run events, schedule state), [`catalog`] (the lake's databases, tables and
 //! manifests, so a lake write commits by applying one batch), [`machines`] (state machines,
 //! executions, their histories and the interpreter's per-state records), [`access`]
-//! (credentials and the audit log) and [`secrets`] (sealed values: the store never sees a secret
-//! in plain text). Each holds its records,
+//! (credentials and the audit log), [`secrets`] (sealed values: the store never sees a secret
+//! in plain text) and [`consumers`] (consumer groups' shard leases and checkpoints). Each holds its records,
 //! its [`Mutation`]s, its read trait and its SQL; [`Store`] is the sum of the read traits plus
 //! `apply`.
 //!
@@ -20,6 +20,7 @@
 pub mod access;
 pub mod catalog;
 mod committer;
+pub mod consumers;
 mod driver;
 pub mod fault;
 pub mod machines;
@@ -38,6 +39,9 @@ pub use access::{
 };
 pub use catalog::{CatalogMutation, CatalogStore, DatabaseRecord, TableFileRecord, TableRecord};
 pub use committer::Committer;
+pub use consumers::{
+    CheckpointRecord, ConsumerMutation, ConsumerStore, LeaseClaim, LeaseRecord, SHARD_END,
+};
 pub use machines::{
     ExecutionFilter, ExecutionRecord, HistoryEventRecord, MachineMutation, MachineRecord,
     MachineStore, StepRecord,
@@ -67,6 +71,15 @@ pub enum StoreError {
     #[error("the committer has stopped")]
     Closed,
     #[error(
+        "consumer group `{group}` lost its lease on shard {shard} of stream `{stream}` (no longer held by {owner})"
+    )]
+    LeaseLost {
+        group: String,
+        stream: String,
+        shard: String,
+        owner: String,
+    },
+    #[error(
         "the metadata database is in use by another weir server ({0}); until servers can share one, stop it first"
     )]
     InUse(String),
@@ -84,6 +97,7 @@ pub enum Mutation {
     Machines(MachineMutation),
     Access(AccessMutation),
     Secrets(SecretMutation),
+    Consumers(ConsumerMutation),
 }
 
 impl From<RunMutation> for Mutation {
@@ -116,10 +130,18 @@ impl From<SecretMutation> for Mutation {
     }
 }
 
+impl From<ConsumerMutation> for Mutation {
+    fn from(mutation: ConsumerMutation) -> Self {
+        Mutation::Consumers(mutation)
+    }
+}
+
 /// Metadata persistence: every subsystem's reads, and one way to write them all. Every
 /// implementation passes the same suite (`tests/store_suite.rs`).
 #[async_trait::async_trait]
-pub trait Store: RunStore + CatalogStore + MachineStore + AccessStore + SecretStore {
+pub trait Store:
+    RunStore + CatalogStore + MachineStore + AccessStore + SecretStore + ConsumerStore
+{
     /// Applies all mutations in one transaction, durably, in order.
     async fn apply(&self, batch: &[Mutation]) -> Result<()>;
 }

@@ -3,7 +3,7 @@
 //! what the subsystems share: the pools, the transaction around a batch, and the chunked
 //! multi-row write every subsystem's part of `apply` uses. Each subsystem's own statements,
 //! writes and queries live in its module (`runs/sql.rs`, `catalog/sql.rs`, `machines/sql.rs`,
-//! `secrets/sql.rs`).
+//! `secrets/sql.rs`, `consumers/sql.rs`).
 
 use std::sync::Arc;
 
@@ -11,6 +11,7 @@ use sqlx::{Arguments, Pool, SqlStr};
 
 use crate::access::AccessWrites;
 use crate::catalog::CatalogWrites;
+use crate::consumers::ConsumerWrites;
 use crate::driver::{Driver, Record, Statement};
 use crate::machines::MachineWrites;
 use crate::plan::Plan;
@@ -33,6 +34,7 @@ pub struct SqlStore<DB: sqlx::Database> {
     machines: MachineWrites,
     access: AccessWrites,
     secrets: SecretWrites,
+    consumers: ConsumerWrites,
 }
 
 /// One multi-row statement, ready to run.
@@ -54,6 +56,7 @@ impl<DB: Driver> SqlStore<DB> {
             machines: MachineWrites::new(placeholders),
             access: AccessWrites::new(placeholders),
             secrets: SecretWrites::new(placeholders),
+            consumers: ConsumerWrites,
         }
     }
 
@@ -139,6 +142,7 @@ impl<DB: Driver> Store for SqlStore<DB> {
         self.machines.apply::<DB>(&mut tx, plan.machines).await?;
         self.access.apply::<DB>(&mut tx, plan.access).await?;
         self.secrets.apply::<DB>(&mut tx, plan.secrets).await?;
+        self.consumers.apply::<DB>(&mut tx, plan.consumers).await?;
         tx.commit().await?;
         Ok(())
     }
