@@ -9,8 +9,9 @@ use crate::{
     AccessStore, AttemptRecord, AuditEntry, CatalogStore, ConsumerStore, CredentialRecord,
     DatabaseRecord, EndedSession, EventRecord, ExecutionFilter, ExecutionRecord,
     HistoryEventRecord, LeaseClaim, LeaseRecord, MachineRecord, MachineStore, Mutation, Result,
-    RunRecord, RunStore, ScheduleStateRecord, SecretRecord, SecretStore, StepRecord, Store,
-    StoreError, TableFileRecord, TableRecord, TaskRecord, VersionRecord,
+    RunRecord, RunStore, ScheduleStateRecord, SecretRecord, SecretStore, ShardRecord, StepRecord,
+    Store, StoreError, StreamConsumerRecord, StreamRecord, StreamStore, TableFileRecord,
+    TableRecord, TaskRecord, VersionRecord,
 };
 
 pub struct FaultyStore {
@@ -192,5 +193,21 @@ impl ConsumerStore for FaultyStore {
         self.inner
             .release_lease(group_name, stream, shard, owner)
             .await
+    }
+}
+
+#[async_trait::async_trait]
+impl StreamStore for FaultyStore {
+    async fn streams(&self) -> Result<Vec<StreamRecord>> {
+        self.inner.streams().await
+    }
+    async fn stream(&self, name: &str) -> Result<Option<StreamRecord>> {
+        self.inner.stream(name).await
+    }
+    async fn stream_shards(&self, stream: &str) -> Result<Vec<ShardRecord>> {
+        self.inner.stream_shards(stream).await
+    }
+    async fn stream_consumers(&self, stream: &str) -> Result<Vec<StreamConsumerRecord>> {
+        self.inner.stream_consumers(stream).await
     }
 }

@@ -6,7 +6,8 @@
 //! manifests, so a lake write commits by applying one batch), [`machines`] (state machines,
 //! executions, their histories and the interpreter's per-state records), [`access`]
 //! (credentials and the audit log), [`secrets`] (sealed values: the store never sees a secret
-//! in plain text) and [`consumers`] (consumer groups' shard leases and checkpoints). Each holds its records,
+//! in plain text), [`streams`] (streams' metadata: shards and their lineage, consumers) and
+//! [`consumers`] (consumer groups' shard leases and checkpoints). Each holds its records,
 //! its [`Mutation`]s, its read trait and its SQL; [`Store`] is the sum of the read traits plus
 //! `apply`.
 //!
@@ -31,6 +32,7 @@ pub mod secrets;
 mod sql_store;
 mod sqlite;
 mod statements;
+pub mod streams;
 
 use std::sync::Arc;
 
@@ -53,6 +55,7 @@ pub use runs::{
 };
 pub use secrets::{SecretMutation, SecretRecord, SecretStore};
 pub use sqlite::SqliteStore;
+pub use streams::{ShardRecord, StreamConsumerRecord, StreamMutation, StreamRecord, StreamStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -98,6 +101,7 @@ pub enum Mutation {
     Access(AccessMutation),
     Secrets(SecretMutation),
     Consumers(ConsumerMutation),
+    Streams(StreamMutation),
 }
 
 impl From<RunMutation> for Mutation {
@@ -136,11 +140,17 @@ impl From<ConsumerMutation> for Mutation {
     }
 }
 
+impl From<StreamMutation> for Mutation {
+    fn from(mutation: StreamMutation) -> Self {
+        Mutation::Streams(mutation)
+    }
+}
+
 /// Metadata persistence: every subsystem's reads, and one way to write them all. Every
 /// implementation passes the same suite (`tests/store_suite.rs`).
 #[async_trait::async_trait]
 pub trait Store:
-    RunStore + CatalogStore + MachineStore + AccessStore + SecretStore + ConsumerStore
+    RunStore + CatalogStore + MachineStore + AccessStore + SecretStore + StreamStore + ConsumerStore
 {
     /// Applies all mutations in one transaction, durably, in order.
     async fn apply(&self, batch: &[Mutation]) -> Result<()>;

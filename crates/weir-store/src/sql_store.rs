@@ -3,7 +3,7 @@
 //! what the subsystems share: the pools, the transaction around a batch, and the chunked
 //! multi-row write every subsystem's part of `apply` uses. Each subsystem's own statements,
 //! writes and queries live in its module (`runs/sql.rs`, `catalog/sql.rs`, `machines/sql.rs`,
-//! `secrets/sql.rs`, `consumers/sql.rs`).
+//! `secrets/sql.rs`, `streams/sql.rs`, `consumers/sql.rs`).
 
 use std::sync::Arc;
 
@@ -18,6 +18,7 @@ use crate::plan::Plan;
 use crate::runs::RunWrites;
 use crate::secrets::SecretWrites;
 use crate::statements::{Placeholders, Write};
+use crate::streams::StreamWrites;
 use crate::{Mutation, Result, Store};
 
 /// A [`Store`] on the sqlx driver `DB`. Named through its aliases, `SqliteStore` and
@@ -35,6 +36,7 @@ pub struct SqlStore<DB: sqlx::Database> {
     access: AccessWrites,
     secrets: SecretWrites,
     consumers: ConsumerWrites,
+    streams: StreamWrites,
 }
 
 /// One multi-row statement, ready to run.
@@ -57,6 +59,7 @@ impl<DB: Driver> SqlStore<DB> {
             access: AccessWrites::new(placeholders),
             secrets: SecretWrites::new(placeholders),
             consumers: ConsumerWrites,
+            streams: StreamWrites::new(placeholders),
         }
     }
 
@@ -143,6 +146,7 @@ impl<DB: Driver> Store for SqlStore<DB> {
         self.access.apply::<DB>(&mut tx, plan.access).await?;
         self.secrets.apply::<DB>(&mut tx, plan.secrets).await?;
         self.consumers.apply::<DB>(&mut tx, plan.consumers).await?;
+        self.streams.apply::<DB>(&mut tx, plan.streams).await?;
         tx.commit().await?;
         Ok(())
     }
