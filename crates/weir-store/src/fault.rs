@@ -7,11 +7,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::{
     AccessStore, AttemptRecord, AuditEntry, CatalogStore, ConsumerStore, CredentialRecord,
-    DatabaseRecord, EndedSession, EventRecord, ExecutionFilter, ExecutionRecord,
-    HistoryEventRecord, LeaseClaim, LeaseRecord, MachineRecord, MachineStore, Mutation, Result,
-    RunRecord, RunStore, ScheduleStateRecord, SecretRecord, SecretStore, ShardRecord, StepRecord,
-    Store, StoreError, StreamConsumerRecord, StreamRecord, StreamStore, TableFileRecord,
-    TableRecord, TaskRecord, VersionRecord,
+    DatabaseRecord, EndedSession, EventRecord, EventSourceMappingRecord, EventSourceStore,
+    ExecutionFilter, ExecutionRecord, HistoryEventRecord, LeaseClaim, LeaseRecord, MachineRecord,
+    MachineStore, Mutation, Result, RunRecord, RunStore, ScheduleStateRecord, SecretRecord,
+    SecretStore, ShardRecord, StepRecord, Store, StoreError, StreamConsumerRecord, StreamRecord,
+    StreamStore, TableFileRecord, TableRecord, TaskRecord, VersionRecord,
 };
 
 pub struct FaultyStore {
@@ -209,5 +209,15 @@ impl StreamStore for FaultyStore {
     }
     async fn stream_consumers(&self, stream: &str) -> Result<Vec<StreamConsumerRecord>> {
         self.inner.stream_consumers(stream).await
+    }
+}
+
+#[async_trait::async_trait]
+impl EventSourceStore for FaultyStore {
+    async fn event_source_mapping(&self, uuid: &str) -> Result<Option<EventSourceMappingRecord>> {
+        self.inner.event_source_mapping(uuid).await
+    }
+    async fn event_source_mappings(&self) -> Result<Vec<EventSourceMappingRecord>> {
+        self.inner.event_source_mappings().await
     }
 }

@@ -7,7 +7,8 @@
 //! executions, their histories and the interpreter's per-state records), [`access`]
 //! (credentials and the audit log), [`secrets`] (sealed values: the store never sees a secret
 //! in plain text), [`streams`] (streams' metadata: shards and their lineage, consumers) and
-//! [`consumers`] (consumer groups' shard leases and checkpoints). Each holds its records,
+//! [`consumers`] (consumer groups' shard leases and checkpoints) and [`event_sources`] (the
+//! Lambda API's event source mappings). Each holds its records,
 //! its [`Mutation`]s, its read trait and its SQL; [`Store`] is the sum of the read traits plus
 //! `apply`.
 //!
@@ -23,6 +24,7 @@ pub mod catalog;
 mod committer;
 pub mod consumers;
 mod driver;
+pub mod event_sources;
 pub mod fault;
 pub mod machines;
 mod plan;
@@ -44,6 +46,7 @@ pub use committer::Committer;
 pub use consumers::{
     CheckpointRecord, ConsumerMutation, ConsumerStore, LeaseClaim, LeaseRecord, SHARD_END,
 };
+pub use event_sources::{EventSourceMappingRecord, EventSourceMutation, EventSourceStore};
 pub use machines::{
     ExecutionFilter, ExecutionRecord, HistoryEventRecord, MachineMutation, MachineRecord,
     MachineStore, StepRecord,
@@ -101,6 +104,7 @@ pub enum Mutation {
     Access(AccessMutation),
     Secrets(SecretMutation),
     Consumers(ConsumerMutation),
+    EventSources(EventSourceMutation),
     Streams(StreamMutation),
 }
 
@@ -134,6 +138,12 @@ impl From<SecretMutation> for Mutation {
     }
 }
 
+impl From<EventSourceMutation> for Mutation {
+    fn from(mutation: EventSourceMutation) -> Self {
+        Mutation::EventSources(mutation)
+    }
+}
+
 impl From<ConsumerMutation> for Mutation {
     fn from(mutation: ConsumerMutation) -> Self {
         Mutation::Consumers(mutation)
@@ -150,7 +160,14 @@ impl From<StreamMutation> for Mutation {
 /// implementation passes the same suite (`tests/store_suite.rs`).
 #[async_trait::async_trait]
 pub trait Store:
-    RunStore + CatalogStore + MachineStore + AccessStore + SecretStore + StreamStore + ConsumerStore
+    RunStore
+    + CatalogStore
+    + MachineStore
+    + AccessStore
+    + SecretStore
+    + StreamStore
+    + ConsumerStore
+    + EventSourceStore
 {
     /// Applies all mutations in one transaction, durably, in order.
     async fn apply(&self, batch: &[Mutation]) -> Result<()>;

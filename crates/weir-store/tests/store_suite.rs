@@ -80,6 +80,7 @@ suite!(
     leases_are_taken_renewed_and_stolen_only_when_expired,
     concurrent_claims_of_one_lease_have_one_winner,
     checkpoints_commit_with_their_batch_only_under_the_lease,
+    event_source_mappings_round_trip_and_delete,
     streams_shards_and_consumers_round_trip,
     stream_deletion_takes_its_shards_and_consumers_in_batch_order,
 );

@@ -181,3 +181,57 @@ impl IntoPut for SecretRecord {
         SecretMutation::PutSecret(self).into()
     }
 }
+
+pub(crate) async fn event_source_mappings_round_trip_and_delete(db: Db) {
+    let store = &db.store;
+    let mapping = |uuid: &str, at: i64| EventSourceMappingRecord {
+        uuid: uuid.into(),
+        function_name: "score".into(),
+        config: serde_json::json!({ "stream": "orders", "batch_size": 100 }),
+        state: "Enabled".into(),
+        state_reason: "USER_INITIATED".into(),
+        created_at: at,
+        updated_at: at,
+    };
+    store
+        .apply(&[
+            EventSourceMutation::PutMapping(mapping("b", 2)).into(),
+            EventSourceMutation::PutMapping(mapping("a", 3)).into(),
+        ])
+        .await
+        .unwrap();
+    let disabled = EventSourceMappingRecord {
+        state: "Disabled".into(),
+        updated_at: 9,
+        ..mapping("b", 2)
+    };
+    store
+        .apply(&[EventSourceMutation::PutMapping(disabled.clone()).into()])
+        .await
+        .unwrap();
+    let db = db.reopen().await;
+    let store = &db.store;
+    assert_eq!(
+        store.event_source_mapping("b").await.unwrap(),
+        Some(disabled)
+    );
+    let uuids: Vec<String> = store
+        .event_source_mappings()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.uuid)
+        .collect();
+    assert_eq!(uuids, ["b", "a"], "oldest first, {}", db.backend());
+    // Deleted then created again in one batch: the delete goes first.
+    store
+        .apply(&[
+            EventSourceMutation::DeleteMapping { uuid: "a".into() }.into(),
+            EventSourceMutation::DeleteMapping { uuid: "b".into() }.into(),
+            EventSourceMutation::PutMapping(mapping("b", 5)).into(),
+        ])
+        .await
+        .unwrap();
+    let left = store.event_source_mappings().await.unwrap();
+    assert_eq!(left, vec![mapping("b", 5)]);
+}
