@@ -118,6 +118,19 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         public_url: public_url.clone(),
     })
     .await?;
+    // Streams, and the functions they trigger (event source mappings).
+    let streams = weir_stream::Streams::open(
+        weir_stream::StreamsConfig::new(data_dir.join("streams"), &aws.region, &aws.account_id),
+        engine.store().clone(),
+        engine.committer(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot open the streams: {e}"))?;
+    let failed_batches: Arc<dyn weir_engine::functions::event_sources::ObjectWriter> =
+        Arc::new(crate::lake_service::LakeObjects(lake_for_items.clone()));
+    engine
+        .start_event_sources(streams, Some(failed_batches))
+        .await?;
     let functions: Arc<dyn FunctionInvoker> = engine.functions();
     let machines = Machines::start(MachinesOptions {
         store: engine.store().clone(),
