@@ -28,6 +28,8 @@ pub struct AppState {
     pub lake: Option<Arc<dyn lake::LakeService>>,
     /// State machines and the Step Functions API (absent in servers built without them).
     pub machines: Option<weir_engine::machines::Machines>,
+    /// Streams and the Kinesis API (absent in servers built without them).
+    pub streams: Option<weir_stream::Streams>,
     pub metrics: Option<PrometheusHandle>,
     pub started: std::time::Instant,
     /// Largest request body a route of the REST API reads whole; `server.max_body_bytes`. Lake
@@ -84,6 +86,8 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             auth::middleware::authenticate,
         ))
+        // Outside authentication, so its refusals reach a CBOR client in CBOR.
+        .layer(axum::middleware::from_fn(aws::kinesis::cbor_refusals))
         .layer(body_limit)
         .with_state(state)
 }
@@ -93,10 +97,13 @@ pub use auth::{Routes, Rule};
 /// Every AWS protocol operation served on `POST /`, as its `X-Amz-Target`, with the role it needs
 /// (for the route-coverage test, which reads the same table the dispatch does).
 pub fn aws_operations() -> Vec<(String, weir_model::access::Role)> {
-    aws::stepfunctions::OPERATIONS
+    let step_functions = aws::stepfunctions::OPERATIONS
         .iter()
-        .map(|(name, role)| (format!("AWSStepFunctions.{name}"), *role))
-        .collect()
+        .map(|(name, role)| (format!("AWSStepFunctions.{name}"), *role));
+    let kinesis = aws::kinesis::OPERATIONS
+        .iter()
+        .map(|(name, role)| (format!("Kinesis_20131202.{name}"), *role));
+    step_functions.chain(kinesis).collect()
 }
 
 /// Serves until `shutdown` resolves, on plain TCP (`tokio::net::TcpListener`) or HTTPS

@@ -146,6 +146,7 @@ fn aws_service(
         let target = headers.get("x-amz-target")?.to_str().ok()?;
         let service = match target.split_once('.')?.0 {
             "AWSStepFunctions" => "states",
+            "Kinesis_20131202" => "kinesis",
             _ => return None,
         };
         Some((service, Dialect::AwsJson))

@@ -1,9 +1,13 @@
 //! The AWS JSON protocols on `POST /`, dispatched on `X-Amz-Target`: Step Functions
-//! (`AWSStepFunctions.*`, `stepfunctions/`, one file per operation). An unknown target gets AWS's
+//! (`AWSStepFunctions.*`, `stepfunctions/`, one file per operation) and Kinesis Data Streams
+//! (`Kinesis_20131202.*`, `kinesis/`, JSON 1.1 and CBOR). Both check their members against their
+//! API model with `fields.rs`. An unknown target gets AWS's
 //! error shape so AWS clients report it properly, and so does a body over the protocol's own
 //! request quota (read only up to it). The next protocol (Kinesis, Firehose, EventBridge) is a
 //! folder beside `stepfunctions/` and a line in [`dispatch`], with its quota.
 
+mod fields;
+pub mod kinesis;
 pub mod stepfunctions;
 
 use std::sync::Arc;
@@ -21,6 +25,7 @@ use axum::Extension;
 use weir_model::access::Role;
 
 /// A protocol error: AWS's error name (`__type`) and message.
+#[derive(Debug)]
 pub struct AwsError {
     pub code: &'static str,
     pub message: String,
@@ -40,6 +45,17 @@ pub async fn dispatch(
         action: target.to_string(),
         ..AuditNote::default()
     };
+    if let Some(("Kinesis_20131202", operation)) = target.split_once('.') {
+        return kinesis::dispatch(
+            state.streams.as_ref(),
+            &identity,
+            &headers,
+            body,
+            target,
+            operation,
+        )
+        .await;
+    }
     let answer = match target.split_once('.') {
         Some(("AWSStepFunctions", operation)) => match &state.machines {
             Some(machines) => match read_body(body, stepfunctions::MAX_REQUEST_BYTES).await {
@@ -148,7 +164,16 @@ fn allowed(
     Ok(())
 }
 
-fn unknown(target: &str) -> AwsError {
+/// The role an operation of a protocol's table needs (an admin's for one not listed, so an
+/// operation added without its line is closed, not open).
+pub(crate) fn role_in(table: &[(&str, Role)], operation: &str) -> Role {
+    table
+        .iter()
+        .find(|(name, _)| *name == operation)
+        .map_or(Role::Admin, |(_, role)| *role)
+}
+
+pub(crate) fn unknown(target: &str) -> AwsError {
     AwsError {
         code: "UnknownOperationException",
         message: format!("operation {target} is not supported by this server"),
@@ -158,13 +183,18 @@ fn unknown(target: &str) -> AwsError {
 /// AWS's common error for a request body over the service's quota, answered with status 413
 /// (the API references' "Common Errors": "Problems with the request at the HTTP level. The
 /// request entity is too large.").
-const TOO_LARGE: &str = "RequestEntityTooLargeException";
+pub(crate) const TOO_LARGE: &str = "RequestEntityTooLargeException";
 
 /// The request body, read up to `limit` bytes (a larger one is refused, not read whole), as a
 /// JSON object.
 async fn read_body(body: Body, limit: usize) -> Result<Value, AwsError> {
+    parse_body(&read_bytes(body, limit).await?)
+}
+
+/// The request body, read up to `limit` bytes (a larger one is refused, not read whole).
+pub(crate) async fn read_bytes(body: Body, limit: usize) -> Result<bytes::Bytes, AwsError> {
     match axum::body::to_bytes(body, limit).await {
-        Ok(bytes) => parse_body(&bytes),
+        Ok(bytes) => Ok(bytes),
         Err(error) => {
             let error = error.into_inner();
             if error.is::<http_body_util::LengthLimitError>() {

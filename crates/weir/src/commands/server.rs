@@ -132,6 +132,15 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         .start_event_sources(streams, Some(failed_batches))
         .await?;
     let functions: Arc<dyn FunctionInvoker> = engine.functions();
+    // The streams' logs under DATA/streams, their metadata in the store (through a committer of
+    // their own, so appends never wait behind the engine's turns).
+    let streams = weir_stream::Streams::open(
+        weir_stream::StreamsConfig::new(data_dir.join("streams"), &aws.region, &aws.account_id),
+        engine.store().clone(),
+        weir_store::Committer::start(engine.store().clone()),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot open the streams: {e}"))?;
     let machines = Machines::start(MachinesOptions {
         store: engine.store().clone(),
         project_dir: project.clone(),
@@ -171,6 +180,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         engine,
         lake: Some(Arc::new(lake_service)),
         machines: Some(machines),
+        streams: Some(streams),
         metrics,
         started: Instant::now(),
         max_body_bytes,

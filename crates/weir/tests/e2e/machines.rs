@@ -2,7 +2,6 @@
 //! CLI, `weir machines`, task resources (functions, pipelines, other machines), and kill -9 in
 //! the middle of executions.
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -175,24 +174,7 @@ fn the_aws_cli_and_weir_machines_see_the_same_executions() {
             "Parameters": {"greeting.$": "States.Format('hello {}', $.who)"}, "End": true}}}"#,
     );
     let server = Server::start(project.path());
-    let aws = |args: &[&str]| -> Value {
-        let output = Command::new("aws")
-            .args(args)
-            .args([
-                "--endpoint-url",
-                &server.url,
-                "--region",
-                "us-east-1",
-                "--output",
-                "json",
-            ])
-            .envs(server.aws_env())
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .output()
-            .expect("aws (the AWS CLI; scripts/test.sh installs it)");
-        assert!(output.status.success(), "aws {args:?}: {}", stderr(&output));
-        serde_json::from_slice(&output.stdout).unwrap_or(Value::Null)
-    };
+    let aws = |args: &[&str]| server.aws_cli(args);
     let machines = aws(&["stepfunctions", "list-state-machines"]);
     let arn = machines["stateMachines"][0]["stateMachineArn"]
         .as_str()

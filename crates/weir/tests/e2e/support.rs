@@ -323,6 +323,32 @@ impl Server {
         ]
     }
 
+    /// Runs the AWS CLI against this server as its admin key pair, expecting success, and parses
+    /// its JSON output (null for none).
+    pub fn aws_cli(&self, args: &[&str]) -> Value {
+        let output = Command::new("aws")
+            .args(args)
+            .args([
+                "--endpoint-url",
+                &self.url,
+                "--region",
+                "us-east-1",
+                "--output",
+                "json",
+            ])
+            .envs(self.aws_env())
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .output()
+            .expect("aws (the AWS CLI; scripts/test.sh installs it)");
+        assert!(
+            output.status.success(),
+            "aws {args:?}: {}\nserver log:\n{}",
+            stderr(&output),
+            self.log_text()
+        );
+        serde_json::from_slice(&output.stdout).unwrap_or(Value::Null)
+    }
+
     /// Runs a client command against this server, as its admin (trusting its certificate when
     /// it serves HTTPS with a self-signed one).
     pub fn cli(&self, args: &[&str]) -> Output {

@@ -47,12 +47,7 @@ impl From<MachineError> for AwsError {
     }
 }
 
-pub fn invalid(message: impl Into<String>) -> AwsError {
-    AwsError {
-        code: "ValidationException",
-        message: message.into(),
-    }
-}
+pub use crate::aws::fields::invalid;
 
 pub type Answer = Result<Value, AwsError>;
 
@@ -80,10 +75,7 @@ pub const OPERATIONS: &[(&str, Role)] = &[
 
 /// The role an operation needs (an admin's for one not listed).
 pub fn role_of(operation: &str) -> Role {
-    OPERATIONS
-        .iter()
-        .find(|(name, _)| *name == operation)
-        .map_or(Role::Admin, |(_, role)| *role)
+    super::role_in(OPERATIONS, operation)
 }
 
 /// A state machine a request names, for the grants on names (which cover state machines as they
