@@ -118,19 +118,6 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         public_url: public_url.clone(),
     })
     .await?;
-    // Streams, and the functions they trigger (event source mappings).
-    let streams = weir_stream::Streams::open(
-        weir_stream::StreamsConfig::new(data_dir.join("streams"), &aws.region, &aws.account_id),
-        engine.store().clone(),
-        engine.committer(),
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("cannot open the streams: {e}"))?;
-    let failed_batches: Arc<dyn weir_engine::functions::event_sources::ObjectWriter> =
-        Arc::new(crate::lake_service::LakeObjects(lake_for_items.clone()));
-    engine
-        .start_event_sources(streams, Some(failed_batches))
-        .await?;
     let functions: Arc<dyn FunctionInvoker> = engine.functions();
     // The streams' logs under DATA/streams, their metadata in the store (through a committer of
     // their own, so appends never wait behind the engine's turns).
@@ -141,6 +128,13 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     )
     .await
     .map_err(|e| anyhow::anyhow!("cannot open the streams: {e}"))?;
+    // The functions streams trigger (event source mappings); the records of batches they give up
+    // on may go to the lake.
+    let failed_batches: Arc<dyn weir_engine::functions::event_sources::ObjectWriter> =
+        Arc::new(crate::lake_service::LakeObjects(lake_for_items.clone()));
+    engine
+        .start_event_sources(streams.clone(), Some(failed_batches))
+        .await?;
     let machines = Machines::start(MachinesOptions {
         store: engine.store().clone(),
         project_dir: project.clone(),
