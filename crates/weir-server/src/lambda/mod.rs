@@ -49,6 +49,7 @@ pub(super) const LOG_TAIL_BYTES: u64 = 4096;
 pub(super) type Shared = State<Arc<AppState>>;
 
 /// An AWS-shaped request error: its status, `x-amzn-ErrorType` and `{"__type", "message"}`.
+#[derive(Debug)]
 pub(super) struct AwsError {
     status: StatusCode,
     kind: &'static str,
