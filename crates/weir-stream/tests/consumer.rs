@@ -47,6 +47,23 @@ async fn setup(shards: u32) -> Setup {
     }
 }
 
+impl Setup {
+    /// Starts a consumer group on the stream with `processor`.
+    fn start(
+        &self,
+        options: GroupOptions,
+        processor: Arc<dyn ShardProcessor>,
+    ) -> consumer::GroupHandle {
+        consumer::start(
+            self.streams.clone(),
+            self.store.clone(),
+            self.committer.clone(),
+            options,
+            processor,
+        )
+    }
+}
+
 /// Puts `count` records, `key-{i % keys}` as partition key and `{n}` as data (n from `first`).
 async fn put(streams: &Streams, first: usize, count: usize, keys: usize) {
     let records = (first..first + count)
@@ -153,13 +170,7 @@ async fn consumer_group_finishes_parents_before_children_across_a_split() {
         delay_ms: 5,
         ..Recorder::default()
     });
-    let group = consumer::start(
-        s.streams.clone(),
-        s.store.clone(),
-        s.committer.clone(),
-        options("a", 10),
-        recorder.clone(),
-    );
+    let group = s.start(options("a", 10), recorder.clone());
     wait_for("the first batches", || recorder.numbers().len() >= 30).await;
     // Split the parent mid-consumption, and keep putting: new records go to the children.
     s.streams
@@ -248,13 +259,7 @@ async fn consumer_a_failing_batch_stalls_only_its_shard() {
     put(&s.streams, 0, 200, 50).await;
     let recorder = Arc::new(Recorder::default());
     *recorder.failing_shard.lock().unwrap() = Some(ShardId(0));
-    let group = consumer::start(
-        s.streams.clone(),
-        s.store.clone(),
-        s.committer.clone(),
-        options("a", 7),
-        recorder.clone(),
-    );
+    let group = s.start(options("a", 7), recorder.clone());
     let on_shard_1 = s
         .streams
         .read("orders", ShardId(1), 0, 1000, 1 << 20)
@@ -301,13 +306,7 @@ async fn consumer_resumes_from_checkpoints_committed_with_its_mutations() {
         with_mutations: true,
         ..Recorder::default()
     });
-    let group = consumer::start(
-        s.streams.clone(),
-        s.store.clone(),
-        s.committer.clone(),
-        options("a", 10),
-        first.clone(),
-    );
+    let group = s.start(options("a", 10), first.clone());
     wait_for("some batches", || first.numbers().len() >= 100).await;
     group.stop().await;
     let before = first.numbers();
@@ -317,13 +316,7 @@ async fn consumer_resumes_from_checkpoints_committed_with_its_mutations() {
         with_mutations: true,
         ..Recorder::default()
     });
-    let group = consumer::start(
-        s.streams.clone(),
-        s.store.clone(),
-        s.committer.clone(),
-        options("b", 10),
-        second.clone(),
-    );
+    let group = s.start(options("b", 10), second.clone());
     wait_for("the rest", || before.len() + second.numbers().len() >= 400).await;
     let all: Vec<usize> = before.iter().copied().chain(second.numbers()).collect();
     assert_exactly_once(&all, 400);
@@ -345,20 +338,8 @@ async fn consumer_leases_hand_shards_over_between_two_consumers() {
         delay_ms: 5,
         ..Recorder::default()
     });
-    let group_a = consumer::start(
-        s.streams.clone(),
-        s.store.clone(),
-        s.committer.clone(),
-        options("a", 5),
-        a.clone(),
-    );
-    let group_b = consumer::start(
-        s.streams.clone(),
-        s.store.clone(),
-        s.committer.clone(),
-        options("b", 5),
-        b.clone(),
-    );
+    let group_a = s.start(options("a", 5), a.clone());
+    let group_b = s.start(options("b", 5), b.clone());
     wait_for("some batches", || {
         a.numbers().len() + b.numbers().len() >= 100
     })
@@ -412,13 +393,7 @@ async fn consumer_checkpoints_the_part_of_a_batch_that_was_done() {
         processed: Mutex::new(Vec::new()),
         failed_once: AtomicBool::new(false),
     });
-    let group = consumer::start(
-        s.streams.clone(),
-        s.store.clone(),
-        s.committer.clone(),
-        options("a", 100),
-        processor.clone(),
-    );
+    let group = s.start(options("a", 100), processor.clone());
     wait_for("every record", || {
         processor.processed.lock().unwrap().len() >= 50
     })
@@ -428,5 +403,38 @@ async fn consumer_checkpoints_the_part_of_a_batch_that_was_done() {
         group.lag().first().is_some_and(|l| l.records_behind == 0)
     })
     .await;
+    group.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consumer_starts_afresh_on_a_stream_created_again() {
+    let s = setup(1).await;
+    put(&s.streams, 0, 10, 3).await;
+    let recorder = Arc::new(Recorder::default());
+    let group = s.start(options("a", 4), recorder.clone());
+    wait_for("the first stream's records", || {
+        recorder.numbers().len() == 10
+    })
+    .await;
+    s.streams
+        .delete_stream("orders", false)
+        .await
+        .expect("delete");
+    s.streams
+        .create_stream(NewStream {
+            name: "orders".into(),
+            mode: StreamMode::Provisioned,
+            shard_count: Some(1),
+            tags: Vec::new(),
+        })
+        .await
+        .expect("create again");
+    put(&s.streams, 10, 5, 3).await;
+    // The new stream's checkpoints are its own: its records are read from its beginning.
+    wait_for("the new stream's records", || {
+        recorder.numbers().len() == 15
+    })
+    .await;
+    assert_exactly_once(&recorder.numbers(), 15);
     group.stop().await;
 }

@@ -132,6 +132,12 @@ impl Group {
                     tracing::warn!(group = %self.options.group, stream = %self.options.stream, %error, "consumer group cannot read its stream");
                 }
                 self.stream_missing = true;
+                // A deleted stream's workers have nothing left to read; a stream created again
+                // under the name is another incarnation, started afresh.
+                if matches!(error, crate::StreamError::NotFound { .. }) {
+                    self.stop_all().await;
+                    self.stream_key = None;
+                }
                 return;
             }
         };
