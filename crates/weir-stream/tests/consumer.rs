@@ -280,8 +280,17 @@ async fn consumer_a_failing_batch_stalls_only_its_shard() {
     })
     .await;
     let lag = group.lag();
-    let shard_0 = lag.iter().find(|l| l.shard == ShardId(0));
-    assert!(shard_0.is_none_or(|l| l.checkpoint.is_none()), "{lag:?}");
+    let shard_0 = lag
+        .iter()
+        .find(|l| l.shard == ShardId(0))
+        .expect("shard 0's lag");
+    assert_eq!(shard_0.checkpoint, None, "{lag:?}");
+    assert_eq!(shard_0.records_behind as usize, 200 - on_shard_1, "{lag:?}");
+    let shard_1 = lag
+        .iter()
+        .find(|l| l.shard == ShardId(1))
+        .expect("shard 1's lag");
+    assert_eq!(shard_1.records_behind, 0, "{lag:?}");
     assert!(
         recorder
             .processed

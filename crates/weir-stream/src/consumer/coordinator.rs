@@ -267,6 +267,8 @@ impl Group {
             stop: stopped,
             checkpoint: lease.checkpoint.clone(),
             millis_behind: 0,
+            committed: offset,
+            end: None,
         };
         let ended = ended.clone();
         let task = tokio::spawn(async move {

@@ -47,6 +47,10 @@ pub(super) struct Worker {
     pub checkpoint: Option<String>,
     /// How far behind the shard's newest record the last read was.
     pub millis_behind: i64,
+    /// Where processing resumes after the last checkpoint (the start offset before the first).
+    pub committed: u64,
+    /// The shard's durable end, for the lag.
+    pub end: Option<watch::Receiver<u64>>,
 }
 
 /// A batch as gathered, before processing.
@@ -80,12 +84,13 @@ impl Worker {
             .streams
             .watch(&stream, self.shard)
             .map_err(|e| Halt::Failed(e.to_string()))?;
+        self.end = Some(appended.clone());
         loop {
             let batch = self.gather(offset, &mut appended).await?;
             offset = batch.next_offset;
             let at_end = batch.at_shard_end;
             self.deliver(batch).await?;
-            self.report_lag(offset, &appended);
+            self.report_lag();
             if at_end {
                 return Ok(());
             }
@@ -133,8 +138,8 @@ impl Worker {
                     at_shard_end: read.at_shard_end,
                 });
             }
+            self.report_lag();
             let deadline = if records.is_empty() {
-                self.report_lag(offset, appended);
                 None
             } else {
                 let ends =
@@ -212,6 +217,7 @@ impl Worker {
                 error = %failure.message,
                 "a batch failed; this shard waits and retries it"
             );
+            self.report_lag();
             self.pause(failure.retry_after).await?;
         }
     }
@@ -241,6 +247,7 @@ impl Worker {
             match self.committer.submit(batch.clone()).await {
                 Ok(()) => {
                     self.checkpoint = Some(checkpoint);
+                    self.committed = next_offset;
                     return Ok(());
                 }
                 Err(error) => {
@@ -287,11 +294,15 @@ impl Worker {
         }
     }
 
-    fn report_lag(&self, offset: u64, appended: &watch::Receiver<u64>) {
-        let end = *appended.borrow();
+    /// Sets the shard's lag: records after the checkpoint, and how old the newest read is.
+    fn report_lag(&self) {
+        let end = self
+            .end
+            .as_ref()
+            .map_or(self.committed, |end| *end.borrow());
         self.lag.set(ShardLag {
             shard: self.shard,
-            records_behind: end.saturating_sub(offset),
+            records_behind: end.saturating_sub(self.committed),
             millis_behind: self.millis_behind,
             checkpoint: self.checkpoint.clone(),
             finished: self.checkpoint.as_deref() == Some(SHARD_END),

@@ -148,9 +148,49 @@ assert len(events()) == 3, 'a deleted mapping invokes nothing'
 fn event_source_a_failing_batch_stalls_only_its_own_shard() {
     let project = project();
     let server = Server::start(project.path());
+    let stalled = std::thread::scope(|scope| {
+        // While the poisoned shard stalls, /metrics shows it behind and the other caught up.
+        let watcher = scope.spawn(|| {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            loop {
+                let (_, metrics) = server.get("/metrics");
+                let lag = |shard: &str| {
+                    metrics
+                        .lines()
+                        .find(|l| {
+                            l.starts_with("weir_stream_consumer_lag_records{")
+                                && l.contains(&format!("shard=\"{shard}\""))
+                                && l.contains("stream=\"orders\"")
+                        })
+                        .and_then(|l| l.rsplit(' ').next())
+                        .and_then(|v| v.parse::<f64>().ok())
+                };
+                if let (Some(behind), Some(caught_up)) =
+                    (lag("shardId-000000000000"), lag("shardId-000000000001"))
+                    && behind >= 2.0
+                    && caught_up == 0.0
+                {
+                    return true;
+                }
+                if std::time::Instant::now() > deadline {
+                    return false;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        });
+        run_stall_script(&server, &project);
+        watcher.join().unwrap_or(false)
+    });
+    assert!(
+        stalled,
+        "the lag gauges never showed shard 0 behind and shard 1 caught up"
+    );
+}
+
+fn run_stall_script(server: &Server, project: &Project) {
     boto3(
-        &server,
-        &project,
+        server,
+        project,
         r#"
 k.create_stream(StreamName='orders', ShardCount=2)
 k.create_stream(StreamName='dlq', ShardCount=1)
