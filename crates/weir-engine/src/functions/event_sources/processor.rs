@@ -119,8 +119,60 @@ impl StreamInvoker {
         };
     }
 
-    /// Invokes the function with `records` (all of one tumbling window when windows are on).
+    /// Invokes the function with `records` (all of one tumbling window when windows are on), or
+    /// with a part of them per concurrent invocation when the parallelization factor asks for it.
     async fn invoke(&self, shard: ShardId, records: &[Record]) -> Invoked {
+        let factor = self.runtime.config.parallelization_factor as usize;
+        if factor > 1 && self.window_length_ms() == 0 && records.len() > 1 {
+            return self.invoke_in_parallel(shard, records, factor).await;
+        }
+        self.invoke_once(shard, records).await
+    }
+
+    /// Lambda's ParallelizationFactor: the batch is split by partition key (a key's records stay
+    /// together, in order) into up to `factor` invocations that run at once. The batch is done
+    /// up to its first record that failed in any of them; the retry starts there, so records
+    /// after it that succeeded elsewhere come again (at least once, as in Lambda).
+    async fn invoke_in_parallel(
+        &self,
+        shard: ShardId,
+        records: &[Record],
+        factor: usize,
+    ) -> Invoked {
+        let mut parts: Vec<Vec<usize>> = vec![Vec::new(); factor];
+        for (i, record) in records.iter().enumerate() {
+            let part = weir_stream::hash::hash_key(&record.partition_key) % factor as u128;
+            parts[part as usize].push(i);
+        }
+        let calls = parts
+            .iter()
+            .filter(|part| !part.is_empty())
+            .map(|part| async move {
+                let batch: Vec<Record> = part.iter().map(|&i| records[i].clone()).collect();
+                (part, self.invoke_once(shard, &batch).await)
+            });
+        let mut first_failed = records.len();
+        let mut error = None;
+        for (part, outcome) in futures::future::join_all(calls).await {
+            match outcome {
+                Invoked::Answer(Answer::AllDone) => {}
+                Invoked::Answer(Answer::FailedFrom(k)) => {
+                    first_failed = first_failed.min(part.get(k).copied().unwrap_or(0));
+                }
+                Invoked::Failed(message) => {
+                    first_failed = first_failed.min(part[0]);
+                    error = Some(message);
+                }
+            }
+        }
+        match error {
+            _ if first_failed == records.len() => Invoked::Answer(Answer::AllDone),
+            Some(message) if first_failed == 0 => Invoked::Failed(message),
+            _ => Invoked::Answer(Answer::FailedFrom(first_failed)),
+        }
+    }
+
+    async fn invoke_once(&self, shard: ShardId, records: &[Record]) -> Invoked {
         let config = &self.runtime.config;
         let window_ms = self.window_length_ms();
         let payload = if window_ms > 0 {
