@@ -17,6 +17,7 @@ use weir_store::{Committer, RunRecord, Store, StoreError, TaskRecord};
 use crate::actions::Registry;
 use crate::core::{Command, Core, Shared};
 use crate::functions::Functions;
+use crate::functions::event_sources::{EventSources, ObjectWriter};
 use crate::project::{PipelineVersion, load_pipelines};
 use crate::secrets::Secrets;
 
@@ -132,6 +133,10 @@ pub struct Engine {
     project_dir: PathBuf,
     functions: Arc<Functions>,
     secrets: Arc<Secrets>,
+    /// The group committer every subsystem writes through.
+    committer: Committer,
+    /// Event source mappings, once the server gives the engine its streams.
+    event_sources: Arc<std::sync::OnceLock<EventSources>>,
 }
 
 impl Engine {
@@ -180,7 +185,7 @@ impl Engine {
         }
         let (runs_changed, _) = broadcast::channel(1024);
         let shared = Arc::new(Shared {
-            committer,
+            committer: committer.clone(),
             secrets: secrets.clone(),
             store: options.store.clone(),
             registry,
@@ -207,7 +212,44 @@ impl Engine {
             project_dir,
             functions,
             secrets,
+            committer,
+            event_sources: Arc::new(std::sync::OnceLock::new()),
         })
+    }
+
+    /// The group committer, for services the server builds beside the engine (streams) so that
+    /// their commits join the engine's.
+    pub fn committer(&self) -> Committer {
+        self.committer.clone()
+    }
+
+    /// Starts the event source mappings (functions triggered by streams) on `streams`; lake
+    /// objects for on-failure destinations are written with `objects`. Once per engine.
+    pub async fn start_event_sources(
+        &self,
+        streams: weir_stream::Streams,
+        objects: Option<Arc<dyn ObjectWriter>>,
+    ) -> Result<EventSources, EngineError> {
+        if let Some(running) = self.event_sources.get() {
+            return Ok(running.clone());
+        }
+        let sources = EventSources::start(
+            streams,
+            self.store.clone(),
+            self.committer.clone(),
+            self.functions.clone(),
+            objects,
+        )
+        .await
+        .map_err(|e| {
+            EngineError::Invalid(format!("cannot start the event source mappings: {e}"))
+        })?;
+        Ok(self.event_sources.get_or_init(|| sources).clone())
+    }
+
+    /// The event source mappings, when the server started them.
+    pub fn event_sources(&self) -> Option<EventSources> {
+        self.event_sources.get().cloned()
     }
 
     /// The secrets service: set, list and remove secrets, and what masks them.
@@ -354,6 +396,10 @@ impl Engine {
     /// queued to run again at the next start without using a retry. Returns once all of that is
     /// durable.
     pub async fn shutdown(&self, grace: Duration) {
+        // Stream-triggered invocations end with their batch, before the drain below.
+        if let Some(sources) = self.event_sources() {
+            sources.stop().await;
+        }
         let (reply, drained) = oneshot::channel();
         if self.tx.send(Command::Drain { reply }).await.is_err() {
             return;

@@ -7,6 +7,7 @@ pub mod action;
 pub mod asl;
 pub mod config;
 pub mod duration;
+pub mod event_source;
 pub mod function;
 pub mod pipeline;
 pub mod problem;

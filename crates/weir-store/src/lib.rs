@@ -6,7 +6,9 @@
 //! manifests, so a lake write commits by applying one batch), [`machines`] (state machines,
 //! executions, their histories and the interpreter's per-state records), [`access`]
 //! (credentials and the audit log), [`secrets`] (sealed values: the store never sees a secret
-//! in plain text) and [`streams`] (streams' metadata: shards and their lineage, consumers). Each holds its records,
+//! in plain text), [`streams`] (streams' metadata: shards and their lineage, consumers) and
+//! [`consumers`] (consumer groups' shard leases and checkpoints) and [`event_sources`] (the
+//! Lambda API's event source mappings). Each holds its records,
 //! its [`Mutation`]s, its read trait and its SQL; [`Store`] is the sum of the read traits plus
 //! `apply`.
 //!
@@ -20,7 +22,9 @@
 pub mod access;
 pub mod catalog;
 mod committer;
+pub mod consumers;
 mod driver;
+pub mod event_sources;
 pub mod fault;
 pub mod machines;
 mod plan;
@@ -39,6 +43,10 @@ pub use access::{
 };
 pub use catalog::{CatalogMutation, CatalogStore, DatabaseRecord, TableFileRecord, TableRecord};
 pub use committer::Committer;
+pub use consumers::{
+    CheckpointRecord, ConsumerMutation, ConsumerStore, LeaseClaim, LeaseRecord, SHARD_END,
+};
+pub use event_sources::{EventSourceMappingRecord, EventSourceMutation, EventSourceStore};
 pub use machines::{
     ExecutionFilter, ExecutionRecord, HistoryEventRecord, MachineMutation, MachineRecord,
     MachineStore, StepRecord,
@@ -69,6 +77,15 @@ pub enum StoreError {
     #[error("the committer has stopped")]
     Closed,
     #[error(
+        "consumer group `{group}` lost its lease on shard {shard} of stream `{stream}` (no longer held by {owner})"
+    )]
+    LeaseLost {
+        group: String,
+        stream: String,
+        shard: String,
+        owner: String,
+    },
+    #[error(
         "the metadata database is in use by another weir server ({0}); until servers can share one, stop it first"
     )]
     InUse(String),
@@ -86,6 +103,8 @@ pub enum Mutation {
     Machines(MachineMutation),
     Access(AccessMutation),
     Secrets(SecretMutation),
+    Consumers(ConsumerMutation),
+    EventSources(EventSourceMutation),
     Streams(StreamMutation),
 }
 
@@ -119,6 +138,18 @@ impl From<SecretMutation> for Mutation {
     }
 }
 
+impl From<EventSourceMutation> for Mutation {
+    fn from(mutation: EventSourceMutation) -> Self {
+        Mutation::EventSources(mutation)
+    }
+}
+
+impl From<ConsumerMutation> for Mutation {
+    fn from(mutation: ConsumerMutation) -> Self {
+        Mutation::Consumers(mutation)
+    }
+}
+
 impl From<StreamMutation> for Mutation {
     fn from(mutation: StreamMutation) -> Self {
         Mutation::Streams(mutation)
@@ -129,7 +160,14 @@ impl From<StreamMutation> for Mutation {
 /// implementation passes the same suite (`tests/store_suite.rs`).
 #[async_trait::async_trait]
 pub trait Store:
-    RunStore + CatalogStore + MachineStore + AccessStore + SecretStore + StreamStore
+    RunStore
+    + CatalogStore
+    + MachineStore
+    + AccessStore
+    + SecretStore
+    + StreamStore
+    + ConsumerStore
+    + EventSourceStore
 {
     /// Applies all mutations in one transaction, durably, in order.
     async fn apply(&self, batch: &[Mutation]) -> Result<()>;

@@ -240,6 +240,18 @@ impl weir_engine::machines::ObjectReader for LakeObjects {
     }
 }
 
+/// The lake as where event source mappings write the records of batches they gave up on.
+#[async_trait::async_trait]
+impl weir_engine::functions::event_sources::ObjectWriter for LakeObjects {
+    async fn write(&self, key: &str, bytes: Vec<u8>) -> Result<(), String> {
+        self.0
+            .put(key, bytes.into())
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

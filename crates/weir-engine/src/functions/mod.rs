@@ -7,6 +7,7 @@
 //! sizes or modification times change (checked on each call: a few `stat`s, no watcher needed).
 //! Each invocation writes a log, `DATA/logs/functions/NAME/INVOCATION_ID.log`.
 
+pub mod event_sources;
 mod invoke;
 mod registry;
 
@@ -175,6 +176,30 @@ impl Functions {
     pub fn get(&self, name: &str) -> Option<FunctionInfo> {
         let state = self.current();
         state.catalog.functions.get(name).map(|d| self.info(d))
+    }
+
+    /// The event sources each function in force defines (`event_sources:`), with its file.
+    pub fn event_sources(
+        &self,
+    ) -> Vec<(
+        String,
+        String,
+        Vec<weir_model::event_source::EventSourceConfig>,
+    )> {
+        let state = self.current();
+        state
+            .catalog
+            .functions
+            .values()
+            .filter(|d| !d.spec.event_sources.is_empty())
+            .map(|d| {
+                (
+                    d.spec.name.clone(),
+                    d.file.clone(),
+                    d.spec.event_sources.clone(),
+                )
+            })
+            .collect()
     }
 
     /// The ARN AWS clients know the function by.

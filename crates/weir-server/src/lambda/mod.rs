@@ -1,6 +1,7 @@
 //! The AWS Lambda REST API over weir's functions, so `aws lambda invoke --endpoint-url …` and
 //! boto3's `invoke` work unchanged: Invoke (`RequestResponse`, `Event`, `DryRun`; `LogType: Tail`),
-//! GetFunction and ListFunctions. Functions are named by name, by ARN
+//! GetFunction and ListFunctions; and the event source mappings that invoke functions from
+//! streams (Create, Get, List, Update and DeleteEventSourceMapping). Functions are named by name, by ARN
 //! (`arn:aws:lambda:REGION:ACCOUNT:function:NAME`), or by `ACCOUNT:function:NAME`; the only
 //! version is `$LATEST`.
 //!
@@ -12,9 +13,15 @@
 //! what they share (naming a function, the error shape, a function's configuration) and the
 //! routes.
 
+mod create_event_source_mapping;
+mod delete_event_source_mapping;
+mod event_source_mapping;
+mod get_event_source_mapping;
 mod get_function;
 mod invoke;
+mod list_event_source_mappings;
 mod list_functions;
+mod update_event_source_mapping;
 
 use std::sync::Arc;
 
@@ -32,6 +39,9 @@ pub const FUNCTIONS: &str = "/2015-03-31/functions/";
 pub const FUNCTIONS_NO_SLASH: &str = "/2015-03-31/functions";
 pub const FUNCTION: &str = "/2015-03-31/functions/{name}";
 pub const INVOKE: &str = "/2015-03-31/functions/{name}/invocations";
+pub const EVENT_SOURCE_MAPPINGS: &str = "/2015-03-31/event-source-mappings";
+pub const EVENT_SOURCE_MAPPINGS_SLASH: &str = "/2015-03-31/event-source-mappings/";
+pub const EVENT_SOURCE_MAPPING: &str = "/2015-03-31/event-source-mappings/{uuid}";
 
 /// Bytes of the invocation's log returned base64-encoded with `LogType: Tail` (as AWS does).
 pub(super) const LOG_TAIL_BYTES: u64 = 4096;
@@ -39,6 +49,7 @@ pub(super) const LOG_TAIL_BYTES: u64 = 4096;
 pub(super) type Shared = State<Arc<AppState>>;
 
 /// An AWS-shaped request error: its status, `x-amzn-ErrorType` and `{"__type", "message"}`.
+#[derive(Debug)]
 pub(super) struct AwsError {
     status: StatusCode,
     kind: &'static str,
@@ -180,6 +191,41 @@ pub fn routes() -> crate::Routes {
         .get(FUNCTIONS, VIEWER, list_functions::handle)
         .get(FUNCTIONS_NO_SLASH, VIEWER, list_functions::handle)
         .get(FUNCTION, VIEWER, get_function::handle)
+        .get(
+            EVENT_SOURCE_MAPPINGS,
+            VIEWER,
+            list_event_source_mappings::handle,
+        )
+        .get(
+            EVENT_SOURCE_MAPPINGS_SLASH,
+            VIEWER,
+            list_event_source_mappings::handle,
+        )
+        .post(
+            EVENT_SOURCE_MAPPINGS,
+            OPERATOR,
+            create_event_source_mapping::handle,
+        )
+        .post(
+            EVENT_SOURCE_MAPPINGS_SLASH,
+            OPERATOR,
+            create_event_source_mapping::handle,
+        )
+        .get(
+            EVENT_SOURCE_MAPPING,
+            VIEWER,
+            get_event_source_mapping::handle,
+        )
+        .put(
+            EVENT_SOURCE_MAPPING,
+            OPERATOR,
+            update_event_source_mapping::handle,
+        )
+        .delete(
+            EVENT_SOURCE_MAPPING,
+            OPERATOR,
+            delete_event_source_mapping::handle,
+        )
         .add(
             Method::POST,
             INVOKE,

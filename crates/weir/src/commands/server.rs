@@ -138,6 +138,13 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     )
     .await
     .map_err(|e| anyhow::anyhow!("cannot open the streams: {e}"))?;
+    // The functions streams trigger (event source mappings); the records of batches they give up
+    // on may go to the lake.
+    let failed_batches: Arc<dyn weir_engine::functions::event_sources::ObjectWriter> =
+        Arc::new(crate::lake_service::LakeObjects(lake_for_items.clone()));
+    engine
+        .start_event_sources(streams.clone(), Some(failed_batches))
+        .await?;
     let machines = Machines::start(MachinesOptions {
         store: engine.store().clone(),
         project_dir: project.clone(),

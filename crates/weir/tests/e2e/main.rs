@@ -10,6 +10,7 @@ mod cli_output;
 mod doc_sessions;
 mod docs;
 mod durability;
+mod event_sources;
 mod execution;
 mod function_errors;
 mod functions;

@@ -1,0 +1,22 @@
+//! DeleteEventSourceMapping: the mapping stops (its current batch finishes) and its checkpoints
+//! are forgotten.
+
+use axum::Json;
+use axum::extract::Path;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use super::Shared;
+use super::event_source_mapping::{configuration, mappings, refused};
+
+/// `DELETE /2015-03-31/event-source-mappings/{UUID}`.
+pub async fn handle(state: Shared, Path(uuid): Path<String>) -> Response {
+    let sources = match mappings(&state) {
+        Ok(sources) => sources,
+        Err(error) => return error.into_response(),
+    };
+    match sources.delete(&uuid).await {
+        Ok(info) => (StatusCode::ACCEPTED, Json(configuration(&info, "Deleting"))).into_response(),
+        Err(error) => refused(error),
+    }
+}

@@ -1,0 +1,20 @@
+//! GetEventSourceMapping.
+
+use axum::Json;
+use axum::extract::Path;
+use axum::response::{IntoResponse, Response};
+
+use super::Shared;
+use super::event_source_mapping::{configuration, mappings, refused};
+
+/// `GET /2015-03-31/event-source-mappings/{UUID}`.
+pub async fn handle(state: Shared, Path(uuid): Path<String>) -> Response {
+    let sources = match mappings(&state) {
+        Ok(sources) => sources,
+        Err(error) => return error.into_response(),
+    };
+    match sources.get(&uuid).await {
+        Ok(info) => Json(configuration(&info, &info.state)).into_response(),
+        Err(error) => refused(error),
+    }
+}
