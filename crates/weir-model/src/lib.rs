@@ -9,6 +9,7 @@ pub mod config;
 pub mod duration;
 pub mod event_source;
 pub mod function;
+mod marker;
 pub mod pipeline;
 pub mod problem;
 pub mod schedule;

@@ -12,34 +12,17 @@
 //! after a here-document, after `case` inside `$(…)`), the line is refused rather than guessed:
 //! a wrong guess is a command injection.
 
-use std::fmt::Write as _;
-
-/// Opens and closes a marker: Unicode private-use characters, which templates do not contain
-/// (a template that does is refused by [`check_literal`]).
-const START: char = '\u{E000}';
-const END: char = '\u{E001}';
+use crate::marker::{END, START};
 
 /// The marker that stands for a substituted value while the template renders: the value's words
-/// (one, or a list's items) as hexadecimal JSON, so no character of theirs can end it.
+/// (one, or a list's items) and whether it was a list.
 pub(crate) fn marker(words: &[String], list: bool) -> String {
-    let json = serde_json::json!({ "words": words, "list": list }).to_string();
-    let mut out = String::with_capacity(json.len() * 2 + 2);
-    out.push(START);
-    for byte in json.bytes() {
-        let _ = write!(out, "{byte:02x}");
-    }
-    out.push(END);
-    out
+    crate::marker::encode(&serde_json::json!({ "words": words, "list": list }))
 }
 
 /// Refuses a template whose own text contains the marker characters.
 pub(crate) fn check_literal(text: &str) -> Result<(), String> {
-    if text.contains([START, END]) {
-        return Err(
-            "the shell line contains the characters U+E000 or U+E001, which weir reserves".into(),
-        );
-    }
-    Ok(())
+    crate::marker::check_literal(text, "the shell line")
 }
 
 /// One substituted value: its words, and whether it was a list.
@@ -49,12 +32,7 @@ struct Value {
 }
 
 fn decode(hex: &str) -> Option<Value> {
-    let bytes = hex
-        .as_bytes()
-        .chunks(2)
-        .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok())
-        .collect::<Option<Vec<u8>>>()?;
-    let json: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let json = crate::marker::decode(hex)?;
     let words = json["words"]
         .as_array()?
         .iter()

@@ -16,45 +16,18 @@
 //! is an SQL injection, which would let whoever sets a run's params read or write tables their
 //! grants do not name. `{{ value | safe }}` inserts a value as raw SQL.
 
-use std::fmt::Write as _;
-
 use serde_json::Value;
 
-/// Opens and closes a marker: Unicode private-use characters, which templates do not contain (a
-/// template that does is refused by [`check_literal`]).
-const START: char = '\u{E000}';
-const END: char = '\u{E001}';
+use crate::marker::{END, START, decode};
 
-/// The marker that stands for a substituted value while the template renders: the value as
-/// hexadecimal JSON, so no character of it can end the marker.
+/// The marker that stands for a substituted value while the template renders.
 pub(crate) fn marker(value: &Value) -> String {
-    let json = value.to_string();
-    let mut out = String::with_capacity(json.len() * 2 + 2);
-    out.push(START);
-    for byte in json.bytes() {
-        let _ = write!(out, "{byte:02x}");
-    }
-    out.push(END);
-    out
+    crate::marker::encode(value)
 }
 
 /// Refuses a template whose own text contains the marker characters.
 pub(crate) fn check_literal(text: &str) -> Result<(), String> {
-    if text.contains([START, END]) {
-        return Err(
-            "the SQL text contains the characters U+E000 or U+E001, which weir reserves".into(),
-        );
-    }
-    Ok(())
-}
-
-fn decode(hex: &str) -> Option<Value> {
-    let bytes = hex
-        .as_bytes()
-        .chunks(2)
-        .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok())
-        .collect::<Option<Vec<u8>>>()?;
-    serde_json::from_slice(&bytes).ok()
+    crate::marker::check_literal(text, "the SQL text")
 }
 
 /// Where the reader is in the SQL text.
