@@ -29,7 +29,7 @@ struct Fixture {
 fn function_yaml(project: &Path, answer: &str, fail: &str, extra: &str) -> String {
     let log = project.join("events.jsonl");
     let script = format!(
-        "import json, sys\nevent = json.load(sys.stdin)\nwith open({log:?}, 'a') as f:\n    f.write(json.dumps(event) + '\\n')\nif {fail}:\n    sys.exit(1)\nprint(json.dumps({answer}))\n",
+        "import json, os, sys\nevent = json.load(sys.stdin)\nfd = os.open({log:?}, os.O_WRONLY | os.O_APPEND | os.O_CREAT)\nos.write(fd, (json.dumps(event) + '\\n').encode())\nif {fail}:\n    sys.exit(1)\nprint(json.dumps({answer}))\n",
         log = log.display().to_string()
     );
     std::fs::write(project.join("handler.py"), script).unwrap();
@@ -113,11 +113,14 @@ impl Fixture {
         self.project.path().join("events.jsonl")
     }
 
-    /// Every event the function got, in order.
+    /// Every event the function got, in order. Each invocation appends its line with one
+    /// `write` (O_APPEND), so parallel invocations never interleave; a line still being written
+    /// (no newline yet) is not counted.
     fn events(&self) -> Vec<Value> {
         std::fs::read_to_string(self.events_path())
             .unwrap_or_default()
-            .lines()
+            .split_inclusive('\n')
+            .filter(|line| line.ends_with('\n'))
             .map(|line| serde_json::from_str(line).unwrap())
             .collect()
     }
