@@ -9,11 +9,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::{Extension, Json};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Deserialize;
@@ -24,6 +24,7 @@ use weir_stream::{
 };
 
 use super::ApiResult;
+use crate::auth::Identity;
 use crate::{ApiError, AppState};
 
 type Shared = State<Arc<AppState>>;
@@ -63,11 +64,14 @@ fn streams(state: &AppState) -> Result<&Streams, ApiError> {
         .ok_or_else(|| ApiError::not_found("this server runs without streams"))
 }
 
-pub async fn list(State(state): Shared) -> ApiResult {
+/// The streams the credential's grants name (all of them for an unnarrowed one).
+pub async fn list(State(state): Shared, Extension(identity): Extension<Identity>) -> ApiResult {
     let streams = streams(&state)?;
+    let grants = identity.grants();
     let listed: Vec<Value> = streams
         .list()
         .into_iter()
+        .filter(|s| grants.pipeline(&s.name))
         .map(|s| {
             json!({
                 "name": s.name, "arn": s.arn, "status": s.status,

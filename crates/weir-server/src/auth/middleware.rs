@@ -431,6 +431,12 @@ async fn granted(scope: Scope, request: Request, identity: &Identity) -> Result<
                 return Err(denied(format!("pipeline `{name}`")));
             }
         }
+        Scope::Stream => {
+            let name = param("name");
+            if !grants.pipeline(&name) {
+                return Err(denied(format!("stream `{name}`")));
+            }
+        }
         // Every pipeline's runs are granted.
         Scope::Run if grants.pipelines.is_empty() => {}
         Scope::Run => {

@@ -42,6 +42,8 @@ pub enum Scope {
     Database,
     /// `{database}` and `{name}` are a catalog table.
     Table,
+    /// `{name}` is a stream (granted by name, as pipelines and state machines are).
+    Stream,
 }
 
 impl Scope {
@@ -56,6 +58,8 @@ impl Scope {
             Scope::Database
         } else if path.starts_with("/api/v1/catalog/tables/{database}/{name}") {
             Scope::Table
+        } else if path.starts_with("/api/v1/streams/{name}") {
+            Scope::Stream
         } else {
             Scope::Nothing
         }

@@ -338,3 +338,43 @@ fn throughput_quotas_refuse_records_past_a_shards_write_quota_when_on() {
         stderr(&validated)
     );
 }
+
+/// A credential narrowed by name sees and reaches the streams its grants name, through weir's
+/// own API as through Kinesis's.
+#[test]
+fn narrowed_credentials_reach_only_their_streams() {
+    let project = Project::new();
+    let server = Server::start(project.path());
+    for name in ["etl_clicks", "ml_features"] {
+        let (status, body) = server.post("/api/v1/streams", &format!(r#"{{"name": "{name}"}}"#));
+        assert_eq!(status, 200, "{body}");
+    }
+    let narrow = crate::security::create(&server, "operator", "etl", &["--pipelines", "etl_*"]);
+    let token = narrow["token"].as_str().unwrap();
+    let call = |method: &str, path: &str, body: &str| {
+        crate::security::with_token(&server, token, method, path, body)
+    };
+    let (status, body) = call("GET", "/api/v1/streams", "");
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("etl_clicks") && !body.contains("ml_features"),
+        "{body}"
+    );
+    let put = r#"{"records": [{"partition_key": "k", "data": "x"}]}"#;
+    assert_eq!(
+        call("POST", "/api/v1/streams/etl_clicks/records", put).0,
+        200
+    );
+    for (method, path, body) in [
+        ("GET", "/api/v1/streams/ml_features", ""),
+        ("POST", "/api/v1/streams/ml_features/records", put),
+        ("GET", "/api/v1/streams/ml_features/shards/0/records", ""),
+    ] {
+        let (status, answer) = call(method, path, body);
+        assert_eq!(status, 403, "{method} {path}: {answer}");
+        assert!(
+            answer.contains("not granted stream `ml_features`"),
+            "{answer}"
+        );
+    }
+}
