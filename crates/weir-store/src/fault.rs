@@ -9,8 +9,8 @@ use crate::{
     AccessStore, AttemptRecord, AuditEntry, CatalogStore, CredentialRecord, DatabaseRecord,
     EndedSession, EventRecord, ExecutionFilter, ExecutionRecord, HistoryEventRecord, MachineRecord,
     MachineStore, Mutation, Result, RunRecord, RunStore, ScheduleStateRecord, SecretRecord,
-    SecretStore, StepRecord, Store, StoreError, TableFileRecord, TableRecord, TaskRecord,
-    VersionRecord,
+    SecretStore, ShardRecord, StepRecord, Store, StoreError, StreamConsumerRecord, StreamRecord,
+    StreamStore, TableFileRecord, TableRecord, TaskRecord, VersionRecord,
 };
 
 pub struct FaultyStore {
@@ -168,5 +168,21 @@ impl SecretStore for FaultyStore {
     }
     async fn secrets(&self) -> Result<Vec<SecretRecord>> {
         self.inner.secrets().await
+    }
+}
+
+#[async_trait::async_trait]
+impl StreamStore for FaultyStore {
+    async fn streams(&self) -> Result<Vec<StreamRecord>> {
+        self.inner.streams().await
+    }
+    async fn stream(&self, name: &str) -> Result<Option<StreamRecord>> {
+        self.inner.stream(name).await
+    }
+    async fn stream_shards(&self, stream: &str) -> Result<Vec<ShardRecord>> {
+        self.inner.stream_shards(stream).await
+    }
+    async fn stream_consumers(&self, stream: &str) -> Result<Vec<StreamConsumerRecord>> {
+        self.inner.stream_consumers(stream).await
     }
 }

@@ -5,8 +5,8 @@
 //! attempts, run events, schedule state), [`catalog`] (the lake's databases, tables and
 //! manifests, so a lake write commits by applying one batch), [`machines`] (state machines,
 //! executions, their histories and the interpreter's per-state records), [`access`]
-//! (credentials and the audit log) and [`secrets`] (sealed values: the store never sees a secret
-//! in plain text). Each holds its records,
+//! (credentials and the audit log), [`secrets`] (sealed values: the store never sees a secret
+//! in plain text) and [`streams`] (streams' metadata: shards and their lineage, consumers). Each holds its records,
 //! its [`Mutation`]s, its read trait and its SQL; [`Store`] is the sum of the read traits plus
 //! `apply`.
 //!
@@ -30,6 +30,7 @@ pub mod secrets;
 mod sql_store;
 mod sqlite;
 mod statements;
+pub mod streams;
 
 use std::sync::Arc;
 
@@ -49,6 +50,7 @@ pub use runs::{
 };
 pub use secrets::{SecretMutation, SecretRecord, SecretStore};
 pub use sqlite::SqliteStore;
+pub use streams::{ShardRecord, StreamConsumerRecord, StreamMutation, StreamRecord, StreamStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -84,6 +86,7 @@ pub enum Mutation {
     Machines(MachineMutation),
     Access(AccessMutation),
     Secrets(SecretMutation),
+    Streams(StreamMutation),
 }
 
 impl From<RunMutation> for Mutation {
@@ -116,10 +119,18 @@ impl From<SecretMutation> for Mutation {
     }
 }
 
+impl From<StreamMutation> for Mutation {
+    fn from(mutation: StreamMutation) -> Self {
+        Mutation::Streams(mutation)
+    }
+}
+
 /// Metadata persistence: every subsystem's reads, and one way to write them all. Every
 /// implementation passes the same suite (`tests/store_suite.rs`).
 #[async_trait::async_trait]
-pub trait Store: RunStore + CatalogStore + MachineStore + AccessStore + SecretStore {
+pub trait Store:
+    RunStore + CatalogStore + MachineStore + AccessStore + SecretStore + StreamStore
+{
     /// Applies all mutations in one transaction, durably, in order.
     async fn apply(&self, batch: &[Mutation]) -> Result<()>;
 }

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::hash::Hash;
 
-use crate::{Mutation, access, catalog, machines, runs, secrets};
+use crate::{Mutation, access, catalog, machines, runs, secrets, streams};
 
 /// A batch, split by subsystem.
 #[derive(Default)]
@@ -29,6 +29,7 @@ pub(crate) struct Plan<'a> {
     pub machines: machines::Plan<'a>,
     pub access: access::Plan<'a>,
     pub secrets: secrets::Plan<'a>,
+    pub streams: streams::Plan<'a>,
 }
 
 impl<'a> Plan<'a> {
@@ -41,6 +42,7 @@ impl<'a> Plan<'a> {
                 Mutation::Machines(mutation) => plan.machines.add(mutation),
                 Mutation::Access(mutation) => plan.access.add(mutation),
                 Mutation::Secrets(mutation) => plan.secrets.add(mutation),
+                Mutation::Streams(mutation) => plan.streams.add(mutation),
             }
         }
         plan

@@ -3,7 +3,7 @@
 //! what the subsystems share: the pools, the transaction around a batch, and the chunked
 //! multi-row write every subsystem's part of `apply` uses. Each subsystem's own statements,
 //! writes and queries live in its module (`runs/sql.rs`, `catalog/sql.rs`, `machines/sql.rs`,
-//! `secrets/sql.rs`).
+//! `secrets/sql.rs`, `streams/sql.rs`).
 
 use std::sync::Arc;
 
@@ -17,6 +17,7 @@ use crate::plan::Plan;
 use crate::runs::RunWrites;
 use crate::secrets::SecretWrites;
 use crate::statements::{Placeholders, Write};
+use crate::streams::StreamWrites;
 use crate::{Mutation, Result, Store};
 
 /// A [`Store`] on the sqlx driver `DB`. Named through its aliases, `SqliteStore` and
@@ -33,6 +34,7 @@ pub struct SqlStore<DB: sqlx::Database> {
     machines: MachineWrites,
     access: AccessWrites,
     secrets: SecretWrites,
+    streams: StreamWrites,
 }
 
 /// One multi-row statement, ready to run.
@@ -54,6 +56,7 @@ impl<DB: Driver> SqlStore<DB> {
             machines: MachineWrites::new(placeholders),
             access: AccessWrites::new(placeholders),
             secrets: SecretWrites::new(placeholders),
+            streams: StreamWrites::new(placeholders),
         }
     }
 
@@ -139,6 +142,7 @@ impl<DB: Driver> Store for SqlStore<DB> {
         self.machines.apply::<DB>(&mut tx, plan.machines).await?;
         self.access.apply::<DB>(&mut tx, plan.access).await?;
         self.secrets.apply::<DB>(&mut tx, plan.secrets).await?;
+        self.streams.apply::<DB>(&mut tx, plan.streams).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -77,6 +77,8 @@ suite!(
     ended_sessions_are_kept_until_they_expire,
     secrets_round_trip_replace_and_delete,
     secret_writes_keep_their_batch_order,
+    streams_shards_and_consumers_round_trip,
+    stream_deletion_takes_its_shards_and_consumers_in_batch_order,
 );
 
 async fn on_sqlite<F, Fut>(case: F)
@@ -1602,4 +1604,170 @@ async fn secret_writes_keep_their_batch_order(db: Db) {
     ];
     assert!(store.apply(&doomed).await.is_err());
     assert_eq!(store.secret("b").await.unwrap(), Some(secret("b", "2", 2)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Streams
+
+fn stream_record(name: &str, created_ms: i64) -> StreamRecord {
+    StreamRecord {
+        name: name.into(),
+        arn: format!("arn:aws:kinesis:us-east-1:000000000000:stream/{name}"),
+        mode: "PROVISIONED".into(),
+        retention_hours: 24,
+        status: "ACTIVE".into(),
+        created_ms,
+        tags: json!({"team": "data"}),
+        storage_dir: format!("{name}-{created_ms}"),
+    }
+}
+
+fn shard_record(stream: &str, shard: i64, hash_start: u128, hash_end: u128) -> ShardRecord {
+    ShardRecord {
+        stream: stream.into(),
+        shard,
+        parent: None,
+        adjacent_parent: None,
+        hash_start: hash_start.to_string(),
+        hash_end: hash_end.to_string(),
+        starting_offset: 0,
+        ending_offset: None,
+        created_ms: 1,
+        closed_ms: None,
+    }
+}
+
+fn consumer_record(stream: &str, name: &str) -> StreamConsumerRecord {
+    StreamConsumerRecord {
+        stream: stream.into(),
+        name: name.into(),
+        arn: format!("arn:aws:kinesis:us-east-1:000000000000:stream/{stream}/consumer/{name}:1"),
+        status: "ACTIVE".into(),
+        created_ms: 1_000,
+    }
+}
+
+async fn streams_shards_and_consumers_round_trip(db: Db) {
+    let store = &db.store;
+    assert_eq!(store.streams().await.unwrap(), vec![]);
+    let half = u128::MAX / 2;
+    let orders = stream_record("orders", 1);
+    let clicks = stream_record("Clicks", 2);
+    let mut closed = shard_record("orders", 0, 0, half);
+    let split_child = ShardRecord {
+        parent: Some(0),
+        ..shard_record("orders", 2, 0, half / 2)
+    };
+    let merged = ShardRecord {
+        parent: Some(1),
+        adjacent_parent: Some(2),
+        ..shard_record("orders", 3, half / 2 + 1, u128::MAX)
+    };
+    store
+        .apply(&[
+            StreamMutation::PutStream(orders.clone()).into(),
+            StreamMutation::PutStream(clicks.clone()).into(),
+            StreamMutation::PutShard(closed.clone()).into(),
+            StreamMutation::PutShard(shard_record("orders", 1, half + 1, u128::MAX)).into(),
+            StreamMutation::PutShard(split_child.clone()).into(),
+            StreamMutation::PutShard(merged.clone()).into(),
+            StreamMutation::PutConsumer(consumer_record("orders", "b")).into(),
+            StreamMutation::PutConsumer(consumer_record("orders", "a")).into(),
+        ])
+        .await
+        .unwrap();
+    // Closing a shard is an upsert of its whole row.
+    closed.ending_offset = Some(1 << 40);
+    closed.closed_ms = Some(7);
+    store
+        .apply(&[StreamMutation::PutShard(closed.clone()).into()])
+        .await
+        .unwrap();
+    let db = db.reopen().await;
+    let store = &db.store;
+    let names: Vec<String> = store
+        .streams()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(
+        names,
+        ["Clicks", "orders"],
+        "by name, bytewise ({})",
+        db.backend()
+    );
+    assert_eq!(store.stream("orders").await.unwrap(), Some(orders));
+    assert_eq!(store.stream("nope").await.unwrap(), None);
+    let shards = store.stream_shards("orders").await.unwrap();
+    assert_eq!(shards.len(), 4);
+    assert_eq!(shards[0], closed);
+    assert_eq!(shards[2], split_child);
+    assert_eq!(shards[3], merged);
+    // 128-bit hash keys survive as text.
+    assert_eq!(shards[1].hash_end.parse::<u128>().unwrap(), u128::MAX);
+    assert_eq!(store.stream_shards("Clicks").await.unwrap(), vec![]);
+    let consumers = store.stream_consumers("orders").await.unwrap();
+    assert_eq!(
+        consumers,
+        vec![
+            consumer_record("orders", "a"),
+            consumer_record("orders", "b")
+        ]
+    );
+}
+
+async fn stream_deletion_takes_its_shards_and_consumers_in_batch_order(db: Db) {
+    let store = &db.store;
+    store
+        .apply(&[
+            StreamMutation::PutStream(stream_record("s", 1)).into(),
+            StreamMutation::PutShard(shard_record("s", 0, 0, u128::MAX)).into(),
+            StreamMutation::PutConsumer(consumer_record("s", "c")).into(),
+            StreamMutation::PutStream(stream_record("other", 1)).into(),
+            StreamMutation::PutShard(shard_record("other", 0, 0, u128::MAX)).into(),
+            StreamMutation::PutConsumer(consumer_record("other", "c")).into(),
+        ])
+        .await
+        .unwrap();
+    // Deleted and created again in one batch: the new stream's rows stay, the old ones go.
+    let again = stream_record("s", 9);
+    store
+        .apply(&[
+            StreamMutation::PutShard(shard_record("s", 1, 0, 5)).into(),
+            StreamMutation::DeleteStream { name: "s".into() }.into(),
+            StreamMutation::PutStream(again.clone()).into(),
+            StreamMutation::PutShard(shard_record("s", 0, 0, 7)).into(),
+            StreamMutation::DeleteConsumer {
+                stream: "other".into(),
+                name: "c".into(),
+            }
+            .into(),
+            StreamMutation::DeleteStream {
+                name: "never".into(),
+            }
+            .into(),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(store.stream("s").await.unwrap(), Some(again));
+    assert_eq!(
+        store.stream_shards("s").await.unwrap(),
+        vec![shard_record("s", 0, 0, 7)]
+    );
+    assert_eq!(store.stream_consumers("s").await.unwrap(), vec![]);
+    assert_eq!(store.stream_consumers("other").await.unwrap(), vec![]);
+    assert_eq!(store.stream_shards("other").await.unwrap().len(), 1);
+    // A failing batch leaves the streams as they were.
+    store
+        .apply(&[RunMutation::PutRun(run("first", "etl", "scheduled", 1, 1)).into()])
+        .await
+        .unwrap();
+    let doomed = [
+        StreamMutation::DeleteStream { name: "s".into() }.into(),
+        RunMutation::PutRun(run("second", "etl", "scheduled", 1, 2)).into(),
+    ];
+    assert!(store.apply(&doomed).await.is_err());
+    assert_eq!(store.stream_shards("s").await.unwrap().len(), 1);
 }

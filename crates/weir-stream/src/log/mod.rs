@@ -1,0 +1,1 @@
+//! The log: per shard, append-only segment files of CRC32C-framed records.

@@ -1,0 +1,268 @@
+//! The values the service takes and returns: identifiers, records, descriptions. The protocol
+//! layers (Kinesis, Firehose, event source mappings) map them onto their wire shapes.
+
+use std::fmt;
+use std::str::FromStr;
+
+use bytes::Bytes;
+
+/// A shard of a stream, numbered from 0 in creation order within the stream (children of a split
+/// or a merge get the next numbers). Shown as AWS shows shard ids: `shardId-000000000007`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ShardId(pub u32);
+
+impl fmt::Display for ShardId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "shardId-{:012}", self.0)
+    }
+}
+
+impl FromStr for ShardId {
+    type Err = ();
+
+    /// `shardId-000000000007`, or AWS's lenient form the CLI accepts: the bare number.
+    fn from_str(text: &str) -> Result<ShardId, ()> {
+        let digits = text.strip_prefix("shardId-").unwrap_or(text);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(());
+        }
+        digits.parse::<u32>().map(ShardId).map_err(|_| ())
+    }
+}
+
+/// A record's sequence number: `(1 << 127) | (shard << 64) | offset`, shown in decimal. The top
+/// bit makes every one 39 digits long, so their text sorts as their value does; the shard in the
+/// middle makes a sequence number name its shard, as AWS's do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SequenceNumber(pub u128);
+
+const SEQUENCE_MARK: u128 = 1 << 127;
+
+impl SequenceNumber {
+    pub fn new(shard: ShardId, offset: u64) -> SequenceNumber {
+        SequenceNumber(SEQUENCE_MARK | (u128::from(shard.0) << 64) | u128::from(offset))
+    }
+
+    pub fn shard(self) -> ShardId {
+        // The shard field is 63 bits wide; shard numbers are u32, so the high bits are 0 in every
+        // sequence number weir made. Others are refused by `FromStr`.
+        ShardId(((self.0 >> 64) & u128::from(u32::MAX)) as u32)
+    }
+
+    pub fn offset(self) -> u64 {
+        self.0 as u64
+    }
+}
+
+impl fmt::Display for SequenceNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl FromStr for SequenceNumber {
+    type Err = ();
+
+    /// Only sequence numbers weir could have given: 39 digits, the mark bit set and a shard
+    /// number that fits a [`ShardId`].
+    fn from_str(text: &str) -> Result<SequenceNumber, ()> {
+        if text.len() != 39 || !text.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(());
+        }
+        let value: u128 = text.parse().map_err(|_| ())?;
+        let shard_bits = (value >> 64) & !(SEQUENCE_MARK >> 64);
+        if value & SEQUENCE_MARK == 0 || shard_bits > u128::from(u32::MAX) {
+            return Err(());
+        }
+        Ok(SequenceNumber(value))
+    }
+}
+
+/// How a stream's capacity is managed. On-demand streams start with 4 shards, as AWS's do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamMode {
+    Provisioned,
+    OnDemand,
+}
+
+impl StreamMode {
+    /// AWS's name: `PROVISIONED` or `ON_DEMAND`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamMode::Provisioned => "PROVISIONED",
+            StreamMode::OnDemand => "ON_DEMAND",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<StreamMode> {
+        match text {
+            "PROVISIONED" => Some(StreamMode::Provisioned),
+            "ON_DEMAND" => Some(StreamMode::OnDemand),
+            _ => None,
+        }
+    }
+}
+
+/// What CreateStream asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewStream {
+    pub name: String,
+    pub mode: StreamMode,
+    /// Provisioned streams: the shard count (required). On-demand streams ignore it.
+    pub shard_count: Option<u32>,
+    pub tags: Vec<(String, String)>,
+}
+
+/// One record to append.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRecord {
+    pub partition_key: String,
+    /// Places the record instead of the partition key's MD5.
+    pub explicit_hash_key: Option<u128>,
+    pub data: Bytes,
+}
+
+/// Where an appended record landed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Appended {
+    pub shard: ShardId,
+    pub sequence: SequenceNumber,
+}
+
+/// A record of a PutRecords request that was not appended, in AWS's per-record terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PutFailure {
+    /// `ProvisionedThroughputExceededException` or `InternalFailure`.
+    pub error_code: String,
+    pub error_message: String,
+}
+
+/// A record as read back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    pub sequence: SequenceNumber,
+    pub offset: u64,
+    pub partition_key: String,
+    pub data: Bytes,
+    /// When the log accepted it (ApproximateArrivalTimestamp), in milliseconds since the epoch.
+    pub arrival_ms: i64,
+}
+
+/// What a read returns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadBatch {
+    pub records: Vec<Record>,
+    /// Where the next read starts.
+    pub next_offset: u64,
+    /// How far the batch is behind the shard's newest record (0 when caught up).
+    pub millis_behind_latest: i64,
+    /// The shard is closed and every record in it has been read.
+    pub at_shard_end: bool,
+    /// At the shard's end, the shards that replaced it.
+    pub child_shards: Vec<ShardDescription>,
+}
+
+/// Where an iterator starts, as GetShardIterator's ShardIteratorType says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartingPosition {
+    TrimHorizon,
+    Latest,
+    AtSequence(SequenceNumber),
+    AfterSequence(SequenceNumber),
+    /// Milliseconds since the epoch.
+    AtTimestamp(i64),
+}
+
+/// A shard as DescribeStream and ListShards show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardDescription {
+    pub id: ShardId,
+    pub parent: Option<ShardId>,
+    pub adjacent_parent: Option<ShardId>,
+    pub hash_start: u128,
+    pub hash_end: u128,
+    pub starting_sequence: SequenceNumber,
+    /// Some once the shard is closed (split, merged, resharded): greater than every sequence
+    /// number in it.
+    pub ending_sequence: Option<SequenceNumber>,
+}
+
+impl ShardDescription {
+    pub fn is_open(&self) -> bool {
+        self.ending_sequence.is_none()
+    }
+}
+
+/// A stream as DescribeStream shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamDescription {
+    pub name: String,
+    pub arn: String,
+    /// `CREATING`, `ACTIVE`, `UPDATING` or `DELETING`.
+    pub status: String,
+    pub mode: StreamMode,
+    pub retention_hours: u32,
+    pub created_ms: i64,
+    /// Every shard not yet expired, open or closed, by id.
+    pub shards: Vec<ShardDescription>,
+    pub open_shard_count: u32,
+    pub consumer_count: u32,
+    pub tags: Vec<(String, String)>,
+    /// `NONE`: weir does not encrypt the log (yet).
+    pub encryption: String,
+}
+
+/// A stream as ListStreams shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamSummary {
+    pub name: String,
+    pub arn: String,
+    pub status: String,
+    pub mode: StreamMode,
+    pub created_ms: i64,
+}
+
+/// An enhanced fan-out consumer (RegisterStreamConsumer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsumerDescription {
+    pub name: String,
+    /// `arn:aws:kinesis:REGION:ACCOUNT:stream/STREAM/consumer/NAME:CREATED_SECONDS`.
+    pub arn: String,
+    /// `CREATING`, `DELETING` or `ACTIVE`.
+    pub status: String,
+    pub created_ms: i64,
+    pub stream_arn: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sequence_numbers_carry_their_shard_and_sort_as_text() {
+        let a = SequenceNumber::new(ShardId(0), 0);
+        let b = SequenceNumber::new(ShardId(0), 1);
+        let c = SequenceNumber::new(ShardId(3), 0);
+        let d = SequenceNumber::new(ShardId(u32::MAX), u64::MAX);
+        for s in [a, b, c, d] {
+            assert_eq!(s.to_string().len(), 39);
+            assert_eq!(s.to_string().parse::<SequenceNumber>(), Ok(s));
+        }
+        assert!(a.to_string() < b.to_string() && b.to_string() < c.to_string());
+        assert_eq!((c.shard(), c.offset()), (ShardId(3), 0));
+        assert_eq!((d.shard(), d.offset()), (ShardId(u32::MAX), u64::MAX));
+        assert!("12".parse::<SequenceNumber>().is_err());
+        assert!("x".repeat(39).parse::<SequenceNumber>().is_err());
+        // 39 digits without the mark bit.
+        assert!(format!("{:039}", 5u128).parse::<SequenceNumber>().is_err());
+    }
+
+    #[test]
+    fn shard_ids_read_as_aws_writes_them() {
+        assert_eq!(ShardId(7).to_string(), "shardId-000000000007");
+        assert_eq!("shardId-000000000007".parse(), Ok(ShardId(7)));
+        assert_eq!("7".parse(), Ok(ShardId(7)));
+        assert!("shardId-".parse::<ShardId>().is_err());
+        assert!("shardId-x".parse::<ShardId>().is_err());
+    }
+}
