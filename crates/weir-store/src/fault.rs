@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::{
-    AccessStore, AttemptRecord, AuditEntry, CatalogStore, CredentialRecord, DatabaseRecord,
+    AccessStore, AttemptRecord, DeliveryRecord, DeliveryStore, AuditEntry, CatalogStore, CredentialRecord, DatabaseRecord,
     EndedSession, EventRecord, ExecutionFilter, ExecutionRecord, HistoryEventRecord, MachineRecord,
     MachineStore, Mutation, Result, RunRecord, RunStore, ScheduleStateRecord, SecretRecord,
     SecretStore, ShardRecord, StepRecord, Store, StoreError, StreamConsumerRecord, StreamRecord,
@@ -168,6 +168,16 @@ impl SecretStore for FaultyStore {
     }
     async fn secrets(&self) -> Result<Vec<SecretRecord>> {
         self.inner.secrets().await
+    }
+}
+
+#[async_trait::async_trait]
+impl DeliveryStore for FaultyStore {
+    async fn delivery(&self, name: &str) -> Result<Option<DeliveryRecord>> {
+        self.inner.delivery(name).await
+    }
+    async fn deliveries(&self) -> Result<Vec<DeliveryRecord>> {
+        self.inner.deliveries().await
     }
 }
 

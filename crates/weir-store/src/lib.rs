@@ -6,7 +6,7 @@
 //! manifests, so a lake write commits by applying one batch), [`machines`] (state machines,
 //! executions, their histories and the interpreter's per-state records), [`access`]
 //! (credentials and the audit log), [`secrets`] (sealed values: the store never sees a secret
-//! in plain text) and [`streams`] (streams' metadata: shards and their lineage, consumers). Each holds its records,
+//! in plain text), [`streams`] (streams' metadata: shards and their lineage, consumers) and [`deliveries`] (deliveries created through the Firehose API). Each holds its records,
 //! its [`Mutation`]s, its read trait and its SQL; [`Store`] is the sum of the read traits plus
 //! `apply`.
 //!
@@ -20,6 +20,7 @@
 pub mod access;
 pub mod catalog;
 mod committer;
+pub mod deliveries;
 mod driver;
 pub mod fault;
 pub mod machines;
@@ -39,6 +40,7 @@ pub use access::{
 };
 pub use catalog::{CatalogMutation, CatalogStore, DatabaseRecord, TableFileRecord, TableRecord};
 pub use committer::Committer;
+pub use deliveries::{DeliveryMutation, DeliveryRecord, DeliveryStore};
 pub use machines::{
     ExecutionFilter, ExecutionRecord, HistoryEventRecord, MachineMutation, MachineRecord,
     MachineStore, StepRecord,
@@ -87,6 +89,7 @@ pub enum Mutation {
     Access(AccessMutation),
     Secrets(SecretMutation),
     Streams(StreamMutation),
+    Deliveries(DeliveryMutation),
 }
 
 impl From<RunMutation> for Mutation {
@@ -113,6 +116,12 @@ impl From<AccessMutation> for Mutation {
     }
 }
 
+impl From<DeliveryMutation> for Mutation {
+    fn from(mutation: DeliveryMutation) -> Self {
+        Mutation::Deliveries(mutation)
+    }
+}
+
 impl From<SecretMutation> for Mutation {
     fn from(mutation: SecretMutation) -> Self {
         Mutation::Secrets(mutation)
@@ -129,7 +138,7 @@ impl From<StreamMutation> for Mutation {
 /// implementation passes the same suite (`tests/store_suite.rs`).
 #[async_trait::async_trait]
 pub trait Store:
-    RunStore + CatalogStore + MachineStore + AccessStore + SecretStore + StreamStore
+    RunStore + CatalogStore + MachineStore + AccessStore + SecretStore + StreamStore + DeliveryStore
 {
     /// Applies all mutations in one transaction, durably, in order.
     async fn apply(&self, batch: &[Mutation]) -> Result<()>;

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::hash::Hash;
 
-use crate::{Mutation, access, catalog, machines, runs, secrets, streams};
+use crate::{Mutation, access, catalog, deliveries, machines, runs, secrets, streams};
 
 /// A batch, split by subsystem.
 #[derive(Default)]
@@ -30,6 +30,7 @@ pub(crate) struct Plan<'a> {
     pub access: access::Plan<'a>,
     pub secrets: secrets::Plan<'a>,
     pub streams: streams::Plan<'a>,
+    pub deliveries: deliveries::Plan<'a>,
 }
 
 impl<'a> Plan<'a> {
@@ -43,6 +44,7 @@ impl<'a> Plan<'a> {
                 Mutation::Access(mutation) => plan.access.add(mutation),
                 Mutation::Secrets(mutation) => plan.secrets.add(mutation),
                 Mutation::Streams(mutation) => plan.streams.add(mutation),
+                Mutation::Deliveries(mutation) => plan.deliveries.add(mutation),
             }
         }
         plan

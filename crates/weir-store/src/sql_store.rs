@@ -11,6 +11,7 @@ use sqlx::{Arguments, Pool, SqlStr};
 
 use crate::access::AccessWrites;
 use crate::catalog::CatalogWrites;
+use crate::deliveries::DeliveryWrites;
 use crate::driver::{Driver, Record, Statement};
 use crate::machines::MachineWrites;
 use crate::plan::Plan;
@@ -35,6 +36,7 @@ pub struct SqlStore<DB: sqlx::Database> {
     access: AccessWrites,
     secrets: SecretWrites,
     streams: StreamWrites,
+    deliveries: DeliveryWrites,
 }
 
 /// One multi-row statement, ready to run.
@@ -57,6 +59,7 @@ impl<DB: Driver> SqlStore<DB> {
             access: AccessWrites::new(placeholders),
             secrets: SecretWrites::new(placeholders),
             streams: StreamWrites::new(placeholders),
+            deliveries: DeliveryWrites::new(placeholders),
         }
     }
 
@@ -143,6 +146,7 @@ impl<DB: Driver> Store for SqlStore<DB> {
         self.access.apply::<DB>(&mut tx, plan.access).await?;
         self.secrets.apply::<DB>(&mut tx, plan.secrets).await?;
         self.streams.apply::<DB>(&mut tx, plan.streams).await?;
+        self.deliveries.apply::<DB>(&mut tx, plan.deliveries).await?;
         tx.commit().await?;
         Ok(())
     }
