@@ -15,13 +15,14 @@ use crate::problem::{Pos, Problem};
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The keys a function file may have.
-pub const FUNCTION_KEYS: [&str; 6] = [
+pub const FUNCTION_KEYS: [&str; 7] = [
     "description",
     "command",
     "env",
     "working_dir",
     "timeout",
     "max_concurrency",
+    "event_sources",
 ];
 
 /// Longest function name (Lambda's limit, so names fit in ARNs the way AWS clients expect).
@@ -43,6 +44,8 @@ pub struct FunctionSpec {
     pub timeout: Duration,
     /// Invocations of this function running at once (None: no limit); callers beyond it wait.
     pub max_concurrency: Option<u32>,
+    /// The streams that invoke it (event source mappings), in file order.
+    pub event_sources: Vec<crate::event_source::EventSourceConfig>,
 }
 
 /// `[A-Za-z0-9_-]{1,64}`: the names Lambda accepts, which never need quoting in an ARN or a path.
@@ -118,6 +121,7 @@ fn read_function(ctx: &mut Ctx<'_>, name: &str, root: &Node) -> Option<FunctionS
     let mut working_dir = None;
     let mut timeout = DEFAULT_TIMEOUT;
     let mut max_concurrency = None;
+    let mut event_sources = Vec::new();
     let mut has_command = false;
     for e in entries {
         let node = &e.value;
@@ -147,6 +151,9 @@ fn read_function(ctx: &mut Ctx<'_>, name: &str, root: &Node) -> Option<FunctionS
                 None => {}
             },
             "max_concurrency" => max_concurrency = ctx.whole("max_concurrency", node, 1),
+            "event_sources" => {
+                event_sources = crate::event_source::read_event_sources(ctx, node);
+            }
             other => {
                 unknown_key(
                     ctx,
@@ -172,6 +179,7 @@ fn read_function(ctx: &mut Ctx<'_>, name: &str, root: &Node) -> Option<FunctionS
         working_dir,
         timeout,
         max_concurrency,
+        event_sources,
     })
 }
 
@@ -351,6 +359,76 @@ mod tests {
         assert_eq!(spec.timeout, DEFAULT_TIMEOUT);
         assert_eq!(spec.max_concurrency, None);
         assert!(spec.env.is_empty());
+        assert!(spec.event_sources.is_empty());
+    }
+
+    #[test]
+    fn event_sources_read_lambdas_settings() {
+        use crate::event_source::StartingPosition;
+        let text = "command: cat\nevent_sources:\n  - stream: orders\n  - stream: arn:aws:kinesis:us-east-1:000000000000:stream/clicks\n    batch_size: 10\n    batching_window: 5s\n    starting_position: LATEST\n    maximum_retry_attempts: 2\n    maximum_record_age: 1h\n    bisect_batch_on_function_error: true\n    report_batch_item_failures: true\n    on_failure: arn:aws:kinesis:us-east-1:000000000000:stream/dlq\n    parallelization_factor: 2\n    tumbling_window: 30s\n    enabled: false\n";
+        let spec = parse_function("functions/f.yaml", "f", text).unwrap();
+        let [orders, clicks] = spec.event_sources.as_slice() else {
+            panic!("two event sources: {:?}", spec.event_sources);
+        };
+        assert_eq!(orders.stream, "orders");
+        assert_eq!(orders.batch_size, 100, "Lambda's default for Kinesis");
+        assert_eq!(orders.starting_position, StartingPosition::TrimHorizon);
+        assert_eq!(
+            (
+                orders.maximum_retry_attempts,
+                orders.maximum_record_age_seconds
+            ),
+            (-1, -1)
+        );
+        assert!(orders.enabled);
+        assert_eq!(clicks.stream, "clicks");
+        assert_eq!((clicks.batch_size, clicks.batching_window_seconds), (10, 5));
+        assert_eq!(clicks.starting_position, StartingPosition::Latest);
+        assert_eq!(
+            (
+                clicks.maximum_retry_attempts,
+                clicks.maximum_record_age_seconds
+            ),
+            (2, 3600)
+        );
+        assert!(clicks.bisect_batch_on_function_error && clicks.report_batch_item_failures);
+        assert_eq!(
+            clicks.on_failure.as_deref(),
+            Some("arn:aws:kinesis:us-east-1:000000000000:stream/dlq")
+        );
+        assert_eq!(
+            (
+                clicks.parallelization_factor,
+                clicks.tumbling_window_seconds
+            ),
+            (2, 30)
+        );
+        assert!(!clicks.enabled);
+    }
+
+    #[test]
+    fn event_source_problems_have_positions() {
+        assert_eq!(
+            messages(
+                "command: cat\nevent_sources:\n  - stream: orders\n    batch_size: 0\n    starting_position: OLDEST\n    maximum_record_age: 10s\n    on_failure: arn:aws:sqs:us-east-1:0:q\n    bach_size: 3\n  - batch_size: 1\n"
+            ),
+            vec![
+                "functions/f.yaml:4:17: `batch_size` must be a whole number from 1 to 10000",
+                "functions/f.yaml:5:24: `starting_position` must be TRIM_HORIZON, LATEST or AT_TIMESTAMP, not `OLDEST`",
+                "functions/f.yaml:6:25: `maximum_record_age` must be -1 (no limit) or from 1m to 7d",
+                "functions/f.yaml:7:17: `on_failure`: `arn:aws:sqs:us-east-1:0:q` must be a stream ARN (arn:aws:kinesis:REGION:ACCOUNT:stream/NAME) or a lake prefix (s3://BUCKET/PREFIX)",
+                "functions/f.yaml:8:5: unknown key `bach_size` in an event source; did you mean `batch_size`?",
+                "functions/f.yaml:9:5: an event source needs `stream`: the stream's name or ARN",
+            ]
+        );
+        assert_eq!(
+            messages(
+                "command: cat\nevent_sources:\n  - stream: orders\n    starting_position: AT_TIMESTAMP\n"
+            ),
+            vec![
+                "functions/f.yaml:3:5: StartingPositionTimestamp must be set when StartingPosition is AT_TIMESTAMP"
+            ]
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod asl;
 pub mod config;
 pub mod delivery;
 pub mod duration;
+pub mod event_source;
 pub mod function;
 pub mod pipeline;
 pub mod problem;

@@ -47,6 +47,13 @@ pub trait Driver:
         statement: Statement<Self>,
     ) -> impl Future<Output = Result<()>> + Send + 'c;
 
+    /// Runs a query on a connection (a batch's transaction) and returns its first row, if any:
+    /// how a conditional update with `RETURNING` says whether it matched.
+    fn fetch_optional_in<'c>(
+        conn: &'c mut Self::Connection,
+        statement: Statement<Self>,
+    ) -> impl Future<Output = Result<Option<Self::Row>>> + Send + 'c;
+
     /// Runs a query and returns all its rows.
     fn fetch_all<'p>(
         pool: &'p Pool<Self>,
@@ -112,6 +119,13 @@ where
     async fn execute(conn: &mut DB::Connection, statement: Statement<DB>) -> Result<()> {
         statement.query()?.execute(conn).await?;
         Ok(())
+    }
+
+    async fn fetch_optional_in(
+        conn: &mut DB::Connection,
+        statement: Statement<DB>,
+    ) -> Result<Option<DB::Row>> {
+        Ok(statement.query()?.fetch_optional(conn).await?)
     }
 
     async fn fetch_all(pool: &Pool<DB>, statement: Statement<DB>) -> Result<Vec<DB::Row>> {

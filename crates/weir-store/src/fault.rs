@@ -6,11 +6,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::{
-    AccessStore, AttemptRecord, DeliveryRecord, DeliveryStore, AuditEntry, CatalogStore, CredentialRecord, DatabaseRecord,
-    EndedSession, EventRecord, ExecutionFilter, ExecutionRecord, HistoryEventRecord, MachineRecord,
-    MachineStore, Mutation, Result, RunRecord, RunStore, ScheduleStateRecord, SecretRecord,
-    SecretStore, ShardRecord, StepRecord, Store, StoreError, StreamConsumerRecord, StreamRecord,
-    StreamStore, TableFileRecord, TableRecord, TaskRecord, VersionRecord,
+    AccessStore, AttemptRecord, AuditEntry, CatalogStore, ConsumerStore, CredentialRecord,
+    DatabaseRecord, DeliveryRecord, DeliveryStore, EndedSession, EventRecord,
+    EventSourceMappingRecord, EventSourceStore, ExecutionFilter, ExecutionRecord,
+    HistoryEventRecord, LeaseClaim, LeaseRecord, MachineRecord, MachineStore, Mutation, Result,
+    RunRecord, RunStore, ScheduleStateRecord, SecretRecord, SecretStore, ShardRecord, StepRecord,
+    Store, StoreError, StreamConsumerRecord, StreamRecord, StreamStore, TableFileRecord,
+    TableRecord, TaskRecord, VersionRecord,
 };
 
 pub struct FaultyStore {
@@ -182,6 +184,30 @@ impl DeliveryStore for FaultyStore {
 }
 
 #[async_trait::async_trait]
+impl ConsumerStore for FaultyStore {
+    async fn leases(&self, group_name: &str, stream: &str) -> Result<Vec<LeaseRecord>> {
+        self.inner.leases(group_name, stream).await
+    }
+    async fn all_leases(&self) -> Result<Vec<LeaseRecord>> {
+        self.inner.all_leases().await
+    }
+    async fn claim_lease(&self, claim: &LeaseClaim<'_>) -> Result<Option<LeaseRecord>> {
+        self.inner.claim_lease(claim).await
+    }
+    async fn release_lease(
+        &self,
+        group_name: &str,
+        stream: &str,
+        shard: &str,
+        owner: &str,
+    ) -> Result<()> {
+        self.inner
+            .release_lease(group_name, stream, shard, owner)
+            .await
+    }
+}
+
+#[async_trait::async_trait]
 impl StreamStore for FaultyStore {
     async fn streams(&self) -> Result<Vec<StreamRecord>> {
         self.inner.streams().await
@@ -194,5 +220,15 @@ impl StreamStore for FaultyStore {
     }
     async fn stream_consumers(&self, stream: &str) -> Result<Vec<StreamConsumerRecord>> {
         self.inner.stream_consumers(stream).await
+    }
+}
+
+#[async_trait::async_trait]
+impl EventSourceStore for FaultyStore {
+    async fn event_source_mapping(&self, uuid: &str) -> Result<Option<EventSourceMappingRecord>> {
+        self.inner.event_source_mapping(uuid).await
+    }
+    async fn event_source_mappings(&self) -> Result<Vec<EventSourceMappingRecord>> {
+        self.inner.event_source_mappings().await
     }
 }

@@ -6,7 +6,10 @@
 //! manifests, so a lake write commits by applying one batch), [`machines`] (state machines,
 //! executions, their histories and the interpreter's per-state records), [`access`]
 //! (credentials and the audit log), [`secrets`] (sealed values: the store never sees a secret
-//! in plain text), [`streams`] (streams' metadata: shards and their lineage, consumers) and [`deliveries`] (deliveries created through the Firehose API). Each holds its records,
+//! in plain text), [`streams`] (streams' metadata: shards and their lineage, consumers),
+//! [`consumers`] (consumer groups' shard leases and checkpoints), [`event_sources`] (the
+//! Lambda API's event source mappings) and [`deliveries`] (deliveries made through the Firehose
+//! API). Each holds its records,
 //! its [`Mutation`]s, its read trait and its SQL; [`Store`] is the sum of the read traits plus
 //! `apply`.
 //!
@@ -20,8 +23,10 @@
 pub mod access;
 pub mod catalog;
 mod committer;
+pub mod consumers;
 pub mod deliveries;
 mod driver;
+pub mod event_sources;
 pub mod fault;
 pub mod machines;
 mod plan;
@@ -40,7 +45,11 @@ pub use access::{
 };
 pub use catalog::{CatalogMutation, CatalogStore, DatabaseRecord, TableFileRecord, TableRecord};
 pub use committer::Committer;
+pub use consumers::{
+    CheckpointRecord, ConsumerMutation, ConsumerStore, LeaseClaim, LeaseRecord, SHARD_END,
+};
 pub use deliveries::{DeliveryMutation, DeliveryRecord, DeliveryStore};
+pub use event_sources::{EventSourceMappingRecord, EventSourceMutation, EventSourceStore};
 pub use machines::{
     ExecutionFilter, ExecutionRecord, HistoryEventRecord, MachineMutation, MachineRecord,
     MachineStore, StepRecord,
@@ -71,6 +80,15 @@ pub enum StoreError {
     #[error("the committer has stopped")]
     Closed,
     #[error(
+        "consumer group `{group}` lost its lease on shard {shard} of stream `{stream}` (no longer held by {owner})"
+    )]
+    LeaseLost {
+        group: String,
+        stream: String,
+        shard: String,
+        owner: String,
+    },
+    #[error(
         "the metadata database is in use by another weir server ({0}); until servers can share one, stop it first"
     )]
     InUse(String),
@@ -88,6 +106,8 @@ pub enum Mutation {
     Machines(MachineMutation),
     Access(AccessMutation),
     Secrets(SecretMutation),
+    Consumers(ConsumerMutation),
+    EventSources(EventSourceMutation),
     Streams(StreamMutation),
     Deliveries(DeliveryMutation),
 }
@@ -128,6 +148,18 @@ impl From<SecretMutation> for Mutation {
     }
 }
 
+impl From<EventSourceMutation> for Mutation {
+    fn from(mutation: EventSourceMutation) -> Self {
+        Mutation::EventSources(mutation)
+    }
+}
+
+impl From<ConsumerMutation> for Mutation {
+    fn from(mutation: ConsumerMutation) -> Self {
+        Mutation::Consumers(mutation)
+    }
+}
+
 impl From<StreamMutation> for Mutation {
     fn from(mutation: StreamMutation) -> Self {
         Mutation::Streams(mutation)
@@ -138,7 +170,15 @@ impl From<StreamMutation> for Mutation {
 /// implementation passes the same suite (`tests/store_suite.rs`).
 #[async_trait::async_trait]
 pub trait Store:
-    RunStore + CatalogStore + MachineStore + AccessStore + SecretStore + StreamStore + DeliveryStore
+    RunStore
+    + CatalogStore
+    + MachineStore
+    + AccessStore
+    + SecretStore
+    + StreamStore
+    + ConsumerStore
+    + EventSourceStore
+    + DeliveryStore
 {
     /// Applies all mutations in one transaction, durably, in order.
     async fn apply(&self, batch: &[Mutation]) -> Result<()>;

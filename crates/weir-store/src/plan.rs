@@ -19,7 +19,10 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::hash::Hash;
 
-use crate::{Mutation, access, catalog, deliveries, machines, runs, secrets, streams};
+use crate::{
+    Mutation, access, catalog, consumers, deliveries, event_sources, machines, runs, secrets,
+    streams,
+};
 
 /// A batch, split by subsystem.
 #[derive(Default)]
@@ -29,6 +32,8 @@ pub(crate) struct Plan<'a> {
     pub machines: machines::Plan<'a>,
     pub access: access::Plan<'a>,
     pub secrets: secrets::Plan<'a>,
+    pub consumers: consumers::Plan<'a>,
+    pub event_sources: event_sources::Plan<'a>,
     pub streams: streams::Plan<'a>,
     pub deliveries: deliveries::Plan<'a>,
 }
@@ -43,6 +48,8 @@ impl<'a> Plan<'a> {
                 Mutation::Machines(mutation) => plan.machines.add(mutation),
                 Mutation::Access(mutation) => plan.access.add(mutation),
                 Mutation::Secrets(mutation) => plan.secrets.add(mutation),
+                Mutation::Consumers(mutation) => plan.consumers.add(mutation),
+                Mutation::EventSources(mutation) => plan.event_sources.add(mutation),
                 Mutation::Streams(mutation) => plan.streams.add(mutation),
                 Mutation::Deliveries(mutation) => plan.deliveries.add(mutation),
             }

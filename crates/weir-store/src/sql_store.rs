@@ -3,7 +3,7 @@
 //! what the subsystems share: the pools, the transaction around a batch, and the chunked
 //! multi-row write every subsystem's part of `apply` uses. Each subsystem's own statements,
 //! writes and queries live in its module (`runs/sql.rs`, `catalog/sql.rs`, `machines/sql.rs`,
-//! `secrets/sql.rs`, `streams/sql.rs`).
+//! `secrets/sql.rs`, `streams/sql.rs`, `consumers/sql.rs`, `event_sources/sql.rs`).
 
 use std::sync::Arc;
 
@@ -11,8 +11,10 @@ use sqlx::{Arguments, Pool, SqlStr};
 
 use crate::access::AccessWrites;
 use crate::catalog::CatalogWrites;
+use crate::consumers::ConsumerWrites;
 use crate::deliveries::DeliveryWrites;
 use crate::driver::{Driver, Record, Statement};
+use crate::event_sources::EventSourceWrites;
 use crate::machines::MachineWrites;
 use crate::plan::Plan;
 use crate::runs::RunWrites;
@@ -35,6 +37,8 @@ pub struct SqlStore<DB: sqlx::Database> {
     machines: MachineWrites,
     access: AccessWrites,
     secrets: SecretWrites,
+    consumers: ConsumerWrites,
+    event_sources: EventSourceWrites,
     streams: StreamWrites,
     deliveries: DeliveryWrites,
 }
@@ -58,6 +62,8 @@ impl<DB: Driver> SqlStore<DB> {
             machines: MachineWrites::new(placeholders),
             access: AccessWrites::new(placeholders),
             secrets: SecretWrites::new(placeholders),
+            consumers: ConsumerWrites,
+            event_sources: EventSourceWrites::new(placeholders),
             streams: StreamWrites::new(placeholders),
             deliveries: DeliveryWrites::new(placeholders),
         }
@@ -145,8 +151,14 @@ impl<DB: Driver> Store for SqlStore<DB> {
         self.machines.apply::<DB>(&mut tx, plan.machines).await?;
         self.access.apply::<DB>(&mut tx, plan.access).await?;
         self.secrets.apply::<DB>(&mut tx, plan.secrets).await?;
+        self.consumers.apply::<DB>(&mut tx, plan.consumers).await?;
+        self.event_sources
+            .apply::<DB>(&mut tx, plan.event_sources)
+            .await?;
         self.streams.apply::<DB>(&mut tx, plan.streams).await?;
-        self.deliveries.apply::<DB>(&mut tx, plan.deliveries).await?;
+        self.deliveries
+            .apply::<DB>(&mut tx, plan.deliveries)
+            .await?;
         tx.commit().await?;
         Ok(())
     }

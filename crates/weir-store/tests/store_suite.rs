@@ -77,9 +77,17 @@ suite!(
     ended_sessions_are_kept_until_they_expire,
     secrets_round_trip_replace_and_delete,
     secret_writes_keep_their_batch_order,
+    leases_are_taken_renewed_and_stolen_only_when_expired,
+    concurrent_claims_of_one_lease_have_one_winner,
+    checkpoints_commit_with_their_batch_only_under_the_lease,
+    event_source_mappings_round_trip_and_delete,
     streams_shards_and_consumers_round_trip,
     stream_deletion_takes_its_shards_and_consumers_in_batch_order,
 );
+
+#[path = "store_suite/consumers.rs"]
+mod consumers;
+use consumers::*;
 
 async fn on_sqlite<F, Fut>(case: F)
 where

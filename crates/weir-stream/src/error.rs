@@ -18,6 +18,10 @@ pub enum StreamError {
     /// `LimitExceededException`.
     #[error("{0}")]
     LimitExceeded(String),
+    /// `ValidationException`: a request AWS refuses before looking at the stream's state (an
+    /// on-demand stream asked for a shard count).
+    #[error("{0}")]
+    Validation(String),
     /// The log's files could not be read or written (`InternalFailure` on the wire).
     #[error("stream log I/O: {0}")]
     Io(#[from] std::io::Error),
@@ -34,6 +38,7 @@ impl StreamError {
             StreamError::InUse { .. } => "ResourceInUseException",
             StreamError::InvalidArgument(_) => "InvalidArgumentException",
             StreamError::LimitExceeded(_) => "LimitExceededException",
+            StreamError::Validation(_) => "ValidationException",
             StreamError::Io(_) | StreamError::Store(_) => "InternalFailure",
         }
     }
@@ -52,7 +57,25 @@ impl StreamError {
         }
     }
 
-    /// A shard that the stream does not have.
+    /// `Stream NAME under account ACCOUNT not ACTIVE, instead in state STATUS`.
+    pub fn stream_not_active(name: &str, account: &str, status: &str) -> StreamError {
+        StreamError::InUse {
+            message: format!(
+                "Stream {name} under account {account} not ACTIVE, instead in state {status}"
+            ),
+        }
+    }
+
+    /// A shard named by SplitShard or MergeShards that the stream does not have.
+    pub fn could_not_find_shard(shard: &str, name: &str, account: &str) -> StreamError {
+        StreamError::NotFound {
+            message: format!(
+                "Could not find shard {shard} in stream {name} under account {account}."
+            ),
+        }
+    }
+
+    /// A shard that the stream does not have (GetShardIterator's words).
     pub fn shard_not_found(shard: crate::ShardId, name: &str, account: &str) -> StreamError {
         StreamError::NotFound {
             message: format!(

@@ -12,7 +12,10 @@ pub fn hash_key(partition_key: &str) -> u128 {
 /// `count` (> 0) inclusive ranges covering 0..=u128::MAX evenly, as AWS lays out a new stream's
 /// shards: each starts at `i * (2^128 / count)` and the last ends at `2^128 - 1`.
 pub fn even_ranges(count: u32) -> Vec<(u128, u128)> {
-    let count = u128::from(count.max(1));
+    if count <= 1 {
+        return vec![(0, u128::MAX)];
+    }
+    let count = u128::from(count);
     // 2^128 / count without overflowing: (2^128 - 1) / count, plus one when count divides 2^128
     // (a power of two), where the remainder of the first division is count - 1.
     let width = u128::MAX / count + u128::from(u128::MAX % count == count - 1);

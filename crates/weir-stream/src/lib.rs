@@ -13,6 +13,7 @@
 //! weir-store (`weir_store::streams`), written through the group committer, and is held in
 //! memory for reads.
 
+pub mod consumer;
 mod error;
 pub mod hash;
 mod iterator;

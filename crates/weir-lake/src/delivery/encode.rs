@@ -137,16 +137,23 @@ mod tests {
 
     #[test]
     fn json_lines_are_lines_and_compress_back() {
-        let plain = json_lines([&b"{\"a\":1}"[..], &b"{\"a\":2}\n"[..]].into_iter(), Compression::None)
-            .unwrap();
+        let plain = json_lines(
+            [&b"{\"a\":1}"[..], &b"{\"a\":2}\n"[..]].into_iter(),
+            Compression::None,
+        )
+        .unwrap();
         assert_eq!(&plain[..], b"{\"a\":1}\n{\"a\":2}\n");
         let gz = json_lines([&b"x"[..]].into_iter(), Compression::Gzip).unwrap();
         let mut text = String::new();
-        flate2::read::GzDecoder::new(&gz[..]).read_to_string(&mut text).unwrap();
+        flate2::read::GzDecoder::new(&gz[..])
+            .read_to_string(&mut text)
+            .unwrap();
         assert_eq!(text, "x\n");
         let sn = json_lines([&b"y"[..]].into_iter(), Compression::Snappy).unwrap();
         let mut text = String::new();
-        snap::read::FrameDecoder::new(&sn[..]).read_to_string(&mut text).unwrap();
+        snap::read::FrameDecoder::new(&sn[..])
+            .read_to_string(&mut text)
+            .unwrap();
         assert_eq!(text, "y\n");
         let zs = json_lines([&b"z"[..]].into_iter(), Compression::Zstd).unwrap();
         assert_eq!(zstd::stream::decode_all(&zs[..]).unwrap(), b"z\n");
@@ -159,7 +166,10 @@ mod tests {
         let schema = shared(infer_schema(&[&a, &b]).unwrap());
         let batch = decode(&schema, &[&a, &b]).unwrap();
         assert_eq!(batch.num_rows(), 2);
-        assert_eq!(schema.field_with_name("id").unwrap().data_type(), &DataType::Float64);
+        assert_eq!(
+            schema.field_with_name("id").unwrap().data_type(),
+            &DataType::Float64
+        );
         let bytes = parquet(&batch, Compression::Zstd).unwrap();
         assert_eq!(&bytes[..4], b"PAR1");
         let narrow = shared(Schema::new(vec![Field::new("id", DataType::Int64, true)]));

@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use weir_model::delivery::prefix::{FORMAT_CONVERSION_FAILED, PROCESSING_FAILED, RANDOM_STRING_LEN};
+use weir_model::delivery::prefix::{
+    FORMAT_CONVERSION_FAILED, PROCESSING_FAILED, RANDOM_STRING_LEN,
+};
 use weir_model::delivery::{DeliverySpec, Format, Prefix, Values};
 use weir_stream::{Record, ShardId};
 

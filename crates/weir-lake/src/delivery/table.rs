@@ -57,7 +57,12 @@ impl Destination {
         };
         let inferred = match spec.schema {
             SchemaSource::Table => {
-                if delivery.catalog.table(&name.database, &name.name).await?.is_none() {
+                if delivery
+                    .catalog
+                    .table(&name.database, &name.name)
+                    .await?
+                    .is_none()
+                {
                     return Err(fail(format!(
                         "table {label} does not exist (`schema: table` takes its columns)"
                     )));
@@ -69,10 +74,12 @@ impl Destination {
                 if records.is_empty() {
                     None
                 } else {
-                    Some(encode::infer_schema(&records).map_err(|e| DeliveryError::Encode {
-                        delivery: spec.name.clone(),
-                        message: e,
-                    })?)
+                    Some(
+                        encode::infer_schema(&records).map_err(|e| DeliveryError::Encode {
+                            delivery: spec.name.clone(),
+                            message: e,
+                        })?,
+                    )
                 }
             }
         };
@@ -185,8 +192,8 @@ impl Destination {
                 }
                 let values: Vec<_> = kept.iter().filter_map(|e| e.json.as_ref()).collect();
                 let schema = self.schema_for(&values, delivery)?;
-                let batch = encode::decode(&schema, &values)
-                    .map_err(|e| encode_error(delivery, e))?;
+                let batch =
+                    encode::decode(&schema, &values).map_err(|e| encode_error(delivery, e))?;
                 let body = encode::parquet(&batch, spec.compression)
                     .map_err(|e| encode_error(delivery, e))?;
                 (body, kept)
@@ -201,15 +208,17 @@ impl Destination {
         let info = delivery.lake().put_unannounced(&key, body).await?;
         let rows = kept.len();
         let partition = (!partition_values.is_empty())
-            .then(|| group.prefix.rsplit_once('/').map(|(folders, _)| folders.to_string()))
+            .then(|| {
+                group
+                    .prefix
+                    .rsplit_once('/')
+                    .map(|(folders, _)| folders.to_string())
+            })
             .flatten();
         let created = ObjectCreated {
             key: info.key.clone(),
             size: info.size,
-            table: self
-                .table
-                .as_ref()
-                .map(|t| qualified(&t.database, &t.name)),
+            table: self.table.as_ref().map(|t| qualified(&t.database, &t.name)),
             partition,
         };
         let file = self.table.as_ref().map(|_| TableFile {

@@ -72,7 +72,12 @@ async fn count(setup: &Setup, sql: &str) -> i64 {
 }
 
 async fn commit(setup: &Setup, delivered: &Delivered) {
-    setup.catalog.store().apply(&delivered.mutations).await.unwrap();
+    setup
+        .catalog
+        .store()
+        .apply(&delivered.mutations)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -83,11 +88,19 @@ async fn parquet_into_a_partitioned_table_becomes_visible_only_when_committed() 
         "format: parquet\ntable: web.clicks\nprefix: \"c=!{partitionKeyFromQuery:customer}/\"\nerror_prefix: \"errors/!{firehose:error-output-type}/\"\npartition_keys: { customer: .customer.id }\n",
         None,
     );
-    let batch = records(0, 0..10, |i| json!({"id": i, "customer": {"id": i % 2}, "page": "home"}));
+    let batch = records(
+        0,
+        0..10,
+        |i| json!({"id": i, "customer": {"id": i % 2}, "page": "home"}),
+    );
     let delivered = d.deliver(ShardId(0), &batch).await.unwrap();
     assert_eq!(delivered.delivered, 10);
     assert_eq!(delivered.objects.len(), 2);
-    assert!(delivered.objects[0].key.starts_with("web/clicks/c=0/d-2018-08-27-10-30-00-0000-"));
+    assert!(
+        delivered.objects[0]
+            .key
+            .starts_with("web/clicks/c=0/d-2018-08-27-10-30-00-0000-")
+    );
     assert_eq!(delivered.objects[0].table.as_deref(), Some("web.clicks"));
     assert_eq!(delivered.objects[0].partition.as_deref(), Some("c=0"));
     // Written but not committed: SQL sees nothing.
@@ -105,7 +118,11 @@ async fn parquet_into_a_partitioned_table_becomes_visible_only_when_committed() 
     );
 
     // A later batch with a new field and a wider type widens the table's schema.
-    let batch = records(0, 10..12, |i| json!({"id": i as f64 + 0.5, "customer": {"id": 1}, "extra": "x"}));
+    let batch = records(
+        0,
+        10..12,
+        |i| json!({"id": i as f64 + 0.5, "customer": {"id": 1}, "extra": "x"}),
+    );
     let delivered = d.deliver(ShardId(0), &batch).await.unwrap();
     commit(&setup, &delivered).await;
     assert_eq!(count(&setup, "SELECT count(*) FROM web.clicks").await, 12);
@@ -131,7 +148,10 @@ async fn bad_records_go_under_the_error_prefix_with_the_reason() {
     let error = delivered
         .objects
         .iter()
-        .find(|o| o.key.starts_with("errors/d/format-conversion-failed/2018/08/27/10/"))
+        .find(|o| {
+            o.key
+                .starts_with("errors/d/format-conversion-failed/2018/08/27/10/")
+        })
         .expect("an error object");
     let text = setup.lake.get(&error.key).await.unwrap();
     let line: Value = serde_json::from_slice(text.trim_ascii_end()).unwrap();
@@ -193,11 +213,19 @@ async fn the_transform_contract_is_firehose_s() {
     );
     commit(&setup, &delivered).await;
     assert_eq!(
-        count(&setup, "SELECT count(*) FROM t.shout WHERE word = 'W0' AND tier = 't0'").await,
+        count(
+            &setup,
+            "SELECT count(*) FROM t.shout WHERE word = 'W0' AND tier = 't0'"
+        )
+        .await,
         1
     );
     assert_eq!(
-        count(&setup, "SELECT count(*) FROM t.shout WHERE word = 'W3' AND tier = 't1'").await,
+        count(
+            &setup,
+            "SELECT count(*) FROM t.shout WHERE word = 'W3' AND tier = 't1'"
+        )
+        .await,
         1
     );
     assert!(

@@ -230,7 +230,12 @@ mod tests {
 
     #[test]
     fn answers_map_to_outcomes() {
-        let records = [record(0, b"a"), record(1, b"b"), record(2, b"c"), record(3, b"d")];
+        let records = [
+            record(0, b"a"),
+            record(1, b"b"),
+            record(2, b"c"),
+            record(3, b"d"),
+        ];
         let id = |i: usize| records[i].sequence.to_string();
         let answer = json!({"records": [
             {"recordId": id(0), "result": "Ok", "data": "eA==", "metadata": {"partitionKeys": {"tier": "gold", "n": 3}}},
@@ -246,9 +251,27 @@ mod tests {
             }
         );
         assert_eq!(got[1], Outcome::Dropped);
-        assert!(matches!(got[2], Outcome::Failed { code: "Lambda.ProcessingFailed", .. }));
-        assert!(matches!(got[3], Outcome::Failed { code: "Lambda.MissingRecordId", .. }));
+        assert!(matches!(
+            got[2],
+            Outcome::Failed {
+                code: "Lambda.ProcessingFailed",
+                ..
+            }
+        ));
+        assert!(matches!(
+            got[3],
+            Outcome::Failed {
+                code: "Lambda.MissingRecordId",
+                ..
+            }
+        ));
         let broken = outcomes(&records[..1], &json!({"nope": 1}));
-        assert!(matches!(broken[0], Outcome::Failed { code: "Lambda.FunctionError", .. }));
+        assert!(matches!(
+            broken[0],
+            Outcome::Failed {
+                code: "Lambda.FunctionError",
+                ..
+            }
+        ));
     }
 }

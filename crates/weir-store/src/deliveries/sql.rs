@@ -64,7 +64,8 @@ const DELIVERIES: &str = "SELECT * FROM deliveries ORDER BY name";
 #[async_trait::async_trait]
 impl<DB: Driver> DeliveryStore for SqlStore<DB> {
     async fn delivery(&self, name: &str) -> Result<Option<DeliveryRecord>> {
-        self.fetch_optional(Statement::new(DELIVERY).bind(name)).await
+        self.fetch_optional(Statement::new(DELIVERY).bind(name))
+            .await
     }
 
     async fn deliveries(&self) -> Result<Vec<DeliveryRecord>> {

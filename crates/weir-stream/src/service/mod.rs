@@ -1,23 +1,41 @@
-//! The `Streams` service: streams' metadata in memory (loaded from the store at open, written
-//! through the group committer) over one log per shard.
+//! The `Streams` service: every stream's metadata in memory (loaded from the store at open,
+//! changed by committing to the store first), over one log per shard and one writer thread per
+//! stream. One file per concern: `lifecycle.rs` (create, delete, describe, list), `put.rs`,
+//! `read.rs` (reads, iterator positions, watches), `resharding.rs`, `settings.rs` (retention,
+//! tags), `consumers.rs` (enhanced fan-out), `retention.rs` (dropping old segments), `open.rs`
+//! (loading and recovering at start).
 
+mod consumers;
+mod lifecycle;
+mod open;
+mod put;
+mod read;
+mod resharding;
+mod retention;
+mod settings;
+mod state;
+
+use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
-use tokio::sync::watch;
-use weir_store::{Committer, Store};
+use weir_store::{Committer, Mutation, Store};
 
-use crate::{
-    Appended, ConsumerDescription, NewRecord, NewStream, PutFailure, ReadBatch, ShardId,
-    StartingPosition, StreamDescription, StreamError, StreamSummary,
-};
+use crate::log::WriterOptions;
+use crate::{ShardId, StreamError};
+use state::{ShardState, StreamState};
 
 /// Retention of a new stream, in hours.
 pub const DEFAULT_RETENTION_HOURS: u32 = 24;
+/// The shortest retention AWS allows, in hours.
+pub const MIN_RETENTION_HOURS: u32 = 24;
 /// The longest retention AWS allows: a year.
 pub const MAX_RETENTION_HOURS: u32 = 8760;
 /// Shards of a new on-demand stream.
 pub const ON_DEMAND_SHARDS: u32 = 4;
+/// Open shards one server's streams may have together (AWS's account quota, raised: weir's
+/// shards cost a folder and a file handle each).
+pub const SHARD_LIMIT: u32 = 10_000;
 
 /// Where the logs live and how the service names and limits things.
 #[derive(Debug, Clone)]
@@ -43,6 +61,14 @@ impl StreamsConfig {
             throughput_quotas: false,
         }
     }
+
+    /// `arn:aws:kinesis:REGION:ACCOUNT:stream/NAME`.
+    pub fn stream_arn(&self, name: &str) -> String {
+        format!(
+            "arn:aws:kinesis:{}:{}:stream/{name}",
+            self.region, self.account
+        )
+    }
 }
 
 /// The streams of one server. Cheap to clone: every clone shares the same state.
@@ -53,215 +79,87 @@ pub struct Streams {
 
 struct Inner {
     config: StreamsConfig,
-    #[allow(dead_code)]
     store: Arc<dyn Store>,
-    #[allow(dead_code)]
     committer: Committer,
-}
-
-fn not_yet() -> StreamError {
-    StreamError::InvalidArgument("not implemented yet".into())
+    streams: RwLock<BTreeMap<String, Arc<StreamState>>>,
+    /// Serializes changes of metadata (create, delete, reshard, settings), so each one
+    /// validates against the state it changes. Appends and reads never take it.
+    admin: tokio::sync::Mutex<()>,
 }
 
 impl Streams {
-    /// Loads every stream's metadata from the store and opens (recovers) their logs.
-    pub async fn open(
-        config: StreamsConfig,
-        store: Arc<dyn Store>,
-        committer: Committer,
-    ) -> Result<Streams, StreamError> {
-        Ok(Streams {
-            inner: Arc::new(Inner {
-                config,
-                store,
-                committer,
-            }),
-        })
-    }
-
     pub fn config(&self) -> &StreamsConfig {
         &self.inner.config
     }
 
-    /// CreateStream. The stream is ACTIVE when this returns.
-    pub async fn create_stream(&self, new: NewStream) -> Result<StreamDescription, StreamError> {
-        let _ = new;
-        Err(not_yet())
-    }
-
-    /// DeleteStream: its metadata and its files. With consumers registered, only when
-    /// `enforce_consumer_deletion` (they go with it).
-    pub async fn delete_stream(
-        &self,
-        name: &str,
-        enforce_consumer_deletion: bool,
-    ) -> Result<(), StreamError> {
-        let _ = (name, enforce_consumer_deletion);
-        Err(not_yet())
-    }
-
-    /// DescribeStream: every shard not yet expired.
-    pub fn describe(&self, name: &str) -> Result<StreamDescription, StreamError> {
-        let _ = name;
-        Err(not_yet())
-    }
-
-    /// ListStreams, sorted by name.
-    pub fn list(&self) -> Vec<StreamSummary> {
-        Vec::new()
-    }
-
     /// The name of the stream an ARN names, if it is one of this server's.
     pub fn name_of_arn(&self, arn: &str) -> Option<String> {
-        let _ = arn;
-        None
+        let name = arn.strip_prefix(&self.inner.config.stream_arn(""))?;
+        self.stream(name).ok().map(|state| state.name.clone())
     }
 
-    /// PutRecord(s): returns once every appended record is durable (fsynced). Records keep their
-    /// order within a shard.
-    pub async fn put(
-        &self,
-        stream: &str,
-        records: Vec<NewRecord>,
-    ) -> Result<Vec<Result<Appended, PutFailure>>, StreamError> {
-        let _ = (stream, records);
-        Err(not_yet())
+    fn account(&self) -> &str {
+        &self.inner.config.account
     }
 
-    /// Up to `limit` records and about `max_bytes` of data from `from_offset` on (at least one
-    /// record when there is one), never past the durable end.
-    pub fn read(
-        &self,
-        stream: &str,
-        shard: ShardId,
-        from_offset: u64,
-        limit: usize,
-        max_bytes: usize,
-    ) -> Result<ReadBatch, StreamError> {
-        let _ = (stream, shard, from_offset, limit, max_bytes);
-        Err(not_yet())
+    /// A stream by name, or AWS's ResourceNotFoundException.
+    fn stream(&self, name: &str) -> Result<Arc<StreamState>, StreamError> {
+        self.inner
+            .streams
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .cloned()
+            .ok_or_else(|| StreamError::stream_not_found(name, self.account()))
     }
 
-    /// The offset a GetShardIterator of this type starts at.
-    pub fn start_offset(
-        &self,
-        stream: &str,
-        shard: ShardId,
-        at: StartingPosition,
-    ) -> Result<u64, StreamError> {
-        let _ = (stream, shard, at);
-        Err(not_yet())
+    /// A shard of a stream, or GetShardIterator's ResourceNotFoundException.
+    fn shard(&self, state: &StreamState, shard: ShardId) -> Result<ShardState, StreamError> {
+        state
+            .meta()
+            .shards
+            .get(&shard)
+            .cloned()
+            .ok_or_else(|| StreamError::shard_not_found(shard, &state.name, self.account()))
     }
 
-    /// The shard's durable end (the next offset), changing on each append.
-    pub fn watch(&self, stream: &str, shard: ShardId) -> Result<watch::Receiver<u64>, StreamError> {
-        let _ = (stream, shard);
-        Err(not_yet())
+    fn all_streams(&self) -> Vec<Arc<StreamState>> {
+        self.inner
+            .streams
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect()
     }
 
-    /// SplitShard.
-    pub async fn split_shard(
-        &self,
-        stream: &str,
-        shard: ShardId,
-        new_starting_hash_key: u128,
-    ) -> Result<(), StreamError> {
-        let _ = (stream, shard, new_starting_hash_key);
-        Err(not_yet())
+    /// Commits metadata changes through the group committer, durably.
+    async fn commit(&self, mutations: Vec<Mutation>) -> Result<(), StreamError> {
+        Ok(self.inner.committer.submit(mutations).await?)
     }
 
-    /// MergeShards.
-    pub async fn merge_shards(
-        &self,
-        stream: &str,
-        shard: ShardId,
-        adjacent: ShardId,
-    ) -> Result<(), StreamError> {
-        let _ = (stream, shard, adjacent);
-        Err(not_yet())
+    fn writer_options(&self, name: &str) -> WriterOptions {
+        WriterOptions {
+            stream: name.to_string(),
+            account: self.inner.config.account.clone(),
+            segment_bytes: self.inner.config.segment_bytes,
+            quotas: self.inner.config.throughput_quotas,
+        }
     }
+}
 
-    /// UpdateShardCount (UNIFORM_SCALING).
-    pub async fn update_shard_count(&self, stream: &str, target: u32) -> Result<(), StreamError> {
-        let _ = (stream, target);
-        Err(not_yet())
-    }
+/// Now, in milliseconds since the epoch.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
 
-    /// Increase/DecreaseStreamRetentionPeriod (the caller checks the direction).
-    pub async fn set_retention(&self, stream: &str, hours: u32) -> Result<(), StreamError> {
-        let _ = (stream, hours);
-        Err(not_yet())
-    }
-
-    /// AddTagsToStream.
-    pub async fn add_tags(
-        &self,
-        stream: &str,
-        tags: Vec<(String, String)>,
-    ) -> Result<(), StreamError> {
-        let _ = (stream, tags);
-        Err(not_yet())
-    }
-
-    /// RemoveTagsFromStream.
-    pub async fn remove_tags(&self, stream: &str, keys: Vec<String>) -> Result<(), StreamError> {
-        let _ = (stream, keys);
-        Err(not_yet())
-    }
-
-    /// ListTagsForStream, sorted by key.
-    pub async fn tags(&self, stream: &str) -> Result<Vec<(String, String)>, StreamError> {
-        let _ = stream;
-        Err(not_yet())
-    }
-
-    /// RegisterStreamConsumer.
-    pub async fn register_consumer(
-        &self,
-        stream: &str,
-        name: &str,
-    ) -> Result<ConsumerDescription, StreamError> {
-        let _ = (stream, name);
-        Err(not_yet())
-    }
-
-    /// DeregisterStreamConsumer.
-    pub async fn deregister_consumer(&self, stream: &str, name: &str) -> Result<(), StreamError> {
-        let _ = (stream, name);
-        Err(not_yet())
-    }
-
-    /// DescribeStreamConsumer.
-    pub async fn describe_consumer(
-        &self,
-        stream: &str,
-        name: &str,
-    ) -> Result<ConsumerDescription, StreamError> {
-        let _ = (stream, name);
-        Err(not_yet())
-    }
-
-    /// A consumer by its ARN, with its stream's name.
-    pub async fn consumer_by_arn(
-        &self,
-        arn: &str,
-    ) -> Result<(String, ConsumerDescription), StreamError> {
-        let _ = arn;
-        Err(not_yet())
-    }
-
-    /// ListStreamConsumers, by name.
-    pub async fn list_consumers(
-        &self,
-        stream: &str,
-    ) -> Result<Vec<ConsumerDescription>, StreamError> {
-        let _ = stream;
-        Err(not_yet())
-    }
-
-    /// Drops every segment whose newest record is older than its stream's retention, and the
-    /// files of closed shards that expired. Also run every minute by a background task.
-    pub fn enforce_retention(&self, now_ms: i64) {
-        let _ = now_ms;
-    }
+/// Runs blocking file work off the async threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, StreamError> + Send + 'static,
+) -> Result<T, StreamError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| StreamError::Io(std::io::Error::other(e.to_string())))?
 }
