@@ -6,6 +6,7 @@
 mod api;
 pub mod auth;
 mod aws;
+pub mod deliveries;
 mod error;
 pub mod lake;
 mod lambda;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub lake: Option<Arc<dyn lake::LakeService>>,
     /// State machines and the Step Functions API (absent in servers built without them).
     pub machines: Option<weir_engine::machines::Machines>,
+    /// Deliveries and the Firehose API (absent in servers built without them).
+    pub deliveries: Option<Arc<dyn deliveries::DeliveryService>>,
     pub metrics: Option<PrometheusHandle>,
     pub started: std::time::Instant,
     /// Largest request body a route of the REST API reads whole; `server.max_body_bytes`. Lake
@@ -93,9 +96,14 @@ pub use auth::{Routes, Rule};
 /// Every AWS protocol operation served on `POST /`, as its `X-Amz-Target`, with the role it needs
 /// (for the route-coverage test, which reads the same table the dispatch does).
 pub fn aws_operations() -> Vec<(String, weir_model::access::Role)> {
-    aws::stepfunctions::OPERATIONS
-        .iter()
-        .map(|(name, role)| (format!("AWSStepFunctions.{name}"), *role))
+    let protocol = |prefix: &'static str,
+                    operations: &'static [(&str, weir_model::access::Role)]| {
+        operations
+            .iter()
+            .map(move |(name, role)| (format!("{prefix}.{name}"), *role))
+    };
+    protocol("AWSStepFunctions", aws::stepfunctions::OPERATIONS)
+        .chain(protocol("Firehose_20150804", aws::firehose::OPERATIONS))
         .collect()
 }
 

@@ -10,6 +10,7 @@ mod bench_auth;
 mod bench_machines;
 mod client;
 mod commands;
+mod delivery_service;
 mod lake_service;
 mod settings;
 

@@ -2,7 +2,6 @@
 //! compression as the file's codec), and the Arrow schema records are written with.
 
 use std::io::Write;
-use std::sync::Arc;
 
 use bytes::Bytes;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
@@ -90,18 +89,44 @@ pub fn schema_of(columns: &[Column]) -> Schema {
     )
 }
 
-/// Decodes records into one batch of `schema`; the error says why when one does not fit.
+/// Decodes records into one batch of `schema`; the error says why when one does not fit. A
+/// nested object or list meets a text column as its JSON text (the catalog keeps nested types it
+/// cannot name as text, as the crawler does).
 pub fn decode(schema: &SchemaRef, records: &[&Value]) -> Result<RecordBatch, String> {
     let mut decoder = ReaderBuilder::new(schema.clone())
         .with_coerce_primitive(true)
         .with_batch_size(records.len().max(1))
         .build_decoder()
         .map_err(|e| e.to_string())?;
-    decoder.serialize(records).map_err(|e| e.to_string())?;
+    let text_columns: Vec<&str> = schema
+        .fields()
+        .iter()
+        .filter(|f| f.data_type() == &DataType::Utf8)
+        .map(|f| f.name().as_str())
+        .collect();
+    let records: Vec<Value> = records
+        .iter()
+        .map(|record| nested_as_text(record, &text_columns))
+        .collect();
+    decoder.serialize(&records).map_err(|e| e.to_string())?;
     match decoder.flush().map_err(|e| e.to_string())? {
         Some(batch) => Ok(batch),
         None => Ok(RecordBatch::new_empty(schema.clone())),
     }
+}
+
+fn nested_as_text(record: &Value, text_columns: &[&str]) -> Value {
+    let mut record = record.clone();
+    if let Value::Object(fields) = &mut record {
+        for name in text_columns {
+            if let Some(value) = fields.get_mut(*name)
+                && (value.is_object() || value.is_array())
+            {
+                *value = Value::String(value.to_string());
+            }
+        }
+    }
+    record
 }
 
 /// One Parquet file of `batch`, with the lake's writer settings and the delivery's codec.
@@ -124,16 +149,12 @@ pub fn parquet(batch: &RecordBatch, compression: Compression) -> Result<Bytes, S
     Ok(Bytes::from(out))
 }
 
-/// A schema to write with: `schema` as it stands (an `Arc`).
-pub fn shared(schema: Schema) -> SchemaRef {
-    Arc::new(schema)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
     use std::io::Read;
+    use std::sync::Arc;
 
     #[test]
     fn json_lines_are_lines_and_compress_back() {
@@ -163,7 +184,7 @@ mod tests {
     fn records_decode_with_an_inferred_schema() {
         let a = json!({"id": 1, "name": "x"});
         let b = json!({"id": 2.5, "extra": true});
-        let schema = shared(infer_schema(&[&a, &b]).unwrap());
+        let schema = Arc::new(infer_schema(&[&a, &b]).unwrap());
         let batch = decode(&schema, &[&a, &b]).unwrap();
         assert_eq!(batch.num_rows(), 2);
         assert_eq!(
@@ -172,7 +193,7 @@ mod tests {
         );
         let bytes = parquet(&batch, Compression::Zstd).unwrap();
         assert_eq!(&bytes[..4], b"PAR1");
-        let narrow = shared(Schema::new(vec![Field::new("id", DataType::Int64, true)]));
+        let narrow = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, true)]));
         assert!(decode(&narrow, &[&json!({"id": "not a number"})]).is_err());
     }
 }

@@ -21,7 +21,9 @@
 
 mod encode;
 mod failures;
+pub mod processor;
 mod records;
+pub mod service;
 mod table;
 pub mod transform;
 
@@ -36,7 +38,9 @@ use crate::catalog_store::Catalog;
 use crate::error::LakeError;
 use crate::lake::{Lake, ObjectCreated};
 
+pub use processor::DeliveryProcessor;
 pub use records::BatchId;
+pub use service::{Deliveries, DeliveryInfo, ServiceError};
 pub use transform::Transformer;
 
 /// What one batch produced.

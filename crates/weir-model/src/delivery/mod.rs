@@ -206,6 +206,72 @@ pub enum Setting {
 }
 
 impl Draft {
+    /// The draft in the `deliveries/*.yaml` format (as JSON, which that format reads): how a
+    /// delivery made through the API is stored, so one parser reads both.
+    pub fn definition(&self) -> serde_json::Value {
+        use serde_json::{Map, Value, json};
+        let mut out = Map::new();
+        let mut put = |key: &str, value: Value| {
+            out.insert(key.to_string(), value);
+        };
+        if let Some(description) = &self.description {
+            put("description", json!(description));
+        }
+        if let Some(Source::Stream { name, start }) = &self.source {
+            let start = match start {
+                Start::TrimHorizon => "trim_horizon",
+                Start::Latest => "latest",
+            };
+            put("source", json!({"stream": name, "start": start}));
+        }
+        put(
+            "buffering",
+            json!({"size": self.buffering.size_bytes, "interval": self.buffering.interval.as_secs()}),
+        );
+        if let Some(format) = self.format {
+            put(
+                "format",
+                json!(match format {
+                    Format::JsonLines => "json",
+                    Format::Parquet => "parquet",
+                }),
+            );
+        }
+        if let Some(compression) = self.compression {
+            put("compression", json!(compression.name()));
+        }
+        if let Some(schema) = self.schema {
+            put(
+                "schema",
+                json!(match schema {
+                    SchemaSource::Infer => "infer",
+                    SchemaSource::Table => "table",
+                }),
+            );
+        }
+        if let Some(table) = &self.table {
+            put("table", json!(table.to_string()));
+        }
+        if let Some(prefix) = &self.prefix {
+            put("prefix", json!(prefix));
+        }
+        if let Some(prefix) = &self.error_prefix {
+            put("error_prefix", json!(prefix));
+        }
+        if !self.partition_keys.is_empty() {
+            let keys: Map<String, Value> = self
+                .partition_keys
+                .iter()
+                .map(|(k, path)| (k.clone(), json!(path.text)))
+                .collect();
+            put("partition_keys", Value::Object(keys));
+        }
+        if let Some(transform) = &self.transform {
+            put("transform", json!(transform.function));
+        }
+        Value::Object(out)
+    }
+
     /// Checks the settings against each other and applies Firehose's defaults.
     pub fn check(self) -> Result<DeliverySpec, Vec<(Setting, String)>> {
         let mut problems: Vec<(Setting, String)> = Vec::new();
@@ -437,6 +503,33 @@ mod tests {
         assert!(bad[0].1.contains("prints `/`"), "{bad:?}");
         let bad = with("raw/day=!{timestamp:dd}/").check().unwrap_err();
         assert!(bad[0].1.contains("`raw` is not one"), "{bad:?}");
+    }
+
+    #[test]
+    fn a_draft_s_definition_reads_back_as_the_same_delivery() {
+        let draft = Draft {
+            source: Some(Source::Stream {
+                name: "clicks".into(),
+                start: Start::Latest,
+            }),
+            buffering: Buffering {
+                size_bytes: 2 << 20,
+                interval: Duration::from_secs(7),
+            },
+            format: Some(Format::Parquet),
+            compression: Some(Compression::Gzip),
+            table: Some(TableName::new("web", "clicks")),
+            prefix: Some("c=!{partitionKeyFromQuery:c}/".into()),
+            error_prefix: Some("e/!{firehose:error-output-type}/".into()),
+            partition_keys: vec![("c".into(), query::parse_path(".a.b").unwrap())],
+            transform: Some(Transform {
+                function: "f".into(),
+            }),
+            ..draft()
+        };
+        let text = draft.definition().to_string();
+        let read = parse_delivery("store:clicks", "clicks", &text).unwrap();
+        assert_eq!(read, draft.check().unwrap());
     }
 
     #[test]

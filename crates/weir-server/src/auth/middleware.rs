@@ -146,6 +146,7 @@ fn aws_service(
         let target = headers.get("x-amz-target")?.to_str().ok()?;
         let service = match target.split_once('.')?.0 {
             "AWSStepFunctions" => "states",
+            "Firehose_20150804" => "firehose",
             _ => return None,
         };
         Some((service, Dialect::AwsJson))

@@ -1,9 +1,11 @@
 //! The AWS JSON protocols on `POST /`, dispatched on `X-Amz-Target`: Step Functions
-//! (`AWSStepFunctions.*`, `stepfunctions/`, one file per operation). An unknown target gets AWS's
+//! (`AWSStepFunctions.*`, `stepfunctions/`) and Firehose (`Firehose_20150804.*`, `firehose/`),
+//! one file per operation. An unknown target gets AWS's
 //! error shape so AWS clients report it properly, and so does a body over the protocol's own
 //! request quota (read only up to it). The next protocol (Kinesis, Firehose, EventBridge) is a
 //! folder beside `stepfunctions/` and a line in [`dispatch`], with its quota.
 
+pub mod firehose;
 pub mod stepfunctions;
 
 use std::sync::Arc;
@@ -52,6 +54,26 @@ pub async fn dispatch(
                         Ok(()) => stepfunctions::handle(machines, operation, &request)
                             .await
                             .map(|answer| only_granted(answer, &identity)),
+                        Err(error) => {
+                            note.refusal = Some(error.message.clone());
+                            Err(error)
+                        }
+                    }
+                }
+                Err(error) => Err(error),
+            },
+            None => Err(unknown(target)),
+        },
+        Some(("Firehose_20150804", operation)) => match &state.deliveries {
+            Some(deliveries) => match read_body(body, firehose::MAX_REQUEST_BYTES).await {
+                Ok(request) => {
+                    let needed = firehose::role_of(operation);
+                    note.mutating = Some(needed > Role::Viewer);
+                    note.target = firehose::delivery_named(&request);
+                    match allowed_delivery(&identity, needed, &request, operation, target) {
+                        Ok(()) => firehose::handle(deliveries.as_ref(), operation, &request)
+                            .await
+                            .map(|answer| only_granted_deliveries(answer, &identity)),
                         Err(error) => {
                             note.refusal = Some(error.message.clone());
                             Err(error)
@@ -146,6 +168,53 @@ fn allowed(
         });
     }
     Ok(())
+}
+
+/// Whether the caller's role and grants allow a Firehose operation on the delivery it names
+/// (grants on names cover deliveries as they cover pipelines and state machines).
+fn allowed_delivery(
+    identity: &Identity,
+    needed: Role,
+    body: &Value,
+    operation: &str,
+    target: &str,
+) -> Result<(), AwsError> {
+    let action = target.replace("Firehose_20150804.", "firehose:");
+    let user = identity.name().unwrap_or("anonymous");
+    if identity.role().is_none_or(|role| role < needed) {
+        return Err(AwsError {
+            code: "AccessDeniedException",
+            message: format!(
+                "User: {user} is not authorized to perform: {action} (the operation needs role {needed})"
+            ),
+        });
+    }
+    let grants = identity.grants();
+    if grants.pipelines.is_empty() || operation == "ListDeliveryStreams" {
+        return Ok(());
+    }
+    match firehose::delivery_named(body) {
+        Some(name) if grants.pipeline(&name) => Ok(()),
+        named => Err(AwsError {
+            code: "AccessDeniedException",
+            message: format!(
+                "User: {user} is not authorized to perform: {action} on resource: delivery stream {} (not in the credential's grants)",
+                named.unwrap_or_default()
+            ),
+        }),
+    }
+}
+
+/// A listing shows the deliveries the credential's grants name.
+fn only_granted_deliveries(mut answer: Value, identity: &Identity) -> Value {
+    let grants = identity.grants();
+    if let Some(names) = answer
+        .get_mut("DeliveryStreamNames")
+        .and_then(Value::as_array_mut)
+    {
+        names.retain(|name| name.as_str().is_some_and(|n| grants.pipeline(n)));
+    }
+    answer
 }
 
 fn unknown(target: &str) -> AwsError {
