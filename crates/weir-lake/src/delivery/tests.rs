@@ -215,7 +215,7 @@ async fn the_transform_contract_is_firehose_s() {
     assert_eq!(
         count(
             &setup,
-            "SELECT count(*) FROM t.shout WHERE word = 'W0' AND tier = 't0'"
+            "SELECT count(*) FROM t.shout WHERE \"WORD\" = 'W0' AND tier = 't0'"
         )
         .await,
         1
@@ -223,7 +223,7 @@ async fn the_transform_contract_is_firehose_s() {
     assert_eq!(
         count(
             &setup,
-            "SELECT count(*) FROM t.shout WHERE word = 'W3' AND tier = 't1'"
+            "SELECT count(*) FROM t.shout WHERE \"WORD\" = 'W3' AND tier = 't1'"
         )
         .await,
         1

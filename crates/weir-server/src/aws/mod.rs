@@ -23,6 +23,7 @@ use axum::Extension;
 use weir_model::access::Role;
 
 /// A protocol error: AWS's error name (`__type`) and message.
+#[derive(Debug)]
 pub struct AwsError {
     pub code: &'static str,
     pub message: String,

@@ -200,9 +200,10 @@ fn a_kill_9_while_records_flow_loses_and_doubles_nothing() {
     );
     let mut server = Server::start(project.path());
     let env = server.aws_env();
+    let url = server.url.clone();
     let producer = |start: &str| {
         Command::new("python3")
-            .args(["-c", PRODUCER, &server.url, start])
+            .args(["-c", PRODUCER, &url, start])
             .envs(env.clone())
             .stdout(std::process::Stdio::piped())
             .spawn()
