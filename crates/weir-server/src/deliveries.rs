@@ -4,31 +4,14 @@
 
 use bytes::Bytes;
 use serde_json::Value;
-use weir_model::delivery::{DeliverySpec, Draft};
+pub use weir_model::delivery::DeliveryInfo;
+use weir_model::delivery::Draft;
 
 /// A refusal in Firehose's terms: the exception's name and message.
 #[derive(Debug, Clone)]
 pub struct DeliveryFailure {
     pub code: &'static str,
     pub message: String,
-}
-
-/// A delivery as DescribeDeliveryStream shows it.
-#[derive(Debug, Clone)]
-pub struct DeliveryView {
-    pub spec: DeliverySpec,
-    pub arn: String,
-    /// The source stream's ARN for a delivery from a stream.
-    pub source_stream_arn: Option<String>,
-    pub version: i64,
-    /// µs since the epoch.
-    pub created_at: i64,
-    pub updated_at: i64,
-    /// The CreateDeliveryStream request, for deliveries made through the API.
-    pub request: Option<Value>,
-    /// The file that defines it, for deliveries from files.
-    pub file: Option<String>,
-    pub tags: Vec<(String, String)>,
 }
 
 /// A record's id, or its error code and message.
@@ -41,11 +24,11 @@ pub trait DeliveryService: Send + Sync {
         draft: Draft,
         request: Value,
         tags: Vec<(String, String)>,
-    ) -> Result<DeliveryView, DeliveryFailure>;
+    ) -> Result<DeliveryInfo, DeliveryFailure>;
     async fn delete(&self, name: &str) -> Result<(), DeliveryFailure>;
-    async fn describe(&self, name: &str) -> Result<DeliveryView, DeliveryFailure>;
+    async fn describe(&self, name: &str) -> Result<DeliveryInfo, DeliveryFailure>;
     /// Every delivery, by name.
-    async fn list(&self) -> Vec<DeliveryView>;
+    async fn list(&self) -> Vec<DeliveryInfo>;
     /// Appends the records durably (they are acknowledged only once they are) and returns each
     /// one's outcome in order.
     async fn put(&self, name: &str, records: Vec<Bytes>)

@@ -5,25 +5,11 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use weir_engine::functions::Functions;
-use weir_lake::delivery::{Deliveries, DeliveryInfo, ServiceError, Transformer};
+use weir_lake::delivery::{Deliveries, ServiceError, Transformer};
 use weir_model::delivery::Draft;
-use weir_server::deliveries::{DeliveryFailure, DeliveryService, DeliveryView, PutResult};
+use weir_server::deliveries::{DeliveryFailure, DeliveryInfo, DeliveryService, PutResult};
 
 pub struct DeliveryAdapter(pub Deliveries);
-
-fn view(info: DeliveryInfo) -> DeliveryView {
-    DeliveryView {
-        spec: info.spec,
-        arn: info.arn,
-        source_stream_arn: info.source_stream_arn,
-        version: info.version,
-        created_at: info.created_at,
-        updated_at: info.updated_at,
-        request: info.request,
-        file: info.file,
-        tags: info.tags,
-    }
-}
 
 fn failure(e: ServiceError) -> DeliveryFailure {
     DeliveryFailure {
@@ -39,24 +25,20 @@ impl DeliveryService for DeliveryAdapter {
         draft: Draft,
         request: Value,
         tags: Vec<(String, String)>,
-    ) -> Result<DeliveryView, DeliveryFailure> {
-        self.0
-            .create(draft, request, tags)
-            .await
-            .map(view)
-            .map_err(failure)
+    ) -> Result<DeliveryInfo, DeliveryFailure> {
+        self.0.create(draft, request, tags).await.map_err(failure)
     }
 
     async fn delete(&self, name: &str) -> Result<(), DeliveryFailure> {
         self.0.delete(name).await.map_err(failure)
     }
 
-    async fn describe(&self, name: &str) -> Result<DeliveryView, DeliveryFailure> {
-        self.0.describe(name).await.map(view).map_err(failure)
+    async fn describe(&self, name: &str) -> Result<DeliveryInfo, DeliveryFailure> {
+        self.0.describe(name).await.map_err(failure)
     }
 
-    async fn list(&self) -> Vec<DeliveryView> {
-        self.0.list().await.into_iter().map(view).collect()
+    async fn list(&self) -> Vec<DeliveryInfo> {
+        self.0.list().await.into_iter().collect()
     }
 
     async fn put(

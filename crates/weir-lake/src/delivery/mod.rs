@@ -40,8 +40,9 @@ use crate::lake::{Lake, ObjectCreated};
 
 pub use processor::DeliveryProcessor;
 pub use records::BatchId;
-pub use service::{Deliveries, DeliveryInfo, ServiceError};
+pub use service::{Deliveries, ServiceError};
 pub use transform::Transformer;
+pub use weir_model::delivery::DeliveryInfo;
 
 /// What one batch produced.
 #[derive(Debug, Default)]

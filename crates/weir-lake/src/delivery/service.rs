@@ -11,7 +11,7 @@ use bytes::Bytes;
 use serde_json::Value;
 use tokio::sync::Mutex;
 use weir_model::Problem;
-use weir_model::delivery::{DeliverySpec, Draft, Source, parse_delivery};
+use weir_model::delivery::{DeliveryInfo, DeliverySpec, Draft, Source, parse_delivery};
 use weir_store::{Committer, ConsumerMutation, DeliveryMutation, DeliveryRecord, Mutation, Store};
 use weir_stream::consumer::{self, GroupHandle};
 use weir_stream::{NewRecord, NewStream, StreamError, StreamMode, Streams};
@@ -43,24 +43,6 @@ impl ServiceError {
     fn internal(error: impl std::fmt::Display) -> ServiceError {
         ServiceError::new("ServiceUnavailableException", error.to_string())
     }
-}
-
-/// What DescribeDeliveryStream shows.
-#[derive(Debug, Clone)]
-pub struct DeliveryInfo {
-    pub spec: DeliverySpec,
-    pub arn: String,
-    pub source_stream_arn: Option<String>,
-    /// Firehose's `VersionId`.
-    pub version: i64,
-    /// µs since the epoch.
-    pub created_at: i64,
-    pub updated_at: i64,
-    /// The CreateDeliveryStream request, for deliveries made through the API.
-    pub request: Option<Value>,
-    /// The file that defines it, for deliveries from files.
-    pub file: Option<String>,
-    pub tags: Vec<(String, String)>,
 }
 
 struct Running {

@@ -160,6 +160,26 @@ impl DeliverySpec {
     }
 }
 
+/// A running delivery as the API describes it: its definition and what the server keeps of it.
+#[derive(Debug, Clone)]
+pub struct DeliveryInfo {
+    pub spec: DeliverySpec,
+    /// `arn:aws:firehose:REGION:ACCOUNT:deliverystream/NAME`.
+    pub arn: String,
+    /// The source stream's ARN for a delivery from a stream.
+    pub source_stream_arn: Option<String>,
+    /// Firehose's `VersionId`.
+    pub version: i64,
+    /// µs since the epoch.
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// The CreateDeliveryStream request, for deliveries made through the API.
+    pub request: Option<serde_json::Value>,
+    /// The file that defines it, for deliveries from files.
+    pub file: Option<String>,
+    pub tags: Vec<(String, String)>,
+}
+
 /// The backing stream of a delivery fed by direct puts.
 pub fn backing_stream(delivery: &str) -> String {
     format!("{BACKING_STREAM_PREFIX}{delivery}")

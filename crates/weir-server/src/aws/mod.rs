@@ -142,15 +142,7 @@ fn allowed(
     target: &str,
 ) -> Result<(), AwsError> {
     let action = target.replace("AWSStepFunctions.", "states:");
-    let user = identity.name().unwrap_or("anonymous");
-    if identity.role().is_none_or(|role| role < needed) {
-        return Err(AwsError {
-            code: "AccessDeniedException",
-            message: format!(
-                "User: {user} is not authorized to perform: {action} (the operation needs role {needed})"
-            ),
-        });
-    }
+    check_role(identity, needed, &action)?;
     let grants = identity.grants();
     if grants.pipelines.is_empty() {
         return Ok(());
@@ -161,14 +153,34 @@ fn allowed(
             Some(machine) => format!("state machine {machine}"),
             None => format!("the {} given (it names no state machine)", named.member),
         };
+        return Err(not_granted(identity, &action, &resource));
+    }
+    Ok(())
+}
+
+/// Refuses a caller whose role is below `needed`, as IAM refuses it.
+fn check_role(identity: &Identity, needed: Role, action: &str) -> Result<(), AwsError> {
+    if identity.role().is_none_or(|role| role < needed) {
+        let user = identity.name().unwrap_or("anonymous");
         return Err(AwsError {
             code: "AccessDeniedException",
             message: format!(
-                "User: {user} is not authorized to perform: {action} on resource: {resource} (not in the credential's grants)"
+                "User: {user} is not authorized to perform: {action} (the operation needs role {needed})"
             ),
         });
     }
     Ok(())
+}
+
+/// A resource outside the credential's grants, refused as IAM refuses it.
+fn not_granted(identity: &Identity, action: &str, resource: &str) -> AwsError {
+    let user = identity.name().unwrap_or("anonymous");
+    AwsError {
+        code: "AccessDeniedException",
+        message: format!(
+            "User: {user} is not authorized to perform: {action} on resource: {resource} (not in the credential's grants)"
+        ),
+    }
 }
 
 /// Whether the caller's role and grants allow a Firehose operation on the delivery it names
@@ -181,28 +193,18 @@ fn allowed_delivery(
     target: &str,
 ) -> Result<(), AwsError> {
     let action = target.replace("Firehose_20150804.", "firehose:");
-    let user = identity.name().unwrap_or("anonymous");
-    if identity.role().is_none_or(|role| role < needed) {
-        return Err(AwsError {
-            code: "AccessDeniedException",
-            message: format!(
-                "User: {user} is not authorized to perform: {action} (the operation needs role {needed})"
-            ),
-        });
-    }
+    check_role(identity, needed, &action)?;
     let grants = identity.grants();
     if grants.pipelines.is_empty() || operation == "ListDeliveryStreams" {
         return Ok(());
     }
     match firehose::delivery_named(body) {
         Some(name) if grants.pipeline(&name) => Ok(()),
-        named => Err(AwsError {
-            code: "AccessDeniedException",
-            message: format!(
-                "User: {user} is not authorized to perform: {action} on resource: delivery stream {} (not in the credential's grants)",
-                named.unwrap_or_default()
-            ),
-        }),
+        named => Err(not_granted(
+            identity,
+            &action,
+            &format!("delivery stream {}", named.unwrap_or_default()),
+        )),
     }
 }
 

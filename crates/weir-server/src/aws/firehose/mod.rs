@@ -20,7 +20,7 @@ use weir_model::access::Role;
 use weir_model::delivery::{Compression, Format, Source};
 
 pub use super::AwsError;
-use crate::deliveries::{DeliveryFailure, DeliveryService, DeliveryView};
+use crate::deliveries::{DeliveryFailure, DeliveryInfo, DeliveryService};
 
 /// PutRecordBatch's quota is 4 MiB of records; their base64 in JSON takes a third more, so a
 /// body is read up to this before it is refused unread.
@@ -120,7 +120,7 @@ pub fn name_of(
 }
 
 /// `DirectPut` or `KinesisStreamAsSource`.
-pub fn kind_of(view: &DeliveryView) -> &'static str {
+pub fn kind_of(view: &DeliveryInfo) -> &'static str {
     match view.spec.source {
         Source::Direct => "DirectPut",
         Source::Stream { .. } => "KinesisStreamAsSource",
@@ -133,7 +133,7 @@ pub fn seconds(micros: i64) -> f64 {
 
 /// DescribeDeliveryStream's `DeliveryStreamDescription`: the destination as Firehose describes
 /// an extended S3 destination, with the ARNs the request gave (or weir's placeholders).
-pub fn description(view: &DeliveryView) -> Value {
+pub fn description(view: &DeliveryInfo) -> Value {
     let spec = &view.spec;
     let account = view.arn.split(':').nth(4).unwrap_or("000000000000");
     let given = |pointer: &str| {
