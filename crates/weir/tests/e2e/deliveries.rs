@@ -111,6 +111,21 @@ try:
 except ClientError as e:
     assert e.response['Error']['Code'] == 'ValidationException', e.response
     assert "at 'record.data'" in e.response['Error']['Message'], e.response
+
+client.create_delivery_stream(DeliveryStreamName='temp',
+    S3DestinationConfiguration={'RoleARN': 'arn:aws:iam::000000000000:role/r', 'BucketARN': 'arn:aws:s3:::lake'})
+assert client.list_delivery_streams()['DeliveryStreamNames'] == ['clicks', 'temp']
+page = client.list_delivery_streams(Limit=1)
+assert (page['DeliveryStreamNames'], page['HasMoreDeliveryStreams']) == (['clicks'], True), page
+client.tag_delivery_stream(DeliveryStreamName='temp', Tags=[{'Key': 'a', 'Value': '1'}, {'Key': 'b', 'Value': '2'}])
+client.untag_delivery_stream(DeliveryStreamName='temp', TagKeys=['a'])
+assert client.list_tags_for_delivery_stream(DeliveryStreamName='temp')['Tags'] == [{'Key': 'b', 'Value': '2'}]
+client.delete_delivery_stream(DeliveryStreamName='temp')
+try:
+    client.put_record(DeliveryStreamName='temp', Record={'Data': b'x'})
+    raise SystemExit('put into a deleted delivery')
+except ClientError as e:
+    assert e.response['Error']['Code'] == 'ResourceNotFoundException', e.response
 print('ok')
 "#;
 
@@ -168,6 +183,68 @@ print('ok')
         "{}",
         server.log_text()
     );
+}
+
+/// Firehose's transform contract with a real weir function: records answered `Ok` are
+/// delivered as the function rewrote them, `Dropped` ones are not, `ProcessingFailed` ones go
+/// under the error prefix.
+const TRANSFORM: &str = r#"command: |
+  python3 -c '
+  import base64, json, sys
+  event = json.load(sys.stdin)
+  out = []
+  for r in event["records"]:
+      doc = json.loads(base64.b64decode(r["data"]))
+      result = ["Ok", "Dropped", "ProcessingFailed"][doc["n"] % 3]
+      doc["doubled"] = doc["n"] * 2
+      out.append({"recordId": r["recordId"], "result": result,
+                  "data": base64.b64encode(json.dumps(doc).encode()).decode()})
+  print(json.dumps({"records": out}))
+  '
+"#;
+
+#[test]
+fn a_transform_function_rewrites_drops_and_fails_records() {
+    let project = Project::new();
+    project.write("functions/double.yaml", TRANSFORM);
+    project.write(
+        "deliveries/doubled.yaml",
+        "table: t.doubled
+transform: double
+buffering: { interval: 1s }
+",
+    );
+    let server = Server::start(project.path());
+    let script = r#"
+import json, sys
+import boto3
+client = boto3.client('firehose', endpoint_url=sys.argv[1], region_name='us-east-1')
+r = client.put_record_batch(DeliveryStreamName='doubled',
+    Records=[{'Data': json.dumps({'n': i}).encode()} for i in range(9)])
+assert r['FailedPutCount'] == 0, r
+print('ok')
+"#;
+    python_ok(&server, script, &[&server.url]);
+    assert!(
+        eventually(Duration::from_secs(30), || count(
+            &server,
+            "SELECT count(*) AS n FROM t.doubled WHERE doubled = n * 2"
+        ) == 3),
+        "{}",
+        server.log_text()
+    );
+    assert_eq!(
+        sql(&server, "SELECT sum(n) AS n FROM t.doubled")["rows"][0]["n"],
+        9,
+        "n = 0, 3, 6"
+    );
+    let failed = eventually(Duration::from_secs(10), || {
+        server
+            .json(&["lake", "ls", "errors/doubled/processing-failed"])
+            .to_string()
+            .contains(".json")
+    });
+    assert!(failed, "{}", server.log_text());
 }
 
 /// Puts numbered records in batches until killed, printing each acknowledged batch's first id.
