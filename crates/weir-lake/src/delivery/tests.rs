@@ -12,7 +12,7 @@ use super::*;
 use crate::sql::SqlEngine;
 
 struct Setup {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     lake: Arc<Lake>,
     catalog: Catalog,
     sql: SqlEngine,
@@ -27,7 +27,7 @@ async fn setup() -> Setup {
     let catalog = Catalog::new(store);
     let sql = SqlEngine::for_lake(lake.clone(), Arc::new(catalog.clone())).unwrap();
     Setup {
-        _dir: dir,
+        dir,
         lake,
         catalog,
         sql,
@@ -234,4 +234,93 @@ async fn the_transform_contract_is_firehose_s() {
             .iter()
             .any(|o| o.key.starts_with("errors/processing-failed/2018/08/27/10/"))
     );
+}
+
+/// A delivery from a 3-shard weir stream, run as a consumer group by `Deliveries`: every record
+/// lands in the table once, one object per shard batch, committed with the checkpoints.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_s_shards_are_delivered_through_a_consumer_group() {
+    use weir_stream::{NewRecord, NewStream, StreamMode, Streams, StreamsConfig};
+    let setup = setup().await;
+    let store = setup.catalog.store().clone();
+    let committer = weir_store::Committer::start(store.clone());
+    let streams = Streams::open(
+        StreamsConfig::new(
+            setup.dir.path().join("streams"),
+            "us-east-1",
+            "000000000000",
+        ),
+        store.clone(),
+        committer.clone(),
+    )
+    .await
+    .unwrap();
+    streams
+        .create_stream(NewStream {
+            name: "orders".into(),
+            mode: StreamMode::Provisioned,
+            shard_count: Some(3),
+            tags: Vec::new(),
+        })
+        .await
+        .unwrap();
+    let records = (0..300)
+        .map(|n| NewRecord {
+            partition_key: format!("customer-{n}"),
+            explicit_hash_key: None,
+            data: Bytes::from(json!({"n": n, "customer": format!("c{}", n % 7)}).to_string()),
+        })
+        .collect();
+    for result in streams.put("orders", records).await.unwrap() {
+        result.unwrap();
+    }
+    let project = setup.dir.path().join("project");
+    std::fs::create_dir_all(project.join("deliveries")).unwrap();
+    std::fs::write(
+        project.join("deliveries/orders.yaml"),
+        "source: { stream: orders }\nformat: parquet\ntable: shop.orders\nbuffering: { interval: 0s }\n",
+    )
+    .unwrap();
+    let context = DeliveryContext {
+        lake: setup.lake.clone(),
+        catalog: setup.catalog.clone(),
+        transformer: None,
+        region: "us-east-1".into(),
+        account: "000000000000".into(),
+    };
+    let (deliveries, problems) =
+        Deliveries::start(context, streams, store, committer, Some(&project), "test")
+            .await
+            .unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    let mut total = 0;
+    for _ in 0..200 {
+        let result = setup.sql.execute("SELECT count(*) FROM shop.orders").await;
+        total = result
+            .ok()
+            .and_then(|r| {
+                r.batches[0]
+                    .column(0)
+                    .as_any()
+                    .downcast_ref::<Int64Array>()
+                    .map(|a| a.value(0))
+            })
+            .unwrap_or(0);
+        if total == 300 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(total, 300);
+    assert_eq!(
+        count(&setup, "SELECT count(DISTINCT n) FROM shop.orders").await,
+        300
+    );
+    let info = deliveries.describe("orders").await.unwrap();
+    assert_eq!(
+        info.source_stream_arn.as_deref(),
+        Some("arn:aws:kinesis:us-east-1:000000000000:stream/orders")
+    );
+    assert_eq!(info.file.as_deref(), Some("deliveries/orders.yaml"));
+    deliveries.stop().await;
 }
