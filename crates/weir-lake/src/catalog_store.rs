@@ -273,6 +273,66 @@ impl Catalog {
         self.commit_locked(table, change).await
     }
 
+    /// For writers that commit a manifest change in a batch of their own (a delivery commits it
+    /// with its stream checkpoint): creates `new` when no table of its name exists (and its
+    /// database), merges `schema` into the table's columns, widening them as the crawler does, and
+    /// recomputes the statistics from the committed manifest, in one commit. The wider schema is
+    /// committed before any file that needs it is named. Returns the table as stored.
+    pub async fn prepare_table(
+        &self,
+        new: Table,
+        schema: Option<&datafusion::arrow::datatypes::Schema>,
+        source: &str,
+    ) -> Result<Table> {
+        let _guard = self.writes.lock().await;
+        let mut table = match self.table(&new.database, &new.name).await? {
+            Some(table) => table,
+            None => {
+                if self.store.database(&new.database).await?.is_none() {
+                    check_name("database", &new.database)?;
+                    let record = DatabaseRecord {
+                        name: new.database.clone(),
+                        description: None,
+                        created_at: now(),
+                    };
+                    self.store
+                        .apply(&[CatalogMutation::PutDatabase(record).into()])
+                        .await?;
+                }
+                new
+            }
+        };
+        if let Some(schema) = schema {
+            let mut merger = crate::crawler::schema::Merger::from_columns(&table.columns);
+            merger.add(schema, source);
+            let partitions: Vec<String> = match &table.partitioning {
+                Partitioning::None => Vec::new(),
+                Partitioning::Hive { columns } | Partitioning::Pattern { columns, .. } => {
+                    columns.iter().map(|c| c.name.clone()).collect()
+                }
+            };
+            table.columns = merger.finish(&partitions).0;
+        }
+        self.commit_locked(table, ManifestChange::default()).await
+    }
+
+    /// The mutations that add `files` to `table`'s manifest, checked against the table, for a
+    /// caller that applies them in its own batch (see [`Catalog::prepare_table`]).
+    pub fn stage_files(&self, table: &Table, files: &[TableFile]) -> Result<Vec<Mutation>> {
+        let label = qualified(&table.database, &table.name);
+        for file in files {
+            check_file(table, &label, file)?;
+        }
+        if files.is_empty() {
+            return Ok(Vec::new());
+        }
+        let records = files
+            .iter()
+            .map(|f| file_record(&table.database, &table.name, f))
+            .collect();
+        Ok(vec![CatalogMutation::PutTableFiles(records).into()])
+    }
+
     async fn existing(&self, database: &str, name: &str) -> Result<Table> {
         self.table(database, name)
             .await?

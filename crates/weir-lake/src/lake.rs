@@ -337,6 +337,17 @@ impl Lake {
         self.written(key, size, None, None).await
     }
 
+    /// Writes `bytes` at `key` like [`Lake::put`], without announcing it: for writers that
+    /// announce an object once it belongs to a table (deliveries, with [`Lake::notify`]).
+    pub async fn put_unannounced(&self, key: &str, bytes: Bytes) -> Result<ObjectInfo> {
+        let path = self.path(key)?;
+        self.store
+            .put(&path, PutPayload::from(bytes))
+            .await
+            .map_err(|e| LakeError::store("put", key, e))?;
+        self.head(key).await
+    }
+
     /// Uploads the local file `source` to `key`, streaming it (in parts when large), and emits
     /// [`ObjectCreated`]. A failed upload leaves nothing at `key`.
     pub async fn put_file(&self, key: &str, source: &FsPath) -> Result<ObjectInfo> {

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod catalog_store;
 pub mod crawl_action;
 pub mod crawler;
+pub mod delivery;
 pub mod durable;
 pub mod error;
 pub mod lake;

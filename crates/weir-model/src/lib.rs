@@ -6,6 +6,7 @@ pub mod access;
 pub mod action;
 pub mod asl;
 pub mod config;
+pub mod delivery;
 pub mod duration;
 pub mod event_source;
 pub mod function;

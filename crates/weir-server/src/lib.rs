@@ -6,6 +6,7 @@
 mod api;
 pub mod auth;
 mod aws;
+pub mod deliveries;
 mod error;
 pub mod lake;
 mod lambda;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub machines: Option<weir_engine::machines::Machines>,
     /// Streams and the Kinesis API (absent in servers built without them).
     pub streams: Option<weir_stream::Streams>,
+    /// Deliveries and the Firehose API (absent in servers built without them).
+    pub deliveries: Option<Arc<dyn deliveries::DeliveryService>>,
     pub metrics: Option<PrometheusHandle>,
     pub started: std::time::Instant,
     /// Largest request body a route of the REST API reads whole; `server.max_body_bytes`. Lake
@@ -98,13 +101,16 @@ pub use auth::{Routes, Rule};
 /// Every AWS protocol operation served on `POST /`, as its `X-Amz-Target`, with the role it needs
 /// (for the route-coverage test, which reads the same table the dispatch does).
 pub fn aws_operations() -> Vec<(String, weir_model::access::Role)> {
-    let step_functions = aws::stepfunctions::OPERATIONS
-        .iter()
-        .map(|(name, role)| (format!("AWSStepFunctions.{name}"), *role));
-    let kinesis = aws::kinesis::OPERATIONS
-        .iter()
-        .map(|(name, role)| (format!("Kinesis_20131202.{name}"), *role));
-    step_functions.chain(kinesis).collect()
+    let protocol = |prefix: &'static str,
+                    operations: &'static [(&str, weir_model::access::Role)]| {
+        operations
+            .iter()
+            .map(move |(name, role)| (format!("{prefix}.{name}"), *role))
+    };
+    protocol("AWSStepFunctions", aws::stepfunctions::OPERATIONS)
+        .chain(protocol("Kinesis_20131202", aws::kinesis::OPERATIONS))
+        .chain(protocol("Firehose_20150804", aws::firehose::OPERATIONS))
+        .collect()
 }
 
 /// Serves until `shutdown` resolves, on plain TCP (`tokio::net::TcpListener`) or HTTPS

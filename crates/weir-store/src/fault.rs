@@ -7,11 +7,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::{
     AccessStore, AttemptRecord, AuditEntry, CatalogStore, ConsumerStore, CredentialRecord,
-    DatabaseRecord, EndedSession, EventRecord, EventSourceMappingRecord, EventSourceStore,
-    ExecutionFilter, ExecutionRecord, HistoryEventRecord, LeaseClaim, LeaseRecord, MachineRecord,
-    MachineStore, Mutation, Result, RunRecord, RunStore, ScheduleStateRecord, SecretRecord,
-    SecretStore, ShardRecord, StepRecord, Store, StoreError, StreamConsumerRecord, StreamRecord,
-    StreamStore, TableFileRecord, TableRecord, TaskRecord, VersionRecord,
+    DatabaseRecord, DeliveryRecord, DeliveryStore, EndedSession, EventRecord,
+    EventSourceMappingRecord, EventSourceStore, ExecutionFilter, ExecutionRecord,
+    HistoryEventRecord, LeaseClaim, LeaseRecord, MachineRecord, MachineStore, Mutation, Result,
+    RunRecord, RunStore, ScheduleStateRecord, SecretRecord, SecretStore, ShardRecord, StepRecord,
+    Store, StoreError, StreamConsumerRecord, StreamRecord, StreamStore, TableFileRecord,
+    TableRecord, TaskRecord, VersionRecord,
 };
 
 pub struct FaultyStore {
@@ -169,6 +170,16 @@ impl SecretStore for FaultyStore {
     }
     async fn secrets(&self) -> Result<Vec<SecretRecord>> {
         self.inner.secrets().await
+    }
+}
+
+#[async_trait::async_trait]
+impl DeliveryStore for FaultyStore {
+    async fn delivery(&self, name: &str) -> Result<Option<DeliveryRecord>> {
+        self.inner.delivery(name).await
+    }
+    async fn deliveries(&self) -> Result<Vec<DeliveryRecord>> {
+        self.inner.deliveries().await
     }
 }
 

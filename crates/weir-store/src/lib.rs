@@ -6,9 +6,10 @@
 //! manifests, so a lake write commits by applying one batch), [`machines`] (state machines,
 //! executions, their histories and the interpreter's per-state records), [`access`]
 //! (credentials and the audit log), [`secrets`] (sealed values: the store never sees a secret
-//! in plain text), [`streams`] (streams' metadata: shards and their lineage, consumers) and
-//! [`consumers`] (consumer groups' shard leases and checkpoints) and [`event_sources`] (the
-//! Lambda API's event source mappings). Each holds its records,
+//! in plain text), [`streams`] (streams' metadata: shards and their lineage, consumers),
+//! [`consumers`] (consumer groups' shard leases and checkpoints), [`event_sources`] (the
+//! Lambda API's event source mappings) and [`deliveries`] (deliveries made through the Firehose
+//! API). Each holds its records,
 //! its [`Mutation`]s, its read trait and its SQL; [`Store`] is the sum of the read traits plus
 //! `apply`.
 //!
@@ -23,6 +24,7 @@ pub mod access;
 pub mod catalog;
 mod committer;
 pub mod consumers;
+pub mod deliveries;
 mod driver;
 pub mod event_sources;
 pub mod fault;
@@ -46,6 +48,7 @@ pub use committer::Committer;
 pub use consumers::{
     CheckpointRecord, ConsumerMutation, ConsumerStore, LeaseClaim, LeaseRecord, SHARD_END,
 };
+pub use deliveries::{DeliveryMutation, DeliveryRecord, DeliveryStore};
 pub use event_sources::{EventSourceMappingRecord, EventSourceMutation, EventSourceStore};
 pub use machines::{
     ExecutionFilter, ExecutionRecord, HistoryEventRecord, MachineMutation, MachineRecord,
@@ -106,6 +109,7 @@ pub enum Mutation {
     Consumers(ConsumerMutation),
     EventSources(EventSourceMutation),
     Streams(StreamMutation),
+    Deliveries(DeliveryMutation),
 }
 
 impl From<RunMutation> for Mutation {
@@ -129,6 +133,12 @@ impl From<MachineMutation> for Mutation {
 impl From<AccessMutation> for Mutation {
     fn from(mutation: AccessMutation) -> Self {
         Mutation::Access(mutation)
+    }
+}
+
+impl From<DeliveryMutation> for Mutation {
+    fn from(mutation: DeliveryMutation) -> Self {
+        Mutation::Deliveries(mutation)
     }
 }
 
@@ -168,6 +178,7 @@ pub trait Store:
     + StreamStore
     + ConsumerStore
     + EventSourceStore
+    + DeliveryStore
 {
     /// Applies all mutations in one transaction, durably, in order.
     async fn apply(&self, batch: &[Mutation]) -> Result<()>;

@@ -20,7 +20,8 @@ use std::collections::hash_map::Entry;
 use std::hash::Hash;
 
 use crate::{
-    Mutation, access, catalog, consumers, event_sources, machines, runs, secrets, streams,
+    Mutation, access, catalog, consumers, deliveries, event_sources, machines, runs, secrets,
+    streams,
 };
 
 /// A batch, split by subsystem.
@@ -34,6 +35,7 @@ pub(crate) struct Plan<'a> {
     pub consumers: consumers::Plan<'a>,
     pub event_sources: event_sources::Plan<'a>,
     pub streams: streams::Plan<'a>,
+    pub deliveries: deliveries::Plan<'a>,
 }
 
 impl<'a> Plan<'a> {
@@ -49,6 +51,7 @@ impl<'a> Plan<'a> {
                 Mutation::Consumers(mutation) => plan.consumers.add(mutation),
                 Mutation::EventSources(mutation) => plan.event_sources.add(mutation),
                 Mutation::Streams(mutation) => plan.streams.add(mutation),
+                Mutation::Deliveries(mutation) => plan.deliveries.add(mutation),
             }
         }
         plan

@@ -12,6 +12,7 @@ use sqlx::{Arguments, Pool, SqlStr};
 use crate::access::AccessWrites;
 use crate::catalog::CatalogWrites;
 use crate::consumers::ConsumerWrites;
+use crate::deliveries::DeliveryWrites;
 use crate::driver::{Driver, Record, Statement};
 use crate::event_sources::EventSourceWrites;
 use crate::machines::MachineWrites;
@@ -39,6 +40,7 @@ pub struct SqlStore<DB: sqlx::Database> {
     consumers: ConsumerWrites,
     event_sources: EventSourceWrites,
     streams: StreamWrites,
+    deliveries: DeliveryWrites,
 }
 
 /// One multi-row statement, ready to run.
@@ -63,6 +65,7 @@ impl<DB: Driver> SqlStore<DB> {
             consumers: ConsumerWrites,
             event_sources: EventSourceWrites::new(placeholders),
             streams: StreamWrites::new(placeholders),
+            deliveries: DeliveryWrites::new(placeholders),
         }
     }
 
@@ -153,6 +156,9 @@ impl<DB: Driver> Store for SqlStore<DB> {
             .apply::<DB>(&mut tx, plan.event_sources)
             .await?;
         self.streams.apply::<DB>(&mut tx, plan.streams).await?;
+        self.deliveries
+            .apply::<DB>(&mut tx, plan.deliveries)
+            .await?;
         tx.commit().await?;
         Ok(())
     }

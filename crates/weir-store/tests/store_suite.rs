@@ -83,11 +83,16 @@ suite!(
     event_source_mappings_round_trip_and_delete,
     streams_shards_and_consumers_round_trip,
     stream_deletion_takes_its_shards_and_consumers_in_batch_order,
+    deliveries_round_trip_replace_and_delete,
 );
 
 #[path = "store_suite/consumers.rs"]
 mod consumers;
 use consumers::*;
+
+#[path = "store_suite/deliveries.rs"]
+mod deliveries;
+use deliveries::*;
 
 async fn on_sqlite<F, Fut>(case: F)
 where

@@ -11,6 +11,7 @@ mod bench_machines;
 mod bench_streams;
 mod client;
 mod commands;
+mod delivery_service;
 mod lake_service;
 mod settings;
 

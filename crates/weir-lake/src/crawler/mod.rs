@@ -11,7 +11,7 @@
 
 mod infer;
 mod layout;
-mod schema;
+pub(crate) mod schema;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Instant;

@@ -39,7 +39,7 @@ mod tables;
 mod tuning;
 mod types;
 mod whole_result;
-mod write;
+pub(crate) mod write;
 
 pub use access::{CatalogAccess, CatalogError, LakeRoot, ObjectCreated, ObjectListener};
 pub use engine::{SqlEngine, files_scanned};

@@ -147,6 +147,7 @@ fn aws_service(
         let service = match target.split_once('.')?.0 {
             "AWSStepFunctions" => "states",
             "Kinesis_20131202" => "kinesis",
+            "Firehose_20150804" => "firehose",
             _ => return None,
         };
         Some((service, Dialect::AwsJson))

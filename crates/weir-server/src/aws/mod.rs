@@ -1,11 +1,12 @@
 //! The AWS JSON protocols on `POST /`, dispatched on `X-Amz-Target`: Step Functions
-//! (`AWSStepFunctions.*`, `stepfunctions/`, one file per operation) and Kinesis Data Streams
-//! (`Kinesis_20131202.*`, `kinesis/`, JSON 1.1 and CBOR). Both check their members against their
-//! API model with `fields.rs`. An unknown target gets AWS's
+//! (`AWSStepFunctions.*`, `stepfunctions/`, one file per operation), Kinesis Data Streams
+//! (`Kinesis_20131202.*`, `kinesis/`, JSON 1.1 and CBOR) and Firehose (`Firehose_20150804.*`,
+//! `firehose/`). Each checks its members against its API model. An unknown target gets AWS's
 //! error shape so AWS clients report it properly, and so does a body over the protocol's own
-//! request quota (read only up to it). The next protocol (Kinesis, Firehose, EventBridge) is a
+//! request quota (read only up to it). The next protocol (EventBridge, SQS) is a
 //! folder beside `stepfunctions/` and a line in [`dispatch`], with its quota.
 
+pub mod firehose;
 mod fields;
 pub mod kinesis;
 pub mod stepfunctions;
@@ -78,6 +79,26 @@ pub async fn dispatch(
             },
             None => Err(unknown(target)),
         },
+        Some(("Firehose_20150804", operation)) => match &state.deliveries {
+            Some(deliveries) => match read_body(body, firehose::MAX_REQUEST_BYTES).await {
+                Ok(request) => {
+                    let needed = firehose::role_of(operation);
+                    note.mutating = Some(needed > Role::Viewer);
+                    note.target = firehose::delivery_named(&request);
+                    match allowed_delivery(&identity, needed, &request, operation, target) {
+                        Ok(()) => firehose::handle(deliveries.as_ref(), operation, &request)
+                            .await
+                            .map(|answer| only_granted_deliveries(answer, &identity)),
+                        Err(error) => {
+                            note.refusal = Some(error.message.clone());
+                            Err(error)
+                        }
+                    }
+                }
+                Err(error) => Err(error),
+            },
+            None => Err(unknown(target)),
+        },
         _ if target.is_empty() => Err(AwsError {
             code: "UnknownOperationException",
             message: "missing X-Amz-Target header".into(),
@@ -135,15 +156,7 @@ fn allowed(
     target: &str,
 ) -> Result<(), AwsError> {
     let action = target.replace("AWSStepFunctions.", "states:");
-    let user = identity.name().unwrap_or("anonymous");
-    if identity.role().is_none_or(|role| role < needed) {
-        return Err(AwsError {
-            code: "AccessDeniedException",
-            message: format!(
-                "User: {user} is not authorized to perform: {action} (the operation needs role {needed})"
-            ),
-        });
-    }
+    check_role(identity, needed, &action)?;
     let grants = identity.grants();
     if grants.pipelines.is_empty() {
         return Ok(());
@@ -154,14 +167,71 @@ fn allowed(
             Some(machine) => format!("state machine {machine}"),
             None => format!("the {} given (it names no state machine)", named.member),
         };
+        return Err(not_granted(identity, &action, &resource));
+    }
+    Ok(())
+}
+
+/// Refuses a caller whose role is below `needed`, as IAM refuses it.
+fn check_role(identity: &Identity, needed: Role, action: &str) -> Result<(), AwsError> {
+    if identity.role().is_none_or(|role| role < needed) {
+        let user = identity.name().unwrap_or("anonymous");
         return Err(AwsError {
             code: "AccessDeniedException",
             message: format!(
-                "User: {user} is not authorized to perform: {action} on resource: {resource} (not in the credential's grants)"
+                "User: {user} is not authorized to perform: {action} (the operation needs role {needed})"
             ),
         });
     }
     Ok(())
+}
+
+/// A resource outside the credential's grants, refused as IAM refuses it.
+fn not_granted(identity: &Identity, action: &str, resource: &str) -> AwsError {
+    let user = identity.name().unwrap_or("anonymous");
+    AwsError {
+        code: "AccessDeniedException",
+        message: format!(
+            "User: {user} is not authorized to perform: {action} on resource: {resource} (not in the credential's grants)"
+        ),
+    }
+}
+
+/// Whether the caller's role and grants allow a Firehose operation on the delivery it names
+/// (grants on names cover deliveries as they cover pipelines and state machines).
+fn allowed_delivery(
+    identity: &Identity,
+    needed: Role,
+    body: &Value,
+    operation: &str,
+    target: &str,
+) -> Result<(), AwsError> {
+    let action = target.replace("Firehose_20150804.", "firehose:");
+    check_role(identity, needed, &action)?;
+    let grants = identity.grants();
+    if grants.pipelines.is_empty() || operation == "ListDeliveryStreams" {
+        return Ok(());
+    }
+    match firehose::delivery_named(body) {
+        Some(name) if grants.pipeline(&name) => Ok(()),
+        named => Err(not_granted(
+            identity,
+            &action,
+            &format!("delivery stream {}", named.unwrap_or_default()),
+        )),
+    }
+}
+
+/// A listing shows the deliveries the credential's grants name.
+fn only_granted_deliveries(mut answer: Value, identity: &Identity) -> Value {
+    let grants = identity.grants();
+    if let Some(names) = answer
+        .get_mut("DeliveryStreamNames")
+        .and_then(Value::as_array_mut)
+    {
+        names.retain(|name| name.as_str().is_some_and(|n| grants.pipeline(n)));
+    }
+    answer
 }
 
 /// The role an operation of a protocol's table needs (an admin's for one not listed, so an

@@ -80,6 +80,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     let lake_for_items = lake.clone();
     let aws = config.aws.clone();
     let streams_config = config.streams.clone();
+    let delivery_aws = config.aws.clone();
     let watch = config.server.watch;
     let max_machine_processes = config.executor.max_machine_processes as usize;
     let max_body_bytes = usize::try_from(config.server.max_body_bytes).unwrap_or(usize::MAX);
@@ -161,6 +162,16 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     })
     .await
     .map_err(|e| anyhow::anyhow!("cannot start the state machines: {e}"))?;
+    let deliveries = start_deliveries(
+        &engine,
+        streams.clone(),
+        lake.clone(),
+        catalog.clone(),
+        &project,
+        &data_dir,
+        &delivery_aws,
+    )
+    .await?;
     tracing::info!(project = %project.display(), data = %data_dir.display(), store = %redact(&store_url), "weir listening on {public_url}");
     outln!("weir listening on {public_url}");
     if access.is_some() {
@@ -185,6 +196,9 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         lake: Some(Arc::new(lake_service)),
         machines: Some(machines),
         streams: Some(streams),
+        deliveries: Some(Arc::new(crate::delivery_service::DeliveryAdapter(
+            deliveries.clone(),
+        ))),
         metrics,
         started: Instant::now(),
         max_body_bytes,
@@ -213,12 +227,56 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         }
         None => weir_server::serve(listener, state, stopping).await?,
     }
+    // Each delivery finishes the batch it is in, committed with its checkpoint.
+    deliveries.stop().await;
     // The audit log's last entries linger for a batch: commit them before the process ends.
     if let Some(access) = stopping_access {
         access.flush_audit().await;
     }
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The deliveries (from `deliveries/*.yaml` and the Firehose API), each a consumer group of the
+/// server's streams that commits its lake files with its checkpoint.
+async fn start_deliveries(
+    engine: &Engine,
+    streams: weir_stream::Streams,
+    lake: Arc<weir_lake::Lake>,
+    catalog: weir_lake::Catalog,
+    project: &std::path::Path,
+    data_dir: &std::path::Path,
+    aws: &weir_model::config::AwsConfig,
+) -> anyhow::Result<weir_lake::delivery::Deliveries> {
+    let store = engine.store().clone();
+    let committer = weir_store::Committer::start(store.clone());
+    let transformer = Arc::new(crate::delivery_service::FunctionTransformer(
+        engine.functions(),
+    ));
+    let context = weir_lake::delivery::DeliveryContext {
+        lake,
+        catalog,
+        transformer: Some(transformer),
+        region: aws.region.clone(),
+        account: aws.account_id.clone(),
+    };
+    // One server per data directory, so its name is this server's across restarts: after a
+    // crash it takes its own leases back at once instead of waiting for them to expire.
+    let owner = format!("weir@{}", data_dir.display());
+    let (deliveries, problems) = weir_lake::delivery::Deliveries::start(
+        context,
+        streams,
+        store,
+        committer,
+        Some(project),
+        &owner,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot start the deliveries: {e}"))?;
+    for problem in problems {
+        tracing::error!("{problem}");
+    }
+    Ok(deliveries)
 }
 
 fn init_tracing() {
