@@ -25,6 +25,8 @@ use crate::functions::Functions;
 /// The first retry waits this long; each next one twice as long, up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// Why a batch whose function answered `batchItemFailures` is retried.
+const ITEM_FAILURES: &str = "the function reported batch item failures";
 
 pub(super) struct StreamInvoker {
     pub runtime: Arc<Runtime>,
@@ -371,7 +373,10 @@ impl ShardProcessor for StreamInvoker {
                     .map_err(|e| unfinished(done, e, backoff(retry.attempts + 1)))?;
             }
             let batch = &rest[..size];
-            let error = match self.invoke(shard, batch).await {
+            // Why the batch is retried; `function_failed` when the invocation itself failed
+            // (not when the function reported items), as the on-failure record's
+            // `functionError` tells.
+            let (error, function_failed) = match self.invoke(shard, batch).await {
                 Invoked::Answer(Answer::AllDone) => {
                     done += size;
                     self.set_retry(shard, None);
@@ -386,12 +391,10 @@ impl ShardProcessor for StreamInvoker {
                         size: rest.len() - first_failed,
                     };
                     size -= first_failed;
-                    "the function reported batch item failures".to_string()
+                    (ITEM_FAILURES.to_string(), false)
                 }
-                Invoked::Answer(Answer::FailedFrom(_)) => {
-                    "the function reported batch item failures".to_string()
-                }
-                Invoked::Failed(error) => error,
+                Invoked::Answer(Answer::FailedFrom(_)) => (ITEM_FAILURES.to_string(), false),
+                Invoked::Failed(error) => (error, true),
             };
             if config.bisect_batch_on_function_error && size > 1 {
                 // Halves do not use a retry.
@@ -409,7 +412,7 @@ impl ShardProcessor for StreamInvoker {
                     failed,
                     Condition::RetryAttemptsExhausted,
                     retry.attempts,
-                    Some(&error),
+                    function_failed.then_some(error.as_str()),
                 )
                 .await
                 .map_err(|e| unfinished(done, e, backoff(retry.attempts)))?;
