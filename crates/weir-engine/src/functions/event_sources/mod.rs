@@ -251,7 +251,7 @@ impl EventSources {
             Arc::clone(&self.inner.store),
             self.inner.committer.clone(),
             options,
-            Arc::new(processor),
+            processor,
         )
     }
 
