@@ -45,6 +45,7 @@ pub const SECRET: &str = "/api/v1/secrets/{name}";
 pub const STREAMS: &str = "/api/v1/streams";
 pub const STREAM: &str = "/api/v1/streams/{name}";
 pub const STREAM_RECORDS: &str = "/api/v1/streams/{name}/records";
+pub const STREAM_CONSUMERS: &str = "/api/v1/streams/{name}/consumers";
 pub const SHARD_RECORDS: &str = "/api/v1/streams/{name}/shards/{shard}/records";
 
 pub async fn document() -> Json<Value> {
@@ -200,6 +201,7 @@ fn stream_paths() -> serde_json::Map<String, Value> {
             "get": op("A stream: status, mode, retention, and every shard not yet expired with its hash-key range, sequence range and parents", &["name"], None, "200"),
             "delete": op("Delete a stream and its log (admin)", &["name"], None, "200")
         },
+        STREAM_CONSUMERS: { "get": op("The consumer groups reading the stream on this server (event source mappings, deliveries): per group its name and who reads, per shard it holds the checkpoint, records_behind (records after the checkpoint) and millis_behind (the age of the oldest record not yet processed, 0 when caught up)", &["name"], None, "200") },
         STREAM_RECORDS: { "post": op("Put 1-500 records, each durable before the answer: {records: [{partition_key, data | data_base64, explicit_hash_key?}]}; per record its shard_id and sequence_number, or error_code and error_message", &["name"], Some(json!({ "type": "object", "required": ["records"], "properties": { "records": { "type": "array", "maxItems": 500 } } })), "200") },
         SHARD_RECORDS: { "get": op("Read a shard from `from` (trim_horizon, latest, at:SEQ, after:SEQ, at_timestamp:MS, offset:N), up to `limit` records, waiting up to `wait_ms` for the first; next_offset continues", &["name", "shard", "?from", "?limit", "?wait_ms"], None, "200") },
     });

@@ -30,16 +30,28 @@ impl FromStr for ShardId {
     }
 }
 
-/// A record's sequence number: `(1 << 127) | (shard << 64) | offset`, shown in decimal. The top
-/// bit makes every one 39 digits long, so their text sorts as their value does; the shard in the
-/// middle makes a sequence number name its shard, as AWS's do.
+/// A position in a shard, shown in decimal: `(1 << 127) | (shard << 64) | n`, where `n` counts
+/// the records before it, so the record at offset `o` is numbered `o + 1` and a shard's
+/// starting sequence number (`n` = 0) is lower than every record's, as on AWS: a consumer that
+/// resumes after a shard's starting sequence number, or after the continuation sequence number
+/// of an empty shard, gets the shard's first record. The top bit makes every one 39 digits long,
+/// so their text sorts as their value does; the shard in the middle makes a sequence number name
+/// its shard, as AWS's do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SequenceNumber(pub u128);
 
 const SEQUENCE_MARK: u128 = 1 << 127;
 
 impl SequenceNumber {
-    pub fn new(shard: ShardId, offset: u64) -> SequenceNumber {
+    /// The sequence number of the record at `offset`.
+    pub fn of_record(shard: ShardId, offset: u64) -> SequenceNumber {
+        SequenceNumber::before(shard, offset.saturating_add(1))
+    }
+
+    /// The position just before the record at `offset` (which may not exist yet): a shard's
+    /// starting sequence number for its first offset, and what a reader that has read up to
+    /// `offset` continues after. Equal to the sequence number of the record at `offset - 1`.
+    pub fn before(shard: ShardId, offset: u64) -> SequenceNumber {
         SequenceNumber(SEQUENCE_MARK | (u128::from(shard.0) << 64) | u128::from(offset))
     }
 
@@ -49,8 +61,21 @@ impl SequenceNumber {
         ShardId(((self.0 >> 64) & u128::from(u32::MAX)) as u32)
     }
 
-    pub fn offset(self) -> u64 {
+    /// The offset of the first record after this position (AFTER_SEQUENCE_NUMBER).
+    pub fn next_offset(self) -> u64 {
         self.0 as u64
+    }
+
+    /// The offset of the record this sequence number names, or the first one after it when it
+    /// names none (a shard's starting sequence number): AT_SEQUENCE_NUMBER.
+    pub fn offset_at(self) -> u64 {
+        self.next_offset().saturating_sub(1)
+    }
+
+    /// The offset of the record this sequence number names; `None` for a position before any
+    /// record (a shard's starting sequence number).
+    pub fn record_offset(self) -> Option<u64> {
+        self.next_offset().checked_sub(1)
     }
 }
 
@@ -240,21 +265,42 @@ mod tests {
 
     #[test]
     fn sequence_numbers_carry_their_shard_and_sort_as_text() {
-        let a = SequenceNumber::new(ShardId(0), 0);
-        let b = SequenceNumber::new(ShardId(0), 1);
-        let c = SequenceNumber::new(ShardId(3), 0);
-        let d = SequenceNumber::new(ShardId(u32::MAX), u64::MAX);
+        let a = SequenceNumber::of_record(ShardId(0), 0);
+        let b = SequenceNumber::of_record(ShardId(0), 1);
+        let c = SequenceNumber::of_record(ShardId(3), 0);
+        let d = SequenceNumber::of_record(ShardId(u32::MAX), u64::MAX - 1);
         for s in [a, b, c, d] {
             assert_eq!(s.to_string().len(), 39);
             assert_eq!(s.to_string().parse::<SequenceNumber>(), Ok(s));
         }
         assert!(a.to_string() < b.to_string() && b.to_string() < c.to_string());
-        assert_eq!((c.shard(), c.offset()), (ShardId(3), 0));
-        assert_eq!((d.shard(), d.offset()), (ShardId(u32::MAX), u64::MAX));
+        assert_eq!((c.shard(), c.record_offset()), (ShardId(3), Some(0)));
+        assert_eq!(
+            (d.shard(), d.record_offset()),
+            (ShardId(u32::MAX), Some(u64::MAX - 1))
+        );
         assert!("12".parse::<SequenceNumber>().is_err());
         assert!("x".repeat(39).parse::<SequenceNumber>().is_err());
         // 39 digits without the mark bit.
         assert!(format!("{:039}", 5u128).parse::<SequenceNumber>().is_err());
+    }
+
+    #[test]
+    fn a_shards_starting_sequence_number_is_below_its_first_record() {
+        let start = SequenceNumber::before(ShardId(2), 0);
+        let first = SequenceNumber::of_record(ShardId(2), 0);
+        assert_eq!(start.to_string().len(), 39);
+        assert!(start.to_string() < first.to_string());
+        assert_eq!(start.record_offset(), None);
+        assert_eq!(first.record_offset(), Some(0));
+        // AT and AFTER the start both begin at the first record; AFTER a record at the next.
+        assert_eq!((start.offset_at(), start.next_offset()), (0, 0));
+        assert_eq!((first.offset_at(), first.next_offset()), (0, 1));
+        // Having read up to an offset continues after the record before it.
+        assert_eq!(
+            SequenceNumber::before(ShardId(2), 5),
+            SequenceNumber::of_record(ShardId(2), 4)
+        );
     }
 
     #[test]

@@ -447,3 +447,48 @@ async fn consumer_starts_afresh_on_a_stream_created_again() {
     assert_exactly_once(&recorder.numbers(), 15);
     group.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consumer_groups_are_listed_by_stream_with_their_lag_while_they_run() {
+    let s = setup(1).await;
+    put(&s.streams, 0, 10, 3).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let recorder = Arc::new(Recorder::default());
+    *recorder.failing_shard.lock().unwrap() = Some(ShardId(0));
+    let mut options = options("a", 100);
+    options.description = "a test reader".into();
+    let group = s.start(options, recorder.clone());
+    // The batch keeps failing: all ten records are behind, by at least their age.
+    wait_for("the failing batch's lag", || {
+        let groups = s.streams.consumer_groups("orders");
+        groups.len() == 1
+            && groups[0]
+                .shards
+                .first()
+                .is_some_and(|l| l.records_behind == 10 && l.millis_behind >= 50)
+    })
+    .await;
+    let groups = s.streams.consumer_groups("orders");
+    assert_eq!(
+        (groups[0].group.as_str(), groups[0].description.as_str()),
+        ("g", "a test reader")
+    );
+    assert_eq!(groups[0].shards[0].checkpoint, None);
+    assert!(s.streams.consumer_groups("other").is_empty());
+    *recorder.failing_shard.lock().unwrap() = None;
+    wait_for("the lag to go", || {
+        s.streams.consumer_groups("orders")[0]
+            .shards
+            .first()
+            .is_some_and(|l| l.records_behind == 0 && l.millis_behind == 0)
+    })
+    .await;
+    let last = s.streams.describe("orders").unwrap().shards[0].starting_sequence;
+    let checkpoint = s.streams.consumer_groups("orders")[0].shards[0]
+        .checkpoint
+        .clone()
+        .expect("a checkpoint");
+    assert!(checkpoint.as_str() > last.to_string().as_str());
+    group.stop().await;
+    assert!(s.streams.consumer_groups("orders").is_empty());
+}

@@ -196,7 +196,7 @@ async fn stream_crash_child() {
                     out += &format!(
                         "ack {} {} {key}\n",
                         appended.shard.0,
-                        appended.sequence.offset()
+                        appended.sequence.record_offset().unwrap()
                     );
                 }
                 let mut stdout = std::io::stdout().lock();

@@ -74,7 +74,7 @@ async fn stream_round_trip_keeps_order_and_survives_reopen() {
                 assert_eq!(record.offset, i as u64);
                 assert_eq!(
                     record.sequence,
-                    SequenceNumber::new(ShardId(shard), i as u64)
+                    SequenceNumber::of_record(ShardId(shard), i as u64)
                 );
                 let data = String::from_utf8(record.data.to_vec()).unwrap();
                 by_key
@@ -134,7 +134,10 @@ async fn stream_round_trip_keeps_order_and_survives_reopen() {
         .unwrap();
     let next = next[0].as_ref().unwrap();
     assert_eq!(next.shard, shard_of_key["user-0"]);
-    assert_eq!(next.sequence.offset(), ends[next.shard.0 as usize]);
+    assert_eq!(
+        next.sequence.record_offset(),
+        Some(ends[next.shard.0 as usize])
+    );
     let listed: Vec<String> = env.streams.list().into_iter().map(|s| s.name).collect();
     assert_eq!(listed, ["orders"]);
     assert_eq!(
@@ -360,7 +363,7 @@ async fn stream_resharding_keeps_lineage_and_parents_readable() {
     };
     assert_eq!(
         parent.ending_sequence,
-        Some(SequenceNumber::new(ShardId(0), 2))
+        Some(SequenceNumber::of_record(ShardId(0), 2))
     );
     assert_eq!(
         (low.parent, low.hash_start, low.hash_end),
@@ -516,7 +519,7 @@ async fn stream_positions_by_sequence_and_time() {
             "Invalid StartingSequenceNumber. It encodes shardId-000000000000, while it was used in a call to a shard with shardId-000000000001".into()
         )
     );
-    let unknown = SequenceNumber::new(shard, 99);
+    let unknown = SequenceNumber::of_record(shard, 99);
     assert_eq!(
         message(streams.start_offset("p", shard, StartingPosition::AtSequence(unknown))).0,
         "InvalidArgumentException"
@@ -534,6 +537,44 @@ async fn stream_positions_by_sequence_and_time() {
         Some(iterator.clone())
     );
     assert!(iterator.expired(between + ITERATOR_LIFETIME_MS + 1));
+}
+
+/// A shard's starting sequence number is below its first record's, so a reader that resumes
+/// AT or AFTER it (as the KCL does with SubscribeToShard's continuation on an empty shard) gets
+/// the first record once it is put.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_positions_after_an_empty_shards_start_begin_at_its_first_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path()).await;
+    let streams = &env.streams;
+    streams.create_stream(provisioned("e", 1)).await.unwrap();
+    let shard = ShardId(0);
+    let start = streams.describe("e").unwrap().shards[0].starting_sequence;
+    let at = |position| streams.start_offset("e", shard, position).unwrap();
+    assert_eq!(at(StartingPosition::AfterSequence(start)), 0);
+    assert_eq!(at(StartingPosition::AtSequence(start)), 0);
+    let put = streams.put("e", vec![record("k", "first")]).await.unwrap();
+    let first = put[0].as_ref().unwrap().sequence;
+    assert!(start.to_string() < first.to_string());
+    let batch = streams
+        .read(
+            "e",
+            shard,
+            at(StartingPosition::AfterSequence(start)),
+            10,
+            1 << 20,
+        )
+        .unwrap();
+    let data: Vec<&[u8]> = batch.records.iter().map(|r| &r.data[..]).collect();
+    assert_eq!(data, [b"first"]);
+    assert_eq!(batch.records[0].sequence, first);
+    // After the newest record: the next one, not yet put, and no further.
+    assert_eq!(at(StartingPosition::AfterSequence(first)), 1);
+    let beyond = SequenceNumber::of_record(shard, 1);
+    assert_eq!(
+        message(streams.start_offset("e", shard, StartingPosition::AfterSequence(beyond))).0,
+        "InvalidArgumentException"
+    );
 }
 
 fn weir_stream_now() -> i64 {
@@ -633,7 +674,7 @@ async fn stream_retention_drops_whole_old_segments() {
     assert!(batch.records.is_empty());
     assert_eq!(batch.next_offset, 100);
     let put = streams.put("old", vec![record("k", "new")]).await.unwrap();
-    assert_eq!(put[0].as_ref().unwrap().sequence.offset(), 100);
+    assert_eq!(put[0].as_ref().unwrap().sequence.record_offset(), Some(100));
     drop(env);
     let env = open(dir.path()).await;
     let batch = env
@@ -684,7 +725,7 @@ async fn stream_recovery_cuts_a_torn_tail() {
         .put("torn", vec![record("k", "r10")])
         .await
         .unwrap();
-    assert_eq!(put[0].as_ref().unwrap().sequence.offset(), 10);
+    assert_eq!(put[0].as_ref().unwrap().sequence.record_offset(), Some(10));
     drop(env);
     let env = open(dir.path()).await;
     let data: Vec<String> = env

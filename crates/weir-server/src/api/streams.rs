@@ -128,6 +128,35 @@ pub async fn show(State(state): Shared, Path(name): Path<String>) -> ApiResult {
     Ok(Json(description_json(&streams.describe(&name)?)))
 }
 
+/// The consumer groups reading a stream on this server (event source mappings, deliveries),
+/// with each shard's checkpoint and how far behind it is.
+pub async fn consumers(State(state): Shared, Path(name): Path<String>) -> ApiResult {
+    let streams = streams(&state)?;
+    // A stream that does not exist is a 404, not an empty list.
+    streams.describe(&name)?;
+    let groups: Vec<Value> = streams
+        .consumer_groups(&name)
+        .into_iter()
+        .map(|group| {
+            let shards: Vec<Value> = group
+                .shards
+                .iter()
+                .map(|lag| {
+                    json!({
+                        "shard_id": lag.shard.to_string(),
+                        "checkpoint": lag.checkpoint,
+                        "records_behind": lag.records_behind,
+                        "millis_behind": lag.millis_behind,
+                        "finished": lag.finished,
+                    })
+                })
+                .collect();
+            json!({ "group": group.group, "description": group.description, "shards": shards })
+        })
+        .collect();
+    Ok(Json(json!({ "stream": name, "consumers": groups })))
+}
+
 pub async fn delete(State(state): Shared, Path(name): Path<String>) -> ApiResult {
     let streams = streams(&state)?;
     streams.delete_stream(&name, true).await?;
@@ -363,6 +392,7 @@ pub fn routes() -> crate::Routes {
         .get(openapi::STREAMS, VIEWER, list)
         .post(openapi::STREAMS, ADMIN, create)
         .get(openapi::STREAM, VIEWER, show)
+        .get(openapi::STREAM_CONSUMERS, VIEWER, consumers)
         .delete(openapi::STREAM, ADMIN, delete)
         .post(openapi::STREAM_RECORDS, OPERATOR, put)
         .get(openapi::SHARD_RECORDS, VIEWER, read)

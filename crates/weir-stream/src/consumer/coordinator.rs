@@ -269,6 +269,7 @@ impl Group {
             millis_behind: 0,
             committed: offset,
             end: None,
+            pending_since_ms: None,
         };
         let ended = ended.clone();
         let task = tokio::spawn(async move {

@@ -25,16 +25,30 @@ pub struct ShardLag {
 pub(super) struct LagTable {
     group: String,
     stream: String,
+    description: String,
     shards: Mutex<BTreeMap<ShardId, ShardLag>>,
 }
 
 impl LagTable {
-    pub(super) fn new(group: &str, stream: &str) -> LagTable {
+    pub(super) fn new(group: &str, stream: &str, description: &str) -> LagTable {
         LagTable {
             group: group.to_string(),
             stream: stream.to_string(),
+            description: description.to_string(),
             shards: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    pub(super) fn group(&self) -> &str {
+        &self.group
+    }
+
+    pub(super) fn stream(&self) -> &str {
+        &self.stream
+    }
+
+    pub(super) fn description(&self) -> &str {
+        &self.description
     }
 
     pub(super) fn set(&self, lag: ShardLag) {

@@ -116,8 +116,8 @@ mod tests {
             adjacent_parent: adjacent.map(ShardId),
             hash_start: 0,
             hash_end: 0,
-            starting_sequence: SequenceNumber::new(ShardId(id), 0),
-            ending_sequence: closed.then(|| SequenceNumber::new(ShardId(id), 100)),
+            starting_sequence: SequenceNumber::before(ShardId(id), 0),
+            ending_sequence: closed.then(|| SequenceNumber::of_record(ShardId(id), 100)),
         }
     }
 
@@ -196,7 +196,7 @@ mod tests {
     #[test]
     fn expired_parents_hold_nothing_up_and_sequences_name_their_shard() {
         let shards = [shard(4, Some(0), None, false), shard(5, None, None, false)];
-        let at = StartingPosition::AtSequence(SequenceNumber::new(ShardId(5), 7));
+        let at = StartingPosition::AtSequence(SequenceNumber::of_record(ShardId(5), 7));
         assert_eq!(
             ready(&shards, &HashMap::new(), at),
             [

@@ -12,10 +12,13 @@
 //!   batching window), wait on the shard's watch when caught up, call the [`ShardProcessor`],
 //!   commit its mutations with the checkpoint, retry a failed batch (only that shard waits).
 //! - `lag.rs`: how far behind each shard is, as gauges and through [`GroupHandle::lag`].
+//! - `registry.rs`: the groups running, so [`Streams::consumer_groups`] lists a stream's readers
+//!   and their lag.
 
 mod coordinator;
 mod lag;
 mod lineage;
+pub(crate) mod registry;
 mod worker;
 
 use std::sync::Arc;
@@ -27,6 +30,7 @@ use weir_store::{Committer, Mutation, Store};
 use crate::{Record, ShardId, StartingPosition, Streams};
 
 pub use lag::ShardLag;
+pub use registry::GroupLag;
 
 /// What a group consumes and how.
 #[derive(Debug, Clone)]
@@ -47,6 +51,8 @@ pub struct GroupOptions {
     pub lease_duration: Duration,
     /// Who this consumer is in the lease table (unique per server and group).
     pub owner: String,
+    /// Who reads, for people: shown beside the group's lag (`function score`, …).
+    pub description: String,
 }
 
 impl GroupOptions {
@@ -62,6 +68,7 @@ impl GroupOptions {
             batching_window: Duration::ZERO,
             lease_duration: Duration::from_secs(10),
             owner: owner.to_string(),
+            description: String::new(),
         }
     }
 }
@@ -122,6 +129,8 @@ pub struct GroupHandle {
     stop: watch::Sender<bool>,
     lag: Arc<lag::LagTable>,
     task: Option<tokio::task::JoinHandle<()>>,
+    /// Lists the group in [`Streams::consumer_groups`] until the handle is gone.
+    _registration: registry::Registration,
 }
 
 impl GroupHandle {
@@ -155,7 +164,12 @@ pub fn start(
     processor: Arc<dyn ShardProcessor>,
 ) -> GroupHandle {
     let (stop, stopped) = watch::channel(false);
-    let lag = Arc::new(lag::LagTable::new(&options.group, &options.stream));
+    let lag = Arc::new(lag::LagTable::new(
+        &options.group,
+        &options.stream,
+        &options.description,
+    ));
+    let registration = streams.group_registry().register(Arc::clone(&lag));
     let group = coordinator::Group::new(
         streams,
         store,
@@ -169,6 +183,15 @@ pub fn start(
         stop,
         lag,
         task: Some(task),
+        _registration: registration,
+    }
+}
+
+impl Streams {
+    /// The consumer groups running on this server that read `stream`, with each one's lag per
+    /// shard it holds; by group name.
+    pub fn consumer_groups(&self, stream: &str) -> Vec<GroupLag> {
+        self.group_registry().of_stream(stream)
     }
 }
 

@@ -51,6 +51,9 @@ pub(super) struct Worker {
     pub committed: u64,
     /// The shard's durable end, for the lag.
     pub end: Option<watch::Receiver<u64>>,
+    /// When the oldest record handed to the processor but not yet checkpointed arrived: a
+    /// batch that keeps failing is behind by its age, however recent the last read was.
+    pub pending_since_ms: Option<i64>,
 }
 
 /// A batch as gathered, before processing.
@@ -90,6 +93,7 @@ impl Worker {
             offset = batch.next_offset;
             let at_end = batch.at_shard_end;
             self.deliver(batch).await?;
+            self.pending_since_ms = None;
             self.report_lag();
             if at_end {
                 return Ok(());
@@ -178,6 +182,7 @@ impl Worker {
             at_shard_end,
         } = batch;
         loop {
+            self.pending_since_ms = records.first().map(|r| r.arrival_ms);
             if records.is_empty() {
                 // Nothing left to process: only the shard's end to record.
                 if at_shard_end {
@@ -303,7 +308,12 @@ impl Worker {
         self.lag.set(ShardLag {
             shard: self.shard,
             records_behind: end.saturating_sub(self.committed),
-            millis_behind: self.millis_behind,
+            millis_behind: match self.pending_since_ms {
+                Some(arrived) if end > self.committed => {
+                    (now_ms() - arrived).max(self.millis_behind)
+                }
+                _ => self.millis_behind,
+            },
             checkpoint: self.checkpoint.clone(),
             finished: self.checkpoint.as_deref() == Some(SHARD_END),
         });

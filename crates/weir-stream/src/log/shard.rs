@@ -189,7 +189,7 @@ impl ShardLog {
                 bytes += data.len();
                 let key = String::from_utf8_lossy(&chunk[frame.key.clone()]).into_owned();
                 records.push(Record {
-                    sequence: SequenceNumber::new(self.shard, frame.offset),
+                    sequence: SequenceNumber::of_record(self.shard, frame.offset),
                     offset: frame.offset,
                     partition_key: key,
                     data,
@@ -463,7 +463,7 @@ mod tests {
                     prop_assert_eq!(got.arrival_ms, want.1);
                     prop_assert_eq!(&got.partition_key, &want.2);
                     prop_assert_eq!(&got.data[..], &want.3[..]);
-                    prop_assert_eq!(got.sequence, SequenceNumber::new(ShardId(3), want.0));
+                    prop_assert_eq!(got.sequence, SequenceNumber::of_record(ShardId(3), want.0));
                 }
                 let bytes: usize = read.records.iter().map(|r| r.data.len()).sum();
                 prop_assert!(read.records.len() <= 1 || bytes <= max_bytes);

@@ -232,7 +232,7 @@ impl Writer {
             for (request, record, result) in writer.done.drain(..) {
                 let result = result.map(|offset| Appended {
                     shard: writer.id,
-                    sequence: SequenceNumber::new(writer.id, offset),
+                    sequence: SequenceNumber::of_record(writer.id, offset),
                 });
                 if let Some(slot) = self
                     .requests

@@ -82,6 +82,8 @@ struct Inner {
     store: Arc<dyn Store>,
     committer: Committer,
     streams: RwLock<BTreeMap<String, Arc<StreamState>>>,
+    /// The consumer groups running on this server (`consumer::start` registers them).
+    groups: Arc<crate::consumer::registry::GroupRegistry>,
     /// Serializes changes of metadata (create, delete, reshard, settings), so each one
     /// validates against the state it changes. Appends and reads never take it.
     admin: Arc<tokio::sync::Mutex<()>>,
@@ -93,6 +95,10 @@ type AdminGuard = tokio::sync::OwnedMutexGuard<()>;
 impl Streams {
     pub fn config(&self) -> &StreamsConfig {
         &self.inner.config
+    }
+
+    pub(crate) fn group_registry(&self) -> &Arc<crate::consumer::registry::GroupRegistry> {
+        &self.inner.groups
     }
 
     /// The name of the stream an ARN names, if it is one of this server's.

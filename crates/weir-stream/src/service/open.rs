@@ -31,6 +31,7 @@ impl Streams {
                 store,
                 committer,
                 streams: RwLock::new(BTreeMap::new()),
+                groups: Arc::default(),
                 admin: Arc::new(tokio::sync::Mutex::new(())),
             }),
         };

@@ -62,7 +62,7 @@ impl Streams {
                     sequence.shard()
                 )));
             }
-            Ok(sequence.offset())
+            Ok(sequence)
         };
         let invalid = |sequence: SequenceNumber| {
             StreamError::InvalidArgument(format!(
@@ -73,19 +73,21 @@ impl Streams {
         Ok(match at {
             StartingPosition::TrimHorizon => log.first_offset(),
             StartingPosition::Latest => end,
+            // A shard's starting sequence number names no record: AT and AFTER it both begin
+            // at the shard's first record, even before there is one.
             StartingPosition::AtSequence(sequence) => {
-                let offset = of_this_shard(sequence)?;
+                let offset = of_this_shard(sequence)?.offset_at();
                 if offset > end {
                     return Err(invalid(sequence));
                 }
                 offset
             }
             StartingPosition::AfterSequence(sequence) => {
-                let offset = of_this_shard(sequence)?;
-                if offset >= end {
+                let offset = of_this_shard(sequence)?.next_offset();
+                if offset > end {
                     return Err(invalid(sequence));
                 }
-                offset + 1
+                offset
             }
             StartingPosition::AtTimestamp(ms) => log.offset_at_time(ms)?,
         })

@@ -164,10 +164,10 @@ impl ShardState {
             adjacent_parent: self.adjacent_parent,
             hash_start: self.hash_start,
             hash_end: self.hash_end,
-            starting_sequence: SequenceNumber::new(self.id, self.starting_offset),
+            starting_sequence: SequenceNumber::before(self.id, self.starting_offset),
             ending_sequence: self
                 .ending_offset
-                .map(|end| SequenceNumber::new(self.id, end)),
+                .map(|end| SequenceNumber::of_record(self.id, end)),
         }
     }
 

@@ -60,7 +60,11 @@ pub async fn run(args: &ClientArgs, command: StreamsCommand) -> anyhow::Result<E
             }
         }
         StreamsCommand::Describe { name } => {
-            let body = client.get(&stream_path(&name)).await?;
+            let mut body = client.get(&stream_path(&name)).await?;
+            let consumers = client
+                .get(&format!("{}/consumers", stream_path(&name)))
+                .await?;
+            body["consumers"] = consumers["consumers"].clone();
             if args.json {
                 print_json(&body);
             } else {
@@ -124,6 +128,42 @@ fn print_description(body: &Value) {
         })
         .collect();
     table(&["shard", "state", "parent", "hash keys"], &rows);
+    print_consumers(body);
+}
+
+/// The consumer groups reading the stream, a row per shard each holds: how far behind it is.
+fn print_consumers(body: &Value) {
+    let rows: Vec<Vec<String>> = items(body, "consumers")
+        .flat_map(|group| {
+            let reader = match text(group, "description") {
+                description if description.is_empty() => text(group, "group"),
+                description => description,
+            };
+            items(group, "shards").map(move |lag| {
+                vec![
+                    reader.clone(),
+                    text(lag, "shard_id"),
+                    text(lag, "records_behind"),
+                    format!("{}ms", text(lag, "millis_behind")),
+                    text(lag, "checkpoint"),
+                ]
+            })
+        })
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    outln!();
+    table(
+        &[
+            "consumer",
+            "shard",
+            "records behind",
+            "behind",
+            "checkpoint",
+        ],
+        &rows,
+    );
 }
 
 async fn put(

@@ -3,6 +3,10 @@
 //! event a function gets, ReportBatchItemFailures, and a failing batch that stalls only its own
 //! shard until its retries are spent and it goes to the on-failure stream.
 
+use std::time::Duration;
+
+use serde_json::Value;
+
 use crate::support::*;
 
 /// A function that appends each event it gets to `events.jsonl` (in the project) and reports as
@@ -227,4 +231,93 @@ assert batch['shardId'] == 'shardId-000000000000' and batch['streamArn'] == arn 
 assert seen().count('s1-0') == 1, 'shard 1 was never processed again'
 "#,
     );
+}
+
+/// A mapping's lag per shard is in `/api/v1/streams/NAME/consumers` and `weir streams
+/// describe`: the records put while the function fails are behind, then none once it succeeds.
+#[test]
+fn event_source_lag_is_shown_by_the_streams_api_and_goes_to_zero() {
+    let project = Project::new();
+    // Fails while the file `hold` exists.
+    project.write(
+        "gate.py",
+        "import json, os, sys\njson.load(sys.stdin)\nif os.path.exists('hold'):\n    sys.exit('held')\nprint('{}')\n",
+    );
+    let hold = project.write("hold", "");
+    let server = Server::start(project.path());
+    assert!(
+        server
+            .cli(&["streams", "create", "orders"])
+            .status
+            .success()
+    );
+    project.write(
+        "functions/gate.yaml",
+        "command: [python3, gate.py]\nevent_sources:\n  - stream: orders\n    batch_size: 10\n",
+    );
+    let consumers = || server.get_json("/api/v1/streams/orders/consumers");
+    assert!(
+        eventually(Duration::from_secs(30), || consumers()["consumers"]
+            .as_array()
+            .is_some_and(|c| c.len() == 1)),
+        "the mapping never ran: {}",
+        consumers()
+    );
+    let put = server.json(&[
+        "streams",
+        "put",
+        "orders",
+        "--partition-key",
+        "k",
+        "a",
+        "b",
+        "c",
+    ]);
+    let last_sequence = put["records"][2]["sequence_number"].clone();
+    let shard_lag = || consumers()["consumers"][0]["shards"][0].clone();
+    assert!(
+        eventually(Duration::from_secs(30), || {
+            let lag = shard_lag();
+            lag["records_behind"] == 3 && lag["millis_behind"].as_i64() > Some(0)
+        }),
+        "the failing batch's lag never showed: {}",
+        consumers()
+    );
+    let listed = consumers();
+    let group = &listed["consumers"][0];
+    assert!(
+        group["group"].as_str().unwrap().starts_with("lambda:")
+            && group["description"]
+                .as_str()
+                .unwrap()
+                .starts_with("function gate (event source mapping "),
+        "{listed}"
+    );
+    assert_eq!(group["shards"][0]["shard_id"], "shardId-000000000000");
+    assert_eq!(group["shards"][0]["checkpoint"], Value::Null);
+    let described = stdout(&server.cli(&["streams", "describe", "orders"]));
+    let row = described
+        .lines()
+        .skip_while(|line| !line.starts_with("CONSUMER "))
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        row.starts_with("function gate (event source mapping ")
+            && row.contains("  shardId-000000000000  3  "),
+        "{described}"
+    );
+
+    std::fs::remove_file(hold).unwrap();
+    assert!(
+        eventually(Duration::from_secs(30), || {
+            let lag = shard_lag();
+            lag["records_behind"] == 0 && lag["millis_behind"] == 0
+        }),
+        "the lag never went to zero: {}",
+        consumers()
+    );
+    assert_eq!(shard_lag()["checkpoint"], last_sequence);
+    let (status, _) = server.get("/api/v1/streams/nope/consumers");
+    assert_eq!(status, 404);
 }

@@ -229,6 +229,62 @@ assert error(k.describe_stream_consumer, ConsumerARN=consumer_arn)[0] == 'Resour
     );
 }
 
+/// An empty shard's starting sequence number is below its first record's, as on AWS: a
+/// consumer that resumes AFTER it (the KCL resubscribing with an empty shard's
+/// ContinuationSequenceNumber) gets the first record once it is put.
+#[test]
+fn kinesis_resuming_after_an_empty_shards_starting_sequence_number_delivers_its_first_record() {
+    let project = Project::new();
+    let server = Server::start(project.path());
+    boto3(
+        &server,
+        r#"
+k.create_stream(StreamName='quiet', ShardCount=1)
+arn = k.describe_stream_summary(StreamName='quiet')['StreamDescriptionSummary']['StreamARN']
+shard = k.list_shards(StreamName='quiet')['Shards'][0]
+start = shard['SequenceNumberRange']['StartingSequenceNumber']
+assert len(start) == 39, start
+consumer_arn = k.register_stream_consumer(StreamARN=arn, ConsumerName='kcl')['Consumer']['ConsumerARN']
+for _ in range(100):
+    if k.describe_stream_consumer(ConsumerARN=consumer_arn)['ConsumerDescription']['ConsumerStatus'] == 'ACTIVE':
+        break
+    time.sleep(0.1)
+
+# Subscribed to the empty shard, the first event carries no records and continues from the
+# shard's starting sequence number.
+subscription = k.subscribe_to_shard(ConsumerARN=consumer_arn, ShardId='shardId-000000000000',
+                                    StartingPosition={'Type': 'TRIM_HORIZON'})
+for event in subscription['EventStream']:
+    first_event = event['SubscribeToShardEvent']
+    break
+subscription['EventStream'].close()
+assert first_event['Records'] == [], first_event
+continuation = first_event['ContinuationSequenceNumber']
+assert continuation == start, (continuation, start)
+
+# Resuming AFTER it, by subscription and by iterator, before the first record is put.
+iterator = k.get_shard_iterator(StreamName='quiet', ShardId='shardId-000000000000',
+    ShardIteratorType='AFTER_SEQUENCE_NUMBER', StartingSequenceNumber=start)['ShardIterator']
+at_start = k.get_shard_iterator(StreamName='quiet', ShardId='shardId-000000000000',
+    ShardIteratorType='AT_SEQUENCE_NUMBER', StartingSequenceNumber=start)['ShardIterator']
+subscription = k.subscribe_to_shard(ConsumerARN=consumer_arn, ShardId='shardId-000000000000',
+    StartingPosition={'Type': 'AFTER_SEQUENCE_NUMBER', 'SequenceNumber': continuation})
+put = k.put_record(StreamName='quiet', Data=b'first', PartitionKey='p')
+assert put['SequenceNumber'] > start, (put, start)
+pushed = []
+for event in subscription['EventStream']:
+    pushed += event['SubscribeToShardEvent']['Records']
+    if pushed:
+        break
+subscription['EventStream'].close()
+assert [(r['Data'], r['SequenceNumber']) for r in pushed] == [(b'first', put['SequenceNumber'])], pushed
+for it in [iterator, at_start]:
+    records = k.get_records(ShardIterator=it)['Records']
+    assert [r['Data'] for r in records] == [b'first'], records
+"#,
+    );
+}
+
 #[test]
 fn kinesis_the_aws_cli_puts_and_gets_records() {
     let project = Project::new();

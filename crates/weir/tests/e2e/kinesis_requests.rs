@@ -284,7 +284,8 @@ fn kinesis_iterators_that_are_not_or_no_longer_valid_are_refused_in_aws_words() 
         )
     );
     // A sequence number of another shard.
-    let other_shard = weir_stream::SequenceNumber::new(weir_stream::ShardId(3), 0).to_string();
+    let other_shard =
+        weir_stream::SequenceNumber::of_record(weir_stream::ShardId(3), 0).to_string();
     assert_eq!(
         refusal(
             &server,

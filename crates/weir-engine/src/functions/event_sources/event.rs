@@ -134,7 +134,7 @@ mod tests {
 
     fn record(offset: u64) -> Record {
         Record {
-            sequence: SequenceNumber::new(ShardId(6), offset),
+            sequence: SequenceNumber::of_record(ShardId(6), offset),
             offset,
             partition_key: "1".into(),
             data: Bytes::from_static(b"Hello, this is a test."),
@@ -151,7 +151,7 @@ mod tests {
     #[test]
     fn the_event_is_lambdas_kinesis_event() {
         let event = kinesis_event(&SOURCE, ShardId(6), &[record(3)]);
-        let sequence = SequenceNumber::new(ShardId(6), 3).to_string();
+        let sequence = SequenceNumber::of_record(ShardId(6), 3).to_string();
         assert_eq!(
             event,
             json!({"Records": [{
@@ -196,7 +196,7 @@ mod tests {
     #[test]
     fn batch_item_failures_point_at_the_first_failed_record() {
         let records = [record(0), record(1), record(2)];
-        let id = |i: u64| SequenceNumber::new(ShardId(6), i).to_string();
+        let id = |i: u64| SequenceNumber::of_record(ShardId(6), i).to_string();
         assert_eq!(read_answer(&json!(null), &records), Answer::AllDone);
         assert_eq!(
             read_answer(&json!({"batchItemFailures": []}), &records),

@@ -42,7 +42,8 @@ pub(super) struct GivenUp<'a> {
     pub records: &'a [Record],
     pub condition: Condition,
     pub invoke_count: u32,
-    /// The function's last error, when it was invoked.
+    /// The function's error, when its last invocation failed (`None` when it answered with
+    /// `batchItemFailures` or was not invoked).
     pub error: Option<&'a str>,
 }
 

@@ -231,6 +231,10 @@ impl EventSources {
             &self.inner.owner,
             start,
         );
+        options.description = format!(
+            "function {} (event source mapping {})",
+            runtime.function, runtime.uuid
+        );
         options.batch_size = config.batch_size as usize;
         options.batch_bytes = BATCH_BYTES;
         options.batching_window = Duration::from_secs(u64::from(config.batching_window_seconds));
@@ -247,7 +251,7 @@ impl EventSources {
             Arc::clone(&self.inner.store),
             self.inner.committer.clone(),
             options,
-            Arc::new(processor),
+            processor,
         )
     }
 

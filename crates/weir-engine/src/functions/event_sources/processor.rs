@@ -5,10 +5,11 @@
 //! `BisectBatchOnFunctionError` retries the first half of a failed batch first (a split does not
 //! use a retry); with `ReportBatchItemFailures`, the records before the first one reported failed
 //! are checkpointed and the retry starts at it; a tumbling window hands each invocation the
-//! `state` the previous one of its window returned.
+//! `state` the previous one of its window returned, and its final invocation comes when the
+//! window's time is up (or earlier, with the first record of a later window).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use serde_json::{Map, Value};
@@ -25,6 +26,13 @@ use crate::functions::Functions;
 /// The first retry waits this long; each next one twice as long, up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// A window's final invocation waits this long past the window's end, for records that arrived
+/// in the window to become durable and readable.
+const WINDOW_GRACE: Duration = Duration::from_secs(1);
+/// How often a window that is due but still has records to process looks again.
+const WINDOW_RECHECK: Duration = Duration::from_millis(200);
+/// Why a batch whose function answered `batchItemFailures` is retried.
+const ITEM_FAILURES: &str = "the function reported batch item failures";
 
 pub(super) struct StreamInvoker {
     pub runtime: Arc<Runtime>,
@@ -37,6 +45,14 @@ pub(super) struct StreamInvoker {
     retries: Mutex<HashMap<ShardId, Retry>>,
     /// Per shard: the tumbling window open and its state.
     windows: Mutex<HashMap<ShardId, OpenWindow>>,
+    /// Per shard, with tumbling windows: held while a batch is processed and while a window is
+    /// closed, so a window's final invocation never runs beside an invocation of the shard.
+    shard_turns: Mutex<HashMap<ShardId, Arc<tokio::sync::Mutex<()>>>>,
+    /// Per shard: the offset after the last record processed (or given up on).
+    processed_until: Mutex<HashMap<ShardId, u64>>,
+    /// This invoker, for the timers that close quiet windows: they end with it (a stopped
+    /// mapping closes no window).
+    me: Weak<StreamInvoker>,
 }
 
 /// The retries of the batch that starts at `first`.
@@ -54,6 +70,16 @@ struct OpenWindow {
     state: Value,
 }
 
+/// What a due window's timer found.
+enum Closing {
+    /// The window was closed, now or before.
+    Closed,
+    /// Records of the shard are still to be processed (some may be the window's).
+    NotYet,
+    /// The final invocation failed; it is tried again.
+    Failed,
+}
+
 /// How an invocation went.
 enum Invoked {
     Answer(Answer),
@@ -68,8 +94,8 @@ impl StreamInvoker {
         objects: Option<Arc<dyn ObjectWriter>>,
         region: String,
         identity_arn: String,
-    ) -> StreamInvoker {
-        StreamInvoker {
+    ) -> Arc<StreamInvoker> {
+        Arc::new_cyclic(|me| StreamInvoker {
             runtime,
             functions,
             streams,
@@ -78,7 +104,10 @@ impl StreamInvoker {
             identity_arn,
             retries: Mutex::new(HashMap::new()),
             windows: Mutex::new(HashMap::new()),
-        }
+            shard_turns: Mutex::new(HashMap::new()),
+            processed_until: Mutex::new(HashMap::new()),
+            me: me.clone(),
+        })
     }
 
     fn source(&self) -> EventSource<'_> {
@@ -242,34 +271,121 @@ impl StreamInvoker {
         };
         match open {
             Some((open_start, _)) if open_start == start_ms => return Ok(()),
-            Some((open_start, state)) => {
-                let window = Window {
-                    start_ms: open_start,
-                    end_ms: open_start + self.window_length_ms(),
-                    state: &state,
-                    is_final: true,
-                };
-                let payload = event::windowed_event(&self.source(), shard, &[], &window);
-                if let Err(error) = self
-                    .functions
-                    .invoke(&self.runtime.function, &payload)
-                    .await
-                {
-                    self.runtime.set_result("PROBLEM: Function call failed");
-                    return Err(error.to_string());
-                }
-            }
+            Some((open_start, state)) => self.final_invoke(shard, open_start, &state).await?,
             None => {}
         }
-        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        windows.insert(
-            shard,
-            OpenWindow {
-                start_ms,
-                state: Value::Object(Map::new()),
-            },
-        );
+        {
+            let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+            windows.insert(
+                shard,
+                OpenWindow {
+                    start_ms,
+                    state: Value::Object(Map::new()),
+                },
+            );
+        }
+        self.close_when_due(shard, start_ms);
         Ok(())
+    }
+
+    /// The window's final invocation: no records, its last state, `isFinalInvokeForWindow`.
+    async fn final_invoke(
+        &self,
+        shard: ShardId,
+        start_ms: i64,
+        state: &Value,
+    ) -> Result<(), String> {
+        let window = Window {
+            start_ms,
+            end_ms: start_ms + self.window_length_ms(),
+            state,
+            is_final: true,
+        };
+        let payload = event::windowed_event(&self.source(), shard, &[], &window);
+        match self
+            .functions
+            .invoke(&self.runtime.function, &payload)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(error) => {
+                self.runtime.set_result("PROBLEM: Function call failed");
+                Err(error.to_string())
+            }
+        }
+    }
+
+    /// Lambda closes a window when its time is up, records or not: a timer that, past the
+    /// window's end, gives it its final invocation once every record of the shard that arrived
+    /// by then is processed (a later window's first record may have closed it already).
+    fn close_when_due(&self, shard: ShardId, start_ms: i64) {
+        let me = self.me.clone();
+        let due_ms = start_ms + self.window_length_ms() + WINDOW_GRACE.as_millis() as i64;
+        tokio::spawn(async move {
+            let wait = u64::try_from(due_ms - now_ms()).unwrap_or(0);
+            tokio::time::sleep(Duration::from_millis(wait)).await;
+            let mut failures = 0;
+            loop {
+                // Held only while looking, so a stopped mapping's invoker goes away.
+                let Some(invoker) = me.upgrade() else { return };
+                let delay = match invoker.close_if_quiet(shard, start_ms).await {
+                    Closing::Closed => return,
+                    Closing::NotYet => WINDOW_RECHECK,
+                    Closing::Failed => {
+                        failures += 1;
+                        backoff(failures)
+                    }
+                };
+                drop(invoker);
+                tokio::time::sleep(delay).await;
+            }
+        });
+    }
+
+    async fn close_if_quiet(&self, shard: ShardId, start_ms: i64) -> Closing {
+        let turn = self.shard_turn(shard);
+        let _turn = turn.lock().await;
+        let state = {
+            let windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+            match windows.get(&shard) {
+                Some(open) if open.start_ms == start_ms => open.state.clone(),
+                _ => return Closing::Closed,
+            }
+        };
+        if self.records_waiting(shard) {
+            return Closing::NotYet;
+        }
+        if self.final_invoke(shard, start_ms, &state).await.is_err() {
+            return Closing::Failed;
+        }
+        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        if windows
+            .get(&shard)
+            .is_some_and(|open| open.start_ms == start_ms)
+        {
+            windows.remove(&shard);
+        }
+        Closing::Closed
+    }
+
+    /// Whether the shard has records after the last one processed.
+    fn records_waiting(&self, shard: ShardId) -> bool {
+        let next = self
+            .processed_until
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&shard)
+            .copied();
+        let Some(next) = next else { return true };
+        // A shard that cannot be read (its stream deleted) has nothing to wait for.
+        self.streams
+            .read(&self.runtime.config.stream, shard, next, 1, 1)
+            .is_ok_and(|batch| !batch.records.is_empty())
+    }
+
+    fn shard_turn(&self, shard: ShardId) -> Arc<tokio::sync::Mutex<()>> {
+        let mut turns = self.shard_turns.lock().unwrap_or_else(|e| e.into_inner());
+        Arc::clone(turns.entry(shard).or_default())
     }
 
     /// Describes records given up on to the on-failure destination (nowhere without one: they
@@ -334,6 +450,33 @@ impl ShardProcessor for StreamInvoker {
         shard: ShardId,
         records: Vec<Record>,
     ) -> Result<Vec<Mutation>, ProcessError> {
+        let turn = (self.window_length_ms() > 0).then(|| self.shard_turn(shard));
+        let _turn = match &turn {
+            Some(turn) => Some(turn.lock().await),
+            None => None,
+        };
+        let outcome = self.process_batch(shard, &records).await;
+        let done = match &outcome {
+            Ok(_) => records.len(),
+            Err(error) => error.done.min(records.len()),
+        };
+        if let Some(last) = done.checked_sub(1).map(|i| &records[i]) {
+            self.processed_until
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(shard, last.offset + 1);
+        }
+        outcome
+    }
+}
+
+impl StreamInvoker {
+    /// Invokes the function with `records` until they are done, given up on, or must wait.
+    async fn process_batch(
+        &self,
+        shard: ShardId,
+        records: &[Record],
+    ) -> Result<Vec<Mutation>, ProcessError> {
         let config = self.runtime.config.clone();
         let unfinished = |done: usize, message: String, delay: Duration| {
             ProcessError::new(message)
@@ -371,7 +514,10 @@ impl ShardProcessor for StreamInvoker {
                     .map_err(|e| unfinished(done, e, backoff(retry.attempts + 1)))?;
             }
             let batch = &rest[..size];
-            let error = match self.invoke(shard, batch).await {
+            // Why the batch is retried; `function_failed` when the invocation itself failed
+            // (not when the function reported items), as the on-failure record's
+            // `functionError` tells.
+            let (error, function_failed) = match self.invoke(shard, batch).await {
                 Invoked::Answer(Answer::AllDone) => {
                     done += size;
                     self.set_retry(shard, None);
@@ -386,12 +532,10 @@ impl ShardProcessor for StreamInvoker {
                         size: rest.len() - first_failed,
                     };
                     size -= first_failed;
-                    "the function reported batch item failures".to_string()
+                    (ITEM_FAILURES.to_string(), false)
                 }
-                Invoked::Answer(Answer::FailedFrom(_)) => {
-                    "the function reported batch item failures".to_string()
-                }
-                Invoked::Failed(error) => error,
+                Invoked::Answer(Answer::FailedFrom(_)) => (ITEM_FAILURES.to_string(), false),
+                Invoked::Failed(error) => (error, true),
             };
             if config.bisect_batch_on_function_error && size > 1 {
                 // Halves do not use a retry.
@@ -409,7 +553,7 @@ impl ShardProcessor for StreamInvoker {
                     failed,
                     Condition::RetryAttemptsExhausted,
                     retry.attempts,
-                    Some(&error),
+                    function_failed.then_some(error.as_str()),
                 )
                 .await
                 .map_err(|e| unfinished(done, e, backoff(retry.attempts)))?;

@@ -371,3 +371,56 @@ async fn event_source_parallelization_splits_a_batch_by_partition_key() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_source_a_quiet_tumbling_window_closes_when_its_time_is_up() {
+    // Counts records in the window's state; one-second windows.
+    let answer = "{'state': {'count': event['state'].get('count', 0) + len(event['Records'])}}";
+    let f = Fixture::new(|p| {
+        function_yaml(
+            p,
+            answer,
+            "False",
+            "event_sources:\n  - stream: orders\n    tumbling_window: 1s\n",
+        )
+    })
+    .await;
+    f.put("orders", &["a", "b", "c"]).await;
+    let finals = |f: &Fixture| -> Vec<Value> {
+        f.events()
+            .into_iter()
+            .filter(|e| e["isFinalInvokeForWindow"] == true)
+            .collect()
+    };
+    // No later record comes: the window's final invocation comes anyway, with its state.
+    f.wait_for("the final invocation of the quiet window", |f| {
+        finals(f)
+            .iter()
+            .map(|e| e["state"]["count"].as_i64().unwrap_or(0))
+            .sum::<i64>()
+            == 3
+    })
+    .await;
+    for last in finals(&f) {
+        assert_eq!(last["Records"], json!([]));
+    }
+    let closed = finals(&f).len();
+    // Closed once: a window is not closed again, and a later record opens a new one.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(finals(&f).len(), closed);
+    f.put("orders", &["d"]).await;
+    f.wait_for("the next window's first invocation", |f| {
+        f.batches().concat().contains(&"d".to_string())
+    })
+    .await;
+    let events = f.events();
+    let first_of_next = events
+        .iter()
+        .find(|e| {
+            e["Records"]
+                .as_array()
+                .is_some_and(|r| r.len() == 1 && data(&r[0]) == "d")
+        })
+        .unwrap();
+    assert_eq!(first_of_next["state"], json!({}));
+}

@@ -150,11 +150,14 @@ impl Feed {
                 self.offset = batch.next_offset;
                 self.done = batch.at_shard_end;
                 self.last_event = Some(now);
-                // The sequence number of the last record handed on (or, before any, of the one
-                // before the next): a subscription AFTER it goes on where this one stopped.
-                let continuation = batch.records.last().map(|r| r.sequence).unwrap_or_else(|| {
-                    SequenceNumber::new(self.shard, batch.next_offset.saturating_sub(1))
-                });
+                // The sequence number of the last record handed on (or, before any, the
+                // position before the next record, which on an empty shard is its starting
+                // sequence number): a subscription AFTER it goes on where this one stopped.
+                let continuation = batch
+                    .records
+                    .last()
+                    .map(|r| r.sequence)
+                    .unwrap_or_else(|| SequenceNumber::before(self.shard, batch.next_offset));
                 let event = Event {
                     records: batch.records.iter().map(OutRecord::of).collect(),
                     continuation_sequence_number: continuation.to_string(),
