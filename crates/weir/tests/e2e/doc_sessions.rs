@@ -98,6 +98,9 @@ fn expected_output_wildcards() {
 /// Runs one `$ command` of a console block in `dir` with `sh`, the real `weir` first on `PATH`,
 /// `WEIR_SERVER` pointing at `server` (when one runs) and the variables of `env`, and checks what
 /// it printed against what the docs show (standard error when the command fails).
+/// The longest one documented command may run (`timeout`'s argument).
+const STEP_TIME_LIMIT: &str = "120";
+
 pub(crate) fn run_step(
     doc_path: &Path,
     step: &Step,
@@ -111,9 +114,11 @@ pub(crate) fn run_step(
         bin_dir.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let mut command = Command::new("sh");
+    // Under a time limit, so a documented wait (`until …; do sleep …; done`) that never ends
+    // fails the step instead of hanging the suite.
+    let mut command = Command::new("timeout");
     command
-        .arg("-c")
+        .args([STEP_TIME_LIMIT, "sh", "-c"])
         .arg(&step.command)
         .current_dir(dir)
         .env("PATH", &path)
