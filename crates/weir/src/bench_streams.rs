@@ -9,6 +9,9 @@
 //! - Put to get: one record at a time, stamped with the time it was sent, read by a tailing
 //!   reader (`/api/v1/streams/…/records` waiting on the shard) and by a `SubscribeToShard` event
 //!   stream; the figure is the time from sending the put to the reader holding the record.
+//! - Delivery into Parquet: Firehose `PutRecordBatch` of JSON records into a delivery with a 1 s
+//!   buffer writing Parquet files of a catalog table, timed until SQL counts every record; and
+//!   single records from their put until SQL sees them.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -54,6 +57,13 @@ pub async fn run(options: StreamsBench) -> anyhow::Result<()> {
 
     let project = tempfile::tempdir()?;
     std::fs::create_dir_all(project.path().join("pipelines"))?;
+    // Direct puts into Parquet files of a catalog table, written once 8 MiB have gathered or a
+    // second has passed.
+    std::fs::create_dir_all(project.path().join("deliveries"))?;
+    std::fs::write(
+        project.path().join("deliveries/bench.yaml"),
+        "buffering: { size: 8MiB, interval: 1s }\nformat: parquet\ncompression: snappy\ntable: bench.events\n",
+    )?;
     let server = ServerProcess::start(project.path(), &[]).await?;
     let token = server
         .admin_token()
@@ -132,7 +142,28 @@ impl Kinesis {
     }
 
     async fn call(&self, operation: &str, body: Value) -> anyhow::Result<Value> {
-        let answer = self.request(operation, body.to_string()).send().await?;
+        self.answer(operation, self.request(operation, body.to_string()))
+            .await
+    }
+
+    /// A Firehose call (JSON 1.1, `Firehose_20150804.*`) on the same server.
+    async fn firehose(&self, operation: &str, body: Value) -> anyhow::Result<Value> {
+        let request = self
+            .client
+            .post(&self.url)
+            .header("X-Amz-Target", format!("Firehose_20150804.{operation}"))
+            .header("Content-Type", "application/x-amz-json-1.1")
+            .bearer_auth(&self.token)
+            .body(body.to_string());
+        self.answer(operation, request).await
+    }
+
+    async fn answer(
+        &self,
+        operation: &str,
+        request: reqwest::RequestBuilder,
+    ) -> anyhow::Result<Value> {
+        let answer = request.send().await?;
         let status = answer.status();
         let text = answer.text().await?;
         if !status.is_success() {

@@ -6,8 +6,8 @@
 //! request quota (read only up to it). The next protocol (EventBridge, SQS) is a
 //! folder beside `stepfunctions/` and a line in [`dispatch`], with its quota.
 
-pub mod firehose;
 mod fields;
+pub mod firehose;
 pub mod kinesis;
 pub mod stepfunctions;
 
