@@ -110,6 +110,116 @@ pub async fn run(options: StreamsBench) -> anyhow::Result<()> {
         "put to get, SubscribeToShard (enhanced fan-out)",
         &subscribe,
     );
+
+    let sql = Sql {
+        client: client.clone(),
+        url: format!("{}/api/v1/sql", server.url),
+        token: token.clone(),
+    };
+    delivery(&kinesis, &sql, options.http_seconds).await?;
+    Ok(())
+}
+
+/// `POST /api/v1/sql` with the admin's token.
+struct Sql {
+    client: reqwest::Client,
+    url: String,
+    token: String,
+}
+
+impl Sql {
+    /// The rows of `SELECT count(*) AS n FROM bench.events`, 0 while the table does not exist.
+    async fn count(&self) -> anyhow::Result<u64> {
+        let answer = self
+            .client
+            .post(&self.url)
+            .bearer_auth(&self.token)
+            .json(&json!({ "query": "SELECT count(*) AS n FROM bench.events" }))
+            .send()
+            .await?;
+        if !answer.status().is_success() {
+            return Ok(0);
+        }
+        let body: Value = answer.json().await?;
+        Ok(body["rows"][0]["n"].as_u64().unwrap_or(0))
+    }
+}
+
+/// A JSON record of the delivery benchmark, about 80 bytes.
+fn delivery_record(n: usize) -> String {
+    json!({ "user": format!("user-{}", n % 1000), "page": format!("/page/{}", n % 50), "ms": n, "amount": n as f64 * 0.25 })
+        .to_string()
+        + "\n"
+}
+
+/// Delivery into Parquet: PutRecordBatch of JSON records for `seconds`, then the time until SQL
+/// counts every one (MB/s of JSON in, through Parquet files and the catalog); then single
+/// records, each timed from its put until SQL counts it.
+async fn delivery(firehose: &Kinesis, sql: &Sql, seconds: f64) -> anyhow::Result<()> {
+    let mut json_bytes = 0u64;
+    let mut records = 0u64;
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs_f64(seconds);
+    while Instant::now() < deadline {
+        let batch: Vec<String> = (0..500)
+            .map(|i| delivery_record(records as usize + i))
+            .collect();
+        json_bytes += batch.iter().map(|r| r.len() as u64).sum::<u64>();
+        let entries: Vec<Value> = batch
+            .iter()
+            .map(|r| json!({ "Data": BASE64.encode(r) }))
+            .collect();
+        let answer = firehose
+            .firehose(
+                "PutRecordBatch",
+                json!({ "DeliveryStreamName": "bench", "Records": entries }),
+            )
+            .await?;
+        if answer["FailedPutCount"].as_u64().unwrap_or(0) > 0 {
+            bail!("PutRecordBatch refused records: {answer}");
+        }
+        records += 500;
+    }
+    let put_seconds = started.elapsed().as_secs_f64();
+    let wait_until = Instant::now() + Duration::from_secs(120);
+    while sql.count().await? < records {
+        if Instant::now() > wait_until {
+            bail!("the delivered records were not all visible in SQL within 120 s");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let total = started.elapsed().as_secs_f64();
+    outln!(
+        "delivery into Parquet (PutRecordBatch of 500, 1 s buffer): {records} JSON records, {:.1} MB, put in {put_seconds:.2} s, all visible in SQL after {total:.2} s: {:.1} MB/s, {:.0} records/s",
+        json_bytes as f64 / 1e6,
+        json_bytes as f64 / 1e6 / total,
+        records as f64 / total
+    );
+    let mut visible = Vec::new();
+    let mut expected = records;
+    for n in 0..5 {
+        let sent = Instant::now();
+        firehose
+            .firehose(
+                "PutRecord",
+                json!({ "DeliveryStreamName": "bench", "Record": { "Data": BASE64.encode(delivery_record(n)) } }),
+            )
+            .await?;
+        expected += 1;
+        while sql.count().await? < expected {
+            if sent.elapsed() > Duration::from_secs(60) {
+                bail!("a delivered record was not visible in SQL within 60 s");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        visible.push(sent.elapsed().as_secs_f64());
+    }
+    visible.sort_by(f64::total_cmp);
+    outln!(
+        "delivery, one record from PutRecord to visible in SQL (1 s buffer interval): median {:.2} s, max {:.2} s",
+        quantile(&visible, 0.5),
+        visible.last().copied().unwrap_or(f64::NAN)
+    );
     Ok(())
 }
 

@@ -51,7 +51,7 @@ fn delivery(setup: &Setup, yaml: &str, transformer: Option<Arc<dyn Transformer>>
 fn records(shard: u32, offsets: std::ops::Range<u64>, data: impl Fn(u64) -> Value) -> Vec<Record> {
     offsets
         .map(|offset| Record {
-            sequence: SequenceNumber::new(ShardId(shard), offset),
+            sequence: SequenceNumber::of_record(ShardId(shard), offset),
             offset,
             partition_key: format!("k{offset}"),
             data: Bytes::from(data(offset).to_string()),

@@ -194,7 +194,7 @@ mod tests {
 
     fn record(offset: u64, data: &'static [u8]) -> Record {
         Record {
-            sequence: SequenceNumber::new(ShardId(1), offset),
+            sequence: SequenceNumber::of_record(ShardId(1), offset),
             offset,
             partition_key: "k".into(),
             data: Bytes::from_static(data),
