@@ -279,6 +279,14 @@ async fn consumer_a_failing_batch_stalls_only_its_shard() {
         recorder.attempts.load(Ordering::SeqCst) > on_shard_1 / 7 + 5
     })
     .await;
+    // A batch is processed before its checkpoint commits: wait for shard 1's last one.
+    wait_for("shard 1's last checkpoint", || {
+        group
+            .lag()
+            .iter()
+            .any(|l| l.shard == ShardId(1) && l.records_behind == 0)
+    })
+    .await;
     let lag = group.lag();
     let shard_0 = lag
         .iter()

@@ -93,13 +93,29 @@ struct CreateBody {
     mode: Option<String>,
 }
 
-pub async fn create(State(state): Shared, body: Bytes) -> ApiResult {
+pub async fn create(
+    State(state): Shared,
+    Extension(identity): Extension<Identity>,
+    body: Bytes,
+) -> ApiResult {
     let streams = streams(&state)?;
     let body: CreateBody = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request(format!(
             "the body must be {{\"name\": \"…\", \"shards\": N}} or {{\"name\": \"…\", \"mode\": \"ON_DEMAND\"}}: {e}"
         ))
     })?;
+    // The name is in the body, out of the path's reach: checked here as Kinesis checks it.
+    if !identity.grants().pipeline(&body.name) {
+        return Err(ApiError {
+            status: StatusCode::FORBIDDEN,
+            code: "forbidden",
+            message: format!(
+                "credential `{}` is not granted stream `{}`",
+                identity.name().unwrap_or("anonymous"),
+                body.name
+            ),
+        });
+    }
     let mode = match body.mode.as_deref() {
         None => StreamMode::Provisioned,
         Some(text) => StreamMode::parse(text).ok_or_else(|| {

@@ -209,6 +209,15 @@ fn allowed_delivery(
     let action = target.replace("Firehose_20150804.", "firehose:");
     check_role(identity, needed, &action)?;
     let grants = identity.grants();
+    // A new delivery reads a stream and writes a table or prefix besides its own name: only a
+    // credential that is granted everything may create one.
+    if operation == "CreateDeliveryStream" && !grants.is_everything() {
+        return Err(not_granted(
+            identity,
+            &action,
+            "a new delivery stream (creating one needs a credential without grants: it reads a stream and writes the lake)",
+        ));
+    }
     if grants.pipelines.is_empty() || operation == "ListDeliveryStreams" {
         return Ok(());
     }

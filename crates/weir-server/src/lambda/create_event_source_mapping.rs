@@ -1,5 +1,6 @@
 //! CreateEventSourceMapping: a stream that invokes a function.
 
+use axum::Extension;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -13,7 +14,14 @@ use super::event_source_mapping::{
 use super::{Shared, aws_error, resolve};
 
 /// `POST /2015-03-31/event-source-mappings`.
-pub async fn handle(state: Shared, body: Bytes) -> Response {
+pub async fn handle(
+    state: Shared,
+    Extension(identity): Extension<crate::auth::Identity>,
+    body: Bytes,
+) -> Response {
+    if let Err(error) = super::event_source_mapping::unnarrowed(&identity) {
+        return error.into_response();
+    }
     match create(state, &body).await {
         Ok(response) => response,
         Err(error) => error.into_response(),

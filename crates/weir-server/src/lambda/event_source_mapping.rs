@@ -312,6 +312,23 @@ pub(super) fn apply_settings(
     Ok(())
 }
 
+/// Event source mappings join a stream to a function and may send its records elsewhere on
+/// failure, so a credential narrowed by grants (which name pipelines, tables and prefixes, not
+/// mappings) may not list, read or change them: only one granted everything may.
+pub(super) fn unnarrowed(identity: &crate::auth::Identity) -> Result<(), super::AwsError> {
+    if identity.grants().is_everything() {
+        return Ok(());
+    }
+    Err(super::aws_error(
+        axum::http::StatusCode::FORBIDDEN,
+        "AccessDeniedException",
+        format!(
+            "User: {} is not authorized to use event source mappings (the credential has grants; mappings need one without)",
+            identity.name().unwrap_or("anonymous")
+        ),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

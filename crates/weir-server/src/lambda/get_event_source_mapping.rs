@@ -1,5 +1,6 @@
 //! GetEventSourceMapping.
 
+use axum::Extension;
 use axum::Json;
 use axum::extract::Path;
 use axum::response::{IntoResponse, Response};
@@ -8,7 +9,14 @@ use super::Shared;
 use super::event_source_mapping::{configuration, mappings, refused};
 
 /// `GET /2015-03-31/event-source-mappings/{UUID}`.
-pub async fn handle(state: Shared, Path(uuid): Path<String>) -> Response {
+pub async fn handle(
+    state: Shared,
+    Extension(identity): Extension<crate::auth::Identity>,
+    Path(uuid): Path<String>,
+) -> Response {
+    if let Err(error) = super::event_source_mapping::unnarrowed(&identity) {
+        return error.into_response();
+    }
     let sources = match mappings(&state) {
         Ok(sources) => sources,
         Err(error) => return error.into_response(),

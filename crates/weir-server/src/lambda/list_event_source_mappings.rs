@@ -1,6 +1,7 @@
 //! ListEventSourceMappings: by function, by stream, or all, a page at a time (`Marker`,
 //! `MaxItems`, 100 by default).
 
+use axum::Extension;
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -24,7 +25,14 @@ pub struct ListQuery {
 }
 
 /// `GET /2015-03-31/event-source-mappings`.
-pub async fn handle(state: Shared, Query(query): Query<ListQuery>) -> Response {
+pub async fn handle(
+    state: Shared,
+    Extension(identity): Extension<crate::auth::Identity>,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    if let Err(error) = super::event_source_mapping::unnarrowed(&identity) {
+        return error.into_response();
+    }
     match list(state, query).await {
         Ok(response) => response,
         Err(error) => error.into_response(),

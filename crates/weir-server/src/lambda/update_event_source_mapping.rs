@@ -1,6 +1,7 @@
 //! UpdateEventSourceMapping: the settings the request names change (the stream and the starting
 //! position cannot), and the mapping restarts from its checkpoints.
 
+use axum::Extension;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -13,7 +14,15 @@ use super::event_source_mapping::{
 use super::{Shared, resolve};
 
 /// `PUT /2015-03-31/event-source-mappings/{UUID}`.
-pub async fn handle(state: Shared, Path(uuid): Path<String>, body: Bytes) -> Response {
+pub async fn handle(
+    state: Shared,
+    Extension(identity): Extension<crate::auth::Identity>,
+    Path(uuid): Path<String>,
+    body: Bytes,
+) -> Response {
+    if let Err(error) = super::event_source_mapping::unnarrowed(&identity) {
+        return error.into_response();
+    }
     match update(state, &uuid, &body).await {
         Ok(response) => response,
         Err(error) => error.into_response(),

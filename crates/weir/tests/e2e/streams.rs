@@ -377,4 +377,39 @@ fn narrowed_credentials_reach_only_their_streams() {
             "{answer}"
         );
     }
+    // Names in bodies are checked too: a new stream, a page token, a new delivery.
+    let (status, answer) = call("POST", "/api/v1/streams", r#"{"name": "ml_other"}"#);
+    assert_eq!(status, 403, "{answer}");
+    let bearer = format!("Bearer {token}");
+    let aws = |target: &str, body: &str| {
+        http_with(
+            "POST",
+            &format!("{}/", server.url),
+            Some(body),
+            &[
+                ("X-Amz-Target", target),
+                ("Content-Type", "application/x-amz-json-1.1"),
+                ("Authorization", &bearer),
+            ],
+        )
+        .expect("server answers")
+    };
+    let (status, answer) = aws(
+        "Kinesis_20131202.ListShards",
+        r#"{"NextToken": "weir-shards:shardId-000000000000:ml_features"}"#,
+    );
+    assert_eq!(status, 400, "{answer}");
+    assert!(answer.contains("AccessDeniedException"), "{answer}");
+    let (status, answer) = aws(
+        "Firehose_20150804.CreateDeliveryStream",
+        r#"{"DeliveryStreamName": "etl_copy", "DeliveryStreamType": "KinesisStreamAsSource", "KinesisStreamSourceConfiguration": {"KinesisStreamARN": "arn:aws:kinesis:us-east-1:000000000000:stream/ml_features", "RoleARN": "arn:aws:iam::000000000000:role/r"}}"#,
+    );
+    assert!(
+        answer.contains("AccessDeniedException"),
+        "{status} {answer}"
+    );
+    // Event source mappings join streams to functions: a narrowed credential may not use them.
+    let (status, answer) = call("GET", "/2015-03-31/event-source-mappings/", "");
+    assert_eq!(status, 403, "{answer}");
+    assert!(answer.contains("AccessDeniedException"), "{answer}");
 }

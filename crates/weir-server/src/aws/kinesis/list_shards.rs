@@ -143,6 +143,11 @@ fn make_token(stream: &str, last_shard: &str) -> String {
     format!("{TOKEN_PREFIX}{last_shard}:{stream}")
 }
 
+/// The stream a NextToken pages through, for the grants (None when it is not one of weir's).
+pub(super) fn stream_of_token(token: &str) -> Option<String> {
+    read_token(token).ok().map(|(stream, _)| stream)
+}
+
 fn read_token(token: &str) -> Result<(String, Option<String>), AwsError> {
     token
         .strip_prefix(TOKEN_PREFIX)

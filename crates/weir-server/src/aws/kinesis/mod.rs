@@ -296,6 +296,12 @@ fn streams_named(operation: &str, request: &Request<'_>) -> Vec<Option<String>> 
     {
         named.push(weir_stream::ShardIterator::decode(token).map(|iterator| iterator.stream));
     }
+    // ListShards' NextToken carries the stream it pages through: it is checked like a name.
+    if operation == "ListShards"
+        && let Some(token) = text("NextToken")
+    {
+        named.push(list_shards::stream_of_token(token));
+    }
     named
 }
 
