@@ -64,6 +64,9 @@ struct Inner {
     /// Who this server is in the consumer groups' lease tables.
     owner: String,
     running: Mutex<BTreeMap<String, Running>>,
+    /// Held through a whole CreateDeliveryStream, so two creates of one name cannot both pass
+    /// the check and start two consumer groups over the same shards (creates are rare).
+    creating: Mutex<()>,
 }
 
 impl Deliveries {
@@ -79,6 +82,7 @@ impl Deliveries {
     ) -> Result<(Deliveries, Vec<Problem>), ServiceError> {
         let deliveries = Deliveries {
             inner: Arc::new(Inner {
+                creating: Mutex::new(()),
                 context,
                 streams,
                 store: store.clone(),
@@ -216,6 +220,7 @@ impl Deliveries {
         tags: Vec<(String, String)>,
     ) -> Result<DeliveryInfo, ServiceError> {
         let name = draft.name.clone();
+        let _creating = self.inner.creating.lock().await;
         if self.inner.running.lock().await.contains_key(&name) {
             return Err(ServiceError::new(
                 "ResourceInUseException",
