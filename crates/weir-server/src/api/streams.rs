@@ -71,7 +71,12 @@ pub async fn list(State(state): Shared, Extension(identity): Extension<Identity>
     let listed: Vec<Value> = streams
         .list()
         .into_iter()
-        .filter(|s| grants.pipeline(&s.name))
+        .filter(|s| {
+            grants.pipeline(&s.name)
+                && !s
+                    .name
+                    .starts_with(weir_model::delivery::BACKING_STREAM_PREFIX)
+        })
         .map(|s| {
             json!({
                 "name": s.name, "arn": s.arn, "status": s.status,
@@ -105,7 +110,11 @@ pub async fn create(
         ))
     })?;
     // The name is in the body, out of the path's reach: checked here as Kinesis checks it.
-    if !identity.grants().pipeline(&body.name) {
+    if !identity.grants().pipeline(&body.name)
+        || body
+            .name
+            .starts_with(weir_model::delivery::BACKING_STREAM_PREFIX)
+    {
         return Err(ApiError {
             status: StatusCode::FORBIDDEN,
             code: "forbidden",

@@ -395,7 +395,9 @@ async fn check_and_run(rule: Rule, request: Request, next: Next) -> Response {
     {
         return refuse(dialect, StatusCode::FORBIDDEN, &reason, &path);
     }
-    let request = if identity.grants().is_everything() || rule.scope == Scope::Nothing {
+    // A stream's path is always looked at: a delivery's own stream is refused to everyone.
+    let unnarrowed = identity.grants().is_everything() && rule.scope != Scope::Stream;
+    let request = if unnarrowed || rule.scope == Scope::Nothing {
         request
     } else {
         match granted(rule.scope, request, &identity).await {
@@ -434,7 +436,10 @@ async fn granted(scope: Scope, request: Request, identity: &Identity) -> Result<
         }
         Scope::Stream => {
             let name = param("name");
-            if !grants.pipeline(&name) {
+            // A delivery's own stream is the delivery's (see the Kinesis API's same rule).
+            if !grants.pipeline(&name)
+                || name.starts_with(weir_model::delivery::BACKING_STREAM_PREFIX)
+            {
                 return Err(denied(format!("stream `{name}`")));
             }
         }

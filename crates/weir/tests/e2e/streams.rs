@@ -413,3 +413,48 @@ fn narrowed_credentials_reach_only_their_streams() {
     assert_eq!(status, 403, "{answer}");
     assert!(answer.contains("AccessDeniedException"), "{answer}");
 }
+
+/// A delivery's direct puts are kept in a stream of its own, acknowledged to Firehose producers:
+/// neither the Kinesis API nor weir's own may read, write or delete it, even as the admin.
+#[test]
+fn a_deliverys_own_stream_is_out_of_reach() {
+    let project = Project::new();
+    project.write(
+        "deliveries/web.yaml",
+        "buffering: { size: 1MiB, interval: 1s }\nprefix: web/\n",
+    );
+    let server = Server::start(project.path());
+    let (status, body) = server.get("/api/v1/streams");
+    assert_eq!(status, 200, "{body}");
+    assert!(!body.contains("__delivery-"), "{body}");
+    for (method, path, body) in [
+        ("GET", "/api/v1/streams/__delivery-web", None),
+        ("DELETE", "/api/v1/streams/__delivery-web", None),
+        (
+            "POST",
+            "/api/v1/streams",
+            Some(r#"{"name": "__delivery-other"}"#),
+        ),
+    ] {
+        let (status, answer) = server.request(method, path, body);
+        assert_eq!(status, 403, "{method} {path}: {answer}");
+    }
+    for (target, body) in [
+        (
+            "Kinesis_20131202.DeleteStream",
+            r#"{"StreamName": "__delivery-web"}"#,
+        ),
+        (
+            "Kinesis_20131202.DescribeStreamSummary",
+            r#"{"StreamName": "__delivery-web"}"#,
+        ),
+    ] {
+        let (status, answer) = server.aws(target, body);
+        assert_eq!(
+            answer["__type"], "AccessDeniedException",
+            "{status} {answer}"
+        );
+    }
+    let (_, listed) = server.aws("Kinesis_20131202.ListStreams", "{}");
+    assert!(!listed.to_string().contains("__delivery-"), "{listed}");
+}
