@@ -243,9 +243,14 @@ struct Kinesis {
 
 impl Kinesis {
     fn request(&self, operation: &str, body: String) -> reqwest::RequestBuilder {
+        self.request_to("Kinesis_20131202", operation, body)
+    }
+
+    /// A JSON 1.1 request of any of the server's AWS protocols (`PROTOCOL.OPERATION`).
+    fn request_to(&self, protocol: &str, operation: &str, body: String) -> reqwest::RequestBuilder {
         self.client
             .post(&self.url)
-            .header("X-Amz-Target", format!("Kinesis_20131202.{operation}"))
+            .header("X-Amz-Target", format!("{protocol}.{operation}"))
             .header("Content-Type", "application/x-amz-json-1.1")
             .bearer_auth(&self.token)
             .body(body)
@@ -258,13 +263,7 @@ impl Kinesis {
 
     /// A Firehose call (JSON 1.1, `Firehose_20150804.*`) on the same server.
     async fn firehose(&self, operation: &str, body: Value) -> anyhow::Result<Value> {
-        let request = self
-            .client
-            .post(&self.url)
-            .header("X-Amz-Target", format!("Firehose_20150804.{operation}"))
-            .header("Content-Type", "application/x-amz-json-1.1")
-            .bearer_auth(&self.token)
-            .body(body.to_string());
+        let request = self.request_to("Firehose_20150804", operation, body.to_string());
         self.answer(operation, request).await
     }
 
