@@ -19,5 +19,6 @@ pub mod secrets;
 pub mod time;
 mod watch;
 
+pub use crate::core::StatusChange;
 pub use handle::{Engine, EngineError, EngineOptions, PipelineInfo, TriggerRequest};
 pub use rules::is_terminal;
