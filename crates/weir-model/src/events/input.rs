@@ -46,8 +46,11 @@ pub const EVENT_JSON: &str = "aws.events.event.json";
 /// Every reserved variable; none can be defined in an `InputPathsMap`.
 pub const RESERVED: [&str; 5] = [RULE_NAME, RULE_ARN, INGESTION_TIME, EVENT, EVENT_JSON];
 
-/// What a target is given for each event it receives.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// What a target is given for each event it receives. Serialized (for storing a rule's
+/// targets) as `"whole"`, `{"constant": TEXT}`, `{"path": PATH}` or
+/// `{"transformer": {"paths_map": {…}, "template": TEXT}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum TargetInput {
     /// The whole event (no `Input`, `InputPath` or `InputTransformer`).
     #[default]
@@ -672,6 +675,28 @@ mod tests {
         assert!(transformer(&[], "").check("t1").is_err());
         // `<` and `>` that enclose no name on one line are plain text.
         assert_eq!(transformer(&[], "\"a < b\"").check("t1"), Ok(()));
+    }
+
+    #[test]
+    fn inputs_serialize_for_storage() {
+        let inputs = [
+            TargetInput::Whole,
+            TargetInput::Constant("{}".into()),
+            TargetInput::Path("$.detail".into()),
+            transformer(&[("a", "$.a")], "\"<a>\""),
+        ];
+        for input in inputs {
+            let text = serde_json::to_string(&input).unwrap();
+            assert_eq!(
+                serde_json::from_str::<TargetInput>(&text).unwrap(),
+                input,
+                "{text}"
+            );
+        }
+        assert_eq!(
+            serde_json::to_string(&TargetInput::Whole).unwrap(),
+            "\"whole\""
+        );
     }
 
     proptest! {
