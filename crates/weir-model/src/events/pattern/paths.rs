@@ -67,11 +67,13 @@ impl PathTree {
 
     /// The node `key` leads to from `node` (a key with dots is several steps).
     fn step(&self, node: usize, key: &str) -> Option<usize> {
-        if !key.contains('.') {
-            return self.child(node, key);
-        }
-        key.split('.')
-            .try_fold(node, |at, segment| self.child(at, segment))
+        // No segment in the tree has a dot, so a direct hit needs no splitting.
+        self.child(node, key).or_else(|| {
+            key.contains('.').then(|| {
+                key.split('.')
+                    .try_fold(node, |at, segment| self.child(at, segment))
+            })?
+        })
     }
 
     /// Calls `visit(path id, leaf, membership)` for every leaf of `event` at a path the tree
