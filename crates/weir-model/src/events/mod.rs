@@ -9,6 +9,7 @@
 //!   `file:line:column`.
 //! - [`trigger`]: `triggers:` in pipeline and state machine files.
 //! - [`arn`]: the ARNs of buses, rules and targets.
+//! - [`pattern`]: event patterns, checked, interpreted, and compiled into one [`pattern::Matcher`].
 //!
 //! Patterns are kept as their JSON ([`PatternSource`]) until the bus compiles them; only their
 //! shape is checked here ([`pattern_problem`]).
@@ -16,6 +17,7 @@
 pub mod arn;
 pub mod envelope;
 pub mod input;
+pub mod pattern;
 pub mod rule_file;
 pub mod schedule;
 pub mod trigger;
