@@ -9,6 +9,7 @@ use weir_stream::consumer::{self, GroupOptions};
 use weir_stream::{NewStream, StartingPosition, StreamError, StreamMode};
 
 use super::dispatch::BusProcessor;
+use super::names::ArnNames;
 use super::names::{self, DEFAULT_BUS};
 use super::state::{Archive, Bus, Dispatch, Rule, tags_json, tags_of};
 use super::{Events, EventsError, now_ms};

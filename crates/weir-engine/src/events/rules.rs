@@ -9,6 +9,7 @@ use weir_store::EventsMutation;
 
 use super::buses::{bus_not_found, rule_not_found};
 use super::model::{Pattern, ScheduleExpression, TargetSpec};
+use super::names::ArnNames;
 use super::names::DEFAULT_BUS;
 use super::state::Rule;
 use super::targets;
@@ -277,6 +278,10 @@ impl Events {
     ) -> Result<Vec<TargetFailure>, EventsError> {
         for (i, target) in new.iter().enumerate() {
             targets::check_id(&target.id, i + 1).map_err(EventsError::Validation)?;
+            target
+                .input
+                .check(&target.id)
+                .map_err(EventsError::Validation)?;
         }
         let _admin = self.inner.admin.lock().await;
         let mut changed = self.rule_for_change(bus, rule)?;

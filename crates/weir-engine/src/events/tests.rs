@@ -13,9 +13,7 @@ use weir_store::fault::FaultyStore;
 use weir_store::{Committer, Store};
 use weir_stream::{Streams, StreamsConfig};
 
-use super::model::{
-    Event, Pattern, PutEventsEntry, RetryPolicy, RuleSpec, TargetInput, TargetSpec,
-};
+use super::model::{Event, PutEventsEntry, RetryPolicy, RuleSpec, TargetInput, TargetSpec};
 use super::*;
 
 const QUEUE: &str = "arn:aws:sqs:us-east-1:000000000000:";
@@ -778,7 +776,7 @@ async fn managed_rules_are_read_through_the_api_and_changed_only_by_their_files(
         name: "clicks.trigger-0".into(),
         bus: "default".into(),
         description: Some("new clicks".into()),
-        pattern: Some(Pattern::parse(r#"{"source": ["weir.lake"]}"#).unwrap()),
+        pattern: Some(json!({"source": ["weir.lake"]})),
         schedule: None,
         enabled: true,
         targets: vec![target("run", TargetInput::Whole)],
@@ -828,10 +826,51 @@ async fn managed_rules_are_read_through_the_api_and_changed_only_by_their_files(
             .describe_rule("default", "clicks.trigger-0")
             .is_err()
     );
-    // rules/*.yaml are read by reload (their parser is the event model's).
-    std::fs::create_dir_all(f.project.path().join("rules")).unwrap();
+    // rules/*.yaml are read by reload: a rule per file, managed; a broken file is a problem.
+    let rules = f.project.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(
+        rules.join("clicks.yaml"),
+        "description: New clicks\npattern: {source: [weir.lake]}\ntargets:\n  - id: q\n    queue: clicks\n",
+    )
+    .unwrap();
+    std::fs::write(
+        rules.join("hourly.yaml"),
+        "schedule: rate(1 hour)\ntargets:\n  - queue: ticks\n",
+    )
+    .unwrap();
+    std::fs::write(rules.join("broken.yaml"), "pattern: [not, a, mapping]\n").unwrap();
     let problems = f.events.reload();
-    assert!(problems.is_empty(), "no files, no problems: {problems:?}");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].to_string().contains("rules/broken.yaml"),
+        "{problems:?}"
+    );
+    let clicks = f.events.describe_rule("default", "clicks").unwrap();
+    assert_eq!(clicks.managed_by.as_deref(), Some("weir"));
+    assert_eq!(
+        clicks.event_pattern.as_deref(),
+        Some(r#"{"source":["weir.lake"]}"#)
+    );
+    let hourly = f.events.describe_rule("default", "hourly").unwrap();
+    assert_eq!(hourly.schedule_expression.as_deref(), Some("rate(1 hour)"));
+    f.put("default", "weir.lake", json!({"table": "clicks"}))
+        .await;
+    wait_for("the file rule's delivery", || {
+        !f.recorder.to("q").is_empty()
+    })
+    .await;
+    let (_, _, event) = f.recorder.to("q")[0].clone();
+    assert_eq!(event.detail, json!({"table": "clicks"}));
+    let queue = f.events.list_targets("default", "clicks").unwrap()[0]
+        .arn
+        .clone();
+    assert_eq!(queue, format!("{QUEUE}clicks"));
+    // The file goes: so does its rule.
+    std::fs::remove_file(rules.join("clicks.yaml")).unwrap();
+    f.events.reload();
+    assert!(f.events.describe_rule("default", "clicks").is_err());
+    assert!(f.events.describe_rule("default", "hourly").is_ok());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
