@@ -64,6 +64,42 @@ pub fn bus_stream(bus: &str) -> String {
     format!("{BUS_STREAM_PREFIX}{}", hex::encode(&digest.as_ref()[..16]))
 }
 
+/// The characters of a rule name or a target id, and the pattern AWS's message shows.
+pub(crate) const RESOURCE_NAME: (fn(u8) -> bool, &str) = (
+    |b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'),
+    "[\\.\\-_A-Za-z0-9]+",
+);
+/// The characters of a bus name (a partner bus's has `/`).
+pub(crate) const BUS_NAME: (fn(u8) -> bool, &str) = (
+    |b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'.' | b'-' | b'_'),
+    "[/\\.\\-_A-Za-z0-9]+",
+);
+
+/// A name as the API's model constrains it (1 to `max` characters of `allowed`), refused with
+/// the ValidationException text AWS gives for `member`.
+pub(crate) fn check_name(
+    value: &str,
+    member: &str,
+    max: usize,
+    (allowed, pattern): (fn(u8) -> bool, &str),
+) -> Result<(), String> {
+    let failed = format!(
+        "1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: Member must"
+    );
+    if value.is_empty() {
+        return Err(format!("{failed} have length greater than or equal to 1"));
+    }
+    if value.chars().count() > max {
+        return Err(format!("{failed} have length less than or equal to {max}"));
+    }
+    if !value.bytes().all(allowed) {
+        return Err(format!(
+            "{failed} satisfy regular expression pattern: {pattern}"
+        ));
+    }
+    Ok(())
+}
+
 /// The consumer group that dispatches a bus's events.
 pub fn group_name(bus: &str) -> String {
     format!("events-{bus}")
