@@ -299,6 +299,19 @@ async fn matching_events_reach_each_target_with_its_input() {
         ])
         .await;
     assert_eq!(results[0].as_ref().unwrap_err().code, "MalformedDetail");
+    // weir's own events go to the default bus like any other.
+    f.events
+        .emit(
+            "weir.test",
+            "Object Created",
+            vec!["arn:aws:s3:::lake".into()],
+            json!({"n": 7}),
+        )
+        .await;
+    wait_for("the built-in event", || f.recorder.to("whole").len() == 2).await;
+    let (_, _, emitted) = f.recorder.to("whole")[1].clone();
+    assert_eq!(emitted.detail_type, "Object Created");
+    assert_eq!(emitted.resources, ["arn:aws:s3:::lake"]);
     assert_eq!(
         results[1].as_ref().unwrap_err().message,
         "Event bus nope does not exist."
@@ -576,6 +589,26 @@ async fn archives_keep_events_and_replay_a_time_range_to_the_chosen_rules() {
         .await
         .unwrap_err();
     assert_eq!(again.to_string(), "Replay backfill already exists.");
+    // Retention drops what is older than the archive keeps; 0 days keeps everything.
+    f.events.expire_archived(now_ms() + 2 * 86_400_000).await;
+    assert_eq!(
+        f.events.describe_archive("everything").unwrap().event_count,
+        3
+    );
+    f.events
+        .update_archive("everything", None, None, Some(1))
+        .await
+        .unwrap();
+    f.events.expire_archived(now_ms() + 2 * 86_400_000).await;
+    assert_eq!(
+        f.events.describe_archive("everything").unwrap().event_count,
+        0
+    );
+    assert_eq!(
+        f.store.archive_usage().await.unwrap(),
+        vec![],
+        "gone from the store too"
+    );
     f.events.delete_archive("everything").await.unwrap();
     assert_eq!(
         f.events
