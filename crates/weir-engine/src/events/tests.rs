@@ -974,3 +974,90 @@ async fn events_put_before_a_stop_are_delivered_after_a_restart() {
     );
     drop(events);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replay_interrupted_by_a_restart_resumes() {
+    let data = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    let (store, streams, events, _) = open(data.path(), project.path(), |s| s).await;
+    events
+        .put_rule(RuleInput {
+            name: "r".into(),
+            event_pattern: Some(r#"{"source": ["weir.test"]}"#.into()),
+            ..RuleInput::default()
+        })
+        .await
+        .unwrap();
+    events
+        .put_targets("default", "r", vec![target("t", TargetInput::Whole)])
+        .await
+        .unwrap();
+    let bus = events.describe_bus("default").unwrap().arn;
+    let archive = events
+        .create_archive(ArchiveInput {
+            name: "all".into(),
+            source_arn: bus.clone(),
+            ..ArchiveInput::default()
+        })
+        .await
+        .unwrap();
+    let start = now_ms();
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let put = events
+            .put_events(vec![entry("default", "weir.test", json!({"n": n}))])
+            .await;
+        ids.push(put.into_iter().next().unwrap().unwrap());
+    }
+    wait_for("the archive", || {
+        events.describe_archive("all").unwrap().event_count == 3
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let end = now_ms();
+    events.stop().await;
+    drop(events);
+    streams.close().await;
+    // A replay the server had started when it went down.
+    store
+        .apply(&[
+            weir_store::EventsMutation::PutReplay(weir_store::EventReplayRecord {
+                name: "again".into(),
+                description: None,
+                archive_arn: archive.arn.clone(),
+                destination_arn: bus,
+                filter_arns: json!([]),
+                start_ms: start,
+                end_ms: end,
+                state: "RUNNING".into(),
+                state_reason: None,
+                started_ms: end,
+                ended_ms: None,
+                last_replayed_ms: None,
+                cursor_time_ms: None,
+                cursor_seq: None,
+            })
+            .into(),
+        ])
+        .await
+        .unwrap();
+    drop(store);
+
+    let (_store, _streams, events, recorder) = open(data.path(), project.path(), |s| s).await;
+    wait_for("the replay to finish", || {
+        events.describe_replay("again").unwrap().state == "COMPLETED"
+    })
+    .await;
+    wait_for("the replayed events", || recorder.to("t").len() == 3).await;
+    let replayed: Vec<Event> = recorder.to("t").into_iter().map(|(_, _, e)| e).collect();
+    assert_eq!(
+        replayed.iter().map(|e| e.id.clone()).collect::<Vec<_>>(),
+        ids
+    );
+    assert!(
+        replayed
+            .iter()
+            .all(|e| e.replay_name.as_deref() == Some("again"))
+    );
+    assert_eq!(events.describe_archive("all").unwrap().event_count, 3);
+}
