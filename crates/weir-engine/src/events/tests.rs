@@ -171,18 +171,7 @@ impl Fixture {
     }
 
     async fn rule(&self, bus: &str, name: &str, pattern: Value, targets: Vec<TargetSpec>) {
-        self.events
-            .put_rule(RuleInput {
-                name: name.into(),
-                bus: Some(bus.into()),
-                event_pattern: Some(pattern.to_string()),
-                ..RuleInput::default()
-            })
-            .await
-            .unwrap();
-        if !targets.is_empty() {
-            self.events.put_targets(bus, name, targets).await.unwrap();
-        }
+        rule_on(&self.events, bus, name, pattern, targets).await
     }
 
     async fn put(&self, bus: &str, source: &str, detail: Value) -> String {
@@ -191,6 +180,22 @@ impl Fixture {
             .put_events(vec![entry(bus, source, detail)])
             .await;
         results.into_iter().next().unwrap().unwrap()
+    }
+}
+
+/// Puts a rule with its targets.
+async fn rule_on(events: &Events, bus: &str, name: &str, pattern: Value, targets: Vec<TargetSpec>) {
+    events
+        .put_rule(RuleInput {
+            name: name.into(),
+            bus: Some(bus.into()),
+            event_pattern: Some(pattern.to_string()),
+            ..RuleInput::default()
+        })
+        .await
+        .unwrap();
+    if !targets.is_empty() {
+        events.put_targets(bus, name, targets).await.unwrap();
     }
 }
 
@@ -918,24 +923,17 @@ async fn events_put_before_a_stop_are_delivered_after_a_restart() {
         store
     })
     .await;
-    events
-        .put_rule(RuleInput {
-            name: "r".into(),
-            event_pattern: Some(r#"{"source": ["weir.test"]}"#.into()),
-            ..RuleInput::default()
-        })
-        .await
-        .unwrap();
     let mut waiting = target("waiting", TargetInput::Whole);
     waiting.retry.maximum_retry_attempts = 100;
-    events
-        .put_targets(
-            "default",
-            "r",
-            vec![target("t", TargetInput::Whole), waiting],
-        )
-        .await
-        .unwrap();
+    let targets = vec![target("t", TargetInput::Whole), waiting];
+    rule_on(
+        &events,
+        "default",
+        "r",
+        json!({"source": ["weir.test"]}),
+        targets,
+    )
+    .await;
     // The waiting target is down: its delivery becomes a retry, committed with the checkpoint.
     recorder.fail("waiting", usize::MAX, true);
     let first = events
@@ -980,18 +978,15 @@ async fn a_replay_interrupted_by_a_restart_resumes() {
     let data = tempfile::tempdir().unwrap();
     let project = tempfile::tempdir().unwrap();
     let (store, streams, events, _) = open(data.path(), project.path(), |s| s).await;
-    events
-        .put_rule(RuleInput {
-            name: "r".into(),
-            event_pattern: Some(r#"{"source": ["weir.test"]}"#.into()),
-            ..RuleInput::default()
-        })
-        .await
-        .unwrap();
-    events
-        .put_targets("default", "r", vec![target("t", TargetInput::Whole)])
-        .await
-        .unwrap();
+    let targets = vec![target("t", TargetInput::Whole)];
+    rule_on(
+        &events,
+        "default",
+        "r",
+        json!({"source": ["weir.test"]}),
+        targets,
+    )
+    .await;
     let bus = events.describe_bus("default").unwrap().arn;
     let archive = events
         .create_archive(ArchiveInput {
