@@ -904,11 +904,22 @@ async fn managed_rules_are_read_through_the_api_and_changed_only_by_their_files(
         .arn
         .clone();
     assert_eq!(queue, format!("{QUEUE}clicks"));
+    // A file broken by an edit keeps its rule as it was last read.
+    std::fs::write(rules.join("hourly.yaml"), "schedule: rate(\n").unwrap();
+    assert_eq!(f.events.reload().len(), 2);
+    assert!(f.events.describe_rule("default", "hourly").is_ok());
     // The file goes: so does its rule.
     std::fs::remove_file(rules.join("clicks.yaml")).unwrap();
-    f.events.reload();
+    std::fs::remove_file(rules.join("broken.yaml")).unwrap();
+    std::fs::write(
+        rules.join("hourly.yaml"),
+        "schedule: rate(2 hours)\ntargets:\n  - queue: ticks\n",
+    )
+    .unwrap();
+    assert!(f.events.reload().is_empty());
     assert!(f.events.describe_rule("default", "clicks").is_err());
-    assert!(f.events.describe_rule("default", "hourly").is_ok());
+    let hourly = f.events.describe_rule("default", "hourly").unwrap();
+    assert_eq!(hourly.schedule_expression.as_deref(), Some("rate(2 hours)"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
