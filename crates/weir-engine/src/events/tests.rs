@@ -799,8 +799,17 @@ async fn rules_and_targets_keep_aws_limits_and_messages() {
         .map(|b| b.name)
         .collect();
     assert_eq!(names, ["default", "orders"]);
+    f.rule("orders", "o", json!({"source": ["a"]}), Vec::new())
+        .await;
+    let err = f.events.delete_bus("orders").await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "EventBus can't be deleted since it has rules."
+    );
+    f.events.delete_rule("orders", "o", false).await.unwrap();
     f.events.delete_bus("orders").await.unwrap();
     assert!(f.events.describe_bus("orders").is_err());
+    f.events.delete_bus("orders").await.unwrap();
     assert!(
         f.streams.describe("__events-orders").is_err(),
         "its stream went with it"
