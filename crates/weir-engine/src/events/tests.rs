@@ -730,6 +730,10 @@ async fn rules_and_targets_keep_aws_limits_and_messages() {
         .unwrap();
     f.events.delete_rule("default", "r", false).await.unwrap();
     assert!(f.events.list_rules("default", None).is_empty());
+    // Deleting it again succeeds, as on AWS; on a bus that is not there it does not.
+    f.events.delete_rule("default", "r", false).await.unwrap();
+    let err = f.events.delete_rule("nope", "r", false).await.unwrap_err();
+    assert_eq!(err.to_string(), "Event bus nope does not exist.");
 
     // 300 rules on a bus.
     for i in 0..300 {
