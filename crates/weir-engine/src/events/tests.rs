@@ -13,8 +13,9 @@ use weir_store::fault::FaultyStore;
 use weir_store::{Committer, Store};
 use weir_stream::{Streams, StreamsConfig};
 
-use super::model::{Event, PutEventsEntry, RetryPolicy, RuleSpec, TargetInput, TargetSpec};
+use super::model::{Event, PutEventsEntry, RetryPolicy, Scope, TargetInput, TargetSpec};
 use super::*;
+use weir_model::events::trigger::{Trigger, TriggerOwner};
 
 const QUEUE: &str = "arn:aws:sqs:us-east-1:000000000000:";
 
@@ -823,23 +824,25 @@ async fn rules_and_targets_keep_aws_limits_and_messages() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn managed_rules_are_read_through_the_api_and_changed_only_by_their_files() {
     let f = Fixture::new().await;
-    let spec = RuleSpec {
-        name: "clicks.trigger-0".into(),
+    // A pipeline's trigger, as the model turns it into a rule.
+    let trigger = Trigger {
         bus: "default".into(),
-        description: Some("new clicks".into()),
-        pattern: Some(json!({"source": ["weir.lake"]})),
-        schedule: None,
-        enabled: true,
-        targets: vec![target("run", TargetInput::Whole)],
+        pattern: json!({"source": ["weir.lake"]}),
+        input: TargetInput::Whole,
     };
-    let problems = f.events.set_managed_rules(
-        "pipelines",
-        vec![("pipelines/clicks.yaml".into(), spec.clone())],
+    let spec = trigger.to_rule(
+        TriggerOwner::Pipeline,
+        "clicks",
+        0,
+        &Scope::new("us-east-1", "000000000000"),
     );
+    let problems = f
+        .events
+        .set_managed_rules("pipelines", vec![("pipelines/clicks.yaml".into(), spec)]);
     assert!(problems.is_empty(), "{problems:?}");
     let info = f
         .events
-        .describe_rule("default", "clicks.trigger-0")
+        .describe_rule("default", "clicks.trigger-1")
         .unwrap();
     assert_eq!(info.managed_by.as_deref(), Some("weir"));
     assert_eq!(info.file.as_deref(), Some("pipelines/clicks.yaml"));
@@ -847,7 +850,7 @@ async fn managed_rules_are_read_through_the_api_and_changed_only_by_their_files(
         .events
         .put_targets(
             "default",
-            "clicks.trigger-0",
+            "clicks.trigger-1",
             vec![target("x", TargetInput::Whole)],
         )
         .await
@@ -855,7 +858,7 @@ async fn managed_rules_are_read_through_the_api_and_changed_only_by_their_files(
     assert_eq!(err.code(), "ManagedRuleException");
     assert_eq!(
         f.events
-            .delete_rule("default", "clicks.trigger-0", true)
+            .delete_rule("default", "clicks.trigger-1", true)
             .await
             .unwrap_err()
             .code(),
@@ -863,9 +866,18 @@ async fn managed_rules_are_read_through_the_api_and_changed_only_by_their_files(
     );
     f.put("default", "weir.lake", json!({})).await;
     wait_for("the managed rule's delivery", || {
-        f.recorder.to("run").len() == 1
+        f.recorder.to("trigger").len() == 1
     })
     .await;
+    let pipeline = &f
+        .events
+        .list_targets("default", "clicks.trigger-1")
+        .unwrap()[0]
+        .arn;
+    assert_eq!(
+        pipeline,
+        "arn:weir:pipelines:us-east-1:000000000000:pipeline/clicks"
+    );
     // A reload of the set without it removes it.
     assert!(
         f.events
@@ -874,7 +886,7 @@ async fn managed_rules_are_read_through_the_api_and_changed_only_by_their_files(
     );
     assert!(
         f.events
-            .describe_rule("default", "clicks.trigger-0")
+            .describe_rule("default", "clicks.trigger-1")
             .is_err()
     );
     // rules/*.yaml are read by reload: a rule per file, managed; a broken file is a problem.
