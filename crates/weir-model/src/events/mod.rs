@@ -11,8 +11,8 @@
 //! - [`arn`]: the ARNs of buses, rules and targets.
 //! - [`pattern`]: event patterns, checked, interpreted, and compiled into one [`pattern::Matcher`].
 //!
-//! Patterns are kept as their JSON ([`PatternSource`]) until the bus compiles them; only their
-//! shape is checked here ([`pattern_problem`]).
+//! Definitions keep patterns as their JSON ([`PatternSource`]), checked whole by
+//! [`pattern_problem`]; the bus compiles them into its matcher.
 
 pub mod arn;
 pub mod envelope;
@@ -31,23 +31,17 @@ pub type PatternSource = serde_json::Value;
 /// Longest event pattern, as JSON text (botocore's `EventPattern`: max 4096).
 pub const MAX_PATTERN_CHARS: usize = 4096;
 
-/// What is wrong with a pattern's shape, in InvalidEventPatternException's words, or None.
-/// The full check (operators, limits) is the pattern module's; this is what a definition file
-/// can be told without it: a pattern is a non-empty JSON object within AWS's length. (Once
-/// `pattern` is merged, this can answer `pattern::Pattern::from_value(pattern).err()`'s message,
-/// so rule and trigger files get the whole check at their positions.)
+/// What is wrong with a pattern, in InvalidEventPatternException's words, or None: the whole
+/// check of [`pattern::Pattern`] (operators, limits) within AWS's length, so rule and trigger
+/// files are told at their positions what the API would refuse.
 pub fn pattern_problem(pattern: &PatternSource) -> Option<String> {
-    let Some(object) = pattern.as_object() else {
-        return Some("Event pattern is not valid. Reason: Filter is not an object".into());
-    };
-    if object.is_empty() {
-        return Some("Event pattern is not valid. Reason: Empty objects are not allowed".into());
-    }
     let length = pattern.to_string().chars().count();
     if length > MAX_PATTERN_CHARS {
         return Some(format!(
             "Event pattern is not valid. Reason: the pattern is {length} characters long; EventPattern is at most {MAX_PATTERN_CHARS}"
         ));
     }
-    None
+    pattern::Pattern::from_value(pattern)
+        .err()
+        .map(|error| error.to_string())
 }
