@@ -108,8 +108,9 @@ impl Queues {
                     continue;
                 };
                 let visible_ms = now + i64::from(*timeout) * 1000;
-                let received_ms = entry.last_receive_ms.unwrap_or(now);
-                if visible_ms > received_ms + i64::from(MAX_VISIBILITY_TIMEOUT) * 1000 {
+                // Whole seconds since the receive, as SQS counts the 12 hours.
+                let elapsed_s = (now - entry.last_receive_ms.unwrap_or(now)).max(0) / 1000;
+                if elapsed_s + i64::from(*timeout) > i64::from(MAX_VISIBILITY_TIMEOUT) {
                     results.push(Err(invalid_timeout(
                         "Total VisibilityTimeout for the message is beyond the limit [43200 seconds]",
                     )
