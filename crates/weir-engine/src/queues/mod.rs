@@ -195,6 +195,7 @@ impl Queues {
                 );
                 entry.receive_count = message.receive_count.clamp(0, i64::from(u32::MAX)) as u32;
                 entry.first_receive_ms = message.first_receive_ms;
+                entry.nonce = message.nonce as u64;
                 index.insert_stored(message.seq, entry, now);
             }
             let mut dedups = HashMap::new();

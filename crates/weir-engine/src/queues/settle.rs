@@ -117,8 +117,8 @@ impl Queues {
                     .into()));
                     continue;
                 }
-                let (receive_count, first_receive_ms) =
-                    (entry.receive_count, entry.first_receive_ms);
+                let (receive_count, first_receive_ms, nonce) =
+                    (entry.receive_count, entry.first_receive_ms, entry.nonce);
                 state.index.set_visibility(receipt.seq, visible_ms);
                 mutations.push(QueuesMutation::PutReceipt(QueueReceiptRecord {
                     seq: receipt.seq,
@@ -126,6 +126,7 @@ impl Queues {
                     visible_ms,
                     receive_count: i64::from(receive_count),
                     first_receive_ms,
+                    nonce: nonce as i64,
                 }));
                 made_visible |= *timeout == 0;
                 results.push(Ok(()));

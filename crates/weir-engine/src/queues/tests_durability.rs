@@ -148,6 +148,41 @@ fn deletions_and_purges_survive_a_restart() {
     });
 }
 
+#[test]
+fn receipt_handles_stay_good_across_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let handles = session(dir.path(), async |q| {
+        q.create_queue("h", BTreeMap::new(), BTreeMap::new())
+            .await
+            .unwrap();
+        send_ok(&q, "h", vec![text("delete me"), text("extend me")]).await;
+        let got = q.receive("h", take(2, Some(60))).await.unwrap();
+        assert_eq!(bodies(&got), ["delete me", "extend me"]);
+        (got[0].receipt_handle.clone(), got[1].receipt_handle.clone())
+    });
+    session(dir.path(), async |q| {
+        let deleted = q.delete("h", vec![handles.0]).await.unwrap();
+        assert!(deleted[0].is_ok());
+        let changed = q
+            .change_visibility("h", vec![(handles.1, 0)])
+            .await
+            .unwrap();
+        assert!(changed[0].is_ok(), "{changed:?}");
+        assert_eq!(
+            q.depth("h").unwrap(),
+            QueueDepth {
+                visible: 1,
+                in_flight: 0,
+                delayed: 0
+            }
+        );
+        assert_eq!(
+            bodies(&q.receive("h", take(10, None)).await.unwrap()),
+            ["extend me"]
+        );
+    });
+}
+
 /// Set in the child process of the crash test: its data directory.
 const CRASH_DIR: &str = "WEIR_QUEUES_CRASH_DIR";
 

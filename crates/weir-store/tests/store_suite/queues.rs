@@ -45,6 +45,7 @@ fn receipt(queue: &str, seq: i64, count: i64) -> QueueReceiptRecord {
         visible_ms: 9_000 + count,
         receive_count: count,
         first_receive_ms: Some(5_000),
+        nonce: -count,
     }
 }
 
@@ -107,6 +108,7 @@ pub async fn queues_messages_and_receipts_round_trip(db: Db) {
             visible_ms: 2_001,
             receive_count: 0,
             first_receive_ms: None,
+            nonce: 0,
             group_id: None,
             size: 10,
         }
@@ -114,6 +116,7 @@ pub async fn queues_messages_and_receipts_round_trip(db: Db) {
     assert_eq!(states[1].receive_count, 2);
     assert_eq!(states[1].visible_ms, 9_002);
     assert_eq!(states[1].first_receive_ms, Some(5_000));
+    assert_eq!(states[1].nonce, -2);
     assert_eq!(states[1].group_id.as_deref(), Some("g"));
     let mut bodies = store.queue_messages(&[3, 1, 99]).await.unwrap();
     bodies.sort_by_key(|m| m.seq);
