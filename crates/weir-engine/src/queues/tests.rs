@@ -829,3 +829,20 @@ async fn many_concurrent_batch_callers_each_get_every_message_once() {
     assert_eq!(seen.len(), 2000);
     assert_eq!(q.depth("load").unwrap(), QueueDepth::default());
 }
+
+#[tokio::test]
+async fn every_operation_is_a_send_future_for_the_server() {
+    fn is_send<T: Send>(_: T) {}
+    let env = env().await;
+    let q = &env.queues;
+    is_send(q.create_queue("q", BTreeMap::new(), BTreeMap::new()));
+    is_send(q.delete_queue("q"));
+    is_send(q.set_attributes("q", BTreeMap::new()));
+    is_send(q.send("q", Vec::new()));
+    is_send(q.receive("q", ReceiveRequest::default()));
+    is_send(q.delete("q", Vec::new()));
+    is_send(q.change_visibility("q", Vec::new()));
+    is_send(q.purge("q"));
+    is_send(q.tag("q", BTreeMap::new()));
+    is_send(q.untag("q", &[]));
+}
