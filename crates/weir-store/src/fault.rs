@@ -11,8 +11,9 @@ use crate::{
     EventArchiveRecord, EventBusRecord, EventRecord, EventReplayRecord, EventRetryRecord,
     EventRuleRecord, EventSourceMappingRecord, EventSourceStore, EventsStore, ExecutionFilter,
     ExecutionRecord, HistoryEventRecord, LeaseClaim, LeaseRecord, MachineRecord, MachineStore,
-    Mutation, Result, RunRecord, RunStore, ScheduleStateRecord, SecretRecord, SecretStore,
-    ShardRecord, StepRecord, Store, StoreError, StreamConsumerRecord, StreamRecord, StreamStore,
+    Mutation, QueueDedupRecord, QueueMessageRecord, QueueMessageState, QueueRecord, QueuesStore,
+    Result, RunRecord, RunStore, ScheduleStateRecord, SecretRecord, SecretStore, ShardRecord,
+    StepRecord, Store, StoreError, StreamConsumerRecord, StreamRecord, StreamStore,
     TableFileRecord, TableRecord, TaskRecord, VersionRecord,
 };
 
@@ -265,5 +266,24 @@ impl EventsStore for FaultyStore {
     }
     async fn event_retries(&self) -> Result<Vec<EventRetryRecord>> {
         self.inner.event_retries().await
+    }
+}
+
+#[async_trait::async_trait]
+impl QueuesStore for FaultyStore {
+    async fn queues(&self) -> Result<Vec<QueueRecord>> {
+        self.inner.queues().await
+    }
+    async fn queue_message_states(&self, queue: &str) -> Result<Vec<QueueMessageState>> {
+        self.inner.queue_message_states(queue).await
+    }
+    async fn queue_messages(&self, seqs: &[i64]) -> Result<Vec<QueueMessageRecord>> {
+        self.inner.queue_messages(seqs).await
+    }
+    async fn queue_dedups(&self, queue: &str, now_ms: i64) -> Result<Vec<QueueDedupRecord>> {
+        self.inner.queue_dedups(queue, now_ms).await
+    }
+    async fn max_queue_seq(&self) -> Result<i64> {
+        self.inner.max_queue_seq().await
     }
 }

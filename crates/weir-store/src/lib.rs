@@ -9,8 +9,9 @@
 //! in plain text), [`streams`] (streams' metadata: shards and their lineage, consumers),
 //! [`consumers`] (consumer groups' shard leases and checkpoints), [`event_sources`] (the
 //! Lambda API's event source mappings), [`deliveries`] (deliveries made through the Firehose
-//! API) and [`events`] (the event bus: buses, rules, archives, replays, retries). Each holds its
-//! records, its [`Mutation`]s, its read trait and its SQL; [`Store`] is the sum of the read traits plus
+//! API), [`events`] (the event bus: buses, rules, archives, replays, retries) and [`queues`]
+//! (weir's SQS: queues, messages, receipt state, FIFO de-duplication). Each holds its records,
+//! its [`Mutation`]s, its read trait and its SQL; [`Store`] is the sum of the read traits plus
 //! `apply`.
 //!
 //! Writes go through [`Mutation`] batches: the engine keeps hot state in memory and sends full rows;
@@ -32,6 +33,7 @@ pub mod fault;
 pub mod machines;
 mod plan;
 mod postgres;
+pub mod queues;
 pub mod runs;
 pub mod secrets;
 mod sql_store;
@@ -60,6 +62,10 @@ pub use machines::{
     MachineStore, StepRecord,
 };
 pub use postgres::{PostgresStore, ServerClaim, claim_postgres};
+pub use queues::{
+    QueueDedupRecord, QueueMessageRecord, QueueMessageState, QueueReceiptRecord, QueueRecord,
+    QueuesMutation, QueuesStore,
+};
 pub use runs::{
     AttemptRecord, EventRecord, RunMutation, RunRecord, RunStore, ScheduleStateRecord, TaskRecord,
     VersionRecord,
@@ -116,6 +122,7 @@ pub enum Mutation {
     Streams(StreamMutation),
     Deliveries(DeliveryMutation),
     Events(EventsMutation),
+    Queues(QueuesMutation),
 }
 
 impl From<RunMutation> for Mutation {
@@ -172,6 +179,12 @@ impl From<ConsumerMutation> for Mutation {
     }
 }
 
+impl From<QueuesMutation> for Mutation {
+    fn from(mutation: QueuesMutation) -> Self {
+        Mutation::Queues(mutation)
+    }
+}
+
 impl From<StreamMutation> for Mutation {
     fn from(mutation: StreamMutation) -> Self {
         Mutation::Streams(mutation)
@@ -192,6 +205,7 @@ pub trait Store:
     + EventSourceStore
     + DeliveryStore
     + EventsStore
+    + QueuesStore
 {
     /// Applies all mutations in one transaction, durably, in order.
     async fn apply(&self, batch: &[Mutation]) -> Result<()>;

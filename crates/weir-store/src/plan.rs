@@ -20,8 +20,8 @@ use std::collections::hash_map::Entry;
 use std::hash::Hash;
 
 use crate::{
-    Mutation, access, catalog, consumers, deliveries, event_sources, events, machines, runs,
-    secrets, streams,
+    Mutation, access, catalog, consumers, deliveries, event_sources, events, machines, queues,
+    runs, secrets, streams,
 };
 
 /// A batch, split by subsystem.
@@ -37,6 +37,7 @@ pub(crate) struct Plan<'a> {
     pub streams: streams::Plan<'a>,
     pub deliveries: deliveries::Plan<'a>,
     pub events: events::Plan<'a>,
+    pub queues: queues::Plan<'a>,
 }
 
 impl<'a> Plan<'a> {
@@ -54,6 +55,7 @@ impl<'a> Plan<'a> {
                 Mutation::Streams(mutation) => plan.streams.add(mutation),
                 Mutation::Deliveries(mutation) => plan.deliveries.add(mutation),
                 Mutation::Events(mutation) => plan.events.add(mutation),
+                Mutation::Queues(mutation) => plan.queues.add(mutation),
             }
         }
         plan

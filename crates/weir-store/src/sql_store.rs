@@ -3,7 +3,7 @@
 //! what the subsystems share: the pools, the transaction around a batch, and the chunked
 //! multi-row write every subsystem's part of `apply` uses. Each subsystem's own statements,
 //! writes and queries live in its module (`runs/sql.rs`, `catalog/sql.rs`, `machines/sql.rs`,
-//! `secrets/sql.rs`, `streams/sql.rs`, `consumers/sql.rs`, `event_sources/sql.rs`).
+//! `secrets/sql.rs`, `streams/sql.rs`, `consumers/sql.rs`, `event_sources/sql.rs`, `queues/sql.rs`).
 
 use std::sync::Arc;
 
@@ -18,6 +18,7 @@ use crate::event_sources::EventSourceWrites;
 use crate::events::EventsWrites;
 use crate::machines::MachineWrites;
 use crate::plan::Plan;
+use crate::queues::QueueWrites;
 use crate::runs::RunWrites;
 use crate::secrets::SecretWrites;
 use crate::statements::{Placeholders, Write};
@@ -43,6 +44,7 @@ pub struct SqlStore<DB: sqlx::Database> {
     streams: StreamWrites,
     deliveries: DeliveryWrites,
     events: EventsWrites,
+    queues: QueueWrites,
 }
 
 /// One multi-row statement, ready to run.
@@ -69,6 +71,7 @@ impl<DB: Driver> SqlStore<DB> {
             streams: StreamWrites::new(placeholders),
             deliveries: DeliveryWrites::new(placeholders),
             events: EventsWrites::new(placeholders),
+            queues: QueueWrites::new(placeholders),
         }
     }
 
@@ -163,6 +166,7 @@ impl<DB: Driver> Store for SqlStore<DB> {
             .apply::<DB>(&mut tx, plan.deliveries)
             .await?;
         self.events.apply::<DB>(&mut tx, plan.events).await?;
+        self.queues.apply::<DB>(&mut tx, plan.queues).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -87,6 +87,8 @@ suite!(
     event_bus_metadata_round_trips_and_deletes_in_batch_order,
     archived_events_page_by_time_expire_and_go_with_their_archive,
     a_run_keeps_the_event_that_started_it,
+    queues_messages_and_receipts_round_trip,
+    queue_deletions_moves_and_purges_apply_in_batch_order,
 );
 
 #[path = "store_suite/consumers.rs"]
@@ -100,6 +102,9 @@ use deliveries::*;
 #[path = "store_suite/events.rs"]
 mod events;
 use events::*;
+#[path = "store_suite/queues.rs"]
+mod queues;
+use queues::*;
 
 async fn on_sqlite<F, Fut>(case: F)
 where
