@@ -9,6 +9,7 @@ pub mod config;
 pub mod delivery;
 pub mod duration;
 pub mod event_source;
+pub mod events;
 pub mod function;
 mod marker;
 pub mod pipeline;
