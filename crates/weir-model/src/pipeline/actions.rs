@@ -233,7 +233,7 @@ pub(super) fn check_templates(ctx: &mut Ctx<'_>, node: &Node, params: Option<&Ma
 
 /// The names a task's templates can use: what the engine puts in an attempt's context
 /// (`weir_engine`'s `RunState::context`), Airflow's names where Airflow has one.
-pub const TASK_CONTEXT: [&str; 16] = [
+pub const TASK_CONTEXT: [&str; 17] = [
     "ds",
     "ds_nodash",
     "ts",
@@ -249,6 +249,8 @@ pub const TASK_CONTEXT: [&str; 16] = [
     "task",
     "try_number",
     "map_index",
+    // The event that started the run (its `triggers:`, or a rule's target), null otherwise.
+    "event",
     crate::secret::ROOT,
 ];
 

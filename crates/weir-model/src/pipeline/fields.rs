@@ -89,6 +89,22 @@ impl Ctx<'_> {
         None
     }
 
+    /// The items of a list (none when null); anything else is reported as "`key` must be
+    /// a list of WHAT, not …".
+    pub fn list<'n>(&mut self, key: &str, what: &str, node: &'n Node) -> &'n [Node] {
+        match &node.value {
+            Value::Null => &[],
+            Value::Seq(items) => items,
+            _ => {
+                self.problem(
+                    node.pos,
+                    format!("`{key}` must be a list of {what}, not {}", node.describe()),
+                );
+                &[]
+            }
+        }
+    }
+
     /// A list of strings, or one string; each with its position.
     pub fn strings(&mut self, key: &str, node: &Node) -> Vec<(String, Pos)> {
         let items: Vec<&Node> = match &node.value {

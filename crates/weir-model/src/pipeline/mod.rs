@@ -54,6 +54,8 @@ pub struct Pipeline {
     pub tasks: IndexMap<String, Task>,
     pub on_success: Vec<Notification>,
     pub on_failure: Vec<Notification>,
+    /// Events that start a run (`triggers:`), each a rule managed by weir.
+    pub triggers: Vec<crate::events::trigger::Trigger>,
 }
 
 /// One task of a pipeline.

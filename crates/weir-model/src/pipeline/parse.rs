@@ -18,12 +18,14 @@ use super::graph::{self, GraphTask};
 use super::yaml::{self, Entry, Node, Value};
 use super::{DEFAULT_MAX_ACTIVE_RUNS, Pipeline, RetryPolicy, Task};
 use crate::action::{ActionSpec, action_kind};
+use crate::events::input::TargetInput;
+use crate::events::trigger::{Trigger, TriggerOwner, read_triggers};
 use crate::problem::{Pos, Problem, did_you_mean};
 use crate::schedule::Schedule;
 use crate::template::{check_expression, expression_paths, find_root_in_expression};
 
 /// The keys a pipeline file may have at its top level.
-pub const PIPELINE_KEYS: [&str; 14] = [
+pub const PIPELINE_KEYS: [&str; 15] = [
     "description",
     "tags",
     "schedule",
@@ -38,6 +40,7 @@ pub const PIPELINE_KEYS: [&str; 14] = [
     "on_success",
     "on_failure",
     "tasks",
+    "triggers",
 ];
 
 /// The keys of a task besides its action's keys and the settings `default_args` may also hold.
@@ -111,6 +114,7 @@ fn read_pipeline(ctx: &mut Ctx<'_>, name: &str, root: &Node) -> Option<Pipeline>
     let (mut max_active_runs, mut max_active_tasks) = (None, None);
     let mut defaults = Settings::default();
     let (mut on_success, mut on_failure) = (Vec::new(), Vec::new());
+    let mut triggers = Vec::new();
     for e in entries {
         let node = &e.value;
         match e.key.as_str() {
@@ -132,6 +136,12 @@ fn read_pipeline(ctx: &mut Ctx<'_>, name: &str, root: &Node) -> Option<Pipeline>
             "default_args" => defaults = default_args(ctx, node),
             "on_success" => on_success = notifications(ctx, "on_success", node, declared),
             "on_failure" => on_failure = notifications(ctx, "on_failure", node, declared),
+            "triggers" => {
+                triggers = read_triggers(ctx, name, node, TriggerOwner::Pipeline);
+                if let Some(params) = declared {
+                    check_trigger_params(ctx, node, &triggers, params);
+                }
+            }
             other => {
                 unknown_key(
                     ctx,
@@ -179,7 +189,34 @@ fn read_pipeline(ctx: &mut Ctx<'_>, name: &str, root: &Node) -> Option<Pipeline>
         tasks: tasks?,
         on_success,
         on_failure,
+        triggers,
     })
+}
+
+/// A trigger's constant input becomes a run's params, which may only set declared params.
+fn check_trigger_params(
+    ctx: &mut Ctx<'_>,
+    node: &Node,
+    triggers: &[Trigger],
+    params: &Map<String, Json>,
+) {
+    for trigger in triggers {
+        let TargetInput::Constant(text) = &trigger.input else {
+            continue;
+        };
+        let Ok(Json::Object(given)) = serde_json::from_str::<Json>(text) else {
+            continue;
+        };
+        for key in given.keys().filter(|k| !params.contains_key(*k)) {
+            let hint = did_you_mean(key, params.keys().map(String::as_str));
+            ctx.problem(
+                node.pos,
+                format!(
+                    "a trigger's input sets param `{key}`, which `params` does not declare{hint}"
+                ),
+            );
+        }
+    }
 }
 
 fn timezone(ctx: &mut Ctx<'_>, node: &Node) -> Option<Tz> {

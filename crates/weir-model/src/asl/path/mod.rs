@@ -126,6 +126,17 @@ impl Path {
         &self.root
     }
 
+    /// True when every step is a member name, an array index or a wildcard (`$.a.b[0].*`):
+    /// the subset EventBridge's InputPath and InputPathsMap accept.
+    pub fn is_simple(&self) -> bool {
+        self.steps.iter().all(|s| {
+            matches!(
+                s,
+                Step::Child(Selector::Name(_) | Selector::Index(_) | Selector::Wildcard)
+            )
+        })
+    }
+
     /// True when the path names at most one value (only member names and indexes): a
     /// Reference Path in the spec's words.
     pub fn is_definite(&self) -> bool {
