@@ -10,9 +10,6 @@ pub async fn handle(call: &Call<'_>) -> Answer {
         .events
         .describe_rule(&request_bus(call)?, request.required("Name")?)?;
     let mut shown = shapes::rule(&info);
-    // The rule's ARN holds the account (`arn:aws:events:R:ACCOUNT:rule/…`).
-    if let Some(account) = info.arn.split(':').nth(4) {
-        shown["CreatedBy"] = account.into();
-    }
+    shown["CreatedBy"] = info.created_by.into();
     Ok(shown)
 }

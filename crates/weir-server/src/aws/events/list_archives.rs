@@ -16,9 +16,8 @@ pub async fn handle(call: &Call<'_>) -> Answer {
     let filter = Filter::of(request, "ListArchives")?;
     let archives: Vec<_> = call
         .events
-        .list_archives()
+        .list_archives(filter.prefix, filter.source, filter.state)
         .into_iter()
-        .filter(|a| filter.keeps(&a.name, &a.source_arn, &a.state))
         .filter(|a| (call.granted)(&bus_of(Some(&a.source_arn))))
         .collect();
     let (archives, next) = page(request, archives, |a| a.name.as_str())?;

@@ -16,9 +16,8 @@ pub async fn handle(call: &Call<'_>) -> Answer {
     let filter = Filter::of(request, "ListReplays")?;
     let replays: Vec<_> = call
         .events
-        .list_replays()
+        .list_replays(filter.prefix, filter.state, filter.source)
         .into_iter()
-        .filter(|r| filter.keeps(&r.name, &r.archive_arn, &r.state))
         .filter(|r| (call.granted)(&bus_of(Some(&r.destination_arn))))
         .collect();
     let (replays, next) = page(request, replays, |r| r.name.as_str())?;

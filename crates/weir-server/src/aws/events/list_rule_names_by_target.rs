@@ -16,7 +16,7 @@ pub async fn handle(call: &Call<'_>) -> Answer {
     ])?;
     let names = call
         .events
-        .rule_names_by_target(&request_bus(call)?, request.required("TargetArn")?)?;
+        .rule_names_by_target(&request_bus(call)?, request.required("TargetArn")?);
     let (names, next) = page(request, names, String::as_str)?;
     listed(
         "RuleNames",

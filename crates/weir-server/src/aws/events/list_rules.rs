@@ -9,7 +9,7 @@ pub async fn handle(call: &Call<'_>) -> Answer {
     request.validate_typed(&[rule_name("NamePrefix"), EVENT_BUS, NEXT_TOKEN, LIMIT])?;
     let rules = call
         .events
-        .list_rules(&request_bus(call)?, request.optional("NamePrefix")?)?;
+        .list_rules(&request_bus(call)?, request.optional("NamePrefix")?);
     let (rules, next) = page(request, rules, |rule| rule.name.as_str())?;
     listed("Rules", rules.iter().map(shapes::rule).collect(), next)
 }

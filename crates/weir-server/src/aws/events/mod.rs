@@ -54,6 +54,7 @@ mod update_archive;
 
 use serde_json::{Value, json};
 use weir_model::access::Role;
+use weir_model::events::envelope;
 
 use super::AwsError;
 use super::fields::Request;
@@ -67,7 +68,7 @@ pub use stub::{Events, EventsError};
 /// inside the JSON body (`Detail` is a string of JSON), escaping makes a byte up to six
 /// (`\u0001`), so a body is read up to six times the entries' quota, and a little more for the
 /// members around them, before it is refused unread.
-pub const MAX_REQUEST_BYTES: usize = 6 * stub::MAX_REQUEST_SIZE + (64 << 10);
+pub const MAX_REQUEST_BYTES: usize = 6 * envelope::MAX_REQUEST_BYTES + (64 << 10);
 
 /// Each operation and the role it needs. [`handle`] refuses an operation that is not here to
 /// anyone but an admin, so one added without a line here is closed, not open. Reading is a
@@ -391,9 +392,9 @@ pub fn strings(value: Option<&Value>) -> Vec<String> {
 
 /// ListArchives' and ListReplays' filters, of which a request may give at most one.
 pub struct Filter<'a> {
-    prefix: Option<&'a str>,
-    source: Option<&'a str>,
-    state: Option<&'a str>,
+    pub prefix: Option<&'a str>,
+    pub source: Option<&'a str>,
+    pub state: Option<&'a str>,
 }
 
 impl<'a> Filter<'a> {
@@ -415,12 +416,5 @@ impl<'a> Filter<'a> {
             )));
         }
         Ok(filter)
-    }
-
-    /// Whether an archive or replay of this name, source ARN and state passes.
-    pub fn keeps(&self, name: &str, source: &str, state: &str) -> bool {
-        self.prefix.is_none_or(|prefix| name.starts_with(prefix))
-            && self.source.is_none_or(|s| s == source)
-            && self.state.is_none_or(|s| s == state)
     }
 }

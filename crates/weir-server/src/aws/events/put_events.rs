@@ -2,10 +2,12 @@
 //! log; the answer comes once the appended ones are durable, with an `EventId` or an
 //! `ErrorCode`/`ErrorMessage` per entry in the request's order.
 
+use chrono::DateTime;
 use serde_json::{Value, json};
 
 use super::members::{ENDPOINT_ID_MEMBER, ENTRIES};
-use super::stub::{MAX_REQUEST_SIZE, PutEventsEntry, request_size};
+use weir_model::events::envelope::{PutEventsEntry, check_request};
+
 use super::{Answer, Call, invalid, strings};
 
 pub async fn handle(call: &Call<'_>) -> Answer {
@@ -18,11 +20,7 @@ pub async fn handle(call: &Call<'_>) -> Answer {
         .flatten()
         .map(entry)
         .collect();
-    if request_size(&entries) > MAX_REQUEST_SIZE {
-        return Err(invalid(
-            "Total size of the entries in the request is over the limit.",
-        ));
-    }
+    check_request(&entries).map_err(invalid)?;
     let outcomes = call.events.put_events(entries).await;
     let failed = outcomes.iter().filter(|o| o.is_err()).count();
     let shown: Vec<Value> = outcomes
@@ -48,10 +46,10 @@ fn entry(value: &Value) -> PutEventsEntry {
         detail_type: text("DetailType"),
         detail: text("Detail"),
         resources: strings(value.get("Resources")),
-        time_ms: value
+        time: value
             .get("Time")
             .and_then(Value::as_f64)
-            .map(|seconds| (seconds * 1000.0).round() as i64),
+            .and_then(|seconds| DateTime::from_timestamp_millis((seconds * 1000.0).round() as i64)),
         event_bus_name: text("EventBusName"),
         trace_header: text("TraceHeader"),
     }

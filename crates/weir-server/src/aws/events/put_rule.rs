@@ -25,9 +25,9 @@ pub async fn handle(call: &Call<'_>) -> Answer {
     let rule = RuleInput {
         bus: Some(request_bus(call)?),
         name: request.required("Name")?.to_string(),
-        pattern: request.optional("EventPattern")?.map(str::to_string),
-        schedule: request.optional("ScheduleExpression")?.map(str::to_string),
-        state: request.optional("State")?.unwrap_or("ENABLED").to_string(),
+        event_pattern: request.optional("EventPattern")?.map(str::to_string),
+        schedule_expression: request.optional("ScheduleExpression")?.map(str::to_string),
+        state: request.optional("State")?.map(str::to_string),
         description: request.optional("Description")?.map(str::to_string),
         role_arn: request.optional("RoleArn")?.map(str::to_string),
         tags: tag_pairs(request.member("Tags")),

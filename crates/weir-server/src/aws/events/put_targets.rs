@@ -31,8 +31,8 @@ pub fn failed_entries(failures: Vec<super::stub::TargetFailure>) -> Value {
         .map(|failure| {
             json!({
                 "TargetId": failure.target_id,
-                "ErrorCode": failure.code,
-                "ErrorMessage": failure.message,
+                "ErrorCode": failure.error_code,
+                "ErrorMessage": failure.error_message,
             })
         })
         .collect();

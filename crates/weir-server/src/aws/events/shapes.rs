@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::stub::{
-    ArchiveInfo, BusInfo, ReplayInfo, RetryPolicy, RuleInfo, TargetInput, TargetSpec,
-};
+use weir_model::events::input::TargetInput;
+use weir_model::events::rule_file::{RetryPolicy, TargetSpec};
+
+use super::stub::{ArchiveInfo, BusInfo, ReplayInfo, RuleInfo};
 use super::{AwsError, invalid, seconds};
 
 /// A JSON object of the members that have a value.
@@ -30,10 +31,10 @@ pub fn rule(info: &RuleInfo) -> Value {
     object(vec![
         ("Name", Some(json!(info.name))),
         ("Arn", Some(json!(info.arn))),
-        ("EventPattern", text(&info.pattern)),
+        ("EventPattern", text(&info.event_pattern)),
         ("State", Some(json!(info.state))),
         ("Description", text(&info.description)),
-        ("ScheduleExpression", text(&info.schedule)),
+        ("ScheduleExpression", text(&info.schedule_expression)),
         ("RoleArn", text(&info.role_arn)),
         ("ManagedBy", text(&info.managed_by)),
         ("EventBusName", Some(json!(info.bus))),
@@ -45,7 +46,6 @@ pub fn target(spec: &TargetSpec) -> Value {
     let mut shown = object(vec![
         ("Id", Some(json!(spec.id))),
         ("Arn", Some(json!(spec.arn))),
-        ("RoleArn", text(&spec.role_arn)),
         (
             "KinesisParameters",
             spec.kinesis_partition_key_path
@@ -88,14 +88,9 @@ pub fn target(spec: &TargetSpec) -> Value {
     shown
 }
 
-/// EventBridge's retry policy when a target gives none: 185 attempts over 24 hours.
-pub const DEFAULT_RETRY: RetryPolicy = RetryPolicy {
-    maximum_retry_attempts: 185,
-    maximum_event_age_seconds: 86_400,
-};
-
 /// A `Target` of PutTargets (its members already checked against the model) as the bus keeps
-/// it.
+/// it; its input checked as PutTargets checks it. A `RoleArn` is accepted and not kept: weir's
+/// targets run with the server's own rights.
 pub fn target_spec(target: &Value) -> Result<TargetSpec, AwsError> {
     let text = |member: &str| {
         target
@@ -143,7 +138,10 @@ pub fn target_spec(target: &Value) -> Result<TargetSpec, AwsError> {
     } else {
         TargetInput::Whole
     };
+    let input_problem = input.check(&id);
+    input_problem.map_err(invalid)?;
     let retry = target.get("RetryPolicy");
+    let defaults = RetryPolicy::default();
     let number = |member: &str, default: u32| {
         retry
             .and_then(|policy| policy.get(member))
@@ -153,16 +151,12 @@ pub fn target_spec(target: &Value) -> Result<TargetSpec, AwsError> {
     Ok(TargetSpec {
         id,
         arn: text("Arn").unwrap_or_default(),
-        role_arn: text("RoleArn"),
         input,
         retry: RetryPolicy {
-            maximum_retry_attempts: number(
-                "MaximumRetryAttempts",
-                DEFAULT_RETRY.maximum_retry_attempts,
-            ),
+            maximum_retry_attempts: number("MaximumRetryAttempts", defaults.maximum_retry_attempts),
             maximum_event_age_seconds: number(
                 "MaximumEventAgeInSeconds",
-                DEFAULT_RETRY.maximum_event_age_seconds,
+                defaults.maximum_event_age_seconds,
             ),
         },
         dead_letter: nested("DeadLetterConfig", "Arn"),
@@ -178,7 +172,7 @@ pub fn bus(info: &BusInfo) -> Value {
         ("Arn", Some(json!(info.arn))),
         ("Description", text(&info.description)),
         ("CreationTime", Some(seconds(info.created_ms))),
-        ("LastModifiedTime", Some(seconds(info.modified_ms))),
+        ("LastModifiedTime", Some(seconds(info.updated_ms))),
     ])
 }
 
@@ -188,7 +182,6 @@ pub fn archive(info: &ArchiveInfo) -> Value {
         ("ArchiveName", Some(json!(info.name))),
         ("EventSourceArn", Some(json!(info.source_arn))),
         ("State", Some(json!(info.state))),
-        ("StateReason", text(&info.state_reason)),
         ("RetentionDays", Some(json!(info.retention_days))),
         ("SizeBytes", Some(json!(info.size_bytes))),
         ("EventCount", Some(json!(info.event_count))),
@@ -203,7 +196,7 @@ pub fn archive_description(info: &ArchiveInfo) -> Value {
     if let Some(description) = &info.description {
         shown["Description"] = json!(description);
     }
-    if let Some(pattern) = &info.pattern {
+    if let Some(pattern) = &info.event_pattern {
         shown["EventPattern"] = json!(pattern);
     }
     shown
@@ -216,8 +209,8 @@ pub fn replay(info: &ReplayInfo) -> Value {
         ("EventSourceArn", Some(json!(info.archive_arn))),
         ("State", Some(json!(info.state))),
         ("StateReason", text(&info.state_reason)),
-        ("EventStartTime", Some(seconds(info.event_start_ms))),
-        ("EventEndTime", Some(seconds(info.event_end_ms))),
+        ("EventStartTime", Some(seconds(info.start_ms))),
+        ("EventEndTime", Some(seconds(info.end_ms))),
         ("EventLastReplayedTime", info.last_replayed_ms.map(seconds)),
         ("ReplayStartTime", Some(seconds(info.started_ms))),
         ("ReplayEndTime", info.ended_ms.map(seconds)),

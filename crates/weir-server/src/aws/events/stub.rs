@@ -1,80 +1,26 @@
-//! TEMPORARY — DELETE BEFORE MERGE. The design's `weir_engine::events` and `weir_model::events`
-//! surface (issue 13, parts A, B and C), stubbed so the protocol compiles while those parts are
-//! built elsewhere. Every body is `todo!()`: nothing here runs.
+//! TEMPORARY — DELETE BEFORE MERGE. `weir_engine::events` (issue 13, part C) as its branch
+//! shapes it, stubbed so the protocol compiles while the bus is built elsewhere. Every body is
+//! `todo!()`: nothing here runs.
 #![allow(dead_code, clippy::todo, unused_variables)]
 
-use std::collections::BTreeMap;
 use std::fmt;
 
-use serde_json::Value;
+use weir_model::events::envelope::{EntryError, PutEventsEntry};
+use weir_model::events::rule_file::TargetSpec;
 
-pub struct Pattern;
-pub struct PatternError {
-    pub message: String,
-}
-impl Pattern {
-    pub fn parse(text: &str) -> Result<Pattern, PatternError> {
-        todo!()
-    }
-    pub fn matches(&self, event: &Value) -> bool {
-        todo!()
-    }
-}
-
-pub struct PutEventsEntry {
-    pub source: Option<String>,
-    pub detail_type: Option<String>,
-    pub detail: Option<String>,
-    pub resources: Vec<String>,
-    pub time_ms: Option<i64>,
-    pub event_bus_name: Option<String>,
-    pub trace_header: Option<String>,
-}
-pub struct EntryError {
-    pub code: String,
-    pub message: String,
-}
-pub fn request_size(entries: &[PutEventsEntry]) -> usize {
-    todo!()
-}
-pub const MAX_REQUEST_SIZE: usize = 256 * 1024;
-
-pub enum TargetInput {
-    Whole,
-    Constant(String),
-    Path(String),
-    Transformer {
-        paths_map: BTreeMap<String, String>,
-        template: String,
-    },
-}
-pub struct RetryPolicy {
-    pub maximum_retry_attempts: u32,
-    pub maximum_event_age_seconds: u32,
-}
-pub struct TargetSpec {
-    pub id: String,
-    pub arn: String,
-    pub role_arn: Option<String>,
-    pub input: TargetInput,
-    pub retry: RetryPolicy,
-    pub dead_letter: Option<String>,
-    pub kinesis_partition_key_path: Option<String>,
-    pub sqs_message_group_id: Option<String>,
-}
 pub struct TargetFailure {
     pub target_id: String,
-    pub code: String,
-    pub message: String,
+    pub error_code: String,
+    pub error_message: String,
 }
 
 pub struct RuleInput {
-    pub bus: Option<String>,
     pub name: String,
-    pub pattern: Option<String>,
-    pub schedule: Option<String>,
-    pub state: String,
+    pub bus: Option<String>,
     pub description: Option<String>,
+    pub event_pattern: Option<String>,
+    pub schedule_expression: Option<String>,
+    pub state: Option<String>,
     pub role_arn: Option<String>,
     pub tags: Vec<(String, String)>,
 }
@@ -82,25 +28,28 @@ pub struct RuleInfo {
     pub name: String,
     pub arn: String,
     pub bus: String,
-    pub pattern: Option<String>,
-    pub schedule: Option<String>,
-    pub state: String,
     pub description: Option<String>,
+    pub event_pattern: Option<String>,
+    pub schedule_expression: Option<String>,
+    pub state: String,
     pub role_arn: Option<String>,
     pub managed_by: Option<String>,
+    pub file: Option<String>,
+    pub created_by: String,
+    pub targets: usize,
 }
 pub struct BusInfo {
     pub name: String,
     pub arn: String,
     pub description: Option<String>,
     pub created_ms: i64,
-    pub modified_ms: i64,
+    pub updated_ms: i64,
 }
 pub struct ArchiveInput {
     pub name: String,
     pub source_arn: String,
     pub description: Option<String>,
-    pub pattern: Option<String>,
+    pub event_pattern: Option<String>,
     pub retention_days: u32,
 }
 pub struct ArchiveInfo {
@@ -108,9 +57,8 @@ pub struct ArchiveInfo {
     pub arn: String,
     pub source_arn: String,
     pub description: Option<String>,
-    pub pattern: Option<String>,
+    pub event_pattern: Option<String>,
     pub state: String,
-    pub state_reason: Option<String>,
     pub retention_days: u32,
     pub size_bytes: i64,
     pub event_count: i64,
@@ -132,13 +80,13 @@ pub struct ReplayInfo {
     pub state: String,
     pub state_reason: Option<String>,
     pub archive_arn: String,
+    pub start_ms: i64,
+    pub end_ms: i64,
     pub destination_arn: String,
     pub filter_arns: Vec<String>,
-    pub event_start_ms: i64,
-    pub event_end_ms: i64,
-    pub last_replayed_ms: Option<i64>,
     pub started_ms: i64,
     pub ended_ms: Option<i64>,
+    pub last_replayed_ms: Option<i64>,
 }
 
 #[derive(Debug)]
@@ -189,11 +137,7 @@ impl Events {
     pub fn describe_rule(&self, bus: &str, name: &str) -> Result<RuleInfo, EventsError> {
         todo!()
     }
-    pub fn list_rules(
-        &self,
-        bus: &str,
-        prefix: Option<&str>,
-    ) -> Result<Vec<RuleInfo>, EventsError> {
+    pub fn list_rules(&self, bus: &str, prefix: Option<&str>) -> Vec<RuleInfo> {
         todo!()
     }
     pub async fn set_rule_enabled(
@@ -224,11 +168,7 @@ impl Events {
     pub fn list_targets(&self, bus: &str, rule: &str) -> Result<Vec<TargetSpec>, EventsError> {
         todo!()
     }
-    pub fn rule_names_by_target(
-        &self,
-        bus: &str,
-        target_arn: &str,
-    ) -> Result<Vec<String>, EventsError> {
+    pub fn rule_names_by_target(&self, bus: &str, target_arn: &str) -> Vec<String> {
         todo!()
     }
     pub async fn create_archive(&self, archive: ArchiveInput) -> Result<ArchiveInfo, EventsError> {
@@ -238,7 +178,7 @@ impl Events {
         &self,
         name: &str,
         description: Option<String>,
-        pattern: Option<String>,
+        event_pattern: Option<String>,
         retention_days: Option<u32>,
     ) -> Result<ArchiveInfo, EventsError> {
         todo!()
@@ -249,7 +189,12 @@ impl Events {
     pub fn describe_archive(&self, name: &str) -> Result<ArchiveInfo, EventsError> {
         todo!()
     }
-    pub fn list_archives(&self) -> Vec<ArchiveInfo> {
+    pub fn list_archives(
+        &self,
+        prefix: Option<&str>,
+        source_arn: Option<&str>,
+        state: Option<&str>,
+    ) -> Vec<ArchiveInfo> {
         todo!()
     }
     pub async fn start_replay(&self, replay: ReplayInput) -> Result<ReplayInfo, EventsError> {
@@ -258,7 +203,12 @@ impl Events {
     pub fn describe_replay(&self, name: &str) -> Result<ReplayInfo, EventsError> {
         todo!()
     }
-    pub fn list_replays(&self) -> Vec<ReplayInfo> {
+    pub fn list_replays(
+        &self,
+        prefix: Option<&str>,
+        state: Option<&str>,
+        archive_arn: Option<&str>,
+    ) -> Vec<ReplayInfo> {
         todo!()
     }
     pub async fn cancel_replay(&self, name: &str) -> Result<ReplayInfo, EventsError> {
@@ -267,7 +217,7 @@ impl Events {
     pub async fn tag(&self, arn: &str, tags: Vec<(String, String)>) -> Result<(), EventsError> {
         todo!()
     }
-    pub async fn untag(&self, arn: &str, keys: Vec<String>) -> Result<(), EventsError> {
+    pub async fn untag(&self, arn: &str, keys: &[String]) -> Result<(), EventsError> {
         todo!()
     }
     pub fn tags(&self, arn: &str) -> Result<Vec<(String, String)>, EventsError> {

@@ -5,8 +5,8 @@
 use serde_json::{Value, json};
 
 use super::members::EVENT_PATTERN;
-use super::stub::Pattern;
 use super::{Answer, AwsError, Call, Member, invalid};
+use weir_model::events::pattern::Pattern;
 
 /// The fields TestEventPattern's event must have ("resources" is documented as mandatory, but
 /// EventBridge accepts an event without it).

@@ -263,3 +263,85 @@ fn pages_go_on_where_the_token_left_off() {
     let error = page(&Request(&forged), names, |s| s.as_str()).unwrap_err();
     assert_eq!(error.code, "ValidationException");
 }
+
+async fn answer_of(operation: &str, body: Value) -> Value {
+    let mut note = AuditNote::default();
+    match answer(
+        &events(),
+        &identity(Role::Viewer, &[]),
+        operation,
+        &body,
+        &mut note,
+    )
+    .await
+    {
+        Ok(answer) => answer,
+        Err(error) => panic!("{operation}: {}: {}", error.code, error.message),
+    }
+}
+
+#[tokio::test]
+async fn test_event_pattern_matches_whole_events_with_the_bus_s_patterns() {
+    let event = json!({
+        "version": "0", "id": "6a7e8feb", "detail-type": "Object Created", "source": "aws.s3",
+        "account": "123456789012", "time": "2026-12-06T10:00:00Z", "region": "us-east-1",
+        "resources": [], "detail": {"bucket": {"name": "lake"}, "object": {"size": 2048}},
+    })
+    .to_string();
+    let test = |pattern: Value| json!({"EventPattern": pattern.to_string(), "Event": event});
+    assert_eq!(
+        answer_of(
+            "TestEventPattern",
+            test(json!({"source": ["aws.s3"], "detail": {"object": {"size": [{"numeric": [">", 1024]}]}}}))
+        )
+        .await,
+        json!({"Result": true})
+    );
+    assert_eq!(
+        answer_of(
+            "TestEventPattern",
+            test(json!({"detail": {"bucket": {"name": [{"prefix": "raw"}]}}}))
+        )
+        .await,
+        json!({"Result": false})
+    );
+    let refused = refusal("TestEventPattern", test(json!({"source": "aws.s3"}))).await;
+    assert!(
+        refused.starts_with("InvalidEventPatternException: Event pattern is not valid. Reason: "),
+        "{refused}"
+    );
+    assert_eq!(
+        refusal(
+            "TestEventPattern",
+            json!({"EventPattern": "{\"source\": [\"s\"]}", "Event": "{\"source\": \"s\"}"})
+        )
+        .await,
+        "ValidationException: Parameter Event is not valid."
+    );
+}
+
+#[tokio::test]
+async fn what_the_bus_would_refuse_whole_is_refused_before_it_is_asked() {
+    let detail = json!({"blob": "x".repeat(200 * 1024)}).to_string();
+    let entry = json!({"Source": "s", "DetailType": "t", "Detail": detail});
+    assert_eq!(
+        refusal("PutEvents", json!({"Entries": [entry.clone(), entry]})).await,
+        "ValidationException: Total size of the entries in the request is over the limit."
+    );
+    assert_eq!(
+        refusal(
+            "PutTargets",
+            json!({"Rule": "r", "Targets": [{"Id": "t1", "Arn": "a", "Input": "{not json"}]})
+        )
+        .await,
+        "ValidationException: JSON syntax error in input for target t1."
+    );
+    assert_eq!(
+        refusal(
+            "PutTargets",
+            json!({"Rule": "r", "Targets": [{"Id": "t1", "Arn": "a", "InputTransformer": {"InputTemplate": "{\"a\": <missing>}"}}]})
+        )
+        .await,
+        "ValidationException: InputTemplate for target t1 contains invalid placeholder missing."
+    );
+}

@@ -9,7 +9,7 @@ pub async fn handle(call: &Call<'_>) -> Answer {
     call.events
         .untag(
             request.required("ResourceARN")?,
-            strings(request.member("TagKeys")),
+            &strings(request.member("TagKeys")),
         )
         .await?;
     empty()
