@@ -9,6 +9,7 @@ pub mod access;
 pub mod actions;
 mod core;
 pub mod data_lock;
+pub mod events;
 pub mod functions;
 mod handle;
 pub mod logs;

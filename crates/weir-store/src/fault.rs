@@ -6,13 +6,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::{
-    AccessStore, AttemptRecord, AuditEntry, CatalogStore, ConsumerStore, CredentialRecord,
-    DatabaseRecord, DeliveryRecord, DeliveryStore, EndedSession, EventRecord,
-    EventSourceMappingRecord, EventSourceStore, ExecutionFilter, ExecutionRecord,
-    HistoryEventRecord, LeaseClaim, LeaseRecord, MachineRecord, MachineStore, Mutation, Result,
-    RunRecord, RunStore, ScheduleStateRecord, SecretRecord, SecretStore, ShardRecord, StepRecord,
-    Store, StoreError, StreamConsumerRecord, StreamRecord, StreamStore, TableFileRecord,
-    TableRecord, TaskRecord, VersionRecord,
+    AccessStore, ArchiveUsage, ArchivedEventRecord, AttemptRecord, AuditEntry, CatalogStore,
+    ConsumerStore, CredentialRecord, DatabaseRecord, DeliveryRecord, DeliveryStore, EndedSession,
+    EventArchiveRecord, EventBusRecord, EventRecord, EventReplayRecord, EventRetryRecord,
+    EventRuleRecord, EventSourceMappingRecord, EventSourceStore, EventsStore, ExecutionFilter,
+    ExecutionRecord, HistoryEventRecord, LeaseClaim, LeaseRecord, MachineRecord, MachineStore,
+    Mutation, Result, RunRecord, RunStore, ScheduleStateRecord, SecretRecord, SecretStore,
+    ShardRecord, StepRecord, Store, StoreError, StreamConsumerRecord, StreamRecord, StreamStore,
+    TableFileRecord, TableRecord, TaskRecord, VersionRecord,
 };
 
 pub struct FaultyStore {
@@ -230,5 +231,39 @@ impl EventSourceStore for FaultyStore {
     }
     async fn event_source_mappings(&self) -> Result<Vec<EventSourceMappingRecord>> {
         self.inner.event_source_mappings().await
+    }
+}
+
+#[async_trait::async_trait]
+impl EventsStore for FaultyStore {
+    async fn event_buses(&self) -> Result<Vec<EventBusRecord>> {
+        self.inner.event_buses().await
+    }
+    async fn event_rules(&self) -> Result<Vec<EventRuleRecord>> {
+        self.inner.event_rules().await
+    }
+    async fn event_archives(&self) -> Result<Vec<EventArchiveRecord>> {
+        self.inner.event_archives().await
+    }
+    async fn archive_usage(&self) -> Result<Vec<ArchiveUsage>> {
+        self.inner.archive_usage().await
+    }
+    async fn archived_events(
+        &self,
+        archive: &str,
+        start_ms: i64,
+        end_ms: i64,
+        after: Option<(i64, i64)>,
+        limit: i64,
+    ) -> Result<Vec<ArchivedEventRecord>> {
+        self.inner
+            .archived_events(archive, start_ms, end_ms, after, limit)
+            .await
+    }
+    async fn event_replays(&self) -> Result<Vec<EventReplayRecord>> {
+        self.inner.event_replays().await
+    }
+    async fn event_retries(&self) -> Result<Vec<EventRetryRecord>> {
+        self.inner.event_retries().await
     }
 }

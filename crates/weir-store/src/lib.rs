@@ -8,9 +8,9 @@
 //! (credentials and the audit log), [`secrets`] (sealed values: the store never sees a secret
 //! in plain text), [`streams`] (streams' metadata: shards and their lineage, consumers),
 //! [`consumers`] (consumer groups' shard leases and checkpoints), [`event_sources`] (the
-//! Lambda API's event source mappings) and [`deliveries`] (deliveries made through the Firehose
-//! API). Each holds its records,
-//! its [`Mutation`]s, its read trait and its SQL; [`Store`] is the sum of the read traits plus
+//! Lambda API's event source mappings), [`deliveries`] (deliveries made through the Firehose
+//! API) and [`events`] (the event bus: buses, rules, archives, replays, retries). Each holds its
+//! records, its [`Mutation`]s, its read trait and its SQL; [`Store`] is the sum of the read traits plus
 //! `apply`.
 //!
 //! Writes go through [`Mutation`] batches: the engine keeps hot state in memory and sends full rows;
@@ -27,6 +27,7 @@ pub mod consumers;
 pub mod deliveries;
 mod driver;
 pub mod event_sources;
+pub mod events;
 pub mod fault;
 pub mod machines;
 mod plan;
@@ -50,6 +51,10 @@ pub use consumers::{
 };
 pub use deliveries::{DeliveryMutation, DeliveryRecord, DeliveryStore};
 pub use event_sources::{EventSourceMappingRecord, EventSourceMutation, EventSourceStore};
+pub use events::{
+    ArchiveUsage, ArchivedEventRecord, EventArchiveRecord, EventBusRecord, EventReplayRecord,
+    EventRetryRecord, EventRuleRecord, EventsMutation, EventsStore,
+};
 pub use machines::{
     ExecutionFilter, ExecutionRecord, HistoryEventRecord, MachineMutation, MachineRecord,
     MachineStore, StepRecord,
@@ -110,6 +115,7 @@ pub enum Mutation {
     EventSources(EventSourceMutation),
     Streams(StreamMutation),
     Deliveries(DeliveryMutation),
+    Events(EventsMutation),
 }
 
 impl From<RunMutation> for Mutation {
@@ -139,6 +145,12 @@ impl From<AccessMutation> for Mutation {
 impl From<DeliveryMutation> for Mutation {
     fn from(mutation: DeliveryMutation) -> Self {
         Mutation::Deliveries(mutation)
+    }
+}
+
+impl From<EventsMutation> for Mutation {
+    fn from(mutation: EventsMutation) -> Self {
+        Mutation::Events(mutation)
     }
 }
 
@@ -179,6 +191,7 @@ pub trait Store:
     + ConsumerStore
     + EventSourceStore
     + DeliveryStore
+    + EventsStore
 {
     /// Applies all mutations in one transaction, durably, in order.
     async fn apply(&self, batch: &[Mutation]) -> Result<()>;

@@ -15,6 +15,7 @@ use crate::consumers::ConsumerWrites;
 use crate::deliveries::DeliveryWrites;
 use crate::driver::{Driver, Record, Statement};
 use crate::event_sources::EventSourceWrites;
+use crate::events::EventsWrites;
 use crate::machines::MachineWrites;
 use crate::plan::Plan;
 use crate::runs::RunWrites;
@@ -41,6 +42,7 @@ pub struct SqlStore<DB: sqlx::Database> {
     event_sources: EventSourceWrites,
     streams: StreamWrites,
     deliveries: DeliveryWrites,
+    events: EventsWrites,
 }
 
 /// One multi-row statement, ready to run.
@@ -66,6 +68,7 @@ impl<DB: Driver> SqlStore<DB> {
             event_sources: EventSourceWrites::new(placeholders),
             streams: StreamWrites::new(placeholders),
             deliveries: DeliveryWrites::new(placeholders),
+            events: EventsWrites::new(placeholders),
         }
     }
 
@@ -159,6 +162,7 @@ impl<DB: Driver> Store for SqlStore<DB> {
         self.deliveries
             .apply::<DB>(&mut tx, plan.deliveries)
             .await?;
+        self.events.apply::<DB>(&mut tx, plan.events).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -84,6 +84,8 @@ suite!(
     streams_shards_and_consumers_round_trip,
     stream_deletion_takes_its_shards_and_consumers_in_batch_order,
     deliveries_round_trip_replace_and_delete,
+    event_bus_metadata_round_trips_and_deletes_in_batch_order,
+    archived_events_page_by_time_expire_and_go_with_their_archive,
 );
 
 #[path = "store_suite/consumers.rs"]
@@ -93,6 +95,10 @@ use consumers::*;
 #[path = "store_suite/deliveries.rs"]
 mod deliveries;
 use deliveries::*;
+
+#[path = "store_suite/events.rs"]
+mod events;
+use events::*;
 
 async fn on_sqlite<F, Fut>(case: F)
 where
