@@ -4,8 +4,8 @@
 use serde_json::json;
 
 use super::members::{archive_name, events_arn, with_archive_settings};
-use super::stub::ArchiveInput;
 use super::{Answer, Call, seconds};
+use weir_engine::events::ArchiveInput;
 
 pub async fn handle(call: &Call<'_>) -> Answer {
     let request = &call.request;
@@ -27,7 +27,7 @@ pub async fn handle(call: &Call<'_>) -> Answer {
 }
 
 /// CreateArchive's and UpdateArchive's answer: the archive's ARN, state and creation time.
-pub fn state_of(info: &super::stub::ArchiveInfo) -> serde_json::Value {
+pub fn state_of(info: &weir_engine::events::ArchiveInfo) -> serde_json::Value {
     json!({
         "ArchiveArn": info.arn,
         "State": info.state,

@@ -44,7 +44,6 @@ mod put_targets;
 mod remove_targets;
 mod shapes;
 mod start_replay;
-pub mod stub;
 mod tag_resource;
 mod test_event_pattern;
 #[cfg(test)]
@@ -62,7 +61,7 @@ pub use super::fields::tag_pairs;
 use crate::auth::Identity;
 use crate::auth::middleware::AuditNote;
 use members::Member;
-pub use stub::{Events, EventsError};
+pub use weir_engine::events::{Events, EventsError};
 
 /// PutEvents' entries add up to at most 256 KB, counted as AWS counts them; written as JSON text
 /// inside the JSON body (`Detail` is a string of JSON), escaping makes a byte up to six

@@ -7,8 +7,8 @@ use super::members::{
     DESCRIPTION, EVENT_BUS, EVENT_PATTERN, ROLE_ARN, RULE_STATES, SCHEDULE_EXPRESSION, TAGS,
     rule_name,
 };
-use super::stub::RuleInput;
 use super::{Answer, Call, Member, request_bus, tag_pairs};
+use weir_engine::events::RuleInput;
 
 pub async fn handle(call: &Call<'_>) -> Answer {
     let request = &call.request;

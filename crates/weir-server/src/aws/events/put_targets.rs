@@ -25,7 +25,7 @@ pub async fn handle(call: &Call<'_>) -> Answer {
 }
 
 /// PutTargets' and RemoveTargets' answer: the targets that failed, each with why.
-pub fn failed_entries(failures: Vec<super::stub::TargetFailure>) -> Value {
+pub fn failed_entries(failures: Vec<weir_engine::events::TargetFailure>) -> Value {
     let entries: Vec<Value> = failures
         .into_iter()
         .map(|failure| {

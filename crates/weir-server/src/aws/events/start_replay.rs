@@ -5,8 +5,8 @@
 use serde_json::json;
 
 use super::members::{DESCRIPTION_512, REPLAY_DESTINATION, events_arn, replay_name};
-use super::stub::ReplayInput;
 use super::{Answer, Call, Member, seconds, strings};
+use weir_engine::events::ReplayInput;
 
 pub async fn handle(call: &Call<'_>) -> Answer {
     let request = &call.request;

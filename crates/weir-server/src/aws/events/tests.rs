@@ -1,14 +1,108 @@
 //! The protocol's checks through its entry point, as a client meets them: members against the
 //! model in AWS's words, roles and grants.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 use weir_engine::access::Caller;
+use weir_engine::events::model::{Event, TargetSpec};
+use weir_engine::events::{EventsOptions, TargetError, TargetInvoker};
 use weir_model::access::{Grants, Role};
+use weir_stream::{Streams, StreamsConfig};
 
 use super::*;
 use crate::auth::{Identity, Via};
+
+/// Targets that take every event, and remember what each was given.
+#[derive(Default)]
+struct Recorder {
+    delivered: Mutex<Vec<(String, String)>>,
+}
+
+#[async_trait::async_trait]
+impl TargetInvoker for Recorder {
+    async fn deliver(
+        &self,
+        target: &TargetSpec,
+        input: String,
+        _event: &Event,
+    ) -> Result<(), TargetError> {
+        if let Ok(mut delivered) = self.delivered.lock() {
+            delivered.push((target.arn.clone(), input));
+        }
+        Ok(())
+    }
+
+    async fn dead_letter(
+        &self,
+        _queue_arn: &str,
+        _body: String,
+        _attributes: BTreeMap<String, String>,
+    ) -> Result<(), TargetError> {
+        Ok(())
+    }
+}
+
+/// A real bus on SQLite and stream files in a temporary folder, delivering to a [`Recorder`].
+struct Bus {
+    events: Events,
+    targets: Arc<Recorder>,
+    _dir: tempfile::TempDir,
+}
+
+impl Bus {
+    async fn start() -> Bus {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let store = weir_store::open(&format!("sqlite://{}/weir.db", dir.path().display()))
+            .await
+            .expect("store");
+        let committer = weir_store::Committer::start(Arc::clone(&store));
+        let config = StreamsConfig::new(dir.path().join("streams"), "us-east-1", "000000000000");
+        let streams = Streams::open(config, Arc::clone(&store), committer.clone())
+            .await
+            .expect("streams");
+        let targets = Arc::new(Recorder::default());
+        let invoker: Arc<dyn TargetInvoker> = targets.clone();
+        let options = EventsOptions::new(store, committer, streams, dir.path().into(), invoker);
+        let events = Events::start(options).await.expect("the bus starts");
+        Bus {
+            events,
+            targets,
+            _dir: dir,
+        }
+    }
+
+    /// What `identity` is answered for `operation` on `body`.
+    async fn call(&self, identity: &Identity, operation: &str, body: Value) -> Answer {
+        let mut note = AuditNote::default();
+        answer(&self.events, identity, operation, &body, &mut note).await
+    }
+
+    /// The answer an admin granted everything gets.
+    async fn ok(&self, operation: &str, body: Value) -> Value {
+        match self.call(&admin(), operation, body).await {
+            Ok(answer) => answer,
+            Err(error) => panic!("{operation}: {}: {}", error.code, error.message),
+        }
+    }
+
+    /// The refusal an admin granted everything gets, as `CODE: message`.
+    async fn refusal(&self, operation: &str, body: Value) -> String {
+        self.refusal_for(&admin(), operation, body).await
+    }
+
+    async fn refusal_for(&self, identity: &Identity, operation: &str, body: Value) -> String {
+        match self.call(identity, operation, body).await {
+            Ok(answer) => panic!("{operation} was not refused: {answer}"),
+            Err(error) => format!("{}: {}", error.code, error.message),
+        }
+    }
+}
+
+fn admin() -> Identity {
+    identity(Role::Admin, &[])
+}
 
 fn identity(role: Role, buses: &[&str]) -> Identity {
     Identity {
@@ -25,39 +119,25 @@ fn identity(role: Role, buses: &[&str]) -> Identity {
     }
 }
 
-fn events() -> Events {
-    Events
-}
-
-/// The refusal of `operation` on `body` by an admin granted everything, as `CODE: message`.
-async fn refusal(operation: &str, body: Value) -> String {
-    refusal_for(&identity(Role::Admin, &[]), operation, body).await
-}
-
-async fn refusal_for(identity: &Identity, operation: &str, body: Value) -> String {
-    let mut note = AuditNote::default();
-    match answer(&events(), identity, operation, &body, &mut note).await {
-        Ok(answer) => panic!("{operation} was not refused: {answer}"),
-        Err(error) => format!("{}: {}", error.code, error.message),
-    }
-}
-
 #[tokio::test]
 async fn members_are_checked_against_the_model_in_aws_words() {
+    let bus = Bus::start().await;
     assert_eq!(
-        refusal("PutRule", json!({"Name": "my rule"})).await,
+        bus.refusal("PutRule", json!({"Name": "my rule"})).await,
         "ValidationException: 1 validation error detected: Value 'my rule' at 'name' failed to \
          satisfy constraint: Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+"
     );
     assert_eq!(
-        refusal("PutRule", json!({"Name": "r", "State": "ON"})).await,
+        bus.refusal("PutRule", json!({"Name": "r", "State": "ON"}))
+            .await,
         "ValidationException: 1 validation error detected: Value 'ON' at 'state' failed to \
          satisfy constraint: Member must satisfy enum value set: [ENABLED, DISABLED, \
          ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS]"
     );
     let entry = json!({"Source": "s", "DetailType": "t", "Detail": "{}"});
     assert_eq!(
-        refusal("PutEvents", json!({"Entries": vec![entry.clone(); 11]})).await,
+        bus.refusal("PutEvents", json!({"Entries": vec![entry.clone(); 11]}))
+            .await,
         format!(
             "ValidationException: 1 validation error detected: Value '[{}]' at 'entries' failed \
              to satisfy constraint: Member must have length less than or equal to 10",
@@ -65,12 +145,12 @@ async fn members_are_checked_against_the_model_in_aws_words() {
         )
     );
     assert_eq!(
-        refusal("PutEvents", json!({"Entries": []})).await,
+        bus.refusal("PutEvents", json!({"Entries": []})).await,
         "ValidationException: 1 validation error detected: Value '[]' at 'entries' failed to \
          satisfy constraint: Member must have length greater than or equal to 1"
     );
     assert_eq!(
-        refusal(
+        bus.refusal(
             "PutEvents",
             json!({"Entries": [{"Source": "s", "EventBusName": "a/b"}]})
         )
@@ -80,7 +160,7 @@ async fn members_are_checked_against_the_model_in_aws_words() {
          regular expression pattern: (arn:aws[\\w-]*:events:[a-z]+-[a-z]+-[\\w-]+:[0-9]{12}:event-bus\\/)?[\\.\\-_A-Za-z0-9]+"
     );
     assert_eq!(
-        refusal(
+        bus.refusal(
             "PutTargets",
             json!({"Rule": "r", "Targets": [{"Id": "t", "Arn": "a", "RetryPolicy": {"MaximumRetryAttempts": 186, "MaximumEventAgeInSeconds": 59}}]})
         )
@@ -92,7 +172,7 @@ async fn members_are_checked_against_the_model_in_aws_words() {
          Member must have value greater than or equal to 60"
     );
     assert_eq!(
-        refusal(
+        bus.refusal(
             "PutTargets",
             json!({"Rule": "r", "Targets": [{"Id": "a b"}]})
         )
@@ -103,7 +183,7 @@ async fn members_are_checked_against_the_model_in_aws_words() {
          to satisfy constraint: Member must not be null"
     );
     assert_eq!(
-        refusal(
+        bus.refusal(
             "RemoveTargets",
             json!({"Rule": "r", "Ids": ["ok", "not ok"]})
         )
@@ -113,12 +193,12 @@ async fn members_are_checked_against_the_model_in_aws_words() {
          expression pattern: [\\.\\-_A-Za-z0-9]+]"
     );
     assert_eq!(
-        refusal("ListRules", json!({"Limit": 0})).await,
+        bus.refusal("ListRules", json!({"Limit": 0})).await,
         "ValidationException: 1 validation error detected: Value '0' at 'limit' failed to \
          satisfy constraint: Member must have value greater than or equal to 1"
     );
     assert_eq!(
-        refusal(
+        bus.refusal(
             "ListArchives",
             json!({"NamePrefix": "a", "State": "ENABLED"})
         )
@@ -127,13 +207,13 @@ async fn members_are_checked_against_the_model_in_aws_words() {
          State, EventSourceArn, or NamePrefix."
     );
     assert_eq!(
-        refusal("ListReplays", json!({"State": "DONE"})).await,
+        bus.refusal("ListReplays", json!({"State": "DONE"})).await,
         "ValidationException: 1 validation error detected: Value 'DONE' at 'state' failed to \
          satisfy constraint: Member must satisfy enum value set: [STARTING, RUNNING, \
          CANCELLING, COMPLETED, CANCELLED, FAILED]"
     );
     assert_eq!(
-        refusal(
+        bus.refusal(
             "CreateArchive",
             json!({"ArchiveName": "a", "EventSourceArn": "orders"})
         )
@@ -143,16 +223,17 @@ async fn members_are_checked_against_the_model_in_aws_words() {
          ^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:.+\\/.+$"
     );
     assert_eq!(
-        refusal("TestEventPattern", json!({"EventPattern": "{}"})).await,
+        bus.refusal("TestEventPattern", json!({"EventPattern": "{}"}))
+            .await,
         "ValidationException: 1 validation error detected: Value null at 'event' failed to \
          satisfy constraint: Member must not be null"
     );
     assert_eq!(
-        refusal("DescribeRule", json!({"Name": true})).await,
+        bus.refusal("DescribeRule", json!({"Name": true})).await,
         "SerializationException: class java.lang.Boolean can not be converted to an String"
     );
     assert_eq!(
-        refusal(
+        bus.refusal(
             "StartReplay",
             json!({"ReplayName": "r", "EventSourceArn": "arn:aws:events:us-east-1:123456789012:archive/a", "EventStartTime": "yesterday", "EventEndTime": 1, "Destination": {"Arn": "x"}})
         )
@@ -163,15 +244,17 @@ async fn members_are_checked_against_the_model_in_aws_words() {
 
 #[tokio::test]
 async fn roles_and_grants_are_checked_before_anything_runs() {
+    let bus = Bus::start().await;
     let viewer = identity(Role::Viewer, &[]);
     assert_eq!(
-        refusal_for(&viewer, "PutEvents", json!({"Entries": []})).await,
+        bus.refusal_for(&viewer, "PutEvents", json!({"Entries": []}))
+            .await,
         "AccessDeniedException: User: ci is not authorized to perform: events:PutEvents (the \
          operation needs role operator)"
     );
     let narrowed = identity(Role::Admin, &["orders"]);
     assert_eq!(
-        refusal_for(
+        bus.refusal_for(
             &narrowed,
             "PutRule",
             json!({"Name": "r", "EventBusName": "orders"})
@@ -188,24 +271,25 @@ async fn roles_and_grants_are_checked_before_anything_runs() {
         {"Source": "s", "DetailType": "t", "Detail": "{}"},
     ]});
     assert_eq!(
-        refusal_for(&narrowed, "PutEvents", entries).await,
+        bus.refusal_for(&narrowed, "PutEvents", entries).await,
         "AccessDeniedException: User: ci is not authorized to perform: events:PutEvents on \
          resource: event bus default (not in the credential's grants)"
     );
     let by_arn = json!({"ResourceARN": "arn:aws:events:us-east-1:123456789012:rule/billing/r"});
     assert_eq!(
-        refusal_for(&narrowed, "ListTagsForResource", by_arn).await,
+        bus.refusal_for(&narrowed, "ListTagsForResource", by_arn)
+            .await,
         "AccessDeniedException: User: ci is not authorized to perform: events:ListTagsForResource \
          on resource: event bus billing (not in the credential's grants)"
     );
     let viewer_narrowed = identity(Role::Viewer, &["orders"]);
     assert_eq!(
-        refusal_for(&viewer_narrowed, "Nope", json!({})).await,
+        bus.refusal_for(&viewer_narrowed, "Nope", json!({})).await,
         "AccessDeniedException: User: ci is not authorized to perform: events:Nope (the \
          operation needs role admin)"
     );
     assert_eq!(
-        refusal("Nope", json!({})).await,
+        bus.refusal("Nope", json!({})).await,
         "UnknownOperationException: AWSEvents.Nope is not supported by this server"
     );
 }
@@ -264,24 +348,9 @@ fn pages_go_on_where_the_token_left_off() {
     assert_eq!(error.code, "ValidationException");
 }
 
-async fn answer_of(operation: &str, body: Value) -> Value {
-    let mut note = AuditNote::default();
-    match answer(
-        &events(),
-        &identity(Role::Viewer, &[]),
-        operation,
-        &body,
-        &mut note,
-    )
-    .await
-    {
-        Ok(answer) => answer,
-        Err(error) => panic!("{operation}: {}: {}", error.code, error.message),
-    }
-}
-
 #[tokio::test]
 async fn test_event_pattern_matches_whole_events_with_the_bus_s_patterns() {
+    let bus = Bus::start().await;
     let event = json!({
         "version": "0", "id": "6a7e8feb", "detail-type": "Object Created", "source": "aws.s3",
         "account": "123456789012", "time": "2026-12-06T10:00:00Z", "region": "us-east-1",
@@ -290,7 +359,7 @@ async fn test_event_pattern_matches_whole_events_with_the_bus_s_patterns() {
     .to_string();
     let test = |pattern: Value| json!({"EventPattern": pattern.to_string(), "Event": event});
     assert_eq!(
-        answer_of(
+        bus.ok(
             "TestEventPattern",
             test(json!({"source": ["aws.s3"], "detail": {"object": {"size": [{"numeric": [">", 1024]}]}}}))
         )
@@ -298,20 +367,22 @@ async fn test_event_pattern_matches_whole_events_with_the_bus_s_patterns() {
         json!({"Result": true})
     );
     assert_eq!(
-        answer_of(
+        bus.ok(
             "TestEventPattern",
             test(json!({"detail": {"bucket": {"name": [{"prefix": "raw"}]}}}))
         )
         .await,
         json!({"Result": false})
     );
-    let refused = refusal("TestEventPattern", test(json!({"source": "aws.s3"}))).await;
+    let refused = bus
+        .refusal("TestEventPattern", test(json!({"source": "aws.s3"})))
+        .await;
     assert!(
         refused.starts_with("InvalidEventPatternException: Event pattern is not valid. Reason: "),
         "{refused}"
     );
     assert_eq!(
-        refusal(
+        bus.refusal(
             "TestEventPattern",
             json!({"EventPattern": "{\"source\": [\"s\"]}", "Event": "{\"source\": \"s\"}"})
         )
@@ -322,14 +393,16 @@ async fn test_event_pattern_matches_whole_events_with_the_bus_s_patterns() {
 
 #[tokio::test]
 async fn what_the_bus_would_refuse_whole_is_refused_before_it_is_asked() {
+    let bus = Bus::start().await;
     let detail = json!({"blob": "x".repeat(200 * 1024)}).to_string();
     let entry = json!({"Source": "s", "DetailType": "t", "Detail": detail});
     assert_eq!(
-        refusal("PutEvents", json!({"Entries": [entry.clone(), entry]})).await,
+        bus.refusal("PutEvents", json!({"Entries": [entry.clone(), entry]}))
+            .await,
         "ValidationException: Total size of the entries in the request is over the limit."
     );
     assert_eq!(
-        refusal(
+        bus.refusal(
             "PutTargets",
             json!({"Rule": "r", "Targets": [{"Id": "t1", "Arn": "a", "Input": "{not json"}]})
         )
@@ -337,11 +410,264 @@ async fn what_the_bus_would_refuse_whole_is_refused_before_it_is_asked() {
         "ValidationException: JSON syntax error in input for target t1."
     );
     assert_eq!(
-        refusal(
+        bus.refusal(
             "PutTargets",
             json!({"Rule": "r", "Targets": [{"Id": "t1", "Arn": "a", "InputTransformer": {"InputTemplate": "{\"a\": <missing>}"}}]})
         )
         .await,
         "ValidationException: InputTemplate for target t1 contains invalid placeholder missing."
+    );
+}
+
+#[tokio::test]
+async fn rules_and_targets_read_back_as_they_were_put_and_events_reach_the_targets() {
+    let bus = Bus::start().await;
+    let pattern = json!({"source": ["shop"], "detail": {"total": [{"numeric": [">", 100]}]}});
+    let put = bus
+        .ok(
+            "PutRule",
+            json!({"Name": "big", "EventPattern": pattern.to_string(), "Description": "over 100"}),
+        )
+        .await;
+    let arn = "arn:aws:events:us-east-1:000000000000:rule/big";
+    assert_eq!(put, json!({"RuleArn": arn}));
+    bus.ok(
+        "PutRule",
+        json!({"Name": "all", "EventPattern": "{\"source\": [\"shop\"]}", "State": "DISABLED"}),
+    )
+    .await;
+    assert_eq!(
+        bus.ok("DescribeRule", json!({"Name": "big"})).await,
+        json!({
+            "Name": "big", "Arn": arn, "EventPattern": pattern.to_string(), "State": "ENABLED",
+            "Description": "over 100", "EventBusName": "default", "CreatedBy": "000000000000",
+        })
+    );
+    let first = bus.ok("ListRules", json!({"Limit": 1})).await;
+    assert_eq!(first["Rules"][0]["Name"], "all", "{first}");
+    assert_eq!(first["Rules"][0]["State"], "DISABLED", "{first}");
+    let rest = bus
+        .ok("ListRules", json!({"NextToken": first["NextToken"]}))
+        .await;
+    assert_eq!(rest["Rules"][0]["Name"], "big", "{rest}");
+    assert!(rest.get("NextToken").is_none(), "{rest}");
+
+    let queue = "arn:aws:sqs:us-east-1:000000000000:orders";
+    let target = json!({
+        "Id": "q", "Arn": queue,
+        "InputTransformer": {
+            "InputPathsMap": {"total": "$.detail.total", "id": "$.id"},
+            "InputTemplate": "{\"order\": <id>, \"total\": <total>}",
+        },
+        "RetryPolicy": {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400},
+    });
+    assert_eq!(
+        bus.ok("PutTargets", json!({"Rule": "big", "Targets": [target]}))
+            .await,
+        json!({"FailedEntryCount": 0, "FailedEntries": []})
+    );
+    assert_eq!(
+        bus.ok("ListTargetsByRule", json!({"Rule": "big"})).await,
+        json!({"Targets": [target]})
+    );
+    assert_eq!(
+        bus.ok("ListRuleNamesByTarget", json!({"TargetArn": queue}))
+            .await,
+        json!({"RuleNames": ["big"]})
+    );
+    assert_eq!(
+        bus.refusal("DeleteRule", json!({"Name": "big"})).await,
+        "ValidationException: Rule can't be deleted since it has targets."
+    );
+    assert_eq!(
+        bus.refusal(
+            "DescribeRule",
+            json!({"Name": "big", "EventBusName": "orders"})
+        )
+        .await,
+        "ResourceNotFoundException: Event bus orders does not exist."
+    );
+    // A target put again under its Id replaces the one there.
+    let by_path = json!({"Id": "q", "Arn": queue, "InputPath": "$.detail"});
+    bus.ok("PutTargets", json!({"Rule": "big", "Targets": [by_path]}))
+        .await;
+    let listed = bus.ok("ListTargetsByRule", json!({"Rule": "big"})).await;
+    assert_eq!(listed["Targets"][0]["InputPath"], "$.detail", "{listed}");
+    assert_eq!(
+        listed["Targets"].as_array().map(Vec::len),
+        Some(1),
+        "{listed}"
+    );
+
+    let entry = |total: i64| json!({"Source": "shop", "DetailType": "Order Placed", "Detail": json!({"total": total}).to_string()});
+    let put = bus
+        .ok(
+            "PutEvents",
+            json!({"Entries": [entry(150), entry(50), {"Source": "shop", "DetailType": "Order Placed", "Detail": "[1]"}]}),
+        )
+        .await;
+    assert_eq!(put["FailedEntryCount"], 1, "{put}");
+    assert_eq!(
+        put["Entries"][2],
+        json!({"ErrorCode": "MalformedDetail", "ErrorMessage": "Detail is malformed."})
+    );
+    assert!(put["Entries"][0]["EventId"].is_string(), "{put}");
+    let mut delivered = Vec::new();
+    for _ in 0..200 {
+        delivered = bus
+            .targets
+            .delivered
+            .lock()
+            .map(|d| d.clone())
+            .unwrap_or_default();
+        if !delivered.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let normalized: Vec<(String, Value)> = delivered
+        .iter()
+        .map(|(arn, input)| (arn.clone(), serde_json::from_str(input).unwrap_or_default()))
+        .collect();
+    assert_eq!(normalized, [(queue.to_string(), json!({"total": 150}))]);
+
+    assert_eq!(
+        bus.ok("RemoveTargets", json!({"Rule": "big", "Ids": ["q"]}))
+            .await,
+        json!({"FailedEntryCount": 0, "FailedEntries": []})
+    );
+    assert_eq!(
+        bus.ok("DeleteRule", json!({"Name": "big"})).await,
+        json!({})
+    );
+}
+
+#[tokio::test]
+async fn a_narrowed_credential_sees_and_puts_to_the_buses_it_is_granted_only() {
+    let bus = Bus::start().await;
+    for name in ["orders", "billing"] {
+        let created = bus
+            .ok(
+                "CreateEventBus",
+                json!({"Name": name, "Tags": [{"Key": "k", "Value": "v"}]}),
+            )
+            .await;
+        assert_eq!(
+            created,
+            json!({"EventBusArn": format!("arn:aws:events:us-east-1:000000000000:event-bus/{name}")})
+        );
+    }
+    assert_eq!(
+        bus.refusal("CreateEventBus", json!({"Name": "orders"}))
+            .await,
+        "ResourceAlreadyExistsException: Event bus orders already exists."
+    );
+    let names = |answer: &Value| -> Vec<String> {
+        answer["EventBuses"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|bus| bus["Name"].as_str().map(str::to_string))
+            .collect()
+    };
+    assert_eq!(
+        names(&bus.ok("ListEventBuses", json!({})).await),
+        ["billing", "default", "orders"]
+    );
+    let orders_only = identity(Role::Operator, &["orders"]);
+    let listed = bus
+        .call(&orders_only, "ListEventBuses", json!({}))
+        .await
+        .unwrap_or_default();
+    assert_eq!(names(&listed), ["orders"]);
+    let put = bus
+        .call(
+            &orders_only,
+            "PutEvents",
+            json!({"Entries": [{"Source": "s", "DetailType": "t", "Detail": "{}", "EventBusName": "arn:aws:events:us-east-1:000000000000:event-bus/orders"}]}),
+        )
+        .await
+        .unwrap_or_default();
+    assert_eq!(put["FailedEntryCount"], 0, "{put}");
+    assert_eq!(
+        bus.refusal_for(&orders_only, "DescribeEventBus", json!({"Name": "billing"}))
+            .await,
+        "AccessDeniedException: User: ci is not authorized to perform: events:DescribeEventBus \
+         on resource: event bus billing (not in the credential's grants)"
+    );
+    let arn = "arn:aws:events:us-east-1:000000000000:event-bus/orders";
+    assert_eq!(
+        bus.ok("ListTagsForResource", json!({"ResourceARN": arn}))
+            .await,
+        json!({"Tags": [{"Key": "k", "Value": "v"}]})
+    );
+    bus.ok(
+        "TagResource",
+        json!({"ResourceARN": arn, "Tags": [{"Key": "a", "Value": "1"}]}),
+    )
+    .await;
+    bus.ok(
+        "UntagResource",
+        json!({"ResourceARN": arn, "TagKeys": ["k"]}),
+    )
+    .await;
+    assert_eq!(
+        bus.ok("ListTagsForResource", json!({"ResourceARN": arn}))
+            .await,
+        json!({"Tags": [{"Key": "a", "Value": "1"}]})
+    );
+    bus.ok("DeleteEventBus", json!({"Name": "billing"})).await;
+    assert_eq!(
+        names(&bus.ok("ListEventBuses", json!({"NamePrefix": "b"})).await),
+        Vec::<String>::new()
+    );
+}
+
+#[tokio::test]
+async fn archives_are_created_described_listed_and_deleted() {
+    let bus = Bus::start().await;
+    let default = "arn:aws:events:us-east-1:000000000000:event-bus/default";
+    let created = bus
+        .ok(
+            "CreateArchive",
+            json!({"ArchiveName": "all", "EventSourceArn": default, "RetentionDays": 3}),
+        )
+        .await;
+    assert_eq!(
+        created["ArchiveArn"],
+        "arn:aws:events:us-east-1:000000000000:archive/all"
+    );
+    assert_eq!(created["State"], "ENABLED");
+    assert!(created["CreationTime"].is_number(), "{created}");
+    let described = bus
+        .ok("DescribeArchive", json!({"ArchiveName": "all"}))
+        .await;
+    assert_eq!(described["EventSourceArn"], default, "{described}");
+    assert_eq!(described["RetentionDays"], 3, "{described}");
+    assert_eq!(described["EventCount"], 0, "{described}");
+    let listed = bus
+        .ok("ListArchives", json!({"EventSourceArn": default}))
+        .await;
+    assert_eq!(listed["Archives"][0]["ArchiveName"], "all", "{listed}");
+    bus.ok(
+        "UpdateArchive",
+        json!({"ArchiveName": "all", "Description": "everything"}),
+    )
+    .await;
+    assert_eq!(
+        bus.ok("DescribeArchive", json!({"ArchiveName": "all"}))
+            .await["Description"],
+        "everything"
+    );
+    bus.ok("DeleteArchive", json!({"ArchiveName": "all"})).await;
+    assert_eq!(
+        bus.refusal("DescribeArchive", json!({"ArchiveName": "all"}))
+            .await,
+        "ResourceNotFoundException: Archive all does not exist."
+    );
+    assert_eq!(
+        bus.refusal("DescribeReplay", json!({"ReplayName": "r"}))
+            .await,
+        "ResourceNotFoundException: Replay r does not exist."
     );
 }
