@@ -8,6 +8,7 @@ mod bench;
 mod bounds;
 mod cli_output;
 mod deliveries;
+mod eventbridge;
 mod doc_sessions;
 mod docs;
 mod durability;
