@@ -14,9 +14,12 @@ pub async fn handle(call: &Call<'_>) -> Answer {
         NEXT_TOKEN,
         LIMIT,
     ])?;
+    let bus = request_bus(call)?;
+    // A bus that is not there is refused, not listed as empty.
+    call.events.describe_bus(&bus)?;
     let names = call
         .events
-        .rule_names_by_target(&request_bus(call)?, request.required("TargetArn")?);
+        .rule_names_by_target(&bus, request.required("TargetArn")?);
     let (names, next) = page(request, names, String::as_str)?;
     listed(
         "RuleNames",

@@ -487,6 +487,19 @@ async fn rules_and_targets_read_back_as_they_were_put_and_events_reach_the_targe
         .await,
         "ResourceNotFoundException: Event bus orders does not exist."
     );
+    assert_eq!(
+        bus.refusal("ListRules", json!({"EventBusName": "orders"}))
+            .await,
+        "ResourceNotFoundException: Event bus orders does not exist."
+    );
+    assert_eq!(
+        bus.refusal(
+            "ListRuleNamesByTarget",
+            json!({"TargetArn": queue, "EventBusName": "orders"})
+        )
+        .await,
+        "ResourceNotFoundException: Event bus orders does not exist."
+    );
     // A target put again under its Id replaces the one there.
     let by_path = json!({"Id": "q", "Arn": queue, "InputPath": "$.detail"});
     bus.ok("PutTargets", json!({"Rule": "big", "Targets": [by_path]}))
