@@ -221,7 +221,14 @@ fn eventbridge_the_aws_cli_puts_rules_targets_and_events() {
     let project = Project::new();
     let server = Server::start(project.path());
     let aws = |args: &[&str]| server.aws_cli(args);
-    aws(&["kinesis", "create-stream", "--stream-name", "sink", "--shard-count", "1"]);
+    aws(&[
+        "kinesis",
+        "create-stream",
+        "--stream-name",
+        "sink",
+        "--shard-count",
+        "1",
+    ]);
     let rule = aws(&[
         "events",
         "put-rule",
