@@ -308,3 +308,40 @@ fn eventbridge_the_aws_cli_puts_rules_targets_and_events() {
     );
     assert_eq!(data, vec![json!({"page": "/home"})]);
 }
+
+#[test]
+fn eventbridge_grants_narrow_a_signed_client_to_its_buses() {
+    let project = Project::new();
+    let server = Server::start(project.path());
+    let narrow = crate::security::create(&server, "operator", "shop", &["--pipelines", "orders*"]);
+    let key = narrow["access_key_id"].as_str().unwrap_or_default();
+    let secret = narrow["secret_access_key"].as_str().unwrap_or_default();
+    boto3(
+        &server,
+        &format!(
+            r#"
+e.create_event_bus(Name='orders')
+e.create_event_bus(Name='billing')
+shop = boto3.client('events', endpoint_url=e.meta.endpoint_url, region_name='us-east-1',
+                    aws_access_key_id='{key}', aws_secret_access_key='{secret}')
+entry = {{'Source': 'shop', 'DetailType': 'Order Placed', 'Detail': '{{}}'}}
+put = shop.put_events(Entries=[dict(entry, EventBusName='orders')])
+assert put['FailedEntryCount'] == 0, put
+code, message = error(shop.put_events, Entries=[dict(entry, EventBusName='orders'), entry])
+assert code == 'AccessDeniedException' and 'event bus default' in message, message
+code, message = error(shop.put_events, Entries=[dict(entry, EventBusName='arn:aws:events:us-east-1:000000000000:event-bus/billing')])
+assert code == 'AccessDeniedException' and 'event bus billing' in message, message
+assert [b['Name'] for b in shop.list_event_buses()['EventBuses']] == ['orders']
+assert error(shop.list_rules, EventBusName='billing')[0] == 'AccessDeniedException'
+assert shop.list_rules(EventBusName='orders')['Rules'] == []
+# Rules reach past names (a target starts what the credential may not): not for a narrowed one.
+code, message = error(shop.put_rule, Name='r', EventBusName='orders', EventPattern='{{"source": ["shop"]}}')
+assert code == 'AccessDeniedException', message
+assert error(shop.create_event_bus, Name='orders-2')[0] == 'AccessDeniedException'
+event = {{'id': '1', 'account': '000000000000', 'source': 'shop', 'time': '2026-12-06T10:00:00Z',
+          'region': 'us-east-1', 'detail-type': 'Order Placed', 'resources': [], 'detail': {{}}}}
+assert shop.test_event_pattern(EventPattern='{{"source": ["shop"]}}', Event=json.dumps(event))['Result'] is True
+"#
+        ),
+    );
+}
