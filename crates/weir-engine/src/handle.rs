@@ -83,12 +83,16 @@ pub struct EngineOptions {
     pub public_url: String,
 }
 
-/// A request to start a run by hand.
+/// A request to start a run: by hand, or by an event (a pipeline's `triggers:` or a rule's
+/// target).
 #[derive(Debug, Clone, Default)]
 pub struct TriggerRequest {
     pub pipeline: String,
     pub params: Map<String, Value>,
     pub logical_date: Option<DateTime<Utc>>,
+    /// The event that starts the run (an EventBridge envelope): kept on the run's record and
+    /// given to its tasks' templates as `event`.
+    pub event: Option<Value>,
 }
 
 /// A pipeline in force, as listed to users.
@@ -291,6 +295,7 @@ impl Engine {
             pipeline: request.pipeline,
             params: request.params,
             logical_date: request.logical_date,
+            event: request.event,
             reply,
         })
         .await

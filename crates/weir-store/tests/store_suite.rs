@@ -86,6 +86,7 @@ suite!(
     deliveries_round_trip_replace_and_delete,
     event_bus_metadata_round_trips_and_deletes_in_batch_order,
     archived_events_page_by_time_expire_and_go_with_their_archive,
+    a_run_keeps_the_event_that_started_it,
 );
 
 #[path = "store_suite/consumers.rs"]
@@ -184,6 +185,7 @@ fn run(id: &str, pipeline: &str, run_type: &str, logical_date: i64, created_at: 
         started_at: None,
         ended_at: None,
         notified: false,
+        event: None,
     }
 }
 
@@ -293,6 +295,7 @@ async fn every_mutation_round_trips(db: Db) {
         started_at: Some(11),
         ended_at: Some(12),
         notified: true,
+        event: Some(json!({"version": "0", "id": "e1", "detail-type": "T", "detail": {"x": [1]}})),
         ..run("r1", "etl", "scheduled", 1_000, 10)
     };
     let full_task = TaskRecord {
@@ -577,6 +580,45 @@ async fn recovery_queries(db: Db) {
         .unwrap();
     assert_eq!(ids(&store.unfinished_runs().await.unwrap()), ["queued"]);
     assert_eq!(store.open_attempts().await.unwrap().len(), 1);
+}
+
+async fn a_run_keeps_the_event_that_started_it(db: Db) {
+    let store = &db.store;
+    let event = json!({
+        "version": "0", "id": "6a7e8feb", "detail-type": "Partition Added", "source": "weir.glue",
+        "account": "123456789012", "time": "2026-01-02T03:04:05Z", "region": "eu-west-1",
+        "resources": [], "detail": {"table": "clicks", "partition": {"day": "2026-01-01"}, "n": 1.5}
+    });
+    let triggered = RunRecord {
+        run_type: "event".into(),
+        event: Some(event.clone()),
+        ..run("t1", "agg", "manual", 0, 1)
+    };
+    store
+        .apply(&[
+            RunMutation::InsertRun(triggered.clone()).into(),
+            RunMutation::InsertRun(run("m1", "agg", "manual", 0, 2)).into(),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.run("t1").await.unwrap().unwrap().event,
+        Some(event.clone())
+    );
+    assert_eq!(store.run("m1").await.unwrap().unwrap().event, None);
+    // Later writes of the run (its state moving on) keep the event, as recovery reads it.
+    let running = RunRecord {
+        state: "running".into(),
+        started_at: Some(5),
+        ..triggered
+    };
+    store
+        .apply(&[RunMutation::PutRun(running).into()])
+        .await
+        .unwrap();
+    let unfinished = store.unfinished_runs().await.unwrap();
+    let t1 = unfinished.iter().find(|r| r.id == "t1").unwrap();
+    assert_eq!((t1.state.as_str(), &t1.event), ("running", &Some(event)));
 }
 
 async fn run_listings_are_newest_first(db: Db) {

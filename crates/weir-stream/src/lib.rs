@@ -34,3 +34,14 @@ pub use types::{
     SequenceNumber, ShardDescription, ShardId, StartingPosition, StreamDescription, StreamMode,
     StreamSummary,
 };
+
+/// Streams whose names start with this are weir's own (a delivery's direct puts,
+/// `__delivery-NAME`; an event bus's events, `__events-BUS`): what they hold was acknowledged
+/// to another API's callers and is that subsystem's to read and drop, so neither the Kinesis API
+/// nor weir's REST API reaches them, for any caller.
+pub const RESERVED_PREFIX: &str = "__";
+
+/// Whether a stream is one of weir's own (see [`RESERVED_PREFIX`]).
+pub fn is_reserved(name: &str) -> bool {
+    name.starts_with(RESERVED_PREFIX)
+}

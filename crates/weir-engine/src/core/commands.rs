@@ -32,6 +32,8 @@ pub(crate) enum Command {
         pipeline: String,
         params: Map<String, Value>,
         logical_date: Option<DateTime<Utc>>,
+        /// The event that started the run, if one did.
+        event: Option<Value>,
         reply: Reply<RunRecord>,
     },
     Backfill {
@@ -105,8 +107,9 @@ impl Core {
                 pipeline,
                 params,
                 logical_date,
+                event,
                 reply,
-            } => match self.trigger(&pipeline, params, logical_date) {
+            } => match self.trigger(&pipeline, params, logical_date, event) {
                 Ok(run) => self.reply_after_commit(reply, run),
                 Err(e) => drop(reply.send(Err(e))),
             },
@@ -195,12 +198,16 @@ impl Core {
         pipeline: &str,
         overrides: Map<String, Value>,
         logical_date: Option<DateTime<Utc>>,
+        event: Option<Value>,
     ) -> Result<RunRecord, EngineError> {
         let version = self.current(pipeline)?;
         let params = merge_params(&version.pipeline.params, overrides)?;
         let logical = logical_date.map(to_us).unwrap_or_else(now_us);
         let id = self.new_manual_run_id(pipeline, logical);
-        Ok(self.create_run(&version, id, "manual", logical, logical, logical, params))
+        // A run an event started is a one-off like a manual one; its record keeps the event.
+        Ok(self.create_run(
+            &version, id, "manual", logical, logical, logical, params, event,
+        ))
     }
 
     /// A manual run's id: readable (pipeline, logical time) and unique. 48 random bits make two
@@ -260,6 +267,7 @@ impl Core {
                 logical,
                 to_us(interval.end),
                 Value::Object(params),
+                None,
             ));
         }
         Ok((created, skipped))
@@ -276,6 +284,7 @@ impl Core {
         start: i64,
         end: i64,
         params: Value,
+        event: Option<Value>,
     ) -> RunRecord {
         let pipeline = &version.pipeline;
         let record = RunRecord {
@@ -292,6 +301,7 @@ impl Core {
             started_at: None,
             ended_at: None,
             notified: false,
+            event,
         };
         if run_type != "manual" {
             self.logical_dates

@@ -186,6 +186,7 @@ impl RunState {
             "task": self.task_id(task),
             "try_number": try_number,
             "map_index": map_index,
+            "event": self.record.event.clone().unwrap_or(Value::Null),
         });
         if map_index >= 0
             && let Some(item) = self.instance(task, map_index).and_then(|t| t.item.clone())

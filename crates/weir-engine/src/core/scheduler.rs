@@ -82,6 +82,7 @@ impl Core {
                 logical,
                 to_us(interval.end),
                 params,
+                None,
             );
         }
         if first_sight && new_end.is_none() {

@@ -14,6 +14,7 @@ use weir_store::{EventArchiveRecord, EventReplayRecord, EventsMutation};
 
 use super::buses::bus_not_found;
 use super::model::{Event, Pattern};
+use super::names::ArnNames;
 use super::state::Archive;
 use super::{Envelope, Events, EventsError, now_ms};
 

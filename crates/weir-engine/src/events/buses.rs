@@ -9,6 +9,7 @@ use weir_stream::consumer::{self, GroupOptions};
 use weir_stream::{NewStream, StartingPosition, StreamError, StreamMode};
 
 use super::dispatch::BusProcessor;
+use super::names::ArnNames;
 use super::names::{self, DEFAULT_BUS};
 use super::state::{Archive, Bus, Dispatch, Rule, tags_json, tags_of};
 use super::{Events, EventsError, now_ms};
@@ -388,26 +389,7 @@ fn new_bus(record: EventBusRecord) -> Bus {
 
 /// A bus name as CreateEventBus takes it: 1–256 of `[/\.\-_A-Za-z0-9]`.
 fn check_bus_name(name: &str) -> Result<(), EventsError> {
-    let member = format!("Value '{name}' at 'name' failed to satisfy constraint");
-    if name.is_empty() || name.len() > 256 {
-        return Err(EventsError::Validation(format!(
-            "1 validation error detected: {member}: Member must have length {}",
-            if name.is_empty() {
-                "greater than or equal to 1"
-            } else {
-                "less than or equal to 256"
-            }
-        )));
-    }
-    if !name
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'.' | b'-' | b'_'))
-    {
-        return Err(EventsError::Validation(format!(
-            "1 validation error detected: {member}: Member must satisfy regular expression pattern: [/\\.\\-_A-Za-z0-9]+"
-        )));
-    }
-    Ok(())
+    names::check_name(name, "name", 256, names::BUS_NAME).map_err(EventsError::Validation)
 }
 
 pub(crate) fn bus_not_found(name: &str) -> EventsError {

@@ -11,9 +11,9 @@ use weir_store::{ArchivedEventRecord, EventRetryRecord, EventsMutation, Mutation
 use weir_stream::consumer::{ProcessError, ShardProcessor};
 use weir_stream::{Record, ShardId};
 
-use super::model::{Event, TargetSpec};
+use super::model::{Event, RuleContext, TargetSpec};
 use super::state::{DispatchCell, Rule};
-use super::{DELIVERY_CONCURRENCY, Envelope, Inner, TargetError, now_ms, rfc3339, targets};
+use super::{DELIVERY_CONCURRENCY, Envelope, Inner, TargetError, now_ms, targets, utc};
 
 pub(crate) struct BusProcessor {
     bus: String,
@@ -163,10 +163,12 @@ impl Inner {
             ingestion_ms,
             offset,
         } = delivery;
-        let input = match target
-            .input
-            .render(&value, &rule.name, &rule.arn, &rfc3339(ingestion_ms))
-        {
+        let context = RuleContext {
+            rule_name: &rule.name,
+            rule_arn: &rule.arn,
+            ingestion_time: utc(ingestion_ms),
+        };
+        let input = match target.input.render(&value, &context) {
             Ok(input) => input,
             Err(error) => {
                 let error = TargetError {

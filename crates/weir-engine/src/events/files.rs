@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use weir_model::{Pos, Problem};
 
-use super::model::{RuleSpec, parse_rule_file};
+use super::model::{Pattern, RuleSpec, parse_rule};
 use super::names::DEFAULT_BUS;
 use super::rules::check_rule_name;
 use super::state::{Managed, Rule};
@@ -49,7 +49,7 @@ impl Events {
                     continue;
                 }
             };
-            match parse_rule_file(&file, &name, &text) {
+            match parse_rule(&file, &name, &text, &self.inner.arns) {
                 Ok(spec) => rules.push((file, spec)),
                 Err(found) => problems.extend(found),
             }
@@ -91,6 +91,13 @@ impl Events {
                 ));
                 continue;
             }
+            let pattern = match spec.pattern.as_ref().map(Pattern::from_value).transpose() {
+                Ok(pattern) => pattern,
+                Err(error) => {
+                    problems.push(problem(&file, error.message));
+                    continue;
+                }
+            };
             let arn = self.inner.arns.rule(&bus_name, &spec.name);
             let Some(bus) = state.buses.get_mut(&bus_name) else {
                 problems.push(problem(
@@ -116,9 +123,9 @@ impl Events {
                 name: spec.name.clone(),
                 arn,
                 description: spec.description.clone(),
-                pattern_text: None,
-                pattern: spec.pattern.clone(),
-                schedule_text: None,
+                pattern_text: spec.pattern.as_ref().map(|p| p.to_string()),
+                pattern,
+                schedule_text: spec.schedule.as_ref().map(|s| s.to_string()),
                 schedule: spec.schedule.clone(),
                 enabled: spec.enabled,
                 role_arn: None,

@@ -20,7 +20,6 @@ mod buses;
 mod dispatch;
 mod error;
 mod files;
-mod model_shim;
 mod names;
 mod retry;
 mod rules;
@@ -49,15 +48,19 @@ pub use error::EventsError;
 pub use names::DEFAULT_BUS;
 pub use rules::{RuleInfo, RuleInput, TargetFailure};
 
-/// The event model the bus speaks (TEMPORARY: from `model_shim.rs` until the evmodel helper's
-/// `weir_model::events` is merged; then re-exported from there).
+/// The event model the bus speaks (`weir_model::events`), gathered for its callers.
 pub mod model {
-    pub use super::model_shim::*;
-    pub use weir_model::events::pattern::{FlatEvent, Matcher, Pattern, PatternError};
+    pub use weir_model::events::BUS_STREAM_PREFIX;
+    pub use weir_model::events::arn::Scope;
+    pub use weir_model::events::envelope::{EntryError, Event, PutEventsEntry};
+    pub use weir_model::events::input::{RuleContext, TargetInput};
+    pub use weir_model::events::pattern::{Matcher, Pattern};
+    pub use weir_model::events::rule_file::{RetryPolicy, RuleSpec, TargetSpec, parse_rule};
+    pub use weir_model::events::schedule::ScheduleExpression;
 }
 
 use model::{EntryError, Event, PutEventsEntry, TargetSpec};
-use names::Arns;
+use names::{ArnNames, Arns};
 use state::State;
 
 /// How many deliveries one bus makes at once.
@@ -214,10 +217,7 @@ impl Events {
                 store: options.store,
                 committer: options.committer,
                 streams: options.streams,
-                arns: Arns {
-                    region: options.region,
-                    account: options.account,
-                },
+                arns: Arns::new(options.region, options.account),
                 project_dir: options.project_dir,
                 targets: options.targets,
                 retry_initial_delay: options.retry_initial_delay,
@@ -346,30 +346,13 @@ impl Events {
 
     /// An event for an entry, as EventBridge builds it.
     fn new_event(&self, entry: &PutEventsEntry, now_ms: i64) -> Result<Event, EntryError> {
-        model::check_entry(entry)?;
-        let detail: Value = entry
-            .detail
-            .as_deref()
-            .and_then(|text| serde_json::from_str(text).ok())
-            .ok_or_else(|| EntryError {
-                code: "MalformedDetail".into(),
-                message: "Detail is malformed.".into(),
-            })?;
-        let time_ms = entry
-            .time
-            .map_or(now_ms, |seconds| seconds.saturating_mul(1000));
-        Ok(Event {
-            version: "0".into(),
-            id: crate::functions::event_sources::random_uuid(),
-            detail_type: entry.detail_type.clone().unwrap_or_default(),
-            source: entry.source.clone().unwrap_or_default(),
-            account: self.inner.arns.account.clone(),
-            time: rfc3339(time_ms),
-            region: self.inner.arns.region.clone(),
-            resources: entry.resources.clone(),
-            detail,
-            replay_name: None,
-        })
+        Event::from_entry(
+            entry,
+            crate::functions::event_sources::random_uuid(),
+            &self.inner.arns.account,
+            &self.inner.arns.region,
+            utc(now_ms),
+        )
     }
 
     /// Puts one of weir's own events on the default bus (lake objects, runs, executions, …).
@@ -445,9 +428,11 @@ fn internal_failure() -> EntryError {
 
 /// `2026-12-06T11:00:00Z`, as EventBridge writes times.
 pub(crate) fn rfc3339(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    weir_model::events::envelope::event_time(utc(ms))
+}
+
+pub(crate) fn utc(ms: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
 
 pub(crate) fn now_ms() -> i64 {

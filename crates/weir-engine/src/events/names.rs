@@ -1,46 +1,24 @@
 //! Names and ARNs: a bus's, a rule's, an archive's and a replay's ARN, the names an ARN or a
 //! name stands for, and the stream that holds a bus's events.
 
-use super::model::BUS_STREAM_PREFIX;
+use super::model::{BUS_STREAM_PREFIX, Scope};
 
-/// The default bus, which always exists.
-pub const DEFAULT_BUS: &str = "default";
+pub use weir_model::events::arn::DEFAULT_BUS;
 
-/// Region and account, which every ARN carries.
-#[derive(Debug, Clone)]
-pub(crate) struct Arns {
-    pub region: String,
-    pub account: String,
+/// Region and account, which every ARN carries: the model's [`Scope`] mints them, and
+/// [`ArnNames`] reads names back out of them.
+pub(crate) type Arns = Scope;
+
+/// The names an ARN, or a name given where an ARN may be, stands for.
+pub(crate) trait ArnNames {
+    fn bus_name(&self, name_or_arn: Option<&str>) -> String;
+    fn rule_of_arn(&self, arn: &str) -> Option<(String, String)>;
+    fn name_of(&self, kind: &str, name_or_arn: &str) -> String;
 }
 
-impl Arns {
-    fn prefix(&self) -> String {
-        format!("arn:aws:events:{}:{}", self.region, self.account)
-    }
-
-    pub fn bus(&self, bus: &str) -> String {
-        format!("{}:event-bus/{bus}", self.prefix())
-    }
-
-    /// A rule's ARN: `rule/NAME` on the default bus, `rule/BUS/NAME` on another.
-    pub fn rule(&self, bus: &str, name: &str) -> String {
-        if bus == DEFAULT_BUS {
-            format!("{}:rule/{name}", self.prefix())
-        } else {
-            format!("{}:rule/{bus}/{name}", self.prefix())
-        }
-    }
-
-    pub fn archive(&self, name: &str) -> String {
-        format!("{}:archive/{name}", self.prefix())
-    }
-
-    pub fn replay(&self, name: &str) -> String {
-        format!("{}:replay/{name}", self.prefix())
-    }
-
+impl ArnNames for Scope {
     /// The bus a name or an ARN names (`None`: the default bus).
-    pub fn bus_name(&self, name_or_arn: Option<&str>) -> String {
+    fn bus_name(&self, name_or_arn: Option<&str>) -> String {
         match name_or_arn {
             None | Some("") => DEFAULT_BUS.to_string(),
             Some(text) => match text.strip_prefix("arn:") {
@@ -54,7 +32,7 @@ impl Arns {
     }
 
     /// The (bus, rule) a rule ARN names.
-    pub fn rule_of_arn(&self, arn: &str) -> Option<(String, String)> {
+    fn rule_of_arn(&self, arn: &str) -> Option<(String, String)> {
         let (_, path) = arn.split_once(":rule/")?;
         Some(match path.rsplit_once('/') {
             Some((bus, name)) => (bus.to_string(), name.to_string()),
@@ -63,7 +41,7 @@ impl Arns {
     }
 
     /// The name an ARN of `kind` (`archive`, `replay`) names, or the text itself when it is a name.
-    pub fn name_of(&self, kind: &str, name_or_arn: &str) -> String {
+    fn name_of(&self, kind: &str, name_or_arn: &str) -> String {
         match name_or_arn.split_once(&format!(":{kind}/")) {
             Some((_, name)) if name_or_arn.starts_with("arn:") => name.to_string(),
             _ => name_or_arn.to_string(),
@@ -86,6 +64,42 @@ pub fn bus_stream(bus: &str) -> String {
     format!("{BUS_STREAM_PREFIX}{}", hex::encode(&digest.as_ref()[..16]))
 }
 
+/// The characters of a rule name or a target id, and the pattern AWS's message shows.
+pub(crate) const RESOURCE_NAME: (fn(u8) -> bool, &str) = (
+    |b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'),
+    "[\\.\\-_A-Za-z0-9]+",
+);
+/// The characters of a bus name (a partner bus's has `/`).
+pub(crate) const BUS_NAME: (fn(u8) -> bool, &str) = (
+    |b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'.' | b'-' | b'_'),
+    "[/\\.\\-_A-Za-z0-9]+",
+);
+
+/// A name as the API's model constrains it (1 to `max` characters of `allowed`), refused with
+/// the ValidationException text AWS gives for `member`.
+pub(crate) fn check_name(
+    value: &str,
+    member: &str,
+    max: usize,
+    (allowed, pattern): (fn(u8) -> bool, &str),
+) -> Result<(), String> {
+    let failed = format!(
+        "1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: Member must"
+    );
+    if value.is_empty() {
+        return Err(format!("{failed} have length greater than or equal to 1"));
+    }
+    if value.chars().count() > max {
+        return Err(format!("{failed} have length less than or equal to {max}"));
+    }
+    if !value.bytes().all(allowed) {
+        return Err(format!(
+            "{failed} satisfy regular expression pattern: {pattern}"
+        ));
+    }
+    Ok(())
+}
+
 /// The consumer group that dispatches a bus's events.
 pub fn group_name(bus: &str) -> String {
     format!("events-{bus}")
@@ -97,10 +111,7 @@ mod tests {
 
     #[test]
     fn arns_and_names() {
-        let arns = Arns {
-            region: "us-east-1".into(),
-            account: "000000000000".into(),
-        };
+        let arns = Arns::new("us-east-1", "000000000000");
         assert_eq!(
             arns.rule("default", "r"),
             "arn:aws:events:us-east-1:000000000000:rule/r"

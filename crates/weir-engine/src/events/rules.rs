@@ -9,7 +9,8 @@ use weir_store::EventsMutation;
 
 use super::buses::{bus_not_found, rule_not_found};
 use super::model::{Pattern, ScheduleExpression, TargetSpec};
-use super::names::DEFAULT_BUS;
+use super::names::ArnNames;
+use super::names::{self, DEFAULT_BUS};
 use super::state::Rule;
 use super::targets;
 use super::{Events, EventsError, now_ms};
@@ -238,8 +239,14 @@ impl Events {
         Ok(self.rule_info(&rule))
     }
 
-    /// ListRules of a bus, by name (none for a bus that does not exist).
-    pub fn list_rules(&self, bus: &str, prefix: Option<&str>) -> Vec<RuleInfo> {
+    /// What `show` says of each rule of a bus that `keep` keeps, by name (none for a bus
+    /// that does not exist).
+    fn rules_where<T>(
+        &self,
+        bus: &str,
+        keep: impl Fn(&Rule) -> bool,
+        show: impl Fn(&Rule) -> T,
+    ) -> Vec<T> {
         let bus = self.inner.arns.bus_name(Some(bus));
         let state = self.lock();
         let Some(entry) = state.buses.get(&bus) else {
@@ -248,9 +255,18 @@ impl Events {
         entry
             .rules
             .values()
-            .filter(|r| prefix.is_none_or(|p| r.name.starts_with(p)))
-            .map(|r| self.rule_info(r))
+            .filter(|r| keep(r))
+            .map(|r| show(r))
             .collect()
+    }
+
+    /// ListRules of a bus, by name.
+    pub fn list_rules(&self, bus: &str, prefix: Option<&str>) -> Vec<RuleInfo> {
+        self.rules_where(
+            bus,
+            |r| prefix.is_none_or(|p| r.name.starts_with(p)),
+            |r| self.rule_info(r),
+        )
     }
 
     /// EnableRule / DisableRule.
@@ -277,6 +293,10 @@ impl Events {
     ) -> Result<Vec<TargetFailure>, EventsError> {
         for (i, target) in new.iter().enumerate() {
             targets::check_id(&target.id, i + 1).map_err(EventsError::Validation)?;
+            target
+                .input
+                .check(&target.id)
+                .map_err(EventsError::Validation)?;
         }
         let _admin = self.inner.admin.lock().await;
         let mut changed = self.rule_for_change(bus, rule)?;
@@ -315,42 +335,17 @@ impl Events {
 
     /// ListRuleNamesByTarget: the rules of a bus with a target of that ARN, by name.
     pub fn rule_names_by_target(&self, bus: &str, target_arn: &str) -> Vec<String> {
-        let bus = self.inner.arns.bus_name(Some(bus));
-        let state = self.lock();
-        let Some(entry) = state.buses.get(&bus) else {
-            return Vec::new();
-        };
-        entry
-            .rules
-            .values()
-            .filter(|r| r.targets.iter().any(|t| t.arn == target_arn))
-            .map(|r| r.name.clone())
-            .collect()
+        self.rules_where(
+            bus,
+            |r| r.targets.iter().any(|t| t.arn == target_arn),
+            |r| r.name.clone(),
+        )
     }
 }
 
 /// A rule name as PutRule takes it: 1–64 of `[\.\-_A-Za-z0-9]`.
 pub(super) fn check_rule_name(name: &str) -> Result<(), EventsError> {
-    let member = format!("Value '{name}' at 'name' failed to satisfy constraint");
-    if name.is_empty() || name.chars().count() > 64 {
-        return Err(EventsError::Validation(format!(
-            "1 validation error detected: {member}: Member must have length {}",
-            if name.is_empty() {
-                "greater than or equal to 1"
-            } else {
-                "less than or equal to 64"
-            }
-        )));
-    }
-    if !name
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
-    {
-        return Err(EventsError::Validation(format!(
-            "1 validation error detected: {member}: Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+"
-        )));
-    }
-    Ok(())
+    names::check_name(name, "name", 64, names::RESOURCE_NAME).map_err(EventsError::Validation)
 }
 
 fn managed_error(rule: &str, file: &str) -> EventsError {

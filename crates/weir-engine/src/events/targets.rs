@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::model::{RetryPolicy, TargetInput, TargetSpec};
+use super::names::{RESOURCE_NAME, check_name};
 
 /// AWS's limit on a target id's length.
 const MAX_TARGET_ID: usize = 64;
@@ -97,27 +98,8 @@ pub fn from_json(value: &Value) -> Option<TargetSpec> {
 
 /// A target id as PutTargets takes it: 1–64 of `[\.\-_A-Za-z0-9]`. `position` counts from 1.
 pub fn check_id(id: &str, position: usize) -> Result<(), String> {
-    let member =
-        format!("Value '{id}' at 'targets.{position}.member.id' failed to satisfy constraint");
-    if id.is_empty() || id.chars().count() > MAX_TARGET_ID {
-        return Err(format!(
-            "1 validation error detected: {member}: Member must have length {}",
-            if id.is_empty() {
-                "greater than or equal to 1"
-            } else {
-                "less than or equal to 64"
-            }
-        ));
-    }
-    if !id
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
-    {
-        return Err(format!(
-            "1 validation error detected: {member}: Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+"
-        ));
-    }
-    Ok(())
+    let member = format!("targets.{position}.member.id");
+    check_name(id, &member, MAX_TARGET_ID, RESOURCE_NAME)
 }
 
 #[cfg(test)]

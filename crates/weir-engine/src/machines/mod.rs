@@ -311,13 +311,13 @@ impl Machines {
                     continue;
                 }
             };
-            if let Err(found) = asl::parse_definition(&display, &text) {
-                problems.extend(found);
-                continue;
-            }
-            // YAML definitions are stored as JSON, as Describe returns them.
-            let Some(definition) = asl::definition_as_json(&text) else {
-                continue;
+            // A file's `triggers` (rules the event bus manages) are not part of its definition.
+            let definition = match asl::parse_machine_file(&display, &name, &text) {
+                Ok(file) => file.definition,
+                Err(found) => {
+                    problems.extend(found);
+                    continue;
+                }
             };
             let now = now_us();
             let record = MachineRecord {

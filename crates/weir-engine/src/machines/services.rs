@@ -124,6 +124,7 @@ impl Services {
                 pipeline: pipeline.to_string(),
                 params,
                 logical_date: None,
+                event: None,
             })
             .await
             .map_err(|e| StatesError::new("Pipeline.StartFailed", e.to_string()))?;

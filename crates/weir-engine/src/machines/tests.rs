@@ -582,3 +582,37 @@ fn scopes_are_the_paths_above_each_step() {
     scopes.sort();
     assert_eq!(scopes, ["3", "3/i5", "3/i5/2", "3/i5/2/b1"]);
 }
+
+#[tokio::test]
+async fn machine_files_load_without_their_triggers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("machines")).expect("machines dir");
+    std::fs::write(
+        dir.path().join("machines/on-upload.asl.yaml"),
+        "triggers:\n  - event: {source: [weir.lake], detail-type: [Object Created]}\n    input_path: $.detail\nStartAt: Done\nStates:\n  Done: {Type: Succeed}\n",
+    )
+    .expect("machine file");
+    std::fs::write(
+        dir.path().join("machines/broken.asl.yaml"),
+        "triggers:\n  - event: {}\nStartAt: Done\nStates:\n  Done: {Type: Succeed}\n",
+    )
+    .expect("machine file");
+    let store = open_store(dir.path()).await;
+    let machines = start(dir.path(), store).await;
+    let problems = machines.load_files().await.expect("load");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0]
+            .to_string()
+            .starts_with("machines/broken.asl.yaml:2:12: Event pattern is not valid."),
+        "{problems:?}"
+    );
+    let listed = machines.list().await.expect("list");
+    let names: Vec<&str> = listed.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["on-upload"]);
+    let definition: Value = serde_json::from_str(&listed[0].definition).expect("JSON definition");
+    assert_eq!(
+        definition,
+        json!({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
+    );
+}

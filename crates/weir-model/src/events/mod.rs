@@ -9,6 +9,7 @@
 //!   `file:line:column`.
 //! - [`trigger`]: `triggers:` in pipeline and state machine files.
 //! - [`arn`]: the ARNs of buses, rules and targets.
+//! - [`pattern`]: event patterns, checked, interpreted, and compiled into one [`pattern::Matcher`].
 //!
 //! Patterns are kept as their JSON ([`PatternSource`]) until the bus compiles them; only their
 //! shape is checked here ([`pattern_problem`]).

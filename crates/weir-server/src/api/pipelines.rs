@@ -108,6 +108,7 @@ pub async fn trigger(
             pipeline: name,
             params: body.params,
             logical_date,
+            event: None,
         })
         .await?;
     let mut answer = run_json(&run);

@@ -71,12 +71,7 @@ pub async fn list(State(state): Shared, Extension(identity): Extension<Identity>
     let listed: Vec<Value> = streams
         .list()
         .into_iter()
-        .filter(|s| {
-            grants.pipeline(&s.name)
-                && !s
-                    .name
-                    .starts_with(weir_model::delivery::BACKING_STREAM_PREFIX)
-        })
+        .filter(|s| grants.pipeline(&s.name) && !weir_stream::is_reserved(&s.name))
         .map(|s| {
             json!({
                 "name": s.name, "arn": s.arn, "status": s.status,
@@ -110,11 +105,7 @@ pub async fn create(
         ))
     })?;
     // The name is in the body, out of the path's reach: checked here as Kinesis checks it.
-    if !identity.grants().pipeline(&body.name)
-        || body
-            .name
-            .starts_with(weir_model::delivery::BACKING_STREAM_PREFIX)
-    {
+    if !identity.grants().pipeline(&body.name) || weir_stream::is_reserved(&body.name) {
         return Err(ApiError {
             status: StatusCode::FORBIDDEN,
             code: "forbidden",

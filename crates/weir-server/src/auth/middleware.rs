@@ -437,10 +437,8 @@ async fn granted(scope: Scope, request: Request, identity: &Identity) -> Result<
         }
         Scope::Stream => {
             let name = param("name");
-            // A delivery's own stream is the delivery's (see the Kinesis API's same rule).
-            if !grants.pipeline(&name)
-                || name.starts_with(weir_model::delivery::BACKING_STREAM_PREFIX)
-            {
+            // weir's own streams are out of reach (see the Kinesis API's same rule).
+            if !grants.pipeline(&name) || weir_stream::is_reserved(&name) {
                 return Err(denied(format!("stream `{name}`")));
             }
         }

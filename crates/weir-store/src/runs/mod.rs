@@ -99,6 +99,9 @@ pub struct RunRecord {
     pub ended_at: Option<i64>,
     /// True once the end-of-run notifications (if any) have been delivered.
     pub notified: bool,
+    /// The event that started the run (an EventBridge envelope), None when no event did.
+    #[serde(default)]
+    pub event: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

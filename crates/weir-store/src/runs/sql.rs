@@ -31,6 +31,7 @@ mapping!(RunRecord {
     started_at: value,
     ended_at: value,
     notified: value,
+    event: opt_json,
 });
 
 mapping!(TaskRecord {

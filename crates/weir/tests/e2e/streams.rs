@@ -415,7 +415,9 @@ fn narrowed_credentials_reach_only_their_streams() {
 }
 
 /// A delivery's direct puts are kept in a stream of its own, acknowledged to Firehose producers:
-/// neither the Kinesis API nor weir's own may read, write or delete it, even as the admin.
+/// neither the Kinesis API nor weir's own may read, write or delete it, even as the admin. The
+/// same holds for every name starting with `__` (an event bus's events are `__events-BUS`),
+/// whether or not such a stream exists yet.
 #[test]
 fn a_deliverys_own_stream_is_out_of_reach() {
     let project = Project::new();
@@ -435,6 +437,8 @@ fn a_deliverys_own_stream_is_out_of_reach() {
             "/api/v1/streams",
             Some(r#"{"name": "__delivery-other"}"#),
         ),
+        ("POST", "/api/v1/streams", Some(r#"{"name": "__events-x"}"#)),
+        ("GET", "/api/v1/streams/__events-default", None),
     ] {
         let (status, answer) = server.request(method, path, body);
         assert_eq!(status, 403, "{method} {path}: {answer}");
@@ -447,6 +451,14 @@ fn a_deliverys_own_stream_is_out_of_reach() {
         (
             "Kinesis_20131202.DescribeStreamSummary",
             r#"{"StreamName": "__delivery-web"}"#,
+        ),
+        (
+            "Kinesis_20131202.CreateStream",
+            r#"{"StreamName": "__mine", "ShardCount": 1}"#,
+        ),
+        (
+            "Kinesis_20131202.PutRecord",
+            r#"{"StreamName": "__events-default", "Data": "e30=", "PartitionKey": "k"}"#,
         ),
     ] {
         let (status, answer) = server.aws(target, body);

@@ -251,7 +251,7 @@ pub async fn dispatch(
                         Ok(()) => {
                             let grants = identity.grants();
                             let granted = |name: &str| {
-                                !name.starts_with(BACKING_STREAM_PREFIX) && grants.pipeline(name)
+                                !weir_stream::is_reserved(name) && grants.pipeline(name)
                             };
                             let call = Call {
                                 streams,
@@ -309,8 +309,6 @@ fn streams_named(operation: &str, request: &Request<'_>) -> Vec<Option<String>> 
 
 /// Whether the caller's role and grants allow the operation on every stream the request names,
 /// refused as IAM refuses it. Grants on names cover streams as they cover pipelines.
-use weir_model::delivery::BACKING_STREAM_PREFIX;
-
 fn allowed(
     identity: &Identity,
     needed: Role,
@@ -329,11 +327,12 @@ fn allowed(
     let grants = identity.grants();
     for stream in named {
         let resource = match stream {
-            // A delivery's own stream: what it holds was acknowledged to Firehose producers and
-            // is the delivery's to read and drop, whoever the caller is.
-            Some(name) if name.starts_with(BACKING_STREAM_PREFIX) => {
-                format!("stream {name} (it keeps a delivery's direct puts; use the Firehose API)")
-            }
+            // weir's own streams (a delivery's direct puts, an event bus's events): what they
+            // hold was acknowledged to another API's callers and is theirs to read and drop,
+            // whoever the caller is.
+            Some(name) if weir_stream::is_reserved(name) => format!(
+                "stream {name} (weir's own: a delivery's direct puts or an event bus's events; use the Firehose or EventBridge API)"
+            ),
             Some(name) if grants.pipeline(name) => continue,
             // A credential granted every name needs no name to be read.
             None if grants.pipelines.is_empty() => continue,
