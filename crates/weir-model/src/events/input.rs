@@ -8,21 +8,26 @@
 //! `-`, `_` and `/`, array indexes, wildcards), read and evaluated by [`crate::asl::Path`].
 //!
 //! A template is a *JSON template* when it is an object (`{…}`): its output is that JSON,
-//! minified. Any other template is text: its lines written as JSON strings (`"…"`) lose their
-//! surrounding quotes, which is how EventBridge delivers plain (and multi-line) text. In both, a
-//! placeholder `<name>` is filled by its value:
+//! minified. Any other template is text, delivered as it reads once filled (a template written
+//! as a JSON string keeps its quotes: `"instance <id> is up"` gives `"instance i-1 is up"`). In
+//! both, a placeholder `<name>` is filled by its value:
 //!
 //! - outside quotes in a JSON template, as JSON: a string gains quotes, numbers, booleans, null,
 //!   objects and lists are written as they are;
 //! - inside quotes, or anywhere in a text template, as text: a string as it is (not escaped:
 //!   EventBridge does not escape what a path extracts), objects and lists as JSON without their
 //!   quotes (`{key1:value1}`);
-//! - a path that finds nothing makes no variable: the placeholder is replaced by nothing.
+//! - a path that finds nothing makes no variable: its placeholder is replaced by nothing, or by
+//!   `""` where a JSON template needs a value.
 //!
 //! The reserved variables: `<aws.events.rule-name>`, `<aws.events.rule-arn>`,
-//! `<aws.events.event.ingestion-time>` (ISO 8601), `<aws.events.event>` (the event without its
-//! `detail`) and `<aws.events.event.json>` (the whole event); the last two only as the value of
-//! a field of a JSON template.
+//! `<aws.events.event.ingestion-time>` (ISO 8601), `<aws.events.event>` (the envelope without its
+//! `detail`, `detail-type` spelt `detailType` and `time` the ingestion time) and
+//! `<aws.events.event.json>` (the whole event); the last two only as the value of a field of a
+//! JSON template.
+//!
+//! How EventBridge delivers each case was checked against recordings of AWS (LocalStack's
+//! AWS-validated snapshots of SQS targets) besides the guide's examples.
 
 use std::collections::BTreeMap;
 
@@ -46,8 +51,11 @@ pub const EVENT_JSON: &str = "aws.events.event.json";
 /// Every reserved variable; none can be defined in an `InputPathsMap`.
 pub const RESERVED: [&str; 5] = [RULE_NAME, RULE_ARN, INGESTION_TIME, EVENT, EVENT_JSON];
 
-/// What a target is given for each event it receives.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// What a target is given for each event it receives. Serialized (for storing a rule's
+/// targets) as `"whole"`, `{"constant": TEXT}`, `{"path": PATH}` or
+/// `{"transformer": {"paths_map": {…}, "template": TEXT}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum TargetInput {
     /// The whole event (no `Input`, `InputPath` or `InputTransformer`).
     #[default]
@@ -285,7 +293,11 @@ fn render_template(
         out.push_str(&template[at..placeholder.start]);
         at = placeholder.end;
         let Some(value) = variable(placeholder.name, paths_map, event, rule) else {
-            // No variable: the placeholder is left out of the output.
+            // No variable: nothing takes the placeholder's place, but a value of a JSON template
+            // becomes an empty string.
+            if json && !placeholder.quoted {
+                out.push_str("\"\"");
+            }
             continue;
         };
         if json && !placeholder.quoted {
@@ -295,15 +307,15 @@ fn render_template(
         }
     }
     out.push_str(&template[at..]);
-    if json {
-        return match serde_json::from_str::<Value>(&out) {
-            Ok(value) => Ok(value.to_string()),
-            Err(e) => Err(InputError::new(format!(
-                "the InputTemplate rendered for this event is not valid JSON ({e}): {out}"
-            ))),
-        };
+    if !json {
+        return Ok(out);
     }
-    Ok(unquote_lines(&out))
+    match serde_json::from_str::<Value>(&out) {
+        Ok(value) => Ok(value.to_string()),
+        Err(e) => Err(InputError::new(format!(
+            "the InputTemplate rendered for this event is not valid JSON ({e}): {out}"
+        ))),
+    }
 }
 
 /// The value of variable `name` for this event, None when its path selects nothing (or it is
@@ -317,23 +329,43 @@ fn variable(
     match name {
         RULE_NAME => Some(Value::String(rule.rule_name.to_string())),
         RULE_ARN => Some(Value::String(rule.rule_arn.to_string())),
-        INGESTION_TIME => Some(Value::String(
-            rule.ingestion_time
-                .to_rfc3339_opts(SecondsFormat::Millis, true),
-        )),
-        EVENT => {
-            let mut without_detail = event.clone();
-            if let Some(object) = without_detail.as_object_mut() {
-                object.shift_remove("detail");
-            }
-            Some(without_detail)
-        }
+        INGESTION_TIME => Some(Value::String(ingestion_time(rule))),
+        EVENT => Some(envelope_without_detail(event, &ingestion_time(rule))),
         EVENT_JSON => Some(event.clone()),
         _ => {
             let path = parse_path(paths_map.get(name)?).ok()?;
             evaluate(&path, event)
         }
     }
+}
+
+fn ingestion_time(rule: &RuleContext<'_>) -> String {
+    rule.ingestion_time
+        .to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// `<aws.events.event>`: the envelope's fields but `detail`, with `detail-type` spelt
+/// `detailType` and `time` the time the bus received the event, as EventBridge writes it.
+fn envelope_without_detail(event: &Value, ingestion_time: &str) -> Value {
+    let mut out = serde_json::Map::new();
+    let Some(fields) = event.as_object() else {
+        return Value::Object(out);
+    };
+    for (key, value) in fields {
+        match key.as_str() {
+            "detail" => {}
+            "detail-type" => {
+                out.insert("detailType".into(), value.clone());
+            }
+            "time" => {
+                out.insert("time".into(), Value::String(ingestion_time.to_string()));
+            }
+            _ => {
+                out.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    Value::Object(out)
 }
 
 /// A value written into text: strings as they are, objects and lists as JSON with their quotes
@@ -344,24 +376,6 @@ fn as_text(value: &Value) -> String {
         Value::Array(_) | Value::Object(_) => value.to_string().replace('"', ""),
         other => other.to_string(),
     }
-}
-
-/// A text template's output: each line written as a JSON string (`"…"`) loses its quotes; other
-/// lines are kept as they are.
-fn unquote_lines(text: &str) -> String {
-    text.split('\n')
-        .map(|line| {
-            let trimmed = line.trim();
-            match trimmed
-                .strip_prefix('"')
-                .and_then(|inner| inner.strip_suffix('"'))
-            {
-                Some(inner) if trimmed.len() >= 2 => inner,
-                _ => line,
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 #[cfg(test)]
@@ -419,15 +433,15 @@ mod tests {
 
     #[test]
     fn the_guides_examples() {
-        // Simple string.
+        // Simple string: delivered with its quotes.
         assert_eq!(
             render(&PATHS, "\"instance <instance> is in <state>\"").unwrap(),
-            "instance i-0123456789 is in RUNNING"
+            "\"instance i-0123456789 is in RUNNING\""
         );
         // String with escaped quotes: the escapes are kept as written.
         assert_eq!(
             render(&PATHS, r#""instance \"<instance>\" is in <state>""#).unwrap(),
-            r#"instance \"i-0123456789\" is in RUNNING"#
+            r#""instance \"i-0123456789\" is in RUNNING""#
         );
         // Simple JSON.
         assert_eq!(
@@ -469,13 +483,20 @@ mod tests {
         );
         assert_eq!(out["ruleName"], "example");
         assert_eq!(out["at"], "2015-11-11T21:29:55.000Z");
-        assert_eq!(out["originalEvent"]["source"], "aws.ec2");
-        assert!(out["originalEvent"].get("detail").is_none());
+        // As AWS writes it: no detail, `detailType`, and the time the bus received the event.
+        assert_eq!(
+            out["originalEvent"],
+            json!({"version": "0", "id": "7bf73129-1428-4cd3-a780-95db273d1602",
+                   "detailType": "EC2 Instance State-change Notification", "source": "aws.ec2",
+                   "account": "123456789012", "time": "2015-11-11T21:29:55.000Z",
+                   "region": "us-east-1",
+                   "resources": ["arn:aws:ec2:us-east-1:123456789012:instance/i-abcd1111"]})
+        );
         assert_eq!(out["whole"], ec2_event());
         // Reserved variables in a string.
         assert_eq!(
             render(&PATHS, "\"<aws.events.rule-name> triggered\"").unwrap(),
-            "example triggered"
+            "\"example triggered\""
         );
         // Unquoted text (the API reference's first example).
         assert_eq!(
@@ -517,7 +538,7 @@ mod tests {
         );
         assert_eq!(
             render(&paths, "\"Detail is <meta>\"").unwrap(),
-            "Detail is {k:v}"
+            "\"Detail is {k:v}\""
         );
     }
 
@@ -526,25 +547,33 @@ mod tests {
         let paths = [("gone", "$.detail.nothing"), ("state", "$.detail.state")];
         assert_eq!(
             render(&paths, "\"[<gone>] <state>\"").unwrap(),
-            "[] RUNNING"
+            "\"[] RUNNING\""
         );
         assert_eq!(
             render(&paths, r#"{"a": "x<gone>y", "s": <state>}"#).unwrap(),
             r#"{"a":"xy","s":"RUNNING"}"#
         );
-        // Unquoted in a JSON template, nothing is left where a value belongs.
-        let err = render(&paths, r#"{"a": <gone>}"#).unwrap_err();
-        assert!(err.message.contains("not valid JSON"), "{err}");
+        // Unquoted in a JSON template, an empty string takes the value's place (as AWS
+        // delivers `{"command": <command>}` for a path the event lacks: `{"command": ""}`).
+        assert_eq!(
+            render(&paths, r#"{"a": <gone>, "b": [<gone>]}"#).unwrap(),
+            r#"{"a":"","b":[""]}"#
+        );
         let wild = [("w", "$.detail.nothing[*]")];
-        assert_eq!(render(&wild, "\"<w>!\"").unwrap(), "!");
+        assert_eq!(render(&wild, "\"<w>!\"").unwrap(), "\"!\"");
     }
 
     #[test]
-    fn multi_line_text() {
+    fn text_is_delivered_as_it_reads() {
         let template = "\"Instance <instance>\"\n\"\"\n\"is <state>\"";
         assert_eq!(
             render(&PATHS, template).unwrap(),
-            "Instance i-0123456789\n\nis RUNNING"
+            "\"Instance i-0123456789\"\n\"\"\n\"is RUNNING\""
+        );
+        // A text template that starts like JSON inside its quotes is still text.
+        assert_eq!(
+            render(&PATHS, "\"{[/Check <state>\"").unwrap(),
+            "\"{[/Check RUNNING\""
         );
     }
 
@@ -672,6 +701,28 @@ mod tests {
         assert!(transformer(&[], "").check("t1").is_err());
         // `<` and `>` that enclose no name on one line are plain text.
         assert_eq!(transformer(&[], "\"a < b\"").check("t1"), Ok(()));
+    }
+
+    #[test]
+    fn inputs_serialize_for_storage() {
+        let inputs = [
+            TargetInput::Whole,
+            TargetInput::Constant("{}".into()),
+            TargetInput::Path("$.detail".into()),
+            transformer(&[("a", "$.a")], "\"<a>\""),
+        ];
+        for input in inputs {
+            let text = serde_json::to_string(&input).unwrap();
+            assert_eq!(
+                serde_json::from_str::<TargetInput>(&text).unwrap(),
+                input,
+                "{text}"
+            );
+        }
+        assert_eq!(
+            serde_json::to_string(&TargetInput::Whole).unwrap(),
+            "\"whole\""
+        );
     }
 
     proptest! {

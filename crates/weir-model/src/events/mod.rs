@@ -33,7 +33,9 @@ pub const MAX_PATTERN_CHARS: usize = 4096;
 
 /// What is wrong with a pattern's shape, in InvalidEventPatternException's words, or None.
 /// The full check (operators, limits) is the pattern module's; this is what a definition file
-/// can be told without it: a pattern is a non-empty JSON object within AWS's length.
+/// can be told without it: a pattern is a non-empty JSON object within AWS's length. (Once
+/// `pattern` is merged, this can answer `pattern::Pattern::from_value(pattern).err()`'s message,
+/// so rule and trigger files get the whole check at their positions.)
 pub fn pattern_problem(pattern: &PatternSource) -> Option<String> {
     let Some(object) = pattern.as_object() else {
         return Some("Event pattern is not valid. Reason: Filter is not an object".into());

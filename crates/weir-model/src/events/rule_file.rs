@@ -81,7 +81,7 @@ pub struct RuleSpec {
 }
 
 /// A rule's target, as PutTargets describes one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TargetSpec {
     pub id: String,
     pub arn: String,
@@ -96,7 +96,7 @@ pub struct TargetSpec {
 }
 
 /// How long and how often a failed delivery is retried (EventBridge's `RetryPolicy`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RetryPolicy {
     /// 0 to 185; 185 by default.
     pub maximum_retry_attempts: u32,
@@ -779,6 +779,12 @@ targets:
             "arn:aws:states:eu-west-1:123456789012:stateMachine:backfill"
         );
         assert_eq!(t[4].input, TargetInput::Whole);
+        // Targets are stored as JSON by the bus.
+        let text = serde_json::to_string(&rule.targets).unwrap();
+        assert_eq!(
+            serde_json::from_str::<Vec<TargetSpec>>(&text).unwrap(),
+            rule.targets
+        );
     }
 
     #[test]

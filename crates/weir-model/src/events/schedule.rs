@@ -3,7 +3,7 @@
 //!
 //! A cron expression has six fields: minutes (0-59), hours (0-23), day-of-month (1-31, with
 //! `L` and `W`), month (1-12 or JAN-DEC), day-of-week (1-7 or SUN-SAT, 1 is Sunday, with `L`
-//! and `#`) and year (1970-2199); one of day-of-month and day-of-week is `?`. croner evaluates
+//! and `#`) and year (from 1970); one of day-of-month and day-of-week is `?`. croner evaluates
 //! it (Quartz's weekday numbering); the rules croner does not know are checked here.
 
 use std::fmt;
@@ -130,8 +130,8 @@ impl ScheduleExpression {
 }
 
 fn parse_rate(inner: &str) -> Result<ScheduleExpression, ScheduleError> {
-    let mut words = inner.split_whitespace();
-    let (Some(value), Some(unit), None) = (words.next(), words.next(), words.next()) else {
+    // Exactly `VALUE UNIT`: AWS refuses `rate( 10 minutes )`.
+    let Some((value, unit)) = inner.split_once(' ') else {
         return Err(invalid("a rate is a value and a unit: `rate(5 minutes)`"));
     };
     let value = match value.parse::<u32>() {
@@ -201,7 +201,9 @@ fn parse_cron(inner: &str) -> Result<ScheduleExpression, ScheduleError> {
         return Err(invalid("a day-of-week with `#` holds one expression only"));
     }
     check_numbers(day_of_week, 1, 7, "day-of-week", true)?;
-    check_numbers(year, 1970, 2199, "year", false)?;
+    // The guide says 1970-2199, but AWS accepts later years (`cron(0 20 * * ? 2500)` was
+    // measured to deploy); croner reads years up to 4999.
+    check_numbers(year, 1970, 4999, "year", false)?;
     let parser = CronParser::builder()
         .seconds(Seconds::Required)
         .year(Year::Required)
@@ -283,7 +285,7 @@ mod tests {
             ms(2026, 3, 4, 12, 0)
         );
         assert_eq!(
-            ScheduleExpression::parse("rate(  3   days )")
+            ScheduleExpression::parse("rate(3 days)")
                 .unwrap()
                 .to_string(),
             "rate(3 days)"
@@ -302,6 +304,19 @@ mod tests {
             "rate(99999999999 days)",
             "Rate(5 minutes)",
             "rate 5 minutes",
+            // AWS's own refusals (recorded against PutRule).
+            "rate(10 seconds)",
+            "rate(10 years)",
+            "rate(1 hours)",
+            "rate(1 days)",
+            "rate(10 hour)",
+            "rate(10 day)",
+            "rate(10 minutess)",
+            "rate(foo minutes)",
+            "rate(10 MINUTES)",
+            "rate( 10 minutes )",
+            " rate(10 minutes)",
+            "rate(10  minutes)",
         ] {
             let err = ScheduleExpression::parse(bad).unwrap_err();
             assert_eq!(
@@ -348,7 +363,8 @@ mod tests {
             next("cron(0 0 15W * ? *)", ms(2026, 2, 1, 0, 0)),
             ms(2026, 2, 16, 0, 0)
         );
-        // Years.
+        // Years (AWS takes years past the guide's 2199).
+        assert_eq!(next("cron(0 20 * * ? 2500)", from), ms(2500, 1, 1, 20, 0));
         assert_eq!(next("cron(0 0 1 JAN ? 2030)", from), ms(2030, 1, 1, 0, 0));
         assert_eq!(
             ScheduleExpression::parse("cron(0 0 1 JAN ? 2030)")
@@ -376,9 +392,10 @@ mod tests {
             "cron(0 12 ? * 0 *)", // days are 1-7
             "cron(0 12 ? * 8 *)",
             "cron(0 12 ? * 3#1,6#3 *)", // `#` takes one expression
-            "cron(0 12 * * ? 1969)",    // years are 1970-2199
-            "cron(0 12 * * ? 2200)",
-            "cron(0 12 * * ? 2020-2300)",
+            "cron(0 12 * * ? 1969)",    // years start at 1970
+            "cron(0 12 * * ? 5000)",
+            "cron(0 12 * * ? 1900-2030)",
+            "cron(0 12 #1 * ? *)", // `#` outside day-of-week
             "cron(60 12 * * ? *)",
             "cron(0 24 * * ? *)",
             "cron(0 12 32 * ? *)",

@@ -16,9 +16,11 @@
 //! state machine (the rendered input is the execution's input).
 
 use super::PatternSource;
-use super::arn::DEFAULT_BUS;
+use super::arn::{DEFAULT_BUS, Scope, TargetKind};
 use super::input::{TargetInput, is_json_template};
-use super::rule_file::{self, MAX_NAME_CHARS, read_bus, read_input, read_pattern};
+use super::rule_file::{
+    self, MAX_NAME_CHARS, RetryPolicy, RuleSpec, TargetSpec, read_bus, read_input, read_pattern,
+};
 use crate::pipeline::fields::{Ctx, unknown_key};
 use crate::pipeline::yaml::Node;
 
@@ -52,6 +54,42 @@ impl Trigger {
 
     /// The id of the rule's one target.
     pub const TARGET_ID: &'static str = "trigger";
+
+    /// The rule this trigger becomes: trigger `index` (from 0) of the pipeline or state machine
+    /// `owner_name`, on the trigger's bus, enabled, with one target (the owner) that gets the
+    /// trigger's input and EventBridge's default retry policy.
+    pub fn to_rule(
+        &self,
+        owner: TriggerOwner,
+        owner_name: &str,
+        index: usize,
+        scope: &Scope,
+    ) -> RuleSpec {
+        let (kind, what) = match owner {
+            TriggerOwner::Pipeline => (TargetKind::Pipeline, "pipeline"),
+            TriggerOwner::Machine => (TargetKind::Machine, "state machine"),
+        };
+        RuleSpec {
+            name: Trigger::rule_name(owner_name, index),
+            bus: self.bus.clone(),
+            description: Some(format!(
+                "Starts {what} {owner_name} (trigger {} of its file)",
+                index + 1
+            )),
+            pattern: Some(self.pattern.clone()),
+            schedule: None,
+            enabled: true,
+            targets: vec![TargetSpec {
+                id: Trigger::TARGET_ID.to_string(),
+                arn: scope.target(kind, owner_name),
+                input: self.input.clone(),
+                retry: RetryPolicy::default(),
+                dead_letter: None,
+                kinesis_partition_key_path: None,
+                sqs_message_group_id: None,
+            }],
+        }
+    }
 }
 
 /// Reads `triggers:` of the pipeline or machine `name`; each bad trigger is reported at its
@@ -183,6 +221,24 @@ mod tests {
         assert_eq!(triggers[1].bus, "orders");
         assert!(matches!(triggers[1].input, TargetInput::Transformer { .. }));
         assert_eq!(Trigger::rule_name("agg", 1), "agg.trigger-2");
+        let scope = Scope::new("eu-west-1", "123456789012");
+        let rule = triggers[1].to_rule(TriggerOwner::Pipeline, "agg", 1, &scope);
+        assert_eq!(rule.name, "agg.trigger-2");
+        assert_eq!(rule.bus, "orders");
+        assert_eq!(rule.pattern, Some(json!({"source": ["shop"]})));
+        assert!(rule.enabled && rule.schedule.is_none());
+        assert_eq!(rule.targets.len(), 1);
+        assert_eq!(rule.targets[0].id, "trigger");
+        assert_eq!(
+            rule.targets[0].arn,
+            "arn:weir:pipelines:eu-west-1:123456789012:pipeline/agg"
+        );
+        assert_eq!(rule.targets[0].input, triggers[1].input);
+        let rule = triggers[0].to_rule(TriggerOwner::Machine, "m", 0, &scope);
+        assert_eq!(
+            rule.targets[0].arn,
+            "arn:aws:states:eu-west-1:123456789012:stateMachine:m"
+        );
         let (triggers, _) = read(
             "triggers:\n  - event: {source: [a]}\n",
             TriggerOwner::Machine,
