@@ -71,7 +71,7 @@ impl Condition {
             .any(|v| matches!(v, ValuePattern::Absent))
     }
 
-    pub fn accepts(&self, leaf: &super::flatten::Leaf) -> bool {
+    pub fn accepts(&self, leaf: &super::flatten::Leaf<'_>) -> bool {
         self.values.iter().any(|v| v.matches(leaf))
     }
 }

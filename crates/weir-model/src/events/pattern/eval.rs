@@ -9,38 +9,38 @@
 //! visiting fields in sorted order, decides absence.
 
 use super::compile::Condition;
-use super::flatten::{Field, Membership};
+use super::flatten::{Located, Membership};
 
 /// Whether `conditions` hold together, given the leaves each one may use.
 ///
 /// `fields_of(i)` is the slice of event leaves at the path of `conditions[i]`; the interpreter
 /// finds it by searching the event, the matcher by the path ids it resolved once per event.
-pub(crate) fn satisfy<'e>(
+pub(crate) fn satisfy<'e, F: Located>(
     conditions: &[Condition],
     first: usize,
     chosen: &Membership,
-    fields_of: &dyn Fn(usize) -> &'e [Field],
+    fields_of: &dyn Fn(usize) -> &'e [F],
 ) -> bool {
     let Some(condition) = conditions.get(first) else {
         return true;
     };
     let fields = fields_of(first);
     if condition.allows_absence()
-        && !fields.iter().any(|f| f.membership.consistent(chosen))
+        && !fields.iter().any(|f| f.membership().consistent(chosen))
         && satisfy(conditions, first + 1, chosen, fields_of)
     {
         return true;
     }
     fields.iter().any(|field| {
-        if !condition.accepts(&field.value) {
+        if !condition.accepts(field.leaf()) {
             return false;
         }
         // Most leaves are in no array: nothing to merge, nothing to allocate.
-        if field.membership.is_empty() {
+        if field.membership().is_empty() {
             return satisfy(conditions, first + 1, chosen, fields_of);
         }
         chosen
-            .merged(&field.membership)
+            .merged(field.membership())
             .is_some_and(|merged| satisfy(conditions, first + 1, &merged, fields_of))
     })
 }

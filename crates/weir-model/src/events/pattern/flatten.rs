@@ -8,6 +8,8 @@
 //! inside, which array that is and the element's index. Two leaves can serve one pattern only
 //! if they agree on the index of every array they share.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use super::number::Num;
@@ -22,17 +24,32 @@ pub struct FlatEvent {
 #[derive(Clone, Debug)]
 pub(crate) struct Field {
     pub path: Box<str>,
-    pub value: Leaf,
+    pub value: Leaf<'static>,
     pub membership: Membership,
 }
 
-/// A leaf value of an event.
+/// A leaf value of an event; strings borrowed from the event when it outlives the match.
 #[derive(Clone, Debug)]
-pub(crate) enum Leaf {
-    Str(Box<str>),
+pub(crate) enum Leaf<'a> {
+    Str(Cow<'a, str>),
     Num(Num),
     Bool(bool),
     Null,
+}
+
+/// What the evaluation needs of a leaf, whichever way the event was flattened.
+pub(crate) trait Located {
+    fn leaf(&self) -> &Leaf<'_>;
+    fn membership(&self) -> &Membership;
+}
+
+impl Located for Field {
+    fn leaf(&self) -> &Leaf<'_> {
+        &self.value
+    }
+    fn membership(&self) -> &Membership {
+        &self.membership
+    }
 }
 
 /// The arrays a leaf is inside: (array id, element index) pairs, sorted by array id. Ids are
@@ -43,6 +60,15 @@ pub(crate) struct Membership(Vec<(u32, u32)>);
 impl Membership {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// Enters element `index` of array `id` (ids grow with depth, keeping the order).
+    pub fn push(&mut self, id: u32, index: u32) {
+        self.0.push((id, index));
+    }
+
+    pub fn pop(&mut self) {
+        self.0.pop();
     }
 
     /// Whether no array holds the two in different elements.
@@ -80,47 +106,91 @@ impl Membership {
     }
 }
 
+/// Deeper than this, an event's leaves are not seen (serde_json refuses to parse JSON nested
+/// past 128 levels anyway; the bound keeps a `Value` built in code from exhausting the stack).
+const MAX_DEPTH: usize = 256;
+
+/// Calls `visit(path, leaf, membership)` for every leaf of `event`, in document order, with
+/// one path buffer for the whole walk (a path is only copied by a visitor that keeps it).
+/// Anything but a JSON object has no leaves (an event is an object).
+fn walk<'a>(event: &'a Value, visit: &mut dyn FnMut(&str, &'a Value, &Membership)) {
+    let Value::Object(root) = event else {
+        return;
+    };
+    let mut walker = Walker {
+        path: String::new(),
+        membership: Membership::default(),
+        next_array: 0,
+        visit,
+    };
+    for (key, value) in root {
+        walker.path.clear();
+        walker.path.push_str(key);
+        walker.value(value, 0);
+    }
+}
+
+struct Walker<'v, 'a> {
+    path: String,
+    membership: Membership,
+    next_array: u32,
+    visit: &'v mut dyn FnMut(&str, &'a Value, &Membership),
+}
+
+impl<'a> Walker<'_, 'a> {
+    fn value(&mut self, value: &'a Value, depth: usize) {
+        if depth > MAX_DEPTH {
+            return;
+        }
+        match value {
+            Value::Object(map) => {
+                let length = self.path.len();
+                for (key, child) in map {
+                    self.path.truncate(length);
+                    self.path.push('.');
+                    self.path.push_str(key);
+                    self.value(child, depth + 1);
+                }
+                self.path.truncate(length);
+            }
+            Value::Array(items) => {
+                let id = self.next_array;
+                self.next_array = self.next_array.saturating_add(1);
+                for (index, item) in items.iter().enumerate() {
+                    let index = u32::try_from(index).unwrap_or(u32::MAX);
+                    self.membership.push(id, index);
+                    self.value(item, depth + 1);
+                    self.membership.pop();
+                }
+            }
+            leaf => (self.visit)(&self.path, leaf, &self.membership),
+        }
+    }
+}
+
 impl FlatEvent {
     /// Flattens `event`. Anything but a JSON object has no fields (an event is an object).
     pub fn new(event: &Value) -> FlatEvent {
         let mut fields = Vec::new();
-        let Value::Object(root) = event else {
-            return FlatEvent { fields };
-        };
-        let mut next_array: u32 = 0;
-        // An explicit stack rather than recursion: an event may nest as deep as its author
-        // likes, and a deep one must not exhaust the stack.
-        let mut stack: Vec<(&Value, String, Membership)> = root
-            .iter()
-            .rev()
-            .map(|(key, value)| (value, key.clone(), Membership::default()))
-            .collect();
-        while let Some((value, path, membership)) = stack.pop() {
-            match value {
-                Value::Object(map) => {
-                    for (key, child) in map.iter().rev() {
-                        stack.push((child, format!("{path}.{key}"), membership.clone()));
-                    }
-                }
-                Value::Array(items) => {
-                    let id = next_array;
-                    next_array = next_array.saturating_add(1);
-                    for (index, item) in items.iter().enumerate().rev() {
-                        let mut inner = membership.clone();
-                        inner.0.push((id, u32::try_from(index).unwrap_or(u32::MAX)));
-                        stack.push((item, path.clone(), inner));
-                    }
-                }
-                leaf => fields.push(Field {
-                    path: path.into_boxed_str(),
-                    value: Leaf::from_json(leaf),
-                    membership,
-                }),
-            }
-        }
+        walk(event, &mut |path, leaf, membership| {
+            fields.push(Field {
+                path: path.into(),
+                value: Leaf::from_json(leaf).into_owned(),
+                membership: membership.clone(),
+            });
+        });
         // Stable, so the leaves of one path stay in document order.
         fields.sort_by(|a, b| a.path.cmp(&b.path));
         FlatEvent { fields }
+    }
+
+    /// How many leaves the event has.
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
     }
 
     /// The leaves at `path` (a contiguous run, the fields being sorted).
@@ -131,14 +201,23 @@ impl FlatEvent {
     }
 }
 
-impl Leaf {
-    fn from_json(value: &Value) -> Leaf {
+impl<'a> Leaf<'a> {
+    /// A leaf of the event (objects and arrays are walked into, never passed here).
+    pub fn from_json(value: &'a Value) -> Leaf<'a> {
         match value {
-            Value::String(s) => Leaf::Str(s.as_str().into()),
+            Value::String(s) => Leaf::Str(Cow::Borrowed(s)),
             Value::Number(n) => Leaf::Num(Num::from_json(n)),
             Value::Bool(b) => Leaf::Bool(*b),
-            // Objects and arrays never reach here (they are walked into).
             _ => Leaf::Null,
+        }
+    }
+
+    fn into_owned(self) -> Leaf<'static> {
+        match self {
+            Leaf::Str(s) => Leaf::Str(Cow::Owned(s.into_owned())),
+            Leaf::Num(n) => Leaf::Num(n),
+            Leaf::Bool(b) => Leaf::Bool(b),
+            Leaf::Null => Leaf::Null,
         }
     }
 }

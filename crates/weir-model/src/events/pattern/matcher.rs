@@ -17,7 +17,7 @@
 //! leaves point at, and evaluate just those with the same array-consistent evaluation the
 //! interpreter uses (`eval.rs`).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::hash::Hash;
 
 use serde_json::Value;
@@ -25,8 +25,9 @@ use serde_json::Value;
 use super::Pattern;
 use super::compile::Condition;
 use super::eval::satisfy;
-use super::flatten::{FlatEvent, Leaf, Membership};
+use super::flatten::{FlatEvent, Leaf, Located, Membership};
 use super::number::NumKey;
+use super::paths::{HashMap, PathTree};
 use super::value::{Literal, ValuePattern};
 
 /// Every rule compiled into one matcher. `K` identifies a rule.
@@ -36,6 +37,8 @@ pub struct Matcher<K> {
     sub_rules: Vec<SubRule>,
     /// Every path a condition names, to its id; ids follow the paths' sorted order.
     path_ids: HashMap<Box<str>, u32>,
+    /// The same paths as a tree of keys, to walk events by.
+    tree: PathTree,
     /// By path id.
     by_path: Vec<PathIndex>,
     /// Sub-rules no leaf can point at: candidates for every event.
@@ -92,7 +95,9 @@ impl<K: Clone + Eq + Hash> Matcher<K> {
             .enumerate()
             .map(|(id, name)| ((*name).into(), u32::try_from(id).unwrap_or(u32::MAX)))
             .collect();
+        let tree = PathTree::new(names.iter().copied());
         let mut matcher = Matcher {
+            tree,
             keys,
             sub_rules: Vec::with_capacity(alternatives.len()),
             by_path: vec![PathIndex::default(); path_ids.len()],
@@ -141,39 +146,57 @@ impl<K: Clone + Eq + Hash> Matcher<K> {
 
     /// The keys of every rule the event matches (each once, in the order the rules were given).
     pub fn matches(&self, event: &Value) -> Vec<K> {
-        self.matches_flat(&FlatEvent::new(event))
+        // Only the leaves at paths some rule names are kept, borrowed from the event: the
+        // others cost a walk and a hash lookup, and nothing is copied.
+        let mut known: Vec<Known<'_>> = Vec::with_capacity(16);
+        self.tree.walk(event, &mut |path, leaf, membership| {
+            known.push(Known {
+                path,
+                value: Leaf::from_json(leaf),
+                membership: membership.clone(),
+            });
+        });
+        // Stable, so the leaves of one path stay in document order.
+        known.sort_by_key(|leaf| leaf.path);
+        let runs = runs(known.len(), |i| known.get(i).map(|k| k.path));
+        self.matches_runs(&known, &runs)
     }
 
     /// Same, on an event already flattened once.
     pub fn matches_flat(&self, event: &FlatEvent) -> Vec<K> {
-        // The event's paths that some rule names, with their run of leaves: (id, start, end),
-        // in id order because both follow the paths' sorted order.
-        let mut runs: Vec<(u32, usize, usize)> = Vec::new();
-        let mut start = 0;
-        while start < event.fields.len() {
-            let path = &event.fields[start].path;
-            let end = start + event.fields[start..].partition_point(|f| f.path == *path);
-            if let Some(&id) = self.path_ids.get(path) {
-                runs.push((id, start, end));
-            }
-            start = end;
-        }
+        let fields = &event.fields;
+        // Ids follow the paths' sorted order, as the fields do, so equal ids are neighbours.
+        let ids: Vec<Option<u32>> = fields
+            .iter()
+            .map(|f| self.path_ids.get(&*f.path).copied())
+            .collect();
+        let runs = runs(fields.len(), |i| ids.get(i).copied().flatten());
+        self.matches_runs(fields, &runs)
+    }
 
+    /// Candidates from the index, then each evaluated. `runs` lists, in id order, each known
+    /// path of the event with the range of its leaves in `leaves`.
+    fn matches_runs<F: Located>(&self, leaves: &[F], runs: &[(u32, usize, usize)]) -> Vec<K> {
         let mut candidates = self.always.clone();
-        for &(id, start, end) in &runs {
-            if let Some(index) = self.by_path.get(id as usize) {
-                index.candidates(&event.fields[start..end], &mut candidates);
+        for &(id, start, end) in runs {
+            if let (Some(index), Some(run)) =
+                (self.by_path.get(id as usize), leaves.get(start..end))
+            {
+                index.candidates(run, &mut candidates);
             }
+        }
+        if candidates.is_empty() {
+            return Vec::new();
         }
         candidates.sort_unstable();
         candidates.dedup();
 
-        let fields_for = |id: u32| match runs.binary_search_by_key(&id, |&(id, _, _)| id) {
+        let leaves_at = |id: u32| match runs.binary_search_by_key(&id, |&(id, _, _)| id) {
             Ok(at) => {
                 let (_, start, end) = runs[at];
-                &event.fields[start..end]
+                leaves.get(start..end).unwrap_or(&[])
             }
-            Err(_) => &[][..],
+            Err(_) => &[],
         };
         let mut matched: Vec<u32> = Vec::new();
         for candidate in candidates {
@@ -184,12 +207,11 @@ impl<K: Clone + Eq + Hash> Matcher<K> {
             if matched.last() == Some(&sub_rule.rule) {
                 continue;
             }
-            let fields_of = |i: usize| sub_rule.paths.get(i).map_or(&[][..], |&id| fields_for(id));
+            let fields_of = |i: usize| sub_rule.paths.get(i).map_or(&[][..], |&id| leaves_at(id));
             if satisfy(&sub_rule.conditions, 0, &Membership::default(), &fields_of) {
                 matched.push(sub_rule.rule);
             }
         }
-        matched.dedup();
         matched
             .into_iter()
             .filter_map(|rule| self.keys.get(rule as usize).cloned())
@@ -204,6 +226,35 @@ impl<K: Clone + Eq + Hash> Matcher<K> {
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }
+}
+
+/// A leaf of an event at a path some rule names.
+struct Known<'a> {
+    path: u32,
+    value: Leaf<'a>,
+    membership: Membership,
+}
+
+impl Located for Known<'_> {
+    fn leaf(&self) -> &Leaf<'_> {
+        &self.value
+    }
+    fn membership(&self) -> &Membership {
+        &self.membership
+    }
+}
+
+/// The runs of equal path ids in a sequence sorted by them: (id, start, end).
+fn runs(length: usize, id_at: impl Fn(usize) -> Option<u32>) -> Vec<(u32, usize, usize)> {
+    let mut runs: Vec<(u32, usize, usize)> = Vec::new();
+    for i in 0..length {
+        let Some(id) = id_at(i) else { continue };
+        match runs.last_mut() {
+            Some((last, _, end)) if *last == id => *end = i + 1,
+            _ => runs.push((id, i, i + 1)),
+        }
+    }
+    runs
 }
 
 /// Chooses where to file a sub-rule (see the module's comment).
@@ -266,10 +317,10 @@ impl PathIndex {
         }
     }
 
-    fn candidates(&self, leaves: &[super::flatten::Field], out: &mut Vec<u32>) {
+    fn candidates<F: Located>(&self, leaves: &[F], out: &mut Vec<u32>) {
         out.extend_from_slice(&self.present);
         for leaf in leaves {
-            match &leaf.value {
+            match leaf.leaf() {
                 Leaf::Str(s) => {
                     if !self.strings.is_empty()
                         && let Some(ids) = self.strings.get(&**s)

@@ -14,7 +14,8 @@
 //! Modules: `compile` checks a pattern and expands `$or`; `value` matches one leaf, with
 //! `number`, `cidr`, `wildcard` and `text` for the operators' details; `flatten` turns an event
 //! into its leaves; `eval` is the array-consistent evaluation both `interpret` and `matcher`
-//! use; `bench` builds rule sets and events for measuring the matcher.
+//! use, `matcher` the index over many rules, and `paths` walks an event only where the
+//! matcher's rules look; `bench` builds rule sets and events for measuring the matcher.
 
 pub mod bench;
 mod cidr;
@@ -24,6 +25,7 @@ mod flatten;
 mod interpret;
 mod matcher;
 mod number;
+mod paths;
 mod text;
 mod value;
 mod wildcard;
@@ -89,7 +91,12 @@ impl Pattern {
         self.matches_flat(&FlatEvent::new(event))
     }
 
-    /// Same, on an event already flattened.
+    /// How many alternatives the pattern has once every `$or` is expanded (1 without `$or`).
+    pub fn alternative_count(&self) -> usize {
+        self.alternatives.len()
+    }
+
+    /// Same as [`Pattern::matches`], on an event already flattened.
     pub fn matches_flat(&self, event: &FlatEvent) -> bool {
         interpret::matches(&self.alternatives, event)
     }

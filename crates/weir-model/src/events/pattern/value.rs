@@ -57,7 +57,7 @@ pub(crate) enum AnythingBut {
 }
 
 impl ValuePattern {
-    pub fn matches(&self, leaf: &Leaf) -> bool {
+    pub fn matches(&self, leaf: &Leaf<'_>) -> bool {
         match self {
             ValuePattern::Exact(literal) => literal.matches(leaf),
             ValuePattern::Address(ip) => string(leaf).and_then(parse_ip) == Some(*ip),
@@ -94,9 +94,9 @@ impl ValuePattern {
 }
 
 impl Literal {
-    fn matches(&self, leaf: &Leaf) -> bool {
+    fn matches(&self, leaf: &Leaf<'_>) -> bool {
         match (self, leaf) {
-            (Literal::Str(a), Leaf::Str(b)) => a == b,
+            (Literal::Str(a), Leaf::Str(b)) => **a == **b,
             (Literal::Num(a), Leaf::Num(b)) => a.same(b),
             (Literal::Bool(a), Leaf::Bool(b)) => a == b,
             (Literal::Null, Leaf::Null) => true,
@@ -106,7 +106,7 @@ impl Literal {
 }
 
 impl AnythingBut {
-    fn excludes(&self, leaf: &Leaf) -> bool {
+    fn excludes(&self, leaf: &Leaf<'_>) -> bool {
         if let (AnythingBut::Numbers(numbers), Leaf::Num(n)) = (self, leaf) {
             return numbers.iter().any(|x| x.same(n));
         }
@@ -126,7 +126,7 @@ impl AnythingBut {
     }
 }
 
-fn string(leaf: &Leaf) -> Option<&str> {
+fn string<'l>(leaf: &'l Leaf<'_>) -> Option<&'l str> {
     match leaf {
         Leaf::Str(s) => Some(s),
         _ => None,
