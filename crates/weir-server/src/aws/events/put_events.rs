@@ -2,9 +2,9 @@
 //! log; the answer comes once the appended ones are durable, with an `EventId` or an
 //! `ErrorCode`/`ErrorMessage` per entry in the request's order.
 
+use chrono::DateTime;
 use serde_json::{Value, json};
-use weir_engine::events::model::PutEventsEntry;
-use weir_model::events::envelope;
+use weir_model::events::envelope::{PutEventsEntry, check_request};
 
 use super::members::{ENDPOINT_ID_MEMBER, ENTRIES};
 use super::{Answer, Call, invalid, strings};
@@ -19,8 +19,7 @@ pub async fn handle(call: &Call<'_>) -> Answer {
         .flatten()
         .map(entry)
         .collect();
-    let checked: Vec<envelope::PutEventsEntry> = entries.iter().map(checked_entry).collect();
-    envelope::check_request(&checked).map_err(invalid)?;
+    check_request(&entries).map_err(invalid)?;
     let outcomes = call.events.put_events(entries).await;
     let failed = outcomes.iter().filter(|o| o.is_err()).count();
     let shown: Vec<Value> = outcomes
@@ -46,24 +45,11 @@ fn entry(value: &Value) -> PutEventsEntry {
         detail_type: text("DetailType"),
         detail: text("Detail"),
         resources: strings(value.get("Resources")),
-        time: value.get("Time").and_then(Value::as_f64).map(|s| s as i64),
+        time: value
+            .get("Time")
+            .and_then(Value::as_f64)
+            .and_then(|seconds| DateTime::from_timestamp_millis((seconds * 1000.0).round() as i64)),
         event_bus_name: text("EventBusName"),
         trace_header: text("TraceHeader"),
-    }
-}
-
-/// TEMPORARY (until the bus takes `weir_model::events`' own types, which its `model` module
-/// then re-exports): the entry as the model checks it.
-fn checked_entry(entry: &PutEventsEntry) -> envelope::PutEventsEntry {
-    envelope::PutEventsEntry {
-        source: entry.source.clone(),
-        detail_type: entry.detail_type.clone(),
-        detail: entry.detail.clone(),
-        resources: entry.resources.clone(),
-        time: entry
-            .time
-            .and_then(|seconds| chrono::DateTime::from_timestamp(seconds, 0)),
-        event_bus_name: entry.event_bus_name.clone(),
-        trace_header: entry.trace_header.clone(),
     }
 }

@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use super::{AwsError, invalid, seconds};
-use weir_engine::events::model::{RetryPolicy, TargetInput, TargetSpec};
 use weir_engine::events::{ArchiveInfo, BusInfo, ReplayInfo, RuleInfo};
+use weir_model::events::input::TargetInput;
+use weir_model::events::rule_file::{RetryPolicy, TargetSpec};
 
 /// A JSON object of the members that have a value.
 fn object(members: Vec<(&str, Option<Value>)>) -> Value {
@@ -136,7 +137,7 @@ pub fn target_spec(target: &Value) -> Result<TargetSpec, AwsError> {
     } else {
         TargetInput::Whole
     };
-    checked_input(&input).check(&id).map_err(invalid)?;
+    input.check(&id).map_err(invalid)?;
     let retry = target.get("RetryPolicy");
     let defaults = RetryPolicy::default();
     let number = |member: &str, default: u32| {
@@ -160,24 +161,6 @@ pub fn target_spec(target: &Value) -> Result<TargetSpec, AwsError> {
         kinesis_partition_key_path: nested("KinesisParameters", "PartitionKeyPath"),
         sqs_message_group_id: nested("SqsParameters", "MessageGroupId"),
     })
-}
-
-/// TEMPORARY (until the bus takes `weir_model::events`' own types, which its `model` module
-/// then re-exports): the model's input, whose PutTargets checks are the model's.
-fn checked_input(input: &TargetInput) -> weir_model::events::input::TargetInput {
-    use weir_model::events::input::TargetInput as Model;
-    match input {
-        TargetInput::Whole => Model::Whole,
-        TargetInput::Constant(text) => Model::Constant(text.clone()),
-        TargetInput::Path(path) => Model::Path(path.clone()),
-        TargetInput::Transformer {
-            paths_map,
-            template,
-        } => Model::Transformer {
-            paths_map: paths_map.clone(),
-            template: template.clone(),
-        },
-    }
 }
 
 /// A bus as ListEventBuses and DescribeEventBus show it (`EventBus`).

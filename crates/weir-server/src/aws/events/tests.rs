@@ -501,11 +501,17 @@ async fn rules_and_targets_read_back_as_they_were_put_and_events_reach_the_targe
         "ResourceNotFoundException: Event bus orders does not exist."
     );
     // A target put again under its Id replaces the one there.
-    let by_path = json!({"Id": "q", "Arn": queue, "InputPath": "$.detail"});
-    bus.ok("PutTargets", json!({"Rule": "big", "Targets": [by_path]}))
+    let replaced = json!({"Id": "q", "Arn": queue, "InputTransformer": {
+        "InputPathsMap": {"total": "$.detail.total"},
+        "InputTemplate": "{\"total\": <total>, \"rule\": \"<aws.events.rule-name>\"}",
+    }});
+    bus.ok("PutTargets", json!({"Rule": "big", "Targets": [replaced]}))
         .await;
     let listed = bus.ok("ListTargetsByRule", json!({"Rule": "big"})).await;
-    assert_eq!(listed["Targets"][0]["InputPath"], "$.detail", "{listed}");
+    assert_eq!(
+        listed["Targets"][0]["InputTransformer"], replaced["InputTransformer"],
+        "{listed}"
+    );
     assert_eq!(
         listed["Targets"].as_array().map(Vec::len),
         Some(1),
@@ -542,7 +548,10 @@ async fn rules_and_targets_read_back_as_they_were_put_and_events_reach_the_targe
         .iter()
         .map(|(arn, input)| (arn.clone(), serde_json::from_str(input).unwrap_or_default()))
         .collect();
-    assert_eq!(normalized, [(queue.to_string(), json!({"total": 150}))]);
+    assert_eq!(
+        normalized,
+        [(queue.to_string(), json!({"total": 150, "rule": "big"}))]
+    );
 
     assert_eq!(
         bus.ok("RemoveTargets", json!({"Rule": "big", "Ids": ["q"]}))
