@@ -1,5 +1,6 @@
 //! DeleteRule: deletes a rule that has no targets left (a rule managed by weir's files only with
-//! `Force`); deleting one that is not there succeeds, as AWS's does.
+//! `Force`). "If you call delete rule multiple times for the same rule, all calls will succeed";
+//! on a bus that is not there it is refused.
 
 use super::members::{EVENT_BUS, rule_name};
 use super::{Answer, Call, Member, empty, request_bus};
@@ -12,8 +13,17 @@ pub async fn handle(call: &Call<'_>) -> Answer {
         Member::boolean("Force"),
     ])?;
     let force = request.boolean("Force")?.unwrap_or(false);
-    call.events
-        .delete_rule(&request_bus(call)?, request.required("Name")?, force)
-        .await?;
+    let bus = request_bus(call)?;
+    match call
+        .events
+        .delete_rule(&bus, request.required("Name")?, force)
+        .await
+    {
+        // The rule is gone already: the bus being there, that is a success.
+        Err(error) if error.code() == "ResourceNotFoundException" => {
+            call.events.describe_bus(&bus)?;
+        }
+        outcome => outcome?,
+    }
     empty()
 }

@@ -562,6 +562,19 @@ async fn rules_and_targets_read_back_as_they_were_put_and_events_reach_the_targe
         bus.ok("DeleteRule", json!({"Name": "big"})).await,
         json!({})
     );
+    // Deleting it again succeeds, as AWS's does; on a bus that is not there it is refused.
+    assert_eq!(
+        bus.ok("DeleteRule", json!({"Name": "big"})).await,
+        json!({})
+    );
+    assert_eq!(
+        bus.refusal(
+            "DeleteRule",
+            json!({"Name": "big", "EventBusName": "orders"})
+        )
+        .await,
+        "ResourceNotFoundException: Event bus orders does not exist."
+    );
 }
 
 #[tokio::test]
