@@ -15,7 +15,7 @@ use weir_model::config::Config;
 use weir_store::{Committer, RunRecord, Store, StoreError, TaskRecord};
 
 use crate::actions::Registry;
-use crate::core::{Command, Core, Shared};
+use crate::core::{Command, Core, Shared, StatusChange};
 use crate::functions::Functions;
 use crate::functions::event_sources::{EventSources, ObjectWriter};
 use crate::project::{PipelineVersion, load_pipelines};
@@ -133,6 +133,7 @@ pub struct Engine {
     tx: mpsc::Sender<Command>,
     store: Arc<dyn Store>,
     runs_changed: broadcast::Sender<RunRecord>,
+    status_changes: broadcast::Sender<StatusChange>,
     data_dir: PathBuf,
     project_dir: PathBuf,
     functions: Arc<Functions>,
@@ -188,6 +189,8 @@ impl Engine {
             );
         }
         let (runs_changed, _) = broadcast::channel(1024);
+        // Generous: a listener that falls this far behind misses changes (and says so).
+        let (status_changes, _) = broadcast::channel(16 * 1024);
         let shared = Arc::new(Shared {
             committer: committer.clone(),
             secrets: secrets.clone(),
@@ -198,6 +201,7 @@ impl Engine {
             instance: crate::actions::instance_marker(&data_dir),
             data_dir: data_dir.clone(),
             runs_changed: runs_changed.clone(),
+            status_changes: status_changes.clone(),
             public_url: options.public_url,
         });
         let (internal, internal_rx) = mpsc::unbounded_channel();
@@ -212,6 +216,7 @@ impl Engine {
             tx,
             store: options.store,
             runs_changed,
+            status_changes,
             data_dir,
             project_dir,
             functions,
@@ -254,6 +259,11 @@ impl Engine {
     /// The event source mappings, when the server started them.
     pub fn event_sources(&self) -> Option<EventSources> {
         self.event_sources.get().cloned()
+    }
+
+    /// Every run and task row as commits make them durable, for built-in events.
+    pub fn subscribe_status(&self) -> broadcast::Receiver<StatusChange> {
+        self.status_changes.subscribe()
     }
 
     /// The secrets service: set, list and remove secrets, and what masks them.

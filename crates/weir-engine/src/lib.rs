@@ -20,5 +20,6 @@ pub mod secrets;
 pub mod time;
 mod watch;
 
+pub use crate::core::StatusChange;
 pub use handle::{Engine, EngineError, EngineOptions, PipelineInfo, TriggerRequest};
 pub use rules::is_terminal;

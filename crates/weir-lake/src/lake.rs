@@ -60,6 +60,9 @@ pub struct ObjectCreated {
     pub table: Option<String>,
     /// The partition the object belongs to (e.g. `day=2024-01-01`), when the table has any.
     pub partition: Option<String>,
+    /// The delivery that wrote it, when one did.
+    #[serde(default)]
+    pub delivery: Option<String>,
 }
 
 /// Object storage rooted at the configured location. Cheap to share behind an `Arc`.
@@ -513,6 +516,7 @@ impl Lake {
             size,
             table,
             partition,
+            delivery: None,
         });
         self.head(key).await
     }

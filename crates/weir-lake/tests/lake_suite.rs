@@ -330,6 +330,7 @@ async fn writes_emit_object_created(env: Env) {
         size: 10,
         table: Some("db.t".into()),
         partition: Some("day=1".into()),
+        delivery: None,
     });
     let event = events.recv().await.unwrap();
     assert_eq!(event.table.as_deref(), Some("db.t"));

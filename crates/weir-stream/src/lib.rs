@@ -27,7 +27,8 @@ pub use bench::{BenchFigures, LatencyFigures, bench_append, bench_tail_latency};
 pub use error::StreamError;
 pub use iterator::{ITERATOR_LIFETIME_MS, ShardIterator};
 pub use service::{
-    DEFAULT_RETENTION_HOURS, MAX_RETENTION_HOURS, ON_DEMAND_SHARDS, Streams, StreamsConfig,
+    DEFAULT_RETENTION_HOURS, MAX_RETENTION_HOURS, ON_DEMAND_SHARDS, StreamChange, Streams,
+    StreamsConfig,
 };
 pub use types::{
     Appended, ConsumerDescription, NewRecord, NewStream, PutFailure, ReadBatch, Record,

@@ -20,7 +20,9 @@ use std::sync::Arc;
 
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use weir_model::config::Config;
-use weir_store::{Committer, EventRecord, RunMutation, RunRecord, ScheduleStateRecord, Store};
+use weir_store::{
+    Committer, EventRecord, RunMutation, RunRecord, ScheduleStateRecord, Store, TaskRecord,
+};
 
 use crate::actions::{ActionOutcome, Registry};
 use crate::project::{Catalog, PipelineVersion};
@@ -86,7 +88,16 @@ pub(crate) struct Shared {
     /// Marks every process this server starts (`WEIR_INSTANCE`), to find orphans after a crash.
     pub instance: String,
     pub runs_changed: broadcast::Sender<RunRecord>,
+    /// Every run and task row each commit wrote, once durable: what built-in events are made of.
+    pub status_changes: broadcast::Sender<StatusChange>,
     pub public_url: String,
+}
+
+/// A run or task row as a commit wrote it (its state may be unchanged: listeners compare).
+#[derive(Debug, Clone)]
+pub enum StatusChange {
+    Run(RunRecord),
+    Task(TaskRecord),
 }
 
 /// An attempt holding capacity.
@@ -289,6 +300,7 @@ impl Core {
             return;
         };
         let touched = resync::touched_runs(&self.batch, &self.created);
+        let statuses = status_changes(&self.batch, &self.shared.status_changes);
         let commit = self
             .shared
             .committer
@@ -309,6 +321,9 @@ impl Core {
                 }
                 for run in changed {
                     let _ = shared.runs_changed.send(run);
+                }
+                for status in statuses {
+                    let _ = shared.status_changes.send(status);
                 }
                 for (run, version) in notifications {
                     notify::deliver(shared.clone(), tx.clone(), run, version);
@@ -366,4 +381,24 @@ async fn sleep_until_us(due: Option<i64>) {
         }
         None => std::future::pending().await,
     }
+}
+
+/// The run and task rows of a batch, copied only when someone listens.
+fn status_changes(
+    batch: &[RunMutation],
+    listeners: &broadcast::Sender<StatusChange>,
+) -> Vec<StatusChange> {
+    if listeners.receiver_count() == 0 {
+        return Vec::new();
+    }
+    batch
+        .iter()
+        .filter_map(|mutation| match mutation {
+            RunMutation::InsertRun(run) | RunMutation::PutRun(run) => {
+                Some(StatusChange::Run(run.clone()))
+            }
+            RunMutation::PutTask(task) => Some(StatusChange::Task(task.clone())),
+            _ => None,
+        })
+        .collect()
 }

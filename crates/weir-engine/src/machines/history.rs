@@ -146,6 +146,11 @@ impl Journal {
         }
     }
 
+    /// Whether this journal is stored at all (an express execution's is not).
+    pub fn is_durable(&self) -> bool {
+        self.committer.is_some()
+    }
+
     /// Waits until everything emitted so far is durable.
     pub async fn sync(&self) -> Result<(), String> {
         let Some(committer) = &self.committer else {

@@ -166,6 +166,9 @@ struct Inner {
     /// Task tokens waited on, and where their answer goes.
     tokens: Mutex<HashMap<String, TokenWaiter>>,
     finished: broadcast::Sender<ExecutionRecord>,
+    /// Standard executions as they start (or are redriven) and end, once durable: built-in
+    /// events' "Step Functions Execution Status Change".
+    status: broadcast::Sender<ExecutionRecord>,
     problems: Mutex<Vec<Problem>>,
     /// Permits for the processes executions start (`MachinesOptions::max_processes`).
     processes: Arc<tokio::sync::Semaphore>,
@@ -201,6 +204,7 @@ impl Machines {
     /// store says are running.
     pub async fn start(options: MachinesOptions) -> Result<Machines> {
         let (finished, _) = broadcast::channel(1024);
+        let (status, _) = broadcast::channel(16 * 1024);
         let instance = crate::actions::instance_marker(&options.data_dir);
         let machines = Machines {
             inner: Arc::new(Inner {
@@ -218,6 +222,7 @@ impl Machines {
                 running: Mutex::new(HashMap::new()),
                 tokens: Mutex::new(HashMap::new()),
                 finished,
+                status,
                 problems: Mutex::new(Vec::new()),
                 processes: Arc::new(tokio::sync::Semaphore::new(options.max_processes.max(1))),
                 instance,
@@ -533,6 +538,9 @@ impl Machines {
         );
         // Acknowledged only once durable: a crash after this answer resumes the execution.
         run.journal.sync().await.map_err(MachineError::Internal)?;
+        if !express {
+            let _ = self.inner.status.send(record.clone());
+        }
         self.spawn(run, record.clone());
         Ok(record)
     }
@@ -663,9 +671,13 @@ impl Machines {
             run.journal.event(kind, key, details);
             run.journal
                 .put(vec![MachineMutation::PutExecution(record.clone())]);
-            if let Err(error) = run.journal.sync().await {
-                tracing::error!(execution = %record.arn, %error, "cannot record the end of an execution");
-            }
+            let committed = match run.journal.sync().await {
+                Ok(()) => run.journal.is_durable(),
+                Err(error) => {
+                    tracing::error!(execution = %record.arn, %error, "cannot record the end of an execution");
+                    false
+                }
+            };
             // A redrive may already have started the execution again: its entry stays.
             if let Ok(mut running) = machines.inner.running.lock()
                 && running
@@ -673,6 +685,9 @@ impl Machines {
                     .is_some_and(|(run, _)| *run == this_run)
             {
                 running.remove(&record.arn);
+            }
+            if committed {
+                let _ = machines.inner.status.send(record.clone());
             }
             let _ = machines.inner.finished.send(record);
         });
@@ -744,6 +759,7 @@ impl Machines {
             json!({ "redriveCount": record.redrive_count }),
         );
         run.journal.sync().await.map_err(MachineError::Internal)?;
+        let _ = self.inner.status.send(record.clone());
         self.spawn(run, record.clone());
         Ok(record)
     }
@@ -883,6 +899,11 @@ impl Machines {
         self.describe_execution(arn).await?;
         let events = self.inner.store.history(arn).await?;
         Ok(events.iter().map(event_json).collect())
+    }
+
+    /// Standard executions as they start, are redriven and end, each once durable.
+    pub fn subscribe_status(&self) -> broadcast::Receiver<ExecutionRecord> {
+        self.inner.status.subscribe()
     }
 
     /// Waits (up to `timeout`) for an execution to end; returns it as it is then.

@@ -87,6 +87,7 @@ pub async fn write(
             size: info.size,
             table: None,
             partition: None,
+            delivery: Some(delivery.spec.name.clone()),
         });
     }
     Ok(objects)

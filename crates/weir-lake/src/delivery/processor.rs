@@ -2,7 +2,8 @@
 //! delivered, and the manifest rows go back to the group, which commits them with the
 //! checkpoint in one store batch. The delivery's buffering is the group's batching.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use weir_model::delivery::{DeliverySpec, Start};
@@ -10,7 +11,7 @@ use weir_store::Mutation;
 use weir_stream::consumer::{GroupOptions, ProcessError, ShardProcessor};
 use weir_stream::{Record, ShardId, StartingPosition};
 
-use super::Delivery;
+use super::{Delivered, Delivery};
 
 /// How long a shard waits before a failed batch is tried again (the lake or the catalog was
 /// unavailable, or the destination does not fit).
@@ -20,6 +21,18 @@ const MAX_BATCH_RECORDS: usize = 500_000;
 
 pub struct DeliveryProcessor {
     pub delivery: Arc<Delivery>,
+    /// Each shard's objects of the batch being committed: announced once the manifest that
+    /// names them is durable, so whoever hears of an object can read it through SQL.
+    unannounced: Mutex<HashMap<ShardId, Delivered>>,
+}
+
+impl DeliveryProcessor {
+    pub fn new(delivery: Arc<Delivery>) -> DeliveryProcessor {
+        DeliveryProcessor {
+            delivery,
+            unannounced: Mutex::new(HashMap::new()),
+        }
+    }
 }
 
 #[async_trait::async_trait]
@@ -30,7 +43,7 @@ impl ShardProcessor for DeliveryProcessor {
         records: Vec<Record>,
     ) -> Result<Vec<Mutation>, ProcessError> {
         match self.delivery.deliver(shard, &records).await {
-            Ok(delivered) => {
+            Ok(mut delivered) => {
                 tracing::debug!(
                     delivery = %self.delivery.spec.name,
                     shard = %shard,
@@ -39,10 +52,12 @@ impl ShardProcessor for DeliveryProcessor {
                     dropped = delivered.dropped,
                     "batch delivered"
                 );
-                // Announced as the batch is handed back for its commit: the group commits it
-                // next, and objects outside a manifest are invisible to SQL meanwhile.
-                delivered.announce(self.delivery.lake());
-                Ok(delivered.mutations)
+                let mutations = std::mem::take(&mut delivered.mutations);
+                // A batch that is retried replaces what an earlier try of it would announce.
+                if let Ok(mut unannounced) = self.unannounced.lock() {
+                    unannounced.insert(shard, delivered);
+                }
+                Ok(mutations)
             }
             Err(error) => {
                 tracing::warn!(
@@ -52,6 +67,16 @@ impl ShardProcessor for DeliveryProcessor {
                 );
                 Err(ProcessError::new(error.to_string()).retry_after(RETRY_AFTER))
             }
+        }
+    }
+
+    async fn committed(&self, shard: ShardId) {
+        let delivered = match self.unannounced.lock() {
+            Ok(mut unannounced) => unannounced.remove(&shard),
+            Err(_) => None,
+        };
+        if let Some(delivered) = delivered {
+            delivered.announce(self.delivery.lake());
         }
     }
 }

@@ -191,7 +191,7 @@ impl Deliveries {
             self.inner.store.clone(),
             self.inner.committer.clone(),
             group_options(&info.spec, &self.inner.owner),
-            Arc::new(DeliveryProcessor { delivery }),
+            Arc::new(DeliveryProcessor::new(delivery)),
         );
         tracing::info!(delivery = %info.spec.name, stream = %info.spec.stream(), "delivery started");
         self.inner

@@ -220,6 +220,7 @@ impl Destination {
             size: info.size,
             table: self.table.as_ref().map(|t| qualified(&t.database, &t.name)),
             partition,
+            delivery: Some(delivery.spec.name.clone()),
         };
         let file = self.table.as_ref().map(|_| TableFile {
             key: info.key,

@@ -319,6 +319,7 @@ async fn finish(
         key: f.key.clone(),
         size: f.size.max(0) as u64,
         table: Some(qualified.clone()),
+        delivery: None,
         partition: (!names.is_empty()).then(|| {
             names
                 .iter()

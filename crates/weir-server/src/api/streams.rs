@@ -295,7 +295,7 @@ pub async fn read(
 
 /// Reads from `offset`; with nothing there yet and a wait, waits on the shard's watch (woken by
 /// the next append) up to `wait`, then reads again.
-async fn read_waiting(
+pub(crate) async fn read_waiting(
     streams: &Streams,
     name: &str,
     shard: ShardId,

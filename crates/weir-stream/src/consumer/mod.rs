@@ -86,6 +86,10 @@ pub trait ShardProcessor: Send + Sync + 'static {
         shard: ShardId,
         records: Vec<Record>,
     ) -> Result<Vec<Mutation>, ProcessError>;
+
+    /// Called once the mutations of this shard's last `process` call are durable with their
+    /// checkpoint: the moment to tell others about what the batch made (they can see it now).
+    async fn committed(&self, _shard: ShardId) {}
 }
 
 /// A batch that did not go through (entirely).

@@ -253,6 +253,7 @@ impl Worker {
                 Ok(()) => {
                     self.checkpoint = Some(checkpoint);
                     self.committed = next_offset;
+                    self.processor.committed(self.shard).await;
                     return Ok(());
                 }
                 Err(error) => {

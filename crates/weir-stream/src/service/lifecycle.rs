@@ -131,9 +131,12 @@ impl Streams {
                 Ok(description)
             })
             .await;
-        if created.is_err() {
+        match &created {
+            Ok(description) => self.announce(&description.name, "CREATED"),
             // Nothing names the folder; a restart would remove it too.
-            let _ = blocking(move || Ok(std::fs::remove_dir_all(dir)?)).await;
+            Err(_) => {
+                let _ = blocking(move || Ok(std::fs::remove_dir_all(dir)?)).await;
+            }
         }
         created
     }
@@ -170,6 +173,7 @@ impl Streams {
             Ok(())
         })
         .await?;
+        self.announce(name, "DELETED");
         // The writer commits what it holds and stops; then nothing writes the files.
         let (done, stopped) = oneshot::channel();
         if state.writer.send(Command::Stop { done }) {

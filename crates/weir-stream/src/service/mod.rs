@@ -87,12 +87,44 @@ struct Inner {
     /// Serializes changes of metadata (create, delete, reshard, settings), so each one
     /// validates against the state it changes. Appends and reads never take it.
     admin: Arc<tokio::sync::Mutex<()>>,
+    /// Streams created, deleted and resharded, once committed (built-in events).
+    changes: tokio::sync::broadcast::Sender<StreamChange>,
+}
+
+/// A change of a stream's life, as built-in events report it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamChange {
+    pub stream: String,
+    pub arn: String,
+    /// `CREATED`, `DELETED` or `RESHARDED`.
+    pub change: &'static str,
+    /// Open shards after the change (0 once deleted).
+    pub open_shards: usize,
 }
 
 /// Held by a metadata change from its checks until memory has taken its outcome.
 type AdminGuard = tokio::sync::OwnedMutexGuard<()>;
 
 impl Streams {
+    /// Streams created, deleted and resharded from now on, each once committed.
+    pub fn subscribe_changes(&self) -> tokio::sync::broadcast::Receiver<StreamChange> {
+        self.inner.changes.subscribe()
+    }
+
+    /// Tells listeners of a committed change of `stream` (no listener is not an error).
+    fn announce(&self, stream: &str, change: &'static str) {
+        let open_shards = self
+            .stream(stream)
+            .map(|state| state.meta().open_shards().count())
+            .unwrap_or(0);
+        let _ = self.inner.changes.send(StreamChange {
+            stream: stream.to_string(),
+            arn: self.inner.config.stream_arn(stream),
+            change,
+            open_shards,
+        });
+    }
+
     pub fn config(&self) -> &StreamsConfig {
         &self.inner.config
     }

@@ -33,6 +33,7 @@ impl Streams {
                 streams: RwLock::new(BTreeMap::new()),
                 groups: Arc::default(),
                 admin: Arc::new(tokio::sync::Mutex::new(())),
+                changes: tokio::sync::broadcast::channel(1024).0,
             }),
         };
         let mut owned = HashSet::new();

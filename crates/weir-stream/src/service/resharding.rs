@@ -324,6 +324,7 @@ impl Streams {
             .chain(&children)
             .map(|s| StreamMutation::PutShard(s.record(&state.name)).into())
             .collect();
+        let name = state.name.clone();
         self.commit_then(admin, mutations, move |committed| {
             // The writer waits for this answer: the children take records only once the new
             // layout is durable; otherwise the parents take them again.
@@ -335,7 +336,9 @@ impl Streams {
             }
             Ok(())
         })
-        .await
+        .await?;
+        self.announce(&name, "RESHARDED");
+        Ok(())
     }
 }
 

@@ -336,7 +336,14 @@ fn validate(file: &std::path::Path, as_json: bool) -> anyhow::Result<ExitCode> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let name = file.display().to_string();
-    let problems = match weir_model::asl::parse_definition(&name, &text) {
+    // The machine's name is the file's name up to its first dot (`etl.asl.yaml` is `etl`); a
+    // file's `triggers` are checked with its definition.
+    let machine = file
+        .file_name()
+        .and_then(|f| f.to_str())
+        .and_then(|f| f.split('.').next())
+        .unwrap_or_default();
+    let problems = match weir_model::asl::parse_machine_file(&name, machine, &text) {
         Ok(_) => Vec::new(),
         Err(problems) => problems,
     };

@@ -256,6 +256,26 @@ fn the_aws_cli_and_weir_machines_see_the_same_executions() {
         stderr(&check)
     );
     assert!(stderr(&check).contains("$.StartAt"), "{}", stderr(&check));
+
+    // A machine file's `triggers` are checked with its definition, not as part of it.
+    let triggered = project.write(
+        "on-upload.asl.yaml",
+        "triggers:\n  - event: {source: [weir.lake]}\n    input_path: $.detail\nStartAt: Done\nStates:\n  Done: {Type: Succeed}\n",
+    );
+    let check = server.cli(&["machines", "validate", triggered.to_str().unwrap()]);
+    assert!(check.status.success(), "{}", stderr(&check));
+    let bad_trigger = project.write(
+        "bad-trigger.asl.yaml",
+        "triggers:\n  - event: {source: [weir.lake]}\n    input_path: detail\nStartAt: Done\nStates:\n  Done: {Type: Succeed}\n",
+    );
+    let check = server.cli(&["machines", "validate", bad_trigger.to_str().unwrap()]);
+    assert!(!check.status.success());
+    assert!(
+        stderr(&check)
+            .contains("bad-trigger.asl.yaml:3:17: InputPath for target trigger is invalid."),
+        "{}",
+        stderr(&check)
+    );
 }
 
 #[test]
