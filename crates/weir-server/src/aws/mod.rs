@@ -1,9 +1,9 @@
 //! The AWS JSON protocols on `POST /`, dispatched on `X-Amz-Target`: Step Functions
 //! (`AWSStepFunctions.*`, `stepfunctions/`, one file per operation), Kinesis Data Streams
 //! (`Kinesis_20131202.*`, `kinesis/`, JSON 1.1 and CBOR) and Firehose (`Firehose_20150804.*`,
-//! `firehose/`) and EventBridge (`AWSEvents.*`, `events/`). Each checks its members against its API model. An unknown target gets AWS's
-//! error shape so AWS clients report it properly, and so does a body over the protocol's own
-//! request quota (read only up to it). The next protocol (SQS) is a folder beside
+//! `firehose/`) and EventBridge (`AWSEvents.*`, `events/`, JSON 1.1). Each checks its members
+//! against its API model. An unknown target gets AWS's error shape so AWS clients report it
+//! properly, and so does a body over the protocol's own request quota (read only up to it). The next protocol (SQS) is a folder beside
 //! `stepfunctions/` and a line in [`dispatch`], with its quota.
 
 pub mod events;
