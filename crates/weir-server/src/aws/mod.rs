@@ -100,14 +100,12 @@ pub async fn dispatch(
             },
             None => Err(unknown(target)),
         },
-        Some(("AWSEvents", operation)) => match &state.events {
-            Some(events) => match read_body(body, events::MAX_REQUEST_BYTES).await {
-                Ok(request) => {
-                    events::answer(events, &identity, operation, &request, &mut note).await
-                }
-                Err(error) => Err(error),
-            },
-            None => Err(unknown(target)),
+        Some(("AWSEvents", operation)) => match read_body(body, events::MAX_REQUEST_BYTES).await {
+            Ok(request) => {
+                let bus = state.events.as_ref();
+                events::answer(bus, &identity, operation, &request, &mut note).await
+            }
+            Err(error) => Err(error),
         },
         _ if target.is_empty() => Err(AwsError {
             code: "UnknownOperationException",

@@ -76,7 +76,7 @@ impl Bus {
     /// What `identity` is answered for `operation` on `body`.
     async fn call(&self, identity: &Identity, operation: &str, body: Value) -> Answer {
         let mut note = AuditNote::default();
-        answer(&self.events, identity, operation, &body, &mut note).await
+        answer(Some(&self.events), identity, operation, &body, &mut note).await
     }
 
     /// The answer an admin granted everything gets.
@@ -98,6 +98,34 @@ impl Bus {
             Err(error) => format!("{}: {}", error.code, error.message),
         }
     }
+}
+
+#[tokio::test]
+async fn a_server_without_a_bus_checks_the_caller_first_then_answers_as_for_an_unknown_operation() {
+    let mut note = AuditNote::default();
+    let body = json!({"Entries": []});
+    let refused = answer(
+        None,
+        &identity(Role::Viewer, &[]),
+        "PutEvents",
+        &body,
+        &mut note,
+    )
+    .await
+    .err()
+    .map(|e| e.code);
+    assert_eq!(refused, Some("AccessDeniedException"));
+    let unknown = answer(None, &admin(), "PutEvents", &body, &mut note)
+        .await
+        .err()
+        .map(|e| (e.code, e.message));
+    assert_eq!(
+        unknown,
+        Some((
+            "UnknownOperationException",
+            "operation AWSEvents.PutEvents is not supported by this server".to_string()
+        ))
+    );
 }
 
 fn admin() -> Identity {
