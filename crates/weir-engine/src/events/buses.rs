@@ -234,7 +234,8 @@ impl Events {
         Ok(info)
     }
 
-    /// DeleteEventBus: the bus, its rules and the events it had not dispatched.
+    /// DeleteEventBus: a bus without rules, with the events it had not dispatched. A bus that is
+    /// not there is deleted already, as AWS answers.
     pub async fn delete_bus(&self, name: &str) -> Result<(), EventsError> {
         let name = self.inner.arns.bus_name(Some(name));
         if name == DEFAULT_BUS {
@@ -249,12 +250,10 @@ impl Events {
                 // AWS answers a deletion of a bus that does not exist with success.
                 return Ok(());
             };
-            if let Some(rule) = bus.rules.values().find(|r| r.managed.is_some()) {
-                return Err(EventsError::Managed(format!(
-                    "Event bus {name} has rule {} managed by weir; remove it from {} first.",
-                    rule.name,
-                    rule.managed.as_ref().map_or("", |m| m.file.as_str())
-                )));
+            if !bus.rules.is_empty() {
+                return Err(EventsError::Validation(
+                    "EventBus can't be deleted since it has rules.".into(),
+                ));
             }
         }
         if let Some(group) = self.inner.groups.lock().await.remove(&name) {

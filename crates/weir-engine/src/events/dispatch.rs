@@ -13,7 +13,7 @@ use weir_stream::{Record, ShardId};
 
 use super::model::{Event, RuleContext, TargetSpec};
 use super::state::{DispatchCell, Rule};
-use super::{DELIVERY_CONCURRENCY, Envelope, Inner, TargetError, now_ms, targets, utc};
+use super::{DELIVERY_CONCURRENCY, Envelope, Inner, Outcome, TargetError, now_ms, targets, utc};
 
 pub(crate) struct BusProcessor {
     bus: String,
@@ -57,7 +57,6 @@ impl ShardProcessor for BusProcessor {
         let mut mutations: Vec<Mutation> = Vec::new();
         let mut deliveries = Vec::new();
         let mut archived: Vec<(String, i64)> = Vec::new();
-        let now = now_ms();
         for record in records {
             let envelope: Envelope = match serde_json::from_slice(&record.data) {
                 Ok(envelope) => envelope,
@@ -111,10 +110,7 @@ impl ShardProcessor for BusProcessor {
                 let Some(rule) = dispatch.rules.get(i) else {
                     continue;
                 };
-                inner.stat(&self.bus, &rule.name, |stats| {
-                    stats.matched += 1;
-                    stats.last_match_ms = Some(now);
-                });
+                inner.record(&self.bus, &rule.name, Outcome::Matched);
                 for target in &rule.targets {
                     deliveries.push(Delivery {
                         bus: self.bus.clone(),
@@ -187,7 +183,7 @@ impl Inner {
         };
         let error = match self.targets.deliver(&target, input.clone(), &event).await {
             Ok(()) => {
-                self.stat(&bus, &rule.name, |stats| stats.delivered += 1);
+                self.record(&bus, &rule.name, Outcome::Delivered);
                 return None;
             }
             Err(error) => error,
@@ -242,7 +238,6 @@ impl Inner {
     }
 
     pub(super) fn failed(&self, bus: &str, rule: &str, error: &TargetError) {
-        let now = now_ms();
         tracing::warn!(
             bus,
             rule,
@@ -250,10 +245,6 @@ impl Inner {
             "a target did not take an event: {}",
             error.message
         );
-        self.stat(bus, rule, |stats| {
-            stats.failed_deliveries += 1;
-            stats.last_failure_ms = Some(now);
-            stats.last_error = Some(format!("{}: {}", error.code, error.message));
-        });
+        self.record(bus, rule, Outcome::Failed(error));
     }
 }

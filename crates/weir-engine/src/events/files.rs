@@ -18,7 +18,8 @@ const RULE_FILES: &str = "rules";
 
 impl Events {
     /// Reads `rules/*.yaml` again and makes the bus's managed rules of that set what the files
-    /// say. Returns the problems of files that do not check (their rules are left out).
+    /// say. Returns the problems of files that do not check; such a file's rule stays as it was
+    /// last read well (as pipelines' files do), or is left out if it never was.
     pub fn reload(&self) -> Vec<Problem> {
         let dir = self.inner.project_dir.join("rules");
         let mut paths: Vec<std::path::PathBuf> = match std::fs::read_dir(&dir) {
@@ -31,6 +32,8 @@ impl Events {
         paths.sort();
         let mut problems = Vec::new();
         let mut rules = Vec::new();
+        // Files that do not check: their rules as last read stay.
+        let mut kept: Vec<String> = Vec::new();
         for path in paths {
             let file = format!(
                 "rules/{}",
@@ -51,10 +54,13 @@ impl Events {
             };
             match parse_rule(&file, &name, &text, &self.inner.arns) {
                 Ok(spec) => rules.push((file, spec)),
-                Err(found) => problems.extend(found),
+                Err(found) => {
+                    problems.extend(found);
+                    kept.push(file);
+                }
             }
         }
-        problems.extend(self.set_managed_rules(RULE_FILES, rules));
+        problems.extend(self.replace_managed(RULE_FILES, rules, &kept));
         problems
     }
 
@@ -62,14 +68,27 @@ impl Events {
     /// `rules` (each with the file that defines it). A rule whose name an API rule of its bus
     /// already has, or whose bus does not exist, is left out with a problem.
     pub fn set_managed_rules(&self, origin: &str, rules: Vec<(String, RuleSpec)>) -> Vec<Problem> {
+        self.replace_managed(origin, rules, &[])
+    }
+
+    /// [`Events::set_managed_rules`], keeping the rules `origin` has from the files `kept`.
+    fn replace_managed(
+        &self,
+        origin: &str,
+        rules: Vec<(String, RuleSpec)>,
+        kept: &[String],
+    ) -> Vec<Problem> {
         let mut problems = Vec::new();
         let now = now_ms();
         let mut state = self.lock();
         let mut touched: Vec<String> = Vec::new();
         for bus in state.buses.values_mut() {
             let before = bus.rules.len();
-            bus.rules
-                .retain(|_, r| r.managed.as_ref().is_none_or(|m| m.origin != origin));
+            bus.rules.retain(|_, r| {
+                r.managed
+                    .as_ref()
+                    .is_none_or(|m| m.origin != origin || kept.contains(&m.file))
+            });
             if bus.rules.len() != before {
                 touched.push(bus.record.name.clone());
             }

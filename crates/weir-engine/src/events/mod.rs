@@ -408,14 +408,48 @@ impl Events {
     }
 }
 
+/// What happened to one of a rule's events, counted in its [`RuleStats`] and in metrics.
+pub(crate) enum Outcome<'a> {
+    Matched,
+    Delivered,
+    Failed(&'a TargetError),
+    DeadLettered,
+    Dropped,
+}
+
 impl Inner {
-    fn stat(&self, bus: &str, rule: &str, change: impl FnOnce(&mut RuleStats)) {
+    fn record(&self, bus: &str, rule: &str, outcome: Outcome<'_>) {
+        let now = now_ms();
+        let labels = [("bus", bus.to_string()), ("rule", rule.to_string())];
         let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
-        change(
-            stats
-                .entry((bus.to_string(), rule.to_string()))
-                .or_default(),
-        );
+        let stats = stats
+            .entry((bus.to_string(), rule.to_string()))
+            .or_default();
+        match outcome {
+            Outcome::Matched => {
+                metrics::counter!("weir_events_matched_total", &labels).increment(1);
+                stats.matched += 1;
+                stats.last_match_ms = Some(now);
+            }
+            Outcome::Delivered => {
+                metrics::counter!("weir_event_deliveries_total", &labels).increment(1);
+                stats.delivered += 1;
+            }
+            Outcome::Failed(error) => {
+                metrics::counter!("weir_event_delivery_failures_total", &labels).increment(1);
+                stats.failed_deliveries += 1;
+                stats.last_failure_ms = Some(now);
+                stats.last_error = Some(format!("{}: {}", error.code, error.message));
+            }
+            Outcome::DeadLettered => {
+                metrics::counter!("weir_events_dead_lettered_total", &labels).increment(1);
+                stats.dead_lettered += 1;
+            }
+            Outcome::Dropped => {
+                metrics::counter!("weir_events_dropped_total", &labels).increment(1);
+                stats.dropped += 1;
+            }
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use weir_store::{EventRetryRecord, EventsMutation, Mutation};
 
 use super::model::{Event, TargetSpec};
 use super::state::Rule;
-use super::{DELIVERY_CONCURRENCY, Events, Inner, TargetError, now_ms, targets};
+use super::{DELIVERY_CONCURRENCY, Events, Inner, Outcome, TargetError, now_ms, targets};
 
 /// The retries waiting, by when they are due.
 #[derive(Default)]
@@ -36,6 +36,7 @@ impl Retries {
         }
         pending.due.insert((record.next_ms, record.id.clone()));
         pending.rows.insert(record.id.clone(), record);
+        metrics::gauge!("weir_event_retries_pending").set(pending.rows.len() as f64);
         drop(pending);
         self.wake.notify_one();
     }
@@ -58,6 +59,7 @@ impl Retries {
                 taken.push(row);
             }
         }
+        metrics::gauge!("weir_event_retries_pending").set(pending.rows.len() as f64);
         taken
     }
 
@@ -169,7 +171,7 @@ impl Inner {
             .await
         {
             Ok(()) => {
-                self.stat(&row.bus, &row.rule, |stats| stats.delivered += 1);
+                self.record(&row.bus, &row.rule, Outcome::Delivered);
                 (None, forget)
             }
             Err(error) => {
@@ -267,7 +269,7 @@ impl Inner {
                 event = event.id,
                 "an event a target could not take is dropped (no dead-letter queue)"
             );
-            self.stat(bus, &rule.name, |stats| stats.dropped += 1);
+            self.record(bus, &rule.name, Outcome::Dropped);
             return;
         };
         let mut attributes = BTreeMap::new();
@@ -284,7 +286,7 @@ impl Inner {
         attributes.insert("TARGET_ARN".to_string(), target.arn.clone());
         let body = serde_json::to_string(event).unwrap_or_default();
         match self.targets.dead_letter(queue, body, attributes).await {
-            Ok(()) => self.stat(bus, &rule.name, |stats| stats.dead_lettered += 1),
+            Ok(()) => self.record(bus, &rule.name, Outcome::DeadLettered),
             Err(failure) => {
                 tracing::warn!(
                     bus,
@@ -293,7 +295,7 @@ impl Inner {
                     "an event could not be sent to its dead-letter queue and is dropped: {}",
                     failure.message
                 );
-                self.stat(bus, &rule.name, |stats| stats.dropped += 1);
+                self.record(bus, &rule.name, Outcome::Dropped);
             }
         }
     }

@@ -200,8 +200,9 @@ impl Events {
         Ok(arn)
     }
 
-    /// DeleteRule. A rule with targets is refused, as AWS does; `force` is for AWS's managed
-    /// rules, and weir's managed rules are changed only in their files.
+    /// DeleteRule. A rule with targets is refused, as AWS does, and one that is not there is
+    /// deleted already (on a bus that is); `force` is for AWS's managed rules, and weir's
+    /// managed rules are changed only in their files.
     pub async fn delete_rule(
         &self,
         bus: &str,
@@ -209,7 +210,10 @@ impl Events {
         _force: bool,
     ) -> Result<(), EventsError> {
         let _admin = self.inner.admin.lock().await;
-        let rule = self.rule_for_change(bus, name)?;
+        let rule = match self.rule_for_change(bus, name) {
+            Err(EventsError::NotFound(_)) if self.describe_bus(bus).is_ok() => return Ok(()),
+            found => found?,
+        };
         if !rule.targets.is_empty() {
             return Err(EventsError::Validation(
                 "Rule can't be deleted since it has targets.".into(),

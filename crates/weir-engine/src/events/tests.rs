@@ -13,8 +13,9 @@ use weir_store::fault::FaultyStore;
 use weir_store::{Committer, Store};
 use weir_stream::{Streams, StreamsConfig};
 
-use super::model::{Event, PutEventsEntry, RetryPolicy, RuleSpec, TargetInput, TargetSpec};
+use super::model::{Event, PutEventsEntry, RetryPolicy, Scope, TargetInput, TargetSpec};
 use super::*;
+use weir_model::events::trigger::{Trigger, TriggerOwner};
 
 const QUEUE: &str = "arn:aws:sqs:us-east-1:000000000000:";
 
@@ -171,18 +172,7 @@ impl Fixture {
     }
 
     async fn rule(&self, bus: &str, name: &str, pattern: Value, targets: Vec<TargetSpec>) {
-        self.events
-            .put_rule(RuleInput {
-                name: name.into(),
-                bus: Some(bus.into()),
-                event_pattern: Some(pattern.to_string()),
-                ..RuleInput::default()
-            })
-            .await
-            .unwrap();
-        if !targets.is_empty() {
-            self.events.put_targets(bus, name, targets).await.unwrap();
-        }
+        rule_on(&self.events, bus, name, pattern, targets).await
     }
 
     async fn put(&self, bus: &str, source: &str, detail: Value) -> String {
@@ -191,6 +181,22 @@ impl Fixture {
             .put_events(vec![entry(bus, source, detail)])
             .await;
         results.into_iter().next().unwrap().unwrap()
+    }
+}
+
+/// Puts a rule with its targets.
+async fn rule_on(events: &Events, bus: &str, name: &str, pattern: Value, targets: Vec<TargetSpec>) {
+    events
+        .put_rule(RuleInput {
+            name: name.into(),
+            bus: Some(bus.into()),
+            event_pattern: Some(pattern.to_string()),
+            ..RuleInput::default()
+        })
+        .await
+        .unwrap();
+    if !targets.is_empty() {
+        events.put_targets(bus, name, targets).await.unwrap();
     }
 }
 
@@ -299,6 +305,19 @@ async fn matching_events_reach_each_target_with_its_input() {
         ])
         .await;
     assert_eq!(results[0].as_ref().unwrap_err().code, "MalformedDetail");
+    // weir's own events go to the default bus like any other.
+    f.events
+        .emit(
+            "weir.test",
+            "Object Created",
+            vec!["arn:aws:s3:::lake".into()],
+            json!({"n": 7}),
+        )
+        .await;
+    wait_for("the built-in event", || f.recorder.to("whole").len() == 2).await;
+    let (_, _, emitted) = f.recorder.to("whole")[1].clone();
+    assert_eq!(emitted.detail_type, "Object Created");
+    assert_eq!(emitted.resources, ["arn:aws:s3:::lake"]);
     assert_eq!(
         results[1].as_ref().unwrap_err().message,
         "Event bus nope does not exist."
@@ -576,6 +595,26 @@ async fn archives_keep_events_and_replay_a_time_range_to_the_chosen_rules() {
         .await
         .unwrap_err();
     assert_eq!(again.to_string(), "Replay backfill already exists.");
+    // Retention drops what is older than the archive keeps; 0 days keeps everything.
+    f.events.expire_archived(now_ms() + 2 * 86_400_000).await;
+    assert_eq!(
+        f.events.describe_archive("everything").unwrap().event_count,
+        3
+    );
+    f.events
+        .update_archive("everything", None, None, Some(1))
+        .await
+        .unwrap();
+    f.events.expire_archived(now_ms() + 2 * 86_400_000).await;
+    assert_eq!(
+        f.events.describe_archive("everything").unwrap().event_count,
+        0
+    );
+    assert_eq!(
+        f.store.archive_usage().await.unwrap(),
+        vec![],
+        "gone from the store too"
+    );
     f.events.delete_archive("everything").await.unwrap();
     assert_eq!(
         f.events
@@ -692,6 +731,10 @@ async fn rules_and_targets_keep_aws_limits_and_messages() {
         .unwrap();
     f.events.delete_rule("default", "r", false).await.unwrap();
     assert!(f.events.list_rules("default", None).is_empty());
+    // Deleting it again succeeds, as on AWS; on a bus that is not there it does not.
+    f.events.delete_rule("default", "r", false).await.unwrap();
+    let err = f.events.delete_rule("nope", "r", false).await.unwrap_err();
+    assert_eq!(err.to_string(), "Event bus nope does not exist.");
 
     // 300 rules on a bus.
     for i in 0..300 {
@@ -761,8 +804,17 @@ async fn rules_and_targets_keep_aws_limits_and_messages() {
         .map(|b| b.name)
         .collect();
     assert_eq!(names, ["default", "orders"]);
+    f.rule("orders", "o", json!({"source": ["a"]}), Vec::new())
+        .await;
+    let err = f.events.delete_bus("orders").await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "EventBus can't be deleted since it has rules."
+    );
+    f.events.delete_rule("orders", "o", false).await.unwrap();
     f.events.delete_bus("orders").await.unwrap();
     assert!(f.events.describe_bus("orders").is_err());
+    f.events.delete_bus("orders").await.unwrap();
     assert!(
         f.streams.describe("__events-orders").is_err(),
         "its stream went with it"
@@ -772,23 +824,25 @@ async fn rules_and_targets_keep_aws_limits_and_messages() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn managed_rules_are_read_through_the_api_and_changed_only_by_their_files() {
     let f = Fixture::new().await;
-    let spec = RuleSpec {
-        name: "clicks.trigger-0".into(),
+    // A pipeline's trigger, as the model turns it into a rule.
+    let trigger = Trigger {
         bus: "default".into(),
-        description: Some("new clicks".into()),
-        pattern: Some(json!({"source": ["weir.lake"]})),
-        schedule: None,
-        enabled: true,
-        targets: vec![target("run", TargetInput::Whole)],
+        pattern: json!({"source": ["weir.lake"]}),
+        input: TargetInput::Whole,
     };
-    let problems = f.events.set_managed_rules(
-        "pipelines",
-        vec![("pipelines/clicks.yaml".into(), spec.clone())],
+    let spec = trigger.to_rule(
+        TriggerOwner::Pipeline,
+        "clicks",
+        0,
+        &Scope::new("us-east-1", "000000000000"),
     );
+    let problems = f
+        .events
+        .set_managed_rules("pipelines", vec![("pipelines/clicks.yaml".into(), spec)]);
     assert!(problems.is_empty(), "{problems:?}");
     let info = f
         .events
-        .describe_rule("default", "clicks.trigger-0")
+        .describe_rule("default", "clicks.trigger-1")
         .unwrap();
     assert_eq!(info.managed_by.as_deref(), Some("weir"));
     assert_eq!(info.file.as_deref(), Some("pipelines/clicks.yaml"));
@@ -796,7 +850,7 @@ async fn managed_rules_are_read_through_the_api_and_changed_only_by_their_files(
         .events
         .put_targets(
             "default",
-            "clicks.trigger-0",
+            "clicks.trigger-1",
             vec![target("x", TargetInput::Whole)],
         )
         .await
@@ -804,7 +858,7 @@ async fn managed_rules_are_read_through_the_api_and_changed_only_by_their_files(
     assert_eq!(err.code(), "ManagedRuleException");
     assert_eq!(
         f.events
-            .delete_rule("default", "clicks.trigger-0", true)
+            .delete_rule("default", "clicks.trigger-1", true)
             .await
             .unwrap_err()
             .code(),
@@ -812,9 +866,18 @@ async fn managed_rules_are_read_through_the_api_and_changed_only_by_their_files(
     );
     f.put("default", "weir.lake", json!({})).await;
     wait_for("the managed rule's delivery", || {
-        f.recorder.to("run").len() == 1
+        f.recorder.to("trigger").len() == 1
     })
     .await;
+    let pipeline = &f
+        .events
+        .list_targets("default", "clicks.trigger-1")
+        .unwrap()[0]
+        .arn;
+    assert_eq!(
+        pipeline,
+        "arn:weir:pipelines:us-east-1:000000000000:pipeline/clicks"
+    );
     // A reload of the set without it removes it.
     assert!(
         f.events
@@ -823,7 +886,7 @@ async fn managed_rules_are_read_through_the_api_and_changed_only_by_their_files(
     );
     assert!(
         f.events
-            .describe_rule("default", "clicks.trigger-0")
+            .describe_rule("default", "clicks.trigger-1")
             .is_err()
     );
     // rules/*.yaml are read by reload: a rule per file, managed; a broken file is a problem.
@@ -866,11 +929,22 @@ async fn managed_rules_are_read_through_the_api_and_changed_only_by_their_files(
         .arn
         .clone();
     assert_eq!(queue, format!("{QUEUE}clicks"));
+    // A file broken by an edit keeps its rule as it was last read.
+    std::fs::write(rules.join("hourly.yaml"), "schedule: rate(\n").unwrap();
+    assert_eq!(f.events.reload().len(), 2);
+    assert!(f.events.describe_rule("default", "hourly").is_ok());
     // The file goes: so does its rule.
     std::fs::remove_file(rules.join("clicks.yaml")).unwrap();
-    f.events.reload();
+    std::fs::remove_file(rules.join("broken.yaml")).unwrap();
+    std::fs::write(
+        rules.join("hourly.yaml"),
+        "schedule: rate(2 hours)\ntargets:\n  - queue: ticks\n",
+    )
+    .unwrap();
+    assert!(f.events.reload().is_empty());
     assert!(f.events.describe_rule("default", "clicks").is_err());
-    assert!(f.events.describe_rule("default", "hourly").is_ok());
+    let hourly = f.events.describe_rule("default", "hourly").unwrap();
+    assert_eq!(hourly.schedule_expression.as_deref(), Some("rate(2 hours)"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -885,24 +959,17 @@ async fn events_put_before_a_stop_are_delivered_after_a_restart() {
         store
     })
     .await;
-    events
-        .put_rule(RuleInput {
-            name: "r".into(),
-            event_pattern: Some(r#"{"source": ["weir.test"]}"#.into()),
-            ..RuleInput::default()
-        })
-        .await
-        .unwrap();
     let mut waiting = target("waiting", TargetInput::Whole);
     waiting.retry.maximum_retry_attempts = 100;
-    events
-        .put_targets(
-            "default",
-            "r",
-            vec![target("t", TargetInput::Whole), waiting],
-        )
-        .await
-        .unwrap();
+    let targets = vec![target("t", TargetInput::Whole), waiting];
+    rule_on(
+        &events,
+        "default",
+        "r",
+        json!({"source": ["weir.test"]}),
+        targets,
+    )
+    .await;
     // The waiting target is down: its delivery becomes a retry, committed with the checkpoint.
     recorder.fail("waiting", usize::MAX, true);
     let first = events
@@ -940,4 +1007,88 @@ async fn events_put_before_a_stop_are_delivered_after_a_restart() {
         "the first event was checkpointed and is not delivered again"
     );
     drop(events);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replay_interrupted_by_a_restart_resumes() {
+    let data = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    let (store, streams, events, _) = open(data.path(), project.path(), |s| s).await;
+    let targets = vec![target("t", TargetInput::Whole)];
+    rule_on(
+        &events,
+        "default",
+        "r",
+        json!({"source": ["weir.test"]}),
+        targets,
+    )
+    .await;
+    let bus = events.describe_bus("default").unwrap().arn;
+    let archive = events
+        .create_archive(ArchiveInput {
+            name: "all".into(),
+            source_arn: bus.clone(),
+            ..ArchiveInput::default()
+        })
+        .await
+        .unwrap();
+    let start = now_ms();
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let put = events
+            .put_events(vec![entry("default", "weir.test", json!({"n": n}))])
+            .await;
+        ids.push(put.into_iter().next().unwrap().unwrap());
+    }
+    wait_for("the archive", || {
+        events.describe_archive("all").unwrap().event_count == 3
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let end = now_ms();
+    events.stop().await;
+    drop(events);
+    streams.close().await;
+    // A replay the server had started when it went down.
+    store
+        .apply(&[
+            weir_store::EventsMutation::PutReplay(weir_store::EventReplayRecord {
+                name: "again".into(),
+                description: None,
+                archive_arn: archive.arn.clone(),
+                destination_arn: bus,
+                filter_arns: json!([]),
+                start_ms: start,
+                end_ms: end,
+                state: "RUNNING".into(),
+                state_reason: None,
+                started_ms: end,
+                ended_ms: None,
+                last_replayed_ms: None,
+                cursor_time_ms: None,
+                cursor_seq: None,
+            })
+            .into(),
+        ])
+        .await
+        .unwrap();
+    drop(store);
+
+    let (_store, _streams, events, recorder) = open(data.path(), project.path(), |s| s).await;
+    wait_for("the replay to finish", || {
+        events.describe_replay("again").unwrap().state == "COMPLETED"
+    })
+    .await;
+    wait_for("the replayed events", || recorder.to("t").len() == 3).await;
+    let replayed: Vec<Event> = recorder.to("t").into_iter().map(|(_, _, e)| e).collect();
+    assert_eq!(
+        replayed.iter().map(|e| e.id.clone()).collect::<Vec<_>>(),
+        ids
+    );
+    assert!(
+        replayed
+            .iter()
+            .all(|e| e.replay_name.as_deref() == Some("again"))
+    );
+    assert_eq!(events.describe_archive("all").unwrap().event_count, 3);
 }

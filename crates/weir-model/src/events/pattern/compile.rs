@@ -61,14 +61,23 @@ const RESERVED_IN_OR: &[&str] = &[
 pub(crate) struct Condition {
     pub path: Box<str>,
     pub values: Vec<ValuePattern>,
+    /// Whether the field's absence satisfies it (`{"exists": false}` among its values); asked
+    /// for every candidate, so worked out once.
+    absence: bool,
 }
 
 impl Condition {
-    /// Whether the field's absence satisfies it (`{"exists": false}` among its values).
+    fn new(path: Box<str>, values: Vec<ValuePattern>) -> Condition {
+        let absence = values.iter().any(|v| matches!(v, ValuePattern::Absent));
+        Condition {
+            path,
+            values,
+            absence,
+        }
+    }
+
     pub fn allows_absence(&self) -> bool {
-        self.values
-            .iter()
-            .any(|v| matches!(v, ValuePattern::Absent))
+        self.absence
     }
 
     pub fn accepts(&self, leaf: &super::flatten::Leaf<'_>) -> bool {
@@ -130,7 +139,7 @@ fn compile_root(root: &Map<String, Value>, expand_or: bool) -> Step<Vec<SubRule>
         .map(|fields| {
             fields
                 .into_iter()
-                .map(|(path, values)| Condition { path, values })
+                .map(|(path, values)| Condition::new(path, values))
                 .collect()
         })
         .collect())

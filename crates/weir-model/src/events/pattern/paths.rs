@@ -20,9 +20,37 @@ pub(crate) struct PathTree {
 
 #[derive(Clone, Debug, Default)]
 struct Node {
-    children: HashMap<Box<str>, u32>,
+    /// A node's children, scanned in order while they are few (comparing a handful of short
+    /// keys beats hashing the event's key), then also hashed.
+    children: Vec<(Box<str>, u32)>,
+    many: HashMap<Box<str>, u32>,
     /// The id of the path ending here, if a rule names it.
     path: Option<u32>,
+}
+
+/// Up to this many children a node is scanned rather than hashed.
+const SCAN: usize = 8;
+
+impl Node {
+    fn child(&self, key: &str) -> Option<u32> {
+        if self.children.len() > SCAN {
+            return self.many.get(key).copied();
+        }
+        self.children
+            .iter()
+            .find(|(name, _)| name.len() == key.len() && **name == *key)
+            .map(|&(_, id)| id)
+    }
+
+    fn add(&mut self, key: &str, id: u32) {
+        self.children.push((key.into(), id));
+        if self.children.len() > SCAN {
+            self.many.insert(key.into(), id);
+            if self.many.len() < self.children.len() {
+                self.many.extend(self.children.iter().cloned());
+            }
+        }
+    }
 }
 
 /// How deep an event is followed (see `flatten::MAX_DEPTH`).
@@ -43,8 +71,7 @@ impl PathTree {
                         let next = tree.nodes.len();
                         tree.nodes.push(Node::default());
                         if let Some(node) = tree.nodes.get_mut(at) {
-                            node.children
-                                .insert(segment.into(), u32::try_from(next).unwrap_or(u32::MAX));
+                            node.add(segment, u32::try_from(next).unwrap_or(u32::MAX));
                         }
                         next
                     }
@@ -58,20 +85,18 @@ impl PathTree {
     }
 
     fn child(&self, node: usize, segment: &str) -> Option<usize> {
-        let node = self.nodes.get(node)?;
-        if node.children.is_empty() {
-            return None;
-        }
-        node.children.get(segment).map(|&n| n as usize)
+        self.nodes.get(node)?.child(segment).map(|n| n as usize)
     }
 
     /// The node `key` leads to from `node` (a key with dots is several steps).
     fn step(&self, node: usize, key: &str) -> Option<usize> {
-        if !key.contains('.') {
-            return self.child(node, key);
-        }
-        key.split('.')
-            .try_fold(node, |at, segment| self.child(at, segment))
+        // No segment in the tree has a dot, so a direct hit needs no splitting.
+        self.child(node, key).or_else(|| {
+            key.contains('.').then(|| {
+                key.split('.')
+                    .try_fold(node, |at, segment| self.child(at, segment))
+            })?
+        })
     }
 
     /// Calls `visit(path id, leaf, membership)` for every leaf of `event` at a path the tree
