@@ -13,17 +13,8 @@ pub async fn handle(call: &Call<'_>) -> Answer {
         Member::boolean("Force"),
     ])?;
     let force = request.boolean("Force")?.unwrap_or(false);
-    let bus = request_bus(call)?;
-    match call
-        .events
-        .delete_rule(&bus, request.required("Name")?, force)
-        .await
-    {
-        // The rule is gone already: the bus being there, that is a success.
-        Err(error) if error.code() == "ResourceNotFoundException" => {
-            call.events.describe_bus(&bus)?;
-        }
-        outcome => outcome?,
-    }
+    call.events
+        .delete_rule(&request_bus(call)?, request.required("Name")?, force)
+        .await?;
     empty()
 }
