@@ -33,6 +33,8 @@ pub struct AppState {
     pub streams: Option<weir_stream::Streams>,
     /// Deliveries and the Firehose API (absent in servers built without them).
     pub deliveries: Option<Arc<dyn deliveries::DeliveryService>>,
+    /// Buses, rules and archives and the EventBridge API (absent in servers built without them).
+    pub events: Option<aws::events::Events>,
     pub metrics: Option<PrometheusHandle>,
     pub started: std::time::Instant,
     /// Largest request body a route of the REST API reads whole; `server.max_body_bytes`. Lake
@@ -110,6 +112,7 @@ pub fn aws_operations() -> Vec<(String, weir_model::access::Role)> {
     protocol("AWSStepFunctions", aws::stepfunctions::OPERATIONS)
         .chain(protocol("Kinesis_20131202", aws::kinesis::OPERATIONS))
         .chain(protocol("Firehose_20150804", aws::firehose::OPERATIONS))
+        .chain(protocol("AWSEvents", aws::events::OPERATIONS))
         .collect()
 }
 

@@ -375,6 +375,25 @@ impl<'a> Request<'a> {
     }
 }
 
+/// A list of `Tag` structures (`{"Key": …, "Value": …}`, as Firehose's and EventBridge's models
+/// have them) as (key, value) pairs; a tag without a value has the empty one.
+pub fn tag_pairs(value: Option<&Value>) -> Vec<(String, String)> {
+    value
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|tag| {
+            Some((
+                tag.get("Key")?.as_str()?.to_string(),
+                tag.get("Value")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+            ))
+        })
+        .collect()
+}
+
 /// `StreamName` → `streamName`: how AWS's messages name a member.
 fn lower_first(name: &str) -> String {
     let mut chars = name.chars();

@@ -1,11 +1,12 @@
 //! The AWS JSON protocols on `POST /`, dispatched on `X-Amz-Target`: Step Functions
 //! (`AWSStepFunctions.*`, `stepfunctions/`, one file per operation), Kinesis Data Streams
 //! (`Kinesis_20131202.*`, `kinesis/`, JSON 1.1 and CBOR) and Firehose (`Firehose_20150804.*`,
-//! `firehose/`). Each checks its members against its API model. An unknown target gets AWS's
-//! error shape so AWS clients report it properly, and so does a body over the protocol's own
-//! request quota (read only up to it). The next protocol (EventBridge, SQS) is a
-//! folder beside `stepfunctions/` and a line in [`dispatch`], with its quota.
+//! `firehose/`) and EventBridge (`AWSEvents.*`, `events/`, JSON 1.1). Each checks its members
+//! against its API model. An unknown target gets AWS's error shape so AWS clients report it
+//! properly, and so does a body over the protocol's own request quota (read only up to it). The next protocol (SQS) is a folder beside
+//! `stepfunctions/` and a line in [`dispatch`], with its quota.
 
+pub mod events;
 mod fields;
 pub mod firehose;
 pub mod kinesis;
@@ -99,6 +100,13 @@ pub async fn dispatch(
             },
             None => Err(unknown(target)),
         },
+        Some(("AWSEvents", operation)) => match read_body(body, events::MAX_REQUEST_BYTES).await {
+            Ok(request) => {
+                let bus = state.events.as_ref();
+                events::answer(bus, &identity, operation, &request, &mut note).await
+            }
+            Err(error) => Err(error),
+        },
         _ if target.is_empty() => Err(AwsError {
             code: "UnknownOperationException",
             message: "missing X-Amz-Target header".into(),
@@ -120,10 +128,15 @@ pub async fn dispatch(
         }
     };
     let mut response = (status, body.to_string()).into_response();
-    response.headers_mut().insert(
-        "content-type",
-        HeaderValue::from_static("application/x-amz-json-1.0"),
-    );
+    // Each protocol answers in its own JSON version (EventBridge's is 1.1).
+    let content_type = if target.starts_with("AWSEvents.") {
+        "application/x-amz-json-1.1"
+    } else {
+        "application/x-amz-json-1.0"
+    };
+    response
+        .headers_mut()
+        .insert("content-type", HeaderValue::from_static(content_type));
     response.extensions_mut().insert(note);
     response
 }
@@ -173,7 +186,7 @@ fn allowed(
 }
 
 /// Refuses a caller whose role is below `needed`, as IAM refuses it.
-fn check_role(identity: &Identity, needed: Role, action: &str) -> Result<(), AwsError> {
+pub(crate) fn check_role(identity: &Identity, needed: Role, action: &str) -> Result<(), AwsError> {
     if identity.role().is_none_or(|role| role < needed) {
         let user = identity.name().unwrap_or("anonymous");
         return Err(AwsError {
@@ -187,7 +200,7 @@ fn check_role(identity: &Identity, needed: Role, action: &str) -> Result<(), Aws
 }
 
 /// A resource outside the credential's grants, refused as IAM refuses it.
-fn not_granted(identity: &Identity, action: &str, resource: &str) -> AwsError {
+pub(crate) fn not_granted(identity: &Identity, action: &str, resource: &str) -> AwsError {
     let user = identity.name().unwrap_or("anonymous");
     AwsError {
         code: "AccessDeniedException",

@@ -199,6 +199,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         deliveries: Some(Arc::new(crate::delivery_service::DeliveryAdapter(
             deliveries.clone(),
         ))),
+        events: None,
         metrics,
         started: Instant::now(),
         max_body_bytes,

@@ -12,6 +12,7 @@ mod doc_sessions;
 mod docs;
 mod durability;
 mod event_sources;
+mod eventbridge;
 mod execution;
 mod function_errors;
 mod functions;

@@ -10,6 +10,7 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use super::{AwsError, invalid};
+pub use crate::aws::fields::tag_pairs;
 
 /// `DeliveryStreamName`: 1–64 of `[a-zA-Z0-9_.-]`.
 pub const NAME: &str = "DeliveryStreamName";
@@ -261,24 +262,6 @@ pub fn data(record: &Value, path: &str, violations: &mut Violations) -> Result<B
         );
     }
     Ok(Bytes::from(bytes))
-}
-
-/// `Tags` as (key, value) pairs.
-pub fn tag_pairs(value: Option<&Value>) -> Vec<(String, String)> {
-    value
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|tag| {
-            Some((
-                tag.get("Key")?.as_str()?.to_string(),
-                tag.get("Value")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string(),
-            ))
-        })
-        .collect()
 }
 
 #[cfg(test)]
