@@ -130,6 +130,21 @@ impl Queue {
         }
     }
 
+    /// Settles messages that were pending on a commit: receivable now that it is durable, or
+    /// forgotten if it failed. Returns the lock, for what else the caller settles.
+    fn settle_pending(&self, seqs: &[i64], committed: bool) -> MutexGuard<'_, QueueState> {
+        let now = now_ms();
+        let mut state = self.lock();
+        for seq in seqs {
+            if committed {
+                state.index.commit(*seq, now);
+            } else {
+                state.index.remove(*seq);
+            }
+        }
+        state
+    }
+
     /// Wakes one long poll of this queue: it takes what it can and, if messages remain,
     /// wakes the next (`receive.rs`), so a send wakes as many polls as it has work for instead
     /// of every one.

@@ -155,16 +155,7 @@ impl Queues {
         tokio::spawn(async move {
             let result = committed.await;
             if let Some(dlq) = dlq.filter(|_| !seqs.is_empty()) {
-                let now = now_ms();
-                let mut state = dlq.lock();
-                for seq in &seqs {
-                    if result.is_ok() {
-                        state.index.commit(*seq, now);
-                    } else {
-                        state.index.remove(*seq);
-                    }
-                }
-                drop(state);
+                drop(dlq.settle_pending(&seqs, result.is_ok()));
                 dlq.wake();
             }
             result
