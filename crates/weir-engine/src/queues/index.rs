@@ -104,6 +104,15 @@ impl Index {
         self.entries.get(&seq)
     }
 
+    /// Whether a receive could take something now (as of the last promotion).
+    pub fn has_visible(&self) -> bool {
+        if self.fifo {
+            !self.available.is_empty()
+        } else {
+            !self.ready.is_empty()
+        }
+    }
+
     pub fn depth(&self) -> QueueDepth {
         self.depth
     }
@@ -411,5 +420,47 @@ impl Index {
             self.available.insert((head, Arc::clone(group)));
             g.available_at = Some(head);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(index: &mut Index, seq: i64, sent_ms: i64, group: Option<&str>) {
+        let entry = Entry::new(sent_ms, sent_ms, group.map(Arc::from), 10);
+        index.insert_stored(seq, entry, 1_000);
+    }
+
+    #[test]
+    fn retention_removes_the_oldest_messages_only() {
+        let mut index = Index::new(false);
+        for seq in 1..=5 {
+            stored(&mut index, seq, seq * 100, None);
+        }
+        assert_eq!(index.expire(300), [1, 2]);
+        assert_eq!(index.depth().visible, 3);
+        let (taken, _) = index.take(1_000, 10, 1_000, None);
+        let seqs: Vec<i64> = taken.iter().map(|t| t.seq).collect();
+        assert_eq!(seqs, [3, 4, 5]);
+    }
+
+    #[test]
+    fn a_pending_first_message_holds_its_fifo_group_back() {
+        let mut index = Index::new(true);
+        index.insert_pending(1, Entry::new(0, 0, Some(Arc::from("g")), 1), None);
+        stored(&mut index, 2, 0, Some("g"));
+        stored(&mut index, 3, 0, Some("h"));
+        let (taken, _) = index.take(1_000, 10, 1_000, None);
+        assert_eq!(taken.iter().map(|t| t.seq).collect::<Vec<_>>(), [3]);
+        index.commit(1, 1_000);
+        let (taken, _) = index.take(1_000, 10, 1_000, None);
+        assert_eq!(taken.iter().map(|t| t.seq).collect::<Vec<_>>(), [1, 2]);
+        // Past maxReceiveCount a message is passed on, and the group's next one is taken.
+        index.promote(5_000);
+        let (taken, redriven) = index.take(5_000, 10, 1_000, Some(1));
+        assert!(taken.is_empty());
+        assert_eq!(redriven.len(), 3);
+        assert_eq!(index.depth(), QueueDepth::default());
     }
 }

@@ -130,8 +130,30 @@ impl Queue {
         }
     }
 
-    /// Wakes every long poll of this queue.
+    /// Settles messages that were pending on a commit: receivable now that it is durable, or
+    /// forgotten if it failed. Returns the lock, for what else the caller settles.
+    fn settle_pending(&self, seqs: &[i64], committed: bool) -> MutexGuard<'_, QueueState> {
+        let now = now_ms();
+        let mut state = self.lock();
+        for seq in seqs {
+            if committed {
+                state.index.commit(*seq, now);
+            } else {
+                state.index.remove(*seq);
+            }
+        }
+        state
+    }
+
+    /// Wakes one long poll of this queue: it takes what it can and, if messages remain,
+    /// wakes the next (`receive.rs`), so a send wakes as many polls as it has work for instead
+    /// of every one.
     fn wake(&self) {
+        self.notify.notify_one();
+    }
+
+    /// Wakes every long poll of this queue (it is gone).
+    fn wake_all(&self) {
         self.notify.notify_waiters();
     }
 }
@@ -324,7 +346,7 @@ impl Queues {
                     name: queue.name.clone(),
                 }])
         };
-        queue.wake();
+        queue.wake_all();
         committed.await?;
         Ok(())
     }

@@ -140,15 +140,7 @@ impl Queues {
         let finishing = Arc::clone(&queue);
         let outcome = tokio::spawn(async move {
             let result = committed.await;
-            let now = now_ms();
-            let mut state = finishing.lock();
-            for seq in &inserted {
-                if result.is_ok() {
-                    state.index.commit(*seq, now);
-                } else {
-                    state.index.remove(*seq);
-                }
-            }
+            let mut state = finishing.settle_pending(&inserted, result.is_ok());
             if result.is_err() {
                 for key in &dedup_keys {
                     state.dedups.remove(key);

@@ -846,3 +846,34 @@ async fn every_operation_is_a_send_future_for_the_server() {
     is_send(q.tag("q", BTreeMap::new()));
     is_send(q.untag("q", &[]));
 }
+
+#[tokio::test]
+async fn one_batch_wakes_as_many_waiting_polls_as_it_has_messages_for() {
+    let env = env().await;
+    let q = env.queues.clone();
+    q.create_queue("many", BTreeMap::new(), BTreeMap::new())
+        .await
+        .unwrap();
+    let polls: Vec<_> = (0..3)
+        .map(|_| {
+            let q = q.clone();
+            tokio::spawn(async move {
+                let mut request = take(1, None);
+                request.wait_seconds = Some(20);
+                let started = Instant::now();
+                let got = q.receive("many", request).await.unwrap();
+                (got.len(), started.elapsed())
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    send_ok(&q, "many", vec![text("1"), text("2"), text("3")]).await;
+    for poll in polls {
+        let (got, waited) = poll.await.unwrap();
+        assert_eq!(got, 1);
+        assert!(
+            waited < Duration::from_secs(3),
+            "a poll was not woken: {waited:?}"
+        );
+    }
+}
