@@ -19,7 +19,7 @@ pub mod queues;
 mod rules;
 pub mod secrets;
 pub mod time;
-mod watch;
+pub mod watch;
 
 pub use crate::core::StatusChange;
 pub use handle::{Engine, EngineError, EngineOptions, PipelineInfo, TriggerRequest};

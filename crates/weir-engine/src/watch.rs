@@ -33,7 +33,7 @@ pub(crate) fn watch_project(project: &Path, core: mpsc::UnboundedSender<Msg>) {
 ///
 /// A missing folder is not created (the server does not write into the user's project): the
 /// project directory itself is watched, and the folder is watched as soon as it appears.
-pub(crate) fn watch_dir(project: &Path, dir: &str) -> Option<mpsc::UnboundedReceiver<()>> {
+pub fn watch_dir(project: &Path, dir: &str) -> Option<mpsc::UnboundedReceiver<()>> {
     let folder = project.join(dir);
     let (events_tx, mut events_rx) = mpsc::unbounded_channel::<Vec<PathBuf>>();
     let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {

@@ -35,6 +35,8 @@ pub struct AppState {
     pub deliveries: Option<Arc<dyn deliveries::DeliveryService>>,
     /// Buses, rules and archives and the EventBridge API (absent in servers built without them).
     pub events: Option<aws::events::Events>,
+    /// Queues and the SQS API (absent in servers built without them).
+    pub queues: Option<weir_engine::queues::Queues>,
     pub metrics: Option<PrometheusHandle>,
     pub started: std::time::Instant,
     /// Largest request body a route of the REST API reads whole; `server.max_body_bytes`. Lake
@@ -77,6 +79,7 @@ pub fn routes() -> Routes {
         .merge(api::access::routes())
         .merge(api::secrets::routes())
         .merge(api::streams::routes())
+        .merge(api::events::routes())
         .merge(lake::routes())
         .merge(lambda::routes())
 }

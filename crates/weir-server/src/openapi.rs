@@ -46,6 +46,9 @@ pub const STREAMS: &str = "/api/v1/streams";
 pub const STREAM: &str = "/api/v1/streams/{name}";
 pub const STREAM_RECORDS: &str = "/api/v1/streams/{name}/records";
 pub const STREAM_CONSUMERS: &str = "/api/v1/streams/{name}/consumers";
+pub const BUS_EVENTS: &str = "/api/v1/events/{bus}";
+pub const RULES: &str = "/api/v1/rules";
+pub const RULE: &str = "/api/v1/rules/{bus}/{name}";
 pub const SHARD_RECORDS: &str = "/api/v1/streams/{name}/shards/{shard}/records";
 
 pub async fn document() -> Json<Value> {
@@ -138,6 +141,7 @@ pub fn spec() -> Value {
         paths.extend(access_paths());
         paths.extend(secret_paths());
         paths.extend(stream_paths());
+        paths.extend(event_paths());
     }
     spec
 }
@@ -183,6 +187,19 @@ fn secret_paths() -> serde_json::Map<String, Value> {
             "put": op("Set a secret in the store (sealed with the server's key); answers it as listed, without its value", &["name"], Some(json!({ "type": "object", "required": ["value"], "additionalProperties": false, "properties": { "value": { "type": "string", "maxLength": 65536 } } })), "200"),
             "delete": op("Remove a secret from the store", &["name"], None, "200")
         },
+    });
+    match paths {
+        Value::Object(paths) => paths,
+        _ => serde_json::Map::new(),
+    }
+}
+
+/// The `/api/v1/events…` and `/api/v1/rules…` paths.
+fn event_paths() -> serde_json::Map<String, Value> {
+    let paths = json!({
+        BUS_EVENTS: { "get": op("A bus's events from `from` (latest, trim_horizon, or a `next` this API answered), up to `limit`, waiting up to `wait_ms` for the first: {events, next}", &["bus", "?from", "?limit", "?wait_ms"], None, "200") },
+        RULES: { "get": op("Every rule of every bus: its description, targets and stats (matched, delivered, failed, last match and failure)", &[], None, "200") },
+        RULE: { "get": op("One rule: its description, targets and stats", &["bus", "name"], None, "200") },
     });
     match paths {
         Value::Object(paths) => paths,

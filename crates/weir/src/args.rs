@@ -152,6 +152,36 @@ pub enum Command {
         #[command(subcommand)]
         command: StreamsCommand,
     },
+    /// Event rules (EventBridge-compatible): list, show, and test a pattern against an event.
+    #[command(
+        after_help = "Example:\n  weir rules list\n  weir rules test '{\"source\": [\"shop\"]}' '{\"source\": \"shop\", \"detail\": {}}'"
+    )]
+    Rules {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+    /// Events on a bus: put one, or follow a bus as events arrive.
+    #[command(
+        after_help = "Example:\n  weir events put --source shop --detail-type 'Order Placed' '{\"id\": 7}'\n  weir events tail"
+    )]
+    Events {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        command: EventsCommand,
+    },
+    /// Queues (SQS-compatible): list, describe, send, receive.
+    #[command(
+        after_help = "Example:\n  weir queues list\n  weir queues send orders '{\"id\": 7}'\n  weir queues receive orders --delete"
+    )]
+    Queues {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        command: QueuesCommand,
+    },
     /// Credentials: create (printed once), list, revoke. Each is a bearer token and an AWS key
     /// pair with a role (viewer, operator, admin) and optional grants.
     #[command(
@@ -626,6 +656,88 @@ pub enum StreamsCommand {
     },
     /// Delete a stream and its records.
     Delete { name: String },
+}
+
+#[derive(Subcommand)]
+pub enum RulesCommand {
+    /// Rules of every bus: bus, name, state, what they match or when they fire, targets.
+    List {
+        /// Only this bus's rules.
+        #[arg(long)]
+        bus: Option<String>,
+    },
+    /// A rule: its pattern or schedule, its targets, and its recent matches and failures.
+    #[command(after_help = "Example:\n  weir rules show new-clicks --bus default")]
+    Show {
+        name: String,
+        #[arg(long, default_value = "default")]
+        bus: String,
+    },
+    /// Whether an event matches a pattern, as the bus decides it (no server needed). Each
+    /// argument is JSON text or `@FILE`. Exits 0 when it matches, 1 when it does not.
+    #[command(
+        after_help = "Example:\n  weir rules test '{\"detail\": {\"n\": [{\"numeric\": [\">\", 5]}]}}' @event.json"
+    )]
+    Test { pattern: String, event: String },
+}
+
+#[derive(Subcommand)]
+pub enum EventsCommand {
+    /// Put an event on a bus (durable before the answer); prints its id.
+    #[command(
+        after_help = "Example:\n  weir events put --source shop --detail-type 'Order Placed' '{\"id\": 7}'"
+    )]
+    Put {
+        #[arg(long)]
+        source: String,
+        #[arg(long)]
+        detail_type: String,
+        /// The detail: a JSON object (default `{}`).
+        detail: Option<String>,
+        #[arg(long, default_value = "default")]
+        bus: String,
+        /// A resource ARN the event is about (repeatable).
+        #[arg(long = "resource")]
+        resources: Vec<String>,
+    },
+    /// Print events as the bus takes them, until interrupted.
+    #[command(after_help = "Example:\n  weir events tail --bus default --count 1")]
+    Tail {
+        #[arg(long, default_value = "default")]
+        bus: String,
+        /// Stop after this many events.
+        #[arg(long)]
+        count: Option<usize>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum QueuesCommand {
+    /// Queues: name, kind, messages visible, in flight and delayed.
+    List,
+    /// A queue: its URL, ARN, attributes and depth.
+    Describe { name: String },
+    /// Send messages: each BODY argument is one, or, with none, each line of standard input.
+    #[command(after_help = "Example:\n  weir queues send orders '{\"id\": 7}'")]
+    Send {
+        name: String,
+        /// A FIFO queue's message group.
+        #[arg(long)]
+        group: Option<String>,
+        bodies: Vec<String>,
+    },
+    /// Receive up to `--max` messages (waiting up to `--wait` seconds for the first); with
+    /// `--delete`, delete them once printed.
+    #[command(after_help = "Example:\n  weir queues receive orders --max 10 --delete")]
+    Receive {
+        name: String,
+        #[arg(long, default_value_t = 1)]
+        max: u32,
+        #[arg(long, default_value_t = 0)]
+        wait: u32,
+        #[arg(long)]
+        delete: bool,
+    },
 }
 
 #[derive(Subcommand)]

@@ -9,11 +9,14 @@ mod bench;
 mod bench_auth;
 mod bench_machines;
 mod bench_streams;
+mod builtin_events;
 mod client;
 mod commands;
 mod delivery_service;
+mod event_targets;
 mod lake_service;
 mod settings;
+mod triggers;
 
 use std::process::ExitCode;
 

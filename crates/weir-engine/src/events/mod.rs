@@ -45,7 +45,7 @@ use weir_stream::consumer::GroupHandle;
 pub use archives::{ArchiveInfo, ArchiveInput, ReplayInfo, ReplayInput};
 pub use buses::BusInfo;
 pub use error::EventsError;
-pub use names::DEFAULT_BUS;
+pub use names::{DEFAULT_BUS, bus_stream};
 pub use rules::{RuleInfo, RuleInput, TargetFailure};
 
 /// The event model the bus speaks (`weir_model::events`), gathered for its callers.

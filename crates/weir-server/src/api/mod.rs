@@ -1,6 +1,7 @@
 //! Handlers of the native API, one file per resource.
 
 pub mod access;
+pub mod events;
 pub mod functions;
 pub mod pipelines;
 pub mod runs;

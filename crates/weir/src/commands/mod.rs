@@ -1,12 +1,15 @@
 //! One module per command group.
 
 mod access;
+mod events;
 mod functions;
 mod init;
 mod lake;
 mod logs;
 mod machines;
 mod pipelines;
+mod queues;
+mod rules;
 mod runs;
 mod secrets;
 mod server;
@@ -34,6 +37,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Functions { client, command } => functions::run(&client, command).await,
         Command::Secrets { client, command } => secrets::run(&client, command).await,
         Command::Streams { client, command } => streams::run(&client, command).await,
+        Command::Rules { client, command } => rules::run(&client, command).await,
+        Command::Events { client, command } => events::run(&client, command).await,
+        Command::Queues { client, command } => queues::run(&client, command).await,
         Command::Machines { client, command } => machines::run(&client, command).await,
         Command::Lake { client, command } => lake::lake(&client, command).await,
         Command::Catalog { client, command } => lake::catalog(&client, command).await,

@@ -81,6 +81,8 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     let aws = config.aws.clone();
     let streams_config = config.streams.clone();
     let delivery_aws = config.aws.clone();
+    let events_aws = config.aws.clone();
+    let lake_url = config.lake.url.clone();
     let watch = config.server.watch;
     let max_machine_processes = config.executor.max_machine_processes as usize;
     let max_body_bytes = usize::try_from(config.server.max_body_bytes).unwrap_or(usize::MAX);
@@ -172,6 +174,33 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         &delivery_aws,
     )
     .await?;
+    // Queues (SQS), with a committer of their own: sends and receives group-commit together.
+    let queues = weir_engine::queues::Queues::open(
+        engine.store().clone(),
+        weir_store::Committer::start(engine.store().clone()),
+        &events_aws.region,
+        &events_aws.account_id,
+        &public_url,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot open the queues: {e}"))?;
+    let events = start_events(
+        &engine,
+        &machines,
+        &streams,
+        &queues,
+        &project,
+        &events_aws,
+        watch,
+    )
+    .await?;
+    crate::builtin_events::BuiltinEvents {
+        events: events.clone(),
+        region: events_aws.region.clone(),
+        account: events_aws.account_id.clone(),
+        bucket: lake_bucket(&lake_url),
+    }
+    .start(&engine, &machines, &streams, lake.clone(), catalog.clone());
     tracing::info!(project = %project.display(), data = %data_dir.display(), store = %redact(&store_url), "weir listening on {public_url}");
     outln!("weir listening on {public_url}");
     if access.is_some() {
@@ -199,7 +228,8 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         deliveries: Some(Arc::new(crate::delivery_service::DeliveryAdapter(
             deliveries.clone(),
         ))),
-        events: None,
+        events: Some(events.clone()),
+        queues: Some(queues),
         metrics,
         started: Instant::now(),
         max_body_bytes,
@@ -228,14 +258,58 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         }
         None => weir_server::serve(listener, state, stopping).await?,
     }
-    // Each delivery finishes the batch it is in, committed with its checkpoint.
+    // Each delivery finishes the batch it is in, committed with its checkpoint; so does each
+    // bus's dispatcher.
     deliveries.stop().await;
+    events.stop().await;
     // The audit log's last entries linger for a batch: commit them before the process ends.
     if let Some(access) = stopping_access {
         access.flush_audit().await;
     }
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The event bus: buses, rules and targets from the store, `rules/*.yaml` and the triggers of
+/// pipeline and state machine files, delivering to what [`crate::event_targets::Targets`] reaches.
+async fn start_events(
+    engine: &Engine,
+    machines: &Machines,
+    streams: &weir_stream::Streams,
+    queues: &weir_engine::queues::Queues,
+    project: &std::path::Path,
+    aws: &weir_model::config::AwsConfig,
+    watch: bool,
+) -> anyhow::Result<weir_engine::events::Events> {
+    let targets = Arc::new(crate::event_targets::Targets {
+        engine: engine.clone(),
+        machines: machines.clone(),
+        streams: streams.clone(),
+        queues: queues.clone(),
+    });
+    let options = weir_engine::events::EventsOptions::new(
+        engine.store().clone(),
+        weir_store::Committer::start(engine.store().clone()),
+        streams.clone(),
+        project.to_path_buf(),
+        targets,
+    );
+    let events = weir_engine::events::Events::start(options)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot start the event bus: {e}"))?;
+    let scope = weir_model::events::arn::Scope::new(&aws.region, &aws.account_id);
+    crate::triggers::start(&events, project, scope, watch);
+    Ok(events)
+}
+
+/// The lake's bucket as S3 events name it: the bucket of an `s3://` lake, `weir-lake` for the
+/// local one.
+fn lake_bucket(url: &str) -> String {
+    url.strip_prefix("s3://")
+        .and_then(|rest| rest.split('/').next())
+        .filter(|bucket| !bucket.is_empty())
+        .unwrap_or("weir-lake")
+        .to_string()
 }
 
 /// The deliveries (from `deliveries/*.yaml` and the Firehose API), each a consumer group of the

@@ -42,7 +42,7 @@ mod put_events;
 mod put_rule;
 mod put_targets;
 mod remove_targets;
-mod shapes;
+pub(crate) mod shapes;
 mod start_replay;
 mod tag_resource;
 mod test_event_pattern;

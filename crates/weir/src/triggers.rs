@@ -1,0 +1,112 @@
+//! Rules the project's files define: `rules/*.yaml`, and the `triggers:` of pipeline and state
+//! machine files, each trigger a managed rule `OWNER.trigger-N` on its bus whose one target is
+//! its owner. Read at start and again whenever a file of the folder changes.
+
+use std::path::{Path, PathBuf};
+
+use weir_engine::events::Events;
+use weir_model::Problem;
+use weir_model::events::arn::Scope;
+use weir_model::events::rule_file::RuleSpec;
+use weir_model::events::trigger::TriggerOwner;
+
+/// Installs every file-defined rule and keeps them in step with the files.
+pub fn start(events: &Events, project: &Path, scope: Scope, watch: bool) {
+    for problem in load(events, project, &scope) {
+        tracing::warn!("{problem}");
+    }
+    if !watch {
+        return;
+    }
+    for folder in ["rules", "pipelines", "machines"] {
+        let Some(mut changes) = weir_engine::watch::watch_dir(project, folder) else {
+            continue;
+        };
+        let events = events.clone();
+        let project = project.to_path_buf();
+        let scope = scope.clone();
+        tokio::spawn(async move {
+            while changes.recv().await.is_some() {
+                let problems = match folder {
+                    "rules" => events.reload(),
+                    "pipelines" => {
+                        events.set_managed_rules("pipelines", pipeline_rules(&project, &scope))
+                    }
+                    _ => events.set_managed_rules("machines", machine_rules(&project, &scope)),
+                };
+                for problem in problems {
+                    tracing::warn!("{problem}");
+                }
+            }
+        });
+    }
+}
+
+/// Reads every set once; the problems of rules that could not be installed.
+pub fn load(events: &Events, project: &Path, scope: &Scope) -> Vec<Problem> {
+    let mut problems = events.reload();
+    problems.extend(events.set_managed_rules("pipelines", pipeline_rules(project, scope)));
+    problems.extend(events.set_managed_rules("machines", machine_rules(project, scope)));
+    problems
+}
+
+/// The triggers of the pipelines that load (a file with problems keeps no triggers until it is
+/// fixed; the engine reports its problems).
+fn pipeline_rules(project: &Path, scope: &Scope) -> Vec<(String, RuleSpec)> {
+    let catalog = weir_engine::project::load_pipelines(project, None);
+    let mut names: Vec<&String> = catalog.pipelines.keys().collect();
+    names.sort();
+    names
+        .into_iter()
+        .flat_map(|name| {
+            let pipeline = &catalog.pipelines[name].pipeline;
+            let file = format!("pipelines/{name}.yaml");
+            pipeline
+                .triggers
+                .iter()
+                .enumerate()
+                .map(move |(index, trigger)| {
+                    (
+                        file.clone(),
+                        trigger.to_rule(TriggerOwner::Pipeline, name, index, scope),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The triggers of `machines/*.asl.json|yaml|yml` that parse.
+fn machine_rules(project: &Path, scope: &Scope) -> Vec<(String, RuleSpec)> {
+    let mut paths: Vec<PathBuf> = match std::fs::read_dir(project.join("machines")) {
+        Ok(entries) => entries.flatten().map(|e| e.path()).collect(),
+        Err(_) => return Vec::new(),
+    };
+    paths.sort();
+    let mut rules = Vec::new();
+    for path in paths {
+        let Some(file_name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let Some(name) = [".asl.json", ".asl.yaml", ".asl.yml"]
+            .iter()
+            .find_map(|ext| file_name.strip_suffix(ext))
+        else {
+            continue;
+        };
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let file = format!("machines/{file_name}");
+        let Ok(machine) = weir_model::asl::parse_machine_file(&file, name, &text) else {
+            continue;
+        };
+        for (index, trigger) in machine.triggers.iter().enumerate() {
+            rules.push((
+                file.clone(),
+                trigger.to_rule(TriggerOwner::Machine, name, index, scope),
+            ));
+        }
+    }
+    rules
+}
