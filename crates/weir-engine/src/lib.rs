@@ -14,6 +14,7 @@ mod handle;
 pub mod logs;
 pub mod machines;
 pub mod project;
+pub mod queues;
 mod rules;
 pub mod secrets;
 pub mod time;

@@ -9,7 +9,8 @@ use crate::{
     AccessStore, AttemptRecord, AuditEntry, CatalogStore, ConsumerStore, CredentialRecord,
     DatabaseRecord, DeliveryRecord, DeliveryStore, EndedSession, EventRecord,
     EventSourceMappingRecord, EventSourceStore, ExecutionFilter, ExecutionRecord,
-    HistoryEventRecord, LeaseClaim, LeaseRecord, MachineRecord, MachineStore, Mutation, Result,
+    HistoryEventRecord, LeaseClaim, LeaseRecord, MachineRecord, MachineStore, Mutation,
+    QueueDedupRecord, QueueMessageRecord, QueueMessageState, QueueRecord, QueuesStore, Result,
     RunRecord, RunStore, ScheduleStateRecord, SecretRecord, SecretStore, ShardRecord, StepRecord,
     Store, StoreError, StreamConsumerRecord, StreamRecord, StreamStore, TableFileRecord,
     TableRecord, TaskRecord, VersionRecord,
@@ -230,5 +231,24 @@ impl EventSourceStore for FaultyStore {
     }
     async fn event_source_mappings(&self) -> Result<Vec<EventSourceMappingRecord>> {
         self.inner.event_source_mappings().await
+    }
+}
+
+#[async_trait::async_trait]
+impl QueuesStore for FaultyStore {
+    async fn queues(&self) -> Result<Vec<QueueRecord>> {
+        self.inner.queues().await
+    }
+    async fn queue_message_states(&self, queue: &str) -> Result<Vec<QueueMessageState>> {
+        self.inner.queue_message_states(queue).await
+    }
+    async fn queue_messages(&self, seqs: &[i64]) -> Result<Vec<QueueMessageRecord>> {
+        self.inner.queue_messages(seqs).await
+    }
+    async fn queue_dedups(&self, queue: &str, now_ms: i64) -> Result<Vec<QueueDedupRecord>> {
+        self.inner.queue_dedups(queue, now_ms).await
+    }
+    async fn max_queue_seq(&self) -> Result<i64> {
+        self.inner.max_queue_seq().await
     }
 }

@@ -9,7 +9,7 @@
 //! in plain text), [`streams`] (streams' metadata: shards and their lineage, consumers),
 //! [`consumers`] (consumer groups' shard leases and checkpoints), [`event_sources`] (the
 //! Lambda API's event source mappings) and [`deliveries`] (deliveries made through the Firehose
-//! API). Each holds its records,
+//! API) and [`queues`] (weir's SQS: queues, messages, receipt state, FIFO de-duplication). Each holds its records,
 //! its [`Mutation`]s, its read trait and its SQL; [`Store`] is the sum of the read traits plus
 //! `apply`.
 //!
@@ -31,6 +31,7 @@ pub mod fault;
 pub mod machines;
 mod plan;
 mod postgres;
+pub mod queues;
 pub mod runs;
 pub mod secrets;
 mod sql_store;
@@ -55,6 +56,10 @@ pub use machines::{
     MachineStore, StepRecord,
 };
 pub use postgres::{PostgresStore, ServerClaim, claim_postgres};
+pub use queues::{
+    QueueDedupRecord, QueueMessageRecord, QueueMessageState, QueueReceiptRecord, QueueRecord,
+    QueuesMutation, QueuesStore,
+};
 pub use runs::{
     AttemptRecord, EventRecord, RunMutation, RunRecord, RunStore, ScheduleStateRecord, TaskRecord,
     VersionRecord,
@@ -110,6 +115,7 @@ pub enum Mutation {
     EventSources(EventSourceMutation),
     Streams(StreamMutation),
     Deliveries(DeliveryMutation),
+    Queues(QueuesMutation),
 }
 
 impl From<RunMutation> for Mutation {
@@ -160,6 +166,12 @@ impl From<ConsumerMutation> for Mutation {
     }
 }
 
+impl From<QueuesMutation> for Mutation {
+    fn from(mutation: QueuesMutation) -> Self {
+        Mutation::Queues(mutation)
+    }
+}
+
 impl From<StreamMutation> for Mutation {
     fn from(mutation: StreamMutation) -> Self {
         Mutation::Streams(mutation)
@@ -179,6 +191,7 @@ pub trait Store:
     + ConsumerStore
     + EventSourceStore
     + DeliveryStore
+    + QueuesStore
 {
     /// Applies all mutations in one transaction, durably, in order.
     async fn apply(&self, batch: &[Mutation]) -> Result<()>;

@@ -20,8 +20,8 @@ use std::collections::hash_map::Entry;
 use std::hash::Hash;
 
 use crate::{
-    Mutation, access, catalog, consumers, deliveries, event_sources, machines, runs, secrets,
-    streams,
+    Mutation, access, catalog, consumers, deliveries, event_sources, machines, queues, runs,
+    secrets, streams,
 };
 
 /// A batch, split by subsystem.
@@ -36,6 +36,7 @@ pub(crate) struct Plan<'a> {
     pub event_sources: event_sources::Plan<'a>,
     pub streams: streams::Plan<'a>,
     pub deliveries: deliveries::Plan<'a>,
+    pub queues: queues::Plan<'a>,
 }
 
 impl<'a> Plan<'a> {
@@ -52,6 +53,7 @@ impl<'a> Plan<'a> {
                 Mutation::EventSources(mutation) => plan.event_sources.add(mutation),
                 Mutation::Streams(mutation) => plan.streams.add(mutation),
                 Mutation::Deliveries(mutation) => plan.deliveries.add(mutation),
+                Mutation::Queues(mutation) => plan.queues.add(mutation),
             }
         }
         plan

@@ -3,7 +3,7 @@
 //! what the subsystems share: the pools, the transaction around a batch, and the chunked
 //! multi-row write every subsystem's part of `apply` uses. Each subsystem's own statements,
 //! writes and queries live in its module (`runs/sql.rs`, `catalog/sql.rs`, `machines/sql.rs`,
-//! `secrets/sql.rs`, `streams/sql.rs`, `consumers/sql.rs`, `event_sources/sql.rs`).
+//! `secrets/sql.rs`, `streams/sql.rs`, `consumers/sql.rs`, `event_sources/sql.rs`, `queues/sql.rs`).
 
 use std::sync::Arc;
 
@@ -17,6 +17,7 @@ use crate::driver::{Driver, Record, Statement};
 use crate::event_sources::EventSourceWrites;
 use crate::machines::MachineWrites;
 use crate::plan::Plan;
+use crate::queues::QueueWrites;
 use crate::runs::RunWrites;
 use crate::secrets::SecretWrites;
 use crate::statements::{Placeholders, Write};
@@ -41,6 +42,7 @@ pub struct SqlStore<DB: sqlx::Database> {
     event_sources: EventSourceWrites,
     streams: StreamWrites,
     deliveries: DeliveryWrites,
+    queues: QueueWrites,
 }
 
 /// One multi-row statement, ready to run.
@@ -66,6 +68,7 @@ impl<DB: Driver> SqlStore<DB> {
             event_sources: EventSourceWrites::new(placeholders),
             streams: StreamWrites::new(placeholders),
             deliveries: DeliveryWrites::new(placeholders),
+            queues: QueueWrites::new(placeholders),
         }
     }
 
@@ -159,6 +162,7 @@ impl<DB: Driver> Store for SqlStore<DB> {
         self.deliveries
             .apply::<DB>(&mut tx, plan.deliveries)
             .await?;
+        self.queues.apply::<DB>(&mut tx, plan.queues).await?;
         tx.commit().await?;
         Ok(())
     }
