@@ -33,6 +33,8 @@ pub struct AppState {
     pub streams: Option<weir_stream::Streams>,
     /// Deliveries and the Firehose API (absent in servers built without them).
     pub deliveries: Option<Arc<dyn deliveries::DeliveryService>>,
+    /// Queues and the SQS API (absent in servers built without them).
+    pub queues: Option<weir_engine::queues::Queues>,
     pub metrics: Option<PrometheusHandle>,
     pub started: std::time::Instant,
     /// Largest request body a route of the REST API reads whole; `server.max_body_bytes`. Lake
@@ -110,6 +112,7 @@ pub fn aws_operations() -> Vec<(String, weir_model::access::Role)> {
     protocol("AWSStepFunctions", aws::stepfunctions::OPERATIONS)
         .chain(protocol("Kinesis_20131202", aws::kinesis::OPERATIONS))
         .chain(protocol("Firehose_20150804", aws::firehose::OPERATIONS))
+        .chain(protocol("AmazonSQS", aws::sqs::OPERATIONS))
         .collect()
 }
 

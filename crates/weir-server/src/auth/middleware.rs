@@ -148,6 +148,7 @@ fn aws_service(
             "AWSStepFunctions" => "states",
             "Kinesis_20131202" => "kinesis",
             "Firehose_20150804" => "firehose",
+            "AmazonSQS" => "sqs",
             _ => return None,
         };
         Some((service, Dialect::AwsJson))
