@@ -84,6 +84,8 @@ suite!(
     streams_shards_and_consumers_round_trip,
     stream_deletion_takes_its_shards_and_consumers_in_batch_order,
     deliveries_round_trip_replace_and_delete,
+    queues_messages_and_receipts_round_trip,
+    queue_deletions_moves_and_purges_apply_in_batch_order,
 );
 
 #[path = "store_suite/consumers.rs"]
@@ -93,6 +95,10 @@ use consumers::*;
 #[path = "store_suite/deliveries.rs"]
 mod deliveries;
 use deliveries::*;
+
+#[path = "store_suite/queues.rs"]
+mod queues;
+use queues::*;
 
 async fn on_sqlite<F, Fut>(case: F)
 where

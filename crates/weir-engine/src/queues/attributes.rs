@@ -439,8 +439,8 @@ mod tests {
             FIFO_NAME
         );
         assert!(check_name(&"a".repeat(81), false).is_err());
-        assert!(check_name(&format!("{}.fifo", "a".repeat(76)), true).is_ok());
-        assert!(check_name(&format!("{}.fifo", "a".repeat(77)), true).is_err());
+        assert!(check_name(&format!("{}.fifo", "a".repeat(75)), true).is_ok());
+        assert!(check_name(&format!("{}.fifo", "a".repeat(76)), true).is_err());
         assert!(check_name("", false).is_err());
     }
 

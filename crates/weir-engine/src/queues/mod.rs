@@ -195,6 +195,7 @@ impl Queues {
                 );
                 entry.receive_count = message.receive_count.clamp(0, i64::from(u32::MAX)) as u32;
                 entry.first_receive_ms = message.first_receive_ms;
+                entry.nonce = message.nonce as u64;
                 index.insert_stored(message.seq, entry, now);
             }
             let mut dedups = HashMap::new();
@@ -312,11 +313,11 @@ impl Queues {
     pub async fn delete_queue(&self, queue: &str) -> Result<(), QueueError> {
         let _admin = self.inner.admin.lock().await;
         let queue = self.resolve(queue)?;
+        self.write_queues().remove(&queue.name);
         let committed = {
             let mut state = queue.lock();
             state.deleted = true;
             state.index = Index::new(state.settings.fifo);
-            self.write_queues().remove(&queue.name);
             self.inner
                 .committer
                 .submit(vec![QueuesMutation::DeleteQueue {
@@ -465,30 +466,35 @@ impl Queues {
 
     /// TagQueue.
     pub async fn tag(&self, queue: &str, tags: BTreeMap<String, String>) -> Result<(), QueueError> {
-        let queue = self.resolve(queue)?;
-        let committed = {
-            let mut state = queue.live()?;
-            let mut merged = state.tags.clone();
+        self.change_tags(queue, |current| {
+            let mut merged = current.clone();
             merged.extend(tags);
             check_tags(&merged)?;
-            state.tags = merged;
-            let record = queue.record(&state);
-            self.inner
-                .committer
-                .submit(vec![QueuesMutation::PutQueue(record)])
-        };
-        committed.await?;
-        Ok(())
+            Ok(merged)
+        })
+        .await
     }
 
     /// UntagQueue.
     pub async fn untag(&self, queue: &str, keys: &[String]) -> Result<(), QueueError> {
+        self.change_tags(queue, |current| {
+            let mut kept = current.clone();
+            kept.retain(|key, _| !keys.contains(key));
+            Ok(kept)
+        })
+        .await
+    }
+
+    /// Replaces a queue's tags with what `change` makes of them, committed before it returns.
+    async fn change_tags(
+        &self,
+        queue: &str,
+        change: impl FnOnce(&BTreeMap<String, String>) -> Result<BTreeMap<String, String>, QueueError>,
+    ) -> Result<(), QueueError> {
         let queue = self.resolve(queue)?;
         let committed = {
             let mut state = queue.live()?;
-            for key in keys {
-                state.tags.remove(key);
-            }
+            state.tags = change(&state.tags)?;
             let record = queue.record(&state);
             self.inner
                 .committer
@@ -692,3 +698,5 @@ fn uuid() -> String {
 mod tests;
 #[cfg(test)]
 mod tests_durability;
+#[cfg(test)]
+mod tests_throughput;

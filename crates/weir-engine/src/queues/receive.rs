@@ -92,6 +92,8 @@ impl Queues {
                     visible_ms: taken.entry.visible_ms,
                     receive_count: i64::from(taken.entry.receive_count),
                     first_receive_ms: taken.entry.first_receive_ms,
+                    // Stored as the bits of an i64 (neither database has an unsigned type).
+                    nonce: taken.entry.nonce as i64,
                 }));
             }
             if let Some(dlq) = &dead_letter {

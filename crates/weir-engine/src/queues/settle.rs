@@ -108,16 +108,17 @@ impl Queues {
                     continue;
                 };
                 let visible_ms = now + i64::from(*timeout) * 1000;
-                let received_ms = entry.last_receive_ms.unwrap_or(now);
-                if visible_ms > received_ms + i64::from(MAX_VISIBILITY_TIMEOUT) * 1000 {
+                // Whole seconds since the receive, as SQS counts the 12 hours.
+                let elapsed_s = (now - entry.last_receive_ms.unwrap_or(now)).max(0) / 1000;
+                if elapsed_s + i64::from(*timeout) > i64::from(MAX_VISIBILITY_TIMEOUT) {
                     results.push(Err(invalid_timeout(
                         "Total VisibilityTimeout for the message is beyond the limit [43200 seconds]",
                     )
                     .into()));
                     continue;
                 }
-                let (receive_count, first_receive_ms) =
-                    (entry.receive_count, entry.first_receive_ms);
+                let (receive_count, first_receive_ms, nonce) =
+                    (entry.receive_count, entry.first_receive_ms, entry.nonce);
                 state.index.set_visibility(receipt.seq, visible_ms);
                 mutations.push(QueuesMutation::PutReceipt(QueueReceiptRecord {
                     seq: receipt.seq,
@@ -125,6 +126,7 @@ impl Queues {
                     visible_ms,
                     receive_count: i64::from(receive_count),
                     first_receive_ms,
+                    nonce: nonce as i64,
                 }));
                 made_visible |= *timeout == 0;
                 results.push(Ok(()));

@@ -45,7 +45,9 @@ CREATE TABLE queue_receipts (
     queue            TEXT    NOT NULL,
     visible_ms       BIGINT  NOT NULL,
     receive_count    BIGINT  NOT NULL,
-    first_receive_ms BIGINT 
+    first_receive_ms BIGINT,
+    -- The receive's random number, which its receipt handle carries.
+    nonce            BIGINT NOT NULL
 );
 CREATE INDEX queue_receipts_by_queue ON queue_receipts (queue, seq);
 

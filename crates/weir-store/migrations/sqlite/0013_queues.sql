@@ -44,7 +44,9 @@ CREATE TABLE queue_receipts (
     queue            TEXT    NOT NULL,
     visible_ms       INTEGER NOT NULL,
     receive_count    INTEGER NOT NULL,
-    first_receive_ms INTEGER
+    first_receive_ms INTEGER,
+    -- The receive's random number, which its receipt handle carries.
+    nonce            INTEGER NOT NULL
 );
 CREATE INDEX queue_receipts_by_queue ON queue_receipts (queue, seq);
 

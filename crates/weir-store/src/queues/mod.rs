@@ -110,6 +110,9 @@ pub struct QueueReceiptRecord {
     pub visible_ms: i64,
     pub receive_count: i64,
     pub first_receive_ms: Option<i64>,
+    /// The receive's random number, which its receipt handle carries: a handle stays good
+    /// across a restart, and one from an earlier receive is still told apart.
+    pub nonce: i64,
 }
 
 /// A message as a queue's index knows it: its message row joined with its receipt state.
@@ -120,6 +123,8 @@ pub struct QueueMessageState {
     pub visible_ms: i64,
     pub receive_count: i64,
     pub first_receive_ms: Option<i64>,
+    /// The last receive's nonce (0 when never received).
+    pub nonce: i64,
     pub group_id: Option<String>,
     pub size: i64,
 }

@@ -103,6 +103,7 @@ mod tests {
             visible_ms: 1,
             receive_count: 1,
             first_receive_ms: Some(1),
+            nonce: 7,
         })
     }
 

@@ -48,6 +48,7 @@ mapping!(QueueReceiptRecord {
     visible_ms: value,
     receive_count: value,
     first_receive_ms: value,
+    nonce: value,
 });
 
 mapping!(QueueMessageState {
@@ -56,6 +57,7 @@ mapping!(QueueMessageState {
     visible_ms: value,
     receive_count: value,
     first_receive_ms: value,
+    nonce: value,
     group_id: opt_text,
     size: value,
 });
@@ -222,6 +224,7 @@ const QUEUES: &str = "SELECT * FROM queues ORDER BY name";
 const MESSAGE_STATES: &str = "SELECT m.seq AS seq, m.sent_ms AS sent_ms, \
      COALESCE(r.visible_ms, m.visible_ms) AS visible_ms, \
      COALESCE(r.receive_count, 0) AS receive_count, r.first_receive_ms AS first_receive_ms, \
+     COALESCE(r.nonce, 0) AS nonce, \
      m.group_id AS group_id, m.size AS size \
      FROM queue_messages m LEFT JOIN queue_receipts r ON r.seq = m.seq \
      WHERE m.queue = $1 ORDER BY m.seq";
