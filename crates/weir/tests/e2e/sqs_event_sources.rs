@@ -5,13 +5,15 @@
 
 use crate::support::*;
 
-/// Appends each event it gets to `events.jsonl` (in the project) and reports as failed every
-/// message whose body is `fail`.
+/// Appends each event it gets to `events.jsonl` (in the project), fails outright on a batch
+/// with a message `crash`, and reports as failed every message whose body is `fail`.
 const HANDLER: &str = r#"
 import json, sys
 event = json.load(sys.stdin)
 with open('events.jsonl', 'a') as f:
     f.write(json.dumps(event) + '\n')
+if any(r['body'] == 'crash' for r in event['Records']):
+    sys.exit('crash in the batch')
 failures = [{'itemIdentifier': r['messageId']} for r in event['Records'] if r['body'] == 'fail']
 print(json.dumps({'batchItemFailures': failures}))
 "#;
@@ -54,7 +56,8 @@ fn queues_invoke_functions_with_lambdas_sqs_event() {
 dead = q.create_queue(QueueName='dead')['QueueUrl']
 dead_arn = q.get_queue_attributes(QueueUrl=dead, AttributeNames=['QueueArn'])['Attributes']['QueueArn']
 policy = json.dumps({'deadLetterTargetArn': dead_arn, 'maxReceiveCount': 2})
-inbox = q.create_queue(QueueName='inbox', Attributes={'VisibilityTimeout': '1', 'RedrivePolicy': policy})['QueueUrl']
+# Long enough for a loaded machine to invoke and delete within it; short for failures to return.
+inbox = q.create_queue(QueueName='inbox', Attributes={'VisibilityTimeout': '3', 'RedrivePolicy': policy})['QueueUrl']
 arn = q.get_queue_attributes(QueueUrl=inbox, AttributeNames=['QueueArn'])['Attributes']['QueueArn']
 
 # SQS's settings: no starting position, more than ten only with a batching window.
@@ -91,6 +94,16 @@ assert [r['body'] for r in records()].count('fail') == 2, [r['body'] for r in re
 assert [r['body'] for r in records()].count('hello') == 1
 counts = q.get_queue_attributes(QueueUrl=inbox, AttributeNames=['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'])['Attributes']
 assert counts == {'ApproximateNumberOfMessages': '0', 'ApproximateNumberOfMessagesNotVisible': '0'}, counts
+
+# A function that fails leaves its whole batch to the visibility timeout and the redrive.
+u = l.update_event_source_mapping(UUID=m['UUID'], BatchSize=1)
+assert u['State'] == 'Updating' and u['BatchSize'] == 1, u
+assert error(l.update_event_source_mapping, UUID=m['UUID'], MaximumRetryAttempts=2) == \
+    ('InvalidParameterValueException', 'Unsupported MaximumRetryAttempts parameter for given event source mapping type.')
+q.send_message(QueueUrl=inbox, MessageBody='crash')
+moved = q.receive_message(QueueUrl=dead, WaitTimeSeconds=20)['Messages']
+assert [x['Body'] for x in moved] == ['crash'], moved
+assert [r['body'] for r in records()].count('crash') == 2, [r['body'] for r in records()]
 l.delete_event_source_mapping(UUID=m['UUID'])
 
 # A mapping in a function file: a batch of up to 20 gathered over a second.

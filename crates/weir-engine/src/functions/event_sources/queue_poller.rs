@@ -91,11 +91,20 @@ impl Poller {
     }
 
     async fn run(self) {
+        // Said once per run of failures, not on every try (a mapping may wait for its queue).
+        let mut failing = false;
         while !self.stopping() {
             let batch = match self.gather().await {
-                Ok(batch) => batch,
+                Ok(batch) => {
+                    if std::mem::take(&mut failing) {
+                        tracing::info!(mapping = %self.runtime.uuid, queue = %self.queue, "receiving from the queue again");
+                    }
+                    batch
+                }
                 Err(error) => {
-                    tracing::warn!(mapping = %self.runtime.uuid, queue = %self.queue, %error, "cannot receive from the queue");
+                    if !std::mem::replace(&mut failing, true) {
+                        tracing::warn!(mapping = %self.runtime.uuid, queue = %self.queue, %error, "cannot receive from the queue; trying again every second");
+                    }
                     self.runtime
                         .set_result(&format!("PROBLEM: cannot receive from the queue: {error}"));
                     let mut stop = self.stop.clone();
@@ -143,11 +152,7 @@ impl Poller {
 
     /// One receive of up to `wanted` messages (ten at most, SQS's limit), waiting up to
     /// `wait_seconds` for the first; it ends early when the mapping stops.
-    async fn receive(
-        &self,
-        wanted: usize,
-        wait_seconds: u32,
-    ) -> Result<Vec<Received>, QueueError> {
+    async fn receive(&self, wanted: usize, wait_seconds: u32) -> Result<Vec<Received>, QueueError> {
         let request = ReceiveRequest {
             max_messages: wanted.clamp(1, 10) as u32,
             visibility_timeout: None,
