@@ -392,3 +392,65 @@ assert v.get_queue_attributes(QueueUrl=mine, AttributeNames=['ApproximateNumberO
         ),
     );
 }
+
+/// What boto3 never sends (it checks them first), sent as raw JSON 1.0: each refused in SQS's
+/// shape, the query code and fault in `x-amzn-query-error`.
+#[test]
+fn raw_requests_are_refused_in_sqs_shape() {
+    let project = Project::new();
+    let server = Server::start(project.path());
+    let bearer = format!("Bearer {}", server.token());
+    let call = |operation: &str, body: &str| {
+        let target = format!("AmazonSQS.{operation}");
+        let headers = [
+            ("X-Amz-Target", target.as_str()),
+            ("Content-Type", "application/x-amz-json-1.0"),
+            ("Authorization", bearer.as_str()),
+        ];
+        let (status, headers, text) =
+            http_full("POST", &format!("{}/", server.url), Some(body), &headers)
+                .expect("server answers");
+        let query_error = headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("x-amzn-query-error"))
+            .map(|(_, value)| value.clone())
+            .unwrap_or_default();
+        let body: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        (status, query_error, body)
+    };
+    let (status, query_error, body) = call("CreateQueue", "{}");
+    assert_eq!(
+        (status, query_error.as_str()),
+        (400, "MissingParameter;Sender")
+    );
+    assert_eq!(
+        body["__type"],
+        "com.amazonaws.sqs#MissingRequiredParameterException"
+    );
+    assert_eq!(
+        body["message"],
+        "The request must contain the parameter QueueName."
+    );
+    let (status, query_error, body) =
+        call("SendMessage", r#"{"QueueUrl": "nope", "MessageBody": "x"}"#);
+    assert_eq!(
+        (status, query_error.as_str()),
+        (400, "AWS.SimpleQueueService.NonExistentQueue;Sender")
+    );
+    assert_eq!(body["__type"], "com.amazonaws.sqs#QueueDoesNotExist");
+    let (status, _, body) = call("SendMessage", r#"{"QueueUrl": 7, "MessageBody": "x"}"#);
+    assert_eq!(
+        (status, body["__type"].as_str()),
+        (400, Some("com.amazonaws.sqs#SerializationException"))
+    );
+    let (status, query_error, _) = call("AddPermission", "{}");
+    assert_eq!(
+        (status, query_error.as_str()),
+        (400, "AWS.SimpleQueueService.UnsupportedOperation;Sender")
+    );
+    let (status, _, body) = call("ReceiveMessage", "[1]");
+    assert_eq!(
+        (status, body["__type"].as_str()),
+        (400, Some("com.amazonaws.sqs#SerializationException"))
+    );
+}

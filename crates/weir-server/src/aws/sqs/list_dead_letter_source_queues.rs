@@ -13,5 +13,5 @@ pub async fn handle(call: &Call<'_>) -> Answer {
         .filter(|url| (call.granted)(queue_named_in(url)))
         .collect();
     urls.sort();
-    paging::page(call, urls, "queueUrls")
+    paging::page(call.request, urls, "queueUrls")
 }

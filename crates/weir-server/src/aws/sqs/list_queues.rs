@@ -12,7 +12,7 @@ pub async fn handle(call: &Call<'_>) -> Answer {
         .filter(|url| (call.granted)(queue_named_in(url)))
         .collect();
     urls.sort();
-    let mut answer = paging::page(call, urls, "QueueUrls")?;
+    let mut answer = paging::page(call.request, urls, "QueueUrls")?;
     if answer["QueueUrls"].as_array().is_some_and(Vec::is_empty)
         && let Some(fields) = answer.as_object_mut()
     {

@@ -7,14 +7,14 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
 
-use super::{AwsError, Call, errors};
+use super::{AwsError, errors, integer_of, text_of};
 
 /// Most URLs a listing gives.
 const MAX_RESULTS: i64 = 1000;
 
-/// A page of `urls` (sorted) under `member`, after the request's `NextToken`.
-pub fn page(call: &Call<'_>, urls: Vec<String>, member: &str) -> Result<Value, AwsError> {
-    let max = match call.integer("MaxResults")? {
+/// A page of `urls` (sorted) under `member`, after the `request`'s `NextToken`.
+pub fn page(request: &Value, urls: Vec<String>, member: &str) -> Result<Value, AwsError> {
+    let max = match integer_of(request, "MaxResults")? {
         Some(n) if !(1..=MAX_RESULTS).contains(&n) => {
             return Err(errors::invalid_value(format!(
                 "Value {n} for parameter MaxResults is invalid. Reason: MaxResults must be an integer between 1 and {MAX_RESULTS}."
@@ -22,7 +22,7 @@ pub fn page(call: &Call<'_>, urls: Vec<String>, member: &str) -> Result<Value, A
         }
         other => other,
     };
-    let after = match call.text("NextToken")? {
+    let after = match text_of(request, "NextToken")? {
         None => None,
         Some(token) => Some(
             URL_SAFE_NO_PAD
@@ -48,4 +48,34 @@ pub fn page(call: &Call<'_>, urls: Vec<String>, member: &str) -> Result<Value, A
     }
     answer.insert(member.into(), json!(remaining));
     Ok(Value::Object(answer))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_need_max_results_for_a_token() {
+        let urls: Vec<String> = ["a", "b", "c"].map(str::to_string).to_vec();
+        assert_eq!(
+            page(&json!({}), urls.clone(), "QueueUrls").unwrap(),
+            json!({"QueueUrls": ["a", "b", "c"]})
+        );
+        let first = page(&json!({"MaxResults": 2}), urls.clone(), "QueueUrls").unwrap();
+        assert_eq!(first["QueueUrls"], json!(["a", "b"]));
+        let token = first["NextToken"].as_str().unwrap();
+        let rest = page(
+            &json!({"MaxResults": 2, "NextToken": token}),
+            urls.clone(),
+            "QueueUrls",
+        )
+        .unwrap();
+        assert_eq!(rest, json!({"QueueUrls": ["c"]}));
+        let refused = page(&json!({"MaxResults": 0}), urls.clone(), "QueueUrls").unwrap_err();
+        assert_eq!(
+            refused.message,
+            "Value 0 for parameter MaxResults is invalid. Reason: MaxResults must be an integer between 1 and 1000."
+        );
+        assert!(page(&json!({"NextToken": "*"}), urls, "QueueUrls").is_err());
+    }
 }
