@@ -16,6 +16,8 @@ mod processor;
 mod queue_event;
 mod queue_poller;
 #[cfg(test)]
+mod queue_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;
