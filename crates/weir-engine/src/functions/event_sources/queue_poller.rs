@@ -3,7 +3,8 @@
 //! fails stays in the queue: its messages come back when their visibility timeout ends, and the
 //! queue's redrive policy moves them to its dead-letter queue after `maxReceiveCount` receives.
 //! With `ReportBatchItemFailures`, only the messages the function names in `batchItemFailures`
-//! stay. A batch larger than ten gathers receives until it is full or its batching window ends.
+//! stay. With a batching window, a batch gathers receives (ten messages at most each) until it
+//! is full or the window ends.
 //! `MaximumConcurrency` pollers run at once (each invokes one batch at a time), five without it,
 //! as Lambda starts with five.
 
@@ -122,8 +123,8 @@ impl Poller {
         }
     }
 
-    /// One batch: a long poll for the first messages, then, for a batch of more than ten, more
-    /// receives until it is full or the batching window (from the first message) ends.
+    /// One batch: a long poll for the first messages, then, with a batching window, more
+    /// receives until it is full or the window (from the first message) ends.
     async fn gather(&self) -> Result<Vec<Received>, QueueError> {
         let config = &self.runtime.config;
         let wanted = config.batch_size.max(1) as usize;
