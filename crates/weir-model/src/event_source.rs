@@ -286,19 +286,17 @@ impl EventSourceConfig {
     fn queue_problems(&self, queue: &str) -> Vec<String> {
         let mut problems = Vec::new();
         let fifo = is_fifo_queue(queue);
+        if fifo && self.batching_window_seconds > 0 {
+            problems.push("Batching window is not supported for FIFO queues".to_string());
+        }
         if fifo && self.batch_size > MAX_FIFO_QUEUE_BATCH_SIZE {
             problems.push(format!(
-                "BatchSize must be between 1 and {MAX_FIFO_QUEUE_BATCH_SIZE} for a FIFO queue"
+                "Maximum batch size must be between 1 and {MAX_FIFO_QUEUE_BATCH_SIZE} inclusive"
             ));
         } else if self.batch_size > DEFAULT_QUEUE_BATCH_SIZE && self.batching_window_seconds == 0 {
             problems.push(
                 "Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10"
                     .to_string(),
-            );
-        }
-        if fifo && self.batching_window_seconds > 0 {
-            problems.push(
-                "MaximumBatchingWindowInSeconds is not supported for FIFO queues".to_string(),
             );
         }
         if let Some(n) = self.maximum_concurrency
@@ -733,7 +731,13 @@ mod tests {
         let mut fifo = EventSourceConfig::for_queue("jobs.fifo");
         fifo.batch_size = 11;
         fifo.batching_window_seconds = 5;
-        assert_eq!(fifo.problems().len(), 2, "{:?}", fifo.problems());
+        assert_eq!(
+            fifo.problems(),
+            [
+                "Batching window is not supported for FIFO queues",
+                "Maximum batch size must be between 1 and 10 inclusive"
+            ]
+        );
         // A mapping stored before queues were sources reads as a stream's.
         let stored =
             serde_json::to_value(EventSourceConfig::new("s", StartingPosition::Latest)).unwrap();

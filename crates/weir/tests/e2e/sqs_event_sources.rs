@@ -67,6 +67,10 @@ assert error(l.create_event_source_mapping, FunctionName='handler', EventSourceA
     ('InvalidParameterValueException', 'Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10')
 assert error(l.create_event_source_mapping, FunctionName='handler', EventSourceArn=arn, ParallelizationFactor=2)[0] == 'InvalidParameterValueException'
 assert error(l.create_event_source_mapping, FunctionName='handler', EventSourceArn=arn.replace('inbox', 'nope'))[0] == 'InvalidParameterValueException'
+fifo = q.create_queue(QueueName='ordered.fifo', Attributes={'FifoQueue': 'true'})['QueueUrl']
+fifo_arn = q.get_queue_attributes(QueueUrl=fifo, AttributeNames=['QueueArn'])['Attributes']['QueueArn']
+assert error(l.create_event_source_mapping, FunctionName='handler', EventSourceArn=fifo_arn, BatchSize=100, MaximumBatchingWindowInSeconds=5) == \
+    ('InvalidParameterValueException', 'Batching window is not supported for FIFO queues')
 m = l.create_event_source_mapping(FunctionName='handler', EventSourceArn=arn, FunctionResponseTypes=['ReportBatchItemFailures'],
                                   ScalingConfig={'MaximumConcurrency': 2})
 assert m['State'] == 'Creating' and m['EventSourceArn'] == arn and m['BatchSize'] == 10, m
