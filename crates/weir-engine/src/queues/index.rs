@@ -104,6 +104,15 @@ impl Index {
         self.entries.get(&seq)
     }
 
+    /// Whether a receive could take something now (as of the last promotion).
+    pub fn has_visible(&self) -> bool {
+        if self.fifo {
+            !self.available.is_empty()
+        } else {
+            !self.ready.is_empty()
+        }
+    }
+
     pub fn depth(&self) -> QueueDepth {
         self.depth
     }

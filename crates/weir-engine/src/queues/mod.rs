@@ -130,8 +130,15 @@ impl Queue {
         }
     }
 
-    /// Wakes every long poll of this queue.
+    /// Wakes one long poll of this queue: it takes what it can and, if messages remain,
+    /// wakes the next (`receive.rs`), so a send wakes as many polls as it has work for instead
+    /// of every one.
     fn wake(&self) {
+        self.notify.notify_one();
+    }
+
+    /// Wakes every long poll of this queue (it is gone).
+    fn wake_all(&self) {
         self.notify.notify_waiters();
     }
 }
@@ -324,7 +331,7 @@ impl Queues {
                     name: queue.name.clone(),
                 }])
         };
-        queue.wake();
+        queue.wake_all();
         committed.await?;
         Ok(())
     }

@@ -105,6 +105,10 @@ impl Queues {
                 }
             }
             let next = state.index.next_visible_ms();
+            if !taken.is_empty() && state.index.has_visible() {
+                // More for the next poll in line (sends wake one poll, not all).
+                queue.wake();
+            }
             let committed = (!mutations.is_empty()).then(|| self.inner.committer.submit(mutations));
             (taken, redriven, next, committed)
         };
@@ -118,30 +122,11 @@ impl Queues {
                 state.index.insert_pending(moved.seq, entry, content);
             }
         }
-        if let Some(committed) = committed {
-            let dlq = dead_letter.clone();
-            let seqs: Vec<i64> = redriven.iter().map(|m| m.seq).collect();
-            tokio::spawn(async move {
-                let result = committed.await;
-                if let Some(dlq) = dlq.filter(|_| !seqs.is_empty()) {
-                    let now = now_ms();
-                    let mut state = dlq.lock();
-                    for seq in &seqs {
-                        if result.is_ok() {
-                            state.index.commit(*seq, now);
-                        } else {
-                            state.index.remove(*seq);
-                        }
-                    }
-                    drop(state);
-                    dlq.wake();
-                }
-                result
-            })
-            .await
-            .map_err(|e| {
-                QueueError::Internal(format!("a receive's commit was interrupted: {e}"))
-            })??;
+        match committed {
+            None => {}
+            // Once submitted, the commit happens whether or not this caller waits for it.
+            Some(committed) if redriven.is_empty() => committed.await?,
+            Some(committed) => Self::settle_redrive(committed, dead_letter, &redriven).await?,
         }
         if taken.is_empty() {
             return Ok((Vec::new(), next_visible_ms));
@@ -156,6 +141,37 @@ impl Queues {
             })
             .collect();
         Ok((received, next_visible_ms))
+    }
+
+    /// Waits for a receive's commit that moved messages to the dead-letter queue, then makes
+    /// them receivable there (or forgets them if the commit failed). On a task of its own, so a
+    /// caller that goes away cannot leave them pending.
+    async fn settle_redrive(
+        committed: impl Future<Output = Result<(), weir_store::StoreError>> + Send + 'static,
+        dlq: Option<Arc<Queue>>,
+        redriven: &[Taken],
+    ) -> Result<(), QueueError> {
+        let seqs: Vec<i64> = redriven.iter().map(|m| m.seq).collect();
+        tokio::spawn(async move {
+            let result = committed.await;
+            if let Some(dlq) = dlq.filter(|_| !seqs.is_empty()) {
+                let now = now_ms();
+                let mut state = dlq.lock();
+                for seq in &seqs {
+                    if result.is_ok() {
+                        state.index.commit(*seq, now);
+                    } else {
+                        state.index.remove(*seq);
+                    }
+                }
+                drop(state);
+                dlq.wake();
+            }
+            result
+        })
+        .await
+        .map_err(|e| QueueError::Internal(format!("a receive's commit was interrupted: {e}")))??;
+        Ok(())
     }
 
     /// The content of each message taken: from memory where kept, else from the store.

@@ -1,15 +1,21 @@
 //! A rough measure of durable throughput (ignored by default; the lead's `weir bench queues`
 //! is the real one): concurrent batch senders and receive-and-delete consumers on SQLite.
-//! `cargo test --release -p weir-engine --lib queues::tests_throughput -- --ignored --nocapture`
+//! `cargo test --release -p weir-engine --lib queues::tests_throughput -- --ignored --nocapture`,
+//! with `WEIR_BENCH_SENDERS`, `WEIR_BENCH_BATCHES` (of 10, per sender) and
+//! `WEIR_BENCH_CONSUMERS` to change the load.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
 use super::tests::{env, send_ok, take, text};
 
-const SENDERS: usize = 16;
-const BATCHES: usize = 500;
-const CONSUMERS: usize = 16;
+/// `WEIR_BENCH_{NAME}`, or `default`.
+fn setting(name: &str, default: usize) -> usize {
+    std::env::var(format!("WEIR_BENCH_{name}"))
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a measurement, run on demand"]
@@ -19,13 +25,18 @@ async fn send_and_receive_delete_throughput() {
     q.create_queue("bench", BTreeMap::new(), BTreeMap::new())
         .await
         .unwrap();
-    let total = SENDERS * BATCHES * 10;
+    let (senders, batches, consumers) = (
+        setting("SENDERS", 16),
+        setting("BATCHES", 500),
+        setting("CONSUMERS", 16),
+    );
+    let total = senders * batches * 10;
     let started = Instant::now();
-    let senders: Vec<_> = (0..SENDERS)
+    let senders: Vec<_> = (0..senders)
         .map(|s| {
             let q = q.clone();
             tokio::spawn(async move {
-                for b in 0..BATCHES {
+                for b in 0..batches {
                     let batch = (0..10)
                         .map(|i| text(&format!("message {s}-{b}-{i} {}", "x".repeat(100))))
                         .collect();
@@ -34,7 +45,7 @@ async fn send_and_receive_delete_throughput() {
             })
         })
         .collect();
-    let consumers: Vec<_> = (0..CONSUMERS)
+    let consumers: Vec<_> = (0..consumers)
         .map(|_| {
             let q = q.clone();
             tokio::spawn(async move {
