@@ -1,6 +1,6 @@
 //! ListQueueTags: the queue's tags (`Tags` is left out when it has none, as SQS does).
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{Answer, Call};
 
@@ -9,9 +9,5 @@ pub async fn handle(call: &Call<'_>) -> Answer {
     if tags.is_empty() {
         return Ok(json!({}));
     }
-    let tags: serde_json::Map<String, Value> = tags
-        .into_iter()
-        .map(|(k, v)| (k, Value::String(v)))
-        .collect();
     Ok(json!({ "Tags": tags }))
 }
