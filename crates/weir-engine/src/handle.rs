@@ -232,11 +232,13 @@ impl Engine {
         self.committer.clone()
     }
 
-    /// Starts the event source mappings (functions triggered by streams) on `streams`; lake
-    /// objects for on-failure destinations are written with `objects`. Once per engine.
+    /// Starts the event source mappings (functions triggered by streams and queues) on `streams`
+    /// and `queues`; lake objects for on-failure destinations are written with `objects`. Once
+    /// per engine.
     pub async fn start_event_sources(
         &self,
         streams: weir_stream::Streams,
+        queues: Option<crate::queues::Queues>,
         objects: Option<Arc<dyn ObjectWriter>>,
     ) -> Result<EventSources, EngineError> {
         if let Some(running) = self.event_sources.get() {
@@ -244,6 +246,7 @@ impl Engine {
         }
         let sources = EventSources::start(
             streams,
+            queues,
             self.store.clone(),
             self.committer.clone(),
             self.functions.clone(),

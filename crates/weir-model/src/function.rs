@@ -418,7 +418,7 @@ mod tests {
                 "functions/f.yaml:6:25: `maximum_record_age` must be -1 (no limit) or from 1m to 7d",
                 "functions/f.yaml:7:17: `on_failure`: `arn:aws:sqs:us-east-1:0:q` must be a stream ARN (arn:aws:kinesis:REGION:ACCOUNT:stream/NAME) or a lake prefix (s3://BUCKET/PREFIX)",
                 "functions/f.yaml:8:5: unknown key `bach_size` in an event source; did you mean `batch_size`?",
-                "functions/f.yaml:9:5: an event source needs `stream`: the stream's name or ARN",
+                "functions/f.yaml:9:5: an event source needs `stream` (a stream's name or ARN) or `queue` (a queue's name or ARN)",
             ]
         );
         assert_eq!(
@@ -491,6 +491,62 @@ mod tests {
             problems[0].message.contains("must be 1 to 64 letters"),
             "{}",
             problems[0]
+        );
+    }
+
+    #[test]
+    fn queue_event_sources_take_sqs_settings_only() {
+        let text = "command: cat\nevent_sources:\n  - queue: jobs\n  - queue: arn:aws:sqs:us-east-1:000000000000:big\n    batch_size: 100\n    batching_window: 2s\n    report_batch_item_failures: true\n    maximum_concurrency: 5\n    enabled: false\n";
+        let spec = parse_function("functions/f.yaml", "f", text).unwrap();
+        let [jobs, big] = spec.event_sources.as_slice() else {
+            panic!("{:?}", spec.event_sources)
+        };
+        assert_eq!(jobs.queue.as_deref(), Some("jobs"));
+        assert_eq!(jobs.batch_size, 10);
+        assert_eq!(big.queue.as_deref(), Some("big"));
+        assert_eq!(
+            (
+                big.batch_size,
+                big.batching_window_seconds,
+                big.maximum_concurrency
+            ),
+            (100, 2, Some(5))
+        );
+        assert!(big.report_batch_item_failures && !big.enabled);
+        let problems = |text: &str| -> Vec<String> {
+            parse_function("functions/f.yaml", "f", text)
+                .unwrap_err()
+                .iter()
+                .map(|p| p.to_string())
+                .collect()
+        };
+        assert_eq!(
+            problems("command: cat\nevent_sources:\n  - queue: jobs\n    stream: s\n"),
+            [
+                "functions/f.yaml:3:5: an event source reads either a `stream` or a `queue`, not both"
+            ]
+        );
+        let found = problems(
+            "command: cat\nevent_sources:\n  - queue: jobs\n    starting_position: LATEST\n    batch_size: 50\n",
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].starts_with(
+            "functions/f.yaml:4:5: `starting_position` applies to stream sources only"
+        ));
+        let found = problems("command: cat\nevent_sources:\n  - queue: jobs\n    batch_size: 50\n");
+        assert_eq!(
+            found,
+            [
+                "functions/f.yaml:3:5: Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10"
+            ]
+        );
+        let found = problems("command: cat\nevent_sources:\n  - queue: a.b\n");
+        assert!(found[0].contains("is neither a queue name"), "{found:?}");
+        let found =
+            problems("command: cat\nevent_sources:\n  - stream: s\n    maximum_concurrency: 5\n");
+        assert!(
+            found[0].contains("applies to queue sources only"),
+            "{found:?}"
         );
     }
 }

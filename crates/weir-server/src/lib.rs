@@ -116,6 +116,7 @@ pub fn aws_operations() -> Vec<(String, weir_model::access::Role)> {
         .chain(protocol("Kinesis_20131202", aws::kinesis::OPERATIONS))
         .chain(protocol("Firehose_20150804", aws::firehose::OPERATIONS))
         .chain(protocol("AWSEvents", aws::events::OPERATIONS))
+        .chain(protocol("AmazonSQS", aws::sqs::OPERATIONS))
         .collect()
 }
 

@@ -149,6 +149,7 @@ fn aws_service(
             "Kinesis_20131202" => "kinesis",
             "Firehose_20150804" => "firehose",
             "AWSEvents" => "events",
+            "AmazonSQS" => "sqs",
             _ => return None,
         };
         Some((service, Dialect::AwsJson))

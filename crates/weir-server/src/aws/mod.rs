@@ -1,15 +1,17 @@
 //! The AWS JSON protocols on `POST /`, dispatched on `X-Amz-Target`: Step Functions
 //! (`AWSStepFunctions.*`, `stepfunctions/`, one file per operation), Kinesis Data Streams
-//! (`Kinesis_20131202.*`, `kinesis/`, JSON 1.1 and CBOR) and Firehose (`Firehose_20150804.*`,
-//! `firehose/`) and EventBridge (`AWSEvents.*`, `events/`, JSON 1.1). Each checks its members
-//! against its API model. An unknown target gets AWS's error shape so AWS clients report it
-//! properly, and so does a body over the protocol's own request quota (read only up to it). The next protocol (SQS) is a folder beside
-//! `stepfunctions/` and a line in [`dispatch`], with its quota.
+//! (`Kinesis_20131202.*`, `kinesis/`, JSON 1.1 and CBOR), Firehose (`Firehose_20150804.*`,
+//! `firehose/`), EventBridge (`AWSEvents.*`, `events/`, JSON 1.1) and SQS (`AmazonSQS.*`,
+//! `sqs/`, JSON 1.0 with its query-compatible errors). Each checks its members against its API
+//! model. An unknown target gets AWS's error shape so AWS clients report it properly, and so does
+//! a body over the protocol's own request quota (read only up to it). The next protocol is a
+//! folder beside `stepfunctions/` and a line in [`dispatch`], with its quota.
 
 pub mod events;
 mod fields;
 pub mod firehose;
 pub mod kinesis;
+pub mod sqs;
 pub mod stepfunctions;
 
 use std::sync::Arc;
@@ -57,6 +59,9 @@ pub async fn dispatch(
             operation,
         )
         .await;
+    }
+    if let Some(("AmazonSQS", operation)) = target.split_once('.') {
+        return sqs::dispatch(state.queues.as_ref(), &identity, body, target, operation).await;
     }
     let answer = match target.split_once('.') {
         Some(("AWSStepFunctions", operation)) => match &state.machines {

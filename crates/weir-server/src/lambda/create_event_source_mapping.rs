@@ -1,4 +1,4 @@
-//! CreateEventSourceMapping: a stream that invokes a function.
+//! CreateEventSourceMapping: a stream or a queue that invokes a function.
 
 use axum::Extension;
 use axum::Json;
@@ -6,10 +6,10 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use weir_model::event_source::{EventSourceConfig, StartingPosition};
+use weir_model::event_source::{EventSourceConfig, Source, StartingPosition};
 
 use super::event_source_mapping::{
-    apply_settings, configuration, mappings, object, refused, stream_of, string,
+    apply_settings, configuration, mappings, object, refused, source_of, string,
 };
 use super::{Shared, aws_error, resolve};
 
@@ -43,16 +43,30 @@ async fn create(state: Shared, body: &[u8]) -> Result<Response, super::AwsError>
     let function = string(&fields, "FunctionName")?.ok_or_else(|| missing("FunctionName"))?;
     let function = resolve(function, None, &functions)?;
     let arn = string(&fields, "EventSourceArn")?.ok_or_else(|| missing("EventSourceArn"))?;
-    let stream = stream_of(arn)?;
-    // A Kinesis source needs a starting position (it has no default).
-    if string(&fields, "StartingPosition")?.is_none() {
-        return Err(aws_error(
+    let invalid = |message: &str| {
+        aws_error(
             StatusCode::BAD_REQUEST,
             "InvalidParameterValueException",
-            "StartingPosition is required for a Kinesis event source",
-        ));
-    }
-    let mut config = EventSourceConfig::new(&stream, StartingPosition::Latest);
+            message,
+        )
+    };
+    let starting_position = string(&fields, "StartingPosition")?;
+    let mut config = match source_of(arn)? {
+        // A Kinesis source needs a starting position (it has no default).
+        Source::Stream(_) if starting_position.is_none() => {
+            return Err(invalid(
+                "StartingPosition is required for a Kinesis event source",
+            ));
+        }
+        Source::Stream(stream) => EventSourceConfig::new(stream, StartingPosition::Latest),
+        // A queue has no position: what is in it is what is read.
+        Source::Queue(_) if starting_position.is_some() => {
+            return Err(invalid(
+                "StartingPosition is not valid for SQS event sources.",
+            ));
+        }
+        Source::Queue(queue) => EventSourceConfig::for_queue(queue),
+    };
     apply_settings(&fields, &mut config, true)?;
     match sources.create(&function, config).await {
         Ok(info) => {

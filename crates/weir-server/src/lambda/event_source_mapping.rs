@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use weir_engine::functions::event_sources::{EventSources, MappingError, MappingInfo};
-use weir_model::event_source::{self, EventSourceConfig, StartingPosition};
+use weir_model::event_source::{self, EventSourceConfig, Source, StartingPosition};
 
 use super::{AwsError, Shared, aws_error};
 
@@ -21,13 +21,20 @@ pub(super) fn configuration(info: &MappingInfo, state: &str) -> Value {
         .split(':')
         .nth(4)
         .unwrap_or("000000000000");
+    let mapping_arn = format!(
+        "arn:aws:lambda:{region}:{account}:event-source-mapping:{}",
+        info.uuid
+    );
+    if config.queue.is_some() {
+        return queue_configuration(info, state, mapping_arn);
+    }
     let mut shown = json!({
         "UUID": info.uuid,
         "StartingPosition": config.starting_position.as_str(),
         "BatchSize": config.batch_size,
         "MaximumBatchingWindowInSeconds": config.batching_window_seconds,
         "ParallelizationFactor": config.parallelization_factor,
-        "EventSourceArn": info.stream_arn,
+        "EventSourceArn": info.source_arn,
         "FunctionArn": info.function_arn,
         // Seconds since the epoch, as the REST JSON protocol writes timestamps.
         "LastModified": info.last_modified_ms as f64 / 1000.0,
@@ -50,13 +57,36 @@ pub(super) fn configuration(info: &MappingInfo, state: &str) -> Value {
         } else {
             json!([])
         },
-        "EventSourceMappingArn": format!(
-            "arn:aws:lambda:{region}:{account}:event-source-mapping:{}",
-            info.uuid
-        ),
+        "EventSourceMappingArn": mapping_arn,
     });
     if let (Some(at), Some(fields)) = (config.starting_position_timestamp, shown.as_object_mut()) {
         fields.insert("StartingPositionTimestamp".into(), json!(at));
+    }
+    shown
+}
+
+/// A queue's mapping as Lambda describes one: the settings an SQS source has (no starting
+/// position, retries, destinations or parallelization).
+fn queue_configuration(info: &MappingInfo, state: &str, mapping_arn: String) -> Value {
+    let config = &info.config;
+    let mut shown = json!({
+        "UUID": info.uuid,
+        "BatchSize": config.batch_size,
+        "MaximumBatchingWindowInSeconds": config.batching_window_seconds,
+        "EventSourceArn": info.source_arn,
+        "FunctionArn": info.function_arn,
+        "LastModified": info.last_modified_ms as f64 / 1000.0,
+        "State": state,
+        "StateTransitionReason": info.state_reason,
+        "FunctionResponseTypes": if config.report_batch_item_failures {
+            json!(["ReportBatchItemFailures"])
+        } else {
+            json!([])
+        },
+        "EventSourceMappingArn": mapping_arn,
+    });
+    if let (Some(n), Some(fields)) = (config.maximum_concurrency, shown.as_object_mut()) {
+        fields.insert("ScalingConfig".into(), json!({ "MaximumConcurrency": n }));
     }
     shown
 }
@@ -133,24 +163,34 @@ fn integer(
     min: i64,
     max: i64,
 ) -> Result<Option<i64>, AwsError> {
+    integer_at(fields, name, &lower_first(name), min, max)
+}
+
+/// An integer member within the model's range; `member` is its path in messages.
+fn integer_at(
+    fields: &Map<String, Value>,
+    name: &str,
+    member: &str,
+    min: i64,
+    max: i64,
+) -> Result<Option<i64>, AwsError> {
     let Some(value) = fields.get(name).filter(|v| !v.is_null()) else {
         return Ok(None);
     };
     let Some(number) = value.as_i64() else {
         return Err(wrong_type(name, "an integer"));
     };
-    let member = lower_first(name);
     if number < min {
         return Err(validation(
             value,
-            &member,
+            member,
             &format!("Member must have value greater than or equal to {min}"),
         ));
     }
     if number > max {
         return Err(validation(
             value,
-            &member,
+            member,
             &format!("Member must have value less than or equal to {max}"),
         ));
     }
@@ -185,17 +225,21 @@ fn lower_first(name: &str) -> String {
     }
 }
 
-/// The stream an `EventSourceArn` names.
-pub(super) fn stream_of(arn: &str) -> Result<String, AwsError> {
-    event_source::stream_name_of(arn)
-        .map(str::to_string)
-        .ok_or_else(|| {
-            aws_error(
-                StatusCode::BAD_REQUEST,
-                "InvalidParameterValueException",
-                format!("Unrecognized event source, must be a Kinesis stream ARN (arn:aws:kinesis:REGION:ACCOUNT:stream/NAME): {arn}"),
-            )
-        })
+/// The stream or queue an `EventSourceArn` names.
+pub(super) fn source_of(arn: &str) -> Result<Source<'_>, AwsError> {
+    if let Some(stream) = event_source::stream_name_of(arn) {
+        return Ok(Source::Stream(stream));
+    }
+    if let Some(queue) = event_source::queue_name_of(arn) {
+        return Ok(Source::Queue(queue));
+    }
+    Err(aws_error(
+        StatusCode::BAD_REQUEST,
+        "InvalidParameterValueException",
+        format!(
+            "Unrecognized event source, must be a Kinesis stream ARN (arn:aws:kinesis:REGION:ACCOUNT:stream/NAME) or an SQS queue ARN (arn:aws:sqs:REGION:ACCOUNT:NAME): {arn}"
+        ),
+    ))
 }
 
 /// Applies the request's settings to `config`: those it names, each checked.
@@ -251,6 +295,20 @@ pub(super) fn apply_settings(
         i64::from(event_source::MAX_TUMBLING_WINDOW_SECONDS),
     )? {
         config.tumbling_window_seconds = n as u32;
+    }
+    match fields.get("ScalingConfig") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(scaling)) => {
+            config.maximum_concurrency = integer_at(
+                scaling,
+                "MaximumConcurrency",
+                "scalingConfig.maximumConcurrency",
+                i64::from(event_source::MIN_MAXIMUM_CONCURRENCY),
+                i64::from(event_source::MAX_MAXIMUM_CONCURRENCY),
+            )?
+            .map(|n| n as u32);
+        }
+        Some(_) => return Err(wrong_type("ScalingConfig", "an object")),
     }
     if let Some(b) = boolean(fields, "BisectBatchOnFunctionError")? {
         config.bisect_batch_on_function_error = b;
@@ -361,10 +419,20 @@ mod tests {
             )
             .is_err()
         );
-        assert!(stream_of("arn:aws:sqs:us-east-1:000000000000:q").is_err());
         assert_eq!(
-            stream_of("arn:aws:kinesis:us-east-1:000000000000:stream/s").unwrap(),
-            "s"
+            source_of("arn:aws:sqs:us-east-1:000000000000:q").unwrap(),
+            Source::Queue("q")
+        );
+        assert_eq!(
+            source_of("arn:aws:kinesis:us-east-1:000000000000:stream/s").unwrap(),
+            Source::Stream("s")
+        );
+        assert!(source_of("arn:aws:sns:us-east-1:000000000000:t").is_err());
+        let fields = object(br#"{"ScalingConfig": {"MaximumConcurrency": 1}}"#).unwrap();
+        let error = apply_settings(&fields, &mut config, false).unwrap_err();
+        assert_eq!(
+            error.message,
+            "1 validation error detected: Value '1' at 'scalingConfig.maximumConcurrency' failed to satisfy constraint: Member must have value greater than or equal to 2"
         );
     }
 }

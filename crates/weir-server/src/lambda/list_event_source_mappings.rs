@@ -1,4 +1,4 @@
-//! ListEventSourceMappings: by function, by stream, or all, a page at a time (`Marker`,
+//! ListEventSourceMappings: by function, by stream or queue, or all, a page at a time (`Marker`,
 //! `MaxItems`, 100 by default).
 
 use axum::Extension;
@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::event_source_mapping::{configuration, mappings, stream_of};
+use super::event_source_mapping::{configuration, mappings, source_of};
 use super::{Shared, aws_error, resolve};
 
 #[derive(Deserialize)]
@@ -46,10 +46,10 @@ async fn list(state: Shared, query: ListQuery) -> Result<Response, super::AwsErr
         Some(name) => Some(resolve(name, None, &app.engine.functions())?),
         None => None,
     };
-    let stream = query
+    let source = query
         .event_source_arn
         .as_deref()
-        .map(stream_of)
+        .map(source_of)
         .transpose()?;
     let max_items = match query.max_items.as_deref() {
         None => 100,
@@ -77,7 +77,7 @@ async fn list(state: Shared, query: ListQuery) -> Result<Response, super::AwsErr
             )
         })?,
     };
-    let all = sources.list(function.as_deref(), stream.as_deref()).await;
+    let all = sources.list(function.as_deref(), source).await;
     let page: Vec<_> = all
         .iter()
         .skip(start)

@@ -141,12 +141,22 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     )
     .await
     .map_err(|e| anyhow::anyhow!("cannot open the streams: {e}"))?;
-    // The functions streams trigger (event source mappings); the records of batches they give up
-    // on may go to the lake.
+    // The queues (SQS), their messages in the store through a committer of their own.
+    let queues = weir_engine::queues::Queues::open(
+        engine.store().clone(),
+        weir_store::Committer::start(engine.store().clone()),
+        &aws.region,
+        &aws.account_id,
+        &public_url,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot open the queues: {e}"))?;
+    // The functions streams and queues trigger (event source mappings); the records of batches
+    // they give up on may go to the lake.
     let failed_batches: Arc<dyn weir_engine::functions::event_sources::ObjectWriter> =
         Arc::new(crate::lake_service::LakeObjects(lake_for_items.clone()));
     engine
-        .start_event_sources(streams.clone(), Some(failed_batches))
+        .start_event_sources(streams.clone(), Some(queues.clone()), Some(failed_batches))
         .await?;
     let machines = Machines::start(MachinesOptions {
         store: engine.store().clone(),
@@ -174,16 +184,6 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         &delivery_aws,
     )
     .await?;
-    // Queues (SQS), with a committer of their own: sends and receives group-commit together.
-    let queues = weir_engine::queues::Queues::open(
-        engine.store().clone(),
-        weir_store::Committer::start(engine.store().clone()),
-        &events_aws.region,
-        &events_aws.account_id,
-        &public_url,
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("cannot open the queues: {e}"))?;
     let events = start_events(
         &engine,
         &machines,
@@ -225,11 +225,11 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         lake: Some(Arc::new(lake_service)),
         machines: Some(machines),
         streams: Some(streams),
+        queues: Some(queues),
         deliveries: Some(Arc::new(crate::delivery_service::DeliveryAdapter(
             deliveries.clone(),
         ))),
         events: Some(events.clone()),
-        queues: Some(queues),
         metrics,
         started: Instant::now(),
         max_body_bytes,

@@ -34,6 +34,8 @@ mod security_browser;
 mod security_listings;
 mod security_machines;
 mod sfn_requests;
+mod sqs;
+mod sqs_event_sources;
 mod stopping;
 mod streams;
 mod templates;

@@ -1,7 +1,9 @@
-//! Event source mappings, weir's Lambda trigger from streams: each mapping is a consumer group
-//! (`weir_stream::consumer`) on its stream whose processor invokes the function with Lambda's
-//! Kinesis event (`event.rs`, `processor.rs`), checkpointing only what succeeded, and describing
-//! what it gives up on to the on-failure destination (`failure.rs`).
+//! Event source mappings, weir's Lambda trigger from streams and queues: a stream's mapping is a
+//! consumer group (`weir_stream::consumer`) on its stream whose processor invokes the function
+//! with Lambda's Kinesis event (`event.rs`, `processor.rs`), checkpointing only what succeeded,
+//! and describing what it gives up on to the on-failure destination (`failure.rs`); a queue's
+//! mapping is a set of pollers (`queue_poller.rs`) that invoke the function with Lambda's SQS
+//! event (`queue_event.rs`) and delete what it processed.
 //!
 //! Mappings come from two places: `event_sources:` in `functions/*.yaml` (definitions, re-read
 //! when the files change, with a UUID derived from the function, the stream and the position in
@@ -11,6 +13,10 @@
 mod event;
 mod failure;
 mod processor;
+mod queue_event;
+mod queue_poller;
+#[cfg(test)]
+mod queue_tests;
 #[cfg(test)]
 mod tests;
 
@@ -18,7 +24,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use weir_model::event_source::{EventSourceConfig, StartingPosition};
+use weir_model::event_source::{EventSourceConfig, Source, StartingPosition};
 use weir_store::{
     Committer, ConsumerMutation, EventSourceMappingRecord, EventSourceMutation, Mutation, Store,
 };
@@ -28,6 +34,7 @@ use weir_stream::consumer::{self, GroupHandle, GroupOptions, ShardLag};
 pub use failure::ObjectWriter;
 
 use super::Functions;
+use crate::queues::Queues;
 
 /// How often definitions in files are compared with the mappings running.
 const DEFINITIONS_EVERY: Duration = Duration::from_secs(2);
@@ -40,7 +47,8 @@ pub struct MappingInfo {
     pub uuid: String,
     pub function_name: String,
     pub function_arn: String,
-    pub stream_arn: String,
+    /// The stream's or the queue's ARN (`EventSourceArn`).
+    pub source_arn: String,
     pub config: EventSourceConfig,
     /// `Enabled` or `Disabled`.
     pub state: String,
@@ -78,7 +86,8 @@ pub(crate) struct Runtime {
     pub uuid: String,
     pub function: String,
     pub function_arn: String,
-    pub stream_arn: String,
+    /// The stream's or the queue's ARN.
+    pub source_arn: String,
     pub config: EventSourceConfig,
     last_result: Mutex<String>,
 }
@@ -99,13 +108,28 @@ impl Runtime {
     }
 }
 
-/// One mapping and, when enabled, its running group.
+/// One mapping and, when enabled, what runs it.
 struct Entry {
     record: EventSourceMappingRecord,
     config: EventSourceConfig,
     source: String,
     runtime: Arc<Runtime>,
-    group: Option<GroupHandle>,
+    running: Option<Running>,
+}
+
+/// What runs an enabled mapping: a stream's consumer group or a queue's pollers.
+enum Running {
+    Group(GroupHandle),
+    Pollers(queue_poller::PollerHandle),
+}
+
+impl Running {
+    async fn stop(self) {
+        match self {
+            Running::Group(group) => group.stop().await,
+            Running::Pollers(pollers) => pollers.stop().await,
+        }
+    }
 }
 
 /// The event source mappings of a server. Cheap to clone.
@@ -116,6 +140,8 @@ pub struct EventSources {
 
 struct Inner {
     streams: Streams,
+    /// The server's queues, for queue mappings (None: a queue mapping is refused).
+    queues: Option<Queues>,
     store: Arc<dyn Store>,
     committer: Committer,
     functions: Arc<Functions>,
@@ -132,6 +158,7 @@ impl EventSources {
     /// enabled ones.
     pub async fn start(
         streams: Streams,
+        queues: Option<Queues>,
         store: Arc<dyn Store>,
         committer: Committer,
         functions: Arc<Functions>,
@@ -142,6 +169,7 @@ impl EventSources {
         let sources = EventSources {
             inner: Arc::new(Inner {
                 streams,
+                queues,
                 store: store.clone(),
                 committer,
                 functions,
@@ -180,6 +208,17 @@ impl EventSources {
         self.inner.functions.arn(function)
     }
 
+    /// The ARN of what a mapping reads.
+    fn source_arn(&self, config: &EventSourceConfig) -> String {
+        match config.source() {
+            Source::Stream(stream) => self.stream_arn(stream),
+            Source::Queue(queue) => format!(
+                "arn:aws:sqs:{}:{}:{queue}",
+                self.inner.region, self.inner.account
+            ),
+        }
+    }
+
     fn stream_arn(&self, stream: &str) -> String {
         match self.inner.streams.describe(stream) {
             Ok(description) => description.arn,
@@ -201,22 +240,45 @@ impl EventSources {
             uuid: record.uuid.clone(),
             function: record.function_name.clone(),
             function_arn: self.function_arn(&record.function_name),
-            stream_arn: self.stream_arn(&config.stream),
+            source_arn: self.source_arn(&config),
             config: config.clone(),
             last_result: Mutex::new("No records processed".into()),
         });
-        let group = (record.state == "Enabled").then(|| self.run(&runtime));
+        let running = (record.state == "Enabled")
+            .then(|| self.run(&runtime))
+            .flatten();
         Entry {
             record,
             config,
             source,
             runtime,
-            group,
+            running,
         }
     }
 
-    /// Starts the consumer group of a mapping.
-    fn run(&self, runtime: &Arc<Runtime>) -> GroupHandle {
+    /// Starts what runs a mapping: its consumer group, or its queue's pollers (none when this
+    /// server has no queues).
+    fn run(&self, runtime: &Arc<Runtime>) -> Option<Running> {
+        match runtime.config.source() {
+            Source::Stream(_) => Some(Running::Group(self.run_group(runtime))),
+            Source::Queue(queue) => {
+                let Some(queues) = &self.inner.queues else {
+                    tracing::error!(mapping = %runtime.uuid, queue, "this server has no queues: the mapping does not run");
+                    return None;
+                };
+                Some(Running::Pollers(queue_poller::start(
+                    Arc::clone(runtime),
+                    Arc::clone(&self.inner.functions),
+                    queues.clone(),
+                    queue,
+                    &self.inner.region,
+                )))
+            }
+        }
+    }
+
+    /// Starts the consumer group of a stream's mapping.
+    fn run_group(&self, runtime: &Arc<Runtime>) -> GroupHandle {
         let config = &runtime.config;
         let start = match config.starting_position {
             StartingPosition::TrimHorizon => weir_stream::StartingPosition::TrimHorizon,
@@ -260,7 +322,7 @@ impl EventSources {
             uuid: entry.record.uuid.clone(),
             function_name: entry.record.function_name.clone(),
             function_arn: entry.runtime.function_arn.clone(),
-            stream_arn: self.stream_arn(&entry.config.stream),
+            source_arn: self.source_arn(&entry.config),
             config: entry.config.clone(),
             state: entry.record.state.clone(),
             state_reason: entry.record.state_reason.clone(),
@@ -280,11 +342,11 @@ impl EventSources {
         let mut entries = self.inner.entries.lock().await;
         if let Some(existing) = entries
             .values()
-            .find(|e| e.record.function_name == function && e.config.stream == config.stream)
+            .find(|e| e.record.function_name == function && e.config.source() == config.source())
         {
             return Err(MappingError::Conflict(format!(
                 "The event source arn (\" {} \") and function (\" {function} \") provided mapping already exists. Please update or delete the existing mapping with UUID {}",
-                self.stream_arn(&config.stream),
+                self.source_arn(&config),
                 existing.record.uuid
             )));
         }
@@ -316,14 +378,18 @@ impl EventSources {
             .ok_or_else(|| not_found(uuid))
     }
 
-    /// ListEventSourceMappings: those of a function, of a stream, or all; oldest first.
-    pub async fn list(&self, function: Option<&str>, stream: Option<&str>) -> Vec<MappingInfo> {
+    /// ListEventSourceMappings: those of a function, of a stream or queue, or all; oldest first.
+    pub async fn list(
+        &self,
+        function: Option<&str>,
+        source: Option<Source<'_>>,
+    ) -> Vec<MappingInfo> {
         self.sync_definitions().await;
         let entries = self.inner.entries.lock().await;
         let mut found: Vec<MappingInfo> = entries
             .values()
             .filter(|e| function.is_none_or(|f| e.record.function_name == f))
-            .filter(|e| stream.is_none_or(|s| e.config.stream == s))
+            .filter(|e| source.is_none_or(|s| e.config.source() == s))
             .map(|entry| self.info(entry))
             .collect();
         found.sort_by(|a, b| (a.last_modified_ms, &a.uuid).cmp(&(b.last_modified_ms, &b.uuid)));
@@ -359,8 +425,8 @@ impl EventSources {
         let Some(old) = entries.remove(uuid) else {
             return Err(not_found(uuid));
         };
-        if let Some(group) = old.group {
-            group.stop().await;
+        if let Some(running) = old.running {
+            running.stop().await;
         }
         let entry = self.entry(record, config, "api".into());
         let info = self.info(&entry);
@@ -379,8 +445,8 @@ impl EventSources {
         let Some(entry) = entries.remove(uuid) else {
             return Err(not_found(uuid));
         };
-        if let Some(group) = entry.group {
-            group.stop().await;
+        if let Some(running) = entry.running {
+            running.stop().await;
         }
         let batch: Vec<Mutation> = vec![
             EventSourceMutation::DeleteMapping {
@@ -400,25 +466,24 @@ impl EventSources {
     pub async fn lag(&self, uuid: &str) -> Result<Vec<ShardLag>, MappingError> {
         let entries = self.inner.entries.lock().await;
         let entry = entries.get(uuid).ok_or_else(|| not_found(uuid))?;
-        Ok(entry
-            .group
-            .as_ref()
-            .map(GroupHandle::lag)
-            .unwrap_or_default())
+        Ok(match &entry.running {
+            Some(Running::Group(group)) => group.lag(),
+            _ => Vec::new(),
+        })
     }
 
     /// Stops every mapping's group (each finishes the batch it is in).
     pub async fn stop(&self) {
         let mut entries = self.inner.entries.lock().await;
         for entry in entries.values_mut() {
-            if let Some(group) = entry.group.take() {
-                group.stop().await;
+            if let Some(running) = entry.running.take() {
+                running.stop().await;
             }
         }
     }
 
-    /// Refuses a mapping whose function or stream does not exist, or whose settings do not go
-    /// together.
+    /// Refuses a mapping whose function, stream or queue does not exist, or whose settings do
+    /// not go together.
     fn check(&self, function: &str, config: &EventSourceConfig) -> Result<(), MappingError> {
         if self.inner.functions.get(function).is_none() {
             return Err(MappingError::NotFound(format!(
@@ -426,11 +491,27 @@ impl EventSources {
                 self.function_arn(function)
             )));
         }
-        if self.inner.streams.describe(&config.stream).is_err() {
-            return Err(MappingError::Invalid(format!(
-                "Stream not found: {}",
-                self.stream_arn(&config.stream)
-            )));
+        match config.source() {
+            Source::Stream(stream) if self.inner.streams.describe(stream).is_err() => {
+                return Err(MappingError::Invalid(format!(
+                    "Stream not found: {}",
+                    self.stream_arn(stream)
+                )));
+            }
+            Source::Queue(queue) => {
+                let exists = self
+                    .inner
+                    .queues
+                    .as_ref()
+                    .is_some_and(|queues| queues.queue_arn(queue).is_ok());
+                if !exists {
+                    // Lambda's words: it finds out by receiving from the queue.
+                    return Err(MappingError::Invalid(
+                        "Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The specified queue does not exist for this wsdl version.".to_string(),
+                    ));
+                }
+            }
+            Source::Stream(_) => {}
         }
         match config.problems().into_iter().next() {
             Some(problem) => Err(MappingError::Invalid(problem)),
@@ -452,7 +533,11 @@ impl EventSources {
         let mut wanted: BTreeMap<String, (String, EventSourceConfig, String)> = BTreeMap::new();
         for (function, file, configs) in self.inner.functions.event_sources() {
             for (position, config) in configs.into_iter().enumerate() {
-                let uuid = definition_uuid(&function, &config.stream, position);
+                let source = match config.source() {
+                    Source::Stream(stream) => stream.to_string(),
+                    Source::Queue(queue) => format!("queue:{queue}"),
+                };
+                let uuid = definition_uuid(&function, &source, position);
                 wanted.insert(uuid, (function.clone(), config, file.clone()));
             }
         }
@@ -469,9 +554,9 @@ impl EventSources {
             .collect();
         for uuid in stale {
             if let Some(entry) = entries.remove(&uuid)
-                && let Some(group) = entry.group
+                && let Some(running) = entry.running
             {
-                group.stop().await;
+                running.stop().await;
             }
         }
         for (uuid, (function, config, file)) in wanted {

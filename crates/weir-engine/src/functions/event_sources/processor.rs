@@ -112,7 +112,7 @@ impl StreamInvoker {
 
     fn source(&self) -> EventSource<'_> {
         EventSource {
-            stream_arn: &self.runtime.stream_arn,
+            stream_arn: &self.runtime.source_arn,
             region: &self.region,
             identity_arn: &self.identity_arn,
         }
@@ -417,7 +417,7 @@ impl StreamInvoker {
         };
         let given_up = GivenUp {
             function_arn: &self.runtime.function_arn,
-            stream_arn: &self.runtime.stream_arn,
+            stream_arn: &self.runtime.source_arn,
             shard,
             records,
             condition,

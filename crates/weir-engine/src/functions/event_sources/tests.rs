@@ -84,7 +84,7 @@ impl Fixture {
             &engine_config,
             Arc::new(crate::secrets::Secrets::none()),
         ));
-        let sources = EventSources::start(streams.clone(), store, committer, functions, None)
+        let sources = EventSources::start(streams.clone(), None, store, committer, functions, None)
             .await
             .unwrap();
         Fixture {
@@ -157,7 +157,7 @@ async fn event_source_invokes_with_lambdas_kinesis_event() {
     let info = f.sources.create("handler", mapping(2)).await.unwrap();
     assert_eq!(info.state, "Enabled");
     assert_eq!(
-        info.stream_arn,
+        info.source_arn,
         "arn:aws:kinesis:us-east-1:000000000000:stream/orders"
     );
     f.wait_for("every record", |f| f.batches().concat().len() == 5)
@@ -186,7 +186,7 @@ async fn event_source_invokes_with_lambdas_kinesis_event() {
         record["invokeIdentityArn"],
         "arn:aws:iam::000000000000:role/weir"
     );
-    assert_eq!(record["eventSourceARN"], info.stream_arn);
+    assert_eq!(record["eventSourceARN"], info.source_arn);
     // New records wake the mapping; it reports how it went.
     f.put("orders", &["f"]).await;
     f.wait_for("the new record", |f| f.batches().concat().len() == 6)
@@ -275,7 +275,7 @@ async fn event_source_bisects_and_gives_up_to_the_on_failure_stream() {
     let batch = &described["KinesisBatchInfo"];
     assert_eq!(batch["batchSize"], 1);
     assert_eq!(batch["shardId"], "shardId-000000000000");
-    assert_eq!(batch["streamArn"], info.stream_arn);
+    assert_eq!(batch["streamArn"], info.source_arn);
     assert_eq!(batch["startSequenceNumber"], batch["endSequenceNumber"]);
     // (the last invocation may still be returning when its event is in the file)
     for _ in 0..250 {
