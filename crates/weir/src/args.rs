@@ -713,6 +713,16 @@ pub enum EventsCommand {
 
 #[derive(Subcommand)]
 pub enum QueuesCommand {
+    /// Create a queue (a FIFO queue when its name ends in `.fifo`); prints its URL. Attributes
+    /// as SQS names them: `--attribute VisibilityTimeout=60` (repeatable).
+    #[command(
+        after_help = "Example:\n  weir queues create orders --attribute VisibilityTimeout=60\n  weir queues create orders.fifo"
+    )]
+    Create {
+        name: String,
+        #[arg(long = "attribute", value_name = "NAME=VALUE")]
+        attributes: Vec<String>,
+    },
     /// Queues: name, kind, messages visible, in flight and delayed.
     List,
     /// A queue: its URL, ARN, attributes and depth.
@@ -840,5 +850,27 @@ pub enum BenchCommand {
         /// Records put one at a time for each latency figure.
         #[arg(long, default_value_t = 1000)]
         latency_records: usize,
+    },
+    /// Events and queues: patterns matched per second against 1,000 mixed rules on one core,
+    /// PutEvents to a queue target's receive, and durable queue sends and receive-deletes.
+    #[command(
+        after_help = "Example:\n  weir bench events --match-seconds 5 --latency-events 500 --queue-seconds 5"
+    )]
+    Events {
+        /// Rules compiled into the matcher.
+        #[arg(long, default_value_t = 1000)]
+        rules: usize,
+        /// Seconds of matching per figure.
+        #[arg(long, default_value_t = 3.0)]
+        match_seconds: f64,
+        /// Events put one at a time for the latency figure.
+        #[arg(long, default_value_t = 300)]
+        latency_events: usize,
+        /// Seconds of SendMessageBatch load.
+        #[arg(long, default_value_t = 5.0)]
+        queue_seconds: f64,
+        /// Keep-alive connections sending (then receiving) at once.
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
     },
 }

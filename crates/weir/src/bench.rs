@@ -97,6 +97,23 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
             .await?;
             Ok(ExitCode::SUCCESS)
         }
+        BenchCommand::Events {
+            rules,
+            match_seconds,
+            latency_events,
+            queue_seconds,
+            connections,
+        } => {
+            crate::bench_events::run(crate::bench_events::EventsBench {
+                rules,
+                match_seconds,
+                latency_events,
+                queue_seconds,
+                connections,
+            })
+            .await?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -80,6 +80,10 @@ impl BuiltinEvents {
             move |change: weir_stream::StreamChange| {
                 let this = this.clone();
                 async move {
+                    // weir's own streams (a bus's log, a delivery's buffer) are not the user's.
+                    if weir_stream::is_reserved(&change.stream) {
+                        return;
+                    }
                     let detail = json!({
                         "streamName": change.stream,
                         "streamARN": change.arn,

@@ -17,6 +17,29 @@ const SEND_BATCH: usize = 10;
 pub async fn run(args: &ClientArgs, command: QueuesCommand) -> anyhow::Result<ExitCode> {
     let client = Client::new(args)?;
     match command {
+        QueuesCommand::Create { name, attributes } => {
+            let mut map = serde_json::Map::new();
+            if name.ends_with(".fifo") {
+                map.insert("FifoQueue".into(), json!("true"));
+            }
+            for attribute in attributes {
+                let Some((key, value)) = attribute.split_once('=') else {
+                    bail!("--attribute {attribute}: give it as NAME=VALUE");
+                };
+                map.insert(key.to_string(), json!(value));
+            }
+            let answer = client
+                .aws(
+                    "AmazonSQS.CreateQueue",
+                    &json!({ "QueueName": name, "Attributes": map }),
+                )
+                .await?;
+            if args.json {
+                print_json(&answer);
+            } else {
+                outln!("{}", text(&answer, "QueueUrl"));
+            }
+        }
         QueuesCommand::List => {
             let urls = queue_urls(&client).await?;
             let mut queues = Vec::new();

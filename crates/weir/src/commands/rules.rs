@@ -106,9 +106,14 @@ fn print_rule(rule: &Value) {
     if stats.is_object() {
         outln!("matched      {}", text(stats, "matched"));
         outln!("delivered    {}", text(stats, "delivered"));
-        outln!("failed       {}", text(stats, "failed"));
-        outln!("last match   {}", text(stats, "last_matched"));
-        outln!("last failure {}", text(stats, "last_failure"));
+        outln!("failed       {}", text(stats, "failed_deliveries"));
+        outln!("dead letters {}", text(stats, "dead_lettered"));
+        outln!("dropped      {}", text(stats, "dropped"));
+        outln!("last match   {}", millis_text(&stats["last_match_ms"]));
+        outln!("last failure {}", millis_text(&stats["last_failure_ms"]));
+        if let Some(error) = stats["last_error"].as_str() {
+            outln!("last error   {error}");
+        }
     }
     outln!();
     let rows: Vec<Vec<String>> = rule["Targets"]
@@ -118,6 +123,15 @@ fn print_rule(rule: &Value) {
         .map(|t| vec![text(t, "Id"), text(t, "Arn")])
         .collect();
     table(&["target", "arn"], &rows);
+}
+
+/// Milliseconds since the epoch as RFC 3339, `-` when absent.
+fn millis_text(value: &Value) -> String {
+    value
+        .as_i64()
+        .and_then(chrono::DateTime::from_timestamp_millis)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_else(|| "-".to_string())
 }
 
 async fn bus_names(client: &Client) -> anyhow::Result<Vec<String>> {

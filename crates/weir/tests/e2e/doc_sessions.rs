@@ -1,5 +1,6 @@
 //! `docs/lake.md`, `docs/sql.md`, `docs/functions.md`, `docs/state-machines.md`,
-//! `docs/configuration.md`, `docs/secrets.md` and `docs/streams.md` are shell sessions, and this runs them.
+//! `docs/configuration.md`, `docs/secrets.md`, `docs/streams.md`, `docs/events.md` and
+//! `docs/queues.md` are shell sessions, and this runs them.
 //!
 //! A block with `file=PATH` in its info string is written into a fresh project. A ```console
 //! block holds `$ command` lines, each followed by the output it prints: the command runs with
@@ -292,6 +293,20 @@ fn the_security_guide_runs() {
 #[test]
 fn the_streams_guide_runs() {
     let (path, text) = doc("streams.md");
+    let project = Project::new();
+    run_session(&path, &text, &project, Server::start);
+}
+
+#[test]
+fn the_events_guide_runs() {
+    let (path, text) = doc("events.md");
+    let project = Project::new();
+    run_session(&path, &text, &project, Server::start);
+}
+
+#[test]
+fn the_queues_guide_runs() {
+    let (path, text) = doc("queues.md");
     let project = Project::new();
     run_session(&path, &text, &project, Server::start);
 }

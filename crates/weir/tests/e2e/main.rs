@@ -13,6 +13,7 @@ mod docs;
 mod durability;
 mod event_sources;
 mod eventbridge;
+mod events;
 mod execution;
 mod function_errors;
 mod functions;
