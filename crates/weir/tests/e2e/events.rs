@@ -142,10 +142,10 @@ assert json.loads(out['input']) == {'id': 7, 'total': 150}, out
             None => false,
         }
     });
-    let run = server.wait_run(run["id"].as_str().unwrap());
+    let run = server.wait_run(run["run_id"].as_str().unwrap());
     assert_eq!(run["state"], "success", "{run}");
     assert_eq!(run["params"]["order"], 7, "{run}");
-    let log = server.cli(&["logs", run["id"].as_str().unwrap(), "pack"]);
+    let log = server.cli(&["runs", "logs", run["run_id"].as_str().unwrap(), "pack"]);
     let log = stdout(&log);
     assert!(
         log.contains(&format!(
@@ -203,7 +203,8 @@ fn weirs_own_changes_are_events_shaped_as_aws_gives_them() {
         server.aws_cli(&["sqs", "create-queue", "--queue-name", name]);
     }
     // A lake object, a partitioned table, a run, an execution, a stream.
-    let put = server.cli(&["lake", "put", "part.csv", "raw/part.csv"]);
+    let part = project.path().join("part.csv");
+    let put = server.cli(&["lake", "put", part.to_str().unwrap(), "raw/part.csv"]);
     assert!(put.status.success(), "{}", stderr(&put));
     let sql = server.cli(&[
         "sql",
@@ -267,7 +268,7 @@ assert json.loads(done['detail']['output']) == {{'n': 1}} and done['detail']['st
 assert stream['detail'] == {{'streamName': 'clicks', 'streamARN': 'arn:aws:kinesis:us-east-1:000000000000:stream/clicks',
                             'change': 'CREATED', 'openShardCount': 1}}, stream
 "#,
-            run_id = run["id"].as_str().unwrap()
+            run_id = run["run_id"].as_str().unwrap()
         ),
     );
 }
@@ -305,10 +306,10 @@ tasks:
         runs = server.get_json("/api/v1/pipelines/aggregate/runs");
         runs["runs"].as_array().is_some_and(|r| !r.is_empty())
     });
-    let run = server.wait_run(runs["runs"][0]["id"].as_str().unwrap());
+    let run = server.wait_run(runs["runs"][0]["run_id"].as_str().unwrap());
     assert_eq!(run["state"], "success", "{run}");
     assert_eq!(run["params"]["hour"], "13", "{run}");
-    let log = stdout(&server.cli(&["logs", run["id"].as_str().unwrap(), "count"]));
+    let log = stdout(&server.cli(&["runs", "logs", run["run_id"].as_str().unwrap(), "count"]));
     assert!(log.contains("hour 13 of clicks"), "{log}");
     // The trigger is a rule weir manages: listed, not changed through the API.
     let rules = server.get_json("/api/v1/rules");
