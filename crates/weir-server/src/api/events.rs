@@ -72,7 +72,12 @@ pub async fn tail(
     let events: Vec<Value> = batch
         .records
         .iter()
-        .filter_map(|record| serde_json::from_slice(&record.data).ok())
+        .filter_map(|record| serde_json::from_slice::<Value>(&record.data).ok())
+        // The log keeps each event in an envelope (with the rules a replay or schedule is for).
+        .map(|mut stored| match stored.get_mut("event") {
+            Some(event) => event.take(),
+            None => stored,
+        })
         .collect();
     Ok(Json(json!({ "events": events, "next": batch.next_offset })))
 }

@@ -165,6 +165,10 @@ fn weirs_own_changes_are_events_shaped_as_aws_gives_them() {
         r#"{"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": true}}}"#,
     );
     project.write("part.csv", "day,n\n2026-01-01,1\n");
+    project.write(
+        "deliveries/clicks.yaml",
+        "table: raw.clicks\nbuffering: { interval: 1s }\n",
+    );
     // One queue per source, fed by a rule on the default bus.
     let rules = [
         (
@@ -190,6 +194,10 @@ fn weirs_own_changes_are_events_shaped_as_aws_gives_them() {
         (
             "streams",
             r#"{source: [weir.streams], detail-type: [Stream Status Change]}"#,
+        ),
+        (
+            "deliveries",
+            r#"{source: [weir.deliveries], detail-type: [Delivery Object Written]}"#,
         ),
     ];
     for (name, pattern) in rules {
@@ -264,6 +272,12 @@ assert done['resources'] == [arn] and done['detail']['executionArn'] == arn, don
 assert done['detail']['name'] == 'first' and json.loads(done['detail']['input']) == {{'n': 1}}, done
 assert json.loads(done['detail']['output']) == {{'n': 1}} and done['detail']['stopDate'] >= done['detail']['startDate'], done
 
+f = boto3.client('firehose', endpoint_url=e.meta.endpoint_url, region_name='us-east-1')
+f.put_record(DeliveryStreamName='clicks', Record={{'Data': b'{{"n": 1}}'}})
+[delivered] = messages('deliveries', 1)
+assert delivered['detail']['deliveryStreamName'] == 'clicks' and delivered['detail']['table'] == 'raw.clicks', delivered
+assert delivered['resources'] == ['arn:aws:firehose:us-east-1:000000000000:deliverystream/clicks'], delivered
+
 [stream] = messages('streams', 1)
 assert stream['detail'] == {{'streamName': 'clicks', 'streamARN': 'arn:aws:kinesis:us-east-1:000000000000:stream/clicks',
                             'change': 'CREATED', 'openShardCount': 1}}, stream
@@ -295,6 +309,11 @@ tasks:
     command: echo "hour {{ params.hour }} of {{ event.detail.tableName }}"
 "#,
     );
+    // A state machine's trigger: the execution's input is the InputPath's part of the event.
+    project.write(
+        "machines/notify.asl.yaml",
+        "triggers:\n  - event: {source: [aws.glue], detail: {tableName: [clicks]}}\n    input_path: $.detail\nStartAt: Done\nStates:\n  Done: {Type: Pass, End: true}\n",
+    );
     let server = Server::start(project.path());
     let sql = server.cli(&[
         "sql",
@@ -311,6 +330,19 @@ tasks:
     assert_eq!(run["params"]["hour"], "13", "{run}");
     let log = stdout(&server.cli(&["runs", "logs", run["run_id"].as_str().unwrap(), "count"]));
     assert!(log.contains("hour 13 of clicks"), "{log}");
+    boto3(
+        &server,
+        r#"
+arn = 'arn:aws:states:us-east-1:000000000000:stateMachine:notify'
+deadline = time.time() + 20
+while not s.list_executions(stateMachineArn=arn)['executions']:
+    assert time.time() < deadline
+    time.sleep(0.1)
+[execution] = s.list_executions(stateMachineArn=arn)['executions']
+described = s.describe_execution(executionArn=execution['executionArn'])
+assert json.loads(described['input'])['tableName'] == 'clicks', described
+"#,
+    );
     // The trigger is a rule weir manages: listed, not changed through the API.
     let rules = server.get_json("/api/v1/rules");
     let names: Vec<&str> = rules["rules"]
@@ -408,4 +440,42 @@ assert not missing, (len(missing), len(acked))
 "#
         ),
     );
+}
+
+#[test]
+fn weir_events_tail_prints_what_the_bus_takes() {
+    let project = Project::new();
+    let server = Server::start(project.path());
+    let tail = std::process::Command::new(BIN)
+        .args(["events", "tail", "--count", "2"])
+        .env("WEIR_SERVER", &server.url)
+        .env("WEIR_TOKEN", server.token())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The tail starts at the bus's end: give it a moment to ask before putting.
+    std::thread::sleep(Duration::from_millis(500));
+    let mut ids = Vec::new();
+    for n in [1, 2] {
+        let detail = format!("{{\"n\": {n}}}");
+        let put = server.cli(&[
+            "events",
+            "put",
+            "--source",
+            "shop",
+            "--detail-type",
+            "Order Placed",
+            &detail,
+        ]);
+        assert!(put.status.success(), "{}", stderr(&put));
+        ids.push(stdout(&put).trim().to_string());
+    }
+    let output = tail.wait_with_output().unwrap();
+    let events: Vec<Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let seen: Vec<&str> = events.iter().filter_map(|e| e["id"].as_str()).collect();
+    assert_eq!(seen, ids, "{events:?}");
+    assert_eq!(events[1]["detail"]["n"], 2);
 }
