@@ -47,6 +47,7 @@ pub use buses::BusInfo;
 pub use error::EventsError;
 pub use names::{DEFAULT_BUS, bus_stream};
 pub use rules::{RuleInfo, RuleInput, TargetFailure};
+pub use targets::to_json as target_json;
 
 /// The event model the bus speaks (`weir_model::events`), gathered for its callers.
 pub mod model {

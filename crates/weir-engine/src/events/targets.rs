@@ -23,8 +23,12 @@ pub fn to_json(target: &TargetSpec) -> Value {
             paths_map,
             template,
         } => {
-            out["InputTransformer"] =
-                json!({"InputPathsMap": paths_map, "InputTemplate": template});
+            let mut transformer = json!({"InputTemplate": template});
+            // As ListTargetsByRule shows it: no InputPathsMap when there are no paths.
+            if !paths_map.is_empty() {
+                transformer["InputPathsMap"] = json!(paths_map);
+            }
+            out["InputTransformer"] = transformer;
         }
     }
     out["RetryPolicy"] = json!({

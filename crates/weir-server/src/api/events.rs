@@ -7,15 +7,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
+use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use weir_engine::events::Events;
 use weir_stream::{ShardId, StartingPosition};
 
 use super::ApiResult;
+use crate::auth::Identity;
 use crate::aws::events::shapes;
 use crate::{ApiError, AppState};
 
@@ -86,11 +87,15 @@ fn not_found(error: weir_engine::events::EventsError) -> ApiError {
     ApiError::not_found(error.to_string())
 }
 
-/// Every rule of every bus with its targets and what it did lately.
-pub async fn rules(State(state): Shared) -> ApiResult {
+/// Every rule of every bus the caller is granted, with its targets and what it did lately.
+pub async fn rules(State(state): Shared, Extension(identity): Extension<Identity>) -> ApiResult {
     let events = events(&state)?;
+    let grants = identity.grants();
     let mut rules = Vec::new();
     for bus in events.list_buses(None) {
+        if !grants.pipeline(&bus.name) {
+            continue;
+        }
         for rule in events.list_rules(&bus.name, None) {
             rules.push(rule_json(events, &bus.name, &rule.name));
         }

@@ -436,6 +436,12 @@ async fn granted(scope: Scope, request: Request, identity: &Identity) -> Result<
                 return Err(denied(format!("pipeline `{name}`")));
             }
         }
+        Scope::Bus => {
+            let bus = param("bus");
+            if !grants.pipeline(&bus) {
+                return Err(denied(format!("event bus `{bus}`")));
+            }
+        }
         Scope::Stream => {
             let name = param("name");
             // weir's own streams are out of reach (see the Kinesis API's same rule).

@@ -44,6 +44,8 @@ pub enum Scope {
     Table,
     /// `{name}` is a stream (granted by name, as pipelines and state machines are).
     Stream,
+    /// `{bus}` is an event bus (granted by name, as the EventBridge API grants buses).
+    Bus,
 }
 
 impl Scope {
@@ -60,6 +62,10 @@ impl Scope {
             Scope::Table
         } else if path.starts_with("/api/v1/streams/{name}") {
             Scope::Stream
+        } else if path.starts_with("/api/v1/events/{bus}")
+            || path.starts_with("/api/v1/rules/{bus}")
+        {
+            Scope::Bus
         } else {
             Scope::Nothing
         }

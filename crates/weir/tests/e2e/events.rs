@@ -479,3 +479,34 @@ fn weir_events_tail_prints_what_the_bus_takes() {
     assert_eq!(seen, ids, "{events:?}");
     assert_eq!(events[1]["detail"]["n"], 2);
 }
+
+#[test]
+fn a_narrowed_credential_reads_only_the_buses_it_is_granted() {
+    use crate::security::{create, with_token};
+    let project = Project::new();
+    project.write(
+        "rules/shop.yaml",
+        "pattern: {source: [shop]}\ntargets:\n  - queue: q\n",
+    );
+    let server = Server::start(project.path());
+    server.aws_cli(&["events", "create-event-bus", "--name", "orders"]);
+    let narrow = create(
+        &server,
+        "viewer",
+        "orders-only",
+        &["--pipelines", "orders*"],
+    );
+    let token = narrow["token"].as_str().unwrap();
+    let (status, body) = with_token(&server, token, "GET", "/api/v1/events/default", "");
+    assert_eq!(status, 403, "{body}");
+    let (status, body) = with_token(&server, token, "GET", "/api/v1/rules/default/shop", "");
+    assert_eq!(status, 403, "{body}");
+    let (status, body) = with_token(&server, token, "GET", "/api/v1/events/orders", "");
+    assert_eq!(status, 200, "{body}");
+    // The listing leaves out the rules of buses it is not granted.
+    let (status, body) = with_token(&server, token, "GET", "/api/v1/rules", "");
+    assert_eq!(status, 200, "{body}");
+    assert!(!body.contains("\"shop\""), "{body}");
+    let admin = server.get_json("/api/v1/rules");
+    assert!(admin.to_string().contains("\"shop\""), "{admin}");
+}

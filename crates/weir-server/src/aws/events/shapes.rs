@@ -40,51 +40,9 @@ pub fn rule(info: &RuleInfo) -> Value {
     ])
 }
 
-/// A target as ListTargetsByRule shows it.
+/// A target as ListTargetsByRule shows it (the bus keeps targets in that shape).
 pub fn target(spec: &TargetSpec) -> Value {
-    let mut shown = object(vec![
-        ("Id", Some(json!(spec.id))),
-        ("Arn", Some(json!(spec.arn))),
-        (
-            "KinesisParameters",
-            spec.kinesis_partition_key_path
-                .as_ref()
-                .map(|path| json!({"PartitionKeyPath": path})),
-        ),
-        (
-            "SqsParameters",
-            spec.sqs_message_group_id
-                .as_ref()
-                .map(|group| json!({"MessageGroupId": group})),
-        ),
-        (
-            "DeadLetterConfig",
-            spec.dead_letter.as_ref().map(|arn| json!({"Arn": arn})),
-        ),
-        (
-            "RetryPolicy",
-            Some(json!({
-                "MaximumRetryAttempts": spec.retry.maximum_retry_attempts,
-                "MaximumEventAgeInSeconds": spec.retry.maximum_event_age_seconds,
-            })),
-        ),
-    ]);
-    match &spec.input {
-        TargetInput::Whole => {}
-        TargetInput::Constant(input) => shown["Input"] = json!(input),
-        TargetInput::Path(path) => shown["InputPath"] = json!(path),
-        TargetInput::Transformer {
-            paths_map,
-            template,
-        } => {
-            let mut transformer = json!({"InputTemplate": template});
-            if !paths_map.is_empty() {
-                transformer["InputPathsMap"] = json!(paths_map);
-            }
-            shown["InputTransformer"] = transformer;
-        }
-    }
-    shown
+    weir_engine::events::target_json(spec)
 }
 
 /// A `Target` of PutTargets (its members already checked against the model) as the bus keeps
