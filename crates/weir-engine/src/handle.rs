@@ -133,7 +133,7 @@ pub struct Engine {
     tx: mpsc::Sender<Command>,
     store: Arc<dyn Store>,
     runs_changed: broadcast::Sender<RunRecord>,
-    status_changes: broadcast::Sender<StatusChange>,
+    status_changes: crate::core::StatusPublisher,
     data_dir: PathBuf,
     project_dir: PathBuf,
     functions: Arc<Functions>,
@@ -190,7 +190,7 @@ impl Engine {
         }
         let (runs_changed, _) = broadcast::channel(1024);
         // Generous: a listener that falls this far behind misses changes (and says so).
-        let (status_changes, _) = broadcast::channel(16 * 1024);
+        let status_changes = crate::core::StatusPublisher::start(broadcast::channel(16 * 1024).0);
         let shared = Arc::new(Shared {
             committer: committer.clone(),
             secrets: secrets.clone(),

@@ -184,17 +184,12 @@ impl PipelineStates {
                     run_detail(&run, previous.map(|(_, state)| state)),
                 ))
             }
-            StatusChange::Task(task) => {
+            StatusChange::Task { pipeline, task } => {
                 let key = (task.run_id.clone(), task.task_id.clone(), task.map_index);
                 let previous = self.tasks.insert(key, task.state.clone());
                 if previous.as_deref() == Some(task.state.as_str()) {
                     return None;
                 }
-                let pipeline = self
-                    .runs
-                    .get(&task.run_id)
-                    .map(|(pipeline, _)| pipeline.clone())
-                    .unwrap_or_default();
                 let resources = vec![pipeline_arn(builtin, &pipeline)];
                 Some((
                     "Pipeline Task Status Change",

@@ -1,6 +1,6 @@
 //! Where rules' targets land: the event bus hands a target its rendered input, and this starts
 //! what the target's ARN names: a pipeline run, a state machine execution, a function, a record
-//! on a stream, a message on a queue, or an event on another bus.
+//! on a stream or a message on a queue (an ARN of another kind fails its deliveries as not found).
 //!
 //! Deliveries are at least once, so each kind takes the event's id where it can to make a
 //! second delivery harmless: an execution is named after the event and the target (Step
@@ -163,8 +163,9 @@ impl Targets {
         input: String,
         event: &Event,
     ) -> Result<(), TargetError> {
-        // One name per event and target: a second delivery finds the first execution.
-        let name = execution_name(&event.id, &target.id);
+        // One name per event and target: a second delivery finds the first execution. A
+        // replayed event keeps its id, so the replay's name is part of it: a backfill runs again.
+        let name = execution_name(&event.id, event.replay_name.as_deref(), &target.id);
         let started = self
             .machines
             .start_execution(NewExecution {
@@ -293,9 +294,10 @@ fn read_path(event: &Event, path: &str) -> Option<String> {
     }
 }
 
-/// An execution name from the event and target ids: Step Functions' 80 characters of
-/// `[0-9A-Za-z_-]`, the same for every delivery of the pair.
-fn execution_name(event_id: &str, target_id: &str) -> String {
+/// An execution name from the event and target ids (and a replay's name): Step Functions' 80
+/// characters of `[0-9A-Za-z_-]`, the same for every delivery of the pair. Too long, its end
+/// gives way to a hash of the whole, so distinct pairs keep distinct names.
+fn execution_name(event_id: &str, replay: Option<&str>, target_id: &str) -> String {
     let clean = |text: &str| -> String {
         text.chars()
             .map(|c| {
@@ -308,8 +310,16 @@ fn execution_name(event_id: &str, target_id: &str) -> String {
             .collect()
     };
     let mut name = format!("{}_{}", clean(target_id), clean(event_id));
+    if let Some(replay) = replay {
+        name = format!("{name}_{}", clean(replay));
+    }
     if name.len() > 80 {
-        name = name.split_off(name.len() - 80);
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        name.hash(&mut hasher);
+        let suffix = format!("_{:016x}", hasher.finish());
+        name.truncate(80 - suffix.len());
+        name.push_str(&suffix);
     }
     name
 }
@@ -347,8 +357,21 @@ mod tests {
     #[test]
     fn execution_names_are_stable_and_bounded() {
         let id = "3f2c7a9e-1d2b-4c5d-8e9f-0a1b2c3d4e5f";
-        assert_eq!(execution_name(id, "t.1"), execution_name(id, "t.1"));
-        assert_eq!(execution_name(id, "t.1"), format!("t_1_{id}"));
-        assert!(execution_name(id, &"x".repeat(64)).len() <= 80);
+        assert_eq!(
+            execution_name(id, None, "t.1"),
+            execution_name(id, None, "t.1")
+        );
+        assert_eq!(execution_name(id, None, "t.1"), format!("t_1_{id}"));
+        assert_eq!(
+            execution_name(id, Some("backfill"), "t.1"),
+            format!("t_1_{id}_backfill")
+        );
+        let long = execution_name(id, None, &"x".repeat(64));
+        assert_eq!(long.len(), 80);
+        assert_ne!(long, execution_name(id, None, &"x".repeat(63)));
+        assert_ne!(
+            execution_name(id, Some(&"a".repeat(60)), "t"),
+            execution_name(id, Some(&"a".repeat(61)), "t")
+        );
     }
 }

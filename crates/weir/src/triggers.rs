@@ -1,23 +1,26 @@
 //! Rules the project's files define: `rules/*.yaml`, and the `triggers:` of pipeline and state
 //! machine files, each trigger a managed rule `OWNER.trigger-N` on its bus whose one target is
-//! its owner. Read at start and again whenever a file of the folder changes.
+//! its owner. Read at start (before the bus reads its logs, so no event already there misses
+//! them) and again whenever a file of the folder changes.
 
 use std::path::{Path, PathBuf};
 
 use weir_engine::events::Events;
-use weir_model::Problem;
 use weir_model::events::arn::Scope;
 use weir_model::events::rule_file::RuleSpec;
 use weir_model::events::trigger::TriggerOwner;
 
-/// Installs every file-defined rule and keeps them in step with the files.
-pub fn start(events: &Events, project: &Path, scope: Scope, watch: bool) {
-    for problem in load(events, project, &scope) {
-        tracing::warn!("{problem}");
-    }
-    if !watch {
-        return;
-    }
+/// The managed rules of the pipelines' and state machines' triggers, by origin, for the bus to
+/// have in place before it reads its logs (`rules/*.yaml` the bus reads itself).
+pub fn initial(project: &Path, scope: &Scope) -> Vec<(String, Vec<(String, RuleSpec)>)> {
+    vec![
+        ("pipelines".to_string(), pipeline_rules(project, scope)),
+        ("machines".to_string(), machine_rules(project, scope)),
+    ]
+}
+
+/// Keeps the file-defined rules in step with the files: each folder re-read when it changes.
+pub fn watch(events: &Events, project: &Path, scope: Scope) {
     for folder in ["rules", "pipelines", "machines"] {
         let Some(mut changes) = weir_engine::watch::watch_dir(project, folder) else {
             continue;
@@ -40,14 +43,6 @@ pub fn start(events: &Events, project: &Path, scope: Scope, watch: bool) {
             }
         });
     }
-}
-
-/// Reads every set once; the problems of rules that could not be installed.
-pub fn load(events: &Events, project: &Path, scope: &Scope) -> Vec<Problem> {
-    let mut problems = events.reload();
-    problems.extend(events.set_managed_rules("pipelines", pipeline_rules(project, scope)));
-    problems.extend(events.set_managed_rules("machines", machine_rules(project, scope)));
-    problems
 }
 
 /// The triggers of the pipelines that load (a file with problems keeps no triggers until it is

@@ -89,7 +89,8 @@ pub(crate) struct Shared {
     pub instance: String,
     pub runs_changed: broadcast::Sender<RunRecord>,
     /// Every run and task row each commit wrote, once durable: what built-in events are made of.
-    pub status_changes: broadcast::Sender<StatusChange>,
+    /// Published in turn order by [`StatusPublisher`] (commits in flight may land in any order).
+    pub status_changes: StatusPublisher,
     pub public_url: String,
 }
 
@@ -97,7 +98,11 @@ pub(crate) struct Shared {
 #[derive(Debug, Clone)]
 pub enum StatusChange {
     Run(RunRecord),
-    Task(TaskRecord),
+    /// A task instance, with its run's pipeline (a task row names only its run).
+    Task {
+        pipeline: String,
+        task: TaskRecord,
+    },
 }
 
 /// An attempt holding capacity.
@@ -300,7 +305,9 @@ impl Core {
             return;
         };
         let touched = resync::touched_runs(&self.batch, &self.created);
-        let statuses = status_changes(&self.batch, &self.shared.status_changes);
+        let runs = &self.runs;
+        let pipeline_of = |run_id: &str| runs.get(run_id).map(|run| run.record.pipeline.clone());
+        let statuses = self.shared.status_changes.queue(&self.batch, pipeline_of);
         let commit = self
             .shared
             .committer
@@ -322,8 +329,8 @@ impl Core {
                 for run in changed {
                     let _ = shared.runs_changed.send(run);
                 }
-                for status in statuses {
-                    let _ = shared.status_changes.send(status);
+                if let Some(statuses) = statuses {
+                    let _ = statuses.send(true);
                 }
                 for (run, version) in notifications {
                     notify::deliver(shared.clone(), tx.clone(), run, version);
@@ -383,22 +390,66 @@ async fn sleep_until_us(due: Option<i64>) {
     }
 }
 
-/// The run and task rows of a batch, copied only when someone listens.
-fn status_changes(
-    batch: &[RunMutation],
-    listeners: &broadcast::Sender<StatusChange>,
-) -> Vec<StatusChange> {
-    if listeners.receiver_count() == 0 {
-        return Vec::new();
-    }
-    batch
-        .iter()
-        .filter_map(|mutation| match mutation {
-            RunMutation::InsertRun(run) | RunMutation::PutRun(run) => {
-                Some(StatusChange::Run(run.clone()))
+/// Hands each turn's run and task rows to listeners once the turn's commit is durable, in the
+/// order the turns were flushed: the commits of several turns may finish in any order, and a
+/// listener told `success` before `running` would get a run's story wrong.
+#[derive(Clone)]
+pub struct StatusPublisher {
+    listeners: broadcast::Sender<StatusChange>,
+    turns: mpsc::UnboundedSender<(Vec<StatusChange>, oneshot::Receiver<bool>)>,
+}
+
+impl StatusPublisher {
+    /// Starts the task that publishes in turn order.
+    pub fn start(listeners: broadcast::Sender<StatusChange>) -> StatusPublisher {
+        let (turns, mut queued) =
+            mpsc::unbounded_channel::<(Vec<StatusChange>, oneshot::Receiver<bool>)>();
+        let sender = listeners.clone();
+        tokio::spawn(async move {
+            while let Some((changes, committed)) = queued.recv().await {
+                // A turn whose commit failed (or whose flush went away) tells nothing.
+                if committed.await == Ok(true) {
+                    for change in changes {
+                        let _ = sender.send(change);
+                    }
+                }
             }
-            RunMutation::PutTask(task) => Some(StatusChange::Task(task.clone())),
-            _ => None,
-        })
-        .collect()
+        });
+        StatusPublisher { listeners, turns }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<StatusChange> {
+        self.listeners.subscribe()
+    }
+
+    /// Queues a batch's run and task rows (copied only when someone listens); the returned
+    /// sender says whether the batch committed.
+    fn queue(
+        &self,
+        batch: &[RunMutation],
+        pipeline_of: impl Fn(&str) -> Option<String>,
+    ) -> Option<oneshot::Sender<bool>> {
+        if self.listeners.receiver_count() == 0 {
+            return None;
+        }
+        let changes: Vec<StatusChange> = batch
+            .iter()
+            .filter_map(|mutation| match mutation {
+                RunMutation::InsertRun(run) | RunMutation::PutRun(run) => {
+                    Some(StatusChange::Run(run.clone()))
+                }
+                RunMutation::PutTask(task) => Some(StatusChange::Task {
+                    pipeline: pipeline_of(&task.run_id).unwrap_or_default(),
+                    task: task.clone(),
+                }),
+                _ => None,
+            })
+            .collect();
+        if changes.is_empty() {
+            return None;
+        }
+        let (committed, outcome) = oneshot::channel();
+        self.turns.send((changes, outcome)).ok()?;
+        Some(committed)
+    }
 }

@@ -111,6 +111,12 @@ impl Events {
         for record in retries {
             self.inner.retries.add(record);
         }
+        Ok(())
+    }
+
+    /// Starts every bus's dispatcher: only once every rule is in place (the store's, the files',
+    /// the triggers'), so events already in a log are matched against all of them.
+    pub(super) async fn run_buses(&self) -> Result<(), EventsError> {
         let names: Vec<String> = self.lock().buses.keys().cloned().collect();
         for bus in names {
             self.run_bus(&bus).await?;

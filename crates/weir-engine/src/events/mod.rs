@@ -60,7 +60,7 @@ pub mod model {
     pub use weir_model::events::schedule::ScheduleExpression;
 }
 
-use model::{EntryError, Event, PutEventsEntry, TargetSpec};
+use model::{EntryError, Event, PutEventsEntry, RuleSpec, TargetSpec};
 use names::{ArnNames, Arns};
 use state::State;
 
@@ -83,6 +83,9 @@ pub struct EventsOptions {
     /// How long the dispatchers' shard leases last (a restarted server takes over its own
     /// leases at once; another one waits this long).
     pub lease_duration: Duration,
+    /// Managed rules besides `rules/*.yaml` (by origin: pipelines' and state machines'
+    /// triggers), in place before any bus reads its log.
+    pub managed: Vec<(String, Vec<(String, RuleSpec)>)>,
 }
 
 impl EventsOptions {
@@ -107,6 +110,7 @@ impl EventsOptions {
             retry_initial_delay: Duration::from_secs(1),
             retry_max_delay: Duration::from_secs(300),
             lease_duration: Duration::from_secs(10),
+            managed: Vec::new(),
         }
     }
 }
@@ -236,10 +240,14 @@ impl Events {
             }),
         };
         events.load().await?;
-        let problems = events.reload();
+        let mut problems = events.reload();
+        for (origin, rules) in options.managed {
+            problems.extend(events.set_managed_rules(&origin, rules));
+        }
         for problem in problems {
             tracing::warn!("{problem}");
         }
+        events.run_buses().await?;
         retry::spawn(&events);
         schedule::spawn(&events);
         archives::spawn(&events).await;

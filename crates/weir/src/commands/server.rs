@@ -287,18 +287,23 @@ async fn start_events(
         streams: streams.clone(),
         queues: queues.clone(),
     });
-    let options = weir_engine::events::EventsOptions::new(
-        engine.store().clone(),
-        weir_store::Committer::start(engine.store().clone()),
-        streams.clone(),
-        project.to_path_buf(),
-        targets,
-    );
+    let scope = weir_model::events::arn::Scope::new(&aws.region, &aws.account_id);
+    let options = weir_engine::events::EventsOptions {
+        managed: crate::triggers::initial(project, &scope),
+        ..weir_engine::events::EventsOptions::new(
+            engine.store().clone(),
+            weir_store::Committer::start(engine.store().clone()),
+            streams.clone(),
+            project.to_path_buf(),
+            targets,
+        )
+    };
     let events = weir_engine::events::Events::start(options)
         .await
         .map_err(|e| anyhow::anyhow!("cannot start the event bus: {e}"))?;
-    let scope = weir_model::events::arn::Scope::new(&aws.region, &aws.account_id);
-    crate::triggers::start(&events, project, scope, watch);
+    if watch {
+        crate::triggers::watch(&events, project, scope);
+    }
     Ok(events)
 }
 

@@ -366,6 +366,16 @@ fn an_event_a_target_cannot_take_goes_to_the_dead_letter_queue_with_the_reason()
         &server,
         r#"
 q.create_queue(QueueName='failed')
+# The sources of built-in events are weir's alone, entry by entry.
+answer = e.put_events(Entries=[
+    {'Source': 'aws.s3', 'DetailType': 'Object Created', 'Detail': '{}'},
+    {'Source': 'weir.pipelines', 'DetailType': 'Pipeline Run Status Change', 'Detail': '{}'},
+    {'Source': 'shop', 'DetailType': 'Order Placed', 'Detail': '{"id": 0}'},
+])
+assert answer['FailedEntryCount'] == 2, answer
+assert answer['Entries'][0] == {'ErrorCode': 'NotAuthorizedForSourceException', 'ErrorMessage': 'Not authorized for the source.'}, answer
+assert answer['Entries'][1]['ErrorCode'] == 'NotAuthorizedForSourceException' and 'EventId' in answer['Entries'][2], answer
+messages('failed', 1)
 event_id = put('shop', 'Order Placed', {'id': 1})
 [(body, attributes)] = messages('failed', 1, attributes=True)
 assert body['id'] == event_id, body
@@ -377,7 +387,7 @@ assert 'missing' in values['ERROR_MESSAGE'], values
 "#,
     );
     let stats = server.get_json("/api/v1/rules/default/lost");
-    assert_eq!(stats["stats"]["dead_lettered"], 1, "{stats}");
+    assert_eq!(stats["stats"]["dead_lettered"], 2, "{stats}");
 }
 
 #[test]

@@ -20,15 +20,34 @@ pub async fn handle(call: &Call<'_>) -> Answer {
         .map(entry)
         .collect();
     check_request(&entries).map_err(invalid)?;
-    let outcomes = call.events.put_events(entries).await;
-    let failed = outcomes.iter().filter(|o| o.is_err()).count();
-    let shown: Vec<Value> = outcomes
+    // Sources of AWS's services and weir's own are the built-in events' (what triggers trust),
+    // refused to callers as AWS refuses `aws.` sources.
+    let (reserved, allowed): (Vec<_>, Vec<_>) = entries
         .into_iter()
-        .map(|outcome| match outcome {
+        .enumerate()
+        .partition(|(_, entry)| entry.source.as_deref().is_some_and(is_reserved_source));
+    let (positions, allowed): (Vec<usize>, Vec<PutEventsEntry>) = allowed.into_iter().unzip();
+    let mut outcomes: Vec<Option<Value>> = vec![None; positions.len() + reserved.len()];
+    for (at, _) in reserved {
+        outcomes[at] = Some(json!({
+            "ErrorCode": "NotAuthorizedForSourceException",
+            "ErrorMessage": "Not authorized for the source.",
+        }));
+    }
+    for (at, outcome) in positions
+        .into_iter()
+        .zip(call.events.put_events(allowed).await)
+    {
+        outcomes[at] = Some(match outcome {
             Ok(id) => json!({"EventId": id}),
             Err(error) => json!({"ErrorCode": error.code, "ErrorMessage": error.message}),
-        })
-        .collect();
+        });
+    }
+    let shown: Vec<Value> = outcomes.into_iter().flatten().collect();
+    let failed = shown
+        .iter()
+        .filter(|o| o.get("ErrorCode").is_some())
+        .count();
     Ok(json!({"FailedEntryCount": failed, "Entries": shown}))
 }
 
@@ -52,4 +71,9 @@ fn entry(value: &Value) -> PutEventsEntry {
         event_bus_name: text("EventBusName"),
         trace_header: text("TraceHeader"),
     }
+}
+
+/// `aws.…` (AWS's services) and `weir.…` (weir's built-in events): only weir puts them.
+fn is_reserved_source(source: &str) -> bool {
+    source.starts_with("aws.") || source.starts_with("weir.")
 }
