@@ -866,7 +866,7 @@ async fn managed_rules_are_read_through_the_api_and_changed_only_by_their_files(
     );
     f.put("default", "weir.lake", json!({})).await;
     wait_for("the managed rule's delivery", || {
-        f.recorder.to("trigger").len() == 1
+        f.recorder.to("trigger-1").len() == 1
     })
     .await;
     let pipeline = &f

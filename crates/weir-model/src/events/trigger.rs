@@ -52,7 +52,7 @@ impl Trigger {
         format!("{owner}.trigger-{}", index + 1)
     }
 
-    /// The id of the rule's one target.
+    /// What the id of the rule's one target starts with (`trigger-N`, as the rule's name ends).
     pub const TARGET_ID: &'static str = "trigger";
 
     /// The rule this trigger becomes: trigger `index` (from 0) of the pipeline or state machine
@@ -80,7 +80,9 @@ impl Trigger {
             schedule: None,
             enabled: true,
             targets: vec![TargetSpec {
-                id: Trigger::TARGET_ID.to_string(),
+                // Numbered like the rule, so two triggers of one owner that match one event are
+                // two targets (an execution is named after its target and the event).
+                id: format!("{}-{}", Trigger::TARGET_ID, index + 1),
                 arn: scope.target(kind, owner_name),
                 input: self.input.clone(),
                 retry: RetryPolicy::default(),
@@ -228,7 +230,7 @@ mod tests {
         assert_eq!(rule.pattern, Some(json!({"source": ["shop"]})));
         assert!(rule.enabled && rule.schedule.is_none());
         assert_eq!(rule.targets.len(), 1);
-        assert_eq!(rule.targets[0].id, "trigger");
+        assert_eq!(rule.targets[0].id, "trigger-2");
         assert_eq!(
             rule.targets[0].arn,
             "arn:weir:pipelines:eu-west-1:123456789012:pipeline/agg"
