@@ -13,16 +13,18 @@
 //! | `weir.streams` | `Stream Status Change` | a stream was created, deleted or resharded |
 //! | `weir.deliveries` | `Delivery Object Written` | a delivery's object became visible |
 //!
-//! A listener that falls more than a broadcast's capacity behind loses changes; it says so in
-//! the log and goes on.
+//! Each wake-up of a listener takes every change waiting (up to 256) and puts their events in one
+//! PutEvents, one durable append. A listener that falls more than a broadcast's capacity behind
+//! loses changes; it says so in the log and goes on.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 use weir_engine::StatusChange;
 use weir_engine::events::Events;
+use weir_engine::events::model::PutEventsEntry;
 use weir_store::{ExecutionRecord, RunRecord, TaskRecord};
 
 /// Who emits and where their ARNs point.
@@ -33,6 +35,12 @@ pub struct BuiltinEvents {
     /// The lake's bucket name as S3 events carry it.
     pub bucket: String,
 }
+
+/// One built-in event: source, detail-type, resources, detail.
+type Built = (&'static str, &'static str, Vec<String>, Value);
+
+/// Most changes turned into events at once: one PutEvents, one durable append for all of them.
+const BATCH: usize = 256;
 
 impl BuiltinEvents {
     /// Starts a forwarding task for each source given.
@@ -45,66 +53,65 @@ impl BuiltinEvents {
         catalog: weir_lake::Catalog,
     ) {
         let this = Arc::new(self);
-        forward(engine.subscribe_status(), "pipelines", {
-            let this = this.clone();
-            let mut seen = PipelineStates::default();
+        let mut seen = PipelineStates::default();
+        let pipelines = this.clone();
+        forward(
+            engine.subscribe_status(),
+            "pipelines",
+            this.clone(),
             move |change| {
-                let this = this.clone();
-                let event = seen.event(&this, change);
-                async move {
-                    if let Some((detail_type, resources, detail)) = event {
-                        this.emit("weir.pipelines", detail_type, resources, detail)
-                            .await;
-                    }
+                seen.event(&pipelines, change)
+                    .map(|(detail_type, resources, detail)| {
+                        ("weir.pipelines", detail_type, resources, detail)
+                    })
+            },
+        );
+        forward(
+            machines.subscribe_status(),
+            "state machines",
+            this.clone(),
+            |execution| {
+                let (resources, detail) = execution_status(&execution);
+                Some((
+                    "aws.states",
+                    "Step Functions Execution Status Change",
+                    resources,
+                    detail,
+                ))
+            },
+        );
+        forward(
+            streams.subscribe_changes(),
+            "streams",
+            this.clone(),
+            |change: weir_stream::StreamChange| {
+                // weir's own streams (a bus's log, a delivery's buffer) are not the user's.
+                if weir_stream::is_reserved(&change.stream) {
+                    return None;
                 }
-            }
-        });
-        forward(machines.subscribe_status(), "state machines", {
-            let this = this.clone();
-            move |execution| {
-                let this = this.clone();
-                async move {
-                    let (resources, detail) = execution_status(&execution);
-                    this.emit(
-                        "aws.states",
-                        "Step Functions Execution Status Change",
-                        resources,
-                        detail,
-                    )
-                    .await;
-                }
-            }
-        });
-        forward(streams.subscribe_changes(), "streams", {
-            let this = this.clone();
-            move |change: weir_stream::StreamChange| {
-                let this = this.clone();
-                async move {
-                    // weir's own streams (a bus's log, a delivery's buffer) are not the user's.
-                    if weir_stream::is_reserved(&change.stream) {
-                        return;
-                    }
-                    let detail = json!({
-                        "streamName": change.stream,
-                        "streamARN": change.arn,
-                        "change": change.change,
-                        "openShardCount": change.open_shards,
-                    });
-                    this.emit(
-                        "weir.streams",
-                        "Stream Status Change",
-                        vec![change.arn.clone()],
-                        detail,
-                    )
-                    .await;
-                }
-            }
-        });
+                let detail = json!({
+                    "streamName": change.stream,
+                    "streamARN": change.arn,
+                    "change": change.change,
+                    "openShardCount": change.open_shards,
+                });
+                Some((
+                    "weir.streams",
+                    "Stream Status Change",
+                    vec![change.arn],
+                    detail,
+                ))
+            },
+        );
         let objects = lake.subscribe();
         let this_for_lake = this.clone();
         tokio::spawn(async move {
-            let partitions = KnownPartitions::load(&catalog).await;
-            lake_events(this_for_lake, objects, partitions).await;
+            let mut partitions = KnownPartitions::load(&catalog).await;
+            let lake_events = this_for_lake.clone();
+            forward_with(objects, "lake", this_for_lake, move |object| {
+                lake_events.object_events(object, &mut partitions)
+            })
+            .await;
         });
     }
 
@@ -115,35 +122,87 @@ impl BuiltinEvents {
         )
     }
 
-    async fn emit(&self, source: &str, detail_type: &str, resources: Vec<String>, detail: Value) {
-        self.events
-            .emit(source, detail_type, resources, detail)
-            .await;
+    /// Puts the events on the default bus in one durable append.
+    async fn emit_all(&self, events: Vec<Built>) {
+        if events.is_empty() {
+            return;
+        }
+        let entries: Vec<PutEventsEntry> = events
+            .into_iter()
+            .map(|(source, detail_type, resources, detail)| PutEventsEntry {
+                source: Some(source.to_string()),
+                detail_type: Some(detail_type.to_string()),
+                detail: Some(detail.to_string()),
+                resources,
+                ..PutEventsEntry::default()
+            })
+            .collect();
+        for result in self.events.put_events(entries).await {
+            if let Err(error) = result {
+                tracing::warn!(
+                    "a built-in event was not put: {} ({})",
+                    error.message,
+                    error.code
+                );
+            }
+        }
     }
 }
 
-/// Runs `handle` on everything `changes` hears until the sender is gone.
-fn forward<T, F, Fut>(mut changes: broadcast::Receiver<T>, what: &'static str, mut handle: F)
-where
+/// Turns what `changes` hears into events until the sender is gone, on a task of its own.
+fn forward<T, F>(
+    changes: broadcast::Receiver<T>,
+    what: &'static str,
+    builtin: Arc<BuiltinEvents>,
+    to_events: F,
+) where
     T: Clone + Send + 'static,
-    F: FnMut(T) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = ()> + Send,
+    F: FnMut(T) -> Option<Built> + Send + 'static,
 {
-    tokio::spawn(async move {
-        loop {
-            match changes.recv().await {
-                Ok(change) => handle(change).await,
-                Err(RecvError::Lagged(missed)) => {
-                    tracing::warn!(
-                        source = what,
-                        missed,
-                        "built-in events fell behind and missed changes"
-                    );
-                }
-                Err(RecvError::Closed) => return,
+    let mut to_events = to_events;
+    tokio::spawn(forward_with(changes, what, builtin, move |change| {
+        to_events(change).into_iter().collect()
+    }));
+}
+
+/// [`forward`], where one change may make several events: each wake-up takes every change
+/// waiting (up to [`BATCH`]) and puts their events together.
+async fn forward_with<T, F>(
+    mut changes: broadcast::Receiver<T>,
+    what: &'static str,
+    builtin: Arc<BuiltinEvents>,
+    mut to_events: F,
+) where
+    T: Clone + Send + 'static,
+    F: FnMut(T) -> Vec<Built> + Send + 'static,
+{
+    let lagged = |missed: u64| {
+        tracing::warn!(
+            source = what,
+            missed,
+            "built-in events fell behind and missed changes"
+        );
+    };
+    loop {
+        let mut events = match changes.recv().await {
+            Ok(change) => to_events(change),
+            Err(RecvError::Lagged(missed)) => {
+                lagged(missed);
+                continue;
             }
+            Err(RecvError::Closed) => return,
+        };
+        let mut taken = 1;
+        while taken < BATCH {
+            match changes.try_recv() {
+                Ok(change) => events.extend(to_events(change)),
+                Err(TryRecvError::Lagged(missed)) => lagged(missed),
+                Err(_) => break,
+            }
+            taken += 1;
         }
-    });
+        builtin.emit_all(events).await;
+    }
 }
 
 /// The last state each active run and task instance was announced in, so a row written again
@@ -318,83 +377,70 @@ fn partition_values(partition: &str) -> Vec<(Option<String>, String)> {
         .collect()
 }
 
-async fn lake_events(
-    builtin: Arc<BuiltinEvents>,
-    mut objects: broadcast::Receiver<weir_lake::ObjectCreated>,
-    mut partitions: KnownPartitions,
-) {
-    loop {
-        let object = match objects.recv().await {
-            Ok(object) => object,
-            Err(RecvError::Lagged(missed)) => {
-                tracing::warn!(
-                    missed,
-                    "built-in lake events fell behind and missed objects"
-                );
-                continue;
-            }
-            Err(RecvError::Closed) => return,
-        };
+impl BuiltinEvents {
+    /// The events of one object weir wrote: S3's, a delivery's, and Glue's when it is the first
+    /// of a partition.
+    fn object_events(
+        &self,
+        object: weir_lake::ObjectCreated,
+        partitions: &mut KnownPartitions,
+    ) -> Vec<Built> {
+        let mut events = Vec::new();
         let sequencer = sequencer();
-        builtin
-            .emit(
-                "aws.s3",
-                "Object Created",
-                vec![format!("arn:aws:s3:::{}", builtin.bucket)],
-                json!({
-                    "version": "0",
-                    "bucket": {"name": builtin.bucket},
-                    "object": {"key": object.key, "size": object.size, "sequencer": sequencer},
-                    "request-id": sequencer,
-                    "requester": builtin.account,
-                    "reason": "PutObject",
-                }),
-            )
-            .await;
+        events.push((
+            "aws.s3",
+            "Object Created",
+            vec![format!("arn:aws:s3:::{}", self.bucket)],
+            json!({
+                "version": "0",
+                "bucket": {"name": self.bucket},
+                "object": {"key": object.key, "size": object.size, "sequencer": sequencer},
+                "request-id": sequencer,
+                "requester": self.account,
+                "reason": "PutObject",
+            }),
+        ));
         if let Some(delivery) = &object.delivery {
-            builtin
-                .emit(
-                    "weir.deliveries",
-                    "Delivery Object Written",
-                    vec![builtin.arn("firehose", &format!("deliverystream/{delivery}"))],
-                    json!({
-                        "deliveryStreamName": delivery,
-                        "key": object.key,
-                        "size": object.size,
-                        "table": object.table,
-                        "partition": object.partition,
-                    }),
-                )
-                .await;
+            events.push((
+                "weir.deliveries",
+                "Delivery Object Written",
+                vec![self.arn("firehose", &format!("deliverystream/{delivery}"))],
+                json!({
+                    "deliveryStreamName": delivery,
+                    "key": object.key,
+                    "size": object.size,
+                    "table": object.table,
+                    "partition": object.partition,
+                }),
+            ));
         }
         let (Some(table), Some(partition)) = (&object.table, &object.partition) else {
-            continue;
+            return events;
         };
         let values = partition_values(partition);
         let plain: Vec<String> = values.iter().map(|(_, v)| v.clone()).collect();
         if !partitions.is_new(table, plain.clone()) {
-            continue;
+            return events;
         }
         let (database, name) = table.split_once('.').unwrap_or(("", table));
         let named: serde_json::Map<String, Value> = values
             .iter()
             .filter_map(|(key, value)| Some((key.clone()?, Value::String(value.clone()))))
             .collect();
-        builtin
-            .emit(
-                "aws.glue",
-                "Glue Data Catalog Table State Change",
-                vec![builtin.arn("glue", &format!("table/{database}/{name}"))],
-                json!({
-                    "databaseName": database,
-                    "tableName": name,
-                    "typeOfChange": "BatchCreatePartition",
-                    "changedPartitions": [format!("[{}]", plain.join(", "))],
-                    "partition": partition,
-                    "partitionValues": named,
-                }),
-            )
-            .await;
+        events.push((
+            "aws.glue",
+            "Glue Data Catalog Table State Change",
+            vec![self.arn("glue", &format!("table/{database}/{name}"))],
+            json!({
+                "databaseName": database,
+                "tableName": name,
+                "typeOfChange": "BatchCreatePartition",
+                "changedPartitions": [format!("[{}]", plain.join(", "))],
+                "partition": partition,
+                "partitionValues": named,
+            }),
+        ));
+        events
     }
 }
 
