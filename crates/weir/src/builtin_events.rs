@@ -24,14 +24,14 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 use weir_engine::StatusChange;
 use weir_engine::events::Events;
-use weir_engine::events::model::PutEventsEntry;
+use weir_model::events::arn::{Scope, TargetKind};
 use weir_store::{ExecutionRecord, RunRecord, TaskRecord};
 
 /// Who emits and where their ARNs point.
 pub struct BuiltinEvents {
     pub events: Events,
-    pub region: String,
-    pub account: String,
+    /// The region and account of the ARNs the events name.
+    pub scope: Scope,
     /// The lake's bucket name as S3 events carry it.
     pub bucket: String,
 }
@@ -115,37 +115,10 @@ impl BuiltinEvents {
         });
     }
 
+    /// The ARN of an AWS resource weir's events name beside its targets' (a table, a delivery).
     fn arn(&self, service: &str, resource: &str) -> String {
-        format!(
-            "arn:aws:{service}:{}:{}:{resource}",
-            self.region, self.account
-        )
-    }
-
-    /// Puts the events on the default bus in one durable append.
-    async fn emit_all(&self, events: Vec<Built>) {
-        if events.is_empty() {
-            return;
-        }
-        let entries: Vec<PutEventsEntry> = events
-            .into_iter()
-            .map(|(source, detail_type, resources, detail)| PutEventsEntry {
-                source: Some(source.to_string()),
-                detail_type: Some(detail_type.to_string()),
-                detail: Some(detail.to_string()),
-                resources,
-                ..PutEventsEntry::default()
-            })
-            .collect();
-        for result in self.events.put_events(entries).await {
-            if let Err(error) = result {
-                tracing::warn!(
-                    "a built-in event was not put: {} ({})",
-                    error.message,
-                    error.code
-                );
-            }
-        }
+        let Scope { region, account } = &self.scope;
+        format!("arn:aws:{service}:{region}:{account}:{resource}")
     }
 }
 
@@ -154,12 +127,11 @@ fn forward<T, F>(
     changes: broadcast::Receiver<T>,
     what: &'static str,
     builtin: Arc<BuiltinEvents>,
-    to_events: F,
+    mut to_events: F,
 ) where
     T: Clone + Send + 'static,
     F: FnMut(T) -> Option<Built> + Send + 'static,
 {
-    let mut to_events = to_events;
     tokio::spawn(forward_with(changes, what, builtin, move |change| {
         to_events(change).into_iter().collect()
     }));
@@ -201,7 +173,9 @@ async fn forward_with<T, F>(
             }
             taken += 1;
         }
-        builtin.emit_all(events).await;
+        if !events.is_empty() {
+            builtin.events.emit_all(events).await;
+        }
     }
 }
 
@@ -236,7 +210,7 @@ impl PipelineStates {
                     self.runs.remove(&run.id);
                     self.tasks.retain(|(run_id, _, _), _| *run_id != run.id);
                 }
-                let resources = vec![pipeline_arn(builtin, &run.pipeline)];
+                let resources = vec![builtin.scope.target(TargetKind::Pipeline, &run.pipeline)];
                 Some((
                     "Pipeline Run Status Change",
                     resources,
@@ -249,7 +223,7 @@ impl PipelineStates {
                 if previous.as_deref() == Some(task.state.as_str()) {
                     return None;
                 }
-                let resources = vec![pipeline_arn(builtin, &pipeline)];
+                let resources = vec![builtin.scope.target(TargetKind::Pipeline, &pipeline)];
                 Some((
                     "Pipeline Task Status Change",
                     resources,
@@ -258,13 +232,6 @@ impl PipelineStates {
             }
         }
     }
-}
-
-fn pipeline_arn(builtin: &BuiltinEvents, pipeline: &str) -> String {
-    format!(
-        "arn:weir:pipelines:{}:{}:pipeline/{pipeline}",
-        builtin.region, builtin.account
-    )
 }
 
 fn rfc3339_us(us: i64) -> Value {
@@ -396,7 +363,7 @@ impl BuiltinEvents {
                 "bucket": {"name": self.bucket},
                 "object": {"key": object.key, "size": object.size, "sequencer": sequencer},
                 "request-id": sequencer,
-                "requester": self.account,
+                "requester": self.scope.account,
                 "reason": "PutObject",
             }),
         ));

@@ -20,6 +20,7 @@ use weir_engine::events::{TargetError, TargetInvoker};
 use weir_engine::machines::{MachineError, Machines, NewExecution};
 use weir_engine::queues::{MessageAttributeValue, NewMessage, Queues};
 use weir_engine::{Engine, EngineError, TriggerRequest};
+use weir_model::events::arn::{Scope, TargetKind};
 
 /// Lambda's asynchronous invocation: two retries after an error, these delays apart.
 const FUNCTION_RETRY_DELAYS: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(2)];
@@ -29,32 +30,6 @@ pub struct Targets {
     pub machines: Machines,
     pub streams: weir_stream::Streams,
     pub queues: Queues,
-}
-
-/// A target's ARN read as what it names.
-enum Kind<'a> {
-    Pipeline(&'a str),
-    Machine,
-    Function(&'a str),
-    Stream(&'a str),
-    Queue(&'a str),
-}
-
-fn kind(arn: &str) -> Option<Kind<'_>> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let [_, partition, service, _region, _account, resource] = parts.as_slice() else {
-        return None;
-    };
-    match (*partition, *service) {
-        ("weir", "pipelines") => resource.strip_prefix("pipeline/").map(Kind::Pipeline),
-        ("aws", "states") => resource
-            .starts_with("stateMachine:")
-            .then_some(Kind::Machine),
-        ("aws", "lambda") => resource.strip_prefix("function:").map(Kind::Function),
-        ("aws", "kinesis") => resource.strip_prefix("stream/").map(Kind::Stream),
-        ("aws", "sqs") => Some(Kind::Queue(resource)),
-        _ => None,
-    }
 }
 
 fn failed(code: &str, message: impl Into<String>, retryable: bool) -> TargetError {
@@ -73,19 +48,23 @@ impl TargetInvoker for Targets {
         input: String,
         event: &Event,
     ) -> Result<(), TargetError> {
-        let Some(kind) = kind(&target.arn) else {
-            return Err(failed(
+        let not_found = || {
+            Err(failed(
                 "RESOURCE_NOT_FOUND",
                 format!("weir has no target {}", target.arn),
                 false,
-            ));
+            ))
+        };
+        let Some((kind, name)) = Scope::parse_target(&target.arn) else {
+            return not_found();
         };
         match kind {
-            Kind::Pipeline(name) => self.run_pipeline(name, &input, event).await,
-            Kind::Machine => self.start_execution(target, input, event).await,
-            Kind::Function(name) => self.invoke(name, input).await,
-            Kind::Stream(name) => self.put_record(target, name, input, event).await,
-            Kind::Queue(name) => self.send(target, name, input, event).await,
+            TargetKind::Pipeline => self.run_pipeline(&name, &input, event).await,
+            TargetKind::Machine => self.start_execution(target, input, event).await,
+            TargetKind::Function => self.invoke(&name, input).await,
+            TargetKind::Stream => self.put_record(target, &name, input, event).await,
+            TargetKind::Queue => self.send(target, &name, input, event).await,
+            TargetKind::Bus => not_found(),
         }
     }
 
@@ -95,7 +74,7 @@ impl TargetInvoker for Targets {
         body: String,
         attributes: BTreeMap<String, String>,
     ) -> Result<(), TargetError> {
-        let Some(Kind::Queue(queue)) = kind(queue_arn) else {
+        let Some((TargetKind::Queue, queue)) = Scope::parse_target(queue_arn) else {
             return Err(failed(
                 "RESOURCE_NOT_FOUND",
                 format!("{queue_arn} is not a queue"),
@@ -118,7 +97,7 @@ impl TargetInvoker for Targets {
             message_attributes,
             ..Default::default()
         };
-        self.send_one(queue, message).await
+        self.send_one(&queue, message).await
     }
 }
 
@@ -327,32 +306,6 @@ fn execution_name(event_id: &str, replay: Option<&str>, target_id: &str) -> Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn kinds_of_arns() {
-        assert!(matches!(
-            kind("arn:weir:pipelines:us-east-1:123:pipeline/agg"),
-            Some(Kind::Pipeline("agg"))
-        ));
-        assert!(matches!(
-            kind("arn:aws:states:us-east-1:123:stateMachine:m"),
-            Some(Kind::Machine)
-        ));
-        assert!(matches!(
-            kind("arn:aws:lambda:us-east-1:123:function:f"),
-            Some(Kind::Function("f"))
-        ));
-        assert!(matches!(
-            kind("arn:aws:kinesis:us-east-1:123:stream/s"),
-            Some(Kind::Stream("s"))
-        ));
-        assert!(matches!(
-            kind("arn:aws:sqs:us-east-1:123:q.fifo"),
-            Some(Kind::Queue("q.fifo"))
-        ));
-        assert!(kind("arn:aws:s3:::bucket").is_none());
-        assert!(kind("not an arn").is_none());
-    }
 
     #[test]
     fn execution_names_are_stable_and_bounded() {

@@ -373,18 +373,25 @@ impl Events {
         resources: Vec<String>,
         detail: Value,
     ) {
-        let entry = PutEventsEntry {
-            source: Some(source.to_string()),
-            detail_type: Some(detail_type.to_string()),
-            detail: Some(detail.to_string()),
-            resources,
-            ..PutEventsEntry::default()
-        };
-        for result in self.put_events(vec![entry]).await {
+        self.emit_all(vec![(source, detail_type, resources, detail)])
+            .await;
+    }
+
+    /// Several built-in events in one durable append (source, detail-type, resources, detail).
+    pub async fn emit_all(&self, events: Vec<(&str, &str, Vec<String>, Value)>) {
+        let entries: Vec<PutEventsEntry> = events
+            .into_iter()
+            .map(|(source, detail_type, resources, detail)| PutEventsEntry {
+                source: Some(source.to_string()),
+                detail_type: Some(detail_type.to_string()),
+                detail: Some(detail.to_string()),
+                resources,
+                ..PutEventsEntry::default()
+            })
+            .collect();
+        for result in self.put_events(entries).await {
             if let Err(error) = result {
                 tracing::warn!(
-                    source,
-                    detail_type,
                     "a built-in event was not put: {} ({})",
                     error.message,
                     error.code

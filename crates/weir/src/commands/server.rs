@@ -196,8 +196,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     .await?;
     crate::builtin_events::BuiltinEvents {
         events: events.clone(),
-        region: events_aws.region.clone(),
-        account: events_aws.account_id.clone(),
+        scope: weir_model::events::arn::Scope::new(&events_aws.region, &events_aws.account_id),
         bucket: lake_bucket(&lake_url),
     }
     .start(&engine, &machines, &streams, lake.clone(), catalog.clone());
