@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use serde_json::Value;
 use weir_engine::{Engine, EngineOptions, TriggerRequest, actions::Registry};
 use weir_model::config::Config;
 use weir_store::Store;
@@ -275,6 +276,60 @@ async fn idle_memory(pipelines: usize) -> anyhow::Result<u64> {
         .and_then(|v| v.parse().ok())
         .context("no VmRSS")?;
     Ok(kb * 1024)
+}
+
+/// Calls of the bench server's AWS JSON protocols (`PROTOCOL.OPERATION` on `POST /`) with the
+/// admin's bearer token.
+#[derive(Clone)]
+pub(crate) struct AwsJson {
+    pub client: reqwest::Client,
+    /// `http://127.0.0.1:PORT/`
+    pub url: String,
+    pub token: String,
+}
+
+impl AwsJson {
+    pub(crate) fn request_to(
+        &self,
+        protocol: &str,
+        operation: &str,
+        body: String,
+    ) -> reqwest::RequestBuilder {
+        self.client
+            .post(&self.url)
+            .header("X-Amz-Target", format!("{protocol}.{operation}"))
+            .header("Content-Type", "application/x-amz-json-1.1")
+            .bearer_auth(&self.token)
+            .body(body)
+    }
+
+    pub(crate) async fn call_to(
+        &self,
+        protocol: &str,
+        operation: &str,
+        body: Value,
+    ) -> anyhow::Result<Value> {
+        let request = self.request_to(protocol, operation, body.to_string());
+        self.answer(operation, request).await
+    }
+
+    pub(crate) async fn answer(
+        &self,
+        operation: &str,
+        request: reqwest::RequestBuilder,
+    ) -> anyhow::Result<Value> {
+        let answer = request.send().await?;
+        let status = answer.status();
+        let text = answer.text().await?;
+        if !status.is_success() {
+            bail!("{operation} answered {status}: {text}");
+        }
+        Ok(if text.is_empty() {
+            serde_json::json!({})
+        } else {
+            serde_json::from_str(&text)?
+        })
+    }
 }
 
 /// The real `weir server` (this executable) on a project, on a free loopback port; killed when

@@ -20,7 +20,7 @@ use anyhow::{Context, bail};
 use serde_json::{Value, json};
 use weir_model::events::pattern::{FlatEvent, Matcher, bench as patterns};
 
-use crate::bench::{ServerProcess, quantile};
+use crate::bench::{AwsJson as Aws, ServerProcess, quantile};
 
 /// What `weir bench events` is asked to measure.
 pub struct EventsBench {
@@ -95,7 +95,7 @@ fn matching(rules: usize, seconds: f64) {
 /// From PutEvents sent to the message received on the rule's target queue.
 async fn put_to_target(aws: &Aws, events: usize) -> anyhow::Result<()> {
     let queue = aws
-        .call(
+        .call_to(
             "AmazonSQS",
             "CreateQueue",
             json!({ "QueueName": "bench-target" }),
@@ -108,7 +108,7 @@ async fn put_to_target(aws: &Aws, events: usize) -> anyhow::Result<()> {
             let aws = aws.clone();
             let url = url.clone();
             tokio::spawn(async move {
-                aws.call(
+                aws.call_to(
                     "AmazonSQS",
                     "ReceiveMessage",
                     json!({ "QueueUrl": url, "MaxNumberOfMessages": 1, "WaitTimeSeconds": 20 }),
@@ -122,7 +122,7 @@ async fn put_to_target(aws: &Aws, events: usize) -> anyhow::Result<()> {
         let sent = Instant::now();
         let entry = json!({ "Source": "bench", "DetailType": "tick", "Detail": json!({ "i": i }).to_string() });
         let put = aws
-            .call("AWSEvents", "PutEvents", json!({ "Entries": [entry] }))
+            .call_to("AWSEvents", "PutEvents", json!({ "Entries": [entry] }))
             .await?;
         if put["FailedEntryCount"] != 0 {
             bail!("PutEvents failed: {put}");
@@ -132,7 +132,7 @@ async fn put_to_target(aws: &Aws, events: usize) -> anyhow::Result<()> {
             bail!("the target queue got nothing within 20 s");
         };
         millis.push(received.duration_since(sent).as_secs_f64() * 1000.0);
-        aws.call(
+        aws.call_to(
             "AmazonSQS",
             "DeleteMessage",
             json!({ "QueueUrl": url, "ReceiptHandle": message["ReceiptHandle"] }),
@@ -151,7 +151,7 @@ async fn put_to_target(aws: &Aws, events: usize) -> anyhow::Result<()> {
 /// Durable sends, then receive-and-delete, in messages per second.
 async fn queues(aws: &Aws, seconds: f64, connections: usize) -> anyhow::Result<()> {
     let queue = aws
-        .call(
+        .call_to(
             "AmazonSQS",
             "CreateQueue",
             json!({ "QueueName": "bench-load" }),
@@ -178,7 +178,7 @@ async fn queues(aws: &Aws, seconds: f64, connections: usize) -> anyhow::Result<(
             let request = json!({ "QueueUrl": *url, "Entries": entries });
             while !stop.load(Ordering::Relaxed) {
                 let answer = aws
-                    .call("AmazonSQS", "SendMessageBatch", request.clone())
+                    .call_to("AmazonSQS", "SendMessageBatch", request.clone())
                     .await?;
                 let ok = answer["Successful"].as_array().map_or(0, Vec::len);
                 sent.fetch_add(ok as u64, Ordering::Relaxed);
@@ -206,7 +206,7 @@ async fn queues(aws: &Aws, seconds: f64, connections: usize) -> anyhow::Result<(
         consumers.push(tokio::spawn(async move {
             loop {
                 let answer = aws
-                    .call(
+                    .call_to(
                         "AmazonSQS",
                         "ReceiveMessage",
                         json!({ "QueueUrl": *url, "MaxNumberOfMessages": 10, "WaitTimeSeconds": 1 }),
@@ -222,7 +222,7 @@ async fn queues(aws: &Aws, seconds: f64, connections: usize) -> anyhow::Result<(
                     .map(|(i, m)| json!({ "Id": format!("m{i}"), "ReceiptHandle": m["ReceiptHandle"] }))
                     .collect();
                 let deleted = aws
-                    .call(
+                    .call_to(
                         "AmazonSQS",
                         "DeleteMessageBatch",
                         json!({ "QueueUrl": *url, "Entries": entries }),
@@ -245,37 +245,4 @@ async fn queues(aws: &Aws, seconds: f64, connections: usize) -> anyhow::Result<(
         sent.load(Ordering::Relaxed)
     );
     Ok(())
-}
-
-/// JSON calls of the server's AWS protocols with the admin's bearer token.
-#[derive(Clone)]
-struct Aws {
-    client: reqwest::Client,
-    url: String,
-    token: String,
-}
-
-impl Aws {
-    async fn call(&self, protocol: &str, operation: &str, body: Value) -> anyhow::Result<Value> {
-        let content_type = if protocol == "AmazonSQS" {
-            "application/x-amz-json-1.0"
-        } else {
-            "application/x-amz-json-1.1"
-        };
-        let answer = self
-            .client
-            .post(&self.url)
-            .header("X-Amz-Target", format!("{protocol}.{operation}"))
-            .header("Content-Type", content_type)
-            .bearer_auth(&self.token)
-            .body(body.to_string())
-            .send()
-            .await?;
-        let status = answer.status();
-        let value: Value = answer.json().await.unwrap_or(Value::Null);
-        if !status.is_success() {
-            bail!("{protocol}.{operation}: {status} {value}");
-        }
-        Ok(value)
-    }
 }

@@ -23,7 +23,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use futures::StreamExt;
 use serde_json::{Value, json};
 
-use crate::bench::{ServerProcess, quantile};
+use crate::bench::{AwsJson as Kinesis, ServerProcess, quantile};
 
 /// What `weir bench streams` is asked to measure.
 pub struct StreamsBench {
@@ -233,27 +233,10 @@ fn print_latency(label: &str, millis: &[f64]) {
     );
 }
 
-/// Kinesis calls (JSON 1.1) with the admin's bearer token.
-#[derive(Clone)]
-struct Kinesis {
-    client: reqwest::Client,
-    url: String,
-    token: String,
-}
-
+/// Kinesis and Firehose calls on the bench's server.
 impl Kinesis {
     fn request(&self, operation: &str, body: String) -> reqwest::RequestBuilder {
         self.request_to("Kinesis_20131202", operation, body)
-    }
-
-    /// A JSON 1.1 request of any of the server's AWS protocols (`PROTOCOL.OPERATION`).
-    fn request_to(&self, protocol: &str, operation: &str, body: String) -> reqwest::RequestBuilder {
-        self.client
-            .post(&self.url)
-            .header("X-Amz-Target", format!("{protocol}.{operation}"))
-            .header("Content-Type", "application/x-amz-json-1.1")
-            .bearer_auth(&self.token)
-            .body(body)
     }
 
     async fn call(&self, operation: &str, body: Value) -> anyhow::Result<Value> {
@@ -263,26 +246,7 @@ impl Kinesis {
 
     /// A Firehose call (JSON 1.1, `Firehose_20150804.*`) on the same server.
     async fn firehose(&self, operation: &str, body: Value) -> anyhow::Result<Value> {
-        let request = self.request_to("Firehose_20150804", operation, body.to_string());
-        self.answer(operation, request).await
-    }
-
-    async fn answer(
-        &self,
-        operation: &str,
-        request: reqwest::RequestBuilder,
-    ) -> anyhow::Result<Value> {
-        let answer = request.send().await?;
-        let status = answer.status();
-        let text = answer.text().await?;
-        if !status.is_success() {
-            bail!("{operation} answered {status}: {text}");
-        }
-        Ok(if text.is_empty() {
-            json!({})
-        } else {
-            serde_json::from_str(&text)?
-        })
+        self.call_to("Firehose_20150804", operation, body).await
     }
 }
 

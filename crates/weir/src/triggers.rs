@@ -80,26 +80,23 @@ fn machine_rules(project: &Path, scope: &Scope) -> Vec<(String, RuleSpec)> {
     paths.sort();
     let mut rules = Vec::new();
     for path in paths {
-        let Some(file_name) = path.file_name().and_then(|n| n.to_str()) else {
-            continue;
-        };
-        let Some(name) = [".asl.json", ".asl.yaml", ".asl.yml"]
-            .iter()
-            .find_map(|ext| file_name.strip_suffix(ext))
-        else {
+        let (Some(file_name), Some(name)) = (
+            path.file_name().and_then(|n| n.to_str()),
+            weir_engine::machines::machine_file_name(&path),
+        ) else {
             continue;
         };
         let Ok(text) = std::fs::read_to_string(&path) else {
             continue;
         };
         let file = format!("machines/{file_name}");
-        let Ok(machine) = weir_model::asl::parse_machine_file(&file, name, &text) else {
+        let Ok(machine) = weir_model::asl::parse_machine_file(&file, &name, &text) else {
             continue;
         };
         for (index, trigger) in machine.triggers.iter().enumerate() {
             rules.push((
                 file.clone(),
-                trigger.to_rule(TriggerOwner::Machine, name, index, scope),
+                trigger.to_rule(TriggerOwner::Machine, &name, index, scope),
             ));
         }
     }

@@ -1191,7 +1191,7 @@ fn uuid() -> String {
 }
 
 /// `orders.asl.json` → `orders`.
-fn machine_file_name(path: &Path) -> Option<String> {
+pub fn machine_file_name(path: &Path) -> Option<String> {
     let file = path.file_name()?.to_str()?;
     [".asl.json", ".asl.yaml", ".asl.yml"]
         .iter()

@@ -184,27 +184,23 @@ async fn targets(client: &Client, bus: &str, rule: &str) -> anyhow::Result<Vec<V
     Ok(page["Targets"].as_array().cloned().unwrap_or_default())
 }
 
-/// JSON text, or the contents of FILE for `@FILE`.
-pub fn json_argument(what: &str, argument: &str) -> anyhow::Result<Value> {
-    let text = match argument.strip_prefix('@') {
+/// The argument's text, or the contents of FILE for `@FILE`.
+fn text_argument(what: &str, argument: &str) -> anyhow::Result<String> {
+    match argument.strip_prefix('@') {
         Some(path) => std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the {what} file {path}"))?,
-        None => argument.to_string(),
-    };
-    serde_json::from_str(&text).with_context(|| format!("the {what} is not JSON"))
+            .with_context(|| format!("cannot read the {what} file {path}")),
+        None => Ok(argument.to_string()),
+    }
 }
 
 fn test(json_out: bool, pattern: &str, event: &str) -> anyhow::Result<ExitCode> {
-    let pattern_text = match pattern.strip_prefix('@') {
-        Some(path) => std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the pattern file {path}"))?,
-        None => pattern.to_string(),
-    };
+    let pattern_text = text_argument("pattern", pattern)?;
     let pattern = match weir_model::events::pattern::Pattern::parse(&pattern_text) {
         Ok(pattern) => pattern,
         Err(error) => bail!("InvalidEventPatternException: {error}"),
     };
-    let event = json_argument("event", event)?;
+    let event: Value =
+        serde_json::from_str(&text_argument("event", event)?).context("the event is not JSON")?;
     if !event.is_object() {
         bail!("the event must be a JSON object");
     }
