@@ -180,6 +180,14 @@ struct Envelope {
     scheduled: bool,
 }
 
+/// The event a record of a bus's log (its stream, [`bus_stream`]) holds, for readers of the log
+/// such as a tail; `None` for a record that is not one.
+pub fn logged_event(data: &[u8]) -> Option<Event> {
+    serde_json::from_slice::<Envelope>(data)
+        .ok()
+        .map(|envelope| envelope.event)
+}
+
 /// The event bus of a server. Cheap to clone.
 #[derive(Clone)]
 pub struct Events {

@@ -70,15 +70,10 @@ pub async fn tail(
     let limit = query.limit.unwrap_or(100).clamp(1, MAX_READ_EVENTS);
     let wait = Duration::from_millis(query.wait_ms.unwrap_or(0).min(MAX_WAIT_MS));
     let batch = super::streams::read_waiting(streams, &log, shard, offset, limit, wait).await?;
-    let events: Vec<Value> = batch
+    let events: Vec<weir_engine::events::model::Event> = batch
         .records
         .iter()
-        .filter_map(|record| serde_json::from_slice::<Value>(&record.data).ok())
-        // The log keeps each event in an envelope (with the rules a replay or schedule is for).
-        .map(|mut stored| match stored.get_mut("event") {
-            Some(event) => event.take(),
-            None => stored,
-        })
+        .filter_map(|record| weir_engine::events::logged_event(&record.data))
         .collect();
     Ok(Json(json!({ "events": events, "next": batch.next_offset })))
 }
