@@ -296,18 +296,22 @@ pub async fn logs(
 }
 
 /// A range of a log file.
-struct LogRange {
+pub(crate) struct LogRange {
     /// Where the range starts (the offset asked for, or the end of a shorter log).
-    offset: u64,
-    bytes: Vec<u8>,
+    pub offset: u64,
+    pub bytes: Vec<u8>,
     /// The log's size now.
-    size: u64,
+    pub size: u64,
 }
 
 /// Reads at most `length` bytes of the file from `offset`; a missing file is an empty log (an
 /// attempt that has logged nothing yet). The range ends on a whole UTF-8 character unless it
 /// reaches the end of the file, so that reading on from its end never splits one.
-async fn read_range(path: &std::path::Path, offset: u64, length: u64) -> std::io::Result<LogRange> {
+pub(crate) async fn read_range(
+    path: &std::path::Path,
+    offset: u64,
+    length: u64,
+) -> std::io::Result<LogRange> {
     use tokio::io::{AsyncReadExt, AsyncSeekExt};
     let mut file = match tokio::fs::File::open(path).await {
         Ok(file) => file,

@@ -32,17 +32,17 @@ use crate::auth::Identity;
 /// Open live streams the server holds at most.
 pub(crate) const MAX_LISTENERS: usize = 256;
 /// How long one stream stays open before the browser is asked to reconnect.
-const LIFETIME: Duration = Duration::from_secs(600);
+pub(crate) const LIFETIME: Duration = Duration::from_secs(600);
 /// Topics one page may listen to.
 const MAX_TOPICS: usize = 32;
 
 static LISTENERS: AtomicUsize = AtomicUsize::new(0);
 
 /// Holds one of the [`MAX_LISTENERS`] places while its stream is open.
-struct Place;
+pub(crate) struct Place;
 
 impl Place {
-    fn take() -> Option<Place> {
+    pub(crate) fn take() -> Option<Place> {
         LISTENERS
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |open| {
                 (open < MAX_LISTENERS).then_some(open + 1)

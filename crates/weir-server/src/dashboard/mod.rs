@@ -5,9 +5,14 @@
 //! pages listen on `/ui/live` (server-sent events) and re-render their changing regions.
 
 pub(crate) mod assets;
+mod graph;
 mod home;
 pub(crate) mod html;
 mod live;
+mod log_tail;
+mod pipeline;
+mod run;
+mod task;
 
 use std::sync::Arc;
 
@@ -26,6 +31,11 @@ pub(crate) fn routes() -> Routes {
         .get("/", VIEWER, home::page)
         .get("/ui/assets/{file}", Need::Open, assets::serve)
         .get("/ui/live", VIEWER, live::events)
+        .get("/ui/pipelines/{name}", VIEWER, pipeline::page)
+        .get("/ui/pipelines/{name}/graph", VIEWER, graph::page)
+        .get("/ui/runs/{id}", VIEWER, run::page)
+        .get("/ui/runs/{id}/tasks/{task}", VIEWER, task::page)
+        .get("/ui/live/log", VIEWER, log_tail::events)
 }
 
 /// Who is looking, and the server they look at: what every page handler starts from.

@@ -111,7 +111,9 @@
 
   async function run(element, body) {
     const d = element.dataset;
-    if (d.confirm && !(await confirmDialog(d.confirm))) return;
+    // `{count}` in a bulk action's question is how many are selected.
+    const selection = body && d.key && Array.isArray(body[d.key]) ? body[d.key].length : "";
+    if (d.confirm && !(await confirmDialog(d.confirm.replace(/\{count\}/g, selection)))) return;
     element.disabled = true;
     try {
       const answer = await call(d.method || "POST", d.url, body, d.awsTarget);
@@ -356,6 +358,59 @@
       next.focus();
     }
   });
+
+  // ---- pipeline grid (dashboard/pipeline.rs) ----------------------------------------------
+  // A cell holds only its state (class, glyph) and `data-i="TRY,MS"` (or `data-c`, counts of a
+  // mapped task's instances); its run is its column header's `data-run`, its task its row's
+  // `data-task`. Its tooltip, accessible name and link are made when it is pointed at or focused.
+  const gridStates = {
+    "st-success": "success", "st-failed": "failed", "st-running": "running", "st-queued": "queued",
+    "st-retry": "up for retry", "st-upstream": "upstream failed", "st-skipped": "skipped",
+    "st-cancelled": "cancelled", "st-none": "no instance",
+  };
+
+  function describeCell(cell) {
+    if (cell.dataset.href !== undefined || cell.tagName !== "TD") return;
+    const table = cell.closest("table.grid[data-cell-href]");
+    const row = cell.parentElement;
+    if (!table || !row.dataset.task) return;
+    const header = table.tHead && table.tHead.rows[0] && table.tHead.rows[0].children[[...row.children].indexOf(cell)];
+    const run = header && header.dataset.run;
+    if (!run) return;
+    const task = decodeURIComponent(row.dataset.task);
+    const state = cell.dataset.s || gridStates[cell.className] || cell.className;
+    const parts = [task, decodeURIComponent(run), state.replace(/_/g, " ")];
+    if (cell.dataset.i) {
+      const [tries, ms] = cell.dataset.i.split(",");
+      if (Number(tries) > 0) parts.push(`try ${tries}`);
+      if (ms !== undefined && ms !== "") {
+        const n = Number(ms);
+        parts.push(n < 1000 ? `${n} ms` : n < 60000 ? `${(n / 1000).toFixed(1)} s` : `${Math.floor(n / 60000)} min ${Math.round(n / 1000) % 60} s`);
+      }
+    }
+    if (cell.dataset.c) parts.push(cell.dataset.c);
+    cell.title = parts.join(" · ");
+    cell.setAttribute("aria-label", cell.title);
+    if (cell.className !== "st-none") {
+      cell.dataset.href = table.dataset.cellHref.replace("{run}", run).replace("{task}", row.dataset.task);
+    }
+  }
+
+  for (const type of ["mouseover", "focusin"]) {
+    document.addEventListener(type, (event) => {
+      if (event.target.matches && event.target.matches("table.grid td")) describeCell(event.target);
+    });
+  }
+  // Before the click handler above reads `data-href` (a touch may bring no mouseover first).
+  document.addEventListener("click", (event) => {
+    const cell = event.target.closest && event.target.closest("table.grid td");
+    if (cell) describeCell(cell);
+  }, true);
+
+  function scrollToNewest(root) {
+    for (const box of root.querySelectorAll(".scroll[data-scroll-end]")) box.scrollLeft = box.scrollWidth;
+  }
+  document.addEventListener("DOMContentLoaded", () => scrollToNewest(document));
 
   // ---- times -----------------------------------------------------------------------------
   function relativeTimes(root) {
