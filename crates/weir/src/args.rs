@@ -873,4 +873,23 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 32)]
         connections: usize,
     },
+    /// The dashboard: server time to render the grid of a pipeline of 50 tasks with 1,000 runs,
+    /// and the time from a task's end to the grid showing it (live events and a re-fetch).
+    #[command(
+        after_help = "Example:\n  weir bench dashboard --tasks 50 --runs 1000 --requests 20 --latency-runs 20"
+    )]
+    Dashboard {
+        /// Tasks of the pipeline whose grid is rendered.
+        #[arg(long, default_value_t = 50)]
+        tasks: usize,
+        /// Finished runs of it, written into the store before the server starts.
+        #[arg(long, default_value_t = 1000)]
+        runs: usize,
+        /// Requests of each grid size, one after another.
+        #[arg(long, default_value_t = 20)]
+        requests: usize,
+        /// Runs of the short pipeline whose task-end-to-grid time is measured.
+        #[arg(long, default_value_t = 20)]
+        latency_runs: usize,
+    },
 }

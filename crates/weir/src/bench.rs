@@ -115,6 +115,21 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
             .await?;
             Ok(ExitCode::SUCCESS)
         }
+        BenchCommand::Dashboard {
+            tasks,
+            runs,
+            requests,
+            latency_runs,
+        } => {
+            crate::bench_dashboard::run(crate::bench_dashboard::DashboardBench {
+                tasks,
+                runs,
+                requests,
+                latency_runs,
+            })
+            .await?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -7,6 +7,7 @@ mod output;
 mod args;
 mod bench;
 mod bench_auth;
+mod bench_dashboard;
 mod bench_events;
 mod bench_machines;
 mod bench_streams;

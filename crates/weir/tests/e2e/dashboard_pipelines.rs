@@ -1,0 +1,345 @@
+//! The dashboard's pipeline pages through the real binary: the grid, the graph, a run with its
+//! Gantt chart, a task with its log, and the log's live tail; what a viewer and a narrowed
+//! credential see; hostile text escaped.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use crate::security::{create, with_token};
+use crate::support::*;
+
+/// A pipeline with a group of two tasks (one fails), a task downstream of both, a mapped task,
+/// hostile text in its description, params and log.
+const GRID: &str = r#"description: "<script>alert('description')</script>"
+params:
+  greeting: "<img src=x onerror=alert(1)>"
+  count: 3
+  dry_run: false
+  regions: [eu, "<us>"]
+tasks:
+  extract.orders:
+    command: "echo 'orders <b>&amp; done</b>'; echo second line"
+  extract.users:
+    command: "echo users failing; exit 3"
+  load:
+    depends_on: [extract.orders, extract.users]
+    command: echo load
+  list:
+    noop: { output: [1, 2] }
+  each:
+    depends_on: [list]
+    map_over: tasks.list.output
+    noop: true
+"#;
+
+fn page(server: &Server, path: &str) -> String {
+    let (status, body) = server.get(path);
+    assert_eq!(status, 200, "GET {path}: {body}");
+    body
+}
+
+/// The `<tr …>` of a grid row, up to its end.
+fn grid_row<'a>(page: &'a str, marker: &str) -> &'a str {
+    let start = page
+        .find(marker)
+        .unwrap_or_else(|| panic!("no row {marker} in {page}"));
+    let rest = &page[start..];
+    &rest[..rest.find("</tr>").unwrap_or(rest.len())]
+}
+
+#[test]
+fn the_grid_shows_a_finished_runs_states_with_glyphs_and_groups_collapse() {
+    let project = Project::new();
+    project.pipeline("grid", GRID);
+    let server = Server::start(project.path());
+    let run = server.trigger_wait("grid", &[]);
+    assert_eq!(run["state"], "failed", "{run}");
+    let run_id = run["run_id"].as_str().unwrap();
+
+    let grid = page(&server, "/ui/pipelines/grid");
+    assert!(grid.contains("role=\"grid\""), "{grid}");
+    assert_eq!(grid.matches("tabindex=0").count(), 1, "one cell in the tab order");
+    // The run's column header links to the run.
+    assert!(
+        grid.contains(&format!("/ui/runs/{}", run_id.replace(':', "%3A").replace('+', "%2B"))),
+        "{grid}"
+    );
+    // State by class AND glyph; try and duration in the cell's data.
+    let orders = grid_row(&grid, "data-task=\"extract.orders\"");
+    assert!(orders.contains("<td class=st-success"), "{orders}");
+    assert!(orders.contains("data-i=1,") && orders.contains(">✓</td>"), "{orders}");
+    let users = grid_row(&grid, "data-task=\"extract.users\"");
+    assert!(
+        users.contains("<td class=st-failed") && users.contains(">✗</td>"),
+        "{users}"
+    );
+    let load = grid_row(&grid, "data-task=\"load\"");
+    assert!(
+        load.contains("<td class=st-upstream") && load.contains(">⚠</td>"),
+        "{load}"
+    );
+    // The group's row shows the worst state of its members, with their counts.
+    let group = grid_row(&grid, "data-group=\"extract\"");
+    assert!(group.contains("aria-expanded=\"true\""), "{group}");
+    assert!(
+        group.contains("class=\"st-failed\"") && group.contains("1 success, 1 failed"),
+        "{group}"
+    );
+    // The mapped task's row sums up its instances.
+    let each = grid_row(&grid, "data-task=\"each\"");
+    assert!(each.contains("[mapped]") && each.contains("2 success"), "{each}");
+    // Tasks in the pipeline's order.
+    let order: Vec<usize> = ["data-group=\"extract\"", "data-task=\"load\"", "data-task=\"each\""]
+        .iter()
+        .map(|m| grid.find(m).unwrap())
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+
+    // Collapsed: the group's row only, with a link that expands it again.
+    let collapsed = page(&server, "/ui/pipelines/grid?collapse=extract");
+    assert!(!collapsed.contains("data-task=\"extract.orders\""));
+    let group = grid_row(&collapsed, "data-group=\"extract\"");
+    assert!(
+        group.contains("aria-expanded=\"false\"") && group.contains("class=\"st-failed\""),
+        "{group}"
+    );
+    assert!(group.contains("href=\"/ui/pipelines/grid?runs=25\""), "{group}");
+    assert!(collapsed.contains("data-task=\"load\""));
+
+    // Facts and the trigger form from the params, hostile text escaped.
+    assert!(grid.contains("&lt;script&gt;alert(&#39;description&#39;)&lt;/script&gt;"));
+    assert!(!grid.contains("<script>alert"), "{grid}");
+    assert!(!grid.contains("<img src=x"), "{grid}");
+    assert!(grid.contains("name=\"params.greeting\" value=\"&lt;img src=x onerror=alert(1)&gt;\""));
+    assert!(grid.contains("type=\"number\" step=\"any\" name=\"params.count\" value=\"3\""));
+    assert!(grid.contains("<select name=\"params.dry_run\" data-json>"));
+    assert!(grid.contains("<textarea name=\"params.regions\" data-json"));
+    assert!(grid.contains("data-url=\"/api/v1/pipelines/grid/backfill\""));
+    assert!(grid.contains("data-url=\"/api/v1/pipelines/grid/pause\""));
+    // Bulk: a checkbox per run and the bar's buttons against the bulk route.
+    assert!(grid.contains(&format!("data-select value=\"{run_id}\"")), "{grid}");
+    assert!(grid.contains("data-select-all"));
+    for action in ["retry", "cancel", "mark_success", "mark_failed"] {
+        assert!(
+            grid.contains(&format!(
+                "data-url=\"/api/v1/runs/bulk\" data-key=\"runs\" data-body=\"{{&quot;action&quot;:&quot;{action}&quot;}}\""
+            )),
+            "{action}"
+        );
+    }
+    assert!(grid.contains("data-live=\"pipeline:grid\""));
+
+    // Paging: 1 run per page, the older page of the newest run holds the first one.
+    server.trigger_wait("grid", &[]);
+    let first = page(&server, "/ui/pipelines/grid?runs=1");
+    assert_eq!(first.matches("data-run=").count(), 1);
+    assert!(first.contains("older runs"), "{first}");
+    let older_href = first
+        .split("href=\"")
+        .find(|s| s.contains("before="))
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .replace("&amp;", "&");
+    let older = page(&server, &older_href);
+    assert!(older.contains(&format!("data-select value=\"{run_id}\"")), "{older}");
+    assert!(older.contains("newest runs"));
+}
+
+#[test]
+fn a_runs_page_has_a_gantt_bar_for_each_task_and_the_task_page_its_log() {
+    let project = Project::new();
+    project.pipeline("grid", GRID);
+    let server = Server::start(project.path());
+    let run = server.trigger_wait("grid", &[]);
+    let run_id = run["run_id"].as_str().unwrap();
+    let encoded = run_id.replace(':', "%3A").replace('+', "%2B");
+
+    let page_html = page(&server, &format!("/ui/runs/{encoded}"));
+    assert!(page_html.contains("data-live=\"run:"), "{page_html}");
+    let gantt = &page_html[page_html.find("class=\"gantt\"").expect("a Gantt chart")..];
+    for task in ["extract.orders", "extract.users", "load", "list", "each [0]", "each [1]"] {
+        let label = format!(">{task}</a></div><div class=\"track\">");
+        if task == "load" {
+            // Upstream failed: it never ran, so it has no bar.
+            assert!(!gantt.contains(&label), "{gantt}");
+            continue;
+        }
+        let at = gantt
+            .find(&label)
+            .unwrap_or_else(|| panic!("no Gantt row for {task}: {gantt}"));
+        let track = &gantt[at..];
+        let track = &track[..track.find("</div>").unwrap()];
+        assert!(
+            track.contains("class=\"bar success\"") || track.contains("class=\"bar failed\""),
+            "{task}: {track}"
+        );
+        assert!(track.contains("aria-label=\""), "{track}");
+    }
+    assert!(gantt.contains("class=\"bar failed\""));
+    // Actions: retry from failure and marks.
+    assert!(page_html.contains(&format!("data-url=\"/api/v1/runs/{encoded}/retry\"")));
+    assert!(page_html.contains(&format!("data-url=\"/api/v1/runs/{encoded}/mark\"")));
+    assert!(page_html.contains(&format!(
+        "data-url=\"/api/v1/runs/{encoded}/tasks/extract.users/mark\""
+    )));
+
+    // The task's page: attempts, its log escaped, the search box and the link to the whole log.
+    let task = page(
+        &server,
+        &format!("/ui/runs/{encoded}/tasks/extract.orders"),
+    );
+    assert!(task.contains("<pre id=\"log\" class=\"log\""), "{task}");
+    assert!(
+        task.contains("orders &lt;b&gt;&amp;amp; done&lt;/b&gt;\nsecond line"),
+        "{task}"
+    );
+    assert!(!task.contains("<b>&amp; done"), "{task}");
+    assert!(task.contains("data-log-search data-target=\"#log\""));
+    assert!(task.contains("data-log-count"));
+    assert!(task.contains("/api/v1/runs/") && task.contains("/logs?task=extract.orders"));
+    // An ended attempt has no live tail.
+    assert!(!task.contains("data-log-tail"));
+    let failed = page(&server, &format!("/ui/runs/{encoded}/tasks/extract.users"));
+    assert!(failed.contains("users failing"), "{failed}");
+    assert!(failed.contains("<td class=\"num\">3</td>"), "exit code 3: {failed}");
+    // A mapped instance shows its item.
+    let mapped = page(&server, &format!("/ui/runs/{encoded}/tasks/each"));
+    assert!(mapped.contains("Mapped instances (2)"), "{mapped}");
+    let item = page(
+        &server,
+        &format!("/ui/runs/{encoded}/tasks/each?map_index=1"),
+    );
+    assert!(item.contains("Mapped item"), "{item}");
+    // An unknown task is not found.
+    assert_eq!(
+        server
+            .get(&format!("/ui/runs/{encoded}/tasks/nope"))
+            .0,
+        404
+    );
+}
+
+#[test]
+fn a_viewer_sees_no_buttons_and_a_narrowed_credential_nothing_of_other_pipelines() {
+    let project = crate::security::project();
+    let server = Server::start(project.path());
+    let etl = server.trigger_wait("etl_daily", &[]);
+    let ml = server.trigger_wait("ml_train", &[]);
+    let etl_run = etl["run_id"].as_str().unwrap().replace(':', "%3A").replace('+', "%2B");
+    let ml_run = ml["run_id"].as_str().unwrap().replace(':', "%3A").replace('+', "%2B");
+
+    let viewer = create(&server, "viewer", "looker", &[]);
+    let viewer = viewer["token"].as_str().unwrap();
+    let pages = [
+        "/ui/pipelines/etl_daily".to_string(),
+        format!("/ui/runs/{etl_run}"),
+        format!("/ui/runs/{etl_run}/tasks/a"),
+    ];
+    for path in &pages {
+        let (status, body) = with_token(&server, viewer, "GET", path, "");
+        assert_eq!(status, 200, "{path}: {body}");
+        for control in ["data-action", "data-api", "data-bulk-action", "data-select"] {
+            assert!(!body.contains(control), "a viewer sees {control} on {path}");
+        }
+        // The admin sees them.
+        let (_, admin) = server.get(path);
+        assert!(admin.contains("data-action") || admin.contains("data-api"), "{path}");
+    }
+
+    let narrow = create(&server, "viewer", "etl", &["--pipelines", "etl_*"]);
+    let narrow = narrow["token"].as_str().unwrap();
+    let get = |path: &str| with_token(&server, narrow, "GET", path, "").0;
+    assert_eq!(get("/ui/pipelines/etl_daily"), 200);
+    assert_eq!(get(&format!("/ui/runs/{etl_run}")), 200);
+    for path in [
+        "/ui/pipelines/ml_train".to_string(),
+        "/ui/pipelines/ml_train/graph".to_string(),
+        "/ui/pipelines/nonexistent".to_string(),
+        format!("/ui/runs/{ml_run}"),
+        format!("/ui/runs/{ml_run}/tasks/a"),
+        format!("/ui/live/log?run={ml_run}&task=a&try=1"),
+    ] {
+        assert_eq!(get(&path), 404, "{path}");
+    }
+}
+
+/// Reads a server-sent event stream until `until` is in it or `timeout` passes.
+fn read_events(server: &Server, path: &str, until: &str, timeout: Duration) -> String {
+    let host = server.url.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(host).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {}\r\nAccept: text/event-stream\r\nConnection: close\r\n\r\n",
+        server.token()
+    )
+    .unwrap();
+    let deadline = Instant::now() + timeout;
+    let mut seen = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while Instant::now() < deadline {
+        match stream.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => seen.extend_from_slice(&buffer[..n]),
+            Err(_) => {}
+        }
+        if String::from_utf8_lossy(&seen).contains(until) {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&seen).into_owned()
+}
+
+#[test]
+fn the_log_tail_streams_what_a_running_task_appends_and_ends() {
+    let project = Project::new();
+    project.pipeline(
+        "slow",
+        "tasks:\n  talk:\n    command: \"echo 'first <line>'; sleep 2; echo second; sleep 1; echo third\"\n",
+    );
+    let server = Server::start(project.path());
+    let output = server.cli(&["pipelines", "trigger", "slow", "--json"]);
+    let run: serde_json::Value = serde_json::from_slice(&output.stdout).expect("run JSON");
+    let run_id = run["run_id"].as_str().unwrap().to_string();
+    let encoded = run_id.replace(':', "%3A").replace('+', "%2B");
+    assert!(
+        eventually(Duration::from_secs(20), || {
+            server
+                .attempts(&encoded, "talk")
+                .first()
+                .is_some_and(|a| a["state"] == "running")
+        }),
+        "the task did not start"
+    );
+    // The page of the running attempt tails its log from where it stopped reading.
+    let task = page(&server, &format!("/ui/runs/{encoded}/tasks/talk"));
+    let tail = task
+        .split("data-log-tail=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_else(|| panic!("no live tail on a running attempt's page: {task}"))
+        .replace("&amp;", "&");
+    assert!(tail.starts_with("/ui/live/log?run="), "{tail}");
+    // From the start of the log, whatever the page had read.
+    let from_start = tail
+        .rsplit_once("&offset=")
+        .map(|(query, _)| format!("{query}&offset=0"))
+        .unwrap();
+    let events = read_events(&server, &from_start, "event: end", Duration::from_secs(30));
+    assert!(events.contains("text/event-stream"), "{events}");
+    assert!(events.contains("event: append"), "{events}");
+    // The text is JSON-encoded: markup arrives as data, never as HTML.
+    assert!(events.contains(r#""first <line>\n"#), "{events}");
+    let second = events.find("second").expect("second line streamed");
+    let third = events.find("third").expect("third line streamed");
+    assert!(second < third);
+    assert!(events.contains("event: end"), "the tail did not end: {events}");
+    assert!(events.find("event: end").unwrap() > third);
+    server.wait_run(&encoded);
+    // Once ended, a tail sends what is left and ends at once.
+    let again = read_events(&server, &from_start, "event: end", Duration::from_secs(10));
+    assert!(again.contains("third") && again.contains("event: end"), "{again}");
+}
