@@ -6,6 +6,7 @@
 mod api;
 pub mod auth;
 mod aws;
+mod dashboard;
 pub mod deliveries;
 mod error;
 pub mod lake;

@@ -1,0 +1,2 @@
+pub(crate) mod chart;
+pub(crate) mod layout;
