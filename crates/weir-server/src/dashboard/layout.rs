@@ -1208,3 +1208,529 @@ fn draw(layout: &Layout, options: &LayoutOptions) -> String {
     svg.push_str("</g></svg>");
     svg
 }
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::time::Instant;
+
+    /// Checks the SVG is well-formed XML: one root, tags balanced and named alike, attributes
+    /// quoted, no raw `<` in text or values, and `&` only starting a known entity.
+    pub(in crate::dashboard) fn assert_well_formed(xml: &str) {
+        fn check_text(text: &str) -> Result<(), String> {
+            let mut rest = text;
+            while let Some(at) = rest.find('&') {
+                rest = &rest[at + 1..];
+                let end = rest.find(';').ok_or("an & without ;")?;
+                let entity = &rest[..end];
+                let numeric = entity.strip_prefix('#').is_some_and(|digits| {
+                    !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
+                });
+                if !numeric && !["amp", "lt", "gt", "quot", "apos"].contains(&entity) {
+                    return Err(format!("unknown entity &{entity};"));
+                }
+            }
+            if text.contains('<') {
+                return Err("a raw <".into());
+            }
+            if text
+                .chars()
+                .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+            {
+                return Err("a control character".into());
+            }
+            Ok(())
+        }
+        fn check(xml: &str) -> Result<(), String> {
+            let mut stack: Vec<&str> = Vec::new();
+            let mut roots = 0;
+            let mut rest = xml;
+            while !rest.is_empty() {
+                let Some(open) = rest.find('<') else {
+                    if !stack.is_empty() || !rest.trim().is_empty() {
+                        return Err(format!("text after the root: {rest:.40}"));
+                    }
+                    break;
+                };
+                let text = &rest[..open];
+                if stack.is_empty() && !text.trim().is_empty() {
+                    return Err("text outside the root".into());
+                }
+                check_text(text)?;
+                rest = &rest[open..];
+                let close = rest.find('>').ok_or("an unclosed tag")?;
+                let tag = &rest[1..close];
+                rest = &rest[close + 1..];
+                if let Some(name) = tag.strip_prefix('/') {
+                    match stack.pop() {
+                        Some(open_name) if open_name == name.trim() => {}
+                        other => return Err(format!("</{name}> closes {other:?}")),
+                    }
+                    continue;
+                }
+                let self_closing = tag.ends_with('/');
+                let tag = tag.trim_end_matches('/');
+                let name_end = tag.find(char::is_whitespace).unwrap_or(tag.len());
+                let name = &tag[..name_end];
+                if name.is_empty()
+                    || !name
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || c == '-' || c == ':')
+                {
+                    return Err(format!("bad tag name {name:?}"));
+                }
+                // Attributes: name="value" pairs, each name once.
+                let mut attributes = tag[name_end..].trim();
+                let mut seen = HashSet::new();
+                while !attributes.is_empty() {
+                    let equals = attributes
+                        .find('=')
+                        .ok_or(format!("attribute without value in <{name}>"))?;
+                    let attribute = attributes[..equals].trim();
+                    if !seen.insert(attribute) {
+                        return Err(format!("attribute {attribute} twice in <{name}>"));
+                    }
+                    let after = &attributes[equals + 1..];
+                    let quote = after.chars().next().ok_or("no value")?;
+                    if quote != '"' && quote != '\'' {
+                        return Err(format!("unquoted attribute {attribute}"));
+                    }
+                    let end = after[1..].find(quote).ok_or("unterminated value")?;
+                    check_text(&after[1..1 + end])?;
+                    attributes = after[end + 2..].trim_start();
+                }
+                if stack.is_empty() {
+                    roots += 1;
+                }
+                if !self_closing {
+                    stack.push(name);
+                }
+            }
+            if !stack.is_empty() {
+                return Err(format!("unclosed {stack:?}"));
+            }
+            if roots != 1 {
+                return Err(format!("{roots} roots"));
+            }
+            Ok(())
+        }
+        if let Err(problem) = check(xml) {
+            panic!("not well-formed XML ({problem}): {xml:.2000}");
+        }
+    }
+
+    fn node(id: &str) -> Node {
+        Node::new(id)
+    }
+
+    fn edge(from: &str, to: &str) -> Edge {
+        Edge {
+            from: from.into(),
+            to: to.into(),
+            label: None,
+        }
+    }
+
+    fn graph(ids: &[&str], edges: &[(&str, &str)]) -> Graph {
+        Graph {
+            nodes: ids.iter().map(|id| node(id)).collect(),
+            edges: edges.iter().map(|(from, to)| edge(from, to)).collect(),
+        }
+    }
+
+    fn box_of<'a>(layout: &'a Layout, label: &str) -> &'a Rect {
+        let index = layout.nodes.iter().position(|node| node.label == label);
+        &layout.boxes[index.unwrap_or_else(|| panic!("no node {label}"))]
+    }
+
+    fn assert_no_overlaps(layout: &Layout) {
+        for (a, first) in layout.boxes.iter().enumerate() {
+            for second in &layout.boxes[a + 1..] {
+                assert!(!first.overlaps(second), "{first:?} overlaps {second:?}");
+            }
+        }
+    }
+
+    /// A deterministic pseudo-random DAG: `count` nodes in groups of ten, edges forward only.
+    fn random_dag(count: usize, edges_per_node: usize, seed: u64) -> Graph {
+        let mut state = seed;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as usize
+        };
+        let nodes = (0..count)
+            .map(|index| Node {
+                id: format!("n{index}"),
+                label: format!("group{}.task_{index}", index / 10),
+                state: Some(["success", "failed", "running", "queued"][index % 4].into()),
+                href: Some(format!("/ui/task?id=n{index}")),
+                kind: Some("BashOperator".into()),
+                group: (index % 3 == 0).then(|| format!("group{}", index / 30)),
+            })
+            .collect();
+        let mut edges = Vec::new();
+        for to in 1..count {
+            for _ in 0..edges_per_node {
+                let from = next() % to;
+                edges.push(edge(&format!("n{from}"), &format!("n{to}")));
+            }
+        }
+        Graph { nodes, edges }
+    }
+
+    #[test]
+    fn layers_are_longest_paths_from_a_source() {
+        // a→b→c and a→c: c goes below b, not beside it.
+        let layers = longest_path_layers(4, &[(0, 1), (1, 2), (0, 2), (3, 2)]);
+        assert_eq!(layers, vec![0, 1, 2, 0]);
+        let layout = compute_layout(
+            &graph(&["a", "b", "c"], &[("a", "b"), ("b", "c"), ("a", "c")]),
+            &LayoutOptions::default(),
+        );
+        let (a, b, c) = (
+            box_of(&layout, "a"),
+            box_of(&layout, "b"),
+            box_of(&layout, "c"),
+        );
+        assert!(a.x < b.x && b.x < c.x, "left to right: {a:?} {b:?} {c:?}");
+        // The long edge a→c passes layer 1 through a dummy: three points.
+        assert!(layout.edges.iter().any(|edge| edge.points.len() == 3));
+    }
+
+    #[test]
+    fn top_to_bottom_puts_layers_in_rows() {
+        let options = LayoutOptions {
+            direction: Direction::TopToBottom,
+            ..LayoutOptions::default()
+        };
+        let layout = compute_layout(&graph(&["a", "b"], &[("a", "b")]), &options);
+        let (a, b) = (box_of(&layout, "a"), box_of(&layout, "b"));
+        assert!(a.y + a.height < b.y && a.x == b.x, "{a:?} {b:?}");
+        assert!(render_svg(&graph(&["a"], &[]), &options).contains("dag-tb"));
+    }
+
+    #[test]
+    fn cycles_are_broken_and_drawn_as_back_edges() {
+        // A Choice looping back to an earlier state, and a Retry-style loop on itself.
+        let cyclic = graph(
+            &["start", "check", "wait", "done"],
+            &[
+                ("start", "check"),
+                ("check", "wait"),
+                ("wait", "check"),
+                ("check", "done"),
+                ("wait", "wait"),
+            ],
+        );
+        let (nodes, edges, _) = visible_graph(&cyclic, &LayoutOptions::default());
+        let back = back_edges(nodes.len(), &edges);
+        assert_eq!(back, vec![false, false, true, false, false]);
+        let layout = compute_layout(&cyclic, &LayoutOptions::default());
+        let (check, wait) = (box_of(&layout, "check"), box_of(&layout, "wait"));
+        assert!(check.x < wait.x);
+        // The back edge ends at its real target (check), on its right side.
+        let back_edge = layout
+            .edges
+            .iter()
+            .find(|edge| edge.back)
+            .map(|edge| edge.points.clone());
+        let end = back_edge.and_then(|points| points.last().copied());
+        assert_eq!(end.map(|(x, _)| x), Some(check.x + check.width));
+        let svg = render_svg(&cyclic, &LayoutOptions::default());
+        assert!(svg.contains(r#"class="edge back""#) && svg.contains(r#"class="edge self""#));
+        assert_well_formed(&svg);
+        // A cycle through every node still lays out and renders.
+        let ring = graph(&["a", "b", "c"], &[("a", "b"), ("b", "c"), ("c", "a")]);
+        assert_well_formed(&render_svg(&ring, &LayoutOptions::default()));
+    }
+
+    #[test]
+    fn ordering_removes_an_avoidable_crossing() {
+        // In input order a→d and b→c cross; swapping c and d removes the crossing.
+        let crossed = graph(&["a", "b", "c", "d"], &[("a", "d"), ("b", "c")]);
+        let layout = compute_layout(&crossed, &LayoutOptions::default());
+        let (a, b) = (box_of(&layout, "a"), box_of(&layout, "b"));
+        let (c, d) = (box_of(&layout, "c"), box_of(&layout, "d"));
+        assert_eq!(a.y < b.y, d.y < c.y, "a {a:?} b {b:?} c {c:?} d {d:?}");
+        assert_eq!(count_inversions(&mut [3, 1, 2]), 2);
+        assert_eq!(count_inversions(&mut []), 0);
+    }
+
+    #[test]
+    fn states_have_a_glyph_a_class_and_words() {
+        assert_eq!(state_glyph(Some("success")), ("✓", "st-success", "success"));
+        assert_eq!(state_glyph(Some("SUCCEEDED")).1, "st-success");
+        assert_eq!(state_glyph(Some("FAILED")).0, "✗");
+        assert_eq!(state_glyph(Some("up_for_retry")).1, "st-up-for-retry");
+        assert_eq!(state_glyph(Some("TIMED_OUT")).0, "⏱");
+        assert_eq!(state_glyph(Some("ABORTED")).1, "st-cancelled");
+        assert_eq!(state_glyph(Some("nonsense")).1, "st-none");
+        assert_eq!(state_glyph(None).0, "•");
+        let mut one = graph(&["t"], &[]);
+        one.nodes[0].state = Some("running".into());
+        let svg = render_svg(&one, &LayoutOptions::default());
+        assert!(svg.contains("node st-running") && svg.contains('▶') && svg.contains("t: running"));
+    }
+
+    #[test]
+    fn labels_and_links_are_escaped_and_long_labels_cut() {
+        let mut hostile = graph(&["x", "y"], &[]);
+        hostile.nodes[0].label = "<script>alert('x')</script> & \"more\"\u{1}".into();
+        hostile.nodes[0].href = Some("/ui/task?a=1&b=\"2\"".into());
+        hostile.nodes[1].label = "a_really_long_task_name_that_goes_on_and_on".into();
+        hostile.edges.push(Edge {
+            from: "x".into(),
+            to: "y".into(),
+            label: Some("$.status == \"<ok>\"".into()),
+        });
+        let options = LayoutOptions {
+            aria_label: "Graph of <pipeline>".into(),
+            id_prefix: "g\"1".into(),
+            ..LayoutOptions::default()
+        };
+        let svg = render_svg(&hostile, &options);
+        assert!(!svg.contains("<script"), "{svg}");
+        assert!(svg.contains("&lt;script&gt;alert(&#39;x&#39;)"));
+        assert!(svg.contains(r#"<a class="node-link" href="/ui/task?a=1&amp;b=&quot;2&quot;">"#));
+        assert!(svg.contains("a_really_long_task_n…"));
+        assert!(
+            svg.contains("<title>a_really_long_task_name_that_goes_on_and_on: no status</title>")
+        );
+        assert!(svg.contains(r#"aria-label="Graph of &lt;pipeline&gt;""#));
+        assert!(svg.contains(r#"id="g1-arrow""#));
+        assert_well_formed(&svg);
+        assert_eq!(truncate("abc", 3), "abc");
+        assert_eq!(truncate("abcd", 3), "ab…");
+    }
+
+    #[test]
+    fn expanded_groups_enclose_their_members_only() {
+        let mut grouped = graph(
+            &[
+                "start",
+                "extract.a",
+                "extract.b",
+                "extract.c",
+                "load.a",
+                "load.b",
+                "end",
+            ],
+            &[
+                ("start", "extract.a"),
+                ("start", "extract.b"),
+                ("extract.a", "extract.c"),
+                ("extract.b", "load.a"),
+                ("extract.c", "load.b"),
+                ("load.a", "end"),
+                ("load.b", "end"),
+                ("start", "end"),
+            ],
+        );
+        for node in &mut grouped.nodes {
+            node.group = node.id.split_once('.').map(|(group, _)| group.to_string());
+        }
+        let options = LayoutOptions {
+            group_href: Some(Box::new(|group, expand| {
+                format!("?expand={group}&open={expand}")
+            })),
+            ..LayoutOptions::default()
+        };
+        let layout = compute_layout(&grouped, &options);
+        assert_eq!(layout.groups.len(), 2);
+        assert_no_overlaps(&layout);
+        for group in &layout.groups {
+            for (node, rect) in layout.nodes.iter().zip(&layout.boxes) {
+                let member = node.label.starts_with(&format!("{}.", group.name));
+                let inside = rect.x >= group.rect.x
+                    && rect.y >= group.rect.y
+                    && rect.x + rect.width <= group.rect.x + group.rect.width
+                    && rect.y + rect.height <= group.rect.y + group.rect.height;
+                assert_eq!(member, inside, "{} in group {}", node.label, group.name);
+                if !member {
+                    assert!(
+                        !rect.overlaps(&group.rect),
+                        "{} overlaps group {}",
+                        node.label,
+                        group.name
+                    );
+                }
+            }
+        }
+        let [first, second] = [&layout.groups[0].rect, &layout.groups[1].rect];
+        assert!(!first.overlaps(second));
+        let svg = render_svg(&grouped, &options);
+        assert!(svg.contains(r#"<a class="group-link" href="?expand=extract&amp;open=false""#));
+        assert!(svg.contains("group-box"));
+        assert_well_formed(&svg);
+    }
+
+    #[test]
+    fn a_collapsed_group_is_one_node_with_its_worst_state() {
+        let mut grouped = graph(
+            &["start", "extract.a", "extract.b", "extract.c", "end"],
+            &[
+                ("start", "extract.a"),
+                ("start", "extract.b"),
+                ("extract.a", "extract.c"),
+                ("extract.b", "end"),
+                ("extract.c", "end"),
+            ],
+        );
+        for (node, state) in grouped
+            .nodes
+            .iter_mut()
+            .zip(["success", "success", "failed", "running", "queued"])
+        {
+            node.group = node.id.split_once('.').map(|(group, _)| group.to_string());
+            node.state = Some(state.into());
+        }
+        let options = LayoutOptions {
+            collapsed_groups: HashSet::from(["extract".to_string()]),
+            group_href: Some(Box::new(|group, expand| {
+                format!("?expand={group}&open={expand}")
+            })),
+            ..LayoutOptions::default()
+        };
+        let layout = compute_layout(&grouped, &options);
+        assert_eq!(layout.nodes.len(), 3);
+        // Edges into and out of the group are drawn once; those inside it vanish.
+        assert_eq!(layout.edges.len(), 2);
+        let svg = render_svg(&grouped, &options);
+        assert!(svg.contains("node st-failed node-group"), "{svg}");
+        assert!(svg.contains("group extract (3 tasks): 1 success, 1 failed, 1 running"));
+        assert!(svg.contains(r#"<a class="node-link" href="?expand=extract&amp;open=true">"#));
+        assert!(!svg.contains("extract.a"));
+        assert_well_formed(&svg);
+        // Nothing failed or running: queued beats success (the group is not done).
+        assert_eq!(
+            [Some("success"), Some("queued")]
+                .into_iter()
+                .max_by_key(|s| state_severity(*s)),
+            Some(Some("queued"))
+        );
+    }
+
+    #[test]
+    fn unknown_and_repeated_ids_and_empty_graphs_are_harmless() {
+        let odd = graph(
+            &["a", "a", "b"],
+            &[("a", "ghost"), ("ghost", "b"), ("a", "b"), ("a", "b")],
+        );
+        let layout = compute_layout(&odd, &LayoutOptions::default());
+        assert_eq!(layout.nodes.len(), 2);
+        assert_eq!(layout.edges.len(), 2);
+        assert_well_formed(&render_svg(&odd, &LayoutOptions::default()));
+        let empty = render_svg(&Graph::default(), &LayoutOptions::default());
+        assert!(empty.contains(r#"role="group""#) && empty.contains("viewBox"));
+        assert_well_formed(&empty);
+    }
+
+    #[test]
+    fn three_hundred_nodes_lay_out_without_overlaps() {
+        let big = random_dag(300, 2, 7);
+        let started = Instant::now();
+        let layout = compute_layout(&big, &LayoutOptions::default());
+        let svg = draw(&layout, &LayoutOptions::default());
+        let took = started.elapsed();
+        eprintln!(
+            "300 nodes / {} edges: {took:?} ({} bytes)",
+            big.edges.len(),
+            svg.len()
+        );
+        assert_eq!(layout.nodes.len(), 300);
+        assert_no_overlaps(&layout);
+        for group in &layout.groups {
+            for other in &layout.groups {
+                assert!(std::ptr::eq(group, other) || !group.rect.overlaps(&other.rect));
+            }
+        }
+        assert_well_formed(&svg);
+    }
+
+    #[test]
+    fn five_hundred_nodes_and_a_thousand_edges_render_quickly() {
+        let big = random_dag(500, 2, 11);
+        assert_eq!(big.edges.len(), 998);
+        for direction in [Direction::LeftToRight, Direction::TopToBottom] {
+            let options = LayoutOptions {
+                direction,
+                ..LayoutOptions::default()
+            };
+            let started = Instant::now();
+            let svg = render_svg(&big, &options);
+            let took = started.elapsed();
+            eprintln!(
+                "500 nodes / 998 edges {direction:?}: {took:?} ({} bytes)",
+                svg.len()
+            );
+            // Generous: a debug build on a busy machine; release is far below 20 ms.
+            assert!(took.as_secs() < 5, "{took:?}");
+        }
+    }
+
+    fn arbitrary_graph() -> impl Strategy<Value = (Graph, Vec<String>, bool)> {
+        let ids = prop::sample::select(vec!["a", "b", "c", "d", "e", "f", "g", "h", "zz"]);
+        let state = prop::option::of(prop::sample::select(vec![
+            "success",
+            "failed",
+            "running",
+            "SUCCEEDED",
+            "up_for_retry",
+            "weird",
+        ]));
+        let group = prop::option::of(prop::sample::select(vec!["g1", "g2", ""]));
+        let node = (
+            ids.clone(),
+            ".{0,30}",
+            state,
+            prop::option::of(".{0,10}"),
+            prop::option::of(".{0,10}"),
+            group,
+        )
+            .prop_map(|(id, label, state, href, kind, group)| Node {
+                id: id.into(),
+                label,
+                state: state.map(str::to_string),
+                href,
+                kind,
+                group: group.map(str::to_string),
+            });
+        let edge =
+            (ids.clone(), ids, prop::option::of(".{0,12}")).prop_map(|(from, to, label)| Edge {
+                from: from.into(),
+                to: to.into(),
+                label,
+            });
+        (
+            prop::collection::vec(node, 0..12),
+            prop::collection::vec(edge, 0..30),
+            prop::collection::vec(
+                prop::sample::select(vec!["g1".to_string(), "g2".to_string()]),
+                0..2,
+            ),
+            any::<bool>(),
+        )
+            .prop_map(|(nodes, edges, collapsed, vertical)| {
+                (Graph { nodes, edges }, collapsed, vertical)
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn any_graph_renders_well_formed_svg_without_overlaps((graph, collapsed, vertical) in arbitrary_graph()) {
+            let options = LayoutOptions {
+                collapsed_groups: collapsed.into_iter().collect(),
+                group_href: Some(Box::new(|group, expand| format!("?g={group}&e={expand}"))),
+                direction: if vertical { Direction::TopToBottom } else { Direction::LeftToRight },
+                aria_label: "graph".into(),
+                id_prefix: String::new(),
+            };
+            let layout = compute_layout(&graph, &options);
+            assert_no_overlaps(&layout);
+            assert_well_formed(&draw(&layout, &options));
+        }
+    }
+}
