@@ -1099,3 +1099,458 @@ fn data_table(out: &mut String, chart: &Chart, title: &str, shown: usize) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dashboard::layout::tests::assert_well_formed;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn columns(names: &[&str]) -> Vec<String> {
+        names.iter().map(|name| name.to_string()).collect()
+    }
+
+    fn line_chart(x: XValues, series: Vec<Series>) -> Chart {
+        Chart {
+            kind: ChartKind::Line,
+            title: "Orders".into(),
+            x_label: "day".into(),
+            y_label: String::new(),
+            x,
+            series,
+            width: 720,
+            height: 360,
+            notes: Vec::new(),
+        }
+    }
+
+    fn series(name: &str, values: &[Option<f64>]) -> Series {
+        Series {
+            name: name.into(),
+            values: values.to_vec(),
+        }
+    }
+
+    fn count(haystack: &str, needle: &str) -> usize {
+        haystack.matches(needle).count()
+    }
+
+    #[test]
+    fn ticks_step_by_one_two_or_five() {
+        assert_eq!(
+            nice_ticks(0.0, 97.0, 5),
+            (0.0, 100.0, vec![0.0, 20.0, 40.0, 60.0, 80.0, 100.0])
+        );
+        let (low, high, ticks) = nice_ticks(0.13, 0.92, 5);
+        assert_eq!((low, high, ticks.len()), (0.0, 1.0, 6));
+        let (low, high, ticks) = nice_ticks(-3.0, 1234.0, 5);
+        assert_eq!((low, high), (-500.0, 1500.0));
+        assert_eq!(ticks[1] - ticks[0], 500.0);
+        // A single value or all-equal values still get an axis around them.
+        let (low, high, ticks) = nice_ticks(42.0, 42.0, 5);
+        assert!(
+            low < 42.0 && high > 42.0 && ticks.len() >= 2,
+            "{low} {high} {ticks:?}"
+        );
+        let (low, high, _) = nice_ticks(0.0, 0.0, 5);
+        assert!(low < 0.0 && high > 0.0);
+        // Nonsense and extremes do not panic and give a finite axis.
+        for (a, b) in [
+            (f64::NAN, 1.0),
+            (f64::NEG_INFINITY, f64::INFINITY),
+            (-f64::MAX, f64::MAX),
+            (5.0, 1.0),
+            (1e-300, 2e-300),
+        ] {
+            let (low, high, ticks) = nice_ticks(a, b, 5);
+            assert!(
+                low.is_finite()
+                    && high.is_finite()
+                    && low < high
+                    && !ticks.is_empty()
+                    && ticks.len() <= 101
+            );
+        }
+    }
+
+    #[test]
+    fn tick_labels_use_the_step_precision_and_suffixes() {
+        assert_eq!(format_tick(0.25, 0.05), "0.25");
+        assert_eq!(format_tick(40.0, 20.0), "40");
+        assert_eq!(format_tick(1_500_000.0, 500_000.0), "1.5M");
+        assert_eq!(format_tick(20_000.0, 5_000.0), "20k");
+        assert_eq!(format_tick(3e9, 1e9), "3G");
+        assert_eq!(format_tick(-1e-17, 0.2), "0.0");
+        assert_eq!(format_tick(2e20, 1e20), "2.0e20");
+        assert_eq!(format_value(1.0 / 3.0), "0.333333");
+        assert_eq!(format_value(12.0), "12");
+    }
+
+    #[test]
+    fn time_ticks_fall_on_sensible_utc_units() {
+        let day = |text: &str| as_time(&json!(text)).unwrap_or_default();
+        let start = day("2024-03-01T00:00:00Z");
+        let ticks = time_ticks(start, start + 86_400_000, 6);
+        let labels: Vec<&str> = ticks.iter().map(|(_, label)| label.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "03-01 00:00",
+                "03-01 06:00",
+                "03-01 12:00",
+                "03-01 18:00",
+                "03-02 00:00"
+            ]
+        );
+        // Minutes within an hour: no date.
+        let ticks = time_ticks(start + 60_000, start + 50 * 60_000, 5);
+        assert_eq!(ticks.first().map(|(_, l)| l.as_str()), Some("00:10"));
+        // Seconds.
+        let ticks = time_ticks(start + 1_500, start + 9_000, 4);
+        assert_eq!(ticks.first().map(|(_, l)| l.as_str()), Some("00:00:02"));
+        // Months start on the first of the month; years on January the first.
+        let ticks = time_ticks(day("2023-11-17"), day("2024-04-02"), 6);
+        let labels: Vec<&str> = ticks.iter().map(|(_, label)| label.as_str()).collect();
+        assert_eq!(
+            labels,
+            ["2023-12", "2024-01", "2024-02", "2024-03", "2024-04"]
+        );
+        assert_eq!(ticks[1].0, day("2024-01-01"));
+        let ticks = time_ticks(day("2001-05-05"), day("2024-01-01"), 6);
+        assert!(ticks.iter().all(|(_, label)| label.len() == 4), "{ticks:?}");
+        // Extremes do not panic.
+        assert!(time_ticks(i64::MIN, i64::MAX, 6).len() <= 100);
+        assert!(time_ticks(5, 5, 0).len() <= 100);
+    }
+
+    #[test]
+    fn rows_become_numbers_times_or_categories() {
+        let names = columns(&["n", "when", "city", "total", "label"]);
+        let rows = vec![
+            vec![
+                json!(3),
+                json!("2024-01-03"),
+                json!("Oslo"),
+                json!("12.5"),
+                json!("a"),
+            ],
+            vec![
+                json!("1"),
+                json!("2024-01-01T10:00:00Z"),
+                json!("Rome"),
+                json!(7),
+                json!("b"),
+            ],
+            vec![
+                json!(2.5),
+                json!("2024-01-02 08:30:00"),
+                json!("Lima"),
+                json!(null),
+                json!(1),
+            ],
+        ];
+        let by_number = from_rows(ChartKind::Line, &names, &rows, "n", &columns(&["total"]));
+        let chart = by_number.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(chart.x, XValues::Numbers(vec![1.0, 2.5, 3.0]));
+        assert_eq!(
+            chart.series,
+            vec![series("total", &[Some(7.0), None, Some(12.5)])]
+        );
+        assert_eq!(chart.y_label, "total");
+
+        let by_time = from_rows(
+            ChartKind::Bar,
+            &names,
+            &rows,
+            "when",
+            &columns(&["total", "n"]),
+        );
+        let chart = by_time.unwrap_or_else(|e| panic!("{e}"));
+        let XValues::Times(times) = &chart.x else {
+            panic!("{:?}", chart.x)
+        };
+        assert_eq!(times.len(), 3);
+        assert!(times.windows(2).all(|pair| pair[0] < pair[1]));
+        assert_eq!(format_time(times[0]), "2024-01-01 10:00:00 UTC");
+        assert_eq!(format_time(times[2]), "2024-01-03");
+        assert_eq!(
+            chart.series[1].values,
+            vec![Some(1.0), Some(2.5), Some(3.0)]
+        );
+
+        let by_city = from_rows(
+            ChartKind::Bar,
+            &names,
+            &rows,
+            "city",
+            &columns(&["total", "label", "nope"]),
+        );
+        let chart = by_city.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            chart.x,
+            XValues::Categories(columns(&["Oslo", "Rome", "Lima"]))
+        );
+        assert_eq!(chart.series.len(), 1);
+        assert_eq!(
+            chart.notes,
+            [
+                "`label` left out: not numeric (e.g. a)",
+                "`nope` left out: the result has no such column"
+            ]
+        );
+    }
+
+    #[test]
+    fn rows_that_cannot_be_charted_say_why() {
+        let names = columns(&["a", "b"]);
+        let rows = vec![vec![json!("x"), json!("y")]];
+        let missing_x = from_rows(ChartKind::Bar, &names, &rows, "c", &columns(&["b"]));
+        assert_eq!(
+            missing_x,
+            Err("the result has no column `c` for the x axis".into())
+        );
+        let no_y = from_rows(ChartKind::Bar, &names, &rows, "a", &[]);
+        assert_eq!(
+            no_y,
+            Err("choose at least one column for the y axis".into())
+        );
+        let text_y = from_rows(ChartKind::Bar, &names, &rows, "a", &columns(&["b"]));
+        assert_eq!(
+            text_y,
+            Err("nothing to plot: `b` left out: not numeric (e.g. y)".into())
+        );
+        // Rows without an x are dropped from a numeric axis, with a note.
+        let rows = vec![vec![json!(1), json!(2)], vec![json!(null), json!(3)]];
+        let chart = from_rows(ChartKind::Line, &names, &rows, "a", &columns(&["b"]))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(chart.x, XValues::Numbers(vec![1.0]));
+        assert_eq!(chart.notes, ["1 rows without a `a` left out"]);
+    }
+
+    #[test]
+    fn empty_data_says_there_is_nothing_to_chart() {
+        for chart in [
+            line_chart(XValues::Numbers(Vec::new()), Vec::new()),
+            line_chart(
+                XValues::Numbers(vec![1.0, 2.0]),
+                vec![series("s", &[None, Some(f64::NAN)])],
+            ),
+            from_rows(
+                ChartKind::Bar,
+                &columns(&["x", "y"]),
+                &[],
+                "x",
+                &columns(&["y"]),
+            )
+            .unwrap_or_else(|e| panic!("{e}")),
+        ] {
+            let svg = render_svg(&chart);
+            assert!(
+                svg.contains("No rows to chart") && svg.contains("no rows to chart"),
+                "{svg}"
+            );
+            assert_well_formed(&svg);
+        }
+    }
+
+    #[test]
+    fn a_line_chart_has_axes_markers_tooltips_a_legend_and_a_table() {
+        let chart = line_chart(
+            XValues::Numbers(vec![1.0, 2.0, 3.0, 4.0]),
+            vec![
+                series(
+                    "orders",
+                    &[Some(10.0), Some(f64::INFINITY), Some(30.0), Some(25.0)],
+                ),
+                series("returns", &[Some(1.0), Some(2.0), None, Some(f64::NAN)]),
+            ],
+        );
+        let svg = render_svg(&chart);
+        assert_well_formed(&svg);
+        assert!(svg.contains(r#"role="img""#));
+        assert!(svg.contains(r#"aria-label="Orders: line chart of orders, returns by day, 4 points, values from 1 to 30""#), "{svg}");
+        // Non-finite values are gaps: orders has two runs, returns one.
+        assert_eq!(count(&svg, r#"<path class="line series-0""#), 2 + 1);
+        assert_eq!(count(&svg, r#"<path class="line series-1""#), 1 + 1);
+        assert!(svg.contains(r#"stroke-dasharray="6 3""#));
+        assert!(svg.contains("<title>3: orders = 30</title>"));
+        assert_eq!(count(&svg, r#"<path class="marker series-0" d"#), 3 + 1);
+        assert!(svg.contains(r#"<g class="legend">"#));
+        assert!(svg.contains(r#"<table class="sr-only"><caption>Orders</caption>"#));
+        assert!(
+            svg.contains(r#"<tr><th scope="row">2</th><td></td><td>2</td></tr>"#),
+            "{svg}"
+        );
+        for tick in [">0<", ">10<", ">20<", ">30<"] {
+            assert!(svg.contains(tick), "tick {tick}");
+        }
+    }
+
+    #[test]
+    fn grouped_bars_and_many_categories() {
+        let mut chart = line_chart(
+            XValues::Categories(columns(&["a", "b", "c"])),
+            vec![
+                series("x", &[Some(1.0), Some(-2.0), Some(3.0)]),
+                series("y", &[Some(4.0), Some(5.0), Some(6.0)]),
+            ],
+        );
+        chart.kind = ChartKind::Bar;
+        let svg = render_svg(&chart);
+        assert_well_formed(&svg);
+        assert_eq!(count(&svg, r#"<rect class="bar series-0" x"#), 3 + 1);
+        assert_eq!(count(&svg, r#"<rect class="bar series-1" x"#), 3 + 1);
+        assert!(svg.contains("<title>b: x = -2</title>"));
+
+        let labels: Vec<String> = (0..300).map(|i| format!("category number {i}")).collect();
+        let values: Vec<Option<f64>> = (0..300).map(|i| Some(f64::from(i))).collect();
+        chart.x = XValues::Categories(labels);
+        chart.series = vec![series("count", &values)];
+        chart.y_label = "count".into();
+        let svg = render_svg(&chart);
+        assert_well_formed(&svg);
+        assert_eq!(count(&svg, r#"<rect class="bar series-0" x"#), 200);
+        assert!(svg.contains("showing the first 200 of 300 bars"));
+        assert!(svg.contains("rotate(-45"));
+        assert!(svg.contains("category number…"));
+        assert!(!svg.contains(r#"<g class="legend">"#));
+    }
+
+    #[test]
+    fn single_points_and_time_series_get_sane_axes() {
+        let one = line_chart(
+            XValues::Times(vec![1_700_000_000_000]),
+            vec![series("lag", &[Some(5.0)])],
+        );
+        let svg = render_svg(&one);
+        assert_well_formed(&svg);
+        assert!(svg.contains("day (UTC)"));
+        assert!(
+            svg.contains("<title>2023-11-14 22:13:20 UTC: lag = 5</title>"),
+            "{svg}"
+        );
+        let mut scatter = line_chart(
+            XValues::Numbers(vec![2.0, 2.0]),
+            vec![series("s", &[Some(1.0), Some(1.0)])],
+        );
+        scatter.kind = ChartKind::Scatter;
+        let svg = render_svg(&scatter);
+        assert_well_formed(&svg);
+        assert!(!svg.contains("NaN") && !svg.contains("inf"));
+        assert_eq!(count(&svg, r#"<path class="marker series-0" d"#), 2 + 1);
+    }
+
+    #[test]
+    fn areas_stand_on_zero_and_text_is_escaped() {
+        let mut chart = line_chart(
+            XValues::Categories(columns(&["<script>x</script>", "b"])),
+            vec![series("<b>&", &[Some(3.0), Some(4.0)])],
+        );
+        chart.kind = ChartKind::Area;
+        chart.title = "<script>alert(1)</script>".into();
+        let svg = render_svg(&chart);
+        assert_well_formed(&svg);
+        assert!(!svg.contains("<script"), "{svg}");
+        assert!(svg.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(svg.contains("&lt;b&gt;&amp;"));
+        assert_eq!(count(&svg, r#"<path class="area series-0""#), 1);
+        assert!(svg.contains(">0<"), "the axis reaches zero");
+        assert_eq!(ChartKind::parse("area"), Some(ChartKind::Area));
+        assert_eq!(ChartKind::parse("pie"), None);
+    }
+
+    fn arbitrary_value() -> impl Strategy<Value = Option<f64>> {
+        prop_oneof![
+            Just(None),
+            Just(Some(f64::NAN)),
+            Just(Some(f64::INFINITY)),
+            Just(Some(f64::MAX)),
+            Just(Some(-f64::MAX)),
+            Just(Some(0.0)),
+            any::<f64>().prop_map(Some),
+            (-1e6f64..1e6).prop_map(Some),
+        ]
+    }
+
+    fn arbitrary_chart() -> impl Strategy<Value = Chart> {
+        let x = prop_oneof![
+            prop::collection::vec(any::<f64>(), 0..40).prop_map(XValues::Numbers),
+            prop::collection::vec(any::<i64>(), 0..40).prop_map(XValues::Times),
+            prop::collection::vec(-1_000_000_000_000i64..4_000_000_000_000, 0..40)
+                .prop_map(XValues::Times),
+            prop::collection::vec(".{0,20}", 0..260).prop_map(XValues::Categories),
+        ];
+        let one_series = (".{0,12}", prop::collection::vec(arbitrary_value(), 0..50))
+            .prop_map(|(name, values)| Series { name, values });
+        let kind = prop::sample::select(vec![
+            ChartKind::Bar,
+            ChartKind::Line,
+            ChartKind::Area,
+            ChartKind::Scatter,
+        ]);
+        (
+            kind,
+            ".{0,20}",
+            ".{0,10}",
+            ".{0,10}",
+            x,
+            prop::collection::vec(one_series, 0..10),
+            any::<u32>(),
+            any::<u32>(),
+        )
+            .prop_map(
+                |(kind, title, x_label, y_label, x, series, width, height)| Chart {
+                    kind,
+                    title,
+                    x_label,
+                    y_label,
+                    x,
+                    series,
+                    width,
+                    height,
+                    notes: vec!["a <note> & more".into()],
+                },
+            )
+    }
+
+    fn arbitrary_json() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            ".{0,12}".prop_map(Value::from),
+            prop::sample::select(vec![
+                "2024-01-01",
+                "2024-02-30",
+                "1e400",
+                "-0",
+                "2024-01-01T00:00:00+14:00",
+                " 3 "
+            ])
+            .prop_map(Value::from),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn any_chart_renders_well_formed_svg(chart in arbitrary_chart()) {
+            let svg = render_svg(&chart);
+            assert_well_formed(&svg);
+            prop_assert!(!svg.contains("NaN") && !svg.contains("inf\""));
+        }
+
+        #[test]
+        fn any_rows_chart_or_say_why(
+            rows in prop::collection::vec(prop::collection::vec(arbitrary_json(), 0..4), 0..30),
+            kind in prop::sample::select(vec![ChartKind::Bar, ChartKind::Line, ChartKind::Area, ChartKind::Scatter]),
+        ) {
+            let names = columns(&["a", "b", "c"]);
+            match from_rows(kind, &names, &rows, "a", &columns(&["b", "c"])) {
+                Ok(chart) => assert_well_formed(&render_svg(&chart)),
+                Err(reason) => prop_assert!(reason.starts_with("nothing to plot")),
+            }
+        }
+    }
+}
