@@ -9,8 +9,10 @@
 //! CSS classes for the stylesheet: `chart-figure`, `chart`, `chart-bar`/`chart-line`/
 //! `chart-area`/`chart-scatter` on the `<svg>`; `chart-title`, `chart-note`, `chart-empty`;
 //! `grid` (the tick lines), `axis`, `axis-x`, `axis-y`, `axis-line`, `tick`, `axis-label`;
-//! `legend`, `legend-item`; per series `series-0` … `series-7` (colour; series after the
-//! eighth repeat them) together with `line`, `area`, `bar`, `marker`; `sr-only` on the table.
+//! `legend`, `legend-item`; per series `series-0` … `series-7` together with `line`, `area`,
+//! `bar`, `marker`; `sr-only` on the table. A series' shapes are drawn in `currentColor`, so
+//! the stylesheet themes a series by setting `color` on `.series-N` (series after the eighth
+//! repeat the eight styles); the SVG stays legible with no stylesheet at all.
 
 use std::fmt::Write as _;
 
@@ -660,7 +662,9 @@ pub(crate) fn render_svg(chart: &Chart) -> String {
         },
     }
     let is_bands = matches!(chart.x, XValues::Categories(_)) || chart.kind == ChartKind::Bar;
-    let left = 64.0 + if chart.y_label.is_empty() { 0.0 } else { 16.0 };
+    // Room for the y tick labels (and the y label), and for rotated x labels leaning left.
+    let left =
+        if is_bands { 80.0 } else { 64.0 } + if chart.y_label.is_empty() { 0.0 } else { 16.0 };
     let plot_width = (width - left - 24.0).max(40.0);
     let (x_low, x_high, x_ticks) = match &chart.x {
         _ if is_bands => {
@@ -782,14 +786,14 @@ pub(crate) fn render_svg(chart: &Chart) -> String {
                 if chart.kind == ChartKind::Bar {
                     let _ = write!(
                         out,
-                        r#"<rect class="bar series-{style}" x="{}" y="{}" width="22" height="10"/>"#,
+                        r#"<rect class="bar series-{style}" fill="currentColor" x="{}" y="{}" width="22" height="10"/>"#,
                         num(x),
                         num(y - 5.0)
                     );
                 } else {
                     let _ = write!(
                         out,
-                        r#"<path class="line series-{style}" d="M{},{} h22"{}/>"#,
+                        r#"<path class="line series-{style}" fill="none" stroke="currentColor" stroke-width="2" d="M{},{} h22"{}/>"#,
                         num(x),
                         num(y),
                         dash_attribute(style)
@@ -797,7 +801,7 @@ pub(crate) fn render_svg(chart: &Chart) -> String {
                 }
                 let _ = write!(
                     out,
-                    r#"<path class="marker series-{style}" d="{}"/><text x="{}" y="{}">{}</text></g>"#,
+                    r#"<path class="marker series-{style}" fill="none" stroke="currentColor" d="{}"/><text x="{}" y="{}" fill="currentColor">{}</text></g>"#,
                     marker_path(style, x + 11.0, y),
                     num(x + 28.0),
                     num(y + 4.0),
@@ -815,7 +819,7 @@ pub(crate) fn render_svg(chart: &Chart) -> String {
         let y = plot.y(tick);
         let _ = write!(
             out,
-            r#"<line class="grid" x1="{}" x2="{}" y1="{y}" y2="{y}"/><text class="tick" x="{}" y="{}" text-anchor="end">{}</text>"#,
+            r#"<line class="grid" stroke="currentColor" stroke-opacity="0.15" x1="{}" x2="{}" y1="{y}" y2="{y}"/><text class="tick" x="{}" y="{}" text-anchor="end">{}</text>"#,
             num(plot.left),
             num(plot.left + plot.width),
             num(plot.left - 6.0),
@@ -826,7 +830,7 @@ pub(crate) fn render_svg(chart: &Chart) -> String {
     }
     let _ = write!(
         out,
-        r#"<line class="axis-line" x1="{x}" x2="{x}" y1="{}" y2="{}"/>"#,
+        r#"<line class="axis-line" stroke="currentColor" x1="{x}" x2="{x}" y1="{}" y2="{}"/>"#,
         num(plot.top),
         num(plot.top + plot.height),
         x = num(plot.left)
@@ -857,7 +861,7 @@ pub(crate) fn render_svg(chart: &Chart) -> String {
     out.push_str(r#"<g class="axis axis-x">"#);
     let _ = write!(
         out,
-        r#"<line class="axis-line" x1="{}" x2="{}" y1="{y}" y2="{y}"/>"#,
+        r#"<line class="axis-line" stroke="currentColor" x1="{}" x2="{}" y1="{y}" y2="{y}"/>"#,
         num(plot.left),
         num(plot.left + plot.width),
         y = num(baseline)
@@ -868,7 +872,7 @@ pub(crate) fn render_svg(chart: &Chart) -> String {
                 let x = plot.x(*value);
                 let _ = write!(
                     out,
-                    r#"<line class="grid" x1="{x}" x2="{x}" y1="{}" y2="{}"/><text class="tick" x="{x}" y="{}" text-anchor="middle">{}</text>"#,
+                    r#"<line class="grid" stroke="currentColor" stroke-opacity="0.15" x1="{x}" x2="{x}" y1="{}" y2="{}"/><text class="tick" x="{x}" y="{}" text-anchor="middle">{}</text>"#,
                     num(plot.top),
                     num(baseline),
                     num(baseline + 16.0),
@@ -950,7 +954,7 @@ pub(crate) fn render_svg(chart: &Chart) -> String {
                     let y = plot.y(value);
                     let _ = write!(
                         out,
-                        r#"<rect class="bar series-{style}" x="{}" y="{}" width="{}" height="{}"><title>{}</title></rect>"#,
+                        r#"<rect class="bar series-{style}" fill="currentColor" x="{}" y="{}" width="{}" height="{}"><title>{}</title></rect>"#,
                         num(x),
                         num(y.min(zero)),
                         num((slot - 1.0).max(0.5)),
@@ -984,7 +988,7 @@ pub(crate) fn render_svg(chart: &Chart) -> String {
                         {
                             let _ = write!(
                                 out,
-                                r#"<path class="area series-{style}" d="M{},{} L{} L{},{} z"/>"#,
+                                r#"<path class="area series-{style}" fill="currentColor" fill-opacity="0.2" d="M{},{} L{} L{},{} z"/>"#,
                                 num(first.0),
                                 num(zero),
                                 line.join(" "),
@@ -994,7 +998,7 @@ pub(crate) fn render_svg(chart: &Chart) -> String {
                         }
                         let _ = write!(
                             out,
-                            r#"<path class="line series-{style}" fill="none" d="M{}"{}/>"#,
+                            r#"<path class="line series-{style}" fill="none" stroke="currentColor" stroke-width="2" d="M{}"{}/>"#,
                             line.join(" L"),
                             dash_attribute(style)
                         );
@@ -1005,7 +1009,7 @@ pub(crate) fn render_svg(chart: &Chart) -> String {
                     for &(at, value) in points.iter().flatten() {
                         let _ = write!(
                             out,
-                            r#"<path class="marker series-{style}" d="{}"><title>{}</title></path>"#,
+                            r#"<path class="marker series-{style}" fill="none" stroke="currentColor" d="{}"><title>{}</title></path>"#,
                             marker_path(style, x_of(at), plot.y(value)),
                             tooltip(at, value)
                         );
@@ -1371,11 +1375,17 @@ mod tests {
         assert!(svg.contains(r#"role="img""#));
         assert!(svg.contains(r#"aria-label="Orders: line chart of orders, returns by day, 4 points, values from 1 to 30""#), "{svg}");
         // Non-finite values are gaps: orders has two runs, returns one.
-        assert_eq!(count(&svg, r#"<path class="line series-0""#), 2 + 1);
-        assert_eq!(count(&svg, r#"<path class="line series-1""#), 1 + 1);
+        assert_eq!(count(&svg, r#"<path class="line series-0" fill"#), 2 + 1);
+        assert_eq!(count(&svg, r#"<path class="line series-1" fill"#), 1 + 1);
         assert!(svg.contains(r#"stroke-dasharray="6 3""#));
         assert!(svg.contains("<title>3: orders = 30</title>"));
-        assert_eq!(count(&svg, r#"<path class="marker series-0" d"#), 3 + 1);
+        assert_eq!(
+            count(
+                &svg,
+                r#"<path class="marker series-0" fill="none" stroke="currentColor" d"#
+            ),
+            3 + 1
+        );
         assert!(svg.contains(r#"<g class="legend">"#));
         assert!(svg.contains(r#"<table class="sr-only"><caption>Orders</caption>"#));
         assert!(
@@ -1399,8 +1409,14 @@ mod tests {
         chart.kind = ChartKind::Bar;
         let svg = render_svg(&chart);
         assert_well_formed(&svg);
-        assert_eq!(count(&svg, r#"<rect class="bar series-0" x"#), 3 + 1);
-        assert_eq!(count(&svg, r#"<rect class="bar series-1" x"#), 3 + 1);
+        assert_eq!(
+            count(&svg, r#"<rect class="bar series-0" fill="currentColor" x"#),
+            3 + 1
+        );
+        assert_eq!(
+            count(&svg, r#"<rect class="bar series-1" fill="currentColor" x"#),
+            3 + 1
+        );
         assert!(svg.contains("<title>b: x = -2</title>"));
 
         let labels: Vec<String> = (0..300).map(|i| format!("category number {i}")).collect();
@@ -1410,7 +1426,10 @@ mod tests {
         chart.y_label = "count".into();
         let svg = render_svg(&chart);
         assert_well_formed(&svg);
-        assert_eq!(count(&svg, r#"<rect class="bar series-0" x"#), 200);
+        assert_eq!(
+            count(&svg, r#"<rect class="bar series-0" fill="currentColor" x"#),
+            200
+        );
         assert!(svg.contains("showing the first 200 of 300 bars"));
         assert!(svg.contains("rotate(-45"));
         assert!(svg.contains("category number…"));
@@ -1438,7 +1457,13 @@ mod tests {
         let svg = render_svg(&scatter);
         assert_well_formed(&svg);
         assert!(!svg.contains("NaN") && !svg.contains("inf"));
-        assert_eq!(count(&svg, r#"<path class="marker series-0" d"#), 2 + 1);
+        assert_eq!(
+            count(
+                &svg,
+                r#"<path class="marker series-0" fill="none" stroke="currentColor" d"#
+            ),
+            2 + 1
+        );
     }
 
     #[test]
@@ -1454,7 +1479,7 @@ mod tests {
         assert!(!svg.contains("<script"), "{svg}");
         assert!(svg.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(svg.contains("&lt;b&gt;&amp;"));
-        assert_eq!(count(&svg, r#"<path class="area series-0""#), 1);
+        assert_eq!(count(&svg, r#"<path class="area series-0" fill"#), 1);
         assert!(svg.contains(">0<"), "the axis reaches zero");
         assert_eq!(ChartKind::parse("area"), Some(ChartKind::Area));
         assert_eq!(ChartKind::parse("pie"), None);

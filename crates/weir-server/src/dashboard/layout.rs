@@ -19,7 +19,9 @@
 //! group); state classes `st-success`, `st-failed`, `st-running`, `st-queued`, `st-scheduled`,
 //! `st-up-for-retry`, `st-upstream-failed`, `st-skipped`, `st-cancelled`, `st-timed-out`,
 //! `st-none` (see [`state_glyph`]); `edge`, `edge back`, `edge self`, `edge-label`,
-//! `arrowhead`; `group`, `group-box`, `group-label`, `group-link`.
+//! `arrowhead`; `group`, `group-box`, `group-label`, `group-link`. Lines and boxes are drawn in
+//! `currentColor` with no fill, so the SVG is legible with no stylesheet; the stylesheet fills
+//! `.st-… .node-box` per state (CSS overrides these presentation attributes).
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -1068,7 +1070,7 @@ fn draw(layout: &Layout, options: &LayoutOptions) -> String {
     );
     let _ = write!(
         svg,
-        r#"<defs><marker id="{prefix}-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path class="arrowhead" d="M0,0 L10,5 L0,10 z"/></marker></defs>"#
+        r#"<defs><marker id="{prefix}-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path class="arrowhead" fill="currentColor" d="M0,0 L10,5 L0,10 z"/></marker></defs>"#
     );
 
     svg.push_str(r#"<g class="groups">"#);
@@ -1077,7 +1079,7 @@ fn draw(layout: &Layout, options: &LayoutOptions) -> String {
         let name = xml_escape(&group.name);
         let _ = write!(
             svg,
-            r#"<g class="group"><title>group {name} ({} {})</title><rect class="group-box" x="{}" y="{}" width="{}" height="{}" rx="8"/>"#,
+            r#"<g class="group"><title>group {name} ({} {})</title><rect class="group-box" fill="none" stroke="currentColor" stroke-opacity="0.4" x="{}" y="{}" width="{}" height="{}" rx="8"/>"#,
             group.members,
             if group.members == 1 { "node" } else { "nodes" },
             num(rect.x),
@@ -1134,9 +1136,15 @@ fn draw(layout: &Layout, options: &LayoutOptions) -> String {
         } else {
             "edge"
         };
+        // Back edges are dashed by structure, not by the stylesheet alone.
+        let dashes = if edge.back {
+            r#" stroke-dasharray="5 4""#
+        } else {
+            ""
+        };
         let _ = write!(
             svg,
-            r#"<path class="{class}" d="{path}" marker-end="url(#{prefix}-arrow)"/>"#
+            r#"<path class="{class}" fill="none" stroke="currentColor"{dashes} d="{path}" marker-end="url(#{prefix}-arrow)"/>"#
         );
         if let Some(text) = edge.label.as_deref() {
             // Beside the first step of the edge, where it leaves its source.
@@ -1168,7 +1176,7 @@ fn draw(layout: &Layout, options: &LayoutOptions) -> String {
             ""
         };
         let mut body = format!(
-            r#"<g class="node {state_class}{kind_class}" transform="translate({},{})"><title>{}</title><rect class="node-box" width="{}" height="{}" rx="6"/><text class="node-glyph" x="10" y="{}" aria-hidden="true">{glyph}</text>"#,
+            r#"<g class="node {state_class}{kind_class}" transform="translate({},{})"><title>{}</title><rect class="node-box" fill="none" stroke="currentColor" width="{}" height="{}" rx="6"/><text class="node-glyph" x="10" y="{}" aria-hidden="true">{glyph}</text>"#,
             num(rect.x),
             num(rect.y),
             xml_escape(&node.title),
