@@ -19,7 +19,7 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use serde_json::Value;
 
-use super::layout::{truncate, xml_escape};
+use super::layout::{num, truncate, xml_escape};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ChartKind {
@@ -504,20 +504,6 @@ fn marker_path(style: usize, x: f64, y: f64) -> String {
         5 => format!("M{x},{y} m-3.5,-3.5 l7,7 m0,-7 l-7,7"),
         6 => format!("M{x},{y} m-4,0 h8 m-4,-4 v8"),
         _ => format!("M{x},{y} m-3,-3 h6 v6 h-6 z m3,-1.5 v9 m-4.5,-4.5 h9"),
-    }
-}
-
-/// A number for SVG coordinates: one decimal at most.
-fn num(value: f64) -> String {
-    let rounded = if value.is_finite() {
-        (value * 10.0).round() / 10.0
-    } else {
-        0.0
-    };
-    if rounded.fract() == 0.0 {
-        format!("{}", rounded as i64)
-    } else {
-        format!("{rounded:.1}")
     }
 }
 

@@ -989,9 +989,13 @@ fn compute_layout(graph: &Graph, options: &LayoutOptions) -> Layout {
     }
 }
 
-/// A number for SVG: one decimal, no trailing ".0".
-fn num(value: f64) -> String {
-    let rounded = (value * 10.0).round() / 10.0;
+/// A number for SVG: one decimal, no trailing ".0"; 0 for what is not finite.
+pub(super) fn num(value: f64) -> String {
+    let rounded = if value.is_finite() {
+        (value * 10.0).round() / 10.0
+    } else {
+        0.0
+    };
     if rounded.fract() == 0.0 {
         format!("{}", rounded as i64)
     } else {
@@ -1088,10 +1092,16 @@ fn draw(layout: &Layout, options: &LayoutOptions) -> String {
             num(rect.height)
         );
         let text = format!(
-            r#"<text class="group-label" x="{}" y="{}">{} ▾</text>"#,
+            r#"<text class="group-label" x="{}" y="{}">{}{}</text>"#,
             num(rect.x + GROUP_PAD),
             num(rect.y + GROUP_LABEL - 4.0),
-            xml_escape(&truncate(&group.name, 40))
+            xml_escape(&truncate(&group.name, 40)),
+            // The collapse mark only where there is a link to collapse.
+            if options.group_href.is_some() {
+                " ▾"
+            } else {
+                ""
+            }
         );
         match options.group_href.as_ref() {
             Some(href) => {
