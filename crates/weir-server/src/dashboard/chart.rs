@@ -323,7 +323,12 @@ fn nice_ticks(low: f64, high: f64, target: usize) -> (f64, f64, Vec<f64>) {
         (low, high) = (0.0, 1.0);
     }
     if low == high {
-        let pad = if low == 0.0 { 1.0 } else { low.abs() / 10.0 };
+        // A tenth either side; a fixed 1 around values too small for a tenth to count.
+        let pad = if low.abs() < 1e-200 {
+            1.0
+        } else {
+            low.abs() / 10.0
+        };
         (low, high) = (low - pad, high + pad);
     }
     let raw_step = (high - low) / target.max(1) as f64;
@@ -907,6 +912,11 @@ pub(crate) fn render_svg(chart: &Chart) -> String {
     out.push_str("</g>");
 
     // The series.
+    // A point whose numeric x is not finite has nowhere to go.
+    let x_is_finite = |at: usize| match &chart.x {
+        XValues::Numbers(values) if !is_bands => values.get(at).is_some_and(|v| v.is_finite()),
+        _ => true,
+    };
     out.push_str(r#"<g class="plot">"#);
     let series_count = chart.series.len().max(1);
     let zero = plot.y(0.0f64.clamp(y_low, y_high));
@@ -920,7 +930,7 @@ pub(crate) fn render_svg(chart: &Chart) -> String {
                     .get(at)
                     .copied()
                     .flatten()
-                    .filter(|v| v.is_finite())
+                    .filter(|v| v.is_finite() && x_is_finite(at))
                     .map(|v| (at, v))
             })
             .collect();
@@ -1143,6 +1153,8 @@ mod tests {
             low < 42.0 && high > 42.0 && ticks.len() >= 2,
             "{low} {high} {ticks:?}"
         );
+        let (low, high, _) = nice_ticks(5e-324, 5e-324, 5);
+        assert!(low < 0.0 && high > 0.0);
         let (low, high, _) = nice_ticks(0.0, 0.0, 5);
         assert!(low < 0.0 && high > 0.0);
         // Nonsense and extremes do not panic and give a finite axis.
@@ -1449,6 +1461,16 @@ mod tests {
                 r#"<path class="marker series-0" fill="none" stroke="currentColor" d"#
             ),
             2 + 1
+        );
+        // A point without a finite x is left out, not drawn at the axis.
+        scatter.x = XValues::Numbers(vec![f64::NAN, 3.0]);
+        let svg = render_svg(&scatter);
+        assert_eq!(
+            count(
+                &svg,
+                r#"<path class="marker series-0" fill="none" stroke="currentColor" d"#
+            ),
+            1 + 1
         );
     }
 
