@@ -5,9 +5,11 @@
 //! pages listen on `/ui/live` (server-sent events) and re-render their changing regions.
 
 pub(crate) mod assets;
+pub(crate) mod chart;
 mod graph;
 mod home;
 pub(crate) mod html;
+pub(crate) mod layout;
 mod live;
 mod log_tail;
 mod pipeline;
