@@ -134,10 +134,7 @@ async fn fill(project: &std::path::Path, tasks: usize, runs: usize) -> anyhow::R
     let start = weir_engine::time::now_us() - runs as i64 * hour;
     for r in 0..runs {
         let at = start + r as i64 * hour;
-        let id = format!(
-            "wide__scheduled__{}",
-            weir_engine::time::format_us(at)
-        );
+        let id = format!("wide__scheduled__{}", weir_engine::time::format_us(at));
         // One failure in seven runs, so the grid has colours to draw.
         let failed = r % 7 == 3;
         let mut batch: Vec<Mutation> = vec![

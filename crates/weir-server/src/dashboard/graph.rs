@@ -62,7 +62,11 @@ pub(crate) async fn page(
         None => HashMap::new(),
     };
 
-    let groups: HashSet<&str> = pipeline.tasks.iter().filter_map(|t| group_of(&t.id)).collect();
+    let groups: HashSet<&str> = pipeline
+        .tasks
+        .iter()
+        .filter_map(|t| group_of(&t.id))
+        .collect();
     let collapsed: HashSet<String> = if query.collapse == "*" {
         groups.iter().map(|g| g.to_string()).collect()
     } else {
@@ -115,7 +119,11 @@ pub(crate) async fn page(
         .map(|run| format!("run={}&", url(&run.id)))
         .unwrap_or_default();
     let options = LayoutOptions {
-        group_href: Some(group_links(base.clone(), run_param.clone(), collapsed.clone())),
+        group_href: Some(group_links(
+            base.clone(),
+            run_param.clone(),
+            collapsed.clone(),
+        )),
         collapsed_groups: collapsed,
         direction: Direction::LeftToRight,
         aria_label: format!("Tasks of {name} and their dependencies"),
@@ -123,7 +131,12 @@ pub(crate) async fn page(
     };
 
     let mut body = String::new();
-    picker(&mut body, &base, &recent, run.as_ref().map(|r| r.id.as_str()));
+    picker(
+        &mut body,
+        &base,
+        &recent,
+        run.as_ref().map(|r| r.id.as_str()),
+    );
     body.push_str("<div id=\"graph\" data-live-region>");
     match &run {
         Some(run) => {

@@ -59,16 +59,26 @@ fn the_grid_shows_a_finished_runs_states_with_glyphs_and_groups_collapse() {
 
     let grid = page(&server, "/ui/pipelines/grid");
     assert!(grid.contains("role=\"grid\""), "{grid}");
-    assert_eq!(grid.matches("tabindex=0").count(), 1, "one cell in the tab order");
+    assert_eq!(
+        grid.matches("tabindex=0").count(),
+        1,
+        "one cell in the tab order"
+    );
     // The run's column header links to the run.
     assert!(
-        grid.contains(&format!("/ui/runs/{}", run_id.replace(':', "%3A").replace('+', "%2B"))),
+        grid.contains(&format!(
+            "/ui/runs/{}",
+            run_id.replace(':', "%3A").replace('+', "%2B")
+        )),
         "{grid}"
     );
     // State by class AND glyph; try and duration in the cell's data.
     let orders = grid_row(&grid, "data-task=\"extract.orders\"");
     assert!(orders.contains("<td class=st-success"), "{orders}");
-    assert!(orders.contains("data-i=1,") && orders.contains(">✓</td>"), "{orders}");
+    assert!(
+        orders.contains("data-i=1,") && orders.contains(">✓</td>"),
+        "{orders}"
+    );
     let users = grid_row(&grid, "data-task=\"extract.users\"");
     assert!(
         users.contains("<td class=st-failed") && users.contains(">✗</td>"),
@@ -88,12 +98,19 @@ fn the_grid_shows_a_finished_runs_states_with_glyphs_and_groups_collapse() {
     );
     // The mapped task's row sums up its instances.
     let each = grid_row(&grid, "data-task=\"each\"");
-    assert!(each.contains("[mapped]") && each.contains("2 success"), "{each}");
+    assert!(
+        each.contains("[mapped]") && each.contains("2 success"),
+        "{each}"
+    );
     // Tasks in the pipeline's order.
-    let order: Vec<usize> = ["data-group=\"extract\"", "data-task=\"load\"", "data-task=\"each\""]
-        .iter()
-        .map(|m| grid.find(m).unwrap())
-        .collect();
+    let order: Vec<usize> = [
+        "data-group=\"extract\"",
+        "data-task=\"load\"",
+        "data-task=\"each\"",
+    ]
+    .iter()
+    .map(|m| grid.find(m).unwrap())
+    .collect();
     assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
 
     // Collapsed: the group's row only, with a link that expands it again.
@@ -104,7 +121,10 @@ fn the_grid_shows_a_finished_runs_states_with_glyphs_and_groups_collapse() {
         group.contains("aria-expanded=\"false\"") && group.contains("class=\"st-failed\""),
         "{group}"
     );
-    assert!(group.contains("href=\"/ui/pipelines/grid?runs=25\""), "{group}");
+    assert!(
+        group.contains("href=\"/ui/pipelines/grid?runs=25\""),
+        "{group}"
+    );
     assert!(collapsed.contains("data-task=\"load\""));
 
     // Facts and the trigger form from the params, hostile text escaped.
@@ -118,7 +138,10 @@ fn the_grid_shows_a_finished_runs_states_with_glyphs_and_groups_collapse() {
     assert!(grid.contains("data-url=\"/api/v1/pipelines/grid/backfill\""));
     assert!(grid.contains("data-url=\"/api/v1/pipelines/grid/pause\""));
     // Bulk: a checkbox per run and the bar's buttons against the bulk route.
-    assert!(grid.contains(&format!("data-select value=\"{run_id}\"")), "{grid}");
+    assert!(
+        grid.contains(&format!("data-select value=\"{run_id}\"")),
+        "{grid}"
+    );
     assert!(grid.contains("data-select-all"));
     for action in ["retry", "cancel", "mark_success", "mark_failed"] {
         assert!(
@@ -129,6 +152,22 @@ fn the_grid_shows_a_finished_runs_states_with_glyphs_and_groups_collapse() {
         );
     }
     assert!(grid.contains("data-live=\"pipeline:grid\""));
+
+    // The graph: SVG laid out on the server, the run's states, links to its task instances.
+    let encoded = run_id.replace(':', "%3A").replace('+', "%2B");
+    let graph = page(&server, "/ui/pipelines/grid/graph");
+    assert!(graph.contains("<svg"), "{graph}");
+    assert!(
+        graph.contains(&format!("/ui/runs/{encoded}/tasks/extract.orders")),
+        "{graph}"
+    );
+    assert!(graph.contains("st-failed") && graph.contains("st-success"));
+    let collapsed = page(&server, "/ui/pipelines/grid/graph?collapse=extract");
+    assert!(!collapsed.contains(&format!("/ui/runs/{encoded}/tasks/extract.orders")));
+    assert!(collapsed.contains(&format!("/ui/runs/{encoded}/tasks/load")));
+    let chosen = page(&server, &format!("/ui/pipelines/grid/graph?run={encoded}"));
+    assert!(chosen.contains("<svg"));
+    assert_eq!(server.get("/ui/pipelines/grid/graph?run=nope").0, 404);
 
     // Paging: 1 run per page, the older page of the newest run holds the first one.
     server.trigger_wait("grid", &[]);
@@ -142,7 +181,10 @@ fn the_grid_shows_a_finished_runs_states_with_glyphs_and_groups_collapse() {
         .unwrap()
         .replace("&amp;", "&");
     let older = page(&server, &older_href);
-    assert!(older.contains(&format!("data-select value=\"{run_id}\"")), "{older}");
+    assert!(
+        older.contains(&format!("data-select value=\"{run_id}\"")),
+        "{older}"
+    );
     assert!(older.contains("newest runs"));
 }
 
@@ -158,7 +200,14 @@ fn a_runs_page_has_a_gantt_bar_for_each_task_and_the_task_page_its_log() {
     let page_html = page(&server, &format!("/ui/runs/{encoded}"));
     assert!(page_html.contains("data-live=\"run:"), "{page_html}");
     let gantt = &page_html[page_html.find("class=\"gantt\"").expect("a Gantt chart")..];
-    for task in ["extract.orders", "extract.users", "load", "list", "each [0]", "each [1]"] {
+    for task in [
+        "extract.orders",
+        "extract.users",
+        "load",
+        "list",
+        "each [0]",
+        "each [1]",
+    ] {
         let label = format!(">{task}</a></div><div class=\"track\">");
         if task == "load" {
             // Upstream failed: it never ran, so it has no bar.
@@ -168,7 +217,7 @@ fn a_runs_page_has_a_gantt_bar_for_each_task_and_the_task_page_its_log() {
         let at = gantt
             .find(&label)
             .unwrap_or_else(|| panic!("no Gantt row for {task}: {gantt}"));
-        let track = &gantt[at..];
+        let track = &gantt[at + label.len()..];
         let track = &track[..track.find("</div>").unwrap()];
         assert!(
             track.contains("class=\"bar success\"") || track.contains("class=\"bar failed\""),
@@ -185,10 +234,7 @@ fn a_runs_page_has_a_gantt_bar_for_each_task_and_the_task_page_its_log() {
     )));
 
     // The task's page: attempts, its log escaped, the search box and the link to the whole log.
-    let task = page(
-        &server,
-        &format!("/ui/runs/{encoded}/tasks/extract.orders"),
-    );
+    let task = page(&server, &format!("/ui/runs/{encoded}/tasks/extract.orders"));
     assert!(task.contains("<pre id=\"log\" class=\"log\""), "{task}");
     assert!(
         task.contains("orders &lt;b&gt;&amp;amp; done&lt;/b&gt;\nsecond line"),
@@ -202,7 +248,10 @@ fn a_runs_page_has_a_gantt_bar_for_each_task_and_the_task_page_its_log() {
     assert!(!task.contains("data-log-tail"));
     let failed = page(&server, &format!("/ui/runs/{encoded}/tasks/extract.users"));
     assert!(failed.contains("users failing"), "{failed}");
-    assert!(failed.contains("<td class=\"num\">3</td>"), "exit code 3: {failed}");
+    assert!(
+        failed.contains("<td class=\"num\">3</td>"),
+        "exit code 3: {failed}"
+    );
     // A mapped instance shows its item.
     let mapped = page(&server, &format!("/ui/runs/{encoded}/tasks/each"));
     assert!(mapped.contains("Mapped instances (2)"), "{mapped}");
@@ -212,12 +261,7 @@ fn a_runs_page_has_a_gantt_bar_for_each_task_and_the_task_page_its_log() {
     );
     assert!(item.contains("Mapped item"), "{item}");
     // An unknown task is not found.
-    assert_eq!(
-        server
-            .get(&format!("/ui/runs/{encoded}/tasks/nope"))
-            .0,
-        404
-    );
+    assert_eq!(server.get(&format!("/ui/runs/{encoded}/tasks/nope")).0, 404);
 }
 
 #[test]
@@ -226,8 +270,16 @@ fn a_viewer_sees_no_buttons_and_a_narrowed_credential_nothing_of_other_pipelines
     let server = Server::start(project.path());
     let etl = server.trigger_wait("etl_daily", &[]);
     let ml = server.trigger_wait("ml_train", &[]);
-    let etl_run = etl["run_id"].as_str().unwrap().replace(':', "%3A").replace('+', "%2B");
-    let ml_run = ml["run_id"].as_str().unwrap().replace(':', "%3A").replace('+', "%2B");
+    let etl_run = etl["run_id"]
+        .as_str()
+        .unwrap()
+        .replace(':', "%3A")
+        .replace('+', "%2B");
+    let ml_run = ml["run_id"]
+        .as_str()
+        .unwrap()
+        .replace(':', "%3A")
+        .replace('+', "%2B");
 
     let viewer = create(&server, "viewer", "looker", &[]);
     let viewer = viewer["token"].as_str().unwrap();
@@ -244,7 +296,10 @@ fn a_viewer_sees_no_buttons_and_a_narrowed_credential_nothing_of_other_pipelines
         }
         // The admin sees them.
         let (_, admin) = server.get(path);
-        assert!(admin.contains("data-action") || admin.contains("data-api"), "{path}");
+        assert!(
+            admin.contains("data-action") || admin.contains("data-api"),
+            "{path}"
+        );
     }
 
     let narrow = create(&server, "viewer", "etl", &["--pipelines", "etl_*"]);
@@ -336,10 +391,16 @@ fn the_log_tail_streams_what_a_running_task_appends_and_ends() {
     let second = events.find("second").expect("second line streamed");
     let third = events.find("third").expect("third line streamed");
     assert!(second < third);
-    assert!(events.contains("event: end"), "the tail did not end: {events}");
+    assert!(
+        events.contains("event: end"),
+        "the tail did not end: {events}"
+    );
     assert!(events.find("event: end").unwrap() > third);
     server.wait_run(&encoded);
     // Once ended, a tail sends what is left and ends at once.
     let again = read_events(&server, &from_start, "event: end", Duration::from_secs(10));
-    assert!(again.contains("third") && again.contains("event: end"), "{again}");
+    assert!(
+        again.contains("third") && again.contains("event: end"),
+        "{again}"
+    );
 }
