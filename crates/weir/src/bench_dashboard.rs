@@ -262,5 +262,5 @@ fn shows_success(page: &str, run_id: &str) -> bool {
     };
     let row = row.split("</tr>").next().unwrap_or("");
     // The column header's title starts with the run's id.
-    page.contains(&format!("title=\"{run_id} · ")) && row.contains("<td class=st-success")
+    page.contains(&format!("title=\"{run_id} · ")) && row.contains("<td class=s ")
 }

@@ -696,7 +696,7 @@ impl<'a> Grid<'a> {
         for cell in &row.cells {
             let Some(state) = &cell.state else {
                 if cell.counts.is_empty() {
-                    body.push_str("<td class=st-none></td>");
+                    body.push_str("<td class=n></td>");
                     continue;
                 }
                 // A mapped task whose parent is not recorded: its instances alone.
@@ -714,17 +714,18 @@ impl<'a> Grid<'a> {
                 continue;
             }
             let (glyph, class) = state_glyph(state);
+            let (letter, named) = cell_class(class);
             let tab = if std::mem::take(first_cell) {
                 " tabindex=0"
             } else {
                 ""
             };
-            let _ = write!(body, "<td class={class}{tab} data-i={}", cell.try_number);
+            let _ = write!(body, "<td class={letter}{tab} data-i={}", cell.try_number);
             if let Some(ms) = cell.duration_ms {
                 let _ = write!(body, ",{ms}");
             }
-            if class == "st-queued" && state != "queued" {
-                let _ = write!(body, " data-s={}", attr(state));
+            if state != named {
+                let _ = write!(body, " data-s=\"{}\"", attr(state));
             }
             let _ = write!(body, ">{glyph}</td>");
         }
@@ -732,10 +733,30 @@ impl<'a> Grid<'a> {
     }
 }
 
+/// A grid cell's class: one letter for the state class `html::state_glyph` gives (the cells are
+/// many; `weir.css` colours these as the `st-*` classes), and the state weir.js names for it
+/// (a cell whose state is another one of the class says which in `data-s`).
+fn cell_class(class: &str) -> (&'static str, &'static str) {
+    match class {
+        "st-success" => ("s", "success"),
+        "st-failed" => ("f", "failed"),
+        "st-running" => ("r", "running"),
+        "st-queued" => ("q", "queued"),
+        "st-retry" => ("u", "up_for_retry"),
+        "st-upstream" => ("x", "upstream_failed"),
+        "st-skipped" => ("k", "skipped"),
+        "st-cancelled" => ("c", "cancelled"),
+        "st-timeout" => ("t", "timed_out"),
+        "st-paused" => ("p", "paused"),
+        _ => ("n", ""),
+    }
+}
+
 /// A cell summing up several instances (a mapped task's, a group's members): the worst state's
 /// glyph and the counts by state in `data-c`.
 fn mapped_cell(body: &mut String, worst: &str, cell: &Cell, first_cell: &mut bool) {
     let (glyph, class) = state_glyph(worst);
+    let (letter, _) = cell_class(class);
     let counts = cell
         .counts
         .iter()
@@ -749,7 +770,7 @@ fn mapped_cell(body: &mut String, worst: &str, cell: &Cell, first_cell: &mut boo
     };
     let _ = write!(
         body,
-        "<td class=\"{class}\"{tab} data-c=\"{}\">{glyph}</td>",
+        "<td class={letter}{tab} data-c=\"{}\">{glyph}</td>",
         attr(&counts)
     );
 }

@@ -74,26 +74,26 @@ fn the_grid_shows_a_finished_runs_states_with_glyphs_and_groups_collapse() {
     );
     // State by class AND glyph; try and duration in the cell's data.
     let orders = grid_row(&grid, "data-task=\"extract.orders\"");
-    assert!(orders.contains("<td class=st-success"), "{orders}");
+    assert!(orders.contains("<td class=s "), "{orders}");
     assert!(
         orders.contains("data-i=1,") && orders.contains(">✓</td>"),
         "{orders}"
     );
     let users = grid_row(&grid, "data-task=\"extract.users\"");
     assert!(
-        users.contains("<td class=st-failed") && users.contains(">✗</td>"),
+        users.contains("<td class=f ") && users.contains(">✗</td>"),
         "{users}"
     );
     let load = grid_row(&grid, "data-task=\"load\"");
     assert!(
-        load.contains("<td class=st-upstream") && load.contains(">⚠</td>"),
+        load.contains("<td class=x ") && load.contains(">⚠</td>"),
         "{load}"
     );
     // The group's row shows the worst state of its members, with their counts.
     let group = grid_row(&grid, "data-group=\"extract\"");
     assert!(group.contains("aria-expanded=\"true\""), "{group}");
     assert!(
-        group.contains("class=\"st-failed\"") && group.contains("1 success, 1 failed"),
+        group.contains("<td class=f") && group.contains("data-c=\"1 success, 1 failed\">✗</td>"),
         "{group}"
     );
     // The mapped task's row sums up its instances.
@@ -118,7 +118,7 @@ fn the_grid_shows_a_finished_runs_states_with_glyphs_and_groups_collapse() {
     assert!(!collapsed.contains("data-task=\"extract.orders\""));
     let group = grid_row(&collapsed, "data-group=\"extract\"");
     assert!(
-        group.contains("aria-expanded=\"false\"") && group.contains("class=\"st-failed\""),
+        group.contains("aria-expanded=\"false\"") && group.contains("<td class=f "),
         "{group}"
     );
     assert!(

@@ -360,13 +360,13 @@
   });
 
   // ---- pipeline grid (dashboard/pipeline.rs) ----------------------------------------------
-  // A cell holds only its state (class, glyph) and `data-i="TRY,MS"` (or `data-c`, counts of a
+  // A cell holds only its state (a one-letter class, a glyph) and `data-i="TRY,MS"` (or `data-c`, counts of a
   // mapped task's instances); its run is its column header's `data-run`, its task its row's
   // `data-task`. Its tooltip, accessible name and link are made when it is pointed at or focused.
+  // The cells' one-letter classes (pipeline.rs `cell_class`); `data-s` names another state.
   const gridStates = {
-    "st-success": "success", "st-failed": "failed", "st-running": "running", "st-queued": "queued",
-    "st-retry": "up for retry", "st-upstream": "upstream failed", "st-skipped": "skipped",
-    "st-cancelled": "cancelled", "st-none": "no instance",
+    s: "success", f: "failed", r: "running", q: "queued", u: "up for retry", x: "upstream failed",
+    k: "skipped", c: "cancelled", t: "timed out", p: "paused", n: "no instance",
   };
 
   function describeCell(cell) {
@@ -391,7 +391,7 @@
     if (cell.dataset.c) parts.push(cell.dataset.c);
     cell.title = parts.join(" · ");
     cell.setAttribute("aria-label", cell.title);
-    if (cell.className !== "st-none") {
+    if (cell.className !== "n") {
       cell.dataset.href = table.dataset.cellHref.replace("{run}", run).replace("{task}", row.dataset.task);
     }
   }
