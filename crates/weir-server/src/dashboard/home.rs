@@ -206,23 +206,6 @@ async fn pipeline_rows(ctx: &Ctx) -> Result<Vec<Row>, super::PageError> {
     for pipeline in pipelines {
         let runs: Vec<RunRecord> = store.runs(Some(&pipeline.name), RECENT).await?;
         let name = url(&pipeline.name);
-        let (pause_label, pause_verb) = if pipeline.paused {
-            ("Unpause", "unpause")
-        } else {
-            ("Pause", "pause")
-        };
-        let pause_url = format!("/api/v1/pipelines/{name}/{pause_verb}");
-        let pause_question = format!(
-            "Pause {}? No new scheduled runs start until it is unpaused.",
-            pipeline.name
-        );
-        let pause = Action {
-            label: pause_label,
-            method: "POST",
-            url: &pause_url,
-            confirm: (!pipeline.paused).then_some(pause_question.as_str()),
-            ..Action::default()
-        };
         let trigger_url = format!("/api/v1/pipelines/{name}/runs");
         let trigger_question = format!(
             "Trigger a run of {} with its default params?",
@@ -234,14 +217,14 @@ async fn pipeline_rows(ctx: &Ctx) -> Result<Vec<Row>, super::PageError> {
             url: &trigger_url,
             body: Some("{}"),
             confirm: Some(&trigger_question),
-            then: Some("/ui/runs/{id}"),
+            then: Some("/ui/runs/{run_id}"),
             class: "primary",
             ..Action::default()
         };
         let actions = format!(
             "{}{}",
             action_button(ctx, &trigger),
-            action_button(ctx, &pause)
+            super::pipeline::pause_button(ctx, &pipeline)
         );
         rows.push(Row {
             href: format!("/ui/pipelines/{name}"),

@@ -168,28 +168,33 @@ async fn instances(ctx: &Ctx, runs: &[RunRecord]) -> Result<Vec<Instance>, PageE
     Ok(out)
 }
 
-fn facts(ctx: &Ctx, body: &mut String, pipeline: &PipelineInfo, path: &str) {
-    let name = url(&pipeline.name);
-    let (pause_label, pause_verb) = if pipeline.paused {
+/// Pause or Unpause, whichever the pipeline is not (nothing for a viewer).
+pub(super) fn pause_button(ctx: &Ctx, pipeline: &PipelineInfo) -> String {
+    let (label, verb) = if pipeline.paused {
         ("Unpause", "unpause")
     } else {
         ("Pause", "pause")
     };
-    let pause_url = format!("/api/v1/pipelines/{name}/{pause_verb}");
-    let pause_question = format!(
+    let pause_url = format!("/api/v1/pipelines/{}/{verb}", url(&pipeline.name));
+    let question = format!(
         "Pause {}? No new scheduled runs start until it is unpaused.",
         pipeline.name
     );
-    let pause = action_button(
+    action_button(
         ctx,
         &Action {
-            label: pause_label,
+            label,
             method: "POST",
             url: &pause_url,
-            confirm: (!pipeline.paused).then_some(pause_question.as_str()),
+            confirm: (!pipeline.paused).then_some(question.as_str()),
             ..Action::default()
         },
-    );
+    )
+}
+
+fn facts(ctx: &Ctx, body: &mut String, pipeline: &PipelineInfo, path: &str) {
+    let name = url(&pipeline.name);
+    let pause = pause_button(ctx, pipeline);
     let schedule = pipeline.schedule.as_deref().unwrap_or("none (manual)");
     let next = match (&pipeline.next_run_at, pipeline.paused) {
         (Some(next), false) => html::time_rfc3339(next),

@@ -26,6 +26,11 @@ pub(super) async fn granted_run(ctx: &Ctx, run_id: &str) -> Result<RunRecord, Pa
     }
 }
 
+/// A moment that may not have come yet, as `<time>` or a dash.
+pub(super) fn optional_time(at: Option<i64>) -> String {
+    at.map(html::time).unwrap_or_else(|| "—".into())
+}
+
 /// Whether a run may still change on its own.
 pub(super) fn is_active(state: &str) -> bool {
     matches!(state, "queued" | "running")
@@ -130,7 +135,6 @@ fn facts(ctx: &Ctx, body: &mut String, run: &RunRecord) {
         .started_at
         .map(|s| html::duration_us(run.ended_at.unwrap_or_else(weir_engine::time::now_us) - s))
         .unwrap_or_else(|| "—".into());
-    let optional_time = |at: Option<i64>| at.map(html::time).unwrap_or_else(|| "—".into());
     let params = match &run.params {
         Value::Object(map) if map.is_empty() => "—".to_string(),
         params => html::json_block(params),
@@ -268,10 +272,7 @@ fn task_table(ctx: &Ctx, body: &mut String, run: &RunRecord, tasks: &[TaskRecord
             state = state_badge(&task.state),
             try_number = task.try_number,
             max = task.max_tries,
-            started = task
-                .started_at
-                .map(html::time)
-                .unwrap_or_else(|| "—".into()),
+            started = optional_time(task.started_at),
             error_title = attr(error),
             error = esc(&short_error),
             actions = mark_buttons(ctx, &run.id, task),

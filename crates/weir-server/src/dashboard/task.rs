@@ -11,7 +11,7 @@ use serde::Deserialize;
 use weir_store::{AttemptRecord, TaskRecord};
 
 use super::html::{self, attr, esc, state_badge, url};
-use super::run::{granted_run, mark_buttons, task_href};
+use super::run::{granted_run, mark_buttons, optional_time, task_href};
 use super::{Ctx, Page, PageError, PageResult, Section};
 
 /// Most bytes of a log the page shows (its end); the rest is a link to the API.
@@ -113,11 +113,8 @@ fn facts(ctx: &Ctx, body: &mut String, run_id: &str, task: &TaskRecord) {
         state = state_badge(&task.state),
         tries = task.try_number,
         max = task.max_tries,
-        started = task
-            .started_at
-            .map(html::time)
-            .unwrap_or_else(|| "—".into()),
-        ended = task.ended_at.map(html::time).unwrap_or_else(|| "—".into()),
+        started = optional_time(task.started_at),
+        ended = optional_time(task.ended_at),
         next = task
             .next_try_at
             .map(|at| format!("<dt>Next try</dt><dd>{}</dd>", html::time(at)))
@@ -245,20 +242,14 @@ async fn log(ctx: &Ctx, body: &mut String, run_id: &str, attempt: &AttemptRecord
         }
         Err(error) => (format!("(the log cannot be read: {error})"), 0),
     };
-    let query = format!(
-        "run={}&task={}&map_index={}&try={}",
-        url(run_id),
+    let attempt_query = format!(
+        "task={}&map_index={}&try={}",
         url(&attempt.task_id),
         attempt.map_index,
         attempt.try_number
     );
-    let whole = format!(
-        "/api/v1/runs/{}/logs?task={}&map_index={}&try={}",
-        url(run_id),
-        url(&attempt.task_id),
-        attempt.map_index,
-        attempt.try_number
-    );
+    let query = format!("run={}&{attempt_query}", url(run_id));
+    let whole = format!("/api/v1/runs/{}/logs?{attempt_query}", url(run_id));
     let running = attempt.ended_at.is_none();
     let _ = write!(
         body,
