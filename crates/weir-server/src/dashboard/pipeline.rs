@@ -4,10 +4,11 @@
 //! mapped task's row summing up its instances. Above it: the pipeline's facts and its actions
 //! (trigger with params, backfill, pause), and a checkbox per run for bulk actions.
 //!
-//! Small per cell: 50 tasks × 1,000 runs is 50,000 cells, so a cell is only its state (class and
-//! glyph) and `data-i="TRY,MILLISECONDS"`; the run is named once in its column's header and the
-//! task once in its row, and `weir.js` builds a cell's tooltip and link from those when it is
-//! pointed at or focused.
+//! Small per cell: 50 tasks × 1,000 runs is 50,000 cells, so a cell is only its state (a
+//! one-letter class and a glyph) and `data-i="MILLISECONDS[,TRY]"`, with no end tag (HTML lets a
+//! `td` end where the next begins); the run is named once in its column's header and the task
+//! once in its row, and `weir.js` builds a cell's tooltip and link from those when it is pointed
+//! at or focused.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
@@ -614,7 +615,7 @@ impl<'a> Grid<'a> {
             let id = url(&run.id);
             let _ = write!(
                 body,
-                "<th scope=\"col\" data-run=\"{id_attr}\"><a href=\"/ui/runs/{id_attr}\" title=\"{title}\">\
+                "<th data-run=\"{id_attr}\"><a href=\"/ui/runs/{id_attr}\" title=\"{title}\">\
                  <span class=\"{class}\" aria-hidden=\"true\">{glyph}</span>{short}</a></th>",
                 id_attr = attr(&id),
                 title = attr(&format!("{} · {} · {}", run.id, run.run_type, run.state)),
@@ -629,8 +630,7 @@ impl<'a> Grid<'a> {
             for run in &self.runs {
                 let _ = write!(
                     body,
-                    "<th><input type=\"checkbox\" class=\"sel\" data-select value=\"{}\" aria-label=\"Select run {}\"></th>",
-                    attr(&run.id),
+                    "<th><input type=checkbox data-select value=\"{}\" aria-label=\"Select this run\"></th>",
                     attr(&run.id)
                 );
             }
@@ -657,9 +657,9 @@ impl<'a> Grid<'a> {
                 };
                 let _ = write!(
                     body,
-                    "<tr data-task=\"{task}\"><th scope=\"row\" class=\"{class}\" title=\"{task_title}\">{label}{mapped}</th>",
+                    "<tr data-task=\"{task}\"><th scope=\"row\"{class} title=\"{task_title}\">{label}{mapped}</th>",
                     task = attr(&url(&row.key)),
-                    class = if row.member { "member" } else { "" },
+                    class = if row.member { " class=\"member\"" } else { "" },
                     task_title = attr(&row.key),
                     label = esc(label),
                     mapped = if row.mapped {
@@ -701,7 +701,7 @@ impl<'a> Grid<'a> {
         for cell in &row.cells {
             let Some(state) = &cell.state else {
                 if cell.counts.is_empty() {
-                    body.push_str("<td class=n></td>");
+                    body.push_str("<td class=n>");
                     continue;
                 }
                 // A mapped task whose parent is not recorded: its instances alone.
@@ -714,7 +714,12 @@ impl<'a> Grid<'a> {
                 mapped_cell(body, &worst, cell, first_cell);
                 continue;
             };
-            if !cell.counts.is_empty() {
+            // A group's cell whose members all share a state is that state alone.
+            let summed = match row.kind {
+                RowKind::Group { .. } => cell.counts.len() > 1,
+                RowKind::Task => !cell.counts.is_empty(),
+            };
+            if summed {
                 mapped_cell(body, state, cell, first_cell);
                 continue;
             }
@@ -725,14 +730,24 @@ impl<'a> Grid<'a> {
             } else {
                 ""
             };
-            let _ = write!(body, "<td class={letter}{tab} data-i={}", cell.try_number);
-            if let Some(ms) = cell.duration_ms {
-                let _ = write!(body, ",{ms}");
+            let _ = write!(body, "<td class={letter}{tab}");
+            // `data-i="MS[,TRY]"`: the try only when it is not the first.
+            match (cell.duration_ms, cell.try_number) {
+                (Some(ms), 0 | 1) => {
+                    let _ = write!(body, " data-i={ms}");
+                }
+                (Some(ms), tries) => {
+                    let _ = write!(body, " data-i={ms},{tries}");
+                }
+                (None, 0 | 1) => {}
+                (None, tries) => {
+                    let _ = write!(body, " data-i=,{tries}");
+                }
             }
             if state != named {
                 let _ = write!(body, " data-s=\"{}\"", attr(state));
             }
-            let _ = write!(body, ">{glyph}</td>");
+            let _ = write!(body, ">{glyph}");
         }
         body.push_str("</tr>");
     }
@@ -775,7 +790,7 @@ fn mapped_cell(body: &mut String, worst: &str, cell: &Cell, first_cell: &mut boo
     };
     let _ = write!(
         body,
-        "<td class={letter}{tab} data-c=\"{}\">{glyph}</td>",
+        "<td class={letter}{tab} data-c=\"{}\">{glyph}",
         attr(&counts)
     );
 }
@@ -798,4 +813,101 @@ fn legend(body: &mut String) {
     body.push_str(
         "· a cell opens its task instance (click, or Enter); arrow keys move between cells</p>",
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn runs(count: usize) -> Vec<RunRecord> {
+        (0..count)
+            .rev()
+            .map(|i| RunRecord {
+                id: format!(
+                    "wide__scheduled__2026-01-01T00:{:02}:{:02}+00:00",
+                    i / 60,
+                    i % 60
+                ),
+                pipeline: "wide".into(),
+                version: "v".into(),
+                state: "success".into(),
+                run_type: "scheduled".into(),
+                logical_date: i as i64 * 60_000_000,
+                interval_start: 0,
+                interval_end: 0,
+                params: Value::Null,
+                created_at: i as i64,
+                started_at: Some(0),
+                ended_at: Some(1),
+                notified: true,
+                event: None,
+            })
+            .collect()
+    }
+
+    fn instances(runs: &[RunRecord], tasks: usize) -> Vec<Instance> {
+        let mut out = Vec::new();
+        for run in runs {
+            for t in 0..tasks {
+                out.push(Instance {
+                    run_id: run.id.clone(),
+                    task_id: format!("g{}.t{t}", t / 10),
+                    map_index: -1,
+                    state: if t == 7 { "failed" } else { "success" }.into(),
+                    try_number: 1,
+                    started_at: Some(1_000_000),
+                    ended_at: Some(13_400_000),
+                });
+            }
+        }
+        out
+    }
+
+    fn render(runs: &[RunRecord], instances: Vec<Instance>, collapse: &str) -> String {
+        let grid = Grid::new(None, runs, instances, collapse);
+        let view = View {
+            path: "/ui/pipelines/wide",
+            limit: runs.len() as u32,
+            before: None,
+            collapse,
+        };
+        let mut body = String::new();
+        grid.render(&mut body, &view, true);
+        body
+    }
+
+    #[test]
+    fn the_grid_of_50_tasks_by_1000_runs_takes_at_most_40_bytes_a_cell() {
+        let runs = runs(1000);
+        let page = render(&runs, instances(&runs, 50), "");
+        let per_cell = page.len() as f64 / 50_000.0;
+        assert!(per_cell <= 40.0, "{per_cell:.1} bytes per cell");
+        // Every task's row and every run's column, oldest run on the left.
+        assert_eq!(page.matches("<tr data-task=").count(), 50);
+        assert_eq!(page.matches("data-run=").count(), 1000);
+        let oldest = page.find("00:00:00+00:00").unwrap();
+        let newest = page.find("00:16:39+00:00").unwrap();
+        assert!(oldest < newest);
+        assert_eq!(page.matches("tabindex=0").count(), 1);
+    }
+
+    #[test]
+    fn a_collapsed_group_is_one_row_with_its_worst_state() {
+        let runs = runs(3);
+        let page = render(&runs, instances(&runs, 20), "g0");
+        assert!(!page.contains("data-task=\"g0.t1\""));
+        assert!(page.contains("data-task=\"g1.t12\""));
+        let group = &page[page.find("data-group=\"g0\"").unwrap()..];
+        let group = &group[..group.find("</tr>").unwrap()];
+        assert_eq!(group.matches("data-c=\"9 success, 1 failed\">✗").count(), 3);
+        assert!(group.contains("aria-expanded=\"false\""));
+        // Its link expands it, keeping the rest of the view.
+        assert!(
+            group.contains("href=\"/ui/pipelines/wide?runs=3\""),
+            "{group}"
+        );
+        let all = render(&runs, instances(&runs, 20), "*");
+        assert_eq!(all.matches("<tr data-task=").count(), 0);
+        assert_eq!(all.matches("<tr class=\"group\"").count(), 2);
+    }
 }

@@ -76,24 +76,24 @@ fn the_grid_shows_a_finished_runs_states_with_glyphs_and_groups_collapse() {
     let orders = grid_row(&grid, "data-task=\"extract.orders\"");
     assert!(orders.contains("<td class=s "), "{orders}");
     assert!(
-        orders.contains("data-i=1,") && orders.contains(">✓</td>"),
+        orders.contains(" data-i=") && orders.contains(">✓"),
         "{orders}"
     );
     let users = grid_row(&grid, "data-task=\"extract.users\"");
     assert!(
-        users.contains("<td class=f ") && users.contains(">✗</td>"),
+        users.contains("<td class=f ") && users.contains(">✗"),
         "{users}"
     );
     let load = grid_row(&grid, "data-task=\"load\"");
     assert!(
-        load.contains("<td class=x ") && load.contains(">⚠</td>"),
+        load.contains("<td class=x>") && load.contains(">⚠"),
         "{load}"
     );
     // The group's row shows the worst state of its members, with their counts.
     let group = grid_row(&grid, "data-group=\"extract\"");
     assert!(group.contains("aria-expanded=\"true\""), "{group}");
     assert!(
-        group.contains("<td class=f") && group.contains("data-c=\"1 success, 1 failed\">✗</td>"),
+        group.contains("<td class=f") && group.contains("data-c=\"1 success, 1 failed\">✗"),
         "{group}"
     );
     // The mapped task's row sums up its instances.

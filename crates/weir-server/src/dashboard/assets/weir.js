@@ -360,10 +360,11 @@
   });
 
   // ---- pipeline grid (dashboard/pipeline.rs) ----------------------------------------------
-  // A cell holds only its state (a one-letter class, a glyph) and `data-i="TRY,MS"` (or `data-c`, counts of a
-  // mapped task's instances); its run is its column header's `data-run`, its task its row's
-  // `data-task`. Its tooltip, accessible name and link are made when it is pointed at or focused.
-  // The cells' one-letter classes (pipeline.rs `cell_class`); `data-s` names another state.
+  // A cell holds only its state (a one-letter class, a glyph) and `data-i="MS[,TRY]"` (or
+  // `data-c`, counts by state of a mapped task's instances or a group's members); its run is its
+  // column header's `data-run`, its task its row's `data-task` (or `data-group`). Its tooltip,
+  // accessible name and link are made when it is pointed at or focused. The one-letter classes
+  // are pipeline.rs `cell_class`'s; `data-s` names a state the letter does not.
   const gridStates = {
     s: "success", f: "failed", r: "running", q: "queued", u: "up for retry", x: "upstream failed",
     k: "skipped", c: "cancelled", t: "timed out", p: "paused", n: "no instance",
@@ -373,16 +374,17 @@
     if (cell.dataset.href !== undefined || cell.tagName !== "TD") return;
     const table = cell.closest("table.grid[data-cell-href]");
     const row = cell.parentElement;
-    if (!table || !row.dataset.task) return;
+    const isTask = row.dataset.task !== undefined;
+    if (!table || (!isTask && row.dataset.group === undefined)) return;
     const header = table.tHead && table.tHead.rows[0] && table.tHead.rows[0].children[[...row.children].indexOf(cell)];
     const run = header && header.dataset.run;
     if (!run) return;
-    const task = decodeURIComponent(row.dataset.task);
+    const task = isTask ? decodeURIComponent(row.dataset.task) : `group ${row.dataset.group}`;
     const state = cell.dataset.s || gridStates[cell.className] || cell.className;
     const parts = [task, decodeURIComponent(run), state.replace(/_/g, " ")];
-    if (cell.dataset.i) {
-      const [tries, ms] = cell.dataset.i.split(",");
-      if (Number(tries) > 0) parts.push(`try ${tries}`);
+    if (isTask && !cell.dataset.c && cell.className !== "n") {
+      const [ms, tries] = (cell.dataset.i || "").split(",");
+      parts.push(`try ${tries || 1}`);
       if (ms !== undefined && ms !== "") {
         const n = Number(ms);
         parts.push(n < 1000 ? `${n} ms` : n < 60000 ? `${(n / 1000).toFixed(1)} s` : `${Math.floor(n / 60000)} min ${Math.round(n / 1000) % 60} s`);
@@ -391,7 +393,7 @@
     if (cell.dataset.c) parts.push(cell.dataset.c);
     cell.title = parts.join(" · ");
     cell.setAttribute("aria-label", cell.title);
-    if (cell.className !== "n") {
+    if (isTask && cell.className !== "n") {
       cell.dataset.href = table.dataset.cellHref.replace("{run}", run).replace("{task}", row.dataset.task);
     }
   }
