@@ -217,21 +217,25 @@ fn facts(ctx: &Ctx, body: &mut String, pipeline: &PipelineInfo, path: &str) {
             .join(" ")
     };
     let params = if pipeline.params.is_empty() {
-        "—".to_string()
+        String::new()
     } else {
-        html::json_block(&Value::Object(pipeline.params.clone()))
+        format!(
+            "<details><summary>Params ({})</summary>{}</details>",
+            pipeline.params.len(),
+            html::json_block(&Value::Object(pipeline.params.clone()))
+        )
     };
     let _ = write!(
         body,
-        "<div class=\"cards\"><section class=\"card\" aria-labelledby=\"about\"><h2 id=\"about\">About</h2>\
-         {description}<dl class=\"facts\">\
+        "<section class=\"card\" aria-labelledby=\"about\"><h2 id=\"about\" class=\"sr-only\">About</h2>\
+         {description}<dl class=\"facts wide\">\
          <dt>Schedule</dt><dd><code>{schedule}</code> <span class=\"muted\">{timezone}</span></dd>\
          <dt>Next run</dt><dd>{next}</dd><dt>Status</dt><dd>{status} {pause}</dd>\
          <dt>Tags</dt><dd>{tags}</dd><dt>Tasks</dt><dd>{tasks}</dd>\
          <dt>File</dt><dd><code>{file}</code> <span class=\"muted\">version {version}</span></dd>\
          <dt>Catch-up</dt><dd>{catchup}</dd><dt>Active runs at most</dt><dd>{max_active}</dd></dl>\
-         <p><a href=\"{path}/graph\">Graph</a> · <a href=\"/api/v1/pipelines/{name}\">JSON</a></p></section>\
-         <section class=\"card\" aria-labelledby=\"params\"><h2 id=\"params\">Params</h2>{params}</section></div>",
+         <p class=\"row\"><a href=\"{path}/graph\">Graph</a> <a href=\"/api/v1/pipelines/{name}\">JSON</a></p>\
+         {params}</section>",
         description = pipeline
             .description
             .as_deref()
@@ -253,7 +257,7 @@ fn forms(body: &mut String, pipeline: &PipelineInfo) {
     let name = url(&pipeline.name);
     let _ = write!(
         body,
-        "<div class=\"cards\"><section class=\"card\" aria-labelledby=\"trigger\"><h2 id=\"trigger\">Trigger a run</h2>\
+        "<div class=\"row actions\"><details class=\"card\"><summary>Trigger a run…</summary>\
          <form class=\"stack\" data-api data-method=\"POST\" data-url=\"/api/v1/pipelines/{name}/runs\" \
          data-confirm=\"{confirm}\" data-then=\"/ui/runs/{{run_id}}\">",
         confirm = attr(&format!(
@@ -295,14 +299,14 @@ fn forms(body: &mut String, pipeline: &PipelineInfo) {
         body,
         "<label>Logical date <span class=\"muted\">(empty: now; YYYY-MM-DD or RFC 3339)</span>\
          <input name=\"logical_date\"></label>\
-         <div><button type=\"submit\" class=\"btn primary\">Trigger</button></div></form></section>\
-         <section class=\"card\" aria-labelledby=\"backfill\"><h2 id=\"backfill\">Backfill</h2>\
+         <div><button type=\"submit\" class=\"btn primary\">Trigger</button></div></form></details>\
+         <details class=\"card\"><summary>Backfill a date range…</summary>\
          <form class=\"stack\" data-api data-method=\"POST\" data-url=\"/api/v1/pipelines/{name}/backfill\" \
          data-confirm=\"{confirm}\"><p class=\"muted\">One run per schedule interval starting in the range; \
          intervals that have a run are skipped.</p>\
          <label>From <input type=\"date\" name=\"from\" required></label>\
          <label>To <input type=\"date\" name=\"to\" required></label>\
-         <div><button type=\"submit\" class=\"btn\">Backfill</button></div></form></section></div>",
+         <div><button type=\"submit\" class=\"btn\">Backfill</button></div></form></details></div>",
         confirm = attr(&format!(
             "Create a run of {} for every interval in this range?",
             pipeline.name
