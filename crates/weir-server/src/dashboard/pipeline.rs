@@ -603,7 +603,11 @@ impl<'a> Grid<'a> {
         );
         body.push_str("</nav>");
         if self.runs.is_empty() {
-            body.push_str(&html::empty("No runs yet."));
+            body.push_str(&html::empty(if view.before.is_some() {
+                "No older runs."
+            } else {
+                "No runs yet."
+            }));
             return;
         }
 
