@@ -323,20 +323,25 @@ fn bulk_bar(body: &mut String) {
         (
             "Retry",
             "retry",
-            "Retry {count} runs from their failed tasks?",
+            "Retry {count} selected run(s) from their failed tasks?",
             "",
         ),
-        ("Cancel", "cancel", "Cancel {count} runs?", "danger"),
+        (
+            "Cancel",
+            "cancel",
+            "Cancel {count} selected run(s)?",
+            "danger",
+        ),
         (
             "Mark success",
             "mark_success",
-            "Mark {count} runs success (their unfinished and failed tasks too)?",
+            "Mark {count} selected run(s) success (their unfinished and failed tasks too)?",
             "",
         ),
         (
             "Mark failed",
             "mark_failed",
-            "Mark {count} runs failed (their unfinished tasks too)?",
+            "Mark {count} selected run(s) failed (their unfinished tasks too)?",
             "danger",
         ),
     ] {
