@@ -13,6 +13,8 @@
 
 #![allow(dead_code)]
 
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::TcpStream;
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -21,7 +23,7 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
-use crate::support::{free_port, http, http_with, manifest_dir};
+use crate::support::{free_port, manifest_dir};
 
 /// How long a wait gives the page by default: generous for a loaded 2-core machine.
 pub const WAIT: Duration = Duration::from_secs(15);
@@ -81,27 +83,32 @@ impl Browser {
             .build()
             .expect("a Tokio runtime for the WebDriver client");
         let capabilities = capabilities(&chromium_bin, &profile.path().join("profile"));
-        let client = runtime
-            .block_on(async {
-                let mut builder = ClientBuilder::new(plain_http_connector());
-                builder.capabilities(capabilities);
-                // Chromium's first start on a cold, loaded machine can take seconds.
-                tokio::time::timeout(Duration::from_secs(60), builder.connect(&driver.url)).await
-            })
-            .unwrap_or_else(|_| panic!("chromedriver did not start Chromium within 60 s"))
-            .unwrap_or_else(|e| {
-                panic!(
-                    "chromedriver could not start Chromium ({e});\nchromedriver's log:\n{}",
-                    driver.log_text()
-                )
-            });
-        Some(Browser {
+        let connected = runtime.block_on(async {
+            let mut builder = ClientBuilder::new(plain_http_connector());
+            builder.capabilities(capabilities);
+            // Chromium's first start on a cold, loaded machine can take seconds.
+            tokio::time::timeout(Duration::from_secs(60), builder.connect(&driver.url)).await
+        });
+        let client = match connected {
+            Ok(Ok(client)) => client,
+            Ok(Err(e)) => panic!(
+                "chromedriver could not start Chromium ({e});\nchromedriver's log:\n{}",
+                driver.log_text()
+            ),
+            Err(_) => panic!(
+                "chromedriver did not start Chromium within 60 s;\nchromedriver's log:\n{}",
+                driver.log_text()
+            ),
+        };
+        let browser = Browser {
             runtime,
             client: Some(client),
             base_url: String::new(),
             driver,
             profile,
-        })
+        };
+        browser.set_window_size(DESKTOP);
+        Some(browser)
     }
 
     fn client(&self) -> &Client {
@@ -301,13 +308,31 @@ impl Browser {
             .unwrap_or_else(|e| self.fail(&format!("script failed ({e}): {script}")))
     }
 
-    /// Resizes the window (its viewport, in headless Chromium): [`PHONE`] or [`DESKTOP`].
+    /// Makes the page's viewport `width`×`height` CSS pixels ([`PHONE`] or [`DESKTOP`]): the
+    /// window is that much larger than the viewport as headless Chromium draws its frame.
     pub fn set_window_size(&self, (width, height): (u32, u32)) {
-        if let Err(e) = self.block(self.client().set_window_size(width, height)) {
-            self.fail(&format!(
-                "could not resize the window to {width}×{height}: {e}"
-            ));
+        let mut outer = (width, height);
+        for _ in 0..3 {
+            if let Err(e) = self.block(self.client().set_window_size(outer.0, outer.1)) {
+                self.fail(&format!(
+                    "could not resize the window to {}×{}: {e}",
+                    outer.0, outer.1
+                ));
+            }
+            let inner = self.eval("return [window.innerWidth, window.innerHeight];", vec![]);
+            let inner = (
+                inner[0].as_u64().unwrap_or(0) as u32,
+                inner[1].as_u64().unwrap_or(0) as u32,
+            );
+            if inner == (width, height) {
+                return;
+            }
+            outer = (
+                (outer.0 + width).saturating_sub(inner.0),
+                (outer.1 + height).saturating_sub(inner.1),
+            );
         }
+        self.fail(&format!("could not make the viewport {width}×{height}"));
     }
 
     /// Saves a PNG of the viewport as `name` (`.png` added when missing) in
@@ -330,7 +355,8 @@ impl Browser {
     }
 
     /// The messages the page logged at the console's error level (uncaught exceptions, failed
-    /// requests, `console.error`) since the last call.
+    /// requests, `console.error`) since the last call, but for the browser's own request for
+    /// `/favicon.ico`, which no page asks for.
     pub fn console_errors(&self) -> Vec<String> {
         let session = self
             .block(self.client().session_id())
@@ -338,13 +364,13 @@ impl Browser {
             .flatten()
             .expect("the WebDriver session has an id");
         // Chromium's log is one of chromedriver's own commands (the Selenium one), which the
-        // client does not wrap: plain HTTP to the driver on loopback.
-        let url = format!("{}/session/{session}/se/log", self.driver.url);
-        let (status, body) = http_with(
+        // client does not wrap.
+        let path = format!("/session/{session}/se/log");
+        let (status, body) = driver_request(
+            &self.driver.url,
             "POST",
-            &url,
+            &path,
             Some(r#"{"type":"browser"}"#),
-            &[("Content-Type", "application/json")],
         )
         .expect("chromedriver answers on loopback");
         assert_eq!(status, 200, "chromedriver's browser log: {body}");
@@ -354,6 +380,11 @@ impl Browser {
             .into_iter()
             .flatten()
             .filter(|entry| entry["level"] == "SEVERE")
+            .filter(|entry| {
+                let source = entry["source"].as_str().unwrap_or_default();
+                let message = entry["message"].as_str().unwrap_or_default();
+                !(source == "network" && message.contains("/favicon.ico "))
+            })
             .map(|entry| entry["message"].as_str().unwrap_or_default().to_string())
             .collect()
     }
@@ -469,7 +500,7 @@ impl Driver {
     fn wait_ready(&mut self, within: Duration) -> Result<(), String> {
         let deadline = Instant::now() + within;
         loop {
-            if let Some((200, body)) = http("GET", &format!("{}/status", self.url), None)
+            if let Some((200, body)) = driver_request(&self.url, "GET", "/status", None)
                 && serde_json::from_str::<Value>(&body)
                     .is_ok_and(|status| status["value"]["ready"] == true)
             {
@@ -559,6 +590,49 @@ fn capabilities(chromium: &Path, profile: &Path) -> fantoccini::wd::Capabilities
 /// A connector for plain HTTP: chromedriver listens on loopback only.
 fn plain_http_connector() -> hyper_util::client::legacy::connect::HttpConnector {
     hyper_util::client::legacy::connect::HttpConnector::new()
+}
+
+/// One request to chromedriver, which keeps connections open whatever the client asks (so the
+/// body is read by its length, not to the end of the stream); status and body.
+fn driver_request(
+    driver_url: &str,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> Option<(u16, String)> {
+    let host = driver_url.strip_prefix("http://")?;
+    let mut stream = TcpStream::connect(host).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    let body = body.unwrap_or("");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let status = line.split_whitespace().nth(1)?.parse().ok()?;
+    let mut length = 0;
+    loop {
+        line.clear();
+        reader.read_line(&mut line).ok()?;
+        let header = line.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().ok()?;
+        }
+    }
+    let mut answer = vec![0; length];
+    reader.read_exact(&mut answer).ok()?;
+    Some((status, String::from_utf8_lossy(&answer).into_owned()))
 }
 
 /// Where screenshots go: `$WEIR_SCREENSHOTS`, else `$CARGO_TARGET_DIR/screenshots`, else the

@@ -88,6 +88,11 @@ fn a_viewers_session_sees_the_pipelines_it_may_see_also_on_a_phone() {
     browser.goto(&format!("{}/login?token=not-a-token&next=/", server.url));
     browser.wait_for_text("body", page::SIGN_IN_REFUSED, WAIT);
     browser.wait_for(page::SIGN_IN_TOKEN, WAIT);
+    let errors = browser.console_errors();
+    assert!(
+        errors.len() == 1 && errors[0].contains("401 (Unauthorized)"),
+        "{errors:?}"
+    );
 
     browser.sign_in(&server.url, token);
     let (heading, text) = page::HOME_HEADING;
@@ -104,5 +109,5 @@ fn a_viewers_session_sees_the_pipelines_it_may_see_also_on_a_phone() {
     browser.goto("/");
     browser.wait_for_text(page::HOME_PIPELINES, "nightly_report", WAIT);
     let shot = browser.screenshot("home-phone");
-    assert_eq!(png_size(&shot).0, PHONE.0, "{}", shot.display());
+    assert_eq!(png_size(&shot), PHONE, "{}", shot.display());
 }
