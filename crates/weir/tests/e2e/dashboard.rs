@@ -48,11 +48,11 @@ fn png_size(path: &Path) -> (u32, u32) {
 
 #[test]
 fn dashboard_signs_in_in_a_real_browser() {
-    let project = project();
-    let server = Server::start(project.path());
     let Some(mut browser) = Browser::start() else {
         return;
     };
+    let project = project();
+    let server = Server::start(project.path());
     // Without a session, the home page sends the browser to the sign-in page.
     browser.goto(&format!("{}/", server.url));
     browser.wait_for(page::SIGN_IN_TOKEN, WAIT);
@@ -77,13 +77,13 @@ fn dashboard_signs_in_in_a_real_browser() {
 
 #[test]
 fn a_viewers_session_sees_the_pipelines_it_may_see_also_on_a_phone() {
+    let Some(mut browser) = Browser::start() else {
+        return;
+    };
     let project = project();
     let server = Server::start(project.path());
     let viewer = create(&server, "viewer", "looker", &["--pipelines", "nightly_*"]);
     let token = viewer["token"].as_str().expect("a viewer's token");
-    let Some(mut browser) = Browser::start() else {
-        return;
-    };
     // A token that signs no one in stays on the sign-in page, which says so.
     browser.goto(&format!("{}/login?token=not-a-token&next=/", server.url));
     browser.wait_for_text("body", page::SIGN_IN_REFUSED, WAIT);
