@@ -1,11 +1,13 @@
 //! The dashboard's pipeline pages through the real binary: the grid, the graph, a run with its
 //! Gantt chart, a task with its log, and the log's live tail; what a viewer and a narrowed
-//! credential see; hostile text escaped.
+//! credential see; hostile text escaped. Then in a real browser (browser.rs): a run turning green
+//! on the grid without a reload, a log's live tail, a retry and a bulk mark from the grid.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+use crate::browser::{Browser, PHONE, WAIT};
 use crate::security::{create, with_token};
 use crate::support::*;
 
@@ -403,4 +405,154 @@ fn the_log_tail_streams_what_a_running_task_appends_and_ends() {
         again.contains("third") && again.contains("event: end"),
         "{again}"
     );
+}
+
+// ---- in a real browser (headless Chromium, browser.rs) -------------------------------------
+
+/// Waits in the browser until `check` (a script returning true or false) holds.
+fn browser_until(browser: &Browser, script: &str, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while browser.eval(script, vec![]) != serde_json::Value::Bool(true) {
+        assert!(Instant::now() < deadline, "waited 30 s for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Whether the page is still the one loaded when `mark_page` ran (no reload since).
+const NOT_RELOADED: &str = "return window.weirTestMark === true;";
+
+fn mark_page(browser: &Browser) {
+    browser.eval("window.weirTestMark = true; return null;", vec![]);
+}
+
+#[test]
+fn in_a_browser_a_run_turns_green_on_the_grid_without_a_reload() {
+    let Some(mut browser) = Browser::start() else {
+        return;
+    };
+    let project = Project::new();
+    project.pipeline(
+        "live",
+        "tasks:\n  extract.orders:\n    command: sleep 1\n  extract.users:\n    command: echo users\n  load:\n    depends_on: [extract.orders, extract.users]\n    command: echo load\n",
+    );
+    let server = Server::start(project.path());
+    for _ in 0..3 {
+        server.trigger_wait("live", &[]);
+    }
+    browser.sign_in(&server.url, &server.token());
+    browser.goto("/ui/pipelines/live");
+    browser.wait_for("table.grid[role=grid]", WAIT);
+    assert_eq!(browser.count("tr[data-task='load'] td.s"), 3);
+    mark_page(&browser);
+
+    // Someone else triggers a run: the grid shows it running, then green, without a reload.
+    let (status, body) = server.post("/api/v1/pipelines/live/runs", "{}");
+    assert_eq!(status, 201, "{body}");
+    browser_until(
+        &browser,
+        "return document.querySelectorAll(\"tr[data-task='load'] td\").length === 4;",
+        "the new run's column",
+    );
+    browser_until(
+        &browser,
+        "return document.querySelectorAll(\"tr[data-task='load'] td.s\").length === 4;",
+        "the new run's load task to turn green",
+    );
+    assert_eq!(
+        browser.eval(NOT_RELOADED, vec![]),
+        true,
+        "the page was reloaded"
+    );
+
+    // A cell's tooltip names its task, run, state and try; Enter opens its task instance.
+    browser.eval(
+        "const c = document.querySelector(\"tr[data-task='load'] td.s\"); c.focus(); \
+         c.dispatchEvent(new FocusEvent('focusin', {bubbles: true})); return null;",
+        vec![],
+    );
+    let title = browser.eval(
+        "return document.querySelector(\"tr[data-task='load'] td.s\").title;",
+        vec![],
+    );
+    let title = title.as_str().unwrap_or_default().to_string();
+    assert!(
+        title.starts_with("load · live__") && title.contains("success · try 1"),
+        "{title}"
+    );
+    // Collapsing the group leaves one row with the worst state of its members.
+    browser.click("tr[data-group='extract'] th a");
+    browser.wait_for_none("tr[data-task='extract.orders']", WAIT);
+    assert_eq!(browser.count("tr[data-group='extract'] td.s"), 4);
+    browser.click("tr[data-group='extract'] th a");
+    browser.wait_for("tr[data-task='extract.orders']", WAIT);
+    assert_eq!(browser.console_errors(), Vec::<String>::new());
+    browser.screenshot("pipelines-grid");
+
+    browser.goto("/ui/pipelines/live/graph");
+    browser.wait_for("svg", WAIT);
+    browser.screenshot("pipelines-graph");
+
+    let run = server.get_json("/api/v1/runs?pipeline=live&limit=1")["runs"][0]["run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    browser.goto(&format!("/ui/runs/{run}"));
+    browser.wait_for(".gantt .bar.success", WAIT);
+    assert!(browser.count(".gantt .bar.success") >= 3);
+    browser.eval(
+        "document.getElementById('tasks').scrollIntoView(); return null;",
+        vec![],
+    );
+    browser.screenshot("pipelines-gantt");
+
+    browser.set_window_size(PHONE);
+    browser.goto("/ui/pipelines/live");
+    browser.wait_for("table.grid", WAIT);
+    browser.eval(
+        "document.getElementById('grid').scrollIntoView(); return null;",
+        vec![],
+    );
+    browser.screenshot("pipelines-grid-phone");
+}
+
+#[test]
+fn in_a_browser_a_running_tasks_log_grows_and_can_be_searched() {
+    let Some(mut browser) = Browser::start() else {
+        return;
+    };
+    let project = Project::new();
+    project.pipeline(
+        "talk",
+        "tasks:\n  talk:\n    command: \"echo 'first <line>'; sleep 2; echo second; sleep 2; echo third\"\n",
+    );
+    let server = Server::start(project.path());
+    let (status, body) = server.post("/api/v1/pipelines/talk/runs", "{}");
+    assert_eq!(status, 201, "{body}");
+    let run: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let run_id = run["run_id"].as_str().unwrap().to_string();
+    assert!(
+        eventually(Duration::from_secs(20), || {
+            server
+                .attempts(&run_id, "talk")
+                .first()
+                .is_some_and(|a| a["state"] == "running")
+        }),
+        "the task did not start"
+    );
+    browser.sign_in(&server.url, &server.token());
+    browser.goto(&format!("/ui/runs/{run_id}/tasks/talk"));
+    browser.wait_for("pre#log[data-log-tail]", WAIT);
+    mark_page(&browser);
+    browser.wait_for_text("pre#log", "first <line>", WAIT);
+    browser.wait_for_text("pre#log", "third", Duration::from_secs(30));
+    assert_eq!(
+        browser.eval(NOT_RELOADED, vec![]),
+        true,
+        "the page was reloaded"
+    );
+    browser.fill("input[data-log-search]", "second");
+    browser.wait_for_text("[data-log-count]", "1 matching line", WAIT);
+    assert_eq!(browser.text("pre#log mark"), "second");
+    assert_eq!(browser.console_errors(), Vec::<String>::new());
+    browser.screenshot("pipelines-log");
 }
