@@ -356,18 +356,23 @@ pub struct MarkBody {
     pub map_index: Option<i32>,
 }
 
+/// What a task or a run may be marked by hand.
+fn check_mark_state(state: &str) -> Result<(), ApiError> {
+    if state != "success" && state != "failed" {
+        return Err(ApiError::bad_request(format!(
+            "`state` must be `success` or `failed`, got `{state}`"
+        )));
+    }
+    Ok(())
+}
+
 pub async fn mark(
     State(state): Shared,
     Path((run_id, task)): Path<(String, String)>,
     body: Result<Json<MarkBody>, JsonRejection>,
 ) -> ApiResult {
     let Json(body) = body?;
-    if body.state != "success" && body.state != "failed" {
-        return Err(ApiError::bad_request(format!(
-            "`state` must be `success` or `failed`, got `{}`",
-            body.state
-        )));
-    }
+    check_mark_state(&body.state)?;
     let task = state
         .engine
         .mark(&run_id, &task, body.map_index, &body.state)
@@ -388,12 +393,7 @@ pub async fn mark_run(
     body: Result<Json<MarkRunBody>, JsonRejection>,
 ) -> ApiResult {
     let Json(body) = body?;
-    if body.state != "success" && body.state != "failed" {
-        return Err(ApiError::bad_request(format!(
-            "`state` must be `success` or `failed`, got `{}`",
-            body.state
-        )));
-    }
+    check_mark_state(&body.state)?;
     let run = state.engine.mark_run(&run_id, &body.state).await?;
     Ok(Json(run_json(&run)))
 }
