@@ -6,6 +6,7 @@
 mod api;
 pub mod auth;
 mod aws;
+mod dashboard;
 pub mod deliveries;
 mod error;
 pub mod lake;
@@ -45,6 +46,23 @@ pub struct AppState {
     /// Credentials and the audit log; None when authentication is off (`[auth] enabled = false`).
     pub access: Option<weir_engine::access::Access>,
     pub auth: auth::AuthOptions,
+    /// Set when the server begins to stop, so that open live pages end (a graceful shutdown
+    /// waits for every open connection).
+    pub stopping: Stopping,
+}
+
+/// Tells long-lived responses (the dashboard's live events) that the server is stopping.
+#[derive(Clone, Default)]
+pub struct Stopping(Arc<tokio::sync::watch::Sender<bool>>);
+
+impl Stopping {
+    pub fn stop(&self) {
+        self.0.send_replace(true);
+    }
+
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.0.subscribe()
+    }
 }
 
 /// Installs the process-wide Prometheus recorder (once) and returns its handle.
@@ -64,8 +82,8 @@ pub fn install_metrics() -> Option<PrometheusHandle> {
 pub fn routes() -> Routes {
     use auth::{Dialect, Need, VIEWER};
     Routes::new(Dialect::Browser)
-        .get("/", VIEWER, api::dashboard)
         .get("/login", Need::Open, auth::session::login)
+        .merge(dashboard::routes())
         .merge(Routes::new(Dialect::AwsJson).post("/", Need::Operation, aws::dispatch))
         .merge(
             Routes::default()
@@ -132,8 +150,12 @@ where
     L: axum::serve::Listener<Addr = std::net::SocketAddr>,
     for<'a> auth::Peer: axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
 {
+    let stopping = state.stopping.clone();
     let app = router(state).into_make_service_with_connect_info::<auth::Peer>();
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            stopping.stop();
+        })
         .await
 }

@@ -147,20 +147,24 @@ fn form(status: StatusCode, next: &str, problem: Option<&str>) -> Response {
     let problem = problem
         .map(|p| {
             format!(
-                "<p style=\"color:#b00\">Not signed in: {}.</p>",
-                crate::api::esc(p)
+                "<p class=\"error\" role=\"alert\">Not signed in: {}.</p>",
+                crate::dashboard::html::esc(p)
             )
         })
         .unwrap_or_default();
     let page = format!(
-        "<!doctype html><html><head><meta charset=utf-8><title>weir: sign in</title></head>\
-         <body style=\"font:14px system-ui;margin:2em\"><h1>weir</h1>{problem}\
-         <form method=get action=/login><input type=hidden name=next value=\"{}\">\
-         <label>Token <input name=token type=password autofocus size=50></label> \
-         <button>Sign in</button></form>\
-         <p>The admin token is in the data directory's <code>admin-token</code> file; \
-         <code>weir tokens create</code> makes others.</p></body></html>",
-        crate::api::esc(next)
+        "<!doctype html><html lang=\"en\"><head><meta charset=utf-8>\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>weir: sign in</title><link rel=stylesheet href=\"/ui/assets/weir.css?v={}\"></head>\
+         <body><header class=\"top\"><span class=\"brand\">weir</span></header>\
+         <main id=\"main\"><h1>Sign in</h1>{problem}\
+         <form class=\"stack\" method=get action=/login><input type=hidden name=next value=\"{}\">\
+         <label>Token <input name=token type=password autofocus size=50 autocomplete=current-password></label> \
+         <div><button class=\"btn primary\">Sign in</button></div></form>\
+         <p class=\"muted\">The admin token is in the data directory's <code>admin-token</code> file; \
+         <code>weir tokens create</code> makes others.</p></main></body></html>",
+        crate::dashboard::assets::VERSION.as_str(),
+        crate::dashboard::html::esc(next)
     );
     (status, Html(page)).into_response()
 }

@@ -242,6 +242,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
             hosts: allowed_hosts,
             public_url: public_url.clone(),
         },
+        stopping: weir_server::Stopping::default(),
     };
     // On SIGTERM or Ctrl-C the engine drains first, while the API still answers (what is
     // running, how it ends; new triggers are refused with 503), then the HTTP server stops.

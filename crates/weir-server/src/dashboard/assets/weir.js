@@ -1,0 +1,383 @@
+// weir's dashboard script: weir's own, no dependencies, no build step. Pages are rendered on the
+// server and work without it for reading; it adds what needs a browser:
+//
+// - Actions. `button[data-action]` and `form[data-api]` call weir's API with the session cookie
+//   and the page's CSRF token (`<meta name=csrf-token>`): `data-method`, `data-url`, `data-body`
+//   (JSON text), `data-confirm` (asked in a dialog first), `data-then` (a page to go to after,
+//   `{field}` filled from the answer), `data-aws-target` (an AWS JSON operation sent to `POST /`).
+//   A form's named fields become the JSON body: `data-json` fields are parsed as JSON, empty
+//   fields left out, a name `a.b` nests.
+// - Bulk actions. In a `[data-bulk]` container, checked `input[data-select]` values go into the
+//   body of a `button[data-bulk-action]` under its `data-key`; `input[data-select-all]` checks
+//   them all; `[data-bulk-count]` says how many are selected.
+// - Live pages. `<body data-live="TOPIC …">` listens on `/ui/live` (server-sent events) and
+//   `data-refresh="SECONDS"` polls; either way the page is fetched again and every
+//   `[data-live-region][id]` is replaced by its new version, keeping focus and checked boxes.
+// - Logs. `pre[data-log-tail=URL]` appends what the server streams; `input[data-log-search]`
+//   (with `data-target` naming the `pre`) shows only the lines that contain its text.
+// - Grids. `[role=grid]` cells move focus with the arrow keys; Enter or a click on a cell with
+//   `data-href` opens it.
+// - Times. `time[datetime]` reads as "3 min ago"; its title keeps the exact UTC time.
+"use strict";
+(function () {
+  const csrf = () => (document.querySelector('meta[name="csrf-token"]') || {}).content || "-";
+
+  // ---- talking to the API ------------------------------------------------------------------
+  async function call(method, url, body, awsTarget) {
+    const headers = { "X-CSRF-Token": csrf() };
+    let target = url;
+    if (awsTarget) {
+      headers["Content-Type"] = "application/x-amz-json-1.0";
+      headers["X-Amz-Target"] = awsTarget;
+      target = "/";
+      method = "POST";
+    } else if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+    }
+    const response = await fetch(target, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "same-origin",
+    });
+    const text = await response.text();
+    let answer = null;
+    try { answer = text ? JSON.parse(text) : null; } catch (_) { answer = null; }
+    if (!response.ok) {
+      const message = (answer && answer.error && answer.error.message) ||
+        (answer && (answer.message || answer.Message)) || text || response.statusText;
+      throw new Error(`${response.status}: ${message}`);
+    }
+    return answer;
+  }
+
+  function toast(text, bad) {
+    const box = document.getElementById("toast");
+    if (!box) return;
+    const message = document.createElement("div");
+    message.className = bad ? "msg bad" : "msg";
+    message.textContent = text;
+    box.appendChild(message);
+    setTimeout(() => message.remove(), bad ? 12000 : 5000);
+  }
+
+  // A modal question; resolves true when confirmed. Focus returns where it was.
+  function confirmDialog(question) {
+    return new Promise((resolve) => {
+      const before = document.activeElement;
+      const dialog = document.createElement("dialog");
+      dialog.setAttribute("aria-labelledby", "confirm-text");
+      const text = document.createElement("p");
+      text.id = "confirm-text";
+      text.textContent = question;
+      const buttons = document.createElement("div");
+      buttons.className = "row";
+      const ok = document.createElement("button");
+      ok.className = "btn primary";
+      ok.textContent = "Confirm";
+      ok.dataset.confirmOk = "";
+      const cancel = document.createElement("button");
+      cancel.className = "btn";
+      cancel.textContent = "Cancel";
+      buttons.append(ok, cancel);
+      dialog.append(text, buttons);
+      document.body.appendChild(dialog);
+      const finish = (answer) => {
+        dialog.close();
+        dialog.remove();
+        if (before && before.focus) before.focus();
+        resolve(answer);
+      };
+      ok.addEventListener("click", () => finish(true));
+      cancel.addEventListener("click", () => finish(false));
+      dialog.addEventListener("cancel", (event) => { event.preventDefault(); finish(false); });
+      dialog.showModal();
+      ok.focus();
+    });
+  }
+
+  function fill(template, answer) {
+    return template.replace(/\{([\w.]+)\}/g, (_, path) => {
+      let value = answer;
+      for (const part of path.split(".")) value = value == null ? undefined : value[part];
+      return value == null ? "" : encodeURIComponent(String(value));
+    });
+  }
+
+  function parseBody(text) {
+    if (!text) return undefined;
+    return JSON.parse(text);
+  }
+
+  async function run(element, body) {
+    const d = element.dataset;
+    if (d.confirm && !(await confirmDialog(d.confirm))) return;
+    element.disabled = true;
+    try {
+      const answer = await call(d.method || "POST", d.url, body, d.awsTarget);
+      toast(d.done || `${element.textContent.trim() || "Done"}: done`);
+      if (d.then) {
+        location.href = fill(d.then, answer || {});
+      } else {
+        refresh();
+      }
+      return answer;
+    } catch (error) {
+      toast(error.message, true);
+    } finally {
+      element.disabled = false;
+    }
+  }
+
+  function formBody(form) {
+    const body = {};
+    for (const field of form.elements) {
+      if (!field.name || field.disabled || field.type === "submit") continue;
+      if ((field.type === "checkbox" || field.type === "radio") && !field.checked) continue;
+      let value = field.value;
+      if (value === "") continue;
+      if (field.dataset.json !== undefined) value = JSON.parse(value);
+      else if (field.type === "number") value = Number(value);
+      else if (field.type === "checkbox" && field.value === "on") value = true;
+      const path = field.name.split(".");
+      let into = body;
+      for (const part of path.slice(0, -1)) into = into[part] = into[part] || {};
+      into[path[path.length - 1]] = value;
+    }
+    return body;
+  }
+
+  // ---- bulk selection ----------------------------------------------------------------------
+  function selected(container) {
+    return [...container.querySelectorAll("input[data-select]:checked")].map((box) => box.value);
+  }
+
+  function updateBulk(container) {
+    const count = selected(container).length;
+    for (const label of container.querySelectorAll("[data-bulk-count]")) {
+      label.textContent = count === 1 ? "1 selected" : `${count} selected`;
+    }
+    for (const button of container.querySelectorAll("[data-bulk-action]")) {
+      button.disabled = count === 0;
+    }
+  }
+
+  document.addEventListener("change", (event) => {
+    const box = event.target;
+    const container = box.closest && box.closest("[data-bulk]");
+    if (!container) return;
+    if (box.matches("[data-select-all]")) {
+      for (const other of container.querySelectorAll("input[data-select]")) other.checked = box.checked;
+    }
+    updateBulk(container);
+  });
+
+  // ---- clicks and forms --------------------------------------------------------------------
+  document.addEventListener("click", async (event) => {
+    const target = event.target.closest("button, td[data-href], [data-href]");
+    if (!target) return;
+    if (target.matches("[data-action]")) {
+      event.preventDefault();
+      let body;
+      try { body = parseBody(target.dataset.body); } catch (error) { toast(`bad request body: ${error.message}`, true); return; }
+      await run(target, body);
+    } else if (target.matches("[data-bulk-action]")) {
+      event.preventDefault();
+      const container = target.closest("[data-bulk]");
+      const ids = selected(container);
+      if (ids.length === 0) return;
+      const body = parseBody(target.dataset.body) || {};
+      body[target.dataset.key || "ids"] = ids;
+      const answer = await run(target, body);
+      if (answer && Array.isArray(answer.results)) {
+        const failed = answer.results.filter((r) => r.ok === false);
+        if (failed.length) {
+          toast(`${failed.length} of ${answer.results.length} failed: ${failed.map((r) => `${r.run || r.id}: ${r.error && r.error.message}`).join("; ")}`, true);
+        }
+      }
+    } else if (target.matches("[data-sign-out]")) {
+      event.preventDefault();
+      try { await call("POST", "/api/v1/logout", {}); } catch (_) { /* signed out anyway */ }
+      location.href = "/login";
+    } else if (target.dataset.href && !event.target.closest("a, button, input, label")) {
+      location.href = target.dataset.href;
+    }
+  });
+
+  document.addEventListener("submit", async (event) => {
+    const form = event.target;
+    if (!form.matches("form[data-api]")) return;
+    event.preventDefault();
+    let body;
+    try { body = formBody(form); } catch (error) { toast(`${error.message}`, true); return; }
+    const submit = form.querySelector("[type=submit]") || form;
+    const d = form.dataset;
+    for (const key of ["method", "url", "confirm", "then", "awsTarget", "done"]) {
+      if (d[key] !== undefined) submit.dataset[key] = d[key];
+    }
+    await run(submit, body);
+  });
+
+  // ---- live regions ------------------------------------------------------------------------
+  let refreshing = false;
+  let again = false;
+  let timer = null;
+
+  function refresh() {
+    clearTimeout(timer);
+    timer = setTimeout(doRefresh, 150);
+  }
+
+  async function doRefresh() {
+    if (refreshing) { again = true; return; }
+    refreshing = true;
+    try {
+      const response = await fetch(location.href, { headers: { "X-Weir-Partial": "1" }, credentials: "same-origin" });
+      if (!response.ok || response.redirected) return;
+      const next = new DOMParser().parseFromString(await response.text(), "text/html");
+      for (const region of document.querySelectorAll("[data-live-region][id]")) {
+        const fresh = next.getElementById(region.id);
+        if (!fresh || fresh.innerHTML === region.innerHTML) continue;
+        const checked = new Set([...region.querySelectorAll("input[data-select]:checked")].map((b) => b.value));
+        const focused = document.activeElement && region.contains(document.activeElement) ? document.activeElement : null;
+        const focusKey = focused && (focused.id || focused.dataset.key);
+        const scroll = [...region.querySelectorAll(".scroll")].map((s) => s.scrollLeft);
+        region.replaceWith(fresh);
+        for (const box of fresh.querySelectorAll("input[data-select]")) box.checked = checked.has(box.value);
+        fresh.querySelectorAll(".scroll").forEach((s, i) => { if (scroll[i]) s.scrollLeft = scroll[i]; });
+        if (focusKey) {
+          const again = document.getElementById(focusKey) || fresh.querySelector(`[data-key="${CSS.escape(focusKey)}"]`);
+          if (again) again.focus();
+        }
+        const bulk = fresh.closest("[data-bulk]") || fresh.querySelector("[data-bulk]");
+        if (bulk) updateBulk(bulk);
+        relativeTimes(fresh);
+        startTails(fresh);
+      }
+      document.dispatchEvent(new CustomEvent("weir:refreshed"));
+    } catch (_) {
+      // The next change or tick tries again.
+    } finally {
+      refreshing = false;
+      if (again) { again = false; refresh(); }
+    }
+  }
+
+  function listen() {
+    const topics = document.body.dataset.live;
+    if (topics && window.EventSource) {
+      const source = new EventSource(`/ui/live?topics=${encodeURIComponent(topics)}`);
+      source.addEventListener("change", refresh);
+      source.addEventListener("resync", refresh);
+      window.addEventListener("pagehide", () => source.close());
+    }
+    const seconds = Number(document.body.dataset.refresh);
+    if (seconds > 0) {
+      setInterval(() => { if (!document.hidden) refresh(); }, seconds * 1000);
+    }
+  }
+
+  // ---- logs ----------------------------------------------------------------------------------
+  function startTails(root) {
+    for (const pre of root.querySelectorAll("pre[data-log-tail]")) {
+      if (pre.dataset.tailing) continue;
+      pre.dataset.tailing = "1";
+      pre.raw = pre.textContent;
+      const source = new EventSource(pre.dataset.logTail);
+      source.addEventListener("append", (event) => {
+        const atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+        pre.raw += JSON.parse(event.data);
+        showLog(pre);
+        if (atBottom) pre.scrollTop = pre.scrollHeight;
+      });
+      source.addEventListener("end", () => { source.close(); pre.dataset.ended = "1"; });
+      source.onerror = () => { if (pre.dataset.ended) source.close(); };
+      window.addEventListener("pagehide", () => source.close());
+    }
+  }
+
+  function showLog(pre) {
+    const raw = pre.raw === undefined ? pre.textContent : pre.raw;
+    pre.raw = raw;
+    const search = document.querySelector(`input[data-log-search][data-target="#${CSS.escape(pre.id)}"]`);
+    const needle = search ? search.value : "";
+    if (!needle) { pre.textContent = raw; return; }
+    const lower = needle.toLowerCase();
+    const lines = raw.split("\n").filter((line) => line.toLowerCase().includes(lower));
+    pre.replaceChildren();
+    for (const line of lines) {
+      let rest = line;
+      let at;
+      while ((at = rest.toLowerCase().indexOf(lower)) >= 0) {
+        pre.append(rest.slice(0, at));
+        const mark = document.createElement("mark");
+        mark.textContent = rest.slice(at, at + needle.length);
+        pre.append(mark);
+        rest = rest.slice(at + needle.length);
+      }
+      pre.append(rest + "\n");
+    }
+    const count = document.querySelector(`[data-log-count][data-target="#${CSS.escape(pre.id)}"]`);
+    if (count) count.textContent = `${lines.length} matching line${lines.length === 1 ? "" : "s"}`;
+  }
+
+  document.addEventListener("input", (event) => {
+    const search = event.target;
+    if (!search.matches("input[data-log-search]")) return;
+    const pre = document.querySelector(search.dataset.target);
+    if (pre) showLog(pre);
+  });
+
+  // ---- grids -----------------------------------------------------------------------------
+  document.addEventListener("keydown", (event) => {
+    const cell = event.target;
+    if (!cell.matches || !cell.matches("[role=grid] td, [role=grid] th")) return;
+    const row = cell.parentElement;
+    const rows = [...cell.closest("[role=grid]").querySelectorAll("tr")];
+    const r = rows.indexOf(row);
+    const c = [...row.children].indexOf(cell);
+    let next = null;
+    switch (event.key) {
+      case "ArrowRight": next = row.children[c + 1]; break;
+      case "ArrowLeft": next = row.children[c - 1]; break;
+      case "ArrowDown": next = rows[r + 1] && rows[r + 1].children[c]; break;
+      case "ArrowUp": next = rows[r - 1] && rows[r - 1].children[c]; break;
+      case "Home": next = row.children[0]; break;
+      case "End": next = row.children[row.children.length - 1]; break;
+      case "Enter":
+        if (cell.dataset.href) { location.href = cell.dataset.href; event.preventDefault(); }
+        return;
+      default: return;
+    }
+    if (next) {
+      event.preventDefault();
+      cell.tabIndex = -1;
+      next.tabIndex = 0;
+      next.focus();
+    }
+  });
+
+  // ---- times -----------------------------------------------------------------------------
+  function relativeTimes(root) {
+    const now = Date.now();
+    for (const time of root.querySelectorAll("time[datetime]")) {
+      const at = Date.parse(time.getAttribute("datetime"));
+      if (Number.isNaN(at)) continue;
+      const seconds = Math.round((now - at) / 1000);
+      const ahead = seconds < 0;
+      const s = Math.abs(seconds);
+      const text = s < 45 ? `${s} s` : s < 5400 ? `${Math.round(s / 60)} min` : s < 172800 ? `${Math.round(s / 3600)} h` : `${Math.round(s / 86400)} d`;
+      time.textContent = ahead ? `in ${text}` : `${text} ago`;
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    relativeTimes(document);
+    setInterval(() => relativeTimes(document), 30000);
+    for (const bulk of document.querySelectorAll("[data-bulk]")) updateBulk(bulk);
+    startTails(document);
+    listen();
+  });
+
+  window.weir = { call, refresh, toast };
+})();
