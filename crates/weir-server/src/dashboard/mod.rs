@@ -5,9 +5,12 @@
 //! pages listen on `/ui/live` (server-sent events) and re-render their changing regions.
 
 pub(crate) mod assets;
+mod catalog;
 mod home;
 pub(crate) mod html;
 mod live;
+mod sql;
+mod table;
 
 use std::sync::Arc;
 
@@ -26,6 +29,9 @@ pub(crate) fn routes() -> Routes {
         .get("/", VIEWER, home::page)
         .get("/ui/assets/{file}", Need::Open, assets::serve)
         .get("/ui/live", VIEWER, live::events)
+        .get("/ui/catalog", VIEWER, catalog::page)
+        .get("/ui/catalog/{database}/{table}", VIEWER, table::page)
+        .get("/ui/sql", VIEWER, sql::page)
 }
 
 /// Who is looking, and the server they look at: what every page handler starts from.

@@ -1,0 +1,267 @@
+//! The dashboard's catalog, SQL and saved-dashboard pages through the real binary: a table's
+//! schema and sample rows, a query's result table and chart from the URL alone, statements that
+//! write refused, a narrowed credential kept to its tables, and data escaped wherever it shows.
+
+use crate::lake::put;
+use crate::security::{create, with_token};
+use crate::support::*;
+
+/// A query-string value, percent-encoded (everything but RFC 3986's unreserved characters).
+pub(crate) fn encode(text: &str) -> String {
+    let mut out = String::new();
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// The SQL page showing `query` (and more of the query string after it).
+fn sql_page(query: &str, rest: &str) -> String {
+    format!("/ui/sql?q={}{rest}", encode(query))
+}
+
+/// A hostile value, as a row of data or a name could hold it.
+const HOSTILE: &str = "<img src=x onerror=alert(1)>";
+
+/// A server with `sales.orders` (two days' CSV files, partitioned by day, one value hostile)
+/// and `hr.people`.
+fn lake_server(project: &Project) -> Server {
+    let server = Server::start(project.path());
+    put(
+        &server,
+        project,
+        "a.csv",
+        &format!("id,country,amount\n1,FR,10.5\n2,US,20\n3,\"{HOSTILE}\",7\n"),
+        "raw/sales/orders/day=2026-01-01/a.csv",
+    );
+    put(
+        &server,
+        project,
+        "b.csv",
+        "id,country,amount\n4,DE,1\n5,FR,2\n",
+        "raw/sales/orders/day=2026-01-02/b.csv",
+    );
+    put(
+        &server,
+        project,
+        "people.csv",
+        "name,salary\nalice_secret,100\n",
+        "raw/hr/people/people.csv",
+    );
+    server.json(&["crawl", "raw/sales/", "--database", "sales"]);
+    server.json(&["crawl", "raw/hr/", "--database", "hr"]);
+    server
+}
+
+/// Bars drawn in a chart: `<rect class="bar …">` elements with a tooltip (the legend's swatch
+/// is a `rect` of its own that closes at once).
+fn bars(page: &str) -> usize {
+    page.match_indices("<rect class=\"bar ")
+        .filter(|(at, _)| {
+            let rest = &page[*at..];
+            let end = rest.find('>').unwrap_or(rest.len());
+            !rest[..end].ends_with('/')
+        })
+        .count()
+}
+
+/// The rows of the result table (`table.sql-result`).
+fn result_rows(page: &str) -> usize {
+    let Some(start) = page.find("class=\"list sql-result\"") else {
+        return 0;
+    };
+    let table = &page[start..];
+    let body = &table[table.find("<tbody>").unwrap_or(0)..table.find("</tbody>").unwrap_or(0)];
+    body.matches("<tr>").count()
+}
+
+#[test]
+fn the_catalog_lists_a_table_with_its_schema_partitions_and_sample_rows() {
+    let project = Project::new();
+    let server = lake_server(&project);
+
+    let (status, page) = server.get("/ui/catalog");
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("href=\"/ui/catalog/sales/orders\""), "{page}");
+    assert!(page.contains("href=\"/ui/catalog/hr/people\""), "{page}");
+    let (_, found) = server.get("/ui/catalog?q=PEOP");
+    assert!(found.contains("/ui/catalog/hr/people") && !found.contains("/ui/catalog/sales/orders"));
+
+    let (status, page) = server.get("/ui/catalog/sales/orders");
+    assert_eq!(status, 200, "{page}");
+    for expected in [
+        "raw/sales/orders",
+        "<code>country</code>",
+        "<code>amount</code>",
+        "2 partitions",
+        "day=2026-01-02",
+        "Sample rows",
+        "Query in SQL",
+    ] {
+        assert!(page.contains(expected), "{expected} missing: {page}");
+    }
+    // The partition key is marked, and the newest partition comes first.
+    let day_row = page.find("<code>day</code>").expect("the partition column");
+    assert!(
+        page[day_row..]
+            .split("</tr>")
+            .next()
+            .unwrap()
+            .contains("partition key")
+    );
+    assert!(page.find("day=2026-01-02") < page.find("day=2026-01-01"));
+    // The sample: all five rows, the hostile one escaped.
+    assert_eq!(result_rows(&page), 5, "{page}");
+    assert!(
+        page.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "{page}"
+    );
+    assert!(!page.contains(HOSTILE));
+
+    let (status, page) = server.get("/ui/catalog/sales/nothing");
+    assert_eq!(status, 404, "{page}");
+}
+
+#[test]
+fn the_sql_page_runs_a_query_from_its_url_and_charts_a_bar_per_row() {
+    let project = Project::new();
+    let server = lake_server(&project);
+    let query = "SELECT country, sum(amount) AS total, count(*) AS n FROM sales.orders \
+                 GROUP BY country ORDER BY country";
+    let (status, page) = server.get(&sql_page(query, "&chart=bar&x=country&y=total"));
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(result_rows(&page), 4, "{page}");
+    assert!(page.contains("<svg"), "{page}");
+    assert_eq!(bars(&page), 4, "a bar per row: {page}");
+    assert!(page.contains("4 rows"), "{page}");
+    assert!(page.contains("<td class=\"num\">12.5</td>"), "{page}");
+    // The hostile category is escaped in the table, the chart and the x select alike.
+    assert!(!page.contains(HOSTILE), "{page}");
+    // The settings are the page's form, so the view is its URL.
+    assert!(page.contains("<option value=\"bar\" selected>"), "{page}");
+    assert!(
+        page.contains("<option value=\"country\" selected>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("name=\"y\" value=\"total\" checked"),
+        "{page}"
+    );
+    // Two y columns: two bars per row.
+    let (_, two) = server.get(&sql_page(query, "&chart=bar&x=country&y=total&y=n"));
+    assert_eq!(bars(&two), 8, "{two}");
+    // Without settings the chart defaults to the first text column across and the first
+    // numeric one up.
+    let (_, defaulted) = server.get(&sql_page(query, ""));
+    assert!(
+        defaulted.contains("name=\"y\" value=\"total\" checked"),
+        "{defaulted}"
+    );
+    assert_eq!(bars(&defaulted), 4);
+    let (_, line) = server.get(&sql_page(query, "&chart=line&x=n&y=total"));
+    assert!(line.contains("chart-line") && bars(&line) == 0, "{line}");
+
+    // The download links go to the API's GET form of SQL, which streams the result as a file.
+    assert!(
+        page.contains(&format!(
+            "href=\"/api/v1/sql?query={}&amp;format=csv\"",
+            encode(query)
+        )),
+        "{page}"
+    );
+    let (status, csv) = server.get(&format!(
+        "/api/v1/sql?query={}&format=csv",
+        encode("SELECT id FROM sales.orders WHERE id < 3 ORDER BY id")
+    ));
+    assert_eq!((status, csv.as_str()), (200, "id\n1\n2\n"));
+
+    // NULL reads apart from text, and an engine error says where.
+    let (_, nulls) = server.get(&sql_page("SELECT NULL AS nothing, 'NULL' AS text", ""));
+    assert!(
+        nulls.contains("<span class=\"null\">NULL</span>"),
+        "{nulls}"
+    );
+    assert!(nulls.contains("<td>NULL</td>"), "{nulls}");
+    let (status, bad) = server.get(&sql_page("SELECT country,\nFROM sales.orders", ""));
+    assert_eq!(status, 200);
+    assert!(
+        bad.contains("The statement failed") && bad.contains("line 2"),
+        "{bad}"
+    );
+
+    // A hostile column name is escaped in the header, the selects and the chart.
+    let (_, named) = server.get(&sql_page(
+        &format!("SELECT 'a' AS \"{HOSTILE}\", 1 AS \"y{HOSTILE}\""),
+        "",
+    ));
+    assert!(!named.contains(HOSTILE), "{named}");
+    assert!(named.contains("&lt;img"), "{named}");
+}
+
+#[test]
+fn statements_that_write_are_refused_and_change_nothing() {
+    let project = Project::new();
+    let server = lake_server(&project);
+    for statement in [
+        "DROP TABLE sales.orders",
+        "INSERT INTO sales.orders SELECT * FROM sales.orders",
+        "CREATE TABLE sales.copy AS SELECT * FROM sales.orders",
+    ] {
+        // As the admin, who may write through the API: the page still refuses.
+        let (status, page) = server.get(&sql_page(statement, ""));
+        assert_eq!(status, 200, "{page}");
+        assert!(page.contains("Not run"), "{statement}: {page}");
+        assert!(page.contains("POST /api/v1/sql"), "{page}");
+        assert!(!page.contains("class=\"list sql-result\""), "{page}");
+        let (status, body) = server.get(&format!("/api/v1/sql?query={}", encode(statement)));
+        assert_eq!(status, 400, "{body}");
+    }
+    let count = server.json(&["sql", "SELECT count(*) AS n FROM sales.orders"]);
+    assert_eq!(count["rows"][0]["n"], 5, "{count}");
+    let tables = server.json(&["catalog", "list"]);
+    assert!(!tables.to_string().contains("\"copy\""), "{tables}");
+}
+
+#[test]
+fn a_narrowed_credential_sees_and_queries_only_its_tables() {
+    let project = Project::new();
+    let server = lake_server(&project);
+    let issued = create(&server, "viewer", "sales-only", &["--tables", "sales.*"]);
+    let token = issued["token"].as_str().unwrap();
+    let get = |path: &str| with_token(&server, token, "GET", path, "");
+
+    let (status, catalog) = get("/ui/catalog");
+    assert_eq!(status, 200, "{catalog}");
+    assert!(catalog.contains("/ui/catalog/sales/orders"), "{catalog}");
+    assert!(
+        !catalog.contains("people") && !catalog.contains(">hr"),
+        "{catalog}"
+    );
+
+    let (status, page) = get("/ui/catalog/hr/people");
+    assert_eq!(status, 404, "{page}");
+    assert!(!page.contains("salary"), "{page}");
+    // The same answer as a table that does not exist: nothing tells it is there.
+    assert_eq!(get("/ui/catalog/hr/nothing").0, 404);
+
+    let (status, page) = get(&sql_page("SELECT * FROM hr.people", ""));
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("not granted table"), "{page}");
+    assert!(!page.contains("alice_secret"), "{page}");
+    let (_, joined) = get(&sql_page(
+        "SELECT o.id FROM sales.orders o JOIN hr.people p ON true",
+        "",
+    ));
+    assert!(joined.contains("not granted table") && !joined.contains("sql-result"));
+
+    // Its own tables it reads, and as a viewer it is offered no way to save a chart.
+    let (_, own) = get(&sql_page("SELECT id FROM sales.orders", ""));
+    assert_eq!(result_rows(&own), 5, "{own}");
+    assert!(!own.contains("Save to dashboard"), "{own}");
+    let (_, table) = get("/ui/catalog/sales/orders");
+    assert_eq!(result_rows(&table), 5, "{table}");
+}
