@@ -6,8 +6,10 @@
 
 pub(crate) mod assets;
 mod catalog;
+pub(crate) mod chart;
 mod home;
 pub(crate) mod html;
+pub(crate) mod layout;
 mod live;
 mod sql;
 mod table;
