@@ -11,7 +11,7 @@ use axum::extract::rejection::QueryRejection;
 use serde_json::Value;
 
 use super::html::{self, attr, esc, url};
-use super::{Ctx, Page, PageResult, Section};
+use super::{Ctx, Page, PageResult, Section, chart};
 use crate::lake;
 
 /// Most rows a page shows (and charts); the count says how many the statement produced.
@@ -467,8 +467,14 @@ fn cell(column: &ResultColumn, value: &Value) -> String {
 
 /// The result charted as the view says, or why it cannot be.
 pub(super) fn chart_html(view: &View, result: &Outcome) -> String {
-    let _ = (view, result);
-    html::empty("Charts arrive with the chart module.")
+    let Some(kind) = chart::ChartKind::parse(&view.chart) else {
+        return String::new();
+    };
+    let names: Vec<String> = result.columns.iter().map(|c| c.name.clone()).collect();
+    match chart::from_rows(kind, &names, &result.rows, &view.x, &view.ys) {
+        Ok(chart) => chart::render_svg(&chart),
+        Err(why) => format!("<p class=\"chart-note\">Not charted: {}</p>", esc(&why)),
+    }
 }
 
 /// The form that saves this view as a chart of a dashboard (operators; the API checks).

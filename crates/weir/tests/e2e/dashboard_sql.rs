@@ -186,11 +186,18 @@ fn the_sql_page_runs_a_query_from_its_url_and_charts_a_bar_per_row() {
         "{nulls}"
     );
     assert!(nulls.contains("<td>NULL</td>"), "{nulls}");
-    let (status, bad) = server.get(&sql_page("SELECT country,\nFROM sales.orders", ""));
+    let (status, bad) = server.get(&sql_page(
+        "SELECT country\nFROM sales.orders\nWHERE nope = 1",
+        "",
+    ));
     assert_eq!(status, 200);
     assert!(
-        bad.contains("The statement failed") && bad.contains("line 2"),
+        bad.contains("The statement failed") && bad.contains("line 3"),
         "{bad}"
+    );
+    assert!(
+        bad.contains("WHERE nope = 1\n      ^"),
+        "a caret under the column: {bad}"
     );
 
     // A hostile column name is escaped in the header, the selects and the chart.
