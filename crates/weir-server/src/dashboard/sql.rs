@@ -298,17 +298,9 @@ pub(crate) async fn page(
     if let Some(Ok(_)) = &outcome
         && ctx.can_operate()
     {
-        body.push_str(&save_form(&view));
+        body.push_str(&save_form(&view, &[]));
     }
-    let title = if view.q.trim().is_empty() {
-        "SQL".to_string()
-    } else {
-        "SQL: result".to_string()
-    };
-    Ok(Page::new(title, Section::Sql)
-        .crumb("SQL", Some("/ui/sql"))
-        .body(body)
-        .render(&ctx))
+    Ok(Page::new("SQL", Section::Sql).body(body).render(&ctx))
 }
 
 /// The editor and the chart settings: one GET form, so running it puts everything in the URL.
@@ -477,8 +469,14 @@ pub(super) fn chart_html(view: &View, result: &Outcome) -> String {
     }
 }
 
-/// The form that saves this view as a chart of a dashboard (operators; the API checks).
-fn save_form(view: &View) -> String {
+/// The form that saves this view as a chart of a dashboard (operators; the API checks), the
+/// existing dashboards offered by name.
+fn save_form(view: &View, dashboards: &[String]) -> String {
+    let mut dashboard_names = String::from("<datalist id=\"dashboard-names\">");
+    for name in dashboards {
+        let _ = write!(dashboard_names, "<option value=\"{}\">", attr(name));
+    }
+    dashboard_names.push_str("</datalist>");
     let ys = serde_json::to_string(&view.ys).unwrap_or_else(|_| "[]".into());
     format!(
         "<details class=\"card save-chart\"><summary>Save to dashboard</summary>\
@@ -489,11 +487,14 @@ fn save_form(view: &View) -> String {
          <input type=\"hidden\" name=\"chart.type\" value=\"{chart}\">\
          <input type=\"hidden\" name=\"chart.x\" value=\"{x}\">\
          <input type=\"hidden\" name=\"chart.y\" value=\"{ys}\" data-json>\
-         <label>Dashboard <input name=\"dashboard\" required maxlength=\"128\" autocomplete=\"off\"></label>\
-         <label>Chart name <input name=\"name\" required maxlength=\"128\" autocomplete=\"off\"></label>\
-         <label>Position <span class=\"muted\">(charts are shown in ascending order)</span>\
-         <input type=\"number\" name=\"position\" value=\"0\"></label>\
+         <label>Dashboard <input name=\"dashboard\" {name_rule} list=\"dashboard-names\"></label>\
+         <label>Chart name <input name=\"name\" {name_rule}></label>\
+         <label>Position <span class=\"muted\">(ascending; empty: after the others, or where it was)</span>\
+         <input type=\"number\" name=\"position\"></label>{names}\
          <div><button class=\"btn primary\" type=\"submit\">Save chart</button></div></form></details>",
+        name_rule = "required maxlength=\"128\" pattern=\"[A-Za-z0-9_\\-]+\" autocomplete=\"off\" \
+                     title=\"letters, digits, - and _\"",
+        names = dashboard_names,
         sql = attr(&view.q),
         chart = attr(&view.chart),
         x = attr(&view.x),

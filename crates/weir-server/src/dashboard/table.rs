@@ -192,7 +192,7 @@ fn schema(table: &Value, partition_columns: &[Value]) -> String {
                 "no"
             },
             if partition {
-                "<span class=\"badge st-running\"><span aria-hidden=\"true\">🔑</span> partition key</span>"
+                "<span class=\"badge st-running\"><span aria-hidden=\"true\">◆</span> partition key</span>"
             } else {
                 ""
             },

@@ -272,3 +272,106 @@ fn a_narrowed_credential_sees_and_queries_only_its_tables() {
     let (_, table) = get("/ui/catalog/sales/orders");
     assert_eq!(result_rows(&table), 5, "{table}");
 }
+
+/// The section of a dashboard page that is the card of chart `name`.
+fn card<'a>(page: &'a str, name: &str) -> &'a str {
+    let start = page
+        .find(&format!("data-chart=\"{name}\""))
+        .unwrap_or_else(|| panic!("no card {name}: {page}"));
+    let rest = &page[start..];
+    &rest[..rest.find("</section>").unwrap_or(rest.len())]
+}
+
+#[test]
+fn a_saved_dashboard_renders_its_charts_and_a_failing_query_shows_its_error_in_its_card() {
+    let project = Project::new();
+    let server = lake_server(&project);
+    let save = |name: &str, body: &str| {
+        let path = format!("/api/v1/dashboards/sales_board/queries/{name}");
+        let (status, answer) = server.request("PUT", &path, Some(body));
+        assert_eq!(status, 200, "{name}: {answer}");
+    };
+    save(
+        "by_country",
+        r#"{"sql": "SELECT country, sum(amount) AS total FROM sales.orders GROUP BY country ORDER BY country", "chart": {"type": "bar", "x": "country", "y": ["total"]}, "position": 1}"#,
+    );
+    // Read-only and granted, so it is saved; it fails only when it runs.
+    save(
+        "broken",
+        r#"{"sql": "SELECT CAST(country AS INT) AS n FROM sales.orders", "chart": {"type": "bar", "x": "n", "y": ["n"]}, "position": 2}"#,
+    );
+    save(
+        "orders",
+        r#"{"sql": "SELECT id, country FROM sales.orders ORDER BY id", "chart": {"type": "table"}, "position": 3}"#,
+    );
+
+    let (status, list) = server.get("/ui/dashboards");
+    assert_eq!(status, 200, "{list}");
+    assert!(
+        list.contains("href=\"/ui/dashboards/sales_board\""),
+        "{list}"
+    );
+
+    let (status, page) = server.get("/ui/dashboards/sales_board");
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("data-refresh=\"60\""), "{page}");
+    let chart = card(&page, "by_country");
+    assert_eq!(bars(chart), 4, "a bar per country: {chart}");
+    assert!(!page.contains(HOSTILE), "{page}");
+    assert!(
+        chart.contains("href=\"/ui/sql?q=SELECT%20country%2C%20sum%28amount%29")
+            && chart.contains("&amp;chart=bar&amp;x=country&amp;y=total\""),
+        "the card opens its query and settings on the SQL page: {chart}"
+    );
+    let broken = card(&page, "broken");
+    assert!(broken.contains("The statement failed"), "{broken}");
+    assert!(
+        broken.contains("Cannot cast") || broken.contains("cast"),
+        "{broken}"
+    );
+    assert_eq!(result_rows(card(&page, "orders")), 5, "{page}");
+    // In the order of their positions; the admin may delete each chart and the dashboard.
+    assert!(page.find("data-chart=\"by_country\"") < page.find("data-chart=\"orders\""));
+    assert_eq!(page.matches("data-method=\"DELETE\"").count(), 4, "{page}");
+
+    // The refresh comes from the URL, and is never faster than every 5 seconds.
+    assert!(
+        server
+            .get("/ui/dashboards/sales_board?refresh=1")
+            .1
+            .contains("data-refresh=\"5\"")
+    );
+    assert!(
+        server
+            .get("/ui/dashboards/sales_board?refresh=30")
+            .1
+            .contains("data-refresh=\"30\"")
+    );
+    assert_eq!(server.get("/ui/dashboards/nothing").0, 404);
+
+    // A viewer narrowed to other tables sees the dashboard, but every query runs as it: refused,
+    // with no row of the tables it may not read, and no buttons.
+    let issued = create(&server, "viewer", "hr-only", &["--tables", "hr.*"]);
+    let token = issued["token"].as_str().unwrap();
+    let (status, narrowed) = with_token(&server, token, "GET", "/ui/dashboards/sales_board", "");
+    assert_eq!(status, 200, "{narrowed}");
+    assert!(
+        card(&narrowed, "by_country").contains("not granted table"),
+        "{narrowed}"
+    );
+    assert!(
+        !narrowed.contains("<svg") && !narrowed.contains("sql-result"),
+        "{narrowed}"
+    );
+    assert!(!narrowed.contains("data-method=\"DELETE\""), "{narrowed}");
+
+    // Deleting a chart through the API takes it off the page.
+    let (status, answer) = server.request(
+        "DELETE",
+        "/api/v1/dashboards/sales_board/queries/broken",
+        None,
+    );
+    assert_eq!(status, 200, "{answer}");
+    let (_, page) = server.get("/ui/dashboards/sales_board");
+    assert!(!page.contains("data-chart=\"broken\"") && page.contains("data-chart=\"orders\""));
+}
