@@ -2,6 +2,7 @@
 //! schema and sample rows, a query's result table and chart from the URL alone, statements that
 //! write refused, a narrowed credential kept to its tables, and data escaped wherever it shows.
 
+use crate::browser::{Browser, WAIT};
 use crate::lake::put;
 use crate::security::{create, with_token};
 use crate::support::*;
@@ -374,4 +375,88 @@ fn a_saved_dashboard_renders_its_charts_and_a_failing_query_shows_its_error_in_i
     assert_eq!(status, 200, "{answer}");
     let (_, page) = server.get("/ui/dashboards/sales_board");
     assert!(!page.contains("data-chart=\"broken\"") && page.contains("data-chart=\"orders\""));
+}
+
+/// In a real browser: a query typed and run, a chart chosen, the same chart from the shared URL
+/// in a fresh page, the chart saved to a dashboard through the page's form, and the pages'
+/// screenshots (`sql-catalog-table.png`, `sql-chart.png`, `sql-dashboard.png`).
+#[test]
+fn in_a_browser_a_typed_query_is_charted_shared_by_its_url_and_saved_to_a_dashboard() {
+    let Some(mut browser) = Browser::start() else {
+        return;
+    };
+    let project = Project::new();
+    let server = lake_server(&project);
+    // Two charts saved through the API, so the dashboard has company.
+    for (name, body) in [
+        (
+            "orders_per_day",
+            r#"{"sql": "SELECT day, count(*) AS orders, sum(amount) AS amount FROM sales.orders GROUP BY day ORDER BY day", "chart": {"type": "bar", "x": "day", "y": ["orders", "amount"]}, "position": 1}"#,
+        ),
+        (
+            "biggest_orders",
+            r#"{"sql": "SELECT id, country, amount FROM sales.orders ORDER BY amount DESC LIMIT 3", "chart": {"type": "table"}, "position": 2}"#,
+        ),
+    ] {
+        let path = format!("/api/v1/dashboards/team_board/queries/{name}");
+        let (status, answer) = server.request("PUT", &path, Some(body));
+        assert_eq!(status, 200, "{answer}");
+    }
+    browser.sign_in(&server.url, &server.token());
+
+    browser.goto("/ui/catalog/sales/orders");
+    browser.wait_for("table.sql-result tbody tr", WAIT);
+    assert_eq!(browser.count("table.sql-result tbody tr"), 5);
+    browser.screenshot("sql-catalog-table");
+
+    browser.goto("/ui/sql");
+    browser.fill(
+        "textarea[name=q]",
+        "SELECT country, sum(amount) AS total, count(*) AS n FROM sales.orders GROUP BY country ORDER BY total DESC",
+    );
+    // Ctrl+Enter runs it (the editor's shortcut, as the key event a keyboard sends).
+    browser.eval(
+        "const area = document.querySelector('textarea[name=q]'); \
+         area.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', ctrlKey: true, bubbles: true}));",
+        Vec::new(),
+    );
+    browser.wait_for("svg.chart-bar", WAIT);
+    assert_eq!(browser.count("table.sql-result tbody tr"), 4);
+    // Choosing another kind of chart shows it at once, and puts it in the URL.
+    browser.click("select[name=chart] option[value=line]");
+    browser.wait_for("svg.chart-line", WAIT);
+    browser.click("input[name=y][value=n]");
+    browser.wait_for_text("svg.chart-line", "n", WAIT);
+    let shared = browser.path();
+    assert!(
+        shared.contains("chart=line") && shared.contains("y=total") && shared.contains("y=n"),
+        "{shared}"
+    );
+    let lines = browser.count("svg.chart-line path.line");
+    assert_eq!(lines, 2, "a line per y column");
+    browser.screenshot("sql-chart");
+
+    // The URL alone shows the same view.
+    browser.goto("/");
+    browser.goto(&shared);
+    browser.wait_for("svg.chart-line", WAIT);
+    assert_eq!(browser.count("svg.chart-line path.line"), lines);
+    assert_eq!(browser.count("table.sql-result tbody tr"), 4);
+
+    // Saved to a dashboard with the page's form (the API call weir.js makes), then shown there.
+    browser.click("details.save-chart summary");
+    browser.fill("input[name=dashboard]", "team_board");
+    browser.fill("input[name=name]", "revenue");
+    browser.click("details.save-chart button[type=submit]");
+    browser.wait_for_path("/ui/dashboards/team_board", WAIT);
+    browser.wait_for("[data-chart=revenue] svg.chart-line", WAIT);
+    let (status, saved) = server.request("GET", "/api/v1/dashboards/team_board", None);
+    assert_eq!(status, 200, "{saved}");
+    assert!(saved.contains("\"y\":[\"total\",\"n\"]"), "{saved}");
+    browser.screenshot("sql-dashboard");
+    assert!(
+        browser.console_errors().is_empty(),
+        "{:?}",
+        browser.console_errors()
+    );
 }
