@@ -7,6 +7,7 @@
 pub(crate) mod assets;
 mod catalog;
 pub(crate) mod chart;
+mod dashboards;
 mod home;
 pub(crate) mod html;
 pub(crate) mod layout;
@@ -34,6 +35,8 @@ pub(crate) fn routes() -> Routes {
         .get("/ui/catalog", VIEWER, catalog::page)
         .get("/ui/catalog/{database}/{table}", VIEWER, table::page)
         .get("/ui/sql", VIEWER, sql::page)
+        .get("/ui/dashboards", VIEWER, dashboards::list)
+        .get("/ui/dashboards/{dashboard}", VIEWER, dashboards::page)
 }
 
 /// Who is looking, and the server they look at: what every page handler starts from.

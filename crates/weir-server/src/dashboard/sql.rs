@@ -298,7 +298,9 @@ pub(crate) async fn page(
     if let Some(Ok(_)) = &outcome
         && ctx.can_operate()
     {
-        body.push_str(&save_form(&view, &[]));
+        let dashboards = ctx.state.engine.store().dashboards().await?;
+        let names: Vec<String> = dashboards.into_iter().map(|d| d.name).collect();
+        body.push_str(&save_form(&view, &names));
     }
     Ok(Page::new("SQL", Section::Sql).body(body).render(&ctx))
 }
