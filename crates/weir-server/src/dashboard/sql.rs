@@ -310,7 +310,7 @@ fn editor(view: &View, columns: &[ResultColumn]) -> String {
     let mut html = format!(
         "<form class=\"sql-editor\" method=\"get\" action=\"/ui/sql\">\
          <label for=\"q\">Statement <span class=\"muted\">(Ctrl+Enter or ⌘+Enter runs it)</span></label>\
-         <textarea id=\"q\" name=\"q\" rows=\"8\" spellcheck=\"false\" autocapitalize=\"off\" \
+         <textarea id=\"q\" name=\"q\" rows=\"5\" spellcheck=\"false\" autocapitalize=\"off\" \
          data-submit-keys placeholder=\"SELECT country, count(*) AS n FROM sales.orders GROUP BY country\">{}</textarea>",
         esc(&view.q)
     );

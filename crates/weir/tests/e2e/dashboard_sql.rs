@@ -426,14 +426,16 @@ fn in_a_browser_a_typed_query_is_charted_shared_by_its_url_and_saved_to_a_dashbo
     browser.click("select[name=chart] option[value=line]");
     browser.wait_for("svg.chart-line", WAIT);
     browser.click("input[name=y][value=n]");
-    browser.wait_for_text("svg.chart-line", "n", WAIT);
+    browser.wait_for("svg.chart-line .legend-item.series-1", WAIT);
     let shared = browser.path();
     assert!(
         shared.contains("chart=line") && shared.contains("y=total") && shared.contains("y=n"),
         "{shared}"
     );
+    // A line per y column, each with its legend entry.
+    assert_eq!(browser.count("svg.chart-line .legend-item"), 2);
     let lines = browser.count("svg.chart-line path.line");
-    assert_eq!(lines, 2, "a line per y column");
+    assert_eq!(lines, 4, "two lines and their two legend swatches");
     browser.screenshot("sql-chart");
 
     // The URL alone shows the same view.
