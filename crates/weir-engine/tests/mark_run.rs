@@ -191,21 +191,19 @@ async fn marking_an_ended_run_success_amends_its_unsuccessful_tasks() {
         "first",
     );
 
+    let all_success = pairs(&[
+        ("broken", "success"),
+        ("downstream", "success"),
+        ("first", "success"),
+        ("quiet", "success"),
+    ]);
     let marked = engine.mark_run(&run.id, "success").await.expect("mark");
     assert_eq!(marked.state, "success");
     assert_eq!(
         marked.ended_at, ended.ended_at,
         "an ended run keeps its end"
     );
-    assert_eq!(
-        states(&store, &run.id).await,
-        pairs(&[
-            ("broken", "success"),
-            ("downstream", "success"),
-            ("first", "success"),
-            ("quiet", "success")
-        ])
-    );
+    assert_eq!(states(&store, &run.id).await, all_success);
     let tasks = store.task_instances(&run.id).await.expect("tasks");
     assert!(tasks.iter().all(|t| t.error.is_none()), "{tasks:?}");
     assert_eq!(
@@ -228,15 +226,7 @@ async fn marking_an_ended_run_success_amends_its_unsuccessful_tasks() {
     // Marked failed: every task had ended, so only the run changes.
     let failed = engine.mark_run(&run.id, "failed").await.expect("failed");
     assert_eq!(failed.state, "failed");
-    assert_eq!(
-        states(&store, &run.id).await,
-        pairs(&[
-            ("broken", "success"),
-            ("downstream", "success"),
-            ("first", "success"),
-            ("quiet", "success")
-        ])
-    );
+    assert_eq!(states(&store, &run.id).await, all_success);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

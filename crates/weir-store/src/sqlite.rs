@@ -18,9 +18,6 @@ pub type SqliteStore = SqlStore<Sqlite>;
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
 const READERS: u32 = 4;
-/// Rows a reader's worker thread hands over before it waits for the caller to take them. sqlx's
-/// default, 50, makes a large read (a grid's 50,000 task states) switch threads a thousand times.
-const READER_ROW_BUFFER: usize = 4096;
 /// How long a statement waits for another process's lock (a backup tool, the sqlite3 shell)
 /// before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -71,7 +68,7 @@ impl SqlStore<Sqlite> {
         } else {
             SqlitePoolOptions::new()
                 .max_connections(READERS)
-                .connect_with(options.read_only(true).row_buffer_size(READER_ROW_BUFFER))
+                .connect_with(options.read_only(true))
                 .await?
         };
         Ok(SqlStore::new(writer, readers, Placeholders::Anonymous))
