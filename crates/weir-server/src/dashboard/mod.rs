@@ -5,11 +5,15 @@
 //! pages listen on `/ui/live` (server-sent events) and re-render their changing regions.
 
 pub(crate) mod assets;
+mod catalog;
 pub(crate) mod chart;
+mod dashboards;
 mod home;
 pub(crate) mod html;
 pub(crate) mod layout;
 mod live;
+mod sql;
+mod table;
 
 use std::sync::Arc;
 
@@ -28,6 +32,11 @@ pub(crate) fn routes() -> Routes {
         .get("/", VIEWER, home::page)
         .get("/ui/assets/{file}", Need::Open, assets::serve)
         .get("/ui/live", VIEWER, live::events)
+        .get("/ui/catalog", VIEWER, catalog::page)
+        .get("/ui/catalog/{database}/{table}", VIEWER, table::page)
+        .get("/ui/sql", VIEWER, sql::page)
+        .get("/ui/dashboards", VIEWER, dashboards::list)
+        .get("/ui/dashboards/{dashboard}", VIEWER, dashboards::page)
 }
 
 /// Who is looking, and the server they look at: what every page handler starts from.

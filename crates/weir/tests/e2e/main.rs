@@ -10,6 +10,7 @@ mod bounds;
 mod cli_output;
 mod dashboard;
 mod dashboard_core;
+mod dashboard_sql;
 mod dashboards;
 mod deliveries;
 mod doc_sessions;
