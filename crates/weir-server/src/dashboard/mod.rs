@@ -5,8 +5,10 @@
 //! pages listen on `/ui/live` (server-sent events) and re-render their changing regions.
 
 pub(crate) mod assets;
+pub(crate) mod chart;
 mod home;
 pub(crate) mod html;
+pub(crate) mod layout;
 mod live;
 
 use std::sync::Arc;
