@@ -6,10 +6,16 @@
 
 pub(crate) mod assets;
 pub(crate) mod chart;
+mod delivery;
 mod home;
 pub(crate) mod html;
 pub(crate) mod layout;
 mod live;
+mod queues;
+mod rules;
+mod samples;
+mod stream;
+mod streams;
 
 use std::sync::Arc;
 
@@ -28,6 +34,13 @@ pub(crate) fn routes() -> Routes {
         .get("/", VIEWER, home::page)
         .get("/ui/assets/{file}", Need::Open, assets::serve)
         .get("/ui/live", VIEWER, live::events)
+        .get("/ui/streams", VIEWER, streams::page)
+        .get("/ui/streams/{name}", VIEWER, stream::page)
+        .get("/ui/deliveries/{name}", VIEWER, delivery::page)
+        .get("/ui/rules", VIEWER, rules::page)
+        .get("/ui/rules/{bus}/{name}", VIEWER, rules::rule_page)
+        .get("/ui/queues", VIEWER, queues::page)
+        .get("/ui/queues/{name}", VIEWER, queues::queue_page)
 }
 
 /// Who is looking, and the server they look at: what every page handler starts from.

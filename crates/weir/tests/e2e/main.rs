@@ -8,6 +8,7 @@ mod bench;
 mod bounds;
 mod cli_output;
 mod dashboard_core;
+mod dashboard_streams;
 mod deliveries;
 mod doc_sessions;
 mod docs;
