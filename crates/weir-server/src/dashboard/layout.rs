@@ -16,8 +16,8 @@
 //!
 //! CSS classes for the stylesheet: `dag`, `dag-lr`/`dag-tb` on the `<svg>`; `node`,
 //! `node-box`, `node-glyph`, `node-label`, `node-kind`, `node-link`, `node-group` (a collapsed
-//! group); state classes `st-success`, `st-failed`, `st-running`, `st-queued`, `st-scheduled`,
-//! `st-up-for-retry`, `st-upstream-failed`, `st-skipped`, `st-cancelled`, `st-timed-out`,
+//! group); state classes as `html::state_glyph` names them (`st-success`, `st-failed`,
+//! `st-running`, `st-queued`, `st-retry`, `st-upstream`, `st-skipped`, `st-cancelled`, `st-timeout`,
 //! `st-none` (see [`state_glyph`]); `edge`, `edge back`, `edge self`, `edge-label`,
 //! `arrowhead`; `group`, `group-box`, `group-label`, `group-link`. Lines and boxes are drawn in
 //! `currentColor` with no fill, so the SVG is legible with no stylesheet; the stylesheet fills
@@ -105,19 +105,21 @@ pub(crate) struct LayoutOptions {
 /// The glyph, CSS class and words of a task's or state's status: Airflow's task states and
 /// Step Functions' execution and state statuses. Colour (the class) is never the only signal.
 pub(crate) fn state_glyph(state: Option<&str>) -> (&'static str, &'static str, &'static str) {
-    match state.map(str::to_ascii_lowercase).as_deref() {
-        Some("success" | "succeeded") => ("✓", "st-success", "success"),
-        Some("failed") => ("✗", "st-failed", "failed"),
-        Some("running") => ("▶", "st-running", "running"),
-        Some("queued" | "pending") => ("◷", "st-queued", "queued"),
-        Some("scheduled") => ("◷", "st-scheduled", "scheduled"),
-        Some("up_for_retry" | "retrying") => ("↻", "st-up-for-retry", "up for retry"),
-        Some("upstream_failed") => ("⚠", "st-upstream-failed", "upstream failed"),
-        Some("skipped") => ("⤼", "st-skipped", "skipped"),
-        Some("cancelled" | "canceled" | "aborted") => ("⊘", "st-cancelled", "cancelled"),
-        Some("timed_out") => ("⏱", "st-timed-out", "timed out"),
-        _ => ("•", "st-none", "no status"),
-    }
+    let (glyph, class) = super::html::state_glyph(state.unwrap_or(""));
+    let words = match class {
+        "st-success" => "success",
+        "st-failed" => "failed",
+        "st-running" => "running",
+        "st-queued" => "queued",
+        "st-retry" => "up for retry",
+        "st-upstream" => "upstream failed",
+        "st-skipped" => "skipped",
+        "st-cancelled" => "cancelled",
+        "st-timeout" => "timed out",
+        "st-paused" => "paused",
+        _ => "no status",
+    };
+    (glyph, class, words)
 }
 
 /// How bad a state is, for the state a collapsed group shows: any failure first, then what is
@@ -125,14 +127,13 @@ pub(crate) fn state_glyph(state: Option<&str>) -> (&'static str, &'static str, &
 fn state_severity(state: Option<&str>) -> u8 {
     match state_glyph(state).1 {
         "st-failed" => 10,
-        "st-timed-out" => 9,
-        "st-upstream-failed" => 8,
-        "st-up-for-retry" => 7,
+        "st-timeout" => 9,
+        "st-upstream" => 8,
+        "st-retry" => 7,
         "st-cancelled" => 6,
         "st-running" => 5,
         "st-queued" => 4,
-        "st-scheduled" => 3,
-        "st-none" => 2,
+        "st-none" | "st-paused" => 2,
         "st-success" => 1,
         _ => 0,
     }
@@ -1482,7 +1483,7 @@ pub(super) mod tests {
         assert_eq!(state_glyph(Some("success")), ("✓", "st-success", "success"));
         assert_eq!(state_glyph(Some("SUCCEEDED")).1, "st-success");
         assert_eq!(state_glyph(Some("FAILED")).0, "✗");
-        assert_eq!(state_glyph(Some("up_for_retry")).1, "st-up-for-retry");
+        assert_eq!(state_glyph(Some("up_for_retry")).1, "st-retry");
         assert_eq!(state_glyph(Some("TIMED_OUT")).0, "⏱");
         assert_eq!(state_glyph(Some("ABORTED")).1, "st-cancelled");
         assert_eq!(state_glyph(Some("nonsense")).1, "st-none");
