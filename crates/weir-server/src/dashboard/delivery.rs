@@ -94,7 +94,7 @@ fn facts(ctx: &Ctx, info: &DeliveryInfo, activity: &DeliveryActivity) -> String 
         destination = destination_text(info),
         error_prefix = esc(&spec.error_prefix.text),
         compression = esc(spec.compression.name()),
-        buffer = size(spec.buffering.size_bytes as f64),
+        buffer = mebibytes(spec.buffering.size_bytes),
         interval = spec.buffering.interval.as_secs(),
         transform = spec.transform.as_ref().map_or_else(
             || "—".to_string(),
@@ -169,4 +169,13 @@ fn errors(activity: &DeliveryActivity) -> String {
     }
     html.push_str("</tbody></table></div>");
     html
+}
+
+/// A buffer size as Firehose gives it (`SizeInMBs`, in MiB), or in bytes when it is not whole.
+fn mebibytes(bytes: u64) -> String {
+    if bytes > 0 && bytes.is_multiple_of(1 << 20) {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{bytes} bytes")
+    }
 }

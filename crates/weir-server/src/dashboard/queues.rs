@@ -182,7 +182,8 @@ fn dead_letters(ctx: &Ctx, queues: &Queues, queue: &QueueView) -> String {
         };
         let _ = write!(
             html,
-            "<div>→ {link}{held} <span class=\"muted\">after {most} receives</span></div>"
+            "<div>→ {link}{held} <span class=\"muted\">after {most} receive{}</span></div>",
+            if *most == 1 { "" } else { "s" }
         );
     }
     if !queue.sources.is_empty() {

@@ -50,7 +50,7 @@ pub(crate) async fn page(
         "<div id=\"stream-facts\" data-live-region>{}</div>",
         facts(&description)
     );
-    body.push_str("<h2 id=\"charts-heading\">Throughput and lag</h2><div id=\"stream-charts\" class=\"cards\" data-live-region>");
+    body.push_str("<h2 id=\"charts-heading\">Throughput and lag</h2><div id=\"stream-charts\" data-live-region>");
     body.push_str(&charts(&points));
     body.push_str("</div>");
     body.push_str(
@@ -120,7 +120,7 @@ fn charts(points: &[Point]) -> String {
         let chart = Chart {
             kind: ChartKind::Line,
             title: title.to_string(),
-            x_label: "time (UTC)".into(),
+            x_label: "time".into(),
             y_label: y_label.to_string(),
             x: XValues::Times(times.clone()),
             series,
@@ -131,7 +131,7 @@ fn charts(points: &[Point]) -> String {
         format!("<div class=\"card\">{}</div>", chart::render_svg(&chart))
     };
     let mut html = format!(
-        "<p class=\"card\" id=\"latest-rate\">Latest reading: {latest} <span class=\"muted\">({} readings, every 5 s)</span></p>",
+        "<p id=\"latest-rate\">Latest reading: {latest} <span class=\"muted\">({} readings, every 5 s, the last hour kept)</span></p><div class=\"charts\">",
         points.len()
     );
     html.push_str(&one(
@@ -159,7 +159,7 @@ fn charts(points: &[Point]) -> String {
     groups.dedup();
     if groups.is_empty() {
         html.push_str(&format!(
-            "<div class=\"card\">{}</div>",
+            "<div class=\"card\">{}</div></div>",
             html::empty("No consumer group reads this stream on this server: no lag to chart.")
         ));
         return html;
@@ -186,6 +186,7 @@ fn charts(points: &[Point]) -> String {
         "records behind",
         lag_series(|(_, _, records)| *records as f64),
     ));
+    html.push_str("</div>");
     html
 }
 
