@@ -118,7 +118,8 @@ fn charts(points: &[Point]) -> String {
         .unwrap_or_default();
     let one = |title: &str, y_label: &str, series: Vec<Series>| {
         let chart = Chart {
-            kind: ChartKind::Line,
+            // Areas stand on zero: a rate or a lag read against nothing.
+            kind: ChartKind::Area,
             title: title.to_string(),
             x_label: "time".into(),
             y_label: y_label.to_string(),
