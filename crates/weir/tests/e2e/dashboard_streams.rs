@@ -113,7 +113,7 @@ fn rules_project() -> Project {
     let project = Project::new();
     project.write(
         "rules/orders.yaml",
-        "pattern: {source: [\"<shop>\"], detail-type: [Order Placed]}\ntargets:\n  - queue: sink\n",
+        "pattern: {source: [\"<shop>\"], detail-type: [Order Placed]}\ntargets:\n  - queue: sink\n  - id: nowhere\n    pipeline: missing\n    retry_policy: {maximum_retry_attempts: 0}\n",
     );
     project
 }
@@ -172,7 +172,13 @@ fn the_rules_page_shows_a_rules_pattern_target_and_matches_and_operators_may_dis
     );
     assert!(page.contains("disabled"), "{page}");
     let (_, page) = server.get("/ui/rules/default/orders");
+    // The rule's latest failures, with EventBridge's code and the reason.
     assert!(page.contains("Latest failed deliveries"), "{page}");
+    assert!(page.contains("<code>RESOURCE_NOT_FOUND</code>"), "{page}");
+    assert!(
+        page.contains("1 failed, 0 dead-lettered, 1 dropped"),
+        "{page}"
+    );
     let (status, _) = server.get("/ui/rules/default/missing");
     assert_eq!(status, 404);
 }
