@@ -28,7 +28,8 @@ struct QueueView {
     /// The dead-letter queue its redrive policy names, with the most receives before a message
     /// moves there.
     redrive: Option<(String, u64)>,
-    /// Queues whose redrive policy names this one (it is their dead-letter queue).
+    /// Queues the caller may see whose redrive policy names this one (it is their dead-letter
+    /// queue), as ListDeadLetterSourceQueues lists them.
     sources: Vec<String>,
 }
 
@@ -53,14 +54,6 @@ fn view(queues: &Queues, name: &str) -> Option<QueueView> {
         };
         Some((name, most))
     });
-    let sources = queues
-        .list_dead_letter_source_queues(name, Some(1000), None)
-        .map(|(urls, _)| {
-            urls.iter()
-                .filter_map(|u| u.rsplit('/').next().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
     Some(QueueView {
         name: name.to_string(),
         url: queues.get_queue_url(name).unwrap_or_default(),
@@ -69,7 +62,7 @@ fn view(queues: &Queues, name: &str) -> Option<QueueView> {
         oldest_ms: queues.oldest_message_ms(name).ok().flatten(),
         attributes,
         redrive,
-        sources,
+        sources: Vec::new(),
     })
 }
 
@@ -95,11 +88,27 @@ pub(crate) async fn page(ctx: Ctx) -> PageResult {
              <th scope=\"col\">Oldest message</th><th scope=\"col\">Dead letters</th></tr></thead><tbody>",
         );
         let now_ms = weir_engine::time::now_us() / 1000;
-        for name in names.iter().take(MAX_LISTED) {
-            let Some(queue) = view(queues, name) else {
-                continue;
-            };
-            let dead_letters = dead_letters(&ctx, queues, &queue);
+        let mut views: Vec<QueueView> = names
+            .iter()
+            .take(MAX_LISTED)
+            .filter_map(|name| view(queues, name))
+            .collect();
+        // Which listed queues are dead-letter queues, and of which: from the redrive policies
+        // already read (no look at every queue for each one).
+        let mut sources: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for queue in &views {
+            if let Some((dlq, _)) = &queue.redrive {
+                sources
+                    .entry(dlq.clone())
+                    .or_default()
+                    .push(queue.name.clone());
+            }
+        }
+        for queue in &mut views {
+            queue.sources = sources.remove(&queue.name).unwrap_or_default();
+        }
+        for queue in &views {
+            let dead_letters = dead_letters(&ctx, queues, queue);
             let holds_dead_letters = !queue.sources.is_empty() && queue.depth.visible > 0;
             let _ = write!(
                 body,
@@ -218,7 +227,18 @@ pub(crate) async fn queue_page(ctx: Ctx, Path(name): Path<String>) -> PageResult
     if !ctx.identity.grants().pipeline(&name) {
         return Err(missing());
     }
-    let queue = view(queues, &name).ok_or_else(missing)?;
+    let mut queue = view(queues, &name).ok_or_else(missing)?;
+    let grants = ctx.identity.grants();
+    queue.sources = queues
+        .list_dead_letter_source_queues(&name, Some(1000), None)
+        .map(|(urls, _)| {
+            urls.iter()
+                .filter_map(|u| u.rsplit('/').next())
+                .filter(|source| grants.pipeline(source))
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
     let now_ms = weir_engine::time::now_us() / 1000;
     let purge_body = serde_json::json!({ "QueueUrl": queue.url }).to_string();
     let question = format!(

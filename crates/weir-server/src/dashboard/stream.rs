@@ -18,9 +18,10 @@ use super::{Ctx, Page, PageError, PageResult, Section};
 /// Newest records shown, across shards.
 const RECENT_RECORDS: usize = 50;
 /// Shards read for the newest records at most (those with the newest arrivals).
-const RECENT_SHARDS: usize = 32;
-/// Bytes one shard's read of its newest records takes at most.
-const RECENT_BYTES: usize = 256 << 10;
+const RECENT_SHARDS: usize = 16;
+/// Bytes one shard's read of its newest records takes at most (past its first record): the
+/// page reads at most about 1 MiB each time it is drawn.
+const RECENT_BYTES: usize = 64 << 10;
 /// Characters of a record's data shown.
 const PREVIEW_CHARS: usize = 160;
 /// Bytes of binary data shown (as hex).
