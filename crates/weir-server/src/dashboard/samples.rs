@@ -18,9 +18,10 @@ pub(crate) const INTERVAL: Duration = Duration::from_secs(5);
 /// Points kept per stream: an hour at [`INTERVAL`].
 pub(crate) const POINTS: usize = 720;
 /// Streams sampled at most (the first by name); the rest have no history.
-pub(crate) const MAX_STREAMS: usize = 256;
-/// Consumer groups whose lag one point keeps at most (the first by name).
-pub(crate) const MAX_CONSUMERS: usize = 8;
+pub(crate) const MAX_STREAMS: usize = 128;
+/// Consumer groups whose lag one point keeps at most (the first by name). With a point's 48
+/// bytes and 32 per lag, the history holds at most 128 × 720 × 176 bytes: about 16 MB.
+pub(crate) const MAX_CONSUMERS: usize = 4;
 
 /// One reading of a stream.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,8 +30,9 @@ pub(crate) struct Point {
     pub at_ms: i64,
     pub records_per_s: f64,
     pub bytes_per_s: f64,
-    /// Per consumer group: the worst shard's milliseconds and records behind.
-    pub lag: Vec<(String, i64, u64)>,
+    /// Per consumer group: the worst shard's milliseconds and records behind. The names are
+    /// shared with the point before, so an hour of points holds each name once.
+    pub lag: Vec<(Arc<str>, i64, u64)>,
 }
 
 /// One stream's history, and the counters of its last reading (for the next rate).
@@ -118,8 +120,25 @@ impl Samples {
         if seconds <= 0.0 || records < then_records || bytes < then_bytes {
             return;
         }
-        let mut lag = lag;
-        lag.truncate(MAX_CONSUMERS);
+        let before = history
+            .points
+            .back()
+            .map(|p| p.lag.as_slice())
+            .unwrap_or_default();
+        let lag = lag
+            .into_iter()
+            .take(MAX_CONSUMERS)
+            .map(|(group, millis, records)| {
+                let name = before
+                    .iter()
+                    .find(|(known, _, _)| **known == *group)
+                    .map_or_else(
+                        || Arc::from(group.as_str()),
+                        |(known, _, _)| Arc::clone(known),
+                    );
+                (name, millis, records)
+            })
+            .collect();
         history.points.push_back(Point {
             at_ms,
             records_per_s: (records - then_records) as f64 / seconds,
@@ -226,7 +245,7 @@ mod tests {
         assert_eq!(points.len(), 1);
         assert_eq!(points[0].records_per_s, 10.0);
         assert_eq!(points[0].bytes_per_s, 1_000.0);
-        assert_eq!(points[0].lag, vec![("g".to_string(), 250, 3)]);
+        assert_eq!(points[0].lag, vec![(Arc::from("g"), 250, 3)]);
         assert_eq!(
             samples.recent_rate("s", Duration::from_secs(60)),
             Some((10.0, 1_000.0))
@@ -262,12 +281,22 @@ mod tests {
         assert_eq!(most_points, POINTS);
         let points = samples.points("stream-0000");
         assert!(points.iter().all(|p| p.lag.len() == MAX_CONSUMERS));
+        // One copy of each name for the whole history.
+        assert!(Arc::ptr_eq(
+            &points[0].lag[0].0,
+            &points[POINTS - 1].lag[0].0
+        ));
         // The oldest points went first: the newest reading is kept.
         assert_eq!(
             points.last().map(|p| p.at_ms),
             Some((POINTS as i64 + 99) * 5_000)
         );
-        assert!(samples.points("stream-0290").is_empty());
+        // Streams past the cap have no history.
+        assert!(
+            samples
+                .points(&format!("stream-{:04}", MAX_STREAMS + 39))
+                .is_empty()
+        );
         samples.retain(&["stream-0001".to_string()]);
         assert_eq!(samples.sizes().0, 1);
     }

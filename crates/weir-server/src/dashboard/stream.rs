@@ -155,7 +155,7 @@ fn charts(points: &[Point]) -> String {
     // One series per consumer seen in the hour, a gap where it was not running.
     let mut groups: Vec<&str> = points
         .iter()
-        .flat_map(|p| p.lag.iter().map(|(group, _, _)| group.as_str()))
+        .flat_map(|p| p.lag.iter().map(|(group, _, _)| &**group))
         .collect();
     groups.sort_unstable();
     groups.dedup();
@@ -166,14 +166,14 @@ fn charts(points: &[Point]) -> String {
         ));
         return html;
     }
-    let lag_series = |value: fn(&(String, i64, u64)) -> f64| -> Vec<Series> {
+    let lag_series = |value: fn(&(std::sync::Arc<str>, i64, u64)) -> f64| -> Vec<Series> {
         groups
             .iter()
             .map(|group| Series {
                 name: (*group).to_string(),
                 values: points
                     .iter()
-                    .map(|p| p.lag.iter().find(|(g, _, _)| g == group).map(value))
+                    .map(|p| p.lag.iter().find(|(g, _, _)| &**g == *group).map(value))
                     .collect(),
             })
             .collect()
