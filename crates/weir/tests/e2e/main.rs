@@ -1,5 +1,6 @@
 //! End-to-end tests through the real `weir` binary: one test binary (one link) for all of them.
 
+mod browser;
 mod support;
 
 mod bad_input;
@@ -7,6 +8,7 @@ mod basics;
 mod bench;
 mod bounds;
 mod cli_output;
+mod dashboard;
 mod dashboard_core;
 mod dashboard_streams;
 mod deliveries;
