@@ -133,8 +133,9 @@ fn charts(points: &[Point]) -> String {
         format!("<div class=\"card\">{}</div>", chart::render_svg(&chart))
     };
     let mut html = format!(
-        "<p id=\"latest-rate\">Latest reading: {latest} <span class=\"muted\">({} readings, every 5 s, the last hour kept)</span></p><div class=\"charts\">",
-        points.len()
+        "<p id=\"latest-rate\">Latest reading: {latest} <span class=\"muted\">({} reading{}, every 5 s, the last hour kept)</span></p><div class=\"charts\">",
+        points.len(),
+        if points.len() == 1 { "" } else { "s" }
     );
     html.push_str(&one(
         "Incoming records per second",

@@ -325,3 +325,127 @@ fn a_viewer_sees_no_buttons_and_a_narrowed_credential_only_what_it_is_granted() 
         "an operator may purge"
     );
 }
+
+/// In a real browser: a stream's page shows records put after it was opened, and its charts,
+/// without a reload; then the rules, queues and delivery pages, each photographed.
+#[test]
+fn in_a_browser_a_stream_page_follows_new_records_without_a_reload() {
+    use crate::browser::{Browser, WAIT};
+    let Some(mut browser) = Browser::start() else {
+        return;
+    };
+    let project = rules_project();
+    project.write(
+        "deliveries/clicks_out.yaml",
+        "source: { stream: clicks, start: trim_horizon }\nprefix: out/clicks/\nbuffering: { interval: 1s }\n",
+    );
+    let server = Server::start(project.path());
+    let (status, body) = server.post("/api/v1/streams", r#"{"name": "clicks", "shards": 2}"#);
+    assert_eq!(status, 200, "{body}");
+    let (status, answer) = server.aws("AmazonSQS.CreateQueue", r#"{"QueueName": "sink"}"#);
+    assert_eq!(status, 200, "{answer}");
+    put_records(
+        &server,
+        "clicks",
+        r#"[{"partition_key": "first", "data": "{\"n\": 1}"}]"#,
+    );
+    browser.sign_in(&server.url, &server.token());
+    browser.goto("/ui/streams/clicks");
+    browser.wait_for_text("#stream-records", "first", WAIT);
+    // A mark on the page: a reload would lose it.
+    browser.eval("window.weirMark = 'still here'; return true;", Vec::new());
+    // Records keep coming for a while, so that the charts have a few readings to draw.
+    for i in 0..6 {
+        put_records(
+            &server,
+            "clicks",
+            &format!(
+                r#"[{{"partition_key": "live-{i}", "data": "{{\"n\": {i}}}"}}, {{"partition_key": "<b>x</b>", "data": "<img src=x>"}}]"#
+            ),
+        );
+        std::thread::sleep(Duration::from_secs(2));
+    }
+    browser.wait_for_text("#stream-records", "live-5", Duration::from_secs(30));
+    let readings = || {
+        browser
+            .eval(
+                "const p = document.querySelector('#latest-rate'); \
+                 const m = p && p.textContent.match(/\\((\\d+) reading/); \
+                 return m ? Number(m[1]) : 0;",
+                Vec::new(),
+            )
+            .as_u64()
+            .unwrap_or(0)
+    };
+    assert!(
+        eventually(Duration::from_secs(30), || readings() >= 3),
+        "the charts did not reach 3 readings (at {})",
+        readings()
+    );
+    browser.wait_for_text(
+        "#stream-charts",
+        "Incoming records per second",
+        Duration::from_secs(30),
+    );
+    browser.wait_for("#stream-charts svg", WAIT);
+    browser.wait_for_text(
+        "#stream-consumers",
+        "delivery/clicks_out",
+        Duration::from_secs(30),
+    );
+    assert_eq!(
+        browser.eval("return window.weirMark || null;", Vec::new()),
+        serde_json::json!("still here"),
+        "the page was reloaded instead of updated"
+    );
+    // Hostile data is text on the page, never markup.
+    assert_eq!(browser.count("#stream-records img"), 0);
+    browser.wait_for_text("#stream-records", "<img src=x>", WAIT);
+    browser.screenshot("streams-stream");
+
+    let (status, answer) = server.aws(
+        "AWSEvents.PutEvents",
+        r#"{"Entries": [{"Source": "<shop>", "DetailType": "Order Placed", "Detail": "{\"id\": 1}"}]}"#,
+    );
+    assert_eq!(status, 200, "{answer}");
+    browser.goto("/ui/rules");
+    browser.wait_for_text(
+        "tr[data-rule=orders]",
+        "1 delivered",
+        Duration::from_secs(30),
+    );
+    browser.screenshot("streams-rules");
+
+    let policy = serde_json::json!({
+        "deadLetterTargetArn": "arn:aws:sqs:us-east-1:000000000000:failed",
+        "maxReceiveCount": 1,
+    });
+    server.aws("AmazonSQS.CreateQueue", r#"{"QueueName": "failed"}"#);
+    let (_, work) = server.aws(
+        "AmazonSQS.CreateQueue",
+        &serde_json::json!({"QueueName": "work", "Attributes": {"RedrivePolicy": policy.to_string()}})
+            .to_string(),
+    );
+    let url = work["QueueUrl"].as_str().unwrap_or_default().to_string();
+    for body in ["poison", "fine"] {
+        server.aws(
+            "AmazonSQS.SendMessage",
+            &serde_json::json!({"QueueUrl": url, "MessageBody": body}).to_string(),
+        );
+    }
+    for _ in 0..2 {
+        server.aws(
+            "AmazonSQS.ReceiveMessage",
+            &serde_json::json!({"QueueUrl": url, "VisibilityTimeout": 0, "MaxNumberOfMessages": 1})
+                .to_string(),
+        );
+    }
+    browser.goto("/ui/queues");
+    browser.wait_for_text("tr.dead-letters", "dead letters", Duration::from_secs(30));
+    browser.screenshot("streams-queues");
+
+    browser.goto("/ui/deliveries/clicks_out");
+    browser.wait_for("tr.object", Duration::from_secs(30));
+    browser.screenshot("streams-delivery");
+    assert_eq!(browser.console_errors(), Vec::<String>::new());
+}
