@@ -29,9 +29,8 @@ fn put_records(server: &Server, stream: &str, records: &str) {
     assert!(body.contains("\"failed\":0"), "{body}");
 }
 
-#[test]
-fn a_stream_page_shows_shards_records_throughput_and_lag_and_its_delivery_its_objects() {
-    let project = Project::new();
+/// A server whose project delivers the stream `clicks` (2 shards, made here) to `out/clicks/`.
+fn with_clicks(project: &Project) -> Server {
     project.write(
         "deliveries/clicks_out.yaml",
         "source: { stream: clicks, start: trim_horizon }\nprefix: out/clicks/\nbuffering: { interval: 1s }\n",
@@ -39,6 +38,13 @@ fn a_stream_page_shows_shards_records_throughput_and_lag_and_its_delivery_its_ob
     let server = Server::start(project.path());
     let (status, body) = server.post("/api/v1/streams", r#"{"name": "clicks", "shards": 2}"#);
     assert_eq!(status, 200, "{body}");
+    server
+}
+
+#[test]
+fn a_stream_page_shows_shards_records_throughput_and_lag_and_its_delivery_its_objects() {
+    let project = Project::new();
+    let server = with_clicks(&project);
     // The first look starts the sampler: rates come from its readings 5 s apart.
     let (status, first) = server.get("/ui/streams/clicks");
     assert_eq!(status, 200, "{first}");
@@ -335,13 +341,7 @@ fn in_a_browser_a_stream_page_follows_new_records_without_a_reload() {
         return;
     };
     let project = rules_project();
-    project.write(
-        "deliveries/clicks_out.yaml",
-        "source: { stream: clicks, start: trim_horizon }\nprefix: out/clicks/\nbuffering: { interval: 1s }\n",
-    );
-    let server = Server::start(project.path());
-    let (status, body) = server.post("/api/v1/streams", r#"{"name": "clicks", "shards": 2}"#);
-    assert_eq!(status, 200, "{body}");
+    let server = with_clicks(&project);
     let (status, answer) = server.aws("AmazonSQS.CreateQueue", r#"{"QueueName": "sink"}"#);
     assert_eq!(status, 200, "{answer}");
     put_records(
