@@ -8,11 +8,17 @@ pub(crate) mod assets;
 mod catalog;
 pub(crate) mod chart;
 mod dashboards;
+mod delivery;
 mod home;
 pub(crate) mod html;
 pub(crate) mod layout;
 mod live;
+mod queues;
+mod rules;
+mod samples;
 mod sql;
+mod stream;
+mod streams;
 mod table;
 
 use std::sync::Arc;
@@ -37,6 +43,13 @@ pub(crate) fn routes() -> Routes {
         .get("/ui/sql", VIEWER, sql::page)
         .get("/ui/dashboards", VIEWER, dashboards::list)
         .get("/ui/dashboards/{dashboard}", VIEWER, dashboards::page)
+        .get("/ui/streams", VIEWER, streams::page)
+        .get("/ui/streams/{name}", VIEWER, stream::page)
+        .get("/ui/deliveries/{name}", VIEWER, delivery::page)
+        .get("/ui/rules", VIEWER, rules::page)
+        .get("/ui/rules/{bus}/{name}", VIEWER, rules::rule_page)
+        .get("/ui/queues", VIEWER, queues::page)
+        .get("/ui/queues/{name}", VIEWER, queues::queue_page)
 }
 
 /// Who is looking, and the server they look at: what every page handler starts from.

@@ -11,6 +11,7 @@ mod cli_output;
 mod dashboard;
 mod dashboard_core;
 mod dashboard_sql;
+mod dashboard_streams;
 mod dashboards;
 mod deliveries;
 mod doc_sessions;
