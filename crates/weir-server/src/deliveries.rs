@@ -4,8 +4,8 @@
 
 use bytes::Bytes;
 use serde_json::Value;
-pub use weir_model::delivery::DeliveryInfo;
 use weir_model::delivery::Draft;
+pub use weir_model::delivery::{DeliveryActivity, DeliveryInfo};
 
 /// A refusal in Firehose's terms: the exception's name and message.
 #[derive(Debug, Clone)]
@@ -29,6 +29,8 @@ pub trait DeliveryService: Send + Sync {
     async fn describe(&self, name: &str) -> Result<DeliveryInfo, DeliveryFailure>;
     /// Every delivery, by name.
     async fn list(&self) -> Vec<DeliveryInfo>;
+    /// What a delivery did since this server started it (None: no such delivery).
+    async fn activity(&self, name: &str) -> Option<DeliveryActivity>;
     /// Appends the records durably (they are acknowledged only once they are) and returns each
     /// one's outcome in order.
     async fn put(&self, name: &str, records: Vec<Bytes>)

@@ -249,14 +249,23 @@ pub async fn databases(
     State(state): Shared,
     Extension(identity): Extension<crate::auth::Identity>,
 ) -> Result<Json<Value>, ApiError> {
-    let mut answer = service(&state)?.databases().await?;
+    Ok(Json(granted_databases(&state, &identity).await?))
+}
+
+/// The catalog's databases the credential may see (`{"databases": [...]}`): the API's listing,
+/// which the dashboard's catalog page shows too.
+pub(crate) async fn granted_databases(
+    state: &AppState,
+    identity: &crate::auth::Identity,
+) -> Result<Value, ApiError> {
+    let mut answer = service(state)?.databases().await?;
     let grants = identity.grants();
     keep(&mut answer, "databases", |database| {
         database["name"]
             .as_str()
             .is_some_and(|name| grants.database(name))
     });
-    Ok(Json(answer))
+    Ok(answer)
 }
 
 #[derive(Deserialize)]
@@ -314,13 +323,24 @@ pub async fn tables(
     query: Result<Query<DatabaseQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(query) = query?;
-    let mut answer = service(&state)?.tables(query.database.as_deref()).await?;
+    Ok(Json(
+        granted_tables(&state, &identity, query.database.as_deref()).await?,
+    ))
+}
+
+/// The catalog's tables (of one database, or all) the credential may see (`{"tables": [...]}`).
+pub(crate) async fn granted_tables(
+    state: &AppState,
+    identity: &crate::auth::Identity,
+    database: Option<&str>,
+) -> Result<Value, ApiError> {
+    let mut answer = service(state)?.tables(database).await?;
     let grants = identity.grants();
     keep(&mut answer, "tables", |table| {
         let text = |field: &str| table[field].as_str().unwrap_or_default().to_string();
         grants.table(&text("database"), &text("name"))
     });
-    Ok(Json(answer))
+    Ok(answer)
 }
 
 pub async fn table(
@@ -420,10 +440,58 @@ pub async fn sql(
     body: Result<Json<SqlBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(body) = body?;
+    run_sql(&state, &identity, body).await
+}
+
+/// `GET /api/v1/sql?query=…&format=csv`: a statement that only reads, as a link (the
+/// dashboard's downloads of a result, a shared export): the same answer as the POST, with a
+/// file name for the streamed formats. A statement that writes is refused: a GET changes
+/// nothing.
+pub async fn sql_link(
+    State(state): Shared,
+    Extension(identity): Extension<crate::auth::Identity>,
+    query: Result<Query<SqlBody>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = query?;
+    if params.query.trim().is_empty() {
+        return Err(ApiError::bad_request("`query` must not be empty"));
+    }
+    if !service(&state)?.sql_tables(&params.query)?.read_only {
+        return Err(ApiError::bad_request(
+            "GET /api/v1/sql runs statements that only read; send one that writes with POST",
+        ));
+    }
+    let extension = match params.format.as_deref() {
+        Some("csv") => Some("csv"),
+        Some("jsonl") => Some("jsonl"),
+        Some("arrow") => Some("arrow"),
+        _ => None,
+    };
+    let mut response = run_sql(&state, &identity, params).await?;
+    if let Some(extension) = extension
+        && response.status().is_success()
+    {
+        let disposition = format!("attachment; filename=\"result.{extension}\"");
+        if let Ok(value) = HeaderValue::from_str(&disposition) {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_DISPOSITION, value);
+        }
+    }
+    Ok(response)
+}
+
+/// Runs a statement the caller may run (see [`sql_allowed`]) and answers with its result: one
+/// JSON document, or the result streamed in the format asked for.
+async fn run_sql(
+    state: &AppState,
+    identity: &crate::auth::Identity,
+    body: SqlBody,
+) -> Result<Response, ApiError> {
     if body.query.trim().is_empty() {
         return Err(ApiError::bad_request("`query` must not be empty"));
     }
-    sql_allowed(service(&state)?.as_ref(), &identity, &body.query)?;
+    sql_allowed(service(state)?.as_ref(), identity, &body.query)?;
     let format = match body.format.as_deref() {
         None | Some("json") => None,
         Some(name) => Some(ResultFormat::parse(name).ok_or_else(|| {
@@ -432,7 +500,7 @@ pub async fn sql(
             ))
         })?),
     };
-    let service = service(&state)?;
+    let service = service(state)?;
     let Some(format) = format else {
         let max_rows = match body.max_rows {
             None => DEFAULT_JSON_ROWS,
@@ -478,12 +546,11 @@ pub async fn sql(
         .into_response())
 }
 
-/// This subsystem's routes.
 /// Whether the caller may run a statement: one that writes needs an admin, and every table it
 /// reads or writes must be in the credential's grants (Lake Formation's table grants). A listing
 /// of the whole catalog (SHOW TABLES, information_schema) is refused to a credential narrowed to
 /// some tables, since it would name the others.
-fn sql_allowed(
+pub(crate) fn sql_allowed(
     service: &dyn LakeService,
     identity: &crate::auth::Identity,
     query: &str,
@@ -523,6 +590,7 @@ fn sql_allowed(
     Ok(())
 }
 
+/// This subsystem's routes.
 pub fn routes() -> crate::Routes {
     use crate::auth::{ADMIN, VIEWER};
     use crate::openapi;
@@ -542,4 +610,5 @@ pub fn routes() -> crate::Routes {
         // Any viewer may read with SQL; a statement that writes needs an admin (checked by
         // `sql` itself, which knows what the statement does).
         .post(openapi::SQL, VIEWER, sql)
+        .get(openapi::SQL, VIEWER, sql_link)
 }

@@ -32,8 +32,8 @@ pub use service::{
 };
 pub use types::{
     Appended, ConsumerDescription, NewRecord, NewStream, PutFailure, ReadBatch, Record,
-    SequenceNumber, ShardDescription, ShardId, StartingPosition, StreamDescription, StreamMode,
-    StreamSummary,
+    SequenceNumber, ShardDescription, ShardExtent, ShardId, StartingPosition, StreamActivity,
+    StreamDescription, StreamMode, StreamSummary,
 };
 
 /// Streams whose names start with this are weir's own (a delivery's direct puts,

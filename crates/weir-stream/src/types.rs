@@ -247,6 +247,31 @@ pub struct StreamSummary {
     pub created_ms: i64,
 }
 
+/// What a stream has taken in since this server opened it, and where each shard's log is: the
+/// cheap counters the dashboard samples for rates (reading them touches no file).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StreamActivity {
+    /// Records made durable since the stream's writer started (this server's start, or the
+    /// stream's creation).
+    pub records: u64,
+    /// Bytes of the log written for them, framing included.
+    pub bytes: u64,
+    /// Every shard not yet retired, by id.
+    pub shards: Vec<ShardExtent>,
+}
+
+/// Which offsets a shard's log still holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShardExtent {
+    pub shard: ShardId,
+    /// The oldest offset kept (TRIM_HORIZON).
+    pub first_offset: u64,
+    /// The offset after the newest durable record.
+    pub end_offset: u64,
+    /// When the newest record arrived, in milliseconds since the epoch.
+    pub last_arrival_ms: Option<i64>,
+}
+
 /// An enhanced fan-out consumer (RegisterStreamConsumer).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsumerDescription {

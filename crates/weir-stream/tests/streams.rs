@@ -900,3 +900,37 @@ async fn stream_benchmarks_measure_what_they_appended() {
     assert_eq!(latency.records, 200, "the reader saw every record");
     assert!(latency.p50_ms <= latency.p99_ms && latency.p99_ms <= latency.max_ms);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn activity_counts_what_was_made_durable_and_where_each_shard_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path()).await;
+    env.streams
+        .create_stream(provisioned("counted", 2))
+        .await
+        .unwrap();
+    let before = env.streams.activity("counted").unwrap();
+    assert_eq!((before.records, before.bytes), (0, 0));
+    assert_eq!(before.shards.len(), 2);
+    let records: Vec<_> = (0..10)
+        .map(|i| record(&format!("k{i}"), "0123456789"))
+        .collect();
+    env.streams.put("counted", records).await.unwrap();
+    let after = env.streams.activity("counted").unwrap();
+    assert_eq!(after.records, 10);
+    // Each record's 10 bytes of data plus its key and framing.
+    assert!(after.bytes > 100, "{}", after.bytes);
+    let ends: u64 = after.shards.iter().map(|s| s.end_offset).sum();
+    assert_eq!(ends, 10);
+    assert!(after.shards.iter().all(|s| s.first_offset == 0));
+    assert!(
+        after
+            .shards
+            .iter()
+            .any(|s| s.last_arrival_ms.is_some_and(|ms| ms > 0))
+    );
+    assert!(matches!(
+        env.streams.activity("missing"),
+        Err(StreamError::NotFound { .. })
+    ));
+}

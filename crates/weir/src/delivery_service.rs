@@ -41,6 +41,10 @@ impl DeliveryService for DeliveryAdapter {
         self.0.list().await.into_iter().collect()
     }
 
+    async fn activity(&self, name: &str) -> Option<weir_server::deliveries::DeliveryActivity> {
+        self.0.activity(name).await
+    }
+
     async fn put(
         &self,
         name: &str,

@@ -165,6 +165,20 @@ pub struct RuleStats {
     pub last_match_ms: Option<i64>,
     pub last_failure_ms: Option<i64>,
     pub last_error: Option<String>,
+    /// The latest failed deliveries, newest first: at most [`RECENT_FAILURES`].
+    pub recent_failures: std::collections::VecDeque<RecentFailure>,
+}
+
+/// Failed deliveries a rule's [`RuleStats`] keeps.
+pub const RECENT_FAILURES: usize = 10;
+
+/// One failed delivery of a rule's event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecentFailure {
+    pub at_ms: i64,
+    /// EventBridge's error code (`RESOURCE_NOT_FOUND`, `THROTTLING`, …).
+    pub code: String,
+    pub message: String,
 }
 
 /// What a bus's stream holds for each event: the event, and for replays and schedules which
@@ -464,6 +478,12 @@ impl Inner {
                 stats.failed_deliveries += 1;
                 stats.last_failure_ms = Some(now);
                 stats.last_error = Some(format!("{}: {}", error.code, error.message));
+                stats.recent_failures.push_front(RecentFailure {
+                    at_ms: now,
+                    code: error.code.clone(),
+                    message: error.message.chars().take(1000).collect(),
+                });
+                stats.recent_failures.truncate(RECENT_FAILURES);
             }
             Outcome::DeadLettered => {
                 metrics::counter!("weir_events_dead_lettered_total", &labels).increment(1);

@@ -387,6 +387,21 @@ async fn failed_deliveries_are_retried_then_sent_to_the_dead_letter_queue() {
     assert_eq!(stats.dead_lettered, 2);
     assert_eq!(stats.failed_deliveries, 2 + 3 + 1);
     assert!(stats.last_error.is_some());
+    // The latest failures are kept, newest first, each with its code.
+    assert_eq!(stats.recent_failures.len(), 6);
+    assert!(
+        stats
+            .recent_failures
+            .iter()
+            .any(|f| f.code == "RESOURCE_NOT_FOUND")
+    );
+    assert!(
+        stats
+            .recent_failures
+            .iter()
+            .zip(stats.recent_failures.iter().skip(1))
+            .all(|(newer, older)| newer.at_ms >= older.at_ms)
+    );
     // Nothing waits any more, in memory or in the store.
     wait_for("the retries to be forgotten", || {
         f.events.pending_retries() == 0

@@ -117,6 +117,13 @@ impl Index {
         self.depth
     }
 
+    /// When the message with the lowest seq was sent: seqs grow with time, so this is the
+    /// oldest message's send time (a redriven message keeps its own, so it is approximate, as
+    /// SQS's ApproximateAgeOfOldestMessage is). O(log n).
+    pub fn oldest_sent_ms(&self) -> Option<i64> {
+        self.entries.values().next().map(|entry| entry.sent_ms)
+    }
+
     /// The earliest time a waiting message becomes visible.
     pub fn next_visible_ms(&self) -> Option<i64> {
         self.waiting.first().map(|(at, _)| *at)

@@ -539,6 +539,12 @@ impl Queues {
         Ok(state.index.depth())
     }
 
+    /// When the oldest message still in the queue was sent (ms since the epoch), for the
+    /// dashboard's "age of the oldest message"; None for an empty queue.
+    pub fn oldest_message_ms(&self, queue: &str) -> Result<Option<i64>, QueueError> {
+        Ok(self.resolve(queue)?.live()?.index.oldest_sent_ms())
+    }
+
     /// A counter of messages sent to the queue, which changes with every send: pollers
     /// outside the service wait on it instead of polling.
     pub fn watch(&self, queue: &str) -> Result<watch::Receiver<u64>, QueueError> {

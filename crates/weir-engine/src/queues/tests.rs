@@ -734,10 +734,18 @@ async fn a_purge_empties_the_queue_once_a_minute() {
     q.create_queue("p", BTreeMap::new(), BTreeMap::new())
         .await
         .unwrap();
+    assert_eq!(q.oldest_message_ms("p").unwrap(), None);
+    let before = now_ms();
     send_ok(q, "p", vec![text("1"), text("2"), text("3")]).await;
+    let oldest = q
+        .oldest_message_ms("p")
+        .unwrap()
+        .expect("an oldest message");
+    assert!(oldest >= before && oldest <= now_ms(), "{oldest}");
     q.receive("p", take(1, None)).await.unwrap();
     q.purge("p").await.unwrap();
     assert_eq!(q.depth("p").unwrap(), QueueDepth::default());
+    assert_eq!(q.oldest_message_ms("p").unwrap(), None);
     let error = q.purge("p").await.unwrap_err();
     assert_eq!(error.code(), "PurgeQueueInProgress");
     assert_eq!(

@@ -51,6 +51,8 @@ pub struct Delivered {
     pub mutations: Vec<Mutation>,
     /// The objects written (data and errors), to announce once committed.
     pub objects: Vec<ObjectCreated>,
+    /// The records in each data object, by key (objects of failed records are not here).
+    pub rows: Vec<(String, usize)>,
     /// Records written to data objects, under the error prefix, and dropped by the transform.
     pub delivered: usize,
     pub failed: usize,
@@ -163,6 +165,7 @@ impl Delivery {
                 .await?;
             if let Some((object, file)) = written {
                 out.delivered += object.rows;
+                out.rows.push((object.created.key.clone(), object.rows));
                 out.objects.push(object.created);
                 if let Some(file) = file {
                     destination.stage(self, file, &mut out.mutations)?;

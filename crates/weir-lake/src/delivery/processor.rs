@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use weir_model::delivery::{DeliverySpec, Start};
+use weir_model::delivery::{DeliveryActivity, DeliverySpec, Start, WrittenObject};
 use weir_store::Mutation;
 use weir_stream::consumer::{GroupOptions, ProcessError, ShardProcessor};
 use weir_stream::{Record, ShardId, StartingPosition};
@@ -21,6 +21,8 @@ const MAX_BATCH_RECORDS: usize = 500_000;
 
 pub struct DeliveryProcessor {
     pub delivery: Arc<Delivery>,
+    /// What it did lately, for the dashboard (bounded).
+    pub activity: Arc<Mutex<DeliveryActivity>>,
     /// Each shard's objects of the batch being committed: announced once the manifest that
     /// names them is durable, so whoever hears of an object can read it through SQL.
     unannounced: Mutex<HashMap<ShardId, Delivered>>,
@@ -30,6 +32,7 @@ impl DeliveryProcessor {
     pub fn new(delivery: Arc<Delivery>) -> DeliveryProcessor {
         DeliveryProcessor {
             delivery,
+            activity: Arc::default(),
             unannounced: Mutex::new(HashMap::new()),
         }
     }
@@ -65,6 +68,9 @@ impl ShardProcessor for DeliveryProcessor {
                     shard = %shard,
                     "batch not delivered, retrying: {error}"
                 );
+                if let Ok(mut activity) = self.activity.lock() {
+                    activity.batch_failed(now_ms(), &error.to_string());
+                }
                 Err(ProcessError::new(error.to_string()).retry_after(RETRY_AFTER))
             }
         }
@@ -76,9 +82,42 @@ impl ShardProcessor for DeliveryProcessor {
             Err(_) => None,
         };
         if let Some(delivered) = delivered {
+            self.remember(&delivered);
             delivered.announce(self.delivery.lake());
         }
     }
+}
+
+impl DeliveryProcessor {
+    /// Counts a committed batch and keeps its objects among the recent ones.
+    fn remember(&self, delivered: &Delivered) {
+        let at_ms = now_ms();
+        let objects = delivered.objects.iter().map(|object| WrittenObject {
+            key: object.key.clone(),
+            size: object.size,
+            rows: delivered
+                .rows
+                .iter()
+                .find(|(key, _)| *key == object.key)
+                .map(|(_, rows)| *rows as u64),
+            at_ms,
+        });
+        let counts = (
+            delivered.delivered as u64,
+            delivered.failed as u64,
+            delivered.dropped as u64,
+        );
+        if let Ok(mut activity) = self.activity.lock() {
+            activity.batch_committed(at_ms, counts, objects);
+        }
+    }
+}
+
+/// Milliseconds since the epoch.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// The consumer group's name for a delivery (its leases and checkpoints are kept under it).

@@ -11,7 +11,9 @@ use bytes::Bytes;
 use serde_json::Value;
 use tokio::sync::Mutex;
 use weir_model::Problem;
-use weir_model::delivery::{DeliveryInfo, DeliverySpec, Draft, Source, parse_delivery};
+use weir_model::delivery::{
+    DeliveryActivity, DeliveryInfo, DeliverySpec, Draft, Source, parse_delivery,
+};
 use weir_store::{Committer, ConsumerMutation, DeliveryMutation, DeliveryRecord, Mutation, Store};
 use weir_stream::consumer::{self, GroupHandle};
 use weir_stream::{NewRecord, NewStream, StreamError, StreamMode, Streams};
@@ -48,6 +50,7 @@ impl ServiceError {
 struct Running {
     info: DeliveryInfo,
     group: GroupHandle,
+    activity: Arc<std::sync::Mutex<DeliveryActivity>>,
 }
 
 /// Every delivery of one server. Cloning shares it.
@@ -186,19 +189,24 @@ impl Deliveries {
             }
         }
         let delivery = Arc::new(Delivery::new(info.spec.clone(), &self.inner.context));
+        let processor = DeliveryProcessor::new(delivery);
+        let activity = Arc::clone(&processor.activity);
         let group = consumer::start(
             self.inner.streams.clone(),
             self.inner.store.clone(),
             self.inner.committer.clone(),
             group_options(&info.spec, &self.inner.owner),
-            Arc::new(DeliveryProcessor::new(delivery)),
+            Arc::new(processor),
         );
         tracing::info!(delivery = %info.spec.name, stream = %info.spec.stream(), "delivery started");
-        self.inner
-            .running
-            .lock()
-            .await
-            .insert(info.spec.name.clone(), Running { info, group });
+        self.inner.running.lock().await.insert(
+            info.spec.name.clone(),
+            Running {
+                info,
+                group,
+                activity,
+            },
+        );
         Ok(())
     }
 
@@ -317,6 +325,13 @@ impl Deliveries {
             .get(name)
             .map(|r| r.info.clone())
             .ok_or_else(|| self.not_found(name))
+    }
+
+    /// What a delivery did since this server started it: counts, its latest objects and errors.
+    pub async fn activity(&self, name: &str) -> Option<DeliveryActivity> {
+        let running = self.inner.running.lock().await;
+        let activity = &running.get(name)?.activity;
+        Some(activity.lock().unwrap_or_else(|e| e.into_inner()).clone())
     }
 
     /// Every delivery, by name.

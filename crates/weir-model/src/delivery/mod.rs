@@ -7,6 +7,7 @@
 //! Both sources build a [`Draft`] and check it into a [`DeliverySpec`] with [`Draft::check`], so a
 //! file and an API call obey the same rules; [`parse_delivery`] adds positions for files.
 
+pub mod activity;
 pub mod datetime;
 pub mod prefix;
 pub mod query;
@@ -14,6 +15,7 @@ mod yaml_reader;
 
 use std::time::Duration;
 
+pub use activity::{DeliveryActivity, WrittenObject};
 pub use prefix::{Part, Prefix, Values};
 pub use query::FieldPath;
 pub use yaml_reader::parse_delivery;

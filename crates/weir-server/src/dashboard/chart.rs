@@ -31,7 +31,6 @@ pub(crate) enum ChartKind {
 
 impl ChartKind {
     /// The kind a URL or a saved query names: `bar`, `line`, `area` or `scatter`.
-    #[allow(dead_code)] // until the SQL page reads chart settings from its URL
     pub(crate) fn parse(name: &str) -> Option<ChartKind> {
         match name {
             "bar" => Some(ChartKind::Bar),
@@ -129,7 +128,6 @@ const FONT_WIDTH: f64 = 6.5;
 /// and time x values are sorted. A y column must hold numbers (or numeric strings; null is a
 /// gap): one that does not is left out with a note saying why. An error when nothing can be
 /// plotted, saying why.
-#[allow(dead_code)] // until the SQL and dashboard pages chart their results
 pub(crate) fn from_rows(
     kind: ChartKind,
     columns: &[String],
@@ -543,7 +541,6 @@ impl Plot {
 
 /// Renders the chart as a `<figure>` holding the SVG and its hidden data table; without any
 /// finite value, a "no rows to chart" message instead.
-#[allow(dead_code)] // until the SQL, dashboard and stream pages draw charts
 pub(crate) fn render_svg(chart: &Chart) -> String {
     let width = f64::from(chart.width.clamp(240, 4000));
     let height = f64::from(chart.height.clamp(160, 3000));

@@ -5,7 +5,10 @@
 //! pages listen on `/ui/live` (server-sent events) and re-render their changing regions.
 
 pub(crate) mod assets;
+mod catalog;
 pub(crate) mod chart;
+mod dashboards;
+mod delivery;
 mod graph;
 mod home;
 pub(crate) mod html;
@@ -13,7 +16,14 @@ pub(crate) mod layout;
 mod live;
 mod log_tail;
 mod pipeline;
+mod queues;
+mod rules;
 mod run;
+mod samples;
+mod sql;
+mod stream;
+mod streams;
+mod table;
 mod task;
 
 use std::sync::Arc;
@@ -38,6 +48,18 @@ pub(crate) fn routes() -> Routes {
         .get("/ui/runs/{id}", VIEWER, run::page)
         .get("/ui/runs/{id}/tasks/{task}", VIEWER, task::page)
         .get("/ui/live/log", VIEWER, log_tail::events)
+        .get("/ui/catalog", VIEWER, catalog::page)
+        .get("/ui/catalog/{database}/{table}", VIEWER, table::page)
+        .get("/ui/sql", VIEWER, sql::page)
+        .get("/ui/dashboards", VIEWER, dashboards::list)
+        .get("/ui/dashboards/{dashboard}", VIEWER, dashboards::page)
+        .get("/ui/streams", VIEWER, streams::page)
+        .get("/ui/streams/{name}", VIEWER, stream::page)
+        .get("/ui/deliveries/{name}", VIEWER, delivery::page)
+        .get("/ui/rules", VIEWER, rules::page)
+        .get("/ui/rules/{bus}/{name}", VIEWER, rules::rule_page)
+        .get("/ui/queues", VIEWER, queues::page)
+        .get("/ui/queues/{name}", VIEWER, queues::queue_page)
 }
 
 /// Who is looking, and the server they look at: what every page handler starts from.

@@ -11,6 +11,7 @@
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 
 use bytes::Bytes;
@@ -86,6 +87,16 @@ pub(crate) struct WriterOptions {
 #[derive(Clone)]
 pub(crate) struct WriterHandle {
     tx: mpsc::UnboundedSender<Command>,
+    /// What the writer has made durable since it started.
+    pub totals: Arc<WriterTotals>,
+}
+
+/// Records and bytes (framed, as written) a writer made durable since it started: two counters
+/// a sampler reads for rates, without touching the log.
+#[derive(Debug, Default)]
+pub(crate) struct WriterTotals {
+    pub records: AtomicU64,
+    pub bytes: AtomicU64,
 }
 
 impl WriterHandle {
@@ -97,15 +108,17 @@ impl WriterHandle {
         }
         open.sort_by_key(|w| w.hash_start);
         let (tx, rx) = mpsc::unbounded_channel();
+        let totals = Arc::new(WriterTotals::default());
         let writer = Writer {
             options,
             open,
             requests: Vec::new(),
+            totals: Arc::clone(&totals),
         };
         thread::Builder::new()
             .name("weir-stream-writer".into())
             .spawn(move || writer.run(rx))?;
-        Ok(WriterHandle { tx })
+        Ok(WriterHandle { tx, totals })
     }
 
     /// Queues a command; `false` when the writer has stopped.
@@ -120,6 +133,7 @@ struct Writer {
     open: Vec<ShardWriter>,
     /// The append requests of the batch being gathered, with their results so far.
     requests: Vec<Request>,
+    totals: Arc<WriterTotals>,
 }
 
 struct Request {
@@ -244,6 +258,8 @@ impl Writer {
             }
         }
         if records > 0 {
+            self.totals.records.fetch_add(records, Ordering::Relaxed);
+            self.totals.bytes.fetch_add(bytes, Ordering::Relaxed);
             let stream = self.options.stream.clone();
             metrics::counter!("weir_stream_appended_records_total", "stream" => stream.clone())
                 .increment(records);

@@ -3,7 +3,9 @@
 use tokio::sync::watch;
 
 use super::{Streams, now_ms};
-use crate::{ReadBatch, SequenceNumber, ShardId, StartingPosition, StreamError};
+use crate::{
+    ReadBatch, SequenceNumber, ShardExtent, ShardId, StartingPosition, StreamActivity, StreamError,
+};
 
 impl Streams {
     /// Up to `limit` records and about `max_bytes` of data from `from_offset` on (at least one
@@ -97,5 +99,28 @@ impl Streams {
     pub fn watch(&self, stream: &str, shard: ShardId) -> Result<watch::Receiver<u64>, StreamError> {
         let state = self.stream(stream)?;
         Ok(self.shard(&state, shard)?.log.subscribe())
+    }
+
+    /// What the stream has taken in and where its shards' logs are, from counters in memory.
+    pub fn activity(&self, stream: &str) -> Result<StreamActivity, StreamError> {
+        use std::sync::atomic::Ordering;
+        let state = self.stream(stream)?;
+        let shards = state
+            .meta()
+            .shards
+            .values()
+            .filter(|shard| !shard.log.is_retired())
+            .map(|shard| ShardExtent {
+                shard: shard.id,
+                first_offset: shard.log.first_offset(),
+                end_offset: shard.log.end_offset(),
+                last_arrival_ms: shard.log.last_arrival_ms(),
+            })
+            .collect();
+        Ok(StreamActivity {
+            records: state.writer.totals.records.load(Ordering::Relaxed),
+            bytes: state.writer.totals.bytes.load(Ordering::Relaxed),
+            shards,
+        })
     }
 }

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::support::*;
 
-fn put(server: &Server, project: &Project, name: &str, content: &str, key: &str) {
+pub(crate) fn put(server: &Server, project: &Project, name: &str, content: &str, key: &str) {
     let path = project.write(&format!("files/{name}"), content);
     let output = server.cli(&["lake", "put", path.to_str().unwrap(), key]);
     assert!(output.status.success(), "{}", stderr(&output));

@@ -123,6 +123,8 @@ fn every_route_refuses_an_anonymous_caller_and_too_small_a_role() {
         let path = concrete(rule.path);
         let needed = match rule.need {
             Need::Open => {
+                // The dashboard's stylesheet and script hold no data, and the sign-in page
+                // needs them before anyone has signed in.
                 assert!(
                     matches!(rule.path, "/healthz" | "/login" | "/ui/assets/{file}"),
                     "{} {} is open to anyone",

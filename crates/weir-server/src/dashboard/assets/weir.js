@@ -6,7 +6,10 @@
 //   (JSON text), `data-confirm` (asked in a dialog first), `data-then` (a page to go to after,
 //   `{field}` filled from the answer), `data-aws-target` (an AWS JSON operation sent to `POST /`).
 //   A form's named fields become the JSON body: `data-json` fields are parsed as JSON, empty
-//   fields left out, a name `a.b` nests.
+//   fields left out, a name `a.b` nests. `{field}` in a form's `data-url` (and `data-then`) is
+//   filled from its field of that name, which then leaves the body.
+// - Editors. In a form, Ctrl+Enter (⌘+Enter) in `textarea[data-submit-keys]` submits it, and a
+//   change of a `[data-submit-on-change]` control submits it too (the SQL page's chart settings).
 // - Bulk actions. In a `[data-bulk]` container, checked `input[data-select]` values go into the
 //   body of a `button[data-bulk-action]` under its `data-key`; `input[data-select-all]` checks
 //   them all; `[data-bulk-count]` says how many are selected.
@@ -217,7 +220,36 @@
     for (const key of ["method", "url", "confirm", "then", "awsTarget", "done"]) {
       if (d[key] !== undefined) submit.dataset[key] = d[key];
     }
+    // Fields named in the URL go into it (encoded), not into the body.
+    const named = {};
+    if (d.url) {
+      submit.dataset.url = d.url.replace(/\{(\w+)\}/g, (_, name) => {
+        named[name] = body[name] == null ? "" : String(body[name]);
+        return encodeURIComponent(named[name]);
+      });
+      for (const name of Object.keys(named)) delete body[name];
+    }
+    if (d.then) {
+      submit.dataset.then = d.then.replace(/\{(\w+)\}/g, (all, name) =>
+        name in named ? encodeURIComponent(named[name]) : all);
+    }
     await run(submit, body);
+  });
+
+  // ---- editors -----------------------------------------------------------------------------
+  document.addEventListener("keydown", (event) => {
+    const area = event.target;
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+    if (!area.matches || !area.matches("textarea[data-submit-keys]") || !area.form) return;
+    event.preventDefault();
+    area.form.requestSubmit();
+  });
+
+  document.addEventListener("change", (event) => {
+    const control = event.target;
+    if (control.matches && control.matches("[data-submit-on-change]") && control.form) {
+      control.form.requestSubmit();
+    }
   });
 
   // ---- live regions ------------------------------------------------------------------------
