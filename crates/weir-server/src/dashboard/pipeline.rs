@@ -18,7 +18,7 @@ use axum::extract::{Path, Query};
 use serde::Deserialize;
 use serde_json::Value;
 use weir_engine::PipelineInfo;
-use weir_store::RunRecord;
+use weir_store::{RunRecord, TaskState};
 
 use super::html::{self, Action, action_button, attr, esc, state_badge, state_glyph, url};
 use super::{Ctx, Page, PageError, PageResult, Section};
@@ -115,7 +115,8 @@ pub(crate) async fn page(
         .render(&ctx))
 }
 
-/// A page of the pipeline's runs, newest first: at most `limit` older than the run `before`.
+/// A page of the pipeline's runs, newest first: at most `limit` older than the run `before`
+/// (none when that run is not one of the pipeline's).
 async fn runs_page(
     ctx: &Ctx,
     pipeline: &str,
@@ -123,50 +124,21 @@ async fn runs_page(
     limit: u32,
 ) -> Result<Vec<RunRecord>, PageError> {
     let store = ctx.state.engine.store();
-    let Some(before) = before else {
-        return Ok(store.runs(Some(pipeline), limit).await?);
+    let cursor = match before {
+        None => None,
+        Some(id) => match store.run(id).await? {
+            Some(run) if run.pipeline == pipeline => Some((run.created_at, run.id)),
+            _ => return Ok(Vec::new()),
+        },
     };
-    // Paging reads the runs up to the cursor: bounded by how far back a page may start.
-    let mut runs = store.runs(Some(pipeline), 10 * MAX_RUNS + limit).await?;
-    let Some(at) = runs.iter().position(|run| run.id == before) else {
-        return Ok(Vec::new());
-    };
-    runs.drain(..=at);
-    runs.truncate(limit as usize);
-    Ok(runs)
+    let cursor = cursor.as_ref().map(|(at, id)| (*at, id.as_str()));
+    Ok(store.runs_page(pipeline, cursor, limit).await?)
 }
 
-/// One task instance as the grid shows it.
-struct Instance {
-    run_id: String,
-    task_id: String,
-    map_index: i32,
-    state: String,
-    try_number: i32,
-    started_at: Option<i64>,
-    ended_at: Option<i64>,
-}
-
-async fn instances(ctx: &Ctx, runs: &[RunRecord]) -> Result<Vec<Instance>, PageError> {
-    let store = ctx.state.engine.store();
-    let mut out = Vec::new();
-    for run in runs {
-        for task in store.task_instances(&run.id).await? {
-            if task.state == "removed" {
-                continue;
-            }
-            out.push(Instance {
-                run_id: task.run_id,
-                task_id: task.task_id,
-                map_index: task.map_index,
-                state: task.state,
-                try_number: task.try_number,
-                started_at: task.started_at,
-                ended_at: task.ended_at,
-            });
-        }
-    }
-    Ok(out)
+/// The states of the runs' task instances, in one read.
+async fn instances(ctx: &Ctx, runs: &[RunRecord]) -> Result<Vec<TaskState>, PageError> {
+    let ids: Vec<String> = runs.iter().map(|run| run.id.clone()).collect();
+    Ok(ctx.state.engine.store().task_states(&ids).await?)
 }
 
 /// Pause or Unpause, whichever the pipeline is not (nothing for a viewer).
@@ -440,7 +412,7 @@ impl<'a> Grid<'a> {
     fn new(
         pipeline: Option<&PipelineInfo>,
         runs: &'a [RunRecord],
-        instances: Vec<Instance>,
+        instances: Vec<TaskState>,
         collapse: &str,
     ) -> Grid<'a> {
         let columns: HashMap<&str, usize> = runs
@@ -858,11 +830,11 @@ mod tests {
             .collect()
     }
 
-    fn instances(runs: &[RunRecord], tasks: usize) -> Vec<Instance> {
+    fn instances(runs: &[RunRecord], tasks: usize) -> Vec<TaskState> {
         let mut out = Vec::new();
         for run in runs {
             for t in 0..tasks {
-                out.push(Instance {
+                out.push(TaskState {
                     run_id: run.id.clone(),
                     task_id: format!("g{}.t{t}", t / 10),
                     map_index: -1,
@@ -876,7 +848,7 @@ mod tests {
         out
     }
 
-    fn render(runs: &[RunRecord], instances: Vec<Instance>, collapse: &str) -> String {
+    fn render(runs: &[RunRecord], instances: Vec<TaskState>, collapse: &str) -> String {
         let grid = Grid::new(None, runs, instances, collapse);
         let view = View {
             path: "/ui/pipelines/wide",

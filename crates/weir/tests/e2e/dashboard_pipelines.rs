@@ -556,3 +556,68 @@ fn in_a_browser_a_running_tasks_log_grows_and_can_be_searched() {
     assert_eq!(browser.console_errors(), Vec::<String>::new());
     browser.screenshot("pipelines-log");
 }
+
+#[test]
+fn in_a_browser_a_failed_run_is_retried_and_two_runs_bulk_marked_from_the_grid() {
+    let Some(mut browser) = Browser::start() else {
+        return;
+    };
+    let project = Project::new();
+    let flag = project.path().join("tried-once");
+    project.pipeline(
+        "flaky",
+        &format!(
+            "tasks:\n  work:\n    command: \"test -f '{flag}' || {{ touch '{flag}'; exit 1; }}\"\n",
+            flag = flag.display()
+        ),
+    );
+    project.pipeline("broken", "tasks:\n  work:\n    command: exit 1\n");
+    let server = Server::start(project.path());
+    let failed = server.trigger_wait("flaky", &[]);
+    assert_eq!(failed["state"], "failed", "{failed}");
+    let run_id = failed["run_id"].as_str().unwrap().to_string();
+    browser.sign_in(&server.url, &server.token());
+
+    // Retry: select the failed run's column, Retry, confirm; the cell turns green.
+    browser.goto("/ui/pipelines/flaky");
+    browser.wait_for("tr[data-task='work'] td.f", WAIT);
+    mark_page(&browser);
+    browser.click(&format!("input[data-select][value='{run_id}']"));
+    browser.wait_for_text("[data-bulk-count]", "1 selected", WAIT);
+    browser.click("button[data-bulk-action][data-body*='retry']");
+    browser.wait_for_text("dialog", "Retry 1 selected run", WAIT);
+    browser.click("[data-confirm-ok]");
+    browser.wait_for("tr[data-task='work'] td.s", Duration::from_secs(30));
+    assert_eq!(
+        browser.eval(NOT_RELOADED, vec![]),
+        true,
+        "the page was reloaded"
+    );
+    assert_eq!(server.run(&run_id)["state"], "success");
+
+    // Bulk: two failed runs marked success at once.
+    let runs: Vec<String> = (0..2)
+        .map(|_| {
+            server.trigger_wait("broken", &[])["run_id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    browser.goto("/ui/pipelines/broken");
+    browser.wait_for("tr[data-task='work'] td.f", WAIT);
+    browser.click("input[data-select-all]");
+    browser.wait_for_text("[data-bulk-count]", "2 selected", WAIT);
+    browser.click("button[data-bulk-action][data-body*='mark_success']");
+    browser.wait_for_text("dialog", "Mark 2 selected run(s) success", WAIT);
+    browser.click("[data-confirm-ok]");
+    browser_until(
+        &browser,
+        "return document.querySelectorAll(\"th[data-run] .st-success\").length === 2;",
+        "both runs shown as succeeded",
+    );
+    for run in &runs {
+        assert_eq!(server.run(run)["state"], "success", "{run}");
+    }
+    assert_eq!(browser.console_errors(), Vec::<String>::new());
+}
