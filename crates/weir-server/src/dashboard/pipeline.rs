@@ -92,7 +92,7 @@ pub(crate) async fn page(
         forms(&mut body, pipeline);
     }
 
-    let grid = Grid::new(pipeline.as_ref(), &runs, instances, &query.collapse);
+    let grid = Grid::new(pipeline.as_ref(), &runs, &instances, &query.collapse);
     let view = View {
         path: &path,
         limit,
@@ -360,7 +360,7 @@ enum RowKind {
     },
 }
 
-struct Row {
+struct Row<'a> {
     /// The task id, or the group's name.
     key: String,
     kind: RowKind,
@@ -368,34 +368,35 @@ struct Row {
     /// Indented under a group.
     member: bool,
     /// One per run shown, oldest first.
-    cells: Vec<Cell>,
+    cells: Vec<Cell<'a>>,
 }
 
 /// What a cell shows: the state (worst of a group's members), the try and the duration, and a
-/// mapped task's instances counted by state.
+/// mapped task's instances counted by state. Its texts are the task states read (50,000 cells
+/// copy none).
 #[derive(Default, Clone)]
-struct Cell {
-    state: Option<String>,
+struct Cell<'a> {
+    state: Option<&'a str>,
     try_number: i32,
     duration_ms: Option<i64>,
-    counts: Vec<(String, u32)>,
+    counts: Vec<(&'a str, u32)>,
 }
 
-impl Cell {
-    fn worsen(&mut self, state: &str) {
+impl<'a> Cell<'a> {
+    fn worsen(&mut self, state: &'a str) {
         let worse = match &self.state {
             None => true,
             Some(now) => html::severity(state) > html::severity(now),
         };
         if worse {
-            self.state = Some(state.to_string());
+            self.state = Some(state);
         }
     }
 
-    fn count(&mut self, state: &str) {
-        match self.counts.iter_mut().find(|(s, _)| s == state) {
+    fn count(&mut self, state: &'a str) {
+        match self.counts.iter_mut().find(|(s, _)| *s == state) {
             Some((_, n)) => *n += 1,
-            None => self.counts.push((state.to_string(), 1)),
+            None => self.counts.push((state, 1)),
         }
     }
 }
@@ -403,7 +404,7 @@ impl Cell {
 struct Grid<'a> {
     /// Oldest first, as the columns go.
     runs: Vec<&'a RunRecord>,
-    rows: Vec<Row>,
+    rows: Vec<Row<'a>>,
     /// The oldest run shown: where the "older runs" page starts.
     oldest: Option<&'a str>,
 }
@@ -412,7 +413,7 @@ impl<'a> Grid<'a> {
     fn new(
         pipeline: Option<&PipelineInfo>,
         runs: &'a [RunRecord],
-        instances: Vec<TaskState>,
+        instances: &'a [TaskState],
         collapse: &str,
     ) -> Grid<'a> {
         let columns: HashMap<&str, usize> = runs
@@ -451,7 +452,7 @@ impl<'a> Grid<'a> {
             .map(|t| (t.as_str(), vec![Cell::default(); width]))
             .collect();
         let mut has_instances: HashSet<&str> = HashSet::new();
-        for instance in &instances {
+        for instance in instances {
             let (Some(&column), Some(cells)) = (
                 columns.get(instance.run_id.as_str()),
                 task_cells.get_mut(instance.task_id.as_str()),
@@ -464,7 +465,7 @@ impl<'a> Grid<'a> {
                 has_instances.insert(instance.task_id.as_str());
                 continue;
             }
-            cell.state = Some(instance.state.clone());
+            cell.state = Some(&instance.state);
             cell.try_number = instance.try_number;
             cell.duration_ms = instance
                 .started_at
@@ -684,7 +685,7 @@ impl<'a> Grid<'a> {
             }
         }
         for cell in &row.cells {
-            let Some(state) = &cell.state else {
+            let Some(state) = cell.state else {
                 if cell.counts.is_empty() {
                     body.push_str("<td class=n>");
                     continue;
@@ -694,9 +695,8 @@ impl<'a> Grid<'a> {
                     .counts
                     .iter()
                     .max_by_key(|(s, _)| html::severity(s))
-                    .map(|(s, _)| s.clone())
-                    .unwrap_or_default();
-                mapped_cell(body, &worst, cell, first_cell);
+                    .map_or("", |(s, _)| *s);
+                mapped_cell(body, worst, cell, first_cell);
                 continue;
             };
             // A group's cell whose members all share a state is that state alone.
@@ -849,7 +849,7 @@ mod tests {
     }
 
     fn render(runs: &[RunRecord], instances: Vec<TaskState>, collapse: &str) -> String {
-        let grid = Grid::new(None, runs, instances, collapse);
+        let grid = Grid::new(None, runs, &instances, collapse);
         let view = View {
             path: "/ui/pipelines/wide",
             limit: runs.len() as u32,
