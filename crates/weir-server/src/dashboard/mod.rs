@@ -5,9 +5,14 @@
 //! pages listen on `/ui/live` (server-sent events) and re-render their changing regions.
 
 pub(crate) mod assets;
+mod execution;
+mod executions;
 mod home;
 pub(crate) mod html;
 mod live;
+mod machine_graph;
+mod machines;
+mod sfn_history;
 
 use std::sync::Arc;
 
@@ -26,6 +31,9 @@ pub(crate) fn routes() -> Routes {
         .get("/", VIEWER, home::page)
         .get("/ui/assets/{file}", Need::Open, assets::serve)
         .get("/ui/live", VIEWER, live::events)
+        .get("/ui/machines", VIEWER, machines::page)
+        .get("/ui/machines/{name}", VIEWER, executions::page)
+        .get("/ui/executions/{arn}", VIEWER, execution::page)
 }
 
 /// Who is looking, and the server they look at: what every page handler starts from.
