@@ -50,16 +50,16 @@ pub(crate) fn link(href: &str, text: &str) -> String {
 /// How a state looks: a glyph (so colour is never the only signal) and the CSS class that colours
 /// it. Pipeline task and run states and Step Functions statuses alike.
 pub(crate) fn state_glyph(state: &str) -> (&'static str, &'static str) {
-    match state {
-        "success" | "SUCCEEDED" => ("✓", "st-success"),
-        "failed" | "FAILED" => ("✗", "st-failed"),
-        "running" | "RUNNING" => ("▶", "st-running"),
-        "queued" | "scheduled" | "PENDING_REDRIVE" => ("◷", "st-queued"),
-        "up_for_retry" => ("↻", "st-retry"),
+    match state.to_ascii_lowercase().as_str() {
+        "success" | "succeeded" => ("✓", "st-success"),
+        "failed" => ("✗", "st-failed"),
+        "running" => ("▶", "st-running"),
+        "queued" | "scheduled" | "pending" | "pending_redrive" => ("◷", "st-queued"),
+        "up_for_retry" | "retrying" => ("↻", "st-retry"),
         "upstream_failed" => ("⚠", "st-upstream"),
         "skipped" => ("⤼", "st-skipped"),
-        "cancelled" | "ABORTED" => ("⊘", "st-cancelled"),
-        "TIMED_OUT" => ("⏱", "st-timeout"),
+        "cancelled" | "canceled" | "aborted" => ("⊘", "st-cancelled"),
+        "timed_out" => ("⏱", "st-timeout"),
         "paused" => ("⏸", "st-paused"),
         _ => ("•", "st-none"),
     }
@@ -76,15 +76,15 @@ pub(crate) fn state_badge(state: &str) -> String {
 
 /// How bad a state is, to put failures first and to sum up several (a group, a mapped task).
 pub(crate) fn severity(state: &str) -> u8 {
-    match state {
-        "failed" | "FAILED" | "TIMED_OUT" => 9,
-        "upstream_failed" => 8,
-        "up_for_retry" => 7,
-        "running" | "RUNNING" => 6,
-        "queued" | "scheduled" | "PENDING_REDRIVE" => 5,
-        "cancelled" | "ABORTED" => 4,
-        "skipped" => 2,
-        "success" | "SUCCEEDED" => 1,
+    match state_glyph(state).1 {
+        "st-failed" | "st-timeout" => 9,
+        "st-upstream" => 8,
+        "st-retry" => 7,
+        "st-running" => 6,
+        "st-queued" => 5,
+        "st-cancelled" => 4,
+        "st-skipped" => 2,
+        "st-success" => 1,
         _ => 0,
     }
 }

@@ -5,10 +5,15 @@
 //! pages listen on `/ui/live` (server-sent events) and re-render their changing regions.
 
 pub(crate) mod assets;
+<<<<<<< HEAD
 mod execution;
 mod executions;
+=======
+pub(crate) mod chart;
+>>>>>>> main
 mod home;
 pub(crate) mod html;
+pub(crate) mod layout;
 mod live;
 mod machine_graph;
 mod machines;

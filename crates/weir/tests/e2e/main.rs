@@ -7,6 +7,7 @@ mod basics;
 mod bench;
 mod bounds;
 mod cli_output;
+mod dashboard_core;
 mod dashboard_machines;
 mod deliveries;
 mod doc_sessions;
