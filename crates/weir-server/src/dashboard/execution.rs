@@ -289,7 +289,6 @@ fn facts(body: &mut String, ctx: &Ctx, execution: &ExecutionRecord, redrivable: 
 /// "retrying" and "not reached").
 pub(crate) fn status_badge(status: Status) -> String {
     match status {
-        Status::Retrying => html::state_badge("up_for_retry").replace("up for retry", "retrying"),
         Status::NotReached => {
             "<span class=\"badge st-none\"><span aria-hidden=\"true\">○</span> not reached</span>"
                 .to_string()

@@ -5,12 +5,9 @@
 //! pages listen on `/ui/live` (server-sent events) and re-render their changing regions.
 
 pub(crate) mod assets;
-<<<<<<< HEAD
+pub(crate) mod chart;
 mod execution;
 mod executions;
-=======
-pub(crate) mod chart;
->>>>>>> main
 mod home;
 pub(crate) mod html;
 pub(crate) mod layout;

@@ -23,7 +23,6 @@ use weir_store::HistoryEventRecord;
 #[derive(Debug, Clone)]
 pub(crate) struct ShapeState {
     /// Unique in the shape: the names of the enclosing states and this one, joined by `/`.
-    #[allow(dead_code)] // until the graph (dashboard/layout.rs) is on main
     pub id: String,
     pub name: String,
     pub kind: &'static str,
@@ -243,7 +242,6 @@ impl Status {
     }
 
     /// The graph's words for it.
-    #[allow(dead_code)] // until the graph (dashboard/layout.rs) is on main
     pub(crate) fn graph_state(self) -> Option<&'static str> {
         match self {
             Status::NotReached => None,
@@ -302,8 +300,24 @@ pub(crate) struct Summary {
     pub started_at: Option<i64>,
 }
 
-/// The part of an event's details the summary reads: `{"…EventDetails": {"name", "index"}}`.
-/// Input and output strings are skipped, not copied.
+/// The part of an event's details the summary reads: `{"…EventDetails": {"name", "index"}}`
+/// of the events that name their state. The name is borrowed from the text, and the input or
+/// output beside it skipped, not copied.
+#[derive(Deserialize)]
+struct Named<'a> {
+    #[serde(
+        borrow,
+        default,
+        rename = "stateEnteredEventDetails",
+        alias = "stateExitedEventDetails",
+        alias = "mapIterationStartedEventDetails",
+        alias = "mapIterationSucceededEventDetails",
+        alias = "mapIterationFailedEventDetails",
+        alias = "mapIterationAbortedEventDetails"
+    )]
+    details: Option<NameAndIndex<'a>>,
+}
+
 #[derive(Deserialize)]
 struct NameAndIndex<'a> {
     #[serde(borrow, default)]
@@ -312,10 +326,11 @@ struct NameAndIndex<'a> {
     index: Option<u64>,
 }
 
-fn name_and_index(details: &str) -> Option<(String, Option<u64>)> {
-    let outer: HashMap<Cow<'_, str>, NameAndIndex<'_>> = serde_json::from_str(details).ok()?;
-    let inner = outer.into_values().next()?;
-    Some((inner.name?.into_owned(), inner.index))
+/// The state an event names, and the iteration's index for a Map iteration's event.
+fn name_and_index(details: &str) -> Option<(Cow<'_, str>, Option<u64>)> {
+    let named: Named<'_> = serde_json::from_str(details).ok()?;
+    let details = named.details?;
+    Some((details.name?, details.index))
 }
 
 /// The `error` and `cause` of a failure event's details.
@@ -382,7 +397,7 @@ impl Summary {
             {
                 let entered = kind.ends_with("Entered");
                 if let Some((name, _)) = name_and_index(&event.details)
-                    && let Some(&index) = shape.by_name.get(&name)
+                    && let Some(&index) = shape.by_name.get(name.as_ref())
                 {
                     given = Some(index);
                     let record = &mut summary.states[index];
@@ -403,7 +418,7 @@ impl Summary {
                 }
             } else if kind.starts_with("MapIteration") {
                 if let Some((name, Some(item))) = name_and_index(&event.details)
-                    && let Some(&map) = shape.by_name.get(&name)
+                    && let Some(&map) = shape.by_name.get(name.as_ref())
                 {
                     given = Some(map);
                     let record = summary.maps.entry(map).or_default();
@@ -535,4 +550,252 @@ fn name_and_length(details: &str) -> u64 {
         .ok()
         .and_then(|outer| outer.into_values().next())
         .map_or(0, |inner| inner.length)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn shape(definition: Value) -> Shape {
+        let machine = asl::parse_definition("test", &definition.to_string()).expect("valid");
+        Shape::of(&machine)
+    }
+
+    fn event(id: i64, event_type: &str, details: Value) -> HistoryEventRecord {
+        HistoryEventRecord {
+            execution_arn: "arn".into(),
+            id,
+            previous_id: id - 1,
+            at: id * 1000,
+            event_type: event_type.into(),
+            details: details.to_string(),
+        }
+    }
+
+    /// Events numbered from 1, each `(type, details)`.
+    fn history(events: &[(&str, Value)]) -> Vec<HistoryEventRecord> {
+        events
+            .iter()
+            .enumerate()
+            .map(|(i, (kind, details))| event(i as i64 + 1, kind, details.clone()))
+            .collect()
+    }
+
+    fn entered(kind: &str, name: &str) -> (String, Value) {
+        (
+            format!("{kind}StateEntered"),
+            json!({"stateEnteredEventDetails": {"name": name, "input": "{\"big\": \"…\"}"}}),
+        )
+    }
+
+    fn exited(kind: &str, name: &str) -> (String, Value) {
+        (
+            format!("{kind}StateExited"),
+            json!({"stateExitedEventDetails": {"name": name, "output": "{}"}}),
+        )
+    }
+
+    fn owned(events: &[(String, Value)]) -> Vec<HistoryEventRecord> {
+        let borrowed: Vec<(&str, Value)> = events
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
+        history(&borrowed)
+    }
+
+    fn edges(shape: &Shape) -> Vec<(String, String, Option<String>)> {
+        shape
+            .edges
+            .iter()
+            .map(|(from, to, label)| {
+                (
+                    shape.states[*from].id.clone(),
+                    shape.states[*to].id.clone(),
+                    label.clone(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn nested_states_lead_into_and_out_of_their_map_and_parallel() {
+        let shape = shape(json!({"StartAt": "Each", "States": {
+            "Each": {"Type": "Map", "ItemProcessor": {"StartAt": "Item", "States": {
+                "Item": {"Type": "Pass", "End": true}}}, "Next": "Both"},
+            "Both": {"Type": "Parallel", "Next": "Done", "Branches": [
+                {"StartAt": "L", "States": {"L": {"Type": "Pass", "End": true}}},
+                {"StartAt": "R", "States": {"R": {"Type": "Succeed"}}}]},
+            "Done": {"Type": "Succeed"}}}));
+        let edges = edges(&shape);
+        let has = |from: &str, to: &str, label: Option<&str>| {
+            edges.contains(&(from.into(), to.into(), label.map(str::to_string)))
+        };
+        assert!(has("Each", "Each/Item", Some("each item")), "{edges:?}");
+        assert!(has("Each/Item", "Both", None), "{edges:?}");
+        assert!(
+            !has("Each", "Both", None),
+            "the Map's own edge is its items': {edges:?}"
+        );
+        assert!(has("Both", "Both/1/L", Some("branch 1")), "{edges:?}");
+        assert!(has("Both", "Both/2/R", Some("branch 2")), "{edges:?}");
+        assert!(has("Both/1/L", "Done", None) && has("Both/2/R", "Done", None));
+        let item = shape.by_name["Item"];
+        assert_eq!(
+            shape.states[item].group.as_deref(),
+            Some("Each · each item")
+        );
+        assert_eq!(shape.parallels.len(), 1);
+        assert_eq!(shape.parallels[0].branches.len(), 2);
+    }
+
+    #[test]
+    fn a_retried_task_reads_as_retrying_then_as_succeeded() {
+        let shape = shape(json!({"StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true}}}));
+        let t = shape.by_name["T"];
+        let failed = json!({"taskFailedEventDetails": {"error": "Boom", "cause": "it broke"}});
+        let mut events = vec![
+            ("ExecutionStarted".to_string(), json!({})),
+            entered("Task", "T"),
+            ("TaskScheduled".into(), json!({})),
+            ("TaskStarted".into(), json!({})),
+            ("TaskFailed".into(), failed),
+        ];
+        let summary = Summary::read(&shape, &owned(&events));
+        assert_eq!(summary.status(&shape, t, "RUNNING"), Status::Retrying);
+        // Had it ended here, the task is where it failed.
+        assert_eq!(summary.status(&shape, t, "FAILED"), Status::Failed);
+        let error = summary.states[t].last_error.clone().expect("error");
+        assert_eq!((error.event, error.error.as_str()), (5, "Boom"));
+        assert_eq!(error.cause, "it broke");
+        assert_eq!(summary.event_state[4], Some(t), "the failure is the task's");
+
+        events.extend([
+            ("TaskScheduled".to_string(), json!({})),
+            ("TaskStarted".into(), json!({})),
+            ("TaskSucceeded".into(), json!({})),
+            exited("Task", "T"),
+            ("ExecutionSucceeded".into(), json!({})),
+        ]);
+        let summary = Summary::read(&shape, &owned(&events));
+        assert_eq!(summary.status(&shape, t, "SUCCEEDED"), Status::Succeeded);
+        assert_eq!(
+            (summary.states[t].failures, summary.states[t].retries),
+            (1, 1)
+        );
+    }
+
+    #[test]
+    fn interleaved_iterations_are_counted_and_settled() {
+        let shape = shape(json!({"StartAt": "Each", "States": {
+            "Each": {"Type": "Map", "ItemProcessor": {"StartAt": "Item", "States": {
+                "Item": {"Type": "Pass", "End": true}}}, "End": true}}}));
+        let (map, item) = (shape.by_name["Each"], shape.by_name["Item"]);
+        let iteration = |kind: &str, index: u64| {
+            let key = format!("mapIteration{kind}EventDetails");
+            (
+                format!("MapIteration{kind}"),
+                json!({ key: {"name": "Each", "index": index} }),
+            )
+        };
+        let events = vec![
+            entered("Map", "Each"),
+            (
+                "MapStateStarted".to_string(),
+                json!({"mapStateStartedEventDetails": {"length": 3}}),
+            ),
+            iteration("Started", 0),
+            iteration("Started", 1),
+            entered("Pass", "Item"),
+            iteration("Started", 2),
+            entered("Pass", "Item"),
+            exited("Pass", "Item"),
+            iteration("Succeeded", 1),
+            iteration("Failed", 0),
+        ];
+        let summary = Summary::read(&shape, &owned(&events));
+        let record = &summary.maps[&map];
+        assert_eq!(record.items, 3);
+        let seen: Vec<(u64, Status)> = record
+            .iterations
+            .iter()
+            .map(|i| (i.index, i.status))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (0, Status::Failed),
+                (1, Status::Succeeded),
+                (2, Status::Running)
+            ]
+        );
+        assert_eq!(record.iterations[1].end_event, Some(9));
+        assert_eq!(summary.status(&shape, map, "RUNNING"), Status::Running);
+        assert_eq!(summary.status(&shape, item, "RUNNING"), Status::Running);
+        assert_eq!(
+            summary.map_counts(map, "RUNNING"),
+            [
+                (Status::Failed, 1),
+                (Status::Running, 1),
+                (Status::Succeeded, 1)
+            ]
+        );
+        // Stopped now: what was still running was cut short.
+        assert_eq!(
+            summary.map_counts(map, "ABORTED"),
+            [
+                (Status::Failed, 1),
+                (Status::Aborted, 1),
+                (Status::Succeeded, 1)
+            ]
+        );
+        assert_eq!(summary.status(&shape, map, "ABORTED"), Status::Aborted);
+    }
+
+    #[test]
+    fn a_failure_no_state_reports_is_the_last_entered_states() {
+        let shape = shape(json!({"StartAt": "Pick", "States": {
+            "Pick": {"Type": "Choice", "Choices": [
+                {"Variable": "$.x", "BooleanEquals": true, "Next": "Yes"}]},
+            "Yes": {"Type": "Succeed"}}}));
+        let events = vec![
+            ("ExecutionStarted".to_string(), json!({})),
+            entered("Choice", "Pick"),
+            (
+                "ExecutionFailed".into(),
+                json!({"executionFailedEventDetails": {"error": "States.NoChoiceMatched", "cause": "none"}}),
+            ),
+        ];
+        let summary = Summary::read(&shape, &owned(&events));
+        let pick = shape.by_name["Pick"];
+        assert_eq!(summary.status(&shape, pick, "FAILED"), Status::Failed);
+        assert_eq!(
+            summary.status(&shape, shape.by_name["Yes"], "FAILED"),
+            Status::NotReached
+        );
+        assert_eq!(
+            summary.states[pick]
+                .last_error
+                .as_ref()
+                .map(|e| e.error.as_str()),
+            Some("States.NoChoiceMatched")
+        );
+    }
+
+    #[test]
+    fn names_with_escapes_and_unknown_states_are_read_without_panicking() {
+        let shape = shape(json!({"StartAt": "a \"quoted\" <name>", "States": {
+            "a \"quoted\" <name>": {"Type": "Pass", "End": true}}}));
+        let events = vec![
+            entered("Pass", "a \"quoted\" <name>"),
+            entered("Pass", "not in the definition"),
+            ("PassStateExited".to_string(), json!("not an object")),
+            ("Whatever".to_string(), json!({"x": 1})),
+        ];
+        let summary = Summary::read(&shape, &owned(&events));
+        assert_eq!(summary.states[0].entered, 1);
+        assert_eq!(summary.event_state, [Some(0), None, None, None]);
+    }
 }
