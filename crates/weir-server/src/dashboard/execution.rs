@@ -178,7 +178,8 @@ pub(crate) fn render(
     );
     let output = match &execution.output {
         Some(output) => json_text(output),
-        None => "<p class=\"muted\">none yet</p>".into(),
+        None if execution.status == "RUNNING" => "<p class=\"muted\">none yet</p>".into(),
+        None => "<p class=\"muted\">none</p>".into(),
     };
     let _ = write!(
         body,
@@ -267,7 +268,10 @@ fn facts(body: &mut String, ctx: &Ctx, execution: &ExecutionRecord, redrivable: 
         ));
     }
     if !actions.is_empty() {
-        let _ = write!(body, "<div class=\"row\">{actions}</div>");
+        let _ = write!(
+            body,
+            "<div class=\"row\" id=\"actions\" style=\"margin: 0.75rem 0\">{actions}</div>"
+        );
     }
     if execution.error.is_some() || execution.cause.is_some() {
         let _ = write!(

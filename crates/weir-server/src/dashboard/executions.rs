@@ -132,6 +132,7 @@ pub(crate) async fn page(
     let mut body = String::new();
     facts(&mut body, &machine);
     start_form(&mut body, &ctx, &machine);
+    body.push_str("<h2 id=\"runs\">Executions</h2>");
     filters(&mut body, &query, &status);
     body.push_str("<div id=\"executions\" data-live-region>");
     table(&mut body, &ctx, &rows);
