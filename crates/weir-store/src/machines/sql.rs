@@ -132,8 +132,11 @@ const HISTORY_CHUNK: usize = 1000;
 /// Between an event's fields and between events in a chunk: control characters, which JSON
 /// text (the details) never holds unescaped. A chunk that splits into other than its count of
 /// events (details that are not JSON after all) is read again one event a row.
-const FIELD_SEPARATOR: &str = "\u{1f}";
-const EVENT_SEPARATOR: &str = "\u{1e}";
+const FIELD_SEPARATOR: char = '\u{1f}';
+const EVENT_SEPARATOR: char = '\u{1e}';
+/// The separators as the statement's parameters.
+const FIELD_SEPARATOR_TEXT: &str = "\u{1f}";
+const EVENT_SEPARATOR_TEXT: &str = "\u{1e}";
 const LAST_EVENT_ID: &str =
     "SELECT COALESCE(MAX(id), 0) AS last_id FROM execution_events WHERE execution_arn = $1";
 const STEPS: &str = "SELECT * FROM execution_steps WHERE execution_arn = $1";
@@ -172,8 +175,8 @@ impl<DB: Driver> MachineStore for SqlStore<DB> {
     async fn history(&self, execution_arn: &str) -> Result<Vec<HistoryEventRecord>> {
         let statement = Statement::new(HISTORY_CHUNKS)
             .bind(execution_arn)
-            .bind(FIELD_SEPARATOR)
-            .bind(EVENT_SEPARATOR);
+            .bind(FIELD_SEPARATOR_TEXT)
+            .bind(EVENT_SEPARATOR_TEXT);
         let rows = DB::fetch_all(&self.readers, statement).await?;
         let mut events = Vec::with_capacity(rows.len() * HISTORY_CHUNK);
         for row in &rows {
