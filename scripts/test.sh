@@ -22,6 +22,10 @@ fi
 if ! command -v openssl >/dev/null 2>&1; then
   (apt-get update -qq && apt-get install -y -qq openssl) >&2
 fi
+# Headless Chromium and its WebDriver: the dashboard's tests drive a real browser (browser.rs).
+if ! command -v chromedriver >/dev/null 2>&1; then
+  (apt-get update -qq && apt-get install -y -qq chromium chromium-driver) >&2
+fi
 
 cargo fmt --all --check
 

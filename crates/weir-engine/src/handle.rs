@@ -378,6 +378,21 @@ impl Engine {
         .await
     }
 
+    /// Marks a whole run `success` or `failed` by hand, as Airflow's "mark run as": for success,
+    /// every task instance that neither succeeded nor was skipped succeeds; for failed, every one
+    /// not yet ended fails. Running attempts are stopped; the run ends in the state.
+    pub async fn mark_run(&self, run_id: &str, state: &str) -> Result<RunRecord, EngineError> {
+        let stored = self.load_run(run_id).await?;
+        let stored = (!crate::rules::is_active_run(&stored.record.state)).then_some(stored);
+        self.ask(|reply| Command::MarkRun {
+            run_id: run_id.to_string(),
+            state: state.to_string(),
+            stored,
+            reply,
+        })
+        .await
+    }
+
     pub async fn pause(&self, pipeline: &str, paused: bool) -> Result<(), EngineError> {
         self.ask(|reply| Command::Pause {
             pipeline: pipeline.to_string(),

@@ -483,7 +483,7 @@ pub async fn sql(
 /// reads or writes must be in the credential's grants (Lake Formation's table grants). A listing
 /// of the whole catalog (SHOW TABLES, information_schema) is refused to a credential narrowed to
 /// some tables, since it would name the others.
-fn sql_allowed(
+pub(crate) fn sql_allowed(
     service: &dyn LakeService,
     identity: &crate::auth::Identity,
     query: &str,

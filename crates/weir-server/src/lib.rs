@@ -93,6 +93,7 @@ pub fn routes() -> Routes {
         )
         .merge(api::pipelines::routes())
         .merge(api::runs::routes())
+        .merge(api::dashboards::routes())
         .merge(api::functions::routes())
         .merge(api::access::routes())
         .merge(api::secrets::routes())

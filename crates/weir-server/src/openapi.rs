@@ -20,6 +20,8 @@ pub const RUN_ATTEMPTS: &str = "/api/v1/runs/{run_id}/attempts";
 pub const RUN_LOGS: &str = "/api/v1/runs/{run_id}/logs";
 pub const RUN_RETRY: &str = "/api/v1/runs/{run_id}/retry";
 pub const RUN_CANCEL: &str = "/api/v1/runs/{run_id}/cancel";
+pub const RUN_MARK: &str = "/api/v1/runs/{run_id}/mark";
+pub const RUNS_BULK: &str = "/api/v1/runs/bulk";
 pub const TASK_MARK: &str = "/api/v1/runs/{run_id}/tasks/{task_id}/mark";
 pub const LAKE_OBJECTS: &str = "/api/v1/lake/objects";
 pub const LAKE_OBJECT: &str = "/api/v1/lake/objects/{*key}";
@@ -49,6 +51,9 @@ pub const STREAM_CONSUMERS: &str = "/api/v1/streams/{name}/consumers";
 pub const BUS_EVENTS: &str = "/api/v1/events/{bus}";
 pub const RULES: &str = "/api/v1/rules";
 pub const RULE: &str = "/api/v1/rules/{bus}/{name}";
+pub const DASHBOARDS: &str = "/api/v1/dashboards";
+pub const DASHBOARD: &str = "/api/v1/dashboards/{dashboard}";
+pub const DASHBOARD_QUERY: &str = "/api/v1/dashboards/{dashboard}/queries/{name}";
 pub const SHARD_RECORDS: &str = "/api/v1/streams/{name}/shards/{shard}/records";
 
 pub async fn document() -> Json<Value> {
@@ -142,8 +147,46 @@ pub fn spec() -> Value {
         paths.extend(secret_paths());
         paths.extend(stream_paths());
         paths.extend(event_paths());
+        paths.extend(run_action_paths());
+        paths.extend(dashboard_paths());
     }
     spec
+}
+
+/// Marking a whole run, and actions on many runs.
+fn run_action_paths() -> serde_json::Map<String, Value> {
+    let paths = json!({
+        RUN_MARK: { "post": op("Mark a whole run success or failed by hand, as Airflow's \"mark run as\": for success every task instance that neither succeeded nor was skipped succeeds, for failed every one not yet ended fails; running attempts are stopped and the run ends in the state", &["run_id"], Some(json!({ "type": "object", "additionalProperties": false, "required": ["state"], "properties": { "state": { "enum": ["success", "failed"] } } })), "200") },
+        RUNS_BULK: { "post": op("One action on 1 to 1,000 runs, each checked and done as its own route does it: {results: [{run, ok: true, state} | {run, ok: false, error: {code, message}}]} in the order given", &[], Some(json!({ "type": "object", "additionalProperties": false, "required": ["action", "runs"], "properties": { "action": { "enum": ["retry", "cancel", "mark_success", "mark_failed"] }, "runs": { "type": "array", "minItems": 1, "maxItems": 1000, "items": { "type": "string" } } } })), "200") },
+    });
+    match paths {
+        Value::Object(paths) => paths,
+        _ => serde_json::Map::new(),
+    }
+}
+
+/// The `/api/v1/dashboards…` paths: saved queries charted together.
+fn dashboard_paths() -> serde_json::Map<String, Value> {
+    let query = json!({ "type": "object", "additionalProperties": false, "required": ["sql", "chart"], "properties": {
+        "sql": { "type": "string", "minLength": 1, "maxLength": 65536, "description": "read-only SQL (queries, EXPLAIN, DESCRIBE, SHOW)" },
+        "chart": { "type": "object", "additionalProperties": false, "required": ["type"], "properties": { "type": { "enum": ["bar", "line", "area", "scatter", "table"] }, "x": { "type": "string" }, "y": { "type": "array", "items": { "type": "string" } } } },
+        "position": { "type": "integer" }
+    } });
+    let paths = json!({
+        DASHBOARDS: { "get": op("Dashboards: each name with how many queries it has", &[], None, "200") },
+        DASHBOARD: {
+            "get": op("A dashboard's saved queries in position order, each with its SQL and chart", &["dashboard"], None, "200"),
+            "delete": op("Delete a dashboard and every query on it", &["dashboard"], None, "200")
+        },
+        DASHBOARD_QUERY: {
+            "put": op("Save a query on a dashboard (created or replaced; at most 100 per dashboard)", &["dashboard", "name"], Some(query), "200"),
+            "delete": op("Delete a saved query", &["dashboard", "name"], None, "200")
+        },
+    });
+    match paths {
+        Value::Object(paths) => paths,
+        _ => serde_json::Map::new(),
+    }
 }
 
 /// The `/api/v1/functions…` paths.

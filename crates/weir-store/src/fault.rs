@@ -7,14 +7,15 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::{
     AccessStore, ArchiveUsage, ArchivedEventRecord, AttemptRecord, AuditEntry, CatalogStore,
-    ConsumerStore, CredentialRecord, DatabaseRecord, DeliveryRecord, DeliveryStore, EndedSession,
-    EventArchiveRecord, EventBusRecord, EventRecord, EventReplayRecord, EventRetryRecord,
-    EventRuleRecord, EventSourceMappingRecord, EventSourceStore, EventsStore, ExecutionFilter,
-    ExecutionRecord, HistoryEventRecord, LeaseClaim, LeaseRecord, MachineRecord, MachineStore,
-    Mutation, QueueDedupRecord, QueueMessageRecord, QueueMessageState, QueueRecord, QueuesStore,
-    Result, RunRecord, RunStore, ScheduleStateRecord, SecretRecord, SecretStore, ShardRecord,
-    StepRecord, Store, StoreError, StreamConsumerRecord, StreamRecord, StreamStore,
-    TableFileRecord, TableRecord, TaskRecord, VersionRecord,
+    ConsumerStore, CredentialRecord, DashboardSummary, DatabaseRecord, DeliveryRecord,
+    DeliveryStore, EndedSession, EventArchiveRecord, EventBusRecord, EventRecord,
+    EventReplayRecord, EventRetryRecord, EventRuleRecord, EventSourceMappingRecord,
+    EventSourceStore, EventsStore, ExecutionFilter, ExecutionRecord, HistoryEventRecord,
+    LeaseClaim, LeaseRecord, MachineRecord, MachineStore, Mutation, QueryStore, QueueDedupRecord,
+    QueueMessageRecord, QueueMessageState, QueueRecord, QueuesStore, Result, RunRecord, RunStore,
+    SavedQuery, ScheduleStateRecord, SecretRecord, SecretStore, ShardRecord, StepRecord, Store,
+    StoreError, StreamConsumerRecord, StreamRecord, StreamStore, TableFileRecord, TableRecord,
+    TaskRecord, TaskState, VersionRecord,
 };
 
 pub struct FaultyStore {
@@ -71,6 +72,14 @@ impl RunStore for FaultyStore {
     async fn runs(&self, pipeline: Option<&str>, limit: u32) -> Result<Vec<RunRecord>> {
         self.inner.runs(pipeline, limit).await
     }
+    async fn runs_page(
+        &self,
+        pipeline: &str,
+        before: Option<(i64, &str)>,
+        limit: u32,
+    ) -> Result<Vec<RunRecord>> {
+        self.inner.runs_page(pipeline, before, limit).await
+    }
     async fn unfinished_runs(&self) -> Result<Vec<RunRecord>> {
         self.inner.unfinished_runs().await
     }
@@ -88,6 +97,9 @@ impl RunStore for FaultyStore {
     }
     async fn task_instances(&self, run_id: &str) -> Result<Vec<TaskRecord>> {
         self.inner.task_instances(run_id).await
+    }
+    async fn task_states(&self, run_ids: &[String]) -> Result<Vec<TaskState>> {
+        self.inner.task_states(run_ids).await
     }
     async fn attempts(&self, run_id: &str, task_id: Option<&str>) -> Result<Vec<AttemptRecord>> {
         self.inner.attempts(run_id, task_id).await
@@ -285,5 +297,18 @@ impl QueuesStore for FaultyStore {
     }
     async fn max_queue_seq(&self) -> Result<i64> {
         self.inner.max_queue_seq().await
+    }
+}
+
+#[async_trait::async_trait]
+impl QueryStore for FaultyStore {
+    async fn saved_query(&self, dashboard: &str, name: &str) -> Result<Option<SavedQuery>> {
+        self.inner.saved_query(dashboard, name).await
+    }
+    async fn saved_queries(&self, dashboard: &str) -> Result<Vec<SavedQuery>> {
+        self.inner.saved_queries(dashboard).await
+    }
+    async fn dashboards(&self) -> Result<Vec<DashboardSummary>> {
+        self.inner.dashboards().await
     }
 }

@@ -10,7 +10,8 @@
 //! [`consumers`] (consumer groups' shard leases and checkpoints), [`event_sources`] (the
 //! Lambda API's event source mappings), [`deliveries`] (deliveries made through the Firehose
 //! API), [`events`] (the event bus: buses, rules, archives, replays, retries) and [`queues`]
-//! (weir's SQS: queues, messages, receipt state, FIFO de-duplication). Each holds its records,
+//! (weir's SQS: queues, messages, receipt state, FIFO de-duplication) and [`queries`] (saved
+//! queries, the charts of dashboards). Each holds its records,
 //! its [`Mutation`]s, its read trait and its SQL; [`Store`] is the sum of the read traits plus
 //! `apply`.
 //!
@@ -33,6 +34,7 @@ pub mod fault;
 pub mod machines;
 mod plan;
 mod postgres;
+pub mod queries;
 pub mod queues;
 pub mod runs;
 pub mod secrets;
@@ -62,13 +64,14 @@ pub use machines::{
     MachineStore, StepRecord,
 };
 pub use postgres::{PostgresStore, ServerClaim, claim_postgres};
+pub use queries::{DashboardSummary, QueryMutation, QueryStore, SavedQuery};
 pub use queues::{
     QueueDedupRecord, QueueMessageRecord, QueueMessageState, QueueReceiptRecord, QueueRecord,
     QueuesMutation, QueuesStore,
 };
 pub use runs::{
     AttemptRecord, EventRecord, RunMutation, RunRecord, RunStore, ScheduleStateRecord, TaskRecord,
-    VersionRecord,
+    TaskState, VersionRecord,
 };
 pub use secrets::{SecretMutation, SecretRecord, SecretStore};
 pub use sqlite::SqliteStore;
@@ -123,6 +126,7 @@ pub enum Mutation {
     Deliveries(DeliveryMutation),
     Events(EventsMutation),
     Queues(QueuesMutation),
+    Queries(QueryMutation),
 }
 
 impl From<RunMutation> for Mutation {
@@ -185,6 +189,12 @@ impl From<QueuesMutation> for Mutation {
     }
 }
 
+impl From<QueryMutation> for Mutation {
+    fn from(mutation: QueryMutation) -> Self {
+        Mutation::Queries(mutation)
+    }
+}
+
 impl From<StreamMutation> for Mutation {
     fn from(mutation: StreamMutation) -> Self {
         Mutation::Streams(mutation)
@@ -206,6 +216,7 @@ pub trait Store:
     + DeliveryStore
     + EventsStore
     + QueuesStore
+    + QueryStore
 {
     /// Applies all mutations in one transaction, durably, in order.
     async fn apply(&self, batch: &[Mutation]) -> Result<()>;

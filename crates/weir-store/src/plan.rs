@@ -20,8 +20,8 @@ use std::collections::hash_map::Entry;
 use std::hash::Hash;
 
 use crate::{
-    Mutation, access, catalog, consumers, deliveries, event_sources, events, machines, queues,
-    runs, secrets, streams,
+    Mutation, access, catalog, consumers, deliveries, event_sources, events, machines, queries,
+    queues, runs, secrets, streams,
 };
 
 /// A batch, split by subsystem.
@@ -38,6 +38,7 @@ pub(crate) struct Plan<'a> {
     pub deliveries: deliveries::Plan<'a>,
     pub events: events::Plan<'a>,
     pub queues: queues::Plan<'a>,
+    pub queries: queries::Plan<'a>,
 }
 
 impl<'a> Plan<'a> {
@@ -56,6 +57,7 @@ impl<'a> Plan<'a> {
                 Mutation::Deliveries(mutation) => plan.deliveries.add(mutation),
                 Mutation::Events(mutation) => plan.events.add(mutation),
                 Mutation::Queues(mutation) => plan.queues.add(mutation),
+                Mutation::Queries(mutation) => plan.queries.add(mutation),
             }
         }
         plan

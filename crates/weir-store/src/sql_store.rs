@@ -3,7 +3,7 @@
 //! what the subsystems share: the pools, the transaction around a batch, and the chunked
 //! multi-row write every subsystem's part of `apply` uses. Each subsystem's own statements,
 //! writes and queries live in its module (`runs/sql.rs`, `catalog/sql.rs`, `machines/sql.rs`,
-//! `secrets/sql.rs`, `streams/sql.rs`, `consumers/sql.rs`, `event_sources/sql.rs`, `queues/sql.rs`).
+//! `secrets/sql.rs`, `streams/sql.rs`, `consumers/sql.rs`, `event_sources/sql.rs`, `queues/sql.rs`, `queries/sql.rs`).
 
 use std::sync::Arc;
 
@@ -18,6 +18,7 @@ use crate::event_sources::EventSourceWrites;
 use crate::events::EventsWrites;
 use crate::machines::MachineWrites;
 use crate::plan::Plan;
+use crate::queries::QueryWrites;
 use crate::queues::QueueWrites;
 use crate::runs::RunWrites;
 use crate::secrets::SecretWrites;
@@ -34,7 +35,7 @@ pub struct SqlStore<DB: sqlx::Database> {
     /// Used by queries, so that reads never wait behind a commit.
     pub(crate) readers: Pool<DB>,
     /// Each subsystem's write statements, in the backend's placeholder style.
-    runs: RunWrites,
+    pub(crate) runs: RunWrites,
     catalog: CatalogWrites,
     machines: MachineWrites,
     access: AccessWrites,
@@ -45,6 +46,7 @@ pub struct SqlStore<DB: sqlx::Database> {
     deliveries: DeliveryWrites,
     events: EventsWrites,
     queues: QueueWrites,
+    queries: QueryWrites,
 }
 
 /// One multi-row statement, ready to run.
@@ -72,6 +74,7 @@ impl<DB: Driver> SqlStore<DB> {
             deliveries: DeliveryWrites::new(placeholders),
             events: EventsWrites::new(placeholders),
             queues: QueueWrites::new(placeholders),
+            queries: QueryWrites::new(placeholders),
         }
     }
 
@@ -167,6 +170,7 @@ impl<DB: Driver> Store for SqlStore<DB> {
             .await?;
         self.events.apply::<DB>(&mut tx, plan.events).await?;
         self.queues.apply::<DB>(&mut tx, plan.queues).await?;
+        self.queries.apply::<DB>(&mut tx, plan.queries).await?;
         tx.commit().await?;
         Ok(())
     }

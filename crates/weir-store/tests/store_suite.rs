@@ -90,6 +90,10 @@ suite!(
     a_run_keeps_the_event_that_started_it,
     queues_messages_and_receipts_round_trip,
     queue_deletions_moves_and_purges_apply_in_batch_order,
+    task_states_of_many_runs_in_one_read,
+    fifty_thousand_task_states_read_fast,
+    runs_page_back_through_a_pipeline,
+    saved_queries_round_trip_order_and_delete,
 );
 
 #[path = "store_suite/consumers.rs"]
@@ -106,6 +110,14 @@ use events::*;
 #[path = "store_suite/queues.rs"]
 mod queues;
 use queues::*;
+
+#[path = "store_suite/grid.rs"]
+mod grid;
+use grid::*;
+
+#[path = "store_suite/queries.rs"]
+mod queries;
+use queries::*;
 
 async fn on_sqlite<F, Fut>(case: F)
 where

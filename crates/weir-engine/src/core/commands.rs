@@ -1,4 +1,5 @@
-//! What users ask of the core: trigger, backfill, retry from failure, cancel, mark by hand, pause.
+//! What users ask of the core: trigger, backfill, retry from failure, cancel, mark by hand (a whole
+//! run in `mark_run.rs`), pause.
 //! Each reply is sent only once the change it reports is durable.
 
 use std::collections::HashSet;
@@ -58,6 +59,14 @@ pub(crate) enum Command {
         state: String,
         stored: Option<StoredRun>,
         reply: Reply<TaskRecord>,
+    },
+    /// Mark a whole run `success` or `failed` (see `mark_run.rs`); `stored` is the run as the
+    /// store has it when it is not active.
+    MarkRun {
+        run_id: String,
+        state: String,
+        stored: Option<StoredRun>,
+        reply: Reply<RunRecord>,
     },
     Pause {
         pipeline: String,
@@ -140,6 +149,15 @@ impl Core {
                 reply,
             } => match self.mark(&run_id, &task_id, map_index, &state, stored) {
                 Ok(task) => self.reply_after_commit(reply, task),
+                Err(e) => drop(reply.send(Err(e))),
+            },
+            Command::MarkRun {
+                run_id,
+                state,
+                stored,
+                reply,
+            } => match self.mark_run(&run_id, &state, stored) {
+                Ok(run) => self.reply_after_commit(reply, run),
                 Err(e) => drop(reply.send(Err(e))),
             },
             Command::Pause {
@@ -585,7 +603,7 @@ impl Core {
         self.store_changed_run(run_id)
     }
 
-    fn store_changed_run(&self, run_id: &str) -> Result<RunRecord, EngineError> {
+    pub(super) fn store_changed_run(&self, run_id: &str) -> Result<RunRecord, EngineError> {
         self.changed
             .iter()
             .rev()

@@ -6,6 +6,7 @@
 
 mod commands;
 mod dispatch;
+mod mark_run;
 mod notify;
 mod recovery;
 mod resync;
@@ -432,6 +433,18 @@ impl StatusPublisher {
         if self.listeners.receiver_count() == 0 {
             return None;
         }
+        // A run that ended this turn has left memory: its row in the batch names its pipeline.
+        let ended: HashMap<&str, &str> = batch
+            .iter()
+            .filter_map(|mutation| match mutation {
+                RunMutation::InsertRun(run) | RunMutation::PutRun(run) => {
+                    Some((run.id.as_str(), run.pipeline.as_str()))
+                }
+                _ => None,
+            })
+            .collect();
+        let pipeline_of =
+            |run_id: &str| pipeline_of(run_id).or_else(|| ended.get(run_id).map(|p| p.to_string()));
         let changes: Vec<StatusChange> = batch
             .iter()
             .filter_map(|mutation| match mutation {

@@ -1,10 +1,12 @@
 //! Handlers of the native API, one file per resource.
 
 pub mod access;
+pub mod dashboards;
 pub mod events;
 pub mod functions;
 pub mod pipelines;
 pub mod runs;
+pub mod runs_bulk;
 pub mod secrets;
 pub mod streams;
 

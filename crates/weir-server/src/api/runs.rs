@@ -1,5 +1,6 @@
 //! `/api/v1/runs…`: show a run with its tasks, its audit trail, attempts and logs; wait for it;
-//! retry it from failure; cancel it; mark a task by hand.
+//! retry it from failure; cancel it; mark a task or the whole run by hand (and many runs at once,
+//! `runs_bulk.rs`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -355,23 +356,46 @@ pub struct MarkBody {
     pub map_index: Option<i32>,
 }
 
+/// What a task or a run may be marked by hand.
+fn check_mark_state(state: &str) -> Result<(), ApiError> {
+    if state != "success" && state != "failed" {
+        return Err(ApiError::bad_request(format!(
+            "`state` must be `success` or `failed`, got `{state}`"
+        )));
+    }
+    Ok(())
+}
+
 pub async fn mark(
     State(state): Shared,
     Path((run_id, task)): Path<(String, String)>,
     body: Result<Json<MarkBody>, JsonRejection>,
 ) -> ApiResult {
     let Json(body) = body?;
-    if body.state != "success" && body.state != "failed" {
-        return Err(ApiError::bad_request(format!(
-            "`state` must be `success` or `failed`, got `{}`",
-            body.state
-        )));
-    }
+    check_mark_state(&body.state)?;
     let task = state
         .engine
         .mark(&run_id, &task, body.map_index, &body.state)
         .await?;
     Ok(Json(task_json(&task)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarkRunBody {
+    pub state: String,
+}
+
+/// Marks a whole run `success` or `failed`, as Airflow's "mark run as" (see `Engine::mark_run`).
+pub async fn mark_run(
+    State(state): Shared,
+    Path(run_id): Path<String>,
+    body: Result<Json<MarkRunBody>, JsonRejection>,
+) -> ApiResult {
+    let Json(body) = body?;
+    check_mark_state(&body.state)?;
+    let run = state.engine.mark_run(&run_id, &body.state).await?;
+    Ok(Json(run_json(&run)))
 }
 
 /// This subsystem's routes.
@@ -388,4 +412,6 @@ pub fn routes() -> crate::Routes {
         .post(openapi::RUN_RETRY, OPERATOR, retry)
         .post(openapi::RUN_CANCEL, OPERATOR, cancel)
         .post(openapi::TASK_MARK, OPERATOR, mark)
+        .post(openapi::RUN_MARK, OPERATOR, mark_run)
+        .post(openapi::RUNS_BULK, OPERATOR, super::runs_bulk::bulk)
 }

@@ -449,25 +449,11 @@ async fn granted(scope: Scope, request: Request, identity: &Identity) -> Result<
                 return Err(denied(format!("stream `{name}`")));
             }
         }
-        // Every pipeline's runs are granted.
-        Scope::Run if grants.pipelines.is_empty() => {}
         Scope::Run => {
             let run_id = param("run_id");
-            let run = match state {
-                Some(state) => state.engine.store().run(&run_id).await.ok().flatten(),
-                None => None,
-            };
-            // A run the check cannot find (unknown, not created yet, or unreadable now) is
-            // refused like another pipeline's: letting it through would let the handler find a
-            // run created since, and a 404 would tell which runs exist.
-            match run {
-                Some(run) if grants.pipeline(&run.pipeline) => {}
-                Some(run) => {
-                    return Err(denied(format!(
-                        "pipeline `{}` (of run {run_id})",
-                        run.pipeline
-                    )));
-                }
+            match state {
+                Some(state) => run_granted(&state, identity, &run_id).await?,
+                None if grants.pipelines.is_empty() => {}
                 None => return Err(denied(format!("run {run_id} (no run it may see)"))),
             }
         }
@@ -491,6 +477,34 @@ async fn granted(scope: Scope, request: Request, identity: &Identity) -> Result<
         }
     }
     Ok(Request::from_parts(parts, body))
+}
+
+/// Whether the caller may act on run `run_id`: every run when its grants name no pipelines, else
+/// only runs of a granted pipeline. A run the check cannot find (unknown, not created yet, or
+/// unreadable now) is refused like another pipeline's: letting it through would let the handler
+/// find a run created since, and a 404 would tell which runs exist. The routes under
+/// `/api/v1/runs/{run_id}` and each run of a bulk action are checked by this one function.
+pub(crate) async fn run_granted(
+    state: &AppState,
+    identity: &Identity,
+    run_id: &str,
+) -> Result<(), String> {
+    let grants = identity.grants();
+    if grants.pipelines.is_empty() {
+        return Ok(());
+    }
+    let who = identity.name().unwrap_or("?");
+    let run = state.engine.store().run(run_id).await.ok().flatten();
+    match run {
+        Some(run) if grants.pipeline(&run.pipeline) => Ok(()),
+        Some(run) => Err(format!(
+            "credential `{who}` is not granted pipeline `{}` (of run {run_id})",
+            run.pipeline
+        )),
+        None => Err(format!(
+            "credential `{who}` is not granted run {run_id} (no run it may see)"
+        )),
+    }
 }
 
 /// CSRF: a request that changes something and whose credential a browser could have attached on

@@ -4,6 +4,7 @@
 
 mod plan;
 mod sql;
+mod task_states;
 
 use serde::{Deserialize, Serialize};
 
@@ -46,6 +47,15 @@ pub trait RunStore: Send + Sync + 'static {
     async fn run(&self, run_id: &str) -> Result<Option<RunRecord>>;
     /// Runs, newest first (by `created_at`), optionally of one pipeline, at most `limit`.
     async fn runs(&self, pipeline: Option<&str>, limit: u32) -> Result<Vec<RunRecord>>;
+    /// A page of a pipeline's runs, newest first: at most `limit` of those older than `before`
+    /// (`(created_at, id)` of the last run of the previous page; None for the first page), so
+    /// that a grid pages back through its runs without counting or skipping rows.
+    async fn runs_page(
+        &self,
+        pipeline: &str,
+        before: Option<(i64, &str)>,
+        limit: u32,
+    ) -> Result<Vec<RunRecord>>;
     /// Runs that are not finished (queued or running), oldest first: what recovery resumes.
     async fn unfinished_runs(&self) -> Result<Vec<RunRecord>>;
     /// Runs whose end-of-run notification has not been delivered yet.
@@ -59,6 +69,10 @@ pub trait RunStore: Send + Sync + 'static {
 
     /// All task instances of a run, ordered by task id then map index.
     async fn task_instances(&self, run_id: &str) -> Result<Vec<TaskRecord>>;
+    /// The states of every task instance of the runs named (removed ones left out), ordered by
+    /// run id, task id, map index: a grid of runs × tasks in one read, without the outputs,
+    /// items and errors it does not show.
+    async fn task_states(&self, run_ids: &[String]) -> Result<Vec<TaskState>>;
     /// All attempts of a run (optionally of one task), ordered by task, map index, try.
     async fn attempts(&self, run_id: &str, task_id: Option<&str>) -> Result<Vec<AttemptRecord>>;
     /// Attempts that were started and never ended: their processes may still be alive.
@@ -127,6 +141,19 @@ pub struct TaskRecord {
     /// The mapped element, for a mapped instance.
     pub item: Option<serde_json::Value>,
     pub error: Option<String>,
+}
+
+/// A task instance's state and times, without its output, item and error: what a grid of many
+/// runs shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskState {
+    pub run_id: String,
+    pub task_id: String,
+    pub map_index: i32,
+    pub state: String,
+    pub try_number: i32,
+    pub started_at: Option<i64>,
+    pub ended_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,8 +1,9 @@
 //! The runs' statements: how their records are stored, their writes and their queries.
 
+use super::task_states::TaskStatesRead;
 use super::{
     AttemptRecord, EventRecord, Plan, RunRecord, RunStore, ScheduleStateRecord, TaskRecord,
-    VersionRecord,
+    TaskState, VersionRecord,
 };
 use crate::Result;
 use crate::driver::{Driver, Record, Statement, mapping};
@@ -88,6 +89,8 @@ pub(crate) struct RunWrites {
     attempts: Write,
     events: Write,
     schedules: Write,
+    /// The read of many runs' task states, one statement per length of its list of run ids.
+    task_states: TaskStatesRead,
 }
 
 impl RunWrites {
@@ -123,6 +126,7 @@ impl RunWrites {
                 &["pipeline"],
                 OnConflict::Update,
             ),
+            task_states: TaskStatesRead::new(placeholders),
         }
     }
 
@@ -152,6 +156,10 @@ const RUN: &str = "SELECT * FROM runs WHERE id = $1";
 const RUNS: &str = "SELECT * FROM runs ORDER BY created_at DESC, id DESC LIMIT $1";
 const RUNS_OF_PIPELINE: &str =
     "SELECT * FROM runs WHERE pipeline = $1 ORDER BY created_at DESC, id DESC LIMIT $2";
+/// Keyset paging on `(created_at, id)`, the listing's order, from the `runs_by_pipeline` index.
+const RUNS_OF_PIPELINE_BEFORE: &str = "SELECT * FROM runs WHERE pipeline = $1 \
+     AND (created_at < $2 OR (created_at = $2 AND id < $3)) \
+     ORDER BY created_at DESC, id DESC LIMIT $4";
 const UNFINISHED_RUNS: &str =
     "SELECT * FROM runs WHERE state IN ('queued', 'running') ORDER BY created_at, id";
 /// Only finished runs can owe an end-of-run notification.
@@ -190,6 +198,22 @@ impl<DB: Driver> RunStore for SqlStore<DB> {
         self.fetch_all(query.bind(i64::from(limit))).await
     }
 
+    async fn runs_page(
+        &self,
+        pipeline: &str,
+        before: Option<(i64, &str)>,
+        limit: u32,
+    ) -> Result<Vec<RunRecord>> {
+        let query = match before {
+            Some((created_at, id)) => Statement::new(RUNS_OF_PIPELINE_BEFORE)
+                .bind(pipeline)
+                .bind(created_at)
+                .bind(id),
+            None => Statement::new(RUNS_OF_PIPELINE).bind(pipeline),
+        };
+        self.fetch_all(query.bind(i64::from(limit))).await
+    }
+
     async fn unfinished_runs(&self) -> Result<Vec<RunRecord>> {
         self.fetch_all(Statement::new(UNFINISHED_RUNS)).await
     }
@@ -212,6 +236,10 @@ impl<DB: Driver> RunStore for SqlStore<DB> {
 
     async fn task_instances(&self, run_id: &str) -> Result<Vec<TaskRecord>> {
         self.fetch_all(Statement::new(TASKS).bind(run_id)).await
+    }
+
+    async fn task_states(&self, run_ids: &[String]) -> Result<Vec<TaskState>> {
+        self.runs.task_states.read(&self.readers, run_ids).await
     }
 
     async fn attempts(&self, run_id: &str, task_id: Option<&str>) -> Result<Vec<AttemptRecord>> {

@@ -1,5 +1,6 @@
 //! End-to-end tests through the real `weir` binary: one test binary (one link) for all of them.
 
+mod browser;
 mod support;
 
 mod bad_input;
@@ -7,8 +8,10 @@ mod basics;
 mod bench;
 mod bounds;
 mod cli_output;
+mod dashboard;
 mod dashboard_core;
 mod dashboard_machines;
+mod dashboards;
 mod deliveries;
 mod doc_sessions;
 mod docs;
@@ -28,6 +31,7 @@ mod machines;
 mod markdown;
 mod postgres;
 mod readme;
+mod run_actions;
 mod secrets;
 mod security;
 mod security_admin;
