@@ -251,7 +251,7 @@ fn start_form(body: &mut String, ctx: &Ctx, machine: &MachineRecord) {
     }
     let _ = write!(
         body,
-        "<details class=\"card\"><summary>Start an execution</summary>\
+        "<details class=\"card\" id=\"start-execution\"><summary>Start an execution</summary>\
          <form class=\"stack\" id=\"start\" data-api data-method=\"POST\" data-url=\"/\" \
          data-aws-target=\"AWSStepFunctions.StartExecution\" data-then=\"/ui/executions/{{executionArn}}\" \
          data-done=\"Execution started\">\

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::browser::{Browser, WAIT};
 use crate::security::{create, with_token};
 use crate::support::*;
 
@@ -451,4 +452,87 @@ fn the_page_of_a_map_of_10000_items_shows_a_page_of_them() {
     let backwards = read(true, false);
     let last: Vec<i64> = forwards.iter().rev().take(1000).copied().collect();
     assert_eq!(backwards, last);
+}
+
+/// Waits two seconds, then greets whoever the input names.
+const GREET: &str = r#"{"StartAt": "Hold", "States": {
+    "Hold": {"Type": "Wait", "Seconds": 2, "Next": "Greet"},
+    "Greet": {"Type": "Pass", "Parameters": {"hello.$": "$.who"}, "End": true}}}"#;
+
+/// In a real browser: an execution started from its machine's page with an input opens its own
+/// page, whose graph turns green when it ends, without a reload; screenshots of the execution,
+/// of a Map's page and of the list.
+#[test]
+fn an_execution_started_from_the_page_turns_green_without_a_reload() {
+    let Some(mut browser) = Browser::start() else {
+        return;
+    };
+    let project = project();
+    project.write("machines/greet.asl.json", GREET);
+    let server = Server::start(project.path());
+    let items: Vec<Value> = (0..40)
+        .map(|i| json!({"n": i, "odd": i % 9 == 4}))
+        .collect();
+    start(
+        &server,
+        "mapper",
+        "fan-out",
+        &json!({ "items": items }),
+        true,
+    );
+    start(&server, "orders", "rejected", &json!({"ok": false}), true);
+    browser.sign_in(&server.url, &server.token());
+
+    browser.goto("/ui/machines/greet");
+    browser.click("#start-execution summary");
+    browser.fill("#start input[name=name]", "from-the-page");
+    browser.fill("#start textarea[name=input]", "not JSON");
+    browser.click("#start button[type=submit]");
+    // Bad JSON is refused in the page, before anything is sent.
+    browser.wait_for_text("#toast", "input is not JSON", WAIT);
+    assert_eq!(browser.count("#execution-status"), 0);
+    browser.fill("#start textarea[name=input]", r#"{"who": "weir"}"#);
+    browser.click("#start button[type=submit]");
+    browser.wait_for("#execution-status[data-status=RUNNING]", WAIT);
+    assert!(
+        browser.path().contains("from-the-page"),
+        "{}",
+        browser.path()
+    );
+    // A mark on this document: a reload would lose it.
+    browser.eval("window.weirTestMark = 'kept'; return true;", vec![]);
+    browser.wait_for("#execution-status[data-status=SUCCEEDED]", WAIT);
+    browser.wait_for("svg .node.st-success", WAIT);
+    let green = browser.eval(
+        "return document.querySelectorAll('svg .node.st-success').length;",
+        vec![],
+    );
+    assert_eq!(green, json!(2), "both states green");
+    assert_eq!(
+        browser.eval("return window.weirTestMark || null;", vec![]),
+        json!("kept"),
+        "the page was not reloaded"
+    );
+    assert!(
+        browser.text("main").contains("\"hello\": \"weir\""),
+        "the output"
+    );
+    browser.screenshot("machines-execution");
+
+    let mapper = server.aws(
+        "AWSStepFunctions.DescribeExecution",
+        &json!({"executionArn": format!("{ARN}:execution:mapper:fan-out")}).to_string(),
+    );
+    assert_eq!(mapper.0, 200, "{}", mapper.1);
+    browser.goto(&format!(
+        "/ui/executions/{}",
+        encode(mapper.1["executionArn"].as_str().unwrap())
+    ));
+    browser.wait_for("[data-map=Each] [data-count=FAILED]", WAIT);
+    browser.screenshot("machines-map");
+
+    browser.goto("/ui/machines");
+    browser.wait_for("#machine-list tr[data-name=orders]", WAIT);
+    browser.screenshot("machines-list");
+    assert_eq!(browser.console_errors(), Vec::<String>::new());
 }
