@@ -536,3 +536,33 @@ fn an_execution_started_from_the_page_turns_green_without_a_reload() {
     browser.screenshot("machines-list");
     assert_eq!(browser.console_errors(), Vec::<String>::new());
 }
+
+/// In a real browser: running executions selected on their machine's page are stopped with one
+/// click (one StopExecution each, the Step Functions API having no bulk stop).
+#[test]
+fn running_executions_are_stopped_in_bulk_from_the_page() {
+    let Some(mut browser) = Browser::start() else {
+        return;
+    };
+    let project = project();
+    let server = Server::start(project.path());
+    for name in ["first", "second"] {
+        start(&server, "slow", name, &json!({}), false);
+    }
+    start(&server, "orders", "done", &json!({"ok": true}), true);
+    browser.sign_in(&server.url, &server.token());
+    browser.goto("/ui/machines/slow");
+    browser.wait_for("tr[data-execution=second][data-status=RUNNING]", WAIT);
+    browser.click("input[data-select-all]");
+    browser.wait_for_text("[data-bulk-count]", "2 selected", WAIT);
+    browser.click("button[data-bulk-each]");
+    browser.click("[data-confirm-ok]");
+    for name in ["first", "second"] {
+        browser.wait_for(
+            &format!("tr[data-execution={name}][data-status=ABORTED]"),
+            WAIT,
+        );
+    }
+    assert_eq!(browser.count("input[data-select]"), 0, "none left to stop");
+    assert_eq!(browser.console_errors(), Vec::<String>::new());
+}
