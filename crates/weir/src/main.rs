@@ -7,6 +7,8 @@ mod output;
 mod args;
 mod bench;
 mod bench_auth;
+#[allow(dead_code)] // LEAD: called from weir bench dashboard (bench_dashboard.rs) at the merge
+mod bench_dashboard_map;
 mod bench_events;
 mod bench_machines;
 mod bench_streams;
