@@ -57,6 +57,7 @@ macro_rules! suite {
 
 suite!(
     machines_and_executions_round_trip,
+    long_histories_read_whole_and_in_order,
     every_mutation_round_trips,
     upserts_replace_whole_rows,
     events_keep_their_order,
@@ -1301,6 +1302,56 @@ fn in_status(status: &str) -> ExecutionFilter<'_> {
         status: Some(status),
         ..ExecutionFilter::default()
     }
+}
+
+/// A history of several thousand events (a Map's) reads back whole and in order, whatever its
+/// details hold, with only its own execution's events.
+async fn long_histories_read_whole_and_in_order(db: Db) {
+    let store = &db.store;
+    let details = |id: i64| match id % 5 {
+        0 => json!({"stateEnteredEventDetails": {"name": "é \"q\" <x>", "input": "{\"a\":\n1}"}})
+            .to_string(),
+        1 => String::new(),
+        2 => format!("not JSON \u{1f} with a unit separator {id}"),
+        3 => "a | b , c ; d".into(),
+        _ => json!({"n": id}).to_string(),
+    };
+    let event = |arn: &str, id: i64| HistoryEventRecord {
+        execution_arn: arn.into(),
+        id,
+        previous_id: id - 1,
+        at: 1_000 + id * 3,
+        event_type: if id % 2 == 0 {
+            "PassStateEntered"
+        } else {
+            "MapIterationStarted"
+        }
+        .into(),
+        details: details(id),
+    };
+    let long: Vec<HistoryEventRecord> = (1..=2_500).map(|id| event("arn:x:long", id)).collect();
+    let other: Vec<HistoryEventRecord> = (1..=3).map(|id| event("arn:x:other", id)).collect();
+    let batch: Vec<Mutation> = long
+        .iter()
+        .chain(&other)
+        .map(|e| MachineMutation::HistoryEvent(e.clone()).into())
+        .collect();
+    store.apply(&batch).await.unwrap();
+    assert_eq!(store.history("arn:x:long").await.unwrap(), long);
+    assert_eq!(store.history("arn:x:other").await.unwrap(), other);
+    assert_eq!(store.history("arn:x:none").await.unwrap(), vec![]);
+    // Details that hold the separator of events as well are read right too (one event a row).
+    let odd = HistoryEventRecord {
+        details: "x \u{1e} y \u{1f} z".into(),
+        ..event("arn:x:odd", 1)
+    };
+    let odd = vec![odd, event("arn:x:odd", 2)];
+    let batch: Vec<Mutation> = odd
+        .iter()
+        .map(|e| MachineMutation::HistoryEvent(e.clone()).into())
+        .collect();
+    store.apply(&batch).await.unwrap();
+    assert_eq!(store.history("arn:x:odd").await.unwrap(), odd);
 }
 
 async fn machines_and_executions_round_trip(db: Db) {

@@ -874,9 +874,10 @@ pub enum BenchCommand {
         connections: usize,
     },
     /// The dashboard: server time to render the grid of a pipeline of 50 tasks with 1,000 runs,
-    /// and the time from a task's end to the grid showing it (live events and a re-fetch).
+    /// the time from a task's end to the grid showing it (live events and a re-fetch), and the
+    /// page of a Map execution of 10,000 items.
     #[command(
-        after_help = "Example:\n  weir bench dashboard --tasks 50 --runs 1000 --requests 20 --latency-runs 20"
+        after_help = "Example:\n  weir bench dashboard --tasks 50 --runs 1000 --requests 20 --latency-runs 20 --map-items 10000"
     )]
     Dashboard {
         /// Tasks of the pipeline whose grid is rendered.
@@ -891,5 +892,8 @@ pub enum BenchCommand {
         /// Runs of the short pipeline whose task-end-to-grid time is measured.
         #[arg(long, default_value_t = 20)]
         latency_runs: usize,
+        /// Items of the Map execution whose page is timed (0: none).
+        #[arg(long, default_value_t = 10_000)]
+        map_items: usize,
     },
 }

@@ -120,12 +120,14 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
             runs,
             requests,
             latency_runs,
+            map_items,
         } => {
             crate::bench_dashboard::run(crate::bench_dashboard::DashboardBench {
                 tasks,
                 runs,
                 requests,
                 latency_runs,
+                map_items,
             })
             .await?;
             Ok(ExitCode::SUCCESS)

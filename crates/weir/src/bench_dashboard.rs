@@ -9,6 +9,7 @@
 //!   way of staying live: an SSE client on `/ui/live?topics=pipeline:NAME` that, on each event
 //!   (after weir.js's 150 ms debounce), fetches the grid again until the task's cell shows
 //!   success. The figure is from the task's end as the store recorded it to that fetch's answer.
+//! - The page of a Map execution of `map_items` items: `bench_dashboard_map.rs`.
 
 use std::time::{Duration, Instant};
 
@@ -24,6 +25,8 @@ pub struct DashboardBench {
     pub runs: usize,
     pub requests: usize,
     pub latency_runs: usize,
+    /// Items of the Map execution whose page is timed (0: none).
+    pub map_items: usize,
 }
 
 /// The debounce weir.js waits after a live event before it fetches the page again.
@@ -119,6 +122,13 @@ pub async fn run(options: DashboardBench) -> anyhow::Result<()> {
         quantile(&latencies, 0.5),
         quantile(&latencies, 0.95)
     );
+    drop(server);
+
+    if options.map_items > 0 {
+        outln!("state machine execution page (bench_dashboard_map.rs):");
+        crate::bench_dashboard_map::map_execution_figures(options.map_items, options.requests)
+            .await?;
+    }
     Ok(())
 }
 

@@ -9,17 +9,22 @@ mod catalog;
 pub(crate) mod chart;
 mod dashboards;
 mod delivery;
+mod execution;
+mod executions;
 mod graph;
 mod home;
 pub(crate) mod html;
 pub(crate) mod layout;
 mod live;
 mod log_tail;
+mod machine_graph;
+mod machines;
 mod pipeline;
 mod queues;
 mod rules;
 mod run;
 mod samples;
+mod sfn_history;
 mod sql;
 mod stream;
 mod streams;
@@ -60,6 +65,9 @@ pub(crate) fn routes() -> Routes {
         .get("/ui/rules/{bus}/{name}", VIEWER, rules::rule_page)
         .get("/ui/queues", VIEWER, queues::page)
         .get("/ui/queues/{name}", VIEWER, queues::queue_page)
+        .get("/ui/machines", VIEWER, machines::page)
+        .get("/ui/machines/{name}", VIEWER, executions::page)
+        .get("/ui/executions/{arn}", VIEWER, execution::page)
 }
 
 /// Who is looking, and the server they look at: what every page handler starts from.

@@ -121,6 +121,22 @@ const MACHINES: &str = "SELECT * FROM state_machines ORDER BY name";
 const EXECUTION: &str = "SELECT * FROM executions WHERE arn = $1";
 const EXECUTIONS: &str = "SELECT * FROM executions WHERE ($1 IS NULL OR machine_arn = $1) AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR started_at < $3 OR (started_at = $3 AND arn < $4)) AND ($6 IS NULL OR ($6 = 1 AND redrive_count > 0) OR ($6 = 0 AND redrive_count = 0)) ORDER BY started_at DESC, arn DESC LIMIT $5";
 const HISTORY: &str = "SELECT * FROM execution_events WHERE execution_arn = $1 ORDER BY id";
+/// The history as rows of up to [`HISTORY_CHUNK`] events each, their fields joined by `$2` and
+/// the events by `$3` (the same text in SQLite and PostgreSQL). A row costs about as much to
+/// fetch as its size, and an event's row far more than that: a Map of 10,000 items has some
+/// 40,000 events, which took ~120 ms to fetch one a row and take a fortieth of the round trips
+/// in chunks.
+const HISTORY_CHUNKS: &str = "SELECT COUNT(*) AS events, string_agg(CAST(id AS TEXT) || $2 || CAST(previous_id AS TEXT) || $2 || CAST(at AS TEXT) || $2 || event_type || $2 || details, $3 ORDER BY id) AS chunk FROM execution_events WHERE execution_arn = $1 GROUP BY id / 1000 ORDER BY id / 1000";
+/// Events a chunk (the divisor in [`HISTORY_CHUNKS`]).
+const HISTORY_CHUNK: usize = 1000;
+/// Between an event's fields and between events in a chunk: control characters, which JSON
+/// text (the details) never holds unescaped. A chunk that splits into other than its count of
+/// events (details that are not JSON after all) is read again one event a row.
+const FIELD_SEPARATOR: char = '\u{1f}';
+const EVENT_SEPARATOR: char = '\u{1e}';
+/// The separators as the statement's parameters.
+const FIELD_SEPARATOR_TEXT: &str = "\u{1f}";
+const EVENT_SEPARATOR_TEXT: &str = "\u{1e}";
 const LAST_EVENT_ID: &str =
     "SELECT COALESCE(MAX(id), 0) AS last_id FROM execution_events WHERE execution_arn = $1";
 const STEPS: &str = "SELECT * FROM execution_steps WHERE execution_arn = $1";
@@ -157,8 +173,29 @@ impl<DB: Driver> MachineStore for SqlStore<DB> {
     }
 
     async fn history(&self, execution_arn: &str) -> Result<Vec<HistoryEventRecord>> {
-        self.fetch_all(Statement::new(HISTORY).bind(execution_arn))
-            .await
+        let statement = Statement::new(HISTORY_CHUNKS)
+            .bind(execution_arn)
+            .bind(FIELD_SEPARATOR_TEXT)
+            .bind(EVENT_SEPARATOR_TEXT);
+        let rows = DB::fetch_all(&self.readers, statement).await?;
+        let mut events = Vec::with_capacity(rows.len() * HISTORY_CHUNK);
+        for row in &rows {
+            let count = <DB as Loads<i64>>::load(row, "events")?;
+            let chunk = <DB as Loads<String>>::load(row, "chunk")?;
+            let before = events.len();
+            for text in chunk.split(EVENT_SEPARATOR) {
+                match history_event(execution_arn, text) {
+                    Some(event) => events.push(event),
+                    None => break,
+                }
+            }
+            if (events.len() - before) as i64 != count {
+                return self
+                    .fetch_all(Statement::new(HISTORY).bind(execution_arn))
+                    .await;
+            }
+        }
+        Ok(events)
     }
 
     async fn last_event_id(&self, execution_arn: &str) -> Result<i64> {
@@ -174,4 +211,19 @@ impl<DB: Driver> MachineStore for SqlStore<DB> {
         self.fetch_all(Statement::new(STEPS).bind(execution_arn))
             .await
     }
+}
+
+/// One event of a [`HISTORY_CHUNKS`] chunk: its id, previous id, time, type and details.
+fn history_event(execution_arn: &str, text: &str) -> Option<HistoryEventRecord> {
+    let mut fields = text.splitn(5, FIELD_SEPARATOR);
+    let mut number = || fields.next()?.parse::<i64>().ok();
+    let (id, previous_id, at) = (number()?, number()?, number()?);
+    Some(HistoryEventRecord {
+        execution_arn: execution_arn.to_string(),
+        id,
+        previous_id,
+        at,
+        event_type: fields.next()?.to_string(),
+        details: fields.next()?.to_string(),
+    })
 }

@@ -216,3 +216,36 @@ fn live_events_end_when_the_server_stops() {
     assert!(stopped, "the server stopped");
     assert!(took < Duration::from_secs(10), "stopping took {took:?}");
 }
+
+/// docs/dashboard.md shows screenshots the browser tests take: each one it shows is committed,
+/// and is the name of a screenshot a test takes (so `WEIR_SCREENSHOTS=docs/img/dashboard`
+/// remakes every one of them).
+#[test]
+fn the_dashboard_guide_shows_screenshots_the_tests_take() {
+    let docs = manifest_dir().join("../../docs");
+    let guide = std::fs::read_to_string(docs.join("dashboard.md")).expect("docs/dashboard.md");
+    let tests: String = std::fs::read_dir(manifest_dir().join("tests/e2e"))
+        .expect("the e2e tests")
+        .filter_map(|entry| std::fs::read_to_string(entry.ok()?.path()).ok())
+        .collect();
+    let mut shown = 0;
+    for (_, rest) in guide.match_indices("](img/dashboard/") {
+        let image = &guide[rest + 2..];
+        let image = &image[..image.find(')').expect("a closed link")];
+        let name = image
+            .strip_prefix("img/dashboard/")
+            .and_then(|n| n.strip_suffix(".png"))
+            .expect("a PNG under img/dashboard");
+        let file = docs.join(image);
+        let size = std::fs::metadata(&file)
+            .unwrap_or_else(|e| panic!("{} is shown but missing: {e}", file.display()))
+            .len();
+        assert!(size > 4_000, "{} is nearly empty", file.display());
+        assert!(
+            tests.contains(&format!("screenshot(\"{name}\"")),
+            "no browser test takes the screenshot {name}"
+        );
+        shown += 1;
+    }
+    assert!(shown >= 10, "the guide shows {shown} screenshots");
+}

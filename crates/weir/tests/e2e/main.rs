@@ -10,6 +10,7 @@ mod bounds;
 mod cli_output;
 mod dashboard;
 mod dashboard_core;
+mod dashboard_machines;
 mod dashboard_pipelines;
 mod dashboard_sql;
 mod dashboard_streams;

@@ -241,6 +241,17 @@ pub fn describe_redrives(answer: &mut Value, execution: &ExecutionRecord) {
 
 /// `maxResults` and `nextToken` (an offset, opaque to clients) over a full list.
 pub fn page(items: Vec<Value>, key: &str, request: &Request<'_>) -> Answer {
+    let (start, end) = page_range(items.len(), request)?;
+    let mut answer = json!({ key: items.get(start..end).unwrap_or_default() });
+    if end < items.len() {
+        answer["nextToken"] = json!(end.to_string());
+    }
+    Ok(answer)
+}
+
+/// The range of `len` items the request's page covers (`nextToken`, `maxResults`); the next
+/// page starts at its end.
+pub fn page_range(len: usize, request: &Request<'_>) -> Result<(usize, usize), AwsError> {
     let max = max_results(request)?;
     let start = match request.optional("nextToken")? {
         Some(token) => token.parse::<usize>().map_err(|_| AwsError {
@@ -249,12 +260,8 @@ pub fn page(items: Vec<Value>, key: &str, request: &Request<'_>) -> Answer {
         })?,
         None => 0,
     };
-    let end = (start + max).min(items.len());
-    let mut answer = json!({ key: items.get(start.min(items.len())..end).unwrap_or_default() });
-    if end < items.len() {
-        answer["nextToken"] = json!(end.to_string());
-    }
-    Ok(answer)
+    let start = start.min(len);
+    Ok((start, (start + max).min(len)))
 }
 
 /// `maxResults`: 1 to 1000, and 0 or absent for 1000, as Step Functions reads it (its range is

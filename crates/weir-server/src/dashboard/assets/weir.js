@@ -13,6 +13,11 @@
 // - Bulk actions. In a `[data-bulk]` container, checked `input[data-select]` values go into the
 //   body of a `button[data-bulk-action]` under its `data-key`; `input[data-select-all]` checks
 //   them all; `[data-bulk-count]` says how many are selected.
+//   (Extension for APIs without a bulk operation, e.g. AWSStepFunctions.StopExecution:)
+//   `button[data-bulk-action][data-bulk-each]` sends one request per selected value instead,
+//   its `data-body` with `{id}` replaced by the value.
+// - `textarea[data-json-text]` in a form: checked to be JSON before sending, sent as text (the
+//   AWS APIs' `input` members are JSON documents in a string).
 // - Live pages. `<body data-live="TOPIC …">` listens on `/ui/live` (server-sent events) and
 //   `data-refresh="SECONDS"` polls; either way the page is fetched again and every
 //   `[data-live-region][id]` is replaced by its new version, keeping focus and checked boxes.
@@ -134,6 +139,26 @@
     }
   }
 
+  // Sends one request per id (data-bulk-each), one after another; says how many failed.
+  async function runEach(element, ids) {
+    const d = element.dataset;
+    if (d.confirm && !(await confirmDialog(`${d.confirm} (${ids.length})`))) return;
+    element.disabled = true;
+    const failed = [];
+    for (const id of ids) {
+      try {
+        const text = (d.body || "").split("{id}").join(JSON.stringify(id).slice(1, -1));
+        await call(d.method || "POST", d.url, parseBody(text), d.awsTarget);
+      } catch (error) {
+        failed.push(`${id}: ${error.message}`);
+      }
+    }
+    element.disabled = false;
+    if (failed.length) toast(`${failed.length} of ${ids.length} failed: ${failed.join("; ")}`, true);
+    else toast(`${element.textContent.trim()}: ${ids.length} done`);
+    refresh();
+  }
+
   function formBody(form) {
     const body = {};
     for (const field of form.elements) {
@@ -142,6 +167,9 @@
       let value = field.value;
       if (value === "") continue;
       if (field.dataset.json !== undefined) value = JSON.parse(value);
+      else if (field.dataset.jsonText !== undefined) {
+        try { JSON.parse(value); } catch (error) { throw new Error(`${field.name} is not JSON: ${error.message}`); }
+      }
       else if (field.type === "number") value = Number(value);
       else if (field.type === "checkbox" && field.value === "on") value = true;
       const path = field.name.split(".");
@@ -186,6 +214,13 @@
       let body;
       try { body = parseBody(target.dataset.body); } catch (error) { toast(`bad request body: ${error.message}`, true); return; }
       await run(target, body);
+    } else if (target.matches("[data-bulk-action][data-bulk-each]")) {
+      // Extension: one request per selected value (`{id}` in data-body), for APIs that act on
+      // one item a call.
+      event.preventDefault();
+      const ids = selected(target.closest("[data-bulk]"));
+      if (ids.length === 0) return;
+      await runEach(target, ids);
     } else if (target.matches("[data-bulk-action]")) {
       event.preventDefault();
       const container = target.closest("[data-bulk]");
