@@ -229,8 +229,8 @@ fn the_dashboard_guide_shows_screenshots_the_tests_take() {
         .filter_map(|entry| std::fs::read_to_string(entry.ok()?.path()).ok())
         .collect();
     let mut shown = 0;
-    for (_, rest) in guide.match_indices("](img/dashboard/") {
-        let image = &guide[rest + 2..];
+    for (at, _) in guide.match_indices("](img/dashboard/") {
+        let image = &guide[at + 2..];
         let image = &image[..image.find(')').expect("a closed link")];
         let name = image
             .strip_prefix("img/dashboard/")
