@@ -8,7 +8,6 @@ mod args;
 mod bench;
 mod bench_auth;
 mod bench_dashboard;
-#[allow(dead_code)] // LEAD: called from weir bench dashboard (bench_dashboard.rs) at the merge
 mod bench_dashboard_map;
 mod bench_events;
 mod bench_machines;

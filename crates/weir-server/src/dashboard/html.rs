@@ -91,7 +91,6 @@ pub(crate) fn severity(state: &str) -> u8 {
 
 /// A moment (microseconds since the epoch) as `<time>`: UTC in the attribute and the title,
 /// shortened in the text; `weir.js` rewrites the text as "3 min ago".
-#[allow(dead_code)] // LEAD: used by the pages being written; remove at merge
 pub(crate) fn time(us: i64) -> String {
     let at = weir_engine::time::format_us(us);
     let short = at.get(..19).unwrap_or(&at).replace('T', " ");
@@ -113,7 +112,6 @@ pub(crate) fn time_rfc3339(at: &str) -> String {
 }
 
 /// A span of time in microseconds, as people say it: `850 ms`, `12.4 s`, `3 min 5 s`, `2 h 4 min`.
-#[allow(dead_code)] // LEAD: used by the pages being written; remove at merge
 pub(crate) fn duration_us(us: i64) -> String {
     let us = us.max(0);
     let ms = us / 1000;
@@ -187,7 +185,6 @@ pub(crate) fn empty(text: &str) -> String {
 }
 
 /// A JSON value, pretty-printed and escaped, in a `<pre>` (inputs, outputs, params).
-#[allow(dead_code)] // LEAD: used by the pages being written; remove at merge
 pub(crate) fn json_block(value: &serde_json::Value) -> String {
     let text = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
     format!("<pre class=\"json\">{}</pre>", esc(&text))

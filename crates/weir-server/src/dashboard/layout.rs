@@ -43,7 +43,7 @@ pub(crate) struct Node {
 
 impl Node {
     /// A node labelled with its id, with no state, link, kind or group.
-    #[allow(dead_code)]
+    #[cfg(test)]
     pub(crate) fn new(id: impl Into<String>) -> Node {
         let id = id.into();
         Node {
@@ -56,7 +56,6 @@ impl Node {
 
 /// A dependency or a transition, between node ids. Edges naming an unknown id are left out.
 // Until the graph pages (pipelines, state machines) build graphs.
-#[allow(dead_code)]
 #[derive(Debug, Clone)]
 pub(crate) struct Edge {
     pub from: String,
@@ -66,7 +65,6 @@ pub(crate) struct Edge {
 }
 
 // Until the graph pages (pipelines, state machines) build graphs.
-#[allow(dead_code)]
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Graph {
     pub nodes: Vec<Node>,
@@ -87,7 +85,6 @@ pub(crate) enum Direction {
 pub(crate) type GroupHref = Box<dyn Fn(&str, bool) -> String>;
 
 // Until the graph pages (pipelines, state machines) build graphs.
-#[allow(dead_code)]
 #[derive(Default)]
 pub(crate) struct LayoutOptions {
     /// Groups drawn as one node with their member count and their worst state.
@@ -261,7 +258,6 @@ struct Layout {
 /// Renders the graph as an `<svg>` element sized to its content, with a `viewBox` so CSS can
 /// scale it down. The SVG is `role="group"` (its nodes are links) with an `aria-label`.
 // Until the graph pages (pipelines, state machines) build graphs.
-#[allow(dead_code)]
 pub(crate) fn render_svg(graph: &Graph, options: &LayoutOptions) -> String {
     let layout = compute_layout(graph, options);
     draw(&layout, options)

@@ -85,11 +85,6 @@ impl Ctx {
             .is_some_and(|role| role >= Role::Operator)
     }
 
-    #[allow(dead_code)] // LEAD: used by the pages being written; remove at merge
-    pub fn is_admin(&self) -> bool {
-        self.identity.role().is_some_and(|role| role >= Role::Admin)
-    }
-
     /// The token the page's changes carry in `X-CSRF-Token`: the session's; any value when
     /// authentication is off (the header alone is what a cross-site form cannot send).
     fn csrf_token(&self) -> String {
@@ -197,7 +192,6 @@ impl Page {
     }
 
     /// A breadcrumb before the title (a link when `href` is given).
-    #[allow(dead_code)] // LEAD: used by the pages being written; remove at merge
     pub fn crumb(mut self, text: &str, href: Option<&str>) -> Page {
         self.crumbs
             .push((text.to_string(), href.map(str::to_string)));
@@ -211,7 +205,6 @@ impl Page {
     }
 
     /// Re-render the page's live regions every `seconds` as well (charts of rates and lag).
-    #[allow(dead_code)] // LEAD: used by the pages being written; remove at merge
     pub fn refresh(mut self, seconds: u32) -> Page {
         self.refresh = Some(seconds.max(1));
         self
@@ -351,7 +344,6 @@ impl From<axum::extract::rejection::QueryRejection> for PageError {
 }
 
 impl PageError {
-    #[allow(dead_code)] // LEAD: used by the pages being written; remove at merge
     pub fn not_found(message: impl Into<String>) -> PageError {
         PageError(ApiError::not_found(message))
     }
