@@ -41,13 +41,55 @@ fn query_json(query: &SavedQuery) -> Value {
     })
 }
 
-pub async fn list(State(state): Shared) -> ApiResult {
-    let dashboards = state.engine.store().dashboards().await?;
+/// The dashboards with at least one query the caller may run, and how many of them it may.
+pub(crate) async fn visible_dashboards(
+    state: &AppState,
+    identity: &Identity,
+) -> Result<Vec<weir_store::DashboardSummary>, ApiError> {
+    let store = state.engine.store();
+    let mut dashboards = store.dashboards().await?;
+    if identity.grants().is_everything() {
+        return Ok(dashboards);
+    }
+    let mut visible = Vec::with_capacity(dashboards.len());
+    for mut dashboard in dashboards.drain(..) {
+        let queries = visible_queries(state, identity, &dashboard.name).await?;
+        if !queries.is_empty() {
+            dashboard.queries = queries.len() as i64;
+            visible.push(dashboard);
+        }
+    }
+    Ok(visible)
+}
+
+/// A dashboard's queries that read only tables the caller is granted: a credential narrowed to
+/// some tables sees neither the SQL nor the names of the others, as it could not run them.
+pub(crate) async fn visible_queries(
+    state: &AppState,
+    identity: &Identity,
+    dashboard: &str,
+) -> Result<Vec<SavedQuery>, ApiError> {
+    let mut queries = state.engine.store().saved_queries(dashboard).await?;
+    if !identity.grants().is_everything() {
+        let Some(lake) = &state.lake else {
+            return Ok(Vec::new());
+        };
+        queries.retain(|q| crate::lake::sql_allowed(lake.as_ref(), identity, &q.sql).is_ok());
+    }
+    Ok(queries)
+}
+
+pub async fn list(State(state): Shared, Extension(identity): Extension<Identity>) -> ApiResult {
+    let dashboards = visible_dashboards(&state, &identity).await?;
     Ok(Json(json!({ "dashboards": dashboards })))
 }
 
-pub async fn show(State(state): Shared, Path(dashboard): Path<String>) -> ApiResult {
-    let queries = state.engine.store().saved_queries(&dashboard).await?;
+pub async fn show(
+    State(state): Shared,
+    Extension(identity): Extension<Identity>,
+    Path(dashboard): Path<String>,
+) -> ApiResult {
+    let queries = visible_queries(&state, &identity, &dashboard).await?;
     if queries.is_empty() {
         return Err(no_dashboard(&dashboard));
     }
@@ -57,10 +99,25 @@ pub async fn show(State(state): Shared, Path(dashboard): Path<String>) -> ApiRes
     })))
 }
 
-pub async fn delete(State(state): Shared, Path(dashboard): Path<String>) -> ApiResult {
+pub async fn delete(
+    State(state): Shared,
+    Extension(identity): Extension<Identity>,
+    Path(dashboard): Path<String>,
+) -> ApiResult {
     let queries = state.engine.store().saved_queries(&dashboard).await?;
-    if queries.is_empty() {
+    let visible = visible_queries(&state, &identity, &dashboard).await?;
+    if visible.is_empty() {
         return Err(no_dashboard(&dashboard));
+    }
+    // Deleting a dashboard deletes every query on it: only a caller who may see them all.
+    if visible.len() < queries.len() {
+        return Err(ApiError {
+            status: axum::http::StatusCode::FORBIDDEN,
+            code: "forbidden",
+            message: format!(
+                "dashboard `{dashboard}` holds queries of tables your credential is not granted;                  delete your own queries one by one"
+            ),
+        });
     }
     commit(
         &state,
@@ -97,6 +154,16 @@ pub async fn put_query(
     let store = state.engine.store();
     let existing = store.saved_queries(&dashboard).await?;
     let previous = existing.iter().find(|q| q.name == name);
+    // Replacing a query is for a caller who may see it (and so run it).
+    if let Some(previous) = previous
+        && !identity.grants().is_everything()
+        && check_sql(&state, &identity, &previous.sql).is_err()
+    {
+        return Err(ApiError::not_found(format!(
+            "dashboard `{dashboard}` has a query `{name}` your credential may not see; choose \
+             another name"
+        )));
+    }
     if previous.is_none() && existing.len() >= MAX_QUERIES {
         return Err(ApiError::bad_request(format!(
             "dashboard `{dashboard}` has {} queries, the most one dashboard holds ({MAX_QUERIES}): \
@@ -134,15 +201,11 @@ pub async fn put_query(
 
 pub async fn delete_query(
     State(state): Shared,
+    Extension(identity): Extension<Identity>,
     Path((dashboard, name)): Path<(String, String)>,
 ) -> ApiResult {
-    if state
-        .engine
-        .store()
-        .saved_query(&dashboard, &name)
-        .await?
-        .is_none()
-    {
+    let visible = visible_queries(&state, &identity, &dashboard).await?;
+    if !visible.iter().any(|q| q.name == name) {
         return Err(ApiError::not_found(format!(
             "dashboard `{dashboard}` has no query `{name}`"
         )));

@@ -495,13 +495,11 @@ pub(crate) async fn run_granted(
     }
     let who = identity.name().unwrap_or("?");
     let run = state.engine.store().run(run_id).await.ok().flatten();
+    // One answer for a run of another pipeline and for no run at all, so that a narrowed
+    // caller learns nothing of other pipelines' runs.
     match run {
         Some(run) if grants.pipeline(&run.pipeline) => Ok(()),
-        Some(run) => Err(format!(
-            "credential `{who}` is not granted pipeline `{}` (of run {run_id})",
-            run.pipeline
-        )),
-        None => Err(format!(
+        _ => Err(format!(
             "credential `{who}` is not granted run {run_id} (no run it may see)"
         )),
     }

@@ -26,10 +26,11 @@ const SHOWN_DASHBOARDS: usize = 500;
 /// Seconds between refreshes unless the URL says otherwise, and the fewest it may say.
 const DEFAULT_REFRESH: u32 = 60;
 const MIN_REFRESH: u32 = 5;
+/// The most it may say: a day (a browser runs a longer timer at once, in a loop).
+const MAX_REFRESH: u32 = 86_400;
 
 pub(crate) async fn list(ctx: Ctx) -> PageResult {
-    let store = ctx.state.engine.store();
-    let dashboards = store.dashboards().await?;
+    let dashboards = crate::api::dashboards::visible_dashboards(&ctx.state, &ctx.identity).await?;
     let mut body = String::new();
     if dashboards.is_empty() {
         body.push_str(&html::empty(
@@ -80,8 +81,12 @@ pub(crate) async fn page(
     query: Result<Query<DashboardQuery>, QueryRejection>,
 ) -> PageResult {
     let Query(query) = query?;
-    let refresh = query.refresh.unwrap_or(DEFAULT_REFRESH).max(MIN_REFRESH);
-    let queries = ctx.state.engine.store().saved_queries(&dashboard).await?;
+    let refresh = query
+        .refresh
+        .unwrap_or(DEFAULT_REFRESH)
+        .clamp(MIN_REFRESH, MAX_REFRESH);
+    let queries =
+        crate::api::dashboards::visible_queries(&ctx.state, &ctx.identity, &dashboard).await?;
     if queries.is_empty() {
         return Err(PageError::not_found(format!(
             "dashboard `{dashboard}` does not exist"

@@ -433,7 +433,7 @@ fn maps(body: &mut String, shape: &Shape, summary: &Summary, status: &str, query
             .filter(|i| wanted.is_none_or(|w| settled(i.status, status) == w));
         let shown: Vec<_> = matching
             .by_ref()
-            .skip(page * ITERATIONS_PAGE)
+            .skip(page.saturating_mul(ITERATIONS_PAGE))
             .take(ITERATIONS_PAGE)
             .collect();
         let more = matching.next().is_some();
@@ -494,7 +494,7 @@ fn maps(body: &mut String, shape: &Shape, summary: &Summary, status: &str, query
                 );
             }
             body.push_str("</tbody></table></div>");
-            let first = page * ITERATIONS_PAGE;
+            let first = page.saturating_mul(ITERATIONS_PAGE);
             let _ = write!(
                 body,
                 "<p class=\"muted\">Showing iterations {} to {} (in the order they started), {ITERATIONS_PAGE} a page.",
@@ -614,7 +614,7 @@ fn history(
     // Events are in id order: the first page starts where the filter does.
     let start = query
         .ev_from
-        .max(query.ev_after.map(|a| a + 1))
+        .max(query.ev_after.map(|a| a.saturating_add(1)))
         .map_or(0, |from| events.partition_point(|e| e.id < from));
     let mut matching = events
         .iter()

@@ -206,7 +206,7 @@ impl Page {
 
     /// Re-render the page's live regions every `seconds` as well (charts of rates and lag).
     pub fn refresh(mut self, seconds: u32) -> Page {
-        self.refresh = Some(seconds.max(1));
+        self.refresh = Some(seconds.clamp(1, 86_400));
         self
     }
 

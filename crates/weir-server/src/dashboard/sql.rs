@@ -130,7 +130,10 @@ impl QueryError {
         if let Some((line, column)) = position(&self.message)
             && let Some(text) = query.lines().nth(line.saturating_sub(1))
         {
-            let caret = format!("{}^", " ".repeat(column.saturating_sub(1)));
+            let caret = format!(
+                "{}^",
+                " ".repeat(column.saturating_sub(1).min(text.chars().count()))
+            );
             let _ = write!(
                 html,
                 "<pre class=\"mono\" aria-label=\"where: line {line}, column {column}\">{}\n{}</pre>",

@@ -350,21 +350,31 @@ fn a_saved_dashboard_renders_its_charts_and_a_failing_query_shows_its_error_in_i
     );
     assert_eq!(server.get("/ui/dashboards/nothing").0, 404);
 
-    // A viewer narrowed to other tables sees the dashboard, but every query runs as it: refused,
-    // with no row of the tables it may not read, and no buttons.
+    // A viewer narrowed to other tables sees nothing of a dashboard whose queries read only
+    // tables it may not read: not the page, not its name in the list, not its SQL.
     let issued = create(&server, "viewer", "hr-only", &["--tables", "hr.*"]);
     let token = issued["token"].as_str().unwrap();
     let (status, narrowed) = with_token(&server, token, "GET", "/ui/dashboards/sales_board", "");
-    assert_eq!(status, 200, "{narrowed}");
-    assert!(
-        card(&narrowed, "by_country").contains("not granted table"),
-        "{narrowed}"
+    assert_eq!(status, 404, "{narrowed}");
+    let (status, listed) = with_token(&server, token, "GET", "/ui/dashboards", "");
+    assert_eq!(status, 200, "{listed}");
+    assert!(!listed.contains("sales_board"), "{listed}");
+    let (status, api) = with_token(&server, token, "GET", "/api/v1/dashboards/sales_board", "");
+    assert_eq!(status, 404, "{api}");
+    assert!(!api.contains("SELECT"), "{api}");
+    // Nor may it delete the dashboard or one of its queries.
+    let issued = create(&server, "operator", "hr-ops", &["--tables", "hr.*"]);
+    let ops = issued["token"].as_str().unwrap();
+    let (status, _) = with_token(&server, ops, "DELETE", "/api/v1/dashboards/sales_board", "");
+    assert_eq!(status, 404);
+    let (status, _) = with_token(
+        &server,
+        ops,
+        "DELETE",
+        "/api/v1/dashboards/sales_board/queries/orders",
+        "",
     );
-    assert!(
-        !narrowed.contains("<svg") && !narrowed.contains("sql-result"),
-        "{narrowed}"
-    );
-    assert!(!narrowed.contains("data-method=\"DELETE\""), "{narrowed}");
+    assert_eq!(status, 404);
 
     // Deleting a chart through the API takes it off the page.
     let (status, answer) = server.request(

@@ -289,6 +289,28 @@
 
   // ---- live regions ------------------------------------------------------------------------
   let refreshing = false;
+  /// The HTML the server last sent for each live region, by id.
+  const sent = new Map();
+  let poller = null;
+
+  function stopPolling() {
+    if (poller !== null) { clearInterval(poller); poller = null; }
+  }
+
+  /// Where `element` sits inside `root`, as child indices, to find its like after a re-render.
+  function pathWithin(root, element) {
+    const path = [];
+    for (let at = element; at && at !== root; at = at.parentElement) {
+      path.unshift([...at.parentElement.children].indexOf(at));
+    }
+    return path;
+  }
+
+  function atPath(root, path) {
+    let at = root;
+    for (const index of path) { at = at && at.children[index]; }
+    return at;
+  }
   let again = false;
   let timer = null;
 
@@ -304,19 +326,32 @@
       const response = await fetch(location.href, { headers: { "X-Weir-Partial": "1" }, credentials: "same-origin" });
       if (!response.ok || response.redirected) return;
       const next = new DOMParser().parseFromString(await response.text(), "text/html");
+      // A page that no longer asks to be polled (an execution that ended) stops polling.
+      if (!next.body.dataset.refresh) stopPolling();
       for (const region of document.querySelectorAll("[data-live-region][id]")) {
         const fresh = next.getElementById(region.id);
-        if (!fresh || fresh.innerHTML === region.innerHTML) continue;
+        // Compared with what the server sent last, not with the page as scripts changed it
+        // (relative times, a grid cell's tooltip), so an unchanged region is left alone.
+        if (!fresh || fresh.innerHTML === (sent.get(region.id) ?? region.innerHTML)) continue;
+        sent.set(region.id, fresh.innerHTML);
         const checked = new Set([...region.querySelectorAll("input[data-select]:checked")].map((b) => b.value));
+        const allChecked = [...region.querySelectorAll("input[data-select-all]")].map((b) => b.checked);
         const focused = document.activeElement && region.contains(document.activeElement) ? document.activeElement : null;
-        const focusKey = focused && (focused.id || focused.dataset.key);
+        const focusPath = focused && pathWithin(region, focused);
+        const opened = [...region.querySelectorAll("details")].map((d) => d.open);
         const scroll = [...region.querySelectorAll(".scroll")].map((s) => s.scrollLeft);
         region.replaceWith(fresh);
         for (const box of fresh.querySelectorAll("input[data-select]")) box.checked = checked.has(box.value);
+        fresh.querySelectorAll("input[data-select-all]").forEach((b, i) => { b.checked = !!allChecked[i]; });
+        fresh.querySelectorAll("details").forEach((d, i) => { if (opened[i] !== undefined) d.open = opened[i]; });
         fresh.querySelectorAll(".scroll").forEach((s, i) => { if (scroll[i]) s.scrollLeft = scroll[i]; });
-        if (focusKey) {
-          const again = document.getElementById(focusKey) || fresh.querySelector(`[data-key="${CSS.escape(focusKey)}"]`);
-          if (again) again.focus();
+        if (focusPath) {
+          // The same element by id, else the one at the same place (a grid's cell).
+          const again = (focused.id && document.getElementById(focused.id)) || atPath(fresh, focusPath);
+          if (again && again.focus) {
+            if (again.matches("[role=grid] td, [role=grid] th")) again.tabIndex = 0;
+            again.focus();
+          }
         }
         const bulk = fresh.closest("[data-bulk]") || fresh.querySelector("[data-bulk]");
         if (bulk) updateBulk(bulk);
@@ -332,21 +367,40 @@
     }
   }
 
+  let live = null;
+
   function listen() {
     const topics = document.body.dataset.live;
-    if (topics && window.EventSource) {
-      const source = new EventSource(`/ui/live?topics=${encodeURIComponent(topics)}`);
-      source.addEventListener("change", refresh);
-      source.addEventListener("resync", refresh);
-      window.addEventListener("pagehide", () => source.close());
+    if (topics && window.EventSource && !live) {
+      live = new EventSource(`/ui/live?topics=${encodeURIComponent(topics)}`);
+      live.addEventListener("change", refresh);
+      live.addEventListener("resync", refresh);
+      // A refusal (the server's listeners are all taken: 503) closes an EventSource for good:
+      // try again later, and catch up on what was missed meanwhile.
+      live.addEventListener("error", () => {
+        if (live && live.readyState === EventSource.CLOSED) {
+          live = null;
+          setTimeout(() => { listen(); refresh(); }, 10000);
+        }
+      });
     }
-    const seconds = Number(document.body.dataset.refresh);
-    if (seconds > 0) {
-      setInterval(() => { if (!document.hidden) refresh(); }, seconds * 1000);
+    const seconds = Math.min(Number(document.body.dataset.refresh), 86400);
+    if (seconds > 0 && poller === null) {
+      poller = setInterval(() => { if (!document.hidden) refresh(); }, seconds * 1000);
     }
   }
 
+  window.addEventListener("pagehide", () => {
+    if (live) { live.close(); live = null; }
+    stopPolling();
+  });
+  // A page brought back from the browser's back/forward cache listens again.
+  window.addEventListener("pageshow", (event) => {
+    if (event.persisted) { listen(); refresh(); }
+  });
+
   // ---- logs ----------------------------------------------------------------------------------
+  const LOG_KEPT = 1 << 20;
   function startTails(root) {
     for (const pre of root.querySelectorAll("pre[data-log-tail]")) {
       if (pre.dataset.tailing) continue;
@@ -356,6 +410,8 @@
       source.addEventListener("append", (event) => {
         const atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
         pre.raw += JSON.parse(event.data);
+        // The page keeps the last MiB; the whole log is a link away.
+        if (pre.raw.length > LOG_KEPT) pre.raw = pre.raw.slice(pre.raw.length - LOG_KEPT);
         showLog(pre);
         if (atBottom) pre.scrollTop = pre.scrollHeight;
       });
