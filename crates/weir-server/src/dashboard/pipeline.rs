@@ -239,23 +239,30 @@ fn forms(body: &mut String, pipeline: &PipelineInfo) {
     );
     for (key, default) in &pipeline.params {
         let field = format!("params.{key}");
+        // The param's place in the body, given whole: a name such as `a.b` is one key, not a
+        // path (weir.js splits `name` on dots otherwise).
+        let path = attr(&serde_json::json!(["params", key]).to_string());
         let input = match default {
             Value::String(text) => {
-                format!("<input name=\"{}\" value=\"{}\">", attr(&field), attr(text))
+                format!(
+                    "<input name=\"{}\" data-path=\"{path}\" value=\"{}\">",
+                    attr(&field),
+                    attr(text)
+                )
             }
             Value::Number(number) => format!(
-                "<input type=\"number\" step=\"any\" name=\"{}\" value=\"{number}\">",
+                "<input type=\"number\" step=\"any\" name=\"{}\" data-path=\"{path}\" value=\"{number}\">",
                 attr(&field)
             ),
             Value::Bool(yes) => format!(
-                "<select name=\"{}\" data-json><option value=\"true\"{}>true</option>\
+                "<select name=\"{}\" data-path=\"{path}\" data-json><option value=\"true\"{}>true</option>\
                  <option value=\"false\"{}>false</option></select>",
                 attr(&field),
                 if *yes { " selected" } else { "" },
                 if *yes { "" } else { " selected" },
             ),
             other => format!(
-                "<textarea name=\"{}\" data-json rows=\"3\">{}</textarea>",
+                "<textarea name=\"{}\" data-path=\"{path}\" data-json rows=\"3\">{}</textarea>",
                 attr(&field),
                 esc(&serde_json::to_string_pretty(other).unwrap_or_default())
             ),
@@ -894,5 +901,35 @@ mod tests {
         let all = render(&runs, instances(&runs, 20), "*");
         assert_eq!(all.matches("<tr data-task=").count(), 0);
         assert_eq!(all.matches("<tr class=\"group\"").count(), 2);
+    }
+
+    #[test]
+    fn a_params_place_in_the_trigger_body_is_given_whole() {
+        let mut params = serde_json::Map::new();
+        params.insert("region.name".into(), serde_json::json!("eu"));
+        params.insert("limits".into(), serde_json::json!({"rows": 5}));
+        let pipeline = PipelineInfo {
+            name: "p".into(),
+            file: "pipelines/p.yaml".into(),
+            version: "v".into(),
+            description: None,
+            tags: Vec::new(),
+            schedule: None,
+            timezone: "UTC".into(),
+            catchup: false,
+            paused: false,
+            max_active_runs: 16,
+            params,
+            next_run_at: None,
+            tasks: Vec::new(),
+        };
+        let mut body = String::new();
+        forms(&mut body, &pipeline);
+        // A dotted name stays one key (weir.js reads `data-path` before splitting `name`).
+        assert!(
+            body.contains("data-path=\"[&quot;params&quot;,&quot;region.name&quot;]\""),
+            "{body}"
+        );
+        assert!(body.contains("data-path=\"[&quot;params&quot;,&quot;limits&quot;]\" data-json"));
     }
 }

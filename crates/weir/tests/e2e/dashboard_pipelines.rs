@@ -133,10 +133,10 @@ fn the_grid_shows_a_finished_runs_states_with_glyphs_and_groups_collapse() {
     assert!(grid.contains("&lt;script&gt;alert(&#39;description&#39;)&lt;/script&gt;"));
     assert!(!grid.contains("<script>alert"), "{grid}");
     assert!(!grid.contains("<img src=x"), "{grid}");
-    assert!(grid.contains("name=\"params.greeting\" value=\"&lt;img src=x onerror=alert(1)&gt;\""));
-    assert!(grid.contains("type=\"number\" step=\"any\" name=\"params.count\" value=\"3\""));
-    assert!(grid.contains("<select name=\"params.dry_run\" data-json>"));
-    assert!(grid.contains("<textarea name=\"params.regions\" data-json"));
+    assert!(grid.contains("name=\"params.greeting\" data-path=\"[&quot;params&quot;,&quot;greeting&quot;]\" value=\"&lt;img src=x onerror=alert(1)&gt;\""));
+    assert!(grid.contains("type=\"number\" step=\"any\" name=\"params.count\" data-path=\"[&quot;params&quot;,&quot;count&quot;]\" value=\"3\""));
+    assert!(grid.contains("<select name=\"params.dry_run\" data-path=\"[&quot;params&quot;,&quot;dry_run&quot;]\" data-json>"));
+    assert!(grid.contains("<textarea name=\"params.regions\" data-path=\"[&quot;params&quot;,&quot;regions&quot;]\" data-json"));
     assert!(grid.contains("data-url=\"/api/v1/pipelines/grid/backfill\""));
     assert!(grid.contains("data-url=\"/api/v1/pipelines/grid/pause\""));
     // Bulk: a checkbox per run and the bar's buttons against the bulk route.

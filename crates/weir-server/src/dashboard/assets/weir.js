@@ -6,7 +6,7 @@
 //   (JSON text), `data-confirm` (asked in a dialog first), `data-then` (a page to go to after,
 //   `{field}` filled from the answer), `data-aws-target` (an AWS JSON operation sent to `POST /`).
 //   A form's named fields become the JSON body: `data-json` fields are parsed as JSON, empty
-//   fields left out, a name `a.b` nests. `{field}` in a form's `data-url` (and `data-then`) is
+//   fields left out, a name `a.b` nests (unless `data-path` gives the path as a JSON list). `{field}` in a form's `data-url` (and `data-then`) is
 //   filled from its field of that name, which then leaves the body.
 // - Editors. In a form, Ctrl+Enter (⌘+Enter) in `textarea[data-submit-keys]` submits it, and a
 //   change of a `[data-submit-on-change]` control submits it too (the SQL page's chart settings).
@@ -172,7 +172,7 @@
       }
       else if (field.type === "number") value = Number(value);
       else if (field.type === "checkbox" && field.value === "on") value = true;
-      const path = field.name.split(".");
+      const path = field.dataset.path ? JSON.parse(field.dataset.path) : field.name.split(".");
       let into = body;
       for (const part of path.slice(0, -1)) into = into[part] = into[part] || {};
       into[path[path.length - 1]] = value;
