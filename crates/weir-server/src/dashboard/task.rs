@@ -223,13 +223,28 @@ fn mapped_table(body: &mut String, run_id: &str, mapped: &[&TaskRecord]) {
     body.push_str("</tbody></table></div>");
 }
 
+/// How many of `bytes` end on a whole UTF-8 character: all but a character cut short at the end
+/// (invalid bytes elsewhere are left for the lossy decoding to mark).
+fn whole_characters(bytes: &[u8]) -> usize {
+    match std::str::from_utf8(bytes) {
+        Err(error) if error.error_len().is_none() => error.valid_up_to(),
+        _ => bytes.len(),
+    }
+}
+
 /// The end of an attempt's log, searchable, tailed live while the attempt runs.
 async fn log(ctx: &Ctx, body: &mut String, run_id: &str, attempt: &AttemptRecord) {
     let path = ctx.state.engine.data_dir().join(&attempt.log_path);
     let size = tokio::fs::metadata(&path).await.map_or(0, |m| m.len());
     let from = size.saturating_sub(LOG_TAIL);
+    let running = attempt.ended_at.is_none();
     let (text, end) = match crate::api::runs::read_range(&path, from, LOG_TAIL).await {
-        Ok(range) => {
+        Ok(mut range) => {
+            // A running attempt may be halfway through writing a character: the page stops
+            // before it, and the tail sends it whole.
+            if running {
+                range.bytes.truncate(whole_characters(&range.bytes));
+            }
             let end = range.offset + range.bytes.len() as u64;
             let mut text = String::from_utf8_lossy(&range.bytes).into_owned();
             // A tail starting inside a line starts at the next whole one.
@@ -250,7 +265,6 @@ async fn log(ctx: &Ctx, body: &mut String, run_id: &str, attempt: &AttemptRecord
     );
     let query = format!("run={}&{attempt_query}", url(run_id));
     let whole = format!("/api/v1/runs/{}/logs?{attempt_query}", url(run_id));
-    let running = attempt.ended_at.is_none();
     let _ = write!(
         body,
         "<h2 id=\"log-title\">Log of try {try_number}</h2>\
@@ -270,7 +284,7 @@ async fn log(ctx: &Ctx, body: &mut String, run_id: &str, attempt: &AttemptRecord
             String::new()
         },
         live = if running {
-            " <span class=\"muted\">(live: new lines appear as they are written)</span>"
+            " <span class=\"muted\" data-live-note>(live: new lines appear as they are written)</span>"
         } else {
             ""
         },
@@ -284,4 +298,20 @@ async fn log(ctx: &Ctx, body: &mut String, run_id: &str, attempt: &AttemptRecord
         },
         text = esc(&text),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole_characters;
+
+    #[test]
+    fn a_character_cut_short_at_the_end_is_left_for_the_tail() {
+        let text = "ok é".as_bytes();
+        assert_eq!(whole_characters(text), text.len());
+        // "é" is two bytes; with only its first, the page stops before it.
+        assert_eq!(whole_characters(&text[..text.len() - 1]), text.len() - 2);
+        // An invalid byte in the middle is not a cut: it is shown (as U+FFFD) in place.
+        assert_eq!(whole_characters(b"a\xffb"), 3);
+        assert_eq!(whole_characters(b""), 0);
+    }
 }

@@ -545,6 +545,8 @@ fn in_a_browser_a_running_tasks_log_grows_and_can_be_searched() {
     mark_page(&browser);
     browser.wait_for_text("pre#log", "first <line>", WAIT);
     browser.wait_for_text("pre#log", "third", Duration::from_secs(30));
+    // Once the attempt ends, the tail ends and the page says so.
+    browser.wait_for_text("[data-live-note]", "has ended", Duration::from_secs(20));
     assert_eq!(
         browser.eval(NOT_RELOADED, vec![]),
         true,

@@ -415,7 +415,11 @@
         showLog(pre);
         if (atBottom) pre.scrollTop = pre.scrollHeight;
       });
-      source.addEventListener("end", () => { source.close(); pre.dataset.ended = "1"; });
+      source.addEventListener("end", () => {
+        source.close();
+        pre.dataset.ended = "1";
+        for (const note of document.querySelectorAll("[data-live-note]")) note.textContent = "(the attempt has ended)";
+      });
       source.onerror = () => { if (pre.dataset.ended) source.close(); };
       window.addEventListener("pagehide", () => source.close());
     }
