@@ -8,8 +8,7 @@ use std::fmt::Write;
 use axum::extract::Path;
 use weir_model::delivery::{DeliveryActivity, DeliveryInfo, Format};
 
-use super::html::{self, attr, esc, url};
-use super::streams::time_ms;
+use super::html::{self, attr, esc, time_ms, url};
 use super::streams::{delivery_status, destination_text, lag_text, size, source_html};
 use super::{Ctx, Page, PageError, PageResult, Section};
 
@@ -136,7 +135,7 @@ fn objects(ctx: &Ctx, activity: &DeliveryActivity) -> String {
             format!("<code>{}</code>", esc(&object.key))
         };
         let rows = object.rows.map_or_else(
-            || super::streams::badge("failed", "failed records"),
+            || html::badge("failed", "failed records"),
             |rows| rows.to_string(),
         );
         let _ = write!(

@@ -67,10 +67,15 @@ pub(crate) fn state_glyph(state: &str) -> (&'static str, &'static str) {
 
 /// A state as a badge: glyph, colour and the state's name.
 pub(crate) fn state_badge(state: &str) -> String {
+    badge(state, &state.replace('_', " ").to_lowercase())
+}
+
+/// A badge with the glyph and colour of `state` and words of its own.
+pub(crate) fn badge(state: &str, text: &str) -> String {
     let (glyph, class) = state_glyph(state);
     format!(
         "<span class=\"badge {class}\"><span aria-hidden=\"true\">{glyph}</span> {}</span>",
-        esc(&state.replace('_', " ").to_lowercase())
+        esc(text)
     )
 }
 
@@ -99,6 +104,11 @@ pub(crate) fn time(us: i64) -> String {
         at = attr(&at),
         short = esc(&short)
     )
+}
+
+/// A moment in milliseconds since the epoch (the streams' and the bus's clock) as `<time>`.
+pub(crate) fn time_ms(ms: i64) -> String {
+    time(ms.saturating_mul(1000))
 }
 
 /// A moment given as RFC 3339 text (the API's next-run times) as `<time>`.

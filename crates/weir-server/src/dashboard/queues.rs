@@ -10,8 +10,7 @@ use std::fmt::Write;
 use axum::extract::Path;
 use weir_engine::queues::{QueueDepth, Queues};
 
-use super::html::{self, Action, action_button, attr, esc, url};
-use super::streams::badge;
+use super::html::{self, Action, action_button, attr, badge, esc, url};
 use super::{Ctx, Page, PageError, PageResult, Section};
 
 /// Queues listed at most (by name).

@@ -10,9 +10,7 @@ use std::fmt::Write;
 use axum::extract::Path;
 use weir_engine::events::{Events, RuleInfo, RuleStats};
 
-use super::html::{self, Action, action_button, attr, esc, url};
-use super::streams::badge;
-use super::streams::time_ms;
+use super::html::{self, Action, action_button, attr, badge, esc, time_ms, url};
 use super::{Ctx, Page, PageError, PageResult, Section};
 
 /// Rules listed per bus at most (by name).

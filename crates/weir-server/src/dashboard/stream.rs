@@ -9,10 +9,9 @@ use base64::Engine as _;
 use weir_stream::{Record, ShardExtent, ShardId, StreamDescription, Streams};
 
 use super::chart::{self, Chart, ChartKind, Series, XValues};
-use super::html::{self, attr, esc, url};
+use super::html::{self, attr, badge, esc, time_ms, url};
 use super::samples::{Point, Samples};
-use super::streams::time_ms;
-use super::streams::{badge, lag_text, rate, size, status_badge};
+use super::streams::{lag_text, rate, size, status_badge};
 use super::{Ctx, Page, PageError, PageResult, Section};
 
 /// Newest records shown, across shards.

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use weir_model::delivery::{DeliveryInfo, Source};
 
-use super::html::{self, attr, esc, url};
+use super::html::{self, attr, badge, esc, time_ms, url};
 use super::samples::{self, Samples};
 use super::{Ctx, Page, PageError, PageResult, Section};
 
@@ -226,20 +226,6 @@ pub(super) fn status_badge(status: &str) -> String {
         _ => "none",
     };
     badge(state, &status.to_lowercase())
-}
-
-/// A badge with the glyph and colour of `state` and its own words.
-pub(super) fn badge(state: &str, text: &str) -> String {
-    let (glyph, class) = html::state_glyph(state);
-    format!(
-        "<span class=\"badge {class}\"><span aria-hidden=\"true\">{glyph}</span> {}</span>",
-        esc(text)
-    )
-}
-
-/// A moment in milliseconds since the epoch (the streams' and the bus's clock) as `<time>`.
-pub(super) fn time_ms(ms: i64) -> String {
-    html::time(ms.saturating_mul(1000))
 }
 
 /// A rate of records, as people read it.

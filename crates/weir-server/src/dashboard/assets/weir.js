@@ -289,7 +289,7 @@
 
   // ---- live regions ------------------------------------------------------------------------
   let refreshing = false;
-  /// The HTML the server last sent for each live region, by id.
+  // The HTML the server last sent for each live region, by id.
   const sent = new Map();
   let poller = null;
 
@@ -297,7 +297,7 @@
     if (poller !== null) { clearInterval(poller); poller = null; }
   }
 
-  /// Where `element` sits inside `root`, as child indices, to find its like after a re-render.
+  // Where `element` sits inside `root`, as child indices, to find its like after a re-render.
   function pathWithin(root, element) {
     const path = [];
     for (let at = element; at && at !== root; at = at.parentElement) {
@@ -347,10 +347,10 @@
         fresh.querySelectorAll(".scroll").forEach((s, i) => { if (scroll[i]) s.scrollLeft = scroll[i]; });
         if (focusPath) {
           // The same element by id, else the one at the same place (a grid's cell).
-          const again = (focused.id && document.getElementById(focused.id)) || atPath(fresh, focusPath);
-          if (again && again.focus) {
-            if (again.matches("[role=grid] td, [role=grid] th")) again.tabIndex = 0;
-            again.focus();
+          const match = (focused.id && document.getElementById(focused.id)) || atPath(fresh, focusPath);
+          if (match && match.focus) {
+            if (match.matches("[role=grid] td, [role=grid] th")) match.tabIndex = 0;
+            match.focus();
           }
         }
         const bulk = fresh.closest("[data-bulk]") || fresh.querySelector("[data-bulk]");
