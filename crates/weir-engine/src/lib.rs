@@ -23,4 +23,4 @@ pub mod watch;
 
 pub use crate::core::StatusChange;
 pub use handle::{Engine, EngineError, EngineOptions, PipelineInfo, TriggerRequest};
-pub use rules::is_terminal;
+pub use rules::{is_active_run, is_terminal};

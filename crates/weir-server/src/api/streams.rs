@@ -67,11 +67,10 @@ fn streams(state: &AppState) -> Result<&Streams, ApiError> {
 /// The streams the credential's grants name (all of them for an unnarrowed one).
 pub async fn list(State(state): Shared, Extension(identity): Extension<Identity>) -> ApiResult {
     let streams = streams(&state)?;
-    let grants = identity.grants();
     let listed: Vec<Value> = streams
         .list()
         .into_iter()
-        .filter(|s| grants.pipeline(&s.name) && !weir_stream::is_reserved(&s.name))
+        .filter(|s| identity.may_see_stream(&s.name))
         .map(|s| {
             json!({
                 "name": s.name, "arn": s.arn, "status": s.status,
@@ -105,7 +104,7 @@ pub async fn create(
         ))
     })?;
     // The name is in the body, out of the path's reach: checked here as Kinesis checks it.
-    if !identity.grants().pipeline(&body.name) || weir_stream::is_reserved(&body.name) {
+    if !identity.may_see_stream(&body.name) {
         return Err(ApiError {
             status: StatusCode::FORBIDDEN,
             code: "forbidden",

@@ -445,7 +445,7 @@ async fn granted(scope: Scope, request: Request, identity: &Identity) -> Result<
         Scope::Stream => {
             let name = param("name");
             // weir's own streams are out of reach (see the Kinesis API's same rule).
-            if !grants.pipeline(&name) || weir_stream::is_reserved(&name) {
+            if !identity.may_see_stream(&name) {
                 return Err(denied(format!("stream `{name}`")));
             }
         }

@@ -162,6 +162,12 @@ impl Identity {
         }
     }
 
+    /// Whether the caller may see the stream `name`: its grants name it, and it is not one of
+    /// weir's own (`__…`), which no API shows to anyone.
+    pub fn may_see_stream(&self, name: &str) -> bool {
+        self.grants().pipeline(name) && !weir_stream::is_reserved(name)
+    }
+
     pub fn name(&self) -> Option<&str> {
         self.caller.as_ref().map(|c| c.name.as_str())
     }

@@ -64,7 +64,8 @@ impl Row {
 
 pub(crate) async fn page(ctx: Ctx, query: Result<Query<HomeQuery>, QueryRejection>) -> PageResult {
     let Query(query) = query?;
-    let mut rows = pipeline_rows(&ctx).await?;
+    let (pipelines, problems) = ctx.state.engine.pipelines().await?;
+    let mut rows = pipeline_rows(&ctx, pipelines).await?;
     rows.extend(machine_rows(&ctx).await?);
     let mut tags: Vec<String> = rows.iter().flat_map(|r| r.tags.clone()).collect();
     tags.sort();
@@ -77,7 +78,6 @@ pub(crate) async fn page(ctx: Ctx, query: Result<Query<HomeQuery>, QueryRejectio
             .then_with(|| a.name.cmp(&b.name))
     });
 
-    let (_, problems) = ctx.state.engine.pipelines().await?;
     let problems = api::pipelines::granted_problems(problems, &ctx.identity);
     let mut body = filters(&query, &tags);
     body.push_str("<div id=\"overview\" data-live-region>");
@@ -198,8 +198,10 @@ fn table(body: &mut String, rows: &[Row]) {
     body.push_str("</tbody></table></div>");
 }
 
-async fn pipeline_rows(ctx: &Ctx) -> Result<Vec<Row>, super::PageError> {
-    let (mut pipelines, _) = ctx.state.engine.pipelines().await?;
+async fn pipeline_rows(
+    ctx: &Ctx,
+    mut pipelines: Vec<weir_engine::PipelineInfo>,
+) -> Result<Vec<Row>, super::PageError> {
     pipelines.retain(|p| ctx.identity.grants().pipeline(&p.name));
     let store = ctx.state.engine.store();
     let mut rows = Vec::with_capacity(pipelines.len());

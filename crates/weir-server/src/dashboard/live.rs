@@ -147,9 +147,7 @@ fn stream_event(
     change: &weir_stream::StreamChange,
 ) -> Option<Event> {
     let listens = topics.0.contains("streams") || topics.has("stream", &change.stream);
-    let visible =
-        identity.grants().pipeline(&change.stream) && !weir_stream::is_reserved(&change.stream);
-    (listens && visible).then(|| {
+    (listens && identity.may_see_stream(&change.stream)).then(|| {
         change_event(json!({
             "kind": "stream", "stream": change.stream, "change": change.change,
         }))

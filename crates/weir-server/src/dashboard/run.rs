@@ -31,11 +31,6 @@ pub(super) fn optional_time(at: Option<i64>) -> String {
     at.map(html::time).unwrap_or_else(|| "—".into())
 }
 
-/// Whether a run may still change on its own.
-pub(super) fn is_active(state: &str) -> bool {
-    matches!(state, "queued" | "running")
-}
-
 pub(crate) async fn page(ctx: Ctx, Path(run_id): Path<String>) -> PageResult {
     let run = granted_run(&ctx, &run_id).await?;
     let tasks = ctx.state.engine.task_instances(&run).await?;
@@ -79,7 +74,7 @@ fn facts(ctx: &Ctx, body: &mut String, run: &RunRecord) {
         run.id
     );
     let mut actions = String::new();
-    if is_active(&run.state) {
+    if weir_engine::is_active_run(&run.state) {
         actions.push_str(&action_button(
             ctx,
             &Action {

@@ -38,7 +38,7 @@ pub(crate) async fn page(
         .as_ref()
         .ok_or_else(|| PageError::not_found("this server runs without streams"))?;
     // What the REST API would refuse is not found here (never revealing that it exists).
-    if !ctx.identity.grants().pipeline(&name) || weir_stream::is_reserved(&name) {
+    if !ctx.identity.may_see_stream(&name) {
         return Err(PageError::not_found(format!("no stream `{name}`")));
     }
     let description = streams.describe(&name).map_err(crate::ApiError::from)?;

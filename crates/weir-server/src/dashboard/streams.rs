@@ -24,11 +24,10 @@ pub(crate) async fn page(ctx: Ctx) -> PageResult {
         .as_ref()
         .ok_or_else(|| PageError::not_found("this server runs without streams"))?;
     let samples = Samples::shared(&ctx.state);
-    let grants = ctx.identity.grants();
     let mut listed: Vec<_> = streams
         .list()
         .into_iter()
-        .filter(|s| grants.pipeline(&s.name) && !weir_stream::is_reserved(&s.name))
+        .filter(|s| ctx.identity.may_see_stream(&s.name))
         .collect();
     let total = listed.len();
     listed.truncate(MAX_LISTED);

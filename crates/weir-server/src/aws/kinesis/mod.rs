@@ -249,10 +249,7 @@ pub async fn dispatch(
                             Err(error)
                         }
                         Ok(()) => {
-                            let grants = identity.grants();
-                            let granted = |name: &str| {
-                                !weir_stream::is_reserved(name) && grants.pipeline(name)
-                            };
+                            let granted = |name: &str| identity.may_see_stream(name);
                             let call = Call {
                                 streams,
                                 request,
