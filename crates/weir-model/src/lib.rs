@@ -21,5 +21,6 @@ pub mod size;
 pub mod sql_tables;
 pub mod sql_text;
 pub mod template;
+pub mod transform;
 
 pub use problem::{Pos, Problem};
