@@ -59,7 +59,7 @@ pub fn action_kind(key: &str) -> Option<&'static ActionKind> {
     KINDS.iter().find(|k| k.name == key)
 }
 
-static KINDS: [ActionKind; 6] = [
+static KINDS: [ActionKind; 8] = [
     ActionKind {
         name: "command",
         extra_keys: &["env", "working_dir"],
@@ -108,6 +108,22 @@ static KINDS: [ActionKind; 6] = [
         check: check_function,
         summary: "invoke a function (functions/NAME.yaml) with a JSON payload; its result is the output",
     },
+    ActionKind {
+        name: "wait_for",
+        extra_keys: &[],
+        shell_lines: &[],
+        sql_texts: &["wait_for"],
+        check: check_wait_for,
+        summary: "wait until a lake object, a prefix's objects, a table partition exists or SQL returns true",
+    },
+    ActionKind {
+        name: "copy",
+        extra_keys: &[],
+        shell_lines: &[],
+        sql_texts: &[],
+        check: check_copy,
+        summary: "copy objects between the lake, S3-compatible stores and local roots: from, to, parallel",
+    },
 ];
 
 /// Renders an action's configuration for one attempt: every string inside it is a template, the
@@ -131,7 +147,10 @@ pub fn render_config(spec: &ActionSpec, context: &Value) -> Result<Map<String, V
                         .iter()
                         .map(|(member, value)| {
                             let rendered = match value {
-                                Value::String(text) if member == "query" => sql(text)?,
+                                // `sql:` of `wait_for` is a query like `query:` of `sql`.
+                                Value::String(text) if member == "query" || member == "sql" => {
+                                    sql(text)?
+                                }
                                 other => crate::template::render_value(other, context)?,
                             };
                             Ok((member.clone(), rendered))
@@ -403,7 +422,7 @@ fn is_identifier(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-const SQL_KEYS: [&str; 2] = ["query", "max_rows"];
+const SQL_KEYS: [&str; 3] = ["query", "max_rows", "export"];
 
 fn check_sql(config: &Map<String, Value>) -> Result<(), ConfigError> {
     let sql = match config.get("sql") {
@@ -452,7 +471,16 @@ fn check_sql(config: &Map<String, Value>) -> Result<(), ConfigError> {
             ));
         }
     }
+    crate::lake_actions::sql_export(sql, crate::lake_actions::Phase::Check)?;
     Ok(())
+}
+
+fn check_wait_for(config: &Map<String, Value>) -> Result<(), ConfigError> {
+    crate::lake_actions::wait_for(config, crate::lake_actions::Phase::Check).map(|_| ())
+}
+
+fn check_copy(config: &Map<String, Value>) -> Result<(), ConfigError> {
+    crate::lake_actions::copy(config, crate::lake_actions::Phase::Check).map(|_| ())
 }
 
 /// `function: NAME` and an optional `payload:` (any JSON; its strings are templates).
@@ -598,5 +626,57 @@ mod tests {
             err.message
         );
         assert!(check_sql(&cfg(json!({"sql": 3}))).is_err());
+        assert!(
+            check_sql(&cfg(
+                json!({"sql": {"query": "select 1", "export": {"prefix": "out", "format": "json"}}})
+            ))
+            .is_ok()
+        );
+        assert_eq!(
+            check_sql(&cfg(
+                json!({"sql": {"query": "select 1", "export": {"prefix": "out", "format": "xls"}}})
+            ))
+            .unwrap_err()
+            .path,
+            vec!["sql", "export", "format"]
+        );
+    }
+
+    #[test]
+    fn wait_for_and_copy_kinds() {
+        let wait = action_kind("wait_for").unwrap();
+        assert!((wait.check)(&cfg(json!({"wait_for": {"object": "in/{{ ds }}.csv"}}))).is_ok());
+        assert_eq!(
+            (wait.check)(&cfg(json!({"wait_for": {"object": "a", "timeout": "x"}})))
+                .unwrap_err()
+                .path,
+            vec!["wait_for", "timeout"]
+        );
+        let copy = action_kind("copy").unwrap();
+        assert!(
+            (copy.check)(&cfg(
+                json!({"copy": {"from": "out/", "to": "file:///srv/x/"}})
+            ))
+            .is_ok()
+        );
+        assert_eq!(
+            (copy.check)(&cfg(json!({"copy": {"from": "out/"}})))
+                .unwrap_err()
+                .path,
+            vec!["copy", "to"]
+        );
+        // The query of a wait is SQL text: a substituted value is written as a literal.
+        let spec = ActionSpec {
+            kind: "wait_for".into(),
+            config: cfg(
+                json!({"wait_for": {"sql": "SELECT count(*) > 0 FROM t WHERE d = {{ v }}", "object": "{{ v }}"}}),
+            ),
+        };
+        let rendered = render_config(&spec, &json!({"v": "it's"})).unwrap();
+        assert_eq!(
+            rendered["wait_for"]["sql"],
+            "SELECT count(*) > 0 FROM t WHERE d = 'it''s'"
+        );
+        assert_eq!(rendered["wait_for"]["object"], "it's");
     }
 }

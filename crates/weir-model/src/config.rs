@@ -20,6 +20,8 @@ pub struct Config {
     pub auth: AuthConfig,
     pub secrets: SecretsConfig,
     pub streams: StreamsConfig,
+    /// The `copy` action's stores outside the lake (see docs/preconditions.md).
+    pub copy: CopyConfig,
     /// Named concurrency limits shared by every pipeline (`pool: NAME` on a task).
     pub pools: IndexMap<String, u32>,
 }
@@ -160,6 +162,19 @@ pub struct LakeConfig {
     pub secret_access_key: String,
     /// Allow plain-HTTP endpoints (local S3-compatible servers).
     pub allow_http: bool,
+}
+
+/// Where the `copy` action may read and write besides the lake.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct CopyConfig {
+    /// Absolute directories `file:///…` URLs may name (a path outside every one is refused, so a
+    /// pipeline cannot read or write arbitrary files of the server). Empty: no local paths.
+    pub local_roots: Vec<String>,
+    /// S3-compatible stores by name: an `s3://BUCKET/…` URL uses the store whose `url` names
+    /// that bucket (its endpoint and credentials); a bucket no store names is reached with the
+    /// environment's AWS settings.
+    pub stores: IndexMap<String, LakeConfig>,
 }
 
 /// Where secrets come from besides the metadata store (see docs/secrets.md).
@@ -330,6 +345,27 @@ pub fn streams_segment_bytes(streams: &StreamsConfig) -> Result<u64, String> {
     }
 }
 
+/// `copy.local_roots` are absolute paths; each of `copy.stores` names an `s3://` bucket.
+fn check_copy(copy: &CopyConfig) -> Result<(), String> {
+    for root in &copy.local_roots {
+        if !root.starts_with('/') {
+            return Err(format!(
+                "copy.local_roots: `{root}` is not an absolute directory"
+            ));
+        }
+    }
+    for (name, store) in &copy.stores {
+        let bucket = store.url.strip_prefix("s3://").unwrap_or("");
+        if bucket.split('/').next().unwrap_or("").is_empty() {
+            return Err(format!(
+                "copy.stores.{name}.url must be s3://BUCKET or s3://BUCKET/PREFIX, got `{}`",
+                store.url
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn validate(config: &Config) -> Result<(), String> {
     if config
         .server
@@ -353,6 +389,7 @@ fn validate(config: &Config) -> Result<(), String> {
         );
     }
     streams_segment_bytes(&config.streams)?;
+    check_copy(&config.copy)?;
     if config.executor.max_parallel_tasks == 0 {
         return Err("executor.max_parallel_tasks must be at least 1".into());
     }
@@ -543,6 +580,39 @@ mod tests {
                 .contains("server.tls_cert and server.tls_key go together"),
             "{}",
             problems[0]
+        );
+    }
+
+    #[test]
+    fn copy_stores_and_roots() {
+        let file = "[copy]\nlocal_roots = [\"/srv/exchange\"]\n[copy.stores.backup]\nurl = \"s3://backups/weir\"\nendpoint = \"http://127.0.0.1:9000\"\n";
+        let config = load_config(Some(("weir.toml", file)), &[]).unwrap();
+        assert_eq!(config.copy.local_roots, ["/srv/exchange"]);
+        assert_eq!(
+            config.copy.stores["backup"].endpoint,
+            "http://127.0.0.1:9000"
+        );
+        let relative = load_config(
+            Some(("weir.toml", "[copy]\nlocal_roots = [\"exchange\"]\n")),
+            &[],
+        )
+        .unwrap_err();
+        assert!(
+            relative[0]
+                .to_string()
+                .contains("not an absolute directory"),
+            "{}",
+            relative[0]
+        );
+        let no_bucket = load_config(
+            Some(("weir.toml", "[copy.stores.x]\nurl = \"/tmp\"\n")),
+            &[],
+        )
+        .unwrap_err();
+        assert!(
+            no_bucket[0].to_string().contains("copy.stores.x.url"),
+            "{}",
+            no_bucket[0]
         );
     }
 

@@ -11,6 +11,7 @@ pub mod duration;
 pub mod event_source;
 pub mod events;
 pub mod function;
+pub mod lake_actions;
 mod marker;
 pub mod pipeline;
 pub mod problem;
