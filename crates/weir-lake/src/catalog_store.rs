@@ -54,12 +54,24 @@ impl ManifestChange {
     }
 }
 
+/// Sent after a commit changed a table (its definition or its manifest), or dropped it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableChanged {
+    pub database: String,
+    pub table: String,
+}
+
+/// Changes kept for slow subscribers before they start missing some (a subscriber that misses
+/// some reads the catalog again).
+const CHANGE_BUFFER: usize = 1024;
+
 /// The lake's catalog. Cloning shares it.
 #[derive(Clone)]
 pub struct Catalog {
     store: Arc<dyn Store>,
     /// Serializes read-modify-write of manifests and statistics within this process.
     writes: Arc<Mutex<()>>,
+    changes: tokio::sync::broadcast::Sender<TableChanged>,
 }
 
 impl Catalog {
@@ -67,7 +79,24 @@ impl Catalog {
         Catalog {
             store,
             writes: Arc::new(Mutex::new(())),
+            changes: tokio::sync::broadcast::channel(CHANGE_BUFFER).0,
         }
+    }
+
+    /// Receives a [`TableChanged`] after every commit through this catalog (or a clone of it)
+    /// from now on: what waits on tables (`wait_for`) wakes on it instead of polling.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<TableChanged> {
+        self.changes.subscribe()
+    }
+
+    /// Announces a committed change of `database.table`, for writers that commit a manifest
+    /// change in a batch of their own ([`Catalog::stage_files`]).
+    pub fn notify_changed(&self, database: &str, table: &str) {
+        // No subscriber is not an error.
+        let _ = self.changes.send(TableChanged {
+            database: database.to_string(),
+            table: table.to_string(),
+        });
     }
 
     /// The metadata store under the catalog.
@@ -221,6 +250,7 @@ impl Catalog {
             }
             .into()])
             .await?;
+        self.notify_changed(database, name);
         Ok(true)
     }
 
@@ -413,6 +443,7 @@ impl Catalog {
             }
         }
         self.store.apply(&batch).await?;
+        self.notify_changed(&table.database, &table.name);
         Ok(table)
     }
 

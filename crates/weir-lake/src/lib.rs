@@ -5,6 +5,7 @@
 
 pub mod catalog;
 pub mod catalog_store;
+pub mod copy_action;
 pub mod crawl_action;
 pub mod crawler;
 pub mod delivery;
@@ -13,9 +14,12 @@ pub mod error;
 pub mod lake;
 pub mod parquet_footer;
 pub mod sql;
+pub mod wait_for_action;
 
-pub use catalog_store::{Catalog, ManifestChange};
+pub use catalog_store::{Catalog, ManifestChange, TableChanged};
+pub use copy_action::CopyRunner;
 pub use crawl_action::CrawlRunner;
 pub use crawler::{CrawlReport, crawl};
 pub use error::LakeError;
 pub use lake::{Lake, ObjectCreated, ObjectInfo};
+pub use wait_for_action::WaitForRunner;

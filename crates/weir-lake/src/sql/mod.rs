@@ -23,6 +23,7 @@ mod eager_aggregate;
 mod engine;
 mod error;
 mod export;
+mod export_objects;
 mod footers;
 mod guard;
 mod limits;
@@ -45,6 +46,7 @@ pub use access::{CatalogAccess, CatalogError, LakeRoot, ObjectCreated, ObjectLis
 pub use engine::{SqlEngine, files_scanned};
 pub use error::{SqlError, SqlErrorKind};
 pub use export::{ExportFormat, ExportPart, export};
+pub use export_objects::{Exported, export_to_lake};
 pub use memory::MemoryCatalog;
 pub use provider::LakeTable;
 pub use result::{QueryResult, ResultColumn, json_value};

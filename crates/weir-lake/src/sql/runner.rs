@@ -1,6 +1,8 @@
 //! The `sql` pipeline action: runs a statement (templates already rendered by the executor) and
 //! passes a small result downstream: `{ "row_count": N, "columns": [...], "rows": [...] }` with
 //! at most `max_rows` rows (default 100). The statement and the result table go to the log.
+//! With `export: { prefix, format, compression }` the whole result goes to a lake object instead
+//! (`export_objects.rs`), and the output is `{ "row_count", "objects", "bytes" }`.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -18,11 +20,65 @@ const LOG_ROWS: usize = 50;
 /// Runs `sql` tasks on a shared engine.
 pub struct SqlRunner {
     engine: Arc<SqlEngine>,
+    /// Where `export:` writes (none: an export is refused).
+    lake: Option<Arc<crate::lake::Lake>>,
 }
 
 impl SqlRunner {
     pub fn new(engine: Arc<SqlEngine>) -> Self {
-        SqlRunner { engine }
+        SqlRunner { engine, lake: None }
+    }
+
+    /// Lets tasks `export:` their results to `lake`.
+    pub fn with_lake(mut self, lake: Arc<crate::lake::Lake>) -> Self {
+        self.lake = Some(lake);
+        self
+    }
+
+    /// Runs `query` into the objects `export` says, under the attempt's deadline and cancel.
+    async fn export(
+        &self,
+        ctx: &mut ActionContext,
+        query: &str,
+        export: &weir_model::lake_actions::SqlExport,
+    ) -> ActionOutcome {
+        let Some(lake) = &self.lake else {
+            return ActionOutcome::failure(FailureKind::Failed, "this server cannot export");
+        };
+        let deadline = async {
+            match ctx.deadline {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        let mut cancel = ctx.cancel.clone();
+        let cancelled = async move {
+            if cancel.wait_for(|c| *c).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
+        let work = super::export_to_lake(&self.engine, lake, query, export);
+        let result = tokio::select! {
+            r = work => r,
+            _ = deadline => return ActionOutcome::failure(FailureKind::TimedOut, "timed out"),
+            _ = cancelled => return ActionOutcome::failure(FailureKind::Cancelled, "cancelled"),
+        };
+        match result {
+            Ok(exported) => {
+                let _ = writeln!(
+                    ctx.log,
+                    "exported {} row(s), {} byte(s) to {}",
+                    exported.row_count,
+                    exported.bytes,
+                    exported.objects.join(", ")
+                );
+                ActionOutcome::success(serde_json::to_value(&exported).ok())
+            }
+            Err(e) => {
+                let _ = writeln!(ctx.log, "error: {e}");
+                ActionOutcome::failure(FailureKind::Failed, e.to_string())
+            }
+        }
     }
 }
 
@@ -61,6 +117,13 @@ impl ActionRunner for SqlRunner {
             Err(message) => return ActionOutcome::failure(FailureKind::Failed, message),
         };
         let _ = writeln!(ctx.log, "sql:\n{}\n", query.trim());
+        if let Some(Value::Object(sql)) = ctx.config.get("sql") {
+            match weir_model::lake_actions::sql_export(sql, weir_model::lake_actions::Phase::Run) {
+                Ok(Some(export)) => return self.export(&mut ctx, &query, &export).await,
+                Ok(None) => {}
+                Err(e) => return ActionOutcome::failure(FailureKind::Failed, e.message),
+            }
+        }
         let work = self
             .engine
             .execute_limited(&query, Some(max_rows.max(LOG_ROWS)));

@@ -75,7 +75,26 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         "crawl",
         Arc::new(weir_lake::CrawlRunner::new(lake.clone(), catalog.clone())),
     );
-    registry.register("sql", Arc::new(weir_lake::sql::SqlRunner::new(sql.clone())));
+    registry.register(
+        "sql",
+        Arc::new(weir_lake::sql::SqlRunner::new(sql.clone()).with_lake(lake.clone())),
+    );
+    registry.register(
+        "wait_for",
+        Arc::new(weir_lake::WaitForRunner::new(
+            lake.clone(),
+            catalog.clone(),
+            sql.clone(),
+        )),
+    );
+    registry.register(
+        "copy",
+        Arc::new(weir_lake::CopyRunner::new(
+            lake.clone(),
+            config.copy.clone(),
+            &config.aws.region,
+        )),
+    );
     let actions = registry.clone();
     let lake_for_items = lake.clone();
     let aws = config.aws.clone();

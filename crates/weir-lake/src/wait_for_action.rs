@@ -1,0 +1,395 @@
+//! The `wait_for` pipeline action (AWS Data Pipeline's preconditions, Airflow's sensors): a task
+//! that succeeds once a lake object exists, a folder holds enough objects, a table has a
+//! partition, or a query returns true, and fails at its timeout.
+//!
+//! ```yaml
+//! tasks:
+//!   orders_landed:
+//!     wait_for: { object: "landing/orders/{{ ds }}.csv", timeout: 6h }
+//! ```
+//!
+//! It does not poll to notice weir's own writes: it checks once, then sleeps until the lake says
+//! an object was created (`Lake::subscribe`) or the catalog says a table changed
+//! (`Catalog::subscribe`) and checks again. The subscriptions are taken before the first check,
+//! so a write landing between a check and the wait still wakes it. `poke_interval` is only the
+//! fallback for stores others write (an S3 lake fed by other tools).
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+use tokio::time::Instant;
+use weir_engine::actions::{ActionContext, ActionOutcome, ActionRunner, FailureKind};
+use weir_model::lake_actions::{Phase, WaitCondition, WaitFor};
+
+use crate::catalog::Partitioning;
+use crate::catalog_store::{Catalog, TableChanged};
+use crate::error::LakeError;
+use crate::lake::{Lake, ObjectCreated};
+use crate::sql::SqlEngine;
+
+/// Keys of a prefix's objects named in the output.
+const OUTPUT_KEYS: usize = 20;
+
+/// Runs `wait_for:` tasks against one lake, catalog and SQL engine.
+pub struct WaitForRunner {
+    lake: Arc<Lake>,
+    catalog: Catalog,
+    sql: Arc<SqlEngine>,
+}
+
+impl WaitForRunner {
+    pub fn new(lake: Arc<Lake>, catalog: Catalog, sql: Arc<SqlEngine>) -> WaitForRunner {
+        WaitForRunner { lake, catalog, sql }
+    }
+
+    /// What the condition found, or `None` while it does not hold. An error is a wait that can
+    /// never succeed as written (a query that fails, a column that is no partition column).
+    pub async fn check(&self, condition: &WaitCondition) -> Result<Option<Value>, String> {
+        match condition {
+            WaitCondition::Object(key) => match self.lake.head(key).await {
+                Ok(info) => Ok(Some(json!({
+                    "key": info.key,
+                    "size": info.size,
+                    "last_modified": info.last_modified,
+                }))),
+                Err(LakeError::NotFound { .. }) => Ok(None),
+                Err(LakeError::InvalidKey { .. }) => Err(format!("object `{key}`: not a lake key")),
+                // A store that does not answer now may answer at the next check.
+                Err(e) => {
+                    tracing::warn!(%key, error = %e, "wait_for: cannot look at the object");
+                    Ok(None)
+                }
+            },
+            WaitCondition::Prefix {
+                prefix,
+                min_objects,
+            } => {
+                let objects = match self.lake.list(prefix).await {
+                    Ok(objects) => objects,
+                    Err(LakeError::InvalidKey { .. }) => {
+                        return Err(format!("prefix `{prefix}`: not a lake folder"));
+                    }
+                    Err(e) => {
+                        tracing::warn!(%prefix, error = %e, "wait_for: cannot list the prefix");
+                        return Ok(None);
+                    }
+                };
+                if (objects.len() as u64) < *min_objects {
+                    return Ok(None);
+                }
+                let keys: Vec<&str> = objects
+                    .iter()
+                    .take(OUTPUT_KEYS)
+                    .map(|o| o.key.as_str())
+                    .collect();
+                Ok(Some(json!({
+                    "prefix": prefix,
+                    "objects": objects.len(),
+                    "bytes": objects.iter().map(|o| o.size).sum::<u64>(),
+                    "keys": keys,
+                })))
+            }
+            WaitCondition::Partition { table, values } => {
+                self.partition(&table.database, &table.name, values).await
+            }
+            WaitCondition::Sql(query) => self.query(query).await,
+        }
+    }
+
+    async fn partition(
+        &self,
+        database: &str,
+        name: &str,
+        values: &[(String, String)],
+    ) -> Result<Option<Value>, String> {
+        let Some(table) = self
+            .catalog
+            .table(database, name)
+            .await
+            .map_err(|e| e.to_string())?
+        else {
+            return Ok(None); // not created yet
+        };
+        let columns: Vec<String> = match &table.partitioning {
+            Partitioning::None => Vec::new(),
+            Partitioning::Hive { columns } | Partitioning::Pattern { columns, .. } => columns
+                .iter()
+                .map(|c| c.name.to_ascii_lowercase())
+                .collect(),
+        };
+        let mut wanted = Vec::new();
+        for (column, value) in values {
+            let Some(index) = columns.iter().position(|c| c == column) else {
+                return Err(format!(
+                    "{database}.{name} has no partition column `{column}` (its partition columns: {})",
+                    if columns.is_empty() {
+                        "none".to_string()
+                    } else {
+                        columns.join(", ")
+                    }
+                ));
+            };
+            wanted.push((index, value.as_str()));
+        }
+        let files = self
+            .catalog
+            .files(database, name)
+            .await
+            .map_err(|e| e.to_string())?;
+        let matching: Vec<_> = files
+            .iter()
+            .filter(|f| {
+                wanted
+                    .iter()
+                    .all(|(i, v)| f.partition_values.get(*i).map(String::as_str) == Some(*v))
+            })
+            .collect();
+        if matching.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(json!({
+            "table": format!("{database}.{name}"),
+            "partition": values.iter().map(|(c, v)| (c.clone(), Value::String(v.clone()))).collect::<serde_json::Map<_, _>>(),
+            "files": matching.len(),
+            "rows": matching.iter().filter_map(|f| f.row_count).sum::<i64>(),
+        })))
+    }
+
+    async fn query(&self, query: &str) -> Result<Option<Value>, String> {
+        let tables = self.sql.sql_tables(query).map_err(|e| e.to_string())?;
+        if !tables.read_only {
+            return Err("the query of a wait must only read (SELECT, WITH, VALUES)".into());
+        }
+        let result = self
+            .sql
+            .execute_limited(query, Some(1))
+            .await
+            .map_err(|e| e.to_string())?;
+        let first = result
+            .batches
+            .iter()
+            .find(|b| b.num_rows() > 0 && b.num_columns() > 0)
+            .map(|b| crate::sql::json_value(b.column(0).as_ref(), 0));
+        Ok(first
+            .filter(truthy)
+            .map(|value| json!({ "query": query.trim(), "value": value })))
+    }
+}
+
+/// A query's first value as Airflow's `SqlSensor` reads it: true, a number other than zero, a
+/// string other than "", "0" and "false".
+fn truthy(value: &Value) -> bool {
+    match value {
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|n| n != 0.0),
+        Value::String(s) => !matches!(s.trim().to_ascii_lowercase().as_str(), "" | "0" | "false"),
+        Value::Null => false,
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
+}
+
+/// Whether a created object may change the condition's answer.
+fn object_matters(condition: &WaitCondition, event: &ObjectCreated) -> bool {
+    match condition {
+        WaitCondition::Object(key) => event.key == *key,
+        WaitCondition::Prefix { prefix, .. } => {
+            let folder = prefix.trim_end_matches('/');
+            folder.is_empty()
+                || event
+                    .key
+                    .strip_prefix(folder)
+                    .is_some_and(|rest| rest.starts_with('/'))
+        }
+        WaitCondition::Partition { table, .. } => {
+            event.table.as_deref() == Some(table.to_string().as_str())
+        }
+        WaitCondition::Sql(_) => true,
+    }
+}
+
+/// Whether a table change may change the condition's answer.
+fn table_matters(condition: &WaitCondition, change: &TableChanged) -> bool {
+    match condition {
+        WaitCondition::Object(_) | WaitCondition::Prefix { .. } => false,
+        WaitCondition::Partition { table, .. } => {
+            change.database == table.database && change.table == table.name
+        }
+        WaitCondition::Sql(_) => true,
+    }
+}
+
+/// Waits for the next event `matters` says is relevant (a missed event, when the receiver fell
+/// behind, is relevant), then takes whatever else is already queued so that a burst of writes
+/// costs one check. Never returns once the sender is gone.
+async fn next_relevant<T: Clone>(
+    events: &mut broadcast::Receiver<T>,
+    matters: impl Fn(&T) -> bool,
+) {
+    loop {
+        match events.recv().await {
+            Ok(event) if matters(&event) => break,
+            Ok(_) => {}
+            Err(broadcast::error::RecvError::Lagged(_)) => break,
+            Err(broadcast::error::RecvError::Closed) => std::future::pending::<()>().await,
+        }
+    }
+    while events.try_recv().is_ok() {}
+}
+
+fn seconds(d: Duration) -> String {
+    weir_model::duration::format_duration(d)
+}
+
+#[async_trait::async_trait]
+impl ActionRunner for WaitForRunner {
+    async fn run(&self, mut ctx: ActionContext) -> ActionOutcome {
+        let WaitFor {
+            condition,
+            timeout,
+            poke_interval,
+        } = match weir_model::lake_actions::wait_for(&ctx.config, Phase::Run) {
+            Ok(spec) => spec,
+            Err(e) => return ActionOutcome::failure(FailureKind::Failed, e.message),
+        };
+        // Before the first check: what is written from here on wakes the wait.
+        let mut objects = self.lake.subscribe();
+        let mut tables = self.catalog.subscribe();
+        let started = Instant::now();
+        let gives_up = started + timeout;
+        let _ = writeln!(
+            ctx.log,
+            "waiting for {condition} (timeout {}, checked again on lake and catalog writes and every {})",
+            seconds(timeout),
+            seconds(poke_interval)
+        );
+        let mut cancel = ctx.cancel.clone();
+        let mut checks = 0u64;
+        loop {
+            checks += 1;
+            match self.check(&condition).await {
+                Ok(Some(found)) => {
+                    let waited = started.elapsed();
+                    let _ = writeln!(
+                        ctx.log,
+                        "found {condition} after {:.3}s ({checks} check(s))",
+                        waited.as_secs_f64()
+                    );
+                    let mut output = json!({
+                        "found": found,
+                        "waited_ms": waited.as_millis() as u64,
+                        "checks": checks,
+                    });
+                    if output.to_string().len() > ctx.max_output_bytes {
+                        output["found"] = Value::Null;
+                    }
+                    return ActionOutcome::success(Some(output));
+                }
+                Ok(None) => {}
+                Err(message) => {
+                    let message = format!("cannot wait for {condition}: {message}");
+                    let _ = writeln!(ctx.log, "{message}");
+                    return ActionOutcome::failure(FailureKind::Failed, message);
+                }
+            }
+            let deadline = async {
+                match ctx.deadline {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let cancelled = async {
+                if cancel.wait_for(|c| *c).await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            };
+            tokio::select! {
+                _ = next_relevant(&mut objects, |e| object_matters(&condition, e)) => {}
+                _ = next_relevant(&mut tables, |c| table_matters(&condition, c)) => {}
+                _ = tokio::time::sleep(poke_interval) => {}
+                _ = tokio::time::sleep_until(gives_up) => {
+                    let message = format!(
+                        "timed out waiting for {condition} after {} ({checks} check(s))",
+                        seconds(timeout)
+                    );
+                    let _ = writeln!(ctx.log, "{message}");
+                    return ActionOutcome::failure(FailureKind::TimedOut, message);
+                }
+                _ = deadline => return ActionOutcome::failure(FailureKind::TimedOut, "timed out"),
+                _ = cancelled => return ActionOutcome::failure(FailureKind::Cancelled, "cancelled"),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use weir_model::sql_tables::TableName;
+
+    fn created(key: &str, table: Option<&str>) -> ObjectCreated {
+        ObjectCreated {
+            key: key.into(),
+            size: 1,
+            table: table.map(str::to_string),
+            partition: None,
+            delivery: None,
+        }
+    }
+
+    #[test]
+    fn only_relevant_writes_wake_a_wait() {
+        let object = WaitCondition::Object("in/a.csv".into());
+        assert!(object_matters(&object, &created("in/a.csv", None)));
+        assert!(!object_matters(&object, &created("in/b.csv", None)));
+        let prefix = WaitCondition::Prefix {
+            prefix: "in/".into(),
+            min_objects: 2,
+        };
+        assert!(object_matters(&prefix, &created("in/x/y.csv", None)));
+        assert!(!object_matters(&prefix, &created("inbox/y.csv", None)));
+        let partition = WaitCondition::Partition {
+            table: TableName::new("sales", "orders"),
+            values: vec![("day".into(), "1".into())],
+        };
+        assert!(object_matters(
+            &partition,
+            &created("k", Some("sales.orders"))
+        ));
+        assert!(!object_matters(
+            &partition,
+            &created("k", Some("sales.other"))
+        ));
+        let change = |d: &str, t: &str| TableChanged {
+            database: d.into(),
+            table: t.into(),
+        };
+        assert!(table_matters(&partition, &change("sales", "orders")));
+        assert!(!table_matters(&partition, &change("sales", "x")));
+        assert!(!table_matters(&object, &change("sales", "orders")));
+        assert!(table_matters(
+            &WaitCondition::Sql("q".into()),
+            &change("a", "b")
+        ));
+    }
+
+    #[test]
+    fn truthy_as_airflow_reads_it() {
+        for yes in [json!(true), json!(1), json!(0.5), json!("yes"), json!("t")] {
+            assert!(truthy(&yes), "{yes}");
+        }
+        for no in [
+            json!(false),
+            json!(0),
+            json!(""),
+            json!("0"),
+            json!("False"),
+            Value::Null,
+        ] {
+            assert!(!truthy(&no), "{no}");
+        }
+    }
+}
