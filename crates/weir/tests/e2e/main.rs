@@ -33,6 +33,7 @@ mod lifecycle;
 mod machines;
 mod markdown;
 mod postgres;
+mod preconditions;
 mod readme;
 mod run_actions;
 mod secrets;
