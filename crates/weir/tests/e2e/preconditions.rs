@@ -40,6 +40,19 @@ fn run_id(run: &Value) -> String {
     run["run_id"].as_str().expect("run id").to_string()
 }
 
+/// Triggers a run, waits for it, and returns it with its tasks.
+fn run_of(server: &Server, pipeline: &str) -> Value {
+    let ended = server.trigger_wait(pipeline, &[]);
+    server.run(&run_id(&ended))
+}
+
+/// The text of an attempt's log (its path is relative to the data directory).
+fn log_of(server: &Server, attempt: &Value) -> String {
+    let path = attempt["log_path"].as_str().expect("log path");
+    let path = server.data.join(path);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
 #[test]
 fn a_wait_is_released_by_another_tasks_write_not_by_its_poke_interval() {
     let (project, exchange) = project_with_exchange("");
@@ -60,7 +73,7 @@ fn a_wait_is_released_by_another_tasks_write_not_by_its_poke_interval() {
         ),
     );
     let server = Server::start(project.path());
-    let run = server.trigger_wait("landing", &[]);
+    let run = run_of(&server, "landing");
     assert_eq!(run["state"], "success", "{run}\n{}", server.log_text());
     let id = run_id(&run);
     let landed = attempt(&server, &id, "landed");
@@ -75,7 +88,10 @@ fn a_wait_is_released_by_another_tasks_write_not_by_its_poke_interval() {
     );
     let output = &server.task(&run, "landed")["output"];
     assert_eq!(output["found"]["key"], "landing/orders.csv", "{output}");
-    assert_eq!(output["checks"], 2, "one check at the start, one on the write: {output}");
+    assert_eq!(
+        output["checks"], 2,
+        "one check at the start, one on the write: {output}"
+    );
     assert!(output["waited_ms"].as_u64().unwrap() >= 1000, "{output}");
     assert_eq!(
         server.task(&run, "deliver")["output"]["objects"],
@@ -118,15 +134,19 @@ params:
         "CREATE TABLE sales.orders PARTITIONED BY (day) AS SELECT * FROM (VALUES (1, '2024-01-01')) AS v(id, day)",
     ]);
     assert!(created.status.success(), "{}", stderr(&created));
-    let run = server.trigger_wait("gate", &[]);
+    let run = run_of(&server, "gate");
     assert_eq!(run["state"], "success", "{run}\n{}", server.log_text());
     let id = run_id(&run);
-    let loaded = attempt(&server, &id, "load")["ended_at_us"].as_i64().unwrap();
+    let loaded = attempt(&server, &id, "load")["ended_at_us"]
+        .as_i64()
+        .unwrap();
     for task in ["day_two", "enough"] {
         let ended = attempt(&server, &id, task)["ended_at_us"].as_i64().unwrap();
         let latency_ms = (ended - loaded) as f64 / 1000.0;
+        // The wait may even end first: the commit's broadcast goes out before the load's
+        // runner returns.
         assert!(
-            (0.0..1000.0).contains(&latency_ms),
+            latency_ms < 1000.0,
             "{task} ended {latency_ms} ms after the load committed"
         );
     }
@@ -139,8 +159,13 @@ params:
     );
     // The first insert (a partition it does not wait for, two rows of three) woke both and
     // released neither.
-    let checks = server.task(&run, "enough")["output"]["checks"].as_u64().unwrap();
-    assert!(checks >= 3, "enough checked at start, on the first and the second insert: {checks}");
+    let checks = server.task(&run, "enough")["output"]["checks"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        checks >= 3,
+        "enough checked at start, on the first and the second insert: {checks}"
+    );
 }
 
 #[test]
@@ -162,7 +187,7 @@ fn a_wait_times_out_and_a_bad_one_fails_at_once() {
     );
     let server = Server::start(project.path());
     let started = Instant::now();
-    let run = server.trigger_wait("never", &[]);
+    let run = run_of(&server, "never");
     assert_eq!(run["state"], "failed", "{run}");
     assert!(started.elapsed() < Duration::from_secs(20));
     let missing = attempt(&server, &run_id(&run), "missing");
@@ -177,7 +202,7 @@ fn a_wait_times_out_and_a_bad_one_fails_at_once() {
         "CREATE TABLE sales.orders PARTITIONED BY (day) AS SELECT * FROM (VALUES (1, '2024-01-01')) AS v(id, day)",
     ]);
     assert!(created.status.success(), "{}", stderr(&created));
-    let run = server.trigger_wait("unknown_column", &[]);
+    let run = run_of(&server, "unknown_column");
     let wrong = attempt(&server, &run_id(&run), "wrong");
     assert_eq!(wrong["state"], "failed", "{wrong}");
     assert!(
@@ -209,7 +234,11 @@ fn sizes(dir: &Path) -> std::collections::BTreeMap<String, u64> {
             if path.is_dir() {
                 stack.push(path);
             } else {
-                let rel = path.strip_prefix(dir).unwrap().to_string_lossy().to_string();
+                let rel = path
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .to_string();
                 out.insert(rel, entry.metadata().unwrap().len());
             }
         }
@@ -243,38 +272,53 @@ fn copy_between_local_roots_and_the_lake_skips_what_is_done() {
         "tasks:\n  steal:\n    copy: { from: \"file:///etc/\", to: stolen/ }\n",
     );
     let server = Server::start(project.path());
-    let run = server.trigger_wait("shuttle", &[]);
+    let run = run_of(&server, "shuttle");
     assert_eq!(run["state"], "success", "{run}");
     let into = &server.task(&run, "into_lake")["output"];
-    assert_eq!((into["objects"].as_u64(), into["skipped"].as_u64()), (Some(20), Some(0)), "{into}");
+    assert_eq!(
+        (into["objects"].as_u64(), into["skipped"].as_u64()),
+        (Some(20), Some(0)),
+        "{into}"
+    );
     let expected = sizes(&exchange.join("in"));
     assert_eq!(sizes(&exchange.join("out")), expected);
     assert_eq!(sizes(&server.data.join("lake/raw/in")), expected);
 
     // Again: everything is there already.
-    let again = server.trigger_wait("shuttle", &[]);
+    let again = run_of(&server, "shuttle");
     let into = &server.task(&again, "into_lake")["output"];
-    assert_eq!((into["objects"].as_u64(), into["skipped"].as_u64()), (Some(0), Some(20)), "{into}");
-    let log = std::fs::read_to_string(
-        attempt(&server, &run_id(&again), "into_lake")["log_path"]
-            .as_str()
-            .unwrap(),
-    )
-    .unwrap();
+    assert_eq!(
+        (into["objects"].as_u64(), into["skipped"].as_u64()),
+        (Some(0), Some(20)),
+        "{into}"
+    );
+    let log = log_of(&server, &attempt(&server, &run_id(&again), "into_lake"));
     assert!(
-        log.contains("done: 20/20 object(s), 20190 of 20190 byte(s) done (0 copied, 20 already there)"),
+        log.contains(
+            "done: 20/20 object(s), 20190 of 20190 byte(s) done (0 copied, 20 already there)"
+        ),
         "{log}"
     );
 
-    let refused = server.trigger_wait("escape", &[]);
+    let refused = run_of(&server, "escape");
     assert_eq!(refused["state"], "failed");
-    let error = server.task(&refused, "steal")["error"].as_str().unwrap_or("").to_string();
-    assert!(error.contains("file:///etc/ is outside the directories a copy may use"), "{error}");
+    let error = server.task(&refused, "steal")["error"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        error.contains("file:///etc/ is outside the directories a copy may use"),
+        "{error}"
+    );
     assert!(!server.data.join("lake/stolen").exists());
 }
 
 /// Lists `prefix` in the moto bucket: key → size.
-fn bucket_objects(endpoint: &str, bucket: &str, prefix: &str) -> std::collections::BTreeMap<String, u64> {
+fn bucket_objects(
+    endpoint: &str,
+    bucket: &str,
+    prefix: &str,
+) -> std::collections::BTreeMap<String, u64> {
     let output = Command::new("python3")
         .args([
             "-c",
@@ -319,7 +363,7 @@ fn a_copy_to_s3_killed_midway_resumes_where_it_stopped() {
     project.pipeline(
         "backup",
         &format!(
-            "tasks:\n  upload:\n    copy: {{ from: big/, to: \"s3://{bucket}/{prefix}/\", parallel: 2 }}\n"
+            "tasks:\n  upload:\n    copy: {{ from: big/, to: \"s3://{bucket}/{prefix}/\", parallel: 1 }}\n"
         ),
     );
     let mut server = Server::start(project.path());
@@ -328,7 +372,11 @@ fn a_copy_to_s3_killed_midway_resumes_where_it_stopped() {
     std::fs::create_dir_all(&big).unwrap();
     for i in 0..OBJECTS {
         // Different sizes, so a wrong skip would show.
-        std::fs::write(big.join(format!("part-{i:04}.bin")), vec![b'a' + (i % 26) as u8; 64 * 1024 + i]).unwrap();
+        std::fs::write(
+            big.join(format!("part-{i:04}.bin")),
+            vec![b'a' + (i % 26) as u8; 256 * 1024 + i],
+        )
+        .unwrap();
     }
     let (status, body) = server.post("/api/v1/pipelines/backup/runs", "{}");
     assert_eq!(status, 201, "{body}");
@@ -340,7 +388,11 @@ fn a_copy_to_s3_killed_midway_resumes_where_it_stopped() {
         if there >= 10 {
             break there;
         }
-        assert!(Instant::now() < deadline, "the copy did not start:\n{}", server.log_text());
+        assert!(
+            Instant::now() < deadline,
+            "the copy did not start:\n{}",
+            server.log_text()
+        );
         std::thread::sleep(Duration::from_millis(100));
     };
     server.kill9();
@@ -353,19 +405,35 @@ fn a_copy_to_s3_killed_midway_resumes_where_it_stopped() {
     let run = server.wait_run(&id);
     assert_eq!(run["state"], "success", "{run}\n{}", server.log_text());
     let attempts = server.attempts(&id, "upload");
-    assert_eq!(attempts.first().map(|a| a["state"].clone()), Some(Value::from("lost")), "{attempts:?}");
+    assert_eq!(
+        attempts.first().map(|a| a["state"].clone()),
+        Some(Value::from("lost")),
+        "{attempts:?}"
+    );
     let output = &server.task(&run, "upload")["output"];
-    let (copied, skipped) = (output["objects"].as_u64().unwrap(), output["skipped"].as_u64().unwrap());
+    let (copied, skipped) = (
+        output["objects"].as_u64().unwrap(),
+        output["skipped"].as_u64().unwrap(),
+    );
     assert_eq!(copied + skipped, OBJECTS as u64, "{output}");
-    assert!(skipped as usize >= at_kill.saturating_sub(2), "the resumed copy skips what was done: {output}, {at_kill} there at the kill");
+    assert_eq!(
+        skipped as usize, at_kill,
+        "the resumed copy skips exactly what was done: {output}"
+    );
     assert!(copied > 0, "{output}");
     let there = bucket_objects(&endpoint, &bucket, &format!("{prefix}/"));
     assert_eq!(there.len(), OBJECTS);
     for i in 0..OBJECTS {
-        assert_eq!(there.get(&format!("{prefix}/part-{i:04}.bin")), Some(&((64 * 1024 + i) as u64)));
+        assert_eq!(
+            there.get(&format!("{prefix}/part-{i:04}.bin")),
+            Some(&((256 * 1024 + i) as u64))
+        );
     }
-    let log = std::fs::read_to_string(attempts.last().unwrap()["log_path"].as_str().unwrap()).unwrap();
-    assert!(log.contains(&format!("done: {OBJECTS}/{OBJECTS} object(s)")), "{log}");
+    let log = log_of(&server, attempts.last().unwrap());
+    assert!(
+        log.contains(&format!("done: {OBJECTS}/{OBJECTS} object(s)")),
+        "{log}"
+    );
 }
 
 #[test]
@@ -393,7 +461,7 @@ fn sql_results_export_as_csv_json_lines_and_parquet() {
         "CREATE TABLE sales.orders AS SELECT * FROM (VALUES (1, 'ann', 10.5), (2, 'bo, \"b\"', NULL), (3, 'cy', 7.25)) AS v(id, name, amount)",
     ]);
     assert!(created.status.success(), "{}", stderr(&created));
-    let run = server.trigger_wait("export", &[]);
+    let run = run_of(&server, "export");
     assert_eq!(run["state"], "success", "{run}");
     let lake = server.data.join("lake");
 
@@ -405,11 +473,21 @@ fn sql_results_export_as_csv_json_lines_and_parquet() {
         "id,name,amount\n1,ann,10.5\n2,\"bo, \"\"b\"\"\",\n3,cy,7.25\n"
     );
 
-    let gz = server.task(&run, "csv_gz")["output"]["objects"][0].as_str().unwrap().to_string();
+    let gz = server.task(&run, "csv_gz")["output"]["objects"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(gz, "out/csv_gz/part-00000.csv.gz");
-    let unzipped = Command::new("gzip").arg("-dc").arg(lake.join(&gz)).output().unwrap();
+    let unzipped = Command::new("gzip")
+        .arg("-dc")
+        .arg(lake.join(&gz))
+        .output()
+        .unwrap();
     assert!(unzipped.status.success());
-    assert_eq!(stdout(&unzipped), "id,name\n1,ann\n2,\"bo, \"\"b\"\"\"\n3,cy\n");
+    assert_eq!(
+        stdout(&unzipped),
+        "id,name\n1,ann\n2,\"bo, \"\"b\"\"\"\n3,cy\n"
+    );
 
     let lines: Vec<Value> = std::fs::read_to_string(lake.join("out/json/part-00000.json"))
         .unwrap()
@@ -446,7 +524,9 @@ fn the_preconditions_guide_runs() {
     let (path, text) = crate::doc_sessions::doc("preconditions.md");
     let project = Project::new();
     let blocks = crate::markdown::blocks(&text);
-    let exchange = std::fs::canonicalize(project.path()).unwrap().join("exchange");
+    let exchange = std::fs::canonicalize(project.path())
+        .unwrap()
+        .join("exchange");
     let exchange = exchange.to_str().unwrap().to_string();
     let (_server, ran) = crate::doc_sessions::run_blocks(&path, &blocks, &project, |dir| {
         Server::start_with(dir, &[("WEIR_COPY_LOCAL_ROOTS", &exchange)])
