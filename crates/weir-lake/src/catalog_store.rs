@@ -163,6 +163,7 @@ impl Catalog {
                 tables: tables.len(),
             });
         }
+        let dropped: Vec<String> = tables.iter().map(|t| t.name.clone()).collect();
         let mut batch: Vec<Mutation> = tables
             .into_iter()
             .map(|t| {
@@ -180,6 +181,9 @@ impl Catalog {
             .into(),
         );
         self.store.apply(&batch).await?;
+        for table in &dropped {
+            self.notify_changed(name, table);
+        }
         Ok(true)
     }
 

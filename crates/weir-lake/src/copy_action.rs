@@ -96,7 +96,11 @@ impl CopyRunner {
                     })?;
                 let store = Lake::open_local(Path::new(if root.is_empty() { "/" } else { root }))
                     .map_err(|e| format!("file://{root}: {e}"))?;
-                let key = path[root.len()..].trim_start_matches('/').to_string();
+                let key = path
+                    .strip_prefix(root)
+                    .unwrap_or(path)
+                    .trim_start_matches('/')
+                    .to_string();
                 Ok((Arc::new(store), key))
             }
         }
@@ -143,13 +147,12 @@ async fn plan(source: &Lake, from: &str, to: &str) -> Result<Vec<Planned>, Strin
     Ok(objects
         .into_iter()
         .map(|object| {
-            let relative = if folder.is_empty() {
-                object.key.clone()
-            } else {
-                object.key[folder.len()..]
-                    .trim_start_matches('/')
-                    .to_string()
-            };
+            let relative = object
+                .key
+                .strip_prefix(folder)
+                .unwrap_or(&object.key)
+                .trim_start_matches('/')
+                .to_string();
             Planned {
                 target: join(&relative),
                 source: object,

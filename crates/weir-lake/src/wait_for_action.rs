@@ -376,6 +376,105 @@ mod tests {
         ));
     }
 
+    #[tokio::test]
+    async fn each_condition_is_checked_and_commits_are_announced() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("weir.db").display());
+        let store = weir_store::open(&url).await.unwrap();
+        let lake = Arc::new(Lake::open_local(&dir.path().join("lake")).unwrap());
+        let catalog = Catalog::new(store);
+        let sql = Arc::new(SqlEngine::for_lake(lake.clone(), Arc::new(catalog.clone())).unwrap());
+        let runner = WaitForRunner::new(lake.clone(), catalog.clone(), sql.clone());
+        let mut changes = catalog.subscribe();
+
+        let object = WaitCondition::Object("in/a.csv".into());
+        assert_eq!(runner.check(&object).await, Ok(None));
+        lake.put("in/a.csv", bytes::Bytes::from_static(b"a\n1\n"))
+            .await
+            .unwrap();
+        let found = runner.check(&object).await.unwrap().unwrap();
+        assert_eq!(
+            (found["key"].as_str(), found["size"].as_u64()),
+            (Some("in/a.csv"), Some(4))
+        );
+        let two = WaitCondition::Prefix {
+            prefix: "in/".into(),
+            min_objects: 2,
+        };
+        assert_eq!(runner.check(&two).await, Ok(None));
+        lake.put("in/deeper/b.csv", bytes::Bytes::from_static(b"b"))
+            .await
+            .unwrap();
+        assert_eq!(runner.check(&two).await.unwrap().unwrap()["objects"], 2);
+
+        let partition = |day: &str| WaitCondition::Partition {
+            table: TableName::new("s", "t"),
+            values: vec![("day".into(), day.into())],
+        };
+        assert_eq!(
+            runner.check(&partition("d1")).await,
+            Ok(None),
+            "no table yet"
+        );
+        sql.execute("CREATE TABLE s.t PARTITIONED BY (day) AS SELECT * FROM (VALUES (1, 'd1')) AS v(id, day)")
+            .await
+            .unwrap();
+        let change = changes.try_recv().unwrap();
+        assert_eq!(
+            (change.database.as_str(), change.table.as_str()),
+            ("s", "t")
+        );
+        assert_eq!(runner.check(&partition("d2")).await, Ok(None));
+        let found = runner.check(&partition("d1")).await.unwrap().unwrap();
+        assert_eq!(
+            (found["files"].as_u64(), found["rows"].as_u64()),
+            (Some(1), Some(1))
+        );
+        let wrong = WaitCondition::Partition {
+            table: TableName::new("s", "t"),
+            values: vec![("month".into(), "1".into())],
+        };
+        assert!(
+            runner
+                .check(&wrong)
+                .await
+                .unwrap_err()
+                .contains("no partition column `month`")
+        );
+
+        let two_rows = WaitCondition::Sql("SELECT count(*) > 1 FROM s.t".into());
+        assert_eq!(runner.check(&two_rows).await, Ok(None));
+        sql.execute("INSERT INTO s.t SELECT * FROM (VALUES (2, 'd2')) AS v(id, day)")
+            .await
+            .unwrap();
+        assert!(
+            changes.try_recv().is_ok(),
+            "the insert's commit is announced"
+        );
+        assert_eq!(
+            runner.check(&two_rows).await.unwrap().unwrap()["value"],
+            true
+        );
+        assert_eq!(
+            runner.check(&partition("d2")).await.unwrap().unwrap()["files"],
+            1
+        );
+        let write = WaitCondition::Sql("INSERT INTO s.t SELECT 3, 'd3'".into());
+        assert!(
+            runner
+                .check(&write)
+                .await
+                .unwrap_err()
+                .contains("must only read")
+        );
+        assert!(
+            runner
+                .check(&WaitCondition::Sql("SELECT * FROM s.missing".into()))
+                .await
+                .is_err()
+        );
+    }
+
     #[test]
     fn truthy_as_airflow_reads_it() {
         for yes in [json!(true), json!(1), json!(0.5), json!("yes"), json!("t")] {

@@ -81,6 +81,7 @@ fn a_wait_is_released_by_another_tasks_write_not_by_its_poke_interval() {
     let written = deliver["ended_at_us"].as_i64().unwrap();
     let released = landed["ended_at_us"].as_i64().unwrap();
     let latency_ms = (released - written) as f64 / 1000.0;
+    eprintln!("wait_for released {latency_ms} ms after the write (poke interval 1h)");
     // The poke interval is an hour: only the lake's broadcast can have woken it this soon.
     assert!(
         latency_ms < 1000.0,
@@ -401,6 +402,7 @@ fn a_copy_to_s3_killed_midway_resumes_where_it_stopped() {
         at_kill < OBJECTS,
         "the copy finished before the kill ({before_kill} then {at_kill} objects): make it longer"
     );
+    eprintln!("killed with {at_kill} of {OBJECTS} objects copied");
     server.start_again();
     let run = server.wait_run(&id);
     assert_eq!(run["state"], "success", "{run}\n{}", server.log_text());
