@@ -292,23 +292,12 @@ impl ActionRunner for CopyRunner {
             Ok(spec) => spec,
             Err(e) => return ActionOutcome::failure(FailureKind::Failed, e.message),
         };
-        let deadline = ctx.deadline;
-        let mut cancel = ctx.cancel.clone();
+        let stop = crate::stop::stopped(ctx.deadline, ctx.cancel.clone());
         // Stopping drops the copies in flight: an upload not finished never becomes visible,
         // and what was finished is skipped by the next attempt.
         let result = tokio::select! {
             result = self.copy(&spec, &mut ctx.log) => result,
-            _ = async {
-                match deadline {
-                    Some(at) => tokio::time::sleep_until(at).await,
-                    None => std::future::pending().await,
-                }
-            } => return ActionOutcome::failure(FailureKind::TimedOut, "timed out"),
-            _ = async {
-                if cancel.wait_for(|c| *c).await.is_err() {
-                    std::future::pending::<()>().await;
-                }
-            } => return ActionOutcome::failure(FailureKind::Cancelled, "cancelled"),
+            stopped = stop => return stopped,
         };
         match result {
             Ok(output) => ActionOutcome::success(Some(output)),

@@ -14,6 +14,7 @@ pub mod error;
 pub mod lake;
 pub mod parquet_footer;
 pub mod sql;
+mod stop;
 pub mod wait_for_action;
 
 pub use catalog_store::{Catalog, ManifestChange, TableChanged};

@@ -266,7 +266,6 @@ impl ActionRunner for WaitForRunner {
             seconds(timeout),
             seconds(poke_interval)
         );
-        let mut cancel = ctx.cancel.clone();
         let mut checks = 0u64;
         loop {
             checks += 1;
@@ -295,17 +294,6 @@ impl ActionRunner for WaitForRunner {
                     return ActionOutcome::failure(FailureKind::Failed, message);
                 }
             }
-            let deadline = async {
-                match ctx.deadline {
-                    Some(at) => tokio::time::sleep_until(at).await,
-                    None => std::future::pending().await,
-                }
-            };
-            let cancelled = async {
-                if cancel.wait_for(|c| *c).await.is_err() {
-                    std::future::pending::<()>().await;
-                }
-            };
             tokio::select! {
                 _ = next_relevant(&mut objects, |e| object_matters(&condition, e)) => {}
                 _ = next_relevant(&mut tables, |c| table_matters(&condition, c)) => {}
@@ -318,8 +306,7 @@ impl ActionRunner for WaitForRunner {
                     let _ = writeln!(ctx.log, "{message}");
                     return ActionOutcome::failure(FailureKind::TimedOut, message);
                 }
-                _ = deadline => return ActionOutcome::failure(FailureKind::TimedOut, "timed out"),
-                _ = cancelled => return ActionOutcome::failure(FailureKind::Cancelled, "cancelled"),
+                stopped = crate::stop::stopped(ctx.deadline, ctx.cancel.clone()) => return stopped,
             }
         }
     }

@@ -29,6 +29,21 @@ pub enum Phase {
     Run,
 }
 
+/// Refuses a key of `map` (the mapping at `path`) that is not one of `keys`, with the nearest.
+fn known_keys(map: &Map<String, Value>, keys: &[&str], path: &[&str]) -> Result<(), ConfigError> {
+    let Some(unknown) = map.keys().find(|k| !keys.contains(&k.as_str())) else {
+        return Ok(());
+    };
+    let hint = did_you_mean(unknown, keys.iter().copied());
+    let mut at = path.to_vec();
+    at.push(unknown);
+    let within = path.last().copied().unwrap_or("");
+    Err(ConfigError::at(
+        &at,
+        format!("unknown key `{unknown}` in {within}{hint}"),
+    ))
+}
+
 fn templated(phase: Phase, value: &Value) -> bool {
     phase == Phase::Check && value.as_str().is_some_and(|s| s.contains("{{"))
 }
@@ -96,15 +111,7 @@ pub fn wait_for(config: &Map<String, Value>, phase: Phase) -> Result<WaitFor, Co
             "wait_for must be a mapping with one of object, prefix, partition, sql (and timeout, poke_interval)",
         ));
     };
-    for key in wait.keys() {
-        if !WAIT_KEYS.contains(&key.as_str()) {
-            let hint = did_you_mean(key, WAIT_KEYS);
-            return Err(ConfigError::at(
-                &["wait_for", key],
-                format!("unknown key `{key}` in wait_for{hint}"),
-            ));
-        }
-    }
+    known_keys(wait, &WAIT_KEYS, &["wait_for"])?;
     let named: Vec<&str> = WAIT_CONDITIONS
         .into_iter()
         .filter(|k| wait.contains_key(*k))
@@ -199,15 +206,7 @@ fn partition(value: Option<&Value>, phase: Phase) -> Result<WaitCondition, Confi
             "partition must be a mapping with table (db.table) and values (column: value)",
         ));
     };
-    for key in partition.keys() {
-        if key != "table" && key != "values" {
-            let hint = did_you_mean(key, ["table", "values"]);
-            return Err(ConfigError::at(
-                &["wait_for", "partition", key],
-                format!("unknown key `{key}` in partition{hint}"),
-            ));
-        }
-    }
+    known_keys(partition, &["table", "values"], &path)?;
     let table = match partition.get("table") {
         Some(v) if templated(phase, v) => TableName::new("db", "table"),
         Some(Value::String(name)) => table_name(name).ok_or_else(|| {
@@ -382,15 +381,7 @@ pub fn copy(config: &Map<String, Value>, phase: Phase) -> Result<Copy, ConfigErr
             "copy must be a mapping with from, to (and parallel, overwrite)",
         ));
     };
-    for key in copy.keys() {
-        if !COPY_KEYS.contains(&key.as_str()) {
-            let hint = did_you_mean(key, COPY_KEYS);
-            return Err(ConfigError::at(
-                &["copy", key],
-                format!("unknown key `{key}` in copy{hint}"),
-            ));
-        }
-    }
+    known_keys(copy, &COPY_KEYS, &["copy"])?;
     let location = |key: &str| -> Result<Location, ConfigError> {
         match copy.get(key) {
             Some(v) if templated(phase, v) => Ok(Location::Lake(String::new())),
@@ -492,15 +483,7 @@ pub fn sql_export(
             ));
         }
     };
-    for key in export.keys() {
-        if !EXPORT_KEYS.contains(&key.as_str()) {
-            let hint = did_you_mean(key, EXPORT_KEYS);
-            return Err(ConfigError::at(
-                &["sql", "export", key],
-                format!("unknown key `{key}` in export{hint}"),
-            ));
-        }
-    }
+    known_keys(export, &EXPORT_KEYS, &["sql", "export"])?;
     let prefix = match export.get("prefix") {
         Some(Value::String(p)) if !p.trim().trim_matches('/').is_empty() => {
             let prefix = p.trim().trim_matches('/').to_string();

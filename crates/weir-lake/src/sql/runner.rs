@@ -45,23 +45,10 @@ impl SqlRunner {
         let Some(lake) = &self.lake else {
             return ActionOutcome::failure(FailureKind::Failed, "this server cannot export");
         };
-        let deadline = async {
-            match ctx.deadline {
-                Some(at) => tokio::time::sleep_until(at).await,
-                None => std::future::pending().await,
-            }
-        };
-        let mut cancel = ctx.cancel.clone();
-        let cancelled = async move {
-            if cancel.wait_for(|c| *c).await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        };
         let work = super::export_to_lake(&self.engine, lake, query, export);
         let result = tokio::select! {
             r = work => r,
-            _ = deadline => return ActionOutcome::failure(FailureKind::TimedOut, "timed out"),
-            _ = cancelled => return ActionOutcome::failure(FailureKind::Cancelled, "cancelled"),
+            stopped = crate::stop::stopped(ctx.deadline, ctx.cancel.clone()) => return stopped,
         };
         match result {
             Ok(exported) => {
@@ -127,24 +114,11 @@ impl ActionRunner for SqlRunner {
         let work = self
             .engine
             .execute_limited(&query, Some(max_rows.max(LOG_ROWS)));
-        let deadline = async {
-            match ctx.deadline {
-                Some(at) => tokio::time::sleep_until(at).await,
-                None => std::future::pending().await,
-            }
-        };
-        let mut cancel = ctx.cancel.clone();
-        let cancelled = async move {
-            if cancel.wait_for(|c| *c).await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        };
         // Dropping the statement's future stops DataFusion's work; a write cut short leaves
         // nothing in the catalog (its files are in a write-id folder no manifest lists).
         let result = tokio::select! {
             r = work => r,
-            _ = deadline => return ActionOutcome::failure(FailureKind::TimedOut, "timed out"),
-            _ = cancelled => return ActionOutcome::failure(FailureKind::Cancelled, "cancelled"),
+            stopped = crate::stop::stopped(ctx.deadline, ctx.cancel.clone()) => return stopped,
         };
         let result = match result {
             Ok(r) => r,
