@@ -94,8 +94,10 @@ impl CopyRunner {
                             }
                         )
                     })?;
-                let store = Lake::open_local(Path::new(if root.is_empty() { "/" } else { root }))
-                    .map_err(|e| format!("file://{root}: {e}"))?;
+                let root = if root.is_empty() { "/" } else { root };
+                let store =
+                    Lake::open_local(Path::new(root)).map_err(|e| format!("file://{root}: {e}"))?;
+                resolves_inside(Path::new(root), Path::new(path))?;
                 let key = path
                     .strip_prefix(root)
                     .unwrap_or(path)
@@ -104,6 +106,30 @@ impl CopyRunner {
                 Ok((Arc::new(store), key))
             }
         }
+    }
+}
+
+/// Refuses `path` when the deepest part of it that exists resolves (through symbolic links)
+/// outside `root`: a link inside a root is no way out of it.
+fn resolves_inside(root: &Path, path: &Path) -> Result<(), String> {
+    let real_root = std::fs::canonicalize(root).map_err(|e| format!("{}: {e}", root.display()))?;
+    let mut existing = path;
+    while !existing.exists() {
+        match existing.parent() {
+            Some(parent) => existing = parent,
+            None => return Ok(()),
+        }
+    }
+    let real =
+        std::fs::canonicalize(existing).map_err(|e| format!("{}: {e}", existing.display()))?;
+    if real.starts_with(&real_root) {
+        Ok(())
+    } else {
+        Err(format!(
+            "file://{} leads outside {} (through a symbolic link)",
+            path.display(),
+            root.display()
+        ))
     }
 }
 
@@ -234,6 +260,14 @@ impl CopyRunner {
         let (source, from) = self.open(&spec.from)?;
         let (target, to) = self.open(&spec.to)?;
         let planned = plan(&source, &from, &to).await?;
+        if let Location::Local(_) = &spec.from {
+            // Listing a folder follows symbolic links: each file must still be inside the root.
+            let root = source.root().as_ref();
+            let root = Path::new("/").join(root);
+            for item in &planned {
+                resolves_inside(&root, &root.join(&item.source.key))?;
+            }
+        }
         let total_bytes: u64 = planned.iter().map(|p| p.source.size).sum();
         let _ = writeln!(
             log,
@@ -362,6 +396,35 @@ mod tests {
             .unwrap();
         assert!(outside.contains("outside the directories"), "{outside}");
         assert!(runner.open(&Location::Local("/etc/passwd".into())).is_err());
+        // A symbolic link inside the root is no way out of it.
+        std::os::unix::fs::symlink("/etc", format!("{root}/etc")).unwrap();
+        let linked = runner
+            .open(&Location::Local(format!("{root}/etc/passwd")))
+            .err()
+            .unwrap();
+        assert!(linked.contains("leads outside"), "{linked}");
+        assert!(
+            runner
+                .open(&Location::Local(format!("{root}/new/dir/")))
+                .is_ok()
+        );
+
+        // Nor is a link inside a folder being copied.
+        let outside = dir.path().join("outside");
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(outside.join("secret.txt"), "s").unwrap();
+        std::fs::create_dir_all(format!("{root}/in")).unwrap();
+        std::fs::write(format!("{root}/in/a.csv"), "a").unwrap();
+        std::os::unix::fs::symlink(&outside, format!("{root}/in/more")).unwrap();
+        let spec = Copy {
+            from: Location::Local(format!("{root}/in/")),
+            to: Location::Lake("in/".into()),
+            parallel: 1,
+            overwrite: false,
+        };
+        let mut log = weir_engine::actions::LogFile::new(dir.path().join("copy.log"));
+        let refused = runner.copy(&spec, &mut log).await.err().unwrap();
+        assert!(refused.contains("leads outside"), "{refused}");
     }
 
     #[tokio::test]
