@@ -169,6 +169,35 @@ params:
     );
 }
 
+/// Objects weir does not write itself (another tool's, straight into the lake's store) are seen
+/// at the poke interval.
+#[test]
+fn a_write_weir_does_not_see_is_found_at_the_poke_interval() {
+    let project = Project::new();
+    project.pipeline(
+        "outside",
+        r#"tasks:
+  dropped:
+    wait_for: { object: "drop/by-hand.csv", timeout: 1m, poke_interval: 1s }
+"#,
+    );
+    let server = Server::start(project.path());
+    let (status, body) = server.post("/api/v1/pipelines/outside/runs", "{}");
+    assert_eq!(status, 201, "{body}");
+    let id = run_id(&serde_json::from_str(&body).unwrap());
+    std::thread::sleep(Duration::from_millis(1500));
+    let dir = server.data.join("lake/drop");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("by-hand.csv"), "a\n").unwrap();
+    let written = Instant::now();
+    let run = server.wait_run(&id);
+    assert_eq!(run["state"], "success", "{run}");
+    assert!(written.elapsed() < Duration::from_secs(5));
+    let output = &server.task(&run, "dropped")["output"];
+    assert!(output["checks"].as_u64().unwrap() >= 2, "{output}");
+    assert_eq!(output["found"]["size"], 2, "{output}");
+}
+
 #[test]
 fn a_wait_times_out_and_a_bad_one_fails_at_once() {
     let project = Project::new();
@@ -452,6 +481,8 @@ fn sql_results_export_as_csv_json_lines_and_parquet() {
     sql: { query: "SELECT id, name, amount FROM sales.orders ORDER BY id", export: { prefix: out/json, format: json } }
   parquet:
     sql: { query: "SELECT id, name, amount FROM sales.orders", export: { prefix: out/parquet/orders, format: parquet, compression: zstd } }
+  broken:
+    sql: { query: "SELECT * FROM sales.missing", export: { prefix: out/broken, format: parquet } }
   catalog:
     depends_on: [parquet]
     crawl: { prefix: out/parquet, database: exported }
@@ -464,7 +495,12 @@ fn sql_results_export_as_csv_json_lines_and_parquet() {
     ]);
     assert!(created.status.success(), "{}", stderr(&created));
     let run = run_of(&server, "export");
-    assert_eq!(run["state"], "success", "{run}");
+    for task in ["csv", "csv_gz", "json", "parquet", "catalog"] {
+        assert_eq!(server.task(&run, task)["state"], "success", "{run}");
+    }
+    // A statement that fails writes nothing.
+    assert_eq!(server.task(&run, "broken")["state"], "failed", "{run}");
+    assert!(!server.data.join("lake/out/broken").exists());
     let lake = server.data.join("lake");
 
     let csv = &server.task(&run, "csv")["output"];
