@@ -628,7 +628,11 @@ mod tests {
         );
         let err = check_transform(&cfg(json!({"transform": {"nmae": "x"}}))).unwrap_err();
         assert_eq!(err.path, vec!["transform", "nmae"]);
-        assert!(err.message.contains("did you mean `name`"), "{}", err.message);
+        assert!(
+            err.message.contains("did you mean `name`"),
+            "{}",
+            err.message
+        );
         assert!(check_transform(&cfg(json!({"transform": null}))).is_err());
         assert!(action_kind("transform").is_some());
     }

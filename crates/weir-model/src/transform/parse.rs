@@ -3,13 +3,13 @@
 //! shapes, a bookmark that suits its source, a sink that suits its mode); columns and types are
 //! checked when the recipe is compiled against its source's schema.
 
+use super::MAX_NAME_LEN;
+use super::read::{column, columns, fields, one_of_keys, pick, sql, stream_name, table_name, text};
 use super::steps::{read_mapping, read_step};
 use super::{
     Bookmark, Compression, FileFormat, Flow, FlowTrigger, OnFailure, Recipe, Sink, Source, Step,
     StepKind, TableSink, WriteMode, is_transform_name,
 };
-use super::MAX_NAME_LEN;
-use super::read::{column, columns, fields, one_of_keys, pick, sql, stream_name, table_name, text};
 use crate::pipeline::fields::{Ctx, unknown_key};
 use crate::pipeline::yaml::{self, Node, Value};
 use crate::problem::{Pos, Problem, did_you_mean};
@@ -177,6 +177,10 @@ fn read_root(
             key @ ("filter" | "mask" | "validate") if kind == Kind::Flow => {
                 steps.extend(read_step(ctx, key, e.key_pos, node));
             }
+            "destination" => ctx.problem(
+                e.key_pos,
+                format!("unknown key `destination` in transform `{name}`: a transform says `sink` (`destination` is a flow's word for it)"),
+            ),
             other => {
                 let place = format!("{} `{name}`", kind.what());
                 unknown_key(ctx, other, e.key_pos, &place, keys);
@@ -191,7 +195,11 @@ fn read_root(
         );
     }
     if sink.is_none() {
-        let key = if kind == Kind::Flow { "destination" } else { "sink" };
+        let key = if kind == Kind::Flow {
+            "destination"
+        } else {
+            "sink"
+        };
         ctx.problem(
             root.pos,
             format!("the {what} has no `{key}`: say where rows go, such as `{key}: {{ table: curated.orders }}`"),
@@ -241,7 +249,10 @@ fn step_item(ctx: &mut Ctx<'_>, item: &Node) -> Option<Step> {
     let Some((first, rest)) = entries.split_first() else {
         ctx.problem(
             item.pos,
-            format!("this step is empty: give one of {}", super::STEP_KEYS.join(", ")),
+            format!(
+                "this step is empty: give one of {}",
+                super::STEP_KEYS.join(", ")
+            ),
         );
         return None;
     };
@@ -261,7 +272,12 @@ fn step_item(ctx: &mut Ctx<'_>, item: &Node) -> Option<Step> {
 fn read_source(ctx: &mut Ctx<'_>, node: &Node) -> Option<Source> {
     const KEYS: [&str; 5] = ["table", "prefix", "format", "stream", "query"];
     let fields = fields(ctx, "`source`", node, &KEYS, "{ table: raw.orders }")?;
-    let kind = one_of_keys(ctx, "source", &fields, &["table", "prefix", "stream", "query"])?;
+    let kind = one_of_keys(
+        ctx,
+        "source",
+        &fields,
+        &["table", "prefix", "stream", "query"],
+    )?;
     let format = fields.get("format");
     if let Some(format) = format
         && kind.key != "prefix"
@@ -294,7 +310,13 @@ fn read_bookmark(ctx: &mut Ctx<'_>, node: &Node) -> Option<BookmarkSetting> {
         Value::Bool(true) => Bookmark::Default,
         Value::Str(s) if s == "objects" => Bookmark::Objects,
         Value::Map(_) => {
-            let fields = fields(ctx, "`bookmark`", node, &["column"], "{ column: updated_at }")?;
+            let fields = fields(
+                ctx,
+                "`bookmark`",
+                node,
+                &["column"],
+                "{ column: updated_at }",
+            )?;
             let Some(column) = fields.get("column") else {
                 ctx.problem(
                     node.pos,
@@ -440,7 +462,10 @@ fn read_sink(ctx: &mut Ctx<'_>, key: &str, node: &Node) -> Option<Sink> {
                 "compression",
                 "`compression` belongs to a `table` or `prefix` sink",
             ),
-            ("format", "a stream sink writes each row as a JSON record: leave `format` out"),
+            (
+                "format",
+                "a stream sink writes each row as a JSON record: leave `format` out",
+            ),
         ],
     };
     for (setting, message) in misplaced {

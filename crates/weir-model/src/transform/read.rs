@@ -231,10 +231,7 @@ pub(super) fn pairs<'n, T>(
                 Value::Map(_) => "an empty mapping",
                 _ => node.describe(),
             };
-            ctx.problem(
-                node.pos,
-                format!("`{key}` must map {what}, not {found}"),
-            );
+            ctx.problem(node.pos, format!("`{key}` must map {what}, not {found}"));
             return Vec::new();
         }
     };

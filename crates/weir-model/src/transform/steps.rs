@@ -56,9 +56,13 @@ pub(super) fn read_step(ctx: &mut Ctx<'_>, key: &str, pos: Pos, node: &Node) -> 
             |ctx, e| sql(ctx, &format!("derive.{}", e.key), &e.value),
         )),
         "mask" => StepKind::Mask(
-            pairs(ctx, key, "columns to a method (full, partial, hash)", node, |ctx, e| {
-                mask_method(ctx, &e.key, &e.value)
-            })
+            pairs(
+                ctx,
+                key,
+                "columns to a method (full, partial, hash)",
+                node,
+                |ctx, e| mask_method(ctx, &e.key, &e.value),
+            )
             .into_iter()
             .map(|(column, method)| Mask { column, method })
             .collect(),
@@ -81,8 +85,20 @@ pub(super) fn read_step(ctx: &mut Ctx<'_>, key: &str, pos: Pos, node: &Node) -> 
         "union" => {
             let table = match node.as_map() {
                 Some(_) => {
-                    let f = fields(ctx, "`union`", node, &["table"], "{ table: raw.orders_backfill }")?;
-                    let table = need(ctx, &f, "`union`", "table", "the table whose rows to append")?;
+                    let f = fields(
+                        ctx,
+                        "`union`",
+                        node,
+                        &["table"],
+                        "{ table: raw.orders_backfill }",
+                    )?;
+                    let table = need(
+                        ctx,
+                        &f,
+                        "`union`",
+                        "table",
+                        "the table whose rows to append",
+                    )?;
                     table_name(ctx, "union.table", table)
                 }
                 None => table_name(ctx, "union", node),
@@ -233,8 +249,14 @@ fn split(ctx: &mut Ctx<'_>, node: &Node) -> Option<StepKind> {
         .and_then(|n| self::column(ctx, "split.column", n));
     let separator = need(ctx, &f, place, "separator", "the text between parts")
         .and_then(|n| separator(ctx, "split.separator", n, false));
-    let into = need(ctx, &f, place, "into", "the new columns, such as [first, last]")
-        .map(|n| columns(ctx, "split.into", n, 2));
+    let into = need(
+        ctx,
+        &f,
+        place,
+        "into",
+        "the new columns, such as [first, last]",
+    )
+    .map(|n| columns(ctx, "split.into", n, 2));
     let keep = f.get("keep").and_then(|n| ctx.boolean("keep", n));
     let into = into?;
     if into.len() < 2 {
@@ -258,14 +280,20 @@ fn combine(ctx: &mut Ctx<'_>, node: &Node) -> Option<StepKind> {
         &["columns", "separator", "into", "keep"],
         "{ columns: [first, last], separator: \" \", into: full_name }",
     )?;
-    let cols = need(ctx, &f, place, "columns", "the columns to join, such as [first, last]")
-        .map(|n| columns(ctx, "combine.columns", n, 2));
+    let cols = need(
+        ctx,
+        &f,
+        place,
+        "columns",
+        "the columns to join, such as [first, last]",
+    )
+    .map(|n| columns(ctx, "combine.columns", n, 2));
     let separator = match f.get("separator") {
         Some(n) => separator(ctx, "combine.separator", n, true),
         None => Some(String::new()),
     };
-    let into = need(ctx, &f, place, "into", "the new column")
-        .and_then(|n| column(ctx, "combine.into", n));
+    let into =
+        need(ctx, &f, place, "into", "the new column").and_then(|n| column(ctx, "combine.into", n));
     let keep = f.get("keep").and_then(|n| ctx.boolean("keep", n));
     let cols = cols?;
     if cols.len() < 2 {
@@ -312,10 +340,20 @@ fn validate(ctx: &mut Ctx<'_>, node: &Node) -> Option<Validate> {
         &["rules", "on_failure"],
         "{ rules: [{ column: id, not_null: true }], on_failure: drop }",
     )?;
-    let rules_node = need(ctx, &f, place, "rules", "a list such as [{ column: id, not_null: true }]");
+    let rules_node = need(
+        ctx,
+        &f,
+        place,
+        "rules",
+        "a list such as [{ column: id, not_null: true }]",
+    );
     let mut rules = Vec::new();
     if let Some(rules_node) = rules_node {
-        let items = ctx.list("rules", "rules such as `{ column: id, not_null: true }`", rules_node);
+        let items = ctx.list(
+            "rules",
+            "rules such as `{ column: id, not_null: true }`",
+            rules_node,
+        );
         if items.is_empty() && matches!(rules_node.value, Value::Seq(_) | Value::Null) {
             ctx.problem(rules_node.pos, "`rules` needs at least one rule");
         }
@@ -350,31 +388,31 @@ fn rule(ctx: &mut Ctx<'_>, node: &Node) -> Vec<Rule> {
             continue;
         }
         any = true;
-        let check = match e.key.as_str() {
-            "not_null" | "unique" => match e.value.value {
-                Value::Bool(true) | Value::Null => Some(if e.key == "unique" {
-                    Check::Unique
-                } else {
-                    Check::NotNull
-                }),
-                Value::Bool(false) => {
-                    ctx.problem(
-                        e.value.pos,
-                        format!("`{}: false` checks nothing: leave it out", e.key),
-                    );
-                    None
-                }
-                _ => {
-                    ctx.problem(
-                        e.value.pos,
-                        format!("`{}` takes `true`, not {}", e.key, e.value.describe()),
-                    );
-                    None
-                }
-            },
-            "range" => range(ctx, &e.value),
-            "regex" => {
-                super::read::text(ctx, "regex", &e.value).and_then(|pattern| {
+        let check =
+            match e.key.as_str() {
+                "not_null" | "unique" => match e.value.value {
+                    Value::Bool(true) | Value::Null => Some(if e.key == "unique" {
+                        Check::Unique
+                    } else {
+                        Check::NotNull
+                    }),
+                    Value::Bool(false) => {
+                        ctx.problem(
+                            e.value.pos,
+                            format!("`{}: false` checks nothing: leave it out", e.key),
+                        );
+                        None
+                    }
+                    _ => {
+                        ctx.problem(
+                            e.value.pos,
+                            format!("`{}` takes `true`, not {}", e.key, e.value.describe()),
+                        );
+                        None
+                    }
+                },
+                "range" => range(ctx, &e.value),
+                "regex" => super::read::text(ctx, "regex", &e.value).and_then(|pattern| {
                     match regex::Regex::new(&pattern.value) {
                         Ok(_) => Some(Check::Regex(pattern.value)),
                         Err(error) => {
@@ -387,10 +425,9 @@ fn rule(ctx: &mut Ctx<'_>, node: &Node) -> Vec<Rule> {
                             None
                         }
                     }
-                })
-            }
-            _ => allowed(ctx, &e.value),
-        };
+                }),
+                _ => allowed(ctx, &e.value),
+            };
         if let (Some(column), Some(check)) = (&column, check) {
             rules.push(Rule {
                 pos: node.pos,
@@ -399,7 +436,9 @@ fn rule(ctx: &mut Ctx<'_>, node: &Node) -> Vec<Rule> {
             });
         }
     }
-    if !any {
+    // A misspelled check is reported as such; "needs a check" would only repeat it.
+    let misspelled = f.entries.iter().any(|e| !keys.contains(&e.key.as_str()));
+    if !any && !misspelled {
         ctx.problem(
             node.pos,
             format!("a rule needs a check: one of {}", CHECK_KEYS.join(", ")),
@@ -410,7 +449,13 @@ fn rule(ctx: &mut Ctx<'_>, node: &Node) -> Vec<Rule> {
 
 /// `{ min: N, max: N }` (either may be left out), as SQL literals.
 fn range(ctx: &mut Ctx<'_>, node: &Node) -> Option<Check> {
-    let f = fields(ctx, "`range`", node, &["min", "max"], "{ min: 0, max: 100 }")?;
+    let f = fields(
+        ctx,
+        "`range`",
+        node,
+        &["min", "max"],
+        "{ min: 0, max: 100 }",
+    )?;
     let literal = |ctx: &mut Ctx<'_>, key: &str| -> Result<Option<(String, Option<f64>)>, ()> {
         let Some(n) = f.get(key) else {
             return Ok(None);
@@ -445,10 +490,7 @@ fn range(ctx: &mut Ctx<'_>, node: &Node) -> Option<Check> {
     if let (Some((_, Some(lo))), Some((_, Some(hi)))) = (&min, &max)
         && lo > hi
     {
-        ctx.problem(
-            node.pos,
-            "`range` has `min` above `max`: no value passes",
-        );
+        ctx.problem(node.pos, "`range` has `min` above `max`: no value passes");
         return None;
     }
     Some(Check::Range {
@@ -473,7 +515,10 @@ fn allowed(ctx: &mut Ctx<'_>, node: &Node) -> Option<Check> {
             _ => {
                 ctx.problem(
                     item.pos,
-                    format!("`allowed` values must be strings or numbers, not {}", item.describe()),
+                    format!(
+                        "`allowed` values must be strings or numbers, not {}",
+                        item.describe()
+                    ),
                 );
                 return None;
             }
@@ -568,12 +613,22 @@ fn join(ctx: &mut Ctx<'_>, node: &Node) -> Option<Join> {
     )?;
     let table = need(ctx, &f, place, "table", "the table to join with")
         .and_then(|n| table_name(ctx, "join.table", n));
-    let on = need(ctx, &f, place, "on", "this side's columns mapped to the table's, such as { customer_id: id }")
-        .map(|n| {
-            pairs(ctx, "on", "this side's columns to the table's", n, |ctx, e| {
-                column(ctx, &format!("on.{}", e.key), &e.value)
-            })
-        });
+    let on = need(
+        ctx,
+        &f,
+        place,
+        "on",
+        "this side's columns mapped to the table's, such as { customer_id: id }",
+    )
+    .map(|n| {
+        pairs(
+            ctx,
+            "on",
+            "this side's columns to the table's",
+            n,
+            |ctx, e| column(ctx, &format!("on.{}", e.key), &e.value),
+        )
+    });
     let kind = match f.get("type") {
         None => Some(JoinKind::Inner),
         Some(n) => pick(
@@ -590,7 +645,9 @@ fn join(ctx: &mut Ctx<'_>, node: &Node) -> Option<Join> {
             ],
         ),
     };
-    let columns = f.get("columns").map(|n| (columns(ctx, "columns", n, 1), n.pos));
+    let columns = f
+        .get("columns")
+        .map(|n| (columns(ctx, "columns", n, 1), n.pos));
     if let (Some(JoinKind::Semi | JoinKind::Anti), Some((_, pos))) = (kind, &columns) {
         ctx.problem(
             *pos,
@@ -620,12 +677,30 @@ fn pivot(ctx: &mut Ctx<'_>, node: &Node) -> Option<StepKind> {
         &["index", "column", "values", "agg", "columns"],
         "{ index: [id], column: metric, values: value, agg: sum, columns: [clicks, views] }",
     )?;
-    let index = need(ctx, &f, place, "index", "the columns that identify an output row")
-        .map(|n| columns(ctx, "index", n, 1));
-    let column = need(ctx, &f, place, "column", "the column whose values become columns")
-        .and_then(|n| self::column(ctx, "column", n));
-    let values = need(ctx, &f, place, "values", "the column whose values fill the new columns")
-        .and_then(|n| self::column(ctx, "values", n));
+    let index = need(
+        ctx,
+        &f,
+        place,
+        "index",
+        "the columns that identify an output row",
+    )
+    .map(|n| columns(ctx, "index", n, 1));
+    let column = need(
+        ctx,
+        &f,
+        place,
+        "column",
+        "the column whose values become columns",
+    )
+    .and_then(|n| self::column(ctx, "column", n));
+    let values = need(
+        ctx,
+        &f,
+        place,
+        "values",
+        "the column whose values fill the new columns",
+    )
+    .and_then(|n| self::column(ctx, "values", n));
     let agg = need(
         ctx,
         &f,
@@ -695,7 +770,10 @@ fn unpivot(ctx: &mut Ctx<'_>, pos: Pos, node: &Node) -> Option<StepKind> {
     {
         ctx.problem(
             value.pos,
-            format!("`name` and `value` are both `{}`: name two columns", name.value),
+            format!(
+                "`name` and `value` are both `{}`: name two columns",
+                name.value
+            ),
         );
         return None;
     }
@@ -738,7 +816,10 @@ pub(super) fn read_mapping(ctx: &mut Ctx<'_>, pos: Pos, node: &Node) -> Vec<Step
         }
     }
     for (target, _) in &derives {
-        if let Some((source, _)) = renames.iter().find(|(source, _)| source.value == target.value) {
+        if let Some((source, _)) = renames
+            .iter()
+            .find(|(source, _)| source.value == target.value)
+        {
             ctx.problem(
                 target.pos,
                 format!(
