@@ -101,23 +101,15 @@ pub struct Catalog {
 pub fn load_pipelines(project: &Path, previous: Option<&Catalog>) -> Catalog {
     let mut catalog = Catalog::default();
     let mut seen: HashMap<String, String> = HashMap::new();
-    for path in definition_files(project, "pipelines", &mut catalog.problems) {
-        let file = display(project, &path);
-        let Some(name) = path.file_stem().and_then(|s| s.to_str()).map(String::from) else {
-            continue;
-        };
-        if let Some(first) = seen.get(&name) {
-            catalog.problems.push(Problem::new(
-                &file,
-                Pos::START,
-                format!("duplicate pipeline name `{name}`: {first} defines it too"),
-            ));
-            continue;
-        }
-        seen.insert(name.clone(), file.clone());
-        let Some(source) = read_definition(&mut catalog, previous, &path, &file, &name) else {
-            continue;
-        };
+    let pipelines = definitions(
+        project,
+        "pipelines",
+        &mut catalog,
+        previous,
+        &mut seen,
+        |name, first| format!("duplicate pipeline name `{name}`: {first} defines it too"),
+    );
+    for (file, name, source) in pipelines {
         if let Some(old) = previous
             .and_then(|p| p.pipelines.get(&name))
             .filter(|v| v.pipeline.source == source && v.pipeline.file == file)
@@ -125,32 +117,22 @@ pub fn load_pipelines(project: &Path, previous: Option<&Catalog>) -> Catalog {
             catalog.pipelines.insert(name, old.clone());
             continue;
         }
-        add_parsed(
-            &mut catalog,
-            previous,
-            name.clone(),
-            parse_pipeline(&file, &name, &source),
-        );
+        let parsed = parse_pipeline(&file, &name, &source);
+        add_parsed(&mut catalog, previous, name, parsed);
     }
-    for path in definition_files(project, "flows", &mut catalog.problems) {
-        let file = display(project, &path);
-        let Some(name) = path.file_stem().and_then(|s| s.to_str()).map(String::from) else {
-            continue;
-        };
-        if let Some(first) = seen.get(&name) {
-            catalog.problems.push(Problem::new(
-                &file,
-                Pos::START,
-                format!(
-                    "flow `{name}` has the name of {first}: a flow is a pipeline of its name, so rename one of them"
-                ),
-            ));
-            continue;
-        }
-        seen.insert(name.clone(), file.clone());
-        let Some(source) = read_definition(&mut catalog, previous, &path, &file, &name) else {
-            continue;
-        };
+    let flows = definitions(
+        project,
+        "flows",
+        &mut catalog,
+        previous,
+        &mut seen,
+        |name, first| {
+            format!(
+                "flow `{name}` has the name of {first}: a flow is a pipeline of its name, so rename one of them"
+            )
+        },
+    );
+    for (file, name, source) in flows {
         // The flow's pipeline names the flow file's hash: the same version is the same flow.
         let parsed = flow_pipeline(&file, &name, &source);
         if let Ok(pipeline) = &parsed
@@ -164,6 +146,44 @@ pub fn load_pipelines(project: &Path, previous: Option<&Catalog>) -> Catalog {
         add_parsed(&mut catalog, previous, name, parsed);
     }
     catalog
+}
+
+/// The definition files of `project/dir` as `(file as shown, name, text)`. A name already in
+/// `seen` is reported with `duplicate(name, first file)` and left out; a file that cannot be
+/// read is reported and its pipeline's last good version kept.
+fn definitions(
+    project: &Path,
+    dir: &str,
+    catalog: &mut Catalog,
+    previous: Option<&Catalog>,
+    seen: &mut HashMap<String, String>,
+    duplicate: impl Fn(&str, &str) -> String,
+) -> Vec<(String, String, String)> {
+    let mut found = Vec::new();
+    for path in definition_files(project, dir, &mut catalog.problems) {
+        let file = display(project, &path);
+        let Some(name) = path.file_stem().and_then(|s| s.to_str()).map(String::from) else {
+            continue;
+        };
+        if let Some(first) = seen.get(&name) {
+            let message = duplicate(&name, first);
+            catalog
+                .problems
+                .push(Problem::new(&file, Pos::START, message));
+            continue;
+        }
+        seen.insert(name.clone(), file.clone());
+        match std::fs::read_to_string(&path) {
+            Ok(source) => found.push((file, name, source)),
+            Err(e) => {
+                catalog
+                    .problems
+                    .push(Problem::new(&file, Pos::START, format!("cannot read: {e}")));
+                keep_previous(catalog, previous, &name);
+            }
+        }
+    }
+    found
 }
 
 /// The `.yaml` and `.yml` files of `project/dir`, sorted; none when the folder is missing.
@@ -187,27 +207,6 @@ fn definition_files(project: &Path, dir: &str, problems: &mut Vec<Problem>) -> V
     };
     files.sort();
     files
-}
-
-/// A definition file's text; None (the problem recorded, the last good version kept) when it
-/// cannot be read.
-fn read_definition(
-    catalog: &mut Catalog,
-    previous: Option<&Catalog>,
-    path: &Path,
-    file: &str,
-    name: &str,
-) -> Option<String> {
-    match std::fs::read_to_string(path) {
-        Ok(source) => Some(source),
-        Err(e) => {
-            catalog
-                .problems
-                .push(Problem::new(file, Pos::START, format!("cannot read: {e}")));
-            keep_previous(catalog, previous, name);
-            None
-        }
-    }
 }
 
 fn add_parsed(
