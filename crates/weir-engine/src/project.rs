@@ -127,9 +127,13 @@ pub fn load_pipelines(project: &Path, previous: Option<&Catalog>) -> Catalog {
         previous,
         &mut seen,
         |name, first| {
-            format!(
-                "flow `{name}` has the name of {first}: a flow is a pipeline of its name, so rename one of them"
-            )
+            if first.starts_with("flows/") {
+                format!("duplicate flow name `{name}`: {first} defines it too")
+            } else {
+                format!(
+                    "flow `{name}` has the name of {first}: a flow is a pipeline of its name, so rename one of them"
+                )
+            }
         },
     );
     for (file, name, source) in flows {
@@ -246,19 +250,21 @@ pub struct Transforms {
 /// Reads every transform file (flows are read as pipelines, by [`load_pipelines`]).
 pub fn load_transforms(project: &Path) -> Transforms {
     let mut found = Transforms::default();
+    let mut seen: HashMap<String, String> = HashMap::new();
     for path in definition_files(project, "transforms", &mut found.problems) {
         let file = display(project, &path);
         let Some(name) = path.file_stem().and_then(|s| s.to_str()).map(String::from) else {
             continue;
         };
-        if found.transforms.contains(&name) {
+        if let Some(first) = seen.get(&name) {
             found.problems.push(Problem::new(
                 &file,
                 Pos::START,
-                format!("duplicate transform name `{name}`: transforms/{name}.yaml or .yml defines it too"),
+                format!("duplicate transform name `{name}`: {first} defines it too"),
             ));
             continue;
         }
+        seen.insert(name.clone(), file.clone());
         match std::fs::read_to_string(&path) {
             Ok(source) => match parse_transform(&file, &name, &source) {
                 Ok(_) => found.transforms.push(name),
@@ -453,6 +459,29 @@ mod tests {
             ]
         );
         assert_eq!(catalog.pipelines["p"].pipeline.file, "pipelines/p.yaml");
+
+        let dir = project(&[
+            ("flows/f.yaml", FLOW),
+            ("flows/f.yml", FLOW),
+            (
+                "transforms/t.yaml",
+                "source: { table: a.b }\nsink: { table: c.d }\n",
+            ),
+            (
+                "transforms/t.yml",
+                "source: { table: a.b }\nsink: { table: c.d }\n",
+            ),
+        ]);
+        assert_eq!(
+            messages(&load_pipelines(dir.path(), None).problems),
+            ["flows/f.yml:1:1: duplicate flow name `f`: flows/f.yaml defines it too"]
+        );
+        assert_eq!(
+            messages(&load_transforms(dir.path()).problems),
+            [
+                "transforms/t.yml:1:1: duplicate transform name `t`: transforms/t.yaml defines it too"
+            ]
+        );
     }
 
     #[test]
