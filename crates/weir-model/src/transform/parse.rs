@@ -148,7 +148,7 @@ fn read_root(
     let mut source = None;
     let mut bookmark = None;
     let mut steps = Vec::new();
-    let mut sink: Option<(Option<Sink>, Pos, &str)> = None;
+    let mut sink: Option<(Option<Sink>, &str)> = None;
     let mut trigger = FlowTrigger::OnDemand;
     for e in entries {
         let node = &e.value;
@@ -161,14 +161,14 @@ fn read_root(
                 steps.extend(items.iter().filter_map(|item| step_item(ctx, item)));
             }
             key @ ("sink" | "destination") if kind == Kind::Flow || key == "sink" => {
-                if let Some((_, _, first)) = &sink {
+                if let Some((_, first)) = &sink {
                     ctx.problem(
                         e.key_pos,
                         format!("`{key}` and `{first}` both say where rows go (a flow's destination is its sink): keep one"),
                     );
                     continue;
                 }
-                sink = Some((read_sink(ctx, key, node), e.key_pos, key));
+                sink = Some((read_sink(ctx, key, node), key));
             }
             "trigger" if kind == Kind::Flow => trigger = read_trigger(ctx, node),
             "mapping" if kind == Kind::Flow => {
@@ -180,6 +180,10 @@ fn read_root(
             "destination" => ctx.problem(
                 e.key_pos,
                 format!("unknown key `destination` in transform `{name}`: a transform says `sink` (`destination` is a flow's word for it)"),
+            ),
+            step if super::STEP_KEYS.contains(&step) => ctx.problem(
+                e.key_pos,
+                format!("unknown key `{step}` in {} `{name}`: steps go in a list under `steps:`, as in `steps: [{{ {step}: … }}]`", kind.what()),
             ),
             other => {
                 let place = format!("{} `{name}`", kind.what());
@@ -206,7 +210,7 @@ fn read_root(
         );
     }
     let source = source.flatten();
-    let sink = sink.and_then(|(sink, _, _)| sink);
+    let sink = sink.and_then(|(sink, _)| sink);
     let bookmark = match (&source, bookmark) {
         (Some(source), Some(setting)) => check_bookmark(ctx, source, setting),
         _ => None,

@@ -1088,6 +1088,12 @@ fn flow_problems() {
         flow("source: { table: a.b }\ntriger: on_demand\nsink: { table: c.d }\n"),
         ["flows/f.yaml:2:1: unknown key `triger` in flow `f`; did you mean `trigger`?"]
     );
+    assert_eq!(
+        flow("source: { table: a.b }\nselect: [a]\nsink: { table: c.d }\n"),
+        [
+            "flows/f.yaml:2:1: unknown key `select` in flow `f`: steps go in a list under `steps:`, as in `steps: [{ select: … }]`"
+        ]
+    );
     // A transform file has no trigger and no AppFlow words.
     assert_eq!(
         problems(
@@ -1096,6 +1102,12 @@ fn flow_problems() {
         [
             "transforms/t.yaml:3:1: unknown key `trigger` in transform `t`",
             "transforms/t.yaml:4:1: unknown key `destination` in transform `t`: a transform says `sink` (`destination` is a flow's word for it)",
+        ]
+    );
+    assert_eq!(
+        problems("source: { table: a.b }\nsink: { table: c.d }\nfilter: a > 0\n"),
+        [
+            "transforms/t.yaml:3:1: unknown key `filter` in transform `t`: steps go in a list under `steps:`, as in `steps: [{ filter: … }]`"
         ]
     );
 }
