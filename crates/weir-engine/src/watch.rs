@@ -1,5 +1,6 @@
 //! Watches the project's definition folders and reports edits, debounced: an editor's save is
-//! often several writes. Pipelines reload in the core; state machines load their files again.
+//! often several writes. Pipelines (and flows, which are pipelines) reload in the core; state
+//! machines load their files again.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -11,21 +12,25 @@ use crate::core::{Command, Msg};
 
 const DEBOUNCE: Duration = Duration::from_millis(150);
 
-/// Asks the core to reload whenever a file under `pipelines/` changes.
+/// Asks the core to reload whenever a file under `pipelines/` or `flows/` (a flow is a
+/// pipeline) changes.
 pub(crate) fn watch_project(project: &Path, core: mpsc::UnboundedSender<Msg>) {
-    let Some(mut changes) = watch_dir(project, "pipelines") else {
-        return;
-    };
-    tokio::spawn(async move {
-        while changes.recv().await.is_some() {
-            if core
-                .send(Msg::Command(Command::Reload { reply: None }))
-                .is_err()
-            {
-                return;
+    for folder in ["pipelines", "flows"] {
+        let Some(mut changes) = watch_dir(project, folder) else {
+            continue;
+        };
+        let core = core.clone();
+        tokio::spawn(async move {
+            while changes.recv().await.is_some() {
+                if core
+                    .send(Msg::Command(Command::Reload { reply: None }))
+                    .is_err()
+                {
+                    return;
+                }
             }
-        }
-    });
+        });
+    }
 }
 
 /// One message per burst of changes to definition files (YAML, JSON, TOML) under

@@ -59,7 +59,7 @@ pub fn action_kind(key: &str) -> Option<&'static ActionKind> {
     KINDS.iter().find(|k| k.name == key)
 }
 
-static KINDS: [ActionKind; 8] = [
+static KINDS: [ActionKind; 9] = [
     ActionKind {
         name: "command",
         extra_keys: &["env", "working_dir"],
@@ -123,6 +123,14 @@ static KINDS: [ActionKind; 8] = [
         sql_texts: &[],
         check: check_copy,
         summary: "copy objects between the lake, S3-compatible stores and local roots: from, to, parallel",
+    },
+    ActionKind {
+        name: "transform",
+        extra_keys: &[],
+        shell_lines: &[],
+        sql_texts: &[],
+        check: check_transform,
+        summary: "run a transform (transforms/NAME.yaml, or a flow's flows/NAME.yaml): `transform: NAME`",
     },
 ];
 
@@ -507,6 +515,42 @@ fn check_function(config: &Map<String, Value>) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// `transform: NAME` or `transform: { name: NAME }`; the runner reads the recipe's file when the
+/// task runs, so a recipe edited between runs takes effect at the next one.
+fn check_transform(config: &Map<String, Value>) -> Result<(), ConfigError> {
+    let (name, path): (_, &[&str]) = match config.get("transform") {
+        Some(Value::Object(transform)) => {
+            if let Some(key) = transform.keys().find(|k| k.as_str() != "name") {
+                let hint = crate::problem::did_you_mean(key, ["name"]);
+                return Err(ConfigError::at(
+                    &["transform", key],
+                    format!("unknown key `{key}` in transform{hint}"),
+                ));
+            }
+            (transform.get("name"), &["transform", "name"])
+        }
+        other => (other, &["transform"]),
+    };
+    match name {
+        // A template names the transform at run time; the name is checked then.
+        Some(Value::String(name))
+            if name.contains("{{") || crate::transform::is_transform_name(name) =>
+        {
+            Ok(())
+        }
+        Some(Value::String(name)) => Err(ConfigError::at(
+            path,
+            format!(
+                "`{name}` is not a transform name: transforms are named by their file in transforms/ (letters, digits, `-`, `_`)"
+            ),
+        )),
+        _ => Err(ConfigError::at(
+            path,
+            "transform must be the name of a transform (a file transforms/NAME.yaml)",
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -591,6 +635,34 @@ mod tests {
         assert_eq!(err.path, vec!["function"]);
         assert!(check_function(&cfg(json!({"function": ["x"]}))).is_err());
         assert_eq!(action_kind("function").unwrap().extra_keys, ["payload"]);
+    }
+
+    #[test]
+    fn transform_shapes() {
+        assert!(check_transform(&cfg(json!({"transform": "clean_orders"}))).is_ok());
+        assert!(check_transform(&cfg(json!({"transform": {"name": "clean-orders"}}))).is_ok());
+        assert!(check_transform(&cfg(json!({"transform": "{{ params.t }}"}))).is_ok());
+        assert_eq!(
+            check_transform(&cfg(json!({"transform": "a b"})))
+                .unwrap_err()
+                .path,
+            vec!["transform"]
+        );
+        assert_eq!(
+            check_transform(&cfg(json!({"transform": {"name": 3}})))
+                .unwrap_err()
+                .path,
+            vec!["transform", "name"]
+        );
+        let err = check_transform(&cfg(json!({"transform": {"nmae": "x"}}))).unwrap_err();
+        assert_eq!(err.path, vec!["transform", "nmae"]);
+        assert!(
+            err.message.contains("did you mean `name`"),
+            "{}",
+            err.message
+        );
+        assert!(check_transform(&cfg(json!({"transform": null}))).is_err());
+        assert!(action_kind("transform").is_some());
     }
 
     #[test]

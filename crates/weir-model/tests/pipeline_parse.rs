@@ -541,11 +541,11 @@ fn dependencies() {
 fn actions() {
     assert_eq!(
         problem("tasks:\n  x:\n    retries: 1\n"),
-        "pipelines/p.yaml:2:3: task `x` has no action: add one of command, http, noop, crawl, sql, function, wait_for, copy"
+        "pipelines/p.yaml:2:3: task `x` has no action: add one of command, http, noop, crawl, sql, function, wait_for, copy, transform"
     );
     assert_eq!(
         problem("tasks:\n  x:\n"),
-        "pipelines/p.yaml:2:3: task `x` has no action: add one of command, http, noop, crawl, sql, function, wait_for, copy"
+        "pipelines/p.yaml:2:3: task `x` has no action: add one of command, http, noop, crawl, sql, function, wait_for, copy, transform"
     );
     assert_eq!(
         problem("tasks:\n  x:\n    command: ./a\n    http: http://b\n"),
@@ -583,7 +583,7 @@ fn notifications() {
     assert_eq!(
         problems("on_failure: {retries: 1}\ntasks: {a: {noop: }}\n"),
         vec![
-            "pipelines/p.yaml:1:13: the `on_failure` notification has no action: add `webhook` or one of command, http, noop, crawl, sql, function, wait_for, copy",
+            "pipelines/p.yaml:1:13: the `on_failure` notification has no action: add `webhook` or one of command, http, noop, crawl, sql, function, wait_for, copy, transform",
             "pipelines/p.yaml:1:14: unknown key `retries` in `on_failure` notification",
         ]
     );
@@ -594,7 +594,7 @@ fn notifications() {
     );
     assert_eq!(
         problem("on_failure: {}\ntasks: {a: {noop: }}\n"),
-        "pipelines/p.yaml:1:13: the `on_failure` notification has no action: add `webhook` or one of command, http, noop, crawl, sql, function, wait_for, copy"
+        "pipelines/p.yaml:1:13: the `on_failure` notification has no action: add `webhook` or one of command, http, noop, crawl, sql, function, wait_for, copy, transform"
     );
     assert_eq!(
         problem("on_success:\n  - webhook: ftp://x\ntasks: {a: {noop: }}\n"),

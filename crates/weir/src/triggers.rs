@@ -1,5 +1,5 @@
 //! Rules the project's files define: `rules/*.yaml`, and the `triggers:` of pipeline and state
-//! machine files, each trigger a managed rule `OWNER.trigger-N` on its bus whose one target is
+//! machine files (and the event triggers of flows, which are pipelines), each trigger a managed rule `OWNER.trigger-N` on its bus whose one target is
 //! its owner. Read at start (before the bus reads its logs, so no event already there misses
 //! them) and again whenever a file of the folder changes.
 
@@ -21,7 +21,7 @@ pub fn initial(project: &Path, scope: &Scope) -> Vec<(String, Vec<(String, RuleS
 
 /// Keeps the file-defined rules in step with the files: each folder re-read when it changes.
 pub fn watch(events: &Events, project: &Path, scope: Scope) {
-    for folder in ["rules", "pipelines", "machines"] {
+    for folder in ["rules", "pipelines", "flows", "machines"] {
         let Some(mut changes) = weir_engine::watch::watch_dir(project, folder) else {
             continue;
         };
@@ -32,7 +32,8 @@ pub fn watch(events: &Events, project: &Path, scope: Scope) {
             while changes.recv().await.is_some() {
                 let problems = match folder {
                     "rules" => events.reload(),
-                    "pipelines" => {
+                    // A flow is a pipeline: its trigger is among the pipelines' rules.
+                    "pipelines" | "flows" => {
                         events.set_managed_rules("pipelines", pipeline_rules(&project, &scope))
                     }
                     _ => events.set_managed_rules("machines", machine_rules(&project, &scope)),
@@ -55,7 +56,7 @@ fn pipeline_rules(project: &Path, scope: &Scope) -> Vec<(String, RuleSpec)> {
         .into_iter()
         .flat_map(|name| {
             let pipeline = &catalog.pipelines[name].pipeline;
-            let file = format!("pipelines/{name}.yaml");
+            let file = pipeline.file.clone();
             pipeline
                 .triggers
                 .iter()

@@ -136,6 +136,39 @@ impl Node {
         pos
     }
 
+    /// Where each line of this scalar's text starts in the file, when every line is written as it
+    /// reads (plain or quoted on one line without escapes, or a `|` block); else empty.
+    pub fn line_starts(&self, source: &str) -> Vec<Pos> {
+        let indent = self.pos.column.saturating_sub(1) as usize;
+        let skip = match self.style {
+            Style::Plain | Style::Quoted if self.text.contains(['\n', '\r']) => return Vec::new(),
+            Style::Plain | Style::Literal => indent,
+            Style::Quoted => indent + 1,
+            Style::Folded => return Vec::new(),
+        };
+        let first = (self.pos.line as usize).saturating_sub(1);
+        let mut written_lines = source.lines().skip(first);
+        let mut starts = Vec::new();
+        for (i, text_line) in self.text.split('\n').enumerate() {
+            let Some(written) = written_lines.next() else {
+                // A block's last line break ends the text at the end of the file.
+                if text_line.is_empty() {
+                    break;
+                }
+                return Vec::new();
+            };
+            let mut written = written.chars().skip(skip);
+            if !text_line.chars().all(|c| written.next() == Some(c)) {
+                return Vec::new();
+            }
+            starts.push(Pos::new(
+                u32::try_from(first + i + 1).unwrap_or(u32::MAX),
+                u32::try_from(skip + 1).unwrap_or(u32::MAX),
+            ));
+        }
+        starts
+    }
+
     /// The position of byte `offset` inside this string node: exact when the string's line is
     /// written in the file as it reads (no escapes, no folding), else the string's start.
     pub fn pos_in_string(&self, source: &str, offset: usize) -> Pos {

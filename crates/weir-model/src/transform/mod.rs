@@ -8,15 +8,28 @@
 //! lake (which compiles a recipe into a DataFusion plan) reports a problem at the step, and inside
 //! the expression, that causes it. See `docs/transforms.md`.
 
+mod flow;
 mod parse;
+mod read;
+mod steps;
 
-pub use parse::{parse_flow, parse_transform};
+pub use flow::{FLOW_TASK, flow_pipeline};
+pub use parse::{FLOW_KEYS, TRANSFORM_KEYS, parse_flow, parse_transform};
 
 use crate::problem::Pos;
 use crate::sql_tables::TableName;
 
 /// Longest transform (or flow) name: letters, digits, `_` and `-`.
 pub const MAX_NAME_LEN: usize = 128;
+
+/// Letters, digits, `_` and `-`, at most [`MAX_NAME_LEN`]: a transform's or flow's file stem.
+pub fn is_transform_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_NAME_LEN
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+}
 
 /// A checked recipe.
 #[derive(Debug, Clone, PartialEq)]
@@ -425,3 +438,6 @@ pub enum FlowTrigger {
     /// An EventBridge pattern on the default bus (as a pipeline's `triggers:`), as JSON text.
     Event { pattern: At<serde_json::Value> },
 }
+
+#[cfg(test)]
+mod tests;

@@ -29,10 +29,18 @@ pub fn run(dir: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
     problems.extend(weir_engine::functions::check_references(
         &catalog, &functions,
     ));
+    let transforms = weir_engine::project::load_transforms(dir);
+    problems.extend(transforms.problems.iter().cloned());
+    problems.extend(weir_engine::project::check_transform_references(
+        &catalog,
+        &transforms,
+    ));
     if as_json {
         crate::output::print_json(&json!({
             "pipelines": catalog.pipelines.len(),
             "functions": functions.functions.len(),
+            "transforms": transforms.transforms.len(),
+            "flows": transforms.flows.len(),
             "problems": problems,
         }));
     } else {
@@ -44,8 +52,13 @@ pub fn run(dir: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
                 0 => String::new(),
                 n => format!(", {}", count(n, "function", "functions")),
             };
+            // Flows are counted among the pipelines they are.
+            let transforms = match transforms.transforms.len() {
+                0 => String::new(),
+                n => format!(", {}", count(n, "transform", "transforms")),
+            };
             eprintln!(
-                "ok: {}{functions}, no problems",
+                "ok: {}{functions}{transforms}, no problems",
                 count(catalog.pipelines.len(), "pipeline", "pipelines")
             );
         } else {

@@ -616,7 +616,7 @@ fn a_valid_project_validates_cleanly() {
     let body: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(
         body,
-        json!({"pipelines": 2, "functions": 0, "problems": []})
+        json!({"pipelines": 2, "functions": 0, "transforms": 0, "flows": 0, "problems": []})
     );
 }
 

@@ -88,7 +88,7 @@ fn the_documented_example_runs_as_described() {
         serde_json::from_slice(&weir(&["validate", &dir, "--json"]).stdout).unwrap();
     assert_eq!(
         report,
-        serde_json::json!({"pipelines": 1, "functions": 0, "problems": []})
+        serde_json::json!({"pipelines": 1, "functions": 0, "transforms": 0, "flows": 0, "problems": []})
     );
 
     let server = Server::start(project.path());

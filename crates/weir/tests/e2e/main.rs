@@ -51,3 +51,4 @@ mod stopping;
 mod streams;
 mod templates;
 mod tls;
+mod transforms_model;
