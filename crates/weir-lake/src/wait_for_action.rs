@@ -304,7 +304,9 @@ impl ActionRunner for WaitForRunner {
                         seconds(timeout)
                     );
                     let _ = writeln!(ctx.log, "{message}");
-                    return ActionOutcome::failure(FailureKind::TimedOut, message);
+                    // Not retried (Airflow does not retry `AirflowSensorTimeout`): another try
+                    // would only wait as long again.
+                    return ActionOutcome::final_failure(FailureKind::TimedOut, message);
                 }
                 stopped = crate::stop::stopped(ctx.deadline, ctx.cancel.clone()) => return stopped,
             }
