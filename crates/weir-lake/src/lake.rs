@@ -294,23 +294,36 @@ impl Lake {
     /// Every object under the folder `prefix` (all of the lake for ""), at any depth, by key.
     /// `prefix` matches whole path segments: `sales` lists `sales/a.csv`, not `salesman.csv`.
     pub async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>> {
+        let mut objects = self.list_at_most(prefix, usize::MAX).await?;
+        objects.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(objects)
+    }
+
+    /// The first `limit` objects the store lists under the folder `prefix` (in the store's
+    /// order), without listing the rest: a listing of a large folder costs a request a thousand.
+    pub async fn list_at_most(&self, prefix: &str, limit: usize) -> Result<Vec<ObjectInfo>> {
         let prefix = prefix.trim_end_matches('/');
         let path = if prefix.is_empty() {
             self.root.clone()
         } else {
             self.path(prefix)?
         };
-        let listing = if path.as_ref().is_empty() {
+        let mut listing = if path.as_ref().is_empty() {
             self.store.list(None)
         } else {
             self.store.list(Some(&path))
         };
-        let metas: Vec<ObjectMeta> = listing
-            .try_collect()
-            .await
-            .map_err(|e| LakeError::store("list", prefix, e))?;
-        let mut objects: Vec<ObjectInfo> = metas.iter().filter_map(|m| self.info(m)).collect();
-        objects.sort_by(|a, b| a.key.cmp(&b.key));
+        let mut objects = Vec::new();
+        while objects.len() < limit {
+            let Some(meta) = listing
+                .try_next()
+                .await
+                .map_err(|e| LakeError::store("list", prefix, e))?
+            else {
+                break;
+            };
+            objects.extend(self.info(&meta));
+        }
         Ok(objects)
     }
 
