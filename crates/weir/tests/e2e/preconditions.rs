@@ -340,7 +340,9 @@ fn copy_between_local_roots_and_the_lake_skips_what_is_done() {
         .unwrap_or("")
         .to_string();
     assert!(
-        error.contains("file:///etc/ is outside the directories a copy may use"),
+        error.starts_with(
+            "copy failed: copy.from: file:///etc/ is outside the directories a copy may use"
+        ),
         "{error}"
     );
     assert!(!server.data.join("lake/stolen").exists());
