@@ -485,6 +485,7 @@ impl ActionRunner for CopyRunner {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::context;
     use bytes::Bytes;
 
     fn runner(lake: Arc<Lake>, roots: Vec<String>) -> CopyRunner {
@@ -769,33 +770,6 @@ mod tests {
         assert_eq!(done["objects"], 0);
     }
 
-    fn context(dir: &Path, copy: serde_json::Value, masker: Masker) -> ActionContext {
-        let (cancelled, cancel) = tokio::sync::watch::channel(false);
-        // Kept alive: a sender gone reads as "never cancelled", which is what this wants too.
-        std::mem::forget(cancelled);
-        let mut config = serde_json::Map::new();
-        config.insert("copy".into(), copy);
-        ActionContext {
-            config,
-            attempt: weir_engine::actions::AttemptId {
-                run_id: "r".into(),
-                task_id: "copy".into(),
-                map_index: -1,
-                try_number: 1,
-            },
-            log: weir_engine::actions::LogFile::new(dir.join("task.log")),
-            output_path: dir.join("out.json"),
-            project_dir: dir.to_path_buf(),
-            env: Vec::new(),
-            deadline: None,
-            cancel,
-            kill_grace: Duration::from_secs(1),
-            max_output_bytes: 64 * 1024,
-            on_spawn: None,
-            masker,
-        }
-    }
-
     #[tokio::test]
     async fn run_time_errors_name_the_setting_and_hide_secrets() {
         let dir = tempfile::tempdir().unwrap();
@@ -807,6 +781,7 @@ mod tests {
             runner
                 .run(context(
                     dir.path(),
+                    "copy",
                     json!({"from": "in/../../etc", "to": "x/"}),
                     Masker::default(),
                 ))
@@ -817,6 +792,7 @@ mod tests {
             runner
                 .run(context(
                     dir.path(),
+                    "copy",
                     json!({"from": "in/", "to": "s3://their-bucket/x/"}),
                     Masker::default(),
                 ))
@@ -827,6 +803,7 @@ mod tests {
             runner
                 .run(context(
                     dir.path(),
+                    "copy",
                     json!({"from": "in/hunter2/", "to": "x/"}),
                     Masker::new(["hunter2"]),
                 ))

@@ -15,6 +15,8 @@ pub mod lake;
 pub mod parquet_footer;
 pub mod sql;
 mod stop;
+#[cfg(test)]
+mod test_support;
 pub mod upload;
 pub mod wait_for_action;
 

@@ -452,6 +452,8 @@ impl ActionRunner for WaitForRunner {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::context;
+    use weir_engine::secrets::Masker;
     use weir_model::sql_tables::TableName;
 
     fn created(key: &str, table: Option<&str>) -> ObjectCreated {
@@ -632,6 +634,52 @@ mod tests {
                 .await
                 .is_err()
         );
+    }
+
+    #[tokio::test]
+    async fn a_timed_out_wait_is_final_names_its_settings_and_hides_secrets() {
+        let dir = tempfile::tempdir().unwrap();
+        let (lake, catalog, sql) = engine(dir.path()).await;
+        let runner = WaitForRunner::new(lake, catalog, sql);
+        let masker = Masker::new(["hunter2"]);
+        let outcome = runner
+            .run(context(
+                dir.path(),
+                "wait_for",
+                json!({"object": "in/hunter2.csv", "timeout": "1s", "poke_interval": "1h"}),
+                masker.clone(),
+            ))
+            .await;
+        let error = outcome.result.unwrap_err();
+        assert_eq!(error.kind, FailureKind::TimedOut);
+        assert!(error.final_, "a wait's own timeout is not retried");
+        assert!(
+            error
+                .message
+                .starts_with("timed out waiting for object `in/"),
+            "{}",
+            error.message
+        );
+        assert!(!error.message.contains("hunter2"), "{}", error.message);
+        let log = std::fs::read_to_string(dir.path().join("task.log")).unwrap();
+        assert!(
+            log.contains("waiting for object") && !log.contains("hunter2"),
+            "{log}"
+        );
+        // What a template rendered is checked when the task runs, and named.
+        let bad = runner
+            .run(context(
+                dir.path(),
+                "wait_for",
+                json!({"object": "/etc/hunter2"}),
+                masker,
+            ))
+            .await
+            .result
+            .unwrap_err()
+            .message;
+        assert!(bad.starts_with("wait_for.object: "), "{bad}");
+        assert!(!bad.contains("hunter2"), "{bad}");
     }
 
     #[test]
