@@ -16,7 +16,6 @@ use bytes::Bytes;
 use datafusion::execution::object_store::ObjectStoreUrl;
 use futures::{Stream, TryStreamExt};
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
-use object_store::buffered::BufWriter;
 use object_store::path::Path;
 use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload};
 use serde::{Deserialize, Serialize};
@@ -26,11 +25,10 @@ use weir_model::config::LakeConfig;
 
 use crate::durable::{DurableLocalStore, SyncListener};
 use crate::error::{LakeError, Result};
+use crate::upload::Upload;
 
 /// Events kept for slow subscribers before they start missing some.
 const EVENT_BUFFER: usize = 4096;
-/// Uploads larger than this go up in parts (S3 multipart); smaller ones in one request.
-const UPLOAD_PART: usize = 8 * 1024 * 1024;
 /// How much of a local file an upload reads at a time.
 const READ_CHUNK: usize = 1024 * 1024;
 /// Longest key accepted (S3's limit is 1,024 bytes for the whole key, prefix included).
@@ -296,23 +294,36 @@ impl Lake {
     /// Every object under the folder `prefix` (all of the lake for ""), at any depth, by key.
     /// `prefix` matches whole path segments: `sales` lists `sales/a.csv`, not `salesman.csv`.
     pub async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>> {
+        let mut objects = self.list_at_most(prefix, usize::MAX).await?;
+        objects.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(objects)
+    }
+
+    /// The first `limit` objects the store lists under the folder `prefix` (in the store's
+    /// order), without listing the rest: a listing of a large folder costs a request a thousand.
+    pub async fn list_at_most(&self, prefix: &str, limit: usize) -> Result<Vec<ObjectInfo>> {
         let prefix = prefix.trim_end_matches('/');
         let path = if prefix.is_empty() {
             self.root.clone()
         } else {
             self.path(prefix)?
         };
-        let listing = if path.as_ref().is_empty() {
+        let mut listing = if path.as_ref().is_empty() {
             self.store.list(None)
         } else {
             self.store.list(Some(&path))
         };
-        let metas: Vec<ObjectMeta> = listing
-            .try_collect()
-            .await
-            .map_err(|e| LakeError::store("list", prefix, e))?;
-        let mut objects: Vec<ObjectInfo> = metas.iter().filter_map(|m| self.info(m)).collect();
-        objects.sort_by(|a, b| a.key.cmp(&b.key));
+        let mut objects = Vec::new();
+        while objects.len() < limit {
+            let Some(meta) = listing
+                .try_next()
+                .await
+                .map_err(|e| LakeError::store("list", prefix, e))?
+            else {
+                break;
+            };
+            objects.extend(self.info(&meta));
+        }
         Ok(objects)
     }
 
@@ -360,29 +371,45 @@ impl Lake {
         self.put_stream(key, file_chunks(file)).await
     }
 
-    /// Writes the object at `key` from `body` as it arrives, never holding more than an upload
-    /// part in memory (large objects go up in parts: S3 multipart, or a staged local file renamed
-    /// into place and fsynced), and emits [`ObjectCreated`]. A body that fails midway leaves
-    /// nothing at `key`.
-    pub async fn put_stream<S>(&self, key: &str, mut body: S) -> Result<ObjectInfo>
+    /// Writes the object at `key` from `body` as it arrives, and emits [`ObjectCreated`]. Large
+    /// objects go up in parts (S3 multipart, or a staged local file renamed into place and
+    /// fsynced), at most three parts of 8 MiB held at once ([`crate::upload`]). A body that fails
+    /// midway, or a write dropped unfinished, leaves nothing at `key` and no upload behind.
+    pub async fn put_stream<S>(&self, key: &str, body: S) -> Result<ObjectInfo>
+    where
+        S: Stream<Item = std::io::Result<Bytes>> + Send + Unpin,
+    {
+        self.put_stream_sized(key, body, None, |_| {}).await
+    }
+
+    /// [`Lake::put_stream`] of a body whose `size` may be known (its parts are then large enough
+    /// for S3's 10,000 parts), calling `progress` with each chunk's length as it is taken.
+    pub async fn put_stream_sized<S>(
+        &self,
+        key: &str,
+        mut body: S,
+        size: Option<u64>,
+        mut progress: impl FnMut(u64) + Send,
+    ) -> Result<ObjectInfo>
     where
         S: Stream<Item = std::io::Result<Bytes>> + Send + Unpin,
     {
         let path = self.path(key)?;
-        let mut writer = BufWriter::with_capacity(self.store.clone(), path, UPLOAD_PART);
-        let mut size = 0u64;
+        let mut upload = Upload::new(self.store.clone(), path, size);
+        let mut written = 0u64;
         let copied: Result<()> = async {
             while let Some(chunk) = body.try_next().await.map_err(|e| LakeError::Io {
                 path: key.to_string(),
                 source: e,
             })? {
-                size += chunk.len() as u64;
-                writer
+                written += chunk.len() as u64;
+                progress(chunk.len() as u64);
+                upload
                     .put(chunk)
                     .await
                     .map_err(|e| LakeError::store("upload", key, e))?;
             }
-            writer.shutdown().await.map_err(|e| LakeError::Io {
+            upload.finish().await.map_err(|e| LakeError::Io {
                 path: key.to_string(),
                 source: e,
             })
@@ -390,10 +417,10 @@ impl Lake {
         .await;
         if let Err(error) = copied {
             // Best effort: abandoning the upload is what matters, and it never became visible.
-            let _ = writer.abort().await;
+            upload.abort().await;
             return Err(error);
         }
-        self.written(key, size, None, None).await
+        self.written(key, written, None, None).await
     }
 
     /// The object's size and its bytes as they are read.

@@ -15,6 +15,9 @@ pub mod lake;
 pub mod parquet_footer;
 pub mod sql;
 mod stop;
+#[cfg(test)]
+mod test_support;
+pub mod upload;
 pub mod wait_for_action;
 
 pub use catalog_store::{Catalog, ManifestChange, TableChanged};

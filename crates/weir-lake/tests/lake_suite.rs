@@ -44,6 +44,7 @@ macro_rules! suite {
 suite!(
     objects_put_get_list_delete,
     large_files_stream_both_ways,
+    an_abandoned_upload_leaves_nothing_behind,
     keys_are_validated,
     writes_emit_object_created,
     manifests_commit_atomically,
@@ -288,6 +289,86 @@ async fn large_files_stream_both_ways(env: Env) {
         Err(LakeError::NotFound { .. })
     ));
     assert!(!dir.path().join("x").exists());
+}
+
+/// What is left of unfinished uploads under the lake: S3 multipart uploads (listed with boto3,
+/// as the e2e tests do), or staged files of a local lake.
+fn unfinished_uploads(lake: &Lake) -> Vec<String> {
+    if let Some(rest) = lake.url().strip_prefix("s3://") {
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        let endpoint = std::env::var("WEIR_TEST_S3_ENDPOINT").expect("the S3 endpoint");
+        let output = std::process::Command::new("python3")
+            .args([
+                "-c",
+                "import sys, boto3\n\
+                 s3 = boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1',\n\
+                     aws_access_key_id='test', aws_secret_access_key='test')\n\
+                 found = s3.list_multipart_uploads(Bucket=sys.argv[2], Prefix=sys.argv[3])\n\
+                 for u in found.get('Uploads', []): print(u['Key'])\n",
+                &endpoint,
+                bucket,
+                prefix,
+            ])
+            .output()
+            .expect("python3 with boto3");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect()
+    } else {
+        let root = url::Url::parse(lake.url())
+            .ok()
+            .and_then(|u| u.to_file_path().ok())
+            .expect("a local lake's directory");
+        let mut files = Vec::new();
+        let mut folders = vec![root];
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+                if entry.path().is_dir() {
+                    folders.push(entry.path());
+                } else {
+                    files.push(entry.path().display().to_string());
+                }
+            }
+        }
+        files
+    }
+}
+
+async fn an_abandoned_upload_leaves_nothing_behind(env: Env) {
+    use futures::StreamExt;
+    // More than a part, then a body that never ends: the multipart upload has begun when the
+    // write is dropped (as a cancelled or timed-out task drops it).
+    let first = Bytes::from(vec![7u8; 9 * 1024 * 1024]);
+    let body = futures::stream::iter([Ok(first)]).chain(futures::stream::pending());
+    let write = env.lake.put_stream("abandoned/big.bin", Box::pin(body));
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_secs(3), write)
+            .await
+            .is_err()
+    );
+    // The abort runs in the background once the write is dropped.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let left = unfinished_uploads(&env.lake);
+        if left.is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "uploads left behind: {left:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(matches!(
+        env.lake.head("abandoned/big.bin").await,
+        Err(LakeError::NotFound { .. })
+    ));
 }
 
 async fn keys_are_validated(env: Env) {

@@ -171,9 +171,9 @@ pub struct CopyConfig {
     /// Absolute directories `file:///…` URLs may name (a path outside every one is refused, so a
     /// pipeline cannot read or write arbitrary files of the server). Empty: no local paths.
     pub local_roots: Vec<String>,
-    /// S3-compatible stores by name: an `s3://BUCKET/…` URL uses the store whose `url` names
-    /// that bucket (its endpoint and credentials); a bucket no store names is reached with the
-    /// environment's AWS settings.
+    /// S3-compatible stores by name: an `s3://BUCKET/…` URL uses the store whose `url`
+    /// (`s3://BUCKET[/PREFIX]`) holds it (its endpoint and credentials); a bucket or key no store
+    /// holds is refused.
     pub stores: IndexMap<String, LakeConfig>,
 }
 

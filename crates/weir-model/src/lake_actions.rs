@@ -16,6 +16,8 @@ use crate::sql_tables::TableName;
 pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Airflow's `poke_interval`: a minute. Only a fallback here: weir's own writes wake a wait.
 pub const DEFAULT_POKE_INTERVAL: Duration = Duration::from_secs(60);
+/// The shortest `poke_interval`: a poke lists or queries a store, which costs requests.
+pub const MIN_POKE_INTERVAL: Duration = Duration::from_secs(1);
 /// Objects a copy moves at once unless it says otherwise.
 pub const DEFAULT_COPY_PARALLEL: usize = 8;
 /// The most objects a copy moves at once.
@@ -191,10 +193,20 @@ pub fn wait_for(config: &Map<String, Value>, phase: Phase) -> Result<WaitFor, Co
             }),
         }
     };
+    let poke_interval = duration("poke_interval", DEFAULT_POKE_INTERVAL)?;
+    if poke_interval < MIN_POKE_INTERVAL {
+        return Err(ConfigError::at(
+            &["wait_for", "poke_interval"],
+            format!(
+                "poke_interval must be at least {}s: each poke lists or queries the store",
+                MIN_POKE_INTERVAL.as_secs()
+            ),
+        ));
+    }
     Ok(WaitFor {
         condition,
         timeout: duration("timeout", DEFAULT_WAIT_TIMEOUT)?,
-        poke_interval: duration("poke_interval", DEFAULT_POKE_INTERVAL)?,
+        poke_interval,
     })
 }
 
@@ -368,17 +380,19 @@ pub struct Copy {
     pub parallel: usize,
     /// Copy objects the target already holds (same size, written after the source).
     pub overwrite: bool,
+    /// Succeed when `from` matches no object (otherwise that fails the task).
+    pub allow_empty: bool,
 }
 
-const COPY_KEYS: [&str; 4] = ["from", "to", "parallel", "overwrite"];
+const COPY_KEYS: [&str; 5] = ["from", "to", "parallel", "overwrite", "allow_empty"];
 
-/// Reads `copy: { from, to, parallel, overwrite }`. At [`Phase::Check`], a templated `from` or
+/// Reads `copy: { from, to, parallel, overwrite, allow_empty }`. At [`Phase::Check`], a templated `from` or
 /// `to` is a lake location of its own text (checked when the task runs).
 pub fn copy(config: &Map<String, Value>, phase: Phase) -> Result<Copy, ConfigError> {
     let Some(Value::Object(copy)) = config.get("copy") else {
         return Err(ConfigError::at(
             &["copy"],
-            "copy must be a mapping with from, to (and parallel, overwrite)",
+            "copy must be a mapping with from, to (and parallel, overwrite, allow_empty)",
         ));
     };
     known_keys(copy, &COPY_KEYS, &["copy"])?;
@@ -408,23 +422,26 @@ pub fn copy(config: &Map<String, Value>, phase: Phase) -> Result<Copy, ConfigErr
                 )
             })? as usize,
     };
-    let overwrite = match copy.get("overwrite") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(v) if templated(phase, v) => false,
-        Some(Value::String(s)) if s == "true" || s == "false" => s == "true",
-        Some(_) => {
-            return Err(ConfigError::at(
-                &["copy", "overwrite"],
-                "overwrite must be true or false",
-            ));
+    let flag = |key: &str| -> Result<bool, ConfigError> {
+        match copy.get(key) {
+            None | Some(Value::Null) => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(v) if templated(phase, v) => Ok(false),
+            Some(Value::String(s)) if s == "true" || s == "false" => Ok(s == "true"),
+            Some(_) => Err(ConfigError::at(
+                &["copy", key],
+                format!("{key} must be true or false"),
+            )),
         }
     };
+    let overwrite = flag("overwrite")?;
+    let allow_empty = flag("allow_empty")?;
     Ok(Copy {
         from,
         to,
         parallel,
         overwrite,
+        allow_empty,
     })
 }
 
@@ -600,6 +617,13 @@ mod tests {
             path(json!({"object": "a", "poke_interval": 0})),
             "wait_for.poke_interval"
         );
+        let too_often = wait(json!({"object": "a", "poke_interval": "100ms"})).unwrap_err();
+        assert_eq!(too_often.path.join("."), "wait_for.poke_interval");
+        assert!(
+            too_often.message.contains("at least 1s"),
+            "{}",
+            too_often.message
+        );
         assert_eq!(path(json!({"object": "/etc/passwd"})), "wait_for.object");
         assert_eq!(
             path(json!({"prefix": "a", "min_objects": 0})),
@@ -658,7 +682,7 @@ mod tests {
                 key: "backup/".into()
             }
         );
-        assert_eq!((c.parallel, c.overwrite), (4, false));
+        assert_eq!((c.parallel, c.overwrite, c.allow_empty), (4, false, false));
         assert_eq!(
             Location::parse("file:///srv/x"),
             Ok(Location::Local("/srv/x".into()))
@@ -681,6 +705,10 @@ mod tests {
         assert_eq!(
             path(json!({"from": "a", "to": "b", "parallel": 65})),
             "copy.parallel"
+        );
+        assert_eq!(
+            path(json!({"from": "a", "to": "b", "allow_empty": "yes"})),
+            "copy.allow_empty"
         );
         assert_eq!(
             path(json!({"from": "a", "to": "b", "overwrite": 1})),

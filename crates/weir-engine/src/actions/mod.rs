@@ -138,6 +138,20 @@ impl ActionOutcome {
             result: Err(ActionError {
                 kind,
                 message: message.into(),
+                final_: false,
+            }),
+            exit_code: None,
+        }
+    }
+
+    /// A failure no retry can mend (a wait that reached its own timeout, as Airflow does not
+    /// retry `AirflowSensorTimeout`): the task fails whatever its `retries`.
+    pub fn final_failure(kind: FailureKind, message: impl Into<String>) -> Self {
+        ActionOutcome {
+            result: Err(ActionError {
+                kind,
+                message: message.into(),
+                final_: true,
             }),
             exit_code: None,
         }
@@ -148,6 +162,8 @@ impl ActionOutcome {
 pub struct ActionError {
     pub kind: FailureKind,
     pub message: String,
+    /// Not retried: see [`ActionOutcome::final_failure`].
+    pub final_: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

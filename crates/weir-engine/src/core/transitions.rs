@@ -9,7 +9,7 @@ use weir_store::RunMutation;
 
 use super::run::{new_task_record, touch};
 use super::{Core, InstanceKey, Timer};
-use crate::actions::{ActionOutcome, FailureKind};
+use crate::actions::{ActionError, ActionOutcome, FailureKind};
 use crate::rules::{Readiness, evaluate, is_failure, is_terminal};
 use crate::time::now_us;
 
@@ -117,7 +117,7 @@ impl Core {
                 attempt.error = Some(error.message.clone());
                 self.batch.push(RunMutation::PutAttempt(attempt));
                 metrics::counter!("weir_task_attempts_total", "state" => error.kind.attempt_state()).increment(1);
-                self.attempt_failed(&key, try_number, error.kind, error.message);
+                self.attempt_failed(&key, try_number, &error);
             }
         }
     }
@@ -127,9 +127,9 @@ impl Core {
         &mut self,
         key: &InstanceKey,
         try_number: i32,
-        kind: FailureKind,
-        message: String,
+        error: &ActionError,
     ) {
+        let kind = error.kind;
         let Some(run) = self.runs.get_mut(&key.run_id) else {
             return;
         };
@@ -146,17 +146,9 @@ impl Core {
         let Some(record) = run.instance_mut(key.task, key.map_index) else {
             return;
         };
-        let reason = match kind {
-            FailureKind::TimedOut => format!(
-                "timed out after {}",
-                task.timeout
-                    .map(weir_model::duration::format_duration)
-                    .unwrap_or_default()
-            ),
-            _ => message,
-        };
+        let reason = failure_reason(error, task.timeout);
         record.error = Some(reason.clone());
-        if try_number < record.max_tries && kind != FailureKind::Cancelled {
+        if try_number < record.max_tries && kind != FailureKind::Cancelled && !error.final_ {
             let delay = task.retry.delay_before(try_number as u32 + 1);
             let due = now_us() + delay.as_micros() as i64;
             record.state = "up_for_retry".into();
@@ -533,5 +525,73 @@ fn kind_of(value: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "a list",
         Value::Object(_) => "a mapping",
+    }
+}
+
+/// The error a failed attempt leaves on its task: the runner's own words; when the task's
+/// `timeout` stopped it, with how long that was (`timed out after 1m: …`). A final failure (a
+/// wait's own timeout) is the runner's alone.
+fn failure_reason(error: &ActionError, task_timeout: Option<std::time::Duration>) -> String {
+    if error.kind != FailureKind::TimedOut || error.final_ {
+        return error.message.clone();
+    }
+    let rest = error
+        .message
+        .strip_prefix("timed out")
+        .unwrap_or(&error.message);
+    match task_timeout {
+        Some(timeout) if !rest.starts_with(" after") => format!(
+            "timed out after {}{rest}",
+            weir_model::duration::format_duration(timeout)
+        ),
+        _ if error.message.is_empty() => "timed out".into(),
+        _ => error.message.clone(),
+    }
+}
+
+#[cfg(test)]
+mod failure_reason_tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn error(kind: FailureKind, message: &str) -> ActionError {
+        ActionError {
+            kind,
+            message: message.into(),
+            final_: false,
+        }
+    }
+
+    #[test]
+    fn a_runner_that_says_why_keeps_its_words() {
+        let minute = Some(Duration::from_secs(60));
+        let mut wait = error(
+            FailureKind::TimedOut,
+            "timed out waiting for object `a` after 1s (1 check(s))",
+        );
+        wait.final_ = true;
+        assert_eq!(failure_reason(&wait, None), wait.message);
+        assert_eq!(failure_reason(&wait, minute), wait.message);
+        let stopped = error(
+            FailureKind::TimedOut,
+            "timed out: the process group was stopped",
+        );
+        assert_eq!(
+            failure_reason(&stopped, minute),
+            "timed out after 1m: the process group was stopped"
+        );
+        assert_eq!(failure_reason(&stopped, None), stopped.message);
+        assert_eq!(
+            failure_reason(&error(FailureKind::TimedOut, "timed out"), minute),
+            "timed out after 1m"
+        );
+        assert_eq!(
+            failure_reason(&error(FailureKind::TimedOut, ""), None),
+            "timed out"
+        );
+        assert_eq!(
+            failure_reason(&error(FailureKind::Failed, "exit 1"), minute),
+            "exit 1"
+        );
     }
 }

@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
-use datafusion::object_store::buffered::BufWriter;
 use datafusion::parquet::arrow::AsyncArrowWriter;
 use datafusion::parquet::basic::{Compression, GzipLevel, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
@@ -20,6 +19,7 @@ use weir_model::lake_actions::{ExportCompression, ExportFormat, SqlExport};
 
 use super::{ExportPart, SqlEngine, SqlError, export, writer_properties};
 use crate::lake::{Lake, ObjectCreated};
+use crate::upload::Upload;
 
 /// What an export wrote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -131,12 +131,13 @@ async fn write_parquet(
         .into_builder()
         .set_compression(codec)
         .build();
-    let object = BufWriter::new(lake.object_store(), path);
+    // Dropped unfinished (a failing statement, a cancelled task), it aborts its upload.
+    let object = Upload::new(lake.object_store(), path, None);
     let mut writer = AsyncArrowWriter::try_new(object, result.schema.clone(), Some(properties))
         .map_err(|e| failed(&e))?;
     let mut rows = 0u64;
     while let Some(batch) = result.batches.next().await {
-        // An error drops the writer: its upload is never completed, so nothing appears.
+        // An error drops the writer: its upload is aborted, so nothing appears.
         let batch = batch?;
         rows += batch.num_rows() as u64;
         writer.write(&batch).await.map_err(|e| failed(&e))?;

@@ -205,6 +205,8 @@ fn a_wait_times_out_and_a_bad_one_fails_at_once() {
         "never",
         r#"tasks:
   missing:
+    retries: 2
+    retry_delay: 1s
     wait_for: { object: "never/there.csv", timeout: 1s, poke_interval: 1h }
 "#,
     );
@@ -222,10 +224,11 @@ fn a_wait_times_out_and_a_bad_one_fails_at_once() {
     assert!(started.elapsed() < Duration::from_secs(20));
     let missing = attempt(&server, &run_id(&run), "missing");
     assert_eq!(missing["state"], "timed_out", "{missing}");
-    assert_eq!(
-        missing["error"],
-        "timed out waiting for object `never/there.csv` after 1s (1 check(s))"
-    );
+    let why = "timed out waiting for object `never/there.csv` after 1s (1 check(s))";
+    assert_eq!(missing["error"], why);
+    // The task says so too, and a wait's own timeout is not retried.
+    assert_eq!(server.task(&run, "missing")["error"], why);
+    assert_eq!(server.attempts(&run_id(&run), "missing").len(), 1);
 
     let created = server.cli(&[
         "sql",
@@ -337,7 +340,9 @@ fn copy_between_local_roots_and_the_lake_skips_what_is_done() {
         .unwrap_or("")
         .to_string();
     assert!(
-        error.contains("file:///etc/ is outside the directories a copy may use"),
+        error.starts_with(
+            "copy failed: copy.from: file:///etc/ is outside the directories a copy may use"
+        ),
         "{error}"
     );
     assert!(!server.data.join("lake/stolen").exists());
