@@ -17,12 +17,13 @@ use datafusion::execution::{SessionStateBuilder, TaskContext};
 use datafusion::logical_expr::{DescribeTable, LogicalPlan};
 use datafusion::object_store::ObjectStore;
 use datafusion::physical_plan::{ExecutionPlan, execute_stream};
-use datafusion::prelude::SQLOptions;
+use datafusion::common::TableReference;
+use datafusion::prelude::{SQLOptions, SessionContext};
 use datafusion::sql::parser::{DFParserBuilder, Statement as DFStatement};
 use datafusion::sql::sqlparser::ast::{ObjectType, Statement};
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use futures::StreamExt;
-use weir_model::sql_tables::SqlTables;
+use weir_model::sql_tables::{SqlTables, TableName};
 
 use super::access::{CatalogAccess, LakeContext, LakeRoot, ObjectCreated, ObjectListener};
 use super::limits::Limits;
@@ -187,6 +188,21 @@ impl SqlEngine {
         Ok(SessionStateBuilder::new_from_existing(base.clone())
             .with_catalog_list(Arc::new(snapshot))
             .build())
+    }
+
+    /// A session with the engine's settings, memory pool and physical rewrites whose catalog
+    /// holds `tables`, fetched now: for plans built as DataFrames (transforms) rather than from
+    /// SQL text. A name the catalog does not have is left out, so using it says "not found".
+    pub async fn session_with(&self, tables: &[TableName]) -> Result<SessionContext, SqlError> {
+        let references: Vec<TableReference> = tables
+            .iter()
+            .map(|t| TableReference::partial(t.database.as_str(), t.name.as_str()))
+            .collect();
+        let snapshot = Snapshot::load(&self.lake, &references).await?;
+        let state = SessionStateBuilder::new_from_existing(self.base()?.clone())
+            .with_catalog_list(Arc::new(snapshot))
+            .build();
+        Ok(SessionContext::new_with_state(state))
     }
 
     /// Plans a read-only statement (anything that is not one of weir's writing statements).
