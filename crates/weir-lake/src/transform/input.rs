@@ -58,11 +58,9 @@ pub async fn prepare(
                     problem(located(query, &e), format!("source query: {}", e.message))
                 })?
         }
-        Source::Prefix { prefix, format } => {
-            read_prefix(engine, &session, &prefix.value, *format)
-                .await
-                .map_err(|message| problem(prefix.pos, format!("source: {message}")))?
-        }
+        Source::Prefix { prefix, format } => read_prefix(engine, &session, &prefix.value, *format)
+            .await
+            .map_err(|message| problem(prefix.pos, format!("source: {message}")))?,
         Source::Stream(stream) => {
             return Err(problem(
                 stream.pos,
@@ -133,7 +131,10 @@ async fn read_prefix(
     let read = match format {
         FileFormat::Parquet => {
             session
-                .read_parquet(url, ParquetReadOptions::default().file_extension(&extension))
+                .read_parquet(
+                    url,
+                    ParquetReadOptions::default().file_extension(&extension),
+                )
                 .await
         }
         FileFormat::Csv => {

@@ -7,9 +7,7 @@ mod input;
 mod preview;
 mod profile;
 
-pub use compile::{
-    Compiled, FAILED_AT_COLUMN, RULE_COLUMN, Salts, check, compile, tables_read,
-};
+pub use compile::{Compiled, FAILED_AT_COLUMN, RULE_COLUMN, Salts, check, compile, tables_read};
 pub use input::prepare;
 pub use preview::{PreviewColumn, StagePreview, preview};
 pub use profile::{ColumnProfile, Profile, TOP_VALUES, TopValue, profile};

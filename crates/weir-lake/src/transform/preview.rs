@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
-use datafusion::datasource::MemTable;
 use datafusion::dataframe::DataFrame;
+use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -50,18 +50,26 @@ pub async fn preview(
         .limit(0, Some(rows))
         .map_err(|e| problem(source_pos, SqlError::from_datafusion(&e, "").message))?;
     // The sample is read once; every stage starts from the rows in memory.
-    let sample_batches = sample
-        .clone()
-        .collect()
-        .await
-        .map_err(|e| problem(source_pos, format!("source: {}", SqlError::from_datafusion(&e, "").message)))?;
+    let sample_batches = sample.clone().collect().await.map_err(|e| {
+        problem(
+            source_pos,
+            format!("source: {}", SqlError::from_datafusion(&e, "").message),
+        )
+    })?;
     let schema = sample.schema().inner().clone();
     let memory = MemTable::try_new(schema.clone(), vec![sample_batches.clone()])
         .map_err(|e| problem(source_pos, SqlError::from_datafusion(&e, "").message))?;
     let cached = session
         .read_table(Arc::new(memory))
         .map_err(|e| problem(source_pos, SqlError::from_datafusion(&e, "").message))?;
-    let mut stages = vec![stage(0, "source", source_pos, &schema, &sample_batches, rows)];
+    let mut stages = vec![stage(
+        0,
+        "source",
+        source_pos,
+        &schema,
+        &sample_batches,
+        rows,
+    )];
     let compiled = compile(session, recipe, cached, salts).await?;
     for (index, frame) in compiled.stages {
         let Some(step) = recipe.steps.get(index) else {
@@ -76,10 +84,21 @@ pub async fn preview(
             .map_err(|e| {
                 problem(
                     step.pos,
-                    format!("{}: {}", step.name(), SqlError::from_datafusion(&e, "").message),
+                    format!(
+                        "{}: {}",
+                        step.name(),
+                        SqlError::from_datafusion(&e, "").message
+                    ),
                 )
             })?;
-        stages.push(stage(index + 1, step.name(), step.pos, &frame_schema, &batches, rows));
+        stages.push(stage(
+            index + 1,
+            step.name(),
+            step.pos,
+            &frame_schema,
+            &batches,
+            rows,
+        ));
     }
     Ok(stages)
 }

@@ -57,7 +57,10 @@ fn kind(name: &str, data_type: &DataType) -> Kind {
     let text = format!("CAST({column} AS VARCHAR)");
     match data_type {
         DataType::Dictionary(_, value) => Kind {
-            ordered: matches!(value.as_ref(), DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8),
+            ordered: matches!(
+                value.as_ref(),
+                DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8
+            ),
             distinct: Some(text),
         },
         DataType::Float16 | DataType::Float32 | DataType::Float64 => Kind {
@@ -68,7 +71,10 @@ fn kind(name: &str, data_type: &DataType) -> Kind {
             ordered: false,
             distinct: None,
         },
-        DataType::Binary | DataType::BinaryView | DataType::LargeBinary | DataType::FixedSizeBinary(_) => Kind {
+        DataType::Binary
+        | DataType::BinaryView
+        | DataType::LargeBinary
+        | DataType::FixedSizeBinary(_) => Kind {
             ordered: false,
             distinct: Some(column),
         },
@@ -128,9 +134,17 @@ pub async fn profile(engine: &SqlEngine, table: &TableName) -> Result<Profile, S
             name: name.clone(),
             data_type: type_name(data_type),
             nulls: rows.saturating_sub(number(&format!("c{i}_values"))),
-            distinct_approx: counts.get(&format!("c{i}_distinct")).and_then(Value::as_u64),
-            min: counts.get(&format!("c{i}_min")).cloned().unwrap_or(Value::Null),
-            max: counts.get(&format!("c{i}_max")).cloned().unwrap_or(Value::Null),
+            distinct_approx: counts
+                .get(&format!("c{i}_distinct"))
+                .and_then(Value::as_u64),
+            min: counts
+                .get(&format!("c{i}_min"))
+                .cloned()
+                .unwrap_or(Value::Null),
+            max: counts
+                .get(&format!("c{i}_max"))
+                .cloned()
+                .unwrap_or(Value::Null),
             top: top.get(i).cloned().unwrap_or_default(),
         })
         .collect();
@@ -161,7 +175,9 @@ async fn top_values(
     for &i in &listed {
         let column = ident(&fields[i].0);
         set.push_str(&format!(" WHEN grouping({column}) = 0 THEN {i}"));
-        value.push_str(&format!(" WHEN grouping({column}) = 0 THEN CAST({column} AS VARCHAR)"));
+        value.push_str(&format!(
+            " WHEN grouping({column}) = 0 THEN CAST({column} AS VARCHAR)"
+        ));
         sets.push(format!("({column})"));
     }
     set.push_str(" END");
@@ -177,7 +193,10 @@ async fn top_values(
     );
     let result = engine.execute(&sql).await?;
     for row in result.to_json_rows() {
-        let index = row.get("s").and_then(Value::as_u64).and_then(|s| usize::try_from(s).ok());
+        let index = row
+            .get("s")
+            .and_then(Value::as_u64)
+            .and_then(|s| usize::try_from(s).ok());
         let value = row.get("v").and_then(Value::as_str);
         let count = row.get("n").and_then(Value::as_u64);
         if let (Some(index), Some(value), Some(count)) = (index, value, count)

@@ -14,19 +14,32 @@ use super::context::{Ctx, Found, Mode, find};
 use crate::sql::{parse_type, type_name};
 
 /// Keep these columns, in this order.
-pub(super) fn select(ctx: &mut Ctx<'_>, frame: DataFrame, names: &[At<String>]) -> Option<DataFrame> {
+pub(super) fn select(
+    ctx: &mut Ctx<'_>,
+    frame: DataFrame,
+    names: &[At<String>],
+) -> Option<DataFrame> {
     let found = ctx.columns(&frame, names)?;
     let mut seen = HashSet::new();
     for (column, name) in found.iter().zip(names) {
         if !seen.insert(column.name.clone()) {
-            ctx.problem(name.pos, format!("select: `{}` is listed twice", name.value));
+            ctx.problem(
+                name.pos,
+                format!("select: `{}` is listed twice", name.value),
+            );
             return None;
         }
     }
     let exprs: Vec<Expr> = found.into_iter().map(|c| c.expr).collect();
     frame
         .select(exprs)
-        .map_err(|e| ctx.planning(names.first().map_or_else(Default::default, |n| n.pos), "select", &e))
+        .map_err(|e| {
+            ctx.planning(
+                names.first().map_or_else(Default::default, |n| n.pos),
+                "select",
+                &e,
+            )
+        })
         .ok()
 }
 
@@ -126,7 +139,8 @@ pub(super) fn rename(
     let renamed_away: HashSet<&str> = renames.iter().map(|(old, _)| old.as_str()).collect();
     let mut targets = HashSet::new();
     for ((_, new), (_, to)) in pairs.iter().zip(&renames) {
-        let taken = find(frame.schema(), to).is_some_and(|c| !renamed_away.contains(c.name.as_str()));
+        let taken =
+            find(frame.schema(), to).is_some_and(|c| !renamed_away.contains(c.name.as_str()));
         if taken || !targets.insert(to.to_ascii_lowercase()) {
             ctx.problem(new.pos, format!("rename: there is already a column `{to}`"));
             ok = false;
@@ -191,10 +205,15 @@ pub(super) fn cast(
         .schema()
         .columns()
         .into_iter()
-        .map(|c| match casts.iter().find(|(found, _)| found.name == c.name) {
-            Some((_, target)) => datafusion::logical_expr::cast(Expr::Column(c.clone()), target.clone()).alias(c.name),
-            None => Expr::Column(c),
-        })
+        .map(
+            |c| match casts.iter().find(|(found, _)| found.name == c.name) {
+                Some((_, target)) => {
+                    datafusion::logical_expr::cast(Expr::Column(c.clone()), target.clone())
+                        .alias(c.name)
+                }
+                None => Expr::Column(c),
+            },
+        )
         .collect();
     frame.select(exprs).ok()
 }

@@ -76,7 +76,10 @@ fn first_values(
     let group: Vec<Expr> = keys.iter().map(|k| k.expr.clone()).collect();
     let grouped = frame.aggregate(group, aggregates)?;
     // Back to the input's column order and names.
-    let order: Vec<Expr> = columns.iter().map(|c| col(format!("\"{}\"", c.name.replace('"', "\"\"")))).collect();
+    let order: Vec<Expr> = columns
+        .iter()
+        .map(|c| col(format!("\"{}\"", c.name.replace('"', "\"\""))))
+        .collect();
     grouped.select(order)
 }
 

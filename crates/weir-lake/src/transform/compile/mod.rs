@@ -121,34 +121,45 @@ async fn build(
     let mut fail_check = None;
     let mut stages = Vec::with_capacity(recipe.steps.len());
     for (index, step) in recipe.steps.iter().enumerate() {
-        frame = match &step.kind {
-            StepKind::Validate(validate) => {
-                let Some(validated) = validate::apply(&mut ctx, frame.clone(), step, validate)
-                else {
-                    stages.push((index, frame.clone()));
-                    continue;
-                };
-                match &validate.on_failure {
-                    OnFailure::Quarantine(table) if quarantine.is_some() => ctx.problem(
-                        table.pos,
-                        "validate: a recipe has at most one quarantine (put the rules in one \
-                         validate step)",
-                    ),
-                    OnFailure::Quarantine(table) => {
-                        quarantine = Some((validated.refused, table.value.clone()))
+        let known = ctx.problems.len();
+        let after = match &step.kind {
+            StepKind::Validate(rules) => {
+                match validate::apply(&mut ctx, frame.clone(), step, rules) {
+                    Some(validated) => {
+                        match &rules.on_failure {
+                            OnFailure::Quarantine(table) if quarantine.is_some() => ctx.problem(
+                                table.pos,
+                                "validate: a recipe has at most one quarantine (put the rules \
+                                 in one validate step)",
+                            ),
+                            OnFailure::Quarantine(table) => {
+                                quarantine = Some((validated.refused, table.value.clone()))
+                            }
+                            OnFailure::Fail if fail_check.is_some() => ctx.problem(
+                                step.pos,
+                                "validate: a recipe has at most one validate step with \
+                                 `on_failure: fail` (put the rules in one step)",
+                            ),
+                            OnFailure::Fail => fail_check = Some(validated.refused),
+                            OnFailure::Drop => {}
+                        }
+                        Some(validated.output)
                     }
-                    OnFailure::Fail if fail_check.is_some() => ctx.problem(
-                        step.pos,
-                        "validate: a recipe has at most one validate step with `on_failure: \
-                         fail` (put the rules in one step)",
-                    ),
-                    OnFailure::Fail => fail_check = Some(validated.refused),
-                    OnFailure::Drop => {}
+                    None => None,
                 }
-                validated.output
             }
-            _ => apply(&mut ctx, frame, step).await,
+            _ => apply(&mut ctx, frame.clone(), step).await,
         };
+        match after {
+            Some(after) => frame = after,
+            // Never a step left out in silence: one that could not be planned says so. The
+            // frame stays as it was, so the steps after it are still checked.
+            None if ctx.problems.len() == known => ctx.problem(
+                step.pos,
+                format!("{}: the step could not be planned", step.name()),
+            ),
+            None => {}
+        }
         stages.push((index, frame.clone()));
     }
     if !ctx.problems.is_empty() {
@@ -162,11 +173,9 @@ async fn build(
     })
 }
 
-/// One step (other than `validate`): the frame after it, or the frame unchanged when the step
-/// had problems (so the steps after it are still checked).
-async fn apply(ctx: &mut Ctx<'_>, frame: DataFrame, step: &Step) -> DataFrame {
-    let before = frame.clone();
-    let after = match &step.kind {
+/// One step (other than `validate`): the frame after it, or `None` when the step had problems.
+async fn apply(ctx: &mut Ctx<'_>, frame: DataFrame, step: &Step) -> Option<DataFrame> {
+    match &step.kind {
         StepKind::Select(names) => columns::select(ctx, frame, names),
         StepKind::Drop(names) => columns::drop(ctx, frame, names),
         StepKind::DropNullFields => columns::drop_null_fields(ctx, frame, step).await,
@@ -208,8 +217,7 @@ async fn apply(ctx: &mut Ctx<'_>, frame: DataFrame, step: &Step) -> DataFrame {
             value,
         } => reshape::unpivot(ctx, frame, step, columns, name, value),
         StepKind::Validate(_) => Some(frame),
-    };
-    after.unwrap_or(before)
+    }
 }
 
 #[cfg(test)]

@@ -138,7 +138,8 @@ pub(super) fn unpivot(
         .collect();
     let mut ok = true;
     for new in [name, value] {
-        let taken = find(frame.schema(), &new.value).is_some_and(|c| !listed.contains(c.name.as_str()));
+        let taken =
+            find(frame.schema(), &new.value).is_some_and(|c| !listed.contains(c.name.as_str()));
         if taken {
             ctx.problem(
                 new.pos,

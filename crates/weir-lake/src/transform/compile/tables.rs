@@ -4,9 +4,9 @@ use std::collections::HashSet;
 
 use datafusion::common::{JoinType, TableReference};
 use datafusion::dataframe::DataFrame;
+use datafusion::functions::expr_fn::coalesce;
 use datafusion::logical_expr::Expr;
 use datafusion::logical_expr::type_coercion::binary::comparison_coercion;
-use datafusion::functions::expr_fn::coalesce;
 use weir_model::sql_tables::TableName;
 use weir_model::transform::{At, Join, JoinKind, Step};
 
@@ -123,7 +123,11 @@ pub(super) async fn join(
         let on: Vec<Expr> = left_keys
             .iter()
             .enumerate()
-            .map(|(i, k)| k.expr.clone().eq(datafusion::logical_expr::col(format!("__weir_key_{i}"))))
+            .map(|(i, k)| {
+                k.expr
+                    .clone()
+                    .eq(datafusion::logical_expr::col(format!("__weir_key_{i}")))
+            })
             .collect();
         let kind = join_type(join.kind);
         let joined = frame.clone().join_on(right, kind, on)?;
@@ -133,8 +137,7 @@ pub(super) async fn join(
             let keep_right_value = matches!(join.kind, JoinKind::Right | JoinKind::Full);
             match key {
                 Some(i)
-                    if keep_right_value
-                        && left_keys[i].data_type == right_keys[i].data_type =>
+                    if keep_right_value && left_keys[i].data_type == right_keys[i].data_type =>
                 {
                     output.push(
                         coalesce(vec![

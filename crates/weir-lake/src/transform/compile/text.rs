@@ -131,7 +131,7 @@ pub(super) fn split(
         } else {
             format!(
                 "CASE WHEN array_length({parts}) >= {position} THEN \
-                 array_to_string(array_slice({parts}, {position}, array_length({parts})), {}) END",
+                 array_to_string(array_slice({parts}, {position}, -1), {}) END",
                 literal(separator)
             )
         };
@@ -172,7 +172,9 @@ pub(super) fn combine(
         .map(|c| as_text(&c.name, &c.data_type))
         .collect();
     let sql = format!("concat_ws({}, {})", literal(separator), parts.join(", "));
-    let expr = ctx.internal(into.pos, "combine", &frame, &sql)?.alias(&into.value);
+    let expr = ctx
+        .internal(into.pos, "combine", &frame, &sql)?
+        .alias(&into.value);
     let anchor = if keep {
         found.last().map_or(first.name.clone(), |c| c.name.clone())
     } else {
@@ -193,7 +195,12 @@ pub(super) fn combine(
 }
 
 /// A text column, or a problem saying it is not one.
-fn text_column(ctx: &mut Ctx<'_>, frame: &DataFrame, step: &str, name: &At<String>) -> Option<Found> {
+fn text_column(
+    ctx: &mut Ctx<'_>,
+    frame: &DataFrame,
+    step: &str,
+    name: &At<String>,
+) -> Option<Found> {
     let column = ctx.column(frame, name)?;
     if !is_text(&column.data_type) {
         ctx.problem(
@@ -220,7 +227,8 @@ fn new_names_free(
     let mut seen = HashSet::new();
     let mut ok = true;
     for name in into {
-        let taken = find(frame.schema(), &name.value).is_some_and(|c| Some(c.name.as_str()) != replaced);
+        let taken =
+            find(frame.schema(), &name.value).is_some_and(|c| Some(c.name.as_str()) != replaced);
         if taken || !seen.insert(name.value.to_ascii_lowercase()) {
             ctx.problem(
                 name.pos,
@@ -238,10 +246,12 @@ fn replace_in_place(frame: DataFrame, replaced: Vec<(String, Expr)>) -> Option<D
         .schema()
         .columns()
         .into_iter()
-        .map(|c| match replaced.iter().find(|(name, _)| *name == c.name) {
-            Some((_, expr)) => expr.clone().alias(&c.name),
-            None => Expr::Column(c),
-        })
+        .map(
+            |c| match replaced.iter().find(|(name, _)| *name == c.name) {
+                Some((_, expr)) => expr.clone().alias(&c.name),
+                None => Expr::Column(c),
+            },
+        )
         .collect();
     frame.select(exprs).ok()
 }

@@ -6,8 +6,7 @@
 
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::dataframe::DataFrame;
-use datafusion::functions_aggregate::expr_fn::count;
-use datafusion::logical_expr::{Expr, ExprFunctionExt, ExprSchemable, cast, col, lit, when};
+use datafusion::logical_expr::{Expr, ExprSchemable, cast, col, lit, when};
 use weir_model::transform::{Check, OnFailure, Rule, Step, Validate};
 
 use super::context::{Ctx, as_text, ident, literal};
@@ -69,8 +68,8 @@ pub(super) fn apply(
             .filter(passes)
             .and_then(|f| f.select(original.clone())),
     }
-        .map_err(|e| ctx.planning(step.pos, step.name(), &e))
-        .ok()?;
+    .map_err(|e| ctx.planning(step.pos, step.name(), &e))
+    .ok()?;
     let mut rule = when(first.clone(), lit(first_label.as_str()));
     for (broken, label) in rest {
         rule = rule.when(broken.clone(), lit(label.as_str()));
@@ -98,9 +97,7 @@ pub(super) fn apply(
             );
             f.select(refused_columns)
         }),
-        OnFailure::Fail => {
-            refused.and_then(|f| f.select(refused_columns)?.limit(0, Some(10)))
-        }
+        OnFailure::Fail => refused.and_then(|f| f.select(refused_columns)?.limit(0, Some(10))),
         OnFailure::Drop => refused.and_then(|f| f.select(refused_columns)),
     };
     let refused = refused
@@ -158,13 +155,14 @@ fn condition(ctx: &mut Ctx<'_>, frame: &mut DataFrame, rule: &Rule, index: usize
         }
         Check::Unique => {
             let counted = format!("__weir_unique_{index}");
-            let window = count(lit(1))
-                .partition_by(vec![column.expr.clone()])
-                .build()
-                .ok()?;
-            *frame = frame
-                .clone()
-                .with_column(&counted, window)
+            let window = ctx.internal(
+                rule.pos,
+                "validate",
+                frame,
+                &format!("count(*) OVER (PARTITION BY {name})"),
+            )?;
+            let counted_frame = frame.clone().with_column(&counted, window);
+            *frame = counted_frame
                 .map_err(|e| ctx.planning(rule.pos, "validate", &e))
                 .ok()?;
             return Some(column.expr.is_not_null().and(col(counted).gt(lit(1))));
