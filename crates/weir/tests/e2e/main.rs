@@ -50,3 +50,4 @@ mod stopping;
 mod streams;
 mod templates;
 mod tls;
+mod transforms_preview;
