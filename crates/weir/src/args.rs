@@ -73,7 +73,9 @@ pub enum Command {
     },
     /// Transforms (`transforms/*.yaml`, `flows/*.yaml`): check a recipe against the catalog,
     /// preview each step's output on a sample.
-    #[command(after_help = "Example:\n  weir transforms check clean_orders && weir transforms preview clean_orders --rows 5")]
+    #[command(
+        after_help = "Example:\n  weir transforms check clean_orders && weir transforms preview clean_orders --rows 5"
+    )]
     Transforms {
         #[command(flatten)]
         client: ClientArgs,

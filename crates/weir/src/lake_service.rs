@@ -248,7 +248,9 @@ impl LakeService for LakeAdapter {
 
     async fn transform_preview(&self, name: &str, rows: usize) -> ServiceResult {
         let recipe = match self.recipe(name)? {
-            Err(problems) => return Ok(json!({ "transform": name, "problems": json_of(&problems)? })),
+            Err(problems) => {
+                return Ok(json!({ "transform": name, "problems": json_of(&problems)? }));
+            }
             Ok(recipe) => recipe,
         };
         match transform::preview_recipe(&self.sql, &recipe, rows, &|s| self.salt(s)).await {
@@ -259,10 +261,20 @@ impl LakeService for LakeAdapter {
 
     async fn table_profile(&self, database: &str, name: &str) -> ServiceResult {
         let table = TableName::new(database, name);
-        if self.catalog.table(database, name).await.map_err(status)?.is_none() {
+        if self
+            .catalog
+            .table(database, name)
+            .await
+            .map_err(status)?
+            .is_none()
+        {
             return Err(ServiceError::new(404, format!("no table `{table}`")));
         }
-        json_of(&transform::profile(&self.sql, &table).await.map_err(sql_error)?)
+        json_of(
+            &transform::profile(&self.sql, &table)
+                .await
+                .map_err(sql_error)?,
+        )
     }
 }
 

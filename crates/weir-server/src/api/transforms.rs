@@ -88,7 +88,9 @@ pub async fn profile(
     State(state): Shared,
     Path((database, name)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(service(&state)?.table_profile(&database, &name).await?))
+    Ok(Json(
+        service(&state)?.table_profile(&database, &name).await?,
+    ))
 }
 
 /// This subsystem's routes.

@@ -508,7 +508,15 @@ fn print_profile(profile: &Value) {
         })
         .collect();
     table(
-        &["column", "type", "nulls", "distinct (approx)", "min", "max", "top values"],
+        &[
+            "column",
+            "type",
+            "nulls",
+            "distinct (approx)",
+            "min",
+            "max",
+            "top values",
+        ],
         &rows,
     );
 }

@@ -3,7 +3,6 @@
 
 use std::process::ExitCode;
 
-
 use crate::args::{ClientArgs, TransformsCommand};
 use crate::client::{Client, segment};
 use crate::output::{print_json, text};
@@ -51,10 +50,7 @@ pub async fn run(args: &ClientArgs, command: TransformsCommand) -> anyhow::Resul
                 Some(0) | None => "source".to_string(),
                 Some(n) => format!("step {n}: {}", text(stage, "name")),
             };
-            outln!(
-                "── {step} (line {}) ──",
-                text(stage, "line")
-            );
+            outln!("── {step} (line {}) ──", text(stage, "line"));
             super::lake::print_rows(stage);
             outln!();
         }

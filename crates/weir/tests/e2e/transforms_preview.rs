@@ -122,7 +122,11 @@ fn profile_of_a_table() {
     assert_eq!(country["top"][0], json!({ "value": "DE", "count": 2 }));
 
     let text = server.cli(&["lake", "profile", "raw.orders"]);
-    assert!(stdout(&text).contains("raw.orders: 3 rows"), "{}", stdout(&text));
+    assert!(
+        stdout(&text).contains("raw.orders: 3 rows"),
+        "{}",
+        stdout(&text)
+    );
     let (status, _) = server.get("/api/v1/catalog/tables/raw/missing/profile");
     assert_eq!(status, 404);
 }

@@ -572,6 +572,36 @@ async fn dedupe_keeps_latest_or_earliest() {
 }
 
 #[tokio::test]
+async fn dedupe_without_order_and_with_ties_keeps_one_row_per_key() {
+    let rows = output(vec![StepKind::Dedupe {
+        keys: vec![name("country", 11)],
+        order_by: None,
+        latest: false,
+    }])
+    .await;
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    // Both `DE` rows have the same customer: a tie on the order, one row kept.
+    let rows = output(vec![StepKind::Dedupe {
+        keys: vec![name("country", 11)],
+        order_by: Some(name("customer", 11)),
+        latest: true,
+    }])
+    .await;
+    assert_eq!(
+        column(&rows, "country"),
+        vec![&json!("DE"), &json!("FR"), &json!("XX")]
+    );
+    // Null keys are one key, as SQL's grouping has them.
+    let rows = output(vec![StepKind::Dedupe {
+        keys: vec![name("note", 11)],
+        order_by: Some(name("updated_at", 11)),
+        latest: true,
+    }])
+    .await;
+    assert_eq!(column(&rows, "updated_at"), vec![&json!(5)]);
+}
+
+#[tokio::test]
 async fn join_brings_columns_and_prefixes_clashes() {
     let rows = output(vec![
         StepKind::Select(vec![name("id", 11), name("customer", 11)]),
@@ -760,4 +790,47 @@ async fn profile_counts_nulls_distinct_bounds_and_top_values() {
     let note = column("note");
     assert_eq!((note.nulls, note.top.len()), (4, 0));
     assert_eq!(column("amount").min, json!(-3.0));
+}
+
+/// Dedupe's forms over 10 million rows, 1 million keys, 8 columns:
+/// `cargo nextest run -p weir-lake dedupe_forms --run-ignored only --no-capture`.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore]
+async fn dedupe_forms() {
+    use futures::StreamExt;
+    let lake = lake().await;
+    lake.engine
+        .execute(
+            "CREATE TABLE db.big AS SELECT value % 1000000 AS k, value AS ts, \
+             value * 2 AS a, CAST(value AS VARCHAR) AS b, value % 7 AS c, \
+             concat('x', CAST(value % 1000 AS VARCHAR)) AS d, value / 3 AS e, value % 13 AS f \
+             FROM range(10000000)",
+        )
+        .await
+        .expect("table");
+    for form in ["best_join", "row_number"] {
+        for _ in 0..2 {
+            let session = lake
+                .engine
+                .session_with(&[TableName::new("db", "big")])
+                .await
+                .expect("session");
+            let frame = session.table("db.big").await.expect("table");
+            let keys = vec![context::find(frame.schema(), "k").expect("k")];
+            let order = context::find(frame.schema(), "ts").expect("ts");
+            let sort = vec![order.expr.clone().sort(false, false)];
+            let planned = match form {
+                "best_join" => dedupe::best_join(frame, &keys, &order, true),
+                _ => dedupe::row_numbers(frame, &keys, sort),
+            }
+            .expect("plan");
+            let started = std::time::Instant::now();
+            let mut stream = planned.execute_stream().await.expect("run");
+            let mut rows = 0;
+            while let Some(batch) = stream.next().await {
+                rows += batch.expect("batch").num_rows();
+            }
+            eprintln!("{form}: {rows} rows in {:?}", started.elapsed());
+        }
+    }
 }
