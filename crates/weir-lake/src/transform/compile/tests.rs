@@ -834,3 +834,42 @@ async fn dedupe_forms() {
         }
     }
 }
+
+/// `unique`'s two forms over 10 million rows, 1 million values, every column streamed:
+/// `cargo nextest run -p weir-lake unique_forms --run-ignored only --no-capture`.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore]
+async fn unique_forms() {
+    use futures::StreamExt;
+    let lake = lake().await;
+    lake.engine
+        .execute(
+            "CREATE TABLE db.big AS SELECT value % 1000000 AS k, value AS ts, \
+             value * 2 AS a, CAST(value AS VARCHAR) AS b, value % 7 AS c, \
+             concat('x', CAST(value % 1000 AS VARCHAR)) AS d, value / 3 AS e, value % 13 AS f \
+             FROM range(10000000)",
+        )
+        .await
+        .expect("table");
+    for (form, sql) in [
+        (
+            "window",
+            "SELECT *, count(*) OVER (PARTITION BY k) > 1 AS dup FROM db.big",
+        ),
+        (
+            "aggregate_join",
+            "SELECT b.*, d.dup FROM (SELECT k AS dk, true AS dup FROM db.big GROUP BY k \
+             HAVING count(*) > 1) d RIGHT JOIN db.big b ON b.k = d.dk",
+        ),
+    ] {
+        for _ in 0..2 {
+            let started = std::time::Instant::now();
+            let mut stream = lake.engine.execute_stream(sql).await.expect("run");
+            let mut rows = 0;
+            while let Some(batch) = stream.batches.next().await {
+                rows += batch.expect("batch").num_rows();
+            }
+            eprintln!("{form}: {rows} rows in {:?}", started.elapsed());
+        }
+    }
+}
