@@ -130,3 +130,39 @@ fn profile_of_a_table() {
     let (status, _) = server.get("/api/v1/catalog/tables/raw/missing/profile");
     assert_eq!(status, 404);
 }
+
+#[test]
+fn a_credential_needs_a_grant_on_every_table_a_recipe_reads() {
+    let (_project, server) = server_with_orders();
+    let call = |token: &str, method: &str, path: &str| {
+        http_with(
+            method,
+            &format!("{}{path}", server.url),
+            Some("{}"),
+            &[
+                ("Authorization", &format!("Bearer {token}")),
+                ("Content-Type", "application/json"),
+            ],
+        )
+        .expect("answer")
+    };
+    let sales_only = crate::security::create(&server, "viewer", "sales_only", &["--tables", "sales.*"]);
+    let sales_only = sales_only["token"].as_str().unwrap();
+    for path in [
+        "/api/v1/transforms/clean_orders/check",
+        "/api/v1/transforms/clean_orders/preview",
+    ] {
+        let (status, body) = call(sales_only, "POST", path);
+        assert_eq!(status, 403, "{path}: {body}");
+        assert!(body.contains("raw.orders"), "{body}");
+    }
+    let (status, body) = call(sales_only, "GET", "/api/v1/catalog/tables/raw/orders/profile");
+    assert_eq!(status, 403, "{body}");
+
+    let raw = crate::security::create(&server, "viewer", "raw_reader", &["--tables", "raw.*"]);
+    let raw = raw["token"].as_str().unwrap();
+    let (status, body) = call(raw, "POST", "/api/v1/transforms/clean_orders/preview?rows=1");
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = call(raw, "GET", "/api/v1/catalog/tables/raw/orders/profile");
+    assert_eq!(status, 200, "{body}");
+}
