@@ -18,7 +18,7 @@ use datafusion::execution::{SessionStateBuilder, TaskContext};
 use datafusion::logical_expr::{DescribeTable, LogicalPlan};
 use datafusion::object_store::ObjectStore;
 use datafusion::physical_plan::{ExecutionPlan, execute_stream};
-use datafusion::prelude::{SQLOptions, SessionContext};
+use datafusion::prelude::SQLOptions;
 use datafusion::sql::parser::{DFParserBuilder, Statement as DFStatement};
 use datafusion::sql::sqlparser::ast::{ObjectType, Statement};
 use datafusion::sql::sqlparser::dialect::GenericDialect;
@@ -193,16 +193,15 @@ impl SqlEngine {
     /// A session with the engine's settings, memory pool and physical rewrites whose catalog
     /// holds `tables`, fetched now: for plans built as DataFrames (transforms) rather than from
     /// SQL text. A name the catalog does not have is left out, so using it says "not found".
-    pub async fn session_with(&self, tables: &[TableName]) -> Result<SessionContext, SqlError> {
+    pub async fn session_for_tables(&self, tables: &[TableName]) -> Result<SessionState, SqlError> {
         let references: Vec<TableReference> = tables
             .iter()
             .map(|t| TableReference::partial(t.database.as_str(), t.name.as_str()))
             .collect();
         let snapshot = Snapshot::load(&self.lake, &references).await?;
-        let state = SessionStateBuilder::new_from_existing(self.base()?.clone())
+        Ok(SessionStateBuilder::new_from_existing(self.base()?.clone())
             .with_catalog_list(Arc::new(snapshot))
-            .build();
-        Ok(SessionContext::new_with_state(state))
+            .build())
     }
 
     /// Plans a read-only statement (anything that is not one of weir's writing statements).

@@ -7,6 +7,7 @@ use datafusion::dataframe::DataFrame;
 use datafusion::datasource::file_format::options::{
     CsvReadOptions, JsonReadOptions, ParquetReadOptions,
 };
+use datafusion::execution::session_state::SessionState;
 use datafusion::prelude::{SQLOptions, SessionContext};
 use futures::TryStreamExt;
 use weir_model::problem::Problem;
@@ -19,7 +20,7 @@ use crate::sql::{LAKE_URL, SqlEngine, SqlError};
 pub async fn prepare(
     engine: &SqlEngine,
     recipe: &Recipe,
-) -> Result<(SessionContext, DataFrame), Vec<Problem>> {
+) -> Result<(SessionState, DataFrame), Vec<Problem>> {
     let problem = |pos, message: String| vec![Problem::new(&recipe.file, pos, message)];
     let mut tables = tables_read(recipe);
     if let Source::Query(query) = &recipe.source {
@@ -28,10 +29,11 @@ pub async fn prepare(
             .map_err(|e| problem(located(query, &e), format!("source query: {}", e.message)))?;
         tables.extend(read.reads);
     }
-    let session = engine
-        .session_with(&tables)
+    let state = engine
+        .session_for_tables(&tables)
         .await
         .map_err(|e| problem(recipe_start(recipe), e.message))?;
+    let session = SessionContext::new_with_state(state);
     let input = match &recipe.source {
         Source::Table(table) => {
             let reference = datafusion::common::TableReference::partial(
@@ -70,7 +72,7 @@ pub async fn prepare(
             ));
         }
     };
-    Ok((session, input))
+    Ok((session.state(), input))
 }
 
 fn located(query: &weir_model::transform::SqlExpr, e: &SqlError) -> weir_model::problem::Pos {

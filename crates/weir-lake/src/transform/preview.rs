@@ -6,6 +6,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::dataframe::DataFrame;
 use datafusion::datasource::MemTable;
+use datafusion::execution::session_state::SessionState;
 use datafusion::prelude::SessionContext;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -38,7 +39,7 @@ pub struct PreviewColumn {
 /// The first `rows` rows of `input` (the sample), then each step's output over that sample (at
 /// most `rows` rows each). A step's failure on the sample is a problem at the step.
 pub async fn preview(
-    session: &SessionContext,
+    session: &SessionState,
     recipe: &Recipe,
     input: DataFrame,
     rows: usize,
@@ -59,7 +60,7 @@ pub async fn preview(
     let schema = sample.schema().inner().clone();
     let memory = MemTable::try_new(schema.clone(), vec![sample_batches.clone()])
         .map_err(|e| problem(source_pos, SqlError::from_datafusion(&e, "").message))?;
-    let cached = session
+    let cached = SessionContext::new_with_state(session.clone())
         .read_table(Arc::new(memory))
         .map_err(|e| problem(source_pos, SqlError::from_datafusion(&e, "").message))?;
     let mut stages = vec![stage(

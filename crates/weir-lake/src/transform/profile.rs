@@ -91,7 +91,10 @@ fn kind(name: &str, data_type: &DataType) -> Kind {
 
 /// The profile of `table`.
 pub async fn profile(engine: &SqlEngine, table: &TableName) -> Result<Profile, SqlError> {
-    let session = engine.session_with(std::slice::from_ref(table)).await?;
+    let state = engine
+        .session_for_tables(std::slice::from_ref(table))
+        .await?;
+    let session = datafusion::prelude::SessionContext::new_with_state(state);
     let reference =
         datafusion::common::TableReference::partial(table.database.as_str(), table.name.as_str());
     let frame = session

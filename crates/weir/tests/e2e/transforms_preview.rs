@@ -146,7 +146,8 @@ fn a_credential_needs_a_grant_on_every_table_a_recipe_reads() {
         )
         .expect("answer")
     };
-    let sales_only = crate::security::create(&server, "viewer", "sales_only", &["--tables", "sales.*"]);
+    let sales_only =
+        crate::security::create(&server, "viewer", "sales_only", &["--tables", "sales.*"]);
     let sales_only = sales_only["token"].as_str().unwrap();
     for path in [
         "/api/v1/transforms/clean_orders/check",
@@ -156,12 +157,20 @@ fn a_credential_needs_a_grant_on_every_table_a_recipe_reads() {
         assert_eq!(status, 403, "{path}: {body}");
         assert!(body.contains("raw.orders"), "{body}");
     }
-    let (status, body) = call(sales_only, "GET", "/api/v1/catalog/tables/raw/orders/profile");
+    let (status, body) = call(
+        sales_only,
+        "GET",
+        "/api/v1/catalog/tables/raw/orders/profile",
+    );
     assert_eq!(status, 403, "{body}");
 
     let raw = crate::security::create(&server, "viewer", "raw_reader", &["--tables", "raw.*"]);
     let raw = raw["token"].as_str().unwrap();
-    let (status, body) = call(raw, "POST", "/api/v1/transforms/clean_orders/preview?rows=1");
+    let (status, body) = call(
+        raw,
+        "POST",
+        "/api/v1/transforms/clean_orders/preview?rows=1",
+    );
     assert_eq!(status, 200, "{body}");
     let (status, body) = call(raw, "GET", "/api/v1/catalog/tables/raw/orders/profile");
     assert_eq!(status, 200, "{body}");

@@ -6,6 +6,7 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Column, DFSchema, SchemaError};
 use datafusion::dataframe::DataFrame;
 use datafusion::error::DataFusionError;
+use datafusion::execution::session_state::SessionState;
 use datafusion::logical_expr::{Expr, ExprSchemable};
 use datafusion::prelude::SessionContext;
 use weir_model::problem::{Pos, Problem, did_you_mean};
@@ -22,7 +23,7 @@ pub(super) enum Mode {
 }
 
 pub(super) struct Ctx<'a> {
-    pub session: &'a SessionContext,
+    pub session: SessionContext,
     file: &'a str,
     pub salts: Salts<'a>,
     pub mode: Mode,
@@ -40,9 +41,9 @@ pub(super) struct Found {
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(session: &'a SessionContext, file: &'a str, salts: Salts<'a>, mode: Mode) -> Self {
+    pub fn new(session: &SessionState, file: &'a str, salts: Salts<'a>, mode: Mode) -> Self {
         Ctx {
-            session,
+            session: SessionContext::new_with_state(session.clone()),
             file,
             salts,
             mode,

@@ -19,7 +19,7 @@ mod text;
 mod validate;
 
 use datafusion::dataframe::DataFrame;
-use datafusion::prelude::SessionContext;
+use datafusion::execution::session_state::SessionState;
 use weir_model::problem::Problem;
 use weir_model::sql_tables::TableName;
 use weir_model::transform::{OnFailure, Recipe, Source, Step, StepKind};
@@ -30,7 +30,7 @@ pub use validate::{FAILED_AT_COLUMN, RULE_COLUMN};
 
 /// A salt secret's value by name (the binary passes the engine's secrets). The error says why
 /// there is none; values are never logged.
-pub type Salts<'a> = &'a (dyn Fn(&str) -> Result<String, String> + Sync);
+pub type Salts<'a> = &'a (dyn Fn(&str) -> Result<String, String> + Send + Sync);
 
 /// A recipe's plans.
 pub struct Compiled {
@@ -49,7 +49,7 @@ pub struct Compiled {
 /// Compiles `recipe` over `input` (the source's rows) in `session`, whose catalog must hold the
 /// tables the steps read ([`tables_read`]). `salts` gives mask salts by secret name.
 pub async fn compile(
-    session: &SessionContext,
+    session: &SessionState,
     recipe: &Recipe,
     input: DataFrame,
     salts: Salts<'_>,
@@ -62,7 +62,7 @@ pub async fn compile(
 /// checks included), never executed. `drop_null_fields` keeps every column here (which ones
 /// are null everywhere is only known from the data).
 pub async fn check(
-    session: &SessionContext,
+    session: &SessionState,
     recipe: &Recipe,
     input: DataFrame,
     salts: Salts<'_>,
@@ -109,7 +109,7 @@ pub fn tables_read(recipe: &Recipe) -> Vec<TableName> {
 }
 
 async fn build(
-    session: &SessionContext,
+    session: &SessionState,
     recipe: &Recipe,
     input: DataFrame,
     salts: Salts<'_>,

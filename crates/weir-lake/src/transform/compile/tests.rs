@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use datafusion::dataframe::DataFrame;
+use datafusion::execution::session_state::SessionState;
 use datafusion::object_store::local::LocalFileSystem;
 use datafusion::prelude::SessionContext;
 use serde_json::{Value, json};
@@ -103,7 +104,7 @@ fn salts(name: &str) -> Result<String, String> {
     }
 }
 
-async fn session_input(lake: &Lake, recipe: &Recipe) -> (SessionContext, DataFrame) {
+async fn session_input(lake: &Lake, recipe: &Recipe) -> (SessionState, DataFrame) {
     crate::transform::prepare(&lake.engine, recipe)
         .await
         .expect("source")
@@ -810,11 +811,12 @@ async fn dedupe_forms() {
         .expect("table");
     for form in ["best_join", "row_number"] {
         for _ in 0..2 {
-            let session = lake
-                .engine
-                .session_with(&[TableName::new("db", "big")])
-                .await
-                .expect("session");
+            let session = SessionContext::new_with_state(
+                lake.engine
+                    .session_for_tables(&[TableName::new("db", "big")])
+                    .await
+                    .expect("session"),
+            );
             let frame = session.table("db.big").await.expect("table");
             let keys = vec![context::find(frame.schema(), "k").expect("k")];
             let order = context::find(frame.schema(), "ts").expect("ts");
