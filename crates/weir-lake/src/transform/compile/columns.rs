@@ -10,7 +10,7 @@ use datafusion::functions_aggregate::expr_fn::count;
 use datafusion::logical_expr::{Expr, lit};
 use weir_model::transform::{At, Step};
 
-use super::context::{Ctx, Found, Mode, find};
+use super::context::{Ctx, Found, Mode, find, replace_in_place};
 use crate::sql::{parse_type, type_name};
 
 /// Keep these columns, in this order.
@@ -201,21 +201,14 @@ pub(super) fn cast(
     if !ok {
         return None;
     }
-    let exprs: Vec<Expr> = frame
-        .schema()
-        .columns()
+    let replaced = casts
         .into_iter()
-        .map(
-            |c| match casts.iter().find(|(found, _)| found.name == c.name) {
-                Some((_, target)) => {
-                    datafusion::logical_expr::cast(Expr::Column(c.clone()), target.clone())
-                        .alias(c.name)
-                }
-                None => Expr::Column(c),
-            },
-        )
+        .map(|(found, target)| {
+            let expr = datafusion::logical_expr::cast(found.expr, target);
+            (found.name, expr)
+        })
         .collect();
-    frame.select(exprs).ok()
+    replace_in_place(frame, replaced)
 }
 
 /// A SQL type as written (`DECIMAL(12,2)`, `DATE`, `VARCHAR`, `BIGINT`), or Arrow's name for

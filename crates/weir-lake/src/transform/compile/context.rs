@@ -197,3 +197,22 @@ pub(super) fn as_text(name: &str, data_type: &DataType) -> String {
         format!("CAST({} AS VARCHAR)", ident(name))
     }
 }
+
+/// The frame with the named columns' values replaced by expressions, in place.
+pub(super) fn replace_in_place(
+    frame: DataFrame,
+    replaced: Vec<(String, Expr)>,
+) -> Option<DataFrame> {
+    let exprs: Vec<Expr> = frame
+        .schema()
+        .columns()
+        .into_iter()
+        .map(
+            |c| match replaced.iter().find(|(name, _)| *name == c.name) {
+                Some((_, expr)) => expr.clone().alias(&c.name),
+                None => Expr::Column(c),
+            },
+        )
+        .collect();
+    frame.select(exprs).ok()
+}

@@ -793,13 +793,8 @@ async fn profile_counts_nulls_distinct_bounds_and_top_values() {
     assert_eq!(column("amount").min, json!(-3.0));
 }
 
-/// Dedupe's forms over 10 million rows, 1 million keys, 8 columns:
-/// `cargo nextest run -p weir-lake dedupe_forms --run-ignored only --no-capture`.
-#[tokio::test(flavor = "multi_thread")]
-#[ignore]
-async fn dedupe_forms() {
-    use futures::StreamExt;
-    let lake = lake().await;
+/// `db.big`: 10 million rows, 1 million values of `k`, 8 columns.
+async fn big_table(lake: &Lake) {
     lake.engine
         .execute(
             "CREATE TABLE db.big AS SELECT value % 1000000 AS k, value AS ts, \
@@ -809,6 +804,16 @@ async fn dedupe_forms() {
         )
         .await
         .expect("table");
+}
+
+/// Dedupe's forms over 10 million rows, 1 million keys, 8 columns:
+/// `cargo nextest run -p weir-lake dedupe_forms --run-ignored only --no-capture`.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore]
+async fn dedupe_forms() {
+    use futures::StreamExt;
+    let lake = lake().await;
+    big_table(&lake).await;
     for form in ["best_join", "row_number"] {
         for _ in 0..2 {
             let session = SessionContext::new_with_state(
@@ -844,15 +849,7 @@ async fn dedupe_forms() {
 async fn unique_forms() {
     use futures::StreamExt;
     let lake = lake().await;
-    lake.engine
-        .execute(
-            "CREATE TABLE db.big AS SELECT value % 1000000 AS k, value AS ts, \
-             value * 2 AS a, CAST(value AS VARCHAR) AS b, value % 7 AS c, \
-             concat('x', CAST(value % 1000 AS VARCHAR)) AS d, value / 3 AS e, value % 13 AS f \
-             FROM range(10000000)",
-        )
-        .await
-        .expect("table");
+    big_table(&lake).await;
     for (form, sql) in [
         (
             "window",

@@ -7,7 +7,7 @@ use datafusion::dataframe::DataFrame;
 use datafusion::logical_expr::Expr;
 use weir_model::transform::{At, Mask, MaskMethod, Step};
 
-use super::context::{Ctx, Found, as_text, find, ident, is_text, literal};
+use super::context::{Ctx, Found, as_text, find, ident, is_text, literal, replace_in_place};
 use crate::sql::type_name;
 
 /// Hide values: `*` for every character (full), all but the first and last few (partial; a
@@ -238,22 +238,6 @@ fn new_names_free(
         }
     }
     ok
-}
-
-/// The frame with the named columns' values replaced by expressions, in place.
-fn replace_in_place(frame: DataFrame, replaced: Vec<(String, Expr)>) -> Option<DataFrame> {
-    let exprs: Vec<Expr> = frame
-        .schema()
-        .columns()
-        .into_iter()
-        .map(
-            |c| match replaced.iter().find(|(name, _)| *name == c.name) {
-                Some((_, expr)) => expr.clone().alias(&c.name),
-                None => Expr::Column(c),
-            },
-        )
-        .collect();
-    frame.select(exprs).ok()
 }
 
 /// The frame with `new_columns` where `anchor` is (after it when it is kept).
