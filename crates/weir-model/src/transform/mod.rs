@@ -418,10 +418,7 @@ pub enum FlowTrigger {
     /// Only when asked (`weir pipelines trigger NAME`).
     OnDemand,
     /// A cron expression (with `timezone`), as pipelines' `schedule`.
-    Schedule {
-        cron: At<String>,
-        timezone: Option<String>,
-    },
+    Schedule { cron: At<String>, timezone: Option<String> },
     /// An EventBridge pattern on the default bus (as a pipeline's `triggers:`), as JSON text.
     Event { pattern: At<serde_json::Value> },
 }
