@@ -19,6 +19,7 @@ mod stop;
 mod test_support;
 pub mod upload;
 pub mod wait_for_action;
+pub mod transform;
 
 pub use catalog_store::{Catalog, ManifestChange, TableChanged};
 pub use copy_action::CopyRunner;

@@ -104,6 +104,34 @@ pub trait LakeService: Send + Sync {
         format: ResultFormat,
         max_rows: Option<u64>,
     ) -> ServiceResult<ResultParts>;
+
+    /// The catalog tables transform `name` reads (its source table or query's tables, its
+    /// joins' and unions'): what a route holds against a credential before it compiles the
+    /// recipe. `None` when its file has problems (so nothing would be read); 404 for no such
+    /// transform.
+    async fn transform_reads(&self, name: &str) -> ServiceResult<Option<Vec<TableName>>> {
+        let _ = name;
+        Err(ServiceError::new(501, "this server has no transforms"))
+    }
+    /// `{"transform", "problems": [{file, line, column, message}]}`: the recipe checked
+    /// against the catalog, nothing run (no problems: it compiles).
+    async fn transform_check(&self, name: &str) -> ServiceResult {
+        let _ = name;
+        Err(ServiceError::new(501, "this server has no transforms"))
+    }
+    /// `{"transform", "stages": [{step, name, line, column, columns, rows}]}`: the source's
+    /// first `rows` rows and each step's output over them; or, when the recipe has problems,
+    /// `{"transform", "problems": [...]}`.
+    async fn transform_preview(&self, name: &str, rows: usize) -> ServiceResult {
+        let _ = (name, rows);
+        Err(ServiceError::new(501, "this server has no transforms"))
+    }
+    /// A data-quality profile of a table: `{database, table, rows, columns: [{name,
+    /// data_type, nulls, distinct_approx, min, max, top: [{value, count}]}]}`.
+    async fn table_profile(&self, database: &str, name: &str) -> ServiceResult {
+        let _ = (database, name);
+        Err(ServiceError::new(501, "this server cannot profile tables"))
+    }
 }
 
 /// The streamed renderings of a SQL result.
@@ -156,7 +184,7 @@ const MAX_JSON_ROWS: usize = 1_000_000;
 
 type Shared = State<Arc<AppState>>;
 
-fn service(state: &AppState) -> Result<&Arc<dyn LakeService>, ApiError> {
+pub(crate) fn service(state: &AppState) -> Result<&Arc<dyn LakeService>, ApiError> {
     state.lake.as_ref().ok_or_else(|| ApiError {
         status: StatusCode::SERVICE_UNAVAILABLE,
         code: "unavailable",

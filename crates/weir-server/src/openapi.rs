@@ -31,6 +31,9 @@ pub const CATALOG_TABLES: &str = "/api/v1/catalog/tables";
 pub const CATALOG_TABLE: &str = "/api/v1/catalog/tables/{database}/{name}";
 pub const CRAWL: &str = "/api/v1/crawl";
 pub const SQL: &str = "/api/v1/sql";
+pub const TRANSFORM_CHECK: &str = "/api/v1/transforms/{name}/check";
+pub const TRANSFORM_PREVIEW: &str = "/api/v1/transforms/{name}/preview";
+pub const CATALOG_TABLE_PROFILE: &str = "/api/v1/catalog/tables/{database}/{name}/profile";
 pub const FUNCTIONS: &str = "/api/v1/functions";
 pub const FUNCTION: &str = "/api/v1/functions/{name}";
 pub const FUNCTION_INVOKE: &str = "/api/v1/functions/{name}/invoke";
@@ -150,8 +153,22 @@ pub fn spec() -> Value {
         paths.extend(event_paths());
         paths.extend(run_action_paths());
         paths.extend(dashboard_paths());
+        paths.extend(transform_paths());
     }
     spec
+}
+
+/// Transforms checked and previewed, and a table's profile.
+fn transform_paths() -> serde_json::Map<String, Value> {
+    let paths = json!({
+        CATALOG_TABLE_PROFILE: { "get": op("A data-quality profile of a table: rows, and per column nulls, approximate distinct values, min, max and the five most frequent values", &["database", "name"], None, "200") },
+        TRANSFORM_CHECK: { "post": op("Check a transform's recipe against the catalog without running it: its problems at file:line:column (none: it compiles)", &["name"], None, "200") },
+        TRANSFORM_PREVIEW: { "post": op("Preview a transform: the first rows of its source and of each step's output over them (or the recipe's problems)", &["name", "?rows"], None, "200") },
+    });
+    match paths {
+        Value::Object(paths) => paths,
+        _ => serde_json::Map::new(),
+    }
 }
 
 /// Marking a whole run, and actions on many runs.

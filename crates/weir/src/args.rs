@@ -71,6 +71,17 @@ pub enum Command {
         #[command(subcommand)]
         command: LakeCommand,
     },
+    /// Transforms (`transforms/*.yaml`, `flows/*.yaml`): check a recipe against the catalog,
+    /// preview each step's output on a sample.
+    #[command(
+        after_help = "Example:\n  weir transforms check clean_orders && weir transforms preview clean_orders --rows 5"
+    )]
+    Transforms {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        command: TransformsCommand,
+    },
     /// The catalog: databases and tables with schemas, partitions and statistics.
     #[command(after_help = "Example:\n  weir catalog list && weir catalog show raw.sales")]
     Catalog {
@@ -431,6 +442,29 @@ pub enum LakeCommand {
     /// Delete KEY.
     #[command(after_help = "Example:\n  weir lake rm raw/sales/2026-01-01.csv")]
     Rm { key: String },
+    /// A data-quality profile of a table: per column nulls, approximate distinct values, min,
+    /// max and the most frequent values.
+    #[command(after_help = "Example:\n  weir lake profile raw.orders")]
+    Profile {
+        /// The table, `database.table`.
+        table: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TransformsCommand {
+    /// Check a recipe against the catalog without running it: prints file:line:column: message
+    /// for each problem (exit 1 if any).
+    #[command(after_help = "Example:\n  weir transforms check clean_orders")]
+    Check { name: String },
+    /// The first rows of the source and of each step's output over them.
+    #[command(after_help = "Example:\n  weir transforms preview clean_orders --rows 5")]
+    Preview {
+        name: String,
+        /// Rows of the source's sample and of each stage shown.
+        #[arg(long, default_value_t = 10)]
+        rows: usize,
+    },
 }
 
 #[derive(Subcommand)]

@@ -7,16 +7,40 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 use weir_lake::catalog::Table;
 use weir_lake::sql::{ExportFormat, ExportPart, SqlEngine, SqlError, SqlErrorKind, export};
+use weir_lake::transform::{self, RecipeError};
 use weir_lake::{Catalog, Lake, LakeError};
+use weir_model::problem::Problem;
+use weir_model::transform::{Recipe, Source};
 use weir_server::lake::{
     ByteStream, LakeService, ObjectBody, ResultFormat, ResultPart, ResultParts, ServiceError,
-    ServiceResult, SqlTables,
+    ServiceResult, SqlTables, TableName,
 };
 
 pub struct LakeAdapter {
     pub lake: Arc<Lake>,
     pub catalog: Catalog,
     pub sql: Arc<SqlEngine>,
+    /// Where `transforms/` and `flows/` are.
+    pub project_dir: std::path::PathBuf,
+    /// Mask salts of transforms, by secret name.
+    pub secrets: Arc<weir_engine::secrets::Secrets>,
+}
+
+impl LakeAdapter {
+    /// Transform `name`'s recipe, or its file's problems.
+    fn recipe(&self, name: &str) -> ServiceResult<Result<Recipe, Vec<Problem>>> {
+        match transform::read_recipe(&self.project_dir, name) {
+            Ok(recipe) => Ok(Ok(recipe)),
+            Err(RecipeError::Invalid(problems)) => Ok(Err(problems)),
+            Err(e @ RecipeError::NotFound(_)) => Err(ServiceError::new(404, e.to_string())),
+            Err(e @ RecipeError::InvalidName(_)) => Err(ServiceError::new(400, e.to_string())),
+            Err(e @ RecipeError::Io { .. }) => Err(ServiceError::new(500, e.to_string())),
+        }
+    }
+
+    fn salt(&self, secret: &str) -> Result<String, String> {
+        self.secrets.value(secret)
+    }
 }
 
 fn status(error: LakeError) -> ServiceError {
@@ -198,6 +222,60 @@ impl LakeService for LakeAdapter {
         let result = self.sql.execute_stream(query).await.map_err(sql_error)?;
         Ok(export_parts(result, format, max_rows))
     }
+
+    async fn transform_reads(&self, name: &str) -> ServiceResult<Option<Vec<TableName>>> {
+        let Ok(recipe) = self.recipe(name)? else {
+            return Ok(None);
+        };
+        let mut tables = transform::tables_read(&recipe);
+        if let Source::Query(query) = &recipe.source {
+            match self.sql.sql_tables(&query.text) {
+                Ok(read) => tables.extend(read.reads),
+                // The check says what is wrong with the query; nothing is read.
+                Err(_) => return Ok(None),
+            }
+        }
+        Ok(Some(tables))
+    }
+
+    async fn transform_check(&self, name: &str) -> ServiceResult {
+        let problems = match self.recipe(name)? {
+            Err(problems) => problems,
+            Ok(recipe) => transform::check_recipe(&self.sql, &recipe, &|s| self.salt(s)).await,
+        };
+        Ok(json!({ "transform": name, "problems": json_of(&problems)? }))
+    }
+
+    async fn transform_preview(&self, name: &str, rows: usize) -> ServiceResult {
+        let recipe = match self.recipe(name)? {
+            Err(problems) => {
+                return Ok(json!({ "transform": name, "problems": json_of(&problems)? }));
+            }
+            Ok(recipe) => recipe,
+        };
+        match transform::preview_recipe(&self.sql, &recipe, rows, &|s| self.salt(s)).await {
+            Ok(stages) => Ok(json!({ "transform": name, "stages": json_of(&stages)? })),
+            Err(problems) => Ok(json!({ "transform": name, "problems": json_of(&problems)? })),
+        }
+    }
+
+    async fn table_profile(&self, database: &str, name: &str) -> ServiceResult {
+        let table = TableName::new(database, name);
+        if self
+            .catalog
+            .table(database, name)
+            .await
+            .map_err(status)?
+            .is_none()
+        {
+            return Err(ServiceError::new(404, format!("no table `{table}`")));
+        }
+        json_of(
+            &transform::profile(&self.sql, &table)
+                .await
+                .map_err(sql_error)?,
+        )
+    }
 }
 
 /// The parts of a streamed export as the server sends them.
@@ -266,7 +344,13 @@ mod tests {
         let sql = Arc::new(
             SqlEngine::for_lake(lake.clone(), Arc::new(catalog.clone())).expect("SQL engine"),
         );
-        LakeAdapter { lake, catalog, sql }
+        LakeAdapter {
+            lake,
+            catalog,
+            sql,
+            project_dir: dir.to_path_buf(),
+            secrets: Arc::new(weir_engine::secrets::Secrets::none()),
+        }
     }
 
     #[tokio::test]

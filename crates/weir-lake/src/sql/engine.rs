@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::common::TableReference;
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::datasource::physical_plan::FileScanConfig;
 use datafusion::datasource::source::DataSourceExec;
@@ -22,7 +23,7 @@ use datafusion::sql::parser::{DFParserBuilder, Statement as DFStatement};
 use datafusion::sql::sqlparser::ast::{ObjectType, Statement};
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use futures::StreamExt;
-use weir_model::sql_tables::SqlTables;
+use weir_model::sql_tables::{SqlTables, TableName};
 
 use super::access::{CatalogAccess, LakeContext, LakeRoot, ObjectCreated, ObjectListener};
 use super::limits::Limits;
@@ -185,6 +186,20 @@ impl SqlEngine {
             .map_err(|e| SqlError::from_datafusion(&e, &sql))?;
         let snapshot = Snapshot::load(&self.lake, &references).await?;
         Ok(SessionStateBuilder::new_from_existing(base.clone())
+            .with_catalog_list(Arc::new(snapshot))
+            .build())
+    }
+
+    /// A session with the engine's settings, memory pool and physical rewrites whose catalog
+    /// holds `tables`, fetched now: for plans built as DataFrames (transforms) rather than from
+    /// SQL text. A name the catalog does not have is left out, so using it says "not found".
+    pub async fn session_for_tables(&self, tables: &[TableName]) -> Result<SessionState, SqlError> {
+        let references: Vec<TableReference> = tables
+            .iter()
+            .map(|t| TableReference::partial(t.database.as_str(), t.name.as_str()))
+            .collect();
+        let snapshot = Snapshot::load(&self.lake, &references).await?;
+        Ok(SessionStateBuilder::new_from_existing(self.base()?.clone())
             .with_catalog_list(Arc::new(snapshot))
             .build())
     }

@@ -66,6 +66,23 @@ pub async fn lake(args: &ClientArgs, command: LakeCommand) -> anyhow::Result<Exi
                 }
             }
         }
+        LakeCommand::Profile { table: name } => {
+            let Some((database, table_name)) = name.split_once('.') else {
+                bail!("name the table as database.table");
+            };
+            let body = client
+                .get(&format!(
+                    "/api/v1/catalog/tables/{}/{}/profile",
+                    segment(database),
+                    segment(table_name)
+                ))
+                .await?;
+            if args.json {
+                print_json(&body);
+            } else {
+                print_profile(&body);
+            }
+        }
         LakeCommand::Rm { key } => {
             let body = client
                 .delete(&format!("/api/v1/lake/objects/{}", key_path(&key)))
@@ -414,6 +431,18 @@ pub async fn sql(
 
 /// The rows of a JSON answer as a text table, and the count and time on stderr.
 fn print_table(result: &Value) {
+    print_rows(result);
+    eprintln!(
+        "{} in {}",
+        count(text(result, "row_count"), "row", "rows"),
+        result["elapsed_ms"]
+            .as_f64()
+            .map_or_else(|| "-".into(), millis)
+    );
+}
+
+/// `rows` (JSON objects) under `columns` (`[{name, …}]`) as a text table.
+pub(crate) fn print_rows(result: &Value) {
     let columns: Vec<String> = result["columns"]
         .as_array()
         .into_iter()
@@ -441,11 +470,53 @@ fn print_table(result: &Value) {
     if !headers.is_empty() {
         table_with_headers_as_given(&headers, &body);
     }
-    eprintln!(
-        "{} in {}",
-        count(text(result, "row_count"), "row", "rows"),
-        result["elapsed_ms"]
-            .as_f64()
-            .map_or_else(|| "-".into(), millis)
+}
+
+/// A table's profile: one line per column.
+fn print_profile(profile: &Value) {
+    outln!(
+        "{}.{}: {}",
+        text(profile, "database"),
+        text(profile, "table"),
+        count(text(profile, "rows"), "row", "rows")
+    );
+    let value = |v: &Value| match v {
+        Value::Null => "-".to_string(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let rows: Vec<Vec<String>> = profile["columns"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            let top: Vec<String> = c["top"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|t| format!("{} ({})", value(&t["value"]), text(t, "count")))
+                .collect();
+            vec![
+                text(c, "name"),
+                text(c, "data_type"),
+                text(c, "nulls"),
+                text(c, "distinct_approx"),
+                value(&c["min"]),
+                value(&c["max"]),
+                top.join(", "),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "column",
+            "type",
+            "nulls",
+            "distinct (approx)",
+            "min",
+            "max",
+            "top values",
+        ],
+        &rows,
     );
 }

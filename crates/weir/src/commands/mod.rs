@@ -14,6 +14,7 @@ mod runs;
 mod secrets;
 mod server;
 mod streams;
+mod transforms;
 mod validate;
 
 use std::process::ExitCode;
@@ -42,6 +43,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Queues { client, command } => queues::run(&client, command).await,
         Command::Machines { client, command } => machines::run(&client, command).await,
         Command::Lake { client, command } => lake::lake(&client, command).await,
+        Command::Transforms { client, command } => transforms::run(&client, command).await,
         Command::Catalog { client, command } => lake::catalog(&client, command).await,
         Command::Crawl {
             client,

@@ -235,7 +235,13 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
             outln!("sign in: {public_url}/login?token={}&next=/", token.trim());
         }
     }
-    let lake_service = crate::lake_service::LakeAdapter { lake, catalog, sql };
+    let lake_service = crate::lake_service::LakeAdapter {
+        lake,
+        catalog,
+        sql,
+        project_dir: project.clone(),
+        secrets: engine.secrets(),
+    };
     let stopping_engine = engine.clone();
     let stopping_access = access.clone();
     let state = weir_server::AppState {

@@ -52,3 +52,4 @@ mod streams;
 mod templates;
 mod tls;
 mod transforms_model;
+mod transforms_preview;

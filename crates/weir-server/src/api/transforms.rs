@@ -1,0 +1,104 @@
+//! `/api/v1/transforms/{name}/…`: a transform's recipe checked against the catalog and
+//! previewed stage by stage (DataBrew's interactive preview), and a table's data-quality
+//! profile. A viewer may ask, for the tables it is granted: a recipe is checked against the
+//! credential's grants on every table it reads before anything is compiled.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::ApiResult;
+use crate::auth::Identity;
+use crate::lake::service;
+use crate::{ApiError, AppState};
+
+type Shared = State<Arc<AppState>>;
+
+/// Rows a preview shows per stage unless asked otherwise, and at most.
+const DEFAULT_PREVIEW_ROWS: usize = 20;
+const MAX_PREVIEW_ROWS: usize = 1_000;
+
+/// Refuses a credential not granted every table transform `name` reads. `false` when the file
+/// has problems (which the answer then lists; nothing is read).
+async fn granted(state: &AppState, identity: &Identity, name: &str) -> Result<bool, ApiError> {
+    let Some(tables) = service(state)?.transform_reads(name).await? else {
+        return Ok(false);
+    };
+    let grants = identity.grants();
+    if grants.tables.is_empty() {
+        return Ok(true);
+    }
+    for table in tables {
+        let (database, table_name) = (table.database.to_lowercase(), table.name.to_lowercase());
+        if !grants.table(&database, &table_name) {
+            return Err(ApiError {
+                status: StatusCode::FORBIDDEN,
+                code: "forbidden",
+                message: format!(
+                    "credential `{}` is not granted table `{table}`, which transform `{name}` reads",
+                    identity.name().unwrap_or("?")
+                ),
+            });
+        }
+    }
+    Ok(true)
+}
+
+pub async fn check(
+    State(state): Shared,
+    Extension(identity): Extension<Identity>,
+    Path(name): Path<String>,
+) -> ApiResult {
+    granted(&state, &identity, &name).await?;
+    Ok(Json(service(&state)?.transform_check(&name).await?))
+}
+
+#[derive(Deserialize)]
+pub struct PreviewQuery {
+    pub rows: Option<usize>,
+}
+
+pub async fn preview(
+    State(state): Shared,
+    Extension(identity): Extension<Identity>,
+    Path(name): Path<String>,
+    query: Result<Query<PreviewQuery>, QueryRejection>,
+) -> ApiResult {
+    let Query(query) = query?;
+    let rows = query.rows.unwrap_or(DEFAULT_PREVIEW_ROWS);
+    if rows == 0 || rows > MAX_PREVIEW_ROWS {
+        return Err(ApiError::bad_request(format!(
+            "rows must be between 1 and {MAX_PREVIEW_ROWS}"
+        )));
+    }
+    if !granted(&state, &identity, &name).await? {
+        // The file's problems, from the check (nothing is read).
+        return Ok(Json(service(&state)?.transform_check(&name).await?));
+    }
+    Ok(Json(service(&state)?.transform_preview(&name, rows).await?))
+}
+
+/// The table grant is the route's (its path names the table).
+pub async fn profile(
+    State(state): Shared,
+    Path((database, name)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(
+        service(&state)?.table_profile(&database, &name).await?,
+    ))
+}
+
+/// This subsystem's routes.
+pub fn routes() -> crate::Routes {
+    use crate::auth::VIEWER;
+    use crate::openapi;
+    crate::Routes::default()
+        .post(openapi::TRANSFORM_CHECK, VIEWER, check)
+        .post(openapi::TRANSFORM_PREVIEW, VIEWER, preview)
+        .get(openapi::CATALOG_TABLE_PROFILE, VIEWER, profile)
+}
