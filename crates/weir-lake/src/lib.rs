@@ -17,9 +17,9 @@ pub mod sql;
 mod stop;
 #[cfg(test)]
 mod test_support;
+pub mod transform;
 pub mod upload;
 pub mod wait_for_action;
-pub mod transform;
 
 pub use catalog_store::{Catalog, ManifestChange, TableChanged};
 pub use copy_action::CopyRunner;
