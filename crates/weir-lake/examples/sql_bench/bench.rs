@@ -143,4 +143,3 @@ fn day_file(lake_dir: &Path, day: usize) -> PathBuf {
 fn countries_file(lake_dir: &Path) -> PathBuf {
     lake_dir.join("bench/countries/part-00000.parquet")
 }
-

@@ -17,11 +17,7 @@ use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 const FLOAT_TOLERANCE: f64 = 1e-9;
 
 /// `Ok(())` when both answers hold the same rows, else the first difference.
-pub fn compare(
-    weir: &[RecordBatch],
-    duckdb: &[RecordBatch],
-    ordered: bool,
-) -> Result<(), String> {
+pub fn compare(weir: &[RecordBatch], duckdb: &[RecordBatch], ordered: bool) -> Result<(), String> {
     let weir_rows: usize = weir.iter().map(|b| b.num_rows()).sum();
     let duckdb_rows: usize = duckdb.iter().map(|b| b.num_rows()).sum();
     if weir_rows != duckdb_rows {
@@ -83,7 +79,9 @@ fn column_of(batches: &[RecordBatch], column: usize) -> Result<ArrayRef, String>
 enum Tolerance {
     Exact,
     /// Floats: relative, or absolute when a side is a decimal cut to that many places.
-    Float { absolute: f64 },
+    Float {
+        absolute: f64,
+    },
 }
 
 /// Both columns cast to one type, and how they may differ.
@@ -100,12 +98,16 @@ fn common(a: &ArrayRef, b: &ArrayRef) -> Result<(ArrayRef, ArrayRef, Tolerance),
             (to(&a, &t)?, to(&b, &t)?, Tolerance::Exact)
         }
         // DuckDB's HUGEINT (sums of integers) comes as a decimal without places.
-        (DataType::Decimal128(_, 0), t) | (t, DataType::Decimal128(_, 0)) if t.is_integer() => {
-            (to(&a, &DataType::Int64)?, to(&b, &DataType::Int64)?, Tolerance::Exact)
-        }
-        _ if ta.is_integer() && tb.is_integer() => {
-            (to(&a, &DataType::Int64)?, to(&b, &DataType::Int64)?, Tolerance::Exact)
-        }
+        (DataType::Decimal128(_, 0), t) | (t, DataType::Decimal128(_, 0)) if t.is_integer() => (
+            to(&a, &DataType::Int64)?,
+            to(&b, &DataType::Int64)?,
+            Tolerance::Exact,
+        ),
+        _ if ta.is_integer() && tb.is_integer() => (
+            to(&a, &DataType::Int64)?,
+            to(&b, &DataType::Int64)?,
+            Tolerance::Exact,
+        ),
         _ if is_numeric(&ta) && is_numeric(&tb) => {
             let places = |t: &DataType| match t {
                 DataType::Decimal128(_, s) => Some(*s),
@@ -140,10 +142,7 @@ fn plain(array: &ArrayRef) -> Result<ArrayRef, String> {
 }
 
 fn is_float(t: &DataType) -> bool {
-    matches!(
-        t,
-        DataType::Float16 | DataType::Float32 | DataType::Float64
-    )
+    matches!(t, DataType::Float16 | DataType::Float32 | DataType::Float64)
 }
 
 fn is_numeric(t: &DataType) -> bool {
@@ -151,10 +150,7 @@ fn is_numeric(t: &DataType) -> bool {
 }
 
 fn is_text(t: &DataType) -> bool {
-    matches!(
-        t,
-        DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8
-    )
+    matches!(t, DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8)
 }
 
 /// The columns' rows in ascending order of all columns, first to last.
@@ -195,8 +191,8 @@ fn same(a: &ArrayRef, b: &ArrayRef, row: usize, tolerance: Tolerance) -> Result<
         let scale = x.abs().max(y.abs()).max(1.0);
         return Ok(x == y || (x - y).abs() <= (FLOAT_TOLERANCE * scale).max(absolute));
     }
-    let comparator =
-        make_comparator(a.as_ref(), b.as_ref(), SortOptions::default()).map_err(|e| e.to_string())?;
+    let comparator = make_comparator(a.as_ref(), b.as_ref(), SortOptions::default())
+        .map_err(|e| e.to_string())?;
     Ok(comparator(row, row) == Ordering::Equal)
 }
 

@@ -11,7 +11,9 @@ use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, Float64Builder, Int64Builder, RecordBatch, StringBuilder};
+use datafusion::arrow::array::{
+    ArrayRef, Float64Builder, Int64Builder, RecordBatch, StringBuilder,
+};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::parquet::arrow::ArrowWriter;
 use weir_lake::sql::{ROW_GROUP_ROWS, SqlError, writer_properties};
@@ -136,7 +138,10 @@ fn write_g1(dir: &Path, rows: usize) -> Result<(), String> {
 /// The ten groupby questions as the db-benchmark asks them in SQL (none orders its rows).
 fn queries() -> Vec<SuiteQuery> {
     [
-        ("q1 sum v1 by id1", "SELECT id1, sum(v1) AS v1 FROM x GROUP BY id1"),
+        (
+            "q1 sum v1 by id1",
+            "SELECT id1, sum(v1) AS v1 FROM x GROUP BY id1",
+        ),
         (
             "q2 sum v1 by id1:id2",
             "SELECT id1, id2, sum(v1) AS v1 FROM x GROUP BY id1, id2",

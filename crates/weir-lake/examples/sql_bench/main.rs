@@ -53,7 +53,10 @@ fn args() -> Result<Args, String> {
     let mut given = std::env::args().skip(1);
     while let Some(arg) = given.next() {
         let mut value = || given.next().ok_or(format!("{arg} needs a value"));
-        let number = |v: String| v.parse::<f64>().map_err(|_| format!("{arg}: not a number: {v}"));
+        let number = |v: String| {
+            v.parse::<f64>()
+                .map_err(|_| format!("{arg}: not a number: {v}"))
+        };
         match arg.as_str() {
             "--dir" => args.dir = PathBuf::from(value()?),
             "--runs" => args.runs = number(value()?)? as usize,
@@ -161,7 +164,8 @@ async fn run() -> Result<(), String> {
         suite::register(catalog.as_ref(), &lake_dir, &suite.tables)
             .await
             .map_err(|e| e.to_string())?;
-        let engine = bench::engine(&lake_dir, catalog, options(&args.dir)).map_err(|e| e.to_string())?;
+        let engine =
+            bench::engine(&lake_dir, catalog, options(&args.dir)).map_err(|e| e.to_string())?;
         if let Some(sql) = &args.sql {
             for _ in 0..args.runs.max(1) {
                 match engine.execute(sql).await {

@@ -94,9 +94,8 @@ impl SuiteReport {
             "{:<34} {:>10} {:>10} {:>6} {:>9} {:>11}  answer",
             "query", "weir ms", "duckdb ms", "ratio", "rows", "JSON bytes"
         );
-        let shown = |v: Option<f64>, places: usize| {
-            v.map_or("-".to_string(), |v| format!("{v:.places$}"))
-        };
+        let shown =
+            |v: Option<f64>, places: usize| v.map_or("-".to_string(), |v| format!("{v:.places$}"));
         for f in &self.figures {
             let _ = writeln!(
                 out,
@@ -297,7 +296,9 @@ impl DuckDb {
     /// Runs `sql`; its time in ms and rows. With `save`, the answer is written there.
     async fn run(&mut self, sql: &str, save: Option<&Path>) -> Result<(f64, u64), String> {
         let answer = self
-            .request(json!({"op": "run", "sql": sql, "save": save.map(|p| p.display().to_string())}))
+            .request(
+                json!({"op": "run", "sql": sql, "save": save.map(|p| p.display().to_string())}),
+            )
             .await?;
         Ok((
             answer["ms"].as_f64().unwrap_or(0.0),

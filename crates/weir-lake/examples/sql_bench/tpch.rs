@@ -115,7 +115,8 @@ fn write_table(dir: &Path, table: &str, sf: f64) -> Result<(), String> {
     let open = |n: usize| -> Result<ArrowWriter<File>, String> {
         let path = dir.join(format!("part-{n:05}.parquet"));
         let file = File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        ArrowWriter::try_new(file, schema.clone(), Some(properties.clone())).map_err(|e| e.to_string())
+        ArrowWriter::try_new(file, schema.clone(), Some(properties.clone()))
+            .map_err(|e| e.to_string())
     };
     let mut files = 0;
     let mut writer = open(files)?;
@@ -162,7 +163,11 @@ fn queries(sf: f64) -> Vec<SuiteQuery> {
         ("q18 large volume customer (IN)", Q18.to_string(), true),
         ("q19 discounted revenue", Q19.to_string(), true),
         ("q20 potential part promotion", Q20.to_string(), true),
-        ("q21 suppliers who kept orders waiting", Q21.to_string(), true),
+        (
+            "q21 suppliers who kept orders waiting",
+            Q21.to_string(),
+            true,
+        ),
         ("q22 global sales opportunity", Q22.to_string(), true),
     ];
     texts
@@ -186,7 +191,8 @@ where l_shipdate <= date '1998-12-01' - interval '90 days'
 group by l_returnflag, l_linestatus
 order by l_returnflag, l_linestatus";
 
-const Q02: &str = "select s_acctbal, s_name, n_name, p_partkey, p_mfgr, s_address, s_phone, s_comment
+const Q02: &str =
+    "select s_acctbal, s_name, n_name, p_partkey, p_mfgr, s_address, s_phone, s_comment
 from part, supplier, partsupp, nation, region
 where p_partkey = ps_partkey and s_suppkey = ps_suppkey and p_size = 15
   and p_type like '%BRASS' and s_nationkey = n_nationkey and n_regionkey = r_regionkey
@@ -198,7 +204,8 @@ where p_partkey = ps_partkey and s_suppkey = ps_suppkey and p_size = 15
 order by s_acctbal desc, n_name, s_name, p_partkey
 limit 100";
 
-const Q03: &str = "select l_orderkey, sum(l_extendedprice * (1 - l_discount)) as revenue, o_orderdate,
+const Q03: &str =
+    "select l_orderkey, sum(l_extendedprice * (1 - l_discount)) as revenue, o_orderdate,
     o_shippriority
 from customer, orders, lineitem
 where c_mktsegment = 'BUILDING' and c_custkey = o_custkey and l_orderkey = o_orderkey
