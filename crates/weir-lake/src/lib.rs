@@ -13,6 +13,7 @@ pub mod error;
 pub mod lake;
 pub mod parquet_footer;
 pub mod sql;
+pub mod transform;
 
 pub use catalog_store::{Catalog, ManifestChange};
 pub use crawl_action::CrawlRunner;

@@ -334,7 +334,7 @@ async fn finish(
 
 /// The write-id folder (`location/wID`) a key sits in, when weir wrote it; None for files that
 /// came from elsewhere (a crawled table), which weir never deletes.
-fn write_dir(key: &str, location: &str) -> Option<String> {
+pub(crate) fn write_dir(key: &str, location: &str) -> Option<String> {
     let rest = key.strip_prefix(location)?.strip_prefix('/')?;
     let first = rest.split('/').next()?;
     let looks_like_write_id = first.len() > 20

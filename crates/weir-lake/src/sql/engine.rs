@@ -189,6 +189,69 @@ impl SqlEngine {
             .build())
     }
 
+    /// A session whose catalog holds `tables` and the tables `query` names (fetched now, one
+    /// snapshot), with `query` planned read-only in it: what a transform runs in (its source
+    /// query, joined and unioned tables, the tables it writes).
+    pub(crate) async fn session_with(
+        &self,
+        query: Option<&str>,
+        tables: &[weir_model::sql_tables::TableName],
+    ) -> Result<(SessionState, Option<LogicalPlan>), SqlError> {
+        let base = self.base()?;
+        let mut references: Vec<datafusion::common::TableReference> = tables
+            .iter()
+            .map(|t| {
+                datafusion::common::TableReference::partial(t.database.as_str(), t.name.as_str())
+            })
+            .collect();
+        let statement = match query {
+            Some(sql) => {
+                let mut statements = parse(sql)?;
+                let statement = statements
+                    .pop_front()
+                    .ok_or_else(|| SqlError::new("the query is empty"))?;
+                if !statements.is_empty() {
+                    return Err(SqlError::new("give one query, not several statements"));
+                }
+                references.extend(
+                    base.resolve_table_references(&statement)
+                        .map_err(|e| SqlError::from_datafusion(&e, sql))?,
+                );
+                Some((statement, sql))
+            }
+            None => None,
+        };
+        let snapshot = Snapshot::load(&self.lake, &references).await?;
+        let state = SessionStateBuilder::new_from_existing(base.clone())
+            .with_catalog_list(Arc::new(snapshot))
+            .build();
+        let plan = match statement {
+            Some((statement, sql)) => {
+                let plan = state
+                    .statement_to_plan(statement)
+                    .await
+                    .map_err(|e| SqlError::from_datafusion(&e, sql))?;
+                let read_only = SQLOptions::new()
+                    .with_allow_ddl(false)
+                    .with_allow_dml(false)
+                    .with_allow_statements(false);
+                if read_only.verify_plan(&plan).is_err() {
+                    return Err(SqlError::new(
+                        "a transform's query must only read (SELECT, WITH, VALUES)",
+                    ));
+                }
+                Some(plan)
+            }
+            None => None,
+        };
+        Ok((state, plan))
+    }
+
+    /// The lake as SQL reaches it (store, root, catalog).
+    pub(crate) fn lake_context(&self) -> &Arc<LakeContext> {
+        &self.lake
+    }
+
     /// Plans a read-only statement (anything that is not one of weir's writing statements).
     pub(crate) async fn plan_read(
         &self,
