@@ -99,6 +99,7 @@ pub fn routes() -> Routes {
         .merge(api::secrets::routes())
         .merge(api::streams::routes())
         .merge(api::events::routes())
+        .merge(api::transforms::routes())
         .merge(lake::routes())
         .merge(lambda::routes())
 }

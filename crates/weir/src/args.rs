@@ -121,6 +121,14 @@ pub enum Command {
         #[command(subcommand)]
         command: FunctionsCommand,
     },
+    /// Transforms (transforms/*.yaml, flows/*.yaml): list, run on the server, bookmark show|reset.
+    #[command(after_help = "Example:\n  weir transforms run clean_orders")]
+    Transforms {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        command: TransformsCommand,
+    },
     /// Secrets for templates (`{{ secrets.NAME }}`) and environments: set (value from standard
     /// input), list (never values), rm.
     #[command(after_help = "Example:\n  printf %s \"$TOKEN\" | weir secrets set api_token")]
@@ -748,6 +756,32 @@ pub enum QueuesCommand {
         #[arg(long)]
         delete: bool,
     },
+}
+
+#[derive(Subcommand)]
+pub enum TransformsCommand {
+    /// The project's transforms and flows: name, file, bookmarked, description (or problems).
+    #[command(after_help = "Example:\n  weir transforms list")]
+    List,
+    /// Run a transform now on the server; prints rows read, written and quarantined, files
+    /// written and the bookmark after, once its output has committed.
+    #[command(after_help = "Example:\n  weir transforms run clean_orders")]
+    Run { name: String },
+    /// A transform's bookmark: show where it stands, or reset it (the next run reads everything).
+    #[command(after_help = "Examples:\n  weir transforms bookmark show clean_orders\n  \
+                            weir transforms bookmark reset clean_orders")]
+    Bookmark {
+        #[command(subcommand)]
+        command: BookmarkCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum BookmarkCommand {
+    /// Where the bookmark stands (state, run, updated_at, objects read).
+    Show { name: String },
+    /// Forget the bookmark: the next run reads all of its source.
+    Reset { name: String },
 }
 
 #[derive(Subcommand)]

@@ -6,5 +6,5 @@
 pub mod action;
 pub mod run;
 
-pub use action::TransformAction;
-pub use run::{RunError, RunReport, Transforms};
+pub use action::{TransformAction, list_recipes, load_recipe};
+pub use run::{RunError, RunReport, Salts, Transforms, tables_of, tables_written};

@@ -9,6 +9,7 @@ pub mod runs;
 pub mod runs_bulk;
 pub mod secrets;
 pub mod streams;
+pub mod transforms;
 
 use std::sync::Arc;
 

@@ -14,6 +14,7 @@ mod runs;
 mod secrets;
 mod server;
 mod streams;
+mod transforms;
 mod validate;
 
 use std::process::ExitCode;
@@ -36,6 +37,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench { command } => crate::bench::run(command).await,
         Command::Functions { client, command } => functions::run(&client, command).await,
         Command::Secrets { client, command } => secrets::run(&client, command).await,
+        Command::Transforms { client, command } => transforms::run(&client, command).await,
         Command::Streams { client, command } => streams::run(&client, command).await,
         Command::Rules { client, command } => rules::run(&client, command).await,
         Command::Events { client, command } => events::run(&client, command).await,

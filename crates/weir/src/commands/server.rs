@@ -76,6 +76,19 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         Arc::new(weir_lake::CrawlRunner::new(lake.clone(), catalog.clone())),
     );
     registry.register("sql", Arc::new(weir_lake::sql::SqlRunner::new(sql.clone())));
+    // Transforms: the action and the API share one runner (one run of a transform at a time);
+    // mask salts come from the engine's secrets, set once the engine has started.
+    let transforms =
+        weir_lake::transform::Transforms::new(sql.clone(), catalog.clone(), lake.clone());
+    let transform_salts: Arc<std::sync::OnceLock<Arc<weir_lake::transform::Salts>>> =
+        Arc::default();
+    registry.register(
+        "transform",
+        Arc::new(weir_lake::transform::TransformAction::new(
+            transforms.clone(),
+            transform_salts.clone(),
+        )),
+    );
     let actions = registry.clone();
     let lake_for_items = lake.clone();
     let aws = config.aws.clone();
@@ -123,6 +136,8 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     })
     .await?;
     let functions: Arc<dyn FunctionInvoker> = engine.functions();
+    let secrets = engine.secrets();
+    let _ = transform_salts.set(Arc::new(move |name: &str| secrets.value(name)));
     // The streams' logs under DATA/streams, their metadata in the store (through a committer of
     // their own, so appends never wait behind the engine's turns).
     let streams = weir_stream::Streams::open(
@@ -216,7 +231,16 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
             outln!("sign in: {public_url}/login?token={}&next=/", token.trim());
         }
     }
-    let lake_service = crate::lake_service::LakeAdapter { lake, catalog, sql };
+    let lake_service = crate::lake_service::LakeAdapter {
+        lake,
+        catalog,
+        sql,
+        transforms: Some(crate::lake_service::TransformsAdapter {
+            transforms,
+            project: project.clone(),
+            salts: transform_salts,
+        }),
+    };
     let stopping_engine = engine.clone();
     let stopping_access = access.clone();
     let state = weir_server::AppState {

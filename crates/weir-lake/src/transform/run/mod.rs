@@ -10,6 +10,7 @@ mod compile_stub;
 mod sink;
 mod source;
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::sync::Arc;
 
@@ -89,6 +90,9 @@ pub struct Transforms {
     engine: Arc<SqlEngine>,
     catalog: Catalog,
     lake: Arc<Lake>,
+    /// One run of a transform at a time in this process: a second waits, then reads from the
+    /// bookmark the first committed.
+    running: Arc<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
 }
 
 /// Secret values by name, for `mask: { hash: { salt: NAME } }`.
@@ -100,6 +104,7 @@ impl Transforms {
             engine,
             catalog,
             lake,
+            running: Default::default(),
         }
     }
 
@@ -142,6 +147,14 @@ impl Transforms {
         salts: &Salts,
         log: &mut (dyn Write + Send),
     ) -> Result<RunReport, RunError> {
+        let lock = {
+            let mut running = self
+                .running
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            running.entry(recipe.name.clone()).or_default().clone()
+        };
+        let _one_at_a_time = lock.lock().await;
         let store = self.catalog.store();
         let stored = store.bookmark(&recipe.name).await?;
         let bookmark_before = stored.as_ref().map_or(Value::Null, |b| b.state.clone());
