@@ -50,3 +50,5 @@ mod stopping;
 mod streams;
 mod templates;
 mod tls;
+mod transforms;
+mod transforms_durability;
