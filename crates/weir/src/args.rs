@@ -768,8 +768,10 @@ pub enum TransformsCommand {
     #[command(after_help = "Example:\n  weir transforms run clean_orders")]
     Run { name: String },
     /// A transform's bookmark: show where it stands, or reset it (the next run reads everything).
-    #[command(after_help = "Examples:\n  weir transforms bookmark show clean_orders\n  \
-                            weir transforms bookmark reset clean_orders")]
+    #[command(
+        after_help = "Examples:\n  weir transforms bookmark show clean_orders\n  \
+                            weir transforms bookmark reset clean_orders"
+    )]
     Bookmark {
         #[command(subcommand)]
         command: BookmarkCommand,

@@ -81,7 +81,10 @@ fn a_bookmarked_transform_reads_only_new_rows_and_quarantines_failures() {
         [1, 5]
     );
     assert_eq!(
-        sql(&server, "SELECT amount_eur FROM curated.orders WHERE id = 5")[0]["amount_eur"],
+        sql(
+            &server,
+            "SELECT amount_eur FROM curated.orders WHERE id = 5"
+        )[0]["amount_eur"],
         100
     );
     let quarantined = sql(
@@ -119,7 +122,11 @@ fn a_bookmarked_transform_reads_only_new_rows_and_quarantines_failures() {
     assert_eq!(shown["state"]["column"], "id");
     assert_eq!(shown["state"]["value"], "7");
     let text = server.cli(&["transforms", "bookmark", "show", "clean_orders"]);
-    assert!(stdout(&text).contains("\"value\":\"7\""), "{}", stdout(&text));
+    assert!(
+        stdout(&text).contains("\"value\":\"7\""),
+        "{}",
+        stdout(&text)
+    );
 
     let reset = server.json(&["transforms", "bookmark", "reset", "clean_orders"]);
     assert_eq!(reset["reset"], true);
@@ -139,25 +146,26 @@ fn the_transform_action_runs_in_a_pipeline_and_passes_its_report_on() {
         "tasks:\n  clean:\n    transform: clean_orders\n  after:\n    depends_on: [clean]\n    \
          command: echo 'wrote {{ tasks.clean.output.rows_out }}'\n",
     );
-    let run = server.trigger_wait("nightly", &[]);
-    assert_eq!(run["state"], "success", "{run}");
-    let clean = server.task(&run, "clean");
-    assert_eq!(clean["output"]["rows_out"], 2, "{clean}");
-    assert_eq!(clean["output"]["bookmark"]["value"], "5", "{clean}");
-    let log = server.get_json(&format!(
-        "/api/v1/runs/{}/logs?task=clean",
-        run["id"].as_str().unwrap()
-    ));
-    let text = log.to_string();
-    assert!(text.contains("rows read: 5"), "{text}");
-    assert!(text.contains("bookmark after"), "{text}");
-
-    // A failing transform fails its task, with the reason, and commits nothing.
     project.write(
         "transforms/broken.yaml",
         "source:\n  table: raw.orders\nsteps:\n  - filter: \"no_such_column > 1\"\nsink:\n  table: curated.broken\n",
     );
     project.pipeline("bad", "tasks:\n  t:\n    transform: broken\n");
+    let reload = server.cli(&["pipelines", "reload"]);
+    assert!(reload.status.success(), "{}", stderr(&reload));
+    let run = server.trigger_wait("nightly", &[]);
+    assert_eq!(run["state"], "success", "{run}");
+    let run_id = run["run_id"].as_str().unwrap().to_string();
+    let run = server.run(&run_id);
+    let clean = server.task(&run, "clean");
+    assert_eq!(clean["output"]["rows_out"], 2, "{clean}");
+    assert_eq!(clean["output"]["bookmark"]["value"], "5", "{clean}");
+    let log = server.get_json(&format!("/api/v1/runs/{run_id}/logs?task=clean"));
+    let text = log.to_string();
+    assert!(text.contains("rows read: 5"), "{text}");
+    assert!(text.contains("bookmark after"), "{text}");
+
+    // A failing transform fails its task, with the reason, and commits nothing.
     let failed = server.trigger_wait("bad", &[]);
     assert_eq!(failed["state"], "failed", "{failed}");
     let catalog = server.json(&["catalog", "list"]);
@@ -199,7 +207,14 @@ fn objects_of_a_prefix_are_read_once_and_written_as_parquet() {
         .collect();
     assert_eq!(keys.len(), 2, "{listed}");
     assert!(keys.iter().all(|k| k.ends_with(".parquet")), "{keys:?}");
-    server.json(&["crawl", "exports/events/", "--database", "exports", "--table", "events"]);
+    server.json(&[
+        "crawl",
+        "exports/events/",
+        "--database",
+        "exports",
+        "--table",
+        "events",
+    ]);
     assert_eq!(
         ids(&server, "SELECT id FROM exports.events ORDER BY id"),
         [1, 3]

@@ -97,7 +97,11 @@ fn a_transform_killed_at_any_point_writes_every_row_exactly_once() {
             }
         }
     }
-    assert!(finished, "the transform never caught up:\n{}", server.log_text());
+    assert!(
+        finished,
+        "the transform never caught up:\n{}",
+        server.log_text()
+    );
     let total = FILES * ROWS_PER_FILE;
     let counts = server.json(&[
         "sql",
