@@ -106,9 +106,9 @@ fn write_file(path: &Path, first: usize, rows: usize, seed: u64) -> Result<(), S
                 COUNTRIES[rng.usize(..5)]
             });
             status.push(if rng.u32(..100) < 3 { "test" } else { "ok" });
-            let d = rng.i32(..30);
+            let d = rng.i32(0..30);
             day.push(19_723 + d);
-            updated.push((19_723 + d as i64) * 86_400_000_000 + rng.i64(..86_400_000_000));
+            updated.push((19_723 + d as i64) * 86_400_000_000 + rng.i64(0..86_400_000_000));
         }
         let columns: Vec<ArrayRef> = vec![
             Arc::new(Int64Array::from(id)),
