@@ -231,11 +231,7 @@ impl SqlEngine {
                     .statement_to_plan(statement)
                     .await
                     .map_err(|e| SqlError::from_datafusion(&e, sql))?;
-                let read_only = SQLOptions::new()
-                    .with_allow_ddl(false)
-                    .with_allow_dml(false)
-                    .with_allow_statements(false);
-                if read_only.verify_plan(&plan).is_err() {
+                if !reads_only(&plan) {
                     return Err(SqlError::new(
                         "a transform's query must only read (SELECT, WITH, VALUES)",
                     ));
@@ -263,11 +259,7 @@ impl SqlEngine {
             .statement_to_plan(statement)
             .await
             .map_err(|e| SqlError::from_datafusion(&e, sql))?;
-        let read_only = SQLOptions::new()
-            .with_allow_ddl(false)
-            .with_allow_dml(false)
-            .with_allow_statements(false);
-        if read_only.verify_plan(&plan).is_err() {
+        if !reads_only(&plan) {
             return Err(SqlError::new(
                 "statement not supported: weir runs queries (SELECT, WITH, VALUES, EXPLAIN, SHOW, \
                  DESCRIBE), CREATE [OR REPLACE] TABLE … [AS SELECT], INSERT INTO|OVERWRITE … \
@@ -337,6 +329,16 @@ impl SqlEngine {
             }
         }
     }
+}
+
+/// Whether a plan only reads (no DDL, DML or session statements): what DataFusion itself may run.
+fn reads_only(plan: &LogicalPlan) -> bool {
+    SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false)
+        .verify_plan(plan)
+        .is_ok()
 }
 
 /// `DESCRIBE` shows a column's logical type: strings that every file stores dictionary-encoded

@@ -327,7 +327,7 @@ impl Transforms {
                 written.push(write.prefix.clone());
                 rows_out = write.rows;
                 files += write.files.len();
-                announced.extend(created(&write.table, &write.files));
+                announced.extend(crate::sql::ddl::created_objects(&write.table, &write.files));
                 let _ = writeln!(
                     log,
                     "wrote {} row(s) in {} file(s) for {}",
@@ -393,7 +393,7 @@ impl Transforms {
             written.push(write.prefix.clone());
             rows_quarantined = write.rows;
             files += write.files.len();
-            announced.extend(created(&write.table, &write.files));
+            announced.extend(crate::sql::ddl::created_objects(&write.table, &write.files));
             let _ = writeln!(log, "quarantined {} row(s) in {table}", write.rows);
             changes.push((write.table, write.change));
         }
@@ -475,37 +475,6 @@ pub fn tables_written(recipe: &Recipe) -> Vec<TableName> {
         }
     }
     tables
-}
-
-fn created(
-    table: &crate::catalog::Table,
-    files: &[crate::catalog::TableFile],
-) -> Vec<ObjectCreated> {
-    let names: Vec<String> = match &table.partitioning {
-        crate::catalog::Partitioning::None => Vec::new(),
-        crate::catalog::Partitioning::Hive { columns }
-        | crate::catalog::Partitioning::Pattern { columns, .. } => {
-            columns.iter().map(|c| c.name.clone()).collect()
-        }
-    };
-    let qualified = format!("{}.{}", table.database, table.name);
-    files
-        .iter()
-        .map(|f| ObjectCreated {
-            key: f.key.clone(),
-            size: f.size.max(0) as u64,
-            table: Some(qualified.clone()),
-            delivery: None,
-            partition: (!names.is_empty()).then(|| {
-                names
-                    .iter()
-                    .zip(&f.partition_values)
-                    .map(|(n, v)| format!("{n}={v}"))
-                    .collect::<Vec<_>>()
-                    .join("/")
-            }),
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use datafusion::arrow::array::{Array, Int64Array, StringArray};
+use datafusion::arrow::array::{Array, StringArray};
 use weir_model::problem::Pos;
 use weir_model::transform::*;
 
@@ -97,21 +97,7 @@ async fn run(setup: &Setup, recipe: &Recipe) -> Result<RunReport, RunError> {
         .await
 }
 
-async fn ints(setup: &Setup, sql: &str) -> Vec<i64> {
-    let result = setup.sql.execute(sql).await.unwrap();
-    let mut values = Vec::new();
-    for batch in &result.batches {
-        let column = datafusion::arrow::compute::cast(
-            batch.column(0),
-            &datafusion::arrow::datatypes::DataType::Int64,
-        )
-        .unwrap();
-        let column = column.as_any().downcast_ref::<Int64Array>().unwrap();
-        values.extend((0..column.len()).map(|i| column.value(i)));
-    }
-    values
-}
-
+/// The first column of a query's result, as text.
 async fn strings(setup: &Setup, sql: &str) -> Vec<String> {
     let result = setup.sql.execute(sql).await.unwrap();
     let mut values = Vec::new();
@@ -125,6 +111,14 @@ async fn strings(setup: &Setup, sql: &str) -> Vec<String> {
         values.extend((0..column.len()).map(|i| column.value(i).to_string()));
     }
     values
+}
+
+async fn ints(setup: &Setup, sql: &str) -> Vec<i64> {
+    strings(setup, sql)
+        .await
+        .iter()
+        .map(|v| v.parse().unwrap())
+        .collect()
 }
 
 #[tokio::test]
