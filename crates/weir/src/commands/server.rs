@@ -156,6 +156,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     )
     .await
     .map_err(|e| anyhow::anyhow!("cannot open the streams: {e}"))?;
+    transforms.set_streams(streams.clone());
     // The queues (SQS), their messages in the store through a committer of their own.
     let queues = weir_engine::queues::Queues::open(
         engine.store().clone(),

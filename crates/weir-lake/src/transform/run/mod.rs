@@ -9,6 +9,7 @@ mod bookmark;
 mod compile_stub;
 mod sink;
 mod source;
+mod stream;
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -93,6 +94,8 @@ pub struct Transforms {
     /// One run of a transform at a time in this process: a second waits, then reads from the
     /// bookmark the first committed.
     running: Arc<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+    /// The server's streams (stream sources and sinks), set once they are open.
+    streams: Arc<std::sync::OnceLock<weir_stream::Streams>>,
 }
 
 /// Secret values by name, for `mask: { hash: { salt: NAME } }`.
@@ -105,7 +108,13 @@ impl Transforms {
             catalog,
             lake,
             running: Default::default(),
+            streams: Default::default(),
         }
+    }
+
+    /// Gives the runner the server's streams (opened after the actions are registered).
+    pub fn set_streams(&self, streams: weir_stream::Streams) {
+        let _ = self.streams.set(streams);
     }
 
     /// The transform's bookmark as the API shows it: `{transform, state, run, updated_at,
@@ -185,20 +194,31 @@ impl Transforms {
             _ => None,
         };
         let (state, query_plan) = self.engine.session_with(query, &tables_of(recipe)).await?;
+        let positions_before = match (&recipe.source, &stored) {
+            (Source::Stream(_), Some(stored)) => stream::positions_from(&stored.state),
+            _ => stream::Positions::new(),
+        };
         let read = source::read(
             recipe,
             &state,
             query_plan,
-            &self.lake,
-            &self.engine.lake_context().root,
-            last_mark,
-            &read_objects,
+            source::Places {
+                lake: &self.lake,
+                root: &self.engine.lake_context().root,
+                streams: self.streams.get(),
+            },
+            source::Already {
+                mark: last_mark,
+                objects: &read_objects,
+                positions: positions_before,
+            },
         )
         .await?;
         let source::Read::Frame {
             frame,
             mark,
             objects,
+            positions,
         } = read
         else {
             let _ = writeln!(log, "nothing new to read: nothing written");
@@ -260,7 +280,18 @@ impl Transforms {
         // Write everything, then commit once; on a failure, remove what was written.
         let mut written: Vec<String> = Vec::new();
         let result = self
-            .write_and_commit(recipe, run, compiled, mark, objects, &mut written, log)
+            .write_and_commit(
+                recipe,
+                run,
+                compiled,
+                Read {
+                    mark,
+                    objects,
+                    positions,
+                },
+                &mut written,
+                log,
+            )
             .await;
         match result {
             Ok((report_rows, files, bookmark_after, announced)) => {
@@ -298,11 +329,15 @@ impl Transforms {
         recipe: &Recipe,
         run: &str,
         compiled: Compiled,
-        mark: Option<ColumnMark>,
-        objects: Vec<weir_store::TransformBookmarkObject>,
+        read: Read,
         written: &mut Vec<String>,
         log: &mut (dyn Write + Send),
     ) -> Result<((u64, u64), usize, Value, Vec<ObjectCreated>), RunError> {
+        let Read {
+            mark,
+            objects,
+            positions,
+        } = read;
         let mut changes = Vec::new();
         let mut files = 0usize;
         let mut announced = Vec::new();
@@ -371,11 +406,25 @@ impl Transforms {
                     delivery: None,
                 }));
             }
-            Sink::Stream { stream, .. } => {
-                return Err(RunError::new(format!(
-                    "stream sinks (`stream: {}`) are not supported yet",
+            Sink::Stream {
+                stream,
+                partition_key,
+            } => {
+                let streams = self.streams.get().ok_or_else(|| {
+                    RunError::new("this server has no streams to write a stream sink to")
+                })?;
+                rows_out = stream::write(
+                    streams,
+                    compiled.output,
+                    &stream.value,
+                    partition_key.as_ref().map(|k| k.value.as_str()),
+                )
+                .await?;
+                let _ = writeln!(
+                    log,
+                    "appended {rows_out} record(s) to stream {}",
                     stream.value
-                )));
+                );
             }
         }
         let mut rows_quarantined = 0;
@@ -401,6 +450,8 @@ impl Transforms {
         // The new bookmark, in the same batch as the manifests.
         let mut extra: Vec<Mutation> = Vec::new();
         let state = match (&recipe.bookmark, mark) {
+            // A stream source's bookmark is always its shards' positions.
+            _ if positions.is_some() => positions.as_ref().map(stream::positions_json),
             (Some(Bookmark::Column(_)), Some(mark)) if !mark.value.is_null() => {
                 Some(mark.to_json()?)
             }
@@ -443,6 +494,13 @@ impl Transforms {
             announced,
         ))
     }
+}
+
+/// What the source read, for the bookmark the run commits.
+struct Read {
+    mark: Option<ColumnMark>,
+    objects: Vec<weir_store::TransformBookmarkObject>,
+    positions: Option<stream::Positions>,
 }
 
 /// Every catalog table the recipe reads or writes, for the session's snapshot.

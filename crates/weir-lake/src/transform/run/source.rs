@@ -27,7 +27,23 @@ pub enum Read {
         mark: Option<ColumnMark>,
         /// Objects this run reads (a prefix source with a bookmark).
         objects: Vec<TransformBookmarkObject>,
+        /// A stream source's positions after this run's records.
+        positions: Option<super::stream::Positions>,
     },
+}
+
+/// What a source reads from besides the catalog.
+pub struct Places<'a> {
+    pub lake: &'a Lake,
+    pub root: &'a LakeRoot,
+    pub streams: Option<&'a weir_stream::Streams>,
+}
+
+/// What the stored bookmark says was read already.
+pub struct Already<'a> {
+    pub mark: Option<ColumnMark>,
+    pub objects: &'a [TransformBookmarkObject],
+    pub positions: super::stream::Positions,
 }
 
 /// Reads the source. `query_plan` is the source query, planned read-only in `state`.
@@ -35,13 +51,19 @@ pub async fn read(
     recipe: &Recipe,
     state: &SessionState,
     query_plan: Option<datafusion::logical_expr::LogicalPlan>,
-    lake: &Lake,
-    root: &LakeRoot,
-    last_mark: Option<ColumnMark>,
-    read_objects: &[TransformBookmarkObject],
+    places: Places<'_>,
+    already: Already<'_>,
 ) -> Result<Read, RunError> {
+    let Places {
+        lake,
+        root,
+        streams,
+    } = places;
+    let read_objects = already.objects;
+    let last_mark = already.mark;
     let ctx = SessionContext::new_with_state(state.clone());
     let mut objects = Vec::new();
+    let mut positions = None;
     let frame = match &recipe.source {
         Source::Table(table) => {
             let name = &table.value;
@@ -114,10 +136,16 @@ pub async fn read(
             }
         }
         Source::Stream(stream) => {
-            return Err(RunError::new(format!(
-                "stream sources (`stream: {}`) are not supported yet",
-                stream.value
-            )));
+            let streams = streams.ok_or_else(|| {
+                RunError::new("this server has no streams to read a stream source from")
+            })?;
+            let (frame, after) =
+                super::stream::read(&ctx, streams, &stream.value, &already.positions).await?;
+            positions = Some(after);
+            match frame {
+                Some(frame) => frame,
+                None => return Ok(Read::Nothing),
+            }
         }
     };
     let (frame, mark) = match &recipe.bookmark {
@@ -131,6 +159,7 @@ pub async fn read(
         frame: Box::new(frame),
         mark,
         objects,
+        positions,
     })
 }
 

@@ -424,3 +424,95 @@ async fn a_query_source_must_only_read_and_a_prefix_sink_writes_objects() {
     let text = setup.lake.get(&objects[0].key).await.unwrap();
     assert_eq!(String::from_utf8_lossy(&text), "id,v\n2,B\n");
 }
+
+#[tokio::test]
+async fn a_stream_source_reads_from_its_positions_and_a_stream_sink_appends_rows() {
+    use weir_stream::{NewRecord, NewStream, StreamMode, Streams, StreamsConfig};
+    let setup = setup().await;
+    let store = setup.catalog.store().clone();
+    let dir = tempfile::tempdir().unwrap();
+    let streams = Streams::open(
+        StreamsConfig::new(dir.path().join("streams"), "us-east-1", "000000000000"),
+        store.clone(),
+        weir_store::Committer::start(store),
+    )
+    .await
+    .unwrap();
+    for (name, shards) in [("orders", 2), ("clean", 1)] {
+        streams
+            .create_stream(NewStream {
+                name: name.into(),
+                mode: StreamMode::Provisioned,
+                shard_count: Some(shards),
+                tags: Vec::new(),
+            })
+            .await
+            .unwrap();
+    }
+    let put = |ids: std::ops::Range<i64>| {
+        let streams = streams.clone();
+        async move {
+            let records = ids
+                .map(|id| NewRecord {
+                    partition_key: format!("k{id}"),
+                    explicit_hash_key: None,
+                    data: Bytes::from(format!(r#"{{"id": {id}, "amount": {}}}"#, id * 10)),
+                })
+                .collect();
+            streams.put("orders", records).await.unwrap();
+        }
+    };
+    put(0..20).await;
+    setup.transforms.set_streams(streams.clone());
+    let recipe = recipe(
+        Source::Stream(at("orders".into())),
+        Some(Bookmark::Default),
+        vec![StepKind::Filter(expr("amount >= 50"))],
+        table_sink("curated.orders", WriteMode::Append, &[]),
+    );
+    let first = run(&setup, &recipe).await.unwrap();
+    assert_eq!((first.rows_in, first.rows_out), (20, 15));
+    let offsets: u64 = first.bookmark_after["shards"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(Value::as_u64)
+        .sum();
+    assert_eq!(offsets, 20, "{}", first.bookmark_after);
+    assert_eq!(run(&setup, &recipe).await.unwrap().rows_in, 0);
+    put(20..25).await;
+    let second = run(&setup, &recipe).await.unwrap();
+    assert_eq!(second.rows_in, 5);
+    assert_eq!(
+        ints(&setup, "SELECT count(DISTINCT id) FROM curated.orders").await,
+        [20]
+    );
+
+    // Rows out to a stream, as JSON objects keyed by a column.
+    let to_stream = Recipe {
+        name: "to_stream".into(),
+        source: Source::Table(table("curated.orders")),
+        bookmark: None,
+        steps: vec![],
+        sink: Sink::Stream {
+            stream: at("clean".into()),
+            partition_key: Some(at("id".into())),
+        },
+        ..recipe
+    };
+    let out = run(&setup, &to_stream).await.unwrap();
+    assert_eq!(out.rows_out, 20);
+    let batch = streams
+        .read("clean", weir_stream::ShardId(0), 0, 100, 1 << 20)
+        .unwrap();
+    assert_eq!(batch.records.len(), 20);
+    let first_record: Value = serde_json::from_slice(&batch.records[0].data).unwrap();
+    assert!(
+        first_record["id"].is_i64() && first_record["amount"].is_i64(),
+        "{first_record}"
+    );
+    assert_eq!(
+        batch.records[0].partition_key,
+        first_record["id"].to_string()
+    );
+}
