@@ -932,4 +932,16 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 10_000)]
         map_items: usize,
     },
+    /// Transforms: the representative recipe (filter, derive, validate with a quarantine,
+    /// dedupe, a day-partitioned Parquet sink) over generated orders, and DuckDB (the `duckdb`
+    /// Python package) running the equivalent SQL on the same files: rows/s and the ratio.
+    #[command(after_help = "Example:\n  weir bench transforms --rows 10000000")]
+    Transforms {
+        /// Orders generated (once per directory and count).
+        #[arg(long, default_value_t = 10_000_000)]
+        rows: usize,
+        /// Where the data goes (default: a directory under the system's temp dir).
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+    },
 }

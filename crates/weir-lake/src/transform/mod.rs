@@ -4,6 +4,7 @@
 //! pipeline action.
 
 pub mod action;
+pub mod bench;
 pub mod run;
 
 pub use action::{TransformAction, list_recipes, load_recipe};
