@@ -322,7 +322,8 @@ pub async fn run(dir: &Path, rows: usize) -> Result<String, String> {
     let version = parts.next().unwrap_or("?");
 
     let rate = |seconds: f64| rows as f64 / seconds;
-    println!(
+    let _ = writeln!(
+        out,
         "transform benchmark: {rows} source rows (filter, derive, validate + quarantine, dedupe, Parquet partitioned by day)"
     );
     let _ = writeln!(
@@ -340,12 +341,14 @@ pub async fn run(dir: &Path, rows: usize) -> Result<String, String> {
         duck_seconds,
         rate(duck_seconds)
     );
-    println!(
+    let _ = writeln!(
+        out,
         "  ratio (weir time / DuckDB time): {:.2}",
         weir_seconds / duck_seconds
     );
     if duck_rows != report.rows_out {
-        println!(
+        let _ = writeln!(
+            out,
             "  WARNING: the outputs differ in rows ({} vs {duck_rows})",
             report.rows_out
         );
