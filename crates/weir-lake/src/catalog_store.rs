@@ -373,8 +373,58 @@ impl Catalog {
             .ok_or_else(|| LakeError::NoSuchTable(qualified(database, name)))
     }
 
+    /// Commits changes to several tables' manifests (each table saved, created if missing, and
+    /// its statistics recomputed) and `extra` mutations of other subsystems in ONE batch: a
+    /// transform's output, its quarantine and its bookmark. Returns the tables as stored and,
+    /// for each, the files its change removed (which the caller may now delete).
+    pub async fn commit_with(
+        &self,
+        changes: Vec<(Table, ManifestChange)>,
+        extra: Vec<Mutation>,
+    ) -> Result<Vec<(Table, Vec<TableFile>)>> {
+        let _guard = self.writes.lock().await;
+        let mut batch = Vec::new();
+        let mut tables = Vec::new();
+        for (table, change) in changes {
+            let removed = if change.replace {
+                self.files(&table.database, &table.name).await?
+            } else if change.remove.is_empty() {
+                Vec::new()
+            } else {
+                let gone: std::collections::HashSet<&str> =
+                    change.remove.iter().map(String::as_str).collect();
+                self.files(&table.database, &table.name)
+                    .await?
+                    .into_iter()
+                    .filter(|f| gone.contains(f.key.as_str()))
+                    .collect()
+            };
+            let (table, mutations) = self.stage_locked(table, change).await?;
+            batch.extend(mutations);
+            tables.push((table, removed));
+        }
+        batch.extend(extra);
+        self.store.apply(&batch).await?;
+        for (table, _) in &tables {
+            self.notify_changed(&table.database, &table.name);
+        }
+        Ok(tables)
+    }
+
     /// `commit` with the write lock held.
-    async fn commit_locked(&self, mut table: Table, change: ManifestChange) -> Result<Table> {
+    async fn commit_locked(&self, table: Table, change: ManifestChange) -> Result<Table> {
+        let (table, batch) = self.stage_locked(table, change).await?;
+        self.store.apply(&batch).await?;
+        self.notify_changed(&table.database, &table.name);
+        Ok(table)
+    }
+
+    /// The mutations of `commit`, checked, with the write lock held.
+    async fn stage_locked(
+        &self,
+        mut table: Table,
+        change: ManifestChange,
+    ) -> Result<(Table, Vec<Mutation>)> {
         check_name("database", &table.database)?;
         check_name("table", &table.name)?;
         table.location = table.location.trim_matches('/').to_string();
@@ -446,9 +496,7 @@ impl Catalog {
                 batch.push(CatalogMutation::PutTableFiles(records(&change.put)).into());
             }
         }
-        self.store.apply(&batch).await?;
-        self.notify_changed(&table.database, &table.name);
-        Ok(table)
+        Ok((table, batch))
     }
 
     /// Refuses a location equal to, inside, or containing another table's.

@@ -132,6 +132,35 @@ pub trait LakeService: Send + Sync {
         let _ = (database, name);
         Err(ServiceError::new(501, "this server cannot profile tables"))
     }
+    // Transforms: run, bookmarks, listing. Not every server runs them (defaults: 501).
+
+    /// The project's transforms, as `{"transforms": [...]}`.
+    async fn transforms(&self) -> ServiceResult {
+        Err(no_transforms())
+    }
+    /// The tables a transform reads (`reads`) and writes (`writes`), from its file, for the
+    /// grant check before [`LakeService::run_transform`].
+    async fn transform_tables(&self, name: &str) -> ServiceResult<SqlTables> {
+        let _ = name;
+        Err(no_transforms())
+    }
+    /// Runs a transform; `run` names the run in its bookmark. Answers its report.
+    async fn run_transform(&self, name: &str, run: &str) -> ServiceResult {
+        let _ = (name, run);
+        Err(no_transforms())
+    }
+    async fn transform_bookmark(&self, name: &str) -> ServiceResult {
+        let _ = name;
+        Err(no_transforms())
+    }
+    async fn reset_transform_bookmark(&self, name: &str) -> ServiceResult {
+        let _ = name;
+        Err(no_transforms())
+    }
+}
+
+fn no_transforms() -> ServiceError {
+    ServiceError::new(501, "this server does not run transforms")
 }
 
 /// The streamed renderings of a SQL result.

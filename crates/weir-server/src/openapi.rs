@@ -58,6 +58,10 @@ pub const DASHBOARDS: &str = "/api/v1/dashboards";
 pub const DASHBOARD: &str = "/api/v1/dashboards/{dashboard}";
 pub const DASHBOARD_QUERY: &str = "/api/v1/dashboards/{dashboard}/queries/{name}";
 pub const SHARD_RECORDS: &str = "/api/v1/streams/{name}/shards/{shard}/records";
+// Transforms: running them and their bookmarks.
+pub const TRANSFORMS: &str = "/api/v1/transforms";
+pub const TRANSFORM_RUNS: &str = "/api/v1/transforms/{name}/runs";
+pub const TRANSFORM_BOOKMARK: &str = "/api/v1/transforms/{name}/bookmark";
 
 pub async fn document() -> Json<Value> {
     Json(spec())
@@ -149,6 +153,7 @@ pub fn spec() -> Value {
         paths.extend(function_paths());
         paths.extend(access_paths());
         paths.extend(secret_paths());
+        paths.extend(transform_run_paths());
         paths.extend(stream_paths());
         paths.extend(event_paths());
         paths.extend(run_action_paths());
@@ -233,6 +238,22 @@ fn access_paths() -> serde_json::Map<String, Value> {
         AUDIT: { "get": op("The audit log (admin): every mutating call and every refused one, oldest first; page with after=next_after", &["?since", "?after", "?limit"], None, "200") },
         SESSION: { "get": op("Who the caller is: name, role, grants, and the session's CSRF token for X-CSRF-Token", &[], None, "200") },
         LOGOUT: { "post": op("End the browser session (clears the cookie)", &[], None, "200") },
+    });
+    match paths {
+        Value::Object(paths) => paths,
+        _ => serde_json::Map::new(),
+    }
+}
+
+/// The `/api/v1/transforms…` paths that run transforms and keep their bookmarks.
+fn transform_run_paths() -> serde_json::Map<String, Value> {
+    let paths = json!({
+        TRANSFORMS: { "get": op("The project's transforms (transforms/*.yaml and flows/*.yaml): name, file, description, whether bookmarked, or the file's problems", &[], None, "200") },
+        TRANSFORM_RUNS: { "post": op("Run a transform now, on the server (operator, and grants on every table it reads and writes); answers when its output and bookmark have committed: rows_in, rows_out, rows_quarantined, files, bookmark", &["name"], None, "200") },
+        TRANSFORM_BOOKMARK: {
+            "get": op("The transform's bookmark: state (a column's high-water mark, or counts of objects read), run, updated_at, objects; null when it has none", &["name"], None, "200"),
+            "delete": op("Reset the bookmark (operator): the next run reads everything", &["name"], None, "200")
+        },
     });
     match paths {
         Value::Object(paths) => paths,

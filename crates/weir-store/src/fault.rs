@@ -15,7 +15,8 @@ use crate::{
     QueueMessageRecord, QueueMessageState, QueueRecord, QueuesStore, Result, RunRecord, RunStore,
     SavedQuery, ScheduleStateRecord, SecretRecord, SecretStore, ShardRecord, StepRecord, Store,
     StoreError, StreamConsumerRecord, StreamRecord, StreamStore, TableFileRecord, TableRecord,
-    TaskRecord, TaskState, VersionRecord,
+    TaskRecord, TaskState, TransformBookmarkObject, TransformBookmarkRecord, TransformStore,
+    VersionRecord,
 };
 
 pub struct FaultyStore {
@@ -310,5 +311,15 @@ impl QueryStore for FaultyStore {
     }
     async fn dashboards(&self) -> Result<Vec<DashboardSummary>> {
         self.inner.dashboards().await
+    }
+}
+
+#[async_trait::async_trait]
+impl TransformStore for FaultyStore {
+    async fn bookmark(&self, transform: &str) -> Result<Option<TransformBookmarkRecord>> {
+        self.inner.bookmark(transform).await
+    }
+    async fn bookmark_objects(&self, transform: &str) -> Result<Vec<TransformBookmarkObject>> {
+        self.inner.bookmark_objects(transform).await
     }
 }

@@ -11,7 +11,7 @@
 //! Lambda API's event source mappings), [`deliveries`] (deliveries made through the Firehose
 //! API), [`events`] (the event bus: buses, rules, archives, replays, retries) and [`queues`]
 //! (weir's SQS: queues, messages, receipt state, FIFO de-duplication) and [`queries`] (saved
-//! queries, the charts of dashboards). Each holds its records,
+//! queries, the charts of dashboards) and [`transforms`] (transforms' bookmarks). Each holds its records,
 //! its [`Mutation`]s, its read trait and its SQL; [`Store`] is the sum of the read traits plus
 //! `apply`.
 //!
@@ -42,6 +42,7 @@ mod sql_store;
 mod sqlite;
 mod statements;
 pub mod streams;
+pub mod transforms;
 
 use std::sync::Arc;
 
@@ -76,6 +77,9 @@ pub use runs::{
 pub use secrets::{SecretMutation, SecretRecord, SecretStore};
 pub use sqlite::SqliteStore;
 pub use streams::{ShardRecord, StreamConsumerRecord, StreamMutation, StreamRecord, StreamStore};
+pub use transforms::{
+    TransformBookmarkObject, TransformBookmarkRecord, TransformMutation, TransformStore,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -127,6 +131,7 @@ pub enum Mutation {
     Events(EventsMutation),
     Queues(QueuesMutation),
     Queries(QueryMutation),
+    Transforms(TransformMutation),
 }
 
 impl From<RunMutation> for Mutation {
@@ -195,6 +200,12 @@ impl From<QueryMutation> for Mutation {
     }
 }
 
+impl From<TransformMutation> for Mutation {
+    fn from(mutation: TransformMutation) -> Self {
+        Mutation::Transforms(mutation)
+    }
+}
+
 impl From<StreamMutation> for Mutation {
     fn from(mutation: StreamMutation) -> Self {
         Mutation::Streams(mutation)
@@ -217,6 +228,7 @@ pub trait Store:
     + EventsStore
     + QueuesStore
     + QueryStore
+    + TransformStore
 {
     /// Applies all mutations in one transaction, durably, in order.
     async fn apply(&self, batch: &[Mutation]) -> Result<()>;

@@ -21,7 +21,7 @@ use std::hash::Hash;
 
 use crate::{
     Mutation, access, catalog, consumers, deliveries, event_sources, events, machines, queries,
-    queues, runs, secrets, streams,
+    queues, runs, secrets, streams, transforms,
 };
 
 /// A batch, split by subsystem.
@@ -39,6 +39,7 @@ pub(crate) struct Plan<'a> {
     pub events: events::Plan<'a>,
     pub queues: queues::Plan<'a>,
     pub queries: queries::Plan<'a>,
+    pub transforms: transforms::Plan<'a>,
 }
 
 impl<'a> Plan<'a> {
@@ -58,6 +59,7 @@ impl<'a> Plan<'a> {
                 Mutation::Events(mutation) => plan.events.add(mutation),
                 Mutation::Queues(mutation) => plan.queues.add(mutation),
                 Mutation::Queries(mutation) => plan.queries.add(mutation),
+                Mutation::Transforms(mutation) => plan.transforms.add(mutation),
             }
         }
         plan

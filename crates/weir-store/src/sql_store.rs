@@ -3,7 +3,8 @@
 //! what the subsystems share: the pools, the transaction around a batch, and the chunked
 //! multi-row write every subsystem's part of `apply` uses. Each subsystem's own statements,
 //! writes and queries live in its module (`runs/sql.rs`, `catalog/sql.rs`, `machines/sql.rs`,
-//! `secrets/sql.rs`, `streams/sql.rs`, `consumers/sql.rs`, `event_sources/sql.rs`, `queues/sql.rs`, `queries/sql.rs`).
+//! `secrets/sql.rs`, `streams/sql.rs`, `consumers/sql.rs`, `event_sources/sql.rs`, `queues/sql.rs`, `queries/sql.rs`,
+//! `transforms/sql.rs`).
 
 use std::sync::Arc;
 
@@ -24,6 +25,7 @@ use crate::runs::RunWrites;
 use crate::secrets::SecretWrites;
 use crate::statements::{Placeholders, Write};
 use crate::streams::StreamWrites;
+use crate::transforms::TransformWrites;
 use crate::{Mutation, Result, Store};
 
 /// A [`Store`] on the sqlx driver `DB`. Named through its aliases, `SqliteStore` and
@@ -47,6 +49,7 @@ pub struct SqlStore<DB: sqlx::Database> {
     events: EventsWrites,
     queues: QueueWrites,
     queries: QueryWrites,
+    transforms: TransformWrites,
 }
 
 /// One multi-row statement, ready to run.
@@ -75,6 +78,7 @@ impl<DB: Driver> SqlStore<DB> {
             events: EventsWrites::new(placeholders),
             queues: QueueWrites::new(placeholders),
             queries: QueryWrites::new(placeholders),
+            transforms: TransformWrites::new(placeholders),
         }
     }
 
@@ -171,6 +175,9 @@ impl<DB: Driver> Store for SqlStore<DB> {
         self.events.apply::<DB>(&mut tx, plan.events).await?;
         self.queues.apply::<DB>(&mut tx, plan.queues).await?;
         self.queries.apply::<DB>(&mut tx, plan.queries).await?;
+        self.transforms
+            .apply::<DB>(&mut tx, plan.transforms)
+            .await?;
         tx.commit().await?;
         Ok(())
     }

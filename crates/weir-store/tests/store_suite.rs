@@ -94,6 +94,8 @@ suite!(
     fifty_thousand_task_states_read_fast,
     runs_page_back_through_a_pipeline,
     saved_queries_round_trip_order_and_delete,
+    transform_bookmarks_round_trip_and_reset,
+    a_bookmark_commits_with_the_manifest_or_not_at_all,
 );
 
 #[path = "store_suite/consumers.rs"]
@@ -118,6 +120,10 @@ use grid::*;
 #[path = "store_suite/queries.rs"]
 mod queries;
 use queries::*;
+
+#[path = "store_suite/transforms.rs"]
+mod transforms;
+use transforms::*;
 
 async fn on_sqlite<F, Fut>(case: F)
 where

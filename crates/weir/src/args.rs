@@ -71,10 +71,10 @@ pub enum Command {
         #[command(subcommand)]
         command: LakeCommand,
     },
-    /// Transforms (`transforms/*.yaml`, `flows/*.yaml`): check a recipe against the catalog,
-    /// preview each step's output on a sample.
+    /// Transforms (`transforms/*.yaml`, `flows/*.yaml`): list, check a recipe against the
+    /// catalog, preview each step's output on a sample, run on the server, bookmark show|reset.
     #[command(
-        after_help = "Example:\n  weir transforms check clean_orders && weir transforms preview clean_orders --rows 5"
+        after_help = "Example:\n  weir transforms check clean_orders && weir transforms preview clean_orders --rows 5\n  weir transforms run clean_orders"
     )]
     Transforms {
         #[command(flatten)]
@@ -465,6 +465,22 @@ pub enum TransformsCommand {
         #[arg(long, default_value_t = 10)]
         rows: usize,
     },
+    /// The project's transforms and flows: name, file, bookmarked, description (or problems).
+    #[command(after_help = "Example:\n  weir transforms list")]
+    List,
+    /// Run a transform now on the server; prints rows read, written and quarantined, files
+    /// written and the bookmark after, once its output has committed.
+    #[command(after_help = "Example:\n  weir transforms run clean_orders")]
+    Run { name: String },
+    /// A transform's bookmark: show where it stands, or reset it (the next run reads everything).
+    #[command(
+        after_help = "Examples:\n  weir transforms bookmark show clean_orders\n  \
+                            weir transforms bookmark reset clean_orders"
+    )]
+    Bookmark {
+        #[command(subcommand)]
+        command: BookmarkCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -785,6 +801,14 @@ pub enum QueuesCommand {
 }
 
 #[derive(Subcommand)]
+pub enum BookmarkCommand {
+    /// Where the bookmark stands (state, run, updated_at, objects read).
+    Show { name: String },
+    /// Forget the bookmark: the next run reads all of its source.
+    Reset { name: String },
+}
+
+#[derive(Subcommand)]
 pub enum SecretsCommand {
     /// Set a secret in the server's store, sealed with its key. The value is read from standard
     /// input (so it stays out of shell history and process lists); one trailing newline is
@@ -929,5 +953,17 @@ pub enum BenchCommand {
         /// Items of the Map execution whose page is timed (0: none).
         #[arg(long, default_value_t = 10_000)]
         map_items: usize,
+    },
+    /// Transforms: the representative recipe (filter, derive, validate with a quarantine,
+    /// dedupe, a day-partitioned Parquet sink) over generated orders, and DuckDB (the `duckdb`
+    /// Python package) running the equivalent SQL on the same files: rows/s and the ratio.
+    #[command(after_help = "Example:\n  weir bench transforms --rows 10000000")]
+    Transforms {
+        /// Orders generated (once per directory and count).
+        #[arg(long, default_value_t = 10_000_000)]
+        rows: usize,
+        /// Where the data goes (default: a directory under the system's temp dir).
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
     },
 }

@@ -132,6 +132,14 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
             .await?;
             Ok(ExitCode::SUCCESS)
         }
+        BenchCommand::Transforms { rows, dir } => {
+            let dir = dir.unwrap_or_else(|| std::env::temp_dir().join("weir-transform-bench"));
+            let report = weir_lake::transform::bench::run(&dir, rows)
+                .await
+                .map_err(|e| anyhow::anyhow!("transform benchmark: {e}"))?;
+            outln!("{}", report.trim_end());
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -24,6 +24,16 @@ pub struct LakeAdapter {
     pub project_dir: std::path::PathBuf,
     /// Mask salts of transforms, by secret name.
     pub secrets: Arc<weir_engine::secrets::Secrets>,
+    /// Transforms run from the project's files (None: this adapter runs none).
+    pub transforms: Option<TransformsAdapter>,
+}
+
+/// What running a transform needs besides the lake: the project (where its file is) and the
+/// engine's secrets (mask salts), set once the engine has started.
+pub struct TransformsAdapter {
+    pub transforms: weir_lake::transform::Transforms,
+    pub project: std::path::PathBuf,
+    pub salts: Arc<std::sync::OnceLock<Arc<weir_lake::transform::SaltLookup>>>,
 }
 
 impl LakeAdapter {
@@ -40,6 +50,21 @@ impl LakeAdapter {
 
     fn salt(&self, secret: &str) -> Result<String, String> {
         self.secrets.value(secret)
+    }
+
+    fn transforms(&self) -> ServiceResult<&TransformsAdapter> {
+        self.transforms
+            .as_ref()
+            .ok_or_else(|| ServiceError::new(501, "this server does not run transforms"))
+    }
+
+    /// The recipe of a transform to run: a missing file is a 404, a bad one a 400 with its
+    /// problems.
+    fn run_recipe(&self, name: &str) -> ServiceResult<Recipe> {
+        self.recipe(name)?.map_err(|problems| {
+            let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            ServiceError::new(400, lines.join("\n"))
+        })
     }
 }
 
@@ -276,6 +301,62 @@ impl LakeService for LakeAdapter {
                 .map_err(sql_error)?,
         )
     }
+
+    // Transforms: running them and their bookmarks.
+
+    async fn transforms(&self) -> ServiceResult {
+        let adapter = self.transforms()?;
+        Ok(json!({ "transforms": weir_lake::transform::list_recipes(&adapter.project) }))
+    }
+
+    async fn transform_tables(&self, name: &str) -> ServiceResult<SqlTables> {
+        let recipe = self.run_recipe(name)?;
+        let mut reads = weir_lake::transform::tables_read(&recipe);
+        if let weir_model::transform::Source::Query(query) = &recipe.source {
+            reads.extend(self.sql.sql_tables(&query.text).map_err(sql_error)?.reads);
+        }
+        Ok(SqlTables {
+            reads,
+            writes: weir_lake::transform::tables_written(&recipe),
+            read_only: false,
+            lists_catalog: false,
+        })
+    }
+
+    async fn run_transform(&self, name: &str, run: &str) -> ServiceResult {
+        let recipe = self.run_recipe(name)?;
+        let adapter = self.transforms()?;
+        let no_secrets: Arc<weir_lake::transform::SaltLookup> =
+            Arc::new(|name: &str| Err(format!("no secret `{name}`")));
+        let salts = adapter.salts.get().cloned().unwrap_or(no_secrets);
+        let mut log = std::io::sink();
+        adapter
+            .transforms
+            .run(&recipe, run, salts.as_ref(), &mut log)
+            .await
+            .map(|report| report.to_json())
+            .map_err(|e| ServiceError::new(400, e.message))
+    }
+
+    async fn transform_bookmark(&self, name: &str) -> ServiceResult {
+        weir_lake::transform::action::check_name(name).map_err(|m| ServiceError::new(400, m))?;
+        self.transforms()?
+            .transforms
+            .bookmark(name)
+            .await
+            .map_err(|e| ServiceError::new(500, e.message))
+    }
+
+    async fn reset_transform_bookmark(&self, name: &str) -> ServiceResult {
+        weir_lake::transform::action::check_name(name).map_err(|m| ServiceError::new(400, m))?;
+        let reset = self
+            .transforms()?
+            .transforms
+            .reset_bookmark(name)
+            .await
+            .map_err(|e| ServiceError::new(500, e.message))?;
+        Ok(json!({ "transform": name, "reset": reset }))
+    }
 }
 
 /// The parts of a streamed export as the server sends them.
@@ -350,6 +431,7 @@ mod tests {
             sql,
             project_dir: dir.to_path_buf(),
             secrets: Arc::new(weir_engine::secrets::Secrets::none()),
+            transforms: None,
         }
     }
 

@@ -310,31 +310,39 @@ async fn finish(
             tracing::warn!(key = %old.key, "cannot delete a replaced file: {e}");
         }
     }
+    engine.announce(created_objects(table, &written.files));
+    Ok(())
+}
+
+/// What the lake announces for files committed to a table (with their partition, `a=1/b=x`).
+pub(crate) fn created_objects(table: &Table, files: &[TableFile]) -> Vec<ObjectCreated> {
     let qualified = format!("{}.{}", table.database, table.name);
     let names: Vec<String> = partition_columns(table)
         .iter()
         .map(|c| c.name.clone())
         .collect();
-    engine.announce(written.files.iter().map(|f| ObjectCreated {
-        key: f.key.clone(),
-        size: f.size.max(0) as u64,
-        table: Some(qualified.clone()),
-        delivery: None,
-        partition: (!names.is_empty()).then(|| {
-            names
-                .iter()
-                .zip(&f.partition_values)
-                .map(|(n, v)| format!("{n}={v}"))
-                .collect::<Vec<_>>()
-                .join("/")
-        }),
-    }));
-    Ok(())
+    files
+        .iter()
+        .map(|f| ObjectCreated {
+            key: f.key.clone(),
+            size: f.size.max(0) as u64,
+            table: Some(qualified.clone()),
+            delivery: None,
+            partition: (!names.is_empty()).then(|| {
+                names
+                    .iter()
+                    .zip(&f.partition_values)
+                    .map(|(n, v)| format!("{n}={v}"))
+                    .collect::<Vec<_>>()
+                    .join("/")
+            }),
+        })
+        .collect()
 }
 
 /// The write-id folder (`location/wID`) a key sits in, when weir wrote it; None for files that
 /// came from elsewhere (a crawled table), which weir never deletes.
-fn write_dir(key: &str, location: &str) -> Option<String> {
+pub(crate) fn write_dir(key: &str, location: &str) -> Option<String> {
     let rest = key.strip_prefix(location)?.strip_prefix('/')?;
     let first = rest.split('/').next()?;
     let looks_like_write_id = first.len() > 20

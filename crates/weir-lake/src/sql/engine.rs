@@ -190,18 +190,68 @@ impl SqlEngine {
             .build())
     }
 
+    /// A session whose catalog holds `tables` and the tables `query` names (fetched now, one
+    /// snapshot), with `query` planned read-only in it: what a transform runs in (its source
+    /// query, joined and unioned tables, the tables it writes).
+    pub(crate) async fn session_with(
+        &self,
+        query: Option<&str>,
+        tables: &[weir_model::sql_tables::TableName],
+    ) -> Result<(SessionState, Option<LogicalPlan>), SqlError> {
+        let base = self.base()?;
+        let mut references: Vec<TableReference> = tables
+            .iter()
+            .map(|t| TableReference::partial(t.database.as_str(), t.name.as_str()))
+            .collect();
+        let statement = match query {
+            Some(sql) => {
+                let mut statements = parse(sql)?;
+                let statement = statements
+                    .pop_front()
+                    .ok_or_else(|| SqlError::new("the query is empty"))?;
+                if !statements.is_empty() {
+                    return Err(SqlError::new("give one query, not several statements"));
+                }
+                references.extend(
+                    base.resolve_table_references(&statement)
+                        .map_err(|e| SqlError::from_datafusion(&e, sql))?,
+                );
+                Some((statement, sql))
+            }
+            None => None,
+        };
+        let snapshot = Snapshot::load(&self.lake, &references).await?;
+        let state = SessionStateBuilder::new_from_existing(base.clone())
+            .with_catalog_list(Arc::new(snapshot))
+            .build();
+        let plan = match statement {
+            Some((statement, sql)) => {
+                let plan = state
+                    .statement_to_plan(statement)
+                    .await
+                    .map_err(|e| SqlError::from_datafusion(&e, sql))?;
+                if !reads_only(&plan) {
+                    return Err(SqlError::new(
+                        "a transform's query must only read (SELECT, WITH, VALUES)",
+                    ));
+                }
+                Some(plan)
+            }
+            None => None,
+        };
+        Ok((state, plan))
+    }
+
+    /// The lake as SQL reaches it (store, root, catalog).
+    pub(crate) fn lake_context(&self) -> &Arc<LakeContext> {
+        &self.lake
+    }
+
     /// A session with the engine's settings, memory pool and physical rewrites whose catalog
     /// holds `tables`, fetched now: for plans built as DataFrames (transforms) rather than from
     /// SQL text. A name the catalog does not have is left out, so using it says "not found".
     pub async fn session_for_tables(&self, tables: &[TableName]) -> Result<SessionState, SqlError> {
-        let references: Vec<TableReference> = tables
-            .iter()
-            .map(|t| TableReference::partial(t.database.as_str(), t.name.as_str()))
-            .collect();
-        let snapshot = Snapshot::load(&self.lake, &references).await?;
-        Ok(SessionStateBuilder::new_from_existing(self.base()?.clone())
-            .with_catalog_list(Arc::new(snapshot))
-            .build())
+        Ok(self.session_with(None, tables).await?.0)
     }
 
     /// Plans a read-only statement (anything that is not one of weir's writing statements).
@@ -215,11 +265,7 @@ impl SqlEngine {
             .statement_to_plan(statement)
             .await
             .map_err(|e| SqlError::from_datafusion(&e, sql))?;
-        let read_only = SQLOptions::new()
-            .with_allow_ddl(false)
-            .with_allow_dml(false)
-            .with_allow_statements(false);
-        if read_only.verify_plan(&plan).is_err() {
+        if !reads_only(&plan) {
             return Err(SqlError::new(
                 "statement not supported: weir runs queries (SELECT, WITH, VALUES, EXPLAIN, SHOW, \
                  DESCRIBE), CREATE [OR REPLACE] TABLE … [AS SELECT], INSERT INTO|OVERWRITE … \
@@ -289,6 +335,16 @@ impl SqlEngine {
             }
         }
     }
+}
+
+/// Whether a plan only reads (no DDL, DML or session statements): what DataFusion itself may run.
+fn reads_only(plan: &LogicalPlan) -> bool {
+    SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false)
+        .verify_plan(plan)
+        .is_ok()
 }
 
 /// `DESCRIBE` shows a column's logical type: strings that every file stores dictionary-encoded

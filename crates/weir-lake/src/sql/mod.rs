@@ -16,7 +16,7 @@
 mod access;
 mod bridge;
 mod conjunction;
-mod ddl;
+pub(crate) mod ddl;
 mod dictionary_aggregate;
 mod dictionary_filter;
 mod eager_aggregate;
@@ -54,4 +54,4 @@ pub use runner::SqlRunner;
 pub use session::{CATALOG, DEFAULT_DATABASE, LAKE_URL, SessionOptions};
 pub use stream::ResultStream;
 pub use types::{NULL_PARTITION, columns_of, parse_type, type_name};
-pub use write::{ROW_GROUP_ROWS, writer_properties};
+pub use write::{ROW_GROUP_ROWS, writer_properties, writer_properties_with};

@@ -48,8 +48,13 @@ pub struct Written {
 /// dictionary saves little after compression, and a plain page is read with one copy where a
 /// dictionary page needs a lookup per value.
 pub fn writer_properties(schema: &Schema) -> WriterProperties {
+    writer_properties_with(schema, Compression::SNAPPY)
+}
+
+/// [`writer_properties`] with another compression (a transform's sink says which).
+pub fn writer_properties_with(schema: &Schema, compression: Compression) -> WriterProperties {
     let mut builder = WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
+        .set_compression(compression)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS));
     for field in schema.fields() {
         if !is_repetitive(field.data_type()) {
@@ -90,10 +95,31 @@ pub async fn write_parquet(
     prefix: &str,
     partition_columns: &[String],
 ) -> Result<Written, SqlError> {
+    write_parquet_with(
+        plan,
+        task,
+        lake,
+        prefix,
+        partition_columns,
+        Compression::SNAPPY,
+    )
+    .await
+}
+
+/// [`write_parquet`] with the files' compression.
+pub async fn write_parquet_with(
+    plan: Arc<dyn ExecutionPlan>,
+    task: Arc<TaskContext>,
+    lake: &LakeContext,
+    prefix: &str,
+    partition_columns: &[String],
+    compression: Compression,
+) -> Result<Written, SqlError> {
     let store = Arc::clone(&lake.store);
     let prefix = lake.root.path(prefix);
     let mut writer =
         PartitionedWriter::new(lake, prefix.clone(), plan.schema(), partition_columns)?;
+    writer.compression = compression;
     let result = async {
         let mut stream =
             execute_stream(plan, task).map_err(|e| SqlError::new(e.find_root().message()))?;
@@ -143,6 +169,7 @@ struct PartitionedWriter {
     done: Vec<(Path, Vec<String>, usize)>,
     next_file: usize,
     rows: u64,
+    compression: Compression,
 }
 
 impl PartitionedWriter {
@@ -181,6 +208,7 @@ impl PartitionedWriter {
             done: Vec::new(),
             next_file: 0,
             rows: 0,
+            compression: Compression::SNAPPY,
         })
     }
 
@@ -246,7 +274,7 @@ impl PartitionedWriter {
             let writer = AsyncArrowWriter::try_new(
                 object,
                 Arc::clone(&self.data_schema),
-                Some(writer_properties(&self.data_schema)),
+                Some(writer_properties_with(&self.data_schema, self.compression)),
             )
             .map_err(parquet)?;
             self.open.insert(

@@ -1,18 +1,26 @@
-//! Transforms (weir's Glue ETL / DataBrew recipes) over the lake: a recipe compiled into
-//! DataFusion plans (`compile`), checked without running (`check`), previewed stage by stage on
-//! a sample of its source (`preview`), and a data-quality profile of a table (`profile`).
+//! Transforms (weir's Glue ETL / DataBrew recipes, `weir_model::transform::Recipe`) over the
+//! lake: a recipe compiled into DataFusion plans (`compile`), checked without running (`check`),
+//! previewed stage by stage on a sample of its source (`preview`), and a data-quality profile of
+//! a table (`profile`); `run/` reads a recipe's source (from its bookmark), runs its compiled
+//! plan, writes its sink and commits output, quarantine and bookmark in one batch; `action.rs`
+//! is the `transform` pipeline action.
 
+pub mod action;
+pub mod bench;
 pub mod compile;
 mod file;
 mod input;
 mod preview;
 mod profile;
+pub mod run;
 
+pub use action::{TransformAction, list_recipes, load_recipe};
 pub use compile::{Compiled, FAILED_AT_COLUMN, RULE_COLUMN, Salts, check, compile, tables_read};
 pub use file::{RecipeError, read_recipe, valid_name};
 pub use input::prepare;
 pub use preview::{PreviewColumn, StagePreview, preview};
 pub use profile::{ColumnProfile, Profile, TOP_VALUES, TopValue, profile};
+pub use run::{RunError, RunReport, SaltLookup, Transforms, tables_written};
 
 use weir_model::problem::Problem;
 use weir_model::transform::Recipe;

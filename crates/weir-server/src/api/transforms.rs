@@ -1,7 +1,9 @@
-//! `/api/v1/transforms/{name}/…`: a transform's recipe checked against the catalog and
-//! previewed stage by stage (DataBrew's interactive preview), and a table's data-quality
-//! profile. A viewer may ask, for the tables it is granted: a recipe is checked against the
-//! credential's grants on every table it reads before anything is compiled.
+//! `/api/v1/transforms…`: transforms (recipes of `transforms/*.yaml` and `flows/*.yaml`) listed,
+//! run, their bookmarks shown and reset; a recipe checked against the catalog and previewed
+//! stage by stage (DataBrew's interactive preview); a table's data-quality profile. All through
+//! the lake (`LakeService`, which the binary implements with weir-lake). A viewer may check and
+//! preview what reads only tables it is granted; running and resetting need an operator granted
+//! every table the transform reads and writes.
 
 use std::sync::Arc;
 
@@ -14,7 +16,7 @@ use serde_json::Value;
 
 use super::ApiResult;
 use crate::auth::Identity;
-use crate::lake::service;
+use crate::lake::{LakeService, service};
 use crate::{ApiError, AppState};
 
 type Shared = State<Arc<AppState>>;
@@ -93,11 +95,85 @@ pub async fn profile(
     ))
 }
 
+// Running transforms and their bookmarks.
+
+pub async fn list(State(state): Shared) -> ApiResult {
+    Ok(Json(service(&state)?.transforms().await?))
+}
+
+/// Whether the caller's grants cover every table the transform reads and writes (Lake
+/// Formation's table grants, as for SQL).
+async fn tables_granted(
+    lake: &dyn LakeService,
+    identity: &Identity,
+    name: &str,
+) -> Result<(), ApiError> {
+    let grants = identity.grants();
+    if grants.tables.is_empty() {
+        return Ok(());
+    }
+    let tables = lake.transform_tables(name).await?;
+    let who = identity.name().unwrap_or("?");
+    for table in tables.reads.iter().chain(&tables.writes) {
+        let (database, table_name) = (table.database.to_lowercase(), table.name.to_lowercase());
+        if !grants.table(&database, &table_name) {
+            return Err(ApiError {
+                status: StatusCode::FORBIDDEN,
+                code: "forbidden",
+                message: format!(
+                    "credential `{who}` is not granted table `{table}`, which transform `{name}` \
+                     reads or writes"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+pub async fn run(
+    State(state): Shared,
+    Extension(identity): Extension<Identity>,
+    Path(name): Path<String>,
+) -> ApiResult {
+    let lake = service(&state)?;
+    tables_granted(lake.as_ref(), &identity, &name).await?;
+    let run = format!(
+        "api:{}@{}",
+        identity.name().unwrap_or("anonymous"),
+        chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ")
+    );
+    Ok(Json(lake.run_transform(&name, &run).await?))
+}
+
+pub async fn bookmark(
+    State(state): Shared,
+    Extension(identity): Extension<Identity>,
+    Path(name): Path<String>,
+) -> ApiResult {
+    let lake = service(&state)?;
+    tables_granted(lake.as_ref(), &identity, &name).await?;
+    Ok(Json(lake.transform_bookmark(&name).await?))
+}
+
+pub async fn reset_bookmark(
+    State(state): Shared,
+    Extension(identity): Extension<Identity>,
+    Path(name): Path<String>,
+) -> ApiResult {
+    let lake = service(&state)?;
+    tables_granted(lake.as_ref(), &identity, &name).await?;
+    Ok(Json(lake.reset_transform_bookmark(&name).await?))
+}
+
 /// This subsystem's routes.
 pub fn routes() -> crate::Routes {
-    use crate::auth::VIEWER;
+    use crate::auth::{OPERATOR, VIEWER};
     use crate::openapi;
     crate::Routes::default()
+        .get(openapi::TRANSFORMS, VIEWER, list)
+        .post(openapi::TRANSFORM_RUNS, OPERATOR, run)
+        .get(openapi::TRANSFORM_BOOKMARK, VIEWER, bookmark)
+        .delete(openapi::TRANSFORM_BOOKMARK, OPERATOR, reset_bookmark)
         .post(openapi::TRANSFORM_CHECK, VIEWER, check)
         .post(openapi::TRANSFORM_PREVIEW, VIEWER, preview)
         .get(openapi::CATALOG_TABLE_PROFILE, VIEWER, profile)

@@ -95,6 +95,19 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
             &config.aws.region,
         )),
     );
+    // Transforms: the action and the API share one runner (one run of a transform at a time);
+    // mask salts come from the engine's secrets, set once the engine has started.
+    let transforms =
+        weir_lake::transform::Transforms::new(sql.clone(), catalog.clone(), lake.clone());
+    let transform_salts: Arc<std::sync::OnceLock<Arc<weir_lake::transform::SaltLookup>>> =
+        Arc::default();
+    registry.register(
+        "transform",
+        Arc::new(weir_lake::transform::TransformAction::new(
+            transforms.clone(),
+            transform_salts.clone(),
+        )),
+    );
     let actions = registry.clone();
     let lake_for_items = lake.clone();
     let aws = config.aws.clone();
@@ -142,6 +155,8 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     })
     .await?;
     let functions: Arc<dyn FunctionInvoker> = engine.functions();
+    let secrets = engine.secrets();
+    let _ = transform_salts.set(Arc::new(move |name: &str| secrets.value(name)));
     // The streams' logs under DATA/streams, their metadata in the store (through a committer of
     // their own, so appends never wait behind the engine's turns).
     let streams = weir_stream::Streams::open(
@@ -160,6 +175,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     )
     .await
     .map_err(|e| anyhow::anyhow!("cannot open the streams: {e}"))?;
+    transforms.set_streams(streams.clone());
     // The queues (SQS), their messages in the store through a committer of their own.
     let queues = weir_engine::queues::Queues::open(
         engine.store().clone(),
@@ -241,6 +257,11 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         sql,
         project_dir: project.clone(),
         secrets: engine.secrets(),
+        transforms: Some(crate::lake_service::TransformsAdapter {
+            transforms,
+            project: project.clone(),
+            salts: transform_salts,
+        }),
     };
     let stopping_engine = engine.clone();
     let stopping_access = access.clone();

@@ -51,5 +51,7 @@ mod stopping;
 mod streams;
 mod templates;
 mod tls;
+mod transforms;
+mod transforms_durability;
 mod transforms_model;
 mod transforms_preview;
