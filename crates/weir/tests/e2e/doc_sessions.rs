@@ -324,3 +324,10 @@ fn the_configuration_guide_runs() {
     let project = Project::new();
     run_session(&path, &text, &project, Server::start);
 }
+
+#[test]
+fn the_transforms_guide_runs() {
+    let (path, text) = doc("transforms.md");
+    let project = Project::new();
+    run_session(&path, &text, &project, Server::start);
+}
