@@ -13,6 +13,10 @@ eval "$(scripts/moto.sh)"
 if ! python3 -c 'import boto3' >/dev/null 2>&1; then
   python3 -m pip install --quiet boto3 >&2
 fi
+# DuckDB with pyarrow: the reference `weir bench transforms` and the SQL benchmark compare with.
+if ! python3 -c 'import duckdb, pyarrow' >/dev/null 2>&1; then
+  python3 -m pip install --quiet duckdb pyarrow >&2
+fi
 if ! command -v aws >/dev/null 2>&1; then
   python3 -m pip install --quiet awscli >&2
   hash -r

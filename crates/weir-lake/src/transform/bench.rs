@@ -1,12 +1,10 @@
 //! The transforms benchmark (`weir bench transforms`, or the weir-lake example
 //! `transform_bench`): generates ROWS orders as Parquet (once per directory and ROWS), runs the
-//! representative recipe (filter, derive, validate with a quarantine, dedupe, a day-partitioned
-//! Parquet sink) through the transform runner, then DuckDB (the `duckdb` Python package) on the
-//! same files with the equivalent SQL (`COPY (…) TO … (FORMAT parquet, PARTITION_BY (day))`), in
-//! the same run, and reports rows per second for both and the ratio.
-//!
-//! The mask step (`hash` with a salt) joins the recipe with the full compile (part B): the
-//! minimal compile of this build has no mask, so neither side masks yet.
+//! representative recipe (filter, derive, mask (a salted hash), validate with a quarantine,
+//! dedupe, a day-partitioned Parquet sink) through the transform runner, then DuckDB (the
+//! `duckdb` Python package) on the same files with the equivalent SQL (`COPY (…) TO … (FORMAT
+//! parquet, PARTITION_BY (day))`), in the same run, and reports rows per second for both and the
+//! ratio.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -150,6 +148,12 @@ fn recipe() -> Recipe {
                 at("amount_eur".into()),
                 expr("amount * 0.92"),
             )])),
+            step(StepKind::Mask(vec![Mask {
+                column: at("email".into()),
+                method: MaskMethod::Hash {
+                    salt_secret: Some(at(SALT_SECRET.into())),
+                },
+            }])),
             step(StepKind::Validate(Validate {
                 rules: vec![
                     rule("id", Check::NotNull),
@@ -185,12 +189,17 @@ fn recipe() -> Recipe {
     }
 }
 
+/// The mask's salt: a secret's name, and the value the benchmark gives it.
+const SALT_SECRET: &str = "bench_salt";
+const SALT: &str = "pepper";
+
 const DUCKDB: &str = r#"
 import sys, time, duckdb
 lake, out = sys.argv[1], sys.argv[2]
 con = duckdb.connect()
 checked = f"""
-  src AS (SELECT *, amount * 0.92 AS amount_eur FROM read_parquet('{lake}/raw/orders/*.parquet')
+  src AS (SELECT * REPLACE (sha256('pepper' || email) AS email), amount * 0.92 AS amount_eur
+          FROM read_parquet('{lake}/raw/orders/*.parquet')
           WHERE amount > 0 AND status <> 'test'),
   checked AS (SELECT *, CASE WHEN id IS NULL THEN 'id not_null'
                              WHEN amount < 0 OR amount > 100000 THEN 'amount range [0, 100000]'
@@ -208,6 +217,17 @@ con.execute(f"""COPY (WITH {checked}
 elapsed = time.perf_counter() - start
 rows = con.execute(f"SELECT count(*) FROM read_parquet('{out}/orders/**/*.parquet')").fetchone()[0]
 print(f"{elapsed} {rows} {duckdb.__version__}")
+"#;
+
+/// A fingerprint of each output folder given, read by DuckDB the same way for both engines: its
+/// row count and a sum of its rows' hashes, so the outputs are compared value by value.
+const FINGERPRINT: &str = r#"
+import sys, duckdb
+con = duckdb.connect()
+for path in sys.argv[1:]:
+    n, h = con.execute(f"""SELECT count(*), sum(hash(id, email, amount_eur, CAST(day AS VARCHAR)) % 1000000007)
+        FROM read_parquet('{path}/**/*.parquet', hive_partitioning = true)""").fetchone()
+    print(n, h)
 "#;
 
 /// Runs the benchmark in `dir` over `rows` generated rows; returns the report to print.
@@ -287,11 +307,17 @@ pub async fn run(dir: &Path, rows: usize) -> Result<String, String> {
             .map_err(|e| e.to_string())?,
     );
     let transforms = Transforms::new(sql, catalog, lake);
-    let no_salts = |name: &str| Err(format!("no secret {name}"));
+    let salts = |name: &str| {
+        if name == SALT_SECRET {
+            Ok(SALT.to_string())
+        } else {
+            Err(format!("no secret {name}"))
+        }
+    };
     let mut log = Vec::new();
     let started = Instant::now();
     let report = transforms
-        .run(&recipe(), "bench", &no_salts, &mut log)
+        .run(&recipe(), "bench", &salts, &mut log)
         .await
         .map_err(|e| e.to_string())?;
     let weir_seconds = started.elapsed().as_secs_f64();
@@ -324,7 +350,7 @@ pub async fn run(dir: &Path, rows: usize) -> Result<String, String> {
     let rate = |seconds: f64| rows as f64 / seconds;
     let _ = writeln!(
         out,
-        "transform benchmark: {rows} source rows (filter, derive, validate + quarantine, dedupe, Parquet partitioned by day)"
+        "transform benchmark: {rows} source rows (filter, derive, mask, validate + quarantine, dedupe, Parquet partitioned by day)"
     );
     let _ = writeln!(
         out,
@@ -352,6 +378,32 @@ pub async fn run(dir: &Path, rows: usize) -> Result<String, String> {
             "  WARNING: the outputs differ in rows ({} vs {duck_rows})",
             report.rows_out
         );
+    }
+    let fingerprints = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(FINGERPRINT)
+        .arg(lake_dir.join("curated/orders"))
+        .arg(duck_dir.join("orders"))
+        .output()
+        .map_err(|e| format!("python3: {e}"))?;
+    let text = String::from_utf8_lossy(&fingerprints.stdout).to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    match lines.as_slice() {
+        [weir, duck] if fingerprints.status.success() && weir == duck => {
+            let _ = writeln!(
+                out,
+                "  outputs equal value by value (rows and hash sum {weir})"
+            );
+        }
+        _ => {
+            let _ = writeln!(
+                out,
+                "  WARNING: the outputs differ: weir {:?}, DuckDB {:?} {}",
+                lines.first(),
+                lines.get(1),
+                String::from_utf8_lossy(&fingerprints.stderr)
+            );
+        }
     }
     Ok(out)
 }

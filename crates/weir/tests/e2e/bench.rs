@@ -37,3 +37,35 @@ fn bench_auth_prints_each_figure_with_and_without_authentication() {
         assert_eq!(line.matches(" %").count(), 2, "{line}");
     }
 }
+
+/// `weir bench transforms` runs the representative recipe and DuckDB's equivalent SQL on the
+/// same generated files, prints both rates and their ratio, and finds the outputs equal value
+/// by value (needs the `duckdb` Python package, which scripts/test.sh installs).
+#[test]
+fn bench_transforms_compares_with_duckdb_value_by_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = weir(&[
+        "bench",
+        "transforms",
+        "--rows",
+        "20000",
+        "--dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    let text = stdout(&output);
+    assert!(
+        output.status.success(),
+        "weir bench transforms failed: {}\n{text}",
+        stderr(&output)
+    );
+    for expected in [
+        "transform benchmark: 20000 source rows",
+        "  weir ",
+        "  DuckDB ",
+        "ratio (weir time / DuckDB time)",
+        "outputs equal value by value",
+    ] {
+        assert!(text.contains(expected), "no `{expected}` in:\n{text}");
+    }
+    assert!(!text.contains("WARNING"), "{text}");
+}
