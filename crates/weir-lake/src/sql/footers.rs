@@ -15,6 +15,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::common::{ColumnStatistics, Statistics};
+use datafusion::datasource::physical_plan::parquet::metadata::DFParquetMetadata;
 use datafusion::object_store::ObjectStore;
 use datafusion::object_store::ObjectStoreExt;
 use datafusion::parquet::arrow::parquet_to_arrow_schema;
@@ -38,6 +40,10 @@ pub struct Footer {
     pub schema: SchemaRef,
     /// Top-level string columns whose every data page, in every row group, is dictionary-encoded.
     pub dictionary_columns: HashSet<String>,
+    /// Row count and, per column of `schema`, null count and min/max from the row groups'
+    /// statistics: what the planner estimates join and filter cardinalities from. `None` when
+    /// the footer's statistics cannot be read.
+    pub statistics: Option<Statistics>,
 }
 
 impl Footer {
@@ -66,6 +72,30 @@ impl Footer {
                 self.schema.metadata().clone(),
             ))
         })
+    }
+}
+
+impl Footer {
+    /// This file's column statistics in the order of `file_schema` (a table's file columns),
+    /// inexact, so that they guide estimates and never answer a query alone. A column the file
+    /// lacks, or stores with another type than the table reads it as, is unknown.
+    pub fn column_statistics(&self, file_schema: &Schema) -> Option<Vec<ColumnStatistics>> {
+        let statistics = self.statistics.as_ref()?;
+        Some(
+            file_schema
+                .fields()
+                .iter()
+                .map(|field| {
+                    self.schema
+                        .index_of(field.name())
+                        .ok()
+                        .filter(|&i| self.schema.field(i).data_type() == field.data_type())
+                        .and_then(|i| statistics.column_statistics.get(i))
+                        .map(|c| c.clone().to_inexact())
+                        .unwrap_or_else(ColumnStatistics::new_unknown)
+                })
+                .collect(),
+        )
     }
 }
 
@@ -145,9 +175,12 @@ impl FooterCache {
                 dictionary_columns.insert(field.name().clone());
             }
         }
+        let statistics =
+            DFParquetMetadata::statistics_from_parquet_metadata(&parquet, &schema).ok();
         let footer = Arc::new(Footer {
             schema,
             dictionary_columns,
+            statistics,
         });
         let mut footers = self.lock();
         if footers.len() >= MAX_CACHED {

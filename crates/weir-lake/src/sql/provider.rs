@@ -13,7 +13,7 @@ use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::stats::Precision;
-use datafusion::common::{DFSchema, ScalarValue, Statistics};
+use datafusion::common::{ColumnStatistics, DFSchema, ScalarValue, Statistics};
 use datafusion::datasource::file_format::FileFormat;
 use datafusion::datasource::file_format::csv::CsvFormat;
 use datafusion::datasource::file_format::json::JsonFormat;
@@ -48,6 +48,9 @@ pub struct LakeTable {
     /// The schema each file is read with, by key, where it differs from the file's own: its
     /// dictionary-encoded strings read as dictionaries.
     read_schemas: HashMap<String, SchemaRef>,
+    /// Each file's column statistics (see [`Footer::column_statistics`]), by key, where its footer
+    /// was read.
+    file_statistics: HashMap<String, Vec<ColumnStatistics>>,
 }
 
 impl fmt::Debug for LakeTable {
@@ -91,6 +94,13 @@ impl LakeTable {
         let mut columns = common_dictionary_columns(&footers);
         columns.retain(|c| strings.contains(c.as_str()));
         let mut provider = Self::with_dictionaries(table, Arc::clone(&lake), &columns)?;
+        for (file, footer) in files.iter().zip(&footers) {
+            if let Some(statistics) = footer.column_statistics(&provider.file_schema) {
+                provider
+                    .file_statistics
+                    .insert(file.key.clone(), statistics);
+            }
+        }
         if !columns.is_empty() {
             for (file, footer) in files.iter().zip(&footers) {
                 if let Some(schema) = footer.read_schema(&columns) {
@@ -142,6 +152,7 @@ impl LakeTable {
             lake,
             manifest: OnceCell::new(),
             read_schemas: HashMap::new(),
+            file_statistics: HashMap::new(),
         })
     }
 
@@ -177,6 +188,34 @@ impl LakeTable {
             .iter()
             .map(|f| f.name().as_str())
             .collect()
+    }
+
+    /// The column statistics of `files` together, in the order of the table's schema (partition
+    /// columns unknown); `None` unless every file's footer gave them.
+    fn column_statistics(
+        &self,
+        files: &[(TableFile, Vec<ScalarValue>)],
+    ) -> Result<Option<Vec<ColumnStatistics>>> {
+        let mut per_file = Vec::with_capacity(files.len());
+        for (file, _) in files {
+            let (Some(columns), Some(rows)) = (self.file_statistics.get(&file.key), file.row_count)
+            else {
+                return Ok(None);
+            };
+            per_file.push(Statistics {
+                num_rows: Precision::Inexact(rows.max(0) as usize),
+                total_byte_size: Precision::Absent,
+                column_statistics: columns.clone(),
+            });
+        }
+        let mut columns =
+            Statistics::try_merge_iter(&per_file, &self.file_schema)?.column_statistics;
+        columns.extend(
+            self.partition_fields
+                .iter()
+                .map(|_| ColumnStatistics::new_unknown()),
+        );
+        Ok(Some(columns))
     }
 
     /// The manifest's files whose partition values pass `filters` (which reference partition
@@ -289,6 +328,7 @@ impl TableProvider for LakeTable {
             return Ok(Arc::new(EmptyExec::new(schema)));
         }
 
+        let column_statistics = self.column_statistics(&files)?;
         let mut rows = Some(0usize);
         let mut bytes = 0usize;
         let partitioned: Vec<PartitionedFile> = files
@@ -311,9 +351,13 @@ impl TableProvider for LakeTable {
         let target = state.config().target_partitions().max(1);
         let groups = FileGroup::new(partitioned).split_files(target);
 
-        // Row counts from the manifest guide join order (build on the small side); inexact so
-        // nothing answers a query from them alone.
+        // Row counts from the manifest guide join order (build on the small side), column
+        // statistics from the footers the estimates of joins and filters; inexact so nothing
+        // answers a query from them alone.
         let mut statistics = Statistics::new_unknown(&self.schema);
+        if let Some(columns) = column_statistics {
+            statistics.column_statistics = columns;
+        }
         if let Some(rows) = rows {
             statistics.num_rows = Precision::Inexact(rows);
         }

@@ -11,4 +11,5 @@ mod reads;
 mod real_lake;
 mod robustness;
 mod runner;
+mod statistics;
 mod writes;
