@@ -197,6 +197,8 @@ const DUCKDB: &str = r#"
 import sys, time, duckdb
 lake, out = sys.argv[1], sys.argv[2]
 con = duckdb.connect()
+# Its progress bar would go to stdout, where the figures are read from.
+con.execute("SET enable_progress_bar = false")
 checked = f"""
   src AS (SELECT * REPLACE (sha256('pepper' || email) AS email), amount * 0.92 AS amount_eur
           FROM read_parquet('{lake}/raw/orders/*.parquet')
@@ -224,6 +226,7 @@ print(f"{elapsed} {rows} {duckdb.__version__}")
 const FINGERPRINT: &str = r#"
 import sys, duckdb
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
 for path in sys.argv[1:]:
     n, h = con.execute(f"""SELECT count(*), sum(hash(id, email, amount_eur, CAST(day AS VARCHAR)) % 1000000007)
         FROM read_parquet('{path}/**/*.parquet', hive_partitioning = true)""").fetchone()
@@ -339,7 +342,8 @@ pub async fn run(dir: &Path, rows: usize) -> Result<String, String> {
         ));
     }
     let answer = String::from_utf8_lossy(&duck.stdout).to_string();
-    let mut parts = answer.split_whitespace();
+    // The figures are the last line (anything DuckDB printed before it is not ours).
+    let mut parts = answer.lines().last().unwrap_or_default().split_whitespace();
     let duck_seconds: f64 = parts
         .next()
         .and_then(|s| s.parse().ok())
