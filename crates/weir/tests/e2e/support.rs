@@ -585,9 +585,23 @@ pub fn http_full(
         "{method} {path} HTTP/1.1\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
-    stream.write_all(request.as_bytes()).ok()?;
+    // A server may answer (413) and close before it has read a large body: the write then
+    // fails, and the answer is still there to read, as HTTP clients read it.
+    let written = stream.write_all(request.as_bytes());
     let mut response = Vec::new();
-    stream.read_to_end(&mut response).ok()?;
+    let mut chunk = [0u8; 64 * 1024];
+    loop {
+        match stream.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => response.extend_from_slice(&chunk[..n]),
+            // A reset after the answer arrived ends it; before any answer, there is none.
+            Err(_) if !response.is_empty() => break,
+            Err(_) => return None,
+        }
+    }
+    if response.is_empty() {
+        written.ok()?;
+    }
     let text = String::from_utf8_lossy(&response).into_owned();
     let status: u16 = text.split_whitespace().nth(1)?.parse().ok()?;
     let (head, body) = text.split_once("\r\n\r\n")?;
