@@ -24,7 +24,7 @@ steps:
   - select: [id, country, amount, amount_eur, day]
 sink:
   table: curated.orders
-  mode: overwrite_partitions
+  mode: append
   partition_by: [day]
   compression: zstd
 "#;
@@ -103,8 +103,8 @@ fn a_bookmarked_transform_reads_only_new_rows_and_quarantines_failures() {
         stdout(&again)
     );
 
-    // New rows: only they are read; their partition (day 2026-01-02) is replaced with what
-    // the run wrote for it, the other stays.
+    // New rows: only they are read, and appended to what earlier runs wrote (a day's earlier
+    // rows stay: a bookmark with an overwrite mode is refused when the recipe is read).
     server.json(&[
         "sql",
         "INSERT INTO raw.orders VALUES (6, 'FR', 60, 'ok', DATE '2026-01-03'), \
@@ -114,8 +114,8 @@ fn a_bookmarked_transform_reads_only_new_rows_and_quarantines_failures() {
     assert_eq!(third["rows_in"], 2, "{third}");
     assert_eq!(
         ids(&server, "SELECT id FROM curated.orders ORDER BY id"),
-        [5, 6, 7],
-        "day 2026-01-01 was replaced by the run's rows of that day"
+        [1, 5, 6, 7],
+        "day 2026-01-01 keeps row 1 of the first run"
     );
 
     let shown = server.json(&["transforms", "bookmark", "show", "clean_orders"]);
@@ -134,8 +134,13 @@ fn a_bookmarked_transform_reads_only_new_rows_and_quarantines_failures() {
         server.json(&["transforms", "bookmark", "show", "clean_orders"]),
         Value::Null
     );
+    // A reset reads everything again and, appending, writes it again.
     let all = server.json(&["transforms", "run", "clean_orders"]);
     assert_eq!(all["rows_in"], 7, "{all}");
+    assert_eq!(
+        ids(&server, "SELECT id FROM curated.orders ORDER BY id"),
+        [1, 1, 5, 5, 6, 6, 7, 7]
+    );
 }
 
 #[test]

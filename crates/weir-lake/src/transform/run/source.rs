@@ -19,7 +19,7 @@ use crate::sql::{LAKE_URL, LakeRoot, parse_type, type_name};
 
 /// What the source read, to be committed as the new bookmark with the output.
 pub enum Read {
-    /// Nothing new (a prefix with no unread object): nothing to run.
+    /// Nothing new (no unread object, record or row above the column mark): nothing to run.
     Nothing,
     Frame {
         frame: Box<DataFrame>,
@@ -150,8 +150,12 @@ pub async fn read(
     };
     let (frame, mark) = match &recipe.bookmark {
         Some(Bookmark::Column(column)) => {
-            let (frame, mark) = after_mark(frame, &column.value, last_mark).await?;
-            (frame, Some(mark))
+            match after_mark(frame, &column.value, last_mark).await? {
+                Some((frame, mark)) => (frame, Some(mark)),
+                // Like a prefix or stream with nothing unread: no write, no commit (an empty
+                // output would otherwise be committed, and an overwrite would empty the sink).
+                None => return Ok(Read::Nothing),
+            }
         }
         _ => (frame, None),
     };
@@ -163,13 +167,13 @@ pub async fn read(
     })
 }
 
-/// Rows above the last mark up to the highest value now; the new mark (the last one when
-/// nothing is new).
+/// Rows above the last mark up to the highest value now, and the new mark; None when nothing is
+/// new (no value above the last mark).
 async fn after_mark(
     frame: DataFrame,
     column: &str,
     last: Option<ColumnMark>,
-) -> Result<(DataFrame, ColumnMark), RunError> {
+) -> Result<Option<(DataFrame, ColumnMark)>, RunError> {
     let error = |e: datafusion::error::DataFusionError| {
         RunError::new(format!("bookmark column `{column}`: {}", e.find_root()))
     };
@@ -198,24 +202,20 @@ async fn after_mark(
                 .is_some_and(|o| o != std::cmp::Ordering::Less)
         });
     if nothing_new {
-        let mark = last.unwrap_or(ColumnMark {
-            column: column.to_string(),
-            value: high,
-        });
-        return Ok((frame.filter(lit(false)).map_err(error)?, mark));
+        return Ok(None);
     }
     let mut condition = ident(column).lt_eq(lit(high.clone()));
     if let Some(last) = &last {
         condition = ident(column).gt(lit(last.value.clone())).and(condition);
     }
     let frame = frame.filter(condition).map_err(error)?;
-    Ok((
+    Ok(Some((
         frame,
         ColumnMark {
             column: column.to_string(),
             value: high,
         },
-    ))
+    )))
 }
 
 /// Objects a reader skips: names starting with `_` or `.` (`_SUCCESS`, temporary files).

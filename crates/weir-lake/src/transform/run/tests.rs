@@ -192,6 +192,44 @@ async fn a_column_bookmark_reads_only_new_rows_and_a_reset_reads_all() {
     );
 }
 
+/// With no row above the mark, a run writes and commits nothing (as a prefix or stream source
+/// with nothing unread): an overwrite would otherwise commit an empty table.
+#[tokio::test]
+async fn a_column_bookmark_with_nothing_new_commits_nothing() {
+    let setup = setup().await;
+    setup
+        .sql
+        .execute(
+            "CREATE TABLE raw.orders AS SELECT * FROM (VALUES (1, DATE '2024-01-01'), \
+             (2, DATE '2024-01-02')) AS t(id, day)",
+        )
+        .await
+        .unwrap();
+    // Built by hand: the recipe reader refuses a bookmark with an overwrite mode.
+    let recipe = recipe(
+        Source::Table(table("raw.orders")),
+        Some(Bookmark::Column(at("id".into()))),
+        vec![],
+        table_sink("curated.orders", WriteMode::Overwrite, &[]),
+    );
+    let first = run(&setup, &recipe).await.unwrap();
+    assert_eq!(first.rows_out, 2);
+    let files = setup.catalog.files("curated", "orders").await.unwrap();
+
+    let again = run(&setup, &recipe).await.unwrap();
+    assert_eq!((again.rows_in, again.rows_out, again.files), (0, 0, 0));
+    assert_eq!(again.bookmark_after, first.bookmark_after);
+    assert_eq!(
+        ints(&setup, "SELECT id FROM curated.orders ORDER BY id").await,
+        [1, 2],
+        "a run with nothing new must not replace the table"
+    );
+    assert_eq!(
+        setup.catalog.files("curated", "orders").await.unwrap(),
+        files
+    );
+}
+
 #[tokio::test]
 async fn an_object_bookmark_reads_new_and_rewritten_objects_once() {
     let setup = setup().await;
