@@ -348,7 +348,8 @@ pub enum Check {
     },
     /// A regular expression the whole value must match somewhere (`regexp_like`); null passes.
     Regex(String),
-    /// The value is one of these (compared as text); null passes.
+    /// The value is one of these (read as the column's type; as text for a text column); null
+    /// passes.
     Allowed(Vec<String>),
     /// No other row in the run's input has this value; null passes.
     Unique,

@@ -386,6 +386,58 @@ async fn failing_rows_go_to_the_quarantine_with_their_rule() {
     );
 }
 
+/// `allowed` compares as the column's type: `[1, 2]` matches a DECIMAL 1.00 and a DOUBLE 1.0
+/// (compared as text, "1.00" and "1.0" matched nothing and every row was quarantined).
+#[tokio::test]
+async fn allowed_values_compare_as_the_columns_type() {
+    let setup = setup().await;
+    setup
+        .sql
+        .execute(
+            "CREATE TABLE raw.prices AS SELECT CAST(price AS DECIMAL(12,2)) AS price, \
+             CAST(score AS DOUBLE) AS score, id FROM (VALUES (1, 1, 1), (2, 2, 2.5), \
+             (3, 3, 1), (4, 1, 7)) AS t(id, price, score)",
+        )
+        .await
+        .unwrap();
+    let validate = |price: &[&str], score: &[&str]| {
+        let allowed =
+            |values: &[&str]| Check::Allowed(values.iter().map(|v| v.to_string()).collect());
+        let rule = |column: &str, check: Check| Rule {
+            pos: Pos::START,
+            column: at(column.to_string()),
+            check,
+        };
+        recipe(
+            Source::Table(table("raw.prices")),
+            None,
+            vec![StepKind::Validate(Validate {
+                rules: vec![rule("price", allowed(price)), rule("score", allowed(score))],
+                on_failure: OnFailure::Quarantine(table("curated.prices_quarantine")),
+            })],
+            table_sink("curated.prices", WriteMode::Append, &[]),
+        )
+    };
+    let report = run(&setup, &validate(&["1", "2"], &["1", "2.5"]))
+        .await
+        .unwrap();
+    assert_eq!((report.rows_out, report.rows_quarantined), (2, 2));
+    assert_eq!(
+        ints(&setup, "SELECT id FROM curated.prices ORDER BY id").await,
+        [1, 2]
+    );
+
+    let error = run(&setup, &validate(&["1", "cheap"], &["1"]))
+        .await
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("allowed value `cheap` is not a Decimal128(12, 2) value (column `price`)"),
+        "{error}"
+    );
+}
+
 #[tokio::test]
 async fn a_failed_run_commits_nothing_and_keeps_its_bookmark() {
     let setup = setup().await;
