@@ -167,9 +167,11 @@ impl Transforms {
         let stored = store.bookmark(&recipe.name).await?;
         let bookmark_before = stored.as_ref().map_or(Value::Null, |b| b.state.clone());
         let last_mark = match (&recipe.bookmark, &stored) {
-            (Some(Bookmark::Column(column)), Some(stored)) => {
-                ColumnMark::from_json(&stored.state, &column.value)?
-            }
+            (Some(Bookmark::Column(column)), Some(stored)) => Some(ColumnMark::from_json(
+                &stored.state,
+                &column.value,
+                &recipe.name,
+            )?),
             _ => None,
         };
         let read_objects = match (&recipe.bookmark, &recipe.source) {
