@@ -218,11 +218,22 @@ impl Transforms {
             },
         )
         .await?;
+        let unmarked = match &read {
+            source::Read::Nothing { unmarked } | source::Read::Frame { unmarked, .. } => *unmarked,
+        };
+        if let (Some(Bookmark::Column(column)), 1..) = (&recipe.bookmark, unmarked) {
+            let _ = writeln!(
+                log,
+                "{unmarked} row(s) with a null `{}` not read: a null is above no bookmark",
+                column.value
+            );
+        }
         let source::Read::Frame {
             frame,
             mark,
             objects,
             positions,
+            ..
         } = read
         else {
             let _ = writeln!(log, "nothing new to read: nothing written");

@@ -192,6 +192,41 @@ async fn a_column_bookmark_reads_only_new_rows_and_a_reset_reads_all() {
     );
 }
 
+/// Rows whose bookmark column is null are never read (a null is above no mark): the run's log
+/// counts them, whether or not anything is new.
+#[tokio::test]
+async fn rows_with_a_null_bookmark_column_are_counted_in_the_log() {
+    let setup = setup().await;
+    setup
+        .sql
+        .execute(
+            "CREATE TABLE raw.orders AS SELECT * FROM (VALUES (1, 'a'), (NULL, 'b'), \
+             (NULL, 'c')) AS t(id, name)",
+        )
+        .await
+        .unwrap();
+    let recipe = recipe(
+        Source::Table(table("raw.orders")),
+        Some(Bookmark::Column(at("id".into()))),
+        vec![],
+        table_sink("curated.orders", WriteMode::Append, &[]),
+    );
+    for rows_in in [1, 0] {
+        let mut log = Vec::new();
+        let report = setup
+            .transforms
+            .run(&recipe, "test", &no_salts, &mut log)
+            .await
+            .unwrap();
+        assert_eq!(report.rows_in, rows_in);
+        let log = String::from_utf8_lossy(&log);
+        assert!(
+            log.contains("2 row(s) with a null `id` not read: a null is above no bookmark"),
+            "{log}"
+        );
+    }
+}
+
 /// With no row above the mark, a run writes and commits nothing (as a prefix or stream source
 /// with nothing unread): an overwrite would otherwise commit an empty table.
 #[tokio::test]
