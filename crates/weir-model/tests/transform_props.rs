@@ -25,7 +25,7 @@ steps:
   - dedupe: { keys: [id], order_by: updated_at, keep: latest }
   - join: { table: curated.c, on: { customer_id: id }, type: left }
   - pivot: { index: [id], column: m, values: v, agg: sum, columns: [x, y] }
-sink: { table: curated.orders, mode: overwrite_partitions, partition_by: [day] }
+sink: { table: curated.orders, mode: append, partition_by: [day] }
 "#;
 
 /// Every key the readers know, so that generated YAML reaches deep into them.

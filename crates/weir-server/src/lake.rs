@@ -113,6 +113,16 @@ pub trait LakeService: Send + Sync {
         let _ = name;
         Err(ServiceError::new(501, "this server has no transforms"))
     }
+    /// The lake folders and streams transform `name` reads or writes, for the grant checks of
+    /// its routes. `None` when its file has problems (so nothing would be read); 404 for no
+    /// such transform.
+    async fn transform_places(
+        &self,
+        name: &str,
+    ) -> ServiceResult<Option<weir_model::transform::RecipePlaces>> {
+        let _ = name;
+        Err(ServiceError::new(501, "this server has no transforms"))
+    }
     /// `{"transform", "problems": [{file, line, column, message}]}`: the recipe checked
     /// against the catalog, nothing run (no problems: it compiles).
     async fn transform_check(&self, name: &str) -> ServiceResult {
@@ -257,7 +267,7 @@ fn not_granted(identity: &crate::auth::Identity, what: String) -> ApiError {
 }
 
 /// Whether the lake folder `prefix` (and so everything under it) is inside the grants.
-fn folder_granted(grants: &weir_model::access::Grants, prefix: &str) -> bool {
+pub(crate) fn folder_granted(grants: &weir_model::access::Grants, prefix: &str) -> bool {
     grants.key(&format!("{}/", prefix.trim_end_matches('/')))
 }
 

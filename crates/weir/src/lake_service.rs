@@ -263,6 +263,13 @@ impl LakeService for LakeAdapter {
         Ok(Some(tables))
     }
 
+    async fn transform_places(
+        &self,
+        name: &str,
+    ) -> ServiceResult<Option<weir_model::transform::RecipePlaces>> {
+        Ok(self.recipe(name)?.ok().map(|recipe| recipe.places()))
+    }
+
     async fn transform_check(&self, name: &str) -> ServiceResult {
         let problems = match self.recipe(name)? {
             Err(problems) => problems,

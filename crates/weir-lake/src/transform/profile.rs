@@ -1,7 +1,7 @@
 //! A data-quality profile of a catalog table (DataBrew's profile job): rows, and per column its
 //! nulls, approximate distinct count, min, max and five most frequent values. Two statements:
 //! one aggregation for the counts and bounds of every column, and one grouping-sets
-//! aggregation (one scan) for the frequent values of every column.
+//! aggregation for the frequent values of every column over the first 20,000 rows.
 
 use datafusion::arrow::datatypes::DataType;
 use serde::Serialize;
@@ -14,11 +14,19 @@ use crate::sql::{SqlEngine, SqlError, type_name};
 /// How many frequent values a column's profile lists.
 pub const TOP_VALUES: usize = 5;
 
+/// The rows the frequent values are counted on: the first 20,000, DataBrew's default sample for
+/// a profile job. Counting every value of every column of a wide, high-cardinality table by
+/// grouping sets holds every distinct value of every column at once.
+pub const TOP_VALUES_SAMPLE: u64 = 20_000;
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Profile {
     pub database: String,
     pub table: String,
     pub rows: u64,
+    /// The rows the top values were counted on: the first [`TOP_VALUES_SAMPLE`] (all of a
+    /// smaller table).
+    pub top_values_rows: u64,
     pub columns: Vec<ColumnProfile>,
 }
 
@@ -34,7 +42,8 @@ pub struct ColumnProfile {
     /// order or a table without values.
     pub min: Value,
     pub max: Value,
-    /// The most frequent non-null values, most frequent first (ties by value), as text.
+    /// The most frequent non-null values of the sample ([`Profile::top_values_rows`]), most
+    /// frequent first (ties by value), as text.
     pub top: Vec<TopValue>,
 }
 
@@ -129,7 +138,8 @@ pub async fn profile(engine: &SqlEngine, table: &TableName) -> Result<Profile, S
     let number = |key: &str| counts.get(key).and_then(Value::as_u64).unwrap_or(0);
     let rows = number("rows");
 
-    let top = top_values(engine, &from, &fields).await?;
+    let sample = format!("(SELECT * FROM {from} LIMIT {TOP_VALUES_SAMPLE}) AS sample");
+    let top = top_values(engine, &sample, &fields).await?;
     let columns = fields
         .iter()
         .enumerate()
@@ -155,6 +165,7 @@ pub async fn profile(engine: &SqlEngine, table: &TableName) -> Result<Profile, S
         database: table.database.clone(),
         table: table.name.clone(),
         rows,
+        top_values_rows: rows.min(TOP_VALUES_SAMPLE),
         columns,
     })
 }

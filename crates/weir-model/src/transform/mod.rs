@@ -46,6 +46,31 @@ pub struct Recipe {
     pub sink: Sink,
 }
 
+/// The lake folders and streams a recipe reads or writes (its prefix and stream source and
+/// sink): what a credential must be granted besides the tables.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RecipePlaces {
+    pub prefixes: Vec<String>,
+    pub streams: Vec<String>,
+}
+
+impl Recipe {
+    pub fn places(&self) -> RecipePlaces {
+        let mut places = RecipePlaces::default();
+        match &self.source {
+            Source::Prefix { prefix, .. } => places.prefixes.push(prefix.value.clone()),
+            Source::Stream(stream) => places.streams.push(stream.value.clone()),
+            Source::Table(_) | Source::Query(_) => {}
+        }
+        match &self.sink {
+            Sink::Prefix { prefix, .. } => places.prefixes.push(prefix.value.clone()),
+            Sink::Stream { stream, .. } => places.streams.push(stream.value.clone()),
+            Sink::Table(_) => {}
+        }
+        places
+    }
+}
+
 /// Something with the position of its node in the file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct At<T> {
@@ -323,7 +348,8 @@ pub enum Check {
     },
     /// A regular expression the whole value must match somewhere (`regexp_like`); null passes.
     Regex(String),
-    /// The value is one of these (compared as text); null passes.
+    /// The value is one of these (read as the column's type; as text for a text column); null
+    /// passes.
     Allowed(Vec<String>),
     /// No other row in the run's input has this value; null passes.
     Unique,

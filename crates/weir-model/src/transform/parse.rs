@@ -149,6 +149,7 @@ fn read_root(
     let mut bookmark = None;
     let mut steps = Vec::new();
     let mut sink: Option<(Option<Sink>, &str)> = None;
+    let mut mode_pos = None;
     let mut trigger = FlowTrigger::OnDemand;
     for e in entries {
         let node = &e.value;
@@ -168,6 +169,7 @@ fn read_root(
                     );
                     continue;
                 }
+                mode_pos = mode_position(node);
                 sink = Some((read_sink(ctx, key, node), key));
             }
             "trigger" if kind == Kind::Flow => trigger = read_trigger(ctx, node),
@@ -215,6 +217,9 @@ fn read_root(
         (Some(source), Some(setting)) => check_bookmark(ctx, source, setting),
         _ => None,
     };
+    if let (Some(_), Some(Sink::Table(table)), Some(pos)) = (&bookmark, &sink, mode_pos) {
+        check_bookmark_mode(ctx, table.mode, pos);
+    }
     check_steps(ctx, &steps, sink.as_ref());
     let recipe = Recipe {
         name: name.to_string(),
@@ -417,6 +422,33 @@ fn check_steps(ctx: &mut Ctx<'_>, steps: &[Step], sink: Option<&Sink>) {
             );
         }
     }
+}
+
+/// Where a sink's `mode` is written, if it is.
+fn mode_position(sink: &Node) -> Option<Pos> {
+    match &sink.value {
+        Value::Map(entries) => entries
+            .iter()
+            .find(|e| e.key == "mode")
+            .map(|e| e.value.pos),
+        _ => None,
+    }
+}
+
+/// A bookmarked run reads only the rows (objects, records) that are new since the last run, so a
+/// mode that replaces what the sink holds would replace earlier runs' rows with only the new ones.
+fn check_bookmark_mode(ctx: &mut Ctx<'_>, mode: WriteMode, pos: Pos) {
+    let name = match mode {
+        WriteMode::Append => return,
+        WriteMode::OverwritePartitions => "overwrite_partitions",
+        WriteMode::Overwrite => "overwrite",
+    };
+    ctx.problem(
+        pos,
+        format!(
+            "`mode: {name}` with a bookmark would lose data: a bookmarked run reads only what is new since the last run, so it would replace earlier runs' rows with only the new ones; use `mode: append` (or drop the bookmark to rebuild from all rows)"
+        ),
+    );
 }
 
 /// `sink:` (or a flow's `destination:`): `{ table | prefix | stream }` and its settings.

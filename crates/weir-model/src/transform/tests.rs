@@ -43,7 +43,7 @@ steps:
   - unpivot: { columns: [clicks, views], name: metric, value: value }
 sink:
   table: curated.orders
-  mode: overwrite_partitions
+  mode: append
   partition_by: [day]
   compression: zstd
 "#;
@@ -130,7 +130,7 @@ fn transform_reads_the_design_example() {
         panic!("{:?}", r.sink)
     };
     assert_eq!(sink.table.value, TableName::new("curated", "orders"));
-    assert_eq!(sink.mode, WriteMode::OverwritePartitions);
+    assert_eq!(sink.mode, WriteMode::Append);
     assert_eq!(names(&sink.partition_by), ["day"]);
     assert_eq!(sink.compression, Compression::Zstd);
 }
@@ -509,6 +509,49 @@ fn transform_sinks() {
         panic!()
     };
     assert_eq!(t.mode, WriteMode::Overwrite);
+    let Sink::Table(t) = sink("{ table: c.d, mode: overwrite_partitions }") else {
+        panic!()
+    };
+    assert_eq!(t.mode, WriteMode::OverwritePartitions);
+}
+
+/// A bookmarked run reads only what is new, so a mode that replaces the sink's rows would lose
+/// earlier runs' rows: refused where the mode is written, for every kind of bookmark.
+#[test]
+fn transform_bookmark_refuses_overwrite_modes() {
+    let with = |source: &str, mode: &str| {
+        problems(&format!(
+            "source: {source}\nbookmark: true\nsink: {{ table: c.d, mode: {mode} }}\n"
+        ))
+    };
+    let why = |mode: &str| {
+        format!(
+            "`mode: {mode}` with a bookmark would lose data: a bookmarked run reads only what is new since the last run, so it would replace earlier runs' rows with only the new ones; use `mode: append` (or drop the bookmark to rebuild from all rows)"
+        )
+    };
+    assert_eq!(
+        with("{ prefix: raw/ }", "overwrite_partitions"),
+        [format!(
+            "transforms/t.yaml:3:27: {}",
+            why("overwrite_partitions")
+        )]
+    );
+    assert_eq!(
+        with("{ stream: s }", "overwrite"),
+        [format!("transforms/t.yaml:3:27: {}", why("overwrite"))]
+    );
+    assert_eq!(
+        problems(
+            "source: { table: a.b }\nbookmark: { column: id }\nsink:\n  table: c.d\n  mode: overwrite\n"
+        ),
+        [format!("transforms/t.yaml:5:9: {}", why("overwrite"))]
+    );
+    let r = recipe(
+        "source: { table: a.b }\nbookmark: { column: id }\nsink: { table: c.d, mode: append }\n",
+    );
+    assert!(matches!(&r.sink, Sink::Table(t) if t.mode == WriteMode::Append));
+    let r = recipe("source: { table: a.b }\nsink: { table: c.d, mode: overwrite }\n");
+    assert!(matches!(&r.sink, Sink::Table(t) if t.mode == WriteMode::Overwrite));
 }
 
 #[test]

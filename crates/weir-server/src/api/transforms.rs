@@ -3,7 +3,8 @@
 //! stage by stage (DataBrew's interactive preview); a table's data-quality profile. All through
 //! the lake (`LakeService`, which the binary implements with weir-lake). A viewer may check and
 //! preview what reads only tables it is granted; running and resetting need an operator granted
-//! every table the transform reads and writes.
+//! every table the transform reads and writes. Every route also needs the lake folders and
+//! streams the transform reads or writes granted, as the object and stream routes hold them.
 
 use std::sync::Arc;
 
@@ -25,10 +26,58 @@ type Shared = State<Arc<AppState>>;
 const DEFAULT_PREVIEW_ROWS: usize = 20;
 const MAX_PREVIEW_ROWS: usize = 1_000;
 
-/// Refuses a credential not granted every table transform `name` reads. `false` when the file
-/// has problems (which the answer then lists; nothing is read).
+/// Refuses a credential not granted every lake folder and stream transform `name` reads or
+/// writes (its prefix and stream source and sink), as the object and stream routes would: the
+/// whole folder (a run lists it and reads or writes anything under it), and never one of weir's
+/// own `__` streams.
+async fn places_granted(
+    lake: &dyn LakeService,
+    identity: &Identity,
+    name: &str,
+) -> Result<(), ApiError> {
+    let grants = identity.grants();
+    let places = match lake.transform_places(name).await {
+        Ok(Some(places)) => places,
+        // The file has problems: nothing is read.
+        Ok(None) => return Ok(()),
+        // A bookmark outlives its file (shown and reset after the file is gone); a credential
+        // narrowed to folders or streams cannot tell what that file read, so it is refused.
+        Err(e) if e.status == 404 && grants.prefixes.is_empty() && grants.pipelines.is_empty() => {
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let who = identity.name().unwrap_or("?");
+    let refused = |what: String| ApiError {
+        status: StatusCode::FORBIDDEN,
+        code: "forbidden",
+        message: format!(
+            "credential `{who}` is not granted {what}, which transform `{name}` reads or writes"
+        ),
+    };
+    if let Some(prefix) = places
+        .prefixes
+        .iter()
+        .find(|prefix| !crate::lake::folder_granted(grants, prefix))
+    {
+        return Err(refused(format!("lake prefix `{prefix}`")));
+    }
+    if let Some(stream) = places
+        .streams
+        .iter()
+        .find(|stream| !identity.may_see_stream(stream))
+    {
+        return Err(refused(format!("stream `{stream}`")));
+    }
+    Ok(())
+}
+
+/// Refuses a credential not granted every table transform `name` reads, or its lake folders and
+/// streams. `false` when the file has problems (which the answer then lists; nothing is read).
 async fn granted(state: &AppState, identity: &Identity, name: &str) -> Result<bool, ApiError> {
-    let Some(tables) = service(state)?.transform_reads(name).await? else {
+    let lake = service(state)?;
+    places_granted(lake.as_ref(), identity, name).await?;
+    let Some(tables) = lake.transform_reads(name).await? else {
         return Ok(false);
     };
     let grants = identity.grants();
@@ -102,12 +151,13 @@ pub async fn list(State(state): Shared) -> ApiResult {
 }
 
 /// Whether the caller's grants cover every table the transform reads and writes (Lake
-/// Formation's table grants, as for SQL).
+/// Formation's table grants, as for SQL), and its lake folders and streams.
 async fn tables_granted(
     lake: &dyn LakeService,
     identity: &Identity,
     name: &str,
 ) -> Result<(), ApiError> {
+    places_granted(lake, identity, name).await?;
     let grants = identity.grants();
     if grants.tables.is_empty() {
         return Ok(());

@@ -480,6 +480,12 @@ fn print_profile(profile: &Value) {
         text(profile, "table"),
         count(text(profile, "rows"), "row", "rows")
     );
+    let (rows, sampled) = (&profile["rows"], &profile["top_values_rows"]);
+    if let (Some(rows), Some(sampled)) = (rows.as_u64(), sampled.as_u64())
+        && sampled < rows
+    {
+        outln!("top values from the first {sampled} rows");
+    }
     let value = |v: &Value| match v {
         Value::Null => "-".to_string(),
         Value::String(s) => s.clone(),

@@ -24,7 +24,7 @@ steps:
   - select: [id, country, amount, amount_eur, day]
 sink:
   table: curated.orders
-  mode: overwrite_partitions
+  mode: append
   partition_by: [day]
   compression: zstd
 "#;
@@ -103,8 +103,8 @@ fn a_bookmarked_transform_reads_only_new_rows_and_quarantines_failures() {
         stdout(&again)
     );
 
-    // New rows: only they are read; their partition (day 2026-01-02) is replaced with what
-    // the run wrote for it, the other stays.
+    // New rows: only they are read, and appended to what earlier runs wrote (a day's earlier
+    // rows stay: a bookmark with an overwrite mode is refused when the recipe is read).
     server.json(&[
         "sql",
         "INSERT INTO raw.orders VALUES (6, 'FR', 60, 'ok', DATE '2026-01-03'), \
@@ -114,8 +114,8 @@ fn a_bookmarked_transform_reads_only_new_rows_and_quarantines_failures() {
     assert_eq!(third["rows_in"], 2, "{third}");
     assert_eq!(
         ids(&server, "SELECT id FROM curated.orders ORDER BY id"),
-        [5, 6, 7],
-        "day 2026-01-01 was replaced by the run's rows of that day"
+        [1, 5, 6, 7],
+        "day 2026-01-01 keeps row 1 of the first run"
     );
 
     let shown = server.json(&["transforms", "bookmark", "show", "clean_orders"]);
@@ -134,8 +134,13 @@ fn a_bookmarked_transform_reads_only_new_rows_and_quarantines_failures() {
         server.json(&["transforms", "bookmark", "show", "clean_orders"]),
         Value::Null
     );
+    // A reset reads everything again and, appending, writes it again.
     let all = server.json(&["transforms", "run", "clean_orders"]);
     assert_eq!(all["rows_in"], 7, "{all}");
+    assert_eq!(
+        ids(&server, "SELECT id FROM curated.orders ORDER BY id"),
+        [1, 1, 5, 5, 6, 6, 7, 7]
+    );
 }
 
 #[test]
@@ -281,4 +286,72 @@ fn unknown_and_malformed_names_are_refused() {
         server.json(&["transforms", "bookmark", "show", "nope"]),
         Value::Null
     );
+}
+
+/// A transform's lake folders and streams are held against a credential as the object and
+/// stream routes hold them: every route of the transform refuses a credential narrowed away from
+/// its prefix source or its stream sink, and weir's own `__` streams are refused to everyone.
+#[test]
+fn a_transform_needs_grants_on_its_prefixes_and_streams() {
+    let project = Project::new();
+    project.write(
+        "transforms/landed.yaml",
+        "source: { prefix: raw/orders/, format: csv }\nbookmark: true\nsink: { stream: orders_out }\n",
+    );
+    project.write(
+        "transforms/internal.yaml",
+        "source: { prefix: raw/orders/, format: csv }\nsink: { stream: __internal }\n",
+    );
+    let server = Server::start(project.path());
+    let token = |name: &str, grants: &[&str]| {
+        let mut args = vec!["tokens", "create", "--role", "operator", "--name", name];
+        args.extend(grants);
+        server.json(&args)["token"].as_str().unwrap().to_string()
+    };
+    let call = |token: &str, method: &str, path: &str| {
+        http_with(
+            method,
+            &format!("{}/api/v1/transforms/{path}", server.url),
+            None,
+            &[("Authorization", &format!("Bearer {token}"))],
+        )
+        .unwrap()
+    };
+    let routes = [
+        ("POST", "landed/check"),
+        ("POST", "landed/preview"),
+        ("POST", "landed/runs"),
+        ("GET", "landed/bookmark"),
+        ("DELETE", "landed/bookmark"),
+    ];
+
+    let other_prefix = token("other-prefix", &["--prefixes", "raw/other/"]);
+    for (method, path) in routes {
+        let (status, body) = call(&other_prefix, method, path);
+        assert_eq!(status, 403, "{method} {path}: {body}");
+        assert!(body.contains("lake prefix `raw/orders/`"), "{body}");
+    }
+    let other_streams = token(
+        "other-streams",
+        &["--prefixes", "raw/", "--pipelines", "other_*"],
+    );
+    for (method, path) in routes {
+        let (status, body) = call(&other_streams, method, path);
+        assert_eq!(status, 403, "{method} {path}: {body}");
+        assert!(body.contains("stream `orders_out`"), "{body}");
+    }
+    let everything = token("everything", &[]);
+    let (status, body) = call(&everything, "POST", "internal/runs");
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("stream `__internal`"), "{body}");
+
+    // Granted both: the routes answer.
+    let granted = token(
+        "granted",
+        &["--prefixes", "raw/orders/", "--pipelines", "orders_*"],
+    );
+    let (status, body) = call(&granted, "GET", "landed/bookmark");
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = call(&granted, "POST", "landed/check");
+    assert_eq!(status, 200, "{body}");
 }

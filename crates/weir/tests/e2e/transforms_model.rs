@@ -18,7 +18,7 @@ steps:
   - validate:
       rules: [{ column: id, not_null: true }]
       on_failure: { quarantine: curated.orders_quarantine }
-sink: { table: curated.orders, mode: overwrite_partitions, partition_by: [day] }
+sink: { table: curated.orders, mode: append, partition_by: [day] }
 "#;
 
 fn validate(project: &Project) -> (bool, String, String) {

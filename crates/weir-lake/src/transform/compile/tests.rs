@@ -793,6 +793,24 @@ async fn profile_counts_nulls_distinct_bounds_and_top_values() {
     assert_eq!(column("amount").min, json!(-3.0));
 }
 
+/// The top values are counted on the first 20,000 rows (DataBrew's default sample), and the
+/// profile says so; the other counts cover every row.
+#[tokio::test]
+async fn profile_counts_top_values_on_a_sample() {
+    let lake = lake().await;
+    lake.engine
+        .execute("CREATE TABLE db.many AS SELECT value % 3 AS k FROM generate_series(1, 30000)")
+        .await
+        .expect("create");
+    let profile = crate::transform::profile(&lake.engine, &TableName::new("db", "many"))
+        .await
+        .expect("profile");
+    assert_eq!((profile.rows, profile.top_values_rows), (30_000, 20_000));
+    let k = &profile.columns[0];
+    assert_eq!(k.nulls, 0);
+    assert_eq!(k.top.iter().map(|t| t.count).sum::<u64>(), 20_000);
+}
+
 /// `db.big`: 10 million rows, 1 million values of `k`, 8 columns.
 async fn big_table(lake: &Lake) {
     lake.engine

@@ -5,13 +5,13 @@
 //! `unique` flags the values more than one row has (an aggregation joined back).
 
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
-use datafusion::common::JoinType;
+use datafusion::common::{JoinType, ScalarValue};
 use datafusion::dataframe::DataFrame;
 use datafusion::functions_aggregate::expr_fn::count;
 use datafusion::logical_expr::{Expr, ExprSchemable, cast, col, lit, when};
 use weir_model::transform::{Check, OnFailure, Rule, Step, Validate};
 
-use super::context::{Ctx, as_text, ident, literal};
+use super::context::{Ctx, as_text, ident, is_text, literal};
 use crate::sql::type_name;
 
 /// The column naming the rule a refused row broke.
@@ -147,6 +147,28 @@ fn condition(ctx: &mut Ctx<'_>, frame: &mut DataFrame, rule: &Rule, index: usize
             if values.is_empty() {
                 ctx.problem(rule.pos, "validate: `allowed` lists no value");
                 return None;
+            }
+            if !is_text(&column.data_type) {
+                // Compared as the column's type, so `allowed: [1, 2]` on a DECIMAL(12,2) column
+                // matches 1.00 (as text it would be "1.00" and break every row).
+                let mut list = Vec::with_capacity(values.len());
+                for value in values {
+                    match ScalarValue::try_from_string(value.clone(), &column.data_type) {
+                        Ok(value) => list.push(lit(value)),
+                        Err(_) => {
+                            ctx.problem(
+                                rule.pos,
+                                format!(
+                                    "validate: allowed value `{value}` is not a {} value (column `{}`)",
+                                    type_name(&column.data_type),
+                                    column.name
+                                ),
+                            );
+                            return None;
+                        }
+                    }
+                }
+                return Some(column.expr.in_list(list, true));
             }
             let list: Vec<String> = values.iter().map(|v| literal(v)).collect();
             format!(

@@ -35,26 +35,35 @@ impl ColumnMark {
         }))
     }
 
-    /// The mark in `state`, when it is one for `column` (a bookmark left by a recipe that named
-    /// another column is ignored: the run starts from the beginning).
-    pub fn from_json(state: &Value, column: &str) -> Result<Option<ColumnMark>, RunError> {
+    /// The mark in `state`, which must be one for `column`: a bookmark left by a recipe that
+    /// named another column, or kept objects or stream positions, is an error (ignoring it would
+    /// read everything again and append it twice); resetting the bookmark of transform
+    /// `transform` clears it.
+    pub fn from_json(state: &Value, column: &str, transform: &str) -> Result<ColumnMark, RunError> {
+        let reset = |what: String| {
+            RunError::new(format!(
+                "the stored bookmark of transform `{transform}` is {what}, not a mark of column \
+                 `{column}`: the recipe's bookmark changed since it was stored; reset it \
+                 (`weir transforms bookmark reset {transform}`) to read everything again"
+            ))
+        };
         let (Some(stored), Some(kind), Some(text)) = (
             state.get("column").and_then(Value::as_str),
             state.get("type").and_then(Value::as_str),
             state.get("value").and_then(Value::as_str),
         ) else {
-            return Ok(None);
+            return Err(reset(format!("{state}")));
         };
         if stored != column {
-            return Ok(None);
+            return Err(reset(format!("a mark of column `{stored}`")));
         }
         let data_type = parse_type(kind).map_err(|e| RunError::new(format!("bookmark: {e}")))?;
         let value = ScalarValue::try_from_string(text.to_string(), &data_type)
             .map_err(|e| RunError::new(format!("bookmark value `{text}`: {e}")))?;
-        Ok(Some(ColumnMark {
+        Ok(ColumnMark {
             column: column.to_string(),
             value,
-        }))
+        })
     }
 }
 
@@ -76,11 +85,37 @@ mod tests {
             };
             let state = mark.to_json().unwrap_or(Value::Null);
             assert_eq!(
-                ColumnMark::from_json(&state, "c").ok().flatten(),
+                ColumnMark::from_json(&state, "c", "t").ok(),
                 Some(mark.clone()),
                 "{state}"
             );
-            assert_eq!(ColumnMark::from_json(&state, "other").ok().flatten(), None);
         }
+    }
+
+    /// A bookmark the recipe's column did not leave is an error that says to reset it: taken
+    /// for no bookmark, the run would read everything again and append it twice.
+    #[test]
+    fn a_mark_of_another_column_or_kind_is_an_error() {
+        let mark = ColumnMark {
+            column: "id".into(),
+            value: ScalarValue::Int64(Some(7)),
+        };
+        let state = mark.to_json().unwrap_or(Value::Null);
+        let error = ColumnMark::from_json(&state, "updated_at", "clean")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            error,
+            "the stored bookmark of transform `clean` is a mark of column `id`, not a mark of \
+             column `updated_at`: the recipe's bookmark changed since it was stored; reset it \
+             (`weir transforms bookmark reset clean`) to read everything again"
+        );
+        let error = ColumnMark::from_json(&json!({"objects": 2}), "id", "clean")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("the stored bookmark of transform `clean` is {\"objects\":2}, not"),
+            "{error}"
+        );
     }
 }

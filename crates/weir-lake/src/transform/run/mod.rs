@@ -167,9 +167,11 @@ impl Transforms {
         let stored = store.bookmark(&recipe.name).await?;
         let bookmark_before = stored.as_ref().map_or(Value::Null, |b| b.state.clone());
         let last_mark = match (&recipe.bookmark, &stored) {
-            (Some(Bookmark::Column(column)), Some(stored)) => {
-                ColumnMark::from_json(&stored.state, &column.value)?
-            }
+            (Some(Bookmark::Column(column)), Some(stored)) => Some(ColumnMark::from_json(
+                &stored.state,
+                &column.value,
+                &recipe.name,
+            )?),
             _ => None,
         };
         let read_objects = match (&recipe.bookmark, &recipe.source) {
@@ -216,11 +218,22 @@ impl Transforms {
             },
         )
         .await?;
+        let unmarked = match &read {
+            source::Read::Nothing { unmarked } | source::Read::Frame { unmarked, .. } => *unmarked,
+        };
+        if let (Some(Bookmark::Column(column)), 1..) = (&recipe.bookmark, unmarked) {
+            let _ = writeln!(
+                log,
+                "{unmarked} row(s) with a null `{}` not read: a null is above no bookmark",
+                column.value
+            );
+        }
         let source::Read::Frame {
             frame,
             mark,
             objects,
             positions,
+            ..
         } = read
         else {
             let _ = writeln!(log, "nothing new to read: nothing written");

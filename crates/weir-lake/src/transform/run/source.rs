@@ -5,7 +5,8 @@
 
 use datafusion::common::{ScalarValue, TableReference};
 use datafusion::execution::session_state::SessionState;
-use datafusion::functions_aggregate::expr_fn::max;
+use datafusion::functions_aggregate::expr_fn::{count, max};
+use datafusion::logical_expr::when;
 use datafusion::prelude::{
     CsvReadOptions, DataFrame, JsonReadOptions, ParquetReadOptions, SessionContext, ident, lit,
 };
@@ -19,9 +20,12 @@ use crate::sql::{LAKE_URL, LakeRoot, parse_type, type_name};
 
 /// What the source read, to be committed as the new bookmark with the output.
 pub enum Read {
-    /// Nothing new (a prefix with no unread object): nothing to run.
-    Nothing,
+    /// Nothing new (no unread object, record or row above the column mark): nothing to run.
+    /// `unmarked`: rows whose bookmark column is null (never read: a null is above no mark).
+    Nothing { unmarked: u64 },
     Frame {
+        /// Rows whose bookmark column is null, left out (a null is above no mark).
+        unmarked: u64,
         frame: Box<DataFrame>,
         /// The column mark after this run (None: no column bookmark).
         mark: Option<ColumnMark>,
@@ -91,7 +95,7 @@ pub async fn read(
                 .filter(|o| !bookmarked || read.get(o.key.as_str()) != Some(&&o.etag))
                 .collect();
             if unread.is_empty() {
-                return Ok(Read::Nothing);
+                return Ok(Read::Nothing { unmarked: 0 });
             }
             let format = match format {
                 Some(format) => *format,
@@ -144,18 +148,23 @@ pub async fn read(
             positions = Some(after);
             match frame {
                 Some(frame) => frame,
-                None => return Ok(Read::Nothing),
+                None => return Ok(Read::Nothing { unmarked: 0 }),
             }
         }
     };
-    let (frame, mark) = match &recipe.bookmark {
+    let (frame, mark, unmarked) = match &recipe.bookmark {
         Some(Bookmark::Column(column)) => {
-            let (frame, mark) = after_mark(frame, &column.value, last_mark).await?;
-            (frame, Some(mark))
+            match after_mark(frame, &column.value, last_mark).await? {
+                (Some((frame, mark)), unmarked) => (frame, Some(mark), unmarked),
+                // Like a prefix or stream with nothing unread: no write, no commit (an empty
+                // output would otherwise be committed, and an overwrite would empty the sink).
+                (None, unmarked) => return Ok(Read::Nothing { unmarked }),
+            }
         }
-        _ => (frame, None),
+        _ => (frame, None, 0),
     };
     Ok(Read::Frame {
+        unmarked,
         frame: Box::new(frame),
         mark,
         objects,
@@ -163,28 +172,39 @@ pub async fn read(
     })
 }
 
-/// Rows above the last mark up to the highest value now; the new mark (the last one when
-/// nothing is new).
+/// Rows above the last mark up to the highest value now, and the new mark (None when nothing is
+/// new: no value above the last mark); and how many rows have a null in the column (never read).
 async fn after_mark(
     frame: DataFrame,
     column: &str,
     last: Option<ColumnMark>,
-) -> Result<(DataFrame, ColumnMark), RunError> {
+) -> Result<(Option<(DataFrame, ColumnMark)>, u64), RunError> {
     let error = |e: datafusion::error::DataFusionError| {
         RunError::new(format!("bookmark column `{column}`: {}", e.find_root()))
     };
+    let null_marks = when(ident(column).is_null(), lit(1)).end().map_err(error)?;
     let highest = frame
         .clone()
-        .aggregate(vec![], vec![max(ident(column)).alias("high")])
+        .aggregate(
+            vec![],
+            vec![
+                max(ident(column)).alias("high"),
+                count(null_marks).alias("unmarked"),
+            ],
+        )
         .map_err(error)?
         .collect()
         .await
         .map_err(error)?;
-    let high = match highest.first() {
-        Some(batch) if batch.num_rows() > 0 => {
-            ScalarValue::try_from_array(batch.column(0), 0).map_err(error)?
-        }
-        _ => ScalarValue::Null,
+    let (high, unmarked) = match highest.first() {
+        Some(batch) if batch.num_rows() > 0 => (
+            ScalarValue::try_from_array(batch.column(0), 0).map_err(error)?,
+            match ScalarValue::try_from_array(batch.column(1), 0).map_err(error)? {
+                ScalarValue::Int64(Some(n)) => u64::try_from(n).unwrap_or(0),
+                _ => 0,
+            },
+        ),
+        _ => (ScalarValue::Null, 0),
     };
     // The type the bookmark is stored as (views and dictionaries read as their logical type).
     let high = match parse_type(&type_name(&high.data_type())) {
@@ -198,11 +218,7 @@ async fn after_mark(
                 .is_some_and(|o| o != std::cmp::Ordering::Less)
         });
     if nothing_new {
-        let mark = last.unwrap_or(ColumnMark {
-            column: column.to_string(),
-            value: high,
-        });
-        return Ok((frame.filter(lit(false)).map_err(error)?, mark));
+        return Ok((None, unmarked));
     }
     let mut condition = ident(column).lt_eq(lit(high.clone()));
     if let Some(last) = &last {
@@ -210,11 +226,14 @@ async fn after_mark(
     }
     let frame = frame.filter(condition).map_err(error)?;
     Ok((
-        frame,
-        ColumnMark {
-            column: column.to_string(),
-            value: high,
-        },
+        Some((
+            frame,
+            ColumnMark {
+                column: column.to_string(),
+                value: high,
+            },
+        )),
+        unmarked,
     ))
 }
 

@@ -192,6 +192,79 @@ async fn a_column_bookmark_reads_only_new_rows_and_a_reset_reads_all() {
     );
 }
 
+/// Rows whose bookmark column is null are never read (a null is above no mark): the run's log
+/// counts them, whether or not anything is new.
+#[tokio::test]
+async fn rows_with_a_null_bookmark_column_are_counted_in_the_log() {
+    let setup = setup().await;
+    setup
+        .sql
+        .execute(
+            "CREATE TABLE raw.orders AS SELECT * FROM (VALUES (1, 'a'), (NULL, 'b'), \
+             (NULL, 'c')) AS t(id, name)",
+        )
+        .await
+        .unwrap();
+    let recipe = recipe(
+        Source::Table(table("raw.orders")),
+        Some(Bookmark::Column(at("id".into()))),
+        vec![],
+        table_sink("curated.orders", WriteMode::Append, &[]),
+    );
+    for rows_in in [1, 0] {
+        let mut log = Vec::new();
+        let report = setup
+            .transforms
+            .run(&recipe, "test", &no_salts, &mut log)
+            .await
+            .unwrap();
+        assert_eq!(report.rows_in, rows_in);
+        let log = String::from_utf8_lossy(&log);
+        assert!(
+            log.contains("2 row(s) with a null `id` not read: a null is above no bookmark"),
+            "{log}"
+        );
+    }
+}
+
+/// With no row above the mark, a run writes and commits nothing (as a prefix or stream source
+/// with nothing unread): an overwrite would otherwise commit an empty table.
+#[tokio::test]
+async fn a_column_bookmark_with_nothing_new_commits_nothing() {
+    let setup = setup().await;
+    setup
+        .sql
+        .execute(
+            "CREATE TABLE raw.orders AS SELECT * FROM (VALUES (1, DATE '2024-01-01'), \
+             (2, DATE '2024-01-02')) AS t(id, day)",
+        )
+        .await
+        .unwrap();
+    // Built by hand: the recipe reader refuses a bookmark with an overwrite mode.
+    let recipe = recipe(
+        Source::Table(table("raw.orders")),
+        Some(Bookmark::Column(at("id".into()))),
+        vec![],
+        table_sink("curated.orders", WriteMode::Overwrite, &[]),
+    );
+    let first = run(&setup, &recipe).await.unwrap();
+    assert_eq!(first.rows_out, 2);
+    let files = setup.catalog.files("curated", "orders").await.unwrap();
+
+    let again = run(&setup, &recipe).await.unwrap();
+    assert_eq!((again.rows_in, again.rows_out, again.files), (0, 0, 0));
+    assert_eq!(again.bookmark_after, first.bookmark_after);
+    assert_eq!(
+        ints(&setup, "SELECT id FROM curated.orders ORDER BY id").await,
+        [1, 2],
+        "a run with nothing new must not replace the table"
+    );
+    assert_eq!(
+        setup.catalog.files("curated", "orders").await.unwrap(),
+        files
+    );
+}
+
 #[tokio::test]
 async fn an_object_bookmark_reads_new_and_rewritten_objects_once() {
     let setup = setup().await;
@@ -345,6 +418,58 @@ async fn failing_rows_go_to_the_quarantine_with_their_rule() {
         )
         .await,
         [4]
+    );
+}
+
+/// `allowed` compares as the column's type: `[1, 2]` matches a DECIMAL 1.00 and a DOUBLE 1.0
+/// (compared as text, "1.00" and "1.0" matched nothing and every row was quarantined).
+#[tokio::test]
+async fn allowed_values_compare_as_the_columns_type() {
+    let setup = setup().await;
+    setup
+        .sql
+        .execute(
+            "CREATE TABLE raw.prices AS SELECT CAST(price AS DECIMAL(12,2)) AS price, \
+             CAST(score AS DOUBLE) AS score, id FROM (VALUES (1, 1, 1), (2, 2, 2.5), \
+             (3, 3, 1), (4, 1, 7)) AS t(id, price, score)",
+        )
+        .await
+        .unwrap();
+    let validate = |price: &[&str], score: &[&str]| {
+        let allowed =
+            |values: &[&str]| Check::Allowed(values.iter().map(|v| v.to_string()).collect());
+        let rule = |column: &str, check: Check| Rule {
+            pos: Pos::START,
+            column: at(column.to_string()),
+            check,
+        };
+        recipe(
+            Source::Table(table("raw.prices")),
+            None,
+            vec![StepKind::Validate(Validate {
+                rules: vec![rule("price", allowed(price)), rule("score", allowed(score))],
+                on_failure: OnFailure::Quarantine(table("curated.prices_quarantine")),
+            })],
+            table_sink("curated.prices", WriteMode::Append, &[]),
+        )
+    };
+    let report = run(&setup, &validate(&["1", "2"], &["1", "2.5"]))
+        .await
+        .unwrap();
+    assert_eq!((report.rows_out, report.rows_quarantined), (2, 2));
+    assert_eq!(
+        ints(&setup, "SELECT id FROM curated.prices ORDER BY id").await,
+        [1, 2]
+    );
+
+    let error = run(&setup, &validate(&["1", "cheap"], &["1"]))
+        .await
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("allowed value `cheap` is not a Decimal128(12, 2) value (column `price`)"),
+        "{error}"
     );
 }
 
