@@ -80,24 +80,36 @@ async fn granted(state: &AppState, identity: &Identity, name: &str) -> Result<bo
     let Some(tables) = lake.transform_reads(name).await? else {
         return Ok(false);
     };
+    tables_refused(identity, name, &tables, "reads")?;
+    Ok(true)
+}
+
+/// Refuses a credential not granted one of `tables` (Lake Formation's table grants, as for
+/// SQL), which transform `name` `uses` ("reads", "reads or writes").
+fn tables_refused(
+    identity: &Identity,
+    name: &str,
+    tables: &[weir_model::sql_tables::TableName],
+    uses: &str,
+) -> Result<(), ApiError> {
     let grants = identity.grants();
     if grants.tables.is_empty() {
-        return Ok(true);
+        return Ok(());
     }
-    for table in tables {
-        let (database, table_name) = (table.database.to_lowercase(), table.name.to_lowercase());
-        if !grants.table(&database, &table_name) {
-            return Err(ApiError {
-                status: StatusCode::FORBIDDEN,
-                code: "forbidden",
-                message: format!(
-                    "credential `{}` is not granted table `{table}`, which transform `{name}` reads",
-                    identity.name().unwrap_or("?")
-                ),
-            });
-        }
+    match tables
+        .iter()
+        .find(|table| !grants.table(&table.database.to_lowercase(), &table.name.to_lowercase()))
+    {
+        Some(table) => Err(ApiError {
+            status: StatusCode::FORBIDDEN,
+            code: "forbidden",
+            message: format!(
+                "credential `{}` is not granted table `{table}`, which transform `{name}` {uses}",
+                identity.name().unwrap_or("?")
+            ),
+        }),
+        None => Ok(()),
     }
-    Ok(true)
 }
 
 pub async fn check(
@@ -158,26 +170,12 @@ async fn tables_granted(
     name: &str,
 ) -> Result<(), ApiError> {
     places_granted(lake, identity, name).await?;
-    let grants = identity.grants();
-    if grants.tables.is_empty() {
+    if identity.grants().tables.is_empty() {
         return Ok(());
     }
     let tables = lake.transform_tables(name).await?;
-    let who = identity.name().unwrap_or("?");
-    for table in tables.reads.iter().chain(&tables.writes) {
-        let (database, table_name) = (table.database.to_lowercase(), table.name.to_lowercase());
-        if !grants.table(&database, &table_name) {
-            return Err(ApiError {
-                status: StatusCode::FORBIDDEN,
-                code: "forbidden",
-                message: format!(
-                    "credential `{who}` is not granted table `{table}`, which transform `{name}` \
-                     reads or writes"
-                ),
-            });
-        }
-    }
-    Ok(())
+    let touched: Vec<_> = tables.reads.into_iter().chain(tables.writes).collect();
+    tables_refused(identity, name, &touched, "reads or writes")
 }
 
 pub async fn run(
