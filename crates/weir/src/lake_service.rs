@@ -25,15 +25,7 @@ pub struct LakeAdapter {
     /// Mask salts of transforms, by secret name.
     pub secrets: Arc<weir_engine::secrets::Secrets>,
     /// Transforms run from the project's files (None: this adapter runs none).
-    pub transforms: Option<TransformsAdapter>,
-}
-
-/// What running a transform needs besides the lake: the project (where its file is) and the
-/// engine's secrets (mask salts), set once the engine has started.
-pub struct TransformsAdapter {
-    pub transforms: weir_lake::transform::Transforms,
-    pub project: std::path::PathBuf,
-    pub salts: Arc<std::sync::OnceLock<Arc<weir_lake::transform::SaltLookup>>>,
+    pub transforms: Option<weir_lake::transform::Transforms>,
 }
 
 impl LakeAdapter {
@@ -52,7 +44,7 @@ impl LakeAdapter {
         self.secrets.value(secret)
     }
 
-    fn transforms(&self) -> ServiceResult<&TransformsAdapter> {
+    fn transforms(&self) -> ServiceResult<&weir_lake::transform::Transforms> {
         self.transforms
             .as_ref()
             .ok_or_else(|| ServiceError::new(501, "this server does not run transforms"))
@@ -312,8 +304,8 @@ impl LakeService for LakeAdapter {
     // Transforms: running them and their bookmarks.
 
     async fn transforms(&self) -> ServiceResult {
-        let adapter = self.transforms()?;
-        Ok(json!({ "transforms": weir_lake::transform::list_recipes(&adapter.project) }))
+        self.transforms()?;
+        Ok(json!({ "transforms": weir_lake::transform::list_recipes(&self.project_dir) }))
     }
 
     async fn transform_tables(&self, name: &str) -> ServiceResult<SqlTables> {
@@ -332,14 +324,11 @@ impl LakeService for LakeAdapter {
 
     async fn run_transform(&self, name: &str, run: &str) -> ServiceResult {
         let recipe = self.run_recipe(name)?;
-        let adapter = self.transforms()?;
-        let no_secrets: Arc<weir_lake::transform::SaltLookup> =
-            Arc::new(|name: &str| Err(format!("no secret `{name}`")));
-        let salts = adapter.salts.get().cloned().unwrap_or(no_secrets);
+        let secrets = self.secrets.clone();
+        let salts = move |secret: &str| secrets.value(secret);
         let mut log = std::io::sink();
-        adapter
-            .transforms
-            .run(&recipe, run, salts.as_ref(), &mut log)
+        self.transforms()?
+            .run(&recipe, run, &salts, &mut log)
             .await
             .map(|report| report.to_json())
             .map_err(|e| ServiceError::new(400, e.message))
@@ -348,7 +337,6 @@ impl LakeService for LakeAdapter {
     async fn transform_bookmark(&self, name: &str) -> ServiceResult {
         weir_lake::transform::action::check_name(name).map_err(|m| ServiceError::new(400, m))?;
         self.transforms()?
-            .transforms
             .bookmark(name)
             .await
             .map_err(|e| ServiceError::new(500, e.message))
@@ -358,7 +346,6 @@ impl LakeService for LakeAdapter {
         weir_lake::transform::action::check_name(name).map_err(|m| ServiceError::new(400, m))?;
         let reset = self
             .transforms()?
-            .transforms
             .reset_bookmark(name)
             .await
             .map_err(|e| ServiceError::new(500, e.message))?;

@@ -257,11 +257,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         sql,
         project_dir: project.clone(),
         secrets: engine.secrets(),
-        transforms: Some(crate::lake_service::TransformsAdapter {
-            transforms,
-            project: project.clone(),
-            salts: transform_salts,
-        }),
+        transforms: Some(transforms),
     };
     let stopping_engine = engine.clone();
     let stopping_access = access.clone();
