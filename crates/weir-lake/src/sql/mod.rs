@@ -37,6 +37,7 @@ mod snapshot;
 mod sorted_window;
 mod stream;
 mod tables;
+mod top_per_key;
 mod tuning;
 mod types;
 mod whole_result;

@@ -141,6 +141,8 @@ pub fn base_state(
 fn physical_rules() -> Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>> {
     let mut rules = PhysicalOptimizer::new().rules;
     rules.insert(0, Arc::new(super::partition_groups::GroupFilesByPartition));
+    // Before the window rewrite, which looks for the sort this one keeps.
+    rules.push(Arc::new(super::top_per_key::KeepTopRowsPerKey));
     rules.push(Arc::new(super::tuning::WindowAfterSort));
     rules.push(Arc::new(super::tuning::GroupByDictionaryKey));
     rules.push(Arc::new(super::dictionary_filter::CheaperFilters));

@@ -97,6 +97,11 @@ impl Shift {
     }
 }
 
+/// Whether `expr` is `row_number()`.
+pub(super) fn is_row_number(expr: &Arc<dyn WindowExpr>) -> bool {
+    matches!(Shift::of(expr), Some(Shift::RowNumber))
+}
+
 /// Evaluates `lag`, `lead` and `row_number` windows over sorted input in one pass per column.
 #[derive(Debug)]
 pub struct SortedWindowExec {
@@ -327,7 +332,7 @@ fn shifted(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::sync::Arc;
 
     use datafusion::arrow::array::{Int64Array, StringArray};
@@ -383,7 +388,8 @@ mod tests {
         ctx
     }
 
-    async fn run(ctx: &SessionContext, sql: &str) -> (String, String) {
+    /// `sql`'s answer as a table, and its physical plan.
+    pub(in crate::sql) async fn run(ctx: &SessionContext, sql: &str) -> (String, String) {
         let frame = ctx.sql(sql).await.unwrap();
         let plan = frame.clone().create_physical_plan().await.unwrap();
         let shown = datafusion::physical_plan::displayable(plan.as_ref())
