@@ -19,6 +19,7 @@ mod conjunction;
 pub(crate) mod ddl;
 mod dictionary_aggregate;
 mod dictionary_filter;
+mod dynamic_filters;
 mod eager_aggregate;
 mod engine;
 mod error;

@@ -146,5 +146,6 @@ fn physical_rules() -> Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>> {
     rules.push(Arc::new(super::tuning::WindowAfterSort));
     rules.push(Arc::new(super::tuning::GroupByDictionaryKey));
     rules.push(Arc::new(super::dictionary_filter::CheaperFilters));
+    rules.push(Arc::new(super::dynamic_filters::ApplyDynamicFilters));
     rules
 }

@@ -3,6 +3,7 @@
 //! positions, output formats, the `sql` action, and no panics on arbitrary input.
 
 mod dictionaries;
+mod dynamic_filters;
 mod fixtures;
 mod formats;
 mod limits;

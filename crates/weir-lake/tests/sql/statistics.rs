@@ -41,7 +41,7 @@ async fn int_table(lake: &TestLake, name: &str, columns: Vec<(&str, Vec<i64>)>) 
 }
 
 /// Customers, their orders and the orders' lines: a chain of one-to-many joins.
-async fn shop(lake: &TestLake) {
+pub(crate) async fn shop(lake: &TestLake) {
     int_table(lake, "customers", vec![("c_key", (0..CUSTOMERS).collect())]).await;
     int_table(
         lake,
@@ -68,7 +68,7 @@ async fn shop(lake: &TestLake) {
 }
 
 /// Orders whose lines together hold much: few, found by a subquery over the largest table.
-const LARGE_ORDERS: &str = "SELECT c_key, o_key, sum(l_quantity) AS quantity \
+pub(crate) const LARGE_ORDERS: &str = "SELECT c_key, o_key, sum(l_quantity) AS quantity \
     FROM pg.customers, pg.orders, pg.lines \
     WHERE o_key IN (SELECT l_order FROM pg.lines GROUP BY l_order HAVING sum(l_quantity) > 110) \
       AND c_key = o_customer AND o_key = l_order \

@@ -21,7 +21,9 @@ use datafusion::physical_expr::{PhysicalExpr, PhysicalSortExpr};
 use datafusion::physical_plan::execution_plan::{
     ChildrenPropertiesMode, EmissionType, ReplaceChildrenOptions,
 };
-use datafusion::physical_plan::metrics::{BaselineMetrics, ExecutionPlanMetricsSet, MetricsSet};
+use datafusion::physical_plan::metrics::{
+    BaselineMetrics, Count, ExecutionPlanMetricsSet, MetricBuilder, MetricsSet,
+};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, PlanProperties,
@@ -169,6 +171,8 @@ impl ExecutionPlan for TopPerKeyExec {
                 .with_can_spill(true)
                 .register(context.memory_pool()),
             metrics: BaselineMetrics::new(&self.metrics, partition),
+            passed_through: MetricBuilder::new(&self.metrics)
+                .counter("rows_passed_through", partition),
         };
         let batches = futures::stream::try_unfold(run, Run::next);
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, batches)))
@@ -191,6 +195,7 @@ struct Run {
     next_probe: usize,
     reservation: MemoryReservation,
     metrics: BaselineMetrics,
+    passed_through: Count,
 }
 
 impl Run {
@@ -209,6 +214,7 @@ impl Run {
                 continue;
             };
             if self.passing {
+                self.passed_through.add(batch.num_rows());
                 self.ready.push_back(batch);
                 continue;
             }

@@ -53,6 +53,12 @@ impl GroupIndex {
     /// The number of each row's key in `groups` (cleared first).
     pub(super) fn assign(&mut self, columns: &[ArrayRef], groups: &mut Vec<u32>) -> Result<()> {
         groups.clear();
+        // Group numbers are u32: refuse a batch that could take them past it.
+        if self.groups + columns.first().map_or(0, |c| c.len()) > u32::MAX as usize {
+            return Err(datafusion::common::DataFusionError::ResourcesExhausted(
+                "more than 4 billion keys in a top-rows-per-key filter".into(),
+            ));
+        }
         let next = &mut self.groups;
         let mut number = |_: ()| {
             *next += 1;

@@ -43,6 +43,8 @@ use super::tuning::replace_nodes;
 
 /// The largest `k` rewritten: past it, keys rarely have more rows than are kept.
 const MAX_K: usize = 64;
+// Each key's filled slots are counted in a u8.
+const _: () = assert!(MAX_K <= u8::MAX as usize);
 
 /// Puts a [`TopPerKeyExec`] under the sort of a `row_number()` window whose rows are then
 /// filtered to the first `k`.
@@ -183,17 +185,29 @@ fn row_limit(conjunct: &Arc<dyn PhysicalExpr>, numbered: &impl Fn(usize) -> bool
     if !numbered(column) {
         return None;
     }
-    let bound = match literal.value().cast_to(&DataType::Float64).ok()? {
-        ScalarValue::Float64(Some(bound)) if bound.is_finite() => bound,
-        _ => return None,
+    let value = literal.value();
+    let k = if value.data_type().is_integer() {
+        let ScalarValue::Int64(Some(bound)) = value.cast_to(&DataType::Int64).ok()? else {
+            return None;
+        };
+        match op {
+            Operator::LtEq => bound,
+            Operator::Lt => bound.checked_sub(1)?,
+            Operator::Eq if bound == 1 => 1,
+            _ => return None,
+        }
+    } else {
+        // A float or decimal may have been rounded on its way to f64 (3.000…01 becomes 3.0):
+        // `floor` is exact or one too many for both comparisons, and more rows kept is safe.
+        let ScalarValue::Float64(Some(bound)) = value.cast_to(&DataType::Float64).ok()? else {
+            return None;
+        };
+        match op {
+            Operator::LtEq | Operator::Lt if bound.is_finite() => bound.floor() as i64,
+            _ => return None,
+        }
     };
-    let k = match op {
-        Operator::LtEq => bound.floor(),
-        Operator::Lt => bound.ceil() - 1.0,
-        Operator::Eq if bound == 1.0 => 1.0,
-        _ => return None,
-    };
-    (k >= 0.0 && k <= MAX_K as f64).then_some(k as usize)
+    usize::try_from(k).ok().filter(|k| *k <= MAX_K)
 }
 
 /// The column `expr` reads, directly or through a cast to a number (which keeps the order of

@@ -10,9 +10,9 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, RecordBatch};
+use datafusion::arrow::array::{ArrayRef, AsArray, RecordBatch};
 use datafusion::arrow::compute::interleave_record_batch;
-use datafusion::arrow::datatypes::Schema;
+use datafusion::arrow::datatypes::{DataType, Schema};
 use datafusion::arrow::row::{RowConverter, Rows, SortField};
 use datafusion::common::Result;
 use datafusion::physical_expr::{PhysicalExpr, PhysicalSortExpr};
@@ -25,8 +25,8 @@ pub(super) struct TopRows {
     batch_size: usize,
     keys: Vec<Arc<dyn PhysicalExpr>>,
     order: Vec<PhysicalSortExpr>,
-    key_types: Vec<datafusion::arrow::datatypes::DataType>,
-    order_types: Vec<datafusion::arrow::datatypes::DataType>,
+    key_types: Vec<DataType>,
+    order_types: Vec<DataType>,
     /// `None` without an order: every row ties and the first `k` seen of each key are kept.
     order_rows: Option<RowConverter>,
     groups: GroupIndex,
@@ -76,6 +76,7 @@ impl TopRows {
             )?)
         };
         Ok(TopRows {
+            // `filled` counts in a u8; the rule never asks for more than `MAX_K`.
             k: k.clamp(1, usize::from(u8::MAX)),
             batch_size: batch_size.max(1),
             keys,
@@ -113,6 +114,8 @@ impl TopRows {
             + self.positions.capacity() * size_of::<(u32, u32)>()
             + self.filled.capacity()
             + self.row_groups.capacity() * size_of::<u32>()
+            + self.batches.capacity() * size_of::<Option<RecordBatch>>()
+            + self.kept_in_batch.capacity() * size_of::<u32>()
             + self.order_rows.as_ref().map_or(0, RowConverter::size)
     }
 
@@ -275,7 +278,7 @@ impl TopRows {
                 .iter()
                 .map(|&(batch, row)| (renumbered[batch], row))
                 .collect();
-            out.push(interleave_record_batch(&held, &indices)?);
+            out.push(compacted(interleave_record_batch(&held, &indices)?)?);
         }
         Ok(out)
     }
@@ -299,6 +302,22 @@ impl TopRows {
         self.seen = 0;
         Ok(out)
     }
+}
+
+/// `batch` with its string and binary views copied into buffers of their own: gathered views
+/// still point into every input batch they came from, which would keep those alive (and be
+/// counted once per batch sharing them).
+fn compacted(batch: RecordBatch) -> Result<RecordBatch> {
+    let columns: Vec<ArrayRef> = batch
+        .columns()
+        .iter()
+        .map(|column| match column.data_type() {
+            DataType::Utf8View => Arc::new(column.as_string_view().gc()) as ArrayRef,
+            DataType::BinaryView => Arc::new(column.as_binary_view().gc()) as ArrayRef,
+            _ => Arc::clone(column),
+        })
+        .collect();
+    Ok(RecordBatch::try_new(batch.schema(), columns)?)
 }
 
 fn evaluate(exprs: &[Arc<dyn PhysicalExpr>], batch: &RecordBatch) -> Result<Vec<ArrayRef>> {

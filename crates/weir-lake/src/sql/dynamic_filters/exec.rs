@@ -1,0 +1,194 @@
+//! [`DynamicRowFilterExec`]: dynamic filters applied to rows while they pay.
+//!
+//! Whether a filter drops many rows is known only once its producer has finished (a join's
+//! build side read): a join of every order with its customer builds a filter that drops none.
+//! So the operator filters, and once every filter it applies is complete and it has judged
+//! [`JUDGED_ROWS`] rows by them, it stops for the rest of its input if more of them passed than
+//! its limit allows: evaluating the filter then costs more than the rows it drops save.
+
+use std::fmt;
+use std::sync::Arc;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::compute::filter_record_batch;
+use datafusion::common::Result;
+use datafusion::common::cast::as_boolean_array;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::execution::TaskContext;
+use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_expr::expressions::DynamicFilterPhysicalExpr;
+use datafusion::physical_expr::utils::split_conjunction;
+use datafusion::physical_plan::execution_plan::{ChildrenPropertiesMode, ReplaceChildrenOptions};
+use datafusion::physical_plan::metrics::{
+    BaselineMetrics, Count, ExecutionPlanMetricsSet, MetricBuilder, MetricsSet,
+};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties, SendableRecordBatchStream,
+};
+use futures::{FutureExt, StreamExt};
+
+/// Rows judged, once the filters are complete, before deciding whether filtering pays.
+const JUDGED_ROWS: usize = 65_536;
+
+#[derive(Debug)]
+pub struct DynamicRowFilterExec {
+    input: Arc<dyn ExecutionPlan>,
+    predicate: Arc<dyn PhysicalExpr>,
+    most_passing: f64,
+    metrics: ExecutionPlanMetricsSet,
+}
+
+impl DynamicRowFilterExec {
+    pub fn new(
+        input: Arc<dyn ExecutionPlan>,
+        predicate: Arc<dyn PhysicalExpr>,
+        most_passing: f64,
+    ) -> Self {
+        DynamicRowFilterExec {
+            input,
+            predicate,
+            most_passing,
+            metrics: ExecutionPlanMetricsSet::new(),
+        }
+    }
+}
+
+impl DisplayAs for DynamicRowFilterExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(
+            f,
+            "DynamicRowFilterExec (while at most {:.0} % pass): {}",
+            self.most_passing * 100.0,
+            self.predicate
+        )
+    }
+}
+
+impl ExecutionPlan for DynamicRowFilterExec {
+    fn name(&self) -> &str {
+        "DynamicRowFilterExec"
+    }
+
+    // Rows are only dropped: the input's ordering, partitioning and equivalences hold.
+    fn properties(&self) -> &Arc<PlanProperties> {
+        self.input.properties()
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![&self.input]
+    }
+
+    fn apply_expressions(
+        &self,
+        f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        f(&self.predicate)
+    }
+
+    fn maintains_input_order(&self) -> Vec<bool> {
+        vec![true]
+    }
+
+    fn replace_children(
+        self: Arc<Self>,
+        mut children: Vec<Arc<dyn ExecutionPlan>>,
+        _options: ReplaceChildrenOptions,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        match (children.pop(), children.is_empty()) {
+            (Some(input), true) => Ok(Arc::new(DynamicRowFilterExec::new(
+                input,
+                Arc::clone(&self.predicate),
+                self.most_passing,
+            ))),
+            _ => datafusion::common::internal_err!("DynamicRowFilterExec takes one input"),
+        }
+    }
+
+    #[allow(deprecated)]
+    fn with_new_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        self.replace_children(
+            children,
+            ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute),
+        )
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
+        let input = self.input.execute(partition, context)?;
+        let schema = input.schema();
+        let filters: Vec<Arc<dyn PhysicalExpr>> = split_conjunction(&self.predicate)
+            .into_iter()
+            .cloned()
+            .collect();
+        let mut state = Judge {
+            predicate: Arc::clone(&self.predicate),
+            filters,
+            most_passing: self.most_passing,
+            complete: false,
+            judged: 0,
+            passed: 0,
+            off: false,
+            metrics: BaselineMetrics::new(&self.metrics, partition),
+            unfiltered: MetricBuilder::new(&self.metrics).counter("rows_unfiltered", partition),
+        };
+        let batches = input.map(move |batch| state.filter(batch?));
+        Ok(Box::pin(RecordBatchStreamAdapter::new(schema, batches)))
+    }
+
+    fn metrics(&self) -> Option<MetricsSet> {
+        Some(self.metrics.clone_inner())
+    }
+}
+
+struct Judge {
+    predicate: Arc<dyn PhysicalExpr>,
+    filters: Vec<Arc<dyn PhysicalExpr>>,
+    most_passing: f64,
+    complete: bool,
+    judged: usize,
+    passed: usize,
+    off: bool,
+    metrics: BaselineMetrics,
+    unfiltered: Count,
+}
+
+impl Judge {
+    fn filter(&mut self, batch: RecordBatch) -> Result<RecordBatch> {
+        if self.off {
+            self.unfiltered.add(batch.num_rows());
+            self.metrics.record_output(batch.num_rows());
+            return Ok(batch);
+        }
+        let timer = self.metrics.elapsed_compute().timer();
+        let mask = self
+            .predicate
+            .evaluate(&batch)?
+            .into_array(batch.num_rows())?;
+        let kept = filter_record_batch(&batch, as_boolean_array(&mask)?)?;
+        timer.done();
+        if !self.complete {
+            self.complete = self.filters.iter().all(|f| {
+                f.downcast_ref::<DynamicFilterPhysicalExpr>()
+                    .is_none_or(|dynamic| dynamic.wait_complete().now_or_never().is_some())
+            });
+        }
+        if self.complete {
+            self.judged += batch.num_rows();
+            self.passed += kept.num_rows();
+            if self.judged >= JUDGED_ROWS
+                && self.passed as f64 > self.most_passing * self.judged as f64
+            {
+                self.off = true;
+            }
+        }
+        self.metrics.record_output(kept.num_rows());
+        Ok(kept)
+    }
+}
