@@ -4,7 +4,7 @@
 
 use weir_lake::sql::SessionOptions;
 
-use crate::fixtures::{TestLake, lake, lake_with};
+use crate::fixtures::{TestLake, lake_with};
 use crate::statistics::{LARGE_ORDERS, shop};
 
 /// The lines of customer 3's orders below their order's average quantity: a correlated
@@ -18,14 +18,30 @@ const BELOW_AVERAGE: &str = "SELECT o_key, sum(l_quantity) AS q FROM pg.lines, p
 const DIRECT: &str = "SELECT count(*) AS n FROM pg.orders JOIN pg.lines ON o_key = l_order \
     WHERE o_customer = 3";
 
+/// A join key computed and renamed under the join: a scan that folds `l_order + 1000 AS
+/// l_order` must not have the join's filter (on the output `l_order`) read the table's.
+const RENAMED_KEY: &str = "SELECT o_key, q FROM (SELECT l_order, sum(l_quantity) AS q \
+    FROM (SELECT l_order + 1000 AS l_order, l_quantity FROM pg.lines) GROUP BY l_order) x \
+    JOIN pg.orders ON o_key + 1000 = x.l_order WHERE o_customer = 3";
+
 async fn shops() -> (TestLake, TestLake) {
-    let with = lake();
+    shops_with(Vec::new()).await
+}
+
+/// Two shops with `settings`, the second without dynamic filters at all.
+async fn shops_with(settings: Vec<(String, String)>) -> (TestLake, TestLake) {
+    let with = lake_with(SessionOptions {
+        settings: settings.clone(),
+        ..SessionOptions::default()
+    });
     shop(&with).await;
+    let mut off = settings;
+    off.push((
+        "datafusion.optimizer.enable_dynamic_filter_pushdown".into(),
+        "false".into(),
+    ));
     let without = lake_with(SessionOptions {
-        settings: vec![(
-            "datafusion.optimizer.enable_dynamic_filter_pushdown".into(),
-            "false".into(),
-        )],
+        settings: off,
         ..SessionOptions::default()
     });
     shop(&without).await;
@@ -100,4 +116,39 @@ async fn a_scan_that_feeds_its_join_directly_is_not_filtered_twice() {
     assert!(plan.contains("DynamicFilter"), "{plan}");
     assert!(!plan.contains("DynamicRowFilterExec"), "{plan}");
     assert_eq!(with.rows(DIRECT).await, without.rows(DIRECT).await);
+}
+
+#[tokio::test]
+async fn partitioned_joins_and_renamed_keys_answer_as_without_dynamic_filters() {
+    // Joins built per partition: their filters route each row by its key's hash.
+    let partitioned = vec![
+        (
+            "datafusion.optimizer.hash_join_single_partition_threshold".to_string(),
+            "0".to_string(),
+        ),
+        (
+            "datafusion.optimizer.hash_join_single_partition_threshold_rows".to_string(),
+            "0".to_string(),
+        ),
+    ];
+    let (with, without) = shops_with(partitioned).await;
+    assert!(
+        with.explain(LARGE_ORDERS)
+            .await
+            .contains("mode=Partitioned")
+    );
+    for sql in [BELOW_AVERAGE, LARGE_ORDERS, RENAMED_KEY, DIRECT] {
+        let expected = without.sorted_rows(sql).await;
+        assert!(!expected.is_empty(), "{sql}");
+        assert_eq!(with.sorted_rows(sql).await, expected, "{sql}");
+    }
+    // One partition: the projection computing the key is folded into the scan itself.
+    let (with, without) = shops_with(vec![(
+        "datafusion.execution.target_partitions".to_string(),
+        "1".to_string(),
+    )])
+    .await;
+    let expected = without.sorted_rows(RENAMED_KEY).await;
+    assert_eq!(expected.len(), 50);
+    assert_eq!(with.sorted_rows(RENAMED_KEY).await, expected);
 }

@@ -138,7 +138,13 @@ impl ExecutionPlan for DynamicRowFilterExec {
             metrics: BaselineMetrics::new(&self.metrics, partition),
             unfiltered: MetricBuilder::new(&self.metrics).counter("rows_unfiltered", partition),
         };
-        let batches = input.map(move |batch| state.filter(batch?));
+        // Batches the filter empties are not handed on.
+        let batches = input.filter_map(move |batch| {
+            futures::future::ready(match batch.and_then(|b| state.filter(b)) {
+                Ok(kept) if kept.num_rows() == 0 => None,
+                other => Some(other),
+            })
+        });
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, batches)))
     }
 
@@ -166,6 +172,13 @@ impl Judge {
             self.metrics.record_output(batch.num_rows());
             return Ok(batch);
         }
+        // Completion is read before evaluating: a batch judged as complete saw the final filter.
+        if !self.complete {
+            self.complete = self.filters.iter().all(|f| {
+                f.downcast_ref::<DynamicFilterPhysicalExpr>()
+                    .is_none_or(|dynamic| dynamic.wait_complete().now_or_never().is_some())
+            });
+        }
         let timer = self.metrics.elapsed_compute().timer();
         let mask = self
             .predicate
@@ -173,12 +186,6 @@ impl Judge {
             .into_array(batch.num_rows())?;
         let kept = filter_record_batch(&batch, as_boolean_array(&mask)?)?;
         timer.done();
-        if !self.complete {
-            self.complete = self.filters.iter().all(|f| {
-                f.downcast_ref::<DynamicFilterPhysicalExpr>()
-                    .is_none_or(|dynamic| dynamic.wait_complete().now_or_never().is_some())
-            });
-        }
         if self.complete {
             self.judged += batch.num_rows();
             self.passed += kept.num_rows();
@@ -190,5 +197,72 @@ impl Judge {
         }
         self.metrics.record_output(kept.num_rows());
         Ok(kept)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::arrow::array::Int64Array;
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::logical_expr::Operator;
+    use datafusion::physical_expr::expressions::{BinaryExpr, Column, lit};
+
+    use super::*;
+
+    fn batch(values: std::ops::Range<i64>) -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![Field::new("a", DataType::Int64, false)]));
+        RecordBatch::try_new(schema, vec![Arc::new(values.collect::<Int64Array>())]).unwrap()
+    }
+
+    /// A judge of `a < bound` once complete, for `most_passing`.
+    fn judge(bound: i64, most_passing: f64) -> (Judge, Arc<DynamicFilterPhysicalExpr>) {
+        let a: Arc<dyn PhysicalExpr> = Arc::new(Column::new("a", 0));
+        let dynamic = Arc::new(DynamicFilterPhysicalExpr::new(
+            vec![Arc::clone(&a)],
+            lit(true),
+        ));
+        let set = ExecutionPlanMetricsSet::new();
+        let judge = Judge {
+            predicate: Arc::clone(&dynamic) as Arc<dyn PhysicalExpr>,
+            filters: vec![Arc::clone(&dynamic) as Arc<dyn PhysicalExpr>],
+            most_passing,
+            complete: false,
+            judged: 0,
+            passed: 0,
+            off: false,
+            metrics: BaselineMetrics::new(&set, 0),
+            unfiltered: MetricBuilder::new(&set).counter("rows_unfiltered", 0),
+        };
+        dynamic
+            .update(Arc::new(BinaryExpr::new(a, Operator::Lt, lit(bound))))
+            .unwrap();
+        (judge, dynamic)
+    }
+
+    #[test]
+    fn rows_are_judged_only_once_the_filter_completes() {
+        let (mut judge, dynamic) = judge(10, 0.01);
+        // Updated but not complete: the filter applies, nothing is judged yet.
+        assert_eq!(judge.filter(batch(0..100_000)).unwrap().num_rows(), 10);
+        assert_eq!(judge.judged, 0);
+        dynamic.mark_complete();
+        assert_eq!(judge.filter(batch(0..100_000)).unwrap().num_rows(), 10);
+        assert!(!judge.off, "0.01 % passed: filtering pays");
+    }
+
+    #[test]
+    fn a_filter_that_keeps_too_much_turns_itself_off() {
+        let (mut judge, dynamic) = judge(50_000, 0.5);
+        dynamic.mark_complete();
+        // 80 % pass: more than half, so the rest of the input is not filtered.
+        assert_eq!(judge.filter(batch(0..62_500)).unwrap().num_rows(), 50_000);
+        assert!(!judge.off, "fewer than 65,536 rows judged");
+        judge.filter(batch(0..10_000)).unwrap();
+        assert!(judge.off);
+        assert_eq!(
+            judge.filter(batch(60_000..70_000)).unwrap().num_rows(),
+            10_000
+        );
+        assert_eq!(judge.unfiltered.value(), 10_000);
     }
 }

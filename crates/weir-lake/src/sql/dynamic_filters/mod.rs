@@ -31,7 +31,7 @@ use datafusion::common::config::ConfigOptions;
 use datafusion::datasource::physical_plan::FileScanConfig;
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::physical_expr::PhysicalExpr;
-use datafusion::physical_expr::expressions::DynamicFilterPhysicalExpr;
+use datafusion::physical_expr::expressions::{Column, DynamicFilterPhysicalExpr};
 use datafusion::physical_expr::utils::{conjunction, reassign_expr_columns, split_conjunction};
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::ExecutionPlan;
@@ -42,6 +42,9 @@ use datafusion::physical_plan::execution_plan::replace_children_if_necessary;
 use datafusion::physical_plan::filter::FilterExec;
 use datafusion::physical_plan::projection::ProjectionExec;
 use datafusion::physical_plan::repartition::RepartitionExec;
+use datafusion::physical_plan::sorts::sort::SortExec;
+use datafusion::physical_plan::sorts::sort_preserving_merge::SortPreservingMergeExec;
+use datafusion::physical_plan::union::{InterleaveExec, UnionExec};
 
 use super::dictionary_aggregate::DictionaryAggregateExec;
 
@@ -92,15 +95,21 @@ fn rewrite(plan: Arc<dyn ExecutionPlan>, producers: &Producers) -> Result<Arc<dy
     // At a scan, or a filter right over one: the dynamic filter then runs after it, over fewer
     // rows. (When the filter does not output the key, the scan below is wrapped instead.)
     if let Some(scan) = scan_at(&plan) {
-        let mut filtered = Arc::clone(&plan);
         // Measured on TPC-H (q07, q08, q17, q18): below an aggregation, filtering pays while
         // up to half the rows pass; across joins only, while up to 1 % do.
-        for (across, most_passing) in [(Between::Aggregation, 0.5), (Between::Joins, 0.01)] {
-            if let Some(filter) = row_filter(&scan, &plan, producers, across) {
-                filtered = Arc::new(DynamicRowFilterExec::new(filtered, filter, most_passing));
+        let filters =
+            [(Between::Aggregation, 0.5), (Between::Joins, 0.01)].map(|(across, most_passing)| {
+                (row_filter(&scan, &plan, producers, across), most_passing)
+            });
+        // A filter over the scan that drops a key column: wrap the scan below instead.
+        let placeable = !filters.iter().any(|(f, _)| matches!(f, Some(None)));
+        if placeable && filters.iter().any(|(f, _)| f.is_some()) {
+            let mut filtered = Arc::clone(&plan);
+            for (filter, most_passing) in filters {
+                if let Some(Some(filter)) = filter {
+                    filtered = Arc::new(DynamicRowFilterExec::new(filtered, filter, most_passing));
+                }
             }
-        }
-        if !Arc::ptr_eq(&filtered, &plan) {
             return Ok(filtered);
         }
     }
@@ -139,11 +148,16 @@ fn between(plan: &Arc<dyn ExecutionPlan>) -> Between {
         || plan.downcast_ref::<RepartitionExec>().is_some()
         || plan.downcast_ref::<CoalescePartitionsExec>().is_some()
         || plan.downcast_ref::<CooperativeExec>().is_some()
+        || plan.downcast_ref::<UnionExec>().is_some()
+        || plan.downcast_ref::<InterleaveExec>().is_some()
+        || plan.downcast_ref::<SortPreservingMergeExec>().is_some()
         || plan.downcast_ref::<DynamicRowFilterExec>().is_some();
     if passes_on {
         Between::Nothing
     } else if plan.downcast_ref::<AggregateExec>().is_some()
         || plan.downcast_ref::<DictionaryAggregateExec>().is_some()
+        // A full sort costs per row as an aggregation does.
+        || plan.downcast_ref::<SortExec>().is_some()
     {
         Between::Aggregation
     } else {
@@ -152,17 +166,31 @@ fn between(plan: &Arc<dyn ExecutionPlan>) -> Between {
 }
 
 /// The conjunction of `scan`'s dynamic filters whose producer is `across` from it, over
-/// `node`'s output columns (`node` is the scan or a filter over it).
+/// `node`'s output columns (`node` is the scan or a filter over it); `None` when there are
+/// none to apply, `Some(None)` when `node` lacks a column they read.
 fn row_filter(
     scan: &Arc<dyn ExecutionPlan>,
     node: &Arc<dyn ExecutionPlan>,
     producers: &Producers,
     across: Between,
-) -> Option<Arc<dyn PhysicalExpr>> {
+) -> Option<Option<Arc<dyn PhysicalExpr>>> {
     let config = scan
         .downcast_ref::<DataSourceExec>()?
         .data_source()
         .downcast_ref::<FileScanConfig>()?;
+    // The predicate reads the table's columns. A projection folded into the scan that renames
+    // or computes columns (`k + 1000 AS k`) would make the name-for-name mapping below wrong:
+    // such scans keep the filters for pruning only.
+    if let Some(projection) = config.file_source().projection() {
+        let plain = projection.iter().all(|p| {
+            p.expr
+                .downcast_ref::<Column>()
+                .is_some_and(|c| c.name() == p.alias)
+        });
+        if !plain {
+            return None;
+        }
+    }
     let predicate = config.file_source().filter()?;
     let worth: Vec<Arc<dyn PhysicalExpr>> = split_conjunction(&predicate)
         .into_iter()
@@ -176,7 +204,7 @@ fn row_filter(
     if worth.is_empty() {
         return None;
     }
-    // The scan's predicate reads the table's columns; the filter reads the node's output. A
-    // filter on a column the node does not output is left to the scan's pruning.
-    reassign_expr_columns(conjunction(worth), &node.schema()).ok()
+    // The scan's predicate reads the table's columns; the filter reads the node's output
+    // (`None` inside when the node does not output a column it needs).
+    Some(reassign_expr_columns(conjunction(worth), &node.schema()).ok())
 }
