@@ -1,12 +1,12 @@
 //! The rows kept so far: for every key, its best `k` rows by the order, as references into the
 //! input batches that hold them.
 //!
-//! Keys and order values are compared in Arrow's row format (bytes that compare as the values
-//! sort, nulls and descending orders included), so one hash lookup and one byte comparison
-//! decide each input row. Kept rows stay in their input batches; a batch is released when none
+//! Each row's key is numbered with one hash lookup (`keys`), and its order value is compared in
+//! Arrow's row format (`orders`): one lookup and one byte comparison decide each input row. Kept
+//! rows stay in their input batches; a batch is released when none
 //! of its rows is kept any more, and when the batches held carry more than twice the rows kept,
-//! the kept rows are gathered into new batches (each row is copied about once on average: a
-//! gather happens only after as many new rows as were kept arrived since the last one).
+//! the kept rows are gathered into new batches (at most one copy per input row: a gather
+//! happens only after more new rows than were kept arrived since the last one).
 
 use std::sync::Arc;
 
