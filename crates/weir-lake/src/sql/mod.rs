@@ -34,6 +34,7 @@ mod provider;
 mod result;
 mod runner;
 mod session;
+mod shared_subplans;
 mod snapshot;
 mod sorted_window;
 mod stream;

@@ -140,6 +140,15 @@ pub fn base_state(
 /// rules (which it informs), operator replacements after every other rule.
 fn physical_rules() -> Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>> {
     let mut rules = PhysicalOptimizer::new().rules;
+    // Before dynamic filters are pushed down: each copy of a shared subplan would get its own.
+    let post_pushdown = rules
+        .iter()
+        .position(|r| r.name() == "FilterPushdown(Post)")
+        .unwrap_or(rules.len());
+    rules.insert(
+        post_pushdown,
+        Arc::new(super::shared_subplans::ShareRepeatedAggregates),
+    );
     rules.insert(0, Arc::new(super::partition_groups::GroupFilesByPartition));
     // Before the window rewrite, which looks for the sort this one keeps.
     rules.push(Arc::new(super::top_per_key::KeepTopRowsPerKey));

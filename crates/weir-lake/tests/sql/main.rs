@@ -12,5 +12,6 @@ mod reads;
 mod real_lake;
 mod robustness;
 mod runner;
+mod shared_subplans;
 mod statistics;
 mod writes;
