@@ -7,9 +7,12 @@
 //! cache per output partition: whichever copy runs a partition first keeps its batches, and the
 //! others read them.
 //!
-//! Each copy keeps its own subplan, so nothing is executed twice: if the result does not fit the
-//! memory pool, the first copy hands on what it read and reads the rest, and the others run
-//! their own subplans as if nothing were shared.
+//! Each copy keeps its own subplan: if the result does not fit the memory pool, the first copy
+//! hands on what it read and reads the rest, and the others run their own subplans as if
+//! nothing were shared. Copies may fill different partitions' caches when they run at once;
+//! each subplan then reads its whole input (its repartitioning holding the rows of partitions
+//! it does not hand on), which costs what running both copies did. Only subplans that read
+//! files, compute nothing volatile and hold no join are shared (see `same_everywhere`).
 //!
 //! The rule runs before DataFusion pushes dynamic filters down, and `SharedExec` does not let
 //! them through: a filter one consumer's join builds would otherwise filter the rows the other
@@ -24,10 +27,12 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::common::Result;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion::datasource::physical_plan::FileScanConfig;
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::execution::TaskContext;
 use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_expr_common::physical_expr::is_volatile;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode};
 use datafusion::physical_plan::execution_plan::{ChildrenPropertiesMode, ReplaceChildrenOptions};
@@ -125,19 +130,44 @@ fn candidate_key(plan: &Arc<dyn ExecutionPlan>) -> Option<String> {
     {
         return None;
     }
-    let mut scans = false;
-    let mut shared = false;
-    let _ = plan.apply(|node| {
-        scans |= node.downcast_ref::<DataSourceExec>().is_some();
-        shared |= node.downcast_ref::<SharedExec>().is_some();
-        Ok(TreeNodeRecursion::Continue)
-    });
-    if !scans || shared {
+    if !same_everywhere(plan) {
         return None;
     }
     let text = displayable(plan.as_ref()).indent(true).to_string();
-    // Dynamic filters differ from copy to copy (each its own producer's): not shareable.
-    (!text.contains("DynamicFilter")).then_some(text)
+    // Dynamic filters differ from copy to copy (each its own producer's); a scalar subquery's
+    // value is not in the text.
+    (!text.contains("DynamicFilter") && !text.contains("scalar_subquery")).then_some(text)
+}
+
+/// Whether every copy of `plan` is bound to give the same rows whichever runs, and runs alone:
+/// it reads only files (a memory source's text does not show its values), computes nothing
+/// volatile, and holds no join. A join waits for its build side in every partition, and copies
+/// may fill different partitions' caches, so a copy with a join could wait for a partition only
+/// another copy ran.
+fn same_everywhere(plan: &Arc<dyn ExecutionPlan>) -> bool {
+    let mut fine = true;
+    let mut scans = false;
+    let _ = plan.apply(|node| {
+        let children = node.children().len();
+        if children == 0 {
+            let file_scan = node
+                .downcast_ref::<DataSourceExec>()
+                .is_some_and(|s| s.data_source().downcast_ref::<FileScanConfig>().is_some());
+            scans |= file_scan;
+            fine &= file_scan;
+        }
+        fine &= children <= 1 && node.downcast_ref::<SharedExec>().is_none();
+        let _ = node.apply_expressions(&mut |expr| {
+            fine &= !is_volatile(expr);
+            Ok(TreeNodeRecursion::Continue)
+        });
+        Ok(if fine {
+            TreeNodeRecursion::Continue
+        } else {
+            TreeNodeRecursion::Stop
+        })
+    });
+    fine && scans
 }
 
 /// One copy of a repeated subplan, reading the batches another copy computed when it can.
