@@ -44,7 +44,7 @@ use datafusion::physical_plan::{
 use futures::{StreamExt, TryStreamExt};
 use tokio::sync::OnceCell;
 
-use super::tuning::replace_nodes;
+use super::tuning::{only_child, replace_nodes};
 
 /// One output partition's batches, held against the memory pool until the plan is dropped.
 #[derive(Debug)]
@@ -209,18 +209,15 @@ impl ExecutionPlan for SharedExec {
 
     fn replace_children(
         self: Arc<Self>,
-        mut children: Vec<Arc<dyn ExecutionPlan>>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
         _options: ReplaceChildrenOptions,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        match (children.pop(), children.is_empty()) {
-            // Rules after this one rewrite every copy alike (filters from outside do not pass
-            // through), so the copies stay one result.
-            (Some(inner), true) => Ok(Arc::new(SharedExec {
-                inner,
-                cache: Arc::clone(&self.cache),
-            })),
-            _ => datafusion::common::internal_err!("SharedExec takes one input"),
-        }
+        // Rules after this one rewrite every copy alike (filters from outside do not pass
+        // through), so the copies stay one result.
+        Ok(Arc::new(SharedExec {
+            inner: only_child(children, self.name())?,
+            cache: Arc::clone(&self.cache),
+        }))
     }
 
     #[allow(deprecated)]

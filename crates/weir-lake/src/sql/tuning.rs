@@ -37,6 +37,17 @@ pub(super) fn replace_nodes(
     .map(|t| t.data)
 }
 
+/// The one input of a single-input operator `name` being given new children.
+pub(super) fn only_child(
+    mut children: Vec<Arc<dyn ExecutionPlan>>,
+    name: &str,
+) -> Result<Arc<dyn ExecutionPlan>> {
+    match (children.pop(), children.is_empty()) {
+        (Some(input), true) => Ok(input),
+        _ => datafusion::common::internal_err!("{name} takes one input"),
+    }
+}
+
 /// Runs aggregations grouped by dictionary columns by key ([`DictionaryAggregateExec`]).
 #[derive(Debug, Default)]
 pub struct GroupByDictionaryKey;

@@ -28,6 +28,8 @@ use datafusion::physical_plan::{
 };
 use futures::{FutureExt, StreamExt};
 
+use super::super::tuning::only_child;
+
 /// Rows judged, once the filters are complete, before deciding whether filtering pays.
 const JUDGED_ROWS: usize = 65_536;
 
@@ -92,17 +94,14 @@ impl ExecutionPlan for DynamicRowFilterExec {
 
     fn replace_children(
         self: Arc<Self>,
-        mut children: Vec<Arc<dyn ExecutionPlan>>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
         _options: ReplaceChildrenOptions,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        match (children.pop(), children.is_empty()) {
-            (Some(input), true) => Ok(Arc::new(DynamicRowFilterExec::new(
-                input,
-                Arc::clone(&self.predicate),
-                self.most_passing,
-            ))),
-            _ => datafusion::common::internal_err!("DynamicRowFilterExec takes one input"),
-        }
+        Ok(Arc::new(DynamicRowFilterExec::new(
+            only_child(children, self.name())?,
+            Arc::clone(&self.predicate),
+            self.most_passing,
+        )))
     }
 
     #[allow(deprecated)]

@@ -31,6 +31,7 @@ use datafusion::physical_plan::{
 };
 use futures::TryStreamExt;
 
+use super::super::tuning::only_child;
 use super::rows::TopRows;
 
 /// Rows offered before the first check whether filtering pays; checks follow at each doubling.
@@ -118,17 +119,11 @@ impl ExecutionPlan for TopPerKeyExec {
 
     fn replace_children(
         self: Arc<Self>,
-        mut children: Vec<Arc<dyn ExecutionPlan>>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
         _options: ReplaceChildrenOptions,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let input = match (children.pop(), children.is_empty()) {
-            (Some(input), true) => input,
-            _ => {
-                return datafusion::common::internal_err!("TopPerKeyExec takes one input");
-            }
-        };
         Ok(Arc::new(TopPerKeyExec::new(
-            input,
+            only_child(children, self.name())?,
             self.keys.clone(),
             self.order.clone(),
             self.k,
