@@ -29,6 +29,7 @@ mod footers;
 mod guard;
 mod limits;
 mod memory;
+mod narrow_decimal;
 mod partition_groups;
 mod provider;
 mod result;

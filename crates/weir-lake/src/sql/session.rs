@@ -150,6 +150,8 @@ fn physical_rules() -> Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>> {
         Arc::new(super::shared_subplans::ShareRepeatedAggregates),
     );
     rules.insert(0, Arc::new(super::partition_groups::GroupFilesByPartition));
+    // Before the aggregations are wrapped by dictionary key, which hides them from it.
+    rules.push(Arc::new(super::narrow_decimal::NarrowDecimalArithmetic));
     // Before the window rewrite, which looks for the sort this one keeps.
     rules.push(Arc::new(super::top_per_key::KeepTopRowsPerKey));
     rules.push(Arc::new(super::tuning::WindowAfterSort));
