@@ -13,7 +13,7 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::compute::filter_record_batch;
 use datafusion::common::Result;
 use datafusion::common::cast::as_boolean_array;
-use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::execution::TaskContext;
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::expressions::DynamicFilterPhysicalExpr;
@@ -29,6 +29,7 @@ use datafusion::physical_plan::{
 use futures::{FutureExt, StreamExt};
 
 use super::super::tuning::only_child;
+use super::routed::route_by_partition;
 
 /// Rows judged, once the filters are complete, before deciding whether filtering pays.
 const JUDGED_ROWS: usize = 65_536;
@@ -128,6 +129,7 @@ impl ExecutionPlan for DynamicRowFilterExec {
             .collect();
         let mut state = Judge {
             predicate: Arc::clone(&self.predicate),
+            complete_predicate: None,
             filters,
             most_passing: self.most_passing,
             complete: false,
@@ -154,6 +156,9 @@ impl ExecutionPlan for DynamicRowFilterExec {
 
 struct Judge {
     predicate: Arc<dyn PhysicalExpr>,
+    /// The predicate once every filter is complete: their final expressions, with partitioned
+    /// joins' filters evaluated by partition ([`route_by_partition`]).
+    complete_predicate: Option<Arc<dyn PhysicalExpr>>,
     filters: Vec<Arc<dyn PhysicalExpr>>,
     most_passing: f64,
     complete: bool,
@@ -179,8 +184,13 @@ impl Judge {
             });
         }
         let timer = self.metrics.elapsed_compute().timer();
+        if self.complete && self.complete_predicate.is_none() {
+            self.complete_predicate = Some(final_expressions(&self.predicate)?);
+        }
         let mask = self
-            .predicate
+            .complete_predicate
+            .as_ref()
+            .unwrap_or(&self.predicate)
             .evaluate(&batch)?
             .into_array(batch.num_rows())?;
         let kept = filter_record_batch(&batch, as_boolean_array(&mask)?)?;
@@ -197,6 +207,23 @@ impl Judge {
         self.metrics.record_output(kept.num_rows());
         Ok(kept)
     }
+}
+
+/// `predicate` with each dynamic filter replaced by its final expression, evaluated by partition
+/// where it routes rows by partition.
+fn final_expressions(predicate: &Arc<dyn PhysicalExpr>) -> Result<Arc<dyn PhysicalExpr>> {
+    Arc::clone(predicate)
+        .transform_down(|e| {
+            let Some(dynamic) = e.downcast_ref::<DynamicFilterPhysicalExpr>() else {
+                return Ok(Transformed::no(e));
+            };
+            Ok(Transformed::new(
+                route_by_partition(dynamic.current()?)?,
+                true,
+                TreeNodeRecursion::Jump,
+            ))
+        })
+        .map(|t| t.data)
 }
 
 #[cfg(test)]
@@ -223,6 +250,7 @@ mod tests {
         let set = ExecutionPlanMetricsSet::new();
         let judge = Judge {
             predicate: Arc::clone(&dynamic) as Arc<dyn PhysicalExpr>,
+            complete_predicate: None,
             filters: vec![Arc::clone(&dynamic) as Arc<dyn PhysicalExpr>],
             most_passing,
             complete: false,

@@ -22,6 +22,7 @@
 //! until their producer completes, so the answer never depends on timing.
 
 mod exec;
+mod routed;
 
 use std::collections::HashMap;
 use std::sync::Arc;
