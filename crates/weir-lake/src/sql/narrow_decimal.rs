@@ -11,9 +11,12 @@
 //! (1 + tax)` spends most of its arithmetic time on those checks.
 //!
 //! [`NarrowDecimalArithmetic`] puts it in place of decimal arithmetic in projections and in the
-//! arguments of aggregations that read rows, where the arithmetic runs once per row. Filters and
-//! join conditions keep DataFusion's expression, whose interval analysis feeds selectivity
-//! estimates.
+//! arguments of aggregations that read rows (not ordered ones), where the arithmetic runs once
+//! per row. Filters and join conditions keep DataFusion's expression, whose interval analysis
+//! feeds selectivity estimates, and so do projections folded into a Parquet scan. A narrowed
+//! expression is not equal to the `BinaryExpr` it replaces, so a projection above no longer
+//! matches equivalences its input states about that `BinaryExpr`: orderings were chosen before
+//! this rule runs, so answers do not change, only what later rules can see.
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -33,6 +36,7 @@ use datafusion::logical_expr::sort_properties::ExprProperties;
 use datafusion::logical_expr::{ColumnarValue, Operator};
 use datafusion::physical_expr::expressions::BinaryExpr;
 use datafusion::physical_expr_common::datum::apply;
+use datafusion::physical_expr_common::physical_expr::fmt_sql;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::aggregates::AggregateExec;
 use datafusion::physical_plan::projection::{ProjectionExec, ProjectionExpr};
@@ -83,7 +87,8 @@ impl NarrowDecimal {
     }
 
     /// The result on the fast path, or `None` when a value does not fit in 64 bits, an operand
-    /// is a NULL literal, both are literals, or Arrow would type the result otherwise.
+    /// is a NULL literal, both are literals, an operand would be rescaled by more than 10^18, a
+    /// product's scale would pass 38, or Arrow would type the result otherwise.
     fn narrow(&self, lhs: &ColumnarValue, rhs: &ColumnarValue) -> Option<Result<ArrayRef>> {
         let (left, left_scale) = Operand::of(lhs)?;
         let (right, right_scale) = Operand::of(rhs)?;
@@ -313,20 +318,31 @@ impl PhysicalExpr for NarrowDecimal {
     }
 
     fn fmt_sql(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.inner.fmt_sql(f)
+        self.write(f, |f, e| write!(f, "{}", fmt_sql(e.as_ref())))
     }
 }
 
-/// Printed as the arithmetic it computes, as `BinaryExpr` prints it, except that a sum or a
-/// difference is always in parentheses: a parent `BinaryExpr` cannot tell that it needs them.
-impl fmt::Display for NarrowDecimal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl NarrowDecimal {
+    /// The arithmetic as `BinaryExpr` prints it, each operand by `operand`, except that a sum or a
+    /// difference is always in parentheses: a parent `BinaryExpr` cannot tell that it needs them
+    /// (it parenthesises only operands that are `BinaryExpr`s).
+    fn write(
+        &self,
+        f: &mut fmt::Formatter<'_>,
+        operand: impl Fn(&mut fmt::Formatter<'_>, &Arc<dyn PhysicalExpr>) -> fmt::Result,
+    ) -> fmt::Result {
         let op = *self.inner.op();
         let child = |f: &mut fmt::Formatter<'_>, expr: &Arc<dyn PhysicalExpr>| match expr
             .downcast_ref::<BinaryExpr>()
         {
-            Some(binary) if binary.op().precedence() < op.precedence() => write!(f, "({expr})"),
-            _ => write!(f, "{expr}"),
+            Some(binary)
+                if binary.op().precedence() == 0 || binary.op().precedence() < op.precedence() =>
+            {
+                f.write_str("(")?;
+                operand(f, expr)?;
+                f.write_str(")")
+            }
+            _ => operand(f, expr),
         };
         let parenthesised = op != Operator::Multiply;
         if parenthesised {
@@ -339,6 +355,12 @@ impl fmt::Display for NarrowDecimal {
             f.write_str(")")?;
         }
         Ok(())
+    }
+}
+
+impl fmt::Display for NarrowDecimal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, |f, e| write!(f, "{e}"))
     }
 }
 
@@ -392,10 +414,14 @@ impl NarrowDecimalArithmetic {
         if !changed {
             return Ok(None);
         }
-        Ok(Some(Arc::new(ProjectionExec::try_new(
-            exprs,
-            Arc::clone(projection.input()),
-        )?)))
+        // With the planned schema: it may carry metadata the expressions alone do not give.
+        Ok(Some(Arc::new(
+            ProjectionExec::try_new_with_schema_metadata(
+                exprs,
+                Arc::clone(projection.input()),
+                projection.schema().as_ref(),
+            )?,
+        )))
     }
 
     fn aggregate(aggregate: &AggregateExec) -> Result<Option<Arc<dyn ExecutionPlan>>> {
@@ -409,6 +435,12 @@ impl NarrowDecimalArithmetic {
         let mut changed = false;
         let mut functions = Vec::with_capacity(aggregate.aggr_expr().len());
         for function in aggregate.aggr_expr() {
+            // Rebuilt functions lose DataFusion's reversal of an ordered aggregate
+            // (`with_new_expressions` resets it): those keep their arguments as planned.
+            if function.is_reversed() || !function.order_bys().is_empty() {
+                functions.push(Arc::clone(function));
+                continue;
+            }
             let mut args = Vec::new();
             let mut narrowed_any = false;
             for arg in function.expressions() {
@@ -420,13 +452,8 @@ impl NarrowDecimalArithmetic {
                     None => args.push(arg),
                 }
             }
-            let order_by = function
-                .order_bys()
-                .iter()
-                .map(|sort| Arc::clone(&sort.expr))
-                .collect();
             match narrowed_any
-                .then(|| function.with_new_expressions(args, order_by))
+                .then(|| function.with_new_expressions(args, Vec::new()))
                 .flatten()
             {
                 Some(rewritten) => {

@@ -278,6 +278,58 @@ mod tests {
     }
 
     #[test]
+    fn a_complete_partitioned_filter_is_evaluated_by_partition() {
+        use datafusion::common::ScalarValue;
+        use datafusion::physical_expr::expressions::CaseExpr;
+        use datafusion::physical_plan::joins::{HashExpr, SeededRandomState};
+
+        use super::super::routed::RoutedByPartition;
+
+        let a: Arc<dyn PhysicalExpr> = Arc::new(Column::new("a", 0));
+        let dynamic = Arc::new(DynamicFilterPhysicalExpr::new(
+            vec![Arc::clone(&a)],
+            lit(true),
+        ));
+        let routing = Arc::new(BinaryExpr::new(
+            Arc::new(HashExpr::new(
+                vec![Arc::clone(&a)],
+                SeededRandomState::with_seed(0),
+                "hash_repartition".into(),
+            )),
+            Operator::Modulo,
+            lit(ScalarValue::UInt64(Some(2))),
+        ));
+        // Partition 0 keeps a < 100, partition 1 keeps a >= 900.
+        let case: Arc<dyn PhysicalExpr> = Arc::new(
+            CaseExpr::try_new(
+                Some(routing),
+                vec![
+                    (
+                        lit(ScalarValue::UInt64(Some(0))),
+                        Arc::new(BinaryExpr::new(Arc::clone(&a), Operator::Lt, lit(100i64))),
+                    ),
+                    (
+                        lit(ScalarValue::UInt64(Some(1))),
+                        Arc::new(BinaryExpr::new(Arc::clone(&a), Operator::GtEq, lit(900i64))),
+                    ),
+                ],
+                Some(lit(false)),
+            )
+            .unwrap(),
+        );
+        dynamic.update(Arc::clone(&case)).unwrap();
+        dynamic.mark_complete();
+        let predicate = Arc::clone(&dynamic) as Arc<dyn PhysicalExpr>;
+        let routed = final_expressions(&predicate).unwrap();
+        assert!(routed.is::<RoutedByPartition>(), "{routed}");
+        let rows = batch(0..1_000);
+        let expected = case.evaluate(&rows).unwrap().into_array(1_000).unwrap();
+        let actual = routed.evaluate(&rows).unwrap().into_array(1_000).unwrap();
+        assert_eq!(actual.as_ref(), expected.as_ref());
+        assert!(as_boolean_array(&actual).unwrap().true_count() > 0);
+    }
+
+    #[test]
     fn a_filter_that_keeps_too_much_turns_itself_off() {
         let (mut judge, dynamic) = judge(50_000, 0.5);
         dynamic.mark_complete();

@@ -192,7 +192,9 @@ impl PhysicalExpr for RoutedByPartition {
             let rows_of = UInt32Array::from(rows_of);
             let taken = take_record_batch(&columns, &rows_of)?;
             let answers = branch.filter.evaluate(&taken)?.into_array(rows_of.len())?;
-            let answers = answers.as_boolean();
+            let Some(answers) = answers.as_boolean_opt() else {
+                return self.original.evaluate(batch);
+            };
             for (i, &row) in rows_of.values().iter().enumerate() {
                 values[row as usize] = answers.value(i);
                 valid[row as usize] = answers.is_valid(i);

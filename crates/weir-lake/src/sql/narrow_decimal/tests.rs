@@ -286,6 +286,40 @@ async fn plans_answer_as_datafusion_alone() {
 }
 
 #[tokio::test]
+async fn ordered_aggregates_answer_as_datafusion_alone() {
+    // DataFusion serves both orders from one sort by reversing one aggregate, which a rebuilt
+    // aggregate would forget: such aggregates keep their arguments as planned.
+    let table = lines();
+    let sql = "SELECT flag, array_agg(price * (1 - discount) ORDER BY price, discount) AS up, \
+               array_agg(price * (1 - discount) ORDER BY price DESC, discount DESC) AS down, \
+               sum(price * tax) AS s FROM t WHERE price IS NOT NULL GROUP BY flag ORDER BY flag";
+    let (expected, _) = run(&context(&table, false), sql).await;
+    let (actual, _) = run(&context(&table, true), sql).await;
+    assert_eq!(actual, expected);
+}
+
+#[test]
+fn sums_and_differences_print_with_the_parentheses_they_need() {
+    let schema = Schema::new(vec![
+        Field::new("a", DataType::Decimal128(15, 2), false),
+        Field::new("b", DataType::Decimal128(15, 2), false),
+        Field::new("c", DataType::Decimal128(15, 2), false),
+    ]);
+    let column = |name: &str, i| Arc::new(Column::new(name, i)) as Arc<dyn PhysicalExpr>;
+    let sum: Arc<dyn PhysicalExpr> = Arc::new(BinaryExpr::new(
+        column("a", 0),
+        Operator::Plus,
+        column("b", 1),
+    ));
+    let product: Arc<dyn PhysicalExpr> =
+        Arc::new(BinaryExpr::new(sum, Operator::Multiply, column("c", 2)));
+    let narrowed = super::narrowed(&product, &schema).unwrap().unwrap();
+    assert_eq!(narrowed.to_string(), "(a@0 + b@1) * c@2");
+    let sql = datafusion::physical_expr_common::physical_expr::fmt_sql(narrowed.as_ref());
+    assert_eq!(sql.to_string(), "(a + b) * c");
+}
+
+#[tokio::test]
 async fn an_overflow_is_the_same_error() {
     let table = lines();
     let sql = "SELECT huge * huge * huge * huge * huge FROM t";
