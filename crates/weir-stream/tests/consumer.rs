@@ -340,6 +340,12 @@ async fn consumer_resumes_from_checkpoints_committed_with_its_mutations() {
     wait_for("the rest", || before.len() + second.numbers().len() >= 400).await;
     let all: Vec<usize> = before.iter().copied().chain(second.numbers()).collect();
     assert_exactly_once(&all, 400);
+    // A batch commits its checkpoint and mutation after it returns: wait for the last ones.
+    wait_for("every checkpoint", || {
+        let lag = group.lag();
+        !lag.is_empty() && lag.iter().all(|l| l.records_behind == 0)
+    })
+    .await;
     // Each batch's own mutation committed with its checkpoint: one secret per batch. A batch the
     // stop cut short returned nothing and committed nothing; its records came again above.
     let batches = first.succeeded.load(Ordering::SeqCst) + second.succeeded.load(Ordering::SeqCst);
