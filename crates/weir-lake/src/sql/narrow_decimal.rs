@@ -113,17 +113,20 @@ impl NarrowDecimal {
                 (precision, scale, 1, 1)
             }
             _ => {
+                // Checked where Arrow's i8 arithmetic is not: a scale far below zero (which
+                // Arrow's types allow) goes to Arrow's kernel rather than overflowing here.
                 let scale = left_scale.max(right_scale);
-                let whole =
-                    (left_precision as i8 - left_scale).max(right_precision as i8 - right_scale);
+                let whole = (left_precision as i8)
+                    .checked_sub(left_scale)?
+                    .max((right_precision as i8).checked_sub(right_scale)?);
                 let precision = (scale.saturating_add(whole) as u8)
                     .saturating_add(1)
                     .min(DECIMAL128_MAX_PRECISION);
                 (
                     precision,
                     scale,
-                    power_of_ten(scale - left_scale)?,
-                    power_of_ten(scale - right_scale)?,
+                    power_of_ten(scale.checked_sub(left_scale)?)?,
+                    power_of_ten(scale.checked_sub(right_scale)?)?,
                 )
             }
         };

@@ -28,7 +28,8 @@ enum Side {
 }
 
 fn decimal_type() -> impl Strategy<Value = (u8, i8)> {
-    (1u8..=38).prop_flat_map(|p| (Just(p), 0i8..=(p as i8).min(20)))
+    // Negative scales too: Arrow allows them (a value times a power of ten).
+    (1u8..=38).prop_flat_map(|p| (Just(p), -10i8..=(p as i8).min(20)))
 }
 
 /// Values mostly within 64 bits, sometimes near the type's limit, sometimes NULL.
