@@ -93,12 +93,8 @@ impl NarrowDecimal {
         let (left, left_scale) = Operand::of(lhs)?;
         let (right, right_scale) = Operand::of(rhs)?;
         let (left_precision, right_precision) = (left.precision, right.precision);
-        if matches!(
-            (&left.values, &right.values),
-            (Values::Scalar(_), Values::Scalar(_))
-        ) {
-            return None;
-        }
+        // Two literals have no row count: Arrow's kernel answers with a literal.
+        let rows = left.len().or(right.len())?;
         // Arrow's result types (Hive's rules, as `numeric::add` and `numeric::mul` apply them).
         let (precision, scale, left_factor, right_factor) = match self.inner.op() {
             Operator::Multiply => {
@@ -136,7 +132,6 @@ impl NarrowDecimal {
         {
             return None;
         }
-        let rows = left.len().or(right.len())?;
         let values: Vec<i128> = match self.inner.op() {
             Operator::Multiply => combine(&left.values, &right.values, rows, |a, b| {
                 widen(a).wrapping_mul(widen(b))
