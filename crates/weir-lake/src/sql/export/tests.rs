@@ -55,6 +55,11 @@ fn batches() -> Vec<RecordBatch> {
         .collect()
 }
 
+/// `batches` as a statement's successful items.
+fn ok(batches: &[RecordBatch]) -> Vec<Result<RecordBatch, SqlError>> {
+    batches.iter().cloned().map(Ok).collect()
+}
+
 /// What a test statement saw: how many items were taken from it, and whether it was let go.
 #[derive(Default)]
 struct Statement {
@@ -155,12 +160,7 @@ fn sequential_json(batches: &[RecordBatch]) -> Vec<u8> {
 async fn json_lines_rendered_ahead_equal_rendering_in_order() {
     let all = batches();
     let total: usize = all.iter().map(RecordBatch::num_rows).sum();
-    let (bytes, end, error, _) = collect(
-        all.iter().cloned().map(Ok).collect(),
-        ExportFormat::JsonLines,
-        None,
-    )
-    .await;
+    let (bytes, end, error, _) = collect(ok(&all), ExportFormat::JsonLines, None).await;
     assert_eq!(error, None);
     assert_eq!(end, Some((total as u64, false)));
     assert_eq!(bytes, sequential_json(&all));
@@ -191,12 +191,7 @@ async fn json_lines_rendered_ahead_equal_rendering_in_order() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn csv_has_one_header_then_the_rows_in_order() {
     let all = batches();
-    let (bytes, end, _, _) = collect(
-        all.iter().cloned().map(Ok).collect(),
-        ExportFormat::Csv,
-        None,
-    )
-    .await;
+    let (bytes, end, _, _) = collect(ok(&all), ExportFormat::Csv, None).await;
     let plain = schema();
     let mut expected = csv(&plain, &RecordBatch::new_empty(plain.clone()), true).unwrap();
     for b in &all {
@@ -224,12 +219,7 @@ async fn csv_has_one_header_then_the_rows_in_order() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn arrow_stream_reads_back_every_row() {
     let all = batches();
-    let (bytes, end, _, _) = collect(
-        all.iter().cloned().map(Ok).collect(),
-        ExportFormat::ArrowIpc,
-        None,
-    )
-    .await;
+    let (bytes, end, _, _) = collect(ok(&all), ExportFormat::ArrowIpc, None).await;
     let reader =
         datafusion::arrow::ipc::reader::StreamReader::try_new(std::io::Cursor::new(bytes), None)
             .unwrap();
@@ -247,7 +237,7 @@ async fn arrow_stream_reads_back_every_row() {
 async fn the_row_limit_cuts_stops_the_statement_and_says_so() {
     let all = batches();
     let total: u64 = all.iter().map(|b| b.num_rows() as u64).sum();
-    let items = || all.iter().cloned().map(Ok).collect::<Vec<_>>();
+    let items = || ok(&all);
 
     // Inside a batch: the statement is not asked for more.
     let cut = read(items(), ExportFormat::JsonLines, Some(4000)).await;
@@ -298,12 +288,7 @@ async fn no_rows_in_json_lines_is_no_bytes() {
 #[tokio::test]
 async fn a_single_threaded_runtime_renders_everything_in_order() {
     let all = batches();
-    let (bytes, end, _, _) = collect(
-        all.iter().cloned().map(Ok).collect(),
-        ExportFormat::JsonLines,
-        None,
-    )
-    .await;
+    let (bytes, end, _, _) = collect(ok(&all), ExportFormat::JsonLines, None).await;
     assert_eq!(bytes, sequential_json(&all));
     assert_eq!(end.map(|e| e.1), Some(false));
 }
@@ -327,7 +312,7 @@ async fn a_reader_that_goes_away_stops_the_statement() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_error_comes_after_the_rows_before_it_and_ends_the_export() {
     let all = batches();
-    let mut items: Vec<Result<RecordBatch, SqlError>> = all[..4].iter().cloned().map(Ok).collect();
+    let mut items = ok(&all[..4]);
     items.push(Err(SqlError::new("division by zero")));
     items.push(Ok(all[4].clone()));
     let (bytes, end, error, dropped) = collect(items, ExportFormat::JsonLines, None).await;
