@@ -137,13 +137,7 @@ fn limit_rows(
         };
         if limit.cut {
             limit.cut = false;
-            return Some((
-                Ok(Piece::End {
-                    rows: limit.rows,
-                    truncated: true,
-                }),
-                limit,
-            ));
+            return Some((Ok(end(&mut limit, true)), limit));
         }
         let batches = limit.batches.as_mut()?;
         loop {
@@ -264,23 +258,21 @@ impl IndependentRendering {
     /// Renders a large batch on another worker of the runtime; in place when the batch is
     /// small, without a runtime, or when every core already renders a batch.
     async fn render_elsewhere(self: Arc<Self>, batch: RecordBatch) -> Result<Piece, SqlError> {
-        let runtime = tokio::runtime::Handle::try_current();
-        let permit = Arc::clone(render_permits()).try_acquire_owned();
-        let rendered = match (runtime, permit) {
-            (Ok(runtime), Ok(permit)) if batch.num_rows() >= RENDER_ELSEWHERE_ROWS => {
-                let mut task = AbortOnDrop(runtime.spawn(async move {
-                    let _permit = permit;
-                    self.render(&batch)
-                }));
-                match (&mut task.0).await {
-                    Ok(rendered) => rendered?,
-                    Err(e) if e.is_panic() => return Err(panic_error(e.into_panic().as_ref())),
-                    Err(e) => return Err(failed(e)),
-                }
-            }
-            _ => self.render(&batch)?,
-        };
-        Ok(Piece::Rendered(rendered))
+        if batch.num_rows() >= RENDER_ELSEWHERE_ROWS
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+            && let Ok(permit) = Arc::clone(render_permits()).try_acquire_owned()
+        {
+            let mut task = AbortOnDrop(runtime.spawn(async move {
+                let _permit = permit;
+                self.render(&batch)
+            }));
+            return match (&mut task.0).await {
+                Ok(rendered) => rendered.map(Piece::Rendered),
+                Err(e) if e.is_panic() => Err(panic_error(e.into_panic().as_ref())),
+                Err(e) => Err(failed(e)),
+            };
+        }
+        self.render(&batch).map(Piece::Rendered)
     }
 }
 
