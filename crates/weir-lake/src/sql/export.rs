@@ -286,13 +286,8 @@ impl<T> Drop for AbortOnDrop<T> {
 }
 
 enum Encoder {
-    Csv {
-        schema: SchemaRef,
-    },
-    JsonLines {
-        /// Column names as JSON strings, serialised once.
-        names: Vec<Vec<u8>>,
-    },
+    /// CSV and JSON lines: past CSV's header, each batch renders on its own.
+    Independent(Arc<IndependentRendering>),
     Arrow {
         schema: SchemaRef,
         writer: Option<Box<StreamWriter<Vec<u8>>>>,
@@ -305,33 +300,31 @@ fn failed(error: impl std::fmt::Display) -> SqlError {
 
 impl Encoder {
     fn new(format: ExportFormat, schema: &SchemaRef) -> Encoder {
-        match format {
-            ExportFormat::Csv => Encoder::Csv {
+        let rendering = match format {
+            ExportFormat::Csv => IndependentRendering::CsvRows {
                 schema: plain_schema(schema),
             },
-            ExportFormat::JsonLines => Encoder::JsonLines {
+            ExportFormat::JsonLines => IndependentRendering::JsonLines {
                 names: schema
                     .fields()
                     .iter()
                     .map(|f| serde_json::to_vec(f.name()).unwrap_or_else(|_| b"\"\"".to_vec()))
                     .collect(),
             },
-            ExportFormat::ArrowIpc => Encoder::Arrow {
-                schema: plain_schema(schema),
-                writer: None,
-            },
-        }
+            ExportFormat::ArrowIpc => {
+                return Encoder::Arrow {
+                    schema: plain_schema(schema),
+                    writer: None,
+                };
+            }
+        };
+        Encoder::Independent(Arc::new(rendering))
     }
 
     /// How this encoder's batches render on their own, when they do (all but Arrow's).
     fn independent(&self) -> Option<Arc<IndependentRendering>> {
         match self {
-            Encoder::Csv { schema } => Some(Arc::new(IndependentRendering::CsvRows {
-                schema: schema.clone(),
-            })),
-            Encoder::JsonLines { names } => Some(Arc::new(IndependentRendering::JsonLines {
-                names: names.clone(),
-            })),
+            Encoder::Independent(rendering) => Some(Arc::clone(rendering)),
             Encoder::Arrow { .. } => None,
         }
     }
@@ -339,8 +332,12 @@ impl Encoder {
     /// What goes before the first row: CSV's header, Arrow's schema message.
     fn start(&mut self) -> Result<Vec<u8>, SqlError> {
         match self {
-            Encoder::Csv { schema } => csv(schema, &RecordBatch::new_empty(schema.clone()), true),
-            Encoder::JsonLines { .. } => Ok(Vec::new()),
+            Encoder::Independent(rendering) => match rendering.as_ref() {
+                IndependentRendering::CsvRows { schema } => {
+                    csv(schema, &RecordBatch::new_empty(schema.clone()), true)
+                }
+                IndependentRendering::JsonLines { .. } => Ok(Vec::new()),
+            },
             Encoder::Arrow { schema, writer } => {
                 let mut started = StreamWriter::try_new(Vec::new(), schema).map_err(failed)?;
                 let bytes = std::mem::take(started.get_mut());
@@ -352,8 +349,7 @@ impl Encoder {
 
     fn batch(&mut self, batch: &RecordBatch) -> Result<Vec<u8>, SqlError> {
         match self {
-            Encoder::Csv { schema } => csv(schema, batch, false),
-            Encoder::JsonLines { names } => json_lines(names, batch),
+            Encoder::Independent(rendering) => rendering.render(batch),
             Encoder::Arrow { schema, writer } => {
                 let batch = plain_batch(batch, schema)?;
                 let Some(writer) = writer else {
